@@ -1,0 +1,1 @@
+//! The pure core: partner profiles, domain records and the rules between them. No I/O here.

@@ -1,0 +1,7 @@
+//! The one shared crate of the Lever integration hub.
+//!
+//! Ports and adapters: `core` is pure (no I/O) and holds the rules; each port (`store`, `secrets`,
+//! `lever`, `clock`) is a trait with its adapters beside it. Lambda functions only wire these together.
+
+pub mod clock;
+pub mod core;
