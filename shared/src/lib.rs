@@ -3,5 +3,8 @@
 //! Ports and adapters: `core` is pure (no I/O) and holds the rules; each port (`store`, `secrets`,
 //! `lever`, `clock`) is a trait with its adapters beside it. Lambda functions only wire these together.
 
+pub mod aws;
 pub mod clock;
 pub mod core;
+pub mod secrets;
+pub mod store;

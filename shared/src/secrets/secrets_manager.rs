@@ -1,0 +1,56 @@
+//! AWS Secrets Manager adapter. Values are cached per process for a short time: a warm Lambda
+//! reuses them instead of paying a Secrets Manager call on every invocation, and a rotated
+//! secret is picked up within the cache lifetime.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use aws_sdk_secretsmanager::error::ProvideErrorMetadata;
+use aws_sdk_secretsmanager::Client;
+use tokio::sync::Mutex;
+
+use super::{SecretString, Secrets, SecretsError};
+
+pub struct SecretsManagerSecrets {
+    client: Client,
+    /// Prepended to every name, so one account can hold several deployments (`prod/`, `staging/`).
+    prefix: String,
+    ttl: Duration,
+    cache: Mutex<HashMap<String, (SecretString, Instant)>>,
+}
+
+impl SecretsManagerSecrets {
+    pub fn new(client: Client, prefix: impl Into<String>) -> Self {
+        Self { client, prefix: prefix.into(), ttl: Duration::from_secs(300), cache: Mutex::default() }
+    }
+
+    pub fn with_cache_ttl(mut self, ttl: Duration) -> Self {
+        self.ttl = ttl;
+        self
+    }
+}
+
+#[async_trait]
+impl Secrets for SecretsManagerSecrets {
+    async fn get(&self, name: &str) -> Result<SecretString, SecretsError> {
+        let id = format!("{}{name}", self.prefix);
+        let mut cache = self.cache.lock().await;
+        if let Some((value, at)) = cache.get(&id) {
+            if at.elapsed() < self.ttl {
+                return Ok(value.clone());
+            }
+        }
+        let out = self.client.get_secret_value().secret_id(&id).send().await.map_err(|e| match e.code() {
+            Some("ResourceNotFoundException") => SecretsError::NotFound(id.clone()),
+            Some(code) => SecretsError::Unavailable(format!("{id}: {code}")),
+            None => SecretsError::Unavailable(format!("{id}: {e}")),
+        })?;
+        let value = out
+            .secret_string()
+            .map(SecretString::new)
+            .ok_or_else(|| SecretsError::Invalid { name: id.clone(), why: "no string value".into() })?;
+        cache.insert(id, (value.clone(), Instant::now()));
+        Ok(value)
+    }
+}

@@ -1,0 +1,417 @@
+//! DynamoDB adapter of the store port (single table, one GSI for "due" lookups).
+//!
+//! Every put is an `UpdateItem` with `ADD v 1`, so versions grow monotonically even across
+//! expiry and re-creation (a stale lease holder can never release its successor's lease).
+//! The record body lives in one map attribute `d`, mapped by serde_dynamo, so a write replaces
+//! the whole record without knowing which attributes the previous version had.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, ConditionCheck, Delete, GlobalSecondaryIndex,
+    KeySchemaElement, KeyType, Projection, ProjectionType, ReturnValue, ScalarAttributeType,
+    TimeToLiveSpecification, TransactWriteItem, Update,
+};
+use aws_sdk_dynamodb::Client;
+
+use super::{check_transaction, Cursor, DueQuery, Expect, IndexKey, Item, Key, Page, Query, Store, StoreError, Write};
+
+/// Attribute and index names; `infra/template.yaml` declares the same table.
+pub mod schema {
+    pub const PK: &str = "pk";
+    pub const SK: &str = "sk";
+    pub const KIND: &str = "kind";
+    pub const VERSION: &str = "v";
+    pub const BODY: &str = "d";
+    /// Expiry in epoch ms: what conditions and readers use.
+    pub const EXPIRES_MS: &str = "exp";
+    /// Expiry in epoch seconds: DynamoDB's TTL attribute, for eventual deletion.
+    pub const TTL: &str = "ttl";
+    pub const DUE_INDEX: &str = "gsi1";
+    pub const DUE_PK: &str = "gsi1pk";
+    pub const DUE_SK: &str = "gsi1sk";
+}
+use schema::*;
+
+#[derive(Clone)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self { client, table: table.into() }
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// Creates the table as `infra/template.yaml` does, if it does not exist (tests, local runs).
+    pub async fn ensure_table(&self) -> Result<(), StoreError> {
+        let attr = |name: &str| {
+            AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build().expect("complete")
+        };
+        let key = |name: &str, kind: KeyType| KeySchemaElement::builder().attribute_name(name).key_type(kind).build().expect("complete");
+        let created = self
+            .client
+            .create_table()
+            .table_name(&self.table)
+            .billing_mode(BillingMode::PayPerRequest)
+            .attribute_definitions(attr(PK))
+            .attribute_definitions(attr(SK))
+            .attribute_definitions(attr(DUE_PK))
+            .attribute_definitions(attr(DUE_SK))
+            .key_schema(key(PK, KeyType::Hash))
+            .key_schema(key(SK, KeyType::Range))
+            .global_secondary_indexes(
+                GlobalSecondaryIndex::builder()
+                    .index_name(DUE_INDEX)
+                    .key_schema(key(DUE_PK, KeyType::Hash))
+                    .key_schema(key(DUE_SK, KeyType::Range))
+                    .projection(Projection::builder().projection_type(ProjectionType::All).build())
+                    .build()
+                    .expect("complete"),
+            )
+            .send()
+            .await;
+        match created {
+            Ok(_) => {}
+            Err(e) if e.code() == Some("ResourceInUseException") => return Ok(()),
+            Err(e) => return Err(unavailable(e)),
+        }
+        self.client
+            .update_time_to_live()
+            .table_name(&self.table)
+            .time_to_live_specification(
+                TimeToLiveSpecification::builder().enabled(true).attribute_name(TTL).build().expect("complete"),
+            )
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+}
+
+fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+fn n(v: impl ToString) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+fn key_attrs(key: &Key) -> HashMap<String, AttributeValue> {
+    HashMap::from([(PK.to_owned(), s(&key.pk)), (SK.to_owned(), s(&key.sk))])
+}
+
+/// A condition (or update) expression with its placeholders.
+#[derive(Default)]
+struct Expression {
+    text: String,
+    names: HashMap<String, String>,
+    values: HashMap<String, AttributeValue>,
+}
+
+impl Expression {
+    fn condition(expect: Expect) -> Self {
+        let mut e = Expression::default();
+        let not_exists = format!("attribute_not_exists({PK})");
+        e.text = match expect {
+            // Checks need a condition; this one always holds.
+            Expect::Any => format!("attribute_exists({PK}) OR {not_exists}"),
+            Expect::Absent => not_exists,
+            Expect::Exists => format!("attribute_exists({PK})"),
+            Expect::Version(v) => {
+                e.names.insert("#v".into(), VERSION.into());
+                e.values.insert(":expected_v".into(), n(v));
+                "#v = :expected_v".into()
+            }
+            Expect::AbsentOrExpired { now_ms } => {
+                e.names.insert("#exp".into(), EXPIRES_MS.into());
+                e.values.insert(":now_ms".into(), n(now_ms));
+                format!("{not_exists} OR #exp <= :now_ms")
+            }
+        };
+        e
+    }
+
+    /// `SET` the record, `REMOVE` what the new version no longer has, `ADD` one to the version.
+    fn update(item: &Item) -> Result<Self, StoreError> {
+        let mut e = Expression::default();
+        let mut set = vec![];
+        let mut remove = vec![];
+        let mut put = |name: &str, value: Option<AttributeValue>| {
+            let placeholder = format!("#{name}");
+            e.names.insert(placeholder.clone(), name.to_owned());
+            match value {
+                Some(v) => {
+                    e.values.insert(format!(":{name}"), v);
+                    set.push(format!("{placeholder} = :{name}"));
+                }
+                None => remove.push(placeholder),
+            }
+        };
+        let body = serde_dynamo::to_attribute_value(&item.body)
+            .map_err(|err| StoreError::Invalid(format!("record body: {err}")))?;
+        put(KIND, Some(s(&item.kind)));
+        put(BODY, Some(body));
+        put(EXPIRES_MS, item.expires_at_ms.map(n));
+        // DynamoDB TTL works in seconds; round up so the item never disappears early.
+        put(TTL, item.expires_at_ms.map(|ms| n(ms.div_euclid(1000) + i64::from(ms.rem_euclid(1000) > 0))));
+        put(DUE_PK, item.due.as_ref().map(|d| s(&d.partition)));
+        put(DUE_SK, item.due.as_ref().map(|d| s(&d.sort)));
+        e.names.insert("#v".into(), VERSION.into());
+        e.values.insert(":one".into(), n(1));
+        e.text = format!("SET {} ADD #v :one", set.join(", "));
+        if !remove.is_empty() {
+            e.text.push_str(&format!(" REMOVE {}", remove.join(", ")));
+        }
+        Ok(e)
+    }
+
+    fn merge(mut self, other: Expression) -> (String, Self) {
+        let text = other.text;
+        self.names.extend(other.names);
+        self.values.extend(other.values);
+        (text, self)
+    }
+}
+
+fn string_attr(attrs: &HashMap<String, AttributeValue>, name: &str) -> Option<String> {
+    attrs.get(name).and_then(|v| v.as_s().ok()).cloned()
+}
+
+fn number_attr(attrs: &HashMap<String, AttributeValue>, name: &str) -> Option<i64> {
+    attrs.get(name).and_then(|v| v.as_n().ok()).and_then(|t| t.parse().ok())
+}
+
+fn item_from(mut attrs: HashMap<String, AttributeValue>) -> Result<Item, StoreError> {
+    let key = Key::new(string_attr(&attrs, PK).unwrap_or_default(), string_attr(&attrs, SK).unwrap_or_default());
+    let corrupt = |why: String| StoreError::Corrupt(format!("{}/{}", key.pk, key.sk), why);
+    let body = attrs.remove(BODY).ok_or_else(|| corrupt("no body".into()))?;
+    let body = serde_dynamo::from_attribute_value(body).map_err(|e| corrupt(e.to_string()))?;
+    let due = match (string_attr(&attrs, DUE_PK), string_attr(&attrs, DUE_SK)) {
+        (Some(partition), Some(sort)) => Some(IndexKey { partition, sort }),
+        _ => None,
+    };
+    Ok(Item {
+        kind: string_attr(&attrs, KIND).unwrap_or_default(),
+        version: number_attr(&attrs, VERSION).unwrap_or(0) as u64,
+        expires_at_ms: number_attr(&attrs, EXPIRES_MS),
+        due,
+        body,
+        key,
+    })
+}
+
+fn cursor_attrs(cursor: &Cursor) -> HashMap<String, AttributeValue> {
+    let mut attrs = key_attrs(&cursor.key);
+    if let Some(due) = &cursor.due {
+        attrs.insert(DUE_PK.into(), s(&due.partition));
+        attrs.insert(DUE_SK.into(), s(&due.sort));
+    }
+    attrs
+}
+
+/// Turns DynamoDB's page into ours; asks for one extra item so "more follows" is exact.
+fn page_from(
+    raw: Vec<HashMap<String, AttributeValue>>,
+    limit: usize,
+    more_unread: bool,
+    cursor: impl Fn(&Item) -> Cursor,
+) -> Result<Page, StoreError> {
+    let mut items = raw.into_iter().map(item_from).collect::<Result<Vec<_>, _>>()?;
+    let more = items.len() > limit || more_unread;
+    items.truncate(limit);
+    Ok(Page { cursor: if more { items.last().map(cursor) } else { None }, items })
+}
+
+fn unavailable<E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(e: SdkError<E, R>) -> StoreError {
+    StoreError::Unavailable(match e.code() {
+        Some(code) => format!("{code}: {}", e.message().unwrap_or_default()),
+        None => format!("{e:?}"),
+    })
+}
+
+fn write_error<E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(e: SdkError<E, R>) -> StoreError {
+    match e.code() {
+        Some("ConditionalCheckFailedException") => StoreError::ConditionFailed,
+        Some("TransactionConflictException") => StoreError::Conflict,
+        _ => unavailable(e),
+    }
+}
+
+#[async_trait]
+impl Store for DynamoStore {
+    async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key_attrs(key)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        out.item.map(item_from).transpose()
+    }
+
+    async fn put(&self, item: Item, expect: Expect) -> Result<u64, StoreError> {
+        let update = Expression::update(&item)?;
+        let mut req = self.client.update_item().table_name(&self.table).set_key(Some(key_attrs(&item.key)));
+        let expr = if expect == Expect::Any {
+            update
+        } else {
+            let (condition, merged) = update.merge(Expression::condition(expect));
+            req = req.condition_expression(condition);
+            merged
+        };
+        let out = req
+            .update_expression(expr.text)
+            .set_expression_attribute_names(Some(expr.names))
+            .set_expression_attribute_values(Some(expr.values))
+            .return_values(ReturnValue::UpdatedNew)
+            .send()
+            .await
+            .map_err(write_error)?;
+        let attrs = out.attributes.unwrap_or_default();
+        number_attr(&attrs, VERSION)
+            .map(|v| v as u64)
+            .ok_or_else(|| StoreError::Corrupt(format!("{}/{}", item.key.pk, item.key.sk), "no version".into()))
+    }
+
+    async fn delete(&self, key: &Key, expect: Expect) -> Result<Option<Item>, StoreError> {
+        let mut req = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key_attrs(key)))
+            .return_values(ReturnValue::AllOld);
+        if expect != Expect::Any {
+            let c = Expression::condition(expect);
+            req = req
+                .condition_expression(c.text)
+                .set_expression_attribute_names((!c.names.is_empty()).then_some(c.names))
+                .set_expression_attribute_values((!c.values.is_empty()).then_some(c.values));
+        }
+        let out = req.send().await.map_err(write_error)?;
+        out.attributes.filter(|a| !a.is_empty()).map(item_from).transpose()
+    }
+
+    async fn query(&self, q: &Query) -> Result<Page, StoreError> {
+        let mut values = HashMap::from([(":pk".to_owned(), s(&q.pk))]);
+        let mut condition = "#pk = :pk".to_owned();
+        let mut names = HashMap::from([("#pk".to_owned(), PK.to_owned())]);
+        if let Some(prefix) = q.sk_prefix.as_ref().filter(|p| !p.is_empty()) {
+            condition.push_str(" AND begins_with(#sk, :prefix)");
+            names.insert("#sk".into(), SK.into());
+            values.insert(":prefix".into(), s(prefix));
+        }
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression(condition)
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
+            .scan_index_forward(!q.descending)
+            .limit(i32::try_from(q.limit.max(1) + 1).unwrap_or(i32::MAX))
+            .set_exclusive_start_key(q.cursor.as_ref().map(cursor_attrs))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        let unread = out.last_evaluated_key.is_some() && out.items.as_ref().is_some_and(|i| i.len() <= q.limit.max(1));
+        page_from(out.items.unwrap_or_default(), q.limit.max(1), unread, |i| Cursor { key: i.key.clone(), due: None })
+    }
+
+    async fn query_due(&self, q: &DueQuery) -> Result<Page, StoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(DUE_INDEX)
+            .key_condition_expression("#p = :p AND #s <= :up_to")
+            .expression_attribute_names("#p", DUE_PK)
+            .expression_attribute_names("#s", DUE_SK)
+            .expression_attribute_values(":p", s(&q.partition))
+            .expression_attribute_values(":up_to", s(&q.up_to))
+            .limit(i32::try_from(q.limit.max(1) + 1).unwrap_or(i32::MAX))
+            .set_exclusive_start_key(q.cursor.as_ref().map(cursor_attrs))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        let unread = out.last_evaluated_key.is_some() && out.items.as_ref().is_some_and(|i| i.len() <= q.limit.max(1));
+        page_from(out.items.unwrap_or_default(), q.limit.max(1), unread, |i| Cursor {
+            key: i.key.clone(),
+            due: i.due.clone(),
+        })
+    }
+
+    async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
+        check_transaction(&writes)?;
+        let mut req = self.client.transact_write_items();
+        for w in &writes {
+            let built = match w {
+                Write::Put { item, expect } => {
+                    let mut expr = Expression::update(item)?;
+                    let mut b = Update::builder().table_name(&self.table).set_key(Some(key_attrs(&item.key)));
+                    if *expect != Expect::Any {
+                        let (condition, merged) = expr.merge(Expression::condition(*expect));
+                        b = b.condition_expression(condition);
+                        expr = merged;
+                    }
+                    let b = b
+                        .update_expression(expr.text)
+                        .set_expression_attribute_names(Some(expr.names))
+                        .set_expression_attribute_values(Some(expr.values));
+                    TransactWriteItem::builder().update(b.build().map_err(|e| StoreError::Invalid(e.to_string()))?).build()
+                }
+                Write::Delete { key, expect } => {
+                    let mut b = Delete::builder().table_name(&self.table).set_key(Some(key_attrs(key)));
+                    if *expect != Expect::Any {
+                        let c = Expression::condition(*expect);
+                        b = b
+                            .condition_expression(c.text)
+                            .set_expression_attribute_names((!c.names.is_empty()).then_some(c.names))
+                            .set_expression_attribute_values((!c.values.is_empty()).then_some(c.values));
+                    }
+                    TransactWriteItem::builder().delete(b.build().map_err(|e| StoreError::Invalid(e.to_string()))?).build()
+                }
+                Write::Check { key, expect } => {
+                    let c = Expression::condition(*expect);
+                    let b = ConditionCheck::builder()
+                        .table_name(&self.table)
+                        .set_key(Some(key_attrs(key)))
+                        .condition_expression(c.text)
+                        .set_expression_attribute_names((!c.names.is_empty()).then_some(c.names))
+                        .set_expression_attribute_values((!c.values.is_empty()).then_some(c.values));
+                    TransactWriteItem::builder()
+                        .condition_check(b.build().map_err(|e| StoreError::Invalid(e.to_string()))?)
+                        .build()
+                }
+            };
+            req = req.transact_items(built);
+        }
+        match req.send().await {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+                if let Some(TransactWriteItemsError::TransactionCanceledException(c)) = e.as_service_error() {
+                    let reasons = c.cancellation_reasons();
+                    if let Some(index) = reasons.iter().position(|r| r.code() == Some("ConditionalCheckFailed")) {
+                        return Err(StoreError::TransactionConditionFailed { index });
+                    }
+                    if reasons.iter().any(|r| r.code() == Some("TransactionConflict")) {
+                        return Err(StoreError::Conflict);
+                    }
+                }
+                Err(write_error(e))
+            }
+        }
+    }
+}

@@ -1,0 +1,132 @@
+//! The single-table key layout. Every key the hub writes is built here, so the layout can be
+//! read in one place (and in `docs/store.md`, which mirrors it).
+//!
+//! Per-connection data shares the connection's partition (`CONN#<id>`) so one query with a
+//! sort-key prefix reads one kind of it; look-ups by another id (API key, OAuth state) get
+//! their own partitions; the due index (GSI1) finds work by time without a scan.
+
+use super::{IndexKey, Key};
+
+/// Due-index partitions. Spreading connections over a few partitions keeps the scheduler's
+/// queries off one hot key; the dispatcher queries each.
+pub const DUE_SHARDS: u32 = 4;
+
+pub fn partner(partner_id: &str) -> Key {
+    Key::new(format!("PARTNER#{partner_id}"), "PARTNER")
+}
+
+/// API keys are looked up by the SHA-256 of the key, never by the key.
+pub fn api_key(key_hash: &str) -> Key {
+    Key::new(format!("APIKEY#{key_hash}"), "APIKEY")
+}
+
+/// Partner webhook endpoints and other per-partner records.
+pub fn partner_item(partner_id: &str, sk: &str) -> Key {
+    Key::new(format!("PARTNER#{partner_id}"), sk.to_owned())
+}
+
+pub fn connection(connection_id: &str) -> Key {
+    Key::new(format!("CONN#{connection_id}"), "CONN")
+}
+
+/// The partner's list of its connections (a pointer item in the partner partition).
+pub fn partner_connection(partner_id: &str, connection_id: &str) -> Key {
+    Key::new(format!("PARTNER#{partner_id}"), format!("CONN#{connection_id}"))
+}
+
+pub const PARTNER_CONNECTIONS_PREFIX: &str = "CONN#";
+
+pub fn oauth_state(nonce: &str) -> Key {
+    Key::new(format!("OAUTHSTATE#{nonce}"), "STATE")
+}
+
+pub fn idempotency(partner_id: &str, idempotency_key: &str) -> Key {
+    Key::new(format!("IDEM#{partner_id}#{idempotency_key}"), "IDEM")
+}
+
+pub fn lease(name: &str) -> Key {
+    Key::new(format!("LEASE#{name}"), "LEASE")
+}
+
+pub fn checkpoint(connection_id: &str, flow: &str) -> Key {
+    Key::new(format!("CONN#{connection_id}"), format!("CHECKPOINT#{flow}"))
+}
+
+pub fn job(connection_id: &str, posting_id: &str) -> Key {
+    Key::new(format!("CONN#{connection_id}"), format!("JOB#{posting_id}"))
+}
+
+pub const JOBS_PREFIX: &str = "JOB#";
+
+pub fn submission(connection_id: &str, submission_id: &str) -> Key {
+    Key::new(format!("CONN#{connection_id}"), format!("SUB#{submission_id}"))
+}
+
+pub const SUBMISSIONS_PREFIX: &str = "SUB#";
+
+pub fn hire(connection_id: &str, opportunity_id: &str) -> Key {
+    Key::new(format!("CONN#{connection_id}"), format!("HIRE#{opportunity_id}"))
+}
+
+pub const HIRES_PREFIX: &str = "HIRE#";
+
+/// Activity entries sort by time; read newest first with a descending query on the prefix.
+pub fn activity(connection_id: &str, at_ms: i64, entry_id: &str) -> Key {
+    Key::new(format!("CONN#{connection_id}"), format!("{ACTIVITY_PREFIX}{}#{entry_id}", sortable_ms(at_ms)))
+}
+
+pub const ACTIVITY_PREFIX: &str = "ACT#";
+
+/// Connections due for work: partition by shard, sorted by due time.
+pub fn due(connection_id: &str, due_at_ms: i64) -> IndexKey {
+    IndexKey {
+        partition: format!("DUE#{}", due_shard(connection_id)),
+        sort: format!("{}#{connection_id}", sortable_ms(due_at_ms)),
+    }
+}
+
+/// Upper bound for "due at or before `now_ms`" in [`due`] sort keys.
+pub fn due_up_to(now_ms: i64) -> String {
+    // '~' sorts after '#', so every entry due at exactly `now_ms` is included.
+    format!("{}~", sortable_ms(now_ms))
+}
+
+pub fn due_partition(shard: u32) -> String {
+    format!("DUE#{shard}")
+}
+
+fn due_shard(connection_id: &str) -> u32 {
+    // FNV-1a: stable across processes and releases (std's hasher is not).
+    let hash = connection_id.bytes().fold(0x811c_9dc5_u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
+    hash % DUE_SHARDS
+}
+
+/// Zero-padded so string order is time order (until the year 2286).
+fn sortable_ms(ms: i64) -> String {
+    format!("{:013}", ms.max(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn due_keys_sort_by_time_and_bound_includes_now() {
+        let a = due("c1", 999);
+        let b = due("c1", 1_000);
+        assert!(a.sort < b.sort);
+        assert!(b.sort <= due_up_to(1_000));
+        assert!(due("c1", 1_001).sort > due_up_to(1_000));
+    }
+
+    #[test]
+    fn activity_keys_sort_by_time() {
+        assert!(activity("c", 9_000, "z").sk < activity("c", 10_000, "a").sk);
+    }
+
+    #[test]
+    fn shards_are_stable_and_in_range() {
+        assert_eq!(due("abc", 1).partition, due("abc", 2).partition);
+        assert!((0..DUE_SHARDS).any(|s| due("abc", 1).partition == due_partition(s)));
+    }
+}

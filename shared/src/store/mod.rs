@@ -1,0 +1,191 @@
+//! Store port: tenant state in one DynamoDB-shaped table.
+//!
+//! The port is deliberately small and untyped (`Item` with a JSON body) so it stays object-safe and
+//! each adapter only translates primitives: conditional put, conditional delete, query by
+//! partition, query the due index, and an all-or-nothing transaction. Everything typed (records,
+//! expiry, leases) lives once in [`records`] and [`lease`] on top of any adapter.
+//! The key layout is in [`keys`] and written down in `docs/store.md`.
+
+pub mod dynamo;
+pub mod embedded;
+pub mod keys;
+pub mod kinds;
+pub mod lease;
+pub mod records;
+
+use async_trait::async_trait;
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+
+pub use lease::{Lease, Leases};
+pub use records::{Record, Records, Versioned};
+
+/// Primary key of an item: partition and sort key.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Key {
+    pub pk: String,
+    pub sk: String,
+}
+
+impl Key {
+    pub fn new(pk: impl Into<String>, sk: impl Into<String>) -> Self {
+        Self { pk: pk.into(), sk: sk.into() }
+    }
+}
+
+/// An entry in the "due" index (GSI1): records that a scheduler must find by time, without a scan.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct IndexKey {
+    pub partition: String,
+    pub sort: String,
+}
+
+/// One stored item as adapters see it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Item {
+    pub key: Key,
+    /// Record kind, e.g. `connection`; lets operators read the table and guards typed reads.
+    pub kind: String,
+    /// Set by the store: 1 on first write, +1 on every write after. Basis of compare-and-set.
+    pub version: u64,
+    /// Epoch milliseconds after which the item no longer exists for readers. Adapters also keep
+    /// a seconds-resolution copy for DynamoDB TTL, which deletes lazily (up to days later).
+    pub expires_at_ms: Option<i64>,
+    pub due: Option<IndexKey>,
+    /// The record itself; always a JSON object.
+    pub body: serde_json::Value,
+}
+
+impl Item {
+    pub fn is_live(&self, now_ms: i64) -> bool {
+        self.expires_at_ms.is_none_or(|at| at > now_ms)
+    }
+}
+
+/// What a write expects to find; the write fails with [`StoreError::ConditionFailed`] otherwise.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Expect {
+    /// No condition.
+    Any,
+    /// The key must not exist (create-if-absent).
+    Absent,
+    /// The key must exist (any version).
+    Exists,
+    /// The key must exist with exactly this version (compare-and-set).
+    Version(u64),
+    /// The key must not exist, or must have expired at this instant (epoch ms): leases, states.
+    AbsentOrExpired { now_ms: i64 },
+}
+
+/// One write of a transaction.
+#[derive(Clone, Debug)]
+pub enum Write {
+    Put { item: Item, expect: Expect },
+    Delete { key: Key, expect: Expect },
+    /// Only checks the condition; writes nothing.
+    Check { key: Key, expect: Expect },
+}
+
+/// Items of one partition in sort-key order.
+#[derive(Clone, Debug, Default)]
+pub struct Query {
+    pub pk: String,
+    pub sk_prefix: Option<String>,
+    /// Newest first when sort keys start with a timestamp.
+    pub descending: bool,
+    pub limit: usize,
+    pub cursor: Option<Cursor>,
+}
+
+/// Items of the due index whose sort key is `<= up_to`, oldest first.
+#[derive(Clone, Debug, Default)]
+pub struct DueQuery {
+    pub partition: String,
+    pub up_to: String,
+    pub limit: usize,
+    pub cursor: Option<Cursor>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Page {
+    pub items: Vec<Item>,
+    /// Present when more items may follow.
+    pub cursor: Option<Cursor>,
+}
+
+/// Where a page ended. Opaque to callers (`encode`/`decode` for HTTP), the same for every adapter.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cursor {
+    pub key: Key,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due: Option<IndexKey>,
+}
+
+impl Cursor {
+    pub fn encode(&self) -> String {
+        let json = serde_json::to_vec(self).expect("cursor serializes");
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json)
+    }
+
+    pub fn decode(text: &str) -> Result<Self, StoreError> {
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(text)
+            .map_err(|_| StoreError::BadCursor)?;
+        serde_json::from_slice(&bytes).map_err(|_| StoreError::BadCursor)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("condition failed")]
+    ConditionFailed,
+    /// A transaction lost a race with another writer; safe to retry from a fresh read.
+    #[error("transaction conflict")]
+    Conflict,
+    /// Transaction cancelled because of the write at this index.
+    #[error("transaction write {index} failed its condition")]
+    TransactionConditionFailed { index: usize },
+    #[error("invalid cursor")]
+    BadCursor,
+    #[error("stored item {0} is not readable: {1}")]
+    Corrupt(String, String),
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    #[error("invalid store request: {0}")]
+    Invalid(String),
+}
+
+#[async_trait]
+pub trait Store: Send + Sync {
+    async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError>;
+
+    /// Writes `item` (its `version` is ignored) and returns the version it now has.
+    async fn put(&self, item: Item, expect: Expect) -> Result<u64, StoreError>;
+
+    /// Deletes the key and returns the item that was there, if any.
+    async fn delete(&self, key: &Key, expect: Expect) -> Result<Option<Item>, StoreError>;
+
+    async fn query(&self, query: &Query) -> Result<Page, StoreError>;
+
+    async fn query_due(&self, query: &DueQuery) -> Result<Page, StoreError>;
+
+    /// All writes or none. At most 100 writes, each on a distinct key.
+    async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError>;
+}
+
+pub(crate) fn check_transaction(writes: &[Write]) -> Result<(), StoreError> {
+    if writes.is_empty() || writes.len() > 100 {
+        return Err(StoreError::Invalid(format!("a transaction holds 1 to 100 writes, not {}", writes.len())));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for w in writes {
+        let key = match w {
+            Write::Put { item, .. } => &item.key,
+            Write::Delete { key, .. } | Write::Check { key, .. } => key,
+        };
+        if !seen.insert(key) {
+            return Err(StoreError::Invalid(format!("key {}/{} written twice in one transaction", key.pk, key.sk)));
+        }
+    }
+    Ok(())
+}

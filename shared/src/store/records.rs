@@ -1,0 +1,174 @@
+//! Typed records on top of any store adapter: serialisation, kind checks, expiry and the usual
+//! conditional operations. Written once here so adapters stay thin.
+
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::{Cursor, DueQuery, Expect, IndexKey, Item, Key, Query, Store, StoreError, Write};
+use crate::clock::Clock;
+
+/// A record type kept in the table.
+pub trait Record: Serialize + DeserializeOwned + Send + Sync {
+    /// Stored with the item; a typed read of another kind is refused.
+    const KIND: &'static str;
+
+    fn key(&self) -> Key;
+
+    /// When the record stops existing (epoch ms); `None` = forever.
+    fn expires_at_ms(&self) -> Option<i64> {
+        None
+    }
+
+    /// Entry in the due index, for records a scheduler must find by time.
+    fn due(&self) -> Option<IndexKey> {
+        None
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Versioned<T> {
+    pub record: T,
+    pub version: u64,
+}
+
+/// Typed access to the store. Cheap to clone.
+#[derive(Clone)]
+pub struct Records {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Records {
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
+        Self { store, clock }
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    pub fn item_of<T: Record>(record: &T) -> Result<Item, StoreError> {
+        let body = serde_json::to_value(record).map_err(|e| StoreError::Invalid(format!("{}: {e}", T::KIND)))?;
+        if !body.is_object() {
+            return Err(StoreError::Invalid(format!("{} must serialize to an object", T::KIND)));
+        }
+        Ok(Item {
+            key: record.key(),
+            kind: T::KIND.to_owned(),
+            version: 0,
+            expires_at_ms: record.expires_at_ms(),
+            due: record.due(),
+            body,
+        })
+    }
+
+    fn read<T: Record>(&self, item: Item) -> Result<Option<Versioned<T>>, StoreError> {
+        if !item.is_live(self.clock.now_ms()) {
+            return Ok(None);
+        }
+        let name = || format!("{}/{}", item.key.pk, item.key.sk);
+        if item.kind != T::KIND {
+            return Err(StoreError::Corrupt(name(), format!("is a {}, not a {}", item.kind, T::KIND)));
+        }
+        let record = serde_json::from_value(item.body.clone()).map_err(|e| StoreError::Corrupt(name(), e.to_string()))?;
+        Ok(Some(Versioned { record, version: item.version }))
+    }
+
+    pub async fn get<T: Record>(&self, key: &Key) -> Result<Option<Versioned<T>>, StoreError> {
+        match self.store.get(key).await? {
+            Some(item) => self.read(item),
+            None => Ok(None),
+        }
+    }
+
+    /// Create-if-absent. An expired record under the same key counts as absent.
+    pub async fn create<T: Record>(&self, record: &T) -> Result<u64, StoreError> {
+        let expect = Expect::AbsentOrExpired { now_ms: self.clock.now_ms() };
+        self.store.put(Self::item_of(record)?, expect).await
+    }
+
+    /// Compare-and-set: succeeds only if the stored version is still `version`.
+    pub async fn replace<T: Record>(&self, record: &T, version: u64) -> Result<u64, StoreError> {
+        self.store.put(Self::item_of(record)?, Expect::Version(version)).await
+    }
+
+    /// Unconditional write, for records with a single writer (e.g. a job under its sync lease).
+    pub async fn put<T: Record>(&self, record: &T) -> Result<u64, StoreError> {
+        self.store.put(Self::item_of(record)?, Expect::Any).await
+    }
+
+    /// Read-modify-write with compare-and-set, retried on lost races. `change` returns `false`
+    /// to leave the record as it is. Returns the record as stored, or `None` if there is none.
+    pub async fn update<T: Record>(
+        &self,
+        key: &Key,
+        mut change: impl FnMut(&mut T) -> bool + Send,
+    ) -> Result<Option<Versioned<T>>, StoreError> {
+        for _ in 0..16 {
+            let Some(mut current) = self.get::<T>(key).await? else { return Ok(None) };
+            if !change(&mut current.record) {
+                return Ok(Some(current));
+            }
+            match self.replace(&current.record, current.version).await {
+                Ok(version) => return Ok(Some(Versioned { record: current.record, version })),
+                Err(StoreError::ConditionFailed) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(StoreError::Conflict)
+    }
+
+    /// Deletes and returns the record if it existed and was live: single-use tokens (states,
+    /// codes). Of concurrent takers exactly one gets it.
+    pub async fn take<T: Record>(&self, key: &Key) -> Result<Option<T>, StoreError> {
+        match self.store.delete(key, Expect::Exists).await {
+            Ok(Some(item)) => Ok(self.read::<T>(item)?.map(|v| v.record)),
+            Ok(None) | Err(StoreError::ConditionFailed) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Conditional delete; `Ok(false)` when the condition did not hold.
+    pub async fn remove(&self, key: &Key, expect: Expect) -> Result<bool, StoreError> {
+        match self.store.delete(key, expect).await {
+            Ok(_) => Ok(true),
+            Err(StoreError::ConditionFailed) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// One page of a partition, live records only.
+    pub async fn query<T: Record>(&self, query: &Query) -> Result<(Vec<Versioned<T>>, Option<Cursor>), StoreError> {
+        let page = self.store.query(query).await?;
+        let mut out = Vec::with_capacity(page.items.len());
+        for item in page.items {
+            out.extend(self.read::<T>(item)?);
+        }
+        Ok((out, page.cursor))
+    }
+
+    /// One page of records due at or before `up_to` in one due partition.
+    pub async fn due<T: Record>(&self, query: &DueQuery) -> Result<(Vec<Versioned<T>>, Option<Cursor>), StoreError> {
+        let page = self.store.query_due(query).await?;
+        let mut out = Vec::with_capacity(page.items.len());
+        for item in page.items {
+            out.extend(self.read::<T>(item)?);
+        }
+        Ok((out, page.cursor))
+    }
+
+    /// A put for [`Store::transact`].
+    pub fn put_write<T: Record>(record: &T, expect: Expect) -> Result<Write, StoreError> {
+        Ok(Write::Put { item: Self::item_of(record)?, expect })
+    }
+
+    pub async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
+        self.store.transact(writes).await
+    }
+}

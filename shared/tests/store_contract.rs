@@ -1,0 +1,410 @@
+//! The store contract: the same cases against the embedded store and Amazon DynamoDB Local.
+
+mod support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use shared::clock::{Clock, ManualClock};
+use shared::core::connection::{Connection, ConnectionStatus};
+use shared::store::embedded::EmbeddedStore;
+use shared::store::{keys, DueQuery, Expect, Key, Leases, Query, Record, Records, Store, StoreError};
+use tokio::sync::Barrier;
+
+const T0: i64 = 1_764_000_000_000;
+
+/// A record exercising what the hub stores: numbers beyond f64's exact range need not survive,
+/// but epoch-ms integers, nested objects, nulls and unicode must.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct Note {
+    partition: String,
+    id: String,
+    count: i64,
+    at_ms: i64,
+    text: Option<String>,
+    tags: Vec<String>,
+    nested: serde_json::Value,
+    expires_at_ms: Option<i64>,
+}
+
+impl Record for Note {
+    const KIND: &'static str = "note";
+    fn key(&self) -> Key {
+        Key::new(self.partition.clone(), self.id.clone())
+    }
+    fn expires_at_ms(&self) -> Option<i64> {
+        self.expires_at_ms
+    }
+}
+
+fn note(partition: &str, id: &str) -> Note {
+    Note {
+        partition: partition.into(),
+        id: id.into(),
+        count: 0,
+        at_ms: T0,
+        text: Some("Grüße, 履歴書 ✓".into()),
+        tags: vec!["a".into(), "b".into()],
+        nested: serde_json::json!({"deep": {"n": 1_718_035_200_123_i64, "f": 1.5, "none": null, "list": [1, "x", true]}}),
+        expires_at_ms: None,
+    }
+}
+
+struct Fixture {
+    records: Records,
+    clock: Arc<ManualClock>,
+}
+
+impl Fixture {
+    fn new(store: Arc<dyn Store>) -> Self {
+        let clock = Arc::new(ManualClock::at_ms(T0));
+        Self { records: Records::new(store, clock.clone()), clock }
+    }
+}
+
+mod cases {
+    use super::*;
+
+    pub async fn create_if_absent(f: Fixture) {
+        let n = note("P#1", "N#1");
+        assert_eq!(f.records.create(&n).await.unwrap(), 1);
+        assert!(matches!(f.records.create(&n).await, Err(StoreError::ConditionFailed)));
+        let got = f.records.get::<Note>(&n.key()).await.unwrap().unwrap();
+        assert_eq!((got.record, got.version), (n, 1));
+    }
+
+    pub async fn values_round_trip_exactly(f: Fixture) {
+        let mut n = note("P#rt", "N#rt");
+        n.count = i64::from(i32::MAX) * 1000;
+        n.text = None;
+        f.records.create(&n).await.unwrap();
+        assert_eq!(f.records.get::<Note>(&n.key()).await.unwrap().unwrap().record, n);
+    }
+
+    pub async fn compare_and_set(f: Fixture) {
+        let mut n = note("P#1", "N#cas");
+        let v1 = f.records.create(&n).await.unwrap();
+        n.count = 1;
+        let v2 = f.records.replace(&n, v1).await.unwrap();
+        assert_eq!(v2, v1 + 1);
+        n.count = 2;
+        assert!(matches!(f.records.replace(&n, v1).await, Err(StoreError::ConditionFailed)));
+        assert_eq!(f.records.get::<Note>(&n.key()).await.unwrap().unwrap().record.count, 1);
+        let absent = note("P#1", "N#never");
+        assert!(matches!(f.records.replace(&absent, 1).await, Err(StoreError::ConditionFailed)));
+        assert!(f.records.get::<Note>(&absent.key()).await.unwrap().is_none());
+        // An unconditional put still moves the version on.
+        assert_eq!(f.records.put(&n).await.unwrap(), v2 + 1);
+    }
+
+    pub async fn conditional_delete(f: Fixture) {
+        let n = note("P#1", "N#del");
+        let v = f.records.create(&n).await.unwrap();
+        assert!(!f.records.remove(&n.key(), Expect::Version(v + 1)).await.unwrap());
+        assert!(f.records.get::<Note>(&n.key()).await.unwrap().is_some());
+        assert!(f.records.remove(&n.key(), Expect::Version(v)).await.unwrap());
+        assert!(f.records.get::<Note>(&n.key()).await.unwrap().is_none());
+        assert!(!f.records.remove(&n.key(), Expect::Exists).await.unwrap());
+    }
+
+    pub async fn reading_another_kind_is_refused(f: Fixture) {
+        let n = note("CONN#x", "CONN");
+        f.records.create(&n).await.unwrap();
+        let err = f.records.get::<Connection>(&keys::connection("x")).await.unwrap_err();
+        assert!(err.to_string().contains("is a note, not a connection"), "{err}");
+    }
+
+    pub async fn expired_records_are_gone_for_readers(f: Fixture) {
+        let mut n = note("P#1", "N#exp");
+        n.expires_at_ms = Some(T0 + 1_000);
+        f.records.create(&n).await.unwrap();
+        assert!(f.records.get::<Note>(&n.key()).await.unwrap().is_some());
+        f.clock.advance_ms(1_000);
+        assert!(f.records.get::<Note>(&n.key()).await.unwrap().is_none());
+        assert!(f.records.take::<Note>(&n.key()).await.unwrap().is_none(), "an expired single-use value is not usable");
+        // Create-if-absent treats an expired record as absent (DynamoDB TTL deletes lazily).
+        n.expires_at_ms = Some(T0 + 60_000);
+        f.records.create(&n).await.unwrap();
+        assert!(f.records.get::<Note>(&n.key()).await.unwrap().is_some());
+    }
+
+    pub async fn single_use_take_race(f: Fixture) {
+        let n = note("OAUTHSTATE#s", "STATE");
+        f.records.create(&n).await.unwrap();
+        let barrier = Arc::new(Barrier::new(20));
+        let tasks: Vec<_> = (0..20)
+            .map(|_| {
+                let (records, barrier, key) = (f.records.clone(), barrier.clone(), n.key());
+                tokio::spawn(async move {
+                    barrier.wait().await;
+                    records.take::<Note>(&key).await.unwrap()
+                })
+            })
+            .collect();
+        let winners = futures::future::join_all(tasks).await.into_iter().filter(|r| r.as_ref().unwrap().is_some()).count();
+        assert_eq!(winners, 1);
+    }
+
+    pub async fn compare_and_set_race(f: Fixture) {
+        let n = note("P#race", "N#race");
+        let v = f.records.create(&n).await.unwrap();
+        let barrier = Arc::new(Barrier::new(20));
+        let tasks: Vec<_> = (0..20)
+            .map(|i| {
+                let (records, barrier, mut mine) = (f.records.clone(), barrier.clone(), n.clone());
+                tokio::spawn(async move {
+                    mine.count = i;
+                    barrier.wait().await;
+                    records.replace(&mine, v).await
+                })
+            })
+            .collect();
+        let results: Vec<_> = futures::future::join_all(tasks).await.into_iter().map(Result::unwrap).collect();
+        let wins = results.iter().filter(|r| r.is_ok()).count();
+        let lost = results.iter().filter(|r| matches!(r, Err(StoreError::ConditionFailed))).count();
+        assert_eq!((wins, lost), (1, 19), "{results:?}");
+        let stored = f.records.get::<Note>(&n.key()).await.unwrap().unwrap();
+        assert_eq!(stored.version, v + 1);
+    }
+
+    pub async fn update_loses_no_increment(f: Fixture) {
+        let n = note("P#inc", "N#inc");
+        f.records.create(&n).await.unwrap();
+        let tasks: Vec<_> = (0..20)
+            .map(|_| {
+                let (records, key) = (f.records.clone(), n.key());
+                tokio::spawn(async move {
+                    records
+                        .update::<Note>(&key, |n| {
+                            n.count += 1;
+                            true
+                        })
+                        .await
+                })
+            })
+            .collect();
+        for t in futures::future::join_all(tasks).await {
+            t.unwrap().unwrap().unwrap();
+        }
+        assert_eq!(f.records.get::<Note>(&n.key()).await.unwrap().unwrap().record.count, 20);
+    }
+
+    pub async fn lease_race_and_expiry(f: Fixture) {
+        let leases = Leases::new(f.records.clone());
+        let barrier = Arc::new(Barrier::new(20));
+        let tasks: Vec<_> = (0..20)
+            .map(|i| {
+                let (leases, barrier) = (leases.clone(), barrier.clone());
+                tokio::spawn(async move {
+                    barrier.wait().await;
+                    leases.acquire("refresh/conn-1", &format!("worker-{i}"), Duration::from_secs(30)).await.unwrap()
+                })
+            })
+            .collect();
+        let mut held: Vec<_> = futures::future::join_all(tasks).await.into_iter().filter_map(Result::unwrap).collect();
+        assert_eq!(held.len(), 1, "exactly one holder");
+        let first = held.pop().unwrap();
+        let holder = leases.holder("refresh/conn-1").await.unwrap().unwrap();
+        assert_eq!(holder.holder, first.lease.holder);
+
+        // Until expiry nobody else gets it; then the next taker does.
+        f.clock.advance_ms(29_999);
+        assert!(leases.acquire("refresh/conn-1", "late", Duration::from_secs(30)).await.unwrap().is_none());
+        f.clock.advance_ms(1);
+        let second = leases.acquire("refresh/conn-1", "next", Duration::from_secs(30)).await.unwrap().unwrap();
+
+        // The first holder's late release must not free the second holder's lease.
+        leases.release(first).await.unwrap();
+        assert_eq!(leases.holder("refresh/conn-1").await.unwrap().unwrap().holder, "next");
+        leases.release(second).await.unwrap();
+        assert!(leases.holder("refresh/conn-1").await.unwrap().is_none());
+        assert!(leases.acquire("refresh/conn-1", "again", Duration::from_secs(1)).await.unwrap().is_some());
+    }
+
+    pub async fn query_pages_in_order_within_prefix(f: Fixture) {
+        for i in 0..25 {
+            let mut n = note("CONN#q", &format!("ACT#{:013}#{i}", T0 + i));
+            n.count = i;
+            f.records.create(&n).await.unwrap();
+        }
+        f.records.create(&note("CONN#q", "JOB#1")).await.unwrap();
+        f.records.create(&note("CONN#other", "ACT#0")).await.unwrap();
+
+        for descending in [false, true] {
+            let mut seen = vec![];
+            let mut cursor = None;
+            let mut pages = 0;
+            loop {
+                let q = Query { pk: "CONN#q".into(), sk_prefix: Some("ACT#".into()), descending, limit: 10, cursor };
+                let (items, next) = f.records.query::<Note>(&q).await.unwrap();
+                pages += 1;
+                seen.extend(items.into_iter().map(|v| v.record.count));
+                cursor = next;
+                if cursor.is_none() {
+                    break;
+                }
+                assert!(pages < 10, "pagination must end");
+            }
+            let mut expected: Vec<i64> = (0..25).collect();
+            if descending {
+                expected.reverse();
+            }
+            assert_eq!(seen, expected, "descending={descending}");
+            assert_eq!(pages, 3);
+        }
+        // A full last page has no cursor.
+        let q = Query { pk: "CONN#q".into(), sk_prefix: Some("JOB#".into()), limit: 1, ..Default::default() };
+        let (items, next) = f.records.query::<Note>(&q).await.unwrap();
+        assert_eq!((items.len(), next.is_none()), (1, true));
+    }
+
+    pub async fn due_index_finds_active_connections_by_time(f: Fixture) {
+        let mut ids = vec![];
+        for i in 0..12 {
+            let mut c = Connection::new(format!("conn-{i:02}"), "partner-a", T0);
+            c.status = if i == 5 { ConnectionStatus::NeedsReconnect } else { ConnectionStatus::Active };
+            c.next_due_at_ms = Some(T0 + i * 1_000);
+            f.records.create(&c).await.unwrap();
+            ids.push(c.id);
+        }
+        // Rescheduling moves the entry: conn-00 is no longer due.
+        f.records
+            .update::<Connection>(&keys::connection("conn-00"), |c| {
+                c.next_due_at_ms = Some(T0 + 3_600_000);
+                true
+            })
+            .await
+            .unwrap();
+
+        let now = T0 + 8_000;
+        let mut due = vec![];
+        for shard in 0..keys::DUE_SHARDS {
+            let mut cursor = None;
+            loop {
+                let q = DueQuery { partition: keys::due_partition(shard), up_to: keys::due_up_to(now), limit: 2, cursor };
+                let (items, next) = f.records.due::<Connection>(&q).await.unwrap();
+                let times: Vec<_> = items.iter().map(|c| c.record.next_due_at_ms.unwrap()).collect();
+                assert!(times.windows(2).all(|w| w[0] <= w[1]), "oldest first");
+                due.extend(items.into_iter().map(|v| v.record.id));
+                cursor = next;
+                if cursor.is_none() {
+                    break;
+                }
+            }
+        }
+        due.sort();
+        let expected: Vec<String> = (1..=8).filter(|i| *i != 5).map(|i| format!("conn-{i:02}")).collect();
+        assert_eq!(due, expected);
+    }
+
+    pub async fn transactions_are_all_or_nothing(f: Fixture) {
+        let existing = note("P#tx", "N#existing");
+        f.records.create(&existing).await.unwrap();
+        let fresh = note("P#tx", "N#fresh");
+        let writes = vec![
+            Records::put_write(&fresh, Expect::Absent).unwrap(),
+            Records::put_write(&existing, Expect::Absent).unwrap(),
+        ];
+        match f.records.transact(writes).await {
+            Err(StoreError::TransactionConditionFailed { index }) => assert_eq!(index, 1),
+            other => panic!("expected the second write to fail, got {other:?}"),
+        }
+        assert!(f.records.get::<Note>(&fresh.key()).await.unwrap().is_none(), "nothing written");
+
+        let writes = vec![
+            Records::put_write(&fresh, Expect::Absent).unwrap(),
+            shared::store::Write::Check { key: existing.key(), expect: Expect::Version(1) },
+            shared::store::Write::Delete { key: Key::new("P#tx", "N#missing"), expect: Expect::Any },
+        ];
+        f.records.transact(writes).await.unwrap();
+        assert_eq!(f.records.get::<Note>(&fresh.key()).await.unwrap().unwrap().version, 1);
+
+        let twice = vec![
+            Records::put_write(&fresh, Expect::Any).unwrap(),
+            Records::put_write(&fresh, Expect::Any).unwrap(),
+        ];
+        assert!(matches!(f.records.transact(twice).await, Err(StoreError::Invalid(_))));
+    }
+}
+
+async fn embedded() -> Option<Fixture> {
+    Some(Fixture::new(Arc::new(EmbeddedStore::in_memory())))
+}
+
+async fn dynamodb() -> Option<Fixture> {
+    Some(Fixture::new(support::dynamo_store().await?))
+}
+
+macro_rules! contract {
+    ($($case:ident),* $(,)?) => {
+        mod embedded_store {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $case() {
+                    super::cases::$case(super::embedded().await.unwrap()).await
+                }
+            )*
+        }
+        mod dynamodb_local {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $case() {
+                    if let Some(f) = super::dynamodb().await {
+                        super::cases::$case(f).await
+                    }
+                }
+            )*
+        }
+    };
+}
+
+contract!(
+    create_if_absent,
+    values_round_trip_exactly,
+    compare_and_set,
+    conditional_delete,
+    reading_another_kind_is_refused,
+    expired_records_are_gone_for_readers,
+    single_use_take_race,
+    compare_and_set_race,
+    update_loses_no_increment,
+    lease_race_and_expiry,
+    query_pages_in_order_within_prefix,
+    due_index_finds_active_connections_by_time,
+    transactions_are_all_or_nothing,
+);
+
+#[tokio::test]
+async fn embedded_store_survives_a_restart() {
+    let path = std::env::temp_dir().join(format!("hub-store-{}/table.log", uuid::Uuid::new_v4()));
+    let clock: Arc<dyn Clock> = Arc::new(ManualClock::at_ms(T0));
+    let mut kept = note("P#1", "N#kept");
+    {
+        let records = Records::new(Arc::new(EmbeddedStore::open(&path).unwrap()), clock.clone());
+        records.create(&kept).await.unwrap();
+        kept.count = 7;
+        records.replace(&kept, 1).await.unwrap();
+        records.create(&note("P#1", "N#gone")).await.unwrap();
+        records.remove(&Key::new("P#1", "N#gone"), Expect::Exists).await.unwrap();
+        let mut c = Connection::new("c-restart", "p", T0);
+        c.status = ConnectionStatus::Active;
+        c.next_due_at_ms = Some(T0);
+        records.create(&c).await.unwrap();
+    }
+    for _ in 0..2 {
+        // Twice: the second open reads the log that the first open compacted.
+        let records = Records::new(Arc::new(EmbeddedStore::open(&path).unwrap()), clock.clone());
+        let got = records.get::<Note>(&kept.key()).await.unwrap().unwrap();
+        assert_eq!((got.record.count, got.version), (7, 2));
+        assert!(records.get::<Note>(&Key::new("P#1", "N#gone")).await.unwrap().is_none());
+        let q = DueQuery {
+            partition: keys::due(&"c-restart".to_string(), T0).partition,
+            up_to: keys::due_up_to(T0),
+            limit: 10,
+            cursor: None,
+        };
+        assert_eq!(records.due::<Connection>(&q).await.unwrap().0.len(), 1, "due index rebuilt");
+    }
+    std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+}
