@@ -1,0 +1,4 @@
+//! Flows: the hub's use cases, orchestrating the pure core and the ports. Functions (Lambdas)
+//! and the partner API call these; these call nothing but the core and the ports.
+
+pub mod partners;
