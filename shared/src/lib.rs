@@ -5,3 +5,4 @@
 
 pub mod clock;
 pub mod core;
+pub mod lever;
