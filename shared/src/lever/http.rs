@@ -81,10 +81,11 @@ impl LeverConfig {
     }
 
     /// A Lever stand-in serving OAuth at `{base}/authorize`, `{base}/oauth/token` and the Data API
-    /// under `{base}/v1` (the project's Lever sandbox).
+    /// under `{base}/v1` (the project's Lever sandbox). The audience stays Lever's production one,
+    /// which the stand-in accepts like Lever does.
     pub fn local(base: &str, client_id: impl Into<String>, client_secret: ClientSecret) -> LeverResult<Self> {
         let base = base.trim_end_matches('/');
-        Self::with_bases(&format!("{base}/v1"), base, &format!("{base}/v1/"), client_id.into(), client_secret)
+        Self::with_bases(&format!("{base}/v1"), base, "https://api.lever.co/v1/", client_id.into(), client_secret)
     }
 }
 
