@@ -77,14 +77,17 @@ impl Default for PageRequest {
 
 /// Walks a listing one page at a time and guards against a repeated cursor.
 ///
-/// ```ignore
+/// ```no_run
+/// # use shared::lever::*;
+/// # async fn walk(api: &dyn LeverApi, auth: &LeverAuth) -> Result<(), LeverError> {
 /// let mut pager = Pager::new(100);
 /// while let Some(req) = pager.next_request() {
-///     let page = api.list_postings(&auth, &query, req).await?;
-///     pager.advance(&page)?;           // errors on a repeated offset
-///     save_checkpoint(pager.cursor()); // resume later with Pager::resume
-///     handle(page.data);
+///     let page = api.list_postings(auth, &PostingsQuery::default(), req).await?;
+///     pager.advance(&page)?; // errors on a repeated offset
+///     let _checkpoint = pager.cursor(); // persist it; continue later with Pager::resume
+///     for _posting in page.data { /* handle */ }
 /// }
+/// # Ok(()) }
 /// ```
 #[derive(Debug, Clone)]
 pub struct Pager {
