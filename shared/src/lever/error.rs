@@ -29,7 +29,11 @@ pub enum LeverError {
 
     /// 400 or 422: the request was understood and refused; retrying the same request won't help.
     #[error("invalid request ({status}, {code}): {message}")]
-    Invalid { status: u16, code: String, message: String },
+    Invalid {
+        status: u16,
+        code: String,
+        message: String,
+    },
 
     /// 403 on the Data API: the account settings, scopes or the perform_as user don't permit it.
     #[error("forbidden by Lever (403, {code}): {message}")]
@@ -61,7 +65,10 @@ pub enum LeverError {
 impl LeverError {
     /// The connection can no longer be used without a new consent (or at least a refresh, for 401).
     pub fn needs_reauth(&self) -> bool {
-        matches!(self, LeverError::Unauthorized { .. } | LeverError::Revoked { .. })
+        matches!(
+            self,
+            LeverError::Unauthorized { .. } | LeverError::Revoked { .. }
+        )
     }
 
     /// The connection must be reconnected by a Super Admin.
@@ -73,7 +80,9 @@ impl LeverError {
     pub fn is_transient(&self) -> bool {
         matches!(
             self,
-            LeverError::RateLimited { .. } | LeverError::Server { .. } | LeverError::Transport { .. }
+            LeverError::RateLimited { .. }
+                | LeverError::Server { .. }
+                | LeverError::Transport { .. }
         )
     }
 

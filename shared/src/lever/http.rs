@@ -47,8 +47,16 @@ pub struct LeverConfig {
 }
 
 impl LeverConfig {
-    fn with_bases(api: &str, auth: &str, audience: &str, client_id: String, client_secret: ClientSecret) -> LeverResult<Self> {
-        let parse = |s: &str| Url::parse(s).map_err(|e| LeverError::Config(format!("bad base url {s}: {e}")));
+    fn with_bases(
+        api: &str,
+        auth: &str,
+        audience: &str,
+        client_id: String,
+        client_secret: ClientSecret,
+    ) -> LeverResult<Self> {
+        let parse = |s: &str| {
+            Url::parse(s).map_err(|e| LeverError::Config(format!("bad base url {s}: {e}")))
+        };
         Ok(Self {
             api_base: parse(api)?,
             auth_base: parse(auth)?,
@@ -64,8 +72,14 @@ impl LeverConfig {
 
     /// Lever production (US/global).
     pub fn production(client_id: impl Into<String>, client_secret: ClientSecret) -> Self {
-        Self::with_bases("https://api.lever.co/v1", "https://auth.lever.co", "https://api.lever.co/v1/", client_id.into(), client_secret)
-            .expect("static urls")
+        Self::with_bases(
+            "https://api.lever.co/v1",
+            "https://auth.lever.co",
+            "https://api.lever.co/v1/",
+            client_id.into(),
+            client_secret,
+        )
+        .expect("static urls")
     }
 
     /// Lever's own sandbox environment (partner development accounts).
@@ -83,9 +97,19 @@ impl LeverConfig {
     /// A Lever stand-in serving OAuth at `{base}/authorize`, `{base}/oauth/token` and the Data API
     /// under `{base}/v1` (the project's Lever sandbox). The audience stays Lever's production one,
     /// which the stand-in accepts like Lever does.
-    pub fn local(base: &str, client_id: impl Into<String>, client_secret: ClientSecret) -> LeverResult<Self> {
+    pub fn local(
+        base: &str,
+        client_id: impl Into<String>,
+        client_secret: ClientSecret,
+    ) -> LeverResult<Self> {
         let base = base.trim_end_matches('/');
-        Self::with_bases(&format!("{base}/v1"), base, "https://api.lever.co/v1/", client_id.into(), client_secret)
+        Self::with_bases(
+            &format!("{base}/v1"),
+            base,
+            "https://api.lever.co/v1/",
+            client_id.into(),
+            client_secret,
+        )
     }
 }
 
@@ -114,7 +138,10 @@ enum Payload {
     Empty,
     Json(Bytes),
     Form(Vec<(&'static str, String)>),
-    Multipart { fields: Vec<(String, String)>, files: Vec<(String, FileUpload)> },
+    Multipart {
+        fields: Vec<(String, String)>,
+        files: Vec<(String, FileUpload)>,
+    },
 }
 
 struct Call {
@@ -128,7 +155,12 @@ struct Call {
 
 /// Characters that go into an `offset` value unchanged: unreserved ones and `%`, because Lever's
 /// tokens arrive already percent-encoded and must go back verbatim (never `%25`-escaped again).
-const OFFSET_KEEP: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~').remove(b'%');
+const OFFSET_KEEP: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b'%');
 
 /// The `offset` query value for a `next` token as Lever sent it.
 pub fn offset_param(token: &str) -> String {
@@ -143,7 +175,10 @@ struct ApiErrorBody {
 
 fn api_error(status: u16, body: &[u8], retry_after: Option<Duration>) -> LeverError {
     let parsed: Option<ApiErrorBody> = serde_json::from_slice(body).ok();
-    let code = parsed.as_ref().and_then(|b| b.code.clone()).unwrap_or_default();
+    let code = parsed
+        .as_ref()
+        .and_then(|b| b.code.clone())
+        .unwrap_or_default();
     let message = parsed.and_then(|b| b.message).unwrap_or_default();
     match status {
         401 => LeverError::Unauthorized { message },
@@ -151,7 +186,11 @@ fn api_error(status: u16, body: &[u8], retry_after: Option<Duration>) -> LeverEr
         404 => LeverError::NotFound { message },
         429 => LeverError::RateLimited { retry_after },
         s if s >= 500 => LeverError::Server { status: s },
-        s => LeverError::Invalid { status: s, code, message },
+        s => LeverError::Invalid {
+            status: s,
+            code,
+            message,
+        },
     }
 }
 
@@ -177,7 +216,10 @@ fn decode<T: DeserializeOwned>(path: &str, body: &[u8]) -> LeverResult<T> {
     })
 }
 
-fn multipart_form(fields: &[(String, String)], files: &[(String, FileUpload)]) -> LeverResult<reqwest::multipart::Form> {
+fn multipart_form(
+    fields: &[(String, String)],
+    files: &[(String, FileUpload)],
+) -> LeverResult<reqwest::multipart::Form> {
     let mut form = reqwest::multipart::Form::new();
     for (k, v) in fields {
         form = form.text(k.clone(), v.clone());
@@ -196,7 +238,9 @@ impl LeverHttpClient {
     pub fn new(cfg: LeverConfig) -> LeverResult<Self> {
         for base in [&cfg.api_base, &cfg.auth_base] {
             if base.cannot_be_a_base() || !matches!(base.scheme(), "http" | "https") {
-                return Err(LeverError::Config(format!("not an http(s) base url: {base}")));
+                return Err(LeverError::Config(format!(
+                    "not an http(s) base url: {base}"
+                )));
             }
         }
         let http = reqwest::Client::builder()
@@ -206,7 +250,9 @@ impl LeverHttpClient {
             .build()
             .map_err(|e| LeverError::Config(format!("http client: {e}")))?;
         let limiter = ConnectionLimiter::new(cfg.rate_limit);
-        Ok(Self { inner: Arc::new(Inner { cfg, http, limiter }) })
+        Ok(Self {
+            inner: Arc::new(Inner { cfg, http, limiter }),
+        })
     }
 
     pub fn config(&self) -> &LeverConfig {
@@ -215,7 +261,10 @@ impl LeverHttpClient {
 
     fn url(&self, segments: &[&str], query: &[(&str, String)], page: Option<&PageRequest>) -> Url {
         let mut url = self.inner.cfg.api_base.clone();
-        url.path_segments_mut().expect("checked in new").pop_if_empty().extend(segments);
+        url.path_segments_mut()
+            .expect("checked in new")
+            .pop_if_empty()
+            .extend(segments);
         if !query.is_empty() || page.is_some() {
             let mut qp = url.query_pairs_mut();
             for (k, v) in query {
@@ -233,8 +282,21 @@ impl LeverHttpClient {
         url
     }
 
-    fn call(op: &'static str, method: Method, url: Url, payload: Payload, class: RetryClass) -> Call {
-        Call { op, method, url, payload, class, token_endpoint: false }
+    fn call(
+        op: &'static str,
+        method: Method,
+        url: Url,
+        payload: Payload,
+        class: RetryClass,
+    ) -> Call {
+        Call {
+            op,
+            method,
+            url,
+            payload,
+            class,
+            token_endpoint: false,
+        }
     }
 
     fn json_body<B: serde::Serialize + ?Sized>(body: &B) -> LeverResult<Payload> {
@@ -262,7 +324,10 @@ impl LeverHttpClient {
         if let Some(a) = auth {
             self.inner.limiter.acquire(&a.connection).await;
         }
-        let mut rb = self.inner.http.request(call.method.clone(), call.url.clone());
+        let mut rb = self
+            .inner
+            .http
+            .request(call.method.clone(), call.url.clone());
         rb = match auth.map(|a| &a.credential) {
             Some(Credential::Bearer(t)) => rb.bearer_auth(t.expose()),
             Some(Credential::ApiKey(k)) => rb.basic_auth(k.expose(), Some("")),
@@ -282,11 +347,20 @@ impl LeverHttpClient {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| parse_retry_after(v, SystemTime::now()));
         let body = resp.bytes().await.map_err(transport_error)?;
-        tracing::debug!(op = call.op, path = call.url.path(), status, "Lever response");
+        tracing::debug!(
+            op = call.op,
+            path = call.url.path(),
+            status,
+            "Lever response"
+        );
         if (200..300).contains(&status) {
             return Ok(body);
         }
-        Err(if call.token_endpoint { token_error(status, &body, retry_after) } else { api_error(status, &body, retry_after) })
+        Err(if call.token_endpoint {
+            token_error(status, &body, retry_after)
+        } else {
+            api_error(status, &body, retry_after)
+        })
     }
 
     async fn fetch<T: DeserializeOwned>(&self, auth: &LeverAuth, call: Call) -> LeverResult<T> {
@@ -303,15 +377,31 @@ impl LeverHttpClient {
         page: &PageRequest,
     ) -> LeverResult<Page<T>> {
         let url = self.url(segments, query, Some(page));
-        self.fetch(auth, Self::call(op, Method::GET, url, Payload::Empty, RetryClass::Read)).await
+        self.fetch(
+            auth,
+            Self::call(op, Method::GET, url, Payload::Empty, RetryClass::Read),
+        )
+        .await
     }
 
-    async fn get_one<T: DeserializeOwned>(&self, auth: &LeverAuth, op: &'static str, segments: &[&str], query: &[(&str, String)]) -> LeverResult<T> {
+    async fn get_one<T: DeserializeOwned>(
+        &self,
+        auth: &LeverAuth,
+        op: &'static str,
+        segments: &[&str],
+        query: &[(&str, String)],
+    ) -> LeverResult<T> {
         let url = self.url(segments, query, None);
-        let d: Data<T> = self.fetch(auth, Self::call(op, Method::GET, url, Payload::Empty, RetryClass::Read)).await?;
+        let d: Data<T> = self
+            .fetch(
+                auth,
+                Self::call(op, Method::GET, url, Payload::Empty, RetryClass::Read),
+            )
+            .await?;
         Ok(d.data)
     }
 
+    #[allow(clippy::too_many_arguments)] // one private helper for six endpoints of the same shape
     async fn opportunity_update<B: serde::Serialize + ?Sized>(
         &self,
         auth: &LeverAuth,
@@ -322,17 +412,44 @@ impl LeverHttpClient {
         body: &B,
         perform_as: Option<&str>,
     ) -> LeverResult<Opportunity> {
-        let query: Vec<(&str, String)> = perform_as.map(|p| ("perform_as", p.to_owned())).into_iter().collect();
+        let query: Vec<(&str, String)> = perform_as
+            .map(|p| ("perform_as", p.to_owned()))
+            .into_iter()
+            .collect();
         let url = self.url(&["opportunities", opportunity_id, action], &query, None);
-        let d: Data<Opportunity> =
-            self.fetch(auth, Self::call(op, method, url, Self::json_body(body)?, RetryClass::IdempotentWrite)).await?;
+        let d: Data<Opportunity> = self
+            .fetch(
+                auth,
+                Self::call(
+                    op,
+                    method,
+                    url,
+                    Self::json_body(body)?,
+                    RetryClass::IdempotentWrite,
+                ),
+            )
+            .await?;
         Ok(d.data)
     }
 
-    async fn token_request(&self, op: &'static str, form: Vec<(&'static str, String)>) -> LeverResult<TokenSet> {
+    async fn token_request(
+        &self,
+        op: &'static str,
+        form: Vec<(&'static str, String)>,
+    ) -> LeverResult<TokenSet> {
         let mut url = self.inner.cfg.auth_base.clone();
-        url.path_segments_mut().expect("checked in new").pop_if_empty().extend(["oauth", "token"]);
-        let call = Call { op, method: Method::POST, url, payload: Payload::Form(form), class: RetryClass::Create, token_endpoint: true };
+        url.path_segments_mut()
+            .expect("checked in new")
+            .pop_if_empty()
+            .extend(["oauth", "token"]);
+        let call = Call {
+            op,
+            method: Method::POST,
+            url,
+            payload: Payload::Form(form),
+            class: RetryClass::Create,
+            token_endpoint: true,
+        };
         let body = self.execute(None, &call).await?;
         decode(call.url.path(), &body)
     }
@@ -340,21 +457,64 @@ impl LeverHttpClient {
 
 #[async_trait]
 impl LeverApi for LeverHttpClient {
-    async fn list_postings(&self, auth: &LeverAuth, query: &PostingsQuery, page: PageRequest) -> LeverResult<Page<Posting>> {
-        self.get_page(auth, "list_postings", &["postings"], &query.to_pairs(), &page).await
+    async fn list_postings(
+        &self,
+        auth: &LeverAuth,
+        query: &PostingsQuery,
+        page: PageRequest,
+    ) -> LeverResult<Page<Posting>> {
+        self.get_page(
+            auth,
+            "list_postings",
+            &["postings"],
+            &query.to_pairs(),
+            &page,
+        )
+        .await
     }
 
     async fn get_posting(&self, auth: &LeverAuth, posting_id: &str) -> LeverResult<Posting> {
-        self.get_one(auth, "get_posting", &["postings", posting_id], &[]).await
+        self.get_one(auth, "get_posting", &["postings", posting_id], &[])
+            .await
     }
 
-    async fn list_deleted_postings(&self, auth: &LeverAuth, page: PageRequest) -> LeverResult<Page<DeletedPosting>> {
-        self.get_page(auth, "list_deleted_postings", &["postings", "deleted"], &[], &page).await
+    async fn list_deleted_postings(
+        &self,
+        auth: &LeverAuth,
+        page: PageRequest,
+    ) -> LeverResult<Page<DeletedPosting>> {
+        self.get_page(
+            auth,
+            "list_deleted_postings",
+            &["postings", "deleted"],
+            &[],
+            &page,
+        )
+        .await
     }
 
-    async fn create_opportunity(&self, auth: &LeverAuth, perform_as: &str, body: &NewOpportunity) -> LeverResult<Created<Opportunity>> {
-        let url = self.url(&["opportunities"], &[("perform_as", perform_as.to_owned())], None);
-        self.fetch(auth, Self::call("create_opportunity", Method::POST, url, Self::json_body(body)?, RetryClass::Create)).await
+    async fn create_opportunity(
+        &self,
+        auth: &LeverAuth,
+        perform_as: &str,
+        body: &NewOpportunity,
+    ) -> LeverResult<Created<Opportunity>> {
+        let url = self.url(
+            &["opportunities"],
+            &[("perform_as", perform_as.to_owned())],
+            None,
+        );
+        self.fetch(
+            auth,
+            Self::call(
+                "create_opportunity",
+                Method::POST,
+                url,
+                Self::json_body(body)?,
+                RetryClass::Create,
+            ),
+        )
+        .await
     }
 
     async fn create_opportunity_with_files(
@@ -365,100 +525,333 @@ impl LeverApi for LeverHttpClient {
         resume: Option<FileUpload>,
         files: Vec<FileUpload>,
     ) -> LeverResult<Created<Opportunity>> {
-        let url = self.url(&["opportunities"], &[("perform_as", perform_as.to_owned())], None);
-        let mut parts: Vec<(String, FileUpload)> = resume.into_iter().map(|r| ("resumeFile".to_owned(), r)).collect();
+        let url = self.url(
+            &["opportunities"],
+            &[("perform_as", perform_as.to_owned())],
+            None,
+        );
+        let mut parts: Vec<(String, FileUpload)> = resume
+            .into_iter()
+            .map(|r| ("resumeFile".to_owned(), r))
+            .collect();
         parts.extend(files.into_iter().map(|f| ("files[]".to_owned(), f)));
-        let payload = Payload::Multipart { fields: body.to_form_fields(), files: parts };
-        self.fetch(auth, Self::call("create_opportunity_multipart", Method::POST, url, payload, RetryClass::Create)).await
+        let payload = Payload::Multipart {
+            fields: body.to_form_fields(),
+            files: parts,
+        };
+        self.fetch(
+            auth,
+            Self::call(
+                "create_opportunity_multipart",
+                Method::POST,
+                url,
+                payload,
+                RetryClass::Create,
+            ),
+        )
+        .await
     }
 
-    async fn get_opportunity(&self, auth: &LeverAuth, opportunity_id: &str, expand: &[OpportunityExpand]) -> LeverResult<Opportunity> {
-        let query: Vec<(&str, String)> = expand.iter().map(|e| ("expand", e.as_str().to_owned())).collect();
-        self.get_one(auth, "get_opportunity", &["opportunities", opportunity_id], &query).await
+    async fn get_opportunity(
+        &self,
+        auth: &LeverAuth,
+        opportunity_id: &str,
+        expand: &[OpportunityExpand],
+    ) -> LeverResult<Opportunity> {
+        let query: Vec<(&str, String)> = expand
+            .iter()
+            .map(|e| ("expand", e.as_str().to_owned()))
+            .collect();
+        self.get_one(
+            auth,
+            "get_opportunity",
+            &["opportunities", opportunity_id],
+            &query,
+        )
+        .await
     }
 
-    async fn list_opportunities(&self, auth: &LeverAuth, query: &OpportunitiesQuery, page: PageRequest) -> LeverResult<Page<Opportunity>> {
-        self.get_page(auth, "list_opportunities", &["opportunities"], &query.to_pairs(), &page).await
+    async fn list_opportunities(
+        &self,
+        auth: &LeverAuth,
+        query: &OpportunitiesQuery,
+        page: PageRequest,
+    ) -> LeverResult<Page<Opportunity>> {
+        self.get_page(
+            auth,
+            "list_opportunities",
+            &["opportunities"],
+            &query.to_pairs(),
+            &page,
+        )
+        .await
     }
 
-    async fn change_stage(&self, auth: &LeverAuth, opportunity_id: &str, stage_id: &str, perform_as: Option<&str>) -> LeverResult<Opportunity> {
+    async fn change_stage(
+        &self,
+        auth: &LeverAuth,
+        opportunity_id: &str,
+        stage_id: &str,
+        perform_as: Option<&str>,
+    ) -> LeverResult<Opportunity> {
         let body = serde_json::json!({ "stage": stage_id });
-        self.opportunity_update(auth, "change_stage", Method::PUT, opportunity_id, "stage", &body, perform_as).await
+        self.opportunity_update(
+            auth,
+            "change_stage",
+            Method::PUT,
+            opportunity_id,
+            "stage",
+            &body,
+            perform_as,
+        )
+        .await
     }
 
-    async fn archive_opportunity(&self, auth: &LeverAuth, opportunity_id: &str, body: &ArchiveRequest, perform_as: Option<&str>) -> LeverResult<Opportunity> {
-        self.opportunity_update(auth, "archive_opportunity", Method::PUT, opportunity_id, "archived", body, perform_as).await
+    async fn archive_opportunity(
+        &self,
+        auth: &LeverAuth,
+        opportunity_id: &str,
+        body: &ArchiveRequest,
+        perform_as: Option<&str>,
+    ) -> LeverResult<Opportunity> {
+        self.opportunity_update(
+            auth,
+            "archive_opportunity",
+            Method::PUT,
+            opportunity_id,
+            "archived",
+            body,
+            perform_as,
+        )
+        .await
     }
 
-    async fn add_tags(&self, auth: &LeverAuth, opportunity_id: &str, tags: &[String], perform_as: Option<&str>) -> LeverResult<Opportunity> {
+    async fn add_tags(
+        &self,
+        auth: &LeverAuth,
+        opportunity_id: &str,
+        tags: &[String],
+        perform_as: Option<&str>,
+    ) -> LeverResult<Opportunity> {
         let body = serde_json::json!({ "tags": tags });
-        self.opportunity_update(auth, "add_tags", Method::POST, opportunity_id, "addTags", &body, perform_as).await
+        self.opportunity_update(
+            auth,
+            "add_tags",
+            Method::POST,
+            opportunity_id,
+            "addTags",
+            &body,
+            perform_as,
+        )
+        .await
     }
 
-    async fn add_sources(&self, auth: &LeverAuth, opportunity_id: &str, sources: &[String], perform_as: Option<&str>) -> LeverResult<Opportunity> {
+    async fn add_sources(
+        &self,
+        auth: &LeverAuth,
+        opportunity_id: &str,
+        sources: &[String],
+        perform_as: Option<&str>,
+    ) -> LeverResult<Opportunity> {
         let body = serde_json::json!({ "sources": sources });
-        self.opportunity_update(auth, "add_sources", Method::POST, opportunity_id, "addSources", &body, perform_as).await
+        self.opportunity_update(
+            auth,
+            "add_sources",
+            Method::POST,
+            opportunity_id,
+            "addSources",
+            &body,
+            perform_as,
+        )
+        .await
     }
 
-    async fn add_links(&self, auth: &LeverAuth, opportunity_id: &str, links: &[String], perform_as: Option<&str>) -> LeverResult<Opportunity> {
+    async fn add_links(
+        &self,
+        auth: &LeverAuth,
+        opportunity_id: &str,
+        links: &[String],
+        perform_as: Option<&str>,
+    ) -> LeverResult<Opportunity> {
         let body = serde_json::json!({ "links": links });
-        self.opportunity_update(auth, "add_links", Method::POST, opportunity_id, "addLinks", &body, perform_as).await
+        self.opportunity_update(
+            auth,
+            "add_links",
+            Method::POST,
+            opportunity_id,
+            "addLinks",
+            &body,
+            perform_as,
+        )
+        .await
     }
 
-    async fn create_note(&self, auth: &LeverAuth, opportunity_id: &str, note: &NewNote, perform_as: Option<&str>) -> LeverResult<Note> {
-        let query: Vec<(&str, String)> = perform_as.map(|p| ("perform_as", p.to_owned())).into_iter().collect();
+    async fn create_note(
+        &self,
+        auth: &LeverAuth,
+        opportunity_id: &str,
+        note: &NewNote,
+        perform_as: Option<&str>,
+    ) -> LeverResult<Note> {
+        let query: Vec<(&str, String)> = perform_as
+            .map(|p| ("perform_as", p.to_owned()))
+            .into_iter()
+            .collect();
         let url = self.url(&["opportunities", opportunity_id, "notes"], &query, None);
-        let d: Data<Note> = self.fetch(auth, Self::call("create_note", Method::POST, url, Self::json_body(note)?, RetryClass::Create)).await?;
+        let d: Data<Note> = self
+            .fetch(
+                auth,
+                Self::call(
+                    "create_note",
+                    Method::POST,
+                    url,
+                    Self::json_body(note)?,
+                    RetryClass::Create,
+                ),
+            )
+            .await?;
         Ok(d.data)
     }
 
-    async fn upload_file(&self, auth: &LeverAuth, opportunity_id: &str, perform_as: &str, file: FileUpload) -> LeverResult<LeverFile> {
-        let url = self.url(&["opportunities", opportunity_id, "files"], &[("perform_as", perform_as.to_owned())], None);
-        let payload = Payload::Multipart { fields: Vec::new(), files: vec![("file".to_owned(), file)] };
-        let d: Data<LeverFile> = self.fetch(auth, Self::call("upload_file", Method::POST, url, payload, RetryClass::Create)).await?;
+    async fn upload_file(
+        &self,
+        auth: &LeverAuth,
+        opportunity_id: &str,
+        perform_as: &str,
+        file: FileUpload,
+    ) -> LeverResult<LeverFile> {
+        let url = self.url(
+            &["opportunities", opportunity_id, "files"],
+            &[("perform_as", perform_as.to_owned())],
+            None,
+        );
+        let payload = Payload::Multipart {
+            fields: Vec::new(),
+            files: vec![("file".to_owned(), file)],
+        };
+        let d: Data<LeverFile> = self
+            .fetch(
+                auth,
+                Self::call(
+                    "upload_file",
+                    Method::POST,
+                    url,
+                    payload,
+                    RetryClass::Create,
+                ),
+            )
+            .await?;
         Ok(d.data)
     }
 
-    async fn list_offers(&self, auth: &LeverAuth, opportunity_id: &str, page: PageRequest) -> LeverResult<Page<Offer>> {
-        self.get_page(auth, "list_offers", &["opportunities", opportunity_id, "offers"], &[], &page).await
+    async fn list_offers(
+        &self,
+        auth: &LeverAuth,
+        opportunity_id: &str,
+        page: PageRequest,
+    ) -> LeverResult<Page<Offer>> {
+        self.get_page(
+            auth,
+            "list_offers",
+            &["opportunities", opportunity_id, "offers"],
+            &[],
+            &page,
+        )
+        .await
     }
 
-    async fn list_users(&self, auth: &LeverAuth, query: &UsersQuery, page: PageRequest) -> LeverResult<Page<User>> {
-        self.get_page(auth, "list_users", &["users"], &query.to_pairs(), &page).await
+    async fn list_users(
+        &self,
+        auth: &LeverAuth,
+        query: &UsersQuery,
+        page: PageRequest,
+    ) -> LeverResult<Page<User>> {
+        self.get_page(auth, "list_users", &["users"], &query.to_pairs(), &page)
+            .await
     }
 
     async fn find_user_by_email(&self, auth: &LeverAuth, email: &str) -> LeverResult<Option<User>> {
-        let query = UsersQuery { email: Some(email.trim().to_owned()), ..Default::default() };
-        let page = self.list_users(auth, &query, PageRequest::default()).await?;
-        Ok(page.data.into_iter().find(|u| u.email.as_deref().is_some_and(|e| e.eq_ignore_ascii_case(email.trim()))))
+        let query = UsersQuery {
+            email: Some(email.trim().to_owned()),
+            ..Default::default()
+        };
+        let page = self
+            .list_users(auth, &query, PageRequest::default())
+            .await?;
+        Ok(page.data.into_iter().find(|u| {
+            u.email
+                .as_deref()
+                .is_some_and(|e| e.eq_ignore_ascii_case(email.trim()))
+        }))
     }
 
     async fn get_contact(&self, auth: &LeverAuth, contact_id: &str) -> LeverResult<Contact> {
-        self.get_one(auth, "get_contact", &["contacts", contact_id], &[]).await
+        self.get_one(auth, "get_contact", &["contacts", contact_id], &[])
+            .await
     }
 
     async fn list_stages(&self, auth: &LeverAuth, page: PageRequest) -> LeverResult<Page<Stage>> {
-        self.get_page(auth, "list_stages", &["stages"], &[], &page).await
+        self.get_page(auth, "list_stages", &["stages"], &[], &page)
+            .await
     }
 
-    async fn list_archive_reasons(&self, auth: &LeverAuth, kind: Option<ArchiveReasonType>, page: PageRequest) -> LeverResult<Page<ArchiveReason>> {
-        let query: Vec<(&str, String)> = kind.map(|k| ("type", k.to_string())).into_iter().collect();
-        self.get_page(auth, "list_archive_reasons", &["archive_reasons"], &query, &page).await
+    async fn list_archive_reasons(
+        &self,
+        auth: &LeverAuth,
+        kind: Option<ArchiveReasonType>,
+        page: PageRequest,
+    ) -> LeverResult<Page<ArchiveReason>> {
+        let query: Vec<(&str, String)> =
+            kind.map(|k| ("type", k.to_string())).into_iter().collect();
+        self.get_page(
+            auth,
+            "list_archive_reasons",
+            &["archive_reasons"],
+            &query,
+            &page,
+        )
+        .await
     }
 
     async fn create_webhook(&self, auth: &LeverAuth, body: &NewWebhook) -> LeverResult<Webhook> {
         let url = self.url(&["webhooks"], &[], None);
-        let d: Data<Webhook> = self.fetch(auth, Self::call("create_webhook", Method::POST, url, Self::json_body(body)?, RetryClass::Create)).await?;
+        let d: Data<Webhook> = self
+            .fetch(
+                auth,
+                Self::call(
+                    "create_webhook",
+                    Method::POST,
+                    url,
+                    Self::json_body(body)?,
+                    RetryClass::Create,
+                ),
+            )
+            .await?;
         Ok(d.data)
     }
 
-    async fn list_webhooks(&self, auth: &LeverAuth, page: PageRequest) -> LeverResult<Page<Webhook>> {
-        self.get_page(auth, "list_webhooks", &["webhooks"], &[], &page).await
+    async fn list_webhooks(
+        &self,
+        auth: &LeverAuth,
+        page: PageRequest,
+    ) -> LeverResult<Page<Webhook>> {
+        self.get_page(auth, "list_webhooks", &["webhooks"], &[], &page)
+            .await
     }
 
     async fn delete_webhook(&self, auth: &LeverAuth, webhook_id: &str) -> LeverResult<()> {
         let url = self.url(&["webhooks", webhook_id], &[], None);
-        self.execute(Some(auth), &Self::call("delete_webhook", Method::DELETE, url, Payload::Empty, RetryClass::IdempotentWrite)).await?;
+        self.execute(
+            Some(auth),
+            &Self::call(
+                "delete_webhook",
+                Method::DELETE,
+                url,
+                Payload::Empty,
+                RetryClass::IdempotentWrite,
+            ),
+        )
+        .await?;
         Ok(())
     }
 }
@@ -467,7 +860,14 @@ impl LeverApi for LeverHttpClient {
 impl LeverOAuth for LeverHttpClient {
     fn authorize_url(&self, redirect_uri: &str, state: &str, scopes: &[String]) -> Url {
         let c = &self.inner.cfg;
-        authorize_url(&c.auth_base, &c.client_id, &c.audience, redirect_uri, state, scopes)
+        authorize_url(
+            &c.auth_base,
+            &c.client_id,
+            &c.audience,
+            redirect_uri,
+            state,
+            scopes,
+        )
     }
 
     async fn exchange_code(&self, code: &str, redirect_uri: &str) -> LeverResult<TokenSet> {
@@ -507,10 +907,26 @@ mod tests {
     fn offset_tokens_go_back_verbatim() {
         let token = "%5B3%2C1491435120000%2C%225599cc20-349f-4b60-b531-6fe31e329717%22%5D";
         assert_eq!(offset_param(token), token, "already encoded: unchanged");
-        assert_eq!(offset_param("0.1414895548650.a6070140-33db-407c-91f5-2760e15c8e94"), "0.1414895548650.a6070140-33db-407c-91f5-2760e15c8e94");
-        assert_eq!(offset_param("[3,1,\"a b\"]"), "%5B3%2C1%2C%22a%20b%22%5D", "raw JSON gets encoded once");
-        let url = client().url(&["opportunities"], &[("email", "a+b@x.io".into())], Some(&PageRequest::after(100, token)));
-        assert_eq!(url.as_str(), format!("https://api.lever.co/v1/opportunities?email=a%2Bb%40x.io&limit=100&offset={token}"));
+        assert_eq!(
+            offset_param("0.1414895548650.a6070140-33db-407c-91f5-2760e15c8e94"),
+            "0.1414895548650.a6070140-33db-407c-91f5-2760e15c8e94"
+        );
+        assert_eq!(
+            offset_param("[3,1,\"a b\"]"),
+            "%5B3%2C1%2C%22a%20b%22%5D",
+            "raw JSON gets encoded once"
+        );
+        let url = client().url(
+            &["opportunities"],
+            &[("email", "a+b@x.io".into())],
+            Some(&PageRequest::after(100, token)),
+        );
+        assert_eq!(
+            url.as_str(),
+            format!(
+                "https://api.lever.co/v1/opportunities?email=a%2Bb%40x.io&limit=100&offset={token}"
+            )
+        );
     }
 
     #[test]
@@ -522,16 +938,44 @@ mod tests {
 
     #[test]
     fn api_errors_are_typed() {
-        assert!(matches!(api_error(401, b"{}", None), LeverError::Unauthorized { .. }));
-        assert!(matches!(api_error(403, br#"{"code":"Forbidden","message":"no"}"#, None), LeverError::Forbidden { .. }));
-        assert!(matches!(api_error(404, br#"{"code":"ResourceNotFound","message":"m"}"#, None), LeverError::NotFound { .. }));
-        match api_error(400, br#"{"code":"BadRequestError","message":"Invalid offset token"}"#, None) {
-            LeverError::Invalid { status: 400, code, message } => assert_eq!((code.as_str(), message.as_str()), ("BadRequestError", "Invalid offset token")),
+        assert!(matches!(
+            api_error(401, b"{}", None),
+            LeverError::Unauthorized { .. }
+        ));
+        assert!(matches!(
+            api_error(403, br#"{"code":"Forbidden","message":"no"}"#, None),
+            LeverError::Forbidden { .. }
+        ));
+        assert!(matches!(
+            api_error(404, br#"{"code":"ResourceNotFound","message":"m"}"#, None),
+            LeverError::NotFound { .. }
+        ));
+        match api_error(
+            400,
+            br#"{"code":"BadRequestError","message":"Invalid offset token"}"#,
+            None,
+        ) {
+            LeverError::Invalid {
+                status: 400,
+                code,
+                message,
+            } => assert_eq!(
+                (code.as_str(), message.as_str()),
+                ("BadRequestError", "Invalid offset token")
+            ),
             e => panic!("{e:?}"),
         }
-        assert!(matches!(api_error(422, b"not json", None), LeverError::Invalid { status: 422, .. }));
-        assert!(matches!(api_error(429, b"", Some(Duration::from_secs(2))), LeverError::RateLimited { retry_after: Some(d) } if d == Duration::from_secs(2)));
-        assert!(matches!(api_error(503, b"", None), LeverError::Server { status: 503 }));
+        assert!(matches!(
+            api_error(422, b"not json", None),
+            LeverError::Invalid { status: 422, .. }
+        ));
+        assert!(
+            matches!(api_error(429, b"", Some(Duration::from_secs(2))), LeverError::RateLimited { retry_after: Some(d) } if d == Duration::from_secs(2))
+        );
+        assert!(matches!(
+            api_error(503, b"", None),
+            LeverError::Server { status: 503 }
+        ));
     }
 
     #[test]
