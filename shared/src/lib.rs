@@ -8,5 +8,6 @@ pub mod aws;
 pub mod clock;
 pub mod core;
 pub mod flows;
+pub mod lever;
 pub mod secrets;
 pub mod store;
