@@ -721,7 +721,7 @@ mod tests {
         assert_eq!(h, PINNED_HASH);
     }
 
-    const PINNED_HASH: &str = "PIN";
+    const PINNED_HASH: &str = "c74ed990675681f7939170e6e116c3d352dc7be576ef31e95aa420fcf0550798";
 
     #[test]
     fn for_partner_drops_what_was_not_asked() {

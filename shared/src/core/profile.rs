@@ -129,7 +129,7 @@ pub struct Route {
 pub struct NoteTemplates {
     /// Written when the submission carries an endorsement.
     pub endorsement: Option<String>,
-    /// Written for every submission with a referrer.
+    /// Written for every submission with a referrer (`{referrer}` is "Name <email>").
     pub referrer: Option<String>,
     /// Written when the referrer is not a Lever user (Lever has no API to set a referrer).
     pub referrer_not_in_lever: Option<String>,
@@ -349,6 +349,7 @@ pub const NOTE_PLACEHOLDERS: &[&str] = &[
     "posting.title",
     "candidate.name",
     "candidate.email",
+    "referrer",
     "referrer.name",
     "referrer.email",
     "endorsement",
@@ -417,9 +418,11 @@ impl Profile {
             if !c.files.accept.is_empty() {
                 s.insert("files:write:admin", "flows.candidates.files uploads files");
             }
-            let picks_user = c.perform_as == PerformAs::ChosenAtSetup || self.may_change(SettingKey::PerformAs);
-            if picks_user || c.accepts.contains(&SubmissionKind::Referral) {
-                s.insert("users:read:admin", "Lever users: perform_as picker and referrer lookup");
+            if c.perform_as == PerformAs::ChosenAtSetup || self.may_change(SettingKey::PerformAs) {
+                s.insert("users:read:admin", "the perform_as user picker");
+            }
+            if c.referrer.add_as_follower || c.notes.referrer_not_in_lever.is_some() {
+                s.insert("users:read:admin", "looking the referrer up among Lever users");
             }
         }
         let stage_settings = [SettingKey::DefaultStage, SettingKey::StageLabels, SettingKey::ResultRoutes, SettingKey::PostingOverrides];

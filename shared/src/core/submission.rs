@@ -492,6 +492,12 @@ pub fn plan_candidate_write(
             "posting.title" => facts.posting_title.clone(),
             "candidate.name" => Some(sub.name.clone()),
             "candidate.email" => sub.emails.first().cloned(),
+            "referrer" => sub.referrer.as_ref().and_then(|r| match (&r.name, &r.email) {
+                (Some(n), Some(e)) => Some(format!("{n} <{e}>")),
+                (Some(n), None) => Some(n.clone()),
+                (None, Some(e)) => Some(e.clone()),
+                (None, None) => None,
+            }),
             "referrer.name" => sub.referrer.as_ref().and_then(|r| r.name.clone()),
             "referrer.email" => sub.referrer.as_ref().and_then(|r| r.email.clone()),
             "endorsement" => sub.endorsement.clone(),

@@ -1,14 +1,16 @@
 //! Text templates in profiles: `"UW Screened: {result}"`, `"Endorsement from {referrer.name}: {endorsement}"`.
 //!
-//! Syntax: `{name}` inserts a value; `{{` and `}}` are literal braces. Each place a template is
-//! used allows a fixed set of names, and a profile naming any other is refused at load. A template
-//! renders only when every value it names is present and non-empty; otherwise it yields nothing
-//! (so a screening tag is not written for a referral, and no half-filled note is left behind).
+//! Syntax: `{name}` inserts a value; `{name?}` inserts it or nothing; `{{` and `}}` are literal
+//! braces. Each place a template is used allows a fixed set of names, and a profile naming any
+//! other is refused at load. A template renders only when every value it names without `?` is
+//! present and non-empty; otherwise it yields nothing (so a screening tag is not written for a
+//! referral, and no half-filled note is left behind).
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Part {
     Text(String),
     Var(String),
+    Optional(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,6 +49,10 @@ impl Template {
                         return Err(format!("unclosed '{{' at byte {i} in template {source:?}"));
                     }
                     let name = name.trim().to_string();
+                    let (name, optional) = match name.strip_suffix('?') {
+                        Some(n) => (n.trim().to_string(), true),
+                        None => (name, false),
+                    };
                     if !allowed.contains(&name.as_str()) {
                         return Err(format!(
                             "unknown placeholder {{{name}}} in template {source:?}; allowed here: {}",
@@ -56,7 +62,7 @@ impl Template {
                     if !text.is_empty() {
                         parts.push(Part::Text(std::mem::take(&mut text)));
                     }
-                    parts.push(Part::Var(name));
+                    parts.push(if optional { Part::Optional(name) } else { Part::Var(name) });
                 }
                 '}' => return Err(format!("stray '}}' at byte {i} in template {source:?} (write '}}}}' for a brace)")),
                 c => text.push(c),
@@ -75,7 +81,7 @@ impl Template {
     /// The placeholder names used, in order of appearance.
     pub fn placeholders(&self) -> impl Iterator<Item = &str> {
         self.parts.iter().filter_map(|p| match p {
-            Part::Var(v) => Some(v.as_str()),
+            Part::Var(v) | Part::Optional(v) => Some(v.as_str()),
             Part::Text(_) => None,
         })
     }
@@ -92,6 +98,11 @@ impl Template {
                         return None;
                     }
                     out.push_str(&s);
+                }
+                Part::Optional(v) => {
+                    if let Some(s) = value(v) {
+                        out.push_str(s.trim());
+                    }
                 }
             }
         }
@@ -132,6 +143,15 @@ mod tests {
         assert_eq!(t.render(&vars), None);
         let t = Template::parse("x {blank}", &["blank"]).unwrap();
         assert_eq!(t.render(&vars), None);
+    }
+
+    #[test]
+    fn optional_placeholders_render_empty() {
+        let t = Template::parse("Screened: {result}. {missing?}", &["result", "missing"]).unwrap();
+        assert_eq!(t.render(&vars).as_deref(), Some("Screened: PASSED."));
+        let t = Template::parse("{missing?}", &["missing"]).unwrap();
+        assert_eq!(t.render(&vars), None, "blank result is no text");
+        assert!(Template::parse("{nope?}", &["missing"]).unwrap_err().contains("unknown placeholder {nope}"));
     }
 
     #[test]
