@@ -153,7 +153,10 @@ pub fn parse_profile(file: &str, text: &str) -> Result<Profile, Vec<ProfileError
         for prefix in ["unknown field `", "missing field `"] {
             if let Some(rest) = reason.strip_prefix(prefix) {
                 if let Some(name) = rest.split('`').next() {
-                    field = if field == "." || field.is_empty() { name.to_string() } else { format!("{field}.{name}") };
+                    let already = field == name || field.ends_with(&format!(".{name}"));
+                    if !already {
+                        field = if field == "." || field.is_empty() { name.to_string() } else { format!("{field}.{name}") };
+                    }
                 }
             }
         }

@@ -133,8 +133,8 @@ mod tests {
 
     #[test]
     fn plain_text_renders_as_is() {
-        let t = Template::parse("Outhire", &[]).unwrap();
-        assert_eq!(t.render(&vars).as_deref(), Some("Outhire"));
+        let t = Template::parse("Acme", &[]).unwrap();
+        assert_eq!(t.render(&vars).as_deref(), Some("Acme"));
     }
 
     #[test]
