@@ -42,7 +42,12 @@ pub struct CatalogError {
 
 impl std::fmt::Display for CatalogError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "invalid partner profiles ({} problem{}):", self.errors.len(), if self.errors.len() == 1 { "" } else { "s" })?;
+        write!(
+            f,
+            "invalid partner profiles ({} problem{}):",
+            self.errors.len(),
+            if self.errors.len() == 1 { "" } else { "s" }
+        )?;
         for e in &self.errors {
             write!(f, "\n  {e}")?;
         }
@@ -58,7 +63,11 @@ pub struct ProfileCatalog {
 impl ProfileCatalog {
     /// The profiles compiled into this binary.
     pub fn bundled() -> Result<Self, CatalogError> {
-        Self::from_sources(bundled::BUNDLED.iter().map(|(n, t)| (n.to_string(), t.to_string())))
+        Self::from_sources(
+            bundled::BUNDLED
+                .iter()
+                .map(|(n, t)| (n.to_string(), t.to_string())),
+        )
     }
 
     /// Names of the bundled profile files.
@@ -70,20 +79,34 @@ impl ProfileCatalog {
     pub fn from_dir(dir: impl AsRef<Path>) -> Result<Self, CatalogError> {
         let dir = dir.as_ref();
         let file_err = |file: String, reason: String| CatalogError {
-            errors: vec![ProfileError { file, field: "(file)".into(), line: None, reason }],
+            errors: vec![ProfileError {
+                file,
+                field: "(file)".into(),
+                line: None,
+                reason,
+            }],
         };
-        let rd = std::fs::read_dir(dir).map_err(|e| file_err(dir.display().to_string(), format!("cannot read the profiles folder: {e}")))?;
+        let rd = std::fs::read_dir(dir).map_err(|e| {
+            file_err(
+                dir.display().to_string(),
+                format!("cannot read the profiles folder: {e}"),
+            )
+        })?;
         let mut paths: Vec<_> = rd
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "toml"))
             .collect();
         paths.sort();
         if paths.is_empty() {
-            return Err(file_err(dir.display().to_string(), "no *.toml profile in the folder".into()));
+            return Err(file_err(
+                dir.display().to_string(),
+                "no *.toml profile in the folder".into(),
+            ));
         }
         let mut sources = Vec::new();
         for p in paths {
-            let text = std::fs::read_to_string(&p).map_err(|e| file_err(p.display().to_string(), format!("cannot read: {e}")))?;
+            let text = std::fs::read_to_string(&p)
+                .map_err(|e| file_err(p.display().to_string(), format!("cannot read: {e}")))?;
             sources.push((p.display().to_string(), text));
         }
         Self::from_sources(sources)
@@ -91,7 +114,9 @@ impl ProfileCatalog {
 
     /// Profiles from (file name, contents) pairs; the name is used in errors and must end in
     /// `<id>.toml`.
-    pub fn from_sources(sources: impl IntoIterator<Item = (String, String)>) -> Result<Self, CatalogError> {
+    pub fn from_sources(
+        sources: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, CatalogError> {
         let mut errors = Vec::new();
         let mut profiles: BTreeMap<String, Arc<Profile>> = BTreeMap::new();
         let mut origin: BTreeMap<String, String> = BTreeMap::new();
@@ -104,7 +129,10 @@ impl ProfileCatalog {
                             file: file.clone(),
                             field: "id".into(),
                             line: None,
-                            reason: format!("duplicate profile id {:?}, already defined in {first}", p.id),
+                            reason: format!(
+                                "duplicate profile id {:?}, already defined in {first}",
+                                p.id
+                            ),
                         });
                         continue;
                     }
@@ -113,7 +141,11 @@ impl ProfileCatalog {
                 }
             }
         }
-        if errors.is_empty() { Ok(ProfileCatalog { profiles }) } else { Err(CatalogError { errors }) }
+        if errors.is_empty() {
+            Ok(ProfileCatalog { profiles })
+        } else {
+            Err(CatalogError { errors })
+        }
     }
 
     pub fn get(&self, id: &str) -> Option<&Arc<Profile>> {
@@ -138,7 +170,11 @@ impl ProfileCatalog {
 }
 
 fn line_of(text: &str, byte: usize) -> usize {
-    text.as_bytes()[..byte.min(text.len())].iter().filter(|b| **b == b'\n').count() + 1
+    text.as_bytes()[..byte.min(text.len())]
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count()
+        + 1
 }
 
 /// Parses and validates one profile file.
@@ -151,26 +187,43 @@ pub fn parse_profile(file: &str, text: &str) -> Result<Profile, Vec<ProfileError
         let reason = inner.message().trim().to_string();
         // serde names unknown and missing fields in the message, at the parent's path: point at the field itself.
         for prefix in ["unknown field `", "missing field `"] {
-            if let Some(rest) = reason.strip_prefix(prefix) {
-                if let Some(name) = rest.split('`').next() {
-                    let already = field == name || field.ends_with(&format!(".{name}"));
-                    if !already {
-                        field = if field == "." || field.is_empty() { name.to_string() } else { format!("{field}.{name}") };
-                    }
+            if let Some(rest) = reason.strip_prefix(prefix)
+                && let Some(name) = rest.split('`').next()
+            {
+                let already = field == name || field.ends_with(&format!(".{name}"));
+                if !already {
+                    field = if field == "." || field.is_empty() {
+                        name.to_string()
+                    } else {
+                        format!("{field}.{name}")
+                    };
                 }
             }
         }
         if field == "." || field.is_empty() {
             field = "(document)".into();
         }
-        vec![ProfileError { file: file.to_string(), field, line, reason }]
+        vec![ProfileError {
+            file: file.to_string(),
+            field,
+            line,
+            reason,
+        }]
     })?;
     let mut errors: Vec<ProfileError> = profile
         .validate()
         .into_iter()
-        .map(|i| ProfileError { file: file.to_string(), field: i.field, line: None, reason: i.reason })
+        .map(|i| ProfileError {
+            file: file.to_string(),
+            field: i.field,
+            line: None,
+            reason: i.reason,
+        })
         .collect();
-    let stem = Path::new(file).file_stem().and_then(|s| s.to_str()).unwrap_or("");
+    let stem = Path::new(file)
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("");
     if stem != profile.id {
         errors.push(ProfileError {
             file: file.to_string(),
@@ -179,5 +232,9 @@ pub fn parse_profile(file: &str, text: &str) -> Result<Profile, Vec<ProfileError
             reason: format!("id {:?} must match the file name ({stem}.toml)", profile.id),
         });
     }
-    if errors.is_empty() { Ok(profile) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(profile)
+    } else {
+        Err(errors)
+    }
 }

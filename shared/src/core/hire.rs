@@ -88,9 +88,21 @@ pub struct NameParts {
 pub fn split_name(full: &str) -> NameParts {
     let words: Vec<&str> = full.split_whitespace().collect();
     match words.as_slice() {
-        [] => NameParts { first: None, middle: None, last: None },
-        [one] => NameParts { first: Some(one.to_string()), middle: None, last: None },
-        [first, last] => NameParts { first: Some(first.to_string()), middle: None, last: Some(last.to_string()) },
+        [] => NameParts {
+            first: None,
+            middle: None,
+            last: None,
+        },
+        [one] => NameParts {
+            first: Some(one.to_string()),
+            middle: None,
+            last: None,
+        },
+        [first, last] => NameParts {
+            first: Some(first.to_string()),
+            middle: None,
+            last: Some(last.to_string()),
+        },
         [first, mid @ .., last] => NameParts {
             first: Some(first.to_string()),
             middle: Some(mid.join(" ")),
@@ -103,7 +115,10 @@ pub fn split_name(full: &str) -> NameParts {
 pub type HrisRecord = BTreeMap<String, Option<String>>;
 
 fn clean(s: &Option<String>) -> Option<String> {
-    s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
+    s.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
 }
 
 /// Maps a hire with the profile's field mapping. The start date is the offer's timestamp read as a
@@ -114,12 +129,20 @@ pub fn map_hire(flow: &HiresFlow, connection_tz: Option<&TzName>, facts: &HireFa
     let tz = connection_tz.unwrap_or(&flow.start_date_timezone);
     let known_parts = facts.first_name.is_some() || facts.last_name.is_some();
     let parts = if known_parts {
-        NameParts { first: clean(&facts.first_name), middle: clean(&facts.middle_name), last: clean(&facts.last_name) }
+        NameParts {
+            first: clean(&facts.first_name),
+            middle: clean(&facts.middle_name),
+            last: clean(&facts.last_name),
+        }
     } else {
         split_name(facts.name.as_deref().unwrap_or(""))
     };
     let full = clean(&facts.name).or_else(|| {
-        let joined = [&parts.first, &parts.middle, &parts.last].iter().filter_map(|p| p.as_deref()).collect::<Vec<_>>().join(" ");
+        let joined = [&parts.first, &parts.middle, &parts.last]
+            .iter()
+            .filter_map(|p| p.as_deref())
+            .collect::<Vec<_>>()
+            .join(" ");
         (!joined.is_empty()).then_some(joined)
     });
     let value = |src: HireSource| -> Option<String> {
@@ -128,8 +151,18 @@ pub fn map_hire(flow: &HiresFlow, connection_tz: Option<&TzName>, facts: &HireFa
             HireSource::MiddleName => parts.middle.clone(),
             HireSource::LastName => parts.last.clone(),
             HireSource::FullName => full.clone(),
-            HireSource::Email => facts.emails.iter().map(|e| e.trim()).find(|e| !e.is_empty()).map(str::to_string),
-            HireSource::Phone => facts.phones.iter().map(|e| e.trim()).find(|e| !e.is_empty()).map(str::to_string),
+            HireSource::Email => facts
+                .emails
+                .iter()
+                .map(|e| e.trim())
+                .find(|e| !e.is_empty())
+                .map(str::to_string),
+            HireSource::Phone => facts
+                .phones
+                .iter()
+                .map(|e| e.trim())
+                .find(|e| !e.is_empty())
+                .map(str::to_string),
             HireSource::PostingId => clean(&facts.posting_id),
             HireSource::PostingTitle => clean(&facts.posting_title),
             HireSource::Department => clean(&facts.department),
@@ -138,7 +171,9 @@ pub fn map_hire(flow: &HiresFlow, connection_tz: Option<&TzName>, facts: &HireFa
             HireSource::Commitment => clean(&facts.commitment),
             HireSource::HiringManagerName => clean(&facts.hiring_manager_name),
             HireSource::HiringManagerEmail => clean(&facts.hiring_manager_email),
-            HireSource::StartDate => facts.anticipated_start_date_ms.and_then(|ms| local_date(ms, tz)),
+            HireSource::StartDate => facts
+                .anticipated_start_date_ms
+                .and_then(|ms| local_date(ms, tz)),
             HireSource::OpportunityId => clean(&Some(facts.opportunity_id.clone())),
             HireSource::ContactId => clean(&facts.contact_id),
             HireSource::HiredAt => facts
@@ -147,7 +182,10 @@ pub fn map_hire(flow: &HiresFlow, connection_tz: Option<&TzName>, facts: &HireFa
                 .map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()),
         }
     };
-    flow.fields.iter().map(|(target, src)| (target.clone(), value(*src))).collect()
+    flow.fields
+        .iter()
+        .map(|(target, src)| (target.clone(), value(*src)))
+        .collect()
 }
 
 #[cfg(test)]
@@ -209,7 +247,10 @@ mod tests {
         assert_eq!(get("Employment Type").as_deref(), Some("Full-time"));
         assert_eq!(get("Manager").as_deref(), Some("Grace Hopper"));
         assert_eq!(get("Start Date").as_deref(), Some("2026-03-02"));
-        assert_eq!(get("Employee Number").as_deref(), Some("5a1f7c2e-8b3d-4f6a-9c0e-1d2b3c4d5e6f"));
+        assert_eq!(
+            get("Employee Number").as_deref(),
+            Some("5a1f7c2e-8b3d-4f6a-9c0e-1d2b3c4d5e6f")
+        );
     }
 
     #[test]
@@ -223,9 +264,17 @@ mod tests {
 
     #[test]
     fn missing_optional_fields_stay_null() {
-        let f = HireFacts { opportunity_id: "opp".into(), name: Some("Cher".into()), ..Default::default() };
+        let f = HireFacts {
+            opportunity_id: "opp".into(),
+            name: Some("Cher".into()),
+            ..Default::default()
+        };
         let r = map_hire(&flow("UTC"), None, &f);
-        assert_eq!(r.len(), 11, "every mapped field is present, null when unknown");
+        assert_eq!(
+            r.len(),
+            11,
+            "every mapped field is present, null when unknown"
+        );
         assert_eq!(r["First Name"].as_deref(), Some("Cher"));
         assert_eq!(r["Last Name"], None);
         assert_eq!(r["Middle Name"], None);
@@ -248,7 +297,14 @@ mod tests {
 
     #[test]
     fn name_splitting() {
-        assert_eq!(split_name("  "), NameParts { first: None, middle: None, last: None });
+        assert_eq!(
+            split_name("  "),
+            NameParts {
+                first: None,
+                middle: None,
+                last: None
+            }
+        );
         assert_eq!(split_name("Ada Lovelace").last.as_deref(), Some("Lovelace"));
         assert_eq!(split_name("Ada Lovelace").middle, None);
         assert_eq!(split_name("A B C D").middle.as_deref(), Some("B C"));
@@ -260,6 +316,9 @@ mod tests {
         fl.fields.insert("Hired".into(), HireSource::HiredAt);
         let mut f = facts();
         f.hired_at_ms = Some(1_772_420_400_123);
-        assert_eq!(map_hire(&fl, None, &f)["Hired"].as_deref(), Some("2026-03-02T03:00:00Z"));
+        assert_eq!(
+            map_hire(&fl, None, &f)["Hired"].as_deref(),
+            Some("2026-03-02T03:00:00Z")
+        );
     }
 }

@@ -9,7 +9,11 @@ pub fn is_uuid(s: &str) -> bool {
 
 /// A hyphenated UUID in lower case, or `None` when `s` is not one.
 pub fn normalize_uuid(s: &str) -> Option<String> {
-    if is_uuid(s) { Some(s.to_ascii_lowercase()) } else { None }
+    if is_uuid(s) {
+        Some(s.to_ascii_lowercase())
+    } else {
+        None
+    }
 }
 
 /// A built-in stage slug such as `lead-new` or `applicant-new`.
@@ -17,7 +21,8 @@ pub fn is_stage_slug(s: &str) -> bool {
     let mut chars = s.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_lowercase())
         && s.len() <= 64
-        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         && !s.ends_with('-')
         && !s.contains("--")
 }
@@ -84,13 +89,25 @@ mod tests {
 
     #[test]
     fn stage_ids() {
-        assert_eq!(StageId::parse("applicant-new").unwrap().as_str(), "applicant-new");
+        assert_eq!(
+            StageId::parse("applicant-new").unwrap().as_str(),
+            "applicant-new"
+        );
         assert_eq!(StageId::parse("lead-new").unwrap().as_str(), "lead-new");
         assert_eq!(
-            StageId::parse("A80BBBE0-1F2D-4E6A-9B7C-2D4F6A8B0C1E").unwrap().as_str(),
+            StageId::parse("A80BBBE0-1F2D-4E6A-9B7C-2D4F6A8B0C1E")
+                .unwrap()
+                .as_str(),
             "a80bbbe0-1f2d-4e6a-9b7c-2d4f6a8b0c1e"
         );
-        for bad in ["New applicant", "", "applicant_new", "-lead", "lead-", "Lead-New"] {
+        for bad in [
+            "New applicant",
+            "",
+            "applicant_new",
+            "-lead",
+            "lead-",
+            "Lead-New",
+        ] {
             let err = StageId::parse(bad).unwrap_err();
             assert!(err.contains("neither a stage slug"), "{bad}: {err}");
         }

@@ -180,7 +180,11 @@ pub struct DescriptionList {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ReferralBonus {
     /// `referralbonus:3000`, `referralbonus:€3,000`, `referralbonus:EUR 2500.50`.
-    Amount { amount: f64, currency: Option<String>, text: String },
+    Amount {
+        amount: f64,
+        currency: Option<String>,
+        text: String,
+    },
     /// `referralbonus:Win an iPad`.
     Text { text: String },
 }
@@ -201,8 +205,14 @@ pub fn referral_bonus(tags: &[String]) -> Option<ReferralBonus> {
             return None;
         }
         Some(match parse_amount(value) {
-            Some((amount, currency)) => ReferralBonus::Amount { amount, currency, text: value.to_string() },
-            None => ReferralBonus::Text { text: value.to_string() },
+            Some((amount, currency)) => ReferralBonus::Amount {
+                amount,
+                currency,
+                text: value.to_string(),
+            },
+            None => ReferralBonus::Text {
+                text: value.to_string(),
+            },
         })
     })
 }
@@ -234,10 +244,10 @@ fn parse_amount(value: &str) -> Option<(f64, Option<String>)> {
         Some((i, f)) => (i, Some(f)),
         None => (v, None),
     };
-    if let Some(f) = frac {
-        if f.is_empty() || f.len() > 2 || !f.chars().all(|c| c.is_ascii_digit()) {
-            return None;
-        }
+    if let Some(f) = frac
+        && (f.is_empty() || f.len() > 2 || !f.chars().all(|c| c.is_ascii_digit()))
+    {
+        return None;
     }
     let sep = int_part.chars().find(|c| *c == ',' || *c == ' ');
     let digits: String = match sep {
@@ -272,12 +282,16 @@ pub enum JobError {
 }
 
 fn clean(s: &Option<String>) -> Option<String> {
-    s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
+    s.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
 }
 
 impl Job {
     pub fn from_posting(p: &PostingInput) -> Result<Job, JobError> {
-        let posting_id = normalize_uuid(p.id.trim()).ok_or_else(|| JobError::BadId(p.id.clone()))?;
+        let posting_id =
+            normalize_uuid(p.id.trim()).ok_or_else(|| JobError::BadId(p.id.clone()))?;
         let title = clean(&p.text).ok_or_else(|| JobError::NoTitle(posting_id.clone()))?;
         let mut distribution: Vec<Channel> = p
             .distribution_channels
@@ -297,12 +311,23 @@ impl Job {
         };
         let location = clean(&p.location);
         let mut locations: Vec<String> = Vec::new();
-        for l in location.iter().cloned().chain(p.all_locations.iter().flatten().map(|s| s.trim().to_string())) {
+        for l in location.iter().cloned().chain(
+            p.all_locations
+                .iter()
+                .flatten()
+                .map(|s| s.trim().to_string()),
+        ) {
             if !l.is_empty() && !locations.contains(&l) {
                 locations.push(l);
             }
         }
-        let mut tags: Vec<String> = p.tags.iter().flatten().map(|t| t.trim().to_string()).filter(|t| !t.is_empty()).collect();
+        let mut tags: Vec<String> = p
+            .tags
+            .iter()
+            .flatten()
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty())
+            .collect();
         tags.sort();
         tags.dedup();
         // The bonus is read in Lever's tag order, so "first tag wins" means what the recruiter typed first.
@@ -317,7 +342,11 @@ impl Job {
                 description: clean(&p.salary_description),
                 description_html: clean(&p.salary_description_html),
             };
-            let empty = s.min.is_none() && s.max.is_none() && s.currency.is_none() && s.description.is_none() && s.description_html.is_none();
+            let empty = s.min.is_none()
+                && s.max.is_none()
+                && s.currency.is_none()
+                && s.description.is_none()
+                && s.description_html.is_none();
             (!empty).then_some(s)
         };
         let description = {
@@ -328,13 +357,20 @@ impl Job {
                     .lists
                     .iter()
                     .flatten()
-                    .map(|l| DescriptionList { title: clean(&l.text), html: clean(&l.content) })
+                    .map(|l| DescriptionList {
+                        title: clean(&l.text),
+                        html: clean(&l.content),
+                    })
                     .filter(|l| l.title.is_some() || l.html.is_some())
                     .collect(),
                 closing: clean(&p.closing),
                 closing_html: clean(&p.closing_html),
             };
-            let empty = d.text.is_none() && d.html.is_none() && d.lists.is_empty() && d.closing.is_none() && d.closing_html.is_none();
+            let empty = d.text.is_none()
+                && d.html.is_none()
+                && d.lists.is_empty()
+                && d.closing.is_none()
+                && d.closing_html.is_none();
             (!empty).then_some(d)
         };
         Ok(Job {
@@ -449,10 +485,10 @@ impl JobFilter {
             Some(s) if self.states.contains(&s) => {}
             other => return Err(FilterMiss::State(other)),
         }
-        if let Some(channels) = &self.distribution {
-            if !job.distribution.iter().any(|c| channels.contains(c)) {
-                return Err(FilterMiss::Distribution(job.distribution.clone()));
-            }
+        if let Some(channels) = &self.distribution
+            && !job.distribution.iter().any(|c| channels.contains(c))
+        {
+            return Err(FilterMiss::Distribution(job.distribution.clone()));
         }
         if !self.confidentiality.contains(&job.confidentiality) {
             return Err(FilterMiss::Confidentiality(job.confidentiality));
@@ -470,9 +506,13 @@ impl JobFilter {
 pub enum PostingRefError {
     #[error("{0:?} is neither a posting id (UUID) nor a Lever job URL")]
     NotAReference(String),
-    #[error("{url:?} is not a Lever-hosted job URL: host {host:?} is not jobs.lever.co or jobs.eu.lever.co")]
+    #[error(
+        "{url:?} is not a Lever-hosted job URL: host {host:?} is not jobs.lever.co or jobs.eu.lever.co"
+    )]
     WrongHost { url: String, host: String },
-    #[error("{0:?} has no posting id: expected https://jobs.lever.co/<site>/<posting id> (optionally ending in /apply)")]
+    #[error(
+        "{0:?} has no posting id: expected https://jobs.lever.co/<site>/<posting id> (optionally ending in /apply)"
+    )]
     NoPostingId(String),
     #[error("{url:?}: {segment:?} where the posting id should be is not a UUID")]
     NotAUuid { url: String, segment: String },
@@ -493,18 +533,27 @@ pub fn posting_id_from_ref(input: &str) -> Result<String, PostingRefError> {
     }
     let host = url.host_str().unwrap_or("").to_ascii_lowercase();
     if !JOB_HOSTS.contains(&host.as_str()) {
-        return Err(PostingRefError::WrongHost { url: input.to_string(), host });
+        return Err(PostingRefError::WrongHost {
+            url: input.to_string(),
+            host,
+        });
     }
     let mut segments: Vec<&str> = url.path_segments().map(|s| s.collect()).unwrap_or_default();
     while segments.last() == Some(&"") {
         segments.pop();
     }
-    if segments.last().is_some_and(|s| s.eq_ignore_ascii_case("apply")) {
+    if segments
+        .last()
+        .is_some_and(|s| s.eq_ignore_ascii_case("apply"))
+    {
         segments.pop();
     }
     match segments.as_slice() {
         [site, id] if !site.is_empty() => {
-            normalize_uuid(id).ok_or_else(|| PostingRefError::NotAUuid { url: input.to_string(), segment: id.to_string() })
+            normalize_uuid(id).ok_or_else(|| PostingRefError::NotAUuid {
+                url: input.to_string(),
+                segment: id.to_string(),
+            })
         }
         _ => Err(PostingRefError::NoPostingId(input.to_string())),
     }
@@ -528,13 +577,25 @@ mod tests {
             location: Some("Berlin".into()),
             all_locations: Some(vec!["Berlin".into(), "Remote - EU".into()]),
             commitment: Some("Full-time".into()),
-            tags: Some(vec!["rust".into(), "referralbonus:3000".into(), "backend".into()]),
+            tags: Some(vec![
+                "rust".into(),
+                "referralbonus:3000".into(),
+                "backend".into(),
+            ]),
             description: Some("You will build our integration platform.".into()),
             description_html: Some("<div>You will build our integration platform.</div>".into()),
-            lists: Some(vec![PostingListInput { text: Some("Requirements".into()), content: Some("<li>Rust</li>".into()) }]),
+            lists: Some(vec![PostingListInput {
+                text: Some("Requirements".into()),
+                content: Some("<li>Rust</li>".into()),
+            }]),
             closing: None,
             closing_html: None,
-            salary_range: Some(SalaryRangeInput { min: Some(80000.0), max: Some(110000.0), currency: Some("EUR".into()), interval: Some("per-year-salary".into()) }),
+            salary_range: Some(SalaryRangeInput {
+                min: Some(80000.0),
+                max: Some(110000.0),
+                currency: Some("EUR".into()),
+                interval: Some("per-year-salary".into()),
+            }),
             salary_description: Some("Plus equity.".into()),
             salary_description_html: None,
             workplace_type: Some("hybrid".into()),
@@ -563,7 +624,9 @@ mod tests {
         assert_eq!(j.tags, vec!["backend", "referralbonus:3000", "rust"]);
         assert_eq!(j.salary.as_ref().unwrap().min, Some(80000.0));
         assert_eq!(j.description.as_ref().unwrap().lists.len(), 1);
-        assert!(matches!(j.referral_bonus, Some(ReferralBonus::Amount { amount, .. }) if amount == 3000.0));
+        assert!(
+            matches!(j.referral_bonus, Some(ReferralBonus::Amount { amount, .. }) if amount == 3000.0)
+        );
     }
 
     #[test]
@@ -578,7 +641,11 @@ mod tests {
 
     #[test]
     fn sparse_posting_has_no_empty_sections() {
-        let p = PostingInput { id: ID.to_uppercase(), text: Some("X".into()), ..Default::default() };
+        let p = PostingInput {
+            id: ID.to_uppercase(),
+            text: Some("X".into()),
+            ..Default::default()
+        };
         let j = Job::from_posting(&p).unwrap();
         assert_eq!(j.posting_id, ID);
         assert_eq!(j.state, None);
@@ -589,14 +656,22 @@ mod tests {
     #[test]
     fn referral_bonus_amounts() {
         let amount = |t: &str| match referral_bonus(&tags(&[t])) {
-            Some(ReferralBonus::Amount { amount, currency, .. }) => Some((amount, currency)),
+            Some(ReferralBonus::Amount {
+                amount, currency, ..
+            }) => Some((amount, currency)),
             _ => None,
         };
         assert_eq!(amount("referralbonus:3000"), Some((3000.0, None)));
         assert_eq!(amount("ReferralBonus: 3000 "), Some((3000.0, None)));
         assert_eq!(amount("REFERRALBONUS:3,000"), Some((3000.0, None)));
-        assert_eq!(amount("referralbonus:€3000"), Some((3000.0, Some("EUR".into()))));
-        assert_eq!(amount("referralbonus:2500.50 USD"), Some((2500.5, Some("USD".into()))));
+        assert_eq!(
+            amount("referralbonus:€3000"),
+            Some((3000.0, Some("EUR".into())))
+        );
+        assert_eq!(
+            amount("referralbonus:2500.50 USD"),
+            Some((2500.5, Some("USD".into())))
+        );
         assert_eq!(amount("referralbonus:1 500"), Some((1500.0, None)));
     }
 
@@ -604,22 +679,43 @@ mod tests {
     fn referral_bonus_free_text() {
         assert_eq!(
             referral_bonus(&tags(&["rust", "referralbonus:Win an iPad"])),
-            Some(ReferralBonus::Text { text: "Win an iPad".into() })
+            Some(ReferralBonus::Text {
+                text: "Win an iPad".into()
+            })
         );
         // Not a clean number: kept as the recruiter wrote it.
-        assert_eq!(referral_bonus(&tags(&["referralbonus:30,00"])), Some(ReferralBonus::Text { text: "30,00".into() }));
-        assert_eq!(referral_bonus(&tags(&["referralbonus:3000 or an iPad"])), Some(ReferralBonus::Text { text: "3000 or an iPad".into() }));
+        assert_eq!(
+            referral_bonus(&tags(&["referralbonus:30,00"])),
+            Some(ReferralBonus::Text {
+                text: "30,00".into()
+            })
+        );
+        assert_eq!(
+            referral_bonus(&tags(&["referralbonus:3000 or an iPad"])),
+            Some(ReferralBonus::Text {
+                text: "3000 or an iPad".into()
+            })
+        );
     }
 
     #[test]
     fn referral_bonus_absent_blank_or_lookalike() {
-        assert_eq!(referral_bonus(&tags(&["rust", "bonus:3000", "referralbonus3000"])), None);
+        assert_eq!(
+            referral_bonus(&tags(&["rust", "bonus:3000", "referralbonus3000"])),
+            None
+        );
         assert_eq!(referral_bonus(&tags(&["referralbonus:   "])), None);
         assert_eq!(referral_bonus(&tags(&[])), None);
         // The first usable tag wins.
         assert_eq!(
-            referral_bonus(&tags(&["referralbonus:", "referralbonus:Trip", "referralbonus:100"])),
-            Some(ReferralBonus::Text { text: "Trip".into() })
+            referral_bonus(&tags(&[
+                "referralbonus:",
+                "referralbonus:Trip",
+                "referralbonus:100"
+            ])),
+            Some(ReferralBonus::Text {
+                text: "Trip".into()
+            })
         );
     }
 
@@ -659,7 +755,11 @@ mod tests {
     }
 
     fn filter(states: &[PostingState], dist: Option<&[Channel]>) -> JobFilter {
-        JobFilter { states: states.to_vec(), distribution: dist.map(|d| d.to_vec()), confidentiality: default_confidentiality() }
+        JobFilter {
+            states: states.to_vec(),
+            distribution: dist.map(|d| d.to_vec()),
+            confidentiality: default_confidentiality(),
+        }
     }
 
     #[test]
@@ -668,15 +768,24 @@ mod tests {
         let mut p = posting();
         assert!(f.passes(&Job::from_posting(&p).unwrap()));
         p.distribution_channels = Some(vec!["internal".into()]);
-        assert_eq!(f.check(&Job::from_posting(&p).unwrap()), Err(FilterMiss::Distribution(vec![Channel::Internal])));
+        assert_eq!(
+            f.check(&Job::from_posting(&p).unwrap()),
+            Err(FilterMiss::Distribution(vec![Channel::Internal]))
+        );
         p.distribution_channels = Some(vec!["public".into()]);
         p.state = Some("closed".into());
-        assert_eq!(f.check(&Job::from_posting(&p).unwrap()), Err(FilterMiss::State(Some(PostingState::Closed))));
+        assert_eq!(
+            f.check(&Job::from_posting(&p).unwrap()),
+            Err(FilterMiss::State(Some(PostingState::Closed)))
+        );
     }
 
     #[test]
     fn internal_or_external_but_never_unlisted() {
-        let f = filter(&[PostingState::Published], Some(&[Channel::Public, Channel::Internal]));
+        let f = filter(
+            &[PostingState::Published],
+            Some(&[Channel::Public, Channel::Internal]),
+        );
         let mut p = posting();
         p.distribution_channels = Some(vec!["internal".into()]);
         assert!(f.passes(&Job::from_posting(&p).unwrap()));
@@ -695,12 +804,18 @@ mod tests {
         p.confidentiality = Some("confidential".into());
         let j = Job::from_posting(&p).unwrap();
         let mut f = filter(&[PostingState::Published], None);
-        assert_eq!(f.check(&j), Err(FilterMiss::Confidentiality(Confidentiality::Confidential)));
+        assert_eq!(
+            f.check(&j),
+            Err(FilterMiss::Confidentiality(Confidentiality::Confidential))
+        );
         f.confidentiality.push(Confidentiality::Confidential);
         assert!(f.passes(&j));
         // Unknown state never passes.
         p.state = Some("archived-someday".into());
-        assert_eq!(f.check(&Job::from_posting(&p).unwrap()), Err(FilterMiss::State(None)));
+        assert_eq!(
+            f.check(&Job::from_posting(&p).unwrap()),
+            Err(FilterMiss::State(None))
+        );
     }
 
     #[test]
@@ -711,7 +826,11 @@ mod tests {
         // Same content, different updatedAt and tag order: same hash.
         let mut p = posting();
         p.updated_at = Some(1);
-        p.tags = Some(vec!["backend".into(), "referralbonus:3000".into(), "rust".into()]);
+        p.tags = Some(vec![
+            "backend".into(),
+            "referralbonus:3000".into(),
+            "rust".into(),
+        ]);
         assert_eq!(Job::from_posting(&p).unwrap().content_hash(), h);
         // A visible change: a different hash.
         let mut p = posting();
@@ -728,10 +847,21 @@ mod tests {
         let j = Job::from_posting(&posting()).unwrap();
         let slim = j.for_partner(&JobInclude::default());
         assert!(slim.description.is_none() && slim.salary.is_none() && slim.apply_url.is_none());
-        assert!(slim.referral_bonus.is_none() && slim.workplace_type.is_none() && slim.hiring_manager_id.is_none());
+        assert!(
+            slim.referral_bonus.is_none()
+                && slim.workplace_type.is_none()
+                && slim.hiring_manager_id.is_none()
+        );
         assert_eq!(slim.title, j.title);
         assert_ne!(slim.content_hash(), j.content_hash());
-        let full = j.for_partner(&JobInclude { description: true, salary: true, workplace_type: true, apply_url: true, referral_bonus: true, hiring_manager: true });
+        let full = j.for_partner(&JobInclude {
+            description: true,
+            salary: true,
+            workplace_type: true,
+            apply_url: true,
+            referral_bonus: true,
+            hiring_manager: true,
+        });
         assert_eq!(full, j);
     }
 }

@@ -167,7 +167,10 @@ fn max_file_bytes() -> u64 {
 
 impl Default for FilePolicy {
     fn default() -> Self {
-        FilePolicy { accept: Vec::new(), max_bytes: LEVER_MAX_FILE_BYTES }
+        FilePolicy {
+            accept: Vec::new(),
+            max_bytes: LEVER_MAX_FILE_BYTES,
+        }
     }
 }
 
@@ -336,7 +339,14 @@ impl SettingKey {
 }
 
 /// Placeholders a tag template may use.
-pub const TAG_PLACEHOLDERS: &[&str] = &["partner.name", "submission.kind", "result", "score", "posting.id", "posting.title"];
+pub const TAG_PLACEHOLDERS: &[&str] = &[
+    "partner.name",
+    "submission.kind",
+    "result",
+    "score",
+    "posting.id",
+    "posting.title",
+];
 
 /// Placeholders a note template may use.
 pub const NOTE_PLACEHOLDERS: &[&str] = &[
@@ -364,7 +374,10 @@ pub struct FieldIssue {
 
 impl FieldIssue {
     fn new(field: impl Into<String>, reason: impl Into<String>) -> Self {
-        FieldIssue { field: field.into(), reason: reason.into() }
+        FieldIssue {
+            field: field.into(),
+            reason: reason.into(),
+        }
     }
 }
 
@@ -389,8 +402,16 @@ impl Profile {
 
     /// The Lever webhooks a connection of this partner registers at connect time.
     pub fn lever_webhooks(&self) -> BTreeSet<&'static str> {
-        let mut w: BTreeSet<&'static str> = self.events.subscribe.iter().filter_map(|e| e.lever_webhook()).collect();
-        if self.hires().is_some_and(|h| h.triggers.contains(&HireTrigger::Webhook)) {
+        let mut w: BTreeSet<&'static str> = self
+            .events
+            .subscribe
+            .iter()
+            .filter_map(|e| e.lever_webhook())
+            .collect();
+        if self
+            .hires()
+            .is_some_and(|h| h.triggers.contains(&HireTrigger::Webhook))
+        {
             w.insert("candidateHired");
         }
         w
@@ -403,16 +424,32 @@ impl Profile {
         s.insert(OFFLINE_ACCESS, "refresh tokens (access tokens last 1 hour)");
         if let Some(j) = self.jobs() {
             s.insert("postings:read:admin", "flows.jobs reads postings");
-            if j.filter.confidentiality.contains(&Confidentiality::Confidential) {
-                s.insert("confidential:access:admin", "flows.jobs.filter includes confidential postings");
+            if j.filter
+                .confidentiality
+                .contains(&Confidentiality::Confidential)
+            {
+                s.insert(
+                    "confidential:access:admin",
+                    "flows.jobs.filter includes confidential postings",
+                );
             }
         }
         if let Some(c) = self.candidates() {
-            s.insert("opportunities:write:admin", "flows.candidates creates and updates opportunities");
-            s.insert("opportunities:read:admin", "flows.candidates looks up existing candidates by email");
+            s.insert(
+                "opportunities:write:admin",
+                "flows.candidates creates and updates opportunities",
+            );
+            s.insert(
+                "opportunities:read:admin",
+                "flows.candidates looks up existing candidates by email",
+            );
             s.insert("postings:read:admin", "flows.candidates checks the posting");
             let n = &c.notes;
-            if n.endorsement.is_some() || n.referrer.is_some() || n.referrer_not_in_lever.is_some() || n.screening.is_some() {
+            if n.endorsement.is_some()
+                || n.referrer.is_some()
+                || n.referrer_not_in_lever.is_some()
+                || n.screening.is_some()
+            {
                 s.insert("notes:write:admin", "flows.candidates.notes");
             }
             if !c.files.accept.is_empty() {
@@ -422,25 +459,48 @@ impl Profile {
                 s.insert("users:read:admin", "the perform_as user picker");
             }
             if c.referrer.add_as_follower || c.notes.referrer_not_in_lever.is_some() {
-                s.insert("users:read:admin", "looking the referrer up among Lever users");
+                s.insert(
+                    "users:read:admin",
+                    "looking the referrer up among Lever users",
+                );
             }
         }
-        let stage_settings = [SettingKey::DefaultStage, SettingKey::StageLabels, SettingKey::ResultRoutes, SettingKey::PostingOverrides];
+        let stage_settings = [
+            SettingKey::DefaultStage,
+            SettingKey::StageLabels,
+            SettingKey::ResultRoutes,
+            SettingKey::PostingOverrides,
+        ];
         if stage_settings.iter().any(|k| self.may_change(*k)) {
             s.insert("stages:read:admin", "stage pickers for customer settings");
         }
         if self.subscribes(EventKind::CandidateStageChanged) {
-            s.insert("stages:read:admin", "stage names in candidate.stage_changed");
+            s.insert(
+                "stages:read:admin",
+                "stage names in candidate.stage_changed",
+            );
         }
         if self.subscribes(EventKind::CandidateArchived) {
-            s.insert("archive_reasons:read:admin", "archive reasons in candidate.archived");
+            s.insert(
+                "archive_reasons:read:admin",
+                "archive reasons in candidate.archived",
+            );
         }
         if let Some(h) = self.hires() {
-            s.insert("opportunities:read:admin", "flows.hires reads hired opportunities");
-            s.insert("offers:read:admin", "flows.hires reads the offer start date");
+            s.insert(
+                "opportunities:read:admin",
+                "flows.hires reads hired opportunities",
+            );
+            s.insert(
+                "offers:read:admin",
+                "flows.hires reads the offer start date",
+            );
             s.insert("postings:read:admin", "flows.hires reads the job");
             s.insert("users:read:admin", "flows.hires reads the hiring manager");
-            s.insert("archive_reasons:read:admin", "flows.hires finds hired archive reasons");
+            s.insert(
+                "archive_reasons:read:admin",
+                "flows.hires finds hired archive reasons",
+            );
             let _ = h;
         }
         if !self.lever_webhooks().is_empty() {
@@ -459,18 +519,33 @@ impl Profile {
             out.push(FieldIssue::new("display_name", "must not be empty"));
         }
         self.validate_scopes(&mut out);
-        if self.flows.jobs.is_none() && self.flows.candidates.is_none() && self.flows.hires.is_none() {
-            out.push(FieldIssue::new("flows", "enable at least one of flows.jobs, flows.candidates, flows.hires"));
+        if self.flows.jobs.is_none()
+            && self.flows.candidates.is_none()
+            && self.flows.hires.is_none()
+        {
+            out.push(FieldIssue::new(
+                "flows",
+                "enable at least one of flows.jobs, flows.candidates, flows.hires",
+            ));
         }
         if let Some(j) = self.jobs() {
             if j.filter.states.is_empty() {
-                out.push(FieldIssue::new("flows.jobs.filter.states", "list at least one posting state"));
+                out.push(FieldIssue::new(
+                    "flows.jobs.filter.states",
+                    "list at least one posting state",
+                ));
             }
             if j.filter.distribution.as_ref().is_some_and(|d| d.is_empty()) {
-                out.push(FieldIssue::new("flows.jobs.filter.distribution", "an empty list lets no posting through; omit it to accept any channel"));
+                out.push(FieldIssue::new(
+                    "flows.jobs.filter.distribution",
+                    "an empty list lets no posting through; omit it to accept any channel",
+                ));
             }
             if j.filter.confidentiality.is_empty() {
-                out.push(FieldIssue::new("flows.jobs.filter.confidentiality", "an empty list lets no posting through"));
+                out.push(FieldIssue::new(
+                    "flows.jobs.filter.confidentiality",
+                    "an empty list lets no posting through",
+                ));
             }
         }
         if let Some(c) = self.candidates() {
@@ -490,18 +565,33 @@ impl Profile {
         for (i, s) in scopes.iter().enumerate() {
             let field = format!("oauth.scopes[{i}]");
             if !is_lever_scope(s) {
-                out.push(FieldIssue::new(field, format!("unknown scope {s:?}: not in Lever's official scope list")));
+                out.push(FieldIssue::new(
+                    field,
+                    format!("unknown scope {s:?}: not in Lever's official scope list"),
+                ));
             } else if !seen.insert(s.as_str()) {
-                out.push(FieldIssue::new(field, format!("scope {s:?} is listed twice")));
+                out.push(FieldIssue::new(
+                    field,
+                    format!("scope {s:?} is listed twice"),
+                ));
             }
         }
         if scopes.len() > MAX_SCOPES {
-            out.push(FieldIssue::new("oauth.scopes", format!("{} scopes requested; Lever allows at most {MAX_SCOPES}", scopes.len())));
+            out.push(FieldIssue::new(
+                "oauth.scopes",
+                format!(
+                    "{} scopes requested; Lever allows at most {MAX_SCOPES}",
+                    scopes.len()
+                ),
+            ));
         }
         let required = self.required_scopes();
         for (scope, why) in &required {
             if !seen.contains(scope) {
-                out.push(FieldIssue::new("oauth.scopes", format!("missing scope {scope:?}, needed for {why}")));
+                out.push(FieldIssue::new(
+                    "oauth.scopes",
+                    format!("missing scope {scope:?}, needed for {why}"),
+                ));
             }
         }
         for (i, s) in scopes.iter().enumerate() {
@@ -517,7 +607,10 @@ impl Profile {
     fn validate_candidates(&self, c: &CandidatesFlow, out: &mut Vec<FieldIssue>) {
         let p = "flows.candidates";
         if c.accepts.is_empty() {
-            out.push(FieldIssue::new(format!("{p}.accepts"), "list at least one submission kind"));
+            out.push(FieldIssue::new(
+                format!("{p}.accepts"),
+                "list at least one submission kind",
+            ));
         }
         let mut kinds = BTreeSet::new();
         for (i, k) in c.accepts.iter().enumerate() {
@@ -527,7 +620,10 @@ impl Profile {
         }
         let src = c.source.trim();
         if src.is_empty() || src.len() > 100 {
-            out.push(FieldIssue::new(format!("{p}.source"), "must be 1 to 100 characters"));
+            out.push(FieldIssue::new(
+                format!("{p}.source"),
+                "must be 1 to 100 characters",
+            ));
         }
         for (i, t) in c.tags.iter().enumerate() {
             if let Err(e) = Template::parse(t, TAG_PLACEHOLDERS) {
@@ -541,43 +637,74 @@ impl Profile {
             ("screening", &c.notes.screening),
         ];
         for (name, t) in notes {
-            if let Some(t) = t {
-                if let Err(e) = Template::parse(t, NOTE_PLACEHOLDERS) {
-                    out.push(FieldIssue::new(format!("{p}.notes.{name}"), e));
-                }
+            if let Some(t) = t
+                && let Err(e) = Template::parse(t, NOTE_PLACEHOLDERS)
+            {
+                out.push(FieldIssue::new(format!("{p}.notes.{name}"), e));
             }
         }
         let referral = c.accepts.contains(&SubmissionKind::Referral);
-        if !referral && (c.referrer.required || c.referrer.add_as_follower || c.notes.referrer.is_some() || c.notes.referrer_not_in_lever.is_some()) {
-            out.push(FieldIssue::new(format!("{p}.referrer"), "referrer handling needs \"referral\" in flows.candidates.accepts"));
+        if !referral
+            && (c.referrer.required
+                || c.referrer.add_as_follower
+                || c.notes.referrer.is_some()
+                || c.notes.referrer_not_in_lever.is_some())
+        {
+            out.push(FieldIssue::new(
+                format!("{p}.referrer"),
+                "referrer handling needs \"referral\" in flows.candidates.accepts",
+            ));
         }
         let screening = c.accepts.contains(&SubmissionKind::Screening);
         if !screening && c.notes.screening.is_some() {
-            out.push(FieldIssue::new(format!("{p}.notes.screening"), "needs \"screening\" in flows.candidates.accepts"));
+            out.push(FieldIssue::new(
+                format!("{p}.notes.screening"),
+                "needs \"screening\" in flows.candidates.accepts",
+            ));
         }
         if !screening && !c.result_routes.is_empty() {
-            out.push(FieldIssue::new(format!("{p}.result_routes"), "needs \"screening\" in flows.candidates.accepts"));
+            out.push(FieldIssue::new(
+                format!("{p}.result_routes"),
+                "needs \"screening\" in flows.candidates.accepts",
+            ));
         }
         for (status, route) in &c.result_routes {
             if let Err(e) = super::submission::normalize_status(status) {
                 out.push(FieldIssue::new(format!("{p}.result_routes.{status}"), e));
             } else if *status != status.to_ascii_uppercase() {
-                out.push(FieldIssue::new(format!("{p}.result_routes.{status}"), "write result statuses in upper case"));
+                out.push(FieldIssue::new(
+                    format!("{p}.result_routes.{status}"),
+                    "write result statuses in upper case",
+                ));
             }
-            if let Some(posting) = &route.posting {
-                if let Err(e) = super::job::posting_id_from_ref(posting) {
-                    out.push(FieldIssue::new(format!("{p}.result_routes.{status}.posting"), e.to_string()));
-                }
+            if let Some(posting) = &route.posting
+                && let Err(e) = super::job::posting_id_from_ref(posting)
+            {
+                out.push(FieldIssue::new(
+                    format!("{p}.result_routes.{status}.posting"),
+                    e.to_string(),
+                ));
             }
         }
         if c.files.max_bytes == 0 || c.files.max_bytes > LEVER_MAX_FILE_BYTES {
-            out.push(FieldIssue::new(format!("{p}.files.max_bytes"), format!("must be between 1 and {LEVER_MAX_FILE_BYTES} (Lever's 30 MB limit)")));
+            out.push(FieldIssue::new(
+                format!("{p}.files.max_bytes"),
+                format!("must be between 1 and {LEVER_MAX_FILE_BYTES} (Lever's 30 MB limit)"),
+            ));
         }
-        if c.perform_as == PerformAs::ChosenAtSetup && !self.settings.required.contains(&SettingKey::PerformAs) {
-            out.push(FieldIssue::new(format!("{p}.perform_as"), "\"chosen_at_setup\" needs \"perform_as\" in settings.required"));
+        if c.perform_as == PerformAs::ChosenAtSetup
+            && !self.settings.required.contains(&SettingKey::PerformAs)
+        {
+            out.push(FieldIssue::new(
+                format!("{p}.perform_as"),
+                "\"chosen_at_setup\" needs \"perform_as\" in settings.required",
+            ));
         }
         if !c.create_if_missing && c.on_existing == OnExisting::NewOpportunity {
-            out.push(FieldIssue::new(format!("{p}.create_if_missing"), "false never writes anything when on_existing is \"new_opportunity\""));
+            out.push(FieldIssue::new(
+                format!("{p}.create_if_missing"),
+                "false never writes anything when on_existing is \"new_opportunity\"",
+            ));
         }
     }
 
@@ -586,54 +713,84 @@ impl Profile {
         for (i, e) in self.events.subscribe.iter().enumerate() {
             let field = format!("events.subscribe[{i}]");
             if !seen.insert(*e) {
-                out.push(FieldIssue::new(field.clone(), format!("{} is listed twice", e.as_str())));
+                out.push(FieldIssue::new(
+                    field.clone(),
+                    format!("{} is listed twice", e.as_str()),
+                ));
             }
             let (needs, ok) = match e {
-                EventKind::JobCreated | EventKind::JobUpdated | EventKind::JobClosed => ("flows.jobs", self.flows.jobs.is_some()),
+                EventKind::JobCreated | EventKind::JobUpdated | EventKind::JobClosed => {
+                    ("flows.jobs", self.flows.jobs.is_some())
+                }
                 EventKind::CandidateCreated
                 | EventKind::CandidateUpdated
                 | EventKind::CandidateStageChanged
                 | EventKind::CandidateArchived
                 | EventKind::CandidateHired
-                | EventKind::SubmissionFailed => ("flows.candidates", self.flows.candidates.is_some()),
+                | EventKind::SubmissionFailed => {
+                    ("flows.candidates", self.flows.candidates.is_some())
+                }
                 EventKind::HireCreated => ("flows.hires", self.flows.hires.is_some()),
                 EventKind::ConnectionStatusChanged => ("", true),
             };
             if !ok {
-                out.push(FieldIssue::new(field, format!("{} needs {needs} to be enabled", e.as_str())));
+                out.push(FieldIssue::new(
+                    field,
+                    format!("{} needs {needs} to be enabled", e.as_str()),
+                ));
             }
         }
         if self.flows.hires.is_some() && !self.subscribes(EventKind::HireCreated) {
-            out.push(FieldIssue::new("events.subscribe", "flows.hires hands hires over as hire.created events: subscribe to it"));
+            out.push(FieldIssue::new(
+                "events.subscribe",
+                "flows.hires hands hires over as hire.created events: subscribe to it",
+            ));
         }
-        if let Some(u) = &self.events.url {
-            if let Err(e) = check_event_url(u) {
-                out.push(FieldIssue::new("events.url", e));
-            }
+        if let Some(u) = &self.events.url
+            && let Err(e) = check_event_url(u)
+        {
+            out.push(FieldIssue::new("events.url", e));
         }
     }
 
     fn validate_settings_policy(&self, out: &mut Vec<FieldIssue>) {
         let cand = self.flows.candidates.is_some();
-        let screening = self.candidates().is_some_and(|c| c.accepts.contains(&SubmissionKind::Screening));
+        let screening = self
+            .candidates()
+            .is_some_and(|c| c.accepts.contains(&SubmissionKind::Screening));
         let hires = self.flows.hires.is_some();
         for (i, k) in self.settings.customer_may_change.iter().enumerate() {
             let ok = match k {
-                SettingKey::PerformAs | SettingKey::DefaultStage | SettingKey::Source | SettingKey::Tags | SettingKey::PostingOverrides => cand,
-                SettingKey::StageLabels => cand && (self.subscribes(EventKind::CandidateStageChanged)),
+                SettingKey::PerformAs
+                | SettingKey::DefaultStage
+                | SettingKey::Source
+                | SettingKey::Tags
+                | SettingKey::PostingOverrides => cand,
+                SettingKey::StageLabels => {
+                    cand && (self.subscribes(EventKind::CandidateStageChanged))
+                }
                 SettingKey::ResultRoutes => screening,
                 SettingKey::HireTriggers | SettingKey::Timezone => hires,
             };
             if !ok {
                 out.push(FieldIssue::new(
                     format!("settings.customer_may_change[{i}]"),
-                    format!("{:?} has no effect with the enabled flows and events", k.as_str()),
+                    format!(
+                        "{:?} has no effect with the enabled flows and events",
+                        k.as_str()
+                    ),
                 ));
             }
         }
         for (i, k) in self.settings.required.iter().enumerate() {
             if !self.may_change(*k) {
-                out.push(FieldIssue::new(format!("settings.required[{i}]"), format!("{:?} must also be in settings.customer_may_change", k.as_str())));
+                out.push(FieldIssue::new(
+                    format!("settings.required[{i}]"),
+                    format!(
+                        "{:?} must also be in settings.customer_may_change",
+                        k.as_str()
+                    ),
+                ));
             }
         }
     }
@@ -642,24 +799,42 @@ impl Profile {
 fn validate_hires(h: &HiresFlow, out: &mut Vec<FieldIssue>) {
     let p = "flows.hires";
     if h.triggers.is_empty() {
-        out.push(FieldIssue::new(format!("{p}.triggers"), "list at least one of on_demand, daily, webhook"));
+        out.push(FieldIssue::new(
+            format!("{p}.triggers"),
+            "list at least one of on_demand, daily, webhook",
+        ));
     }
     let daily = h.triggers.contains(&HireTrigger::Daily);
     if daily && h.daily_at.is_none() {
-        out.push(FieldIssue::new(format!("{p}.daily_at"), "required with the \"daily\" trigger"));
+        out.push(FieldIssue::new(
+            format!("{p}.daily_at"),
+            "required with the \"daily\" trigger",
+        ));
     }
     if daily && h.timezone.is_none() {
-        out.push(FieldIssue::new(format!("{p}.timezone"), "required with the \"daily\" trigger"));
+        out.push(FieldIssue::new(
+            format!("{p}.timezone"),
+            "required with the \"daily\" trigger",
+        ));
     }
     if !daily && (h.daily_at.is_some() || h.timezone.is_some()) {
-        out.push(FieldIssue::new(format!("{p}.daily_at"), "only meaningful with the \"daily\" trigger"));
+        out.push(FieldIssue::new(
+            format!("{p}.daily_at"),
+            "only meaningful with the \"daily\" trigger",
+        ));
     }
     if h.fields.is_empty() {
-        out.push(FieldIssue::new(format!("{p}.fields"), "map at least one HRIS field"));
+        out.push(FieldIssue::new(
+            format!("{p}.fields"),
+            "map at least one HRIS field",
+        ));
     }
     for name in h.fields.keys() {
         if name.trim().is_empty() || name.trim() != name {
-            out.push(FieldIssue::new(format!("{p}.fields.{name:?}"), "HRIS field names must be non-empty without surrounding spaces"));
+            out.push(FieldIssue::new(
+                format!("{p}.fields.{name:?}"),
+                "HRIS field names must be non-empty without surrounding spaces",
+            ));
         }
     }
 }
@@ -667,7 +842,8 @@ fn validate_hires(h: &HiresFlow, out: &mut Vec<FieldIssue>) {
 fn is_profile_id(s: &str) -> bool {
     (2..=63).contains(&s.len())
         && s.starts_with(|c: char| c.is_ascii_lowercase())
-        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         && !s.ends_with('-')
 }
 
@@ -706,7 +882,10 @@ mod tests {
     }
 
     fn issues(p: &Profile) -> Vec<String> {
-        p.validate().into_iter().map(|i| format!("{}: {}", i.field, i.reason)).collect()
+        p.validate()
+            .into_iter()
+            .map(|i| format!("{}: {}", i.field, i.reason))
+            .collect()
     }
 
     #[test]
@@ -722,31 +901,61 @@ mod tests {
         p.oauth.scopes.push("candidates:read:admin".into());
         p.oauth.scopes.push("offline_access".into());
         let got = issues(&p).join("\n");
-        assert!(got.contains("oauth.scopes: missing scope \"offers:read:admin\""), "{got}");
+        assert!(
+            got.contains("oauth.scopes: missing scope \"offers:read:admin\""),
+            "{got}"
+        );
         assert!(got.contains("\"notes:write:admin\" is not needed"), "{got}");
-        assert!(got.contains("unknown scope \"candidates:read:admin\""), "{got}");
+        assert!(
+            got.contains("unknown scope \"candidates:read:admin\""),
+            "{got}"
+        );
         assert!(got.contains("\"offline_access\" is listed twice"), "{got}");
     }
 
     #[test]
     fn webhook_trigger_needs_webhook_scope() {
         let mut p = minimal_hris();
-        p.flows.hires.as_mut().unwrap().triggers.push(HireTrigger::Webhook);
-        assert!(issues(&p).join("\n").contains("missing scope \"webhooks:write:admin\""));
-        assert_eq!(p.lever_webhooks().into_iter().collect::<Vec<_>>(), vec!["candidateHired"]);
+        p.flows
+            .hires
+            .as_mut()
+            .unwrap()
+            .triggers
+            .push(HireTrigger::Webhook);
+        assert!(
+            issues(&p)
+                .join("\n")
+                .contains("missing scope \"webhooks:write:admin\"")
+        );
+        assert_eq!(
+            p.lever_webhooks().into_iter().collect::<Vec<_>>(),
+            vec!["candidateHired"]
+        );
     }
 
     #[test]
     fn too_many_scopes() {
         let mut p = minimal_hris();
-        p.oauth.scopes = super::super::scopes::LEVER_SCOPES[..21].iter().map(|s| s.to_string()).collect();
-        assert!(issues(&p).iter().any(|i| i.starts_with("oauth.scopes: 21 scopes requested; Lever allows at most 20")));
+        p.oauth.scopes = super::super::scopes::LEVER_SCOPES[..21]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert!(
+            issues(&p).iter().any(
+                |i| i.starts_with("oauth.scopes: 21 scopes requested; Lever allows at most 20")
+            )
+        );
     }
 
     #[test]
     fn daily_trigger_needs_time_and_zone() {
         let mut p = minimal_hris();
-        p.flows.hires.as_mut().unwrap().triggers.push(HireTrigger::Daily);
+        p.flows
+            .hires
+            .as_mut()
+            .unwrap()
+            .triggers
+            .push(HireTrigger::Daily);
         let got = issues(&p).join("\n");
         assert!(got.contains("flows.hires.daily_at: required"), "{got}");
         assert!(got.contains("flows.hires.timezone: required"), "{got}");
@@ -758,7 +967,10 @@ mod tests {
         p.events.subscribe.push(EventKind::JobCreated);
         p.events.url = Some("http://partner.example.com/hook".into());
         let got = issues(&p).join("\n");
-        assert!(got.contains("events.subscribe[1]: job.created needs flows.jobs"), "{got}");
+        assert!(
+            got.contains("events.subscribe[1]: job.created needs flows.jobs"),
+            "{got}"
+        );
         assert!(got.contains("events.url"), "{got}");
         p.events.subscribe.clear();
         assert!(issues(&p).join("\n").contains("subscribe to it"));
@@ -769,10 +981,23 @@ mod tests {
         let mut p = minimal_hris();
         p.id = "Acme_HRIS".into();
         p.settings.required.push(SettingKey::Timezone);
-        p.settings.customer_may_change.push(SettingKey::ResultRoutes);
+        p.settings
+            .customer_may_change
+            .push(SettingKey::ResultRoutes);
         let got = issues(&p).join("\n");
-        assert!(got.contains("id: \"Acme_HRIS\" is not a profile id"), "{got}");
-        assert!(got.contains("settings.required[0]: \"timezone\" must also be in settings.customer_may_change"), "{got}");
-        assert!(got.contains("settings.customer_may_change[0]: \"result_routes\" has no effect"), "{got}");
+        assert!(
+            got.contains("id: \"Acme_HRIS\" is not a profile id"),
+            "{got}"
+        );
+        assert!(
+            got.contains(
+                "settings.required[0]: \"timezone\" must also be in settings.customer_may_change"
+            ),
+            "{got}"
+        );
+        assert!(
+            got.contains("settings.customer_may_change[0]: \"result_routes\" has no effect"),
+            "{got}"
+        );
     }
 }

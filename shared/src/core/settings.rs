@@ -70,25 +70,52 @@ impl ConnectionSettings {
     pub fn validate(&self, profile: &Profile) -> Vec<FieldIssue> {
         use SettingKey::*;
         let mut out = Vec::new();
-        let mut issue = |f: String, r: String| out.push(FieldIssue { field: f, reason: r });
-        for k in [PerformAs, DefaultStage, StageLabels, Source, Tags, ResultRoutes, PostingOverrides, HireTriggers, Timezone] {
+        let mut issue = |f: String, r: String| {
+            out.push(FieldIssue {
+                field: f,
+                reason: r,
+            })
+        };
+        for k in [
+            PerformAs,
+            DefaultStage,
+            StageLabels,
+            Source,
+            Tags,
+            ResultRoutes,
+            PostingOverrides,
+            HireTriggers,
+            Timezone,
+        ] {
             let f = format!("settings.{}", k.as_str());
             if self.is_set(k) && !profile.may_change(k) {
-                issue(f.clone(), format!("{} does not let customers change this", profile.display_name));
+                issue(
+                    f.clone(),
+                    format!(
+                        "{} does not let customers change this",
+                        profile.display_name
+                    ),
+                );
             }
             if !self.is_set(k) && profile.settings.required.contains(&k) {
                 issue(f, format!("required by {}", profile.display_name));
             }
         }
-        if let Some(u) = &self.perform_as {
-            if normalize_uuid(u).is_none() {
-                issue("settings.perform_as".into(), format!("{u:?} is not a Lever user id (UUID)"));
-            }
+        if let Some(u) = &self.perform_as
+            && normalize_uuid(u).is_none()
+        {
+            issue(
+                "settings.perform_as".into(),
+                format!("{u:?} is not a Lever user id (UUID)"),
+            );
         }
-        if let Some(s) = &self.source {
-            if s.trim().is_empty() || s.len() > 100 {
-                issue("settings.source".into(), "must be 1 to 100 characters".into());
-            }
+        if let Some(s) = &self.source
+            && (s.trim().is_empty() || s.len() > 100)
+        {
+            issue(
+                "settings.source".into(),
+                "must be 1 to 100 characters".into(),
+            );
         }
         for (i, t) in self.tags.iter().flatten().enumerate() {
             if let Err(e) = Template::parse(t, TAG_PLACEHOLDERS) {
@@ -100,38 +127,52 @@ impl ConnectionSettings {
                 issue(format!("settings.stage_labels.{stage}"), e);
             }
             if label.trim().is_empty() {
-                issue(format!("settings.stage_labels.{stage}"), "label must not be empty".into());
+                issue(
+                    format!("settings.stage_labels.{stage}"),
+                    "label must not be empty".into(),
+                );
             }
         }
-        let routes = |out: &mut dyn FnMut(String, String), prefix: &str, r: &BTreeMap<String, Route>| {
-            for (status, route) in r {
-                if let Err(e) = super::submission::normalize_status(status) {
-                    out(format!("{prefix}.{status}"), e);
-                }
-                if let Some(p) = &route.posting {
-                    if let Err(e) = super::job::posting_id_from_ref(p) {
+        let routes =
+            |out: &mut dyn FnMut(String, String), prefix: &str, r: &BTreeMap<String, Route>| {
+                for (status, route) in r {
+                    if let Err(e) = super::submission::normalize_status(status) {
+                        out(format!("{prefix}.{status}"), e);
+                    }
+                    if let Some(p) = &route.posting
+                        && let Err(e) = super::job::posting_id_from_ref(p)
+                    {
                         out(format!("{prefix}.{status}.posting"), e.to_string());
                     }
                 }
-            }
-        };
+            };
         routes(&mut issue, "settings.result_routes", &self.result_routes);
         for (posting, o) in &self.posting_overrides {
             let prefix = format!("settings.posting_overrides.{posting}");
             if normalize_uuid(posting).is_none() {
-                issue(prefix.clone(), format!("{posting:?} is not a posting id (UUID)"));
+                issue(
+                    prefix.clone(),
+                    format!("{posting:?} is not a posting id (UUID)"),
+                );
             }
             for (i, t) in o.tags.iter().enumerate() {
                 if let Err(e) = Template::parse(t, TAG_PLACEHOLDERS) {
                     issue(format!("{prefix}.tags[{i}]"), e);
                 }
             }
-            routes(&mut issue, &format!("{prefix}.result_routes"), &o.result_routes);
+            routes(
+                &mut issue,
+                &format!("{prefix}.result_routes"),
+                &o.result_routes,
+            );
         }
         if let (Some(chosen), Some(h)) = (&self.hire_triggers, profile.hires()) {
             for (i, t) in chosen.iter().enumerate() {
                 if !h.triggers.contains(t) {
-                    issue(format!("settings.hire_triggers[{i}]"), format!("{t:?} is not offered by {}", profile.display_name));
+                    issue(
+                        format!("settings.hire_triggers[{i}]"),
+                        format!("{t:?} is not offered by {}", profile.display_name),
+                    );
                 }
             }
         }
@@ -145,7 +186,10 @@ impl ConnectionSettings {
 
     /// The hire triggers in force for this connection.
     pub fn hire_triggers(&self, profile: &Profile) -> Vec<HireTrigger> {
-        let offered = profile.hires().map(|h| h.triggers.clone()).unwrap_or_default();
+        let offered = profile
+            .hires()
+            .map(|h| h.triggers.clone())
+            .unwrap_or_default();
         match &self.hire_triggers {
             Some(chosen) if profile.may_change(SettingKey::HireTriggers) => {
                 offered.into_iter().filter(|t| chosen.contains(t)).collect()

@@ -166,8 +166,15 @@ pub struct ValidSubmission {
 /// A screening status in canonical form: trimmed, upper case, letters/digits/space/`_`/`-`.
 pub fn normalize_status(s: &str) -> Result<String, String> {
     let t = s.trim().to_ascii_uppercase();
-    if t.is_empty() || t.len() > 40 || !t.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, ' ' | '_' | '-')) {
-        return Err(format!("{s:?} is not a result status: use 1-40 letters, digits, spaces, '_' or '-' (like PASSED)"));
+    if t.is_empty()
+        || t.len() > 40
+        || !t
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, ' ' | '_' | '-'))
+    {
+        return Err(format!(
+            "{s:?} is not a result status: use 1-40 letters, digits, spaces, '_' or '-' (like PASSED)"
+        ));
     }
     Ok(t)
 }
@@ -179,12 +186,21 @@ pub fn normalize_email(s: &str) -> Option<String> {
         return None;
     }
     let (local, domain) = t.split_once('@')?;
-    if local.is_empty() || local.len() > 64 || domain.contains('@') || local.starts_with('.') || local.ends_with('.') {
+    if local.is_empty()
+        || local.len() > 64
+        || domain.contains('@')
+        || local.starts_with('.')
+        || local.ends_with('.')
+    {
         return None;
     }
     let labels: Vec<&str> = domain.split('.').collect();
     let label_ok = |l: &&str| {
-        !l.is_empty() && l.len() <= 63 && !l.starts_with('-') && !l.ends_with('-') && l.chars().all(|c| c.is_alphanumeric() || c == '-')
+        !l.is_empty()
+            && l.len() <= 63
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.chars().all(|c| c.is_alphanumeric() || c == '-')
     };
     if labels.len() < 2 || !labels.iter().all(label_ok) {
         return None;
@@ -193,18 +209,36 @@ pub fn normalize_email(s: &str) -> Option<String> {
 }
 
 fn clean(s: &Option<String>) -> Option<String> {
-    s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
+    s.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
 }
 
 impl Submission {
     /// Checks the submission against the partner's candidates flow, reporting every problem.
     pub fn validate(&self, flow: &CandidatesFlow) -> Result<ValidSubmission, SubmissionError> {
         let mut errs = Vec::new();
-        let mut err = |f: String, r: String| errs.push(FieldError { field: f, reason: r });
+        let mut err = |f: String, r: String| {
+            errs.push(FieldError {
+                field: f,
+                reason: r,
+            })
+        };
 
         if !flow.accepts.contains(&self.kind) {
-            err("kind".into(), format!("{:?} submissions are not accepted; this partner sends {}", self.kind.as_str(),
-                flow.accepts.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")));
+            err(
+                "kind".into(),
+                format!(
+                    "{:?} submissions are not accepted; this partner sends {}",
+                    self.kind.as_str(),
+                    flow.accepts
+                        .iter()
+                        .map(|k| k.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            );
         }
         let c = &self.candidate;
         let name = c.name.trim().to_string();
@@ -218,51 +252,84 @@ impl Submission {
             match normalize_email(e) {
                 Some(n) if !emails.iter().any(|x| x.eq_ignore_ascii_case(&n)) => emails.push(n),
                 Some(_) => {}
-                None => err(format!("candidate.emails[{i}]"), format!("{e:?} is not an email address")),
+                None => err(
+                    format!("candidate.emails[{i}]"),
+                    format!("{e:?} is not an email address"),
+                ),
             }
         }
         let mut phones = Vec::new();
         for (i, p) in c.phones.iter().enumerate() {
             let v = p.value.trim();
             let digits = v.chars().filter(char::is_ascii_digit).count();
-            let ok_chars = v.chars().all(|ch| ch.is_ascii_digit() || " +-().".contains(ch) || ch == 'x');
-            if digits < 5 || digits > 20 || !ok_chars {
-                err(format!("candidate.phones[{i}].value"), format!("{v:?} is not a phone number"));
+            let ok_chars = v
+                .chars()
+                .all(|ch| ch.is_ascii_digit() || " +-().".contains(ch) || ch == 'x');
+            if !(5..=20).contains(&digits) || !ok_chars {
+                err(
+                    format!("candidate.phones[{i}].value"),
+                    format!("{v:?} is not a phone number"),
+                );
             } else {
-                phones.push(Phone { kind: clean(&p.kind), value: v.to_string() });
+                phones.push(Phone {
+                    kind: clean(&p.kind),
+                    value: v.to_string(),
+                });
             }
         }
         if c.emails.is_empty() && c.phones.is_empty() {
-            err("candidate.emails".into(), "give at least one email address or phone number".into());
+            err(
+                "candidate.emails".into(),
+                "give at least one email address or phone number".into(),
+            );
         }
         let mut links = Vec::new();
         for (i, l) in c.links.iter().enumerate() {
             match url::Url::parse(l.trim()) {
                 Ok(u) if matches!(u.scheme(), "http" | "https") => links.push(l.trim().to_string()),
-                _ => err(format!("candidate.links[{i}]"), format!("{l:?} is not an http(s) URL")),
+                _ => err(
+                    format!("candidate.links[{i}]"),
+                    format!("{l:?} is not an http(s) URL"),
+                ),
             }
         }
         let mut posting_id = String::new();
         match self.postings.as_slice() {
-            [] => err("postings".into(), "a posting is required (its id or its Lever job URL)".into()),
+            [] => err(
+                "postings".into(),
+                "a posting is required (its id or its Lever job URL)".into(),
+            ),
             [one] => match posting_id_from_ref(one) {
                 Ok(id) => posting_id = id,
                 Err(e) => err("postings[0]".into(), e.to_string()),
             },
-            many => err("postings".into(), format!(
-                "{} postings given; Lever takes exactly one posting per opportunity: send one submission per posting", many.len()
-            )),
+            many => err(
+                "postings".into(),
+                format!(
+                    "{} postings given; Lever takes exactly one posting per opportunity: send one submission per posting",
+                    many.len()
+                ),
+            ),
         }
         let referrer = match &self.referrer {
             None => {
                 if self.kind == SubmissionKind::Referral && flow.referrer.required {
-                    err("referrer".into(), "a referral needs its referrer (name and/or email)".into());
+                    err(
+                        "referrer".into(),
+                        "a referral needs its referrer (name and/or email)".into(),
+                    );
                 }
                 None
             }
             Some(r) => {
                 if self.kind != SubmissionKind::Referral {
-                    err("referrer".into(), format!("only referrals have a referrer, this is {:?}", self.kind.as_str()));
+                    err(
+                        "referrer".into(),
+                        format!(
+                            "only referrals have a referrer, this is {:?}",
+                            self.kind.as_str()
+                        ),
+                    );
                 }
                 let name = clean(&r.name);
                 let email = match clean(&r.email) {
@@ -270,31 +337,49 @@ impl Submission {
                     Some(e) => match normalize_email(&e) {
                         Some(n) => Some(n),
                         None => {
-                            err("referrer.email".into(), format!("{e:?} is not an email address"));
+                            err(
+                                "referrer.email".into(),
+                                format!("{e:?} is not an email address"),
+                            );
                             None
                         }
                     },
                 };
                 if name.is_none() && r.email.as_deref().is_none_or(|e| e.trim().is_empty()) {
-                    err("referrer".into(), "give the referrer's name or email".into());
+                    err(
+                        "referrer".into(),
+                        "give the referrer's name or email".into(),
+                    );
                 }
                 Some(ReferrerInput { name, email })
             }
         };
         let endorsement = clean(&self.endorsement);
-        if endorsement.as_ref().is_some_and(|e| e.chars().count() > 10_000) {
+        if endorsement
+            .as_ref()
+            .is_some_and(|e| e.chars().count() > 10_000)
+        {
             err("endorsement".into(), "longer than 10000 characters".into());
         }
         let screening = match &self.screening {
             None => {
                 if self.kind == SubmissionKind::Screening {
-                    err("screening".into(), "a screening submission needs its result".into());
+                    err(
+                        "screening".into(),
+                        "a screening submission needs its result".into(),
+                    );
                 }
                 None
             }
             Some(s) => {
                 if self.kind != SubmissionKind::Screening {
-                    err("screening".into(), format!("only screening submissions carry a result, this is {:?}", self.kind.as_str()));
+                    err(
+                        "screening".into(),
+                        format!(
+                            "only screening submissions carry a result, this is {:?}",
+                            self.kind.as_str()
+                        ),
+                    );
                 }
                 let status = match normalize_status(&s.status) {
                     Ok(st) => st,
@@ -306,14 +391,21 @@ impl Submission {
                 if s.score.is_some_and(|x| !x.is_finite()) {
                     err("screening.score".into(), "must be a finite number".into());
                 }
-                Some(ScreeningInput { status, score: s.score, summary: clean(&s.summary) })
+                Some(ScreeningInput {
+                    status,
+                    score: s.score,
+                    summary: clean(&s.summary),
+                })
             }
         };
         let mut resumes = 0;
         for (i, f) in self.files.iter().enumerate() {
             let p = format!("files[{i}]");
             if !flow.files.accept.contains(&f.role) {
-                err(format!("{p}.role"), format!("{:?} files are not accepted from this partner", f.role));
+                err(
+                    format!("{p}.role"),
+                    format!("{:?} files are not accepted from this partner", f.role),
+                );
             }
             if f.role == FileRole::Resume {
                 resumes += 1;
@@ -323,17 +415,32 @@ impl Submission {
             }
             let n = f.name.trim();
             if n.is_empty() || n.contains('/') || n.contains('\\') || n.len() > 255 {
-                err(format!("{p}.name"), format!("{:?} is not a file name", f.name));
+                err(
+                    format!("{p}.name"),
+                    format!("{:?} is not a file name", f.name),
+                );
             }
             let ct = f.content_type.trim().to_ascii_lowercase();
             let base = ct.split(';').next().unwrap_or("").trim();
             if !ALLOWED_CONTENT_TYPES.contains(&base) {
-                err(format!("{p}.content_type"), format!("{:?} is not a type Lever takes (pdf, doc, docx, txt, jpg, png)", f.content_type));
+                err(
+                    format!("{p}.content_type"),
+                    format!(
+                        "{:?} is not a type Lever takes (pdf, doc, docx, txt, jpg, png)",
+                        f.content_type
+                    ),
+                );
             }
-            if let Some(size) = f.size_bytes {
-                if size == 0 || size > flow.files.max_bytes {
-                    err(format!("{p}.size_bytes"), format!("{size} bytes; must be between 1 and {}", flow.files.max_bytes));
-                }
+            if let Some(size) = f.size_bytes
+                && (size == 0 || size > flow.files.max_bytes)
+            {
+                err(
+                    format!("{p}.size_bytes"),
+                    format!(
+                        "{size} bytes; must be between 1 and {}",
+                        flow.files.max_bytes
+                    ),
+                );
             }
         }
         if !errs.is_empty() {
@@ -446,25 +553,45 @@ pub fn plan_candidate_write(
     let sub = submission.validate(flow)?;
     let allowed = |k: SettingKey| profile.may_change(k);
 
-    let chosen = settings.perform_as.as_deref().filter(|_| allowed(SettingKey::PerformAs)).and_then(normalize_uuid);
+    let chosen = settings
+        .perform_as
+        .as_deref()
+        .filter(|_| allowed(SettingKey::PerformAs))
+        .and_then(normalize_uuid);
     let perform_as = match flow.perform_as {
         PerformAs::ChosenAtSetup => chosen,
         PerformAs::AuthorizingUser => chosen.or_else(|| facts.authorizing_user_id.clone()),
     }
     .ok_or(PlanError::NoPerformAs)?;
 
-    let posting_override = settings.posting_overrides.get(&sub.posting_id).filter(|_| allowed(SettingKey::PostingOverrides));
+    let posting_override = settings
+        .posting_overrides
+        .get(&sub.posting_id)
+        .filter(|_| allowed(SettingKey::PostingOverrides));
     let route: Option<Route> = sub.screening.as_ref().and_then(|s| {
         let st = &s.status;
-        let find = |m: &BTreeMap<String, Route>| m.iter().find(|(k, _)| k.eq_ignore_ascii_case(st)).map(|(_, r)| r.clone());
+        let find = |m: &BTreeMap<String, Route>| {
+            m.iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(st))
+                .map(|(_, r)| r.clone())
+        };
         posting_override
             .and_then(|o| find(&o.result_routes))
-            .or_else(|| allowed(SettingKey::ResultRoutes).then(|| find(&settings.result_routes)).flatten())
+            .or_else(|| {
+                allowed(SettingKey::ResultRoutes)
+                    .then(|| find(&settings.result_routes))
+                    .flatten()
+            })
             .or_else(|| find(&flow.result_routes))
     });
     let default_stage = posting_override
         .and_then(|o| o.stage.clone())
-        .or_else(|| settings.default_stage.clone().filter(|_| allowed(SettingKey::DefaultStage)))
+        .or_else(|| {
+            settings
+                .default_stage
+                .clone()
+                .filter(|_| allowed(SettingKey::DefaultStage))
+        })
         .unwrap_or_else(|| flow.stage.clone());
     let route_stage = route.as_ref().and_then(|r| r.stage.clone());
     let also_apply_to_posting = route
@@ -492,19 +619,26 @@ pub fn plan_candidate_write(
             "posting.title" => facts.posting_title.clone(),
             "candidate.name" => Some(sub.name.clone()),
             "candidate.email" => sub.emails.first().cloned(),
-            "referrer" => sub.referrer.as_ref().and_then(|r| match (&r.name, &r.email) {
-                (Some(n), Some(e)) => Some(format!("{n} <{e}>")),
-                (Some(n), None) => Some(n.clone()),
-                (None, Some(e)) => Some(e.clone()),
-                (None, None) => None,
-            }),
+            "referrer" => sub
+                .referrer
+                .as_ref()
+                .and_then(|r| match (&r.name, &r.email) {
+                    (Some(n), Some(e)) => Some(format!("{n} <{e}>")),
+                    (Some(n), None) => Some(n.clone()),
+                    (None, Some(e)) => Some(e.clone()),
+                    (None, None) => None,
+                }),
             "referrer.name" => sub.referrer.as_ref().and_then(|r| r.name.clone()),
             "referrer.email" => sub.referrer.as_ref().and_then(|r| r.email.clone()),
             "endorsement" => sub.endorsement.clone(),
             _ => None,
         }
     };
-    let render = |src: &str, allowed_names: &[&str]| Template::parse(src, allowed_names).ok().and_then(|t| t.render(&vars));
+    let render = |src: &str, allowed_names: &[&str]| {
+        Template::parse(src, allowed_names)
+            .ok()
+            .and_then(|t| t.render(&vars))
+    };
 
     let tag_sources: Vec<String> = settings
         .tags
@@ -516,15 +650,18 @@ pub fn plan_candidate_write(
         .collect();
     let mut tags: Vec<String> = Vec::new();
     for t in &tag_sources {
-        if let Some(r) = render(t, super::profile::TAG_PLACEHOLDERS) {
-            if !tags.contains(&r) {
-                tags.push(r);
-            }
+        if let Some(r) = render(t, super::profile::TAG_PLACEHOLDERS)
+            && !tags.contains(&r)
+        {
+            tags.push(r);
         }
     }
 
     let mut notes = Vec::new();
-    let note = |t: &Option<String>| t.as_deref().and_then(|t| render(t, super::profile::NOTE_PLACEHOLDERS));
+    let note = |t: &Option<String>| {
+        t.as_deref()
+            .and_then(|t| render(t, super::profile::NOTE_PLACEHOLDERS))
+    };
     if sub.endorsement.is_some() {
         notes.extend(note(&flow.notes.endorsement));
     }
@@ -552,16 +689,23 @@ pub fn plan_candidate_write(
         headline: sub.headline.clone(),
     };
 
-    let update_existing = facts.existing.as_ref().filter(|_| flow.on_existing == OnExisting::Update);
+    let update_existing = facts
+        .existing
+        .as_ref()
+        .filter(|_| flow.on_existing == OnExisting::Update);
     if let Some(ex) = update_existing {
-        let sources = if flow.update_source_of_existing && !ex.sources.iter().any(|s| s.eq_ignore_ascii_case(&source)) {
+        let sources = if flow.update_source_of_existing
+            && !ex.sources.iter().any(|s| s.eq_ignore_ascii_case(&source))
+        {
             vec![source]
         } else {
             vec![]
         };
         let stage = route_stage.filter(|s| ex.stage.as_deref() != Some(s.as_str()));
         return Ok(CandidatePlan {
-            write: Write::Update { opportunity_id: ex.opportunity_id.clone() },
+            write: Write::Update {
+                opportunity_id: ex.opportunity_id.clone(),
+            },
             perform_as,
             posting_id: sub.posting_id.clone(),
             candidate,
@@ -580,7 +724,10 @@ pub fn plan_candidate_write(
         return Err(PlanError::NotInLever);
     }
     let mut files = sub.files.clone();
-    let resume_file = files.iter().position(|f| f.role == FileRole::Resume).map(|i| files.remove(i));
+    let resume_file = files
+        .iter()
+        .position(|f| f.role == FileRole::Resume)
+        .map(|i| files.remove(i));
     Ok(CandidatePlan {
         write: Write::Create,
         perform_as,
@@ -599,7 +746,11 @@ pub fn plan_candidate_write(
 }
 
 fn fmt_score(x: f64) -> String {
-    if x.fract() == 0.0 && x.abs() < 1e15 { format!("{}", x as i64) } else { format!("{x}") }
+    if x.fract() == 0.0 && x.abs() < 1e15 {
+        format!("{}", x as i64)
+    } else {
+        format!("{x}")
+    }
 }
 
 #[cfg(test)]
@@ -638,7 +789,11 @@ mod tests {
     fn sub() -> Submission {
         Submission {
             kind: SubmissionKind::Application,
-            candidate: CandidateInput { name: " Ada ".into(), emails: vec!["ada@example.com".into()], ..Default::default() },
+            candidate: CandidateInput {
+                name: " Ada ".into(),
+                emails: vec!["ada@example.com".into()],
+                ..Default::default()
+            },
             postings: vec![POSTING.into()],
             referrer: None,
             endorsement: None,
@@ -650,26 +805,56 @@ mod tests {
     fn errors(s: &Submission, p: &Profile) -> Vec<String> {
         match s.validate(p.candidates().unwrap()) {
             Ok(_) => vec![],
-            Err(SubmissionError(e)) => e.into_iter().map(|e| format!("{}: {}", e.field, e.reason)).collect(),
+            Err(SubmissionError(e)) => e
+                .into_iter()
+                .map(|e| format!("{}: {}", e.field, e.reason))
+                .collect(),
         }
     }
 
     fn facts() -> CandidateFacts {
-        CandidateFacts { authorizing_user_id: Some(USER.into()), ..Default::default() }
+        CandidateFacts {
+            authorizing_user_id: Some(USER.into()),
+            ..Default::default()
+        }
     }
 
     #[test]
     fn emails_are_checked_and_normalised() {
-        assert_eq!(normalize_email(" Ada@Example.COM ").as_deref(), Some("Ada@example.com"));
-        for bad in ["", "ada", "ada@", "@example.com", "ada@example", "a b@example.com", "ada@@example.com", "ada@-x.com", "ada@example..com"] {
+        assert_eq!(
+            normalize_email(" Ada@Example.COM ").as_deref(),
+            Some("Ada@example.com")
+        );
+        for bad in [
+            "",
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@example",
+            "a b@example.com",
+            "ada@@example.com",
+            "ada@-x.com",
+            "ada@example..com",
+        ] {
             assert_eq!(normalize_email(bad), None, "{bad:?}");
         }
         let p = profile("");
         let mut s = sub();
-        s.candidate.emails = vec!["ada@example.com".into(), "not-an-email".into(), "ADA@EXAMPLE.COM".into()];
-        assert_eq!(errors(&s, &p), vec!["candidate.emails[1]: \"not-an-email\" is not an email address"]);
+        s.candidate.emails = vec![
+            "ada@example.com".into(),
+            "not-an-email".into(),
+            "ADA@EXAMPLE.COM".into(),
+        ];
+        assert_eq!(
+            errors(&s, &p),
+            vec!["candidate.emails[1]: \"not-an-email\" is not an email address"]
+        );
         s.candidate.emails.remove(1);
-        assert_eq!(s.validate(p.candidates().unwrap()).unwrap().emails, vec!["ada@example.com"], "duplicates dropped");
+        assert_eq!(
+            s.validate(p.candidates().unwrap()).unwrap().emails,
+            vec!["ada@example.com"],
+            "duplicates dropped"
+        );
     }
 
     #[test]
@@ -677,13 +862,24 @@ mod tests {
         let p = profile("");
         let mut s = sub();
         s.postings = vec![];
-        assert_eq!(errors(&s, &p), vec!["postings: a posting is required (its id or its Lever job URL)"]);
+        assert_eq!(
+            errors(&s, &p),
+            vec!["postings: a posting is required (its id or its Lever job URL)"]
+        );
         s.postings = vec![POSTING.into(), POSTING.into()];
-        assert!(errors(&s, &p)[0].starts_with("postings: 2 postings given; Lever takes exactly one posting per opportunity"));
+        assert!(errors(&s, &p)[0].starts_with(
+            "postings: 2 postings given; Lever takes exactly one posting per opportunity"
+        ));
         s.postings = vec!["https://example.com/jobs/1".into()];
         assert!(errors(&s, &p)[0].starts_with("postings[0]: "));
-        s.postings = vec![format!("https://jobs.eu.lever.co/acme/{}/apply", POSTING.to_uppercase())];
-        assert_eq!(s.validate(p.candidates().unwrap()).unwrap().posting_id, POSTING);
+        s.postings = vec![format!(
+            "https://jobs.eu.lever.co/acme/{}/apply",
+            POSTING.to_uppercase()
+        )];
+        assert_eq!(
+            s.validate(p.candidates().unwrap()).unwrap().posting_id,
+            POSTING
+        );
     }
 
     #[test]
@@ -694,18 +890,43 @@ mod tests {
             candidate: CandidateInput {
                 name: "  ".into(),
                 emails: vec![],
-                phones: vec![Phone { kind: None, value: "12".into() }],
+                phones: vec![Phone {
+                    kind: None,
+                    value: "12".into(),
+                }],
                 links: vec!["javascript:alert(1)".into()],
                 ..Default::default()
             },
             postings: vec![POSTING.into()],
-            referrer: Some(ReferrerInput { name: None, email: Some("nope".into()) }),
+            referrer: Some(ReferrerInput {
+                name: None,
+                email: Some("nope".into()),
+            }),
             endorsement: None,
-            screening: Some(ScreeningInput { status: "PASSED!".into(), score: Some(f64::NAN), summary: None }),
+            screening: Some(ScreeningInput {
+                status: "PASSED!".into(),
+                score: Some(f64::NAN),
+                summary: None,
+            }),
             files: vec![
-                FileMeta { name: "a/b.pdf".into(), content_type: "application/zip".into(), role: FileRole::Transcript, size_bytes: Some(5000) },
-                FileMeta { name: "cv.pdf".into(), content_type: "application/pdf".into(), role: FileRole::Resume, size_bytes: None },
-                FileMeta { name: "cv2.pdf".into(), content_type: "application/pdf; charset=binary".into(), role: FileRole::Resume, size_bytes: None },
+                FileMeta {
+                    name: "a/b.pdf".into(),
+                    content_type: "application/zip".into(),
+                    role: FileRole::Transcript,
+                    size_bytes: Some(5000),
+                },
+                FileMeta {
+                    name: "cv.pdf".into(),
+                    content_type: "application/pdf".into(),
+                    role: FileRole::Resume,
+                    size_bytes: None,
+                },
+                FileMeta {
+                    name: "cv2.pdf".into(),
+                    content_type: "application/pdf; charset=binary".into(),
+                    role: FileRole::Resume,
+                    size_bytes: None,
+                },
             ],
         };
         let got = errors(&s, &p);
@@ -728,7 +949,11 @@ mod tests {
             ],
             "{got:#?}"
         );
-        let msg = SubmissionError(vec![FieldError { field: "a".into(), reason: "b".into() }]).to_string();
+        let msg = SubmissionError(vec![FieldError {
+            field: "a".into(),
+            reason: "b".into(),
+        }])
+        .to_string();
         assert_eq!(msg, "invalid submission: a: b");
     }
 
@@ -737,17 +962,32 @@ mod tests {
         let p = profile("");
         let mut s = sub();
         s.kind = SubmissionKind::Screening;
-        assert_eq!(errors(&s, &p), vec!["screening: a screening submission needs its result"]);
+        assert_eq!(
+            errors(&s, &p),
+            vec!["screening: a screening submission needs its result"]
+        );
         let p2 = profile("referrer = { required = true }");
         let mut s = sub();
         s.kind = SubmissionKind::Referral;
-        assert_eq!(errors(&s, &p2), vec!["referrer: a referral needs its referrer (name and/or email)"]);
-        s.referrer = Some(ReferrerInput { name: Some("Grace".into()), email: None });
+        assert_eq!(
+            errors(&s, &p2),
+            vec!["referrer: a referral needs its referrer (name and/or email)"]
+        );
+        s.referrer = Some(ReferrerInput {
+            name: Some("Grace".into()),
+            email: None,
+        });
         assert!(errors(&s, &p2).is_empty());
         let mut s = sub();
         s.candidate.emails.clear();
-        assert_eq!(errors(&s, &p), vec!["candidate.emails: give at least one email address or phone number"]);
-        s.candidate.phones = vec![Phone { kind: Some("mobile".into()), value: "+1 (415) 555-0100".into() }];
+        assert_eq!(
+            errors(&s, &p),
+            vec!["candidate.emails: give at least one email address or phone number"]
+        );
+        s.candidate.phones = vec![Phone {
+            kind: Some("mobile".into()),
+            value: "+1 (415) 555-0100".into(),
+        }];
         assert!(errors(&s, &p).is_empty());
     }
 
@@ -761,7 +1001,10 @@ mod tests {
 
     #[test]
     fn unknown_json_fields_are_refused() {
-        let e = serde_json::from_str::<Submission>(r#"{"kind":"application","candidate":{"name":"A"},"posting":"x"}"#).unwrap_err();
+        let e = serde_json::from_str::<Submission>(
+            r#"{"kind":"application","candidate":{"name":"A"},"posting":"x"}"#,
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("unknown field `posting`"), "{e}");
         let ok: Submission = serde_json::from_str(
             r#"{"kind":"screening","candidate":{"name":"A","phones":[{"type":"mobile","value":"+15550100"}]},
@@ -776,7 +1019,10 @@ mod tests {
         let p = profile("");
         let mut s = sub();
         s.kind = SubmissionKind::Referral;
-        s.referrer = Some(ReferrerInput { name: Some("Grace".into()), email: None });
+        s.referrer = Some(ReferrerInput {
+            name: Some("Grace".into()),
+            email: None,
+        });
         s.endorsement = Some("Hire her.".into());
         let plan = plan_candidate_write(&p, &ConnectionSettings::default(), &s, &facts()).unwrap();
         assert_eq!(plan.tags, vec!["Acme"], "the screening tag needs a result");
@@ -785,7 +1031,11 @@ mod tests {
 
         let mut s = sub();
         s.kind = SubmissionKind::Screening;
-        s.screening = Some(ScreeningInput { status: "passed".into(), score: None, summary: None });
+        s.screening = Some(ScreeningInput {
+            status: "passed".into(),
+            score: None,
+            summary: None,
+        });
         let plan = plan_candidate_write(&p, &ConnectionSettings::default(), &s, &facts()).unwrap();
         assert_eq!(plan.tags, vec!["Acme", "Screened: PASSED"]);
         assert_eq!(plan.notes, vec!["Result PASSED, score"]);
@@ -794,7 +1044,11 @@ mod tests {
     #[test]
     fn settings_the_profile_does_not_allow_are_ignored() {
         let p = profile("");
-        let settings = ConnectionSettings { source: Some("Other".into()), perform_as: Some("e2befaae-b830-4c21-a002-2d5019486d1a".into()), ..Default::default() };
+        let settings = ConnectionSettings {
+            source: Some("Other".into()),
+            perform_as: Some("e2befaae-b830-4c21-a002-2d5019486d1a".into()),
+            ..Default::default()
+        };
         assert_eq!(settings.validate(&p).len(), 2);
         let plan = plan_candidate_write(&p, &settings, &sub(), &facts()).unwrap();
         assert_eq!(plan.sources, vec!["Acme"]);
@@ -804,14 +1058,37 @@ mod tests {
     #[test]
     fn perform_as_and_missing_candidates() {
         let p = profile("");
-        assert_eq!(plan_candidate_write(&p, &ConnectionSettings::default(), &sub(), &CandidateFacts::default()), Err(PlanError::NoPerformAs));
+        assert_eq!(
+            plan_candidate_write(
+                &p,
+                &ConnectionSettings::default(),
+                &sub(),
+                &CandidateFacts::default()
+            ),
+            Err(PlanError::NoPerformAs)
+        );
         let p = profile("create_if_missing = false");
-        assert_eq!(plan_candidate_write(&p, &ConnectionSettings::default(), &sub(), &facts()), Err(PlanError::NotInLever));
+        assert_eq!(
+            plan_candidate_write(&p, &ConnectionSettings::default(), &sub(), &facts()),
+            Err(PlanError::NotInLever)
+        );
         let mut f = facts();
-        f.existing = Some(ExistingOpportunity { opportunity_id: "opp".into(), tags: vec!["Acme".into()], ..Default::default() });
+        f.existing = Some(ExistingOpportunity {
+            opportunity_id: "opp".into(),
+            tags: vec!["Acme".into()],
+            ..Default::default()
+        });
         let plan = plan_candidate_write(&p, &ConnectionSettings::default(), &sub(), &f).unwrap();
-        assert_eq!(plan.write, Write::Update { opportunity_id: "opp".into() });
-        assert!(plan.tags.is_empty(), "tags already on the opportunity are not added again");
+        assert_eq!(
+            plan.write,
+            Write::Update {
+                opportunity_id: "opp".into()
+            }
+        );
+        assert!(
+            plan.tags.is_empty(),
+            "tags already on the opportunity are not added again"
+        );
         assert!(plan.sources.is_empty(), "update_source_of_existing is off");
     }
 
@@ -819,9 +1096,17 @@ mod tests {
     fn new_opportunity_on_existing_and_files_on_update() {
         let p = profile("on_existing = \"new_opportunity\"");
         let mut f = facts();
-        f.existing = Some(ExistingOpportunity { opportunity_id: "opp".into(), ..Default::default() });
+        f.existing = Some(ExistingOpportunity {
+            opportunity_id: "opp".into(),
+            ..Default::default()
+        });
         let mut s = sub();
-        s.files = vec![FileMeta { name: "cv.pdf".into(), content_type: "application/pdf".into(), role: FileRole::Resume, size_bytes: None }];
+        s.files = vec![FileMeta {
+            name: "cv.pdf".into(),
+            content_type: "application/pdf".into(),
+            role: FileRole::Resume,
+            size_bytes: None,
+        }];
         let plan = plan_candidate_write(&p, &ConnectionSettings::default(), &s, &f).unwrap();
         assert_eq!(plan.write, Write::Create);
         assert!(plan.resume_file.is_some() && plan.files.is_empty());
