@@ -501,6 +501,22 @@ impl JobFilter {
     }
 }
 
+/// The event a partner gets for one posting, given what it was last sent.
+///
+/// `previous_hash` is the content hash last sent to the partner (`None` if never sent or already
+/// closed); `current` is the job as the partner would see it now, or `None` when the posting no
+/// longer passes the profile's filter or is gone. The caller retires jobs only after a complete
+/// pass over Lever's postings, never from a partial one.
+pub fn job_event(previous_hash: Option<&str>, current: Option<&Job>) -> Option<super::profile::EventKind> {
+    use super::profile::EventKind;
+    match (previous_hash, current) {
+        (None, Some(_)) => Some(EventKind::JobCreated),
+        (Some(h), Some(j)) if j.content_hash() != h => Some(EventKind::JobUpdated),
+        (Some(_), None) => Some(EventKind::JobClosed),
+        _ => None,
+    }
+}
+
 /// Why a text is not a posting reference.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PostingRefError {
@@ -841,6 +857,18 @@ mod tests {
     }
 
     const PINNED_HASH: &str = "c74ed990675681f7939170e6e116c3d352dc7be576ef31e95aa420fcf0550798";
+
+    #[test]
+    fn job_events_from_hashes() {
+        use super::super::profile::EventKind;
+        let j = Job::from_posting(&posting()).unwrap();
+        let h = j.content_hash();
+        assert_eq!(job_event(None, Some(&j)), Some(EventKind::JobCreated));
+        assert_eq!(job_event(Some(&h), Some(&j)), None);
+        assert_eq!(job_event(Some("old"), Some(&j)), Some(EventKind::JobUpdated));
+        assert_eq!(job_event(Some(&h), None), Some(EventKind::JobClosed));
+        assert_eq!(job_event(None, None), None);
+    }
 
     #[test]
     fn for_partner_drops_what_was_not_asked() {
