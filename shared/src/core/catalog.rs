@@ -238,3 +238,80 @@ pub fn parse_profile(file: &str, text: &str) -> Result<Profile, Vec<ProfileError
         Err(errors)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+id = "acme"
+display_name = "Acme"
+kind = "other"
+[oauth]
+scopes = ["offline_access", "postings:read:admin"]
+[flows.jobs]
+cadence = "5m"
+[flows.jobs.filter]
+states = ["published"]
+"#;
+
+    fn errs(text: &str) -> Vec<String> {
+        parse_profile("acme.toml", text)
+            .unwrap_err()
+            .iter()
+            .map(|e| e.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn good_profile_parses() {
+        let p = parse_profile("dir/acme.toml", GOOD).unwrap();
+        assert_eq!(p.id, "acme");
+        assert_eq!(p.jobs().unwrap().cadence.seconds(), 300);
+    }
+
+    #[test]
+    fn unknown_top_level_key() {
+        let e = errs(&format!("colour = \"red\"\n{GOOD}"));
+        assert_eq!(e.len(), 1);
+        assert!(
+            e[0].starts_with("acme.toml:1: colour: unknown field `colour`"),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn missing_nested_field() {
+        let e = errs(&GOOD.replace("cadence = \"5m\"\n", ""));
+        assert!(
+            e[0].starts_with("acme.toml")
+                && e[0].contains(": flows.jobs.cadence: missing field `cadence`"),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn all_semantic_problems_of_a_file_are_reported() {
+        let e = errs(
+            &GOOD
+                .replace("\"offline_access\", ", "")
+                .replace("display_name = \"Acme\"", "display_name = \" \""),
+        );
+        assert_eq!(
+            e,
+            vec![
+                "acme.toml: display_name: must not be empty",
+                "acme.toml: oauth.scopes: missing scope \"offline_access\", needed for refresh tokens (access tokens last 1 hour)",
+            ]
+        );
+    }
+
+    #[test]
+    fn bundled_profiles_are_embedded() {
+        let files = ProfileCatalog::bundled_files();
+        assert!(files.iter().all(|f| f.ends_with(".toml")), "{files:?}");
+        let c = ProfileCatalog::bundled().unwrap();
+        assert_eq!(c.len(), files.len());
+        assert!(!c.is_empty());
+    }
+}

@@ -507,7 +507,10 @@ impl JobFilter {
 /// closed); `current` is the job as the partner would see it now, or `None` when the posting no
 /// longer passes the profile's filter or is gone. The caller retires jobs only after a complete
 /// pass over Lever's postings, never from a partial one.
-pub fn job_event(previous_hash: Option<&str>, current: Option<&Job>) -> Option<super::profile::EventKind> {
+pub fn job_event(
+    previous_hash: Option<&str>,
+    current: Option<&Job>,
+) -> Option<super::profile::EventKind> {
     use super::profile::EventKind;
     match (previous_hash, current) {
         (None, Some(_)) => Some(EventKind::JobCreated),
@@ -865,7 +868,10 @@ mod tests {
         let h = j.content_hash();
         assert_eq!(job_event(None, Some(&j)), Some(EventKind::JobCreated));
         assert_eq!(job_event(Some(&h), Some(&j)), None);
-        assert_eq!(job_event(Some("old"), Some(&j)), Some(EventKind::JobUpdated));
+        assert_eq!(
+            job_event(Some("old"), Some(&j)),
+            Some(EventKind::JobUpdated)
+        );
         assert_eq!(job_event(Some(&h), None), Some(EventKind::JobClosed));
         assert_eq!(job_event(None, None), None);
     }

@@ -225,15 +225,24 @@ mod tests {
     }
 
     fn fields(s: &ConnectionSettings) -> Vec<String> {
-        s.validate(&profile()).into_iter().map(|i| format!("{}: {}", i.field, i.reason)).collect()
+        s.validate(&profile())
+            .into_iter()
+            .map(|i| format!("{}: {}", i.field, i.reason))
+            .collect()
     }
 
     #[test]
     fn required_and_forbidden_settings() {
-        let s = ConnectionSettings { source: Some("X".into()), ..Default::default() };
+        let s = ConnectionSettings {
+            source: Some("X".into()),
+            ..Default::default()
+        };
         assert_eq!(
             fields(&s),
-            vec!["settings.perform_as: required by Acme", "settings.source: Acme does not let customers change this"]
+            vec![
+                "settings.perform_as: required by Acme",
+                "settings.source: Acme does not let customers change this"
+            ]
         );
     }
 
@@ -244,23 +253,46 @@ mod tests {
             tags: Some(vec!["UW {rezult}".into()]),
             ..Default::default()
         };
-        s.result_routes.insert("PASSED!".into(), Route { stage: None, posting: Some("https://example.com/x".into()) });
-        s.posting_overrides.insert("not-a-posting".into(), PostingOverride::default());
+        s.result_routes.insert(
+            "PASSED!".into(),
+            Route {
+                stage: None,
+                posting: Some("https://example.com/x".into()),
+            },
+        );
+        s.posting_overrides
+            .insert("not-a-posting".into(), PostingOverride::default());
         let got = fields(&s).join("\n");
-        assert!(got.contains("settings.perform_as: \"bob\" is not a Lever user id"), "{got}");
-        assert!(got.contains("settings.tags[0]: unknown placeholder {rezult}"), "{got}");
+        assert!(
+            got.contains("settings.perform_as: \"bob\" is not a Lever user id"),
+            "{got}"
+        );
+        assert!(
+            got.contains("settings.tags[0]: unknown placeholder {rezult}"),
+            "{got}"
+        );
         assert!(got.contains("settings.result_routes.PASSED!: "), "{got}");
-        assert!(got.contains("settings.result_routes.PASSED!.posting: "), "{got}");
-        assert!(got.contains("settings.posting_overrides.not-a-posting: "), "{got}");
+        assert!(
+            got.contains("settings.result_routes.PASSED!.posting: "),
+            "{got}"
+        );
+        assert!(
+            got.contains("settings.posting_overrides.not-a-posting: "),
+            "{got}"
+        );
     }
 
     #[test]
     fn json_round_trip_refuses_unknown_keys() {
         let e = serde_json::from_str::<ConnectionSettings>(r#"{"perfom_as":"x"}"#).unwrap_err();
         assert!(e.to_string().contains("unknown field `perfom_as`"));
-        let s: ConnectionSettings = serde_json::from_str(r#"{"default_stage":"lead-new","timezone":"Europe/Berlin"}"#).unwrap();
+        let s: ConnectionSettings =
+            serde_json::from_str(r#"{"default_stage":"lead-new","timezone":"Europe/Berlin"}"#)
+                .unwrap();
         assert_eq!(s.default_stage.unwrap().as_str(), "lead-new");
         assert!(serde_json::from_str::<ConnectionSettings>(r#"{"timezone":"Mars/Base"}"#).is_err());
-        assert!(serde_json::from_str::<ConnectionSettings>(r#"{"default_stage":"New lead"}"#).is_err());
+        assert!(
+            serde_json::from_str::<ConnectionSettings>(r#"{"default_stage":"New lead"}"#).is_err()
+        );
     }
 }
