@@ -887,6 +887,34 @@ fn hrcloud_customer_turns_triggers_off() {
     assert!(s.validate(&p).is_empty());
     assert_eq!(s.hire_triggers(&p), vec![HireTrigger::OnDemand]);
     assert_eq!(ConnectionSettings::default().hire_triggers(&p).len(), 3);
+    // The account's time zone decides the start date when the customer sets it.
+    let tz = ConnectionSettings {
+        timezone: Some(shared::core::schedule::TzName::parse("America/Los_Angeles").unwrap()),
+        ..Default::default()
+    };
+    let facts = HireFacts {
+        opportunity_id: OPP.into(),
+        anticipated_start_date_ms: Some(1_772_409_600_000),
+        ..Default::default()
+    };
+    assert_eq!(
+        map_hire(p.hires().unwrap(), tz.timezone(&p), &facts)["Start Date"].as_deref(),
+        Some("2026-03-01")
+    );
+    assert_eq!(
+        map_hire(
+            p.hires().unwrap(),
+            ConnectionSettings::default().timezone(&p),
+            &facts
+        )["Start Date"]
+            .as_deref(),
+        Some("2026-03-02")
+    );
+    assert_eq!(
+        tz.timezone(&profile("outhire")),
+        None,
+        "ignored where the profile does not offer it"
+    );
     // A setting HR Cloud does not offer is refused with its field.
     let bad = ConnectionSettings {
         source: Some("x".into()),

@@ -184,6 +184,14 @@ impl ConnectionSettings {
         self.stage_labels.get(stage_id).map(String::as_str)
     }
 
+    /// The account's time zone for dates (the offer start date), when the profile lets the
+    /// customer set one; `None` means the profile's `flows.hires.start_date_timezone` (UTC by default).
+    pub fn timezone(&self, profile: &Profile) -> Option<&TzName> {
+        self.timezone
+            .as_ref()
+            .filter(|_| profile.may_change(SettingKey::Timezone))
+    }
+
     /// The hire triggers in force for this connection.
     pub fn hire_triggers(&self, profile: &Profile) -> Vec<HireTrigger> {
         let offered = profile
