@@ -8,6 +8,7 @@ pub mod aws;
 pub mod clock;
 pub mod core;
 pub mod flows;
+pub mod hub;
 pub mod lever;
 pub mod secrets;
 pub mod store;

@@ -12,3 +12,4 @@ pub mod scopes;
 pub mod settings;
 pub mod submission;
 pub mod template;
+pub mod oauth_state;

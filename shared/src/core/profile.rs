@@ -373,7 +373,7 @@ pub struct FieldIssue {
 }
 
 impl FieldIssue {
-    fn new(field: impl Into<String>, reason: impl Into<String>) -> Self {
+    pub fn new(field: impl Into<String>, reason: impl Into<String>) -> Self {
         FieldIssue {
             field: field.into(),
             reason: reason.into(),

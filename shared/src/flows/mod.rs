@@ -1,4 +1,9 @@
 //! Flows: the hub's use cases, orchestrating the pure core and the ports. Functions (Lambdas)
 //! and the partner API call these; these call nothing but the core and the ports.
 
+pub mod activity;
+pub mod connections;
+pub mod events;
 pub mod partners;
+pub mod status;
+pub mod tokens;

@@ -62,6 +62,13 @@ pub fn lease(name: &str) -> Key {
     Key::new(format!("LEASE#{name}"), "LEASE")
 }
 
+/// A webhook the hub registered in the connection's Lever account, one per Lever event.
+pub fn lever_webhook(connection_id: &str, event: &str) -> Key {
+    Key::new(format!("CONN#{connection_id}"), format!("{LEVER_WEBHOOK_PREFIX}{event}"))
+}
+
+pub const LEVER_WEBHOOK_PREFIX: &str = "LEVERHOOK#";
+
 pub fn checkpoint(connection_id: &str, flow: &str) -> Key {
     Key::new(format!("CONN#{connection_id}"), format!("CHECKPOINT#{flow}"))
 }
