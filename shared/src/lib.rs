@@ -6,5 +6,7 @@
 pub mod aws;
 pub mod clock;
 pub mod core;
+pub mod flows;
+pub mod queue;
 pub mod secrets;
 pub mod store;
