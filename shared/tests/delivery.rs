@@ -16,8 +16,8 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use shared::clock::{Clock, SystemClock};
 use shared::flows::delivery::{
-    DeadLetter, Delivery, DeliveryError, DeliveryPolicy, DeliveryStatus, EventDelivery, NewWebhook, OutboundEvent,
-    PartnerWebhook, StoredEvent,
+    DeadLetter, Delivery, DeliveryError, DeliveryOutcome, DeliveryPolicy, DeliveryStatus, EventDelivery, NewWebhook, OutboundEvent,
+    PartnerWebhook, SkipReason, StoredEvent,
 };
 use shared::queue::{EmbeddedQueue, Queue, SqsQueue};
 use shared::secrets::local::random_key;
@@ -509,6 +509,41 @@ mod cases {
         }
         assert!(refused("https://partner.example/one-too-many", None).await);
     }
+
+    pub async fn duplicate_and_stale_messages_post_once(backend: Backend) {
+        let Some(hub) = hub(backend, test_policy()).await else { return };
+        let (webhook_id, _) = hub.register("a", None).await;
+        // Slow enough that both workers below are inside the same attempt.
+        hub.receiver.script([Reply::Hang(Duration::from_millis(300))]);
+        let event = hub.event("job.created");
+        let event_id = event.id.to_string();
+        hub.flow.publish(&event).await.unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let message = loop {
+            if let Some(m) = hub.flow.queue().receive(1, Duration::from_secs(1)).await.unwrap().pop() {
+                break m;
+            }
+            assert!(Instant::now() < deadline, "the publish queued nothing");
+        };
+
+        // Queues deliver at least once: two workers get the same message at the same time.
+        let (a, b) = tokio::join!(hub.flow.deliver(&message.body), hub.flow.deliver(&message.body));
+        let mut outcomes = [a.unwrap(), b.unwrap()];
+        outcomes.sort_by_key(|o| matches!(o, DeliveryOutcome::InFlight));
+        assert_eq!(outcomes, [DeliveryOutcome::Delivered { attempt: 1, status: 200 }, DeliveryOutcome::InFlight]);
+        assert!(!outcomes[1].ack(), "the claimed duplicate is left for the queue to bring back");
+        assert_eq!(hub.receiver.seen().len(), 1, "one POST for one attempt");
+        // Brought back later, it finds the delivery done.
+        assert_eq!(hub.flow.deliver(&message.body).await.unwrap(), DeliveryOutcome::Skipped(SkipReason::Finished));
+        hub.flow.queue().ack(&message.receipt).await.unwrap();
+
+        // After a replay, a message of the earlier run is recognised and sends nothing.
+        hub.flow.replay_delivery(&hub.partner, &event_id, &webhook_id).await.unwrap();
+        assert_eq!(hub.flow.deliver(&message.body).await.unwrap(), DeliveryOutcome::Skipped(SkipReason::Stale));
+        hub.pump_until(&event_id, &webhook_id, DeliveryStatus::Delivered, Duration::from_secs(20)).await;
+        assert_eq!(hub.receiver.seen().len(), 2);
+        assert_eq!(hub.flow.deliver("not a delivery").await.unwrap(), DeliveryOutcome::Skipped(SkipReason::Malformed));
+    }
 }
 
 macro_rules! suite {
@@ -543,4 +578,5 @@ suite!(
     deleted_endpoint_ends_its_pending_deliveries,
     dead_deliveries_list_newest_first_in_pages,
     registration_refuses_unsafe_urls_and_bad_event_types,
+    duplicate_and_stale_messages_post_once,
 );

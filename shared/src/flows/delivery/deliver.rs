@@ -84,15 +84,15 @@ impl EventDelivery {
         if d.run != msg.run {
             return Ok(DeliveryOutcome::Skipped(SkipReason::Stale));
         }
-        if msg.attempt == d.attempts {
-            if let Some(next_at_ms) = d.next_attempt_at_ms {
-                // This attempt's failure is recorded but the message is back: queueing the next
-                // attempt must have failed. Queue it again (a duplicate is harmless, see claims).
-                let wait = u64::try_from(next_at_ms - self.records.clock().now_ms()).unwrap_or(0);
-                let delay = Duration::from_millis(wait).min(MAX_DELAY);
-                self.enqueue(&d, delay).await?;
-                return Ok(DeliveryOutcome::Retrying { attempt: msg.attempt, delay });
-            }
+        if msg.attempt == d.attempts
+            && let Some(next_at_ms) = d.next_attempt_at_ms
+        {
+            // This attempt's failure is recorded but the message is back: queueing the next
+            // attempt must have failed. Queue it again (a duplicate is harmless, see claims).
+            let wait = u64::try_from(next_at_ms - self.records.clock().now_ms()).unwrap_or(0);
+            let delay = Duration::from_millis(wait).min(MAX_DELAY);
+            self.enqueue(&d, delay).await?;
+            return Ok(DeliveryOutcome::Retrying { attempt: msg.attempt, delay });
         }
         if !is_for(&d, &msg) {
             return Ok(DeliveryOutcome::Skipped(SkipReason::Stale));
