@@ -10,5 +10,8 @@ pub mod core;
 pub mod flows;
 pub mod hub;
 pub mod lever;
+pub mod queue;
 pub mod secrets;
 pub mod store;
+#[cfg(feature = "testing")]
+pub mod testing;

@@ -6,19 +6,24 @@ pub mod callback;
 pub mod connections;
 pub mod json;
 pub mod problem;
+pub mod webhooks;
 
 use std::sync::Arc;
 
 use axum::routing::{get, post};
 use axum::Router;
 
+use crate::core::catalog::ProfileCatalog;
 use crate::flows::connections::Connections;
+use crate::flows::delivery::EventDelivery;
 use crate::flows::partners::Partners;
 
 /// What the routes need; built once per process.
 pub struct ApiState {
     pub partners: Partners,
     pub connections: Connections,
+    pub delivery: EventDelivery,
+    pub catalog: Arc<ProfileCatalog>,
 }
 
 /// Partner routes under `/v1`.
@@ -31,6 +36,11 @@ pub fn partner_routes(state: Arc<ApiState>) -> Router {
         .route("/v1/connections/{id}/lever/users", get(c::lever_users))
         .route("/v1/connections/{id}/lever/stages", get(c::lever_stages))
         .route("/v1/connections/{id}/activity", get(c::activity))
+        .route("/v1/webhooks", post(webhooks::create).get(webhooks::list))
+        .route("/v1/webhooks/{id}", axum::routing::delete(webhooks::delete))
+        .route("/v1/webhooks/{id}/rotate-secret", post(webhooks::rotate_secret))
+        .route("/v1/deliveries", get(webhooks::deliveries))
+        .route("/v1/events/{id}/replay", post(webhooks::replay_event))
         .fallback(|| async { c::problem_for_unknown_route() })
         .method_not_allowed_fallback(|| async {
             problem::Problem::new(problem::ProblemType::InvalidRequest, "this route does not take that method")

@@ -3,6 +3,7 @@
 
 pub mod activity;
 pub mod connections;
+pub mod delivery;
 pub mod events;
 pub mod partners;
 pub mod status;

@@ -102,12 +102,17 @@ impl Hub {
     }
 }
 
+/// Namespace of event ids derived from names (UUIDv5); fixed forever.
+const EVENT_ID_NAMESPACE: uuid::Uuid = uuid::Uuid::from_u128(0x6c65_7665_722d_6875_622d_6576_656e_7473);
+
 #[async_trait]
 impl EventPublisher for EventDelivery {
     async fn publish(&self, event: NewEvent) -> Result<(), PublishError> {
         let now = time::OffsetDateTime::now_utc();
         let mut outbound = OutboundEvent::new(&event.partner_id, &event.event_type, now, event.data);
-        outbound.id = event.id;
+        // Flows name events by what happened (stable across retries); the outbox keys by UUID.
+        outbound.id = uuid::Uuid::parse_str(&event.id)
+            .unwrap_or_else(|_| uuid::Uuid::new_v5(&EVENT_ID_NAMESPACE, event.id.as_bytes()));
         if let Some(c) = &event.connection_id {
             outbound = outbound.for_connection(c);
         }

@@ -127,6 +127,48 @@ fn sortable_ms(ms: i64) -> String {
     format!("{:013}", ms.max(0))
 }
 
+/// A partner's webhook endpoint, in the partner's partition.
+pub fn partner_webhook(partner_id: &str, webhook_id: &str) -> Key {
+    Key::new(format!("PARTNER#{partner_id}"), format!("{PARTNER_WEBHOOKS_PREFIX}{webhook_id}"))
+}
+
+pub const PARTNER_WEBHOOKS_PREFIX: &str = "WEBHOOK#";
+
+/// An outbound event (outbox entry). Each event has its own partition, shared with its
+/// deliveries, so a busy partner's events spread over many partitions and one query reads an
+/// event's deliveries.
+pub fn outbound_event(partner_id: &str, event_id: &str) -> Key {
+    Key::new(format!("EVENT#{partner_id}#{event_id}"), "EVENT")
+}
+
+/// One event's delivery to one webhook endpoint.
+pub fn delivery(partner_id: &str, event_id: &str, webhook_id: &str) -> Key {
+    Key::new(format!("EVENT#{partner_id}#{event_id}"), format!("{DELIVERIES_PREFIX}{webhook_id}"))
+}
+
+pub const DELIVERIES_PREFIX: &str = "DELIVERY#";
+
+/// A partner's deliveries by status, in the GSI1 index: the index sorts ascending, so the time
+/// is stored inverted to read newest first. The status write itself moves the entry.
+pub fn delivery_by_status(partner_id: &str, status: &str, since_ms: i64, event_id: &str, webhook_id: &str) -> IndexKey {
+    IndexKey {
+        partition: deliveries_by_status_partition(partner_id, status),
+        sort: format!("{}#{event_id}#{webhook_id}", newest_first_ms(since_ms)),
+    }
+}
+
+pub fn deliveries_by_status_partition(partner_id: &str, status: &str) -> String {
+    format!("DLV#{partner_id}#{status}")
+}
+
+/// Upper bound that includes every [`delivery_by_status`] sort key.
+pub const DELIVERIES_BY_STATUS_UP_TO: &str = "~";
+
+/// Zero-padded complement of the time: string order is newest first.
+fn newest_first_ms(ms: i64) -> String {
+    format!("{:013}", 9_999_999_999_999 - ms.clamp(0, 9_999_999_999_999))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -149,5 +191,14 @@ mod tests {
     fn shards_are_stable_and_in_range() {
         assert_eq!(due("abc", 1).partition, due("abc", 2).partition);
         assert!((0..DUE_SHARDS).any(|s| due("abc", 1).partition == due_partition(s)));
+    }
+
+    #[test]
+    fn deliveries_by_status_sort_newest_first_under_the_bound() {
+        let older = delivery_by_status("p", "dead", 1_000, "e1", "w");
+        let newer = delivery_by_status("p", "dead", 2_000, "e2", "w");
+        assert!(newer.sort < older.sort);
+        assert!(older.sort.as_str() <= DELIVERIES_BY_STATUS_UP_TO);
+        assert_eq!(older.partition, deliveries_by_status_partition("p", "dead"));
     }
 }

@@ -5,6 +5,7 @@ use super::keys;
 use super::records::Record;
 use super::{IndexKey, Key};
 use crate::core::connection::Connection;
+use crate::flows::delivery::{Delivery, PartnerWebhook, StoredEvent};
 
 impl Record for Connection {
     const KIND: &'static str = "connection";
@@ -15,5 +16,43 @@ impl Record for Connection {
 
     fn due(&self) -> Option<IndexKey> {
         self.scheduled_at_ms().map(|at| keys::due(&self.id, at))
+    }
+}
+
+impl Record for PartnerWebhook {
+    const KIND: &'static str = "partner_webhook";
+
+    fn key(&self) -> Key {
+        keys::partner_webhook(&self.partner_id, &self.id)
+    }
+}
+
+impl Record for StoredEvent {
+    const KIND: &'static str = "outbound_event";
+
+    fn key(&self) -> Key {
+        keys::outbound_event(&self.partner_id, &self.id)
+    }
+
+    fn expires_at_ms(&self) -> Option<i64> {
+        self.expires_at_ms
+    }
+}
+
+impl Record for Delivery {
+    const KIND: &'static str = "delivery";
+
+    fn key(&self) -> Key {
+        keys::delivery(&self.partner_id, &self.event_id, &self.webhook_id)
+    }
+
+    fn expires_at_ms(&self) -> Option<i64> {
+        self.expires_at_ms
+    }
+
+    /// Every delivery is listed under its status, so the same write that changes the status
+    /// moves it between listings.
+    fn due(&self) -> Option<IndexKey> {
+        Some(keys::delivery_by_status(&self.partner_id, self.status.as_str(), self.status_since_ms, &self.event_id, &self.webhook_id))
     }
 }

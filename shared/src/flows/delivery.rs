@@ -1,0 +1,99 @@
+//! Outbound partner events: webhook endpoints, publish (outbox), deliver (signed POST with
+//! retries and dead-lettering) and replay.
+//!
+//! How an event travels:
+//! 1. [`EventDelivery::publish`] stores the event with the exact body bytes it will be sent
+//!    with, and one [`Delivery`] per subscribed endpoint, in one transaction (a second publish
+//!    of the same event id finds them and adds nothing); then it enqueues one message each.
+//! 2. [`EventDelivery::deliver`] handles one message: one attempt of one delivery. The message
+//!    names the run and attempt it is for, so duplicates and messages from before a replay are
+//!    recognised; a claim in the delivery record keeps two workers from POSTing the same attempt.
+//! 3. A failure records the attempt (compare-and-set) and re-enqueues the next attempt with a
+//!    delay; after the last attempt the delivery is dead, kept for [`EventDelivery::replay_delivery`].
+//!
+//! Delivery is at least once: partners dedupe on `Hub-Event-Id`.
+
+mod deliver;
+mod policy;
+mod publish;
+mod records;
+mod replay;
+pub mod signature;
+mod webhooks;
+
+use std::sync::Arc;
+
+use crate::queue::{Queue, QueueError};
+use crate::secrets::token_cipher::CipherError;
+use crate::secrets::TokenCipher;
+use crate::store::{Records, StoreError};
+
+pub use deliver::{DeliveryOutcome, SkipReason};
+pub use policy::{parse_retry_after, DeliveryPolicy};
+pub use publish::{OutboundEvent, Published};
+pub use records::{
+    webhook_secret_context, DeadLetter, Delivery, DeliveryClaim, DeliveryMessage, DeliveryStatus, PartnerWebhook,
+    StoredEvent,
+};
+pub use replay::DeliveryPage;
+pub use webhooks::{check_webhook_url, NewWebhook, RegisteredWebhook, WebhookInfo, MAX_WEBHOOKS_PER_PARTNER};
+
+#[derive(Debug, thiserror::Error)]
+pub enum DeliveryError {
+    /// The caller's input is refused (URL, event type, size); the text says why.
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Queue(#[from] QueueError),
+    #[error("signing secret of webhook {webhook_id} does not open: {source}")]
+    Secret { webhook_id: String, source: CipherError },
+    #[error("HTTP client: {0}")]
+    Http(String),
+}
+
+/// The outbound delivery flows and what they need. Cheap to clone; one per process.
+#[derive(Clone)]
+pub struct EventDelivery {
+    records: Records,
+    queue: Arc<dyn Queue>,
+    dead_letters: Option<Arc<dyn Queue>>,
+    cipher: Arc<TokenCipher>,
+    http: reqwest::Client,
+    policy: DeliveryPolicy,
+}
+
+impl EventDelivery {
+    pub fn new(
+        records: Records,
+        queue: Arc<dyn Queue>,
+        cipher: Arc<TokenCipher>,
+        policy: DeliveryPolicy,
+    ) -> Result<Self, DeliveryError> {
+        let http = reqwest::Client::builder()
+            .timeout(policy.request_timeout)
+            // A redirect would send the signed body somewhere the partner did not register.
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("lever-integration-hub-webhooks/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| DeliveryError::Http(e.to_string()))?;
+        Ok(Self { records, queue, dead_letters: None, cipher, http, policy })
+    }
+
+    /// Also send a [`DeadLetter`] to this queue when a delivery gives up (alarms, operators).
+    pub fn with_dead_letter_queue(mut self, queue: Arc<dyn Queue>) -> Self {
+        self.dead_letters = Some(queue);
+        self
+    }
+
+    pub fn policy(&self) -> &DeliveryPolicy {
+        &self.policy
+    }
+
+    pub fn queue(&self) -> &Arc<dyn Queue> {
+        &self.queue
+    }
+}

@@ -1,0 +1,167 @@
+//! Publish: the event into the outbox, a delivery per subscribed endpoint, a message each.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use super::records::{Delivery, DeliveryMessage, DeliveryStatus, StoredEvent};
+use super::webhooks::check_event_type;
+use super::{DeliveryError, EventDelivery};
+use crate::store::{keys, Expect, Query, Records, StoreError};
+
+/// Largest event body: DynamoDB items hold 400 KB, and the body is stored with the event.
+pub const MAX_EVENT_BODY_BYTES: usize = 200 * 1024;
+
+/// An event for a partner, as its webhook body carries it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OutboundEvent {
+    pub id: uuid::Uuid,
+    #[serde(rename = "type")]
+    pub event_type: String,
+    pub partner_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection_id: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    pub data: serde_json::Value,
+}
+
+impl OutboundEvent {
+    /// A new event with a fresh id.
+    pub fn new(partner_id: &str, event_type: &str, created_at: OffsetDateTime, data: serde_json::Value) -> Self {
+        Self {
+            id: uuid::Uuid::new_v4(),
+            event_type: event_type.to_owned(),
+            partner_id: partner_id.to_owned(),
+            connection_id: None,
+            created_at,
+            data,
+        }
+    }
+
+    pub fn for_connection(mut self, connection_id: &str) -> Self {
+        self.connection_id = Some(connection_id.to_owned());
+        self
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Published {
+    pub event_id: String,
+    /// Deliveries of the event (to the endpoints subscribed when it was first published).
+    pub deliveries: usize,
+    /// The event id was published before; nothing new was created.
+    pub duplicate: bool,
+}
+
+impl EventDelivery {
+    /// Stores the event and queues it to every endpoint of the partner subscribed to its type.
+    /// Publishing the same event id again creates nothing new: it only re-queues deliveries
+    /// that never got an attempt, which heals a publish that stopped between store and queue.
+    pub async fn publish(&self, event: &OutboundEvent) -> Result<Published, DeliveryError> {
+        check_event_type(&event.event_type).map_err(DeliveryError::Invalid)?;
+        // The body is fixed here, once: retries and replays send and sign these same bytes.
+        let body = serde_json::to_string(event).map_err(|e| DeliveryError::Invalid(format!("event body: {e}")))?;
+        if body.len() > MAX_EVENT_BODY_BYTES {
+            return Err(DeliveryError::Invalid(format!("event body of {} bytes is over {MAX_EVENT_BODY_BYTES}", body.len())));
+        }
+        let event_id = event.id.to_string();
+        let partner_id = event.partner_id.as_str();
+        let now_ms = self.records.clock().now_ms();
+        let expires_at_ms = Some(now_ms.saturating_add(i64::try_from(self.policy.retention.as_millis()).unwrap_or(i64::MAX)));
+        let stored = StoredEvent {
+            partner_id: partner_id.to_owned(),
+            id: event_id.clone(),
+            event_type: event.event_type.clone(),
+            connection_id: event.connection_id.clone(),
+            created_at_ms: now_ms,
+            body,
+            expires_at_ms,
+        };
+        let deliveries: Vec<Delivery> = self
+            .webhooks(partner_id)
+            .await?
+            .into_iter()
+            .filter(|w| w.wants(&event.event_type))
+            .map(|w| Delivery {
+                partner_id: partner_id.to_owned(),
+                event_id: event_id.clone(),
+                webhook_id: w.id,
+                event_type: event.event_type.clone(),
+                status: DeliveryStatus::Pending,
+                run: 0,
+                attempts: 0,
+                claim: None,
+                next_attempt_at_ms: None,
+                last_status_code: None,
+                last_error: None,
+                created_at_ms: now_ms,
+                status_since_ms: now_ms,
+                delivered_at_ms: None,
+                expires_at_ms,
+            })
+            .collect();
+
+        let mut writes = vec![Records::put_write(&stored, Expect::AbsentOrExpired { now_ms })?];
+        for d in &deliveries {
+            writes.push(Records::put_write(d, Expect::AbsentOrExpired { now_ms })?);
+        }
+        let (deliveries, duplicate) = match self.records.transact(writes).await {
+            Ok(()) => (deliveries, false),
+            Err(StoreError::TransactionConditionFailed { index: 0 }) => {
+                let existing = self.deliveries_of(partner_id, &event_id).await?;
+                let unattempted = existing
+                    .iter()
+                    .filter(|d| d.status == DeliveryStatus::Pending && d.attempts == 0 && d.claim.is_none())
+                    .cloned()
+                    .collect::<Vec<_>>();
+                tracing::info!(partner_id, event_id, requeued = unattempted.len(), "event published before; nothing new created");
+                for d in &unattempted {
+                    self.enqueue(d, Duration::ZERO).await?;
+                }
+                return Ok(Published { event_id, deliveries: existing.len(), duplicate: true });
+            }
+            Err(e) => return Err(e.into()),
+        };
+        for d in &deliveries {
+            self.enqueue(d, Duration::ZERO).await?;
+        }
+        tracing::info!(partner_id, event_id, event_type = %event.event_type, deliveries = deliveries.len(), "event published");
+        Ok(Published { event_id, deliveries: deliveries.len(), duplicate })
+    }
+
+    /// Queues the next attempt of `delivery` (its run, attempt `attempts + 1`).
+    pub(crate) async fn enqueue(&self, delivery: &Delivery, delay: Duration) -> Result<(), DeliveryError> {
+        let message = DeliveryMessage {
+            partner_id: delivery.partner_id.clone(),
+            event_id: delivery.event_id.clone(),
+            webhook_id: delivery.webhook_id.clone(),
+            run: delivery.run,
+            attempt: delivery.attempts + 1,
+        };
+        let body = serde_json::to_string(&message).expect("message serializes");
+        self.queue.send(&body, delay).await?;
+        Ok(())
+    }
+
+    /// Every delivery of one event.
+    pub(crate) async fn deliveries_of(&self, partner_id: &str, event_id: &str) -> Result<Vec<Delivery>, DeliveryError> {
+        let mut query = Query {
+            pk: keys::outbound_event(partner_id, event_id).pk,
+            sk_prefix: Some(keys::DELIVERIES_PREFIX.to_owned()),
+            descending: false,
+            limit: 100,
+            cursor: None,
+        };
+        let mut out = Vec::new();
+        loop {
+            let (page, cursor) = self.records.query::<Delivery>(&query).await?;
+            out.extend(page.into_iter().map(|v| v.record));
+            match cursor {
+                Some(c) => query.cursor = Some(c),
+                None => return Ok(out),
+            }
+        }
+    }
+}

@@ -1,0 +1,121 @@
+//! What outbound delivery keeps in the store. Keys and index entries are in
+//! `store::kinds` / `store::keys`; these are plain data.
+
+use serde::{Deserialize, Serialize};
+
+use crate::secrets::Sealed;
+
+/// A partner's endpoint for the hub's webhooks.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PartnerWebhook {
+    pub partner_id: String,
+    pub id: String,
+    pub url: String,
+    /// Event types sent to this endpoint; `None` = every type.
+    pub event_types: Option<Vec<String>>,
+    /// The signing secret, sealed with the token cipher under [`webhook_secret_context`].
+    pub secret: Sealed,
+    pub created_at_ms: i64,
+    pub secret_rotated_at_ms: i64,
+}
+
+impl PartnerWebhook {
+    pub fn wants(&self, event_type: &str) -> bool {
+        self.event_types.as_ref().is_none_or(|types| types.iter().any(|t| t == event_type))
+    }
+}
+
+/// Binds a sealed signing secret to its endpoint, so it cannot be copied onto another.
+pub fn webhook_secret_context(partner_id: &str, webhook_id: &str) -> String {
+    format!("partner/{partner_id}/webhook/{webhook_id}")
+}
+
+/// The outbox entry of a published event: the exact bytes every endpoint receives, fixed once
+/// at publish time so a retry or replay sends (and signs) the same body.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StoredEvent {
+    pub partner_id: String,
+    pub id: String,
+    pub event_type: String,
+    pub connection_id: Option<String>,
+    pub created_at_ms: i64,
+    pub body: String,
+    /// The outbox keeps events for replay this long (policy `retention`), then they expire.
+    pub expires_at_ms: Option<i64>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryStatus {
+    /// Waiting for its next attempt (first, retry, or replay).
+    Pending,
+    Delivered,
+    /// Gave up after the last attempt; waits for a replay.
+    Dead,
+}
+
+impl DeliveryStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryStatus::Pending => "pending",
+            DeliveryStatus::Delivered => "delivered",
+            DeliveryStatus::Dead => "dead",
+        }
+    }
+}
+
+/// One event on its way to one endpoint.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Delivery {
+    pub partner_id: String,
+    pub event_id: String,
+    pub webhook_id: String,
+    pub event_type: String,
+    pub status: DeliveryStatus,
+    /// Bumped by every replay: queue messages of an earlier run are recognised and dropped.
+    pub run: u32,
+    /// Attempts made in this run (a POST whose outcome is recorded).
+    pub attempts: u32,
+    /// A worker is making attempt `attempt` until `until_ms`; a duplicate message for the same
+    /// attempt (queues deliver at least once) waits instead of POSTing a second time.
+    pub claim: Option<DeliveryClaim>,
+    /// When the next attempt's message becomes visible, while pending after a failure.
+    pub next_attempt_at_ms: Option<i64>,
+    pub last_status_code: Option<u16>,
+    pub last_error: Option<String>,
+    pub created_at_ms: i64,
+    /// When the delivery entered its status; the status listing sorts on it, newest first.
+    pub status_since_ms: i64,
+    pub delivered_at_ms: Option<i64>,
+    /// Expires with its event.
+    pub expires_at_ms: Option<i64>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryClaim {
+    pub attempt: u32,
+    pub until_ms: i64,
+}
+
+/// The queue message that asks for one attempt of one delivery.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryMessage {
+    pub partner_id: String,
+    pub event_id: String,
+    pub webhook_id: String,
+    pub run: u32,
+    /// 1-based attempt this message is for.
+    pub attempt: u32,
+}
+
+/// What the dead-letter queue receives when a delivery gives up (ids and the error only).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeadLetter {
+    pub partner_id: String,
+    pub event_id: String,
+    pub webhook_id: String,
+    pub event_type: String,
+    pub attempts: u32,
+    pub last_status_code: Option<u16>,
+    pub last_error: Option<String>,
+}

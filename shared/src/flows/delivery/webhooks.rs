@@ -1,0 +1,219 @@
+//! Partner webhook endpoints: register (the signing secret is shown once), list, delete, rotate.
+
+use base64::Engine as _;
+use rand::RngCore as _;
+use serde::Serialize;
+
+use super::records::{webhook_secret_context, PartnerWebhook};
+use super::{DeliveryError, EventDelivery};
+use crate::secrets::SecretString;
+use crate::store::{keys, Expect, Query};
+
+/// An endpoint's event lists and the publish transaction stay small; a partner fans out itself.
+pub const MAX_WEBHOOKS_PER_PARTNER: usize = 10;
+
+#[derive(Clone, Debug, Default)]
+pub struct NewWebhook {
+    pub url: String,
+    /// `None` = every event type.
+    pub event_types: Option<Vec<String>>,
+}
+
+/// An endpoint as the partner API shows it: everything but the secret.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct WebhookInfo {
+    pub id: String,
+    pub url: String,
+    pub event_types: Option<Vec<String>>,
+    pub created_at_ms: i64,
+    pub secret_rotated_at_ms: i64,
+}
+
+impl From<&PartnerWebhook> for WebhookInfo {
+    fn from(w: &PartnerWebhook) -> Self {
+        Self {
+            id: w.id.clone(),
+            url: w.url.clone(),
+            event_types: w.event_types.clone(),
+            created_at_ms: w.created_at_ms,
+            secret_rotated_at_ms: w.secret_rotated_at_ms,
+        }
+    }
+}
+
+/// A new endpoint and its signing secret: the only time the secret is shown.
+#[derive(Debug)]
+pub struct RegisteredWebhook {
+    pub webhook: WebhookInfo,
+    pub secret: SecretString,
+}
+
+/// An endpoint must be `https://`; `http://` only to a loopback host when the policy allows it
+/// (local runs and tests). No credentials in the URL: URLs end up in operators' views.
+pub fn check_webhook_url(url: &str, allow_http_loopback: bool) -> Result<url::Url, String> {
+    let parsed = url::Url::parse(url).map_err(|e| format!("webhook URL is not a URL: {e}"))?;
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err("webhook URL must not carry credentials".into());
+    }
+    let Some(host) = parsed.host() else { return Err("webhook URL has no host".into()) };
+    match parsed.scheme() {
+        "https" => Ok(parsed),
+        "http" if allow_http_loopback && is_loopback(&host) => Ok(parsed),
+        "http" if allow_http_loopback => Err("webhook URL must be https (http only to a loopback host)".into()),
+        _ => Err("webhook URL must be https".into()),
+    }
+}
+
+fn is_loopback(host: &url::Host<&str>) -> bool {
+    match host {
+        url::Host::Domain(d) => d.eq_ignore_ascii_case("localhost"),
+        url::Host::Ipv4(ip) => ip.is_loopback(),
+        url::Host::Ipv6(ip) => ip.is_loopback(),
+    }
+}
+
+/// Event types look like `job.created`: lower-case dotted words.
+pub(crate) fn check_event_type(event_type: &str) -> Result<(), String> {
+    let word_ok = |w: &str| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    if event_type.len() <= 100 && event_type.contains('.') && event_type.split('.').all(word_ok) {
+        Ok(())
+    } else {
+        Err(format!("event type {event_type:?} is not of the form `thing.happened`"))
+    }
+}
+
+fn new_secret() -> SecretString {
+    let mut bytes = zeroize::Zeroizing::new([0u8; 32]);
+    rand::rng().fill_bytes(&mut *bytes);
+    SecretString::new(format!("whsec_{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(*bytes)))
+}
+
+impl EventDelivery {
+    pub async fn register_webhook(&self, partner_id: &str, new: NewWebhook) -> Result<RegisteredWebhook, DeliveryError> {
+        let url = check_webhook_url(&new.url, self.policy.allow_http_loopback).map_err(DeliveryError::Invalid)?;
+        let event_types = match new.event_types {
+            None => None,
+            Some(types) if types.is_empty() => {
+                return Err(DeliveryError::Invalid("event_types is empty; omit it to receive every type".into()))
+            }
+            Some(mut types) => {
+                for t in &types {
+                    check_event_type(t).map_err(DeliveryError::Invalid)?;
+                }
+                types.sort();
+                types.dedup();
+                Some(types)
+            }
+        };
+        if self.webhooks(partner_id).await?.len() >= MAX_WEBHOOKS_PER_PARTNER {
+            return Err(DeliveryError::Invalid(format!("a partner has at most {MAX_WEBHOOKS_PER_PARTNER} webhook endpoints")));
+        }
+        let id = uuid::Uuid::new_v4().to_string();
+        let secret = new_secret();
+        let now_ms = self.records.clock().now_ms();
+        let webhook = PartnerWebhook {
+            partner_id: partner_id.to_owned(),
+            secret: self.cipher.seal(secret.expose(), &webhook_secret_context(partner_id, &id)),
+            id,
+            url: url.to_string(),
+            event_types,
+            created_at_ms: now_ms,
+            secret_rotated_at_ms: now_ms,
+        };
+        self.records.create(&webhook).await?;
+        tracing::info!(partner_id, webhook_id = %webhook.id, "webhook endpoint registered");
+        Ok(RegisteredWebhook { webhook: WebhookInfo::from(&webhook), secret })
+    }
+
+    pub async fn list_webhooks(&self, partner_id: &str) -> Result<Vec<WebhookInfo>, DeliveryError> {
+        Ok(self.webhooks(partner_id).await?.iter().map(WebhookInfo::from).collect())
+    }
+
+    /// `false` when there was no such endpoint. Pending deliveries to it go dead on their next attempt.
+    pub async fn delete_webhook(&self, partner_id: &str, webhook_id: &str) -> Result<bool, DeliveryError> {
+        let removed = self.records.remove(&keys::partner_webhook(partner_id, webhook_id), Expect::Exists).await?;
+        if removed {
+            tracing::info!(partner_id, webhook_id, "webhook endpoint deleted");
+        }
+        Ok(removed)
+    }
+
+    /// A new signing secret, shown once; the old one stops signing at once.
+    pub async fn rotate_webhook_secret(&self, partner_id: &str, webhook_id: &str) -> Result<SecretString, DeliveryError> {
+        let secret = new_secret();
+        let sealed = self.cipher.seal(secret.expose(), &webhook_secret_context(partner_id, webhook_id));
+        let now_ms = self.records.clock().now_ms();
+        let updated = self
+            .records
+            .update::<PartnerWebhook>(&keys::partner_webhook(partner_id, webhook_id), |w| {
+                w.secret = sealed.clone();
+                w.secret_rotated_at_ms = now_ms;
+                true
+            })
+            .await?;
+        match updated {
+            Some(_) => {
+                tracing::info!(partner_id, webhook_id, "webhook signing secret rotated");
+                Ok(secret)
+            }
+            None => Err(DeliveryError::NotFound(format!("webhook {webhook_id}"))),
+        }
+    }
+
+    /// Every endpoint of the partner, records with sealed secrets.
+    pub(crate) async fn webhooks(&self, partner_id: &str) -> Result<Vec<PartnerWebhook>, DeliveryError> {
+        let mut query = Query {
+            pk: keys::partner(partner_id).pk,
+            sk_prefix: Some(keys::PARTNER_WEBHOOKS_PREFIX.to_owned()),
+            descending: false,
+            limit: 100,
+            cursor: None,
+        };
+        let mut out = Vec::new();
+        loop {
+            let (page, cursor) = self.records.query::<PartnerWebhook>(&query).await?;
+            out.extend(page.into_iter().map(|v| v.record));
+            match cursor {
+                Some(c) => query.cursor = Some(c),
+                None => return Ok(out),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_must_be_https_or_loopback_http_when_allowed() {
+        assert!(check_webhook_url("https://partner.example/hooks", false).is_ok());
+        assert!(check_webhook_url("http://partner.example/hooks", false).is_err());
+        assert!(check_webhook_url("http://partner.example/hooks", true).is_err());
+        assert!(check_webhook_url("http://127.0.0.1:8080/h", false).is_err());
+        for ok in ["http://127.0.0.1:8080/h", "http://localhost/h", "http://[::1]:9/h", "http://127.9.9.9/h"] {
+            assert!(check_webhook_url(ok, true).is_ok(), "{ok}");
+        }
+        assert!(check_webhook_url("https://user:pw@partner.example/", false).is_err());
+        assert!(check_webhook_url("ftp://partner.example/", true).is_err());
+        assert!(check_webhook_url("not a url", true).is_err());
+    }
+
+    #[test]
+    fn event_types_are_dotted_lowercase() {
+        for ok in ["job.created", "connection.status_changed", "hire.created"] {
+            assert!(check_event_type(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "job", "Job.Created", "job..created", "job.created ", ".x"] {
+            assert!(check_event_type(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn secrets_are_random_and_debug_redacted() {
+        let (a, b) = (new_secret(), new_secret());
+        assert_ne!(a, b);
+        assert!(a.expose().starts_with("whsec_") && a.expose().len() > 40);
+        assert!(!format!("{a:?}").contains(a.expose()));
+    }
+}
