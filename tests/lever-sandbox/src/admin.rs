@@ -270,6 +270,31 @@ impl Admin {
         Ok(())
     }
 
+    /// Deletes a candidacy: it leaves the lists, shows in `/opportunities/deleted`
+    /// (and its application in `/applications/deleted`), and `candidateDeleted` fires.
+    pub fn delete_opportunity(&self, opportunity_id: &str) -> anyhow::Result<()> {
+        let mut st = self.shared.lock();
+        let now = st.now_ms();
+        let pos = st
+            .opportunities
+            .iter()
+            .position(|o| o.id == opportunity_id)
+            .ok_or_else(|| anyhow::anyhow!("no opportunity {opportunity_id}"))?;
+        let snapshot = crate::json::opportunity(&st, &st.opportunities[pos], crate::json::OppView::Read);
+        let o = st.opportunities.remove(pos);
+        let by = Some(self.shared.seed_ids.super_admin.clone());
+        for a in &o.applications {
+            if let Some(app) = st.applications.remove(a) {
+                let snap = serde_json::json!({"id": app.id, "opportunityId": app.opportunity_id, "posting": app.posting});
+                st.deleted_applications.push(Deleted { id: app.id, deleted_at: now, deleted_by: by.clone(), snapshot: snap });
+            }
+        }
+        st.deleted_opportunities.push(Deleted { id: o.id.clone(), deleted_at: now, deleted_by: by.clone(), snapshot });
+        let data = serde_json::json!({"opportunityId": o.id, "candidateId": o.id, "contactId": o.contact, "deletedBy": by});
+        crate::webhooks::fire(&self.shared, &mut st, "candidateDeleted", Some(&o.origin), data);
+        Ok(())
+    }
+
     /// Deletes a posting (it then shows in `/postings/deleted`).
     pub fn delete_posting(&self, posting_id: &str) -> anyhow::Result<()> {
         let mut st = self.shared.lock();

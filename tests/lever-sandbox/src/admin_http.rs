@@ -23,7 +23,7 @@ pub fn routes(shared: Shared) -> Router {
         .route("/_admin/expire-tokens", post(expire))
         .route("/_admin/faults", get(list_faults).post(add_fault).delete(clear_faults))
         .route("/_admin/opportunities", get(opps_by_email))
-        .route("/_admin/opportunities/{id}", get(opportunity))
+        .route("/_admin/opportunities/{id}", get(opportunity).delete(delete_opportunity))
         .route("/_admin/opportunities/{id}/hire", post(hire))
         .route("/_admin/opportunities/{id}/stage", post(stage))
         .route("/_admin/opportunities/{id}/archive", post(archive))
@@ -131,6 +131,10 @@ async fn opportunity(State(s): State<Shared>, Path(id): Path<String>) -> Respons
         Some(o) => Json(json!(o)).into_response(),
         None => (StatusCode::NOT_FOUND, Json(json!({"error": "no such opportunity"}))).into_response(),
     }
+}
+
+async fn delete_opportunity(State(s): State<Shared>, Path(id): Path<String>) -> Response {
+    result(admin(&s).delete_opportunity(&id).map(|_| json!({"ok": true})))
 }
 
 async fn hire(State(s): State<Shared>, Path(id): Path<String>, b: axum::body::Bytes) -> Response {

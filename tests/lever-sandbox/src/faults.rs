@@ -21,6 +21,8 @@ pub enum FaultKind {
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct FaultRule {
+    /// Flattened so the JSON form is `{"kind": "status", "status": 429, ...}`.
+    #[serde(flatten)]
     pub kind: FaultKind,
     /// Only requests whose path starts with this prefix (e.g. `/v1/opportunities`).
     #[serde(default)]
@@ -67,11 +69,10 @@ pub fn decide(rules: &mut Vec<FaultRule>, path: &str) -> Decision {
         if r.remaining == Some(0) {
             continue;
         }
-        if let Some(p) = &r.path_prefix {
-            if !path.starts_with(p.as_str()) {
+        if let Some(p) = &r.path_prefix
+            && !path.starts_with(p.as_str()) {
                 continue;
             }
-        }
         let fired = match &r.kind {
             FaultKind::Latency { millis } => {
                 d.delay = Some(d.delay.unwrap_or_default() + Duration::from_millis(*millis));
@@ -95,11 +96,10 @@ pub fn decide(rules: &mut Vec<FaultRule>, path: &str) -> Decision {
                 true
             }
         };
-        if fired {
-            if let Some(n) = r.remaining.as_mut() {
+        if fired
+            && let Some(n) = r.remaining.as_mut() {
                 *n -= 1;
             }
-        }
     }
     rules.retain(|r| r.remaining != Some(0));
     d

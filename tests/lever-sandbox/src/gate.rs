@@ -33,14 +33,13 @@ pub async fn faults_layer(State(shared): State<Shared>, req: Request, next: Next
     if let Some(d) = decision.delay {
         tokio::time::sleep(d).await;
     }
-    if decision.drop {
-        if let Some(k) = req.extensions().get::<ConnKill>() {
+    if decision.drop
+        && let Some(k) = req.extensions().get::<ConnKill>() {
             shared.lock().counters.faults_served += 1;
             k.0.notify_one();
             // The connection task drops this future along with the connection.
             std::future::pending::<()>().await;
         }
-    }
     if let Some((status, retry_after)) = decision.respond {
         let mut st = shared.lock();
         st.counters.faults_served += 1;
@@ -50,11 +49,10 @@ pub async fn faults_layer(State(shared): State<Shared>, req: Request, next: Next
         drop(st);
         let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut r = ApiError::new(code, faults::code_for(status), format!("Scripted fault: {status}")).into_response();
-        if let Some(s) = retry_after {
-            if let Ok(v) = HeaderValue::from_str(&s.to_string()) {
+        if let Some(s) = retry_after
+            && let Ok(v) = HeaderValue::from_str(&s.to_string()) {
                 r.headers_mut().insert(http::header::RETRY_AFTER, v);
             }
-        }
         return r;
     }
     next.run(req).await

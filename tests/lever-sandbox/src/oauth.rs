@@ -161,15 +161,12 @@ fn client_credentials(headers: &HeaderMap, form: &Query) -> (String, String) {
     if let (Some(id), Some(secret)) = (form.get("client_id"), form.get("client_secret")) {
         return (id.to_string(), secret.to_string());
     }
-    if let Some(h) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
-        if let Some(b64) = h.strip_prefix("Basic ") {
-            if let Ok(raw) = base64::engine::general_purpose::STANDARD.decode(b64.trim()) {
-                if let Some((id, secret)) = String::from_utf8_lossy(&raw).split_once(':') {
+    if let Some(h) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok())
+        && let Some(b64) = h.strip_prefix("Basic ")
+            && let Ok(raw) = base64::engine::general_purpose::STANDARD.decode(b64.trim())
+                && let Some((id, secret)) = String::from_utf8_lossy(&raw).split_once(':') {
                     return (id.to_string(), secret.to_string());
                 }
-            }
-        }
-    }
     (form.get("client_id").unwrap_or("").to_string(), String::new())
 }
 
@@ -197,12 +194,11 @@ async fn token(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) ->
                 c.used = true;
                 return oauth_error(StatusCode::FORBIDDEN, "invalid_grant", "Invalid authorization code");
             }
-            if let Some(r) = form.get("redirect_uri") {
-                if r != c.redirect_uri {
+            if let Some(r) = form.get("redirect_uri")
+                && r != c.redirect_uri {
                     let msg = format!("Redirect URI is wrong. You sent {r}, and we expected {}", c.redirect_uri);
                     return oauth_error(StatusCode::FORBIDDEN, "invalid_grant", &msg);
                 }
-            }
             c.used = true;
             let c = c.clone();
             st.counters.code_exchanges += 1;

@@ -186,11 +186,10 @@ pub fn build(cfg: &SandboxConfig) -> (State, SeedIds) {
             ids.referral_bonus_prize_posting = id.clone();
         }
         let mut followers = vec![owner.clone()];
-        if let Some(h) = &hm {
-            if !followers.contains(h) {
+        if let Some(h) = &hm
+            && !followers.contains(h) {
                 followers.push(h.clone());
             }
-        }
         let created = BASE_MS - (300 - i as i64 * 7) * DAY_MS;
         let salary = (i % 2 == 0).then(|| SalaryRange {
             min: 60_000 + (i as i64 % 5) * 10_000,

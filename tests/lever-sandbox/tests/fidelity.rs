@@ -123,11 +123,10 @@ fn shape_errors_in(schema: &Schema, recorded: &Value, actual: &Value, loose_null
     let mut errs = vec![];
     check(actual, schema, "$", loose_nulls, &mut errs);
     // A recorded non-empty list must not come back empty: that would test nothing.
-    if let (Some(r), Some(a)) = (recorded.get("data").and_then(Value::as_array), actual.get("data").and_then(Value::as_array)) {
-        if !r.is_empty() && a.is_empty() {
+    if let (Some(r), Some(a)) = (recorded.get("data").and_then(Value::as_array), actual.get("data").and_then(Value::as_array))
+        && !r.is_empty() && a.is_empty() {
             errs.push("$.data: recorded a non-empty list, sandbox returned none".into());
         }
-    }
     errs
 }
 
@@ -399,15 +398,14 @@ impl Replay {
             self.next.insert(path.to_string(), n.to_string());
         }
         // Map list items by position so later per-item requests hit sandbox items.
-        if method == "GET" && path == "/v1/opportunities" {
-            if let (Some(rec), Some(act)) = (e["response_body"]["data"].as_array(), got["data"].as_array()) {
+        if method == "GET" && path == "/v1/opportunities"
+            && let (Some(rec), Some(act)) = (e["response_body"]["data"].as_array(), got["data"].as_array()) {
                 for (r, a) in rec.iter().zip(act) {
                     if let (Some(r), Some(a)) = (r["id"].as_str(), a["id"].as_str()) {
                         self.ids.entry(r.to_string()).or_insert_with(|| a.to_string());
                     }
                 }
             }
-        }
         (r, url)
     }
 }

@@ -88,11 +88,10 @@ pub async fn list(State(shared): State<Shared>, RawQuery(raw): RawQuery) -> ApiR
                 continue;
             }
         }
-        if let Some(a) = archived {
-            if a != o.archived.is_some() {
+        if let Some(a) = archived
+            && a != o.archived.is_some() {
                 continue;
             }
-        }
         if !reasons.is_empty() && !o.archived.as_ref().is_some_and(|a| reasons.contains(&a.reason)) {
             continue;
         }
