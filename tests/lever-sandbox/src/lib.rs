@@ -92,6 +92,9 @@ pub struct Inner {
     /// Key for the access-token "JWT" signatures (random per process).
     pub(crate) jwt_key: Vec<u8>,
     pub(crate) seed_ids: seed::SeedIds,
+    /// Runtime the sandbox was started on: webhook deliveries are spawned here,
+    /// so `Admin` calls that fire events also work from non-async code.
+    pub(crate) runtime: tokio::runtime::Handle,
 }
 
 pub(crate) type Shared = Arc<Inner>;
@@ -128,6 +131,7 @@ impl Sandbox {
             base_url,
             jwt_key: webhooks::random_hex(64).into_bytes(),
             seed_ids,
+            runtime: tokio::runtime::Handle::current(),
         });
         let server = tokio::spawn(server::serve(listener, shared.clone()));
         Ok(Sandbox { shared, server })

@@ -62,7 +62,10 @@ fn redirect(to: String) -> Response {
 }
 
 fn with_params(base: &str, params: &[(&str, &str)]) -> String {
-    let mut u = url::Url::parse(base).expect("redirect_uri validated before");
+    // Registered URIs come from config and may be odd; never panic on them.
+    let Ok(mut u) = url::Url::parse(base) else {
+        return base.to_string();
+    };
     {
         let mut q = u.query_pairs_mut();
         for (k, v) in params {

@@ -94,7 +94,8 @@ pub fn fire(shared: &Shared, st: &mut crate::state::State, event: &str, origin: 
         };
         st.deliveries.push(d.clone());
         let shared = shared.clone();
-        tokio::spawn(async move { deliver(shared, d).await });
+        let rt = shared.runtime.clone();
+        rt.spawn(async move { deliver(shared, d).await });
     }
 }
 

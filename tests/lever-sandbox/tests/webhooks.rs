@@ -169,3 +169,17 @@ async fn origin_conditions_filter_deliveries() {
     assert_eq!(d.len(), 1);
     assert_eq!(d[0].body["data"]["opportunityId"], ids[3].as_str());
 }
+
+#[test]
+fn admin_actions_fire_webhooks_from_non_async_code() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (sb, api) = rt.block_on(common::start(fast()));
+    let (url, rx) = rt.block_on(receiver(0, 200));
+    rt.block_on(subscribe(&api, "candidateHired", &url));
+    let admin = sb.admin();
+    // Called outside any runtime context: deliveries still go out on the sandbox's runtime.
+    admin.hire(&admin.seed_ids().opportunities[7], None).unwrap();
+    let d = rt.block_on(admin.wait_for_deliveries(1, Duration::from_secs(5)));
+    assert!(d[0].delivered);
+    assert_eq!(rx.lock().unwrap().seen.len(), 1);
+}
