@@ -13,16 +13,6 @@ use crate::error::ApiError;
 use crate::faults;
 use crate::server::ConnKill;
 
-/// The authenticated caller, available to handlers as an extension.
-/// Handlers may read it; Lever itself never uses it to default `perform_as`.
-#[allow(dead_code)]
-#[derive(Clone, Debug)]
-pub struct Caller {
-    pub token: String,
-    pub account_id: String,
-    pub user_id: String,
-}
-
 /// Applies fault rules for any sandbox route (OAuth and Data API alike).
 pub async fn faults_layer(State(shared): State<Shared>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
@@ -72,12 +62,12 @@ pub async fn count_layer(State(shared): State<Shared>, req: Request, next: Next)
 }
 
 /// Authenticates and rate-limits a Data API request.
-pub async fn data_layer(State(shared): State<Shared>, mut req: Request, next: Next) -> Response {
+pub async fn data_layer(State(shared): State<Shared>, req: Request, next: Next) -> Response {
     let token = match bearer(&req) {
         Some(t) => t,
         None => return ApiError::unauthorized("No API key or OAuth token provided").into_response(),
     };
-    let caller = {
+    {
         let mut st = shared.lock();
         let Some(at) = st.access_tokens.get(&token).cloned() else {
             return ApiError::unauthorized("Invalid OAuth token").into_response();
@@ -99,9 +89,7 @@ pub async fn data_layer(State(shared): State<Shared>, mut req: Request, next: Ne
                 return ApiError::new(StatusCode::TOO_MANY_REQUESTS, "TooManyRequests", "Rate limit exceeded").into_response();
             }
         }
-        Caller { token, account_id: grant.account_id, user_id: grant.user_id }
-    };
-    req.extensions_mut().insert(caller);
+    }
     next.run(req).await
 }
 

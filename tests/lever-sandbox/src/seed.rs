@@ -47,6 +47,7 @@ const LAST: &[&str] = &[
     "Lovelace", "Hopper", "Torvalds", "Hamilton", "Turing", "Liskov", "Thompson", "Perlman", "Ritchie",
     "Allen", "Dijkstra", "Lamarr", "Berners-Lee", "Johnson", "Backus", "Wilson", "Wirth", "Easley", "Rossum", "Jones",
 ];
+const MIDDLE: &[&str] = &["Marie", "Jean", "Lee", "Rose", "James"];
 const COMPANIES: &[&str] = &["Initech", "Globex", "Umbrella", "Hooli", "Stark Industries", "Wayne Enterprises", "Acme"];
 const SOURCES: &[&str] = &["LinkedIn", "Job site", "Referral", "Added manually", "GitHub", "Glassdoor"];
 const ORIGINS: &[&str] = &["applied", "sourced", "referred", "agency", "university", "internal"];
@@ -250,7 +251,12 @@ pub fn build(cfg: &SandboxConfig) -> (State, SeedIds) {
     for i in 0..cfg.opportunities {
         let first = FIRST[i % FIRST.len()];
         let last = LAST[(i / FIRST.len() + i * 3) % LAST.len()];
-        let name = format!("{first} {last}");
+        // Some candidates have a middle name (HRIS mappings split first/middle/last).
+        let name = if i % 20 == 4 || i % 7 == 3 {
+            format!("{first} {} {last}", MIDDLE[i % MIDDLE.len()])
+        } else {
+            format!("{first} {last}")
+        };
         let contact_id = uuid(&mut rng);
         let opp_id = uuid(&mut rng);
         let email = format!("{}.{}.{}@candidates.example", first.to_lowercase(), last.to_lowercase(), i);

@@ -169,6 +169,14 @@ struct Replay {
     ids: HashMap<String, String>,
     /// Sandbox `next` of the last page served per path.
     next: HashMap<String, String>,
+    /// How recorded ids got their sandbox stand-ins (printed at the end).
+    stats: BTreeMap<&'static str, usize>,
+}
+
+impl Replay {
+    fn note(&mut self, how: &'static str) {
+        *self.stats.entry(how).or_default() += 1;
+    }
 }
 
 impl Replay {
@@ -272,16 +280,19 @@ impl Replay {
                         for c2 in self.candidates(coll2, Some(&c)).await {
                             self.ids.insert(rec2.clone(), c2);
                             if self.probe_matches(e, loose).await {
+                                self.note(if loose { "probe (nulls relaxed)" } else { "probe" });
                                 return;
                             }
                         }
                         self.ids.remove(rec2);
                     } else if self.probe_matches(e, loose).await {
+                        self.note(if loose { "probe (nulls relaxed)" } else { "probe" });
                         return;
                     }
                 }
             }
             // Nothing matched: keep a first choice so the replay reports the difference.
+            self.note("no shape match (first candidate)");
             for (coll, rec) in &unknown {
                 let parent = self.parent_of(path, rec);
                 let c = self.candidates(coll, parent.as_deref()).await;
@@ -317,8 +328,14 @@ impl Replay {
                 }
             }
             let c = match chosen {
-                Some(c) => c,
-                None => self.usable(&coll, &cands).await,
+                Some(c) => {
+                    self.note("probe of written object");
+                    c
+                }
+                None => {
+                    self.note("default usable candidate");
+                    self.usable(&coll, &cands).await
+                }
             };
             self.ids.insert(rec, c);
         }
@@ -401,9 +418,11 @@ impl Replay {
         if method == "GET" && path == "/v1/opportunities"
             && let (Some(rec), Some(act)) = (e["response_body"]["data"].as_array(), got["data"].as_array()) {
                 for (r, a) in rec.iter().zip(act) {
-                    if let (Some(r), Some(a)) = (r["id"].as_str(), a["id"].as_str()) {
-                        self.ids.entry(r.to_string()).or_insert_with(|| a.to_string());
-                    }
+                    if let (Some(r), Some(a)) = (r["id"].as_str(), a["id"].as_str())
+                        && !self.ids.contains_key(r) {
+                            self.ids.insert(r.to_string(), a.to_string());
+                            self.note("list position");
+                        }
                 }
             }
         (r, url)
@@ -433,6 +452,7 @@ async fn every_recorded_exchange_replays_with_the_same_status_and_shape() {
 
     let schemas = std::sync::Arc::new(endpoint_schemas(&files));
     let mut failures = vec![];
+    let mut stats: BTreeMap<&'static str, usize> = BTreeMap::new();
     let (mut n_files, mut n_exchanges) = (0, 0);
     for f in &files {
         let rec: Value = serde_json::from_slice(&std::fs::read(f).unwrap()).unwrap();
@@ -446,7 +466,7 @@ async fn every_recorded_exchange_replays_with_the_same_status_and_shape() {
         let sb = Sandbox::start(config).await.unwrap();
         let admin = sb.admin();
         let api = Api { base: sb.base_url(), token: admin.access_token() };
-        let mut rp = Replay { schemas: schemas.clone(), api, admin, ids: HashMap::new(), next: HashMap::new() };
+        let mut rp = Replay { schemas: schemas.clone(), api, admin, ids: HashMap::new(), next: HashMap::new(), stats: BTreeMap::new() };
         let name = f.file_name().unwrap().to_string_lossy().to_string();
         let mut covered = 0;
         for (i, e) in exchanges.iter().enumerate() {
@@ -477,8 +497,12 @@ async fn every_recorded_exchange_replays_with_the_same_status_and_shape() {
         assert_eq!(covered, exchanges.len(), "{name}: not every exchange was replayed");
         n_files += 1;
         n_exchanges += exchanges.len();
+        for (k, v) in rp.stats {
+            *stats.entry(k).or_default() += v;
+        }
     }
     println!("fidelity: {n_files} recording files, {n_exchanges} exchanges replayed");
+    println!("fidelity: recorded ids mapped by {stats:?}");
     assert_eq!(n_files, files.len(), "every recording file must be covered");
     assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
 }
