@@ -61,8 +61,10 @@ pub async fn count_layer(State(shared): State<Shared>, req: Request, next: Next)
     next.run(req).await
 }
 
-/// Authenticates and rate-limits a Data API request.
+/// Authenticates, checks the token's scopes, and rate-limits a Data API request.
 pub async fn data_layer(State(shared): State<Shared>, req: Request, next: Next) -> Response {
+    let route = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_string()).unwrap_or_default();
+    let needed = crate::scopes::required(req.method().as_str(), &route);
     let token = match bearer(&req) {
         Some(t) => t,
         None => return ApiError::unauthorized("No API key or OAuth token provided").into_response(),
@@ -81,6 +83,10 @@ pub async fn data_layer(State(shared): State<Shared>, req: Request, next: Next) 
         if grant.revoked {
             return ApiError::unauthorized("The application's access has been revoked").into_response();
         }
+        if let Some(scope) = needed.filter(|_| shared.config.enforce_scopes)
+            && !crate::scopes::satisfied(&grant.scope, scope) {
+                return ApiError::forbidden(format!("This token is not authorized for this operation: missing scope {scope}")).into_response();
+            }
         if let Some(limit) = shared.config.rate_limit {
             let now = Instant::now();
             let bucket = st.buckets.entry(token.clone()).or_insert_with(|| crate::ratelimit::fresh(limit, now));

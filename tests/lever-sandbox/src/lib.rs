@@ -21,6 +21,7 @@ pub mod pagination;
 pub mod ratelimit;
 mod respond;
 pub mod seed;
+mod scopes;
 mod server;
 pub mod state;
 pub mod webhooks;
@@ -44,6 +45,8 @@ pub struct SandboxConfig {
     pub code_ttl: Duration,
     /// Refresh tokens are single-use: reusing one answers 403 `invalid_grant`.
     pub strict_refresh: bool,
+    /// Answer 403 when the token lacks the route's scope (write scopes cover reads).
+    pub enforce_scopes: bool,
     /// Per-access-token token bucket; `None` disables rate limiting.
     pub rate_limit: Option<RateLimit>,
     /// Registered redirect URIs. Empty = accept any `http://127.0.0.1…`/`http://localhost…` URI.
@@ -72,6 +75,7 @@ impl Default for SandboxConfig {
             access_token_ttl: Duration::from_secs(3600),
             code_ttl: Duration::from_secs(300),
             strict_refresh: false,
+            enforce_scopes: true,
             rate_limit: Some(RateLimit::default()),
             redirect_uris: vec![],
             audiences: vec!["https://api.lever.co/v1/".into(), "https://api.sandbox.lever.co/v1/".into()],

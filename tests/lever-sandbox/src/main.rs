@@ -30,6 +30,9 @@ struct Args {
     /// Make refresh tokens single-use.
     #[arg(long)]
     strict_refresh: bool,
+    /// Do not check tokens' scopes (by default a missing scope is a 403).
+    #[arg(long)]
+    no_scope_check: bool,
     /// Disable the 10 req/s (burst 20) per-token rate limit.
     #[arg(long)]
     no_rate_limit: bool,
@@ -50,6 +53,7 @@ async fn main() -> anyhow::Result<()> {
         redirect_uris: a.redirect_uris,
         access_token_ttl: Duration::from_secs(a.access_token_ttl),
         strict_refresh: a.strict_refresh,
+        enforce_scopes: !a.no_scope_check,
         rate_limit: if a.no_rate_limit { None } else { Some(RateLimit::default()) },
         webhook_retry_base: Duration::from_millis(a.webhook_retry_base_ms),
         ..SandboxConfig::default()

@@ -281,3 +281,14 @@ async fn same_seed_same_data() {
     assert_eq!(a.admin().posting(&a.admin().seed_ids().postings[3]), b.admin().posting(&b.admin().seed_ids().postings[3]));
     assert_ne!(a.admin().seed_ids().opportunities, c.admin().seed_ids().opportunities);
 }
+
+#[tokio::test]
+async fn unknown_routes_and_methods_get_lever_style_errors() {
+    let (_sb, api) = common::start(unlimited()).await;
+    let r = api.get("/v1/nothing-here").await;
+    assert_eq!(r.status, 404);
+    assert_eq!(r.json()["code"], "ResourceNotFound");
+    let m = api.call("DELETE", "/v1/stages", None).await;
+    assert_eq!(m.status, 405);
+    assert!(m.json()["message"].is_string());
+}

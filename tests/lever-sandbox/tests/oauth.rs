@@ -10,7 +10,7 @@ use lever_sandbox::client::{self, ClientResponse};
 use lever_sandbox::{ConsentMode, Sandbox, SandboxConfig};
 
 const REDIRECT: &str = "http://127.0.0.1:4567/oauth/callback";
-const SCOPE: &str = "offline_access opportunities:read:admin postings:read:admin";
+const SCOPE: &str = "offline_access opportunities:read:admin postings:read:admin stages:read:admin";
 
 async fn authorize(base: &str, state: &str, scope: &str, redirect: &str) -> ClientResponse {
     let q: String = url::form_urlencoded::Serializer::new(String::new())
@@ -217,4 +217,26 @@ async fn registered_redirect_uris_are_enforced_exactly() {
     let base = sb.base_url();
     assert_eq!(authorize(&base, "s", SCOPE, REDIRECT).await.status, 302);
     assert_eq!(authorize(&base, "s", SCOPE, "http://127.0.0.1:4567/other").await.status, 400);
+}
+
+#[tokio::test]
+async fn tokens_only_reach_what_their_scopes_allow() {
+    let sb = Sandbox::start(SandboxConfig::default()).await.unwrap();
+    let base = sb.base_url();
+    let t = sb.admin().issue_tokens("offline_access opportunities:write:admin");
+    let at = t["access_token"].as_str().unwrap();
+    let auth = format!("Bearer {at}");
+    let get = |path: String| {
+        let auth = auth.clone();
+        async move { client::send("GET", &path, &[("authorization", &auth)], vec![], TIMEOUT).await.unwrap() }
+    };
+    assert_eq!(get(format!("{base}/v1/opportunities?limit=1")).await.status, 200, "write scope covers reads");
+    let denied = get(format!("{base}/v1/stages")).await;
+    assert_eq!(denied.status, 403);
+    assert_eq!(denied.json()["code"], "Forbidden");
+
+    let lax = Sandbox::start(SandboxConfig { enforce_scopes: false, ..SandboxConfig::default() }).await.unwrap();
+    let at = lax.admin().issue_tokens("opportunities:read:admin")["access_token"].as_str().unwrap().to_string();
+    let r = client::send("GET", &format!("{}/v1/stages", lax.base_url()), &[("authorization", &format!("Bearer {at}"))], vec![], TIMEOUT).await.unwrap();
+    assert_eq!(r.status, 200);
 }

@@ -78,6 +78,11 @@ pub async fn not_found(uri: http::Uri) -> Response {
     ApiError::new(http::StatusCode::NOT_FOUND, "ResourceNotFound", format!("{} does not exist", uri.path())).into_response()
 }
 
+pub async fn method_not_allowed(method: http::Method, uri: http::Uri) -> Response {
+    ApiError::new(http::StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowed", format!("{method} is not allowed on {}", uri.path()))
+        .into_response()
+}
+
 /// Resolves `perform_as`: 400 when required and missing, or when it names no user.
 pub(crate) fn perform_as(st: &State, q: &Query, required: bool) -> ApiResult<Option<String>> {
     match q.get("perform_as").filter(|s| !s.is_empty()) {
