@@ -158,13 +158,17 @@ fn apply_fields(st: &crate::state::State, p: &mut Posting, body: &Value) -> ApiR
         }
         p.distribution_channels = Some(dc);
     }
-    for (key, slot) in [("owner", 0), ("hiringManager", 1)] {
-        if let Some(u) = opt_str(body, key)? {
-            if st.user(&u).is_none() {
-                return Err(ApiError::bad_request(format!("Invalid user for {key}: {u}")));
-            }
-            if slot == 0 { p.owner = u } else { p.hiring_manager = Some(u) }
+    let user_field = |key: &str| -> ApiResult<Option<String>> {
+        match opt_str(body, key)? {
+            Some(u) if st.user(&u).is_none() => Err(ApiError::bad_request(format!("Invalid user for {key}: {u}"))),
+            other => Ok(other),
         }
+    };
+    if let Some(u) = user_field("owner")? {
+        p.owner = u;
+    }
+    if let Some(u) = user_field("hiringManager")? {
+        p.hiring_manager = Some(u);
     }
     if let Some(c) = body.get("categories").filter(|c| !c.is_null()) {
         let get = |k: &str| c.get(k).and_then(|v| v.as_str()).map(str::to_string);
