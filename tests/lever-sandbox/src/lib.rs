@@ -146,6 +146,11 @@ impl Sandbox {
         self.shared.base_url.clone()
     }
 
+    /// The configuration the sandbox runs with.
+    pub fn config(&self) -> &SandboxConfig {
+        &self.shared.config
+    }
+
     pub fn admin(&self) -> Admin {
         Admin::new(self.shared.clone())
     }
