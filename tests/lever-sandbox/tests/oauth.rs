@@ -173,12 +173,12 @@ async fn revoking_one_account_leaves_others_connected() {
 
 #[tokio::test]
 async fn expired_access_tokens_get_401_and_refresh_recovers() {
-    let sb = Sandbox::start(SandboxConfig { access_token_ttl: Duration::from_millis(300), ..SandboxConfig::default() }).await.unwrap();
+    let sb = Sandbox::start(SandboxConfig { access_token_ttl: Duration::from_millis(1000), ..SandboxConfig::default() }).await.unwrap();
     let base = sb.base_url();
     let t = exchange(&base, &code(&base).await).await.json();
     let at = t["access_token"].as_str().unwrap();
     assert_eq!(data_api(&base, at).await.status, 200);
-    tokio::time::sleep(Duration::from_millis(450)).await;
+    tokio::time::sleep(Duration::from_millis(1200)).await;
     let r = data_api(&base, at).await;
     assert_eq!(r.status, 401);
     assert_eq!(r.json()["code"], "Unauthorized");
