@@ -45,7 +45,18 @@ pub async fn faults_layer(State(shared): State<Shared>, req: Request, next: Next
             }
         return r;
     }
-    next.run(req).await
+    let kill = req.extensions().get::<ConnKill>().cloned();
+    let response = next.run(req).await;
+    if let Some(d) = decision.response_delay {
+        tokio::time::sleep(d).await;
+    }
+    if decision.lose_response
+        && let Some(k) = kill {
+            shared.lock().counters.faults_served += 1;
+            k.0.notify_one();
+            std::future::pending::<()>().await;
+        }
+    response
 }
 
 /// Counts every Data API request that arrives (faulted and rejected ones too,

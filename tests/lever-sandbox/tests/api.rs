@@ -292,3 +292,38 @@ async fn unknown_routes_and_methods_get_lever_style_errors() {
     assert_eq!(m.status, 405);
     assert!(m.json()["message"].is_string());
 }
+
+#[tokio::test]
+async fn a_lost_response_still_applied_the_write() {
+    let (sb, api) = common::start(unlimited()).await;
+    let admin = sb.admin();
+    let sa = admin.super_admin_id();
+    admin.inject(FaultRule::lose_responses(1).on_path("/v1/opportunities"));
+    let auth = format!("Bearer {}", api.token);
+    let body = serde_json::to_vec(&json!({"name": "Lost Response", "emails": ["lost@example.com"]})).unwrap();
+    let r = lever_sandbox::client::send(
+        "POST",
+        &format!("{}/v1/opportunities?perform_as={sa}", api.base),
+        &[("authorization", &auth), ("content-type", "application/json")],
+        body,
+        Duration::from_secs(5),
+    )
+    .await;
+    assert!(r.is_err(), "the client never sees a response");
+    assert_eq!(admin.opportunities_by_email("lost@example.com").len(), 1, "but Lever created the candidate");
+    assert_eq!(admin.requests("POST /v1/opportunities"), 1);
+
+    // Response latency: the write lands before the (slow) answer.
+    admin.inject(FaultRule::response_latency(Duration::from_millis(600)).on_path("/v1/opportunities"));
+    let body = serde_json::to_vec(&json!({"name": "Slow Answer", "emails": ["slow@example.com"]})).unwrap();
+    let r = lever_sandbox::client::send(
+        "POST",
+        &format!("{}/v1/opportunities?perform_as={sa}", api.base),
+        &[("authorization", &auth), ("content-type", "application/json")],
+        body,
+        Duration::from_millis(200),
+    )
+    .await;
+    assert!(r.is_err(), "client timed out");
+    assert_eq!(admin.opportunities_by_email("slow@example.com").len(), 1);
+}
