@@ -171,10 +171,17 @@ impl Admin {
 
     /// Makes every issued access token expired (refresh tokens stay valid).
     pub fn expire_access_tokens(&self) {
-        let now = std::time::Instant::now();
-        for t in self.shared.lock().access_tokens.values_mut() {
+        let mut st = self.shared.lock();
+        let now = st.instant();
+        for t in st.access_tokens.values_mut() {
             t.expires = now;
         }
+    }
+
+    /// Moves the sandbox's token clock forward (access/refresh/code lifetimes only;
+    /// data timestamps keep the real clock). E.g. 91 days kills idle refresh tokens.
+    pub fn advance_time(&self, by: Duration) {
+        self.shared.lock().clock_offset += by;
     }
 
     // ---- faults ----

@@ -21,6 +21,7 @@ pub fn routes(shared: Shared) -> Router {
         .route("/_admin/consent", post(consent))
         .route("/_admin/revoke", post(revoke))
         .route("/_admin/expire-tokens", post(expire))
+        .route("/_admin/advance-time", post(advance_time))
         .route("/_admin/faults", get(list_faults).post(add_fault).delete(clear_faults))
         .route("/_admin/opportunities", get(opps_by_email))
         .route("/_admin/opportunities/{id}", get(opportunity).delete(delete_opportunity))
@@ -92,6 +93,16 @@ async fn revoke(State(s): State<Shared>, b: axum::body::Bytes) -> Response {
 async fn expire(State(s): State<Shared>) -> Response {
     admin(&s).expire_access_tokens();
     Json(json!({"ok": true})).into_response()
+}
+
+async fn advance_time(State(s): State<Shared>, b: axum::body::Bytes) -> Response {
+    match body(&b).get("seconds").and_then(Value::as_u64) {
+        Some(secs) => {
+            admin(&s).advance_time(std::time::Duration::from_secs(secs));
+            Json(json!({"ok": true})).into_response()
+        }
+        None => result(Err(anyhow::anyhow!("seconds is required"))),
+    }
 }
 
 async fn list_faults(State(s): State<Shared>) -> Response {

@@ -85,7 +85,7 @@ pub async fn data_layer(State(shared): State<Shared>, req: Request, next: Next) 
         let Some(at) = st.access_tokens.get(&token).cloned() else {
             return ApiError::unauthorized("Invalid OAuth token").into_response();
         };
-        if Instant::now() >= at.expires {
+        if st.instant() >= at.expires {
             return ApiError::unauthorized("OAuth token has expired").into_response();
         }
         let Some(grant) = st.grants.get(&at.grant).cloned() else {

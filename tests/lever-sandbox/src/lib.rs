@@ -41,6 +41,10 @@ pub struct SandboxConfig {
     pub client_secret: String,
     /// Lifetime of access tokens (Lever: 1 hour).
     pub access_token_ttl: Duration,
+    /// Refresh tokens die after this long unused (Lever: 90 days)...
+    pub refresh_token_idle_ttl: Duration,
+    /// ...or this long after the grant, whichever comes first (Lever: one year).
+    pub refresh_token_max_ttl: Duration,
     /// Lifetime of authorization codes (single-use regardless).
     pub code_ttl: Duration,
     /// Refresh tokens are single-use: reusing one answers 403 `invalid_grant`.
@@ -74,6 +78,8 @@ impl Default for SandboxConfig {
             client_secret: "sandbox-secret".into(),
             access_token_ttl: Duration::from_secs(3600),
             code_ttl: Duration::from_secs(300),
+            refresh_token_idle_ttl: Duration::from_secs(90 * 86_400),
+            refresh_token_max_ttl: Duration::from_secs(365 * 86_400),
             strict_refresh: false,
             enforce_scopes: true,
             rate_limit: Some(RateLimit::default()),

@@ -2,8 +2,6 @@
 //! `POST /oauth/token` for the `authorization_code` and `refresh_token` grants.
 //! Error bodies follow Auth0: `{"error": "...", "error_description": "..."}`.
 
-use std::time::Instant;
-
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
@@ -128,6 +126,7 @@ async fn authorize(State(shared): State<Shared>, RawQuery(raw): RawQuery) -> Res
     }
     let code = random_hex(32);
     let account_id = st.consent_account.clone().unwrap_or_else(|| shared.config.account_id.clone());
+    let code_expires = st.instant() + shared.config.code_ttl;
     st.codes.insert(
         code.clone(),
         AuthCode {
@@ -136,7 +135,7 @@ async fn authorize(State(shared): State<Shared>, RawQuery(raw): RawQuery) -> Res
             scope,
             account_id,
             user_id: shared.seed_ids.super_admin.clone(),
-            expires: Instant::now() + shared.config.code_ttl,
+            expires: code_expires,
             used: false,
         },
     );
@@ -190,10 +189,11 @@ async fn token(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) ->
             let Some(code) = form.get("code") else {
                 return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "Missing required parameter: code");
             };
+            let now = st.instant();
             let Some(c) = st.codes.get_mut(code) else {
                 return oauth_error(StatusCode::FORBIDDEN, "invalid_grant", "Invalid authorization code");
             };
-            if c.used || Instant::now() >= c.expires || c.client_id != id {
+            if c.used || now >= c.expires || c.client_id != id {
                 c.used = true;
                 return oauth_error(StatusCode::FORBIDDEN, "invalid_grant", "Invalid authorization code");
             }
@@ -208,7 +208,7 @@ async fn token(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) ->
             let grant_id = uuid::Uuid::new_v4().to_string();
             st.grants.insert(
                 grant_id.clone(),
-                Grant { account_id: c.account_id, user_id: c.user_id, scope: c.scope, revoked: false },
+                Grant { created: now, account_id: c.account_id, user_id: c.user_id, scope: c.scope, revoked: false },
             );
             issue(&shared, &mut st, &grant_id)
         }
@@ -217,10 +217,15 @@ async fn token(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) ->
                 st.counters.refresh_failures += 1;
                 return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "Missing required parameter: refresh_token");
             };
+            // Lever: refresh tokens die after 90 days without use or one year in total.
+            let now = st.instant();
+            let cfg = &shared.config;
             let usable = st.refresh_tokens.get(rt).and_then(|r| {
                 let g = st.grants.get(&r.grant)?;
-                let reused = r.used && shared.config.strict_refresh;
-                (!g.revoked && !reused).then(|| r.grant.clone())
+                let reused = r.used && cfg.strict_refresh;
+                let idle = now.saturating_duration_since(r.issued) > cfg.refresh_token_idle_ttl;
+                let old = now.saturating_duration_since(g.created) > cfg.refresh_token_max_ttl;
+                (!g.revoked && !reused && !idle && !old).then(|| r.grant.clone())
             });
             let Some(grant_id) = usable else {
                 st.counters.refresh_failures += 1;
@@ -246,7 +251,7 @@ pub(crate) fn grant_and_mint(shared: &Shared, st: &mut crate::state::State, acco
     let grant_id = uuid::Uuid::new_v4().to_string();
     st.grants.insert(
         grant_id.clone(),
-        Grant { account_id: account_id.into(), user_id: shared.seed_ids.super_admin.clone(), scope: scope.into(), revoked: false },
+        Grant { created: st.instant(), account_id: account_id.into(), user_id: shared.seed_ids.super_admin.clone(), scope: scope.into(), revoked: false },
     );
     mint(shared, st, &grant_id).unwrap_or_default()
 }
@@ -255,7 +260,8 @@ fn mint(shared: &Shared, st: &mut crate::state::State, grant_id: &str) -> Option
     let g = st.grants.get(grant_id).cloned()?;
     let ttl = shared.config.access_token_ttl;
     let access = jwt(shared, &g, ttl.as_secs());
-    st.access_tokens.insert(access.clone(), AccessToken { grant: grant_id.to_string(), expires: Instant::now() + ttl });
+    let now = st.instant();
+    st.access_tokens.insert(access.clone(), AccessToken { grant: grant_id.to_string(), expires: now + ttl });
     let mut body = json!({
         "access_token": access,
         "token_type": "Bearer",
@@ -264,7 +270,7 @@ fn mint(shared: &Shared, st: &mut crate::state::State, grant_id: &str) -> Option
     });
     if g.scope.split_whitespace().any(|s| s == "offline_access") {
         let rt = format!("v1.{}", random_hex(40));
-        st.refresh_tokens.insert(rt.clone(), RefreshToken { grant: grant_id.to_string(), used: false });
+        st.refresh_tokens.insert(rt.clone(), RefreshToken { grant: grant_id.to_string(), used: false, issued: now });
         body["refresh_token"] = json!(rt);
     }
     Some(body)

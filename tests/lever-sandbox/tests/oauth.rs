@@ -240,3 +240,30 @@ async fn tokens_only_reach_what_their_scopes_allow() {
     let r = client::send("GET", &format!("{}/v1/stages", lax.base_url()), &[("authorization", &format!("Bearer {at}"))], vec![], TIMEOUT).await.unwrap();
     assert_eq!(r.status, 200);
 }
+
+#[tokio::test]
+async fn refresh_tokens_die_after_90_idle_days_and_a_year_in_total() {
+    let sb = Sandbox::start(SandboxConfig::default()).await.unwrap();
+    let base = sb.base_url();
+    let admin = sb.admin();
+    let t = exchange(&base, &code(&base).await).await.json();
+    let mut rt = t["refresh_token"].as_str().unwrap().to_string();
+    // Refreshing every 80 days keeps the connection alive...
+    for _ in 0..4 {
+        admin.advance_time(Duration::from_secs(80 * 86_400));
+        let r = refresh(&base, &rt).await;
+        assert_eq!(r.status, 200);
+        rt = r.json()["refresh_token"].as_str().unwrap().to_string();
+    }
+    // ...until the grant is a year old (4 × 80 + 50 > 365 days).
+    admin.advance_time(Duration::from_secs(50 * 86_400));
+    assert_eq!(refresh(&base, &rt).await.status, 403);
+
+    let t = exchange(&base, &code(&base).await).await.json();
+    admin.advance_time(Duration::from_secs(91 * 86_400));
+    let r = refresh(&base, t["refresh_token"].as_str().unwrap()).await;
+    assert_eq!(r.status, 403, "idle for 91 days");
+    assert_eq!(r.json()["error"], "invalid_grant");
+    // The access token from that exchange expired long ago too.
+    assert_eq!(data_api(&base, t["access_token"].as_str().unwrap()).await.status, 401);
+}
