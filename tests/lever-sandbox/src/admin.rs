@@ -372,6 +372,15 @@ impl Admin {
         self.shared.lock().webhooks.clone()
     }
 
+    /// What Lever's settings page "test" button does: a `candidateHired`
+    /// delivery with `data: {}` to one subscription. Returns the delivery id.
+    pub fn send_test_delivery(&self, webhook_id: &str) -> anyhow::Result<String> {
+        let mut st = self.shared.lock();
+        let w = st.webhooks.iter().find(|w| w.id == webhook_id).cloned().ok_or_else(|| anyhow::anyhow!("no webhook {webhook_id}"))?;
+        crate::webhooks::send(&self.shared, &mut st, &w, "candidateHired", serde_json::json!({}));
+        Ok(st.deliveries.last().map(|d| d.id.clone()).unwrap_or_default())
+    }
+
     pub fn deliveries(&self) -> Vec<Delivery> {
         self.shared.lock().deliveries.clone()
     }

@@ -33,6 +33,7 @@ pub fn routes(shared: Shared) -> Router {
         .route("/_admin/applications", post(create_application))
         .route("/_admin/deliveries", get(deliveries))
         .route("/_admin/webhooks", get(webhooks))
+        .route("/_admin/webhooks/{id}/test", post(test_delivery))
         .with_state(shared)
 }
 
@@ -209,4 +210,8 @@ async fn deliveries(State(s): State<Shared>) -> Response {
 
 async fn webhooks(State(s): State<Shared>) -> Response {
     Json(json!(admin(&s).webhooks())).into_response()
+}
+
+async fn test_delivery(State(s): State<Shared>, Path(id): Path<String>) -> Response {
+    result(admin(&s).send_test_delivery(&id).map(|d| json!({"delivery_id": d})))
 }

@@ -183,3 +183,18 @@ fn admin_actions_fire_webhooks_from_non_async_code() {
     assert!(d[0].delivered);
     assert_eq!(rx.lock().unwrap().seen.len(), 1);
 }
+
+#[tokio::test]
+async fn settings_test_delivery_is_signed_with_empty_data() {
+    let (sb, api) = common::start(fast()).await;
+    let admin = sb.admin();
+    let (url, rx) = receiver(0, 200).await;
+    let key = subscribe(&api, "candidateStageChange", &url).await;
+    let id = admin.webhooks()[0].id.clone();
+    admin.send_test_delivery(&id).unwrap();
+    admin.wait_for_deliveries(1, Duration::from_secs(5)).await;
+    let body = rx.lock().unwrap().seen[0].1.clone();
+    assert_eq!(body["event"], "candidateHired");
+    assert_eq!(body["data"], json!({}));
+    assert_eq!(body["signature"].as_str().unwrap(), sign_webhook(&key, body["token"].as_str().unwrap(), body["triggeredAt"].as_i64().unwrap()));
+}
