@@ -181,11 +181,10 @@ pub fn create_opportunity(shared: &Shared, st: &mut State, n: NewOpportunity) ->
             return Err(ApiError::bad_request(format!("Invalid user: {u}")));
         }
     }
-    if let Some((reason, _)) = &n.archived {
-        if st.archive_reason(reason).is_none() {
+    if let Some((reason, _)) = &n.archived
+        && st.archive_reason(reason).is_none() {
             return Err(ApiError::bad_request(format!("Invalid archive reason: {reason}")));
         }
-    }
     let now = st.now_ms();
     if n.created_at.is_some_and(|c| c > now) {
         return Err(ApiError::bad_request("createdAt must be in the past"));

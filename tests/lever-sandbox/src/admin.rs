@@ -155,12 +155,33 @@ impl Admin {
         n
     }
 
+    /// Issues tokens as if a Super Admin had consented (skips `/authorize`).
+    /// Returns the token endpoint's JSON body (`access_token`, `refresh_token`, ...).
+    pub fn issue_tokens(&self, scope: &str) -> Value {
+        let mut st = self.shared.lock();
+        let account = st.consent_account.clone().unwrap_or_else(|| self.shared.config.account_id.clone());
+        crate::oauth::grant_and_mint(&self.shared, &mut st, &account, scope)
+    }
+
+    /// Shortcut: a valid access token with every scope plus `offline_access`.
+    pub fn access_token(&self) -> String {
+        let all = crate::oauth::SCOPES.join(" ");
+        self.issue_tokens(&all)["access_token"].as_str().unwrap_or_default().to_string()
+    }
+
     /// Makes every issued access token expired (refresh tokens stay valid).
     pub fn expire_access_tokens(&self) {
-        let now = std::time::Instant::now();
-        for t in self.shared.lock().access_tokens.values_mut() {
+        let mut st = self.shared.lock();
+        let now = st.instant();
+        for t in st.access_tokens.values_mut() {
             t.expires = now;
         }
+    }
+
+    /// Moves the sandbox's token clock forward (access/refresh/code lifetimes only;
+    /// data timestamps keep the real clock). E.g. 91 days kills idle refresh tokens.
+    pub fn advance_time(&self, by: Duration) {
+        self.shared.lock().clock_offset += by;
     }
 
     // ---- faults ----
@@ -256,6 +277,31 @@ impl Admin {
         Ok(())
     }
 
+    /// Deletes a candidacy: it leaves the lists, shows in `/opportunities/deleted`
+    /// (and its application in `/applications/deleted`), and `candidateDeleted` fires.
+    pub fn delete_opportunity(&self, opportunity_id: &str) -> anyhow::Result<()> {
+        let mut st = self.shared.lock();
+        let now = st.now_ms();
+        let pos = st
+            .opportunities
+            .iter()
+            .position(|o| o.id == opportunity_id)
+            .ok_or_else(|| anyhow::anyhow!("no opportunity {opportunity_id}"))?;
+        let snapshot = crate::json::opportunity(&st, &st.opportunities[pos], crate::json::OppView::Read);
+        let o = st.opportunities.remove(pos);
+        let by = Some(self.shared.seed_ids.super_admin.clone());
+        for a in &o.applications {
+            if let Some(app) = st.applications.remove(a) {
+                let snap = serde_json::json!({"id": app.id, "opportunityId": app.opportunity_id, "posting": app.posting});
+                st.deleted_applications.push(Deleted { id: app.id, deleted_at: now, deleted_by: by.clone(), snapshot: snap });
+            }
+        }
+        st.deleted_opportunities.push(Deleted { id: o.id.clone(), deleted_at: now, deleted_by: by.clone(), snapshot });
+        let data = serde_json::json!({"opportunityId": o.id, "candidateId": o.id, "contactId": o.contact, "deletedBy": by});
+        crate::webhooks::fire(&self.shared, &mut st, "candidateDeleted", Some(&o.origin), data);
+        Ok(())
+    }
+
     /// Deletes a posting (it then shows in `/postings/deleted`).
     pub fn delete_posting(&self, posting_id: &str) -> anyhow::Result<()> {
         let mut st = self.shared.lock();
@@ -324,6 +370,15 @@ impl Admin {
 
     pub fn webhooks(&self) -> Vec<Webhook> {
         self.shared.lock().webhooks.clone()
+    }
+
+    /// What Lever's settings page "test" button does: a `candidateHired`
+    /// delivery with `data: {}` to one subscription. Returns the delivery id.
+    pub fn send_test_delivery(&self, webhook_id: &str) -> anyhow::Result<String> {
+        let mut st = self.shared.lock();
+        let w = st.webhooks.iter().find(|w| w.id == webhook_id).cloned().ok_or_else(|| anyhow::anyhow!("no webhook {webhook_id}"))?;
+        crate::webhooks::send(&self.shared, &mut st, &w, "candidateHired", serde_json::json!({}));
+        Ok(st.deliveries.last().map(|d| d.id.clone()).unwrap_or_default())
     }
 
     pub fn deliveries(&self) -> Vec<Delivery> {

@@ -21,9 +21,10 @@ pub fn routes(shared: Shared) -> Router {
         .route("/_admin/consent", post(consent))
         .route("/_admin/revoke", post(revoke))
         .route("/_admin/expire-tokens", post(expire))
+        .route("/_admin/advance-time", post(advance_time))
         .route("/_admin/faults", get(list_faults).post(add_fault).delete(clear_faults))
         .route("/_admin/opportunities", get(opps_by_email))
-        .route("/_admin/opportunities/{id}", get(opportunity))
+        .route("/_admin/opportunities/{id}", get(opportunity).delete(delete_opportunity))
         .route("/_admin/opportunities/{id}/hire", post(hire))
         .route("/_admin/opportunities/{id}/stage", post(stage))
         .route("/_admin/opportunities/{id}/archive", post(archive))
@@ -32,6 +33,7 @@ pub fn routes(shared: Shared) -> Router {
         .route("/_admin/applications", post(create_application))
         .route("/_admin/deliveries", get(deliveries))
         .route("/_admin/webhooks", get(webhooks))
+        .route("/_admin/webhooks/{id}/test", post(test_delivery))
         .with_state(shared)
 }
 
@@ -94,6 +96,16 @@ async fn expire(State(s): State<Shared>) -> Response {
     Json(json!({"ok": true})).into_response()
 }
 
+async fn advance_time(State(s): State<Shared>, b: axum::body::Bytes) -> Response {
+    match body(&b).get("seconds").and_then(Value::as_u64) {
+        Some(secs) => {
+            admin(&s).advance_time(std::time::Duration::from_secs(secs));
+            Json(json!({"ok": true})).into_response()
+        }
+        None => result(Err(anyhow::anyhow!("seconds is required"))),
+    }
+}
+
 async fn list_faults(State(s): State<Shared>) -> Response {
     Json(json!(admin(&s).faults())).into_response()
 }
@@ -131,6 +143,10 @@ async fn opportunity(State(s): State<Shared>, Path(id): Path<String>) -> Respons
         Some(o) => Json(json!(o)).into_response(),
         None => (StatusCode::NOT_FOUND, Json(json!({"error": "no such opportunity"}))).into_response(),
     }
+}
+
+async fn delete_opportunity(State(s): State<Shared>, Path(id): Path<String>) -> Response {
+    result(admin(&s).delete_opportunity(&id).map(|_| json!({"ok": true})))
 }
 
 async fn hire(State(s): State<Shared>, Path(id): Path<String>, b: axum::body::Bytes) -> Response {
@@ -194,4 +210,8 @@ async fn deliveries(State(s): State<Shared>) -> Response {
 
 async fn webhooks(State(s): State<Shared>) -> Response {
     Json(json!(admin(&s).webhooks())).into_response()
+}
+
+async fn test_delivery(State(s): State<Shared>, Path(id): Path<String>) -> Response {
+    result(admin(&s).send_test_delivery(&id).map(|d| json!({"delivery_id": d})))
 }

@@ -17,10 +17,18 @@ pub enum FaultKind {
     Latency { millis: u64 },
     /// Close the connection without any response.
     Drop,
+    /// Run the request to completion (writes happen), then close the
+    /// connection instead of answering: "processed, but the response was lost".
+    LoseResponse,
+    /// Run the request first, then hold the response back for `millis`; a client
+    /// that times out meanwhile has still had its write applied.
+    ResponseLatency { millis: u64 },
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct FaultRule {
+    /// Flattened so the JSON form is `{"kind": "status", "status": 429, ...}`.
+    #[serde(flatten)]
     pub kind: FaultKind,
     /// Only requests whose path starts with this prefix (e.g. `/v1/opportunities`).
     #[serde(default)]
@@ -43,6 +51,12 @@ impl FaultRule {
     pub fn drop_connections(times: u32) -> Self {
         FaultRule { kind: FaultKind::Drop, path_prefix: None, remaining: Some(times) }
     }
+    pub fn lose_responses(times: u32) -> Self {
+        FaultRule { kind: FaultKind::LoseResponse, path_prefix: None, remaining: Some(times) }
+    }
+    pub fn response_latency(d: Duration) -> Self {
+        FaultRule { kind: FaultKind::ResponseLatency { millis: d.as_millis() as u64 }, path_prefix: None, remaining: None }
+    }
     /// Restrict the rule to paths starting with `prefix`.
     pub fn on_path(mut self, prefix: impl Into<String>) -> Self {
         self.path_prefix = Some(prefix.into());
@@ -56,10 +70,13 @@ pub struct Decision {
     pub delay: Option<Duration>,
     pub respond: Option<(u16, Option<u64>)>,
     pub drop: bool,
+    /// Applied after the handler ran.
+    pub response_delay: Option<Duration>,
+    pub lose_response: bool,
 }
 
-/// Consumes matching rules for one request. Latency stacks with the other kinds;
-/// the first status/drop rule that fires wins.
+/// Consumes matching rules for one request. Latencies stack with the other
+/// kinds; the first status/drop/lose-response rule that fires wins.
 pub fn decide(rules: &mut Vec<FaultRule>, path: &str) -> Decision {
     let mut d = Decision::default();
     let mut rng = rand::rng();
@@ -67,17 +84,24 @@ pub fn decide(rules: &mut Vec<FaultRule>, path: &str) -> Decision {
         if r.remaining == Some(0) {
             continue;
         }
-        if let Some(p) = &r.path_prefix {
-            if !path.starts_with(p.as_str()) {
+        if let Some(p) = &r.path_prefix
+            && !path.starts_with(p.as_str()) {
                 continue;
             }
-        }
         let fired = match &r.kind {
             FaultKind::Latency { millis } => {
                 d.delay = Some(d.delay.unwrap_or_default() + Duration::from_millis(*millis));
                 true
             }
-            _ if d.respond.is_some() || d.drop => false,
+            FaultKind::ResponseLatency { millis } => {
+                d.response_delay = Some(d.response_delay.unwrap_or_default() + Duration::from_millis(*millis));
+                true
+            }
+            _ if d.respond.is_some() || d.drop || d.lose_response => false,
+            FaultKind::LoseResponse => {
+                d.lose_response = true;
+                true
+            }
             FaultKind::Status { status, retry_after } => {
                 d.respond = Some((*status, *retry_after));
                 true
@@ -95,11 +119,10 @@ pub fn decide(rules: &mut Vec<FaultRule>, path: &str) -> Decision {
                 true
             }
         };
-        if fired {
-            if let Some(n) = r.remaining.as_mut() {
+        if fired
+            && let Some(n) = r.remaining.as_mut() {
                 *n -= 1;
             }
-        }
     }
     rules.retain(|r| r.remaining != Some(0));
     d

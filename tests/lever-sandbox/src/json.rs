@@ -120,11 +120,10 @@ pub fn opportunity(st: &State, o: &Opportunity, view: OppView) -> Value {
         "isAnonymized": false,
         "dataProtection": Value::Null,
     });
-    if view == OppView::Read && !o.applications.is_empty() {
-        if let Some(loc) = &o.opportunity_location {
+    if view == OppView::Read && !o.applications.is_empty()
+        && let Some(loc) = &o.opportunity_location {
             v["opportunityLocation"] = json!(loc);
         }
-    }
     v
 }
 

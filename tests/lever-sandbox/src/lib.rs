@@ -21,6 +21,7 @@ pub mod pagination;
 pub mod ratelimit;
 mod respond;
 pub mod seed;
+mod scopes;
 mod server;
 pub mod state;
 pub mod webhooks;
@@ -40,10 +41,16 @@ pub struct SandboxConfig {
     pub client_secret: String,
     /// Lifetime of access tokens (Lever: 1 hour).
     pub access_token_ttl: Duration,
+    /// Refresh tokens die after this long unused (Lever: 90 days)...
+    pub refresh_token_idle_ttl: Duration,
+    /// ...or this long after the grant, whichever comes first (Lever: one year).
+    pub refresh_token_max_ttl: Duration,
     /// Lifetime of authorization codes (single-use regardless).
     pub code_ttl: Duration,
     /// Refresh tokens are single-use: reusing one answers 403 `invalid_grant`.
     pub strict_refresh: bool,
+    /// Answer 403 when the token lacks the route's scope (write scopes cover reads).
+    pub enforce_scopes: bool,
     /// Per-access-token token bucket; `None` disables rate limiting.
     pub rate_limit: Option<RateLimit>,
     /// Registered redirect URIs. Empty = accept any `http://127.0.0.1…`/`http://localhost…` URI.
@@ -71,7 +78,10 @@ impl Default for SandboxConfig {
             client_secret: "sandbox-secret".into(),
             access_token_ttl: Duration::from_secs(3600),
             code_ttl: Duration::from_secs(300),
+            refresh_token_idle_ttl: Duration::from_secs(90 * 86_400),
+            refresh_token_max_ttl: Duration::from_secs(365 * 86_400),
             strict_refresh: false,
+            enforce_scopes: true,
             rate_limit: Some(RateLimit::default()),
             redirect_uris: vec![],
             audiences: vec!["https://api.lever.co/v1/".into(), "https://api.sandbox.lever.co/v1/".into()],
@@ -92,6 +102,9 @@ pub struct Inner {
     /// Key for the access-token "JWT" signatures (random per process).
     pub(crate) jwt_key: Vec<u8>,
     pub(crate) seed_ids: seed::SeedIds,
+    /// Runtime the sandbox was started on: webhook deliveries are spawned here,
+    /// so `Admin` calls that fire events also work from non-async code.
+    pub(crate) runtime: tokio::runtime::Handle,
 }
 
 pub(crate) type Shared = Arc<Inner>;
@@ -128,6 +141,7 @@ impl Sandbox {
             base_url,
             jwt_key: webhooks::random_hex(64).into_bytes(),
             seed_ids,
+            runtime: tokio::runtime::Handle::current(),
         });
         let server = tokio::spawn(server::serve(listener, shared.clone()));
         Ok(Sandbox { shared, server })
@@ -136,6 +150,11 @@ impl Sandbox {
     /// `http://127.0.0.1:PORT`, no trailing slash.
     pub fn base_url(&self) -> String {
         self.shared.base_url.clone()
+    }
+
+    /// The configuration the sandbox runs with.
+    pub fn config(&self) -> &SandboxConfig {
+        &self.shared.config
     }
 
     pub fn admin(&self) -> Admin {

@@ -21,6 +21,12 @@ struct Args {
     client_id: String,
     #[arg(long, default_value = "sandbox-secret")]
     client_secret: String,
+    /// Job-site name in posting URLs.
+    #[arg(long, default_value = "sandbox")]
+    site: String,
+    /// Account id put into grants.
+    #[arg(long, default_value = "sandbox-account")]
+    account_id: String,
     /// Registered redirect URI (repeatable). Without any, every http://127.0.0.1 / localhost URI is accepted.
     #[arg(long = "redirect-uri")]
     redirect_uris: Vec<String>,
@@ -30,6 +36,9 @@ struct Args {
     /// Make refresh tokens single-use.
     #[arg(long)]
     strict_refresh: bool,
+    /// Do not check tokens' scopes (by default a missing scope is a 403).
+    #[arg(long)]
+    no_scope_check: bool,
     /// Disable the 10 req/s (burst 20) per-token rate limit.
     #[arg(long)]
     no_rate_limit: bool,
@@ -48,8 +57,11 @@ async fn main() -> anyhow::Result<()> {
         client_id: a.client_id,
         client_secret: a.client_secret,
         redirect_uris: a.redirect_uris,
+        site: a.site,
+        account_id: a.account_id,
         access_token_ttl: Duration::from_secs(a.access_token_ttl),
         strict_refresh: a.strict_refresh,
+        enforce_scopes: !a.no_scope_check,
         rate_limit: if a.no_rate_limit { None } else { Some(RateLimit::default()) },
         webhook_retry_base: Duration::from_millis(a.webhook_retry_base_ms),
         ..SandboxConfig::default()

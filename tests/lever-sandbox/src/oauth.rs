@@ -2,8 +2,6 @@
 //! `POST /oauth/token` for the `authorization_code` and `refresh_token` grants.
 //! Error bodies follow Auth0: `{"error": "...", "error_description": "..."}`.
 
-use std::time::Instant;
-
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
@@ -62,7 +60,10 @@ fn redirect(to: String) -> Response {
 }
 
 fn with_params(base: &str, params: &[(&str, &str)]) -> String {
-    let mut u = url::Url::parse(base).expect("redirect_uri validated before");
+    // Registered URIs come from config and may be odd; never panic on them.
+    let Ok(mut u) = url::Url::parse(base) else {
+        return base.to_string();
+    };
     {
         let mut q = u.query_pairs_mut();
         for (k, v) in params {
@@ -125,6 +126,7 @@ async fn authorize(State(shared): State<Shared>, RawQuery(raw): RawQuery) -> Res
     }
     let code = random_hex(32);
     let account_id = st.consent_account.clone().unwrap_or_else(|| shared.config.account_id.clone());
+    let code_expires = st.instant() + shared.config.code_ttl;
     st.codes.insert(
         code.clone(),
         AuthCode {
@@ -133,7 +135,7 @@ async fn authorize(State(shared): State<Shared>, RawQuery(raw): RawQuery) -> Res
             scope,
             account_id,
             user_id: shared.seed_ids.super_admin.clone(),
-            expires: Instant::now() + shared.config.code_ttl,
+            expires: code_expires,
             used: false,
         },
     );
@@ -161,15 +163,12 @@ fn client_credentials(headers: &HeaderMap, form: &Query) -> (String, String) {
     if let (Some(id), Some(secret)) = (form.get("client_id"), form.get("client_secret")) {
         return (id.to_string(), secret.to_string());
     }
-    if let Some(h) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
-        if let Some(b64) = h.strip_prefix("Basic ") {
-            if let Ok(raw) = base64::engine::general_purpose::STANDARD.decode(b64.trim()) {
-                if let Some((id, secret)) = String::from_utf8_lossy(&raw).split_once(':') {
+    if let Some(h) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok())
+        && let Some(b64) = h.strip_prefix("Basic ")
+            && let Ok(raw) = base64::engine::general_purpose::STANDARD.decode(b64.trim())
+                && let Some((id, secret)) = String::from_utf8_lossy(&raw).split_once(':') {
                     return (id.to_string(), secret.to_string());
                 }
-            }
-        }
-    }
     (form.get("client_id").unwrap_or("").to_string(), String::new())
 }
 
@@ -190,26 +189,26 @@ async fn token(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) ->
             let Some(code) = form.get("code") else {
                 return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "Missing required parameter: code");
             };
+            let now = st.instant();
             let Some(c) = st.codes.get_mut(code) else {
                 return oauth_error(StatusCode::FORBIDDEN, "invalid_grant", "Invalid authorization code");
             };
-            if c.used || Instant::now() >= c.expires || c.client_id != id {
+            if c.used || now >= c.expires || c.client_id != id {
                 c.used = true;
                 return oauth_error(StatusCode::FORBIDDEN, "invalid_grant", "Invalid authorization code");
             }
-            if let Some(r) = form.get("redirect_uri") {
-                if r != c.redirect_uri {
+            if let Some(r) = form.get("redirect_uri")
+                && r != c.redirect_uri {
                     let msg = format!("Redirect URI is wrong. You sent {r}, and we expected {}", c.redirect_uri);
                     return oauth_error(StatusCode::FORBIDDEN, "invalid_grant", &msg);
                 }
-            }
             c.used = true;
             let c = c.clone();
             st.counters.code_exchanges += 1;
             let grant_id = uuid::Uuid::new_v4().to_string();
             st.grants.insert(
                 grant_id.clone(),
-                Grant { account_id: c.account_id, user_id: c.user_id, scope: c.scope, revoked: false },
+                Grant { created: now, account_id: c.account_id, user_id: c.user_id, scope: c.scope, revoked: false },
             );
             issue(&shared, &mut st, &grant_id)
         }
@@ -218,10 +217,15 @@ async fn token(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) ->
                 st.counters.refresh_failures += 1;
                 return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "Missing required parameter: refresh_token");
             };
+            // Lever: refresh tokens die after 90 days without use or one year in total.
+            let now = st.instant();
+            let cfg = &shared.config;
             let usable = st.refresh_tokens.get(rt).and_then(|r| {
                 let g = st.grants.get(&r.grant)?;
-                let reused = r.used && shared.config.strict_refresh;
-                (!g.revoked && !reused).then(|| r.grant.clone())
+                let reused = r.used && cfg.strict_refresh;
+                let idle = now.saturating_duration_since(r.issued) > cfg.refresh_token_idle_ttl;
+                let old = now.saturating_duration_since(g.created) > cfg.refresh_token_max_ttl;
+                (!g.revoked && !reused && !idle && !old).then(|| r.grant.clone())
             });
             let Some(grant_id) = usable else {
                 st.counters.refresh_failures += 1;
@@ -241,14 +245,23 @@ async fn token(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) ->
     }
 }
 
-/// Mints an access token (and a fresh refresh token when `offline_access` was granted).
-fn issue(shared: &Shared, st: &mut crate::state::State, grant_id: &str) -> Response {
-    let Some(g) = st.grants.get(grant_id).cloned() else {
-        return oauth_error(StatusCode::FORBIDDEN, "invalid_grant", "Unknown grant");
-    };
+/// Creates a grant directly (no consent round-trip) and returns the token
+/// response body; used by `Admin::issue_tokens` to shortcut tests.
+pub(crate) fn grant_and_mint(shared: &Shared, st: &mut crate::state::State, account_id: &str, scope: &str) -> serde_json::Value {
+    let grant_id = uuid::Uuid::new_v4().to_string();
+    st.grants.insert(
+        grant_id.clone(),
+        Grant { created: st.instant(), account_id: account_id.into(), user_id: shared.seed_ids.super_admin.clone(), scope: scope.into(), revoked: false },
+    );
+    mint(shared, st, &grant_id).unwrap_or_default()
+}
+
+fn mint(shared: &Shared, st: &mut crate::state::State, grant_id: &str) -> Option<serde_json::Value> {
+    let g = st.grants.get(grant_id).cloned()?;
     let ttl = shared.config.access_token_ttl;
     let access = jwt(shared, &g, ttl.as_secs());
-    st.access_tokens.insert(access.clone(), AccessToken { grant: grant_id.to_string(), expires: Instant::now() + ttl });
+    let now = st.instant();
+    st.access_tokens.insert(access.clone(), AccessToken { grant: grant_id.to_string(), expires: now + ttl });
     let mut body = json!({
         "access_token": access,
         "token_type": "Bearer",
@@ -257,9 +270,17 @@ fn issue(shared: &Shared, st: &mut crate::state::State, grant_id: &str) -> Respo
     });
     if g.scope.split_whitespace().any(|s| s == "offline_access") {
         let rt = format!("v1.{}", random_hex(40));
-        st.refresh_tokens.insert(rt.clone(), RefreshToken { grant: grant_id.to_string(), used: false });
+        st.refresh_tokens.insert(rt.clone(), RefreshToken { grant: grant_id.to_string(), used: false, issued: now });
         body["refresh_token"] = json!(rt);
     }
+    Some(body)
+}
+
+/// Mints an access token (and a fresh refresh token when `offline_access` was granted).
+fn issue(shared: &Shared, st: &mut crate::state::State, grant_id: &str) -> Response {
+    let Some(body) = mint(shared, st, grant_id) else {
+        return oauth_error(StatusCode::FORBIDDEN, "invalid_grant", "Unknown grant");
+    };
     let mut r = (StatusCode::OK, axum::Json(body)).into_response();
     r.headers_mut().insert(header::CACHE_CONTROL, "no-store".parse().expect("static header"));
     r

@@ -47,6 +47,7 @@ const LAST: &[&str] = &[
     "Lovelace", "Hopper", "Torvalds", "Hamilton", "Turing", "Liskov", "Thompson", "Perlman", "Ritchie",
     "Allen", "Dijkstra", "Lamarr", "Berners-Lee", "Johnson", "Backus", "Wilson", "Wirth", "Easley", "Rossum", "Jones",
 ];
+const MIDDLE: &[&str] = &["Marie", "Jean", "Lee", "Rose", "James"];
 const COMPANIES: &[&str] = &["Initech", "Globex", "Umbrella", "Hooli", "Stark Industries", "Wayne Enterprises", "Acme"];
 const SOURCES: &[&str] = &["LinkedIn", "Job site", "Referral", "Added manually", "GitHub", "Glassdoor"];
 const ORIGINS: &[&str] = &["applied", "sourced", "referred", "agency", "university", "internal"];
@@ -171,7 +172,7 @@ pub fn build(cfg: &SandboxConfig) -> (State, SeedIds) {
         let (loc, country) = LOCATIONS[(i * 5 + 1) % LOCATIONS.len()];
         let (state, channels) = layouts[i % layouts.len()];
         let owner = recruiters.choose(&mut rng).cloned().unwrap_or_default();
-        let hm = if i % 3 == 0 { None } else { active_users.choose(&mut rng).cloned() };
+        let hm = if i % 3 == 0 || state == "draft" { None } else { active_users.choose(&mut rng).cloned() };
         let mut tags = vec![];
         match i {
             0 => tags.push("referralbonus:3000".to_string()),
@@ -186,11 +187,10 @@ pub fn build(cfg: &SandboxConfig) -> (State, SeedIds) {
             ids.referral_bonus_prize_posting = id.clone();
         }
         let mut followers = vec![owner.clone()];
-        if let Some(h) = &hm {
-            if !followers.contains(h) {
+        if let Some(h) = &hm
+            && !followers.contains(h) {
                 followers.push(h.clone());
             }
-        }
         let created = BASE_MS - (300 - i as i64 * 7) * DAY_MS;
         let salary = (i % 2 == 0).then(|| SalaryRange {
             min: 60_000 + (i as i64 % 5) * 10_000,
@@ -203,7 +203,7 @@ pub fn build(cfg: &SandboxConfig) -> (State, SeedIds) {
             text: text.clone(),
             state: state.into(),
             distribution_channels: channels.map(|c| c.iter().map(|s| s.to_string()).collect()),
-            user: if i % 6 == 5 { None } else { Some(owner.clone()) },
+            user: if i % 6 == 4 { None } else { Some(owner.clone()) },
             owner,
             hiring_manager: hm,
             categories: Categories {
@@ -226,7 +226,7 @@ pub fn build(cfg: &SandboxConfig) -> (State, SeedIds) {
             },
             country: country.into(),
             followers,
-            req_code: if i % 4 == 0 { Some(format!("REQ-{:03}", i + 1)) } else { None },
+            req_code: if i % 4 == 0 && state != "draft" { Some(format!("REQ-{:03}", i + 1)) } else { None },
             requisition_codes: if i % 4 == 0 { vec![format!("REQ-{:03}", i + 1)] } else { vec![] },
             salary_range: salary,
             salary_description: (i % 4 == 0).then(|| "Plus equity and benefits.".to_string()),
@@ -251,7 +251,12 @@ pub fn build(cfg: &SandboxConfig) -> (State, SeedIds) {
     for i in 0..cfg.opportunities {
         let first = FIRST[i % FIRST.len()];
         let last = LAST[(i / FIRST.len() + i * 3) % LAST.len()];
-        let name = format!("{first} {last}");
+        // Some candidates have a middle name (HRIS mappings split first/middle/last).
+        let name = if i % 20 == 4 || i % 7 == 3 {
+            format!("{first} {} {last}", MIDDLE[i % MIDDLE.len()])
+        } else {
+            format!("{first} {last}")
+        };
         let contact_id = uuid(&mut rng);
         let opp_id = uuid(&mut rng);
         let email = format!("{}.{}.{}@candidates.example", first.to_lowercase(), last.to_lowercase(), i);

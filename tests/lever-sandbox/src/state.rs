@@ -256,6 +256,7 @@ pub struct AuthCode {
 
 #[derive(Clone, Debug)]
 pub struct Grant {
+    pub created: Instant,
     pub account_id: String,
     pub user_id: String,
     pub scope: String,
@@ -272,6 +273,7 @@ pub struct AccessToken {
 pub struct RefreshToken {
     pub grant: String,
     pub used: bool,
+    pub issued: Instant,
 }
 
 /// Per-token token bucket for the rate limiter.
@@ -330,6 +332,9 @@ pub struct State {
     pub deliveries: Vec<Delivery>,
     /// Monotonic clock helper so that write timestamps strictly increase.
     pub last_ts: i64,
+    /// Added to the real clock for token lifetimes (`Admin::advance_time`), so
+    /// tests can reach "90 days idle" without waiting.
+    pub clock_offset: std::time::Duration,
 }
 
 impl State {
@@ -353,6 +358,11 @@ impl State {
     }
     pub fn archive_reason(&self, id: &str) -> Option<&ArchiveReason> {
         self.archive_reasons.iter().find(|r| r.id == id)
+    }
+
+    /// "Now" for token and code lifetimes, including the scripted clock offset.
+    pub fn instant(&self) -> Instant {
+        Instant::now() + self.clock_offset
     }
 
     /// Milliseconds since the epoch, strictly increasing across calls so that

@@ -64,7 +64,6 @@ pub const ORIGINS: &[&str] = &["applied", "sourced", "referred", "university", "
 /// Builds one delivery per matching subscription (event name and origin
 /// condition), records it, and starts sending in the background.
 pub fn fire(shared: &Shared, st: &mut crate::state::State, event: &str, origin: Option<&str>, data: Value) {
-    let now = st.now_ms();
     let hooks: Vec<_> = st
         .webhooks
         .iter()
@@ -73,29 +72,36 @@ pub fn fire(shared: &Shared, st: &mut crate::state::State, event: &str, origin: 
         .cloned()
         .collect();
     for w in hooks {
-        let token = random_hex(48);
-        let body = json!({
-            "id": uuid::Uuid::new_v4().to_string(),
-            "event": event,
-            "triggeredAt": now,
-            "token": token,
-            "signature": sign(&w.signature_token, &token, now),
-            "data": data,
-        });
-        let d = Delivery {
-            id: uuid::Uuid::new_v4().to_string(),
-            webhook_id: w.id.clone(),
-            event: event.to_string(),
-            url: w.url.clone(),
-            body,
-            attempts: vec![],
-            delivered: false,
-            finished: false,
-        };
-        st.deliveries.push(d.clone());
-        let shared = shared.clone();
-        tokio::spawn(async move { deliver(shared, d).await });
+        send(shared, st, &w, event, data.clone());
     }
+}
+
+/// Signs and sends one event to one subscription (also used for test deliveries).
+pub fn send(shared: &Shared, st: &mut crate::state::State, w: &crate::state::Webhook, event: &str, data: Value) {
+    let now = st.now_ms();
+    let token = random_hex(48);
+    let body = json!({
+        "id": uuid::Uuid::new_v4().to_string(),
+        "event": event,
+        "triggeredAt": now,
+        "token": token,
+        "signature": sign(&w.signature_token, &token, now),
+        "data": data,
+    });
+    let d = Delivery {
+        id: uuid::Uuid::new_v4().to_string(),
+        webhook_id: w.id.clone(),
+        event: event.to_string(),
+        url: w.url.clone(),
+        body,
+        attempts: vec![],
+        delivered: false,
+        finished: false,
+    };
+    st.deliveries.push(d.clone());
+    let rt = shared.runtime.clone();
+    let shared = shared.clone();
+    rt.spawn(async move { deliver(shared, d).await });
 }
 
 async fn deliver(shared: Shared, d: Delivery) {

@@ -70,11 +70,17 @@ pub fn routes(shared: Shared) -> Router {
         .route("/v1/webhooks/{id}", delete(webhooks::remove))
         .route_layer(axum::middleware::from_fn_with_state(shared.clone(), crate::gate::data_layer))
         .route_layer(axum::middleware::from_fn_with_state(shared.clone(), crate::gate::faults_layer))
+        .route_layer(axum::middleware::from_fn_with_state(shared.clone(), crate::gate::count_layer))
         .with_state(shared)
 }
 
 pub async fn not_found(uri: http::Uri) -> Response {
     ApiError::new(http::StatusCode::NOT_FOUND, "ResourceNotFound", format!("{} does not exist", uri.path())).into_response()
+}
+
+pub async fn method_not_allowed(method: http::Method, uri: http::Uri) -> Response {
+    ApiError::new(http::StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowed", format!("{method} is not allowed on {}", uri.path()))
+        .into_response()
 }
 
 /// Resolves `perform_as`: 400 when required and missing, or when it names no user.

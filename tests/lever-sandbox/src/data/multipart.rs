@@ -70,6 +70,8 @@ fn insert(obj: &mut Map<String, Value>, name: &str, value: String) {
     };
     let keys: Vec<&str> = rest.trim_start_matches('[').trim_end_matches(']').split("][").filter(|_| !rest.is_empty()).collect();
     match keys.as_slice() {
+        // A plain name sent more than once is a list too (`emails=a&emails=b`).
+        [] if obj.contains_key(base) => push(obj, base, Value::String(value)),
         [] => {
             obj.insert(base.to_string(), Value::String(value));
         }
@@ -136,10 +138,13 @@ mod tests {
         insert(&mut m, "phones[0][value]", "1".into());
         insert(&mut m, "phones[0][type]", "mobile".into());
         insert(&mut m, "name", "N".into());
+        insert(&mut m, "links", "l1".into());
+        insert(&mut m, "links", "l2".into());
         let v = Value::Object(m);
         assert_eq!(v["emails"], serde_json::json!(["a@x", "b@x"]));
         assert_eq!(v["archived"]["reason"], "r");
         assert_eq!(v["phones"][0]["type"], "mobile");
         assert_eq!(v["name"], "N");
+        assert_eq!(v["links"], serde_json::json!(["l1", "l2"]));
     }
 }

@@ -19,7 +19,7 @@ use crate::state::{Phone, State as Account, canonical_email};
 const EXPANDABLE: &[&str] = &["applications", "stage", "owner", "followers", "sourcedBy", "contact"];
 
 /// Opportunity JSON with `expand=` references inlined.
-fn render(shared: &Shared, st: &Account, id: &str, view: OppView, expand: &[String]) -> ApiResult<Value> {
+fn render(st: &Account, id: &str, view: OppView, expand: &[String]) -> ApiResult<Value> {
     let o = st.opportunity(id).ok_or_else(|| ApiError::not_found("opportunities", id))?;
     let mut v = json::opportunity(st, o, view);
     for e in expand {
@@ -35,7 +35,6 @@ fn render(shared: &Shared, st: &Account, id: &str, view: OppView, expand: &[Stri
             _ => {}
         }
     }
-    let _ = shared;
     Ok(v)
 }
 
@@ -51,7 +50,7 @@ pub async fn get_one(State(shared): State<Shared>, Path(id): Path<String>, RawQu
     let q = Query::parse(raw.as_deref());
     let expand = expand_list(&q)?;
     let st = shared.lock();
-    Ok(respond::ok(render(&shared, &st, &id, OppView::Read, &expand)?))
+    Ok(respond::ok(render(&st, &id, OppView::Read, &expand)?))
 }
 
 pub async fn list(State(shared): State<Shared>, RawQuery(raw): RawQuery) -> ApiResult<Response> {
@@ -88,11 +87,10 @@ pub async fn list(State(shared): State<Shared>, RawQuery(raw): RawQuery) -> ApiR
                 continue;
             }
         }
-        if let Some(a) = archived {
-            if a != o.archived.is_some() {
+        if let Some(a) = archived
+            && a != o.archived.is_some() {
                 continue;
             }
-        }
         if !reasons.is_empty() && !o.archived.as_ref().is_some_and(|a| reasons.contains(&a.reason)) {
             continue;
         }
@@ -111,7 +109,7 @@ pub async fn list(State(shared): State<Shared>, RawQuery(raw): RawQuery) -> ApiR
                 _ => continue,
             }
         }
-        let v = render(&shared, &st, &o.id, OppView::Read, &expand)?;
+        let v = render(&st, &o.id, OppView::Read, &expand)?;
         items.push((Key { rank: 3.0, ts: o.created_at, id: o.id.clone() }, v));
     }
     Ok(respond::json(http::StatusCode::OK, &pagination::page(items, &q)?))
@@ -227,7 +225,7 @@ pub async fn create(State(shared): State<Shared>, req: Request) -> ApiResult<Res
         application_kind: None,
     };
     let created = actions::create_opportunity(&shared, &mut st, n)?;
-    let data = render(&shared, &st, &created.opportunity_id, OppView::Write, &[])?;
+    let data = render(&st, &created.opportunity_id, OppView::Write, &[])?;
     Ok(respond::json(http::StatusCode::CREATED, &json!({"deduped": created.deduped, "data": data})))
 }
 
@@ -239,7 +237,7 @@ pub async fn stage(State(shared): State<Shared>, Path(id): Path<String>, RawQuer
     st.opportunity(&id).ok_or_else(|| ApiError::not_found("opportunities", &id))?;
     let stage = opt_str(&body, "stage")?.ok_or_else(|| ApiError::missing("stage"))?;
     actions::move_stage(&shared, &mut st, &id, &stage, user)?;
-    Ok(respond::ok(render(&shared, &st, &id, OppView::Write, &[])?))
+    Ok(respond::ok(render(&st, &id, OppView::Write, &[])?))
 }
 
 pub async fn archived(State(shared): State<Shared>, Path(id): Path<String>, RawQuery(raw): RawQuery, body: Bytes) -> ApiResult<Response> {
@@ -253,7 +251,7 @@ pub async fn archived(State(shared): State<Shared>, Path(id): Path<String>, RawQ
     }
     let reason = opt_str(&body, "reason")?;
     actions::set_archived(&shared, &mut st, &id, reason.as_deref())?;
-    Ok(respond::ok(render(&shared, &st, &id, OppView::Write, &[])?))
+    Ok(respond::ok(render(&st, &id, OppView::Write, &[])?))
 }
 
 #[derive(Clone, Copy)]
@@ -295,7 +293,7 @@ async fn edit_list(shared: Shared, id: String, raw: Option<String>, body: Bytes,
     }
     o.updated_at = now;
     o.last_interaction_at = now;
-    Ok(respond::ok(render(&shared, &st, &id, OppView::Write, &[])?))
+    Ok(respond::ok(render(&st, &id, OppView::Write, &[])?))
 }
 
 macro_rules! list_edit {

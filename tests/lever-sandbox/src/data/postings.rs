@@ -16,9 +16,35 @@ use crate::respond::{self, Query, json_body, opt_str, str_list};
 use crate::state::{Categories, Phone, Posting, PostingContent, SalaryRange};
 
 const STATES: &[&str] = &["published", "internal", "closed", "draft", "pending", "rejected"];
+const EXPANDABLE: &[&str] = &["user", "owner", "hiringManager", "followers"];
+
+fn expand_list(q: &Query) -> ApiResult<Vec<String>> {
+    let e = q.all("expand");
+    if let Some(bad) = e.iter().find(|x| !EXPANDABLE.contains(&x.as_str())) {
+        return Err(ApiError::bad_request(format!("Invalid expand value: {bad}")));
+    }
+    Ok(e)
+}
+
+/// Posting JSON with `expand=` user references inlined.
+fn render(site: &str, st: &crate::state::State, p: &Posting, expand: &[String]) -> Value {
+    let mut v = json::posting(site, p, true);
+    let user = |id: &Option<String>| id.as_deref().and_then(|u| st.user(u)).map(json::user).unwrap_or(Value::Null);
+    for e in expand {
+        match e.as_str() {
+            "user" => v["user"] = user(&p.user),
+            "owner" => v["owner"] = user(&Some(p.owner.clone())),
+            "hiringManager" => v["hiringManager"] = user(&p.hiring_manager),
+            "followers" => v["followers"] = json!(p.followers.iter().filter_map(|f| st.user(f)).map(json::user).collect::<Vec<_>>()),
+            _ => {}
+        }
+    }
+    v
+}
 
 pub async fn list(State(shared): State<Shared>, RawQuery(raw): RawQuery) -> ApiResult<Response> {
     let q = Query::parse(raw.as_deref());
+    let expand = expand_list(&q)?;
     let st = shared.lock();
     let states = q.all("state");
     if let Some(bad) = states.iter().find(|s| !STATES.contains(&s.as_str())) {
@@ -65,7 +91,7 @@ pub async fn list(State(shared): State<Shared>, RawQuery(raw): RawQuery) -> ApiR
         if !in_window(&q, "updated_at", p.updated_at)? {
             continue;
         }
-        items.push((Key { rank: 0.0, ts: p.created_at, id: p.id.clone() }, json::posting(&shared.config.site, p, true)));
+        items.push((Key { rank: 0.0, ts: p.created_at, id: p.id.clone() }, render(&shared.config.site, &st, p, &expand)));
     }
     Ok(respond::json(http::StatusCode::OK, &pagination::page(items, &q)?))
 }
@@ -84,10 +110,12 @@ pub async fn deleted(State(shared): State<Shared>, RawQuery(raw): RawQuery) -> A
     Ok(respond::json(http::StatusCode::OK, &pagination::page(items, &q)?))
 }
 
-pub async fn get_one(State(shared): State<Shared>, Path(id): Path<String>) -> ApiResult<Response> {
+pub async fn get_one(State(shared): State<Shared>, Path(id): Path<String>, RawQuery(raw): RawQuery) -> ApiResult<Response> {
+    let q = Query::parse(raw.as_deref());
+    let expand = expand_list(&q)?;
     let st = shared.lock();
     let p = st.posting(&id).ok_or_else(|| ApiError::not_found("postings", &id))?;
-    Ok(respond::ok(json::posting(&shared.config.site, p, true)))
+    Ok(respond::ok(render(&shared.config.site, &st, p, &expand)))
 }
 
 pub async fn users(State(shared): State<Shared>, Path(id): Path<String>) -> ApiResult<Response> {
@@ -130,13 +158,17 @@ fn apply_fields(st: &crate::state::State, p: &mut Posting, body: &Value) -> ApiR
         }
         p.distribution_channels = Some(dc);
     }
-    for (key, slot) in [("owner", 0), ("hiringManager", 1)] {
-        if let Some(u) = opt_str(body, key)? {
-            if st.user(&u).is_none() {
-                return Err(ApiError::bad_request(format!("Invalid user for {key}: {u}")));
-            }
-            if slot == 0 { p.owner = u } else { p.hiring_manager = Some(u) }
+    let user_field = |key: &str| -> ApiResult<Option<String>> {
+        match opt_str(body, key)? {
+            Some(u) if st.user(&u).is_none() => Err(ApiError::bad_request(format!("Invalid user for {key}: {u}"))),
+            other => Ok(other),
         }
+    };
+    if let Some(u) = user_field("owner")? {
+        p.owner = u;
+    }
+    if let Some(u) = user_field("hiringManager")? {
+        p.hiring_manager = Some(u);
     }
     if let Some(c) = body.get("categories").filter(|c| !c.is_null()) {
         let get = |k: &str| c.get(k).and_then(|v| v.as_str()).map(str::to_string);

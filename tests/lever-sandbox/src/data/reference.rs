@@ -28,11 +28,10 @@ pub async fn stage(State(shared): State<Shared>, Path(id): Path<String>) -> ApiR
 pub async fn archive_reasons(State(shared): State<Shared>, RawQuery(raw): RawQuery) -> ApiResult<Response> {
     let q = Query::parse(raw.as_deref());
     let kind = q.get("type");
-    if let Some(k) = kind {
-        if k != "hired" && k != "non-hired" {
+    if let Some(k) = kind
+        && k != "hired" && k != "non-hired" {
             return Err(ApiError::bad_request(format!("Invalid type: {k}")));
         }
-    }
     let st = shared.lock();
     let items = pagination::positional(
         st.archive_reasons
