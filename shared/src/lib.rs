@@ -13,5 +13,6 @@ pub mod lever;
 pub mod queue;
 pub mod secrets;
 pub mod store;
+pub mod telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -5,6 +5,7 @@ pub mod activity;
 pub mod connections;
 pub mod delivery;
 pub mod events;
+pub mod keepalive;
 pub mod partners;
 pub mod status;
 pub mod tokens;

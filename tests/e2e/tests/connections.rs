@@ -319,3 +319,24 @@ async fn partner_api_errors_are_problem_details() {
     let (status, _) = t.call(&p, Method::GET, "/v1/connections?cursor=%%%", None).await;
     assert!(status.is_client_error());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_keep_alive_schedule_refreshes_only_idle_grants() {
+    let t = TestHub::start(strict()).await;
+    let p = t.partner("hrcloud").await;
+    let id = t.connect(&p).await;
+    let refreshes = || t.sandbox.admin().counters().token_requests.get("refresh_token").copied().unwrap_or(0);
+
+    let fresh = shared::flows::keepalive::run(&t.hub.partners, &t.hub.connections).await.unwrap();
+    assert_eq!((fresh.checked, fresh.refreshed, refreshes()), (1, 0, 0), "a fresh grant is left alone");
+
+    t.clock.advance_ms(21 * 3_600_000);
+    let idle = shared::flows::keepalive::run(&t.hub.partners, &t.hub.connections).await.unwrap();
+    assert_eq!((idle.refreshed, idle.failed, refreshes()), (1, 0, 1), "an idle grant is refreshed once");
+    let again = shared::flows::keepalive::run(&t.hub.partners, &t.hub.connections).await.unwrap();
+    assert_eq!((again.refreshed, refreshes()), (0, 1));
+    let (_, c) = t.call(&p, Method::GET, &format!("/v1/connections/{id}"), None).await;
+    assert!(c["flows"]["tokens"]["last_success_at"].is_string(), "{c}");
+    t.forbid_tokens_of(&id).await;
+    logs::assert_no_secrets();
+}
