@@ -178,6 +178,8 @@ struct Hub {
     flow: EventDelivery,
     records: Records,
     store: Arc<dyn Store>,
+    /// The DynamoDB Local table, to read items raw.
+    dynamo_table: Option<String>,
     dead_letters: Arc<dyn Queue>,
     receiver: Receiver,
     partner: String,
@@ -191,6 +193,7 @@ enum Backend {
 }
 
 async fn hub(backend: Backend, policy: DeliveryPolicy) -> Option<Hub> {
+    let mut dynamo_table = None;
     let (store, queue, dead_letters): (Arc<dyn Store>, Arc<dyn Queue>, Arc<dyn Queue>) = match backend {
         Backend::Embedded => (
             Arc::new(EmbeddedStore::in_memory()),
@@ -199,6 +202,7 @@ async fn hub(backend: Backend, policy: DeliveryPolicy) -> Option<Hub> {
         ),
         Backend::Aws => {
             let store = support::dynamo_store().await?;
+            dynamo_table = Some(store.table().to_owned());
             let endpoint = support::moto_endpoint().await?;
             let sqs = aws_sdk_sqs::Client::new(&shared::aws::sdk_config(Some(&endpoint)).await);
             let name = uuid::Uuid::new_v4();
@@ -210,7 +214,7 @@ async fn hub(backend: Backend, policy: DeliveryPolicy) -> Option<Hub> {
     let records = Records::new(store.clone(), Arc::new(SystemClock));
     let cipher = Arc::new(TokenCipher::from_secret(&SecretString::new(random_key())).unwrap());
     let flow = EventDelivery::new(records.clone(), queue, cipher, policy).unwrap().with_dead_letter_queue(dead_letters.clone());
-    Some(Hub { flow, records, store, dead_letters, receiver: Receiver::start().await, partner: format!("partner-{}", uuid::Uuid::new_v4()) })
+    Some(Hub { flow, records, store, dynamo_table, dead_letters, receiver: Receiver::start().await, partner: format!("partner-{}", uuid::Uuid::new_v4()) })
 }
 
 impl Hub {
@@ -416,6 +420,25 @@ mod cases {
         let raw_text = raw.body.to_string();
         assert!(!raw_text.contains(secret.expose()), "secret in the table: {raw_text}");
         assert!(raw.body["secret"].as_str().unwrap().starts_with("v1."), "{raw_text}");
+        if let Some(table) = &hub.dynamo_table {
+            // Straight from DynamoDB, past the adapter: no secret bytes in the item.
+            let key = keys::partner_webhook(&hub.partner, &webhook_id);
+            let item = support::dynamodb_client()
+                .await
+                .unwrap()
+                .get_item()
+                .table_name(table)
+                .key(shared::store::dynamo::schema::PK, aws_sdk_dynamodb::types::AttributeValue::S(key.pk))
+                .key(shared::store::dynamo::schema::SK, aws_sdk_dynamodb::types::AttributeValue::S(key.sk))
+                .send()
+                .await
+                .unwrap()
+                .item
+                .expect("item stored");
+            let dump = format!("{item:?}");
+            assert!(dump.contains(&webhook_id), "the dump is of the right item");
+            assert!(!dump.contains(secret.expose().trim_start_matches("whsec_")), "secret in DynamoDB: {dump}");
+        }
         let listed = hub.flow.list_webhooks(&hub.partner).await.unwrap();
         assert_eq!(listed.len(), 1);
         assert!(!serde_json::to_string(&listed).unwrap().contains("v1."), "the listing shows no secret, sealed or not");
