@@ -3,10 +3,15 @@
 //! Ports and adapters: `core` is pure (no I/O) and holds the rules; each port (`store`, `secrets`,
 //! `lever`, `clock`) is a trait with its adapters beside it. Lambda functions only wire these together.
 
+pub mod api;
 pub mod aws;
 pub mod clock;
 pub mod core;
 pub mod flows;
+pub mod hub;
+pub mod lever;
 pub mod queue;
 pub mod secrets;
 pub mod store;
+#[cfg(feature = "testing")]
+pub mod testing;

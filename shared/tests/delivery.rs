@@ -2,7 +2,7 @@
 //! loopback that checks signatures the way a partner would, the store (embedded and Amazon
 //! DynamoDB Local) and the queue (embedded and SQS on moto), driven by a pump loop.
 
-mod support;
+use shared::testing as support;
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -267,7 +267,7 @@ mod cases {
         let event = hub.event("job.created");
         let published = hub.flow.publish(&event).await.unwrap();
         assert_eq!((published.deliveries, published.duplicate), (1, false));
-        let event_id = event.id.clone();
+        let event_id = event.id.to_string();
 
         let d = hub.pump_until(&event_id, &webhook_id, DeliveryStatus::Delivered, Duration::from_secs(20)).await;
         assert_eq!((d.attempts, d.last_status_code, d.last_error.as_deref()), (1, Some(200), None));
@@ -303,12 +303,12 @@ mod cases {
         let event = hub.event("candidate.stage_changed");
         hub.flow.publish(&event).await.unwrap();
 
-        let d = hub.pump_until(&event.id.clone(), &webhook_id, DeliveryStatus::Delivered, Duration::from_secs(30)).await;
+        let d = hub.pump_until(&event.id.to_string(), &webhook_id, DeliveryStatus::Delivered, Duration::from_secs(30)).await;
         assert_eq!(d.attempts, 4);
         let seen = hub.receiver.seen();
         assert_eq!(seen.iter().map(|s| (s.attempt, s.answered)).collect::<Vec<_>>(), [(1, 429), (2, 429), (3, 429), (4, 200)]);
         assert_eq!(seen.iter().filter(|s| s.answered < 300).count(), 1, "exactly one 2xx");
-        assert!(seen.iter().all(|s| s.signature_valid && s.event_id == event.id.clone()));
+        assert!(seen.iter().all(|s| s.signature_valid && s.event_id == event.id.to_string()));
         // Retry-After: 1 was honoured although the backoff alone would have waited ≤ 200 ms.
         for pair in seen.windows(2) {
             let gap = pair[1].at - pair[0].at;
@@ -323,7 +323,7 @@ mod cases {
         let (webhook_id, _) = hub.register("a", None).await;
         hub.receiver.otherwise(Reply::Status(500));
         let event = hub.event("hire.created");
-        let event_id = event.id.clone();
+        let event_id = event.id.to_string();
         hub.flow.publish(&event).await.unwrap();
 
         let dead = hub.pump_until(&event_id, &webhook_id, DeliveryStatus::Dead, Duration::from_secs(30)).await;
@@ -365,7 +365,7 @@ mod cases {
         let second = hub.flow.publish(&event).await.unwrap();
         assert_eq!((first.deliveries, first.duplicate), (1, false));
         assert_eq!((second.deliveries, second.duplicate), (1, true));
-        hub.pump_until(&event.id.clone(), &webhook_id, DeliveryStatus::Delivered, Duration::from_secs(20)).await;
+        hub.pump_until(&event.id.to_string(), &webhook_id, DeliveryStatus::Delivered, Duration::from_secs(20)).await;
         hub.drain().await;
         // Once delivered, publishing again sends nothing.
         assert!(hub.flow.publish(&event).await.unwrap().duplicate);
@@ -382,7 +382,7 @@ mod cases {
         let event = hub.event("job.updated");
         let started = Instant::now();
         hub.flow.publish(&event).await.unwrap();
-        let d = hub.pump_until(&event.id.clone(), &webhook_id, DeliveryStatus::Delivered, Duration::from_secs(20)).await;
+        let d = hub.pump_until(&event.id.to_string(), &webhook_id, DeliveryStatus::Delivered, Duration::from_secs(20)).await;
         assert_eq!(d.attempts, 2);
         let seen = hub.receiver.seen();
         assert_eq!(seen.iter().map(|s| s.attempt).collect::<Vec<_>>(), [1, 2]);
@@ -399,11 +399,11 @@ mod cases {
         let (everything, _) = hub.register("all", None).await;
         let event = hub.event("job.created");
         assert_eq!(hub.flow.publish(&event).await.unwrap().deliveries, 1);
-        hub.pump_until(&event.id.clone(), &everything, DeliveryStatus::Delivered, Duration::from_secs(20)).await;
+        hub.pump_until(&event.id.to_string(), &everything, DeliveryStatus::Delivered, Duration::from_secs(20)).await;
         let hire = hub.event("hire.created");
         assert_eq!(hub.flow.publish(&hire).await.unwrap().deliveries, 2);
-        hub.pump_until(&hire.id.clone(), &hires_only, DeliveryStatus::Delivered, Duration::from_secs(20)).await;
-        hub.pump_until(&hire.id.clone(), &everything, DeliveryStatus::Delivered, Duration::from_secs(20)).await;
+        hub.pump_until(&hire.id.to_string(), &hires_only, DeliveryStatus::Delivered, Duration::from_secs(20)).await;
+        hub.pump_until(&hire.id.to_string(), &everything, DeliveryStatus::Delivered, Duration::from_secs(20)).await;
         let mut routed: Vec<(String, String)> = hub.receiver.seen().into_iter().map(|s| (s.endpoint, s.event_type)).collect();
         routed.sort();
         assert_eq!(
@@ -443,7 +443,7 @@ mod cases {
         assert_eq!(listed.len(), 1);
         assert!(!serde_json::to_string(&listed).unwrap().contains("v1."), "the listing shows no secret, sealed or not");
 
-        let rotated = hub.flow.rotate_webhook_secret(&hub.partner, &webhook_id, Duration::ZERO).await.unwrap();
+        let rotated = hub.flow.rotate_webhook_secret(&hub.partner, &webhook_id).await.unwrap();
         assert_ne!(rotated, secret);
         let raw = hub.store.get(&keys::partner_webhook(&hub.partner, &webhook_id)).await.unwrap().unwrap();
         assert!(!raw.body.to_string().contains(rotated.expose()));
@@ -451,25 +451,25 @@ mod cases {
         hub.receiver.knows_secret(&rotated);
         let event = hub.event("job.created");
         hub.flow.publish(&event).await.unwrap();
-        hub.pump_until(&event.id.clone(), &webhook_id, DeliveryStatus::Delivered, Duration::from_secs(20)).await;
+        hub.pump_until(&event.id.to_string(), &webhook_id, DeliveryStatus::Delivered, Duration::from_secs(20)).await;
         let s = hub.receiver.seen().pop().unwrap();
         assert!(s.signature_valid);
         assert!(!partner_verifies(secret.expose(), &s.signature, &s.body));
 
         // A rotation with overlap: deliveries verify with the old secret and with the new one.
-        let newest = hub.flow.rotate_webhook_secret(&hub.partner, &webhook_id, Duration::from_secs(3600)).await.unwrap();
+        let newest = hub.flow.rotate_webhook_secret_keeping_previous(&hub.partner, &webhook_id, Duration::from_secs(3600)).await.unwrap();
         let info = hub.flow.list_webhooks(&hub.partner).await.unwrap().pop().unwrap();
         assert!(info.previous_secret_until_ms.is_some());
         let event = hub.event("job.created");
         hub.flow.publish(&event).await.unwrap();
-        hub.pump_until(&event.id.clone(), &webhook_id, DeliveryStatus::Delivered, Duration::from_secs(20)).await;
+        hub.pump_until(&event.id.to_string(), &webhook_id, DeliveryStatus::Delivered, Duration::from_secs(20)).await;
         let s = hub.receiver.seen().pop().unwrap();
         assert_eq!(s.signature.matches("v1=").count(), 2);
         assert!(partner_verifies(newest.expose(), &s.signature, &s.body));
         assert!(partner_verifies(rotated.expose(), &s.signature, &s.body));
         assert!(!partner_verifies(secret.expose(), &s.signature, &s.body));
         assert!(matches!(
-            hub.flow.rotate_webhook_secret(&hub.partner, "no-such-webhook", Duration::ZERO).await,
+            hub.flow.rotate_webhook_secret(&hub.partner, "no-such-webhook").await,
             Err(DeliveryError::NotFound(_))
         ));
     }
@@ -482,14 +482,14 @@ mod cases {
         assert!(hub.flow.delete_webhook(&hub.partner, &webhook_id).await.unwrap());
         assert!(!hub.flow.delete_webhook(&hub.partner, &webhook_id).await.unwrap());
         assert!(hub.flow.list_webhooks(&hub.partner).await.unwrap().is_empty());
-        let d = hub.pump_until(&event.id.clone(), &webhook_id, DeliveryStatus::Dead, Duration::from_secs(20)).await;
+        let d = hub.pump_until(&event.id.to_string(), &webhook_id, DeliveryStatus::Dead, Duration::from_secs(20)).await;
         assert_eq!(d.last_error.as_deref(), Some("the webhook endpoint was deleted"));
         assert!(hub.receiver.seen().is_empty());
         // A partner with no endpoints still has its events kept for replay, with no deliveries.
         let later = hub.event("job.created");
         let published = hub.flow.publish(&later).await.unwrap();
         assert_eq!((published.deliveries, published.duplicate), (0, false));
-        let stored = hub.records.get::<StoredEvent>(&keys::outbound_event(&hub.partner, &later.id.clone())).await.unwrap();
+        let stored = hub.records.get::<StoredEvent>(&keys::outbound_event(&hub.partner, &later.id.to_string())).await.unwrap();
         assert!(stored.is_some());
     }
 
@@ -501,8 +501,8 @@ mod cases {
         for _ in 0..3 {
             let event = hub.event("job.created");
             hub.flow.publish(&event).await.unwrap();
-            hub.pump_until(&event.id.clone(), &webhook_id, DeliveryStatus::Dead, Duration::from_secs(20)).await;
-            ids.push(event.id.clone());
+            hub.pump_until(&event.id.to_string(), &webhook_id, DeliveryStatus::Dead, Duration::from_secs(20)).await;
+            ids.push(event.id.to_string());
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
         let first = hub.flow.list_deliveries(&hub.partner, DeliveryStatus::Dead, 2, None).await.unwrap();
@@ -553,7 +553,7 @@ mod cases {
         // Slow enough that both workers below are inside the same attempt.
         hub.receiver.script([Reply::Hang(Duration::from_millis(300))]);
         let event = hub.event("job.created");
-        let event_id = event.id.clone();
+        let event_id = event.id.to_string();
         hub.flow.publish(&event).await.unwrap();
         let deadline = Instant::now() + Duration::from_secs(10);
         let message = loop {

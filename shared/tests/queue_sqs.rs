@@ -1,6 +1,6 @@
 //! The queue contract: the same cases against the embedded queue and SQS (moto's server).
 
-mod support;
+use shared::testing as support;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -1,6 +1,6 @@
 //! Secrets Manager adapter against moto's server, and tokens at rest in DynamoDB Local.
 
-mod support;
+use shared::testing as support;
 
 use std::sync::Arc;
 

@@ -1,6 +1,6 @@
 //! The store contract: the same cases against the embedded store and Amazon DynamoDB Local.
 
-mod support;
+use shared::testing as support;
 
 use std::sync::Arc;
 use std::time::Duration;

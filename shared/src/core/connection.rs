@@ -1,8 +1,30 @@
 //! A connection: one customer's Lever account linked to one partner through the hub.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
+use super::settings::ConnectionSettings;
 use crate::secrets::Sealed;
+
+/// How one flow of a connection has been doing.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct FlowHealth {
+    pub last_success_at_ms: Option<i64>,
+    pub last_failure_at_ms: Option<i64>,
+    pub last_error: Option<String>,
+}
+
+impl FlowHealth {
+    pub fn succeeded(&mut self, at_ms: i64) {
+        self.last_success_at_ms = Some(at_ms);
+    }
+
+    pub fn failed(&mut self, at_ms: i64, error: impl Into<String>) {
+        self.last_failure_at_ms = Some(at_ms);
+        self.last_error = Some(error.into());
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -72,7 +94,10 @@ pub struct Connection {
     pub next_due_at_ms: Option<i64>,
     /// Per-customer settings the partner's profile allows (attribution user, stage map, …).
     #[serde(default)]
-    pub settings: serde_json::Map<String, serde_json::Value>,
+    pub settings: ConnectionSettings,
+    /// Last success and failure of each flow (`jobs`, `candidates`, `hires`, `tokens`).
+    #[serde(default)]
+    pub flow_health: BTreeMap<String, FlowHealth>,
     pub created_at_ms: i64,
     pub updated_at_ms: i64,
 }
@@ -88,6 +113,7 @@ impl Connection {
             tokens: None,
             next_due_at_ms: None,
             settings: Default::default(),
+            flow_health: Default::default(),
             created_at_ms: now_ms,
             updated_at_ms: now_ms,
         }

@@ -1,2 +1,15 @@
 //! The pure core: partner profiles, domain records and the rules between them. No I/O here.
+
+pub mod catalog;
 pub mod connection;
+pub mod hire;
+pub mod ids;
+pub mod job;
+pub mod profile;
+pub mod return_url;
+pub mod schedule;
+pub mod scopes;
+pub mod settings;
+pub mod submission;
+pub mod template;
+pub mod oauth_state;

@@ -1,5 +1,10 @@
-//! Flows: orchestrations over the ports (store, queue, secrets, clock, HTTP). Lambda functions
-//! and the local runner call these; the rules they apply live in `core` or beside them as pure
-//! functions with unit tests.
+//! Flows: the hub's use cases, orchestrating the pure core and the ports. Functions (Lambdas)
+//! and the partner API call these; these call nothing but the core and the ports.
 
+pub mod activity;
+pub mod connections;
 pub mod delivery;
+pub mod events;
+pub mod partners;
+pub mod status;
+pub mod tokens;

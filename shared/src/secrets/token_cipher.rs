@@ -40,17 +40,19 @@ pub struct TokenCipher {
 }
 
 impl TokenCipher {
-    /// From the key-ring secret: comma-separated base64 keys of 32 bytes each.
+    /// From the key-ring secret: comma-separated keys, the first seals. A key is either base64
+    /// of 32 bytes, or a passphrase of at least 40 characters from a random generator (what
+    /// CloudFormation's `GenerateSecretString` makes), whose SHA-256 is the key.
     pub fn from_secret(secret: &SecretString) -> Result<Self, SecretsError> {
         let invalid = |why: &str| SecretsError::Invalid { name: names::TOKEN_KEY.into(), why: why.into() };
         let mut ring = vec![];
         for part in secret.expose().split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let key = zeroize::Zeroizing::new(
-                base64::engine::general_purpose::STANDARD.decode(part).map_err(|_| invalid("a key is not base64"))?,
-            );
-            if key.len() != 32 {
-                return Err(invalid("a key is not 32 bytes"));
-            }
+            let raw = base64::engine::general_purpose::STANDARD.decode(part).ok().filter(|k| k.len() == 32);
+            let key = zeroize::Zeroizing::new(match raw {
+                Some(key) => key,
+                None if part.len() >= 40 => Sha256::digest(part.as_bytes()).to_vec(),
+                None => return Err(invalid("a key is neither base64 of 32 bytes nor a passphrase of 40+ characters")),
+            });
             let id = hex::encode(&Sha256::digest(&*key)[..4]);
             ring.push((id, Aes256Gcm::new_from_slice(&key).expect("32-byte key")));
         }
@@ -140,5 +142,13 @@ mod tests {
     fn bad_key_material_names_the_secret() {
         let err = TokenCipher::from_secret(&SecretString::new("c2hvcnQ=")).err().unwrap();
         assert!(err.to_string().contains(names::TOKEN_KEY) && err.to_string().contains("32 bytes"));
+    }
+
+    #[test]
+    fn generated_passphrases_are_keys_too() {
+        let phrase = "Zq8!rT2vLm9#pX4wKd7$hB3nYc6%jF1sGu5^eA0o";
+        let c = cipher(&[phrase]);
+        assert_eq!(c.open(&c.seal("t", "ctx"), "ctx").unwrap().expose(), "t");
+        assert_ne!(cipher(&[phrase]).ring[0].0, cipher(&[&random_key()]).ring[0].0);
     }
 }

@@ -20,6 +20,20 @@ pub fn api_key(key_hash: &str) -> Key {
     Key::new(format!("APIKEY#{key_hash}"), "APIKEY")
 }
 
+/// The list of all partners: one partition, one entry per partner.
+pub const PARTNER_LIST_PK: &str = "PARTNERS";
+
+pub fn partner_list_entry(partner_id: &str) -> Key {
+    Key::new(PARTNER_LIST_PK, partner_id.to_owned())
+}
+
+/// A partner's API key, listed under the partner by key id.
+pub fn partner_api_key(partner_id: &str, key_id: &str) -> Key {
+    Key::new(format!("PARTNER#{partner_id}"), format!("{PARTNER_API_KEY_PREFIX}{key_id}"))
+}
+
+pub const PARTNER_API_KEY_PREFIX: &str = "APIKEY#";
+
 /// Partner webhook endpoints and other per-partner records.
 pub fn partner_item(partner_id: &str, sk: &str) -> Key {
     Key::new(format!("PARTNER#{partner_id}"), sk.to_owned())
@@ -47,6 +61,13 @@ pub fn idempotency(partner_id: &str, idempotency_key: &str) -> Key {
 pub fn lease(name: &str) -> Key {
     Key::new(format!("LEASE#{name}"), "LEASE")
 }
+
+/// A webhook the hub registered in the connection's Lever account, one per Lever event.
+pub fn lever_webhook(connection_id: &str, event: &str) -> Key {
+    Key::new(format!("CONN#{connection_id}"), format!("{LEVER_WEBHOOK_PREFIX}{event}"))
+}
+
+pub const LEVER_WEBHOOK_PREFIX: &str = "LEVERHOOK#";
 
 pub fn checkpoint(connection_id: &str, flow: &str) -> Key {
     Key::new(format!("CONN#{connection_id}"), format!("CHECKPOINT#{flow}"))

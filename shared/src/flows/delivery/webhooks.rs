@@ -170,10 +170,14 @@ impl EventDelivery {
         Ok(removed)
     }
 
+    /// A new signing secret, shown once; the old one stops signing at once (e.g. after a leak).
+    pub async fn rotate_webhook_secret(&self, partner_id: &str, webhook_id: &str) -> Result<SecretString, DeliveryError> {
+        self.rotate_webhook_secret_keeping_previous(partner_id, webhook_id, std::time::Duration::ZERO).await
+    }
+
     /// A new signing secret, shown once. The old one goes on signing beside it for
-    /// `keep_previous_for` (zero: it stops at once, e.g. after a leak), time for the partner to
-    /// deploy the new one.
-    pub async fn rotate_webhook_secret(
+    /// `keep_previous_for` (zero: it stops at once), time for the partner to deploy the new one.
+    pub async fn rotate_webhook_secret_keeping_previous(
         &self,
         partner_id: &str,
         webhook_id: &str,

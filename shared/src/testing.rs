@@ -1,12 +1,12 @@
-//! Test support: reaching the real services the test stack (`scripts/test`) starts.
+//! Test support (feature `testing`): reaching the real services the test stack
+//! (`scripts/test`) starts.
 //!
 //! A test that needs a service fails when it is missing. Outside CI a developer may opt out
 //! with `HUB_SKIP_MISSING_SERVICES=1`, and the skip is printed, never silent.
-#![allow(dead_code)]
 
 use std::sync::Arc;
 
-use shared::store::dynamo::DynamoStore;
+use crate::store::dynamo::DynamoStore;
 
 pub fn service_endpoint(var: &str, what: &str) -> Option<String> {
     if let Ok(url) = std::env::var(var) {
@@ -26,7 +26,7 @@ pub fn service_endpoint(var: &str, what: &str) -> Option<String> {
 /// A DynamoDB client for DynamoDB Local, or `None` when skipping is allowed.
 pub async fn dynamodb_client() -> Option<aws_sdk_dynamodb::Client> {
     let endpoint = service_endpoint("HUB_TEST_DYNAMODB_ENDPOINT", "Amazon DynamoDB Local")?;
-    Some(aws_sdk_dynamodb::Client::new(&shared::aws::sdk_config(Some(&endpoint)).await))
+    Some(aws_sdk_dynamodb::Client::new(&crate::aws::sdk_config(Some(&endpoint)).await))
 }
 
 /// A fresh, empty table in DynamoDB Local.

@@ -1,0 +1,202 @@
+//! `/v1/connections…`: connect, status and health, settings, disconnect, Lever pickers, activity.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::auth::Caller;
+use super::json::{opt_time, parse, time};
+use super::problem::{FieldError, Problem, ProblemType};
+use super::ApiState;
+use crate::core::connection::Connection;
+use crate::core::settings::ConnectionSettings;
+use crate::flows::connections::ConnectError;
+use crate::flows::status::{health, status_name};
+use crate::lever::error::LeverError;
+use crate::store::Cursor;
+
+impl From<ConnectError> for Problem {
+    fn from(e: ConnectError) -> Self {
+        match e {
+            ConnectError::NotFound(_) => Problem::not_found("connection"),
+            ConnectError::UnknownPartner(p) | ConnectError::UnknownProfile(p) => {
+                Problem::new(ProblemType::UnknownProfile, format!("no profile is loaded for partner {p}"))
+            }
+            ConnectError::ReturnUrl(why) => Problem::new(ProblemType::ReturnUrlNotAllowed, format!("return_url {why}"))
+                .with_errors(vec![FieldError { field: "return_url".into(), message: why }]),
+            ConnectError::InvalidSettings(issues) => Problem::new(ProblemType::InvalidRequest, "the settings are not valid")
+                .with_errors(issues.into_iter().map(|i| FieldError { field: i.field, message: i.reason }).collect()),
+            ConnectError::NotActive(status) => Problem::new(
+                ProblemType::ConnectionNotActive,
+                format!("the connection is {status}; the customer must connect (again) in Lever"),
+            ),
+            ConnectError::Lever(e) => lever_problem(e),
+            ConnectError::Store(e) => e.into(),
+            ConnectError::Internal(e) => Problem::internal(&e),
+        }
+    }
+}
+
+fn lever_problem(e: LeverError) -> Problem {
+    match e {
+        LeverError::RateLimited { retry_after } => Problem::new(ProblemType::RateLimited, "Lever is rate limiting this account")
+            .retry_after(retry_after.map_or(5, |d| d.as_secs().max(1))),
+        LeverError::Unauthorized { .. } | LeverError::Revoked { .. } => Problem::new(
+            ProblemType::ConnectionNotActive,
+            "Lever no longer accepts this connection; the customer must reconnect",
+        ),
+        LeverError::Invalid { message, .. } | LeverError::Forbidden { message, .. } | LeverError::NotFound { message } => {
+            Problem::new(ProblemType::LeverRejected, message)
+        }
+        other @ (LeverError::Server { .. } | LeverError::Transport { .. }) => {
+            tracing::warn!(error = %other, "Lever unavailable");
+            Problem::new(ProblemType::LeverUnavailable, "Lever did not answer").retry_after(5)
+        }
+        other => Problem::internal(&other),
+    }
+}
+
+pub fn view(c: &Connection, missing_settings: Vec<String>) -> Value {
+    let flows: serde_json::Map<String, Value> = c
+        .flow_health
+        .iter()
+        .map(|(flow, h)| {
+            (flow.clone(), json!({
+                "last_success_at": opt_time(h.last_success_at_ms),
+                "last_failure_at": opt_time(h.last_failure_at_ms),
+                "last_error": h.last_error,
+            }))
+        })
+        .collect();
+    json!({
+        "id": c.id,
+        "status": status_name(c.status),
+        "health": health(c.status),
+        "status_reason": c.status_reason,
+        "lever": c.lever.as_ref().map(|l| json!({
+            "account_id": l.account_id,
+            "authorized_by_user_id": l.authorized_by_user_id,
+        })),
+        "scopes": c.lever.as_ref().map(|l| l.scopes.clone()).unwrap_or_default(),
+        "settings": c.settings,
+        "missing_settings": missing_settings,
+        "flows": flows,
+        "created_at": time(c.created_at_ms),
+        "updated_at": time(c.updated_at_ms),
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateConnection {
+    return_url: String,
+    #[serde(default)]
+    settings: ConnectionSettings,
+}
+
+pub async fn create(State(s): State<Arc<ApiState>>, caller: Caller, body: Bytes) -> Result<Response, Problem> {
+    let req: CreateConnection = parse(&body)?;
+    let started = s.connections.start(&caller.partner_id, &req.return_url, req.settings).await?;
+    let mut body = view(&started.connection, s.connections.missing_settings(&started.connection));
+    body["authorize_url"] = Value::String(started.authorize_url);
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct PageParams {
+    limit: Option<usize>,
+    cursor: Option<String>,
+}
+
+impl PageParams {
+    fn cursor(&self) -> Result<Option<Cursor>, Problem> {
+        self.cursor.as_deref().map(Cursor::decode).transpose().map_err(Problem::from)
+    }
+
+    fn limit(&self) -> usize {
+        self.limit.unwrap_or(50).clamp(1, 100)
+    }
+}
+
+pub async fn list(State(s): State<Arc<ApiState>>, caller: Caller, Query(p): Query<PageParams>) -> Result<Json<Value>, Problem> {
+    let (items, next) = s.connections.list(&caller.partner_id, p.limit(), p.cursor()?).await?;
+    let data: Vec<Value> = items.iter().map(|c| view(c, s.connections.missing_settings(c))).collect();
+    Ok(Json(json!({ "data": data, "next_cursor": next.map(|c| c.encode()) })))
+}
+
+pub async fn get(State(s): State<Arc<ApiState>>, caller: Caller, Path(id): Path<String>) -> Result<Json<Value>, Problem> {
+    let c = s.connections.get(&caller.partner_id, &id).await?;
+    Ok(Json(view(&c, s.connections.missing_settings(&c))))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatchConnection {
+    settings: Value,
+}
+
+pub async fn patch(State(s): State<Arc<ApiState>>, caller: Caller, Path(id): Path<String>, body: Bytes) -> Result<Json<Value>, Problem> {
+    let req: PatchConnection = parse(&body)?;
+    let c = s.connections.update_settings(&caller.partner_id, &id, req.settings).await?;
+    Ok(Json(view(&c, s.connections.missing_settings(&c))))
+}
+
+pub async fn delete(State(s): State<Arc<ApiState>>, caller: Caller, Path(id): Path<String>) -> Result<StatusCode, Problem> {
+    s.connections.disconnect(&caller.partner_id, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reconnect {
+    return_url: String,
+}
+
+pub async fn reconnect(State(s): State<Arc<ApiState>>, caller: Caller, Path(id): Path<String>, body: Bytes) -> Result<Json<Value>, Problem> {
+    let req: Reconnect = parse(&body)?;
+    let url = s.connections.reconnect(&caller.partner_id, &id, &req.return_url).await?;
+    Ok(Json(json!({ "id": id, "authorize_url": url })))
+}
+
+pub async fn lever_users(State(s): State<Arc<ApiState>>, caller: Caller, Path(id): Path<String>) -> Result<Json<Value>, Problem> {
+    s.connections.get(&caller.partner_id, &id).await?;
+    let users = s.connections.lever_users(&id).await?;
+    let data: Vec<Value> = users
+        .iter()
+        .filter(|u| u.deactivated_at.is_none())
+        .map(|u| json!({ "id": u.id, "name": u.name, "email": u.email, "access_role": u.access_role }))
+        .collect();
+    Ok(Json(json!({ "data": data })))
+}
+
+pub async fn lever_stages(State(s): State<Arc<ApiState>>, caller: Caller, Path(id): Path<String>) -> Result<Json<Value>, Problem> {
+    s.connections.get(&caller.partner_id, &id).await?;
+    let stages = s.connections.lever_stages(&id).await?;
+    let data: Vec<Value> = stages.iter().map(|st| json!({ "id": st.id, "text": st.text })).collect();
+    Ok(Json(json!({ "data": data })))
+}
+
+pub async fn activity(
+    State(s): State<Arc<ApiState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Query(p): Query<PageParams>,
+) -> Result<Json<Value>, Problem> {
+    s.connections.get(&caller.partner_id, &id).await?;
+    let (entries, next) = s.connections.activity().page(&id, p.limit(), p.cursor()?).await?;
+    let data: Vec<Value> = entries
+        .iter()
+        .map(|e| json!({ "id": e.id, "at": time(e.at_ms), "kind": e.kind, "ok": e.ok, "message": e.message }))
+        .collect();
+    Ok(Json(json!({ "data": data, "next_cursor": next.map(|c| c.encode()) })))
+}
+
+pub fn problem_for_unknown_route() -> Problem {
+    Problem::new(ProblemType::NotFound, "no such route; see the OpenAPI document")
+}

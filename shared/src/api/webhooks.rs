@@ -1,0 +1,126 @@
+//! `/v1/webhooks…` and `/v1/deliveries…`: where a partner receives events, and replays.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::auth::Caller;
+use super::json::{opt_time, parse, time};
+use super::problem::{FieldError, Problem, ProblemType};
+use super::ApiState;
+use crate::flows::delivery::{Delivery, DeliveryError, DeliveryStatus, NewWebhook, WebhookInfo};
+
+impl From<DeliveryError> for Problem {
+    fn from(e: DeliveryError) -> Self {
+        match e {
+            DeliveryError::Invalid(why) => Problem::new(ProblemType::InvalidRequest, why),
+            DeliveryError::NotFound(what) => Problem::not_found(&what),
+            DeliveryError::Store(s) => s.into(),
+            other => Problem::internal(&other),
+        }
+    }
+}
+
+fn webhook_view(w: &WebhookInfo) -> Value {
+    json!({
+        "id": w.id,
+        "url": w.url,
+        "event_types": w.event_types,
+        "created_at": time(w.created_at_ms),
+        "secret_rotated_at": time(w.secret_rotated_at_ms),
+    })
+}
+
+fn delivery_view(d: &Delivery) -> Value {
+    json!({
+        "event_id": d.event_id,
+        "webhook_id": d.webhook_id,
+        "event_type": d.event_type,
+        "status": d.status.as_str(),
+        "attempts": d.attempts,
+        "last_status_code": d.last_status_code,
+        "last_error": d.last_error,
+        "created_at": time(d.created_at_ms),
+        "delivered_at": opt_time(d.delivered_at_ms),
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateWebhook {
+    url: String,
+    #[serde(default)]
+    event_types: Option<Vec<String>>,
+}
+
+pub async fn create(State(s): State<Arc<ApiState>>, caller: Caller, body: Bytes) -> Result<Response, Problem> {
+    let req: CreateWebhook = parse(&body)?;
+    if let Some(types) = &req.event_types {
+        let profile = s.catalog.get(&caller.partner_id);
+        let known = |t: &str| profile.is_some_and(|p| p.events.subscribe.iter().any(|e| e.as_str() == t));
+        let unknown: Vec<FieldError> = types
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| !known(t))
+            .map(|(i, t)| FieldError { field: format!("event_types[{i}]"), message: format!("{t} is not an event of this partner's profile") })
+            .collect();
+        if !unknown.is_empty() {
+            return Err(Problem::new(ProblemType::InvalidRequest, "unknown event types").with_errors(unknown));
+        }
+    }
+    let registered = s.delivery.register_webhook(&caller.partner_id, NewWebhook { url: req.url, event_types: req.event_types }).await?;
+    let mut body = webhook_view(&registered.webhook);
+    // Shown once: the partner verifies `Hub-Signature` with it.
+    body["secret"] = Value::String(registered.secret.expose().to_owned());
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+pub async fn list(State(s): State<Arc<ApiState>>, caller: Caller) -> Result<Json<Value>, Problem> {
+    let hooks = s.delivery.list_webhooks(&caller.partner_id).await?;
+    Ok(Json(json!({ "data": hooks.iter().map(webhook_view).collect::<Vec<_>>() })))
+}
+
+pub async fn delete(State(s): State<Arc<ApiState>>, caller: Caller, Path(id): Path<String>) -> Result<StatusCode, Problem> {
+    if s.delivery.delete_webhook(&caller.partner_id, &id).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(Problem::not_found("webhook"))
+    }
+}
+
+pub async fn rotate_secret(State(s): State<Arc<ApiState>>, caller: Caller, Path(id): Path<String>) -> Result<Json<Value>, Problem> {
+    let secret = s.delivery.rotate_webhook_secret(&caller.partner_id, &id).await?;
+    Ok(Json(json!({ "id": id, "secret": secret.expose() })))
+}
+
+#[derive(Deserialize)]
+pub struct DeliveryParams {
+    status: Option<String>,
+    limit: Option<usize>,
+    cursor: Option<String>,
+}
+
+pub async fn deliveries(State(s): State<Arc<ApiState>>, caller: Caller, Query(p): Query<DeliveryParams>) -> Result<Json<Value>, Problem> {
+    let status = match p.status.as_deref().unwrap_or("dead") {
+        "dead" => DeliveryStatus::Dead,
+        "pending" => DeliveryStatus::Pending,
+        "delivered" => DeliveryStatus::Delivered,
+        other => return Err(Problem::invalid("status", format!("{other} is not one of dead, pending, delivered"))),
+    };
+    let page = s.delivery.list_deliveries(&caller.partner_id, status, p.limit.unwrap_or(50), p.cursor.as_deref()).await?;
+    Ok(Json(json!({
+        "data": page.deliveries.iter().map(delivery_view).collect::<Vec<_>>(),
+        "next_cursor": page.cursor,
+    })))
+}
+
+pub async fn replay_event(State(s): State<Arc<ApiState>>, caller: Caller, Path(event_id): Path<String>, _body: Bytes) -> Result<Json<Value>, Problem> {
+    let replayed = s.delivery.replay_event(&caller.partner_id, &event_id).await?;
+    Ok(Json(json!({ "data": replayed.iter().map(delivery_view).collect::<Vec<_>>() })))
+}

@@ -1,0 +1,1003 @@
+//! Partner profiles: everything that differs between partners, as data (TOML files under
+//! `profiles/`). No code anywhere branches on a partner's name; it reads these fields.
+//!
+//! Loading happens in [`super::catalog`]; this module holds the schema and its semantic rules
+//! ([`Profile::validate`]), each reported with the dotted path of the offending field.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use super::hire::HireSource;
+use super::ids::StageId;
+use super::job::{Confidentiality, JobFilter, JobInclude};
+use super::schedule::{Cadence, TimeOfDay, TzName};
+use super::scopes::{MAX_SCOPES, OFFLINE_ACCESS, is_lever_scope};
+use super::submission::{FileRole, Origin, SubmissionKind};
+use super::template::Template;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    /// Stable id, lower-case letters, digits and `-`; equals the file name without `.toml`.
+    pub id: String,
+    pub display_name: String,
+    pub kind: PartnerKind,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub oauth: OAuth,
+    #[serde(default)]
+    pub flows: Flows,
+    #[serde(default)]
+    pub events: Events,
+    #[serde(default)]
+    pub settings: SettingsPolicy,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PartnerKind {
+    EmployeeReferrals,
+    Screening,
+    JobAds,
+    Hris,
+    Other,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OAuth {
+    /// Lever scopes requested at consent: exactly what the enabled flows need (checked).
+    pub scopes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Flows {
+    pub jobs: Option<JobsFlow>,
+    pub candidates: Option<CandidatesFlow>,
+    pub hires: Option<HiresFlow>,
+}
+
+/// Pull Lever postings into the partner.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobsFlow {
+    pub cadence: Cadence,
+    pub filter: JobFilter,
+    #[serde(default)]
+    pub include: JobInclude,
+}
+
+/// Push the partner's candidates into Lever.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CandidatesFlow {
+    /// Which submissions the partner sends: `referral`, `application`, `screening`.
+    pub accepts: Vec<SubmissionKind>,
+    /// Lever `origin` of created opportunities.
+    pub origin: Origin,
+    /// Lever source label, e.g. "HireUp".
+    pub source: String,
+    /// Stage of created opportunities: a slug (`applicant-new`, `lead-new`) or a custom stage UUID.
+    pub stage: StageId,
+    /// Tag templates (placeholders: see [`TAG_PLACEHOLDERS`]).
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub notes: NoteTemplates,
+    #[serde(default)]
+    pub referrer: ReferrerPolicy,
+    #[serde(default)]
+    pub files: FilePolicy,
+    /// Create the candidate when Lever has none for this email on this posting.
+    #[serde(default = "yes")]
+    pub create_if_missing: bool,
+    /// What to do when the candidate already has an opportunity on the posting.
+    #[serde(default)]
+    pub on_existing: OnExisting,
+    /// Add this partner's source to a candidate who already exists (e.g. applied on the careers page).
+    #[serde(default)]
+    pub update_source_of_existing: bool,
+    /// Which Lever user the writes are performed as.
+    #[serde(default)]
+    pub perform_as: PerformAs,
+    /// Screening result status (upper case) → where the candidate goes. Customers may override
+    /// per connection and per posting when `settings.customer_may_change` allows it.
+    #[serde(default)]
+    pub result_routes: BTreeMap<String, Route>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Where a screened candidate is moved.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Route {
+    /// Move the opportunity to this stage.
+    #[serde(default)]
+    pub stage: Option<StageId>,
+    /// Also open an opportunity for the same person on this posting (by id or hosted URL).
+    #[serde(default)]
+    pub posting: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoteTemplates {
+    /// Written when the submission carries an endorsement.
+    pub endorsement: Option<String>,
+    /// Written for every submission with a referrer (`{referrer}` is "Name <email>").
+    pub referrer: Option<String>,
+    /// Written when the referrer is not a Lever user (Lever has no API to set a referrer).
+    pub referrer_not_in_lever: Option<String>,
+    /// Written when the submission carries a screening result.
+    pub screening: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReferrerPolicy {
+    /// A referral without a referrer is refused.
+    #[serde(default)]
+    pub required: bool,
+    /// When the referrer is a Lever user, add them as a follower so they see the candidate.
+    #[serde(default)]
+    pub add_as_follower: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FilePolicy {
+    /// File roles the partner may send: `resume`, `cover_letter`, `transcript`, `other`.
+    #[serde(default)]
+    pub accept: Vec<FileRole>,
+    /// Per file; Lever's limit is 30 MB.
+    #[serde(default = "max_file_bytes")]
+    pub max_bytes: u64,
+}
+
+pub const LEVER_MAX_FILE_BYTES: u64 = 30 * 1024 * 1024;
+
+fn max_file_bytes() -> u64 {
+    LEVER_MAX_FILE_BYTES
+}
+
+impl Default for FilePolicy {
+    fn default() -> Self {
+        FilePolicy {
+            accept: Vec::new(),
+            max_bytes: LEVER_MAX_FILE_BYTES,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnExisting {
+    /// Add sources, tags, notes and files to the existing opportunity and apply stage moves.
+    #[default]
+    Update,
+    /// Create another opportunity (Lever links it to the same contact).
+    NewOpportunity,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PerformAs {
+    /// The Lever user who authorised the connection, unless the customer chose another.
+    #[default]
+    AuthorizingUser,
+    /// A user the customer must choose at setup (setting `perform_as`).
+    ChosenAtSetup,
+}
+
+/// Hand hired candidates to the partner's HRIS.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HiresFlow {
+    pub triggers: Vec<HireTrigger>,
+    /// Wall-clock time of the daily import (with `timezone`), e.g. "00:00".
+    #[serde(default)]
+    pub daily_at: Option<TimeOfDay>,
+    #[serde(default)]
+    pub timezone: Option<TzName>,
+    /// Zone in which the offer's start date (a Lever timestamp) is read as a calendar date.
+    #[serde(default = "TzName::utc")]
+    pub start_date_timezone: TzName,
+    /// HRIS field name → where its value comes from.
+    pub fields: BTreeMap<String, HireSource>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HireTrigger {
+    /// The partner asks for an import through the hub's API.
+    OnDemand,
+    /// Every day at `daily_at` in `timezone`.
+    Daily,
+    /// Lever's `candidateHired` webhook.
+    Webhook,
+}
+
+/// Events the hub sends to the partner.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Events {
+    #[serde(default)]
+    pub subscribe: Vec<EventKind>,
+    /// Default delivery URL; a partner can also set it through the API. https only
+    /// (http allowed for loopback hosts, for local runs).
+    #[serde(default)]
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum EventKind {
+    #[serde(rename = "job.created")]
+    JobCreated,
+    #[serde(rename = "job.updated")]
+    JobUpdated,
+    #[serde(rename = "job.closed")]
+    JobClosed,
+    #[serde(rename = "candidate.created")]
+    CandidateCreated,
+    #[serde(rename = "candidate.updated")]
+    CandidateUpdated,
+    #[serde(rename = "candidate.stage_changed")]
+    CandidateStageChanged,
+    #[serde(rename = "candidate.archived")]
+    CandidateArchived,
+    #[serde(rename = "candidate.hired")]
+    CandidateHired,
+    #[serde(rename = "submission.failed")]
+    SubmissionFailed,
+    #[serde(rename = "hire.created")]
+    HireCreated,
+    #[serde(rename = "connection.status_changed")]
+    ConnectionStatusChanged,
+}
+
+impl EventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::JobCreated => "job.created",
+            Self::JobUpdated => "job.updated",
+            Self::JobClosed => "job.closed",
+            Self::CandidateCreated => "candidate.created",
+            Self::CandidateUpdated => "candidate.updated",
+            Self::CandidateStageChanged => "candidate.stage_changed",
+            Self::CandidateArchived => "candidate.archived",
+            Self::CandidateHired => "candidate.hired",
+            Self::SubmissionFailed => "submission.failed",
+            Self::HireCreated => "hire.created",
+            Self::ConnectionStatusChanged => "connection.status_changed",
+        }
+    }
+
+    /// The Lever webhook that feeds this event, if any (job events come from polling).
+    pub fn lever_webhook(self) -> Option<&'static str> {
+        match self {
+            Self::CandidateStageChanged => Some("candidateStageChange"),
+            Self::CandidateArchived => Some("candidateArchiveChange"),
+            Self::CandidateHired => Some("candidateHired"),
+            _ => None,
+        }
+    }
+}
+
+/// Settings a partner lets its customers change per connection.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SettingsPolicy {
+    #[serde(default)]
+    pub customer_may_change: Vec<SettingKey>,
+    /// Settings without which a connection cannot run (e.g. the attribution user).
+    #[serde(default)]
+    pub required: Vec<SettingKey>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SettingKey {
+    /// The Lever user writes are performed as (and attributed to).
+    PerformAs,
+    /// Stage of new candidates.
+    DefaultStage,
+    /// Lever stage id → the partner's name for it (custom pipelines).
+    StageLabels,
+    /// Source label.
+    Source,
+    /// Tag templates.
+    Tags,
+    /// Screening result → stage / posting.
+    ResultRoutes,
+    /// Per-posting stage, tags and result routes.
+    PostingOverrides,
+    /// Which hire triggers run (e.g. daily import, webhook).
+    HireTriggers,
+    /// Time zone for dates (start date) of this account.
+    Timezone,
+}
+
+impl SettingKey {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PerformAs => "perform_as",
+            Self::DefaultStage => "default_stage",
+            Self::StageLabels => "stage_labels",
+            Self::Source => "source",
+            Self::Tags => "tags",
+            Self::ResultRoutes => "result_routes",
+            Self::PostingOverrides => "posting_overrides",
+            Self::HireTriggers => "hire_triggers",
+            Self::Timezone => "timezone",
+        }
+    }
+}
+
+/// Placeholders a tag template may use.
+pub const TAG_PLACEHOLDERS: &[&str] = &[
+    "partner.name",
+    "submission.kind",
+    "result",
+    "score",
+    "posting.id",
+    "posting.title",
+];
+
+/// Placeholders a note template may use.
+pub const NOTE_PLACEHOLDERS: &[&str] = &[
+    "partner.name",
+    "submission.kind",
+    "result",
+    "score",
+    "summary",
+    "posting.id",
+    "posting.title",
+    "candidate.name",
+    "candidate.email",
+    "referrer",
+    "referrer.name",
+    "referrer.email",
+    "endorsement",
+];
+
+/// One semantic problem in a profile: the dotted field path and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldIssue {
+    pub field: String,
+    pub reason: String,
+}
+
+impl FieldIssue {
+    pub fn new(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        FieldIssue {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+impl Profile {
+    pub fn jobs(&self) -> Option<&JobsFlow> {
+        self.flows.jobs.as_ref()
+    }
+    pub fn candidates(&self) -> Option<&CandidatesFlow> {
+        self.flows.candidates.as_ref()
+    }
+    pub fn hires(&self) -> Option<&HiresFlow> {
+        self.flows.hires.as_ref()
+    }
+
+    pub fn subscribes(&self, e: EventKind) -> bool {
+        self.events.subscribe.contains(&e)
+    }
+
+    pub fn may_change(&self, k: SettingKey) -> bool {
+        self.settings.customer_may_change.contains(&k)
+    }
+
+    /// The Lever webhooks a connection of this partner registers at connect time.
+    pub fn lever_webhooks(&self) -> BTreeSet<&'static str> {
+        let mut w: BTreeSet<&'static str> = self
+            .events
+            .subscribe
+            .iter()
+            .filter_map(|e| e.lever_webhook())
+            .collect();
+        if self
+            .hires()
+            .is_some_and(|h| h.triggers.contains(&HireTrigger::Webhook))
+        {
+            w.insert("candidateHired");
+        }
+        w
+    }
+
+    /// Every Lever scope the enabled flows use, with the reason. The requested scopes must be
+    /// exactly these (so each partner asks its customers for the minimum).
+    pub fn required_scopes(&self) -> BTreeMap<&'static str, &'static str> {
+        let mut s = BTreeMap::new();
+        s.insert(OFFLINE_ACCESS, "refresh tokens (access tokens last 1 hour)");
+        if let Some(j) = self.jobs() {
+            s.insert("postings:read:admin", "flows.jobs reads postings");
+            if j.filter
+                .confidentiality
+                .contains(&Confidentiality::Confidential)
+            {
+                s.insert(
+                    "confidential:access:admin",
+                    "flows.jobs.filter includes confidential postings",
+                );
+            }
+        }
+        if let Some(c) = self.candidates() {
+            s.insert(
+                "opportunities:write:admin",
+                "flows.candidates creates and updates opportunities",
+            );
+            s.insert(
+                "opportunities:read:admin",
+                "flows.candidates looks up existing candidates by email",
+            );
+            s.insert("postings:read:admin", "flows.candidates checks the posting");
+            let n = &c.notes;
+            if n.endorsement.is_some()
+                || n.referrer.is_some()
+                || n.referrer_not_in_lever.is_some()
+                || n.screening.is_some()
+            {
+                s.insert("notes:write:admin", "flows.candidates.notes");
+            }
+            if !c.files.accept.is_empty() {
+                s.insert("files:write:admin", "flows.candidates.files uploads files");
+            }
+            if c.perform_as == PerformAs::ChosenAtSetup || self.may_change(SettingKey::PerformAs) {
+                s.insert("users:read:admin", "the perform_as user picker");
+            }
+            if c.referrer.add_as_follower || c.notes.referrer_not_in_lever.is_some() {
+                s.insert(
+                    "users:read:admin",
+                    "looking the referrer up among Lever users",
+                );
+            }
+        }
+        let stage_settings = [
+            SettingKey::DefaultStage,
+            SettingKey::StageLabels,
+            SettingKey::ResultRoutes,
+            SettingKey::PostingOverrides,
+        ];
+        if stage_settings.iter().any(|k| self.may_change(*k)) {
+            s.insert("stages:read:admin", "stage pickers for customer settings");
+        }
+        if self.subscribes(EventKind::CandidateStageChanged) {
+            s.insert(
+                "stages:read:admin",
+                "stage names in candidate.stage_changed",
+            );
+        }
+        if self.subscribes(EventKind::CandidateArchived) {
+            s.insert(
+                "archive_reasons:read:admin",
+                "archive reasons in candidate.archived",
+            );
+        }
+        if let Some(h) = self.hires() {
+            s.insert(
+                "opportunities:read:admin",
+                "flows.hires reads hired opportunities",
+            );
+            s.insert(
+                "offers:read:admin",
+                "flows.hires reads the offer start date",
+            );
+            s.insert("postings:read:admin", "flows.hires reads the job");
+            s.insert("users:read:admin", "flows.hires reads the hiring manager");
+            s.insert(
+                "archive_reasons:read:admin",
+                "flows.hires finds hired archive reasons",
+            );
+            let _ = h;
+        }
+        if !self.lever_webhooks().is_empty() {
+            s.insert("webhooks:write:admin", "registers Lever webhooks");
+        }
+        s
+    }
+
+    /// Semantic rules beyond the types. Empty when the profile is sound.
+    pub fn validate(&self) -> Vec<FieldIssue> {
+        let mut out = Vec::new();
+        if !is_profile_id(&self.id) {
+            out.push(FieldIssue::new("id", format!("{:?} is not a profile id: use 2-63 lower-case letters, digits and '-', starting with a letter", self.id)));
+        }
+        if self.display_name.trim().is_empty() {
+            out.push(FieldIssue::new("display_name", "must not be empty"));
+        }
+        self.validate_scopes(&mut out);
+        if self.flows.jobs.is_none()
+            && self.flows.candidates.is_none()
+            && self.flows.hires.is_none()
+        {
+            out.push(FieldIssue::new(
+                "flows",
+                "enable at least one of flows.jobs, flows.candidates, flows.hires",
+            ));
+        }
+        if let Some(j) = self.jobs() {
+            if j.filter.states.is_empty() {
+                out.push(FieldIssue::new(
+                    "flows.jobs.filter.states",
+                    "list at least one posting state",
+                ));
+            }
+            if j.filter.distribution.as_ref().is_some_and(|d| d.is_empty()) {
+                out.push(FieldIssue::new(
+                    "flows.jobs.filter.distribution",
+                    "an empty list lets no posting through; omit it to accept any channel",
+                ));
+            }
+            if j.filter.confidentiality.is_empty() {
+                out.push(FieldIssue::new(
+                    "flows.jobs.filter.confidentiality",
+                    "an empty list lets no posting through",
+                ));
+            }
+        }
+        if let Some(c) = self.candidates() {
+            self.validate_candidates(c, &mut out);
+        }
+        if let Some(h) = self.hires() {
+            validate_hires(h, &mut out);
+        }
+        self.validate_events(&mut out);
+        self.validate_settings_policy(&mut out);
+        out
+    }
+
+    fn validate_scopes(&self, out: &mut Vec<FieldIssue>) {
+        let scopes = &self.oauth.scopes;
+        let mut seen = BTreeSet::new();
+        for (i, s) in scopes.iter().enumerate() {
+            let field = format!("oauth.scopes[{i}]");
+            if !is_lever_scope(s) {
+                out.push(FieldIssue::new(
+                    field,
+                    format!("unknown scope {s:?}: not in Lever's official scope list"),
+                ));
+            } else if !seen.insert(s.as_str()) {
+                out.push(FieldIssue::new(
+                    field,
+                    format!("scope {s:?} is listed twice"),
+                ));
+            }
+        }
+        if scopes.len() > MAX_SCOPES {
+            out.push(FieldIssue::new(
+                "oauth.scopes",
+                format!(
+                    "{} scopes requested; Lever allows at most {MAX_SCOPES}",
+                    scopes.len()
+                ),
+            ));
+        }
+        let required = self.required_scopes();
+        for (scope, why) in &required {
+            if !seen.contains(scope) {
+                out.push(FieldIssue::new(
+                    "oauth.scopes",
+                    format!("missing scope {scope:?}, needed for {why}"),
+                ));
+            }
+        }
+        for (i, s) in scopes.iter().enumerate() {
+            if is_lever_scope(s) && !required.contains_key(s.as_str()) {
+                out.push(FieldIssue::new(
+                    format!("oauth.scopes[{i}]"),
+                    format!("scope {s:?} is not needed by any enabled flow, event or setting; request only what is used"),
+                ));
+            }
+        }
+    }
+
+    fn validate_candidates(&self, c: &CandidatesFlow, out: &mut Vec<FieldIssue>) {
+        let p = "flows.candidates";
+        if c.accepts.is_empty() {
+            out.push(FieldIssue::new(
+                format!("{p}.accepts"),
+                "list at least one submission kind",
+            ));
+        }
+        let mut kinds = BTreeSet::new();
+        for (i, k) in c.accepts.iter().enumerate() {
+            if !kinds.insert(*k) {
+                out.push(FieldIssue::new(format!("{p}.accepts[{i}]"), "listed twice"));
+            }
+        }
+        let src = c.source.trim();
+        if src.is_empty() || src.len() > 100 {
+            out.push(FieldIssue::new(
+                format!("{p}.source"),
+                "must be 1 to 100 characters",
+            ));
+        }
+        for (i, t) in c.tags.iter().enumerate() {
+            if let Err(e) = Template::parse(t, TAG_PLACEHOLDERS) {
+                out.push(FieldIssue::new(format!("{p}.tags[{i}]"), e));
+            }
+        }
+        let notes = [
+            ("endorsement", &c.notes.endorsement),
+            ("referrer", &c.notes.referrer),
+            ("referrer_not_in_lever", &c.notes.referrer_not_in_lever),
+            ("screening", &c.notes.screening),
+        ];
+        for (name, t) in notes {
+            if let Some(t) = t
+                && let Err(e) = Template::parse(t, NOTE_PLACEHOLDERS)
+            {
+                out.push(FieldIssue::new(format!("{p}.notes.{name}"), e));
+            }
+        }
+        let referral = c.accepts.contains(&SubmissionKind::Referral);
+        if !referral
+            && (c.referrer.required
+                || c.referrer.add_as_follower
+                || c.notes.referrer.is_some()
+                || c.notes.referrer_not_in_lever.is_some())
+        {
+            out.push(FieldIssue::new(
+                format!("{p}.referrer"),
+                "referrer handling needs \"referral\" in flows.candidates.accepts",
+            ));
+        }
+        let screening = c.accepts.contains(&SubmissionKind::Screening);
+        if !screening && c.notes.screening.is_some() {
+            out.push(FieldIssue::new(
+                format!("{p}.notes.screening"),
+                "needs \"screening\" in flows.candidates.accepts",
+            ));
+        }
+        if !screening && !c.result_routes.is_empty() {
+            out.push(FieldIssue::new(
+                format!("{p}.result_routes"),
+                "needs \"screening\" in flows.candidates.accepts",
+            ));
+        }
+        for (status, route) in &c.result_routes {
+            if let Err(e) = super::submission::normalize_status(status) {
+                out.push(FieldIssue::new(format!("{p}.result_routes.{status}"), e));
+            } else if *status != status.to_ascii_uppercase() {
+                out.push(FieldIssue::new(
+                    format!("{p}.result_routes.{status}"),
+                    "write result statuses in upper case",
+                ));
+            }
+            if let Some(posting) = &route.posting
+                && let Err(e) = super::job::posting_id_from_ref(posting)
+            {
+                out.push(FieldIssue::new(
+                    format!("{p}.result_routes.{status}.posting"),
+                    e.to_string(),
+                ));
+            }
+        }
+        if c.files.max_bytes == 0 || c.files.max_bytes > LEVER_MAX_FILE_BYTES {
+            out.push(FieldIssue::new(
+                format!("{p}.files.max_bytes"),
+                format!("must be between 1 and {LEVER_MAX_FILE_BYTES} (Lever's 30 MB limit)"),
+            ));
+        }
+        if c.perform_as == PerformAs::ChosenAtSetup
+            && !self.settings.required.contains(&SettingKey::PerformAs)
+        {
+            out.push(FieldIssue::new(
+                format!("{p}.perform_as"),
+                "\"chosen_at_setup\" needs \"perform_as\" in settings.required",
+            ));
+        }
+        if !c.create_if_missing && c.on_existing == OnExisting::NewOpportunity {
+            out.push(FieldIssue::new(
+                format!("{p}.create_if_missing"),
+                "false never writes anything when on_existing is \"new_opportunity\"",
+            ));
+        }
+    }
+
+    fn validate_events(&self, out: &mut Vec<FieldIssue>) {
+        let mut seen = BTreeSet::new();
+        for (i, e) in self.events.subscribe.iter().enumerate() {
+            let field = format!("events.subscribe[{i}]");
+            if !seen.insert(*e) {
+                out.push(FieldIssue::new(
+                    field.clone(),
+                    format!("{} is listed twice", e.as_str()),
+                ));
+            }
+            let (needs, ok) = match e {
+                EventKind::JobCreated | EventKind::JobUpdated | EventKind::JobClosed => {
+                    ("flows.jobs", self.flows.jobs.is_some())
+                }
+                EventKind::CandidateCreated
+                | EventKind::CandidateUpdated
+                | EventKind::CandidateStageChanged
+                | EventKind::CandidateArchived
+                | EventKind::CandidateHired
+                | EventKind::SubmissionFailed => {
+                    ("flows.candidates", self.flows.candidates.is_some())
+                }
+                EventKind::HireCreated => ("flows.hires", self.flows.hires.is_some()),
+                EventKind::ConnectionStatusChanged => ("", true),
+            };
+            if !ok {
+                out.push(FieldIssue::new(
+                    field,
+                    format!("{} needs {needs} to be enabled", e.as_str()),
+                ));
+            }
+        }
+        if self.flows.hires.is_some() && !self.subscribes(EventKind::HireCreated) {
+            out.push(FieldIssue::new(
+                "events.subscribe",
+                "flows.hires hands hires over as hire.created events: subscribe to it",
+            ));
+        }
+        if let Some(u) = &self.events.url
+            && let Err(e) = check_event_url(u)
+        {
+            out.push(FieldIssue::new("events.url", e));
+        }
+    }
+
+    fn validate_settings_policy(&self, out: &mut Vec<FieldIssue>) {
+        let cand = self.flows.candidates.is_some();
+        let screening = self
+            .candidates()
+            .is_some_and(|c| c.accepts.contains(&SubmissionKind::Screening));
+        let hires = self.flows.hires.is_some();
+        for (i, k) in self.settings.customer_may_change.iter().enumerate() {
+            let ok = match k {
+                SettingKey::PerformAs
+                | SettingKey::DefaultStage
+                | SettingKey::Source
+                | SettingKey::Tags
+                | SettingKey::PostingOverrides => cand,
+                SettingKey::StageLabels => {
+                    cand && (self.subscribes(EventKind::CandidateStageChanged))
+                }
+                SettingKey::ResultRoutes => screening,
+                SettingKey::HireTriggers | SettingKey::Timezone => hires,
+            };
+            if !ok {
+                out.push(FieldIssue::new(
+                    format!("settings.customer_may_change[{i}]"),
+                    format!(
+                        "{:?} has no effect with the enabled flows and events",
+                        k.as_str()
+                    ),
+                ));
+            }
+        }
+        for (i, k) in self.settings.required.iter().enumerate() {
+            if !self.may_change(*k) {
+                out.push(FieldIssue::new(
+                    format!("settings.required[{i}]"),
+                    format!(
+                        "{:?} must also be in settings.customer_may_change",
+                        k.as_str()
+                    ),
+                ));
+            }
+        }
+    }
+}
+
+fn validate_hires(h: &HiresFlow, out: &mut Vec<FieldIssue>) {
+    let p = "flows.hires";
+    if h.triggers.is_empty() {
+        out.push(FieldIssue::new(
+            format!("{p}.triggers"),
+            "list at least one of on_demand, daily, webhook",
+        ));
+    }
+    let daily = h.triggers.contains(&HireTrigger::Daily);
+    if daily && h.daily_at.is_none() {
+        out.push(FieldIssue::new(
+            format!("{p}.daily_at"),
+            "required with the \"daily\" trigger",
+        ));
+    }
+    if daily && h.timezone.is_none() {
+        out.push(FieldIssue::new(
+            format!("{p}.timezone"),
+            "required with the \"daily\" trigger",
+        ));
+    }
+    if !daily && (h.daily_at.is_some() || h.timezone.is_some()) {
+        out.push(FieldIssue::new(
+            format!("{p}.daily_at"),
+            "only meaningful with the \"daily\" trigger",
+        ));
+    }
+    if h.fields.is_empty() {
+        out.push(FieldIssue::new(
+            format!("{p}.fields"),
+            "map at least one HRIS field",
+        ));
+    }
+    for name in h.fields.keys() {
+        if name.trim().is_empty() || name.trim() != name {
+            out.push(FieldIssue::new(
+                format!("{p}.fields.{name:?}"),
+                "HRIS field names must be non-empty without surrounding spaces",
+            ));
+        }
+    }
+}
+
+fn is_profile_id(s: &str) -> bool {
+    (2..=63).contains(&s.len())
+        && s.starts_with(|c: char| c.is_ascii_lowercase())
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !s.ends_with('-')
+}
+
+fn check_event_url(u: &str) -> Result<(), String> {
+    let url = url::Url::parse(u).map_err(|e| format!("{u:?} is not a URL: {e}"))?;
+    let loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if loopback => Ok(()),
+        _ => Err(format!("{u:?} must be https (http only for localhost)")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn minimal_hris() -> Profile {
+        toml::from_str(
+            r#"
+            id = "acme-hris"
+            display_name = "Acme HRIS"
+            kind = "hris"
+            [oauth]
+            scopes = ["offline_access", "opportunities:read:admin", "offers:read:admin", "postings:read:admin",
+                      "users:read:admin", "archive_reasons:read:admin"]
+            [flows.hires]
+            triggers = ["on_demand"]
+            [flows.hires.fields]
+            "Email" = "candidate.email"
+            [events]
+            subscribe = ["hire.created"]
+            "#,
+        )
+        .unwrap()
+    }
+
+    fn issues(p: &Profile) -> Vec<String> {
+        p.validate()
+            .into_iter()
+            .map(|i| format!("{}: {}", i.field, i.reason))
+            .collect()
+    }
+
+    #[test]
+    fn minimal_profile_is_sound() {
+        assert_eq!(issues(&minimal_hris()), Vec::<String>::new());
+    }
+
+    #[test]
+    fn scopes_must_be_exactly_what_is_needed() {
+        let mut p = minimal_hris();
+        p.oauth.scopes.retain(|s| s != "offers:read:admin");
+        p.oauth.scopes.push("notes:write:admin".into());
+        p.oauth.scopes.push("candidates:read:admin".into());
+        p.oauth.scopes.push("offline_access".into());
+        let got = issues(&p).join("\n");
+        assert!(
+            got.contains("oauth.scopes: missing scope \"offers:read:admin\""),
+            "{got}"
+        );
+        assert!(got.contains("\"notes:write:admin\" is not needed"), "{got}");
+        assert!(
+            got.contains("unknown scope \"candidates:read:admin\""),
+            "{got}"
+        );
+        assert!(got.contains("\"offline_access\" is listed twice"), "{got}");
+    }
+
+    #[test]
+    fn webhook_trigger_needs_webhook_scope() {
+        let mut p = minimal_hris();
+        p.flows
+            .hires
+            .as_mut()
+            .unwrap()
+            .triggers
+            .push(HireTrigger::Webhook);
+        assert!(
+            issues(&p)
+                .join("\n")
+                .contains("missing scope \"webhooks:write:admin\"")
+        );
+        assert_eq!(
+            p.lever_webhooks().into_iter().collect::<Vec<_>>(),
+            vec!["candidateHired"]
+        );
+    }
+
+    #[test]
+    fn too_many_scopes() {
+        let mut p = minimal_hris();
+        p.oauth.scopes = super::super::scopes::LEVER_SCOPES[..21]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert!(
+            issues(&p).iter().any(
+                |i| i.starts_with("oauth.scopes: 21 scopes requested; Lever allows at most 20")
+            )
+        );
+    }
+
+    #[test]
+    fn daily_trigger_needs_time_and_zone() {
+        let mut p = minimal_hris();
+        p.flows
+            .hires
+            .as_mut()
+            .unwrap()
+            .triggers
+            .push(HireTrigger::Daily);
+        let got = issues(&p).join("\n");
+        assert!(got.contains("flows.hires.daily_at: required"), "{got}");
+        assert!(got.contains("flows.hires.timezone: required"), "{got}");
+    }
+
+    #[test]
+    fn events_need_their_flow() {
+        let mut p = minimal_hris();
+        p.events.subscribe.push(EventKind::JobCreated);
+        p.events.url = Some("http://partner.example.com/hook".into());
+        let got = issues(&p).join("\n");
+        assert!(
+            got.contains("events.subscribe[1]: job.created needs flows.jobs"),
+            "{got}"
+        );
+        assert!(got.contains("events.url"), "{got}");
+        p.events.subscribe.clear();
+        assert!(issues(&p).join("\n").contains("subscribe to it"));
+    }
+
+    #[test]
+    fn ids_and_settings() {
+        let mut p = minimal_hris();
+        p.id = "Acme_HRIS".into();
+        p.settings.required.push(SettingKey::Timezone);
+        p.settings
+            .customer_may_change
+            .push(SettingKey::ResultRoutes);
+        let got = issues(&p).join("\n");
+        assert!(
+            got.contains("id: \"Acme_HRIS\" is not a profile id"),
+            "{got}"
+        );
+        assert!(
+            got.contains(
+                "settings.required[0]: \"timezone\" must also be in settings.customer_may_change"
+            ),
+            "{got}"
+        );
+        assert!(
+            got.contains("settings.customer_may_change[0]: \"result_routes\" has no effect"),
+            "{got}"
+        );
+    }
+}

@@ -1,0 +1,559 @@
+//! The life of a connection: connect (authorize URL + signed single-use state), the OAuth
+//! callback, reconnect, settings, health, disconnect, and the Lever look-ups a partner's
+//! settings screen needs.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::activity::ActivityLog;
+use super::partners::{Partner, Partners};
+use super::status::StatusChanges;
+use super::tokens::{TokenError, Tokens};
+use crate::core::catalog::ProfileCatalog;
+use crate::core::connection::{Connection, ConnectionStatus, LeverAccount};
+use crate::core::oauth_state::StateSigner;
+use crate::core::profile::{FieldIssue, Profile};
+use crate::core::return_url::check_allowed;
+use crate::core::settings::ConnectionSettings;
+use crate::lever::error::LeverError;
+use crate::lever::model::{NewWebhook, Stage, User, UsersQuery};
+use crate::lever::page::collect_all;
+use crate::lever::port::{LeverApi, LeverAuth, LeverOAuth};
+use crate::secrets::{Sealed, TokenCipher};
+use crate::store::{keys, Expect, Key, Query, Record, Records, StoreError, Write};
+
+const STATE_LIFETIME: Duration = Duration::from_secs(600);
+
+/// Where the hub itself is reachable: Lever redirects consent back to `<base>/oauth/callback`
+/// and delivers webhooks to `<base>/lever/webhooks/<connection>`.
+#[derive(Clone, Debug)]
+pub struct PublicUrls {
+    pub base: url::Url,
+}
+
+impl PublicUrls {
+    pub fn oauth_callback(&self) -> String {
+        format!("{}/oauth/callback", self.base.as_str().trim_end_matches('/'))
+    }
+
+    pub fn lever_webhook(&self, connection_id: &str) -> String {
+        format!("{}/lever/webhooks/{connection_id}", self.base.as_str().trim_end_matches('/'))
+    }
+}
+
+/// A pending consent: which connection the `state` nonce belongs to. Single-use, 10 minutes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OAuthState {
+    pub nonce: String,
+    pub connection_id: String,
+    pub partner_id: String,
+    pub return_url: String,
+    pub expires_at_ms: i64,
+}
+
+impl Record for OAuthState {
+    const KIND: &'static str = "oauth_state";
+    fn key(&self) -> Key {
+        keys::oauth_state(&self.nonce)
+    }
+    fn expires_at_ms(&self) -> Option<i64> {
+        Some(self.expires_at_ms)
+    }
+}
+
+/// Pointer from a partner to one of its connections.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PartnerConnection {
+    pub partner_id: String,
+    pub connection_id: String,
+}
+
+impl Record for PartnerConnection {
+    const KIND: &'static str = "partner_connection";
+    fn key(&self) -> Key {
+        keys::partner_connection(&self.partner_id, &self.connection_id)
+    }
+}
+
+/// A webhook the hub registered in the customer's Lever, with its signing token sealed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LeverWebhook {
+    pub connection_id: String,
+    pub event: String,
+    pub webhook_id: String,
+    pub signature_token: Sealed,
+}
+
+impl Record for LeverWebhook {
+    const KIND: &'static str = "lever_webhook";
+    fn key(&self) -> Key {
+        keys::lever_webhook(&self.connection_id, &self.event)
+    }
+}
+
+pub fn lever_webhook_context(connection_id: &str, event: &str) -> String {
+    format!("connection/{connection_id}/lever-webhook/{event}")
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("no connection {0}")]
+    NotFound(String),
+    #[error("partner {0} is not registered")]
+    UnknownPartner(String),
+    #[error("partner profile {0} is not loaded")]
+    UnknownProfile(String),
+    #[error("return_url: {0}")]
+    ReturnUrl(String),
+    #[error("invalid settings")]
+    InvalidSettings(Vec<FieldIssue>),
+    #[error("connection is {0}")]
+    NotActive(&'static str),
+    #[error("Lever: {0}")]
+    Lever(LeverError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl From<TokenError> for ConnectError {
+    fn from(e: TokenError) -> Self {
+        match e {
+            TokenError::UnknownConnection(id) => ConnectError::NotFound(id),
+            TokenError::NotActive(s) => ConnectError::NotActive(s),
+            TokenError::Lever(l) => ConnectError::Lever(l),
+            TokenError::Store(s) => ConnectError::Store(s),
+            TokenError::Unreadable(e) => ConnectError::Internal(e),
+        }
+    }
+}
+
+/// What `POST /v1/connections` answers.
+#[derive(Debug)]
+pub struct ConnectStart {
+    pub connection: Connection,
+    pub authorize_url: String,
+}
+
+/// Query parameters Lever sends to the callback.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct CallbackParams {
+    pub code: Option<String>,
+    pub state: Option<String>,
+    pub error: Option<String>,
+    pub error_description: Option<String>,
+}
+
+/// How the callback ends for the customer's browser.
+#[derive(Debug, PartialEq)]
+pub enum CallbackOutcome {
+    /// Back to the partner, with `connection_id`, `status` and (on failure) `error`.
+    Redirect(String),
+    /// No trustworthy place to send the browser: an error page, nothing stored.
+    Refused(&'static str),
+}
+
+#[derive(Clone)]
+pub struct Connections {
+    records: Records,
+    catalog: Arc<ProfileCatalog>,
+    partners: Partners,
+    oauth: Arc<dyn LeverOAuth>,
+    lever: Arc<dyn LeverApi>,
+    cipher: Arc<TokenCipher>,
+    signer: Arc<StateSigner>,
+    tokens: Tokens,
+    status: StatusChanges,
+    activity: ActivityLog,
+    urls: PublicUrls,
+}
+
+impl Connections {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        records: Records,
+        catalog: Arc<ProfileCatalog>,
+        oauth: Arc<dyn LeverOAuth>,
+        lever: Arc<dyn LeverApi>,
+        cipher: Arc<TokenCipher>,
+        signer: Arc<StateSigner>,
+        tokens: Tokens,
+        status: StatusChanges,
+        activity: ActivityLog,
+        urls: PublicUrls,
+    ) -> Self {
+        let partners = Partners::new(records.clone());
+        Self { records, catalog, partners, oauth, lever, cipher, signer, tokens, status, activity, urls }
+    }
+
+    pub fn tokens(&self) -> &Tokens {
+        &self.tokens
+    }
+
+    fn profile(&self, partner: &Partner) -> Result<Arc<Profile>, ConnectError> {
+        self.catalog.get(&partner.profile_id).cloned().ok_or_else(|| ConnectError::UnknownProfile(partner.profile_id.clone()))
+    }
+
+    async fn partner(&self, partner_id: &str) -> Result<Partner, ConnectError> {
+        self.partners
+            .get(partner_id)
+            .await
+            .map_err(|e| ConnectError::Internal(e.to_string()))?
+            .ok_or_else(|| ConnectError::UnknownPartner(partner_id.to_owned()))
+    }
+
+    /// The partner's connection, or `NotFound` — also when it belongs to another partner.
+    pub async fn get(&self, partner_id: &str, connection_id: &str) -> Result<Connection, ConnectError> {
+        match self.records.get::<Connection>(&keys::connection(connection_id)).await? {
+            Some(c) if c.record.partner_id == partner_id => Ok(c.record),
+            _ => Err(ConnectError::NotFound(connection_id.to_owned())),
+        }
+    }
+
+    pub async fn list(&self, partner_id: &str, limit: usize, cursor: Option<crate::store::Cursor>) -> Result<(Vec<Connection>, Option<crate::store::Cursor>), ConnectError> {
+        let q = Query {
+            pk: keys::partner(partner_id).pk,
+            sk_prefix: Some(keys::PARTNER_CONNECTIONS_PREFIX.into()),
+            limit: limit.clamp(1, 100),
+            cursor,
+            ..Default::default()
+        };
+        let (pointers, next) = self.records.query::<PartnerConnection>(&q).await?;
+        let mut out = Vec::with_capacity(pointers.len());
+        for p in pointers {
+            if let Some(c) = self.records.get::<Connection>(&keys::connection(&p.record.connection_id)).await? {
+                out.push(c.record);
+            }
+        }
+        Ok((out, next))
+    }
+
+    /// Starts a connection: stores it as pending and returns Lever's consent URL.
+    pub async fn start(&self, partner_id: &str, return_url: &str, settings: ConnectionSettings) -> Result<ConnectStart, ConnectError> {
+        let partner = self.partner(partner_id).await?;
+        let profile = self.profile(&partner)?;
+        check_allowed(return_url, &partner.return_urls).map_err(|e| ConnectError::ReturnUrl(e.to_string()))?;
+        let issues: Vec<_> = settings.validate(&profile).into_iter().filter(|i| !is_missing_required(i)).collect();
+        if !issues.is_empty() {
+            return Err(ConnectError::InvalidSettings(issues));
+        }
+        let now = self.records.clock().now_ms();
+        let mut connection = Connection::new(uuid::Uuid::new_v4().to_string(), partner_id, now);
+        connection.settings = settings;
+        let pointer = PartnerConnection { partner_id: partner_id.into(), connection_id: connection.id.clone() };
+        self.records
+            .transact(vec![Records::put_write(&connection, Expect::Absent)?, Records::put_write(&pointer, Expect::Absent)?])
+            .await?;
+        let authorize_url = self.consent_url(&connection, &profile, return_url).await?;
+        self.activity.note(&connection.id, "connect.started", true, "waiting for the customer's consent in Lever").await;
+        Ok(ConnectStart { connection, authorize_url })
+    }
+
+    /// A new consent for an existing connection (same id), e.g. after a revoke in Lever.
+    pub async fn reconnect(&self, partner_id: &str, connection_id: &str, return_url: &str) -> Result<String, ConnectError> {
+        let connection = self.get(partner_id, connection_id).await?;
+        let partner = self.partner(partner_id).await?;
+        let profile = self.profile(&partner)?;
+        check_allowed(return_url, &partner.return_urls).map_err(|e| ConnectError::ReturnUrl(e.to_string()))?;
+        let url = self.consent_url(&connection, &profile, return_url).await?;
+        self.activity.note(connection_id, "connect.restarted", true, "waiting for the customer's consent in Lever").await;
+        Ok(url)
+    }
+
+    async fn consent_url(&self, c: &Connection, profile: &Profile, return_url: &str) -> Result<String, ConnectError> {
+        let (state, nonce) = self.signer.issue();
+        let record = OAuthState {
+            nonce,
+            connection_id: c.id.clone(),
+            partner_id: c.partner_id.clone(),
+            return_url: return_url.to_owned(),
+            expires_at_ms: self.records.clock().now_ms() + STATE_LIFETIME.as_millis() as i64,
+        };
+        self.records.create(&record).await?;
+        Ok(self.oauth.authorize_url(&self.urls.oauth_callback(), &state, &profile.oauth.scopes).to_string())
+    }
+
+    /// The OAuth callback. Forged, reused or expired states are refused before anything is
+    /// exchanged or stored.
+    pub async fn complete(&self, params: CallbackParams) -> Result<CallbackOutcome, ConnectError> {
+        let Some(nonce) = params.state.as_deref().and_then(|s| self.signer.verify(s)) else {
+            tracing::warn!("OAuth callback with a forged or malformed state refused");
+            return Ok(CallbackOutcome::Refused("This sign-in link is not valid. Start connecting again from the partner's app."));
+        };
+        let Some(state) = self.records.take::<OAuthState>(&keys::oauth_state(nonce)).await? else {
+            tracing::warn!("OAuth callback with a used or expired state refused");
+            return Ok(CallbackOutcome::Refused("This sign-in link was already used or has expired. Start connecting again from the partner's app."));
+        };
+        let back = |status: &str, error: Option<&str>| {
+            let mut url = url::Url::parse(&state.return_url).expect("checked when stored");
+            url.query_pairs_mut().append_pair("connection_id", &state.connection_id).append_pair("status", status);
+            if let Some(e) = error {
+                url.query_pairs_mut().append_pair("error", e);
+            }
+            CallbackOutcome::Redirect(url.to_string())
+        };
+        let current = self.records.get::<Connection>(&keys::connection(&state.connection_id)).await?;
+        let Some(current) = current.filter(|c| c.record.partner_id == state.partner_id) else {
+            return Ok(CallbackOutcome::Refused("The connection no longer exists."));
+        };
+        let current_status = super::status::status_name(current.record.status);
+        if let Some(error) = params.error.as_deref() {
+            let error = if error == "access_denied" { "access_denied" } else { "lever_error" };
+            self.activity.note(&state.connection_id, "connect.denied", false, "the customer did not accept in Lever").await;
+            return Ok(back(current_status, Some(error)));
+        }
+        let Some(code) = params.code.as_deref().filter(|c| !c.is_empty()) else {
+            return Ok(back(current_status, Some("missing_code")));
+        };
+        match self.activate(&state, code).await {
+            Ok(()) => Ok(back("active", None)),
+            Err(e) => {
+                tracing::warn!(connection_id = %state.connection_id, error = %e, "connect failed after consent");
+                self.activity.note(&state.connection_id, "connect.failed", false, e.to_string()).await;
+                Ok(back(current_status, Some("connect_failed")))
+            }
+        }
+    }
+
+    async fn activate(&self, state: &OAuthState, code: &str) -> Result<(), ConnectError> {
+        let set = self.oauth.exchange_code(code, &self.urls.oauth_callback()).await.map_err(ConnectError::Lever)?;
+        let refresh = set
+            .refresh_token
+            .clone()
+            .ok_or_else(|| ConnectError::Internal("Lever granted no refresh token (offline_access missing)".into()))?;
+        let now = self.records.clock().now_ms();
+        let connection_id = state.connection_id.clone();
+        let sealed = self.tokens.seal(&connection_id, &set, &refresh, now);
+        let account = account_from_token(set.access_token.expose(), set.scopes().map(str::to_owned).collect());
+        let auth = LeverAuth::bearer(connection_id.clone(), set.access_token.clone());
+
+        let partner = self.partner(&state.partner_id).await?;
+        let profile = self.profile(&partner)?;
+        self.replace_lever_webhooks(&auth, &connection_id, &profile).await?;
+
+        self.status
+            .apply(&connection_id, None, |c| {
+                c.status = ConnectionStatus::Active;
+                c.tokens = Some(sealed.clone());
+                c.lever = Some(account.clone());
+                // Due at once: the first sync runs right after consent.
+                c.next_due_at_ms = Some(now);
+                c.flow_health.entry("tokens".into()).or_default().succeeded(now);
+            })
+            .await?;
+        self.activity.note(&connection_id, "connect.completed", true, "connected to Lever").await;
+        Ok(())
+    }
+
+    /// Registers the Lever webhooks the profile needs, removing the connection's earlier ones.
+    async fn replace_lever_webhooks(&self, auth: &LeverAuth, connection_id: &str, profile: &Profile) -> Result<(), ConnectError> {
+        self.remove_lever_webhooks(Some(auth), connection_id).await?;
+        for event in profile.lever_webhooks() {
+            let body = NewWebhook { url: self.urls.lever_webhook(connection_id), event: event.to_owned(), configuration: None };
+            let created = self.lever.create_webhook(auth, &body).await.map_err(ConnectError::Lever)?;
+            let token = created
+                .signature_token()
+                .ok_or_else(|| ConnectError::Internal(format!("Lever returned no signature token for {event}")))?;
+            let record = LeverWebhook {
+                connection_id: connection_id.to_owned(),
+                event: event.to_owned(),
+                webhook_id: created.id.clone(),
+                signature_token: self.cipher.seal(token.expose(), &lever_webhook_context(connection_id, event)),
+            };
+            self.records.put(&record).await?;
+        }
+        Ok(())
+    }
+
+    /// Deletes the connection's webhooks in Lever (when a token is at hand) and in the store.
+    async fn remove_lever_webhooks(&self, auth: Option<&LeverAuth>, connection_id: &str) -> Result<(), ConnectError> {
+        let q = Query {
+            pk: keys::connection(connection_id).pk,
+            sk_prefix: Some(keys::LEVER_WEBHOOK_PREFIX.into()),
+            limit: 100,
+            ..Default::default()
+        };
+        for hook in self.records.query::<LeverWebhook>(&q).await?.0 {
+            if let Some(auth) = auth {
+                match self.lever.delete_webhook(auth, &hook.record.webhook_id).await {
+                    Ok(()) | Err(LeverError::NotFound { .. }) => {}
+                    Err(e) => tracing::warn!(connection_id, webhook = %hook.record.webhook_id, error = %e, "Lever webhook not deleted"),
+                }
+            }
+            self.records.remove(&hook.record.key(), Expect::Any).await?;
+        }
+        Ok(())
+    }
+
+    /// Disconnects (partner side): tokens destroyed, Lever webhooks deleted, no more scheduled
+    /// work; imported data stays. Idempotent.
+    pub async fn disconnect(&self, partner_id: &str, connection_id: &str) -> Result<(), ConnectError> {
+        let c = self.get(partner_id, connection_id).await?;
+        if c.status == ConnectionStatus::Disconnected {
+            return Ok(());
+        }
+        let auth = match c.status {
+            ConnectionStatus::Active => self.tokens.auth(connection_id).await.ok(),
+            _ => None,
+        };
+        self.remove_lever_webhooks(auth.as_ref(), connection_id).await?;
+        self.status
+            .apply(connection_id, Some("disconnected by the partner".into()), |c| {
+                c.status = ConnectionStatus::Disconnected;
+                c.tokens = None;
+                c.next_due_at_ms = None;
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// Changes settings (a JSON merge of what is given), checked against the profile and, for
+    /// Lever users and stages, against the customer's Lever.
+    pub async fn update_settings(&self, partner_id: &str, connection_id: &str, patch: serde_json::Value) -> Result<Connection, ConnectError> {
+        let c = self.get(partner_id, connection_id).await?;
+        let partner = self.partner(partner_id).await?;
+        let profile = self.profile(&partner)?;
+        let mut merged = serde_json::to_value(&c.settings).map_err(|e| ConnectError::Internal(e.to_string()))?;
+        let serde_json::Value::Object(patch) = patch else {
+            return Err(ConnectError::InvalidSettings(vec![FieldIssue::new("settings", "must be a JSON object")]));
+        };
+        for (k, v) in patch {
+            merged[k] = v;
+        }
+        let settings: ConnectionSettings = serde_json::from_value(merged)
+            .map_err(|e| ConnectError::InvalidSettings(vec![FieldIssue::new("settings", e.to_string())]))?;
+        let mut issues: Vec<_> = settings.validate(&profile).into_iter().filter(|i| !is_missing_required(i)).collect();
+        if issues.is_empty() {
+            issues = self.check_against_lever(connection_id, &settings).await?;
+        }
+        if !issues.is_empty() {
+            return Err(ConnectError::InvalidSettings(issues));
+        }
+        let now = self.records.clock().now_ms();
+        let stored = self
+            .records
+            .update::<Connection>(&keys::connection(connection_id), |c| {
+                c.settings = settings.clone();
+                c.updated_at_ms = now;
+                true
+            })
+            .await?
+            .ok_or_else(|| ConnectError::NotFound(connection_id.to_owned()))?;
+        self.activity.note(connection_id, "settings.changed", true, "settings updated").await;
+        Ok(stored.record)
+    }
+
+    async fn check_against_lever(&self, connection_id: &str, s: &ConnectionSettings) -> Result<Vec<FieldIssue>, ConnectError> {
+        let mut issues = vec![];
+        if let Some(user) = &s.perform_as {
+            let users = self.lever_users(connection_id).await?;
+            match users.iter().find(|u| &u.id == user) {
+                None => issues.push(FieldIssue::new("settings.perform_as", format!("{user} is not a user in this Lever account"))),
+                Some(u) if u.deactivated_at.is_some() => {
+                    issues.push(FieldIssue::new("settings.perform_as", format!("{user} is deactivated in Lever")))
+                }
+                Some(_) => {}
+            }
+        }
+        let mut stages: BTreeSet<(String, String)> = BTreeSet::new();
+        if let Some(stage) = &s.default_stage {
+            stages.insert(("settings.default_stage".into(), stage.as_str().to_owned()));
+        }
+        for stage in s.stage_labels.keys() {
+            stages.insert((format!("settings.stage_labels.{stage}"), stage.clone()));
+        }
+        for (status, route) in &s.result_routes {
+            if let Some(stage) = &route.stage {
+                stages.insert((format!("settings.result_routes.{status}.stage"), stage.as_str().to_owned()));
+            }
+        }
+        if !stages.is_empty() {
+            let known: BTreeSet<String> = self.lever_stages(connection_id).await?.into_iter().map(|s| s.id).collect();
+            for (field, stage) in stages {
+                if !known.contains(&stage) {
+                    issues.push(FieldIssue::new(field, format!("{stage} is not a stage in this Lever account")));
+                }
+            }
+        }
+        Ok(issues)
+    }
+
+    /// Active Lever users, for the partner's "attribute candidates to" picker.
+    pub async fn lever_users(&self, connection_id: &str) -> Result<Vec<User>, ConnectError> {
+        let lever = self.lever.clone();
+        Ok(self
+            .tokens
+            .call(connection_id, move |auth| {
+                let lever = lever.clone();
+                async move {
+                    collect_all(100, 100, |page| {
+                        let (lever, auth) = (lever.clone(), auth.clone());
+                        async move { lever.list_users(&auth, &UsersQuery::default(), page).await }
+                    })
+                    .await
+                }
+            })
+            .await?)
+    }
+
+    /// The customer's pipeline stages, for stage mapping.
+    pub async fn lever_stages(&self, connection_id: &str) -> Result<Vec<Stage>, ConnectError> {
+        let lever = self.lever.clone();
+        Ok(self
+            .tokens
+            .call(connection_id, move |auth| {
+                let lever = lever.clone();
+                async move {
+                    collect_all(100, 100, |page| {
+                        let (lever, auth) = (lever.clone(), auth.clone());
+                        async move { lever.list_stages(&auth, page).await }
+                    })
+                    .await
+                }
+            })
+            .await?)
+    }
+
+    /// Settings the profile requires that the customer has not chosen yet.
+    pub fn missing_settings(&self, c: &Connection) -> Vec<String> {
+        let Some(profile) = self.catalog.get(&c.partner_id) else { return vec![] };
+        c.settings.validate(profile).into_iter().filter(is_missing_required).map(|i| i.field).collect()
+    }
+
+    pub fn activity(&self) -> &ActivityLog {
+        &self.activity
+    }
+
+    /// Deletes a record and its partner pointer; only for tests of ownership.
+    #[doc(hidden)]
+    pub async fn delete_for_test(&self, c: &Connection) -> Result<(), StoreError> {
+        self.records
+            .transact(vec![
+                Write::Delete { key: c.key(), expect: Expect::Any },
+                Write::Delete { key: keys::partner_connection(&c.partner_id, &c.id), expect: Expect::Any },
+            ])
+            .await
+    }
+}
+
+fn is_missing_required(issue: &FieldIssue) -> bool {
+    issue.reason.starts_with("required by")
+}
+
+/// Lever's access token is a JWT whose claims name the account and the consenting user.
+/// It comes straight from Lever's token endpoint over TLS, so its claims are read, not verified.
+fn account_from_token(token: &str, scopes: Vec<String>) -> LeverAccount {
+    use base64::Engine as _;
+    let claims: serde_json::Value = token
+        .split('.')
+        .nth(1)
+        .and_then(|p| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(p.trim_end_matches('=')).ok())
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default();
+    let claim = |name: &str| claims.get(format!("https://oauth.lever.co/{name}")).and_then(|v| v.as_str()).map(str::to_owned);
+    LeverAccount { account_id: claim("accountId"), authorized_by_user_id: claim("userId"), scopes }
+}

@@ -1,0 +1,208 @@
+//! The harness for end-to-end tests: the whole hub served over real HTTP on loopback, against
+//! the Lever sandbox, Amazon DynamoDB Local and SQS on moto, with a partner's webhook receiver
+//! and a capture of every log line the hub writes (to prove no secret is ever logged).
+
+pub mod logs;
+pub mod receiver;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use lever_sandbox::{Sandbox, SandboxConfig};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use shared::clock::{Clock, ManualClock};
+use shared::core::catalog::ProfileCatalog;
+use shared::flows::delivery::DeliveryPolicy;
+use shared::flows::tokens::TokenPolicy;
+use shared::hub::{Hub, HubOptions, HubPorts};
+use shared::lever::http::{LeverConfig, LeverHttpClient};
+use shared::lever::secret::ClientSecret;
+use shared::queue::sqs::SqsQueue;
+use shared::secrets::local::random_key;
+use shared::secrets::{names, LocalSecrets, TokenCipher};
+use shared::store::dynamo::DynamoStore;
+use shared::testing;
+
+pub use receiver::Receiver;
+
+pub struct TestHub {
+    pub sandbox: Sandbox,
+    pub hub: Hub,
+    /// The hub's base URL, e.g. `http://127.0.0.1:PORT`.
+    pub base: String,
+    pub clock: Arc<ManualClock>,
+    /// Follows no redirects, so each hop of the OAuth dance is visible.
+    pub http: reqwest::Client,
+    pub receiver: Receiver,
+    pub store: Arc<DynamoStore>,
+    pub cipher: TokenCipher,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for TestHub {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+/// A registered partner and its API key.
+pub struct TestPartner {
+    pub id: String,
+    pub key: String,
+    pub return_url: String,
+}
+
+fn now_ms() -> i64 {
+    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+impl TestHub {
+    /// Everything up and wired; the sandbox as configured.
+    pub async fn start(sandbox: SandboxConfig) -> TestHub {
+        logs::capture();
+        let store = testing::dynamo_store().await.expect("DynamoDB Local (run the tests with scripts/test)");
+        let moto = testing::moto_endpoint().await.expect("moto server (run the tests with scripts/test)");
+        let sqs = aws_sdk_sqs::Client::new(&shared::aws::sdk_config(Some(&moto)).await);
+        let queue = SqsQueue::create(sqs, &format!("deliveries-{}", uuid::Uuid::new_v4().simple()), Duration::from_secs(5))
+            .await
+            .expect("SQS queue on moto");
+
+        let client_secret = sandbox.client_secret.clone();
+        let client_id = sandbox.client_id.clone();
+        let sandbox = Sandbox::start(sandbox).await.expect("Lever sandbox starts");
+        let token_key = random_key();
+        let secrets = LocalSecrets::from_values([
+            (names::TOKEN_KEY.to_owned(), token_key.clone()),
+            (names::STATE_KEY.to_owned(), random_key()),
+            (names::LEVER_OAUTH.to_owned(), json!({"client_id": client_id, "client_secret": client_secret}).to_string()),
+        ]);
+        let cipher = TokenCipher::from_secret(&shared::secrets::SecretString::new(token_key)).unwrap();
+        let lever = Arc::new(
+            LeverHttpClient::new(LeverConfig::local(&sandbox.base_url(), client_id, ClientSecret::new(client_secret)).unwrap())
+                .unwrap(),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let clock = Arc::new(ManualClock::at_ms(now_ms()));
+        let ports = HubPorts {
+            store: store.clone(),
+            clock: clock.clone(),
+            secrets: Arc::new(secrets),
+            lever_api: lever.clone(),
+            lever_oauth: lever,
+            delivery_queue: Arc::new(queue),
+            dead_letter_queue: None,
+        };
+        let options = HubOptions {
+            public_url: url::Url::parse(&base).unwrap(),
+            tokens: TokenPolicy::default(),
+            delivery: DeliveryPolicy {
+                first_retry_delay: Duration::from_millis(200),
+                max_retry_delay: Duration::from_secs(1),
+                allow_http_loopback: true,
+                ..DeliveryPolicy::default()
+            },
+        };
+        let hub = Hub::build(ports, Arc::new(ProfileCatalog::bundled().unwrap()), options).await.expect("hub builds");
+
+        let mut tasks = vec![];
+        let router = shared::api::router(hub.api());
+        tasks.push(tokio::spawn(async move {
+            axum::serve(listener, router).await.unwrap();
+        }));
+        // The delivery worker: what the SQS-triggered Lambda does in AWS.
+        let delivery = hub.delivery.clone();
+        tasks.push(tokio::spawn(async move {
+            loop {
+                if let Err(e) = delivery.work_once(10, Duration::from_millis(100)).await {
+                    tracing::warn!(error = %e, "delivery pump");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+        }));
+        let receiver = Receiver::start().await;
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        TestHub { sandbox, hub, base, clock, http, receiver, store, cipher, tasks }
+    }
+
+    /// Registers the partner of `profile` with a return URL and an API key, and subscribes its
+    /// webhook receiver through the partner API.
+    pub async fn partner(&self, profile: &str) -> TestPartner {
+        let return_url = format!("{}/partner/{profile}/done", self.receiver.url);
+        self.hub.partners.register(profile, vec![format!("{}/partner/{profile}", self.receiver.url)]).await.unwrap();
+        let key = self.hub.partners.issue_key(profile, Some("e2e".into())).await.unwrap();
+        logs::forbid(key.secret.expose());
+        let partner = TestPartner { id: profile.into(), key: key.secret.expose().to_owned(), return_url };
+        let (status, hook) = self
+            .call(&partner, reqwest::Method::POST, "/v1/webhooks", Some(json!({"url": self.receiver.hook_url(profile)})))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{hook}");
+        let secret = hook["secret"].as_str().unwrap().to_owned();
+        logs::forbid(&secret);
+        self.receiver.set_secret(profile, &secret);
+        partner
+    }
+
+    /// A partner API call; returns status and JSON body (`null` when empty).
+    pub async fn call(&self, p: &TestPartner, method: reqwest::Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+        let mut req = self.http.request(method, format!("{}{path}", self.base)).bearer_auth(&p.key);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status();
+        let bytes = res.bytes().await.unwrap();
+        (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    }
+
+    /// Follows Lever's consent for `authorize_url` and the hub's callback; returns where the
+    /// hub finally sends the browser.
+    pub async fn consent(&self, authorize_url: &str) -> url::Url {
+        let to_callback = self.http.get(authorize_url).send().await.unwrap();
+        assert_eq!(to_callback.status(), StatusCode::FOUND, "Lever's consent redirects back");
+        let callback = location(&to_callback);
+        assert!(callback.as_str().starts_with(&format!("{}/oauth/callback", self.base)), "{callback}");
+        let back = self.http.get(callback.as_str()).send().await.unwrap();
+        assert_eq!(back.status(), StatusCode::FOUND, "the hub redirects to the partner");
+        location(&back)
+    }
+
+    /// Connects a new connection end to end; returns its id.
+    pub async fn connect(&self, p: &TestPartner) -> String {
+        let (status, created) =
+            self.call(p, reqwest::Method::POST, "/v1/connections", Some(json!({"return_url": p.return_url}))).await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        let id = created["id"].as_str().unwrap().to_owned();
+        let back = self.consent(created["authorize_url"].as_str().unwrap()).await;
+        let q: std::collections::HashMap<_, _> = back.query_pairs().into_owned().collect();
+        assert_eq!(q.get("connection_id"), Some(&id));
+        assert_eq!(q.get("status").map(String::as_str), Some("active"), "{back}");
+        self.forbid_tokens_of(&id).await;
+        id
+    }
+
+    /// Adds the connection's current Lever tokens to the strings no log may contain.
+    pub async fn forbid_tokens_of(&self, connection_id: &str) {
+        use shared::core::connection::{token_context, Connection, TokenKind};
+        use shared::store::Records;
+        let records = Records::new(self.store.clone(), self.clock.clone());
+        let c = records.get::<Connection>(&shared::store::keys::connection(connection_id)).await.unwrap().unwrap().record;
+        if let Some(t) = c.tokens {
+            for (sealed, kind) in [(&t.access_token, TokenKind::Access), (&t.refresh_token, TokenKind::Refresh)] {
+                logs::forbid(self.cipher.open(sealed, &token_context(connection_id, kind)).unwrap().expose());
+            }
+        }
+    }
+
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+}
+
+pub fn location(res: &reqwest::Response) -> url::Url {
+    let loc = res.headers().get(reqwest::header::LOCATION).expect("a Location header").to_str().unwrap();
+    url::Url::parse(loc).unwrap()
+}

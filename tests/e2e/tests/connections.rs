@@ -1,0 +1,319 @@
+//! Issue "Connections", driven through the public interface only: the partner API and the
+//! OAuth callback over HTTP, the Lever sandbox over HTTP, DynamoDB Local and SQS on moto.
+
+use std::time::Duration;
+
+use e2e::{logs, TestHub};
+use lever_sandbox::{ConsentMode, SandboxConfig};
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+fn strict() -> SandboxConfig {
+    SandboxConfig { strict_refresh: true, ..SandboxConfig::default() }
+}
+
+fn query(url: &url::Url, name: &str) -> Option<String> {
+    url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn connect_activates_registers_lever_webhooks_and_announces_it() {
+    let t = TestHub::start(strict()).await;
+    let hireup = t.partner("hireup").await;
+    let id = t.connect(&hireup).await;
+
+    let (status, c) = t.call(&hireup, Method::GET, &format!("/v1/connections/{id}"), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!((c["status"].as_str(), c["health"].as_str()), (Some("active"), Some("green")));
+    assert!(c["scopes"].as_array().unwrap().iter().any(|s| s == "postings:read:admin"), "{c}");
+    assert_eq!(c["lever"]["authorized_by_user_id"], t.sandbox.admin().super_admin_id().as_str(), "{c}");
+
+    // The Lever webhooks the profile needs (stage, archive, hire) exist in Lever, pointing at us.
+    let hooks = t.sandbox.admin().webhooks();
+    let events: std::collections::BTreeSet<_> = hooks.iter().map(|w| w.event.clone()).collect();
+    assert!(events.contains("candidateHired") && events.contains("candidateStageChange"), "{events:?}");
+    assert!(hooks.iter().all(|w| w.url == format!("{}/lever/webhooks/{id}", t.base)));
+
+    let announced = t.receiver.wait_for("connection.status_changed", &id, 1).await;
+    assert_eq!(announced.len(), 1);
+    assert_eq!(announced[0]["data"]["to"], "active");
+    assert_eq!(t.receiver.bad_signatures(), 0);
+
+    let (_, activity) = t.call(&hireup, Method::GET, &format!("/v1/connections/{id}/activity?limit=50"), None).await;
+    let kinds: Vec<_> = activity["data"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(kinds.first().map(String::as_str), Some("connect.completed"), "newest first: {kinds:?}");
+    assert!(kinds.contains(&"connect.started".to_owned()));
+    logs::assert_no_secrets();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn denied_consent_goes_back_with_an_error_and_stores_no_tokens() {
+    let t = TestHub::start(strict()).await;
+    let p = t.partner("outhire").await;
+    t.sandbox.admin().set_consent(ConsentMode::Deny);
+    let (_, created) = t.call(&p, Method::POST, "/v1/connections", Some(json!({"return_url": p.return_url}))).await;
+    let id = created["id"].as_str().unwrap();
+    let back = t.consent(created["authorize_url"].as_str().unwrap()).await;
+    assert!(back.as_str().starts_with(&p.return_url));
+    assert_eq!(query(&back, "error").as_deref(), Some("access_denied"));
+    assert_eq!(query(&back, "status").as_deref(), Some("pending"));
+    let (_, c) = t.call(&p, Method::GET, &format!("/v1/connections/{id}"), None).await;
+    assert_eq!((c["status"].as_str(), c["health"].as_str()), (Some("pending"), Some("red")));
+    assert_eq!(t.sandbox.admin().counters().code_exchanges, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn forged_reused_and_expired_states_are_refused_with_nothing_exchanged() {
+    let t = TestHub::start(strict()).await;
+    let p = t.partner("outhire").await;
+
+    // Forged: a state we never signed.
+    let forged = t.http.get(format!("{}/oauth/callback?code=abc&state=AAAAAAAAAAAAAAAAAAAAAAAA.Zm9yZ2Vk", t.base)).send().await.unwrap();
+    assert_eq!(forged.status(), StatusCode::BAD_REQUEST);
+    assert!(forged.text().await.unwrap().contains("not valid"));
+
+    // Reused: a real callback URL, replayed after it worked once.
+    let (_, created) = t.call(&p, Method::POST, "/v1/connections", Some(json!({"return_url": p.return_url}))).await;
+    let to_callback = t.http.get(created["authorize_url"].as_str().unwrap()).send().await.unwrap();
+    let callback = e2e::location(&to_callback);
+    assert_eq!(t.http.get(callback.as_str()).send().await.unwrap().status(), StatusCode::FOUND);
+    let exchanges = t.sandbox.admin().counters().code_exchanges;
+    assert_eq!(exchanges, 1);
+    let replay = t.http.get(callback.as_str()).send().await.unwrap();
+    assert_eq!(replay.status(), StatusCode::BAD_REQUEST);
+    assert!(replay.text().await.unwrap().contains("already used or has expired"));
+
+    // Expired: consent given 11 minutes after the state was issued.
+    let (_, late) = t.call(&p, Method::POST, "/v1/connections", Some(json!({"return_url": p.return_url}))).await;
+    let late_id = late["id"].as_str().unwrap().to_owned();
+    let to_callback = t.http.get(late["authorize_url"].as_str().unwrap()).send().await.unwrap();
+    t.clock.advance_ms(11 * 60 * 1000);
+    let expired = t.http.get(e2e::location(&to_callback).as_str()).send().await.unwrap();
+    assert_eq!(expired.status(), StatusCode::BAD_REQUEST);
+
+    assert_eq!(t.sandbox.admin().counters().code_exchanges, exchanges, "no code exchanged for refused states");
+    let (_, c) = t.call(&p, Method::GET, &format!("/v1/connections/{late_id}"), None).await;
+    assert_eq!(c["status"], "pending", "nothing stored for the refused callback");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_concurrent_users_of_an_expired_token_cause_one_refresh() {
+    let t = TestHub::start(SandboxConfig { strict_refresh: true, rate_limit: None, ..SandboxConfig::default() }).await;
+    let p = t.partner("outhire").await;
+    let id = t.connect(&p).await;
+    // The access token is past its hour for Lever and for the hub alike.
+    t.sandbox.admin().expire_access_tokens();
+    t.clock.advance_ms(3_600_000);
+    let before = t.sandbox.admin().counters();
+
+    let calls = (0..50).map(|_| t.call(&p, Method::GET, &format!("/v1/connections/{id}/lever/stages"), None));
+    let results = futures::future::join_all(calls).await;
+    let failures: Vec<_> = results.iter().filter(|(s, _)| *s != StatusCode::OK).collect();
+    assert!(failures.is_empty(), "{failures:?}");
+    assert!(results.iter().all(|(_, b)| !b["data"].as_array().unwrap().is_empty()));
+
+    let after = t.sandbox.admin().counters();
+    let refreshes = |c: &lever_sandbox::Counters| c.token_requests.get("refresh_token").copied().unwrap_or(0);
+    assert_eq!(refreshes(&after) - refreshes(&before), 1, "exactly one refresh reached Lever");
+    assert_eq!(after.refresh_failures, before.refresh_failures);
+    t.forbid_tokens_of(&id).await;
+    logs::assert_no_secrets();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn revoke_in_lever_means_needs_reconnect_one_event_no_more_refreshes_and_reconnect_restores() {
+    let t = TestHub::start(strict()).await;
+    let p = t.partner("outhire").await;
+    let id = t.connect(&p).await;
+    t.receiver.wait_for("connection.status_changed", &id, 1).await;
+
+    t.sandbox.admin().revoke_all();
+    // Ten partner calls at once hit the revocation.
+    let calls = (0..10).map(|_| t.call(&p, Method::GET, &format!("/v1/connections/{id}/lever/users"), None));
+    for (status, body) in futures::future::join_all(calls).await {
+        assert_eq!(status, StatusCode::CONFLICT, "{body}");
+        assert_eq!(body["type"], "/problems/connection-not-active");
+    }
+    let (_, c) = t.call(&p, Method::GET, &format!("/v1/connections/{id}"), None).await;
+    assert_eq!((c["status"].as_str(), c["health"].as_str()), (Some("needs_reconnect"), Some("red")));
+
+    let events = t.receiver.wait_for("connection.status_changed", &id, 2).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let events = t.receiver.events("connection.status_changed", &id).len().max(events.len());
+    assert_eq!(events, 2, "one for active, exactly one for needs_reconnect");
+
+    // No Lever call at all for a connection that needs reconnecting.
+    let before = t.sandbox.admin().counters();
+    let (status, _) = t.call(&p, Method::GET, &format!("/v1/connections/{id}/lever/stages"), None).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let after = t.sandbox.admin().counters();
+    assert_eq!(after.token_requests, before.token_requests, "0 refresh attempts after revoke");
+    assert_eq!(after.data_requests, before.data_requests);
+
+    // Reconnect: same connection id, new consent.
+    let (status, again) =
+        t.call(&p, Method::POST, &format!("/v1/connections/{id}/reconnect"), Some(json!({"return_url": p.return_url}))).await;
+    assert_eq!(status, StatusCode::OK, "{again}");
+    let back = t.consent(again["authorize_url"].as_str().unwrap()).await;
+    assert_eq!((query(&back, "connection_id").as_deref(), query(&back, "status").as_deref()), (Some(id.as_str()), Some("active")));
+    let (status, users) = t.call(&p, Method::GET, &format!("/v1/connections/{id}/lever/users"), None).await;
+    assert_eq!(status, StatusCode::OK, "{users}");
+    t.forbid_tokens_of(&id).await;
+    logs::assert_no_secrets();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn another_partners_connection_is_not_found_and_unchanged() {
+    let t = TestHub::start(strict()).await;
+    let owner = t.partner("hireup").await;
+    let other = t.partner("employeereferrals").await;
+    let id = t.connect(&owner).await;
+    let (_, before) = t.call(&owner, Method::GET, &format!("/v1/connections/{id}"), None).await;
+    let hooks_before = t.sandbox.admin().webhooks().len();
+
+    let attempts = [
+        (Method::GET, format!("/v1/connections/{id}"), None),
+        (Method::PATCH, format!("/v1/connections/{id}"), Some(json!({"settings": {"default_stage": "lead-new"}}))),
+        (Method::DELETE, format!("/v1/connections/{id}"), None),
+        (Method::POST, format!("/v1/connections/{id}/reconnect"), Some(json!({"return_url": other.return_url}))),
+        (Method::GET, format!("/v1/connections/{id}/lever/users"), None),
+        (Method::GET, format!("/v1/connections/{id}/lever/stages"), None),
+        (Method::GET, format!("/v1/connections/{id}/activity"), None),
+    ];
+    for (method, path, body) in attempts {
+        let (status, problem) = t.call(&other, method.clone(), &path, body).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{method} {path}: {problem}");
+        assert_eq!(problem["type"], "/problems/not-found");
+    }
+    let (_, after) = t.call(&owner, Method::GET, &format!("/v1/connections/{id}"), None).await;
+    assert_eq!(before, after, "nothing changed");
+    assert_eq!(t.sandbox.admin().webhooks().len(), hooks_before);
+    let (_, listed) = t.call(&other, Method::GET, "/v1/connections", None).await;
+    assert_eq!(listed["data"].as_array().unwrap().len(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn settings_are_checked_against_the_profile_and_lever() {
+    let t = TestHub::start(strict()).await;
+    let p = t.partner("outhire").await;
+    let id = t.connect(&p).await;
+    let (_, c) = t.call(&p, Method::GET, &format!("/v1/connections/{id}"), None).await;
+    assert_eq!(c["missing_settings"], json!(["settings.perform_as"]), "Outhire asks who candidates are attributed to");
+
+    let (_, users) = t.call(&p, Method::GET, &format!("/v1/connections/{id}/lever/users"), None).await;
+    let user = users["data"][0]["id"].as_str().unwrap().to_owned();
+    let (status, c) = t.call(&p, Method::PATCH, &format!("/v1/connections/{id}"), Some(json!({"settings": {"perform_as": user}}))).await;
+    assert_eq!(status, StatusCode::OK, "{c}");
+    assert_eq!(c["settings"]["perform_as"], user.as_str());
+    assert_eq!(c["missing_settings"], json!([]));
+
+    let stranger = "00000000-0000-4000-8000-000000000000";
+    let (status, problem) =
+        t.call(&p, Method::PATCH, &format!("/v1/connections/{id}"), Some(json!({"settings": {"perform_as": stranger}}))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem["errors"][0]["field"], "settings.perform_as", "{problem}");
+
+    // A setting this partner's profile does not let customers change.
+    let (status, problem) =
+        t.call(&p, Method::PATCH, &format!("/v1/connections/{id}"), Some(json!({"settings": {"hire_triggers": ["daily"]}}))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    let (_, c) = t.call(&p, Method::GET, &format!("/v1/connections/{id}"), None).await;
+    assert_eq!(c["settings"]["perform_as"], user.as_str(), "a refused change changes nothing");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn stage_mapping_must_name_stages_of_the_customers_lever() {
+    let t = TestHub::start(strict()).await;
+    let p = t.partner("hireup").await;
+    let id = t.connect(&p).await;
+    let (_, stages) = t.call(&p, Method::GET, &format!("/v1/connections/{id}/lever/stages"), None).await;
+    let stage = stages["data"].as_array().unwrap().iter().find(|s| s["id"] == "applicant-new").expect("built-in stage");
+    let ok = json!({"settings": {"stage_labels": {"applicant-new": "Applied"}, "default_stage": stage["id"]}});
+    let (status, c) = t.call(&p, Method::PATCH, &format!("/v1/connections/{id}"), Some(ok)).await;
+    assert_eq!(status, StatusCode::OK, "{c}");
+    let unknown = json!({"settings": {"stage_labels": {"11111111-1111-4111-8111-111111111111": "Ghost"}}});
+    let (status, problem) = t.call(&p, Method::PATCH, &format!("/v1/connections/{id}"), Some(unknown)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(problem["errors"][0]["message"].as_str().unwrap().contains("not a stage"), "{problem}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn disconnect_destroys_tokens_deletes_lever_webhooks_and_is_idempotent() {
+    let t = TestHub::start(strict()).await;
+    let p = t.partner("hireup").await;
+    let id = t.connect(&p).await;
+    assert!(!t.sandbox.admin().webhooks().is_empty());
+
+    for _ in 0..2 {
+        let (status, _) = t.call(&p, Method::DELETE, &format!("/v1/connections/{id}"), None).await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+    }
+    assert!(t.sandbox.admin().webhooks().is_empty(), "Lever webhooks deleted");
+    let (_, c) = t.call(&p, Method::GET, &format!("/v1/connections/{id}"), None).await;
+    assert_eq!(c["status"], "disconnected");
+    let item = format!("{:?}", raw_connection_item(&t, &id).await);
+    assert!(!item.contains("access_token") && !item.contains("refresh_token"), "tokens destroyed");
+    let (status, _) = t.call(&p, Method::GET, &format!("/v1/connections/{id}/lever/users"), None).await;
+    assert_eq!(status, StatusCode::CONFLICT, "no Lever calls after disconnect");
+}
+
+async fn raw_connection_item(t: &TestHub, id: &str) -> std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue> {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let client = shared::testing::dynamodb_client().await.unwrap();
+    let key = shared::store::keys::connection(id);
+    client
+        .get_item()
+        .table_name(t.store.table())
+        .key("pk", AttributeValue::S(key.pk))
+        .key("sk", AttributeValue::S(key.sk))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn tokens_in_the_table_are_ciphertext() {
+    let t = TestHub::start(strict()).await;
+    let p = t.partner("outhire").await;
+    let id = t.connect(&p).await;
+    let auth = t.hub.tokens.auth(&id).await.unwrap();
+    let shared::lever::port::Credential::Bearer(access) = &auth.credential else { panic!("bearer") };
+    let item = format!("{:?}", raw_connection_item(&t, &id).await);
+    assert!(item.contains("access_token"), "the item holds the sealed token");
+    assert!(!item.contains(access.expose()), "no plaintext access token in DynamoDB");
+    assert!(!item.contains(&access.expose()[..24.min(access.expose().len())]), "not even a prefix");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn partner_api_errors_are_problem_details() {
+    let t = TestHub::start(strict()).await;
+    let p = t.partner("outhire").await;
+    let no_key = t.http.get(format!("{}/v1/connections", t.base)).send().await.unwrap();
+    assert_eq!(no_key.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(no_key.headers()["content-type"], "application/problem+json");
+    let wrong = e2e::TestPartner { id: p.id.clone(), key: "lhk_000000000000_nope".into(), return_url: p.return_url.clone() };
+    assert_eq!(t.call(&wrong, Method::GET, "/v1/connections", None).await.0, StatusCode::UNAUTHORIZED);
+
+    let bad_json = t
+        .http
+        .post(format!("{}/v1/connections", t.base))
+        .bearer_auth(&p.key)
+        .header("content-type", "application/json")
+        .body("{\"return_url\": 42}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad_json.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let problem: serde_json::Value = bad_json.json().await.unwrap();
+    assert_eq!((problem["type"].as_str(), problem["errors"][0]["field"].as_str()), (Some("/problems/invalid-request"), Some("return_url")));
+
+    let (status, problem) =
+        t.call(&p, Method::POST, "/v1/connections", Some(json!({"return_url": "https://evil.example/steal"}))).await;
+    assert_eq!((status, problem["type"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("/problems/return-url-not-allowed")));
+    let (status, problem) = t.call(&p, Method::GET, "/v1/nothing-here", None).await;
+    assert_eq!((status, problem["type"].as_str()), (StatusCode::NOT_FOUND, Some("/problems/not-found")));
+    let (status, _) = t.call(&p, Method::GET, "/v1/connections?cursor=%%%", None).await;
+    assert!(status.is_client_error());
+}

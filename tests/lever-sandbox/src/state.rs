@@ -1,0 +1,399 @@
+//! The sandbox's in-memory Lever account: every entity the Data API exposes,
+//! plus the OAuth grants, counters and scripted behaviour. One `std::sync::Mutex`
+//! guards it all; handlers never hold the lock across an `.await`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::faults::FaultRule;
+use crate::webhooks::Delivery;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct User {
+    pub id: String,
+    pub name: String,
+    pub username: String,
+    pub email: String,
+    pub access_role: String,
+    pub photo: Option<String>,
+    pub created_at: i64,
+    pub deactivated_at: Option<i64>,
+    pub external_directory_id: Option<String>,
+    pub linked_contact_ids: Option<Vec<String>>,
+    pub job_title: Option<String>,
+    pub manager_id: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Stage {
+    pub id: String,
+    pub text: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ArchiveReason {
+    pub id: String,
+    pub text: String,
+    pub status: String,
+    /// `hired` or `non-hired`.
+    pub kind: String,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Categories {
+    pub team: Option<String>,
+    pub department: Option<String>,
+    pub location: Option<String>,
+    pub commitment: Option<String>,
+    pub all_locations: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct PostingContent {
+    pub description: String,
+    pub description_html: String,
+    /// `(text, content-as-<li>-html)` pairs.
+    pub lists: Vec<(String, String)>,
+    pub closing: String,
+    pub closing_html: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct SalaryRange {
+    pub min: i64,
+    pub max: i64,
+    pub currency: String,
+    pub interval: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Posting {
+    pub id: String,
+    pub text: String,
+    pub state: String,
+    pub distribution_channels: Option<Vec<String>>,
+    pub user: Option<String>,
+    pub owner: String,
+    pub hiring_manager: Option<String>,
+    pub categories: Categories,
+    pub tags: Vec<String>,
+    pub content: PostingContent,
+    pub country: String,
+    pub followers: Vec<String>,
+    pub req_code: Option<String>,
+    pub requisition_codes: Vec<String>,
+    pub salary_range: Option<SalaryRange>,
+    pub salary_description: Option<String>,
+    pub confidentiality: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub workplace_type: String,
+    /// Whether the apply form carries a custom question block / EEO questions.
+    pub custom_questions: bool,
+    pub eeo_questions: bool,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Phone {
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    pub value: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Contact {
+    pub id: String,
+    pub name: String,
+    pub headline: String,
+    pub location: String,
+    pub emails: Vec<String>,
+    pub phones: Vec<Phone>,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Archived {
+    pub reason: String,
+    pub archived_at: i64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct StageChange {
+    pub to_stage_id: String,
+    pub to_stage_index: usize,
+    pub user_id: Option<String>,
+    pub updated_at: i64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Note {
+    pub id: String,
+    /// One entry per comment; the first is the note itself, later ones are threaded replies.
+    pub comments: Vec<NoteComment>,
+    pub user: Option<String>,
+    pub secret: bool,
+    pub created_at: i64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct NoteComment {
+    pub value: String,
+    pub score: Option<i64>,
+    pub stage: String,
+    pub user: Option<String>,
+    pub created_at: i64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct StoredFile {
+    pub id: String,
+    pub name: String,
+    pub ext: String,
+    pub content_type: Option<String>,
+    #[serde(skip)]
+    pub bytes: Vec<u8>,
+    pub size: usize,
+    pub uploaded_at: i64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Offer {
+    pub id: String,
+    pub posting: Option<String>,
+    pub created_at: i64,
+    pub status: String,
+    pub creator: String,
+    /// `(text, identifier, value)`.
+    pub fields: Vec<(String, String, serde_json::Value)>,
+    pub approved_at: Option<i64>,
+    pub sent_at: Option<i64>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Application {
+    pub id: String,
+    pub opportunity_id: String,
+    pub posting: Option<String>,
+    /// `user` (added by a Lever user or integration), `posting` (applied), `referral`.
+    pub kind: String,
+    pub user: Option<String>,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub company: Option<String>,
+    pub links: Vec<String>,
+    pub comments: Option<String>,
+    pub created_at: i64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Opportunity {
+    pub id: String,
+    pub contact: String,
+    pub stage: String,
+    pub confidentiality: String,
+    pub links: Vec<String>,
+    pub archived: Option<Archived>,
+    pub tags: Vec<String>,
+    pub sources: Vec<String>,
+    pub stage_changes: Vec<StageChange>,
+    pub origin: String,
+    pub sourced_by: Option<String>,
+    pub owner: Option<String>,
+    pub followers: Vec<String>,
+    pub applications: Vec<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub last_interaction_at: i64,
+    pub last_advanced_at: i64,
+    pub opportunity_location: Option<String>,
+    pub notes: Vec<Note>,
+    pub files: Vec<StoredFile>,
+    pub resumes: Vec<StoredFile>,
+    pub offers: Vec<Offer>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Webhook {
+    pub id: String,
+    pub event: String,
+    pub url: String,
+    pub origins: Vec<String>,
+    pub signature_token: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Upload {
+    pub id: String,
+    pub filename: String,
+    pub size: usize,
+    pub expires_at: i64,
+    pub uri: String,
+}
+
+/// A record of something deleted, for the `/…/deleted` listings.
+#[derive(Clone, Debug, Serialize)]
+pub struct Deleted {
+    pub id: String,
+    pub deleted_at: i64,
+    pub deleted_by: Option<String>,
+    pub snapshot: serde_json::Value,
+}
+
+#[derive(Clone, Debug)]
+pub struct AuthCode {
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub scope: String,
+    pub account_id: String,
+    pub user_id: String,
+    pub expires: Instant,
+    pub used: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct Grant {
+    pub created: Instant,
+    pub account_id: String,
+    pub user_id: String,
+    pub scope: String,
+    pub revoked: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct AccessToken {
+    pub grant: String,
+    pub expires: Instant,
+}
+
+#[derive(Clone, Debug)]
+pub struct RefreshToken {
+    pub grant: String,
+    pub used: bool,
+    pub issued: Instant,
+}
+
+/// Per-token token bucket for the rate limiter.
+#[derive(Clone, Debug)]
+pub struct Bucket {
+    pub tokens: f64,
+    pub last: Instant,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Counters {
+    /// Token endpoint calls by `grant_type` (as sent, `"<missing>"` when absent).
+    pub token_requests: BTreeMap<String, u64>,
+    pub refresh_successes: u64,
+    pub refresh_failures: u64,
+    pub code_exchanges: u64,
+    /// Data API calls keyed `"GET /v1/opportunities/{id}"` (route template).
+    pub data_requests: BTreeMap<String, u64>,
+    pub rate_limited: u64,
+    pub faults_served: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsentMode {
+    Approve,
+    Deny,
+}
+
+#[derive(Default)]
+pub struct State {
+    pub users: Vec<User>,
+    pub stages: Vec<Stage>,
+    pub archive_reasons: Vec<ArchiveReason>,
+    pub postings: Vec<Posting>,
+    pub contacts: HashMap<String, Contact>,
+    pub opportunities: Vec<Opportunity>,
+    pub applications: HashMap<String, Application>,
+    pub webhooks: Vec<Webhook>,
+    pub uploads: HashMap<String, Upload>,
+    /// Extra tag/source names with no opportunity yet (Lever keeps created ones).
+    pub known_sources: Vec<String>,
+    pub deleted_postings: Vec<Deleted>,
+    pub deleted_opportunities: Vec<Deleted>,
+    pub deleted_applications: Vec<Deleted>,
+
+    pub codes: HashMap<String, AuthCode>,
+    pub grants: HashMap<String, Grant>,
+    pub access_tokens: HashMap<String, AccessToken>,
+    pub refresh_tokens: HashMap<String, RefreshToken>,
+    pub consent: Option<ConsentMode>,
+    pub consent_account: Option<String>,
+    pub buckets: HashMap<String, Bucket>,
+    pub faults: Vec<FaultRule>,
+    pub counters: Counters,
+    pub deliveries: Vec<Delivery>,
+    /// Monotonic clock helper so that write timestamps strictly increase.
+    pub last_ts: i64,
+    /// Added to the real clock for token lifetimes (`Admin::advance_time`), so
+    /// tests can reach "90 days idle" without waiting.
+    pub clock_offset: std::time::Duration,
+}
+
+impl State {
+    pub fn user(&self, id: &str) -> Option<&User> {
+        self.users.iter().find(|u| u.id == id)
+    }
+    pub fn posting(&self, id: &str) -> Option<&Posting> {
+        self.postings.iter().find(|p| p.id == id)
+    }
+    pub fn posting_mut(&mut self, id: &str) -> Option<&mut Posting> {
+        self.postings.iter_mut().find(|p| p.id == id)
+    }
+    pub fn opportunity(&self, id: &str) -> Option<&Opportunity> {
+        self.opportunities.iter().find(|o| o.id == id)
+    }
+    pub fn opportunity_mut(&mut self, id: &str) -> Option<&mut Opportunity> {
+        self.opportunities.iter_mut().find(|o| o.id == id)
+    }
+    pub fn stage_index(&self, id: &str) -> Option<usize> {
+        self.stages.iter().position(|s| s.id == id)
+    }
+    pub fn archive_reason(&self, id: &str) -> Option<&ArchiveReason> {
+        self.archive_reasons.iter().find(|r| r.id == id)
+    }
+
+    /// "Now" for token and code lifetimes, including the scripted clock offset.
+    pub fn instant(&self) -> Instant {
+        Instant::now() + self.clock_offset
+    }
+
+    /// Milliseconds since the epoch, strictly increasing across calls so that
+    /// ordering by timestamp is stable even for writes in the same millisecond.
+    pub fn now_ms(&mut self) -> i64 {
+        let wall = now_ms();
+        self.last_ts = if wall > self.last_ts { wall } else { self.last_ts + 1 };
+        self.last_ts
+    }
+
+    /// Contact whose canonicalised email matches one of `emails`.
+    pub fn contact_by_email(&self, emails: &[String]) -> Option<String> {
+        let wanted: Vec<String> = emails.iter().map(|e| canonical_email(e)).collect();
+        let mut ids: Vec<&Contact> = self
+            .contacts
+            .values()
+            .filter(|c| c.emails.iter().any(|e| wanted.contains(&canonical_email(e))))
+            .collect();
+        // Deterministic choice when several contacts share an email.
+        ids.sort_by(|a, b| a.id.cmp(&b.id));
+        ids.first().map(|c| c.id.clone())
+    }
+}
+
+pub fn canonical_email(e: &str) -> String {
+    e.trim().to_ascii_lowercase()
+}
+
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
