@@ -106,14 +106,15 @@ async fn fifty_concurrent_users_of_an_expired_token_cause_one_refresh() {
     t.clock.advance_ms(3_600_000);
     let before = t.sandbox.admin().counters();
 
-    let calls = (0..50).map(|_| t.call(&p, Method::GET, &format!("/v1/connections/{id}/lever/stages"), None));
+    let users_path = format!("/v1/connections/{id}/lever/users");
+    let calls = (0..50).map(|_| t.call(&p, Method::GET, &users_path, None));
     let results = futures::future::join_all(calls).await;
     let failures: Vec<_> = results.iter().filter(|(s, _)| *s != StatusCode::OK).collect();
     assert!(failures.is_empty(), "{failures:?}");
     assert!(results.iter().all(|(_, b)| !b["data"].as_array().unwrap().is_empty()));
 
     let after = t.sandbox.admin().counters();
-    let refreshes = |c: &lever_sandbox::Counters| c.token_requests.get("refresh_token").copied().unwrap_or(0);
+    let refreshes = |c: &lever_sandbox::state::Counters| c.token_requests.get("refresh_token").copied().unwrap_or(0);
     assert_eq!(refreshes(&after) - refreshes(&before), 1, "exactly one refresh reached Lever");
     assert_eq!(after.refresh_failures, before.refresh_failures);
     t.forbid_tokens_of(&id).await;
@@ -129,7 +130,8 @@ async fn revoke_in_lever_means_needs_reconnect_one_event_no_more_refreshes_and_r
 
     t.sandbox.admin().revoke_all();
     // Ten partner calls at once hit the revocation.
-    let calls = (0..10).map(|_| t.call(&p, Method::GET, &format!("/v1/connections/{id}/lever/users"), None));
+    let users_path = format!("/v1/connections/{id}/lever/users");
+    let calls = (0..10).map(|_| t.call(&p, Method::GET, &users_path, None));
     for (status, body) in futures::future::join_all(calls).await {
         assert_eq!(status, StatusCode::CONFLICT, "{body}");
         assert_eq!(body["type"], "/problems/connection-not-active");
