@@ -135,13 +135,17 @@ impl EventDelivery {
         let Some(webhook) = webhook.map(|v| v.record) else {
             return Ok(Attempt::Impossible { error: "the webhook endpoint was deleted".into() });
         };
-        let secret = self
-            .cipher
-            .open(&webhook.secret, &webhook_secret_context(&webhook.partner_id, &webhook.id))
-            .map_err(|source| DeliveryError::Secret { webhook_id: webhook.id.clone(), source })?;
-
-        let timestamp = self.records.clock().now().unix_timestamp();
-        let signature = signature::sign(secret.expose(), timestamp, event.body.as_bytes());
+        let context = webhook_secret_context(&webhook.partner_id, &webhook.id);
+        let open = |sealed| {
+            self.cipher.open(sealed, &context).map_err(|source| DeliveryError::Secret { webhook_id: webhook.id.clone(), source })
+        };
+        let now = self.records.clock().now();
+        let mut secrets = vec![open(&webhook.secret)?];
+        if let Some(previous) = webhook.previous_secret_at(self.records.clock().now_ms()) {
+            secrets.push(open(previous)?);
+        }
+        let secrets: Vec<&str> = secrets.iter().map(|s| s.expose()).collect();
+        let signature = signature::sign_with_each(&secrets, now.unix_timestamp(), event.body.as_bytes());
         let response = self
             .http
             .post(&webhook.url)

@@ -16,6 +16,8 @@ pub const MAX_EVENT_BODY_BYTES: usize = 200 * 1024;
 /// An event for a partner, as its webhook body carries it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct OutboundEvent {
+    /// The dedupe key for publish and for partners (`Hub-Event-Id`). Random for a new fact, or
+    /// derived from the fact (UUIDv5) so that announcing it twice publishes it once.
     pub id: uuid::Uuid,
     #[serde(rename = "type")]
     pub event_type: String,
@@ -61,6 +63,9 @@ impl EventDelivery {
     /// that never got an attempt, which heals a publish that stopped between store and queue.
     pub async fn publish(&self, event: &OutboundEvent) -> Result<Published, DeliveryError> {
         check_event_type(&event.event_type).map_err(DeliveryError::Invalid)?;
+        if event.partner_id.is_empty() || event.partner_id.contains('#') {
+            return Err(DeliveryError::Invalid("event has no valid partner id".into()));
+        }
         // The body is fixed here, once: retries and replays send and sign these same bytes.
         let body = serde_json::to_string(event).map_err(|e| DeliveryError::Invalid(format!("event body: {e}")))?;
         if body.len() > MAX_EVENT_BODY_BYTES {
@@ -163,5 +168,21 @@ impl EventDelivery {
                 None => return Ok(out),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_wire_body_names_the_type_and_omits_an_absent_connection() {
+        let at = time::macros::datetime!(2026-11-26 19:00:00 UTC);
+        let id = uuid::Uuid::from_u128(1);
+        let event = OutboundEvent { id, ..OutboundEvent::new("p1", "job.created", at, serde_json::json!({"a": 1})) };
+        assert_eq!(
+            serde_json::to_string(&event).unwrap(),
+            format!(r#"{{"id":"{id}","type":"job.created","partner_id":"p1","created_at":"2026-11-26T19:00:00Z","data":{{"a":1}}}}"#)
+        );
     }
 }

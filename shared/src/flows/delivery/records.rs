@@ -15,11 +15,23 @@ pub struct PartnerWebhook {
     pub event_types: Option<Vec<String>>,
     /// The signing secret, sealed with the token cipher under [`webhook_secret_context`].
     pub secret: Sealed,
+    /// The secret before the last rotation, sealed like `secret`. Deliveries carry a signature
+    /// with it too until `previous_secret_until_ms`, so a partner can switch secrets without
+    /// rejecting deliveries in between.
+    #[serde(default)]
+    pub previous_secret: Option<Sealed>,
+    #[serde(default)]
+    pub previous_secret_until_ms: Option<i64>,
     pub created_at_ms: i64,
     pub secret_rotated_at_ms: i64,
 }
 
 impl PartnerWebhook {
+    /// The previous secret while it still signs.
+    pub fn previous_secret_at(&self, now_ms: i64) -> Option<&Sealed> {
+        self.previous_secret.as_ref().filter(|_| self.previous_secret_until_ms.is_some_and(|until| until > now_ms))
+    }
+
     pub fn wants(&self, event_type: &str) -> bool {
         self.event_types.as_ref().is_none_or(|types| types.iter().any(|t| t == event_type))
     }

@@ -27,6 +27,8 @@ pub struct WebhookInfo {
     pub event_types: Option<Vec<String>>,
     pub created_at_ms: i64,
     pub secret_rotated_at_ms: i64,
+    /// Until when deliveries are also signed with the secret before the last rotation.
+    pub previous_secret_until_ms: Option<i64>,
 }
 
 impl From<&PartnerWebhook> for WebhookInfo {
@@ -37,6 +39,7 @@ impl From<&PartnerWebhook> for WebhookInfo {
             event_types: w.event_types.clone(),
             created_at_ms: w.created_at_ms,
             secret_rotated_at_ms: w.secret_rotated_at_ms,
+            previous_secret_until_ms: w.previous_secret.as_ref().and(w.previous_secret_until_ms),
         }
     }
 }
@@ -56,11 +59,38 @@ pub fn check_webhook_url(url: &str, allow_http_loopback: bool) -> Result<url::Ur
         return Err("webhook URL must not carry credentials".into());
     }
     let Some(host) = parsed.host() else { return Err("webhook URL has no host".into()) };
+    let loopback = is_loopback(&host);
+    if !loopback && is_internal_address(&host) {
+        return Err("webhook URL must not point at a private, link-local or unspecified address".into());
+    }
+    if loopback && !allow_http_loopback {
+        return Err("webhook URL must not point at a loopback host".into());
+    }
     match parsed.scheme() {
         "https" => Ok(parsed),
-        "http" if allow_http_loopback && is_loopback(&host) => Ok(parsed),
+        "http" if loopback => Ok(parsed),
         "http" if allow_http_loopback => Err("webhook URL must be https (http only to a loopback host)".into()),
         _ => Err("webhook URL must be https".into()),
+    }
+}
+
+/// Addresses written into the URL that reach the hub's own network rather than a partner's.
+/// (A DNS name that resolves to one is not caught here; see the delivery docs.)
+fn is_internal_address(host: &url::Host<&str>) -> bool {
+    fn v4(ip: std::net::Ipv4Addr) -> bool {
+        ip.is_private() || ip.is_link_local() || ip.is_unspecified() || ip.is_broadcast() || ip.is_loopback()
+    }
+    match host {
+        url::Host::Domain(_) => false,
+        url::Host::Ipv4(ip) => v4(*ip),
+        url::Host::Ipv6(ip) => {
+            let first = ip.segments()[0];
+            ip.is_unspecified()
+                || ip.is_loopback()
+                || (first & 0xfe00) == 0xfc00 // unique local fc00::/7
+                || (first & 0xffc0) == 0xfe80 // link-local fe80::/10
+                || ip.to_ipv4_mapped().is_some_and(v4)
+        }
     }
 }
 
@@ -117,6 +147,8 @@ impl EventDelivery {
             id,
             url: url.to_string(),
             event_types,
+            previous_secret: None,
+            previous_secret_until_ms: None,
             created_at_ms: now_ms,
             secret_rotated_at_ms: now_ms,
         };
@@ -138,14 +170,33 @@ impl EventDelivery {
         Ok(removed)
     }
 
-    /// A new signing secret, shown once; the old one stops signing at once.
+    /// A new signing secret, shown once; the old one stops signing at once (e.g. after a leak).
     pub async fn rotate_webhook_secret(&self, partner_id: &str, webhook_id: &str) -> Result<SecretString, DeliveryError> {
+        self.rotate_webhook_secret_keeping_previous(partner_id, webhook_id, std::time::Duration::ZERO).await
+    }
+
+    /// A new signing secret, shown once. The old one goes on signing beside it for
+    /// `keep_previous_for` (zero: it stops at once), time for the partner to deploy the new one.
+    pub async fn rotate_webhook_secret_keeping_previous(
+        &self,
+        partner_id: &str,
+        webhook_id: &str,
+        keep_previous_for: std::time::Duration,
+    ) -> Result<SecretString, DeliveryError> {
         let secret = new_secret();
         let sealed = self.cipher.seal(secret.expose(), &webhook_secret_context(partner_id, webhook_id));
         let now_ms = self.records.clock().now_ms();
+        let keep_ms = i64::try_from(keep_previous_for.as_millis()).unwrap_or(i64::MAX / 2);
         let updated = self
             .records
             .update::<PartnerWebhook>(&keys::partner_webhook(partner_id, webhook_id), |w| {
+                if keep_ms > 0 {
+                    w.previous_secret = Some(w.secret.clone());
+                    w.previous_secret_until_ms = Some(now_ms.saturating_add(keep_ms));
+                } else {
+                    w.previous_secret = None;
+                    w.previous_secret_until_ms = None;
+                }
                 w.secret = sealed.clone();
                 w.secret_rotated_at_ms = now_ms;
                 true
@@ -195,6 +246,11 @@ mod tests {
             assert!(check_webhook_url(ok, true).is_ok(), "{ok}");
         }
         assert!(check_webhook_url("https://user:pw@partner.example/", false).is_err());
+        for internal in ["https://10.0.0.5/h", "https://169.254.169.254/latest", "https://192.168.1.1/", "https://[fd00::1]/", "https://[::ffff:10.1.2.3]/", "https://0.0.0.0/", "https://127.0.0.1/h"] {
+            assert!(check_webhook_url(internal, false).is_err(), "{internal}");
+        }
+        assert!(check_webhook_url("https://127.0.0.1:8443/h", true).is_ok());
+        assert!(check_webhook_url("https://93.184.216.34/h", false).is_ok());
         assert!(check_webhook_url("ftp://partner.example/", true).is_err());
         assert!(check_webhook_url("not a url", true).is_err());
     }
