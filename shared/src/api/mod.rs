@@ -5,6 +5,7 @@ pub mod auth;
 pub mod callback;
 pub mod connections;
 pub mod json;
+pub mod keys;
 pub mod problem;
 pub mod webhooks;
 
@@ -36,6 +37,8 @@ pub fn partner_routes(state: Arc<ApiState>) -> Router {
         .route("/v1/connections/{id}/lever/users", get(c::lever_users))
         .route("/v1/connections/{id}/lever/stages", get(c::lever_stages))
         .route("/v1/connections/{id}/activity", get(c::activity))
+        .route("/v1/api-keys", post(keys::create).get(keys::list))
+        .route("/v1/api-keys/{id}", axum::routing::delete(keys::revoke))
         .route("/v1/webhooks", post(webhooks::create).get(webhooks::list))
         .route("/v1/webhooks/{id}", axum::routing::delete(webhooks::delete))
         .route("/v1/webhooks/{id}/rotate-secret", post(webhooks::rotate_secret))

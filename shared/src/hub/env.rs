@@ -36,6 +36,34 @@ pub enum StoreTarget {
     Embedded { path: std::path::PathBuf },
 }
 
+impl StoreTarget {
+    /// `HUB_STORE` (`dynamodb:<table>` or `embedded:<file>`), else `dynamodb:$HUB_TABLE`.
+    pub fn from_env() -> Result<Self, HubError> {
+        let config = |m: String| HubError::Config(m);
+        Ok(match var("HUB_STORE") {
+            Some(s) if s.starts_with("embedded:") => StoreTarget::Embedded { path: s["embedded:".len()..].into() },
+            Some(s) if s.starts_with("dynamodb:") => StoreTarget::DynamoDb { table: s["dynamodb:".len()..].into() },
+            Some(s) => return Err(config(format!("HUB_STORE={s}: expected dynamodb:<table> or embedded:<file>"))),
+            None => StoreTarget::DynamoDb {
+                table: var("HUB_TABLE").ok_or_else(|| config("HUB_TABLE or HUB_STORE is required".into()))?,
+            },
+        })
+    }
+
+    /// Opens the store; `aws` is needed for DynamoDB.
+    pub fn open(&self, aws: Option<&aws_config::SdkConfig>) -> Result<Arc<dyn Store>, HubError> {
+        Ok(match self {
+            StoreTarget::DynamoDb { table } => {
+                let aws = aws.ok_or_else(|| HubError::Config("DynamoDB needs the AWS configuration".into()))?;
+                Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(aws), table.clone()))
+            }
+            StoreTarget::Embedded { path } => {
+                Arc::new(EmbeddedStore::open(path).map_err(|e| HubError::Config(format!("embedded store: {e}")))?)
+            }
+        })
+    }
+}
+
 #[derive(Clone, Debug)]
 pub enum SecretsSource {
     SecretsManager { prefix: String },
@@ -77,12 +105,7 @@ fn var(name: &str) -> Option<String> {
 impl HubEnv {
     pub fn from_env() -> Result<Self, HubError> {
         let config = |m: String| HubError::Config(m);
-        let store = match var("HUB_STORE") {
-            Some(s) if s.starts_with("embedded:") => StoreTarget::Embedded { path: s["embedded:".len()..].into() },
-            Some(s) if s.starts_with("dynamodb:") => StoreTarget::DynamoDb { table: s["dynamodb:".len()..].into() },
-            Some(s) => return Err(config(format!("HUB_STORE={s}: expected dynamodb:<table> or embedded:<file>"))),
-            None => StoreTarget::DynamoDb { table: var("HUB_TABLE").ok_or_else(|| config("HUB_TABLE or HUB_STORE is required".into()))? },
-        };
+        let store = StoreTarget::from_env()?;
         let secrets = match var("HUB_SECRETS") {
             Some(s) if s.starts_with("local:") => SecretsSource::Local { path: s["local:".len()..].into() },
             Some(s) if s.starts_with("secretsmanager:") => SecretsSource::SecretsManager { prefix: s["secretsmanager:".len()..].into() },
@@ -115,14 +138,7 @@ impl HubEnv {
             || matches!(self.secrets, SecretsSource::SecretsManager { .. })
             || self.delivery_queue_url.is_some();
         let aws = if needs_aws { Some(crate::aws::sdk_config(None).await) } else { None };
-        let store: Arc<dyn Store> = match &self.store {
-            StoreTarget::DynamoDb { table } => {
-                Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(aws.as_ref().expect("aws")), table.clone()))
-            }
-            StoreTarget::Embedded { path } => {
-                Arc::new(EmbeddedStore::open(path).map_err(|e| HubError::Config(format!("embedded store: {e}")))?)
-            }
-        };
+        let store = self.store.open(aws.as_ref())?;
         let secrets: Arc<dyn Secrets> = match &self.secrets {
             SecretsSource::SecretsManager { prefix } => Arc::new(SecretsManagerSecrets::new(
                 aws_sdk_secretsmanager::Client::new(aws.as_ref().expect("aws")),

@@ -340,3 +340,31 @@ async fn the_keep_alive_schedule_refreshes_only_idle_grants() {
     t.forbid_tokens_of(&id).await;
     logs::assert_no_secrets();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_partner_rotates_its_api_key_without_downtime() {
+    let t = TestHub::start(strict()).await;
+    let old = t.partner("upwage").await;
+    let (status, issued) = t.call(&old, Method::POST, "/v1/api-keys", Some(json!({"label": "rotation"}))).await;
+    assert_eq!(status, StatusCode::CREATED, "{issued}");
+    let new = e2e::TestPartner { id: old.id.clone(), key: issued["key"].as_str().unwrap().into(), return_url: old.return_url.clone() };
+    logs::forbid(&new.key);
+
+    // Both work during the switch; the listing shows ids, never keys.
+    assert_eq!(t.call(&old, Method::GET, "/v1/connections", None).await.0, StatusCode::OK);
+    assert_eq!(t.call(&new, Method::GET, "/v1/connections", None).await.0, StatusCode::OK);
+    let (_, listed) = t.call(&new, Method::GET, "/v1/api-keys", None).await;
+    assert_eq!(listed["data"].as_array().unwrap().len(), 2);
+    assert!(!listed.to_string().contains(&new.key) && !listed.to_string().contains(&old.key));
+
+    let old_id = listed["data"].as_array().unwrap().iter().find(|k| k["id"] != issued["id"]).unwrap()["id"].as_str().unwrap().to_owned();
+    assert_eq!(t.call(&new, Method::DELETE, &format!("/v1/api-keys/{old_id}"), None).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(t.call(&old, Method::GET, "/v1/connections", None).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(t.call(&new, Method::GET, "/v1/connections", None).await.0, StatusCode::OK);
+    // Another partner cannot revoke this partner's key.
+    let other = t.partner("hrcloud").await;
+    let new_id = issued["id"].as_str().unwrap();
+    assert_eq!(t.call(&other, Method::DELETE, &format!("/v1/api-keys/{new_id}"), None).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(t.call(&new, Method::GET, "/v1/connections", None).await.0, StatusCode::OK);
+    logs::assert_no_secrets();
+}

@@ -1,0 +1,48 @@
+//! `/v1/api-keys…`: a partner rotates its own keys — issue a new one (shown once), switch,
+//! revoke the old one. Keys are listed by id only.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::auth::Caller;
+use super::json::{parse, time};
+use super::problem::Problem;
+use super::ApiState;
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct NewKey {
+    #[serde(default)]
+    label: Option<String>,
+}
+
+pub async fn list(State(s): State<Arc<ApiState>>, caller: Caller) -> Result<Json<Value>, Problem> {
+    let keys = s.partners.list_keys(&caller.partner_id).await.map_err(|e| Problem::internal(&e))?;
+    let data: Vec<Value> = keys.iter().map(|k| json!({"id": k.key_id, "label": k.label, "created_at": time(k.created_at_ms)})).collect();
+    Ok(Json(json!({ "data": data })))
+}
+
+pub async fn create(State(s): State<Arc<ApiState>>, caller: Caller, body: Bytes) -> Result<Response, Problem> {
+    let req: NewKey = if body.is_empty() { NewKey::default() } else { parse(&body)? };
+    if req.label.as_ref().is_some_and(|l| l.len() > 100) {
+        return Err(Problem::invalid("label", "at most 100 characters"));
+    }
+    let issued = s.partners.issue_key(&caller.partner_id, req.label.clone()).await.map_err(|e| Problem::internal(&e))?;
+    let body = json!({ "id": issued.key_id, "label": req.label, "key": issued.secret.expose() });
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+pub async fn revoke(State(s): State<Arc<ApiState>>, caller: Caller, Path(id): Path<String>) -> Result<StatusCode, Problem> {
+    if s.partners.revoke_key(&caller.partner_id, &id).await.map_err(|e| Problem::internal(&e))? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(Problem::not_found("API key"))
+    }
+}
