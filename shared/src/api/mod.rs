@@ -46,7 +46,7 @@ pub fn partner_routes(state: Arc<ApiState>) -> Router {
         .route("/v1/events/{id}/replay", post(webhooks::replay_event))
         .fallback(|| async { c::problem_for_unknown_route() })
         .method_not_allowed_fallback(|| async {
-            problem::Problem::new(problem::ProblemType::InvalidRequest, "this route does not take that method")
+            problem::Problem::new(problem::ProblemType::MethodNotAllowed, "see the OpenAPI document for the methods of this route")
         })
         .with_state(state)
 }

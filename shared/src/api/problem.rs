@@ -14,6 +14,7 @@ pub enum ProblemType {
     NotFound,
     InvalidRequest,
     Conflict,
+    MethodNotAllowed,
     UnknownProfile,
     ReturnUrlNotAllowed,
     ConnectionNotActive,
@@ -31,6 +32,7 @@ impl ProblemType {
             NotFound => ("not-found", "No such resource", StatusCode::NOT_FOUND),
             InvalidRequest => ("invalid-request", "The request is not valid", StatusCode::UNPROCESSABLE_ENTITY),
             Conflict => ("conflict", "The resource changed or already exists", StatusCode::CONFLICT),
+            MethodNotAllowed => ("method-not-allowed", "The route does not take this method", StatusCode::METHOD_NOT_ALLOWED),
             UnknownProfile => ("unknown-profile", "No such partner profile", StatusCode::UNPROCESSABLE_ENTITY),
             ReturnUrlNotAllowed => {
                 ("return-url-not-allowed", "The return URL is not registered for the partner", StatusCode::UNPROCESSABLE_ENTITY)

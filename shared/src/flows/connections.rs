@@ -3,6 +3,7 @@
 //! settings screen needs.
 
 use std::collections::BTreeSet;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,7 +21,7 @@ use crate::core::return_url::check_allowed;
 use crate::core::settings::ConnectionSettings;
 use crate::lever::error::LeverError;
 use crate::lever::model::{NewWebhook, Stage, User, UsersQuery};
-use crate::lever::page::collect_all;
+use crate::lever::page::{collect_all, Page, PageRequest};
 use crate::lever::port::{LeverApi, LeverAuth, LeverOAuth};
 use crate::secrets::{Sealed, TokenCipher};
 use crate::store::{keys, Expect, Key, Query, Record, Records, StoreError, Write};
@@ -371,20 +372,15 @@ impl Connections {
 
     /// Deletes the connection's webhooks in Lever (when a token is at hand) and in the store.
     async fn remove_lever_webhooks(&self, auth: Option<&LeverAuth>, connection_id: &str) -> Result<(), ConnectError> {
-        let q = Query {
-            pk: keys::connection(connection_id).pk,
-            sk_prefix: Some(keys::LEVER_WEBHOOK_PREFIX.into()),
-            limit: 100,
-            ..Default::default()
-        };
-        for hook in self.records.query::<LeverWebhook>(&q).await?.0 {
+        let hooks = self.records.query_all::<LeverWebhook>(&keys::connection(connection_id).pk, keys::LEVER_WEBHOOK_PREFIX).await?;
+        for hook in hooks {
             if let Some(auth) = auth {
-                match self.lever.delete_webhook(auth, &hook.record.webhook_id).await {
+                match self.lever.delete_webhook(auth, &hook.webhook_id).await {
                     Ok(()) | Err(LeverError::NotFound { .. }) => {}
-                    Err(e) => tracing::warn!(connection_id, webhook = %hook.record.webhook_id, error = %e, "Lever webhook not deleted"),
+                    Err(e) => tracing::warn!(connection_id, webhook = %hook.webhook_id, error = %e, "Lever webhook not deleted"),
                 }
             }
-            self.records.remove(&hook.record.key(), Expect::Any).await?;
+            self.records.remove(&hook.key(), Expect::Any).await?;
         }
         Ok(())
     }
@@ -484,36 +480,30 @@ impl Connections {
 
     /// Active Lever users, for the partner's "attribute candidates to" picker.
     pub async fn lever_users(&self, connection_id: &str) -> Result<Vec<User>, ConnectError> {
-        let lever = self.lever.clone();
-        Ok(self
-            .tokens
-            .call(connection_id, move |auth| {
-                let lever = lever.clone();
-                async move {
-                    collect_all(100, 100, |page| {
-                        let (lever, auth) = (lever.clone(), auth.clone());
-                        async move { lever.list_users(&auth, &UsersQuery::default(), page).await }
-                    })
-                    .await
-                }
-            })
-            .await?)
+        self.lever_list(connection_id, |lever, auth, page| async move {
+            lever.list_users(&auth, &UsersQuery::default(), page).await
+        })
+        .await
     }
 
     /// The customer's pipeline stages, for stage mapping.
     pub async fn lever_stages(&self, connection_id: &str) -> Result<Vec<Stage>, ConnectError> {
+        self.lever_list(connection_id, |lever, auth, page| async move { lever.list_stages(&auth, page).await }).await
+    }
+
+    /// Every page of a small Lever listing, with the connection's token (refreshed if needed).
+    async fn lever_list<T, F, Fut>(&self, connection_id: &str, fetch: F) -> Result<Vec<T>, ConnectError>
+    where
+        T: Send,
+        F: Fn(Arc<dyn LeverApi>, LeverAuth, PageRequest) -> Fut + Clone + Send + Sync,
+        Fut: Future<Output = Result<Page<T>, LeverError>> + Send,
+    {
         let lever = self.lever.clone();
         Ok(self
             .tokens
             .call(connection_id, move |auth| {
-                let lever = lever.clone();
-                async move {
-                    collect_all(100, 100, |page| {
-                        let (lever, auth) = (lever.clone(), auth.clone());
-                        async move { lever.list_stages(&auth, page).await }
-                    })
-                    .await
-                }
+                let (lever, fetch) = (lever.clone(), fetch.clone());
+                async move { collect_all(100, 100, |page| fetch(lever.clone(), auth.clone(), page)).await }
             })
             .await?)
     }

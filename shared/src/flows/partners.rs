@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 
 use crate::core::return_url::{check_registrable, ReturnUrlError};
 use crate::secrets::SecretString;
-use crate::store::{keys, Expect, Key, Query, Record, Records, StoreError, Write};
+use crate::store::{keys, Expect, Key, Record, Records, StoreError, Write};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Partner {
@@ -148,17 +148,8 @@ impl Partners {
 
     /// Every registered partner id.
     pub async fn all_ids(&self) -> Result<Vec<String>, PartnerError> {
-        let mut ids = vec![];
-        let mut cursor = None;
-        loop {
-            let q = Query { pk: keys::PARTNER_LIST_PK.into(), limit: 100, cursor, ..Default::default() };
-            let (page, next) = self.records.query::<PartnerListEntry>(&q).await?;
-            ids.extend(page.into_iter().map(|e| e.record.partner_id));
-            cursor = next;
-            if cursor.is_none() {
-                return Ok(ids);
-            }
-        }
+        let entries = self.records.query_all::<PartnerListEntry>(keys::PARTNER_LIST_PK, "").await?;
+        Ok(entries.into_iter().map(|e| e.partner_id).collect())
     }
 
     pub async fn issue_key(&self, partner_id: &str, label: Option<String>) -> Result<IssuedKey, PartnerError> {
@@ -185,13 +176,7 @@ impl Partners {
     }
 
     pub async fn list_keys(&self, partner_id: &str) -> Result<Vec<PartnerApiKey>, PartnerError> {
-        let q = Query {
-            pk: keys::partner(partner_id).pk,
-            sk_prefix: Some(keys::PARTNER_API_KEY_PREFIX.into()),
-            limit: 100,
-            ..Default::default()
-        };
-        Ok(self.records.query::<PartnerApiKey>(&q).await?.0.into_iter().map(|v| v.record).collect())
+        Ok(self.records.query_all(&keys::partner(partner_id).pk, keys::PARTNER_API_KEY_PREFIX).await?)
     }
 
     /// Revokes a key at once; `false` if the partner has no such key.

@@ -70,7 +70,8 @@ pub fn random_key() -> String {
     base64::engine::general_purpose::STANDARD.encode(key)
 }
 
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+/// Writes a file only its owner can read (mode 0600 on Unix): secrets and keys of local runs.
+pub fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     use std::io::Write as _;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);

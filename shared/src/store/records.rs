@@ -153,6 +153,21 @@ impl Records {
         Ok((out, page.cursor))
     }
 
+    /// Every live record under a partition's sort-key prefix, all pages (small, bounded lists:
+    /// a partner's keys, webhooks, a connection's Lever webhooks).
+    pub async fn query_all<T: Record>(&self, pk: &str, sk_prefix: &str) -> Result<Vec<T>, StoreError> {
+        let mut query = Query { pk: pk.to_owned(), sk_prefix: Some(sk_prefix.to_owned()), limit: 100, ..Default::default() };
+        let mut out = Vec::new();
+        loop {
+            let (page, cursor) = self.query::<T>(&query).await?;
+            out.extend(page.into_iter().map(|v| v.record));
+            match cursor {
+                Some(c) => query.cursor = Some(c),
+                None => return Ok(out),
+            }
+        }
+    }
+
     /// One page of records due at or before `up_to` in one due partition.
     pub async fn due<T: Record>(&self, query: &DueQuery) -> Result<(Vec<Versioned<T>>, Option<Cursor>), StoreError> {
         let page = self.store.query_due(query).await?;

@@ -71,6 +71,7 @@ impl TestHub {
             .expect("SQS queue on moto");
 
         let client_secret = sandbox.client_secret.clone();
+        logs::forbid(&client_secret);
         let client_id = sandbox.client_id.clone();
         let sandbox = Sandbox::start(sandbox).await.expect("Lever sandbox starts");
         let token_key = random_key();

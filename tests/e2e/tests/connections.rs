@@ -187,6 +187,21 @@ async fn another_partners_connection_is_not_found_and_unchanged() {
         assert_eq!(status, StatusCode::NOT_FOUND, "{method} {path}: {problem}");
         assert_eq!(problem["type"], "/problems/not-found");
     }
+    // The owner's webhook endpoint and its events are out of reach too.
+    let (_, hooks) = t.call(&owner, Method::GET, "/v1/webhooks", None).await;
+    let hook_id = hooks["data"][0]["id"].as_str().unwrap().to_owned();
+    let event_id = t.receiver.wait_for("connection.status_changed", &id, 1).await[0]["id"].as_str().unwrap().to_owned();
+    for (method, path) in [
+        (Method::DELETE, format!("/v1/webhooks/{hook_id}")),
+        (Method::POST, format!("/v1/webhooks/{hook_id}/rotate-secret")),
+        (Method::POST, format!("/v1/events/{event_id}/replay")),
+    ] {
+        let (status, problem) = t.call(&other, method.clone(), &path, None).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{method} {path}: {problem}");
+    }
+    let (_, hooks_after) = t.call(&owner, Method::GET, "/v1/webhooks", None).await;
+    assert_eq!(hooks, hooks_after);
+
     let (_, after) = t.call(&owner, Method::GET, &format!("/v1/connections/{id}"), None).await;
     assert_eq!(before, after, "nothing changed");
     assert_eq!(t.sandbox.admin().webhooks().len(), hooks_before);
@@ -367,4 +382,39 @@ async fn a_partner_rotates_its_api_key_without_downtime() {
     assert_eq!(t.call(&other, Method::DELETE, &format!("/v1/api-keys/{new_id}"), None).await.0, StatusCode::NOT_FOUND);
     assert_eq!(t.call(&new, Method::GET, "/v1/connections", None).await.0, StatusCode::OK);
     logs::assert_no_secrets();
+}
+
+/// Every route and method in `docs/openapi.yaml` is served: without an API key each answers
+/// 401 (authentication comes first), never 404 or 405.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_documented_route_is_served() {
+    let t = TestHub::start(strict()).await;
+    let spec = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/openapi.yaml")).unwrap();
+    let mut checked = 0;
+    let mut path: Option<String> = None;
+    for line in spec.lines() {
+        let indent = line.len() - line.trim_start().len();
+        let key = line.trim().trim_end_matches(':');
+        match indent {
+            0 => path = None, // `components:` and other top-level keys end the paths
+            2 if key.starts_with("/v1") => path = Some(key.replace("{id}", "some-id")),
+            2 => path = None,
+            4 => {
+                let (Some(p), Ok(method)) = (&path, Method::from_bytes(key.to_uppercase().as_bytes())) else { continue };
+                if !["GET", "POST", "PATCH", "DELETE"].contains(&method.as_str()) {
+                    continue;
+                }
+                let res = t.http.request(method.clone(), format!("{}{p}", t.base)).send().await.unwrap();
+                assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{method} {p}");
+                checked += 1;
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(checked, 18, "documented /v1 operations");
+    let res = t.http.get(format!("{}/oauth/callback", t.base)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let p = t.partner("outhire").await;
+    let (status, problem) = t.call(&p, Method::PUT, "/v1/connections", None).await;
+    assert_eq!((status, problem["type"].as_str()), (StatusCode::METHOD_NOT_ALLOWED, Some("/problems/method-not-allowed")));
 }

@@ -12,6 +12,7 @@ use std::time::Duration;
 use clap::Parser;
 use serde_json::{json, Value};
 use shared::hub::{HubEnv, LeverTarget, SecretsSource, StoreTarget};
+use shared::secrets::local::write_private;
 use shared::secrets::names;
 
 #[derive(Parser)]
@@ -108,15 +109,6 @@ fn ensure_lever_app(path: &Path) -> std::io::Result<()> {
         json!({"client_id": defaults.client_id, "client_secret": defaults.client_secret}).to_string().into(),
     );
     write_private(path, &serde_json::to_string_pretty(&stored)?)
-}
-
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write as _;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path)?.write_all(text.as_bytes())
 }
 
 /// Registers every bundled profile as a partner (return URLs on this hub's demo page) and

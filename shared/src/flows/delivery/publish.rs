@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 use super::records::{Delivery, DeliveryMessage, DeliveryStatus, StoredEvent};
 use super::webhooks::check_event_type;
 use super::{DeliveryError, EventDelivery};
-use crate::store::{keys, Expect, Query, Records, StoreError};
+use crate::store::{keys, Expect, Records, StoreError};
 
 /// Largest event body: DynamoDB items hold 400 KB, and the body is stored with the event.
 pub const MAX_EVENT_BODY_BYTES: usize = 200 * 1024;
@@ -152,22 +152,7 @@ impl EventDelivery {
 
     /// Every delivery of one event.
     pub(crate) async fn deliveries_of(&self, partner_id: &str, event_id: &str) -> Result<Vec<Delivery>, DeliveryError> {
-        let mut query = Query {
-            pk: keys::outbound_event(partner_id, event_id).pk,
-            sk_prefix: Some(keys::DELIVERIES_PREFIX.to_owned()),
-            descending: false,
-            limit: 100,
-            cursor: None,
-        };
-        let mut out = Vec::new();
-        loop {
-            let (page, cursor) = self.records.query::<Delivery>(&query).await?;
-            out.extend(page.into_iter().map(|v| v.record));
-            match cursor {
-                Some(c) => query.cursor = Some(c),
-                None => return Ok(out),
-            }
-        }
+        Ok(self.records.query_all(&keys::outbound_event(partner_id, event_id).pk, keys::DELIVERIES_PREFIX).await?)
     }
 }
 

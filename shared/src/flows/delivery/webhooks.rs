@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::records::{webhook_secret_context, PartnerWebhook};
 use super::{DeliveryError, EventDelivery};
 use crate::secrets::SecretString;
-use crate::store::{keys, Expect, Query};
+use crate::store::{keys, Expect};
 
 /// An endpoint's event lists and the publish transaction stay small; a partner fans out itself.
 pub const MAX_WEBHOOKS_PER_PARTNER: usize = 10;
@@ -213,22 +213,7 @@ impl EventDelivery {
 
     /// Every endpoint of the partner, records with sealed secrets.
     pub(crate) async fn webhooks(&self, partner_id: &str) -> Result<Vec<PartnerWebhook>, DeliveryError> {
-        let mut query = Query {
-            pk: keys::partner(partner_id).pk,
-            sk_prefix: Some(keys::PARTNER_WEBHOOKS_PREFIX.to_owned()),
-            descending: false,
-            limit: 100,
-            cursor: None,
-        };
-        let mut out = Vec::new();
-        loop {
-            let (page, cursor) = self.records.query::<PartnerWebhook>(&query).await?;
-            out.extend(page.into_iter().map(|v| v.record));
-            match cursor {
-                Some(c) => query.cursor = Some(c),
-                None => return Ok(out),
-            }
-        }
+        Ok(self.records.query_all(&keys::partner(partner_id).pk, keys::PARTNER_WEBHOOKS_PREFIX).await?)
     }
 }
 

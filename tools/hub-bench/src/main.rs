@@ -1,0 +1,204 @@
+//! `hub-bench`: measures the hub's hot paths on this machine and prints a Markdown table.
+//!
+//! `cargo run --release -p hub-bench -- --store embedded|dynamodb` (DynamoDB Local via
+//! `HUB_TEST_DYNAMODB_ENDPOINT`, as `scripts/test` exports it). Times are wall-clock on loopback:
+//! compare runs on the same machine, not across machines.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use serde_json::json;
+use shared::clock::{Clock, ManualClock, SystemClock};
+use shared::core::catalog::ProfileCatalog;
+use shared::flows::delivery::DeliveryPolicy;
+use shared::flows::tokens::TokenPolicy;
+use shared::hub::{Hub, HubOptions, HubPorts};
+use shared::lever::http::{LeverConfig, LeverHttpClient};
+use shared::lever::secret::ClientSecret;
+use shared::queue::embedded::EmbeddedQueue;
+use shared::secrets::local::random_key;
+use shared::secrets::{names, LocalSecrets};
+use shared::store::embedded::EmbeddedStore;
+use shared::store::{Key, Leases, Record, Records, Store};
+
+#[derive(Parser)]
+struct Args {
+    #[arg(long, default_value = "embedded")]
+    store: String,
+    #[arg(long, default_value_t = 500)]
+    iterations: usize,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Item {
+    id: String,
+    n: u64,
+}
+
+impl Record for Item {
+    const KIND: &'static str = "bench";
+    fn key(&self) -> Key {
+        Key::new("BENCH", self.id.clone())
+    }
+}
+
+fn percentiles(mut samples: Vec<Duration>) -> String {
+    samples.sort();
+    let at = |q: f64| samples[((samples.len() as f64 - 1.0) * q) as usize];
+    format!("{:.2} | {:.2} | {:.2}", ms(at(0.5)), ms(at(0.95)), ms(at(0.99)))
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+async fn timed<F, Fut>(n: usize, mut f: F) -> Vec<Duration>
+where
+    F: FnMut(usize) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let mut out = Vec::with_capacity(n);
+    for i in 0..n {
+        let t = Instant::now();
+        f(i).await;
+        out.push(t.elapsed());
+    }
+    out
+}
+
+#[tokio::main]
+async fn main() {
+    let args = Args::parse();
+    let store: Arc<dyn Store> = match args.store.as_str() {
+        "embedded" => Arc::new(EmbeddedStore::open(std::env::temp_dir().join(format!("hub-bench-{}.log", std::process::id()))).unwrap()),
+        "dynamodb" => shared::testing::dynamo_store().await.expect("DynamoDB Local"),
+        other => panic!("--store {other}: embedded or dynamodb"),
+    };
+    let n = args.iterations;
+    println!("| {} store, n = {n} | p50 ms | p95 ms | p99 ms |\n|---|---|---|---|", args.store);
+
+    // Store primitives.
+    let records = Records::new(store.clone(), Arc::new(SystemClock));
+    let create = timed(n, |i| {
+        let r = records.clone();
+        async move {
+            r.create(&Item { id: format!("i{i}"), n: 0 }).await.unwrap();
+        }
+    })
+    .await;
+    println!("| store: create-if-absent | {} |", percentiles(create));
+    let read = timed(n, |i| {
+        let r = records.clone();
+        async move {
+            r.get::<Item>(&Key::new("BENCH", format!("i{i}"))).await.unwrap().unwrap();
+        }
+    })
+    .await;
+    println!("| store: consistent get | {} |", percentiles(read));
+    let cas = timed(n, |i| {
+        let r = records.clone();
+        async move {
+            r.replace(&Item { id: format!("i{i}"), n: 1 }, 1).await.unwrap();
+        }
+    })
+    .await;
+    println!("| store: compare-and-set | {} |", percentiles(cas));
+    let leases = Leases::new(records.clone());
+    let lease = timed(n, |i| {
+        let l = leases.clone();
+        async move {
+            let held = l.acquire(&format!("bench/{i}"), "me", Duration::from_secs(30)).await.unwrap().unwrap();
+            l.release(held).await.unwrap();
+        }
+    })
+    .await;
+    println!("| store: lease acquire + release | {} |", percentiles(lease));
+
+    // The hub over HTTP, against the Lever sandbox.
+    let sandbox = lever_sandbox::Sandbox::start(lever_sandbox::SandboxConfig { rate_limit: None, ..Default::default() }).await.unwrap();
+    let defaults = lever_sandbox::SandboxConfig::default();
+    let secrets = LocalSecrets::from_values([
+        (names::TOKEN_KEY.to_owned(), random_key()),
+        (names::STATE_KEY.to_owned(), random_key()),
+        (names::LEVER_OAUTH.to_owned(), json!({"client_id": defaults.client_id, "client_secret": defaults.client_secret}).to_string()),
+    ]);
+    let lever = Arc::new(
+        LeverHttpClient::new(LeverConfig::local(&sandbox.base_url(), defaults.client_id, ClientSecret::new(defaults.client_secret)).unwrap())
+            .unwrap(),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let clock = Arc::new(ManualClock::at_ms(SystemClock.now_ms()));
+    let ports = HubPorts {
+        store,
+        clock: clock.clone(),
+        secrets: Arc::new(secrets),
+        lever_api: lever.clone(),
+        lever_oauth: lever,
+        delivery_queue: Arc::new(EmbeddedQueue::new()),
+        dead_letter_queue: None,
+    };
+    let options = HubOptions {
+        public_url: url::Url::parse(&base).unwrap(),
+        tokens: TokenPolicy::default(),
+        delivery: DeliveryPolicy { allow_http_loopback: true, ..DeliveryPolicy::default() },
+    };
+    let hub = Hub::build(ports, Arc::new(ProfileCatalog::bundled().unwrap()), options).await.unwrap();
+    let router = shared::api::router(hub.api());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    hub.partners.register("outhire", vec![format!("{base}/done")]).await.unwrap();
+    let key = hub.partners.issue_key("outhire", None).await.unwrap().secret.expose().to_owned();
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+
+    let connect = Instant::now();
+    let created: serde_json::Value = http
+        .post(format!("{base}/v1/connections"))
+        .bearer_auth(&key)
+        .json(&json!({"return_url": format!("{base}/done")}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut url = created["authorize_url"].as_str().unwrap().to_owned();
+    for _ in 0..2 {
+        let res = http.get(&url).send().await.unwrap();
+        url = res.headers()[reqwest::header::LOCATION].to_str().unwrap().to_owned();
+    }
+    let connect = connect.elapsed();
+    let id = created["id"].as_str().unwrap().to_owned();
+    println!("| connect: POST, consent, callback (once) | {:.2} | | |", ms(connect));
+
+    let get = timed(n, |_| {
+        let (http, key, url) = (http.clone(), key.clone(), format!("{base}/v1/connections/{id}"));
+        async move {
+            assert!(http.get(url).bearer_auth(key).send().await.unwrap().status().is_success());
+        }
+    })
+    .await;
+    println!("| API: GET /v1/connections/{{id}} (auth + read) | {} |", percentiles(get));
+    let auth = timed(n, |_| {
+        let (tokens, id) = (hub.tokens.clone(), id.clone());
+        async move {
+            tokens.auth(&id).await.unwrap();
+        }
+    })
+    .await;
+    println!("| tokens: fresh access token (read + decrypt) | {} |", percentiles(auth));
+
+    // 50 concurrent callers of an expired token: one refresh, everyone served.
+    let mut rounds = vec![];
+    for _ in 0..10 {
+        clock.advance_ms(3_600_000);
+        let before = sandbox.admin().counters().token_requests.get("refresh_token").copied().unwrap_or(0);
+        let t = Instant::now();
+        let calls = (0..50).map(|_| hub.tokens.auth(&id));
+        assert!(futures::future::join_all(calls).await.iter().all(Result::is_ok));
+        rounds.push(t.elapsed());
+        let after = sandbox.admin().counters().token_requests.get("refresh_token").copied().unwrap_or(0);
+        assert_eq!(after - before, 1, "one refresh per expiry");
+    }
+    println!("| tokens: 50 concurrent callers, expired token (1 refresh) | {} |", percentiles(rounds));
+}
