@@ -24,7 +24,7 @@ use crate::lever::model::{NewWebhook, Stage, User, UsersQuery};
 use crate::lever::page::{collect_all, Page, PageRequest};
 use crate::lever::port::{LeverApi, LeverAuth, LeverOAuth};
 use crate::secrets::{Sealed, TokenCipher};
-use crate::store::{keys, Expect, Key, Query, Record, Records, StoreError, Write};
+use crate::store::{keys, Expect, Key, Query, Record, Records, StoreError};
 
 const STATE_LIFETIME: Duration = Duration::from_secs(600);
 
@@ -516,17 +516,6 @@ impl Connections {
 
     pub fn activity(&self) -> &ActivityLog {
         &self.activity
-    }
-
-    /// Deletes a record and its partner pointer; only for tests of ownership.
-    #[doc(hidden)]
-    pub async fn delete_for_test(&self, c: &Connection) -> Result<(), StoreError> {
-        self.records
-            .transact(vec![
-                Write::Delete { key: c.key(), expect: Expect::Any },
-                Write::Delete { key: keys::partner_connection(&c.partner_id, &c.id), expect: Expect::Any },
-            ])
-            .await
     }
 }
 

@@ -141,7 +141,8 @@ impl Tokens {
     pub async fn refresh(&self, connection_id: &str, seen_refreshed_at_ms: Option<i64>) -> Result<Connection, TokenError> {
         let lease_name = format!("refresh/{connection_id}");
         let holder = uuid::Uuid::new_v4().to_string();
-        let deadline = self.records.clock().now_ms() + 3 * self.policy.lease_ttl.as_millis() as i64;
+        // Waiting is measured in real time (the injected clock is for expiries, and may stand still).
+        let deadline = tokio::time::Instant::now() + 3 * self.policy.lease_ttl;
         loop {
             let c = self.load(connection_id).await?;
             let newer = c.record.tokens.as_ref().map(|t| t.refreshed_at_ms) > seen_refreshed_at_ms;
@@ -155,7 +156,7 @@ impl Tokens {
                 }
                 return outcome;
             }
-            if self.records.clock().now_ms() > deadline {
+            if tokio::time::Instant::now() > deadline {
                 return Err(TokenError::Store(StoreError::Unavailable("token refresh did not finish in time".into())));
             }
             tokio::time::sleep(self.policy.wait_step).await;
@@ -213,7 +214,7 @@ impl Tokens {
             Err(LeverError::Unauthorized { .. }) => {}
             other => return other.map_err(Into::into),
         }
-        let refreshed = self.refresh(connection_id, seen.max(c.record.tokens.as_ref().map(|t| t.refreshed_at_ms))).await?;
+        let refreshed = self.refresh(connection_id, seen).await?;
         match op(self.bearer(&refreshed)?).await {
             Err(LeverError::Unauthorized { message }) => {
                 self.status.needs_reconnect(connection_id, "Lever refused a fresh access token (401)").await?;

@@ -46,7 +46,7 @@ impl Record for Item {
 fn percentiles(mut samples: Vec<Duration>) -> String {
     samples.sort();
     let at = |q: f64| samples[((samples.len() as f64 - 1.0) * q) as usize];
-    format!("{:.2} | {:.2} | {:.2}", ms(at(0.5)), ms(at(0.95)), ms(at(0.99)))
+    format!("{:.3} | {:.3} | {:.3}", ms(at(0.5)), ms(at(0.95)), ms(at(0.99)))
 }
 
 fn ms(d: Duration) -> f64 {

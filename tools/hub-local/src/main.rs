@@ -87,7 +87,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     for (partner, key) in &keys {
         println!("  {partner:<20} {key}");
     }
-    let example = keys.get("outhire").or(keys.values().next()).cloned().unwrap_or_default();
+    let example = keys.values().next().cloned().unwrap_or_default();
     println!(
         "\nConnect a customer:\n  curl -s -X POST {base}/v1/connections -H 'Authorization: Bearer {example}' \\\n    -H 'content-type: application/json' -d '{{\"return_url\": \"{base}/demo/done\"}}'\n\
          then open the authorize_url it returns (the sandbox consents at once).\nCtrl-C stops."
@@ -135,9 +135,9 @@ async fn register_partners(
     Ok(keys)
 }
 
-/// Connects one customer as a partner would, following every redirect by hand.
+/// Connects one customer of the first partner as a partner would, following every redirect.
 async fn smoke(base: &str, keys: &BTreeMap<String, String>) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    let key = keys.get("outhire").ok_or("no outhire profile bundled")?;
+    let key = keys.values().next().ok_or("no partner profile bundled")?;
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
     let created: Value = http
         .post(format!("{base}/v1/connections"))
