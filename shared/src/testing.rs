@@ -9,11 +9,10 @@ use std::sync::Arc;
 use crate::store::dynamo::DynamoStore;
 
 pub fn service_endpoint(var: &str, what: &str) -> Option<String> {
-    if let Ok(url) = std::env::var(var) {
-        if !url.is_empty() {
+    if let Ok(url) = std::env::var(var)
+        && !url.is_empty() {
             return Some(url);
         }
-    }
     let in_ci = std::env::var("CI").is_ok_and(|v| v == "true");
     let opted_out = std::env::var("HUB_SKIP_MISSING_SERVICES").is_ok_and(|v| v == "1");
     if opted_out && !in_ci {

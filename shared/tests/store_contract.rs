@@ -399,7 +399,7 @@ async fn embedded_store_survives_a_restart() {
         assert_eq!((got.record.count, got.version), (7, 2));
         assert!(records.get::<Note>(&Key::new("P#1", "N#gone")).await.unwrap().is_none());
         let q = DueQuery {
-            partition: keys::due(&"c-restart".to_string(), T0).partition,
+            partition: keys::due("c-restart", T0).partition,
             up_to: keys::due_up_to(T0),
             limit: 10,
             cursor: None,

@@ -36,11 +36,10 @@ impl Secrets for SecretsManagerSecrets {
     async fn get(&self, name: &str) -> Result<SecretString, SecretsError> {
         let id = format!("{}{name}", self.prefix);
         let mut cache = self.cache.lock().await;
-        if let Some((value, at)) = cache.get(&id) {
-            if at.elapsed() < self.ttl {
+        if let Some((value, at)) = cache.get(&id)
+            && at.elapsed() < self.ttl {
                 return Ok(value.clone());
             }
-        }
         let out = self.client.get_secret_value().secret_id(&id).send().await.map_err(|e| match e.code() {
             Some("ResourceNotFoundException") => SecretsError::NotFound(id.clone()),
             Some(code) => SecretsError::Unavailable(format!("{id}: {code}")),

@@ -126,11 +126,10 @@ impl Table {
                 self.items.insert(item.key.clone(), item);
             }
             Entry::Delete(key) => {
-                if let Some(old) = self.items.remove(&key) {
-                    if let Some(due) = old.due {
+                if let Some(old) = self.items.remove(&key)
+                    && let Some(due) = old.due {
                         self.due.remove(&(due, key));
                     }
-                }
             }
         }
     }
