@@ -306,7 +306,7 @@ async fn reads_retry_429_honouring_retry_after_and_5xx() {
         waited >= Duration::from_millis(2_900),
         "Retry-After honoured: {waited:?}"
     );
-    assert!(waited < Duration::from_secs(6), "{waited:?}");
+    assert!(waited < Duration::from_secs(12), "Retry-After 1 s must not turn into long waits: {waited:?}");
 
     // 2 × 429 without Retry-After → exponential backoff (50 ms base): quick.
     admin.reset_counters();
@@ -316,7 +316,7 @@ async fn reads_retry_429_honouring_retry_after_and_5xx() {
         .list_stages(&auth, PageRequest::default())
         .await
         .unwrap();
-    assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
+    assert!(t.elapsed() < Duration::from_secs(5), "without Retry-After the backoff starts small: {:?}", t.elapsed());
     assert_eq!(reached(&sb, "GET /v1/stages"), 3);
 
     // 503 and 502 on a read are retried too.

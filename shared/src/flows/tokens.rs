@@ -28,7 +28,8 @@ pub struct TokenPolicy {
     pub refresh_margin: Duration,
     /// How long one refresh may hold the lease.
     pub lease_ttl: Duration,
-    /// How often a waiting caller re-reads the connection.
+    /// A waiting caller first re-reads the connection after this, then twice as long each time
+    /// (up to 16×): quick when the refresh is quick, few reads when Lever is slow.
     pub wait_step: Duration,
     /// Refresh tokens die after 90 idle days; refresh anything idle longer than this.
     pub keep_alive_after: Duration,
@@ -39,7 +40,7 @@ impl Default for TokenPolicy {
         Self {
             refresh_margin: Duration::from_secs(300),
             lease_ttl: Duration::from_secs(20),
-            wait_step: Duration::from_millis(50),
+            wait_step: Duration::from_millis(10),
             keep_alive_after: Duration::from_secs(20 * 3600),
         }
     }
@@ -143,6 +144,7 @@ impl Tokens {
         let holder = uuid::Uuid::new_v4().to_string();
         // Waiting is measured in real time (the injected clock is for expiries, and may stand still).
         let deadline = tokio::time::Instant::now() + 3 * self.policy.lease_ttl;
+        let mut step = self.policy.wait_step;
         loop {
             let c = self.load(connection_id).await?;
             let newer = c.record.tokens.as_ref().map(|t| t.refreshed_at_ms) > seen_refreshed_at_ms;
@@ -159,7 +161,8 @@ impl Tokens {
             if tokio::time::Instant::now() > deadline {
                 return Err(TokenError::Store(StoreError::Unavailable("token refresh did not finish in time".into())));
             }
-            tokio::time::sleep(self.policy.wait_step).await;
+            tokio::time::sleep(step).await;
+            step = (step * 2).min(self.policy.wait_step * 16);
         }
     }
 
