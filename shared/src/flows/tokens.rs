@@ -40,7 +40,7 @@ impl Default for TokenPolicy {
         Self {
             refresh_margin: Duration::from_secs(300),
             lease_ttl: Duration::from_secs(20),
-            wait_step: Duration::from_millis(10),
+            wait_step: Duration::from_millis(20),
             keep_alive_after: Duration::from_secs(20 * 3600),
         }
     }
@@ -161,7 +161,9 @@ impl Tokens {
             if tokio::time::Instant::now() > deadline {
                 return Err(TokenError::Store(StoreError::Unavailable("token refresh did not finish in time".into())));
             }
-            tokio::time::sleep(step).await;
+            // Up to half a step of jitter, so fifty waiters do not re-read in lockstep.
+            let jitter = step.mul_f64(rand::random::<f64>() / 2.0);
+            tokio::time::sleep(step + jitter).await;
             step = (step * 2).min(self.policy.wait_step * 16);
         }
     }
