@@ -106,19 +106,20 @@ async fn oauth_exchange_rotation_and_strict_single_use_refresh() {
     assert!(t1.expires_in <= 2, "sandbox ttl: {}", t1.expires_in);
 
     let api: Arc<dyn LeverApi> = Arc::new(client.clone());
+    let oauth: Arc<dyn LeverOAuth> = Arc::new(client.clone());
     let auth1 = LeverAuth::bearer("conn-oauth", t1.access_token.clone());
     api.list_stages(&auth1, PageRequest::default())
         .await
         .expect("fresh token works");
 
     // Rotation: a new refresh token every time.
-    let t2 = client.refresh(&r1).await.expect("first refresh");
+    let t2 = oauth.refresh(&r1).await.expect("first refresh");
     let r2 = t2.refresh_token.clone().expect("rotated refresh token");
     assert_ne!(r1.expose(), r2.expose(), "refresh token rotates");
     assert_ne!(t1.access_token.expose(), t2.access_token.expose());
 
     // Strict single use: the old refresh token is dead.
-    let err = client.refresh(&r1).await.unwrap_err();
+    let err = oauth.refresh(&r1).await.unwrap_err();
     assert!(matches!(err, LeverError::Revoked { .. }), "{err:?}");
     assert!(err.is_revoked() && !err.is_transient());
     assert!(
@@ -904,4 +905,79 @@ async fn concurrent_reads_of_one_connection_share_the_rate_limit() {
         "client-side pacing keeps Lever's bucket from overflowing: {}",
         c.rate_limited
     );
+}
+
+/// Everything the client logs (down to TRACE, including reqwest/hyper) while it retries, fails
+/// and refreshes must be free of access tokens, refresh tokens and the client secret.
+#[tokio::test]
+async fn logs_never_contain_tokens_or_secrets() {
+    #[derive(Clone, Default)]
+    struct Buf(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Buf {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let buf = Buf::default();
+    let writer = buf.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let sb = Sandbox::start(SandboxConfig {
+        strict_refresh: true,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let client = client_for(&sb);
+    let tokens = connect(&client).await;
+    let refresh = tokens.refresh_token.clone().unwrap();
+    let auth = LeverAuth::bearer("conn-logs", tokens.access_token.clone());
+    sb.admin()
+        .inject(FaultRule::status(2, 429, None).on_path("/v1/stages"));
+    client
+        .list_stages(&auth, PageRequest::default())
+        .await
+        .unwrap();
+    sb.admin()
+        .inject(FaultRule::status(1, 500, None).on_path("/v1/opportunities"));
+    let _ = client
+        .create_opportunity(
+            &auth,
+            &sb.admin().super_admin_id(),
+            &NewOpportunity::default(),
+        )
+        .await;
+    let newer = client.refresh(&refresh).await.unwrap();
+    let _ = client.refresh(&refresh).await.unwrap_err();
+    sb.admin().revoke_all();
+    let _ = client
+        .list_stages(&auth, PageRequest::default())
+        .await
+        .unwrap_err();
+
+    let logs = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        logs.contains("retrying Lever request"),
+        "retries are logged"
+    );
+    assert!(logs.contains("conn-logs"), "with the connection id");
+    for secret in [
+        tokens.access_token.expose(),
+        refresh.expose(),
+        newer.access_token.expose(),
+        newer.refresh_token.as_ref().unwrap().expose(),
+        "sandbox-secret",
+    ] {
+        assert!(!logs.contains(secret), "a secret leaked into the logs");
+    }
+    println!("{} log lines checked", logs.lines().count());
 }
