@@ -155,6 +155,20 @@ impl Admin {
         n
     }
 
+    /// Issues tokens as if a Super Admin had consented (skips `/authorize`).
+    /// Returns the token endpoint's JSON body (`access_token`, `refresh_token`, ...).
+    pub fn issue_tokens(&self, scope: &str) -> Value {
+        let mut st = self.shared.lock();
+        let account = st.consent_account.clone().unwrap_or_else(|| self.shared.config.account_id.clone());
+        crate::oauth::grant_and_mint(&self.shared, &mut st, &account, scope)
+    }
+
+    /// Shortcut: a valid access token with every scope plus `offline_access`.
+    pub fn access_token(&self) -> String {
+        let all = crate::oauth::SCOPES.join(" ");
+        self.issue_tokens(&all)["access_token"].as_str().unwrap_or_default().to_string()
+    }
+
     /// Makes every issued access token expired (refresh tokens stay valid).
     pub fn expire_access_tokens(&self) {
         let now = std::time::Instant::now();

@@ -60,8 +60,9 @@ pub async fn faults_layer(State(shared): State<Shared>, req: Request, next: Next
     next.run(req).await
 }
 
-/// Counts the request, then authenticates and rate-limits it.
-pub async fn data_layer(State(shared): State<Shared>, mut req: Request, next: Next) -> Response {
+/// Counts every Data API request that arrives (faulted and rejected ones too,
+/// so a client's retries are visible), keyed by method and route template.
+pub async fn count_layer(State(shared): State<Shared>, req: Request, next: Next) -> Response {
     let route = req
         .extensions()
         .get::<MatchedPath>()
@@ -69,7 +70,11 @@ pub async fn data_layer(State(shared): State<Shared>, mut req: Request, next: Ne
         .unwrap_or_else(|| req.uri().path().to_string());
     let key = format!("{} {}", req.method(), route);
     *shared.lock().counters.data_requests.entry(key).or_default() += 1;
+    next.run(req).await
+}
 
+/// Authenticates and rate-limits a Data API request.
+pub async fn data_layer(State(shared): State<Shared>, mut req: Request, next: Next) -> Response {
     let token = match bearer(&req) {
         Some(t) => t,
         None => return ApiError::unauthorized("No API key or OAuth token provided").into_response(),

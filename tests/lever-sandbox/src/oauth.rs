@@ -241,11 +241,19 @@ async fn token(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) ->
     }
 }
 
-/// Mints an access token (and a fresh refresh token when `offline_access` was granted).
-fn issue(shared: &Shared, st: &mut crate::state::State, grant_id: &str) -> Response {
-    let Some(g) = st.grants.get(grant_id).cloned() else {
-        return oauth_error(StatusCode::FORBIDDEN, "invalid_grant", "Unknown grant");
-    };
+/// Creates a grant directly (no consent round-trip) and returns the token
+/// response body; used by `Admin::issue_tokens` to shortcut tests.
+pub(crate) fn grant_and_mint(shared: &Shared, st: &mut crate::state::State, account_id: &str, scope: &str) -> serde_json::Value {
+    let grant_id = uuid::Uuid::new_v4().to_string();
+    st.grants.insert(
+        grant_id.clone(),
+        Grant { account_id: account_id.into(), user_id: shared.seed_ids.super_admin.clone(), scope: scope.into(), revoked: false },
+    );
+    mint(shared, st, &grant_id).unwrap_or_default()
+}
+
+fn mint(shared: &Shared, st: &mut crate::state::State, grant_id: &str) -> Option<serde_json::Value> {
+    let g = st.grants.get(grant_id).cloned()?;
     let ttl = shared.config.access_token_ttl;
     let access = jwt(shared, &g, ttl.as_secs());
     st.access_tokens.insert(access.clone(), AccessToken { grant: grant_id.to_string(), expires: Instant::now() + ttl });
@@ -260,6 +268,14 @@ fn issue(shared: &Shared, st: &mut crate::state::State, grant_id: &str) -> Respo
         st.refresh_tokens.insert(rt.clone(), RefreshToken { grant: grant_id.to_string(), used: false });
         body["refresh_token"] = json!(rt);
     }
+    Some(body)
+}
+
+/// Mints an access token (and a fresh refresh token when `offline_access` was granted).
+fn issue(shared: &Shared, st: &mut crate::state::State, grant_id: &str) -> Response {
+    let Some(body) = mint(shared, st, grant_id) else {
+        return oauth_error(StatusCode::FORBIDDEN, "invalid_grant", "Unknown grant");
+    };
     let mut r = (StatusCode::OK, axum::Json(body)).into_response();
     r.headers_mut().insert(header::CACHE_CONTROL, "no-store".parse().expect("static header"));
     r

@@ -171,7 +171,7 @@ pub fn build(cfg: &SandboxConfig) -> (State, SeedIds) {
         let (loc, country) = LOCATIONS[(i * 5 + 1) % LOCATIONS.len()];
         let (state, channels) = layouts[i % layouts.len()];
         let owner = recruiters.choose(&mut rng).cloned().unwrap_or_default();
-        let hm = if i % 3 == 0 { None } else { active_users.choose(&mut rng).cloned() };
+        let hm = if i % 3 == 0 || state == "draft" { None } else { active_users.choose(&mut rng).cloned() };
         let mut tags = vec![];
         match i {
             0 => tags.push("referralbonus:3000".to_string()),
@@ -203,7 +203,7 @@ pub fn build(cfg: &SandboxConfig) -> (State, SeedIds) {
             text: text.clone(),
             state: state.into(),
             distribution_channels: channels.map(|c| c.iter().map(|s| s.to_string()).collect()),
-            user: if i % 6 == 5 { None } else { Some(owner.clone()) },
+            user: if i % 6 == 4 { None } else { Some(owner.clone()) },
             owner,
             hiring_manager: hm,
             categories: Categories {
@@ -226,7 +226,7 @@ pub fn build(cfg: &SandboxConfig) -> (State, SeedIds) {
             },
             country: country.into(),
             followers,
-            req_code: if i % 4 == 0 { Some(format!("REQ-{:03}", i + 1)) } else { None },
+            req_code: if i % 4 == 0 && state != "draft" { Some(format!("REQ-{:03}", i + 1)) } else { None },
             requisition_codes: if i % 4 == 0 { vec![format!("REQ-{:03}", i + 1)] } else { vec![] },
             salary_range: salary,
             salary_description: (i % 4 == 0).then(|| "Plus equity and benefits.".to_string()),

@@ -70,6 +70,7 @@ pub fn routes(shared: Shared) -> Router {
         .route("/v1/webhooks/{id}", delete(webhooks::remove))
         .route_layer(axum::middleware::from_fn_with_state(shared.clone(), crate::gate::data_layer))
         .route_layer(axum::middleware::from_fn_with_state(shared.clone(), crate::gate::faults_layer))
+        .route_layer(axum::middleware::from_fn_with_state(shared.clone(), crate::gate::count_layer))
         .with_state(shared)
 }
 

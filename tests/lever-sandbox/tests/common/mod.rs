@@ -1,0 +1,77 @@
+//! Helpers shared by the sandbox's integration tests.
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use lever_sandbox::client::{self, ClientResponse};
+use lever_sandbox::{Sandbox, SandboxConfig};
+use serde_json::Value;
+
+pub const TIMEOUT: Duration = Duration::from_secs(20);
+
+pub async fn start(config: SandboxConfig) -> (Sandbox, Api) {
+    let sb = Sandbox::start(config).await.expect("sandbox starts");
+    let api = Api { base: sb.base_url(), token: sb.admin().access_token() };
+    (sb, api)
+}
+
+#[derive(Clone)]
+pub struct Api {
+    pub base: String,
+    pub token: String,
+}
+
+impl Api {
+    pub async fn call(&self, method: &str, path: &str, body: Option<&Value>) -> ClientResponse {
+        let bytes = body.map(|b| serde_json::to_vec(b).unwrap()).unwrap_or_default();
+        let auth = format!("Bearer {}", self.token);
+        let mut headers = vec![("authorization", auth.as_str())];
+        if body.is_some() {
+            headers.push(("content-type", "application/json"));
+        }
+        client::send(method, &format!("{}{}", self.base, path), &headers, bytes, TIMEOUT).await.expect("request sent")
+    }
+    pub async fn get(&self, path: &str) -> ClientResponse {
+        self.call("GET", path, None).await
+    }
+    pub async fn raw(&self, method: &str, path: &str, content_type: &str, body: Vec<u8>) -> ClientResponse {
+        let auth = format!("Bearer {}", self.token);
+        let headers = vec![("authorization", auth.as_str()), ("content-type", content_type)];
+        client::send(method, &format!("{}{}", self.base, path), &headers, body, TIMEOUT).await.expect("request sent")
+    }
+}
+
+pub async fn post_form(url: &str, pairs: &[(&str, &str)]) -> ClientResponse {
+    let body: String = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
+    client::send("POST", url, &[("content-type", "application/x-www-form-urlencoded")], body.into_bytes(), TIMEOUT)
+        .await
+        .expect("request sent")
+}
+
+pub enum Part<'a> {
+    Text(&'a str, &'a str),
+    File { name: &'a str, filename: &'a str, content_type: &'a str, bytes: &'a [u8] },
+}
+
+/// Builds a multipart/form-data body; returns (content type, body).
+pub fn multipart(parts: &[Part]) -> (String, Vec<u8>) {
+    let boundary = "----sandbox-test-boundary-7d3f";
+    let mut out = Vec::new();
+    for p in parts {
+        out.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+        match p {
+            Part::Text(name, value) => {
+                out.extend_from_slice(format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes());
+            }
+            Part::File { name, filename, content_type, bytes } => {
+                out.extend_from_slice(
+                    format!("Content-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\nContent-Type: {content_type}\r\n\r\n").as_bytes(),
+                );
+                out.extend_from_slice(bytes);
+                out.extend_from_slice(b"\r\n");
+            }
+        }
+    }
+    out.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), out)
+}
