@@ -2,8 +2,8 @@
 //! strict single-use refresh, pagination, 429/5xx handling per the retry rule, revoke, multipart
 //! creates, and the hub's Data API operations.
 //!
-//! Note on counters: the sandbox answers scripted faults before it counts a Data API request, so
-//! "requests that reached the sandbox" = `faults_served` + `data_requests[route]`.
+//! Counters: `data_requests["METHOD /v1/route"]` counts every Data API request that reached the
+//! sandbox, including those answered by a scripted fault (`faults_served`).
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -79,8 +79,7 @@ async fn start(cfg: SandboxConfig) -> (Sandbox, LeverHttpClient, LeverAuth) {
 }
 
 fn reached(sb: &Sandbox, route: &str) -> u64 {
-    let c = sb.admin().counters();
-    c.faults_served + c.data_requests.get(route).copied().unwrap_or(0)
+    sb.admin().requests(route)
 }
 
 #[tokio::test]
@@ -301,7 +300,11 @@ async fn reads_retry_429_honouring_retry_after_and_5xx() {
         c.faults_served, c.rate_limited
     );
     assert_eq!(c.faults_served, 3);
-    assert_eq!(c.data_requests.get("GET /v1/stages"), Some(&1));
+    assert_eq!(
+        c.data_requests.get("GET /v1/stages"),
+        Some(&4),
+        "3 retries + the success"
+    );
     assert!(
         waited >= Duration::from_millis(2_900),
         "Retry-After honoured: {waited:?}"
@@ -427,8 +430,8 @@ async fn creates_are_not_retried_unless_surely_unprocessed() {
     // attempt went through: a retry would have created the opportunity.
     assert!(admin.faults().is_empty(), "the slow request arrived once");
     assert_eq!(
-        admin.counters().data_requests.get("POST /v1/opportunities"),
-        None,
+        reached(&sb, "POST /v1/opportunities"),
+        1,
         "no retry reached the API"
     );
     // What the caller does next per the rule: look up by email before creating again.
