@@ -529,6 +529,18 @@ async fn multipart_create_with_resume_and_files() {
     assert_eq!(snap.postings, [posting]);
     assert_eq!(snap.phones, ["+49 30 1234567"]);
 
+    // expand=applications inlines the application, which names the posting.
+    let expanded = client
+        .get_opportunity(&auth, &opp.id, &[OpportunityExpand::Applications])
+        .await
+        .unwrap();
+    let app = expanded
+        .applications
+        .first()
+        .and_then(|a| a.expanded())
+        .expect("expanded application");
+    assert_eq!(app.posting.as_deref(), Some(snap.postings[0].as_str()));
+
     // Same email again (JSON create): Lever dedupes the contact and says so.
     let again = client
         .create_opportunity(
