@@ -2,9 +2,8 @@
 //! strict single-use refresh, pagination, 429/5xx handling per the retry rule, revoke, multipart
 //! creates, and the hub's Data API operations.
 //!
-//! Note on counters: the sandbox answers scripted faults before it counts a Data API request, so
-//! "requests that reached the sandbox" = `data_requests[route]`: the sandbox counts every request
-//! that arrives, the faulted ones included.
+//! Counters: `data_requests["METHOD /v1/route"]` counts every Data API request that reached the
+//! sandbox, including those answered by a scripted fault (`faults_served`).
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -80,8 +79,7 @@ async fn start(cfg: SandboxConfig) -> (Sandbox, LeverHttpClient, LeverAuth) {
 }
 
 fn reached(sb: &Sandbox, route: &str) -> u64 {
-    let c = sb.admin().counters();
-    c.data_requests.get(route).copied().unwrap_or(0)
+    sb.admin().requests(route)
 }
 
 #[tokio::test]
@@ -107,19 +105,20 @@ async fn oauth_exchange_rotation_and_strict_single_use_refresh() {
     assert!(t1.expires_in <= 2, "sandbox ttl: {}", t1.expires_in);
 
     let api: Arc<dyn LeverApi> = Arc::new(client.clone());
+    let oauth: Arc<dyn LeverOAuth> = Arc::new(client.clone());
     let auth1 = LeverAuth::bearer("conn-oauth", t1.access_token.clone());
     api.list_stages(&auth1, PageRequest::default())
         .await
         .expect("fresh token works");
 
     // Rotation: a new refresh token every time.
-    let t2 = client.refresh(&r1).await.expect("first refresh");
+    let t2 = oauth.refresh(&r1).await.expect("first refresh");
     let r2 = t2.refresh_token.clone().expect("rotated refresh token");
     assert_ne!(r1.expose(), r2.expose(), "refresh token rotates");
     assert_ne!(t1.access_token.expose(), t2.access_token.expose());
 
     // Strict single use: the old refresh token is dead.
-    let err = client.refresh(&r1).await.unwrap_err();
+    let err = oauth.refresh(&r1).await.unwrap_err();
     assert!(matches!(err, LeverError::Revoked { .. }), "{err:?}");
     assert!(err.is_revoked() && !err.is_transient());
     assert!(
@@ -301,7 +300,11 @@ async fn reads_retry_429_honouring_retry_after_and_5xx() {
         c.faults_served, c.rate_limited
     );
     assert_eq!(c.faults_served, 3);
-    assert_eq!(c.data_requests.get("GET /v1/stages"), Some(&4), "3 refused + 1 answered");
+    assert_eq!(
+        c.data_requests.get("GET /v1/stages"),
+        Some(&4),
+        "3 retries + the success"
+    );
     assert!(
         waited >= Duration::from_millis(2_900),
         "Retry-After honoured: {waited:?}"
@@ -427,9 +430,9 @@ async fn creates_are_not_retried_unless_surely_unprocessed() {
     // attempt went through: a retry would have created the opportunity.
     assert!(admin.faults().is_empty(), "the slow request arrived once");
     assert_eq!(
-        admin.counters().data_requests.get("POST /v1/opportunities"),
-        Some(&1),
-        "only the one slow request reached the API: no retry"
+        reached(&sb, "POST /v1/opportunities"),
+        1,
+        "no retry reached the API"
     );
     // What the caller does next per the rule: look up by email before creating again.
     let found = client
@@ -525,6 +528,18 @@ async fn multipart_create_with_resume_and_files() {
     assert!(snap.sources.contains(&"HireUp".to_string()));
     assert_eq!(snap.postings, [posting]);
     assert_eq!(snap.phones, ["+49 30 1234567"]);
+
+    // expand=applications inlines the application, which names the posting.
+    let expanded = client
+        .get_opportunity(&auth, &opp.id, &[OpportunityExpand::Applications])
+        .await
+        .unwrap();
+    let app = expanded
+        .applications
+        .first()
+        .and_then(|a| a.expanded())
+        .expect("expanded application");
+    assert_eq!(app.posting.as_deref(), Some(snap.postings[0].as_str()));
 
     // Same email again (JSON create): Lever dedupes the contact and says so.
     let again = client
@@ -905,4 +920,79 @@ async fn concurrent_reads_of_one_connection_share_the_rate_limit() {
         "client-side pacing keeps Lever's bucket from overflowing: {}",
         c.rate_limited
     );
+}
+
+/// Everything the client logs (down to TRACE, including reqwest/hyper) while it retries, fails
+/// and refreshes must be free of access tokens, refresh tokens and the client secret.
+#[tokio::test]
+async fn logs_never_contain_tokens_or_secrets() {
+    #[derive(Clone, Default)]
+    struct Buf(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Buf {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let buf = Buf::default();
+    let writer = buf.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let sb = Sandbox::start(SandboxConfig {
+        strict_refresh: true,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let client = client_for(&sb);
+    let tokens = connect(&client).await;
+    let refresh = tokens.refresh_token.clone().unwrap();
+    let auth = LeverAuth::bearer("conn-logs", tokens.access_token.clone());
+    sb.admin()
+        .inject(FaultRule::status(2, 429, None).on_path("/v1/stages"));
+    client
+        .list_stages(&auth, PageRequest::default())
+        .await
+        .unwrap();
+    sb.admin()
+        .inject(FaultRule::status(1, 500, None).on_path("/v1/opportunities"));
+    let _ = client
+        .create_opportunity(
+            &auth,
+            &sb.admin().super_admin_id(),
+            &NewOpportunity::default(),
+        )
+        .await;
+    let newer = client.refresh(&refresh).await.unwrap();
+    let _ = client.refresh(&refresh).await.unwrap_err();
+    sb.admin().revoke_all();
+    let _ = client
+        .list_stages(&auth, PageRequest::default())
+        .await
+        .unwrap_err();
+
+    let logs = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        logs.contains("retrying Lever request"),
+        "retries are logged"
+    );
+    assert!(logs.contains("conn-logs"), "with the connection id");
+    for secret in [
+        tokens.access_token.expose(),
+        refresh.expose(),
+        newer.access_token.expose(),
+        newer.refresh_token.as_ref().unwrap().expose(),
+        "sandbox-secret",
+    ] {
+        assert!(!logs.contains(secret), "a secret leaked into the logs");
+    }
+    println!("{} log lines checked", logs.lines().count());
 }

@@ -138,6 +138,12 @@ impl Pager {
         self.pages += 1;
         match page.next_offset() {
             None => {
+                if page.has_next {
+                    tracing::warn!(
+                        pages = self.pages,
+                        "Lever said hasNext without a next token; treating as the last page"
+                    );
+                }
                 self.done = true;
                 self.next = None;
             }
