@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use super::connections::Connections;
+use super::connections::{ConnectError, Connections};
 use super::partners::{PartnerError, Partners};
 use crate::core::connection::ConnectionStatus;
 
@@ -15,15 +15,21 @@ pub struct KeepAliveReport {
     pub failed: usize,
 }
 
-pub async fn run(partners: &Partners, connections: &Connections) -> Result<KeepAliveReport, PartnerError> {
+/// Why a keep-alive run stopped before visiting every connection.
+#[derive(Debug, thiserror::Error)]
+pub enum KeepAliveError {
+    #[error("listing partners: {0}")]
+    Partners(#[from] PartnerError),
+    #[error("listing connections: {0}")]
+    Connections(#[from] ConnectError),
+}
+
+pub async fn run(partners: &Partners, connections: &Connections) -> Result<KeepAliveReport, KeepAliveError> {
     let mut report = KeepAliveReport::default();
     for partner in partners.all_ids().await? {
         let mut cursor = None;
         loop {
-            let (page, next) = connections
-                .list(&partner, 100, cursor)
-                .await
-                .map_err(|e| PartnerError::Store(crate::store::StoreError::Unavailable(e.to_string())))?;
+            let (page, next) = connections.list(&partner, 100, cursor).await?;
             for c in page.iter().filter(|c| c.status == ConnectionStatus::Active) {
                 report.checked += 1;
                 match connections.tokens().keep_alive(&c.id).await {
