@@ -52,7 +52,7 @@ async fn receiver(fail_first: usize, fail_status: u16) -> (String, Shared) {
 }
 
 fn fast() -> SandboxConfig {
-    SandboxConfig { webhook_retry_base: Duration::from_millis(10), rate_limit: None, ..SandboxConfig::default() }
+    SandboxConfig { webhook_retry_base: Duration::from_millis(10), rate_limit: None, webhooks_enabled_by_default: true, ..SandboxConfig::default() }
 }
 
 async fn subscribe(api: &common::Api, event: &str, url: &str) -> String {
