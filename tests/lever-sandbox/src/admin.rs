@@ -531,7 +531,7 @@ impl Admin {
     pub fn create_posting(&self, fields: Value) -> anyhow::Result<String> {
         let sa = self.shared.seed_ids.super_admin.clone();
         self.mutate(|st| {
-            let p = crate::data::new_posting(&self.shared, st, &sa, &fields).map_err(api)?;
+            let p = crate::data::new_posting(st, &sa, &fields).map_err(api)?;
             let id = p.id.clone();
             st.postings.push(p);
             Ok(id)

@@ -89,7 +89,8 @@ pub(crate) fn select<'a>(st: &'a Account, q: &Query) -> ApiResult<Vec<(Key, &'a 
             if !postings.is_empty() && !on.iter().any(|p| postings.contains(p)) {
                 continue;
             }
-            if !archived_postings.is_empty() && !(o.archived.is_some() && on.iter().any(|p| archived_postings.contains(p))) {
+            let archived_on = o.archived.is_some() && on.iter().any(|p| archived_postings.contains(p));
+            if !archived_postings.is_empty() && !archived_on {
                 continue;
             }
         }

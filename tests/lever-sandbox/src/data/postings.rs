@@ -255,14 +255,13 @@ fn strip_tags(html: &str) -> String {
 }
 
 /// A posting built from a create body, as `POST /postings` makes it (not yet stored).
-pub(crate) fn new_posting(shared: &Shared, st: &mut crate::state::State, user: &str, body: &Value) -> ApiResult<Posting> {
+pub(crate) fn new_posting(st: &mut crate::state::State, user: &str, body: &Value) -> ApiResult<Posting> {
     if opt_str(body, "text")?.is_none() {
         return Err(ApiError::missing("text"));
     }
     if body.get("confidentiality").and_then(Value::as_str) == Some("confidential") {
         return Err(ApiError::forbidden("Confidential postings cannot be created through the API"));
     }
-    let _ = shared;
     let now = st.now_ms();
     let mut p = Posting {
         id: uuid::Uuid::new_v4().to_string(),
@@ -306,7 +305,7 @@ pub async fn create(State(shared): State<Shared>, RawQuery(raw): RawQuery, body:
     let body = json_body(&body)?;
     let mut st = shared.lock();
     let user = perform_as(&st, &q, true)?.unwrap_or_default();
-    let p = new_posting(&shared, &mut st, &user, &body)?;
+    let p = new_posting(&mut st, &user, &body)?;
     let v = json::posting(&shared.config.site, &p, true);
     st.postings.push(p);
     Ok(respond::created(v))
