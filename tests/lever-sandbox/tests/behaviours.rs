@@ -3,6 +3,8 @@
 
 mod common;
 
+use common::ids;
+
 use std::time::Duration;
 
 use common::{Part, multipart};
@@ -11,10 +13,6 @@ use serde_json::{Value, json};
 
 fn unlimited() -> SandboxConfig {
     SandboxConfig { rate_limit: None, file_processing: Duration::from_millis(300), ..SandboxConfig::default() }
-}
-
-fn ids(v: &Value) -> Vec<String> {
-    v["data"].as_array().unwrap().iter().map(|x| x["id"].as_str().unwrap().to_string()).collect()
 }
 
 #[tokio::test]

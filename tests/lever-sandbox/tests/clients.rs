@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::ids;
+
 use common::{Api, basic};
 use lever_sandbox::{Sandbox, SandboxConfig};
 use serde_json::{Value, json};
@@ -92,10 +94,6 @@ async fn booleans_are_accepted_in_any_case() {
     let bad = api.get("/v1/users?includeDeactivated=yes").await;
     assert_eq!(bad.status, 400);
     assert!(bad.json()["message"].as_str().unwrap().contains("includeDeactivated"));
-}
-
-fn ids(v: &Value) -> Vec<String> {
-    v["data"].as_array().unwrap().iter().map(|x| x["id"].as_str().unwrap().to_string()).collect()
 }
 
 #[tokio::test]

@@ -105,3 +105,8 @@ pub fn temp_dir(name: &str) -> std::path::PathBuf {
     std::fs::create_dir_all(&d).unwrap();
     d
 }
+
+/// The `id`s of a list page's `data`.
+pub fn ids(v: &Value) -> Vec<String> {
+    v["data"].as_array().unwrap().iter().map(|x| x["id"].as_str().unwrap().to_string()).collect()
+}
