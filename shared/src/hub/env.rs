@@ -96,6 +96,9 @@ pub struct HubEnv {
 struct LeverApp {
     client_id: String,
     client_secret: String,
+    /// The app is registered for PKCE: send `code_challenge` (S256) and `code_verifier`.
+    #[serde(default)]
+    pkce: bool,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -181,6 +184,7 @@ impl HubEnv {
         };
         let options = HubOptions {
             public_url: self.public_url.clone(),
+            lever_pkce: app.pkce,
             tokens: TokenPolicy::default(),
             delivery: DeliveryPolicy { allow_http_loopback: self.allow_http_loopback, ..DeliveryPolicy::default() },
         };

@@ -14,7 +14,7 @@ use crate::clock::Clock;
 use crate::core::catalog::ProfileCatalog;
 use crate::core::oauth_state::StateSigner;
 use crate::flows::activity::ActivityLog;
-use crate::flows::connections::{Connections, PublicUrls};
+use crate::flows::connections::{Connections, ConsentConfig, PublicUrls};
 use crate::flows::delivery::{DeliveryPolicy, EventDelivery, OutboundEvent};
 use crate::flows::events::{EventPublisher, NewEvent, PublishError};
 use crate::flows::partners::Partners;
@@ -38,6 +38,8 @@ pub struct HubPorts {
 
 pub struct HubOptions {
     pub public_url: url::Url,
+    /// Send PKCE to Lever (the `pkce` flag of the `hub/lever-oauth` secret).
+    pub lever_pkce: bool,
     pub tokens: TokenPolicy,
     pub delivery: DeliveryPolicy,
 }
@@ -87,7 +89,7 @@ impl Hub {
             tokens.clone(),
             status,
             activity.clone(),
-            PublicUrls { base: options.public_url },
+            ConsentConfig { urls: PublicUrls { base: options.public_url }, pkce: options.lever_pkce },
         );
         Ok(Self { partners: Partners::new(records.clone()), records, catalog, connections, tokens, delivery, activity })
     }

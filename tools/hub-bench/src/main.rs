@@ -141,6 +141,7 @@ async fn main() {
     };
     let options = HubOptions {
         public_url: url::Url::parse(&base).unwrap(),
+        lever_pkce: false,
         tokens: TokenPolicy::default(),
         delivery: DeliveryPolicy { allow_http_loopback: true, ..DeliveryPolicy::default() },
     };
@@ -162,11 +163,7 @@ async fn main() {
         .json()
         .await
         .unwrap();
-    let mut url = created["authorize_url"].as_str().unwrap().to_owned();
-    for _ in 0..2 {
-        let res = http.get(&url).send().await.unwrap();
-        url = res.headers()[reqwest::header::LOCATION].to_str().unwrap().to_owned();
-    }
+    shared::testing::ConsentBrowser::new().walk(created["authorize_url"].as_str().unwrap(), 6).await.unwrap();
     let connect = connect.elapsed();
     let id = created["id"].as_str().unwrap().to_owned();
     println!("| connect: POST, consent, callback (once) | {:.2} | | |", ms(connect));
