@@ -113,3 +113,24 @@ impl ConsentBrowser {
         self.cookies.lock().unwrap_or_else(|e| e.into_inner()).keys().filter(|(h, _)| h == host).count()
     }
 }
+
+/// A configuration for one local process in a fresh temporary directory: embedded store, local
+/// secrets (with a Lever app), a Lever that is never reached. For start-up tests of functions.
+pub fn local_env() -> crate::hub::HubEnv {
+    use crate::hub::{HubEnv, LeverTarget, SecretsSource, StoreTarget};
+    let dir = std::env::temp_dir().join(format!("hub-env-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).expect("temporary directory");
+    let secrets = dir.join("secrets.json");
+    let app = serde_json::json!({"client_id": "test-client", "client_secret": "test-secret"}).to_string();
+    let values = serde_json::json!({ crate::secrets::names::LEVER_OAUTH: app });
+    crate::secrets::local::write_private(&secrets, &values.to_string()).expect("secrets file");
+    HubEnv {
+        store: StoreTarget::Embedded { path: dir.join("table.log") },
+        secrets: SecretsSource::Local { path: secrets },
+        lever: LeverTarget::Local("http://127.0.0.1:9".into()),
+        public_url: url::Url::parse("https://hub.example.test").expect("static URL"),
+        queue_urls: Default::default(),
+        profiles_dir: None,
+        allow_http_loopback: false,
+    }
+}

@@ -15,7 +15,7 @@ use shared::clock::{Clock, ManualClock};
 use shared::core::catalog::ProfileCatalog;
 use shared::flows::delivery::DeliveryPolicy;
 use shared::flows::tokens::TokenPolicy;
-use shared::hub::{Hub, HubOptions, HubPorts};
+use shared::hub::{Hub, HubOptions, HubPorts, QueueName};
 use shared::lever::http::{LeverConfig, LeverHttpClient};
 use shared::lever::secret::ClientSecret;
 use shared::queue::sqs::SqsQueue;
@@ -94,8 +94,7 @@ impl TestHub {
             secrets: Arc::new(secrets),
             lever_api: lever.clone(),
             lever_oauth: lever,
-            delivery_queue: Arc::new(queue),
-            dead_letter_queue: None,
+            queues: [(QueueName::Deliveries, Arc::new(queue) as Arc<dyn shared::queue::Queue>)].into(),
         };
         let options = HubOptions {
             public_url: url::Url::parse(&base).unwrap(),

@@ -16,7 +16,6 @@ use shared::flows::tokens::TokenPolicy;
 use shared::hub::{Hub, HubOptions, HubPorts};
 use shared::lever::http::{LeverConfig, LeverHttpClient};
 use shared::lever::secret::ClientSecret;
-use shared::queue::embedded::EmbeddedQueue;
 use shared::secrets::local::random_key;
 use shared::secrets::{names, LocalSecrets};
 use shared::store::embedded::EmbeddedStore;
@@ -136,8 +135,7 @@ async fn main() {
         secrets: Arc::new(secrets),
         lever_api: lever.clone(),
         lever_oauth: lever,
-        delivery_queue: Arc::new(EmbeddedQueue::new()),
-        dead_letter_queue: None,
+        queues: Default::default(),
     };
     let options = HubOptions {
         public_url: url::Url::parse(&base).unwrap(),

@@ -55,8 +55,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         secrets: SecretsSource::Local { path: secrets_file },
         lever: LeverTarget::Local(lever_url.clone()),
         public_url: url::Url::parse(&base)?,
-        delivery_queue_url: None,
-        dead_letter_queue_url: None,
+        queue_urls: Default::default(),
         profiles_dir: None,
         allow_http_loopback: true,
     };
