@@ -15,6 +15,7 @@ use super::status::StatusChanges;
 use super::tokens::{TokenError, Tokens};
 use crate::core::catalog::ProfileCatalog;
 use crate::core::connection::{Connection, ConnectionStatus, LeverAccount};
+use crate::core::flow_runs::{first_runs, rescheduled};
 use crate::core::oauth_state::StateSigner;
 use crate::core::profile::{FieldIssue, Profile};
 use crate::core::return_url::check_allowed;
@@ -431,8 +432,8 @@ impl Connections {
                 c.status = ConnectionStatus::Active;
                 c.tokens = Some(sealed.clone());
                 c.lever = Some(account.clone());
-                // Due at once: the first sync runs right after consent.
-                c.next_due_at_ms = Some(now);
+                // Jobs due at once (the first sync runs right after consent), daily runs at their time.
+                c.schedules = first_runs(&profile, &c.settings, &c.id, now);
                 c.flow_health.entry("tokens".into()).or_default().succeeded(now);
             })
             .await?;
@@ -491,7 +492,7 @@ impl Connections {
             .apply(connection_id, Some("disconnected by the partner".into()), |c| {
                 c.status = ConnectionStatus::Disconnected;
                 c.tokens = None;
-                c.next_due_at_ms = None;
+                c.schedules.clear();
             })
             .await?;
         Ok(())
@@ -524,6 +525,9 @@ impl Connections {
             .records
             .update::<Connection>(&keys::connection(connection_id), |c| {
                 c.settings = settings.clone();
+                if c.status == ConnectionStatus::Active {
+                    c.schedules = rescheduled(&c.schedules, &profile, &c.settings, &c.id, now);
+                }
                 c.updated_at_ms = now;
                 true
             })

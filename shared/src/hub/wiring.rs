@@ -13,10 +13,12 @@ use super::HubError;
 use crate::api::ApiState;
 use crate::clock::Clock;
 use crate::core::catalog::ProfileCatalog;
+use crate::core::flow_runs::ScheduledFlow;
 use crate::core::oauth_state::StateSigner;
 use crate::flows::activity::ActivityLog;
 use crate::flows::connections::{Connections, ConsentConfig, PublicUrls};
 use crate::flows::delivery::{DeliveryPolicy, EventDelivery};
+use crate::flows::dispatch::Dispatcher;
 use crate::flows::partners::Partners;
 use crate::flows::status::StatusChanges;
 use crate::flows::tokens::{TokenPolicy, Tokens};
@@ -33,16 +35,30 @@ pub enum QueueName {
     Deliveries,
     /// Deliveries that gave up, for operators.
     DeliveriesDeadLetter,
+    /// Job syncs to run ([`FlowRun`](crate::flows::dispatch::FlowRun) messages).
+    Jobs,
+    /// Hires imports to run ([`FlowRun`](crate::flows::dispatch::FlowRun) messages).
+    Hires,
 }
 
 impl QueueName {
-    pub const ALL: [QueueName; 2] = [QueueName::Deliveries, QueueName::DeliveriesDeadLetter];
+    pub const ALL: [QueueName; 4] = [QueueName::Deliveries, QueueName::DeliveriesDeadLetter, QueueName::Jobs, QueueName::Hires];
+
+    /// The queue that runs of a scheduled flow go to.
+    pub fn of_flow(flow: ScheduledFlow) -> Self {
+        match flow {
+            ScheduledFlow::Jobs => QueueName::Jobs,
+            ScheduledFlow::Hires => QueueName::Hires,
+        }
+    }
 
     /// The environment variable holding the queue's URL.
     pub fn env_var(self) -> &'static str {
         match self {
             QueueName::Deliveries => "HUB_DELIVERY_QUEUE_URL",
             QueueName::DeliveriesDeadLetter => "HUB_DEAD_LETTER_QUEUE_URL",
+            QueueName::Jobs => "HUB_JOBS_QUEUE_URL",
+            QueueName::Hires => "HUB_HIRES_QUEUE_URL",
         }
     }
 }
@@ -273,6 +289,13 @@ impl Wiring {
                 ConsentConfig { urls: PublicUrls { base: self.options.public_url.clone() }, pkce: lever.pkce },
             ))
         })
+    }
+
+    /// The dispatcher, with the queue of every scheduled flow.
+    pub fn dispatcher(&self) -> Result<Dispatcher, HubError> {
+        let queues =
+            ScheduledFlow::ALL.iter().map(|f| Ok((*f, self.queue(QueueName::of_flow(*f))?))).collect::<Result<_, HubError>>()?;
+        Ok(Dispatcher::new(self.records(), self.catalog()?, queues))
     }
 
     /// What the partner API and the OAuth routes need.
