@@ -7,6 +7,7 @@ pub mod connect;
 pub mod connections;
 pub mod json;
 pub mod keys;
+pub mod lever_webhooks;
 pub mod problem;
 pub mod webhooks;
 

@@ -425,7 +425,7 @@ impl Connections {
 
         let partner = self.partner(&state.partner_id).await?;
         let profile = self.profile(&partner)?;
-        self.replace_lever_webhooks(&auth, &connection_id, &profile).await?;
+        let hooks = self.replace_lever_webhooks(&auth, &connection_id, &profile).await?;
 
         self.status
             .apply(&connection_id, None, |c| {
@@ -434,6 +434,8 @@ impl Connections {
                 c.lever = Some(account.clone());
                 // Jobs due at once (the first sync runs right after consent), daily runs at their time.
                 c.schedules = first_runs(&profile, &c.settings, &c.id, now);
+                c.webhooks.events = hooks.clone();
+                c.webhooks.registered_at_ms = Some(now);
                 c.flow_health.entry("tokens".into()).or_default().succeeded(now);
             })
             .await?;
@@ -442,8 +444,9 @@ impl Connections {
     }
 
     /// Registers the Lever webhooks the profile needs, removing the connection's earlier ones.
-    async fn replace_lever_webhooks(&self, auth: &LeverAuth, connection_id: &str, profile: &Profile) -> Result<(), ConnectError> {
+    async fn replace_lever_webhooks(&self, auth: &LeverAuth, connection_id: &str, profile: &Profile) -> Result<Vec<String>, ConnectError> {
         self.remove_lever_webhooks(Some(auth), connection_id).await?;
+        let mut registered = vec![];
         for event in profile.lever_webhooks() {
             let body = NewWebhook { url: self.consent.urls.lever_webhook(connection_id), event: event.to_owned(), configuration: None };
             let created = self.lever.create_webhook(auth, &body).await.map_err(ConnectError::Lever)?;
@@ -457,8 +460,9 @@ impl Connections {
                 signature_token: self.cipher.seal(token.expose(), &lever_webhook_context(connection_id, event)),
             };
             self.records.put(&record).await?;
+            registered.push(event.to_owned());
         }
-        Ok(())
+        Ok(registered)
     }
 
     /// Deletes the connection's webhooks in Lever (when a token is at hand) and in the store.
@@ -493,6 +497,7 @@ impl Connections {
                 c.status = ConnectionStatus::Disconnected;
                 c.tokens = None;
                 c.schedules.clear();
+                c.webhooks.events.clear();
             })
             .await?;
         Ok(())

@@ -7,6 +7,7 @@ pub mod delivery;
 pub mod dispatch;
 pub mod events;
 pub mod keepalive;
+pub mod lever_events;
 pub mod partners;
 pub mod status;
 pub mod tokens;

@@ -204,6 +204,7 @@ impl HubEnv {
             public_url: self.public_url.clone(),
             tokens: TokenPolicy::default(),
             delivery: DeliveryPolicy { allow_http_loopback: self.allow_http_loopback, ..DeliveryPolicy::default() },
+            lever_inbox: Default::default(),
         };
         Ok(Wiring::new(sources, options))
     }

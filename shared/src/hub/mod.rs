@@ -21,6 +21,7 @@ use crate::flows::activity::ActivityLog;
 use crate::flows::connections::Connections;
 use crate::flows::delivery::{DeliveryPolicy, EventDelivery, OutboundEvent};
 use crate::flows::events::{EventPublisher, NewEvent, PublishError};
+use crate::flows::lever_events::{LeverEventRouter, LeverWebhookReceiver};
 use crate::flows::partners::Partners;
 use crate::flows::tokens::{TokenPolicy, Tokens};
 use crate::lever::port::{LeverApi, LeverOAuth};
@@ -66,6 +67,8 @@ pub struct Hub {
     pub tokens: Tokens,
     pub delivery: EventDelivery,
     pub activity: ActivityLog,
+    pub lever_webhooks: LeverWebhookReceiver,
+    pub lever_events: LeverEventRouter,
     api: Arc<ApiState>,
 }
 
@@ -83,7 +86,7 @@ impl Hub {
             lever: Box::new(move |_| Ok(LeverPorts { api: api.clone(), oauth: oauth.clone(), pkce })),
             queue: Box::new(move |name| Ok(given.get(&name).cloned().unwrap_or_else(|| Arc::new(EmbeddedQueue::default())))),
         };
-        let options = WiringOptions { public_url: options.public_url, tokens: options.tokens, delivery: options.delivery };
+        let options = WiringOptions { public_url: options.public_url, tokens: options.tokens, delivery: options.delivery, lever_inbox: Default::default() };
         Self::from_wiring(Wiring::new(sources, options).with_catalog(catalog))
     }
 
@@ -97,6 +100,8 @@ impl Hub {
             tokens: wiring.tokens()?,
             delivery: wiring.delivery()?,
             activity: wiring.activity(),
+            lever_webhooks: wiring.lever_webhook_receiver()?,
+            lever_events: wiring.lever_event_router()?,
             api: wiring.api()?,
             wiring: Arc::new(wiring),
         })
@@ -104,6 +109,12 @@ impl Hub {
 
     pub fn api(&self) -> Arc<ApiState> {
         self.api.clone()
+    }
+
+    /// Everything the hub serves over HTTP in one router: partner API, connect and callback,
+    /// Lever's webhooks, `/healthz` (local runs and end-to-end tests; in AWS each is its own Lambda).
+    pub fn router(&self) -> axum::Router {
+        crate::api::router(self.api()).merge(crate::api::lever_webhooks::lever_webhook_routes(self.lever_webhooks.clone()))
     }
 }
 

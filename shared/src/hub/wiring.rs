@@ -19,6 +19,7 @@ use crate::flows::activity::ActivityLog;
 use crate::flows::connections::{Connections, ConsentConfig, PublicUrls};
 use crate::flows::delivery::{DeliveryPolicy, EventDelivery};
 use crate::flows::dispatch::Dispatcher;
+use crate::flows::lever_events::{InboxPolicy, LeverEventRouter, LeverWebhookReceiver};
 use crate::flows::partners::Partners;
 use crate::flows::status::StatusChanges;
 use crate::flows::tokens::{TokenPolicy, Tokens};
@@ -39,10 +40,13 @@ pub enum QueueName {
     Jobs,
     /// Hires imports to run ([`FlowRun`](crate::flows::dispatch::FlowRun) messages).
     Hires,
+    /// Verified Lever webhook events for the router.
+    LeverEvents,
 }
 
 impl QueueName {
-    pub const ALL: [QueueName; 4] = [QueueName::Deliveries, QueueName::DeliveriesDeadLetter, QueueName::Jobs, QueueName::Hires];
+    pub const ALL: [QueueName; 5] =
+        [QueueName::Deliveries, QueueName::DeliveriesDeadLetter, QueueName::Jobs, QueueName::Hires, QueueName::LeverEvents];
 
     /// The queue that runs of a scheduled flow go to.
     pub fn of_flow(flow: ScheduledFlow) -> Self {
@@ -59,6 +63,7 @@ impl QueueName {
             QueueName::DeliveriesDeadLetter => "HUB_DEAD_LETTER_QUEUE_URL",
             QueueName::Jobs => "HUB_JOBS_QUEUE_URL",
             QueueName::Hires => "HUB_HIRES_QUEUE_URL",
+            QueueName::LeverEvents => "HUB_LEVER_EVENTS_QUEUE_URL",
         }
     }
 }
@@ -77,6 +82,7 @@ pub struct WiringOptions {
     pub public_url: url::Url,
     pub tokens: TokenPolicy,
     pub delivery: DeliveryPolicy,
+    pub lever_inbox: InboxPolicy,
 }
 
 /// Builds a port from the secrets read at start.
@@ -296,6 +302,21 @@ impl Wiring {
         let queues =
             ScheduledFlow::ALL.iter().map(|f| Ok((*f, self.queue(QueueName::of_flow(*f))?))).collect::<Result<_, HubError>>()?;
         Ok(Dispatcher::new(self.records(), self.catalog()?, queues))
+    }
+
+    /// The receiving end of Lever's webhooks (`POST /lever/webhooks/{connection}`).
+    pub fn lever_webhook_receiver(&self) -> Result<LeverWebhookReceiver, HubError> {
+        Ok(LeverWebhookReceiver::new(
+            self.records(),
+            self.cipher()?,
+            self.queue(QueueName::LeverEvents)?,
+            self.options.lever_inbox.clone(),
+        ))
+    }
+
+    /// The consumer of verified Lever events, with every flow's handlers registered.
+    pub fn lever_event_router(&self) -> Result<LeverEventRouter, HubError> {
+        Ok(LeverEventRouter::new())
     }
 
     /// What the partner API and the OAuth routes need.

@@ -69,6 +69,11 @@ pub fn lever_webhook(connection_id: &str, event: &str) -> Key {
 
 pub const LEVER_WEBHOOK_PREFIX: &str = "LEVERHOOK#";
 
+/// A Lever webhook delivery token already received (its own partition: busy webhooks spread out).
+pub fn lever_delivery_seen(connection_id: &str, token: &str) -> Key {
+    Key::new(format!("LEVERSEEN#{connection_id}#{token}"), "SEEN")
+}
+
 pub fn checkpoint(connection_id: &str, flow: &str) -> Key {
     Key::new(format!("CONN#{connection_id}"), format!("CHECKPOINT#{flow}"))
 }

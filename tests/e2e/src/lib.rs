@@ -110,7 +110,7 @@ impl TestHub {
         let hub = Hub::build(ports, Arc::new(ProfileCatalog::bundled().unwrap()), options).await.expect("hub builds");
 
         let mut tasks = vec![];
-        let router = shared::api::router(hub.api());
+        let router = hub.router();
         tasks.push(tokio::spawn(async move {
             axum::serve(listener, router).await.unwrap();
         }));

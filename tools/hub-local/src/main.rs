@@ -62,7 +62,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let hub = env.build().await?;
     let keys = register_partners(&hub, &base, &args.data_dir.join("local-api-keys.json")).await?;
 
-    let router = shared::api::router(hub.api()).route(
+    let router = hub.router().route(
         "/demo/done",
         axum::routing::get(|q: axum::extract::Query<BTreeMap<String, String>>| async move {
             format!("Back at the partner's app: {:?}\n", q.0)
