@@ -32,6 +32,10 @@ enum Reply {
     Ok,
     Status(u16),
     TooManyRequests { retry_after: &'static str },
+    /// 302 to another path of this receiver.
+    Redirect(&'static str),
+    /// This status with this body (which the hub must not repeat anywhere).
+    StatusWithBody(u16, &'static str),
     /// Answers only after this long: past the hub's request timeout.
     Hang(Duration),
 }
@@ -132,8 +136,9 @@ async fn hook(
     let reply = state.script.lock().unwrap().pop_front().or_else(|| state.otherwise.lock().unwrap().clone()).unwrap_or(Reply::Ok);
     let answered = match &reply {
         Reply::Ok | Reply::Hang(_) => 200,
-        Reply::Status(code) => *code,
+        Reply::Status(code) | Reply::StatusWithBody(code, _) => *code,
         Reply::TooManyRequests { .. } => 429,
+        Reply::Redirect(_) => 302,
     };
     state.seen.lock().unwrap().push(Seen {
         at: Instant::now(),
@@ -150,6 +155,8 @@ async fn hook(
     match reply {
         Reply::Ok => (StatusCode::OK, "thanks").into_response(),
         Reply::Status(code) => (StatusCode::from_u16(code).unwrap(), "nope").into_response(),
+        Reply::StatusWithBody(code, body) => (StatusCode::from_u16(code).unwrap(), body).into_response(),
+        Reply::Redirect(to) => (StatusCode::FOUND, [("location", to)], "moved").into_response(),
         Reply::TooManyRequests { retry_after } => {
             (StatusCode::TOO_MANY_REQUESTS, [("retry-after", retry_after)], "slow down").into_response()
         }
@@ -161,6 +168,20 @@ async fn hook(
 }
 
 // ---- the hub under test -----------------------------------------------------------------------
+
+/// DNS for the tests: fixed answers per name, nothing for other names.
+struct TestDns(std::collections::HashMap<&'static str, std::net::IpAddr>);
+
+impl reqwest::dns::Resolve for TestDns {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let found = self.0.get(name.as_str()).copied();
+        let name = name.as_str().to_owned();
+        Box::pin(async move {
+            let ip = found.ok_or_else(|| format!("test DNS has no answer for {name}"))?;
+            Ok(Box::new(std::iter::once(std::net::SocketAddr::new(ip, 0))) as reqwest::dns::Addrs)
+        })
+    }
+}
 
 /// Short timings so retries take milliseconds (the SQS queue rounds delays up to whole seconds).
 fn test_policy() -> DeliveryPolicy {
@@ -581,6 +602,111 @@ mod cases {
         assert_eq!(hub.receiver.seen().len(), 2);
         assert_eq!(hub.flow.deliver("not a delivery").await.unwrap(), DeliveryOutcome::Skipped(SkipReason::Malformed));
     }
+
+    pub async fn names_resolving_to_internal_addresses_are_refused_at_send_time(backend: Backend) {
+        let Some(mut hub) = hub(backend, DeliveryPolicy { allow_http_loopback: false, ..test_policy() }).await else { return };
+        let dns = TestDns(
+            [
+                ("hooks.partner.example", "10.0.0.5".parse().unwrap()),
+                ("rebind.partner.example", "127.0.0.1".parse().unwrap()),
+                ("nat64.partner.example", "64:ff9b::a9fe:a9fe".parse().unwrap()),
+            ]
+            .into(),
+        );
+        hub.flow = hub.flow.clone().with_resolver(Arc::new(dns)).unwrap();
+        // Public names: registration accepts them; only what they resolve to gives them away.
+        let mut webhooks = vec![];
+        for url in [
+            "https://hooks.partner.example/h",
+            "https://rebind.partner.example/h",
+            "https://nat64.partner.example/h",
+            "https://legacy.partner.example/h",
+        ] {
+            let registered = hub.flow.register_webhook(&hub.partner, NewWebhook { url: url.into(), event_types: None }).await.unwrap();
+            webhooks.push(registered.webhook.id);
+        }
+        // A literal address stored before registration checked it (written past the flow).
+        let mut legacy = hub.records.get::<PartnerWebhook>(&keys::partner_webhook(&hub.partner, &webhooks[3])).await.unwrap().unwrap().record;
+        legacy.url = "https://169.254.169.254/latest/meta-data".into();
+        hub.records.put(&legacy).await.unwrap();
+
+        let event = hub.event("job.created");
+        assert_eq!(hub.flow.publish(&event).await.unwrap().deliveries, 4);
+        let event_id = event.id.to_string();
+        let mut errors = vec![];
+        for webhook_id in &webhooks {
+            let d = hub.pump_until(&event_id, webhook_id, DeliveryStatus::Dead, Duration::from_secs(20)).await;
+            assert_eq!((d.attempts, d.last_status_code), (1, None), "refused at once, not retried: {d:?}");
+            errors.push(d.last_error.unwrap());
+        }
+        assert_eq!(
+            errors,
+            [
+                "refused: the webhook host is not a public address: private (10.0.0.0/8)",
+                "refused: the webhook host is a loopback address",
+                "refused: the webhook host is not a public address: link-local (cloud metadata) (169.254.0.0/16)",
+                "refused: the webhook host is not a public address: link-local (cloud metadata) (169.254.0.0/16)",
+            ]
+        );
+        assert!(hub.receiver.seen().is_empty());
+        let dead = hub.flow.list_deliveries(&hub.partner, DeliveryStatus::Dead, 10, None).await.unwrap();
+        assert_eq!(dead.deliveries.len(), 4, "listed as dead, for the partner to see and fix");
+    }
+
+    pub async fn local_runs_allow_loopback_names_but_not_private_ones(backend: Backend) {
+        let Some(mut hub) = hub(backend, test_policy()).await else { return };
+        let dns = TestDns(
+            [("hooks.localhost", "127.0.0.1".parse().unwrap()), ("evil.partner.example", "192.168.1.1".parse().unwrap())].into(),
+        );
+        hub.flow = hub.flow.clone().with_resolver(Arc::new(dns)).unwrap();
+        // The receiver by a loopback name, resolved by the test DNS: delivered.
+        let url = hub.receiver.url("a").replace("127.0.0.1", "hooks.localhost");
+        let ok = hub.flow.register_webhook(&hub.partner, NewWebhook { url, event_types: None }).await.unwrap();
+        hub.receiver.knows_secret(&ok.secret);
+        let bad = hub
+            .flow
+            .register_webhook(&hub.partner, NewWebhook { url: "https://evil.partner.example/h".into(), event_types: None })
+            .await
+            .unwrap();
+        let event = hub.event("job.created");
+        hub.flow.publish(&event).await.unwrap();
+        let event_id = event.id.to_string();
+        hub.pump_until(&event_id, &ok.webhook.id, DeliveryStatus::Delivered, Duration::from_secs(20)).await;
+        let refused = hub.pump_until(&event_id, &bad.webhook.id, DeliveryStatus::Dead, Duration::from_secs(20)).await;
+        assert_eq!(refused.last_error.as_deref(), Some("refused: the webhook host is not a public address: private (192.168.0.0/16)"));
+        let seen = hub.receiver.seen();
+        assert_eq!(seen.len(), 1);
+        assert!(seen[0].signature_valid);
+    }
+
+    pub async fn redirects_are_not_followed_and_answers_are_not_echoed(backend: Backend) {
+        let Some(hub) = hub(backend, DeliveryPolicy { max_attempts: 3, ..test_policy() }).await else { return };
+        let (webhook_id, _) = hub.register("a", None).await;
+        hub.receiver.script([Reply::Redirect("/hooks/elsewhere"), Reply::StatusWithBody(500, "db=prod password=hunter2")]);
+        let event = hub.event("job.created");
+        let event_id = event.id.to_string();
+        hub.flow.publish(&event).await.unwrap();
+        let mut errors = vec![];
+        let d = loop {
+            let d = hub.delivery(&event_id, &webhook_id).await;
+            if let Some(e) = &d.last_error
+                && errors.last() != Some(e)
+            {
+                errors.push(e.clone());
+            }
+            if d.status != DeliveryStatus::Pending {
+                break d;
+            }
+            hub.flow.work_once(10, Duration::from_secs(1)).await.unwrap();
+        };
+        assert_eq!(d.status, DeliveryStatus::Delivered);
+        assert_eq!(
+            errors,
+            ["HTTP 302 Found: redirects are not followed; register the final URL", "HTTP 500 Internal Server Error"]
+        );
+        let endpoints: Vec<String> = hub.receiver.seen().into_iter().map(|s| s.endpoint).collect();
+        assert_eq!(endpoints, ["a", "a", "a"], "the redirect target was never posted to");
+    }
 }
 
 macro_rules! suite {
@@ -616,4 +742,7 @@ suite!(
     dead_deliveries_list_newest_first_in_pages,
     registration_refuses_unsafe_urls_and_bad_event_types,
     duplicate_and_stale_messages_post_once,
+    names_resolving_to_internal_addresses_are_refused_at_send_time,
+    local_runs_allow_loopback_names_but_not_private_ones,
+    redirects_are_not_followed_and_answers_are_not_echoed,
 );

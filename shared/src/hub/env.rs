@@ -28,7 +28,7 @@ use crate::queue::Queue;
 use crate::secrets::{names, LocalSecrets, Secrets, SecretsManagerSecrets};
 use crate::store::dynamo::DynamoStore;
 use crate::store::embedded::EmbeddedStore;
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 
 #[derive(Clone, Debug)]
 pub enum StoreTarget {
@@ -58,7 +58,10 @@ impl StoreTarget {
                 Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(aws), table.clone()))
             }
             StoreTarget::Embedded { path } => {
-                Arc::new(EmbeddedStore::open(path).map_err(|e| HubError::Config(format!("embedded store: {e}")))?)
+                Arc::new(EmbeddedStore::open(path).map_err(|e| match e {
+                    StoreError::InUse(why) => HubError::Config(why),
+                    e => HubError::Config(format!("embedded store: {e}")),
+                })?)
             }
         })
     }

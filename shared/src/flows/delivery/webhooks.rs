@@ -5,6 +5,7 @@ use rand::RngCore as _;
 use serde::Serialize;
 
 use super::records::{webhook_secret_context, PartnerWebhook};
+use crate::core::egress::{classify_host, AddressClass};
 use super::{DeliveryError, EventDelivery};
 use crate::secrets::SecretString;
 use crate::store::{keys, Expect};
@@ -51,17 +52,20 @@ pub struct RegisteredWebhook {
     pub secret: SecretString,
 }
 
-/// An endpoint must be `https://`; `http://` only to a loopback host when the policy allows it
-/// (local runs and tests). No credentials in the URL: URLs end up in operators' views.
+/// An endpoint must be `https://` to a public host; `http://` only to a loopback host when the
+/// policy allows it (local runs and tests). No credentials in the URL: URLs end up in operators'
+/// views. Literal addresses are judged here; what a name resolves to is judged at every send
+/// ([`super::egress`]).
 pub fn check_webhook_url(url: &str, allow_http_loopback: bool) -> Result<url::Url, String> {
     let parsed = url::Url::parse(url).map_err(|e| format!("webhook URL is not a URL: {e}"))?;
     if !parsed.username().is_empty() || parsed.password().is_some() {
         return Err("webhook URL must not carry credentials".into());
     }
     let Some(host) = parsed.host() else { return Err("webhook URL has no host".into()) };
-    let loopback = is_loopback(&host);
-    if !loopback && is_internal_address(&host) {
-        return Err("webhook URL must not point at a private, link-local or unspecified address".into());
+    let class = classify_host(&host);
+    let loopback = class == AddressClass::Loopback;
+    if let AddressClass::NotPublic(range) = class {
+        return Err(format!("webhook URL must point at a public host, not {} ({})", range.name, range.cidr));
     }
     if loopback && !allow_http_loopback {
         return Err("webhook URL must not point at a loopback host".into());
@@ -71,34 +75,6 @@ pub fn check_webhook_url(url: &str, allow_http_loopback: bool) -> Result<url::Ur
         "http" if loopback => Ok(parsed),
         "http" if allow_http_loopback => Err("webhook URL must be https (http only to a loopback host)".into()),
         _ => Err("webhook URL must be https".into()),
-    }
-}
-
-/// Addresses written into the URL that reach the hub's own network rather than a partner's.
-/// (A DNS name that resolves to one is not caught here; see the delivery docs.)
-fn is_internal_address(host: &url::Host<&str>) -> bool {
-    fn v4(ip: std::net::Ipv4Addr) -> bool {
-        ip.is_private() || ip.is_link_local() || ip.is_unspecified() || ip.is_broadcast() || ip.is_loopback()
-    }
-    match host {
-        url::Host::Domain(_) => false,
-        url::Host::Ipv4(ip) => v4(*ip),
-        url::Host::Ipv6(ip) => {
-            let first = ip.segments()[0];
-            ip.is_unspecified()
-                || ip.is_loopback()
-                || (first & 0xfe00) == 0xfc00 // unique local fc00::/7
-                || (first & 0xffc0) == 0xfe80 // link-local fe80::/10
-                || ip.to_ipv4_mapped().is_some_and(v4)
-        }
-    }
-}
-
-fn is_loopback(host: &url::Host<&str>) -> bool {
-    match host {
-        url::Host::Domain(d) => d.eq_ignore_ascii_case("localhost"),
-        url::Host::Ipv4(ip) => ip.is_loopback(),
-        url::Host::Ipv6(ip) => ip.is_loopback(),
     }
 }
 
@@ -238,6 +214,46 @@ mod tests {
         assert!(check_webhook_url("https://93.184.216.34/h", false).is_ok());
         assert!(check_webhook_url("ftp://partner.example/", true).is_err());
         assert!(check_webhook_url("not a url", true).is_err());
+    }
+
+    #[test]
+    fn registration_refuses_hosts_that_are_not_public_in_every_spelling() {
+        for url in [
+            "https://localhost./h",
+            "https://api.localhost/h",
+            "https://API.LOCALHOST./h",
+            "https://metadata/latest",
+            "https://db.internal/h",
+            "https://printer.local/h",
+            "https://100.64.0.1/h",
+            "https://198.18.0.1/h",
+            "https://198.19.255.255/h",
+            "https://224.0.0.1/h",
+            "https://240.0.0.1/h",
+            "https://255.255.255.255/h",
+            "https://192.0.2.10/h",
+            "https://[::ffff:a9fe:a9fe]/h",
+            "https://[64:ff9b::a00:1]/h",
+            "https://[2002:c0a8:101::1]/h",
+            "https://[fec0::1]/h",
+            "https://[fe80::1]/h",
+            "https://[ff02::1]/h",
+            "https://[2001:db8::1]/h",
+            // The URL parser's other spellings of 127.0.0.1 and 10.0.0.1.
+            "https://2130706433/h",
+            "https://0x7f.1/h",
+            "https://012.0.0.1/h",
+        ] {
+            assert!(check_webhook_url(url, false).is_err(), "{url}");
+        }
+        // Local runs allow loopback (any spelling), never the other ranges.
+        assert!(check_webhook_url("http://api.localhost:8080/h", true).is_ok());
+        assert!(check_webhook_url("http://[::ffff:127.0.0.1]:8080/h", true).is_ok());
+        for url in ["https://10.0.0.1/h", "https://100.64.0.1/h", "https://[fd00::1]/h", "https://metadata/h"] {
+            assert!(check_webhook_url(url, true).is_err(), "{url}");
+        }
+        let refused = check_webhook_url("https://100.64.0.1/h", false).unwrap_err();
+        assert!(refused.contains("100.64.0.0/10"), "{refused}");
     }
 
     #[test]
