@@ -195,8 +195,32 @@ fn test_policy() -> DeliveryPolicy {
     }
 }
 
+/// The delivery queue, with a switch that makes every send fail: the process "dies" between
+/// the outbox write and the queue.
+struct FlakyQueue {
+    inner: Arc<dyn Queue>,
+    down: std::sync::atomic::AtomicBool,
+}
+
+#[async_trait::async_trait]
+impl Queue for FlakyQueue {
+    async fn send(&self, body: &str, delay: Duration) -> Result<(), shared::queue::QueueError> {
+        if self.down.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(shared::queue::QueueError::Unavailable("the process stopped before it queued".into()));
+        }
+        self.inner.send(body, delay).await
+    }
+    async fn receive(&self, max: usize, wait: Duration) -> Result<Vec<shared::queue::Received>, shared::queue::QueueError> {
+        self.inner.receive(max, wait).await
+    }
+    async fn ack(&self, receipt: &str) -> Result<(), shared::queue::QueueError> {
+        self.inner.ack(receipt).await
+    }
+}
+
 struct Hub {
     flow: EventDelivery,
+    queue: Arc<FlakyQueue>,
     records: Records,
     store: Arc<dyn Store>,
     /// The DynamoDB Local table, to read items raw.
@@ -234,8 +258,18 @@ async fn hub(backend: Backend, policy: DeliveryPolicy) -> Option<Hub> {
     };
     let records = Records::new(store.clone(), Arc::new(SystemClock));
     let cipher = Arc::new(TokenCipher::from_secret(&SecretString::new(random_key())).unwrap());
-    let flow = EventDelivery::new(records.clone(), queue, cipher, policy).unwrap().with_dead_letter_queue(dead_letters.clone());
-    Some(Hub { flow, records, store, dynamo_table, dead_letters, receiver: Receiver::start().await, partner: format!("partner-{}", uuid::Uuid::new_v4()) })
+    let queue = Arc::new(FlakyQueue { inner: queue, down: Default::default() });
+    let flow = EventDelivery::new(records.clone(), queue.clone(), cipher, policy).unwrap().with_dead_letter_queue(dead_letters.clone());
+    Some(Hub {
+        flow,
+        queue,
+        records,
+        store,
+        dynamo_table,
+        dead_letters,
+        receiver: Receiver::start().await,
+        partner: format!("partner-{}", uuid::Uuid::new_v4()),
+    })
 }
 
 impl Hub {
@@ -603,6 +637,72 @@ mod cases {
         assert_eq!(hub.flow.deliver("not a delivery").await.unwrap(), DeliveryOutcome::Skipped(SkipReason::Malformed));
     }
 
+    pub async fn an_event_stored_but_never_queued_is_swept_and_delivered_once(backend: Backend) {
+        let Some(hub) = hub(backend, test_policy()).await else { return };
+        let (webhook_id, _) = hub.register("a", None).await;
+        let sweep_after = hub.flow.policy().sweep_after.as_millis() as i64;
+
+        // A publish that queues normally leaves nothing for the sweeper.
+        let normal = hub.event("job.created");
+        hub.flow.publish(&normal).await.unwrap();
+        hub.pump_until(&normal.id.to_string(), &webhook_id, DeliveryStatus::Delivered, Duration::from_secs(20)).await;
+        assert_eq!(hub.flow.sweep_once(SystemClock.now_ms() + sweep_after + 1_000).await.unwrap().checks, 0);
+
+        // The process stops between the outbox write and the queue.
+        hub.queue.down.store(true, std::sync::atomic::Ordering::SeqCst);
+        let lost = hub.event("job.updated");
+        let event_id = lost.id.to_string();
+        assert!(matches!(hub.flow.publish(&lost).await, Err(DeliveryError::Queue(_))));
+        hub.queue.down.store(false, std::sync::atomic::Ordering::SeqCst);
+        assert!(hub.records.get::<StoredEvent>(&keys::outbound_event(&hub.partner, &event_id)).await.unwrap().is_some(), "stored");
+        hub.drain().await;
+        assert_eq!(hub.delivery(&event_id, &webhook_id).await.status, DeliveryStatus::Pending, "stored, never queued");
+        assert_eq!(hub.receiver.seen().len(), 1);
+
+        // Too early: a publish may still be on its way to the queue.
+        let now = SystemClock.now_ms();
+        assert_eq!(hub.flow.sweep_once(now).await.unwrap(), shared::flows::delivery::SweepReport::default());
+        // Once overdue, the sweeper finds it through the sweep index and queues it.
+        let swept = hub.flow.sweep_once(now + sweep_after + 1_000).await.unwrap();
+        assert_eq!((swept.checks, swept.queued, swept.more), (1, 1, false));
+        let d = hub.pump_until(&event_id, &webhook_id, DeliveryStatus::Delivered, Duration::from_secs(20)).await;
+        assert_eq!(d.attempts, 1);
+        // Swept once: a second sweep finds nothing, and the partner got the event exactly once.
+        assert_eq!(hub.flow.sweep_once(now + sweep_after + 2_000).await.unwrap().checks, 0);
+        hub.drain().await;
+        let seen: Vec<String> = hub.receiver.seen().into_iter().map(|s| s.event_id).collect();
+        assert_eq!(seen, [normal.id.to_string(), event_id]);
+        assert!(hub.receiver.seen().iter().all(|s| s.signature_valid));
+    }
+
+    pub async fn replay_goes_to_the_partners_current_endpoints(backend: Backend) {
+        let Some(hub) = hub(backend, test_policy()).await else { return };
+        let (old, _) = hub.register("old", None).await;
+        let event = hub.event("job.created");
+        let event_id = event.id.to_string();
+        hub.flow.publish(&event).await.unwrap();
+        hub.pump_until(&event_id, &old, DeliveryStatus::Delivered, Duration::from_secs(20)).await;
+
+        // The partner moves to a new endpoint; a replay goes there, not to the deleted one.
+        assert!(hub.flow.delete_webhook(&hub.partner, &old).await.unwrap());
+        assert!(matches!(hub.flow.replay_event(&hub.partner, &event_id).await, Err(DeliveryError::Conflict(_))), "no endpoint left");
+        assert!(matches!(hub.flow.replay_delivery(&hub.partner, &event_id, &old).await, Err(DeliveryError::Conflict(_))));
+        let (new, _) = hub.register("new", None).await;
+        let replayed = hub.flow.replay_event(&hub.partner, &event_id).await.unwrap();
+        assert_eq!(replayed.iter().map(|d| (d.webhook_id.as_str(), d.run)).collect::<Vec<_>>(), [(new.as_str(), 0)]);
+        hub.pump_until(&event_id, &new, DeliveryStatus::Delivered, Duration::from_secs(20)).await;
+        // Replayed again: the same delivery, restarted.
+        let again = hub.flow.replay_event(&hub.partner, &event_id).await.unwrap();
+        assert_eq!(again.iter().map(|d| (d.webhook_id.as_str(), d.run)).collect::<Vec<_>>(), [(new.as_str(), 1)]);
+        hub.pump_until(&event_id, &new, DeliveryStatus::Delivered, Duration::from_secs(20)).await;
+        hub.drain().await;
+        let endpoints: Vec<String> = hub.receiver.seen().into_iter().map(|s| s.endpoint).collect();
+        assert_eq!(endpoints, ["old", "new", "new"]);
+        assert_eq!(hub.delivery(&event_id, &old).await.status, DeliveryStatus::Delivered, "the old delivery is left as it ended");
+        assert!(matches!(hub.flow.replay_event(&hub.partner, "no-such-event").await, Err(DeliveryError::NotFound(_))));
+        assert_eq!(hub.flow.sweep_once(SystemClock.now_ms() + 120_000).await.unwrap().checks, 0, "replays clear their checks");
+    }
+
     pub async fn names_resolving_to_internal_addresses_are_refused_at_send_time(backend: Backend) {
         let Some(mut hub) = hub(backend, DeliveryPolicy { allow_http_loopback: false, ..test_policy() }).await else { return };
         let dns = TestDns(
@@ -745,4 +845,65 @@ suite!(
     names_resolving_to_internal_addresses_are_refused_at_send_time,
     local_runs_allow_loopback_names_but_not_private_ones,
     redirects_are_not_followed_and_answers_are_not_echoed,
+    an_event_stored_but_never_queued_is_swept_and_delivered_once,
+    replay_goes_to_the_partners_current_endpoints,
 );
+
+/// `hub-local`'s queue lives in its embedded store: a restart keeps the deliveries it had not
+/// finished, a retry waiting out its delay included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deliveries_survive_a_restart_of_the_embedded_store_and_queue() {
+    let dir = std::env::temp_dir().join(format!("hub-delivery-{}", uuid::Uuid::new_v4()));
+    let path = dir.join("table.log");
+    let key = random_key();
+    let open = || async {
+        let store: Arc<dyn Store> = Arc::new(EmbeddedStore::open(&path).unwrap());
+        let records = Records::new(store, Arc::new(SystemClock));
+        let queue = EmbeddedQueue::durable(records.clone(), "deliveries", Duration::from_secs(5)).await.unwrap();
+        let cipher = Arc::new(TokenCipher::from_secret(&SecretString::new(key.clone())).unwrap());
+        let flow = EventDelivery::new(records.clone(), Arc::new(queue), cipher, test_policy()).unwrap();
+        (flow, records)
+    };
+    let receiver = Receiver::start().await;
+    let partner = "partner-restart";
+    let (first_id, second_id, webhook_id) = {
+        let (flow, _) = open().await;
+        let registered = flow.register_webhook(partner, NewWebhook { url: receiver.url("a"), event_types: None }).await.unwrap();
+        receiver.knows_secret(&registered.secret);
+        // The first event fails once and waits for its retry; the second is queued, not yet sent.
+        receiver.script([Reply::Status(503)]);
+        let first = OutboundEvent::new(partner, "job.created", SystemClock.now(), serde_json::json!({"n": 1}));
+        flow.publish(&first).await.unwrap();
+        let outcomes = flow.work_once(1, Duration::from_secs(1)).await.unwrap();
+        assert!(matches!(outcomes.as_slice(), [DeliveryOutcome::Retrying { attempt: 1, .. }]), "{outcomes:?}");
+        let second = OutboundEvent::new(partner, "job.updated", SystemClock.now(), serde_json::json!({"n": 2}));
+        flow.publish(&second).await.unwrap();
+        (first.id.to_string(), second.id.to_string(), registered.webhook.id)
+        // The process stops here: store, queue and flow are dropped.
+    };
+    let (flow, records) = open().await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let status = |event: String| {
+            let records = records.clone();
+            let key = keys::delivery(partner, &event, &webhook_id);
+            async move { records.get::<Delivery>(&key).await.unwrap().unwrap().record.status }
+        };
+        if status(first_id.clone()).await == DeliveryStatus::Delivered && status(second_id.clone()).await == DeliveryStatus::Delivered {
+            break;
+        }
+        assert!(Instant::now() < deadline, "pending deliveries were not delivered after the restart");
+        flow.work_once(10, Duration::from_millis(200)).await.unwrap();
+    }
+    while !flow.work_once(10, Duration::from_millis(300)).await.unwrap().is_empty() {}
+    let mut seen: Vec<(String, u32, u16)> = receiver.seen().into_iter().map(|s| (s.event_id, s.attempt, s.answered)).collect();
+    assert_eq!(seen.remove(0), (first_id.clone(), 1, 503), "before the restart");
+    seen.sort();
+    let mut expected = vec![(first_id, 2, 200), (second_id, 1, 200)];
+    expected.sort();
+    assert_eq!(seen, expected, "each delivered once after the restart");
+    assert!(receiver.seen().iter().all(|s| s.signature_valid));
+    drop(flow);
+    drop(records);
+    std::fs::remove_dir_all(dir).unwrap();
+}

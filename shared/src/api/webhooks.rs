@@ -21,6 +21,7 @@ impl From<DeliveryError> for Problem {
         match e {
             DeliveryError::Invalid(why) => Problem::new(ProblemType::InvalidRequest, why),
             DeliveryError::NotFound(what) => Problem::not_found(&what),
+            DeliveryError::Conflict(why) => Problem::new(ProblemType::Conflict, why),
             DeliveryError::Store(s) => s.into(),
             other => Problem::internal(&other),
         }

@@ -20,6 +20,7 @@ mod publish;
 mod records;
 mod replay;
 pub mod signature;
+mod sweep;
 mod webhooks;
 
 use std::sync::Arc;
@@ -34,10 +35,11 @@ pub use deliver::{DeliveryOutcome, SkipReason};
 pub use policy::{parse_retry_after, DeliveryPolicy};
 pub use publish::{OutboundEvent, Published};
 pub use records::{
-    webhook_secret_context, DeadLetter, Delivery, DeliveryClaim, DeliveryMessage, DeliveryStatus, PartnerWebhook,
-    StoredEvent,
+    webhook_secret_context, DeadLetter, Delivery, DeliveryClaim, DeliveryMessage, DeliveryStatus, EnqueueCheck,
+    PartnerWebhook, StoredEvent,
 };
 pub use replay::DeliveryPage;
+pub use sweep::SweepReport;
 pub use webhooks::{check_webhook_url, NewWebhook, RegisteredWebhook, WebhookInfo, MAX_WEBHOOKS_PER_PARTNER};
 
 #[derive(Debug, thiserror::Error)]
@@ -47,6 +49,9 @@ pub enum DeliveryError {
     Invalid(String),
     #[error("{0} not found")]
     NotFound(String),
+    /// The request is understood but cannot be done in the current state; the text says why.
+    #[error("{0}")]
+    Conflict(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]

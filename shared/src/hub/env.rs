@@ -6,12 +6,13 @@
 //! | `HUB_SECRETS` | `secretsmanager:<prefix>` or `local:<file>` | `secretsmanager:` |
 //! | `HUB_LEVER` | `production`, `lever-sandbox` or a base URL of the Lever sandbox | `production` |
 //! | `HUB_PUBLIC_URL` | the hub's public base URL (OAuth callback, Lever webhooks) | required |
-//! | `HUB_DELIVERY_QUEUE_URL` | SQS queue of partner deliveries | embedded queue |
+//! | `HUB_DELIVERY_QUEUE_URL` | SQS queue of partner deliveries | embedded queue (kept in the embedded store) |
 //! | `HUB_DEAD_LETTER_QUEUE_URL` | SQS queue for deliveries that gave up | none |
 //! | `HUB_PROFILES_DIR` | partner profiles to load instead of the bundled ones | bundled |
 //! | `AWS_ENDPOINT_URL` | DynamoDB Local / moto for local runs (read by the AWS SDK) | AWS |
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde::Deserialize;
 
@@ -28,7 +29,7 @@ use crate::queue::Queue;
 use crate::secrets::{names, LocalSecrets, Secrets, SecretsManagerSecrets};
 use crate::store::dynamo::DynamoStore;
 use crate::store::embedded::EmbeddedStore;
-use crate::store::{Store, StoreError};
+use crate::store::{Records, Store, StoreError};
 
 #[derive(Clone, Debug)]
 pub enum StoreTarget {
@@ -164,9 +165,14 @@ impl HubEnv {
         let sqs = |url: &String| -> Arc<dyn Queue> {
             Arc::new(SqsQueue::new(aws_sdk_sqs::Client::new(aws.as_ref().expect("aws")), url.clone()))
         };
-        let delivery_queue: Arc<dyn Queue> = match &self.delivery_queue_url {
-            Some(url) => sqs(url),
-            None => Arc::new(EmbeddedQueue::default()),
+        let delivery_queue: Arc<dyn Queue> = match (&self.delivery_queue_url, &self.store) {
+            (Some(url), _) => sqs(url),
+            // Kept in the embedded store, so a restart finds the deliveries it had not finished.
+            (None, StoreTarget::Embedded { .. }) => {
+                let records = Records::new(store.clone(), Arc::new(SystemClock));
+                Arc::new(EmbeddedQueue::durable(records, "deliveries", Duration::from_secs(30)).await.map_err(|e| HubError::Config(e.to_string()))?)
+            }
+            (None, StoreTarget::DynamoDb { .. }) => Arc::new(EmbeddedQueue::default()),
         };
         let catalog = match &self.profiles_dir {
             Some(dir) => ProfileCatalog::from_dir(dir),

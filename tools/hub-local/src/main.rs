@@ -39,6 +39,9 @@ struct Args {
 
 type AnyError = Box<dyn std::error::Error + Send + Sync>;
 
+/// How often the delivery sweeper runs (the first run is at start).
+const SWEEP_EVERY: Duration = Duration::from_secs(30);
+
 /// Errors are printed as sentences (`Display`), not as debug structs, and exit with status 1.
 fn main() -> std::process::ExitCode {
     shared::telemetry::init();
@@ -129,6 +132,17 @@ async fn run(args: Args) -> Result<(), AnyError> {
         loop {
             if delivery.work_once(10, Duration::from_millis(500)).await.is_err() {
                 tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    });
+    // The sweep schedule (EventBridge in AWS): events stored but never queued get queued.
+    let (sweeper, clock) = (hub.delivery.clone(), hub.records.clock().clone());
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(SWEEP_EVERY);
+        loop {
+            every.tick().await;
+            if let Err(e) = sweeper.sweep_once(clock.now_ms()).await {
+                tracing::warn!(error = %e, "delivery sweep failed; the next one retries");
             }
         }
     });

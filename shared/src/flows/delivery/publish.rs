@@ -89,28 +89,18 @@ impl EventDelivery {
             .await?
             .into_iter()
             .filter(|w| w.wants(&event.event_type))
-            .map(|w| Delivery {
-                partner_id: partner_id.to_owned(),
-                event_id: event_id.clone(),
-                webhook_id: w.id,
-                event_type: event.event_type.clone(),
-                status: DeliveryStatus::Pending,
-                run: 0,
-                attempts: 0,
-                claim: None,
-                next_attempt_at_ms: None,
-                last_status_code: None,
-                last_error: None,
-                created_at_ms: now_ms,
-                status_since_ms: now_ms,
-                delivered_at_ms: None,
-                expires_at_ms,
-            })
+            .map(|w| Delivery::first_run(&stored, &w.id, now_ms))
             .collect();
 
         let mut writes = vec![Records::put_write(&stored, Expect::AbsentOrExpired { now_ms })?];
         for d in &deliveries {
             writes.push(Records::put_write(d, Expect::AbsentOrExpired { now_ms })?);
+        }
+        // Stored with the deliveries, cleared once they are queued: if this process stops in
+        // between, the sweeper finds the check and queues them.
+        let check = (!deliveries.is_empty()).then(|| self.enqueue_check(partner_id, &event_id, now_ms, expires_at_ms));
+        if let Some(check) = &check {
+            writes.push(Records::put_write(check, Expect::Any)?);
         }
         let (deliveries, duplicate) = match self.records.transact(writes).await {
             Ok(()) => (deliveries, false),
@@ -131,6 +121,9 @@ impl EventDelivery {
         };
         for d in &deliveries {
             self.enqueue(d, Duration::ZERO).await?;
+        }
+        if let Some(check) = &check {
+            self.clear_enqueue_check(check).await;
         }
         tracing::info!(partner_id, event_id, event_type = %event.event_type, deliveries = deliveries.len(), "event published");
         Ok(Published { event_id, deliveries: deliveries.len(), duplicate })

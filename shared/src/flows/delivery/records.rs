@@ -56,6 +56,20 @@ pub struct StoredEvent {
     pub expires_at_ms: Option<i64>,
 }
 
+/// Written in the same transaction as an event's deliveries (or before a replay changes them)
+/// and deleted once every one of them is queued. One still there at `check_at_ms` means the
+/// process stopped in between: the sweeper queues what is pending and deletes it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EnqueueCheck {
+    pub partner_id: String,
+    pub event_id: String,
+    pub check_at_ms: i64,
+    /// Which writer armed it: only that writer clears it, so a replay's check survives the
+    /// clearing of an earlier publish's.
+    pub token: String,
+    pub expires_at_ms: Option<i64>,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DeliveryStatus {
@@ -101,6 +115,29 @@ pub struct Delivery {
     pub delivered_at_ms: Option<i64>,
     /// Expires with its event.
     pub expires_at_ms: Option<i64>,
+}
+
+impl Delivery {
+    /// A new delivery of `event` to `webhook_id`, waiting for its first attempt.
+    pub fn first_run(event: &StoredEvent, webhook_id: &str, now_ms: i64) -> Self {
+        Self {
+            partner_id: event.partner_id.clone(),
+            event_id: event.id.clone(),
+            webhook_id: webhook_id.to_owned(),
+            event_type: event.event_type.clone(),
+            status: DeliveryStatus::Pending,
+            run: 0,
+            attempts: 0,
+            claim: None,
+            next_attempt_at_ms: None,
+            last_status_code: None,
+            last_error: None,
+            created_at_ms: now_ms,
+            status_since_ms: now_ms,
+            delivered_at_ms: None,
+            expires_at_ms: event.expires_at_ms,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
