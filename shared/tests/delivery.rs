@@ -512,9 +512,9 @@ mod cases {
         assert!(!partner_verifies(secret.expose(), &s.signature, &s.body));
 
         // A rotation with overlap: deliveries verify with the old secret and with the new one.
-        let newest = hub.flow.rotate_webhook_secret_keeping_previous(&hub.partner, &webhook_id, Duration::from_secs(3600)).await.unwrap();
+        let newest = hub.flow.rotate_webhook_secret_keeping_previous(&hub.partner, &webhook_id, Duration::from_secs(3600)).await.unwrap().secret;
         let info = hub.flow.list_webhooks(&hub.partner).await.unwrap().pop().unwrap();
-        assert!(info.previous_secret_until_ms.is_some());
+        assert!(info.previous_secrets_until_ms.is_some());
         let event = hub.event("job.created");
         hub.flow.publish(&event).await.unwrap();
         hub.pump_until(&event.id.to_string(), &webhook_id, DeliveryStatus::Delivered, Duration::from_secs(20)).await;
@@ -523,6 +523,35 @@ mod cases {
         assert!(partner_verifies(newest.expose(), &s.signature, &s.body));
         assert!(partner_verifies(rotated.expose(), &s.signature, &s.body));
         assert!(!partner_verifies(secret.expose(), &s.signature, &s.body));
+
+        // A second rotation inside the overlap: every secret still in its time signs.
+        let hour = Duration::from_secs(3600);
+        let latest = hub.flow.rotate_webhook_secret_keeping_previous(&hub.partner, &webhook_id, hour).await.unwrap().secret;
+        hub.receiver.knows_secret(&latest);
+        let event = hub.event("job.created");
+        hub.flow.publish(&event).await.unwrap();
+        hub.pump_until(&event.id.to_string(), &webhook_id, DeliveryStatus::Delivered, Duration::from_secs(20)).await;
+        let s = hub.receiver.seen().pop().unwrap();
+        assert_eq!(s.signature.matches("v1=").count(), 3);
+        for signing in [&latest, &newest, &rotated] {
+            assert!(partner_verifies(signing.expose(), &s.signature, &s.body));
+        }
+        // At most MAX_SIGNING_SECRETS at once; a rotation with no overlap ends every earlier one.
+        hub.flow.rotate_webhook_secret_keeping_previous(&hub.partner, &webhook_id, hour).await.unwrap();
+        assert!(matches!(
+            hub.flow.rotate_webhook_secret_keeping_previous(&hub.partner, &webhook_id, hour).await,
+            Err(DeliveryError::Conflict(_))
+        ));
+        let only = hub.flow.rotate_webhook_secret(&hub.partner, &webhook_id).await.unwrap();
+        assert_eq!(hub.flow.list_webhooks(&hub.partner).await.unwrap()[0].previous_secrets_until_ms, None);
+        hub.receiver.knows_secret(&only);
+        let event = hub.event("job.created");
+        hub.flow.publish(&event).await.unwrap();
+        hub.pump_until(&event.id.to_string(), &webhook_id, DeliveryStatus::Delivered, Duration::from_secs(20)).await;
+        let s = hub.receiver.seen().pop().unwrap();
+        assert_eq!(s.signature.matches("v1=").count(), 1);
+        assert!(partner_verifies(only.expose(), &s.signature, &s.body));
+        assert!(!partner_verifies(latest.expose(), &s.signature, &s.body));
         assert!(matches!(
             hub.flow.rotate_webhook_secret(&hub.partner, "no-such-webhook").await,
             Err(DeliveryError::NotFound(_))
@@ -703,6 +732,59 @@ mod cases {
         assert_eq!(hub.flow.sweep_once(SystemClock.now_ms() + 120_000).await.unwrap().checks, 0, "replays clear their checks");
     }
 
+    pub async fn events_of_a_connection_carry_increasing_sequences_even_when_published_concurrently(backend: Backend) {
+        use shared::flows::events::{EventPublisher, NewEvent};
+        let Some(hub) = hub(backend, test_policy()).await else { return };
+        hub.register("a", None).await;
+        let connection_id = format!("conn-{}", uuid::Uuid::new_v4());
+        let mut connection = shared::core::connection::Connection::new(&connection_id, &hub.partner, SystemClock.now_ms());
+        connection.status = shared::core::connection::ConnectionStatus::Active;
+        hub.records.create(&connection).await.unwrap();
+        let publisher: Arc<dyn EventPublisher> = Arc::new(hub.flow.clone());
+        let new_event = |n: u32| NewEvent {
+            id: format!("{connection_id}-fact-{n}"),
+            event_type: "job.created".into(),
+            partner_id: hub.partner.clone(),
+            connection_id: Some(connection_id.clone()),
+            sequence: None,
+            occurred_at_ms: Some(1_700_000_000_000 + i64::from(n)),
+            data: serde_json::json!({"n": n}),
+        };
+        // Ten publishers at once on one connection.
+        let results = futures::future::join_all((0..10).map(|n| publisher.publish(new_event(n)))).await;
+        assert!(results.iter().all(Result::is_ok), "{results:?}");
+        // A status change of the same connection takes its number in the same write.
+        let status = shared::flows::status::StatusChanges::new(
+            hub.records.clone(),
+            publisher.clone(),
+            shared::flows::activity::ActivityLog::new(hub.records.clone()),
+        );
+        status.needs_reconnect(&connection_id, "revoked in Lever").await.unwrap();
+        hub.drain().await;
+
+        let bodies: Vec<serde_json::Value> = hub.receiver.seen().iter().map(|s| serde_json::from_slice(&s.body).unwrap()).collect();
+        assert_eq!(bodies.len(), 11);
+        let mut facts: Vec<(u64, i64)> = bodies
+            .iter()
+            .filter(|b| b["type"] == "job.created")
+            .map(|b| (b["sequence"].as_u64().unwrap(), b["data"]["n"].as_i64().unwrap()))
+            .collect();
+        facts.sort();
+        assert_eq!(facts.iter().map(|f| f.0).collect::<Vec<_>>(), (1..=10).collect::<Vec<u64>>(), "one number each, none twice");
+        let change = bodies.iter().find(|b| b["type"] == "connection.status_changed").unwrap();
+        assert_eq!(change["sequence"], 11, "later than every event before it");
+        for b in &bodies {
+            assert_eq!(b["connection_id"], connection_id.as_str());
+            assert!(time::OffsetDateTime::parse(b["occurred_at"].as_str().unwrap(), &time::format_description::well_known::Rfc3339).is_ok(), "{b}");
+        }
+        let first = bodies.iter().find(|b| b["data"]["n"] == 0).unwrap();
+        assert_eq!(first["occurred_at"], "2023-11-14T22:13:20Z", "when the fact happened, not when it was sent");
+        // Announcing a fact again publishes nothing new (the outbox dedupes on the event id).
+        publisher.publish(new_event(3)).await.unwrap();
+        hub.drain().await;
+        assert_eq!(hub.receiver.seen().len(), 11);
+    }
+
     pub async fn names_resolving_to_internal_addresses_are_refused_at_send_time(backend: Backend) {
         let Some(mut hub) = hub(backend, DeliveryPolicy { allow_http_loopback: false, ..test_policy() }).await else { return };
         let dns = TestDns(
@@ -847,6 +929,7 @@ suite!(
     redirects_are_not_followed_and_answers_are_not_echoed,
     an_event_stored_but_never_queued_is_swept_and_delivered_once,
     replay_goes_to_the_partners_current_endpoints,
+    events_of_a_connection_carry_increasing_sequences_even_when_published_concurrently,
 );
 
 /// `hub-local`'s queue lives in its embedded store: a restart keeps the deliveries it had not

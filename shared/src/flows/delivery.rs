@@ -36,11 +36,14 @@ pub use policy::{parse_retry_after, DeliveryPolicy};
 pub use publish::{OutboundEvent, Published};
 pub use records::{
     webhook_secret_context, DeadLetter, Delivery, DeliveryClaim, DeliveryMessage, DeliveryStatus, EnqueueCheck,
-    PartnerWebhook, StoredEvent,
+    PartnerWebhook, RetiredSecret, StoredEvent,
 };
 pub use replay::DeliveryPage;
 pub use sweep::SweepReport;
-pub use webhooks::{check_webhook_url, NewWebhook, RegisteredWebhook, WebhookInfo, MAX_WEBHOOKS_PER_PARTNER};
+pub use webhooks::{
+    check_webhook_url, NewWebhook, RegisteredWebhook, RotatedSecret, WebhookInfo, MAX_SECRET_OVERLAP, MAX_SIGNING_SECRETS,
+    MAX_WEBHOOKS_PER_PARTNER,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DeliveryError {

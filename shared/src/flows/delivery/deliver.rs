@@ -147,10 +147,10 @@ impl EventDelivery {
             self.cipher.open(sealed, &context).map_err(|source| DeliveryError::Secret { webhook_id: webhook.id.clone(), source })
         };
         let now = self.records.clock().now();
-        let mut secrets = vec![open(&webhook.secret)?];
-        if let Some(previous) = webhook.previous_secret_at(self.records.clock().now_ms()) {
-            secrets.push(open(previous)?);
-        }
+        let secrets = webhook
+            .signing_secrets_at(self.records.clock().now_ms())
+            .map(open)
+            .collect::<Result<Vec<_>, _>>()?;
         let secrets: Vec<&str> = secrets.iter().map(|s| s.expose()).collect();
         let signature = signature::sign_with_each(&secrets, now.unix_timestamp(), event.body.as_bytes());
         let response = self

@@ -2,12 +2,14 @@
 
 use std::time::Duration;
 
+use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::records::{Delivery, DeliveryMessage, DeliveryStatus, StoredEvent};
 use super::webhooks::check_event_type;
 use super::{DeliveryError, EventDelivery};
+use crate::flows::events::{next_sequence, EventPublisher, NewEvent, PublishError};
 use crate::store::{keys, Expect, Records, StoreError};
 
 /// Largest event body: DynamoDB items hold 400 KB, and the body is stored with the event.
@@ -24,6 +26,13 @@ pub struct OutboundEvent {
     pub partner_id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connection_id: Option<String>,
+    /// Orders the connection's events: greater is later (numbers may be skipped). A partner
+    /// keeps the greatest it has applied and ignores older ones that arrive after it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sequence: Option<u64>,
+    /// When the fact happened; `created_at` is when the event was made.
+    #[serde(with = "time::serde::rfc3339")]
+    pub occurred_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     pub data: serde_json::Value,
@@ -37,6 +46,8 @@ impl OutboundEvent {
             event_type: event_type.to_owned(),
             partner_id: partner_id.to_owned(),
             connection_id: None,
+            sequence: None,
+            occurred_at: created_at,
             created_at,
             data,
         }
@@ -149,6 +160,33 @@ impl EventDelivery {
     }
 }
 
+/// Namespace of event ids derived from names (UUIDv5); fixed forever.
+const EVENT_ID_NAMESPACE: uuid::Uuid = uuid::Uuid::from_u128(0x6c65_7665_722d_6875_622d_6576_656e_7473);
+
+#[async_trait]
+impl EventPublisher for EventDelivery {
+    /// A flow's event, numbered and timed, into the outbox.
+    async fn publish(&self, event: NewEvent) -> Result<(), PublishError> {
+        let clock = self.records.clock();
+        let now = clock.now();
+        let mut outbound = OutboundEvent::new(&event.partner_id, &event.event_type, now, event.data);
+        // Flows name events by what happened (stable across retries); the outbox keys by UUID.
+        outbound.id = uuid::Uuid::parse_str(&event.id)
+            .unwrap_or_else(|_| uuid::Uuid::new_v5(&EVENT_ID_NAMESPACE, event.id.as_bytes()));
+        if let Some(at_ms) = event.occurred_at_ms {
+            outbound.occurred_at = OffsetDateTime::from_unix_timestamp_nanos(i128::from(at_ms) * 1_000_000).unwrap_or(now);
+        }
+        if let Some(connection_id) = &event.connection_id {
+            outbound = outbound.for_connection(connection_id);
+            outbound.sequence = match event.sequence {
+                Some(n) => Some(n),
+                None => next_sequence(&self.records, connection_id).await.map_err(|e| PublishError(e.to_string()))?,
+            };
+        }
+        EventDelivery::publish(self, &outbound).await.map(|_| ()).map_err(|e| PublishError(e.to_string()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -160,7 +198,9 @@ mod tests {
         let event = OutboundEvent { id, ..OutboundEvent::new("p1", "job.created", at, serde_json::json!({"a": 1})) };
         assert_eq!(
             serde_json::to_string(&event).unwrap(),
-            format!(r#"{{"id":"{id}","type":"job.created","partner_id":"p1","created_at":"2026-11-26T19:00:00Z","data":{{"a":1}}}}"#)
+            format!(
+                r#"{{"id":"{id}","type":"job.created","partner_id":"p1","occurred_at":"2026-11-26T19:00:00Z","created_at":"2026-11-26T19:00:00Z","data":{{"a":1}}}}"#
+            )
         );
     }
 }

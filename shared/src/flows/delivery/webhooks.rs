@@ -4,7 +4,7 @@ use base64::Engine as _;
 use rand::RngCore as _;
 use serde::Serialize;
 
-use super::records::{webhook_secret_context, PartnerWebhook};
+use super::records::{webhook_secret_context, PartnerWebhook, RetiredSecret};
 use crate::core::egress::{classify_host, AddressClass};
 use super::{DeliveryError, EventDelivery};
 use crate::secrets::SecretString;
@@ -12,6 +12,12 @@ use crate::store::{keys, Expect};
 
 /// An endpoint's event lists and the publish transaction stay small; a partner fans out itself.
 pub const MAX_WEBHOOKS_PER_PARTNER: usize = 10;
+
+/// Most secrets that sign one delivery at once (the current one and those still in overlap).
+pub const MAX_SIGNING_SECRETS: usize = 4;
+
+/// Longest overlap a rotation may give the secrets it retires.
+pub const MAX_SECRET_OVERLAP: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
 
 #[derive(Clone, Debug, Default)]
 pub struct NewWebhook {
@@ -28,21 +34,28 @@ pub struct WebhookInfo {
     pub event_types: Option<Vec<String>>,
     pub created_at_ms: i64,
     pub secret_rotated_at_ms: i64,
-    /// Until when deliveries are also signed with the secret before the last rotation.
-    pub previous_secret_until_ms: Option<i64>,
+    /// Until when deliveries are also signed with secrets that rotations replaced.
+    pub previous_secrets_until_ms: Option<i64>,
 }
 
-impl From<&PartnerWebhook> for WebhookInfo {
-    fn from(w: &PartnerWebhook) -> Self {
+impl WebhookInfo {
+    fn of(w: &PartnerWebhook, now_ms: i64) -> Self {
         Self {
             id: w.id.clone(),
             url: w.url.clone(),
             event_types: w.event_types.clone(),
             created_at_ms: w.created_at_ms,
             secret_rotated_at_ms: w.secret_rotated_at_ms,
-            previous_secret_until_ms: w.previous_secret.as_ref().and(w.previous_secret_until_ms),
+            previous_secrets_until_ms: w.retired_secrets_until_ms(now_ms),
         }
     }
+}
+
+/// A rotation's new secret (shown once) and until when earlier ones still sign beside it.
+#[derive(Debug)]
+pub struct RotatedSecret {
+    pub secret: SecretString,
+    pub previous_secrets_until_ms: Option<i64>,
 }
 
 /// A new endpoint and its signing secret: the only time the secret is shown.
@@ -123,18 +136,18 @@ impl EventDelivery {
             id,
             url: url.to_string(),
             event_types,
-            previous_secret: None,
-            previous_secret_until_ms: None,
+            retired_secrets: Vec::new(),
             created_at_ms: now_ms,
             secret_rotated_at_ms: now_ms,
         };
         self.records.create(&webhook).await?;
         tracing::info!(partner_id, webhook_id = %webhook.id, "webhook endpoint registered");
-        Ok(RegisteredWebhook { webhook: WebhookInfo::from(&webhook), secret })
+        Ok(RegisteredWebhook { webhook: WebhookInfo::of(&webhook, now_ms), secret })
     }
 
     pub async fn list_webhooks(&self, partner_id: &str) -> Result<Vec<WebhookInfo>, DeliveryError> {
-        Ok(self.webhooks(partner_id).await?.iter().map(WebhookInfo::from).collect())
+        let now_ms = self.records.clock().now_ms();
+        Ok(self.webhooks(partner_id).await?.iter().map(|w| WebhookInfo::of(w, now_ms)).collect())
     }
 
     /// `false` when there was no such endpoint. Pending deliveries to it go dead on their next attempt.
@@ -146,42 +159,62 @@ impl EventDelivery {
         Ok(removed)
     }
 
-    /// A new signing secret, shown once; the old one stops signing at once (e.g. after a leak).
+    /// A new signing secret, shown once; every earlier one stops signing at once (e.g. after a leak).
     pub async fn rotate_webhook_secret(&self, partner_id: &str, webhook_id: &str) -> Result<SecretString, DeliveryError> {
-        self.rotate_webhook_secret_keeping_previous(partner_id, webhook_id, std::time::Duration::ZERO).await
+        Ok(self.rotate_webhook_secret_keeping_previous(partner_id, webhook_id, std::time::Duration::ZERO).await?.secret)
     }
 
-    /// A new signing secret, shown once. The old one goes on signing beside it for
-    /// `keep_previous_for` (zero: it stops at once), time for the partner to deploy the new one.
+    /// A new signing secret, shown once. The secret it replaces goes on signing beside it for
+    /// `keep_previous_for`, time for the partner to deploy the new one; secrets retired by
+    /// earlier rotations keep their own time, but never beyond this one's (zero: every earlier
+    /// secret stops at once). Refused while [`MAX_SIGNING_SECRETS`] would sign at once.
     pub async fn rotate_webhook_secret_keeping_previous(
         &self,
         partner_id: &str,
         webhook_id: &str,
         keep_previous_for: std::time::Duration,
-    ) -> Result<SecretString, DeliveryError> {
+    ) -> Result<RotatedSecret, DeliveryError> {
+        if keep_previous_for > MAX_SECRET_OVERLAP {
+            return Err(DeliveryError::Invalid(format!(
+                "the previous secret may sign for at most {} seconds",
+                MAX_SECRET_OVERLAP.as_secs()
+            )));
+        }
         let secret = new_secret();
         let sealed = self.cipher.seal(secret.expose(), &webhook_secret_context(partner_id, webhook_id));
         let now_ms = self.records.clock().now_ms();
-        let keep_ms = i64::try_from(keep_previous_for.as_millis()).unwrap_or(i64::MAX / 2);
+        let until_ms = now_ms.saturating_add(i64::try_from(keep_previous_for.as_millis()).unwrap_or(i64::MAX / 2));
+        let mut too_many = None;
         let updated = self
             .records
             .update::<PartnerWebhook>(&keys::partner_webhook(partner_id, webhook_id), |w| {
-                if keep_ms > 0 {
-                    w.previous_secret = Some(w.secret.clone());
-                    w.previous_secret_until_ms = Some(now_ms.saturating_add(keep_ms));
-                } else {
-                    w.previous_secret = None;
-                    w.previous_secret_until_ms = None;
+                let mut retired: Vec<RetiredSecret> = std::mem::take(&mut w.retired_secrets);
+                retired.push(RetiredSecret { secret: w.secret.clone(), until_ms });
+                for r in &mut retired {
+                    r.until_ms = r.until_ms.min(until_ms);
                 }
+                retired.retain(|r| r.until_ms > now_ms);
+                if retired.len() + 1 > MAX_SIGNING_SECRETS {
+                    too_many = retired.iter().map(|r| r.until_ms).min();
+                    return false;
+                }
+                too_many = None;
+                w.retired_secrets = retired;
                 w.secret = sealed.clone();
                 w.secret_rotated_at_ms = now_ms;
                 true
             })
             .await?;
+        if let Some(free_at_ms) = too_many {
+            let wait_secs = u64::try_from(free_at_ms - now_ms).unwrap_or(0).div_ceil(1000);
+            return Err(DeliveryError::Conflict(format!(
+                "{MAX_SIGNING_SECRETS} secrets already sign this webhook's deliveries; rotate again in {wait_secs} s, or with an overlap of 0"
+            )));
+        }
         match updated {
-            Some(_) => {
+            Some(stored) => {
                 tracing::info!(partner_id, webhook_id, "webhook signing secret rotated");
-                Ok(secret)
+                Ok(RotatedSecret { secret, previous_secrets_until_ms: stored.record.retired_secrets_until_ms(now_ms) })
             }
             None => Err(DeliveryError::NotFound(format!("webhook {webhook_id}"))),
         }
