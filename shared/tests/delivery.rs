@@ -305,6 +305,14 @@ impl Hub {
         }
     }
 
+    /// Publishes a new event, delivers it to `webhook_id` and returns what the receiver saw.
+    async fn publish_and_deliver(&self, webhook_id: &str) -> Seen {
+        let event = self.event("job.created");
+        self.flow.publish(&event).await.unwrap();
+        self.pump_until(&event.id.to_string(), webhook_id, DeliveryStatus::Delivered, Duration::from_secs(20)).await;
+        self.receiver.seen().pop().unwrap()
+    }
+
     /// Runs the worker until the queue has had nothing for a second.
     async fn drain(&self) {
         while !self.flow.work_once(10, Duration::from_secs(1)).await.unwrap().is_empty() {}
@@ -504,10 +512,7 @@ mod cases {
         assert!(!raw.body.to_string().contains(rotated.expose()));
         // Deliveries are signed with the new secret; the old one no longer verifies.
         hub.receiver.knows_secret(&rotated);
-        let event = hub.event("job.created");
-        hub.flow.publish(&event).await.unwrap();
-        hub.pump_until(&event.id.to_string(), &webhook_id, DeliveryStatus::Delivered, Duration::from_secs(20)).await;
-        let s = hub.receiver.seen().pop().unwrap();
+        let s = hub.publish_and_deliver(&webhook_id).await;
         assert!(s.signature_valid);
         assert!(!partner_verifies(secret.expose(), &s.signature, &s.body));
 
@@ -515,10 +520,7 @@ mod cases {
         let newest = hub.flow.rotate_webhook_secret_keeping_previous(&hub.partner, &webhook_id, Duration::from_secs(3600)).await.unwrap().secret;
         let info = hub.flow.list_webhooks(&hub.partner).await.unwrap().pop().unwrap();
         assert!(info.previous_secrets_until_ms.is_some());
-        let event = hub.event("job.created");
-        hub.flow.publish(&event).await.unwrap();
-        hub.pump_until(&event.id.to_string(), &webhook_id, DeliveryStatus::Delivered, Duration::from_secs(20)).await;
-        let s = hub.receiver.seen().pop().unwrap();
+        let s = hub.publish_and_deliver(&webhook_id).await;
         assert_eq!(s.signature.matches("v1=").count(), 2);
         assert!(partner_verifies(newest.expose(), &s.signature, &s.body));
         assert!(partner_verifies(rotated.expose(), &s.signature, &s.body));
@@ -528,10 +530,7 @@ mod cases {
         let hour = Duration::from_secs(3600);
         let latest = hub.flow.rotate_webhook_secret_keeping_previous(&hub.partner, &webhook_id, hour).await.unwrap().secret;
         hub.receiver.knows_secret(&latest);
-        let event = hub.event("job.created");
-        hub.flow.publish(&event).await.unwrap();
-        hub.pump_until(&event.id.to_string(), &webhook_id, DeliveryStatus::Delivered, Duration::from_secs(20)).await;
-        let s = hub.receiver.seen().pop().unwrap();
+        let s = hub.publish_and_deliver(&webhook_id).await;
         assert_eq!(s.signature.matches("v1=").count(), 3);
         for signing in [&latest, &newest, &rotated] {
             assert!(partner_verifies(signing.expose(), &s.signature, &s.body));
@@ -545,10 +544,7 @@ mod cases {
         let only = hub.flow.rotate_webhook_secret(&hub.partner, &webhook_id).await.unwrap();
         assert_eq!(hub.flow.list_webhooks(&hub.partner).await.unwrap()[0].previous_secrets_until_ms, None);
         hub.receiver.knows_secret(&only);
-        let event = hub.event("job.created");
-        hub.flow.publish(&event).await.unwrap();
-        hub.pump_until(&event.id.to_string(), &webhook_id, DeliveryStatus::Delivered, Duration::from_secs(20)).await;
-        let s = hub.receiver.seen().pop().unwrap();
+        let s = hub.publish_and_deliver(&webhook_id).await;
         assert_eq!(s.signature.matches("v1=").count(), 1);
         assert!(partner_verifies(only.expose(), &s.signature, &s.body));
         assert!(!partner_verifies(latest.expose(), &s.signature, &s.body));
