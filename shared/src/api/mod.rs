@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod callback;
+pub mod connect;
 pub mod connections;
 pub mod json;
 pub mod keys;
@@ -53,7 +54,10 @@ pub fn partner_routes(state: Arc<ApiState>) -> Router {
 
 /// The OAuth callback (its own Lambda in AWS).
 pub fn oauth_routes(state: Arc<ApiState>) -> Router {
-    Router::new().route("/oauth/callback", get(callback::oauth_callback)).with_state(state)
+    Router::new()
+        .route("/oauth/callback", get(callback::oauth_callback))
+        .route("/connect/{state}", get(connect::open))
+        .with_state(state)
 }
 
 /// Everything the hub serves over HTTP, for local runs and end-to-end tests.
