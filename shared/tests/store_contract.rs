@@ -409,3 +409,37 @@ async fn embedded_store_survives_a_restart() {
     }
     std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
 }
+
+#[tokio::test]
+async fn a_second_opener_of_an_embedded_store_is_refused_while_the_first_has_it() {
+    let dir = std::env::temp_dir().join(format!("hub-store-{}", uuid::Uuid::new_v4()));
+    let path = dir.join("data").join("table.log");
+    let clock: Arc<dyn Clock> = Arc::new(ManualClock::at_ms(T0));
+    let first = Records::new(Arc::new(EmbeddedStore::open(&path).unwrap()), clock.clone());
+    first.create(&note("P#1", "N#before")).await.unwrap();
+
+    let Err(refused) = EmbeddedStore::open(&path) else { panic!("a second store opened the same log") };
+    assert!(matches!(refused, StoreError::InUse(_)), "{refused:?}");
+    let message = refused.to_string();
+    assert!(message.contains(&dir.join("data").display().to_string()), "names the directory: {message}");
+    assert!(message.contains(&format!("PID {}", std::process::id())), "names the holder: {message}");
+
+    // The refused opener changed nothing: the first goes on writing to a log that is still there.
+    first.create(&note("P#1", "N#after")).await.unwrap();
+    drop(first);
+    let reopened = Records::new(Arc::new(EmbeddedStore::open(&path).unwrap()), clock);
+    for sk in ["N#before", "N#after"] {
+        assert!(reopened.get::<Note>(&Key::new("P#1", sk)).await.unwrap().is_some(), "{sk} kept");
+    }
+
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&dir.join("data")), 0o700, "a directory the store creates is the owner's only");
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(mode(&dir.join("data").join("table.log.lock")), 0o600);
+    }
+    drop(reopened);
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -14,13 +14,14 @@ use super::auth::Caller;
 use super::json::{opt_time, parse, time};
 use super::problem::{FieldError, Problem, ProblemType};
 use super::ApiState;
-use crate::flows::delivery::{Delivery, DeliveryError, DeliveryStatus, NewWebhook, WebhookInfo};
+use crate::flows::delivery::{Delivery, DeliveryError, DeliveryStatus, NewWebhook, WebhookInfo, MAX_SECRET_OVERLAP};
 
 impl From<DeliveryError> for Problem {
     fn from(e: DeliveryError) -> Self {
         match e {
             DeliveryError::Invalid(why) => Problem::new(ProblemType::InvalidRequest, why),
             DeliveryError::NotFound(what) => Problem::not_found(&what),
+            DeliveryError::Conflict(why) => Problem::new(ProblemType::Conflict, why),
             DeliveryError::Store(s) => s.into(),
             other => Problem::internal(&other),
         }
@@ -34,6 +35,7 @@ fn webhook_view(w: &WebhookInfo) -> Value {
         "event_types": w.event_types,
         "created_at": time(w.created_at_ms),
         "secret_rotated_at": time(w.secret_rotated_at_ms),
+        "previous_secrets_expire_at": opt_time(w.previous_secrets_until_ms),
     })
 }
 
@@ -94,9 +96,34 @@ pub async fn delete(State(s): State<Arc<ApiState>>, caller: Caller, Path(id): Pa
     }
 }
 
-pub async fn rotate_secret(State(s): State<Arc<ApiState>>, caller: Caller, Path(id): Path<String>) -> Result<Json<Value>, Problem> {
-    let secret = s.delivery.rotate_webhook_secret(&caller.partner_id, &id).await?;
-    Ok(Json(json!({ "id": id, "secret": secret.expose() })))
+/// How long the replaced secret goes on signing when the partner does not say: a day to deploy.
+const DEFAULT_SECRET_OVERLAP_SECS: u64 = 24 * 3600;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RotateSecret {
+    /// Seconds the replaced secret goes on signing beside the new one; 0 after a leak.
+    previous_secret_expires_in: Option<u64>,
+}
+
+pub async fn rotate_secret(State(s): State<Arc<ApiState>>, caller: Caller, Path(id): Path<String>, body: Bytes) -> Result<Json<Value>, Problem> {
+    let req: RotateSecret = if body.is_empty() { RotateSecret { previous_secret_expires_in: None } } else { parse(&body)? };
+    let overlap = req.previous_secret_expires_in.unwrap_or(DEFAULT_SECRET_OVERLAP_SECS);
+    if overlap > MAX_SECRET_OVERLAP.as_secs() {
+        return Err(Problem::invalid(
+            "previous_secret_expires_in",
+            format!("at most {} seconds (7 days)", MAX_SECRET_OVERLAP.as_secs()),
+        ));
+    }
+    let rotated = s
+        .delivery
+        .rotate_webhook_secret_keeping_previous(&caller.partner_id, &id, std::time::Duration::from_secs(overlap))
+        .await?;
+    Ok(Json(json!({
+        "id": id,
+        "secret": rotated.secret.expose(),
+        "previous_secrets_expire_at": opt_time(rotated.previous_secrets_until_ms),
+    })))
 }
 
 #[derive(Deserialize)]

@@ -129,6 +129,15 @@ pub struct Connection {
     /// The Lever webhooks the hub registered, and whether they arrive.
     #[serde(default)]
     pub webhooks: WebhookHealth,
+    /// The `sequence` of the connection's latest event: every event of the connection takes the
+    /// next number, by a compare-and-set on this record, so partners can order events that
+    /// arrive out of order (a retried older one after a newer one).
+    #[serde(default)]
+    pub event_sequence: u64,
+    /// Settings Lever refused when they were checked after consent (given at create, before
+    /// there was a token to check them with): field → why. Cleared by a `PATCH` that passes.
+    #[serde(default)]
+    pub settings_issues: BTreeMap<String, String>,
     pub created_at_ms: i64,
     pub updated_at_ms: i64,
 }
@@ -146,6 +155,8 @@ impl Connection {
             settings: Default::default(),
             flow_health: Default::default(),
             webhooks: Default::default(),
+            event_sequence: 0,
+            settings_issues: Default::default(),
             created_at_ms: now_ms,
             updated_at_ms: now_ms,
         }

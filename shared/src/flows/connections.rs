@@ -440,7 +440,53 @@ impl Connections {
             })
             .await?;
         self.activity.note(&connection_id, "connect.completed", true, "connected to Lever").await;
+        self.check_settings_after_consent(&connection_id).await;
         Ok(())
+    }
+
+    /// Settings given at create could not be checked against Lever before consent (no token
+    /// yet); now they can be, as `PATCH` checks them. The consent stands whatever the outcome:
+    /// problems are recorded on the connection (`missing_settings`, `flows.settings`, activity)
+    /// for the partner to fix with a `PATCH`.
+    async fn check_settings_after_consent(&self, connection_id: &str) {
+        let key = keys::connection(connection_id);
+        let Ok(Some(current)) = self.records.get::<Connection>(&key).await else { return };
+        let settings = current.record.settings;
+        if !needs_lever_check(&settings) {
+            return;
+        }
+        let outcome = self.check_against_lever(connection_id, &settings).await;
+        let now = self.records.clock().now_ms();
+        let recorded = self
+            .records
+            .update::<Connection>(&key, |c| {
+                if c.settings != settings {
+                    return false; // changed since, by a PATCH that checked them itself
+                }
+                let health = c.flow_health.entry(SETTINGS_FLOW.into()).or_default();
+                match &outcome {
+                    Ok(issues) if issues.is_empty() => {
+                        c.settings_issues.clear();
+                        health.succeeded(now);
+                    }
+                    Ok(issues) => {
+                        c.settings_issues = issues.iter().map(|i| (i.field.clone(), i.reason.clone())).collect();
+                        health.failed(now, describe(issues));
+                    }
+                    Err(e) => health.failed(now, format!("the settings could not be checked against Lever: {e}")),
+                }
+                true
+            })
+            .await;
+        if let Err(e) = recorded {
+            tracing::warn!(connection_id, error = %e, "settings check after consent not recorded");
+        }
+        let (ok, message) = match &outcome {
+            Ok(issues) if issues.is_empty() => (true, "settings checked against Lever".to_owned()),
+            Ok(issues) => (false, describe(issues)),
+            Err(e) => (false, format!("the settings could not be checked against Lever: {e}")),
+        };
+        self.activity.note(connection_id, "settings.checked", ok, message).await;
     }
 
     /// Registers the Lever webhooks the profile needs, removing the connection's earlier ones.
@@ -534,6 +580,9 @@ impl Connections {
                     c.schedules = rescheduled(&c.schedules, &profile, &c.settings, &c.id, now);
                 }
                 c.updated_at_ms = now;
+                // Checked in full against Lever just now: earlier findings no longer hold.
+                c.settings_issues.clear();
+                c.flow_health.entry(SETTINGS_FLOW.into()).or_default().succeeded(now);
                 true
             })
             .await?
@@ -607,15 +656,36 @@ impl Connections {
             .await?)
     }
 
-    /// Settings the profile requires that the customer has not chosen yet.
+    /// Settings the partner must (re)choose: those the profile requires that are not chosen
+    /// yet, and those Lever refused when they were checked after consent.
     pub fn missing_settings(&self, c: &Connection) -> Vec<String> {
-        let Some(profile) = self.catalog.get(&c.partner_id) else { return vec![] };
-        c.settings.validate(profile).into_iter().filter(is_missing_required).map(|i| i.field).collect()
+        let required = self.catalog.get(&c.partner_id).map_or_else(Vec::new, |profile| {
+            c.settings.validate(profile).into_iter().filter(is_missing_required).map(|i| i.field).collect()
+        });
+        let mut missing: Vec<String> = required.into_iter().chain(c.settings_issues.keys().cloned()).collect();
+        missing.sort();
+        missing.dedup();
+        missing
     }
 
     pub fn activity(&self) -> &ActivityLog {
         &self.activity
     }
+}
+
+/// The flow name under which settings checks show in a connection's `flows`.
+const SETTINGS_FLOW: &str = "settings";
+
+/// Whether any setting names something in the customer's Lever (a user, a stage).
+fn needs_lever_check(s: &ConnectionSettings) -> bool {
+    s.perform_as.is_some()
+        || s.default_stage.is_some()
+        || !s.stage_labels.is_empty()
+        || s.result_routes.values().any(|r| r.stage.is_some())
+}
+
+fn describe(issues: &[FieldIssue]) -> String {
+    issues.iter().map(|i| format!("{}: {}", i.field, i.reason)).collect::<Vec<_>>().join("; ")
 }
 
 fn is_missing_required(issue: &FieldIssue) -> bool {

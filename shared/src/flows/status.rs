@@ -42,13 +42,16 @@ impl StatusChanges {
                 from = (c.status != before).then_some(before);
                 if from.is_some() {
                     c.status_reason = reason.clone();
+                    // The announcement's number is taken in the write that makes the change, so
+                    // the order of status events is the order of the changes.
+                    c.event_sequence += 1;
                 }
                 true
             })
             .await?;
         let Some(stored) = stored else { return Ok(None) };
         if let Some(before) = from {
-            self.announce(&stored.record, before, stored.version).await;
+            self.announce(&stored.record, before, stored.version, now).await;
         }
         Ok(Some((stored, from)))
     }
@@ -65,13 +68,15 @@ impl StatusChanges {
         Ok(changed.is_some_and(|(_, from)| from.is_some()))
     }
 
-    async fn announce(&self, c: &Connection, from: ConnectionStatus, version: u64) {
+    async fn announce(&self, c: &Connection, from: ConnectionStatus, version: u64, at_ms: i64) {
         let event = NewEvent {
             // Derived from the version that made the change: a retried announcement dedupes.
             id: format!("{}-status-{version}", c.id),
             event_type: "connection.status_changed".into(),
             partner_id: c.partner_id.clone(),
             connection_id: Some(c.id.clone()),
+            sequence: Some(c.event_sequence),
+            occurred_at_ms: Some(at_ms),
             data: json!({
                 "connection_id": c.id,
                 "from": from,

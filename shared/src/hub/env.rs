@@ -6,13 +6,14 @@
 //! | `HUB_SECRETS` | `secretsmanager:<prefix>` or `local:<file>` | `secretsmanager:` |
 //! | `HUB_LEVER` | `production`, `lever-sandbox` or a base URL of the Lever sandbox | `production` |
 //! | `HUB_PUBLIC_URL` | the hub's public base URL (OAuth callback, Lever webhooks) | required |
-//! | `HUB_DELIVERY_QUEUE_URL` | SQS queue of partner deliveries | embedded queue |
+//! | `HUB_DELIVERY_QUEUE_URL` | SQS queue of partner deliveries | embedded queue (kept in the embedded store when the store is embedded) |
 //! | `HUB_DEAD_LETTER_QUEUE_URL` | SQS queue for deliveries that gave up | embedded queue |
 //! | `HUB_PROFILES_DIR` | partner profiles to load instead of the bundled ones | bundled |
 //! | `AWS_ENDPOINT_URL` | DynamoDB Local / moto for local runs (read by the AWS SDK) | AWS |
 
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use serde::Deserialize;
 
@@ -29,7 +30,7 @@ use crate::queue::Queue;
 use crate::secrets::{names, LocalSecrets, Secrets as _, SecretsManagerSecrets};
 use crate::store::dynamo::DynamoStore;
 use crate::store::embedded::EmbeddedStore;
-use crate::store::Store;
+use crate::store::{Records, Store, StoreError};
 
 #[derive(Clone, Debug)]
 pub enum StoreTarget {
@@ -59,7 +60,10 @@ impl StoreTarget {
                 Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(aws), table.clone()))
             }
             StoreTarget::Embedded { path } => {
-                Arc::new(EmbeddedStore::open(path).map_err(|e| HubError::Config(format!("embedded store: {e}")))?)
+                Arc::new(EmbeddedStore::open(path).map_err(|e| match e {
+                    StoreError::InUse(why) => HubError::Config(why),
+                    e => HubError::Config(format!("embedded store: {e}")),
+                })?)
             }
         })
     }
@@ -172,6 +176,18 @@ impl HubEnv {
             let client = Arc::new(LeverHttpClient::new(config).map_err(|e| HubError::Config(e.to_string()))?);
             Ok(LeverPorts { api: client.clone(), oauth: client, pkce: app.pkce })
         };
+        // With an embedded store, deliveries are kept in it: a restart finds the ones it had not finished.
+        let durable_deliveries: Option<Arc<dyn Queue>> =
+            match (&self.store, self.queue_urls.contains_key(&QueueName::Deliveries)) {
+                (StoreTarget::Embedded { .. }, false) => {
+                    let records = Records::new(store.clone(), Arc::new(SystemClock));
+                    let queue = EmbeddedQueue::durable(records, "deliveries", Duration::from_secs(30))
+                        .await
+                        .map_err(|e| HubError::Config(e.to_string()))?;
+                    Some(Arc::new(queue))
+                }
+                _ => None,
+            };
         let queue_urls = self.queue_urls.clone();
         let sqs: OnceLock<aws_sdk_sqs::Client> = OnceLock::new();
         let queue = move |name: QueueName| -> Result<Arc<dyn Queue>, HubError> {
@@ -181,7 +197,10 @@ impl HubEnv {
                     let client = sqs.get_or_init(|| aws_sdk_sqs::Client::new(aws)).clone();
                     Arc::new(SqsQueue::new(client, url.clone()))
                 }
-                None => Arc::new(EmbeddedQueue::default()),
+                None => match (&durable_deliveries, name) {
+                    (Some(durable), QueueName::Deliveries) => durable.clone(),
+                    _ => Arc::new(EmbeddedQueue::default()),
+                },
             })
         };
         let profiles_dir = self.profiles_dir.clone();

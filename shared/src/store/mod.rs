@@ -6,6 +6,7 @@
 //! expiry, leases) lives once in [`records`] and [`lease`] on top of any adapter.
 //! The key layout is in [`keys`] and written down in `docs/store.md`.
 
+pub mod data_lock;
 pub mod dynamo;
 pub mod embedded;
 pub mod keys;
@@ -151,6 +152,9 @@ pub enum StoreError {
     Corrupt(String, String),
     #[error("store unavailable: {0}")]
     Unavailable(String),
+    /// Another process (or another store in this one) has the embedded store open.
+    #[error("{0}")]
+    InUse(String),
     #[error("invalid store request: {0}")]
     Invalid(String),
 }
