@@ -12,6 +12,7 @@ pub mod hub;
 pub mod lever;
 pub mod queue;
 pub mod secrets;
+pub mod sqs_batch;
 pub mod store;
 pub mod telemetry;
 #[cfg(feature = "testing")]

@@ -74,6 +74,10 @@ pub fn view(c: &Connection, missing_settings: Vec<String>) -> Value {
             }))
         })
         .collect();
+    let mut flows = flows;
+    if !c.webhooks.events.is_empty() {
+        flows.insert("webhooks".into(), webhooks_view(&c.webhooks));
+    }
     json!({
         "id": c.id,
         "status": status_name(c.status),
@@ -89,6 +93,23 @@ pub fn view(c: &Connection, missing_settings: Vec<String>) -> Value {
         "flows": flows,
         "created_at": time(c.created_at_ms),
         "updated_at": time(c.updated_at_ms),
+    })
+}
+
+/// Whether Lever is sending the webhooks the hub registered. Lever sends nothing until a Super
+/// Admin switches each webhook group on, and the hub cannot do that: say so plainly.
+fn webhooks_view(w: &crate::core::connection::WebhookHealth) -> Value {
+    let waiting = w.waiting_for_first_delivery();
+    json!({
+        "events": w.events,
+        "registered_at": opt_time(w.registered_at_ms),
+        "last_received_at": opt_time(w.last_received_at_ms),
+        "state": if waiting { "waiting_for_first_delivery" } else { "receiving" },
+        "message": waiting.then(|| format!(
+            "Lever webhooks ({}) were registered but nothing has arrived yet: a Super Admin must switch them on in Lever \
+             (Settings > Integrations and API > Webhooks).",
+            w.events.join(", ")
+        )),
     })
 }
 

@@ -176,18 +176,18 @@ impl HubEnv {
             let client = Arc::new(LeverHttpClient::new(config).map_err(|e| HubError::Config(e.to_string()))?);
             Ok(LeverPorts { api: client.clone(), oauth: client, pkce: app.pkce })
         };
-        // With an embedded store, deliveries are kept in it: a restart finds the ones it had not finished.
-        let durable_deliveries: Option<Arc<dyn Queue>> =
-            match (&self.store, self.queue_urls.contains_key(&QueueName::Deliveries)) {
-                (StoreTarget::Embedded { .. }, false) => {
-                    let records = Records::new(store.clone(), Arc::new(SystemClock));
-                    let queue = EmbeddedQueue::durable(records, "deliveries", Duration::from_secs(30))
-                        .await
-                        .map_err(|e| HubError::Config(e.to_string()))?;
-                    Some(Arc::new(queue))
-                }
-                _ => None,
-            };
+        // With an embedded store, every local queue is kept in it: a restart finds the messages
+        // it had not finished (in AWS every queue is SQS).
+        let mut durable: HashMap<QueueName, Arc<dyn Queue>> = HashMap::new();
+        if let StoreTarget::Embedded { .. } = self.store {
+            for name in QueueName::ALL.into_iter().filter(|q| !self.queue_urls.contains_key(q)) {
+                let records = Records::new(store.clone(), Arc::new(SystemClock));
+                let queue = EmbeddedQueue::durable(records, name.as_str(), Duration::from_secs(30))
+                    .await
+                    .map_err(|e| HubError::Config(e.to_string()))?;
+                durable.insert(name, Arc::new(queue));
+            }
+        }
         let queue_urls = self.queue_urls.clone();
         let sqs: OnceLock<aws_sdk_sqs::Client> = OnceLock::new();
         let queue = move |name: QueueName| -> Result<Arc<dyn Queue>, HubError> {
@@ -197,10 +197,7 @@ impl HubEnv {
                     let client = sqs.get_or_init(|| aws_sdk_sqs::Client::new(aws)).clone();
                     Arc::new(SqsQueue::new(client, url.clone()))
                 }
-                None => match (&durable_deliveries, name) {
-                    (Some(durable), QueueName::Deliveries) => durable.clone(),
-                    _ => Arc::new(EmbeddedQueue::default()),
-                },
+                None => durable.get(&name).cloned().unwrap_or_else(|| Arc::new(EmbeddedQueue::default())),
             })
         };
         let profiles_dir = self.profiles_dir.clone();

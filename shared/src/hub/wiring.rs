@@ -56,6 +56,17 @@ impl QueueName {
         }
     }
 
+    /// The queue's name in local runs (the embedded store keeps its messages under it).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QueueName::Deliveries => "deliveries",
+            QueueName::DeliveriesDeadLetter => "dead-deliveries",
+            QueueName::Jobs => "jobs",
+            QueueName::Hires => "hires",
+            QueueName::LeverEvents => "lever-events",
+        }
+    }
+
     /// The environment variable holding the queue's URL.
     pub fn env_var(self) -> &'static str {
         match self {

@@ -32,6 +32,18 @@ struct Args {
     /// A Lever to use instead of the in-process sandbox (base URL of a running sandbox).
     #[arg(long)]
     lever: Option<String>,
+    /// Where the in-process Lever sandbox listens [default: 127.0.0.1:8089, fixed so a restart
+    /// finds it where open consent pages expect it; with --smoke a free port].
+    #[arg(long)]
+    lever_addr: Option<String>,
+    /// The sandbox's consent screen: `page` (an HTML page with Accept / Deny, as Lever shows) or
+    /// `auto` (approve at once). `--smoke` always uses `auto`.
+    #[arg(long, default_value = "page", value_parser = ["page", "auto"])]
+    consent: String,
+    /// Leave the sandbox's webhook groups off, as Lever does until a Super Admin switches them on
+    /// (by default the local sandbox plays that Super Admin and they are on).
+    #[arg(long)]
+    lever_webhooks_off: bool,
     /// Connect one customer end to end, print the result and exit.
     #[arg(long)]
     smoke: bool,
@@ -72,6 +84,37 @@ async fn bind(addr: &str) -> Result<tokio::net::TcpListener, AnyError> {
     })
 }
 
+/// The in-process Lever sandbox: its account, grants, tokens and webhooks are kept in the data
+/// directory and it listens on a fixed address, so the hub's connections keep working across a
+/// restart of `hub-local`.
+async fn start_sandbox(args: &Args, data_dir: &Path) -> Result<lever_sandbox::Sandbox, AnyError> {
+    let consent = if args.smoke || args.consent == "auto" {
+        lever_sandbox::ConsentMode::Approve
+    } else {
+        lever_sandbox::ConsentMode::Page
+    };
+    let addr = match (&args.lever_addr, args.smoke) {
+        (Some(addr), _) => addr.clone(),
+        (None, false) => "127.0.0.1:8089".to_owned(),
+        (None, true) => "127.0.0.1:0".to_owned(),
+    };
+    let config = lever_sandbox::SandboxConfig {
+        addr: Some(addr.clone()),
+        state_file: Some(data_dir.join("lever-sandbox.json")),
+        consent,
+        webhooks_enabled_by_default: !args.lever_webhooks_off,
+        ..lever_sandbox::SandboxConfig::default()
+    };
+    lever_sandbox::Sandbox::start(config).await.map_err(|e| -> AnyError {
+        let text = e.to_string();
+        if text.to_ascii_lowercase().contains("address") && text.to_ascii_lowercase().contains("in use") {
+            format!("address in use: {addr} (the Lever sandbox), pass --lever-addr").into()
+        } else {
+            format!("the Lever sandbox did not start: {text}").into()
+        }
+    })
+}
+
 /// `--data-dir`, else `.hub-data`, else (for `--smoke`) a temporary directory removed at the end.
 fn data_dir(args: &Args) -> Result<(PathBuf, Option<tempfile::TempDir>), AnyError> {
     let (dir, temporary) = match (&args.data_dir, args.smoke) {
@@ -100,7 +143,7 @@ async fn run(args: Args) -> Result<(), AnyError> {
     let (_sandbox, lever_url) = match &args.lever {
         Some(url) => (None, url.clone()),
         None => {
-            let sandbox = lever_sandbox::Sandbox::start(lever_sandbox::SandboxConfig::default()).await?;
+            let sandbox = start_sandbox(&args, &data_dir).await?;
             let url = sandbox.base_url();
             (Some(sandbox), url)
         }
@@ -130,6 +173,19 @@ async fn run(args: Args) -> Result<(), AnyError> {
     tokio::spawn(async move {
         loop {
             if delivery.work_once(10, Duration::from_millis(500)).await.is_err() {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    });
+    // Lever's webhooks, once verified and queued, go to the flows' handlers (a Lambda in AWS).
+    let (lever_events, router) = (hub.wiring.queue(shared::hub::QueueName::LeverEvents)?, hub.lever_events.clone());
+    tokio::spawn(async move {
+        loop {
+            let round = shared::queue::work_once(lever_events.as_ref(), 10, Duration::from_millis(500), |body| {
+                let router = router.clone();
+                async move { router.handle(&body).await.ack() }
+            });
+            if round.await.is_err() {
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }
         }
@@ -202,6 +258,19 @@ async fn register_partners(hub: &shared::hub::Hub, base: &str, keys_file: &Path)
 async fn smoke(base: &str, keys: &BTreeMap<String, String>) -> Result<(), AnyError> {
     let key = keys.values().next().ok_or("no partner profile bundled")?;
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
+    // Connections from an earlier run on this data directory still reach Lever (the sandbox
+    // kept their grants), so a restart does not turn them into `needs_reconnect`.
+    let earlier: Value = http.get(format!("{base}/v1/connections?limit=100")).bearer_auth(key).send().await?.json().await?;
+    let mut still_working = 0;
+    for c in earlier["data"].as_array().into_iter().flatten().filter(|c| c["status"] == "active") {
+        let id = c["id"].as_str().unwrap_or_default();
+        let users = http.get(format!("{base}/v1/connections/{id}/lever/users")).bearer_auth(key).send().await?;
+        if !users.status().is_success() {
+            return Err(format!("connection {id} from an earlier run no longer reaches Lever: {}", users.status()).into());
+        }
+        still_working += 1;
+    }
+    println!("smoke: {still_working} connection(s) from earlier runs still reach Lever");
     let created: Value = http
         .post(format!("{base}/v1/connections"))
         .bearer_auth(key)

@@ -13,6 +13,8 @@ fn local_hub_connects_a_customer_and_survives_a_restart() {
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(out.status.success(), "run {run}: {stdout}\n{}", String::from_utf8_lossy(&out.stderr));
         assert!(stdout.contains("is \"active\" (\"green\")"), "run {run}: {stdout}");
+        // The first run's connection still reaches Lever after the restart.
+        assert!(stdout.contains(&format!("smoke: {run} connection(s) from earlier runs still reach Lever")), "run {run}: {stdout}");
     }
     let keys: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("local-api-keys.json")).unwrap()).unwrap();
@@ -80,7 +82,7 @@ fn run_hub_local(cwd: &std::path::Path, args: &[&str]) -> (bool, String, String)
 #[test]
 fn a_second_hub_on_the_same_data_directory_is_refused_and_smoke_uses_its_own() {
     let work = tempfile::tempdir().unwrap();
-    let first = RunningHub::start(work.path(), &["--addr", "127.0.0.1:0"]);
+    let first = RunningHub::start(work.path(), &["--addr", "127.0.0.1:0", "--lever-addr", "127.0.0.1:0"]);
     let data = work.path().join(".hub-data");
     let log_before = std::fs::read_to_string(data.join("table.log")).unwrap();
 
