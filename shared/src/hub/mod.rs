@@ -9,6 +9,7 @@ use async_trait::async_trait;
 
 pub use env::{HubEnv, LeverTarget, SecretsSource, StoreTarget};
 
+use crate::api::cursor::CursorSeal;
 use crate::api::ApiState;
 use crate::clock::Clock;
 use crate::core::catalog::ProfileCatalog;
@@ -60,6 +61,7 @@ pub struct Hub {
     pub tokens: Tokens,
     pub delivery: EventDelivery,
     pub activity: ActivityLog,
+    pub pages: Arc<CursorSeal>,
 }
 
 impl Hub {
@@ -68,13 +70,14 @@ impl Hub {
         let cipher = Arc::new(TokenCipher::load(ports.secrets.as_ref()).await?);
         let state_key = ports.secrets.get(names::STATE_KEY).await?;
         let signer = Arc::new(StateSigner::new(state_key.expose().as_bytes()));
+        let pages = Arc::new(CursorSeal::from_state_key(state_key.expose().as_bytes(), records.clock().clone()));
         let mut delivery = EventDelivery::new(records.clone(), ports.delivery_queue, cipher.clone(), options.delivery)
             .map_err(|e| HubError::Config(e.to_string()))?;
         if let Some(dlq) = ports.dead_letter_queue {
             delivery = delivery.with_dead_letter_queue(dlq);
         }
         let activity = ActivityLog::new(records.clone());
-        let status = StatusChanges::new(records.clone(), Arc::new(delivery.clone()), activity.clone());
+        let status = StatusChanges::new(records.clone(), Arc::new(delivery.clone()), activity.clone(), catalog.clone());
         let tokens =
             Tokens::new(records.clone(), ports.lever_oauth.clone(), cipher.clone(), status.clone(), activity.clone(), options.tokens);
         let connections = Connections::new(
@@ -89,7 +92,7 @@ impl Hub {
             activity.clone(),
             PublicUrls { base: options.public_url },
         );
-        Ok(Self { partners: Partners::new(records.clone()), records, catalog, connections, tokens, delivery, activity })
+        Ok(Self { partners: Partners::new(records.clone()), records, catalog, connections, tokens, delivery, activity, pages })
     }
 
     pub fn api(&self) -> Arc<ApiState> {
@@ -98,6 +101,7 @@ impl Hub {
             connections: self.connections.clone(),
             delivery: self.delivery.clone(),
             catalog: self.catalog.clone(),
+            pages: self.pages.clone(),
         })
     }
 }
