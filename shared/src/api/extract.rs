@@ -26,14 +26,22 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
     }
 }
 
-/// The `{id}` of a route. An id that is not percent-encoded UTF-8 is a 400 `bad-request`.
+/// The `{id}` of a route. An id that is not percent-encoded UTF-8 is a 400 `bad-request`; one
+/// longer than any id the hub issues is a 404 without a store read (DynamoDB refuses keys over
+/// 1 KB with an error that would otherwise be a 500).
 pub struct Id(pub String);
+
+/// Longer than every id the hub issues (UUIDs, 12-hex key ids).
+pub const MAX_ID_CHARS: usize = 128;
 
 impl<S: Send + Sync> FromRequestParts<S> for Id {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         match axum::extract::Path::<String>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(id)) if id.len() > MAX_ID_CHARS => {
+                Err(Problem::new(ProblemType::NotFound, format!("no such resource: ids are at most {MAX_ID_CHARS} characters")))
+            }
             Ok(axum::extract::Path(id)) => Ok(Id(id)),
             Err(e) => Err(Problem::new(ProblemType::BadRequest, format!("the path cannot be read: {}", e.body_text()))),
         }
