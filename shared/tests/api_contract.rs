@@ -339,3 +339,30 @@ async fn cursors_expire_after_a_day() {
     assert_eq!((expired.status, problem_type(&expired)), (400, "/problems/invalid-cursor".into()));
     assert!(expired.json()["detail"].as_str().unwrap().contains("expired"));
 }
+
+/// The oracle itself: answers the document does not allow are refused, so a green run means
+/// something.
+#[test]
+fn the_contract_refuses_what_the_document_does_not_allow() {
+    use shared::contract::Observed;
+    let check = |method: &str, path: &str, status: u16, content_type: &str, body: &str| {
+        contract().check(&Observed { method, path, status, content_type: Some(content_type), headers: &[], body: body.as_bytes() })
+    };
+    let page = r#"{"data": [], "next_cursor": null}"#;
+    assert!(check("GET", "/v1/connections?limit=5", 200, "application/json", page).is_ok());
+    for (status, ct, body, why) in [
+        (200, "application/json", r#"{"data": [{"id": 1}], "next_cursor": null}"#, "wrong item shape"),
+        (200, "application/json", r#"{"data": [], "next_cursor": null, "extra": 1}"#, "undocumented field"),
+        (200, "text/plain", page, "undocumented media type"),
+        (418, "application/problem+json", r#"{"type": "/problems/x", "title": "t", "status": 418}"#, "undocumented status"),
+        (401, "text/plain", "no", "a 401 that is not a problem"),
+    ] {
+        assert!(check("GET", "/v1/connections", status, ct, body).is_err(), "{why}");
+    }
+    let unauthorized = r#"{"type": "/problems/unauthorized", "title": "t", "status": 401}"#;
+    assert!(check("GET", "/v1/connections", 401, "application/problem+json", unauthorized).is_err(), "WWW-Authenticate missing");
+    assert!(check("PUT", "/v1/connections", 405, "text/plain", "").is_err(), "a 405 must be a problem");
+    let not_found = r#"{"type": "/problems/not-found", "title": "t", "status": 404}"#;
+    assert!(check("GET", "/v2/nothing", 404, "application/problem+json", not_found).is_ok());
+    assert!(check("GET", "/v2/nothing", 200, "application/json", "{}").is_err(), "an undocumented route that answers");
+}

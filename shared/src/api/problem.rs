@@ -152,9 +152,9 @@ pub struct Problem {
     pub retry_after_secs: Option<u64>,
     #[serde(skip)]
     kind: Option<ProblemType>,
-    /// `WWW-Authenticate` challenge on 401s (RFC 6750).
+    /// A 401 for a presented key that is not valid: `error="invalid_token"` in the challenge.
     #[serde(skip)]
-    challenge: Option<&'static str>,
+    invalid_token: bool,
 }
 
 impl Problem {
@@ -168,13 +168,13 @@ impl Problem {
             errors: vec![],
             retry_after_secs: None,
             kind: Some(kind),
-            challenge: (kind == ProblemType::Unauthorized).then_some(r#"Bearer realm="partner-api""#),
+            invalid_token: false,
         }
     }
 
     /// A 401 for a key that was presented but is not valid (RFC 6750 `invalid_token`).
     pub fn invalid_token(detail: impl Into<String>) -> Self {
-        Self { challenge: Some(r#"Bearer realm="partner-api", error="invalid_token""#), ..Self::new(ProblemType::Unauthorized, detail) }
+        Self { invalid_token: true, ..Self::new(ProblemType::Unauthorized, detail) }
     }
 
     pub fn kind(&self) -> Option<ProblemType> {
@@ -219,7 +219,9 @@ impl IntoResponse for Problem {
         if let Some(secs) = self.retry_after_secs {
             response.headers_mut().insert(header::RETRY_AFTER, secs.into());
         }
-        if let Some(challenge) = self.challenge {
+        if status == StatusCode::UNAUTHORIZED {
+            // RFC 6750: the scheme, and why a presented key was refused.
+            let challenge = if self.invalid_token { r#"Bearer realm="partner-api", error="invalid_token""# } else { r#"Bearer realm="partner-api""# };
             response.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static(challenge));
         }
         response
@@ -252,7 +254,7 @@ pub async fn ensure_problem(response: Response) -> Response {
         return response;
     }
     let kind = ProblemType::for_status(status);
-    let mut problem = Problem::new(kind, "");
+    let mut problem = Problem::new(kind, status.canonical_reason().unwrap_or_default());
     problem.status = status.as_u16();
     let retry_after = response.headers().get(header::RETRY_AFTER).cloned();
     let mut rewritten = problem.into_response();
