@@ -39,3 +39,98 @@ pub async fn dynamo_store() -> Option<Arc<DynamoStore>> {
 pub async fn moto_endpoint() -> Option<String> {
     service_endpoint("HUB_TEST_MOTO_ENDPOINT", "moto server")
 }
+
+/// A minimal browser for walking the connect flow in tests and smoke checks: follows redirects
+/// one hop at a time and carries cookies per host (including `Secure` ones on loopback, as
+/// browsers treat `http://127.0.0.1` and `localhost` as secure contexts).
+pub struct ConsentBrowser {
+    http: reqwest::Client,
+    cookies: std::sync::Mutex<std::collections::BTreeMap<(String, String), String>>,
+}
+
+/// One hop of a walk: the URL requested and the status it answered.
+#[derive(Clone, Debug)]
+pub struct Hop {
+    pub url: url::Url,
+    pub status: u16,
+}
+
+impl Default for ConsentBrowser {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ConsentBrowser {
+    pub fn new() -> Self {
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("HTTP client");
+        Self { http, cookies: Default::default() }
+    }
+
+    /// GET `url`, remembering its cookies; returns the response (redirects are not followed).
+    pub async fn get(&self, url: &url::Url) -> Result<reqwest::Response, reqwest::Error> {
+        let host = url.host_str().unwrap_or_default().to_owned();
+        let header: Vec<String> = {
+            let jar = self.cookies.lock().unwrap_or_else(|e| e.into_inner());
+            jar.iter().filter(|((h, _), _)| *h == host).map(|((_, n), v)| format!("{n}={v}")).collect()
+        };
+        let mut req = self.http.get(url.clone());
+        if !header.is_empty() {
+            req = req.header(reqwest::header::COOKIE, header.join("; "));
+        }
+        let res = req.send().await?;
+        let mut jar = self.cookies.lock().unwrap_or_else(|e| e.into_inner());
+        for set in res.headers().get_all(reqwest::header::SET_COOKIE) {
+            let Some(c) = set.to_str().ok().and_then(|s| cookie::Cookie::parse(s.to_owned()).ok()) else { continue };
+            let key = (host.clone(), c.name().to_owned());
+            if c.max_age().is_some_and(|a| a.is_zero() || a.is_negative()) {
+                jar.remove(&key);
+            } else {
+                jar.insert(key, c.value().to_owned());
+            }
+        }
+        Ok(res)
+    }
+
+    /// Follows redirects from `start` until a page that does not redirect, or `max_hops`.
+    /// Returns every hop and the last response.
+    pub async fn walk(&self, start: &str, max_hops: usize) -> Result<(Vec<Hop>, reqwest::Response), String> {
+        let mut url = url::Url::parse(start).map_err(|e| format!("{start}: {e}"))?;
+        let mut hops = vec![];
+        for _ in 0..max_hops {
+            let res = self.get(&url).await.map_err(|e| format!("GET {url}: {e}"))?;
+            hops.push(Hop { url: url.clone(), status: res.status().as_u16() });
+            let Some(next) = res.headers().get(reqwest::header::LOCATION).and_then(|l| l.to_str().ok()) else {
+                return Ok((hops, res));
+            };
+            url = url.join(next).map_err(|e| format!("Location {next}: {e}"))?;
+        }
+        Err(format!("more than {max_hops} redirects from {start}"))
+    }
+
+    /// How many cookies the browser holds for `host`.
+    pub fn cookie_count(&self, host: &str) -> usize {
+        self.cookies.lock().unwrap_or_else(|e| e.into_inner()).keys().filter(|(h, _)| h == host).count()
+    }
+}
+
+/// A configuration for one local process in a fresh temporary directory: embedded store, local
+/// secrets (with a Lever app), a Lever that is never reached. For start-up tests of functions.
+pub fn local_env() -> crate::hub::HubEnv {
+    use crate::hub::{HubEnv, LeverTarget, SecretsSource, StoreTarget};
+    let dir = std::env::temp_dir().join(format!("hub-env-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).expect("temporary directory");
+    let secrets = dir.join("secrets.json");
+    let app = serde_json::json!({"client_id": "test-client", "client_secret": "test-secret"}).to_string();
+    let values = serde_json::json!({ crate::secrets::names::LEVER_OAUTH: app });
+    crate::secrets::local::write_private(&secrets, &values.to_string()).expect("secrets file");
+    HubEnv {
+        store: StoreTarget::Embedded { path: dir.join("table.log") },
+        secrets: SecretsSource::Local { path: secrets },
+        lever: LeverTarget::Local("http://127.0.0.1:9".into()),
+        public_url: url::Url::parse("https://hub.example.test").expect("static URL"),
+        queue_urls: Default::default(),
+        profiles_dir: None,
+        allow_http_loopback: false,
+    }
+}

@@ -100,6 +100,7 @@ async fn every_operation_answers_as_documented() {
     assert_eq!(h.send(Request::new("DELETE", "/v1/connections/nope").key(&key)).await.status, 404);
 
     assert_eq!(h.send(Request::new("GET", "/oauth/callback")).await.status, 400);
+    assert_eq!(h.send(Request::new("GET", "/connect/not-a-link")).await.status, 400);
     assert_eq!(h.send(Request::new("GET", "/openapi.json")).await.status, 200);
     assert_eq!(h.send(Request::new("GET", "/docs")).await.status, 200);
     assert_eq!(h.send(Request::new("GET", "/problems/invalid-cursor")).await.status, 200);
@@ -290,10 +291,9 @@ async fn callback_error_pages_link_back_to_the_partner_when_the_state_was_ours()
         .send(Request::new("POST", "/v1/connections").key(&key).json(&json!({"return_url": "https://partner.example/outhire/done"})))
         .await
         .json();
-    let to_callback = h.http.get(created["authorize_url"].as_str().unwrap()).send().await.unwrap();
-    let callback = to_callback.headers()["location"].to_str().unwrap().strip_prefix(common::PUBLIC_URL).unwrap().to_owned();
+    let (callback, cookie) = h.to_callback(created["authorize_url"].as_str().unwrap()).await;
     h.clock.advance_ms(11 * 60 * 1000);
-    let page = h.send(Request::new("GET", callback).header("accept", "text/html,application/xhtml+xml")).await;
+    let page = h.send(Request::new("GET", callback).header("cookie", &cookie).header("accept", "text/html,application/xhtml+xml")).await;
     assert_eq!(page.status, 400);
     let html = String::from_utf8_lossy(&page.body).into_owned();
     assert!(html.contains("expired"), "{html}");

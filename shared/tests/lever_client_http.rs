@@ -51,7 +51,7 @@ fn client_for(sb: &Sandbox) -> LeverHttpClient {
 /// Consent through `/authorize` (the sandbox auto-approves) and exchange the code.
 async fn connect(client: &LeverHttpClient) -> TokenSet {
     let scopes: Vec<String> = SCOPES.iter().map(|s| s.to_string()).collect();
-    let url = client.authorize_url(REDIRECT, "state-123", &scopes);
+    let url = client.authorize_url(REDIRECT, "state-123", &scopes, None);
     let browser = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -65,7 +65,7 @@ async fn connect(client: &LeverHttpClient) -> TokenSet {
         .get("code")
         .unwrap_or_else(|| panic!("no code in redirect: {location}"));
     client
-        .exchange_code(code, REDIRECT)
+        .exchange_code(code, REDIRECT, None)
         .await
         .expect("code exchange")
 }

@@ -48,6 +48,28 @@ async fn secrets_manager_reads_caches_and_reports_missing() {
 }
 
 #[tokio::test]
+async fn secrets_manager_reads_several_secrets_in_one_batch_and_names_a_missing_one() {
+    let Some(client) = secrets_manager_client().await else { return };
+    let prefix = format!("test-{}/", uuid::Uuid::new_v4());
+    for (name, value) in [(names::TOKEN_KEY, "token-key-value"), (names::STATE_KEY, "state-key-value")] {
+        client.create_secret().name(format!("{prefix}{name}")).secret_string(value).send().await.unwrap();
+    }
+    let secrets = SecretsManagerSecrets::new(client, prefix.clone());
+    let both = secrets.get_many(&[names::TOKEN_KEY, names::STATE_KEY]).await.unwrap();
+    assert_eq!(both.len(), 2);
+    assert_eq!(both[names::TOKEN_KEY].expose(), "token-key-value");
+    assert_eq!(both[names::STATE_KEY].expose(), "state-key-value");
+    // What the batch read is cached for single reads.
+    assert_eq!(secrets.get(names::STATE_KEY).await.unwrap().expose(), "state-key-value");
+
+    match secrets.get_many(&[names::TOKEN_KEY, names::LEVER_OAUTH]).await {
+        Err(SecretsError::NotFound(id)) => assert_eq!(id, format!("{prefix}{}", names::LEVER_OAUTH)),
+        other => panic!("expected NotFound naming the missing secret, got {other:?}"),
+    }
+    assert!(secrets.get_many(&[]).await.unwrap().is_empty());
+}
+
+#[tokio::test]
 async fn token_key_from_secrets_manager_seals_tokens() {
     let Some(client) = secrets_manager_client().await else { return };
     let prefix = format!("test-{}/", uuid::Uuid::new_v4());

@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use shared::clock::{Clock, ManualClock};
 use shared::core::connection::{Connection, ConnectionStatus};
+use shared::core::flow_runs::ScheduledFlow;
 use shared::store::embedded::EmbeddedStore;
 use shared::store::{keys, DueQuery, Expect, Key, Leases, Query, Record, Records, Store, StoreError};
 use tokio::sync::Barrier;
@@ -264,14 +265,14 @@ mod cases {
         for i in 0..12 {
             let mut c = Connection::new(format!("conn-{i:02}"), "partner-a", T0);
             c.status = if i == 5 { ConnectionStatus::NeedsReconnect } else { ConnectionStatus::Active };
-            c.next_due_at_ms = Some(T0 + i * 1_000);
+            c.schedules = [(ScheduledFlow::Jobs, T0 + i * 1_000)].into();
             f.records.create(&c).await.unwrap();
             ids.push(c.id);
         }
         // Rescheduling moves the entry: conn-00 is no longer due.
         f.records
             .update::<Connection>(&keys::connection("conn-00"), |c| {
-                c.next_due_at_ms = Some(T0 + 3_600_000);
+                c.schedules = [(ScheduledFlow::Jobs, T0 + 3_600_000)].into();
                 true
             })
             .await
@@ -284,7 +285,7 @@ mod cases {
             loop {
                 let q = DueQuery { partition: keys::due_partition(shard), up_to: keys::due_up_to(now), limit: 2, cursor };
                 let (items, next) = f.records.due::<Connection>(&q).await.unwrap();
-                let times: Vec<_> = items.iter().map(|c| c.record.next_due_at_ms.unwrap()).collect();
+                let times: Vec<_> = items.iter().map(|c| c.record.scheduled_at_ms().unwrap()).collect();
                 assert!(times.windows(2).all(|w| w[0] <= w[1]), "oldest first");
                 due.extend(items.into_iter().map(|v| v.record.id));
                 cursor = next;
@@ -448,7 +449,7 @@ async fn embedded_store_survives_a_restart() {
         records.remove(&Key::new("P#1", "N#gone"), Expect::Exists).await.unwrap();
         let mut c = Connection::new("c-restart", "p", T0);
         c.status = ConnectionStatus::Active;
-        c.next_due_at_ms = Some(T0);
+        c.schedules = [(ScheduledFlow::Jobs, T0)].into();
         records.create(&c).await.unwrap();
     }
     for _ in 0..2 {

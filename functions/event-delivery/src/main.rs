@@ -4,7 +4,15 @@
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use shared::flows::delivery::EventDelivery;
-use shared::hub::HubEnv;
+use shared::hub::{HubEnv, HubError};
+use shared::secrets::names;
+
+/// Read at start in one call: the key that opens partner webhook secrets.
+const SECRETS: &[&str] = &[names::TOKEN_KEY];
+
+async fn delivery(env: &HubEnv) -> Result<EventDelivery, HubError> {
+    env.wiring(SECRETS).await?.delivery()
+}
 
 async fn handle(delivery: &EventDelivery, event: LambdaEvent<SqsEvent>) -> Result<SqsBatchResponse, Error> {
     let mut response = SqsBatchResponse::default();
@@ -32,7 +40,14 @@ async fn handle(delivery: &EventDelivery, event: LambdaEvent<SqsEvent>) -> Resul
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     shared::telemetry::init();
-    let hub = HubEnv::from_env()?.build().await?;
-    let delivery = &hub.delivery;
+    let delivery = &delivery(&HubEnv::from_env()?).await?;
     lambda_runtime::run(service_fn(|event| handle(delivery, event))).await
+}
+
+#[cfg(test)]
+mod tests {
+    #[tokio::test]
+    async fn starts_with_only_its_secrets() {
+        super::delivery(&shared::testing::local_env()).await.expect("delivery wires from its SECRETS");
+    }
 }

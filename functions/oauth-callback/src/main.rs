@@ -1,10 +1,26 @@
-//! Lambda: `GET /oauth/callback`, where Lever sends the customer back after consent.
+//! Lambda: the customer's browser during connect: `GET /connect/{state}` (binds the browser,
+//! then sends it to Lever) and `GET /oauth/callback`, where Lever sends it back after consent.
 
-use shared::hub::HubEnv;
+use shared::hub::{HubEnv, HubError};
+use shared::secrets::names;
+
+/// Read at start in one call: tokens at rest, OAuth states and the Lever app.
+const SECRETS: &[&str] = &[names::TOKEN_KEY, names::STATE_KEY, names::LEVER_OAUTH];
+
+async fn router(env: &HubEnv) -> Result<axum::Router, HubError> {
+    Ok(shared::api::oauth_routes(env.wiring(SECRETS).await?.api()?))
+}
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     shared::telemetry::init();
-    let hub = HubEnv::from_env()?.build().await?;
-    lambda_http::run(shared::api::oauth_routes(hub.api())).await
+    lambda_http::run(router(&HubEnv::from_env()?).await?).await
+}
+
+#[cfg(test)]
+mod tests {
+    #[tokio::test]
+    async fn starts_with_only_its_secrets() {
+        let _routes = super::router(&shared::testing::local_env()).await.expect("the OAuth routes wire from their SECRETS");
+    }
 }

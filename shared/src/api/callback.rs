@@ -9,14 +9,16 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
+use super::connect::{clear_cookie, request_cookie};
 use super::extract::Query;
 use super::problem::{Problem, ProblemType};
 use super::ApiState;
-use crate::flows::connections::{CallbackOutcome, CallbackParams};
+use crate::flows::connections::{browser_cookie_name, CallbackOutcome, CallbackParams};
 
 pub async fn oauth_callback(State(s): State<Arc<ApiState>>, headers: HeaderMap, Query(params): Query<CallbackParams>) -> Response {
     let html = wants_html(&headers);
-    match s.connections.complete(params).await {
+    let cookie_to_clear = params.state.as_deref().and_then(|st| st.split_once('.')).map(|(nonce, _)| browser_cookie_name(nonce));
+    let mut res = match s.connections.complete(params, |name| request_cookie(&headers, name)).await {
         Ok(CallbackOutcome::Redirect(to)) => (StatusCode::FOUND, [(header::LOCATION, to)]).into_response(),
         Ok(CallbackOutcome::Refused(why)) => refused(html, why, None),
         Ok(CallbackOutcome::RefusedWithReturn(why, back)) => refused(html, why, Some(&back)),
@@ -28,14 +30,19 @@ pub async fn oauth_callback(State(s): State<Arc<ApiState>>, headers: HeaderMap, 
                 Problem::internal(&e).into_response()
             }
         }
+    };
+    if let Some(clear) = cookie_to_clear.and_then(clear_cookie) {
+        res.headers_mut().append(header::SET_COOKIE, clear);
     }
+    res
 }
 
-fn wants_html(headers: &HeaderMap) -> bool {
+/// Browsers ask for HTML; anything else gets problem documents.
+pub(crate) fn wants_html(headers: &HeaderMap) -> bool {
     headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html"))
 }
 
-fn refused(html: bool, why: &str, back: Option<&str>) -> Response {
+pub(crate) fn refused(html: bool, why: &str, back: Option<&str>) -> Response {
     if html {
         page(StatusCode::BAD_REQUEST, why, back)
     } else {
@@ -45,7 +52,7 @@ fn refused(html: bool, why: &str, back: Option<&str>) -> Response {
 
 /// A minimal page for the customer's browser, with a link back to the partner when the hub
 /// knows a trustworthy one (the return URL stored with a state it signed).
-fn page(status: StatusCode, message: &str, back: Option<&str>) -> Response {
+pub(crate) fn page(status: StatusCode, message: &str, back: Option<&str>) -> Response {
     let escape = |t: &str| t.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
     let link = back
         .map(|url| {

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod callback;
+pub mod connect;
 pub mod connections;
 pub mod cursor;
 pub mod docs;
@@ -67,8 +68,9 @@ pub fn partner_routes(state: Arc<ApiState>) -> Router {
 pub fn oauth_routes(state: Arc<ApiState>) -> Router {
     Router::new()
         .route("/oauth/callback", get(callback::oauth_callback))
+        .route("/connect/{state}", get(connect::open))
         .method_not_allowed_fallback(|| async {
-            problem::Problem::new(problem::ProblemType::MethodNotAllowed, "Lever sends the browser here with GET")
+            problem::Problem::new(problem::ProblemType::MethodNotAllowed, "browsers come here with GET")
         })
         .layer(axum::middleware::map_response(problem::ensure_problem))
         .with_state(state)

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::flow_runs::ScheduledFlow;
 use super::settings::ConnectionSettings;
 use crate::secrets::Sealed;
 
@@ -89,9 +90,10 @@ pub struct Connection {
     pub lever: Option<LeverAccount>,
     #[serde(default)]
     pub tokens: Option<SealedTokens>,
-    /// When the scheduler should next pick the connection up (epoch ms).
+    /// The next run of each scheduled flow (epoch ms); the earliest is when the dispatcher
+    /// picks the connection up.
     #[serde(default)]
-    pub next_due_at_ms: Option<i64>,
+    pub schedules: BTreeMap<ScheduledFlow, i64>,
     /// Per-customer settings the partner's profile allows (attribution user, stage map, …).
     #[serde(default)]
     pub settings: ConnectionSettings,
@@ -111,7 +113,7 @@ impl Connection {
             status_reason: None,
             lever: None,
             tokens: None,
-            next_due_at_ms: None,
+            schedules: BTreeMap::new(),
             settings: Default::default(),
             flow_health: Default::default(),
             created_at_ms: now_ms,
@@ -119,9 +121,18 @@ impl Connection {
         }
     }
 
-    /// The due time the scheduler sees: none unless the connection may be worked on.
+    /// The due time the scheduler sees: the earliest flow run, none unless the connection may
+    /// be worked on.
     pub fn scheduled_at_ms(&self) -> Option<i64> {
-        self.next_due_at_ms.filter(|_| self.status.is_schedulable())
+        self.schedules.values().copied().min().filter(|_| self.status.is_schedulable())
+    }
+
+    /// The flows due at `now_ms`.
+    pub fn due_flows(&self, now_ms: i64) -> Vec<ScheduledFlow> {
+        if !self.status.is_schedulable() {
+            return vec![];
+        }
+        self.schedules.iter().filter(|(_, at)| **at <= now_ms).map(|(f, _)| *f).collect()
     }
 }
 
@@ -132,10 +143,13 @@ mod tests {
     #[test]
     fn only_active_connections_are_scheduled() {
         let mut c = Connection::new("c1", "p1", 0);
-        c.next_due_at_ms = Some(10);
+        c.schedules = BTreeMap::from([(ScheduledFlow::Jobs, 30), (ScheduledFlow::Hires, 10)]);
         assert_eq!(c.scheduled_at_ms(), None);
+        assert!(c.due_flows(100).is_empty());
         c.status = ConnectionStatus::Active;
-        assert_eq!(c.scheduled_at_ms(), Some(10));
+        assert_eq!(c.scheduled_at_ms(), Some(10), "the earliest flow");
+        assert_eq!(c.due_flows(20), vec![ScheduledFlow::Hires]);
+        assert_eq!(c.due_flows(30), vec![ScheduledFlow::Jobs, ScheduledFlow::Hires]);
         c.status = ConnectionStatus::NeedsReconnect;
         assert_eq!(c.scheduled_at_ms(), None);
     }

@@ -15,6 +15,7 @@ use super::status::StatusChanges;
 use super::tokens::{TokenError, Tokens};
 use crate::core::catalog::ProfileCatalog;
 use crate::core::connection::{Connection, ConnectionStatus, LeverAccount};
+use crate::core::flow_runs::{first_runs, rescheduled};
 use crate::core::oauth_state::StateSigner;
 use crate::core::profile::{FieldIssue, Profile};
 use crate::core::return_url::check_allowed;
@@ -40,9 +41,23 @@ impl PublicUrls {
         format!("{}/oauth/callback", self.base.as_str().trim_end_matches('/'))
     }
 
+    /// The link a partner hands its customer: the hub's own page, which binds the browser and
+    /// then sends it on to Lever's consent screen.
+    pub fn connect(&self, state: &str) -> String {
+        format!("{}/connect/{state}", self.base.as_str().trim_end_matches('/'))
+    }
+
     pub fn lever_webhook(&self, connection_id: &str) -> String {
         format!("{}/lever/webhooks/{connection_id}", self.base.as_str().trim_end_matches('/'))
     }
+}
+
+/// How the hub asks for consent.
+#[derive(Clone, Debug)]
+pub struct ConsentConfig {
+    pub urls: PublicUrls,
+    /// Send PKCE (S256) to Lever: on when the hub's Lever app is configured for it.
+    pub pkce: bool,
 }
 
 /// A pending consent: which connection the `state` nonce belongs to. Single-use, 10 minutes.
@@ -53,6 +68,15 @@ pub struct OAuthState {
     pub partner_id: String,
     pub return_url: String,
     pub expires_at_ms: i64,
+    /// SHA-256 of the cookie given to the browser that opened the connect link (the latest one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub browser_hash: Option<String>,
+}
+
+/// The cookie that binds a consent to a browser, one per pending state so a customer may have
+/// several consents open at once. `__Host-`: Secure, no Domain, Path=/.
+pub fn browser_cookie_name(nonce: &str) -> String {
+    format!("__Host-lever-connect-{nonce}")
 }
 
 impl Record for OAuthState {
@@ -149,6 +173,15 @@ pub struct CallbackParams {
     pub error_description: Option<String>,
 }
 
+/// What the connect link does for the customer's browser.
+#[derive(Debug, PartialEq)]
+pub enum ConsentStart {
+    /// Set the cookie `name=value` (10 minutes), then go to Lever's consent screen.
+    ToLever { lever_url: String, cookie_name: String, cookie_value: String, max_age_secs: u64 },
+    /// The link is forged, used or expired: an error page, nothing changed.
+    Refused(&'static str),
+}
+
 /// How the callback ends for the customer's browser.
 #[derive(Debug, PartialEq)]
 pub enum CallbackOutcome {
@@ -173,7 +206,7 @@ pub struct Connections {
     tokens: Tokens,
     status: StatusChanges,
     activity: ActivityLog,
-    urls: PublicUrls,
+    consent: ConsentConfig,
 }
 
 impl Connections {
@@ -188,10 +221,10 @@ impl Connections {
         tokens: Tokens,
         status: StatusChanges,
         activity: ActivityLog,
-        urls: PublicUrls,
+        consent: ConsentConfig,
     ) -> Self {
         let partners = Partners::new(records.clone());
-        Self { records, catalog, partners, oauth, lever, cipher, signer, tokens, status, activity, urls }
+        Self { records, catalog, partners, oauth, lever, cipher, signer, tokens, status, activity, consent }
     }
 
     pub fn tokens(&self) -> &Tokens {
@@ -252,7 +285,7 @@ impl Connections {
         self.records
             .transact(vec![Records::put_write(&connection, Expect::Absent)?, Records::put_write(&pointer, Expect::Absent)?])
             .await?;
-        let authorize_url = self.consent_url(&connection, &profile, return_url).await?;
+        let authorize_url = self.consent_url(&connection, return_url).await?;
         self.activity.note(&connection.id, "connect.started", true, "waiting for the customer's consent in Lever").await;
         Ok(ConnectStart { connection, authorize_url })
     }
@@ -261,14 +294,16 @@ impl Connections {
     pub async fn reconnect(&self, partner_id: &str, connection_id: &str, return_url: &str) -> Result<String, ConnectError> {
         let connection = self.get(partner_id, connection_id).await?;
         let partner = self.partner(partner_id).await?;
-        let profile = self.profile(&partner)?;
+        self.profile(&partner)?;
         check_allowed(return_url, &partner.return_urls).map_err(|e| ConnectError::ReturnUrl(e.to_string()))?;
-        let url = self.consent_url(&connection, &profile, return_url).await?;
+        let url = self.consent_url(&connection, return_url).await?;
         self.activity.note(connection_id, "connect.restarted", true, "waiting for the customer's consent in Lever").await;
         Ok(url)
     }
 
-    async fn consent_url(&self, c: &Connection, profile: &Profile, return_url: &str) -> Result<String, ConnectError> {
+    /// Stores a pending state and returns the hub's connect link for it (not Lever's URL: the
+    /// browser must pass through the hub first to be bound to the state).
+    async fn consent_url(&self, c: &Connection, return_url: &str) -> Result<String, ConnectError> {
         let (state, nonce) = self.signer.issue();
         let record = OAuthState {
             nonce,
@@ -276,14 +311,53 @@ impl Connections {
             partner_id: c.partner_id.clone(),
             return_url: return_url.to_owned(),
             expires_at_ms: self.records.clock().now_ms() + STATE_LIFETIME.as_millis() as i64,
+            browser_hash: None,
         };
         self.records.create(&record).await?;
-        Ok(self.oauth.authorize_url(&self.urls.oauth_callback(), &state, &profile.oauth.scopes).to_string())
+        Ok(self.consent.urls.connect(&state))
     }
 
-    /// The OAuth callback. Forged, reused or expired states are refused before anything is
-    /// exchanged or stored.
-    pub async fn complete(&self, params: CallbackParams) -> Result<CallbackOutcome, ConnectError> {
+    /// The connect link opened in the customer's browser: binds this browser to the state (the
+    /// latest browser to open it wins) and answers where Lever's consent screen is.
+    pub async fn open_consent(&self, state: &str) -> Result<ConsentStart, ConnectError> {
+        let Some(nonce) = self.signer.verify(state) else {
+            return Ok(ConsentStart::Refused("This connect link is not valid. Start connecting again from the partner's app."));
+        };
+        let (cookie_value, hash) = crate::core::oauth_state::new_browser_binding();
+        let now = self.records.clock().now_ms();
+        let bound = self
+            .records
+            .update::<OAuthState>(&keys::oauth_state(nonce), |s| {
+                s.browser_hash = Some(hash.clone());
+                true
+            })
+            .await?;
+        let Some(bound) = bound else {
+            return Ok(ConsentStart::Refused(
+                "This connect link was already used or has expired. Start connecting again from the partner's app.",
+            ));
+        };
+        let partner = self.partner(&bound.record.partner_id).await?;
+        let profile = self.profile(&partner)?;
+        let challenge = self.consent.pkce.then(|| crate::core::oauth_state::pkce_challenge(&self.signer.pkce_verifier(nonce)));
+        let lever_url =
+            self.oauth.authorize_url(&self.consent.urls.oauth_callback(), state, &profile.oauth.scopes, challenge.as_deref());
+        Ok(ConsentStart::ToLever {
+            lever_url: lever_url.to_string(),
+            cookie_name: browser_cookie_name(nonce),
+            cookie_value,
+            max_age_secs: u64::try_from((bound.record.expires_at_ms - now).max(0) / 1000).unwrap_or(0),
+        })
+    }
+
+    /// The OAuth callback. Forged, reused or expired states, and callbacks from a browser other
+    /// than the one that opened the connect link, are refused before anything is exchanged or
+    /// stored. `browser_cookie` reads the request's cookie of the given name.
+    pub async fn complete(
+        &self,
+        params: CallbackParams,
+        browser_cookie: impl Fn(&str) -> Option<String> + Send,
+    ) -> Result<CallbackOutcome, ConnectError> {
         let Some(nonce) = params.state.as_deref().and_then(|s| self.signer.verify(s)) else {
             tracing::warn!("OAuth callback with a forged or malformed state refused");
             return Ok(CallbackOutcome::Refused("This sign-in link is not valid. Start connecting again from the partner's app."));
@@ -292,6 +366,19 @@ impl Connections {
             tracing::warn!("OAuth callback with a used or expired state refused");
             return Ok(CallbackOutcome::Refused("This sign-in link was already used or has expired. Start connecting again from the partner's app."));
         };
+        // The browser binding comes first: a foreign browser learns nothing, not even where to go back.
+        let bound = state.browser_hash.as_deref().is_some_and(|hash| {
+            crate::core::oauth_state::browser_binding_matches(hash, browser_cookie(&browser_cookie_name(nonce)).as_deref())
+        });
+        if !bound {
+            tracing::warn!(connection_id = %state.connection_id, "OAuth callback from a browser that did not open the connect link refused");
+            self.activity
+                .note(&state.connection_id, "connect.refused", false, "the consent came back to a different browser than the one that started it")
+                .await;
+            return Ok(CallbackOutcome::Refused(
+                "This sign-in was finished in a different browser from the one that started it. Start connecting again from the partner's app.",
+            ));
+        }
         let return_to = |status: &str, error: Option<&str>| {
             // Checked against the partner's registered URLs when the state was stored.
             let mut url = url::Url::parse(&state.return_url).ok()?;
@@ -337,7 +424,12 @@ impl Connections {
     }
 
     async fn activate(&self, state: &OAuthState, code: &str) -> Result<(), ConnectError> {
-        let set = self.oauth.exchange_code(code, &self.urls.oauth_callback()).await.map_err(ConnectError::Lever)?;
+        let verifier = self.consent.pkce.then(|| self.signer.pkce_verifier(&state.nonce));
+        let set = self
+            .oauth
+            .exchange_code(code, &self.consent.urls.oauth_callback(), verifier.as_deref())
+            .await
+            .map_err(ConnectError::Lever)?;
         let refresh = set
             .refresh_token
             .clone()
@@ -357,8 +449,8 @@ impl Connections {
                 c.status = ConnectionStatus::Active;
                 c.tokens = Some(sealed.clone());
                 c.lever = Some(account.clone());
-                // Due at once: the first sync runs right after consent.
-                c.next_due_at_ms = Some(now);
+                // Jobs due at once (the first sync runs right after consent), daily runs at their time.
+                c.schedules = first_runs(&profile, &c.settings, &c.id, now);
                 c.flow_health.entry("tokens".into()).or_default().succeeded(now);
             })
             .await?;
@@ -370,7 +462,7 @@ impl Connections {
     async fn replace_lever_webhooks(&self, auth: &LeverAuth, connection_id: &str, profile: &Profile) -> Result<(), ConnectError> {
         self.remove_lever_webhooks(Some(auth), connection_id).await?;
         for event in profile.lever_webhooks() {
-            let body = NewWebhook { url: self.urls.lever_webhook(connection_id), event: event.to_owned(), configuration: None };
+            let body = NewWebhook { url: self.consent.urls.lever_webhook(connection_id), event: event.to_owned(), configuration: None };
             let created = self.lever.create_webhook(auth, &body).await.map_err(ConnectError::Lever)?;
             let token = created
                 .signature_token()
@@ -417,7 +509,7 @@ impl Connections {
             .apply(connection_id, Some("disconnected by the partner".into()), |c| {
                 c.status = ConnectionStatus::Disconnected;
                 c.tokens = None;
-                c.next_due_at_ms = None;
+                c.schedules.clear();
             })
             .await?;
         Ok(())
@@ -451,6 +543,9 @@ impl Connections {
             .records
             .update::<Connection>(&keys::connection(connection_id), |c| {
                 c.settings = settings.clone();
+                if c.status == ConnectionStatus::Active {
+                    c.schedules = rescheduled(&c.schedules, &profile, &c.settings, &c.id, now);
+                }
                 c.updated_at_ms = now;
                 true
             })

@@ -4,6 +4,7 @@
 pub mod activity;
 pub mod connections;
 pub mod delivery;
+pub mod dispatch;
 pub mod events;
 pub mod keepalive;
 pub mod partners;

@@ -7,15 +7,16 @@
 //! | `HUB_LEVER` | `production`, `lever-sandbox` or a base URL of the Lever sandbox | `production` |
 //! | `HUB_PUBLIC_URL` | the hub's public base URL (OAuth callback, Lever webhooks) | required |
 //! | `HUB_DELIVERY_QUEUE_URL` | SQS queue of partner deliveries | embedded queue |
-//! | `HUB_DEAD_LETTER_QUEUE_URL` | SQS queue for deliveries that gave up | none |
+//! | `HUB_DEAD_LETTER_QUEUE_URL` | SQS queue for deliveries that gave up | embedded queue |
 //! | `HUB_PROFILES_DIR` | partner profiles to load instead of the bundled ones | bundled |
 //! | `AWS_ENDPOINT_URL` | DynamoDB Local / moto for local runs (read by the AWS SDK) | AWS |
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
 
 use serde::Deserialize;
 
-use super::{Hub, HubError, HubOptions, HubPorts};
+use super::{Hub, HubError, LeverPorts, PortSources, QueueName, Secrets, Wiring, WiringOptions};
 use crate::clock::SystemClock;
 use crate::core::catalog::ProfileCatalog;
 use crate::flows::delivery::DeliveryPolicy;
@@ -25,7 +26,7 @@ use crate::lever::secret::ClientSecret;
 use crate::queue::embedded::EmbeddedQueue;
 use crate::queue::sqs::SqsQueue;
 use crate::queue::Queue;
-use crate::secrets::{names, LocalSecrets, Secrets, SecretsManagerSecrets};
+use crate::secrets::{names, LocalSecrets, Secrets as _, SecretsManagerSecrets};
 use crate::store::dynamo::DynamoStore;
 use crate::store::embedded::EmbeddedStore;
 use crate::store::Store;
@@ -84,8 +85,8 @@ pub struct HubEnv {
     pub secrets: SecretsSource,
     pub lever: LeverTarget,
     pub public_url: url::Url,
-    pub delivery_queue_url: Option<String>,
-    pub dead_letter_queue_url: Option<String>,
+    /// SQS queues by name (`HUB_<NAME>_QUEUE_URL`); a queue not named here is embedded.
+    pub queue_urls: HashMap<QueueName, String>,
     pub profiles_dir: Option<std::path::PathBuf>,
     /// Deliveries to http://127.0.0.1 partner endpoints (local runs and tests only).
     pub allow_http_loopback: bool,
@@ -96,6 +97,9 @@ pub struct HubEnv {
 struct LeverApp {
     client_id: String,
     client_secret: String,
+    /// The app is registered for PKCE: send `code_challenge` (S256) and `code_verifier`.
+    #[serde(default)]
+    pkce: bool,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -125,65 +129,82 @@ impl HubEnv {
             secrets,
             lever,
             public_url,
-            delivery_queue_url: var("HUB_DELIVERY_QUEUE_URL"),
-            dead_letter_queue_url: var("HUB_DEAD_LETTER_QUEUE_URL"),
+            queue_urls: QueueName::ALL.iter().filter_map(|q| var(q.env_var()).map(|url| (*q, url))).collect(),
             profiles_dir: var("HUB_PROFILES_DIR").map(Into::into),
             allow_http_loopback: var("HUB_ALLOW_HTTP_LOOPBACK").is_some_and(|v| v == "1"),
         })
     }
 
-    /// Builds the hub. AWS clients are made only for what the configuration uses.
+    /// The whole hub (local runs, tools): every flow, every secret.
     pub async fn build(&self) -> Result<Hub, HubError> {
+        Hub::from_wiring(self.wiring(names::ALL).await?)
+    }
+
+    /// What one function needs: the store and the named `secrets` (read in one round trip) at
+    /// once; Lever, queues and profiles when first asked for. AWS clients are made only for
+    /// what the configuration uses.
+    pub async fn wiring(&self, secrets: &[&str]) -> Result<Wiring, HubError> {
         let needs_aws = matches!(self.store, StoreTarget::DynamoDb { .. })
             || matches!(self.secrets, SecretsSource::SecretsManager { .. })
-            || self.delivery_queue_url.is_some();
+            || QueueName::ALL.iter().any(|q| self.queue_urls.contains_key(q));
         let aws = if needs_aws { Some(crate::aws::sdk_config(None).await) } else { None };
         let store = self.store.open(aws.as_ref())?;
-        let secrets: Arc<dyn Secrets> = match &self.secrets {
-            SecretsSource::SecretsManager { prefix } => Arc::new(SecretsManagerSecrets::new(
-                aws_sdk_secretsmanager::Client::new(aws.as_ref().expect("aws")),
-                prefix.clone(),
-            )),
-            SecretsSource::Local { path } => Arc::new(LocalSecrets::open_or_create(path)?),
-        };
-        let app: LeverApp = serde_json::from_str(secrets.get(names::LEVER_OAUTH).await?.expose()).map_err(|e| {
-            HubError::Config(format!("secret {}: expected {{\"client_id\", \"client_secret\"}}: {e}", names::LEVER_OAUTH))
-        })?;
-        let client_secret = ClientSecret::new(app.client_secret);
-        let lever_config = match &self.lever {
-            LeverTarget::Production => LeverConfig::production(app.client_id, client_secret),
-            LeverTarget::LeverSandbox => LeverConfig::lever_sandbox(app.client_id, client_secret),
-            LeverTarget::Local(base) => {
-                LeverConfig::local(base, app.client_id, client_secret).map_err(|e| HubError::Config(e.to_string()))?
+        let values = match &self.secrets {
+            SecretsSource::SecretsManager { prefix } => {
+                let aws = aws.as_ref().ok_or_else(|| HubError::Config("Secrets Manager needs the AWS configuration".into()))?;
+                SecretsManagerSecrets::new(aws_sdk_secretsmanager::Client::new(aws), prefix.clone()).get_many(secrets).await?
             }
+            SecretsSource::Local { path } => LocalSecrets::open_or_create(path)?.get_many(secrets).await?,
         };
-        let lever = Arc::new(LeverHttpClient::new(lever_config).map_err(|e| HubError::Config(e.to_string()))?);
-        let sqs = |url: &String| -> Arc<dyn Queue> {
-            Arc::new(SqsQueue::new(aws_sdk_sqs::Client::new(aws.as_ref().expect("aws")), url.clone()))
+        let lever_target = self.lever.clone();
+        let lever = move |secrets: &Secrets| -> Result<LeverPorts, HubError> {
+            let app: LeverApp = serde_json::from_str(secrets.get(names::LEVER_OAUTH)?.expose()).map_err(|e| {
+                HubError::Config(format!("secret {}: expected {{\"client_id\", \"client_secret\"}}: {e}", names::LEVER_OAUTH))
+            })?;
+            let client_secret = ClientSecret::new(app.client_secret);
+            let config = match &lever_target {
+                LeverTarget::Production => LeverConfig::production(app.client_id, client_secret),
+                LeverTarget::LeverSandbox => LeverConfig::lever_sandbox(app.client_id, client_secret),
+                LeverTarget::Local(base) => {
+                    LeverConfig::local(base, app.client_id, client_secret).map_err(|e| HubError::Config(e.to_string()))?
+                }
+            };
+            let client = Arc::new(LeverHttpClient::new(config).map_err(|e| HubError::Config(e.to_string()))?);
+            Ok(LeverPorts { api: client.clone(), oauth: client, pkce: app.pkce })
         };
-        let delivery_queue: Arc<dyn Queue> = match &self.delivery_queue_url {
-            Some(url) => sqs(url),
-            None => Arc::new(EmbeddedQueue::default()),
+        let queue_urls = self.queue_urls.clone();
+        let sqs: OnceLock<aws_sdk_sqs::Client> = OnceLock::new();
+        let queue = move |name: QueueName| -> Result<Arc<dyn Queue>, HubError> {
+            Ok(match queue_urls.get(&name) {
+                Some(url) => {
+                    let aws = aws.as_ref().ok_or_else(|| HubError::Config("SQS needs the AWS configuration".into()))?;
+                    let client = sqs.get_or_init(|| aws_sdk_sqs::Client::new(aws)).clone();
+                    Arc::new(SqsQueue::new(client, url.clone()))
+                }
+                None => Arc::new(EmbeddedQueue::default()),
+            })
         };
-        let catalog = match &self.profiles_dir {
-            Some(dir) => ProfileCatalog::from_dir(dir),
-            None => ProfileCatalog::bundled(),
-        }
-        .map_err(|e| HubError::Config(e.to_string()))?;
-        let ports = HubPorts {
+        let profiles_dir = self.profiles_dir.clone();
+        let catalog = move || {
+            match &profiles_dir {
+                Some(dir) => ProfileCatalog::from_dir(dir),
+                None => ProfileCatalog::bundled(),
+            }
+            .map_err(|e| HubError::Config(e.to_string()))
+        };
+        let sources = PortSources {
             store,
             clock: Arc::new(SystemClock),
-            secrets,
-            lever_api: lever.clone(),
-            lever_oauth: lever,
-            delivery_queue,
-            dead_letter_queue: self.dead_letter_queue_url.as_ref().map(sqs),
+            secrets: Secrets::new(values),
+            catalog: Box::new(catalog),
+            lever: Box::new(lever),
+            queue: Box::new(queue),
         };
-        let options = HubOptions {
+        let options = WiringOptions {
             public_url: self.public_url.clone(),
             tokens: TokenPolicy::default(),
             delivery: DeliveryPolicy { allow_http_loopback: self.allow_http_loopback, ..DeliveryPolicy::default() },
         };
-        Hub::build(ports, Arc::new(catalog), options).await
+        Ok(Wiring::new(sources, options))
     }
 }

@@ -1,44 +1,48 @@
-//! Wiring: builds every flow once from the ports. A Lambda's `main` (or the local hub) calls
-//! [`HubEnv::from_env`] and [`HubEnv::build`], then hands the handler what it needs.
+//! Wiring: builds ports and flows from configuration. A Lambda's `main` calls
+//! [`HubEnv::from_env`] and [`HubEnv::wiring`] with the secrets it needs, then asks the
+//! [`Wiring`] for the flows it runs (nothing else is built). Tools and tests that run the whole
+//! hub in one process use [`Hub`], every flow at once.
 
 mod env;
+mod wiring;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 
 pub use env::{HubEnv, LeverTarget, SecretsSource, StoreTarget};
+pub use wiring::{LeverPorts, PortSources, QueueName, Secrets, Wiring, WiringOptions};
 
-use crate::api::cursor::CursorSeal;
 use crate::api::ApiState;
 use crate::clock::Clock;
 use crate::core::catalog::ProfileCatalog;
-use crate::core::oauth_state::StateSigner;
 use crate::flows::activity::ActivityLog;
-use crate::flows::connections::{Connections, PublicUrls};
+use crate::flows::connections::Connections;
 use crate::flows::delivery::{DeliveryPolicy, EventDelivery, OutboundEvent};
 use crate::flows::events::{EventPublisher, NewEvent, PublishError};
 use crate::flows::partners::Partners;
-use crate::flows::status::StatusChanges;
 use crate::flows::tokens::{TokenPolicy, Tokens};
 use crate::lever::port::{LeverApi, LeverOAuth};
-use crate::queue::Queue;
-use crate::secrets::{names, Secrets, SecretsError, TokenCipher};
+use crate::queue::{EmbeddedQueue, Queue};
+use crate::secrets::{names, Secrets as SecretsPort, SecretsError};
 use crate::store::{Records, Store};
 
-/// The adapters the hub runs on.
+/// Ready-made adapters (tests, tools): everything [`Hub::build`] needs.
 pub struct HubPorts {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
-    pub secrets: Arc<dyn Secrets>,
+    pub secrets: Arc<dyn SecretsPort>,
     pub lever_api: Arc<dyn LeverApi>,
     pub lever_oauth: Arc<dyn LeverOAuth>,
-    pub delivery_queue: Arc<dyn Queue>,
-    pub dead_letter_queue: Option<Arc<dyn Queue>>,
+    /// Queues by name; a name not given gets an embedded queue of its own.
+    pub queues: HashMap<QueueName, Arc<dyn Queue>>,
 }
 
 pub struct HubOptions {
     pub public_url: url::Url,
+    /// Send PKCE to Lever (the `pkce` flag of the `hub/lever-oauth` secret).
+    pub lever_pkce: bool,
     pub tokens: TokenPolicy,
     pub delivery: DeliveryPolicy,
 }
@@ -51,9 +55,10 @@ pub enum HubError {
     Secrets(#[from] SecretsError),
 }
 
-/// Every flow of the hub, built once per process. Cheap to clone.
+/// Every flow of the hub, built once per process (local runs, tests). Cheap to clone.
 #[derive(Clone)]
 pub struct Hub {
+    pub wiring: Arc<Wiring>,
     pub records: Records,
     pub catalog: Arc<ProfileCatalog>,
     pub partners: Partners,
@@ -61,48 +66,44 @@ pub struct Hub {
     pub tokens: Tokens,
     pub delivery: EventDelivery,
     pub activity: ActivityLog,
-    pub pages: Arc<CursorSeal>,
+    api: Arc<ApiState>,
 }
 
 impl Hub {
+    /// The whole hub on ready-made adapters; every known secret is read at once.
     pub async fn build(ports: HubPorts, catalog: Arc<ProfileCatalog>, options: HubOptions) -> Result<Self, HubError> {
-        let records = Records::new(ports.store, ports.clock);
-        let cipher = Arc::new(TokenCipher::load(ports.secrets.as_ref()).await?);
-        let state_key = ports.secrets.get(names::STATE_KEY).await?;
-        let signer = Arc::new(StateSigner::new(state_key.expose().as_bytes()));
-        let pages = Arc::new(CursorSeal::from_state_key(state_key.expose().as_bytes(), records.clock().clone()));
-        let mut delivery = EventDelivery::new(records.clone(), ports.delivery_queue, cipher.clone(), options.delivery)
-            .map_err(|e| HubError::Config(e.to_string()))?;
-        if let Some(dlq) = ports.dead_letter_queue {
-            delivery = delivery.with_dead_letter_queue(dlq);
-        }
-        let activity = ActivityLog::new(records.clone());
-        let status = StatusChanges::new(records.clone(), Arc::new(delivery.clone()), activity.clone(), catalog.clone());
-        let tokens =
-            Tokens::new(records.clone(), ports.lever_oauth.clone(), cipher.clone(), status.clone(), activity.clone(), options.tokens);
-        let connections = Connections::new(
-            records.clone(),
-            catalog.clone(),
-            ports.lever_oauth,
-            ports.lever_api,
-            cipher,
-            signer,
-            tokens.clone(),
-            status,
-            activity.clone(),
-            PublicUrls { base: options.public_url },
-        );
-        Ok(Self { partners: Partners::new(records.clone()), records, catalog, connections, tokens, delivery, activity, pages })
+        let secrets = Secrets::new(ports.secrets.get_many(names::ALL).await?);
+        let (api, oauth, pkce) = (ports.lever_api, ports.lever_oauth, options.lever_pkce);
+        let given = ports.queues;
+        let sources = PortSources {
+            store: ports.store,
+            clock: ports.clock,
+            secrets,
+            catalog: Box::new(|| Err(HubError::Config("the catalog is given".into()))),
+            lever: Box::new(move |_| Ok(LeverPorts { api: api.clone(), oauth: oauth.clone(), pkce })),
+            queue: Box::new(move |name| Ok(given.get(&name).cloned().unwrap_or_else(|| Arc::new(EmbeddedQueue::default())))),
+        };
+        let options = WiringOptions { public_url: options.public_url, tokens: options.tokens, delivery: options.delivery };
+        Self::from_wiring(Wiring::new(sources, options).with_catalog(catalog))
+    }
+
+    /// Every flow of `wiring`.
+    pub fn from_wiring(wiring: Wiring) -> Result<Self, HubError> {
+        Ok(Self {
+            records: wiring.records(),
+            catalog: wiring.catalog()?,
+            partners: wiring.partners(),
+            connections: wiring.connections()?,
+            tokens: wiring.tokens()?,
+            delivery: wiring.delivery()?,
+            activity: wiring.activity(),
+            api: wiring.api()?,
+            wiring: Arc::new(wiring),
+        })
     }
 
     pub fn api(&self) -> Arc<ApiState> {
-        Arc::new(ApiState {
-            partners: self.partners.clone(),
-            connections: self.connections.clone(),
-            delivery: self.delivery.clone(),
-            catalog: self.catalog.clone(),
-            pages: self.pages.clone(),
-        })
+        self.api.clone()
     }
 }
 

@@ -858,27 +858,27 @@ impl LeverApi for LeverHttpClient {
 
 #[async_trait]
 impl LeverOAuth for LeverHttpClient {
-    fn authorize_url(&self, redirect_uri: &str, state: &str, scopes: &[String]) -> Url {
+    fn authorize_url(&self, redirect_uri: &str, state: &str, scopes: &[String], code_challenge: Option<&str>) -> Url {
         let c = &self.inner.cfg;
-        authorize_url(
-            &c.auth_base,
-            &c.client_id,
-            &c.audience,
-            redirect_uri,
-            state,
-            scopes,
-        )
+        let mut url = authorize_url(&c.auth_base, &c.client_id, &c.audience, redirect_uri, state, scopes);
+        if let Some(challenge) = code_challenge {
+            url.query_pairs_mut().append_pair("code_challenge", challenge).append_pair("code_challenge_method", "S256");
+        }
+        url
     }
 
-    async fn exchange_code(&self, code: &str, redirect_uri: &str) -> LeverResult<TokenSet> {
+    async fn exchange_code(&self, code: &str, redirect_uri: &str, code_verifier: Option<&str>) -> LeverResult<TokenSet> {
         let c = &self.inner.cfg;
-        let form = vec![
+        let mut form = vec![
             ("grant_type", "authorization_code".to_owned()),
             ("client_id", c.client_id.clone()),
             ("client_secret", c.client_secret.expose().to_owned()),
             ("code", code.to_owned()),
             ("redirect_uri", redirect_uri.to_owned()),
         ];
+        if let Some(verifier) = code_verifier {
+            form.push(("code_verifier", verifier.to_owned()));
+        }
         self.token_request("exchange_code", form).await
     }
 

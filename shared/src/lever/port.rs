@@ -177,10 +177,11 @@ pub trait LeverApi: Send + Sync {
 /// Lever's OAuth server.
 #[async_trait]
 pub trait LeverOAuth: Send + Sync {
-    /// Where to send the Super Admin for consent (pure; `state` is the caller's).
-    fn authorize_url(&self, redirect_uri: &str, state: &str, scopes: &[String]) -> Url;
-    /// Exchange the one-time `code` from the redirect.
-    async fn exchange_code(&self, code: &str, redirect_uri: &str) -> LeverResult<TokenSet>;
+    /// Where to send the Super Admin for consent (pure; `state` is the caller's). With
+    /// `code_challenge`, PKCE (S256) binds the code to the verifier given at exchange.
+    fn authorize_url(&self, redirect_uri: &str, state: &str, scopes: &[String], code_challenge: Option<&str>) -> Url;
+    /// Exchange the one-time `code` from the redirect (with the PKCE verifier when one was used).
+    async fn exchange_code(&self, code: &str, redirect_uri: &str, code_verifier: Option<&str>) -> LeverResult<TokenSet>;
     /// Refresh; the answer holds the NEW refresh token, which the caller must persist.
     async fn refresh(&self, refresh_token: &RefreshToken) -> LeverResult<TokenSet>;
 }

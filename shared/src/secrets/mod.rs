@@ -22,6 +22,9 @@ pub mod names {
     pub const LEVER_OAUTH: &str = "hub/lever-oauth";
     /// HMAC key that signs OAuth `state` values: base64 of 32 bytes.
     pub const STATE_KEY: &str = "hub/state-key";
+
+    /// Every secret the hub knows (tools and tests that build the whole hub read them all).
+    pub const ALL: &[&str] = &[TOKEN_KEY, LEVER_OAUTH, STATE_KEY];
 }
 
 /// A secret value. Not `Display`, and `Debug` shows nothing of it.
@@ -95,4 +98,13 @@ pub enum SecretsError {
 #[async_trait]
 pub trait Secrets: Send + Sync {
     async fn get(&self, name: &str) -> Result<SecretString, SecretsError>;
+
+    /// Several secrets at once (one round trip where the adapter can); all or an error.
+    async fn get_many(&self, names: &[&str]) -> Result<std::collections::HashMap<String, SecretString>, SecretsError> {
+        let mut out = std::collections::HashMap::with_capacity(names.len());
+        for name in names {
+            out.insert((*name).to_owned(), self.get(name).await?);
+        }
+        Ok(out)
+    }
 }

@@ -52,4 +52,45 @@ impl Secrets for SecretsManagerSecrets {
         cache.insert(id, (value.clone(), Instant::now()));
         Ok(value)
     }
+
+    /// One `BatchGetSecretValue` call (up to 20 names; Lambda start-up reads 1–3).
+    async fn get_many(&self, names: &[&str]) -> Result<HashMap<String, SecretString>, SecretsError> {
+        if names.is_empty() {
+            return Ok(HashMap::new());
+        }
+        if names.len() > 20 {
+            return Err(SecretsError::Invalid { name: names.join(","), why: "at most 20 secrets per batch".into() });
+        }
+        let ids: Vec<String> = names.iter().map(|n| format!("{}{n}", self.prefix)).collect();
+        let out = self
+            .client
+            .batch_get_secret_value()
+            .set_secret_id_list(Some(ids.clone()))
+            .send()
+            .await
+            .map_err(|e| SecretsError::Unavailable(format!("{}: {}", ids.join(","), e.code().unwrap_or("request failed"))))?;
+        if let Some(err) = out.errors().first() {
+            let id = err.secret_id().unwrap_or_default().to_owned();
+            return Err(match err.error_code() {
+                Some("ResourceNotFoundException") => SecretsError::NotFound(id),
+                code => SecretsError::Unavailable(format!("{id}: {}", code.unwrap_or("error"))),
+            });
+        }
+        let now = Instant::now();
+        let mut found = HashMap::new();
+        let mut cache = self.cache.lock().await;
+        for entry in out.secret_values() {
+            let (Some(id), Some(value)) = (entry.name(), entry.secret_string()) else { continue };
+            let value = SecretString::new(value);
+            cache.insert(id.to_owned(), (value.clone(), now));
+            found.insert(id.to_owned(), value);
+        }
+        names
+            .iter()
+            .zip(&ids)
+            .map(|(name, id)| {
+                found.remove(id).map(|v| ((*name).to_owned(), v)).ok_or_else(|| SecretsError::NotFound(id.clone()))
+            })
+            .collect()
+    }
 }

@@ -17,7 +17,6 @@ use shared::flows::tokens::TokenPolicy;
 use shared::hub::{Hub, HubOptions, HubPorts};
 use shared::lever::http::{LeverConfig, LeverHttpClient};
 use shared::lever::secret::ClientSecret;
-use shared::queue::embedded::EmbeddedQueue;
 use shared::secrets::local::random_key;
 use shared::secrets::{names, LocalSecrets};
 use shared::store::embedded::EmbeddedStore;
@@ -111,11 +110,11 @@ impl LocalHub {
             secrets: Arc::new(secrets),
             lever_api: lever.clone(),
             lever_oauth: lever,
-            delivery_queue: Arc::new(EmbeddedQueue::default()),
-            dead_letter_queue: None,
+            queues: Default::default(),
         };
         let options = HubOptions {
             public_url: url::Url::parse(PUBLIC_URL).unwrap(),
+            lever_pkce: false,
             tokens: TokenPolicy::default(),
             delivery: DeliveryPolicy { allow_http_loopback: true, ..DeliveryPolicy::default() },
         };
@@ -172,13 +171,25 @@ impl LocalHub {
         body["id"].as_str().unwrap().to_owned()
     }
 
-    /// Lever's consent (over HTTP to the sandbox), then the hub's callback (in-process).
+    /// The customer's browser: the hub's connect link (in-process; it sets the binding
+    /// cookie), Lever's consent (over HTTP to the sandbox), the hub's callback (in-process, with
+    /// the cookie).
     pub async fn consent(&self, authorize_url: &str) -> Answer {
-        let to_callback = self.http.get(authorize_url).send().await.unwrap();
+        let (callback, cookie) = self.to_callback(authorize_url).await;
+        self.send(Request::new("GET", callback).header("cookie", &cookie)).await
+    }
+
+    /// Up to Lever's redirect back: the callback path and the browser's binding cookie.
+    pub async fn to_callback(&self, authorize_url: &str) -> (String, String) {
+        let link = authorize_url.strip_prefix(PUBLIC_URL).expect("partners get the hub's connect link").to_owned();
+        let opened = self.send(Request::new("GET", link)).await;
+        assert_eq!(opened.status, 302, "the connect link redirects to Lever: {:?}", opened.body);
+        let cookie = opened.header("set-cookie").expect("the binding cookie").split(';').next().unwrap().to_owned();
+        let lever = opened.header("location").unwrap().to_owned();
+        let to_callback = self.http.get(lever).send().await.unwrap();
         assert_eq!(to_callback.status(), 302, "the sandbox consents and redirects");
         let location = to_callback.headers()["location"].to_str().unwrap().to_owned();
-        let path = location.strip_prefix(PUBLIC_URL).expect("back to the hub's callback").to_owned();
-        self.send(Request::new("GET", path)).await
+        (location.strip_prefix(PUBLIC_URL).expect("back to the hub's callback").to_owned(), cookie)
     }
 
     pub fn now_ms(&self) -> i64 {

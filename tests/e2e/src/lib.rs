@@ -15,7 +15,7 @@ use shared::clock::{Clock, ManualClock};
 use shared::core::catalog::ProfileCatalog;
 use shared::flows::delivery::DeliveryPolicy;
 use shared::flows::tokens::TokenPolicy;
-use shared::hub::{Hub, HubOptions, HubPorts};
+use shared::hub::{Hub, HubOptions, HubPorts, QueueName};
 use shared::lever::http::{LeverConfig, LeverHttpClient};
 use shared::lever::secret::ClientSecret;
 use shared::queue::sqs::SqsQueue;
@@ -94,11 +94,11 @@ impl TestHub {
             secrets: Arc::new(secrets),
             lever_api: lever.clone(),
             lever_oauth: lever,
-            delivery_queue: Arc::new(queue),
-            dead_letter_queue: None,
+            queues: [(QueueName::Deliveries, Arc::new(queue) as Arc<dyn shared::queue::Queue>)].into(),
         };
         let options = HubOptions {
             public_url: url::Url::parse(&base).unwrap(),
+            lever_pkce: false,
             tokens: TokenPolicy::default(),
             delivery: DeliveryPolicy {
                 first_retry_delay: Duration::from_millis(200),
@@ -159,16 +159,25 @@ impl TestHub {
         (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
     }
 
-    /// Follows Lever's consent for `authorize_url` and the hub's callback; returns where the
-    /// hub finally sends the browser.
+    /// Walks the customer's browser through the connect link, Lever's consent and the hub's
+    /// callback; returns where the hub finally sends the browser (the partner's page).
     pub async fn consent(&self, authorize_url: &str) -> url::Url {
-        let to_callback = self.http.get(authorize_url).send().await.unwrap();
-        assert_eq!(to_callback.status(), StatusCode::FOUND, "Lever's consent redirects back");
-        let callback = location(&to_callback);
-        assert!(callback.as_str().starts_with(&format!("{}/oauth/callback", self.base)), "{callback}");
-        let back = self.http.get(callback.as_str()).send().await.unwrap();
-        assert_eq!(back.status(), StatusCode::FOUND, "the hub redirects to the partner");
-        location(&back)
+        self.consent_in(&testing::ConsentBrowser::new(), authorize_url).await
+    }
+
+    /// [`Self::consent`] in a given browser (its cookies decide whether the callback is accepted).
+    pub async fn consent_in(&self, browser: &testing::ConsentBrowser, authorize_url: &str) -> url::Url {
+        assert!(authorize_url.starts_with(&format!("{}/connect/", self.base)), "partners get the hub's connect link: {authorize_url}");
+        let hops = self.consent_hops(browser, authorize_url).await;
+        let after_callback = hops.iter().position(|h| h.url.as_str().starts_with(&format!("{}/oauth/callback", self.base)));
+        let i = after_callback.unwrap_or_else(|| panic!("the consent came back to the hub's callback: {hops:?}"));
+        assert_eq!(hops[i].status, 302, "the hub redirects to the partner: {hops:?}");
+        hops.get(i + 1).map(|h| h.url.clone()).expect("a hop after the callback")
+    }
+
+    /// Every hop of the walk from the connect link (connect → Lever → callback → partner).
+    pub async fn consent_hops(&self, browser: &testing::ConsentBrowser, authorize_url: &str) -> Vec<testing::Hop> {
+        browser.walk(authorize_url, 6).await.unwrap().0
     }
 
     /// Connects a new connection end to end; returns its id.

@@ -4,12 +4,27 @@
 use std::time::Duration;
 
 use e2e::{logs, TestHub};
+use shared::testing::ConsentBrowser;
 use lever_sandbox::{ConsentMode, SandboxConfig};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 fn strict() -> SandboxConfig {
     SandboxConfig { strict_refresh: true, ..SandboxConfig::default() }
+}
+
+/// Opens the connect link and consents in Lever in `browser`; returns the callback URL Lever
+/// sends the browser to (not yet visited) and the Lever URL the connect link redirected to.
+async fn callback_url(t: &TestHub, browser: &ConsentBrowser, connect: &str) -> (url::Url, url::Url) {
+    let to_lever = browser.get(&url::Url::parse(connect).unwrap()).await.unwrap();
+    assert_eq!(to_lever.status(), StatusCode::FOUND, "the connect link redirects to Lever");
+    assert!(to_lever.headers().get(reqwest::header::SET_COOKIE).is_some(), "and binds the browser with a cookie");
+    let lever = e2e::location(&to_lever);
+    let to_callback = browser.get(&lever).await.unwrap();
+    assert_eq!(to_callback.status(), StatusCode::FOUND, "Lever's consent redirects back");
+    let callback = e2e::location(&to_callback);
+    assert!(callback.as_str().starts_with(&format!("{}/oauth/callback", t.base)), "{callback}");
+    (callback, lever)
 }
 
 fn query(url: &url::Url, name: &str) -> Option<String> {
@@ -74,26 +89,82 @@ async fn forged_reused_and_expired_states_are_refused_with_nothing_exchanged() {
 
     // Reused: a real callback URL, replayed after it worked once.
     let (_, created) = t.call(&p, Method::POST, "/v1/connections", Some(json!({"return_url": p.return_url}))).await;
-    let to_callback = t.http.get(created["authorize_url"].as_str().unwrap()).send().await.unwrap();
-    let callback = e2e::location(&to_callback);
-    assert_eq!(t.http.get(callback.as_str()).send().await.unwrap().status(), StatusCode::FOUND);
+    let browser = ConsentBrowser::new();
+    let (callback, to_lever) = callback_url(&t, &browser, created["authorize_url"].as_str().unwrap()).await;
+    assert!(to_lever.as_str().starts_with(&t.sandbox.base_url()), "the connect link sends the browser to Lever: {to_lever}");
+    assert_eq!(browser.get(&callback).await.unwrap().status(), StatusCode::FOUND);
     let exchanges = t.sandbox.admin().counters().code_exchanges;
     assert_eq!(exchanges, 1);
-    let replay = t.http.get(callback.as_str()).send().await.unwrap();
+    let replay = browser.get(&callback).await.unwrap();
     assert_eq!(replay.status(), StatusCode::BAD_REQUEST);
     assert!(replay.text().await.unwrap().contains("already used or has expired"));
 
     // Expired: consent given 11 minutes after the state was issued.
     let (_, late) = t.call(&p, Method::POST, "/v1/connections", Some(json!({"return_url": p.return_url}))).await;
     let late_id = late["id"].as_str().unwrap().to_owned();
-    let to_callback = t.http.get(late["authorize_url"].as_str().unwrap()).send().await.unwrap();
+    let browser = ConsentBrowser::new();
+    let (callback, _) = callback_url(&t, &browser, late["authorize_url"].as_str().unwrap()).await;
     t.clock.advance_ms(11 * 60 * 1000);
-    let expired = t.http.get(e2e::location(&to_callback).as_str()).send().await.unwrap();
+    let expired = browser.get(&callback).await.unwrap();
     assert_eq!(expired.status(), StatusCode::BAD_REQUEST);
+
+    // A connect link that is forged, or opened after it expired.
+    let forged = browser.get(&url::Url::parse(&format!("{}/connect/AAAAAAAAAAAAAAAAAAAAAAAA.Zm9yZ2Vk", t.base)).unwrap()).await.unwrap();
+    assert_eq!(forged.status(), StatusCode::BAD_REQUEST);
+    assert!(forged.headers().get(reqwest::header::SET_COOKIE).is_none(), "no binding for a forged link");
+    let stale = browser.get(&url::Url::parse(late["authorize_url"].as_str().unwrap()).unwrap()).await.unwrap();
+    assert_eq!(stale.status(), StatusCode::BAD_REQUEST, "the link expires with its state");
 
     assert_eq!(t.sandbox.admin().counters().code_exchanges, exchanges, "no code exchanged for refused states");
     let (_, c) = t.call(&p, Method::GET, &format!("/v1/connections/{late_id}"), None).await;
     assert_eq!(c["status"], "pending", "nothing stored for the refused callback");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_consent_finishes_only_in_the_browser_that_opened_the_connect_link() {
+    let t = TestHub::start(strict()).await;
+    let p = t.partner("outhire").await;
+    let (_, created) = t.call(&p, Method::POST, "/v1/connections", Some(json!({"return_url": p.return_url}))).await;
+    let id = created["id"].as_str().unwrap().to_owned();
+    let connect = created["authorize_url"].as_str().unwrap().to_owned();
+
+    // The customer's browser opens the link and consents; the callback URL (with a live code)
+    // then reaches another browser, which has no binding cookie.
+    let customer = ConsentBrowser::new();
+    let (callback, lever) = callback_url(&t, &customer, &connect).await;
+    let set_cookie_attrs = {
+        let res = ConsentBrowser::new().get(&url::Url::parse(&connect).unwrap()).await.unwrap();
+        res.headers()[reqwest::header::SET_COOKIE].to_str().unwrap().to_owned()
+    };
+    for attr in ["__Host-", "Secure", "HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(set_cookie_attrs.contains(attr), "{attr} in {set_cookie_attrs}");
+    }
+    let state = lever.query_pairs().find(|(k, _)| k == "state").map(|(_, v)| v.into_owned()).unwrap();
+    assert!(!state.is_empty());
+
+    let stranger = ConsentBrowser::new();
+    let refused = stranger.get(&callback).await.unwrap();
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    assert!(refused.text().await.unwrap().contains("different browser"));
+    assert_eq!(t.sandbox.admin().counters().code_exchanges, 0, "no code exchanged for an unbound browser");
+    let (_, c) = t.call(&p, Method::GET, &format!("/v1/connections/{id}"), None).await;
+    assert_eq!(c["status"], "pending");
+
+    // A second opening of the link (another browser) takes the binding over: the first
+    // browser's callback is then refused too, and the second browser finishes the flow.
+    let (_, again) = t.call(&p, Method::POST, &format!("/v1/connections/{id}/reconnect"), Some(json!({"return_url": p.return_url}))).await;
+    let link = again["authorize_url"].as_str().unwrap().to_owned();
+    let first = ConsentBrowser::new();
+    let (first_callback, _) = callback_url(&t, &first, &link).await;
+    let second = ConsentBrowser::new();
+    second.get(&url::Url::parse(&link).unwrap()).await.unwrap();
+    assert_eq!(first.get(&first_callback).await.unwrap().status(), StatusCode::BAD_REQUEST, "binding moved to the second browser");
+    let (_, third) = t.call(&p, Method::POST, &format!("/v1/connections/{id}/reconnect"), Some(json!({"return_url": p.return_url}))).await;
+    let host = url::Url::parse(&t.base).unwrap().host_str().unwrap().to_owned();
+    let cookies_before = second.cookie_count(&host);
+    let back = t.consent_in(&second, third["authorize_url"].as_str().unwrap()).await;
+    assert_eq!(query(&back, "status").as_deref(), Some("active"), "{back}");
+    assert_eq!(second.cookie_count(&host), cookies_before, "the callback clears the cookie its connect link set");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -16,7 +16,6 @@ use shared::flows::tokens::TokenPolicy;
 use shared::hub::{Hub, HubOptions, HubPorts};
 use shared::lever::http::{LeverConfig, LeverHttpClient};
 use shared::lever::secret::ClientSecret;
-use shared::queue::embedded::EmbeddedQueue;
 use shared::secrets::local::random_key;
 use shared::secrets::{names, LocalSecrets};
 use shared::store::embedded::EmbeddedStore;
@@ -136,11 +135,11 @@ async fn main() {
         secrets: Arc::new(secrets),
         lever_api: lever.clone(),
         lever_oauth: lever,
-        delivery_queue: Arc::new(EmbeddedQueue::new()),
-        dead_letter_queue: None,
+        queues: Default::default(),
     };
     let options = HubOptions {
         public_url: url::Url::parse(&base).unwrap(),
+        lever_pkce: false,
         tokens: TokenPolicy::default(),
         delivery: DeliveryPolicy { allow_http_loopback: true, ..DeliveryPolicy::default() },
     };
@@ -162,11 +161,7 @@ async fn main() {
         .json()
         .await
         .unwrap();
-    let mut url = created["authorize_url"].as_str().unwrap().to_owned();
-    for _ in 0..2 {
-        let res = http.get(&url).send().await.unwrap();
-        url = res.headers()[reqwest::header::LOCATION].to_str().unwrap().to_owned();
-    }
+    shared::testing::ConsentBrowser::new().walk(created["authorize_url"].as_str().unwrap(), 6).await.unwrap();
     let connect = connect.elapsed();
     let id = created["id"].as_str().unwrap().to_owned();
     println!("| connect: POST, consent, callback (once) | {:.2} | | |", ms(connect));

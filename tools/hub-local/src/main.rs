@@ -55,8 +55,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         secrets: SecretsSource::Local { path: secrets_file },
         lever: LeverTarget::Local(lever_url.clone()),
         public_url: url::Url::parse(&base)?,
-        delivery_queue_url: None,
-        dead_letter_queue_url: None,
+        queue_urls: Default::default(),
         profiles_dir: None,
         allow_http_loopback: true,
     };
@@ -148,14 +147,9 @@ async fn smoke(base: &str, keys: &BTreeMap<String, String>) -> Result<(), Box<dy
         .error_for_status()?
         .json()
         .await?;
-    let mut url = created["authorize_url"].as_str().ok_or("no authorize_url")?.to_owned();
-    for _ in 0..3 {
-        let res = http.get(&url).send().await?;
-        match res.headers().get(reqwest::header::LOCATION) {
-            Some(next) => url = next.to_str()?.to_owned(),
-            None => break,
-        }
-    }
+    let connect = created["authorize_url"].as_str().ok_or("no authorize_url")?;
+    // A browser with cookies: the hub's connect link binds it, the callback checks it.
+    shared::testing::ConsentBrowser::new().walk(connect, 6).await?;
     let id = created["id"].as_str().unwrap_or_default();
     let status: Value = http.get(format!("{base}/v1/connections/{id}")).bearer_auth(key).send().await?.json().await?;
     println!("smoke: connection {id} is {} ({})", status["status"], status["health"]);
