@@ -309,7 +309,7 @@ mod cases {
         f.records.create(&note("CONN#cur", "JOB#1")).await.unwrap();
         let mut c = Connection::new("conn-cur", "partner-a", T0);
         c.status = ConnectionStatus::Active;
-        c.next_due_at_ms = Some(T0);
+        c.schedules = [(ScheduledFlow::Jobs, T0)].into();
         f.records.create(&c).await.unwrap();
         let index_entry = keys::due("conn-cur", T0);
 
