@@ -800,7 +800,12 @@ async fn hub_operations_round_trip() {
 
 #[tokio::test]
 async fn webhooks_create_list_delete_and_signed_delivery() {
-    let (sb, client, auth) = start(SandboxConfig::default()).await;
+    // Lever sends nothing until a Super Admin switches the group on; this test is about delivery.
+    let (sb, client, auth) = start(SandboxConfig {
+        webhooks_enabled_by_default: true,
+        ..SandboxConfig::default()
+    })
+    .await;
     let admin = sb.admin();
 
     // A local receiver for the delivery.

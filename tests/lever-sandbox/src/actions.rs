@@ -9,6 +9,23 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::*;
 use crate::webhooks::fire;
 
+/// `contactCreated` / `contactUpdated` (data inferred: contact id and account id).
+pub fn contact_event(shared: &Shared, st: &mut State, event: &str, contact_id: &str) {
+    let data = json!({"contactId": contact_id, "accountId": shared.config.account_id});
+    fire(shared, st, event, None, data);
+}
+
+/// `interviewCreated` / `Updated` / `Deleted` (data inferred from the docs' field list).
+pub fn interview_event(shared: &Shared, st: &mut State, event: &str, opp_id: &str, panel_id: &str, interview_id: &str) {
+    let contact = st.opportunity(opp_id).map(|o| o.contact.clone());
+    let now = st.now_ms();
+    let data = json!({
+        "interviewId": interview_id, "panelId": panel_id, "opportunityId": opp_id,
+        "candidateId": opp_id, "contactId": contact, "timestamp": now,
+    });
+    fire(shared, st, event, None, data);
+}
+
 fn opp_mut<'a>(st: &'a mut State, id: &str) -> ApiResult<&'a mut Opportunity> {
     st.opportunity_mut(id).ok_or_else(|| ApiError::not_found("opportunities", id))
 }
@@ -204,6 +221,7 @@ pub fn create_opportunity(shared: &Shared, st: &mut State, n: NewOpportunity) ->
             None => (uuid::Uuid::new_v4().to_string(), false),
         },
     };
+    let new_contact = !st.contacts.contains_key(&contact_id);
     let contact = st.contacts.entry(contact_id.clone()).or_insert_with(|| Contact {
         id: contact_id.clone(),
         name: n.name.clone().unwrap_or_default(),
@@ -213,6 +231,7 @@ pub fn create_opportunity(shared: &Shared, st: &mut State, n: NewOpportunity) ->
         phones: vec![],
     });
     // Existing contact data wins; new emails and phones are merged in.
+    let known = (contact.emails.len(), contact.phones.len());
     if contact.name.is_empty() {
         contact.name = n.name.clone().unwrap_or_default();
     }
@@ -229,6 +248,7 @@ pub fn create_opportunity(shared: &Shared, st: &mut State, n: NewOpportunity) ->
             contact.phones.push(p.clone());
         }
     }
+    let contact_changed = !new_contact && known != (contact.emails.len(), contact.phones.len());
 
     let owner = if n.perform_as_posting_owner {
         posting.as_ref().map(|p| p.owner.clone()).or(n.owner.clone()).unwrap_or(n.perform_as.clone())
@@ -303,6 +323,11 @@ pub fn create_opportunity(shared: &Shared, st: &mut State, n: NewOpportunity) ->
         resumes,
         offers: vec![],
     });
+    if new_contact {
+        contact_event(shared, st, "contactCreated", &contact_id);
+    } else if contact_changed {
+        contact_event(shared, st, "contactUpdated", &contact_id);
+    }
     if let Some(app) = &application_id {
         fire(
             shared,

@@ -3,12 +3,13 @@
 
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::admin::{ApplicantSpec, InterviewSpec, OfferSpec};
 use crate::{Admin, Shared};
 use crate::faults::FaultRule;
 use crate::state::ConsentMode;
@@ -31,6 +32,17 @@ pub fn routes(shared: Shared) -> Router {
         .route("/_admin/postings/{id}", get(posting).post(update_posting).delete(delete_posting))
         .route("/_admin/postings/{id}/state", post(posting_state))
         .route("/_admin/applications", post(create_application))
+        .route("/_admin/opportunities/{id}/offers", get(offers).post(add_offer))
+        .route("/_admin/opportunities/{id}/offers/{offer}/status", post(offer_status))
+        .route("/_admin/opportunities/{id}/interviews", post(schedule_interview))
+        .route("/_admin/opportunities/{id}/interviews/{interview}", post(reschedule_interview).delete(delete_interview))
+        .route("/_admin/postings", post(create_posting))
+        .route("/_admin/postings/{id}/hiring-manager", post(hiring_manager))
+        .route("/_admin/api-keys", get(api_keys).post(create_api_key))
+        .route("/_admin/api-keys/{key}", delete(revoke_api_key))
+        .route("/_admin/webhook-groups", get(webhook_groups).post(set_webhook_group))
+        .route("/_admin/writes", get(writes))
+        .route("/_admin/inventory", get(inventory))
         .route("/_admin/deliveries", get(deliveries))
         .route("/_admin/webhooks", get(webhooks))
         .route("/_admin/webhooks/{id}/test", post(test_delivery))
@@ -69,9 +81,10 @@ async fn reset_counters(State(s): State<Shared>) -> Response {
 async fn consent(State(s): State<Shared>, b: axum::body::Bytes) -> Response {
     let v = body(&b);
     let mode = match v.get("mode").and_then(Value::as_str) {
-        Some("approve") => ConsentMode::Approve,
+        Some("approve") | Some("auto") => ConsentMode::Approve,
+        Some("page") => ConsentMode::Page,
         Some("deny") => ConsentMode::Deny,
-        _ => return result(Err(anyhow::anyhow!("mode must be approve or deny"))),
+        _ => return result(Err(anyhow::anyhow!("mode must be auto (or approve), page or deny"))),
     };
     let a = admin(&s);
     a.set_consent(mode);
@@ -196,12 +209,119 @@ async fn posting_state(State(s): State<Shared>, Path(id): Path<String>, b: axum:
 
 async fn create_application(State(s): State<Shared>, b: axum::body::Bytes) -> Response {
     let v = body(&b);
-    let get = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
-    result(
-        admin(&s)
-            .create_application(&get("posting_id"), &get("name"), &get("email"))
-            .map(|(o, a)| json!({"opportunityId": o, "applicationId": a})),
-    )
+    let posting = v.get("posting_id").and_then(Value::as_str).unwrap_or("").to_string();
+    let mut spec: ApplicantSpec = match serde_json::from_value(v.clone()) {
+        Ok(spec) => spec,
+        Err(e) => return result(Err(anyhow::anyhow!("invalid applicant: {e}"))),
+    };
+    if let Some(r) = v.get("resume") {
+        use base64::Engine;
+        let name = r.get("filename").and_then(Value::as_str).unwrap_or("resume.pdf").to_string();
+        match base64::engine::general_purpose::STANDARD.decode(r.get("base64").and_then(Value::as_str).unwrap_or("")) {
+            Ok(bytes) => spec.resume = Some((name, bytes)),
+            Err(e) => return result(Err(anyhow::anyhow!("resume.base64: {e}"))),
+        }
+    }
+    result(admin(&s).create_applicant(&posting, spec).map(|(o, a)| json!({"opportunityId": o, "applicationId": a})))
+}
+
+async fn offers(State(s): State<Shared>, Path(id): Path<String>) -> Response {
+    match admin(&s).opportunity(&id) {
+        Some(o) => Json(json!(o.offers)).into_response(),
+        None => (StatusCode::NOT_FOUND, Json(json!({"error": "no such opportunity"}))).into_response(),
+    }
+}
+
+async fn add_offer(State(s): State<Shared>, Path(id): Path<String>, b: axum::body::Bytes) -> Response {
+    match serde_json::from_value::<OfferSpec>(body(&b)) {
+        Ok(spec) => result(admin(&s).add_offer(&id, spec).map(|o| json!({"id": o}))),
+        Err(e) => result(Err(anyhow::anyhow!("invalid offer: {e}"))),
+    }
+}
+
+async fn offer_status(State(s): State<Shared>, Path((id, offer)): Path<(String, String)>, b: axum::body::Bytes) -> Response {
+    let v = body(&b);
+    let Some(status) = v.get("status").and_then(Value::as_str) else {
+        return result(Err(anyhow::anyhow!("status is required")));
+    };
+    result(admin(&s).set_offer_status(&id, &offer, status).map(|_| json!({"ok": true})))
+}
+
+async fn schedule_interview(State(s): State<Shared>, Path(id): Path<String>, b: axum::body::Bytes) -> Response {
+    match serde_json::from_value::<InterviewSpec>(body(&b)) {
+        Ok(spec) => result(admin(&s).schedule_interview(&id, spec).map(|(p, i)| json!({"panelId": p, "interviewId": i}))),
+        Err(e) => result(Err(anyhow::anyhow!("invalid interview: {e}"))),
+    }
+}
+
+async fn reschedule_interview(State(s): State<Shared>, Path((id, interview)): Path<(String, String)>, b: axum::body::Bytes) -> Response {
+    let Some(date) = body(&b).get("date").and_then(Value::as_i64) else {
+        return result(Err(anyhow::anyhow!("date (epoch ms) is required")));
+    };
+    result(admin(&s).reschedule_interview(&id, &interview, date).map(|_| json!({"ok": true})))
+}
+
+async fn delete_interview(State(s): State<Shared>, Path((id, interview)): Path<(String, String)>) -> Response {
+    result(admin(&s).delete_interview(&id, &interview).map(|_| json!({"ok": true})))
+}
+
+async fn create_posting(State(s): State<Shared>, b: axum::body::Bytes) -> Response {
+    result(admin(&s).create_posting(body(&b)).map(|id| json!({"id": id})))
+}
+
+async fn hiring_manager(State(s): State<Shared>, Path(id): Path<String>, b: axum::body::Bytes) -> Response {
+    let v = body(&b);
+    result(admin(&s).set_hiring_manager(&id, v.get("user").and_then(Value::as_str)).map(|_| json!({"ok": true})))
+}
+
+async fn api_keys(State(s): State<Shared>) -> Response {
+    Json(json!(admin(&s).api_keys())).into_response()
+}
+
+async fn create_api_key(State(s): State<Shared>, b: axum::body::Bytes) -> Response {
+    let v = body(&b);
+    Json(json!({"key": admin(&s).create_api_key(v.get("label").and_then(Value::as_str))})).into_response()
+}
+
+async fn revoke_api_key(State(s): State<Shared>, Path(key): Path<String>) -> Response {
+    if admin(&s).revoke_api_key(&key) {
+        Json(json!({"ok": true})).into_response()
+    } else {
+        (StatusCode::NOT_FOUND, Json(json!({"error": "no such key"}))).into_response()
+    }
+}
+
+async fn webhook_groups(State(s): State<Shared>) -> Response {
+    Json(json!(admin(&s).webhook_groups())).into_response()
+}
+
+/// `{"event": "<event>" | "all", "enabled": true | false}`.
+async fn set_webhook_group(State(s): State<Shared>, b: axum::body::Bytes) -> Response {
+    let v = body(&b);
+    let (Some(event), Some(enabled)) = (v.get("event").and_then(Value::as_str), v.get("enabled").and_then(Value::as_bool)) else {
+        return result(Err(anyhow::anyhow!("event (a Lever event name or \"all\") and enabled (bool) are required")));
+    };
+    let a = admin(&s);
+    let r = match (event, enabled) {
+        ("all", true) => {
+            a.enable_all_webhooks();
+            Ok(())
+        }
+        ("all", false) => {
+            a.disable_all_webhooks();
+            Ok(())
+        }
+        (e, on) => a.set_webhooks_enabled(e, on),
+    };
+    result(r.map(|_| json!(a.webhook_groups())))
+}
+
+async fn writes(State(s): State<Shared>) -> Response {
+    Json(json!(admin(&s).writes())).into_response()
+}
+
+async fn inventory(State(s): State<Shared>) -> Response {
+    Json(admin(&s).inventory()).into_response()
 }
 
 async fn deliveries(State(s): State<Shared>) -> Response {

@@ -23,6 +23,9 @@ pub enum FaultKind {
     /// Run the request first, then hold the response back for `millis`; a client
     /// that times out meanwhile has still had its write applied.
     ResponseLatency { millis: u64 },
+    /// Run the request to completion (writes happen), then answer `status`
+    /// (a 5xx) instead of the real response: the "ambiguous create".
+    ErrorAfterCommit { status: u16 },
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -54,6 +57,10 @@ impl FaultRule {
     pub fn lose_responses(times: u32) -> Self {
         FaultRule { kind: FaultKind::LoseResponse, path_prefix: None, remaining: Some(times) }
     }
+    /// The next `times` matching requests are applied, then answered with `status`.
+    pub fn error_after_commit(times: u32, status: u16) -> Self {
+        FaultRule { kind: FaultKind::ErrorAfterCommit { status }, path_prefix: None, remaining: Some(times) }
+    }
     pub fn response_latency(d: Duration) -> Self {
         FaultRule { kind: FaultKind::ResponseLatency { millis: d.as_millis() as u64 }, path_prefix: None, remaining: None }
     }
@@ -73,6 +80,8 @@ pub struct Decision {
     /// Applied after the handler ran.
     pub response_delay: Option<Duration>,
     pub lose_response: bool,
+    /// Applied after the handler ran: replace its answer with this status.
+    pub error_after_commit: Option<u16>,
 }
 
 /// Consumes matching rules for one request. Latencies stack with the other
@@ -97,9 +106,13 @@ pub fn decide(rules: &mut Vec<FaultRule>, path: &str) -> Decision {
                 d.response_delay = Some(d.response_delay.unwrap_or_default() + Duration::from_millis(*millis));
                 true
             }
-            _ if d.respond.is_some() || d.drop || d.lose_response => false,
+            _ if d.respond.is_some() || d.drop || d.lose_response || d.error_after_commit.is_some() => false,
             FaultKind::LoseResponse => {
                 d.lose_response = true;
+                true
+            }
+            FaultKind::ErrorAfterCommit { status } => {
+                d.error_after_commit = Some(*status);
                 true
             }
             FaultKind::Status { status, retry_after } => {

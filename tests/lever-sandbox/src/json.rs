@@ -27,11 +27,17 @@ pub fn posting_urls(site: &str, p: &Posting) -> Value {
     match p.state.as_str() {
         "published" | "internal" => json!({
             "list": format!("https://jobs.lever.co/{site}"),
-            "show": format!("https://jobs.lever.co/{site}/{}", p.id),
+            "show": posting_show_url(site, p),
             "apply": format!("https://jobs.lever.co/{site}/{}/apply", p.id),
         }),
         _ => Value::Null,
     }
+}
+
+/// `urls.show` as rendered: some postings carry a trailing `/` (the docs show both forms).
+pub fn posting_show_url(site: &str, p: &Posting) -> String {
+    let slash = if p.show_url_trailing_slash { "/" } else { "" };
+    format!("https://jobs.lever.co/{site}/{}{slash}", p.id)
 }
 
 pub fn posting(site: &str, p: &Posting, with_content: bool) -> Value {
@@ -127,11 +133,18 @@ pub fn opportunity(st: &State, o: &Opportunity, view: OppView) -> Value {
     v
 }
 
-pub fn contact(c: &Contact) -> Value {
-    json!({
+/// Contact as `GET /contacts/:id` renders it. The `PUT` answer (recorded) has
+/// no `isAnonymized`/`dataProtection`; reads carry both.
+pub fn contact(c: &Contact, read: bool) -> Value {
+    let mut v = json!({
         "id": c.id, "name": c.name, "headline": c.headline,
         "location": {"name": c.location}, "emails": c.emails, "phones": c.phones,
-    })
+    });
+    if read {
+        v["isAnonymized"] = json!(false);
+        v["dataProtection"] = Value::Null;
+    }
+    v
 }
 
 pub fn application(st: &State, a: &Application) -> Value {
@@ -170,11 +183,15 @@ pub fn note(n: &Note) -> Value {
     })
 }
 
+fn file_status(f: &StoredFile) -> &'static str {
+    if now_ms() < f.processed_at { "processing" } else { "processed" }
+}
+
 pub fn file(base: &str, opp: &str, f: &StoredFile) -> Value {
     json!({
         "id": f.id,
         "downloadUrl": format!("{base}/v1/opportunities/{opp}/files/{}/download", f.id),
-        "ext": f.ext, "name": f.name, "uploadedAt": f.uploaded_at, "status": "processed", "size": f.size,
+        "ext": f.ext, "name": f.name, "uploadedAt": f.uploaded_at, "status": file_status(f), "size": f.size,
     })
 }
 
@@ -185,7 +202,7 @@ pub fn resume(base: &str, opp: &str, f: &StoredFile) -> Value {
         "file": {
             "name": f.name, "ext": f.ext,
             "downloadUrl": format!("{base}/v1/opportunities/{opp}/resumes/{}/download", f.id),
-            "uploadedAt": f.uploaded_at, "status": "processed", "size": f.size,
+            "uploadedAt": f.uploaded_at, "status": file_status(f), "size": f.size,
         },
         "parsedData": {"positions": [], "schools": []},
     })
@@ -214,5 +231,77 @@ pub fn webhook(w: &Webhook, with_token: bool) -> Value {
     json!({
         "id": w.id, "event": w.event, "url": w.url, "configuration": conf,
         "createdAt": w.created_at, "updatedAt": w.updated_at,
+    })
+}
+
+pub fn user_ref(st: &State, id: &str) -> Value {
+    st.user(id).map(|u| json!({"id": u.id, "name": u.name, "email": u.email})).unwrap_or(Value::Null)
+}
+
+pub fn interview(st: &State, opp: &str, i: &Interview) -> Value {
+    let postings: Vec<String> = st
+        .opportunity(opp)
+        .map(|o| o.applications.iter().filter_map(|a| st.applications.get(a)).filter_map(|a| a.posting.clone()).collect())
+        .unwrap_or_default();
+    json!({
+        "id": i.id, "panel": i.panel, "subject": i.subject, "note": Value::Null,
+        "interviewers": i.interviewers.iter().map(|u| {
+            let mut r = user_ref(st, u);
+            if r.is_object() { r["feedbackTemplate"] = Value::Null; }
+            r
+        }).collect::<Vec<_>>(),
+        "timezone": "America/Los_Angeles", "createdAt": i.created_at, "date": i.date,
+        "duration": i.duration_minutes, "location": i.location, "feedbackTemplate": Value::Null,
+        "feedbackForms": [], "feedbackReminder": "frequently", "user": i.user, "stage": i.stage,
+        "canceledAt": i.canceled_at, "postings": postings, "gcalEventUrl": Value::Null,
+    })
+}
+
+pub fn panel(st: &State, opp: &str, p: &Panel) -> Value {
+    let interviews: Vec<Value> = st
+        .interviews
+        .get(opp)
+        .map(|l| l.iter().filter(|i| i.panel == p.id).map(|i| {
+            json!({
+                "id": i.id, "interviewers": i.interviewers.iter().map(|u| user_ref(st, u)).collect::<Vec<_>>(),
+                "subject": i.subject, "note": Value::Null, "location": i.location, "date": i.date,
+                "duration": i.duration_minutes, "feedbackTemplate": Value::Null, "feedbackForms": [],
+                "feedbackReminder": "frequently",
+            })
+        }).collect())
+        .unwrap_or_default();
+    json!({
+        "id": p.id, "applications": p.applications, "canceledAt": p.canceled_at, "createdAt": p.created_at,
+        "start": p.start, "end": p.end, "timezone": p.timezone, "feedbackReminder": "frequently",
+        "user": p.user, "stage": p.stage, "note": p.note, "interviews": interviews,
+        "externallyManaged": false, "externalUrl": Value::Null,
+    })
+}
+
+pub fn feedback(f: &Feedback) -> Value {
+    json!({
+        "id": f.id, "type": "interview", "text": "Interview feedback",
+        "instructions": "Rate the candidate and say why.", "baseTemplateId": Value::Null,
+        "interview": f.interview, "panel": f.panel, "user": f.user,
+        "fields": [
+            {"type": "score-system", "text": "Rating", "description": "", "required": true, "value": f.rating,
+             "options": [{"text": "4 - Strong Hire"}, {"text": "3 - Hire"}, {"text": "2 - No Hire"}, {"text": "1 - Strong No Hire"}]},
+            {"type": "textarea", "text": "Comments", "description": "", "required": false, "value": f.comment},
+        ],
+        "createdAt": f.created_at, "completedAt": f.completed_at, "updatedAt": f.completed_at, "deletedAt": Value::Null,
+    })
+}
+
+pub fn requisition(r: &Requisition) -> Value {
+    json!({
+        "id": r.id, "requisitionCode": r.code, "name": r.name, "backfill": r.backfill,
+        "confidentiality": "non-confidential", "createdAt": r.created_at, "updatedAt": r.updated_at,
+        "creator": r.creator, "headcountHired": r.headcount_hired, "headcountInfinite": false,
+        "headcountTotal": r.headcount_total, "status": r.status, "hiringManager": r.hiring_manager,
+        "owner": r.owner,
+        "compensationBand": r.compensation.as_ref().map(|c| json!({"currency": c.currency, "interval": c.interval, "min": c.min, "max": c.max})),
+        "employmentStatus": r.employment_status, "location": r.location, "internalNotes": r.internal_notes,
+        "postings": r.postings, "department": r.department, "team": r.team, "offerIds": r.offer_ids,
+        "approval": Value::Null, "customFields": {}, "timeToFillStartAt": r.created_at, "timeToFillEndAt": Value::Null,
     })
 }

@@ -4,6 +4,7 @@
 //! Start it in-process with [`Sandbox::start`] and script it through [`Admin`],
 //! or run the binary and script it over HTTP under `/_admin/...`.
 
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -11,6 +12,7 @@ mod actions;
 pub mod admin;
 mod admin_http;
 pub mod client;
+mod consent;
 mod data;
 mod error;
 pub mod faults;
@@ -18,15 +20,16 @@ mod gate;
 pub mod json;
 mod oauth;
 pub mod pagination;
+mod persist;
 pub mod ratelimit;
 mod respond;
-pub mod seed;
 mod scopes;
+pub mod seed;
 mod server;
 pub mod state;
 pub mod webhooks;
 
-pub use admin::Admin;
+pub use admin::{Admin, ApplicantSpec, InterviewSpec, OfferSpec};
 pub use faults::{FaultKind, FaultRule};
 pub use ratelimit::RateLimit;
 pub use state::ConsentMode;
@@ -37,6 +40,9 @@ pub struct SandboxConfig {
     pub postings: usize,
     pub opportunities: usize,
     pub seed: u64,
+    /// The moment seeded activity is spread back from (milliseconds since the
+    /// epoch); `None` = the wall clock at start. Same seed and `now`, same data.
+    pub now: Option<i64>,
     pub client_id: String,
     pub client_secret: String,
     /// Lifetime of access tokens (Lever: 1 hour).
@@ -51,7 +57,7 @@ pub struct SandboxConfig {
     pub strict_refresh: bool,
     /// Answer 403 when the token lacks the route's scope (write scopes cover reads).
     pub enforce_scopes: bool,
-    /// Per-access-token token bucket; `None` disables rate limiting.
+    /// Per-credential token bucket; `None` disables rate limiting.
     pub rate_limit: Option<RateLimit>,
     /// Registered redirect URIs. Empty = accept any `http://127.0.0.1…`/`http://localhost…` URI.
     pub redirect_uris: Vec<String>,
@@ -61,11 +67,31 @@ pub struct SandboxConfig {
     pub site: String,
     /// Account id put into grants made by `/authorize` (overridable per consent via Admin).
     pub account_id: String,
+    /// Account name shown on the consent page.
+    pub account_name: String,
+    /// The OAuth app's name shown on the consent page.
+    pub app_name: String,
+    /// What `/authorize` does with a valid request (in-process default: approve at once).
+    pub consent: ConsentMode,
+    /// `/authorize` refuses requests without a PKCE `code_challenge` (S256).
+    pub require_pkce: bool,
+    /// Customer API keys accepted as HTTP Basic user names (more via `Admin::create_api_key`).
+    pub api_keys: Vec<String>,
     /// First retry gap for failed webhook deliveries; later gaps double.
     pub webhook_retry_base: Duration,
     /// Retries after the first failed attempt (Lever: five).
     pub webhook_retries: u32,
     pub webhook_timeout: Duration,
+    /// Start with every webhook group switched on. Lever's rule is off until a
+    /// Super Admin enables the group, so the default is `false`.
+    pub webhooks_enabled_by_default: bool,
+    /// How long an uploaded file reports `status: "processing"` before `processed`.
+    pub file_processing: Duration,
+    /// Address for [`Sandbox::start`]; `None` = `127.0.0.1:0` (a free port).
+    pub addr: Option<String>,
+    /// Keep the whole account (grants, tokens, codes, webhooks, API keys, every
+    /// write) in this file, so a restart carries on where the last run stopped.
+    pub state_file: Option<PathBuf>,
 }
 
 impl Default for SandboxConfig {
@@ -74,6 +100,7 @@ impl Default for SandboxConfig {
             postings: 25,
             opportunities: 40,
             seed: 7,
+            now: None,
             client_id: "sandbox-client".into(),
             client_secret: "sandbox-secret".into(),
             access_token_ttl: Duration::from_secs(3600),
@@ -87,9 +114,18 @@ impl Default for SandboxConfig {
             audiences: vec!["https://api.lever.co/v1/".into(), "https://api.sandbox.lever.co/v1/".into()],
             site: "sandbox".into(),
             account_id: "sandbox-account".into(),
+            account_name: "Sandbox Co".into(),
+            app_name: "Sandbox Integration".into(),
+            consent: ConsentMode::Approve,
+            require_pkce: false,
+            api_keys: vec![],
             webhook_retry_base: Duration::from_secs(5),
             webhook_retries: 5,
             webhook_timeout: Duration::from_secs(10),
+            webhooks_enabled_by_default: false,
+            file_processing: Duration::from_secs(1),
+            addr: None,
+            state_file: None,
         }
     }
 }
@@ -99,12 +135,14 @@ pub struct Inner {
     pub(crate) config: SandboxConfig,
     pub(crate) state: Mutex<state::State>,
     pub(crate) base_url: String,
-    /// Key for the access-token "JWT" signatures (random per process).
+    /// Key for the access-token "JWT" signatures (kept in the state file).
     pub(crate) jwt_key: Vec<u8>,
     pub(crate) seed_ids: seed::SeedIds,
     /// Runtime the sandbox was started on: webhook deliveries are spawned here,
     /// so `Admin` calls that fire events also work from non-async code.
     pub(crate) runtime: tokio::runtime::Handle,
+    /// Serialises state-file writes so a later snapshot never loses to an earlier one.
+    pub(crate) persist_lock: Mutex<()>,
 }
 
 pub(crate) type Shared = Arc<Inner>;
@@ -115,34 +153,67 @@ impl Inner {
     pub(crate) fn lock(&self) -> MutexGuard<'_, state::State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
+
+    /// Writes the state file (when configured). Called after every change.
+    pub(crate) fn persist(&self) {
+        if let Some(path) = &self.config.state_file
+            && let Err(e) = persist::save(self, path)
+        {
+            eprintln!("lever sandbox: could not write state file {}: {e}", path.display());
+        }
+    }
 }
 
-/// A running sandbox. Dropping it stops the server.
+/// A running sandbox. Dropping it stops the server (and writes the state file).
 pub struct Sandbox {
     shared: Shared,
     server: tokio::task::JoinHandle<()>,
 }
 
 impl Sandbox {
-    /// Seeds the account and serves it on `127.0.0.1:0`.
+    /// Seeds the account (or loads `state_file`) and serves it on `config.addr`
+    /// (default `127.0.0.1:0`, a free port).
     pub async fn start(config: SandboxConfig) -> anyhow::Result<Sandbox> {
-        Self::start_on(config, "127.0.0.1:0").await
+        let addr = config.addr.clone().unwrap_or_else(|| "127.0.0.1:0".into());
+        Self::start_on(config, &addr).await
     }
 
-    /// Like [`Sandbox::start`] but on a chosen address (the binary uses this).
+    /// Like [`Sandbox::start`] but on a chosen address (overrides `config.addr`).
     pub async fn start_on(config: SandboxConfig, addr: &str) -> anyhow::Result<Sandbox> {
-        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let listener = bind(addr).await?;
         let local = listener.local_addr()?;
         let base_url = format!("http://{local}");
-        let (st, seed_ids) = seed::build(&config);
+        let loaded = match &config.state_file {
+            Some(path) => persist::load(path)?,
+            None => None,
+        };
+        let (st, seed_ids, jwt_key) = match loaded {
+            Some(saved) => (saved.state, saved.seed_ids, saved.jwt_key),
+            None => {
+                let (mut st, ids) = seed::build(&config);
+                if config.webhooks_enabled_by_default {
+                    for e in webhooks::EVENTS {
+                        st.webhook_groups.insert(e.to_string(), true);
+                    }
+                }
+                (st, ids, webhooks::random_hex(64).into_bytes())
+            }
+        };
+        let mut st = st;
+        // Keys given on the command line work whether or not the state file knew them.
+        for k in &config.api_keys {
+            st.api_keys.entry(k.clone()).or_insert_with(|| state::ApiKey { key: k.clone(), label: Some("--api-key".into()), created_at: state::now_ms() });
+        }
         let shared = Arc::new(Inner {
             config,
             state: Mutex::new(st),
             base_url,
-            jwt_key: webhooks::random_hex(64).into_bytes(),
+            jwt_key,
             seed_ids,
             runtime: tokio::runtime::Handle::current(),
+            persist_lock: Mutex::new(()),
         });
+        shared.persist();
         let server = tokio::spawn(server::serve(listener, shared.clone()));
         Ok(Sandbox { shared, server })
     }
@@ -166,10 +237,35 @@ impl Sandbox {
         let handle = std::mem::replace(&mut self.server, tokio::spawn(async {}));
         let _ = handle.await;
     }
+
+    /// Stops the server and waits until its port is free again, so a new
+    /// sandbox can start on the same address straight away.
+    pub async fn stop(mut self) {
+        self.shared.persist();
+        let handle = std::mem::replace(&mut self.server, tokio::spawn(async {}));
+        handle.abort();
+        let _ = handle.await;
+    }
 }
 
 impl Drop for Sandbox {
     fn drop(&mut self) {
         self.server.abort();
+        self.shared.persist();
+    }
+}
+
+/// Binds `addr`; a fixed port that is still held by a sandbox being dropped
+/// (its task ends asynchronously) is retried for a few seconds.
+async fn bind(addr: &str) -> anyhow::Result<tokio::net::TcpListener> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        match tokio::net::TcpListener::bind(addr).await {
+            Ok(l) => return Ok(l),
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse && tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(e) => return Err(anyhow::anyhow!("cannot listen on {addr}: {e}")),
+        }
     }
 }

@@ -1,4 +1,5 @@
-//! Lever's OAuth server (Auth0-based): `GET /authorize` with auto-consent and
+//! Lever's OAuth server (Auth0-based): `GET /authorize` (instant approval, an HTML
+//! consent page, or refusal; PKCE S256) and
 //! `POST /oauth/token` for the `authorization_code` and `refresh_token` grants.
 //! Error bodies follow Auth0: `{"error": "...", "error_description": "..."}`.
 
@@ -39,6 +40,7 @@ pub const SCOPES: &[&str] = &[
 pub fn routes(shared: Shared) -> Router {
     Router::new()
         .route("/authorize", get(authorize))
+        .route("/authorize/consent", post(crate::consent::decide))
         .route("/oauth/token", post(token))
         .route_layer(axum::middleware::from_fn_with_state(shared.clone(), crate::gate::faults_layer))
         .with_state(shared)
@@ -51,7 +53,7 @@ fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
     r
 }
 
-fn redirect(to: String) -> Response {
+pub(crate) fn redirect(to: String) -> Response {
     let mut r = StatusCode::FOUND.into_response();
     if let Ok(v) = to.parse() {
         r.headers_mut().insert(header::LOCATION, v);
@@ -83,6 +85,37 @@ fn redirect_allowed(shared: &Shared, uri: &str) -> bool {
     }
 }
 
+/// A validated `/authorize` request, ready for a consent decision.
+pub(crate) struct AuthorizeRequest {
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub state: String,
+    pub scope: String,
+    pub code_challenge: Option<String>,
+    /// The Lever account the grant will belong to.
+    pub account_id: String,
+}
+
+/// The PKCE `code_challenge` of an authorize request: S256 only (RFC 7636's
+/// `plain` is refused, as is anything that is not a 43-character base64url value).
+fn pkce_challenge(q: &Query, required: bool) -> Result<Option<String>, (&'static str, String)> {
+    let challenge = q.get("code_challenge").filter(|c| !c.is_empty());
+    let method = q.get("code_challenge_method").filter(|m| !m.is_empty());
+    match (challenge, method) {
+        (None, None) if required => Err(("invalid_request", "Missing required parameter: code_challenge (this application requires PKCE)".into())),
+        (None, None) => Ok(None),
+        (None, Some(_)) => Err(("invalid_request", "Missing required parameter: code_challenge".into())),
+        (Some(_), None) | (Some(_), Some("plain")) => {
+            Err(("invalid_request", "Unsupported code_challenge_method: plain. Use S256".into()))
+        }
+        (Some(c), Some("S256")) => {
+            let ok = c.len() == 43 && c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            if ok { Ok(Some(c.to_string())) } else { Err(("invalid_request", "code_challenge must be the base64url SHA-256 of the code_verifier (43 characters)".into())) }
+        }
+        (Some(_), Some(other)) => Err(("invalid_request", format!("Unsupported code_challenge_method: {other}"))),
+    }
+}
+
 async fn authorize(State(shared): State<Shared>, RawQuery(raw): RawQuery) -> Response {
     let q = Query::parse(raw.as_deref());
     let client_id = q.get("client_id").unwrap_or("");
@@ -99,9 +132,7 @@ async fn authorize(State(shared): State<Shared>, RawQuery(raw): RawQuery) -> Res
         );
     }
     let state = q.get("state").unwrap_or("").to_string();
-    let fail = |error: &str, desc: &str| {
-        redirect(with_params(redirect_uri, &[("error", error), ("error_description", desc), ("state", &state)]))
-    };
+    let fail = |error: &str, desc: &str| refuse(redirect_uri, &state, error, desc);
     if q.get("response_type") != Some("code") {
         return fail("unsupported_response_type", "Unsupported response type: only code is allowed");
     }
@@ -119,28 +150,57 @@ async fn authorize(State(shared): State<Shared>, RawQuery(raw): RawQuery) -> Res
     if let Some(bad) = scope.split_whitespace().find(|s| !SCOPES.contains(s)) {
         return fail("invalid_scope", &format!("Unknown scope: {bad}"));
     }
-    let mut st = shared.lock();
-    if st.consent == Some(ConsentMode::Deny) {
-        drop(st);
-        return fail("access_denied", "user_did_not_authorize_the_request");
+    let code_challenge = match pkce_challenge(&q, shared.config.require_pkce) {
+        Ok(c) => c,
+        Err((error, desc)) => return fail(error, &desc),
+    };
+    let (mode, account_id) = {
+        let st = shared.lock();
+        (st.consent.unwrap_or(shared.config.consent), st.consent_account.clone().unwrap_or_else(|| shared.config.account_id.clone()))
+    };
+    let req = AuthorizeRequest { client_id: client_id.to_string(), redirect_uri: redirect_uri.to_string(), state: state.clone(), scope, code_challenge, account_id };
+    match mode {
+        ConsentMode::Deny => fail("access_denied", "user_did_not_authorize_the_request"),
+        ConsentMode::Approve => approve(&shared, req),
+        ConsentMode::Page => crate::consent::page(&shared, req),
     }
+}
+
+/// Redirects back to the client with an error (the request was valid enough to trust `redirect_uri`).
+pub(crate) fn refuse(redirect_uri: &str, state: &str, error: &str, desc: &str) -> Response {
+    redirect(with_params(redirect_uri, &[("error", error), ("error_description", desc), ("state", state)]))
+}
+
+/// Consent given: issues a single-use code and redirects back with it.
+pub(crate) fn approve(shared: &Shared, req: AuthorizeRequest) -> Response {
+    let mut st = shared.lock();
     let code = random_hex(32);
-    let account_id = st.consent_account.clone().unwrap_or_else(|| shared.config.account_id.clone());
-    let code_expires = st.instant() + shared.config.code_ttl;
+    let code_expires = st.token_now() + shared.config.code_ttl.as_millis() as i64;
     st.codes.insert(
         code.clone(),
         AuthCode {
-            client_id: client_id.to_string(),
-            redirect_uri: redirect_uri.to_string(),
-            scope,
-            account_id,
+            client_id: req.client_id,
+            redirect_uri: req.redirect_uri.clone(),
+            scope: req.scope,
+            account_id: req.account_id,
             user_id: shared.seed_ids.super_admin.clone(),
             expires: code_expires,
             used: false,
+            code_challenge: req.code_challenge,
         },
     );
     drop(st);
-    redirect(with_params(redirect_uri, &[("code", &code), ("state", &state)]))
+    redirect(with_params(&req.redirect_uri, &[("code", &code), ("state", &req.state)]))
+}
+
+/// RFC 7636 S256: `BASE64URL(SHA256(code_verifier)) == code_challenge`, compared in constant time.
+fn verifier_matches(verifier: &str, challenge: &str) -> bool {
+    use sha2::Digest;
+    use subtle::ConstantTimeEq;
+    let well_formed = (43..=128).contains(&verifier.len())
+        && verifier.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'));
+    let computed = URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier.as_bytes()));
+    well_formed && computed.as_bytes().ct_eq(challenge.as_bytes()).into()
 }
 
 /// Form (Lever's documented encoding) or JSON (Auth0 also accepts it).
@@ -189,7 +249,7 @@ async fn token(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) ->
             let Some(code) = form.get("code") else {
                 return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "Missing required parameter: code");
             };
-            let now = st.instant();
+            let now = st.token_now();
             let Some(c) = st.codes.get_mut(code) else {
                 return oauth_error(StatusCode::FORBIDDEN, "invalid_grant", "Invalid authorization code");
             };
@@ -202,6 +262,24 @@ async fn token(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) ->
                     let msg = format!("Redirect URI is wrong. You sent {r}, and we expected {}", c.redirect_uri);
                     return oauth_error(StatusCode::FORBIDDEN, "invalid_grant", &msg);
                 }
+            // PKCE: a code issued for a challenge needs its verifier; a verifier for a code
+            // issued without one means the client lost track of its flow.
+            match (&c.code_challenge, form.get("code_verifier")) {
+                (Some(ch), Some(v)) if verifier_matches(v, ch) => {}
+                (Some(_), Some(_)) => {
+                    c.used = true;
+                    return oauth_error(StatusCode::FORBIDDEN, "invalid_grant", "Failed to verify code verifier");
+                }
+                (Some(_), None) => {
+                    c.used = true;
+                    return oauth_error(StatusCode::FORBIDDEN, "invalid_grant", "Missing required parameter: code_verifier");
+                }
+                (None, Some(_)) => {
+                    c.used = true;
+                    return oauth_error(StatusCode::FORBIDDEN, "invalid_grant", "code_verifier was sent but the authorization request had no code_challenge");
+                }
+                (None, None) => {}
+            }
             c.used = true;
             let c = c.clone();
             st.counters.code_exchanges += 1;
@@ -218,13 +296,13 @@ async fn token(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) ->
                 return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "Missing required parameter: refresh_token");
             };
             // Lever: refresh tokens die after 90 days without use or one year in total.
-            let now = st.instant();
+            let now = st.token_now();
             let cfg = &shared.config;
             let usable = st.refresh_tokens.get(rt).and_then(|r| {
                 let g = st.grants.get(&r.grant)?;
                 let reused = r.used && cfg.strict_refresh;
-                let idle = now.saturating_duration_since(r.issued) > cfg.refresh_token_idle_ttl;
-                let old = now.saturating_duration_since(g.created) > cfg.refresh_token_max_ttl;
+                let idle = now - r.issued > cfg.refresh_token_idle_ttl.as_millis() as i64;
+                let old = now - g.created > cfg.refresh_token_max_ttl.as_millis() as i64;
                 (!g.revoked && !reused && !idle && !old).then(|| r.grant.clone())
             });
             let Some(grant_id) = usable else {
@@ -251,7 +329,7 @@ pub(crate) fn grant_and_mint(shared: &Shared, st: &mut crate::state::State, acco
     let grant_id = uuid::Uuid::new_v4().to_string();
     st.grants.insert(
         grant_id.clone(),
-        Grant { created: st.instant(), account_id: account_id.into(), user_id: shared.seed_ids.super_admin.clone(), scope: scope.into(), revoked: false },
+        Grant { created: st.token_now(), account_id: account_id.into(), user_id: shared.seed_ids.super_admin.clone(), scope: scope.into(), revoked: false },
     );
     mint(shared, st, &grant_id).unwrap_or_default()
 }
@@ -260,8 +338,8 @@ fn mint(shared: &Shared, st: &mut crate::state::State, grant_id: &str) -> Option
     let g = st.grants.get(grant_id).cloned()?;
     let ttl = shared.config.access_token_ttl;
     let access = jwt(shared, &g, ttl.as_secs());
-    let now = st.instant();
-    st.access_tokens.insert(access.clone(), AccessToken { grant: grant_id.to_string(), expires: now + ttl });
+    let now = st.token_now();
+    st.access_tokens.insert(access.clone(), AccessToken { grant: grant_id.to_string(), expires: now + ttl.as_millis() as i64 });
     let mut body = json!({
         "access_token": access,
         "token_type": "Bearer",

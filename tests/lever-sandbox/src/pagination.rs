@@ -31,7 +31,7 @@ impl Key {
     }
 }
 
-pub fn sort(items: &mut [(Key, Value)]) {
+pub fn sort<T>(items: &mut [(Key, T)]) {
     items.sort_by(|(a, _), (b, _)| {
         a.rank
             .partial_cmp(&b.rank)
@@ -83,19 +83,26 @@ pub fn limit(q: &Query) -> Result<usize, ApiError> {
 }
 
 /// One page of an already-filtered list, as Lever's envelope.
-pub fn page(mut items: Vec<(Key, Value)>, q: &Query) -> Result<Value, ApiError> {
+pub fn page(items: Vec<(Key, Value)>, q: &Query) -> Result<Value, ApiError> {
+    page_by(items, q, |v| v.clone())
+}
+
+/// Like [`page`], but renders only the items on the page: listing 10,000
+/// postings 100 at a time sorts keys each time and renders 100, not 10,000.
+pub fn page_by<T>(mut items: Vec<(Key, T)>, q: &Query, render: impl Fn(&T) -> Value) -> Result<Value, ApiError> {
     let limit = limit(q)?;
     sort(&mut items);
     let start = match q.get("offset").filter(|o| !o.is_empty()) {
         None => 0,
         Some(tok) => {
             let k = decode(tok)?;
-            items.iter().position(|(ik, _)| ik.after(&k)).unwrap_or(items.len())
+            // Sorted, so the first item after the cursor is found by bisection.
+            items.partition_point(|(ik, _)| !ik.after(&k))
         }
     };
     let rest = &items[start..];
     let take = rest.len().min(limit);
-    let data: Vec<Value> = rest[..take].iter().map(|(_, v)| v.clone()).collect();
+    let data: Vec<Value> = rest[..take].iter().map(|(_, v)| render(v)).collect();
     if rest.len() > take {
         let next = encode(&rest[take - 1].0);
         Ok(json!({"data": data, "hasNext": true, "next": next}))

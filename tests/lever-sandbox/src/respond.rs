@@ -72,11 +72,12 @@ impl Query {
         }
     }
     pub fn bool(&self, name: &str) -> Result<Option<bool>, ApiError> {
+        // Clients spell booleans their own way (Python sends `True`).
         match self.get(name) {
             None => Ok(None),
-            Some("true") => Ok(Some(true)),
-            Some("false") => Ok(Some(false)),
-            Some(v) => Err(ApiError::bad_request(format!("Invalid value for {name}: {v}"))),
+            Some(v) if v.eq_ignore_ascii_case("true") => Ok(Some(true)),
+            Some(v) if v.eq_ignore_ascii_case("false") => Ok(Some(false)),
+            Some(v) => Err(ApiError::bad_request(format!("Invalid value for {name}: {v} (expected true or false)"))),
         }
     }
 }

@@ -4,14 +4,15 @@
 use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::SandboxConfig;
 use crate::state::*;
 
 /// Well-known ids of the seed data, handed out by `Admin::seed_ids`.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct SeedIds {
     pub super_admin: String,
     pub admin: String,
@@ -29,11 +30,13 @@ pub struct SeedIds {
     pub referral_bonus_cash_posting: String,
     /// Posting tagged `referralbonus:Win an iPad`.
     pub referral_bonus_prize_posting: String,
+    pub requisitions: Vec<String>,
+    /// The "now" seeded activity was spread back from.
+    pub seeded_at: i64,
 }
 
-/// Seed timestamps sit in the past, before anything created at runtime.
-const BASE_MS: i64 = 1_700_000_000_000;
 const DAY_MS: i64 = 86_400_000;
+const HOUR_MS: i64 = 3_600_000;
 
 fn uuid(rng: &mut StdRng) -> String {
     uuid::Builder::from_random_bytes(rng.random()).into_uuid().to_string()
@@ -76,6 +79,11 @@ pub fn build(cfg: &SandboxConfig) -> (State, SeedIds) {
     let mut rng = StdRng::seed_from_u64(cfg.seed);
     let mut st = State::default();
     let mut ids = SeedIds::default();
+    // Seeded activity is spread over the weeks before "now", so a client asking
+    // for "the last few days" finds recent updates, hires and stage changes.
+    let now0 = cfg.now.unwrap_or_else(crate::state::now_ms);
+    ids.seeded_at = now0;
+    let past = |t: i64| t.min(now0 - 60_000);
 
     // Users: one of each role, a couple of extra interviewers, one deactivated.
     let roles = [
@@ -97,8 +105,8 @@ pub fn build(cfg: &SandboxConfig) -> (State, SeedIds) {
             email: format!("{username}@sandbox.example"),
             access_role: role.to_string(),
             photo: if i % 3 == 0 { Some(format!("https://avatars.example/{username}.png")) } else { None },
-            created_at: BASE_MS - (400 - i as i64) * DAY_MS,
-            deactivated_at: (*username == "dana").then_some(BASE_MS - 10 * DAY_MS),
+            created_at: now0 - (400 - i as i64) * DAY_MS,
+            deactivated_at: (*username == "dana").then_some(now0 - 10 * DAY_MS),
             external_directory_id: None,
             linked_contact_ids: None,
             job_title: if i == 1 { Some("Recruiter".into()) } else { None },
@@ -114,6 +122,7 @@ pub fn build(cfg: &SandboxConfig) -> (State, SeedIds) {
     ids.deactivated_user = ids.users[7].clone();
     let active_users: Vec<String> = ids.users[..7].to_vec();
     let recruiters: Vec<String> = vec![ids.users[0].clone(), ids.users[1].clone(), ids.users[2].clone(), ids.users[6].clone()];
+    let interviewers: Vec<String> = vec![ids.users[4].clone(), ids.users[5].clone(), ids.users[2].clone()];
 
     // Stages: Lever's built-in slugs plus customer-defined ones with UUIDs, in pipeline order.
     let stage_defs: Vec<(Option<&str>, &str)> = vec![
@@ -164,6 +173,8 @@ pub fn build(cfg: &SandboxConfig) -> (State, SeedIds) {
         ("draft", None),
         ("published", Some(&["public", "internal"])),
     ];
+    st.postings.reserve(cfg.postings);
+    ids.postings.reserve(cfg.postings);
     for i in 0..cfg.postings {
         let id = uuid(&mut rng);
         let dept = &DEPTS[i % DEPTS.len()];
@@ -191,7 +202,9 @@ pub fn build(cfg: &SandboxConfig) -> (State, SeedIds) {
             && !followers.contains(h) {
                 followers.push(h.clone());
             }
-        let created = BASE_MS - (300 - i as i64 * 7) * DAY_MS;
+        let created = now0 - (10 + (i as i64 * 7) % 290) * DAY_MS - (i as i64 % 1440) * 60_000;
+        // Every fifth posting was edited in the last week; the rest soon after creation.
+        let updated = if i % 5 == 0 { past(now0 - (i as i64 % 7) * DAY_MS - (i as i64 % 23) * HOUR_MS) } else { past(created + (i as i64 % 3) * DAY_MS) };
         let salary = (i % 2 == 0).then(|| SalaryRange {
             min: 60_000 + (i as i64 % 5) * 10_000,
             max: 90_000 + (i as i64 % 5) * 15_000,
@@ -232,12 +245,46 @@ pub fn build(cfg: &SandboxConfig) -> (State, SeedIds) {
             salary_description: (i % 4 == 0).then(|| "Plus equity and benefits.".to_string()),
             confidentiality: "non-confidential".into(),
             created_at: created,
-            updated_at: created + (i as i64 % 3) * DAY_MS,
+            updated_at: updated.max(created),
             workplace_type: WORKPLACES[i % WORKPLACES.len()].into(),
             custom_questions: i % 3 == 1,
             eeo_questions: country == "US",
+            show_url_trailing_slash: i % 5 == 3,
         });
         ids.postings.push(id);
+    }
+
+    // Requisitions behind the postings that carry a requisition code.
+    for p in st.postings.iter().filter(|p| !p.requisition_codes.is_empty()) {
+        let id = uuid(&mut rng);
+        let status = match p.state.as_str() {
+            "closed" => "closed",
+            "draft" => "draft",
+            _ => "open",
+        };
+        st.requisitions.push(Requisition {
+            id: id.clone(),
+            code: p.requisition_codes[0].clone(),
+            name: p.text.clone(),
+            backfill: p.text.len() % 2 == 0,
+            status: status.into(),
+            headcount_total: 1 + (p.text.len() as i64 % 3),
+            headcount_hired: 0,
+            creator: p.owner.clone(),
+            owner: p.owner.clone(),
+            hiring_manager: p.hiring_manager.clone(),
+            employment_status: "full-time".into(),
+            location: p.categories.location.clone(),
+            department: p.categories.department.clone(),
+            team: p.categories.team.clone(),
+            postings: vec![p.id.clone()],
+            offer_ids: vec![],
+            compensation: p.salary_range.clone(),
+            internal_notes: String::new(),
+            created_at: p.created_at - 2 * DAY_MS,
+            updated_at: p.updated_at,
+        });
+        ids.requisitions.push(id);
     }
 
     // Candidates: each a contact with one opportunity; most applied to a posting.
@@ -271,7 +318,8 @@ pub fn build(cfg: &SandboxConfig) -> (State, SeedIds) {
                 phones: if i % 4 == 3 { vec![] } else { vec![Phone { kind: Some("mobile".into()), value: format!("+1 555 01{:02}", i % 100) }] },
             },
         );
-        let created = BASE_MS - (200 - (i as i64 % 190)) * DAY_MS + i as i64 * 60_000;
+        // Created within the last ~two months; activity up to the present.
+        let created = past(now0 - (4 + (i as i64 * 11) % 56) * DAY_MS - (i as i64 % 600) * 60_000);
         let posting_idx = (i % 8 != 7 && !open_postings.is_empty()).then(|| open_postings[i % open_postings.len()]);
         let origin = ORIGINS[i % ORIGINS.len()].to_string();
         let owner = recruiters[i % recruiters.len()].clone();
@@ -282,14 +330,17 @@ pub fn build(cfg: &SandboxConfig) -> (State, SeedIds) {
             user_id: Some(owner.clone()),
             updated_at: created,
         }];
+        // Every third candidate moved stage in the last three days, the rest a day or two after applying.
+        let advanced = if i % 3 == 0 { past((now0 - (i as i64 % 3) * DAY_MS - (i as i64 % 20) * HOUR_MS).max(created + HOUR_MS)) } else { past(created + DAY_MS + (i as i64 % 2) * DAY_MS) };
         if stage_i > 0 {
             stage_changes.push(StageChange {
                 to_stage_id: st.stages[stage_i].id.clone(),
                 to_stage_index: stage_i,
                 user_id: Some(owner.clone()),
-                updated_at: created + DAY_MS,
+                updated_at: advanced,
             });
         }
+        let advanced = stage_changes.last().map(|s| s.updated_at).unwrap_or(created);
         let mut tags: Vec<String> = vec![];
         let mut applications = vec![];
         let mut opp_location = None;
@@ -318,35 +369,90 @@ pub fn build(cfg: &SandboxConfig) -> (State, SeedIds) {
             );
             applications.push(app_id);
         }
-        // A spread of archive states: some hired (with offers), some rejected.
+        // A spread of archive states: some hired (with offers), some rejected; some of each recent.
+        let archived_at = past(if i % 20 < 10 { now0 - (i as i64 % 4) * DAY_MS - 2 * HOUR_MS } else { created + 10 * DAY_MS }).max(advanced + 60_000);
         let archived = match i % 10 {
-            4 if posting_idx.is_some() => Some(Archived { reason: ids.hired_reason.clone(), archived_at: created + 30 * DAY_MS }),
-            6 | 9 => Some(Archived { reason: non_hired[i % non_hired.len()].clone(), archived_at: created + 20 * DAY_MS }),
+            4 if posting_idx.is_some() => Some(Archived { reason: ids.hired_reason.clone(), archived_at: past(archived_at) }),
+            6 | 9 => Some(Archived { reason: non_hired[i % non_hired.len()].clone(), archived_at: past(archived_at) }),
             _ => None,
         };
+        let hired = archived.as_ref().is_some_and(|a| a.reason == ids.hired_reason);
         let mut offers = vec![];
-        if archived.as_ref().is_some_and(|a| a.reason == ids.hired_reason) {
-            let p = posting_idx.map(|pi| st.postings[pi].clone());
-            let start = created + 60 * DAY_MS;
-            offers.push(Offer {
-                id: uuid(&mut rng),
-                posting: p.as_ref().map(|p| p.id.clone()),
-                created_at: created + 25 * DAY_MS,
-                status: "signed".into(),
-                creator: owner.clone(),
-                fields: vec![
-                    ("Job posting".into(), "job_posting".into(), json!(p.as_ref().map(|p| p.id.clone()))),
-                    ("Job title".into(), "job_title".into(), json!(p.as_ref().map(|p| p.text.clone()))),
-                    ("Candidate name".into(), "candidate_name".into(), json!(name)),
-                    ("Salary amount".into(), "salary_amount".into(), json!(95_000 + (i as i64 % 7) * 5_000)),
-                    ("Compensation currency".into(), "compensation_currency".into(), json!("USD")),
-                    ("Salary interval".into(), "salary_interval".into(), json!("per-year-salary")),
-                    ("Hiring manager".into(), "hiring_manager".into(), json!(p.as_ref().and_then(|p| p.hiring_manager.clone()))),
-                    ("Anticipated start date".into(), "anticipated_start_date".into(), json!(start)),
-                ],
-                approved_at: Some(created + 26 * DAY_MS),
-                sent_at: Some(created + 27 * DAY_MS),
+        let p = posting_idx.map(|pi| st.postings[pi].clone());
+        let offer = |id: String, status: &str, created_at: i64, start: i64, salary: i64| Offer {
+            id,
+            posting: p.as_ref().map(|p| p.id.clone()),
+            created_at,
+            status: status.into(),
+            creator: owner.clone(),
+            fields: vec![
+                ("Job posting".into(), "job_posting".into(), json!(p.as_ref().map(|p| p.id.clone()))),
+                ("Job title".into(), "job_title".into(), json!(p.as_ref().map(|p| p.text.clone()))),
+                ("Candidate name".into(), "candidate_name".into(), json!(name)),
+                ("Salary amount".into(), "salary_amount".into(), json!(salary)),
+                ("Compensation currency".into(), "compensation_currency".into(), json!("USD")),
+                ("Salary interval".into(), "salary_interval".into(), json!("per-year-salary")),
+                ("Hiring manager".into(), "hiring_manager".into(), json!(p.as_ref().and_then(|p| p.hiring_manager.clone()))),
+                ("Anticipated start date".into(), "anticipated_start_date".into(), json!(start)),
+            ],
+            approved_at: (status != "draft").then_some(created_at + HOUR_MS),
+            sent_at: matches!(status, "sent" | "signed" | "opened" | "denied").then_some(created_at + 2 * HOUR_MS),
+        };
+        if hired {
+            let at = archived.as_ref().map(|a| a.archived_at).unwrap_or(created);
+            let base_salary = 95_000 + (i as i64 % 7) * 5_000;
+            // Half the hires negotiated: an earlier offer was superseded by the signed one.
+            if i % 20 == 4 {
+                offers.push(offer(uuid(&mut rng), "denied", (at - 6 * DAY_MS).max(created), at + 45 * DAY_MS, base_salary - 5_000));
+            }
+            offers.push(offer(uuid(&mut rng), "signed", (at - 3 * DAY_MS).max(created), at + 30 * DAY_MS, base_salary));
+        } else if archived.is_none() && st.stages[stage_i].id == "offer" {
+            let status = ["draft", "approved", "sent"][i % 3];
+            offers.push(offer(uuid(&mut rng), status, past(advanced + HOUR_MS), now0 + 40 * DAY_MS, 90_000 + (i as i64 % 5) * 5_000));
+        }
+        // Interview stages carry a scheduled panel (and feedback once it took place).
+        if (4..=7).contains(&stage_i) && !applications.is_empty() {
+            let panel_id = uuid(&mut rng);
+            let interview_id = uuid(&mut rng);
+            let start = advanced + 2 * DAY_MS;
+            let interviewer = interviewers[i % interviewers.len()].clone();
+            st.panels.entry(opp_id.clone()).or_default().push(Panel {
+                id: panel_id.clone(),
+                applications: applications.clone(),
+                start,
+                end: start + HOUR_MS,
+                timezone: "America/Los_Angeles".into(),
+                stage: st.stages[stage_i].id.clone(),
+                user: owner.clone(),
+                note: None,
+                created_at: advanced + 60_000,
+                canceled_at: None,
             });
+            st.interviews.entry(opp_id.clone()).or_default().push(Interview {
+                id: interview_id.clone(),
+                panel: panel_id.clone(),
+                subject: format!("{} with {name}", st.stages[stage_i].text),
+                interviewers: vec![interviewer.clone()],
+                date: start,
+                duration_minutes: 60,
+                location: Some(if i % 2 == 0 { "Video call".into() } else { "Office".into() }),
+                stage: st.stages[stage_i].id.clone(),
+                user: owner.clone(),
+                created_at: advanced + 60_000,
+                canceled_at: None,
+            });
+            if start + HOUR_MS < now0 {
+                st.feedback.entry(opp_id.clone()).or_default().push(Feedback {
+                    id: uuid(&mut rng),
+                    interview: Some(interview_id),
+                    panel: Some(panel_id),
+                    user: interviewer,
+                    rating: ["4 - Strong Hire", "3 - Hire", "2 - No Hire"][i % 3].into(),
+                    comment: "Clear communicator; solid fundamentals.".into(),
+                    created_at: start + HOUR_MS,
+                    completed_at: start + 2 * HOUR_MS,
+                });
+            }
         }
         let mut sources = vec![SOURCES[i % SOURCES.len()].to_string()];
         if i % 5 == 0 {
@@ -356,8 +462,8 @@ pub fn build(cfg: &SandboxConfig) -> (State, SeedIds) {
         if i % 3 == 0 {
             tags.insert(0, ["Strong fit", "Rehire", "Relocation"][(i / 3) % 3].to_string());
         }
-        let updated = created + 2 * DAY_MS + (i as i64 % 5) * DAY_MS;
-        let advanced = stage_changes.last().map(|s| s.updated_at).unwrap_or(created);
+        let touched = archived.as_ref().map(|a| a.archived_at).unwrap_or(advanced).max(advanced);
+        let updated = past(touched + (i as i64 % 5) * 60_000);
         st.opportunities.push(Opportunity {
             id: opp_id.clone(),
             contact: contact_id,
@@ -385,7 +491,7 @@ pub fn build(cfg: &SandboxConfig) -> (State, SeedIds) {
         });
         ids.opportunities.push(opp_id);
     }
-    st.last_ts = crate::state::now_ms();
+    st.last_ts = crate::state::now_ms().max(now0);
     (st, ids)
 }
 

@@ -23,6 +23,7 @@ pub fn router(shared: Shared) -> Router {
         .merge(crate::admin_http::routes(shared.clone()))
         .fallback(crate::data::not_found)
         .method_not_allowed_fallback(crate::data::method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(shared.clone(), crate::gate::persist_layer))
         // Lever accepts files up to 30 MB; leave room for multipart framing.
         .layer(axum::extract::DefaultBodyLimit::max(40 * 1024 * 1024))
 }

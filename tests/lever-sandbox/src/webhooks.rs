@@ -61,9 +61,22 @@ pub const EVENTS: &[&str] = &[
 
 pub const ORIGINS: &[&str] = &["applied", "sourced", "referred", "university", "internal", "agency"];
 
+/// Events whose subscriptions can carry origin conditions (Lever's docs); the
+/// others are sent whatever the candidate's origin.
+pub const ORIGIN_FILTERED: &[&str] = &["applicationCreated", "candidateArchiveChange", "candidateHired", "candidateStageChange"];
+
 /// Builds one delivery per matching subscription (event name and origin
-/// condition), records it, and starts sending in the background.
+/// condition), records it, and starts sending in the background. Nothing is
+/// sent while a Super Admin has not switched the event's webhook group on.
 pub fn fire(shared: &Shared, st: &mut crate::state::State, event: &str, origin: Option<&str>, data: Value) {
+    let subscribed = st.webhooks.iter().any(|w| w.event == event);
+    if !st.webhooks_enabled(event) {
+        if subscribed {
+            *st.counters.webhooks_suppressed.entry(event.to_string()).or_default() += 1;
+        }
+        return;
+    }
+    let origin = origin.filter(|_| ORIGIN_FILTERED.contains(&event));
     let hooks: Vec<_> = st
         .webhooks
         .iter()

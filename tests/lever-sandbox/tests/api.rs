@@ -274,9 +274,11 @@ async fn posting_filters_and_seed_facts() {
 
 #[tokio::test]
 async fn same_seed_same_data() {
-    let (a, _) = common::start(unlimited()).await;
-    let (b, _) = common::start(unlimited()).await;
-    let (c, _) = common::start(SandboxConfig { seed: 8, ..unlimited() }).await;
+    // Same seed and same "now": the same account, ids and timestamps included.
+    let now = Some(1_780_000_000_000);
+    let (a, _) = common::start(SandboxConfig { now, ..unlimited() }).await;
+    let (b, _) = common::start(SandboxConfig { now, ..unlimited() }).await;
+    let (c, _) = common::start(SandboxConfig { seed: 8, now, ..unlimited() }).await;
     assert_eq!(a.admin().seed_ids().opportunities, b.admin().seed_ids().opportunities);
     assert_eq!(a.admin().posting(&a.admin().seed_ids().postings[3]), b.admin().posting(&b.admin().seed_ids().postings[3]));
     assert_ne!(a.admin().seed_ids().opportunities, c.admin().seed_ids().opportunities);

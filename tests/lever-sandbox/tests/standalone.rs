@@ -30,7 +30,7 @@ async fn admin(base: &str, method: &str, path: &str, body: Option<Value>) -> Val
 async fn binary_prints_url_and_is_scriptable_over_http() {
     let mut child = Child(
         Command::new(env!("CARGO_BIN_EXE_lever-sandbox"))
-            .args(["--addr", "127.0.0.1:0", "--opportunities", "12", "--webhook-retry-base-ms", "10"])
+            .args(["--addr", "127.0.0.1:0", "--opportunities", "12", "--webhook-retry-base-ms", "10", "--consent", "auto"])
             .stdout(Stdio::piped())
             .spawn()
             .expect("binary starts"),

@@ -52,7 +52,7 @@ async fn receiver(fail_first: usize, fail_status: u16) -> (String, Shared) {
 }
 
 fn fast() -> SandboxConfig {
-    SandboxConfig { webhook_retry_base: Duration::from_millis(10), rate_limit: None, ..SandboxConfig::default() }
+    SandboxConfig { webhook_retry_base: Duration::from_millis(10), rate_limit: None, webhooks_enabled_by_default: true, ..SandboxConfig::default() }
 }
 
 async fn subscribe(api: &common::Api, event: &str, url: &str) -> String {
@@ -197,4 +197,108 @@ async fn settings_test_delivery_is_signed_with_empty_data() {
     assert_eq!(body["event"], "candidateHired");
     assert_eq!(body["data"], json!({}));
     assert_eq!(body["signature"].as_str().unwrap(), sign_webhook(&key, body["token"].as_str().unwrap(), body["triggeredAt"].as_i64().unwrap()));
+}
+
+/// Lever's rule: API-created webhooks send nothing until a Super Admin switches
+/// the event's group on (off by default).
+#[tokio::test]
+async fn nothing_is_sent_until_the_group_is_switched_on() {
+    let (sb, api) = common::start(SandboxConfig { webhooks_enabled_by_default: false, ..fast() }).await;
+    let admin = sb.admin();
+    let (url, rx) = receiver(0, 200).await;
+    subscribe(&api, "candidateStageChange", &url).await;
+    let id = admin.webhooks()[0].id.clone();
+    assert!(!admin.webhooks_enabled("candidateStageChange"), "off by default");
+    let opp = admin.seed_ids().opportunities[0].clone();
+    admin.move_stage(&opp, "offer").unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(admin.deliveries().is_empty() && rx.lock().unwrap().seen.is_empty(), "nothing delivered while off");
+    assert_eq!(admin.counters().webhooks_suppressed["candidateStageChange"], 1);
+    // The settings-page test still goes out (the Super Admin is on that page).
+    admin.send_test_delivery(&id).unwrap();
+    admin.wait_for_deliveries(1, Duration::from_secs(5)).await;
+    assert_eq!(rx.lock().unwrap().seen.len(), 1);
+
+    // Switched on over the HTTP admin API, one group at a time.
+    let on = lever_sandbox::client::post_json(&format!("{}/_admin/webhook-groups", api.base), br#"{"event":"candidateStageChange","enabled":true}"#, &[], common::TIMEOUT).await.unwrap();
+    assert_eq!(on.status, 200);
+    assert_eq!(on.json()["candidateStageChange"], true);
+    assert_eq!(on.json()["candidateHired"], false);
+    admin.move_stage(&opp, "lead-new").unwrap();
+    admin.wait_for_deliveries(2, Duration::from_secs(5)).await;
+    let seen = rx.lock().unwrap().seen.clone();
+    assert_eq!(seen.len(), 2);
+    assert_eq!(seen[1].1["data"]["toStageId"], "lead-new");
+    assert_eq!(seen[1].1["data"]["fromStageId"], "offer");
+    // And off again.
+    admin.set_webhooks_enabled("candidateStageChange", false).unwrap();
+    admin.move_stage(&opp, "offer").unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(rx.lock().unwrap().seen.len(), 2);
+    assert!(admin.set_webhooks_enabled("candidateMoved", true).is_err(), "unknown event");
+    let bad = lever_sandbox::client::post_json(&format!("{}/_admin/webhook-groups", api.base), br#"{"event":"all"}"#, &[], common::TIMEOUT).await.unwrap();
+    assert_eq!(bad.status, 400);
+}
+
+/// Every event with the `data` later flows read; one signature token per webhook.
+#[tokio::test]
+async fn every_event_carries_its_data() {
+    let (sb, api) = common::start(fast()).await;
+    let admin = sb.admin();
+    let (url, rx) = receiver(0, 200).await;
+    let mut keys = std::collections::HashMap::new();
+    for e in lever_sandbox::webhooks::EVENTS {
+        keys.insert(e.to_string(), subscribe(&api, e, &url).await);
+    }
+    let distinct: std::collections::HashSet<&String> = keys.values().collect();
+    assert_eq!(distinct.len(), keys.len(), "one signature token per webhook");
+
+    let posting = admin.seed_ids().postings[0].clone();
+    let (opp, app) = admin.create_application(&posting, "Evan Events", "evan@example.com").unwrap();
+    admin.move_stage(&opp, "offer").unwrap();
+    admin.hire(&opp, Some(1_900_000_000_000)).unwrap();
+    let (panel, interview) = admin.schedule_interview(&opp, lever_sandbox::InterviewSpec::default()).unwrap();
+    admin.reschedule_interview(&opp, &interview, 1_900_000_000_000).unwrap();
+    admin.delete_interview(&opp, &interview).unwrap();
+    let contact = admin.opportunity(&opp).unwrap().contact;
+    api.call("PUT", &format!("/v1/contacts/{contact}"), Some(&json!({"headline": "Changed"}))).await;
+    admin.delete_opportunity(&opp).unwrap();
+    let n = 10;
+    admin.wait_for_deliveries(n, Duration::from_secs(10)).await;
+    let mut seen: Vec<Value> = rx.lock().unwrap().seen.iter().map(|(_, b)| b.clone()).collect();
+    // Deliveries travel independently; the sandbox's triggeredAt strictly increases.
+    seen.sort_by_key(|b| b["triggeredAt"].as_i64());
+    let events: Vec<&str> = seen.iter().map(|b| b["event"].as_str().unwrap()).collect();
+    assert_eq!(
+        events,
+        vec![
+            "contactCreated", "applicationCreated", "candidateStageChange", "candidateArchiveChange", "candidateHired",
+            "interviewCreated", "interviewUpdated", "interviewDeleted", "contactUpdated", "candidateDeleted",
+        ],
+        "in order: the archive change before the hire"
+    );
+    let data = |e: &str| seen.iter().find(|b| b["event"] == e).unwrap()["data"].clone();
+    for e in ["applicationCreated", "candidateStageChange", "candidateArchiveChange", "candidateHired", "candidateDeleted"] {
+        let d = data(e);
+        assert_eq!((d["opportunityId"].as_str(), d["candidateId"].as_str(), d["contactId"].as_str()), (Some(opp.as_str()), Some(opp.as_str()), Some(contact.as_str())), "{e}");
+    }
+    assert_eq!(data("applicationCreated")["applicationId"], app.as_str());
+    assert_eq!(data("applicationCreated")["postingId"], posting.as_str());
+    assert_eq!(data("candidateStageChange")["fromStageId"], "applicant-new");
+    let arch = data("candidateArchiveChange");
+    assert!(arch["fromArchived"].is_null());
+    assert_eq!(arch["toArchived"]["reason"], admin.hired_reason_id().as_str());
+    assert!(arch["toArchived"]["archivedAt"].is_i64());
+    assert_eq!(data("candidateDeleted")["deletedBy"], admin.super_admin_id().as_str());
+    for e in ["interviewCreated", "interviewUpdated", "interviewDeleted"] {
+        let d = data(e);
+        assert_eq!((d["interviewId"].as_str(), d["panelId"].as_str(), d["opportunityId"].as_str()), (Some(interview.as_str()), Some(panel.as_str()), Some(opp.as_str())), "{e}");
+    }
+    assert_eq!(data("contactCreated")["contactId"], contact.as_str());
+    assert_eq!(data("contactUpdated")["contactId"], contact.as_str());
+    // Each delivery is signed with its own webhook's token.
+    for b in &seen {
+        let key = &keys[b["event"].as_str().unwrap()];
+        assert_eq!(b["signature"].as_str().unwrap(), sign_webhook(key, b["token"].as_str().unwrap(), b["triggeredAt"].as_i64().unwrap()));
+    }
 }

@@ -14,7 +14,7 @@ use crate::state::Phone;
 pub async fn get_one(State(shared): State<Shared>, Path(id): Path<String>) -> ApiResult<Response> {
     let st = shared.lock();
     let c = st.contacts.get(&id).ok_or_else(|| ApiError::not_found("contacts", &id))?;
-    Ok(respond::ok(json::contact(c)))
+    Ok(respond::ok(json::contact(c, true)))
 }
 
 pub async fn update(State(shared): State<Shared>, Path(id): Path<String>, body: Bytes) -> ApiResult<Response> {
@@ -43,9 +43,10 @@ pub async fn update(State(shared): State<Shared>, Path(id): Path<String>, body: 
             })
             .collect();
     }
-    let v = json::contact(c);
+    let v = json::contact(c, false);
     for o in st.opportunities.iter_mut().filter(|o| o.contact == id) {
         o.updated_at = now;
     }
+    crate::actions::contact_event(&shared, &mut st, "contactUpdated", &id);
     Ok(respond::ok(v))
 }

@@ -9,15 +9,21 @@ use crate::error::{ApiError, ApiResult};
 use crate::respond::Query;
 use crate::state::State;
 
+mod candidates;
 mod contacts;
 mod multipart;
+mod interviews;
 mod notes_files;
 mod opportunities;
 mod postings;
 mod reference;
+mod requisitions;
 mod uploads;
 mod users;
 mod webhooks;
+
+pub(crate) use multipart::stored_file;
+pub(crate) use postings::{apply_fields as postings_apply_fields, new_posting};
 
 pub fn routes(shared: Shared) -> Router {
     Router::new()
@@ -42,6 +48,22 @@ pub fn routes(shared: Shared) -> Router {
         .route("/v1/opportunities/{id}/offers", get(opportunities::offers))
         .route("/v1/opportunities/{id}/referrals", get(opportunities::referrals))
         .route("/v1/opportunities/{id}/file_actions", get(opportunities::file_actions))
+        .route("/v1/opportunities/{id}/interviews", get(interviews::interviews))
+        .route("/v1/opportunities/{id}/interviews/{item}", get(interviews::interview))
+        .route("/v1/opportunities/{id}/panels", get(interviews::panels))
+        .route("/v1/opportunities/{id}/panels/{item}", get(interviews::panel))
+        .route("/v1/opportunities/{id}/feedback", get(interviews::feedback_list))
+        .route("/v1/opportunities/{id}/feedback/{item}", get(interviews::feedback))
+        .route("/v1/candidates", get(candidates::list))
+        .route("/v1/candidates/{id}", get(candidates::get_one))
+        .route("/v1/candidates/{id}/applications", get(opportunities::applications))
+        .route("/v1/candidates/{id}/offers", get(opportunities::offers))
+        .route("/v1/candidates/{id}/referrals", get(opportunities::referrals))
+        .route("/v1/candidates/{id}/resumes", get(notes_files::list_resumes))
+        .route("/v1/requisitions", get(requisitions::list))
+        .route("/v1/requisitions/{id}", get(requisitions::get_one))
+        .route("/v1/requisition_fields", get(requisitions::fields_list))
+        .route("/v1/requisition_fields/{id}", get(requisitions::field))
         .route("/v1/opportunities/{id}/notes", get(notes_files::list_notes).post(notes_files::create_note))
         .route(
             "/v1/opportunities/{id}/notes/{note}",

@@ -59,6 +59,7 @@ pub fn stored_file(filename: &str, content_type: Option<String>, bytes: Vec<u8>,
         size: bytes.len(),
         bytes,
         uploaded_at: now_ms,
+        processed_at: now_ms,
     }
 }
 

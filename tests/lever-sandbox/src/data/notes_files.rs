@@ -75,7 +75,8 @@ pub async fn create_note(State(shared): State<Shared>, Path(id): Path<String>, R
             n
         }
     };
-    o.last_interaction_at = now;
+    // Notes change neither `updatedAt` nor `lastInteractionAt` (a poller keyed on
+    // `updatedAt` must not expect to see them).
     let mut v = json::note(&note);
     // Recorded: the create response is the note plus `noteId`.
     v["noteId"] = json!(note.id);
@@ -167,6 +168,8 @@ pub async fn upload_file(State(shared): State<Shared>, Path(id): Path<String>, r
         .find(|(n, _)| n == "file")
         .map(|(_, f)| f)
         .ok_or_else(|| ApiError::missing("file"))?;
+    let mut f = f;
+    f.processed_at = f.uploaded_at + shared.config.file_processing.as_millis() as i64;
     let mut st = shared.lock();
     let o = st.opportunity_mut(&id).ok_or_else(|| ApiError::not_found("opportunities", &id))?;
     let v = json::file(&shared.base_url, &id, &f);

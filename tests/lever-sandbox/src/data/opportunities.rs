@@ -19,7 +19,7 @@ use crate::state::{Phone, State as Account, canonical_email};
 const EXPANDABLE: &[&str] = &["applications", "stage", "owner", "followers", "sourcedBy", "contact"];
 
 /// Opportunity JSON with `expand=` references inlined.
-fn render(st: &Account, id: &str, view: OppView, expand: &[String]) -> ApiResult<Value> {
+pub(crate) fn render(st: &Account, id: &str, view: OppView, expand: &[String]) -> ApiResult<Value> {
     let o = st.opportunity(id).ok_or_else(|| ApiError::not_found("opportunities", id))?;
     let mut v = json::opportunity(st, o, view);
     for e in expand {
@@ -31,7 +31,7 @@ fn render(st: &Account, id: &str, view: OppView, expand: &[String]) -> ApiResult
             "owner" => v["owner"] = o.owner.as_deref().and_then(|u| st.user(u)).map(json::user).unwrap_or(Value::Null),
             "sourcedBy" => v["sourcedBy"] = o.sourced_by.as_deref().and_then(|u| st.user(u)).map(json::user).unwrap_or(Value::Null),
             "followers" => v["followers"] = json!(o.followers.iter().filter_map(|u| st.user(u)).map(json::user).collect::<Vec<_>>()),
-            "contact" => v["contact"] = st.contacts.get(&o.contact).map(json::contact).unwrap_or(Value::Null),
+            "contact" => v["contact"] = st.contacts.get(&o.contact).map(|c| json::contact(c, true)).unwrap_or(Value::Null),
             _ => {}
         }
     }
@@ -53,15 +53,18 @@ pub async fn get_one(State(shared): State<Shared>, Path(id): Path<String>, RawQu
     Ok(respond::ok(render(&st, &id, OppView::Read, &expand)?))
 }
 
-pub async fn list(State(shared): State<Shared>, RawQuery(raw): RawQuery) -> ApiResult<Response> {
-    let q = Query::parse(raw.as_deref());
-    let expand = expand_list(&q)?;
-    let st = shared.lock();
+/// The opportunities a `GET /opportunities` (or deprecated `/candidates`) query selects.
+pub(crate) fn select<'a>(st: &'a Account, q: &Query) -> ApiResult<Vec<(Key, &'a crate::state::Opportunity)>> {
     let emails: Vec<String> = q.all("email").iter().map(|e| canonical_email(e)).collect();
     let (tags, origins, stages, postings, contacts, sources, reasons) =
         (q.all("tag"), q.all("origin"), q.all("stage_id"), q.all("posting_id"), q.all("contact_id"), q.all("source"), q.all("archive_reason_id"));
+    let archived_postings = q.all("archived_posting_id");
     let archived = q.bool("archived")?;
+    let snoozed = q.bool("snoozed")?;
     let confidentiality = q.get("confidentiality").unwrap_or("non-confidential");
+    let windows = [("updated_at", q.ms("updated_at_start")?, q.ms("updated_at_end")?), ("created_at", q.ms("created_at_start")?, q.ms("created_at_end")?), ("advanced_at", q.ms("advanced_at_start")?, q.ms("advanced_at_end")?)];
+    let archived_window = (q.ms("archived_at_start")?, q.ms("archived_at_end")?);
+    let inside = |(s, e): (Option<i64>, Option<i64>), ts: i64| s.is_none_or(|s| ts >= s) && e.is_none_or(|e| ts <= e);
     let mut items = vec![];
     for o in &st.opportunities {
         let c = st.contacts.get(&o.contact);
@@ -81,9 +84,13 @@ pub async fn list(State(shared): State<Shared>, RawQuery(raw): RawQuery) -> ApiR
         if !contacts.is_empty() && !contacts.contains(&o.contact) {
             continue;
         }
-        if !postings.is_empty() {
+        if !postings.is_empty() || !archived_postings.is_empty() {
             let on: Vec<String> = o.applications.iter().filter_map(|a| st.applications.get(a)).filter_map(|a| a.posting.clone()).collect();
-            if !on.iter().any(|p| postings.contains(p)) {
+            if !postings.is_empty() && !on.iter().any(|p| postings.contains(p)) {
+                continue;
+            }
+            let archived_on = o.archived.is_some() && on.iter().any(|p| archived_postings.contains(p));
+            if !archived_postings.is_empty() && !archived_on {
                 continue;
             }
         }
@@ -91,28 +98,38 @@ pub async fn list(State(shared): State<Shared>, RawQuery(raw): RawQuery) -> ApiR
             && a != o.archived.is_some() {
                 continue;
             }
+        // The sandbox never snoozes anyone.
+        if snoozed == Some(true) {
+            continue;
+        }
         if !reasons.is_empty() && !o.archived.as_ref().is_some_and(|a| reasons.contains(&a.reason)) {
             continue;
         }
         if confidentiality != "all" && o.confidentiality != confidentiality {
             continue;
         }
-        if !in_window(&q, "updated_at", o.updated_at)?
-            || !in_window(&q, "created_at", o.created_at)?
-            || !in_window(&q, "advanced_at", o.last_advanced_at)?
-        {
+        let stamps = [o.updated_at, o.created_at, o.last_advanced_at];
+        if windows.iter().zip(stamps).any(|((_, s, e), ts)| !inside((*s, *e), ts)) {
             continue;
         }
-        if q.get("archived_at_start").is_some() || q.get("archived_at_end").is_some() {
+        if archived_window.0.is_some() || archived_window.1.is_some() {
             match &o.archived {
-                Some(a) if in_window(&q, "archived_at", a.archived_at)? => {}
+                Some(a) if inside(archived_window, a.archived_at) => {}
                 _ => continue,
             }
         }
-        let v = render(&st, &o.id, OppView::Read, &expand)?;
-        items.push((Key { rank: 3.0, ts: o.created_at, id: o.id.clone() }, v));
+        items.push((Key { rank: 3.0, ts: o.created_at, id: o.id.clone() }, o));
     }
-    Ok(respond::json(http::StatusCode::OK, &pagination::page(items, &q)?))
+    Ok(items)
+}
+
+pub async fn list(State(shared): State<Shared>, RawQuery(raw): RawQuery) -> ApiResult<Response> {
+    let q = Query::parse(raw.as_deref());
+    let expand = expand_list(&q)?;
+    let st = shared.lock();
+    let items = select(&st, &q)?;
+    let body = pagination::page_by(items, &q, |o| render(&st, &o.id, OppView::Read, &expand).unwrap_or(Value::Null))?;
+    Ok(respond::json(http::StatusCode::OK, &body))
 }
 
 fn deleted_list(list: &[crate::state::Deleted], q: &Query) -> ApiResult<Response> {
@@ -193,7 +210,9 @@ pub async fn create(State(shared): State<Shared>, req: Request) -> ApiResult<Res
     };
     let mut resume = None;
     let mut other_files = vec![];
-    for (name, f) in files {
+    let processing = shared.config.file_processing.as_millis() as i64;
+    for (name, mut f) in files {
+        f.processed_at = f.uploaded_at + processing;
         match name.as_str() {
             "resumeFile" if resume.is_none() => resume = Some(f),
             "resumeFile" => return Err(ApiError::bad_request("Only one resumeFile may be given")),

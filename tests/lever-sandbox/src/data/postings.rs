@@ -42,30 +42,46 @@ fn render(site: &str, st: &crate::state::State, p: &Posting, expand: &[String]) 
     v
 }
 
+/// Query parameters `updated_at_start`/`_end` may be combined with (Lever:
+/// "only with confidentiality"; paging and rendering parameters are not filters).
+const WITH_UPDATED_AT: &[&str] = &["updated_at_start", "updated_at_end", "confidentiality", "limit", "offset", "expand", "include"];
+
 pub async fn list(State(shared): State<Shared>, RawQuery(raw): RawQuery) -> ApiResult<Response> {
     let q = Query::parse(raw.as_deref());
     let expand = expand_list(&q)?;
+    if (q.get("updated_at_start").is_some() || q.get("updated_at_end").is_some())
+        && let Some((other, _)) = q.0.iter().find(|(k, _)| !WITH_UPDATED_AT.contains(&k.trim_end_matches("[]")))
+    {
+        return Err(ApiError::bad_request(format!(
+            "updated_at_start and updated_at_end can only be combined with confidentiality, not with {other}"
+        )));
+    }
     let st = shared.lock();
     let states = q.all("state");
     if let Some(bad) = states.iter().find(|s| !STATES.contains(&s.as_str())) {
         return Err(ApiError::bad_request(format!("Invalid state: {bad}")));
     }
     let channels = q.all("distributionChannel");
+    if let Some(bad) = channels.iter().find(|c| *c != "public" && *c != "internal") {
+        return Err(ApiError::bad_request(format!("Invalid distributionChannel: {bad}")));
+    }
+    // Lever gotcha: state=published alone only lists postings on the public job site.
+    let channels = if channels.is_empty() && states.len() == 1 && states[0] == "published" { vec!["public".to_string()] } else { channels };
     let confidentiality = q.get("confidentiality").unwrap_or("non-confidential");
+    if !["confidential", "non-confidential", "all"].contains(&confidentiality) {
+        return Err(ApiError::bad_request(format!("Invalid confidentiality: {confidentiality}")));
+    }
+    let (teams, departments, commitments, locs, tags) = (q.all("team"), q.all("department"), q.all("commitment"), q.all("location"), q.all("tag"));
+    let (start, end) = (q.ms("updated_at_start")?, q.ms("updated_at_end")?);
+    let matches = |want: &Vec<String>, val: &Option<String>| want.is_empty() || val.as_ref().is_some_and(|v| want.contains(v));
     let mut items = vec![];
     for p in &st.postings {
         if !states.is_empty() && !states.contains(&p.state) {
             continue;
         }
-        // Lever gotcha: state=published alone only lists postings on the public job site.
-        let effective_channels = if channels.is_empty() && states.len() == 1 && states[0] == "published" {
-            vec!["public".to_string()]
-        } else {
-            channels.clone()
-        };
-        if !effective_channels.is_empty() {
-            let dc = p.distribution_channels.clone().unwrap_or_default();
-            if !effective_channels.iter().any(|c| dc.contains(c)) {
+        if !channels.is_empty() {
+            let dc = p.distribution_channels.as_deref().unwrap_or_default();
+            if !channels.iter().any(|c| dc.contains(c)) {
                 continue;
             }
         }
@@ -73,27 +89,23 @@ pub async fn list(State(shared): State<Shared>, RawQuery(raw): RawQuery) -> ApiR
             continue;
         }
         let c = &p.categories;
-        let matches = |param: &str, val: &Option<String>| {
-            let want = q.all(param);
-            want.is_empty() || val.as_ref().is_some_and(|v| want.contains(v))
-        };
-        if !(matches("team", &c.team) && matches("department", &c.department) && matches("commitment", &c.commitment)) {
+        if !(matches(&teams, &c.team) && matches(&departments, &c.department) && matches(&commitments, &c.commitment)) {
             continue;
         }
-        let locs = q.all("location");
         if !locs.is_empty() && !c.all_locations.iter().chain(c.location.iter()).any(|l| locs.contains(l)) {
             continue;
         }
-        let tags = q.all("tag");
         if !tags.is_empty() && !p.tags.iter().any(|t| tags.contains(t)) {
             continue;
         }
-        if !in_window(&q, "updated_at", p.updated_at)? {
+        if start.is_some_and(|s| p.updated_at < s) || end.is_some_and(|e| p.updated_at > e) {
             continue;
         }
-        items.push((Key { rank: 0.0, ts: p.created_at, id: p.id.clone() }, render(&shared.config.site, &st, p, &expand)));
+        items.push((Key { rank: 0.0, ts: p.created_at, id: p.id.clone() }, p));
     }
-    Ok(respond::json(http::StatusCode::OK, &pagination::page(items, &q)?))
+    let site = &shared.config.site;
+    let body = pagination::page_by(items, &q, |p| render(site, &st, p, &expand))?;
+    Ok(respond::json(http::StatusCode::OK, &body))
 }
 
 pub async fn deleted(State(shared): State<Shared>, RawQuery(raw): RawQuery) -> ApiResult<Response> {
@@ -138,7 +150,7 @@ pub async fn users(State(shared): State<Shared>, Path(id): Path<String>) -> ApiR
 }
 
 /// Applies the writable fields of a create/update body onto a posting.
-fn apply_fields(st: &crate::state::State, p: &mut Posting, body: &Value) -> ApiResult<()> {
+pub(crate) fn apply_fields(st: &crate::state::State, p: &mut Posting, body: &Value) -> ApiResult<()> {
     if let Some(t) = opt_str(body, "text")? {
         if t.trim().is_empty() {
             return Err(ApiError::bad_request("text must not be empty"));
@@ -242,12 +254,9 @@ fn strip_tags(html: &str) -> String {
     out
 }
 
-pub async fn create(State(shared): State<Shared>, RawQuery(raw): RawQuery, body: Bytes) -> ApiResult<Response> {
-    let q = Query::parse(raw.as_deref());
-    let body = json_body(&body)?;
-    let mut st = shared.lock();
-    let user = perform_as(&st, &q, true)?.unwrap_or_default();
-    if opt_str(&body, "text")?.is_none() {
+/// A posting built from a create body, as `POST /postings` makes it (not yet stored).
+pub(crate) fn new_posting(st: &mut crate::state::State, user: &str, body: &Value) -> ApiResult<Posting> {
+    if opt_str(body, "text")?.is_none() {
         return Err(ApiError::missing("text"));
     }
     if body.get("confidentiality").and_then(Value::as_str) == Some("confidential") {
@@ -259,14 +268,14 @@ pub async fn create(State(shared): State<Shared>, RawQuery(raw): RawQuery, body:
         text: String::new(),
         state: "draft".into(),
         distribution_channels: None,
-        user: Some(user.clone()),
-        owner: user.clone(),
+        user: Some(user.to_string()),
+        owner: user.to_string(),
         hiring_manager: None,
         categories: Categories::default(),
         tags: vec![],
         content: PostingContent::default(),
         country: "US".into(),
-        followers: vec![user],
+        followers: vec![user.to_string()],
         req_code: None,
         requisition_codes: vec![],
         salary_range: None,
@@ -277,11 +286,26 @@ pub async fn create(State(shared): State<Shared>, RawQuery(raw): RawQuery, body:
         workplace_type: "unspecified".into(),
         custom_questions: false,
         eeo_questions: false,
+        show_url_trailing_slash: false,
     };
-    apply_fields(&st, &mut p, &body)?;
+    apply_fields(st, &mut p, body)?;
     if p.state == "published" && p.distribution_channels.is_none() {
         p.distribution_channels = Some(vec!["public".into(), "internal".into()]);
     }
+    if let Some(hm) = p.hiring_manager.clone()
+        && !p.followers.contains(&hm)
+    {
+        p.followers.push(hm);
+    }
+    Ok(p)
+}
+
+pub async fn create(State(shared): State<Shared>, RawQuery(raw): RawQuery, body: Bytes) -> ApiResult<Response> {
+    let q = Query::parse(raw.as_deref());
+    let body = json_body(&body)?;
+    let mut st = shared.lock();
+    let user = perform_as(&st, &q, true)?.unwrap_or_default();
+    let p = new_posting(&mut st, &user, &body)?;
     let v = json::posting(&shared.config.site, &p, true);
     st.postings.push(p);
     Ok(respond::created(v))
@@ -314,6 +338,29 @@ fn eeo(text: &str, options: &[&str]) -> Value {
     })
 }
 
+/// The race question: each category carries a `description` (recordings).
+fn race() -> Value {
+    let options: &[(&str, Option<&str>)] = &[
+        ("Hispanic or Latino", Some("Of Cuban, Mexican, Puerto Rican, South or Central American, or other Spanish culture or origin, whatever the race.")),
+        ("White (Not Hispanic or Latino)", Some("With origins in the first peoples of Europe, the Middle East or North Africa.")),
+        ("Black or African American (Not Hispanic or Latino)", Some("With origins in any of the Black racial groups of Africa.")),
+        ("Native Hawaiian or Other Pacific Islander (Not Hispanic or Latino)", Some("With origins in the first peoples of Hawaii, Guam, Samoa or other Pacific Islands.")),
+        ("Asian (Not Hispanic or Latino)", Some("With origins in the first peoples of the Far East, Southeast Asia or the Indian subcontinent.")),
+        ("American Indian or Alaska Native (Not Hispanic or Latino)", Some("With origins in the first peoples of North, Central or South America, keeping tribal ties or community attachment.")),
+        ("Two or More Races (Not Hispanic or Latino)", Some("Identifying with more than one of the races above.")),
+        ("Decline to self-identify", None),
+    ];
+    let mut q = eeo("Race", &[]);
+    q["options"] = json!(options
+        .iter()
+        .map(|(t, d)| match d {
+            Some(d) => json!({"text": t, "optionId": t, "description": d}),
+            None => json!({"text": t, "optionId": t}),
+        })
+        .collect::<Vec<_>>());
+    q
+}
+
 pub async fn apply_form(State(shared): State<Shared>, Path(id): Path<String>) -> ApiResult<Response> {
     let st = shared.lock();
     let p = st.posting(&id).ok_or_else(|| ApiError::not_found("postings", &id))?;
@@ -339,7 +386,7 @@ pub async fn apply_form(State(shared): State<Shared>, Path(id): Path<String>) ->
     if p.eeo_questions {
         data["eeoQuestions"] = json!({
             "gender": eeo("Gender", &["Female", "Male", "Decline to self-identify"]),
-            "race": eeo("Race", &["Hispanic or Latino", "White (Not Hispanic or Latino)", "Decline to self-identify"]),
+            "race": race(),
             "veteran": eeo("Veteran status", &["I am a veteran", "I am not a veteran", "Decline to self-identify"]),
         });
     }

@@ -31,6 +31,18 @@ impl Api {
         }
         client::send(method, &format!("{}{}", self.base, path), &headers, bytes, TIMEOUT).await.expect("request sent")
     }
+    /// A request with any `Authorization` header (or none).
+    pub async fn call_as(&self, auth: Option<&str>, method: &str, path: &str, body: Option<&Value>) -> ClientResponse {
+        let bytes = body.map(|b| serde_json::to_vec(b).unwrap()).unwrap_or_default();
+        let mut headers = vec![];
+        if let Some(a) = auth {
+            headers.push(("authorization", a));
+        }
+        if body.is_some() {
+            headers.push(("content-type", "application/json"));
+        }
+        client::send(method, &format!("{}{}", self.base, path), &headers, bytes, TIMEOUT).await.expect("request sent")
+    }
     pub async fn get(&self, path: &str) -> ClientResponse {
         self.call("GET", path, None).await
     }
@@ -74,4 +86,27 @@ pub fn multipart(parts: &[Part]) -> (String, Vec<u8>) {
     }
     out.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
     (format!("multipart/form-data; boundary={boundary}"), out)
+}
+
+/// `Authorization: Basic base64(key:)`, as `curl -u KEY:` and Python's `auth=(key, "")` send it.
+pub fn basic(key: &str) -> String {
+    use base64::Engine;
+    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{key}:")))
+}
+
+/// A free loopback port (bound, then released) for tests that need a fixed address.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A fresh temporary directory under the system temp dir.
+pub fn temp_dir(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("lever-sandbox-{name}-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// The `id`s of a list page's `data`.
+pub fn ids(v: &Value) -> Vec<String> {
+    v["data"].as_array().unwrap().iter().map(|x| x["id"].as_str().unwrap().to_string()).collect()
 }
