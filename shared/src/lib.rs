@@ -6,6 +6,8 @@
 pub mod api;
 pub mod aws;
 pub mod clock;
+#[cfg(feature = "contract")]
+pub mod contract;
 pub mod core;
 pub mod flows;
 pub mod hub;

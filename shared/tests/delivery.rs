@@ -586,14 +586,15 @@ mod cases {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
         let first = hub.flow.list_deliveries(&hub.partner, DeliveryStatus::Dead, 2, None).await.unwrap();
-        let second = hub.flow.list_deliveries(&hub.partner, DeliveryStatus::Dead, 2, first.cursor.as_deref()).await.unwrap();
+        let second = hub.flow.list_deliveries(&hub.partner, DeliveryStatus::Dead, 2, first.cursor.clone()).await.unwrap();
         assert!(second.cursor.is_none());
         let listed: Vec<String> = first.deliveries.iter().chain(&second.deliveries).map(|d| d.event_id.clone()).collect();
         ids.reverse();
         assert_eq!(listed, ids, "newest first");
+        // A cursor of another status's list does not continue this one.
         assert!(matches!(
-            hub.flow.list_deliveries(&hub.partner, DeliveryStatus::Dead, 2, Some("garbage")).await,
-            Err(DeliveryError::Invalid(_))
+            hub.flow.list_deliveries(&hub.partner, DeliveryStatus::Delivered, 2, first.cursor.clone()).await,
+            Err(DeliveryError::Store(shared::store::StoreError::BadCursor))
         ));
         // Replaying the whole event of the oldest one resets it.
         let replayed = hub.flow.replay_event(&hub.partner, &ids[2]).await.unwrap();
@@ -754,6 +755,7 @@ mod cases {
             hub.records.clone(),
             publisher.clone(),
             shared::flows::activity::ActivityLog::new(hub.records.clone()),
+            Arc::new(shared::core::catalog::ProfileCatalog::bundled().unwrap()),
         );
         status.needs_reconnect(&connection_id, "revoked in Lever").await.unwrap();
         hub.drain().await;

@@ -189,6 +189,9 @@ pub enum CallbackOutcome {
     Redirect(String),
     /// No trustworthy place to send the browser: an error page, nothing stored.
     Refused(&'static str),
+    /// Refused, but the state was ours: the error page links back to the partner (this URL
+    /// carries `connection_id`, `status` and `error`).
+    RefusedWithReturn(&'static str, String),
 }
 
 #[derive(Clone)]
@@ -359,10 +362,11 @@ impl Connections {
             tracing::warn!("OAuth callback with a forged or malformed state refused");
             return Ok(CallbackOutcome::Refused("This sign-in link is not valid. Start connecting again from the partner's app."));
         };
-        let Some(state) = self.records.take::<OAuthState>(&keys::oauth_state(nonce)).await? else {
+        let Some((state, live)) = self.records.take_with_liveness::<OAuthState>(&keys::oauth_state(nonce)).await? else {
             tracing::warn!("OAuth callback with a used or expired state refused");
             return Ok(CallbackOutcome::Refused("This sign-in link was already used or has expired. Start connecting again from the partner's app."));
         };
+        // The browser binding comes first: a foreign browser learns nothing, not even where to go back.
         let bound = state.browser_hash.as_deref().is_some_and(|hash| {
             crate::core::oauth_state::browser_binding_matches(hash, browser_cookie(&browser_cookie_name(nonce)).as_deref())
         });
@@ -375,17 +379,30 @@ impl Connections {
                 "This sign-in was finished in a different browser from the one that started it. Start connecting again from the partner's app.",
             ));
         }
-        let back = |status: &str, error: Option<&str>| {
-            let mut url = url::Url::parse(&state.return_url).expect("checked when stored");
+        let return_to = |status: &str, error: Option<&str>| {
+            // Checked against the partner's registered URLs when the state was stored.
+            let mut url = url::Url::parse(&state.return_url).ok()?;
             url.query_pairs_mut().append_pair("connection_id", &state.connection_id).append_pair("status", status);
             if let Some(e) = error {
                 url.query_pairs_mut().append_pair("error", e);
             }
-            CallbackOutcome::Redirect(url.to_string())
+            Some(url.to_string())
         };
+        let back = |status: &str, error: Option<&str>| match return_to(status, error) {
+            Some(url) => CallbackOutcome::Redirect(url),
+            None => CallbackOutcome::Refused("The partner's return address is not usable. Start connecting again from the partner's app."),
+        };
+        let refused_back = |message: &'static str, status: &str, error: &str| match return_to(status, Some(error)) {
+            Some(url) => CallbackOutcome::RefusedWithReturn(message, url),
+            None => CallbackOutcome::Refused(message),
+        };
+        if !live {
+            tracing::warn!("OAuth callback with an expired state refused");
+            return Ok(refused_back("This sign-in link has expired. Start connecting again from the partner's app.", "pending", "state_expired"));
+        }
         let current = self.records.get::<Connection>(&keys::connection(&state.connection_id)).await?;
         let Some(current) = current.filter(|c| c.record.partner_id == state.partner_id) else {
-            return Ok(CallbackOutcome::Refused("The connection no longer exists."));
+            return Ok(refused_back("The connection no longer exists.", "disconnected", "connection_gone"));
         };
         let current_status = super::status::status_name(current.record.status);
         if let Some(error) = params.error.as_deref() {
@@ -555,15 +572,16 @@ impl Connections {
         let c = self.get(partner_id, connection_id).await?;
         let partner = self.partner(partner_id).await?;
         let profile = self.profile(&partner)?;
-        let mut merged = serde_json::to_value(&c.settings).map_err(|e| ConnectError::Internal(e.to_string()))?;
+        let serde_json::Value::Object(mut merged) =
+            serde_json::to_value(&c.settings).map_err(|e| ConnectError::Internal(e.to_string()))?
+        else {
+            return Err(ConnectError::Internal("stored settings are not an object".into()));
+        };
         let serde_json::Value::Object(patch) = patch else {
             return Err(ConnectError::InvalidSettings(vec![FieldIssue::new("settings", "must be a JSON object")]));
         };
-        for (k, v) in patch {
-            merged[k] = v;
-        }
-        let settings: ConnectionSettings = serde_json::from_value(merged)
-            .map_err(|e| ConnectError::InvalidSettings(vec![FieldIssue::new("settings", e.to_string())]))?;
+        merged.extend(patch);
+        let settings = read_settings(serde_json::Value::Object(merged)).map_err(|i| ConnectError::InvalidSettings(vec![i]))?;
         let mut issues: Vec<_> = settings.validate(&profile).into_iter().filter(|i| !is_missing_required(i)).collect();
         if issues.is_empty() {
             issues = self.check_against_lever(connection_id, &settings).await?;
@@ -594,7 +612,8 @@ impl Connections {
     async fn check_against_lever(&self, connection_id: &str, s: &ConnectionSettings) -> Result<Vec<FieldIssue>, ConnectError> {
         let mut issues = vec![];
         if let Some(user) = &s.perform_as {
-            let users = self.lever_users(connection_id).await?;
+            // Deactivated users too, so that one is named as such rather than as a stranger.
+            let users = self.lever_users_including_deactivated(connection_id).await?;
             match users.iter().find(|u| &u.id == user) {
                 None => issues.push(FieldIssue::new("settings.perform_as", format!("{user} is not a user in this Lever account"))),
                 Some(u) if u.deactivated_at.is_some() => {
@@ -634,6 +653,15 @@ impl Connections {
         .await
     }
 
+    async fn lever_users_including_deactivated(&self, connection_id: &str) -> Result<Vec<User>, ConnectError> {
+        let query = UsersQuery { include_deactivated: true, ..UsersQuery::default() };
+        self.lever_list(connection_id, move |lever, auth, page| {
+            let query = query.clone();
+            async move { lever.list_users(&auth, &query, page).await }
+        })
+        .await
+    }
+
     /// The customer's pipeline stages, for stage mapping.
     pub async fn lever_stages(&self, connection_id: &str) -> Result<Vec<Stage>, ConnectError> {
         self.lever_list(connection_id, |lever, auth, page| async move { lever.list_stages(&auth, page).await }).await
@@ -659,13 +687,7 @@ impl Connections {
     /// Settings the partner must (re)choose: those the profile requires that are not chosen
     /// yet, and those Lever refused when they were checked after consent.
     pub fn missing_settings(&self, c: &Connection) -> Vec<String> {
-        let required = self.catalog.get(&c.partner_id).map_or_else(Vec::new, |profile| {
-            c.settings.validate(profile).into_iter().filter(is_missing_required).map(|i| i.field).collect()
-        });
-        let mut missing: Vec<String> = required.into_iter().chain(c.settings_issues.keys().cloned()).collect();
-        missing.sort();
-        missing.dedup();
-        missing
+        super::status::missing_settings(&self.catalog, c)
     }
 
     pub fn activity(&self) -> &ActivityLog {
@@ -688,6 +710,15 @@ fn describe(issues: &[FieldIssue]) -> String {
     issues.iter().map(|i| format!("{}: {}", i.field, i.reason)).collect::<Vec<_>>().join("; ")
 }
 
+/// Settings from JSON; an unknown or mistyped field is named by its path (`settings.tagz`).
+pub fn read_settings(value: serde_json::Value) -> Result<ConnectionSettings, FieldIssue> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let field = if path == "." { "settings".to_owned() } else { format!("settings.{path}") };
+        FieldIssue::new(field, e.into_inner().to_string())
+    })
+}
+
 fn is_missing_required(issue: &FieldIssue) -> bool {
     issue.reason.starts_with("required by")
 }
@@ -704,4 +735,20 @@ fn account_from_token(token: &str, scopes: Vec<String>) -> LeverAccount {
         .unwrap_or_default();
     let claim = |name: &str| claims.get(format!("https://oauth.lever.co/{name}")).and_then(|v| v.as_str()).map(str::to_owned);
     LeverAccount { account_id: claim("accountId"), authorized_by_user_id: claim("userId"), scopes }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_and_mistyped_settings_are_named_by_path() {
+        let unknown = read_settings(serde_json::json!({"tagz": ["x"]})).unwrap_err();
+        assert_eq!(unknown.field, "settings.tagz", "{unknown:?}");
+        assert!(unknown.reason.contains("unknown field `tagz`"), "{unknown:?}");
+        let nested = read_settings(serde_json::json!({"posting_overrides": {"p": {"colour": 1}}})).unwrap_err();
+        assert_eq!(nested.field, "settings.posting_overrides.p.colour", "{nested:?}");
+        let mistyped = read_settings(serde_json::json!({"tags": "x"})).unwrap_err();
+        assert_eq!(mistyped.field, "settings.tags", "{mistyped:?}");
+    }
 }

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use super::HubError;
+use crate::api::cursor::CursorSeal;
 use crate::api::ApiState;
 use crate::clock::Clock;
 use crate::core::catalog::ProfileCatalog;
@@ -182,6 +183,7 @@ pub struct Wiring {
     queues: Mutex<HashMap<QueueName, Arc<dyn Queue>>>,
     cipher: Memo<Arc<TokenCipher>>,
     signer: Memo<Arc<StateSigner>>,
+    pages: Memo<Arc<CursorSeal>>,
     delivery: Memo<EventDelivery>,
     status: Memo<StatusChanges>,
     tokens: Memo<Tokens>,
@@ -201,6 +203,7 @@ impl Wiring {
             queues: Mutex::new(HashMap::new()),
             cipher: Memo::new(),
             signer: Memo::new(),
+            pages: Memo::new(),
             delivery: Memo::new(),
             status: Memo::new(),
             tokens: Memo::new(),
@@ -252,6 +255,14 @@ impl Wiring {
         self.signer.get_or(|| Ok(Arc::new(StateSigner::new(self.secrets.get(names::STATE_KEY)?.expose().as_bytes()))))
     }
 
+    /// Seals the partner API's pagination cursors; its key is derived from the state key.
+    pub fn pages(&self) -> Result<Arc<CursorSeal>, HubError> {
+        self.pages.get_or(|| {
+            let state_key = self.secrets.get(names::STATE_KEY)?;
+            Ok(Arc::new(CursorSeal::from_state_key(state_key.expose().as_bytes(), self.records.clock().clone())))
+        })
+    }
+
     pub fn partners(&self) -> Partners {
         Partners::new(self.records())
     }
@@ -274,7 +285,7 @@ impl Wiring {
     }
 
     pub fn status(&self) -> Result<StatusChanges, HubError> {
-        self.status.get_or(|| Ok(StatusChanges::new(self.records(), Arc::new(self.delivery()?), self.activity())))
+        self.status.get_or(|| Ok(StatusChanges::new(self.records(), Arc::new(self.delivery()?), self.activity(), self.catalog()?)))
     }
 
     pub fn tokens(&self) -> Result<Tokens, HubError> {
@@ -337,6 +348,7 @@ impl Wiring {
             connections: self.connections()?,
             delivery: self.delivery()?,
             catalog: self.catalog()?,
+            pages: self.pages()?,
         }))
     }
 }

@@ -205,38 +205,40 @@ impl Store for EmbeddedStore {
     }
 
     async fn query(&self, q: &Query) -> Result<Page, StoreError> {
+        q.check_cursor()?;
         let table = self.lock();
         let prefix = q.sk_prefix.as_deref().unwrap_or("");
-        // Every sort key starting with `prefix` sorts between these two.
-        let first = Key::new(q.pk.clone(), prefix);
-        let last = Key::new(q.pk.clone(), format!("{prefix}{}", char::MAX));
-        let after = q.cursor.as_ref().map(|c| Bound::Excluded(c.key.clone()));
-        let range = if q.descending {
-            (Bound::Included(first), after.unwrap_or(Bound::Included(last)))
+        let in_query = |key: &Key| key.pk == q.pk && key.sk.starts_with(prefix);
+        // One-sided ranges cannot be inverted (`BTreeMap::range` panics on start > end): the
+        // walk starts at the cursor (or the prefix) and stops at the first key outside the query.
+        let ordered: Box<dyn Iterator<Item = &Item>> = if q.descending {
+            let upper = match &q.cursor {
+                Some(c) => Bound::Excluded(c.key.clone()),
+                None => Bound::Included(Key::new(q.pk.clone(), format!("{prefix}{}", char::MAX))),
+            };
+            Box::new(table.items.range((Bound::Unbounded, upper)).rev().take_while(|(k, _)| in_query(k)).map(|(_, i)| i))
         } else {
-            (after.unwrap_or(Bound::Included(first)), Bound::Included(last))
+            let lower = match &q.cursor {
+                Some(c) => Bound::Excluded(c.key.clone()),
+                None => Bound::Included(Key::new(q.pk.clone(), prefix)),
+            };
+            Box::new(table.items.range((lower, Bound::Unbounded)).take_while(|(k, _)| in_query(k)).map(|(_, i)| i))
         };
-        let in_range = table.items.range(range).map(|(_, item)| item);
-        let ordered: Box<dyn Iterator<Item = &Item>> =
-            if q.descending { Box::new(in_range.rev()) } else { Box::new(in_range) };
         Ok(page_of(ordered, q.limit, |i| Cursor { key: i.key.clone(), due: None }))
     }
 
     async fn query_due(&self, q: &DueQuery) -> Result<Page, StoreError> {
+        q.check_cursor()?;
         let table = self.lock();
         let lower = match &q.cursor {
             Some(Cursor { key, due: Some(due) }) => Bound::Excluded((due.clone(), key.clone())),
-            Some(_) => return Err(StoreError::BadCursor),
-            None => Bound::Included((
-                IndexKey { partition: q.partition.clone(), sort: String::new() },
-                Key::new("", ""),
-            )),
+            _ => Bound::Included((IndexKey { partition: q.partition.clone(), sort: String::new() }, Key::new("", ""))),
         };
         let due = table
             .due
             .range((lower, Bound::Unbounded))
             .take_while(|(d, _)| d.partition == q.partition && d.sort <= q.up_to)
-            .map(|(_, key)| &table.items[key]);
+            .filter_map(|(_, key)| table.items.get(key));
         Ok(page_of(due, q.limit, |i| Cursor { key: i.key.clone(), due: i.due.clone() }))
     }
 

@@ -11,7 +11,7 @@ use crate::store::{keys, Cursor, DueQuery, Key, StoreError};
 pub struct DeliveryPage {
     pub deliveries: Vec<Delivery>,
     /// Pass back to get the next page; `None` on the last.
-    pub cursor: Option<String>,
+    pub cursor: Option<Cursor>,
 }
 
 impl EventDelivery {
@@ -23,9 +23,8 @@ impl EventDelivery {
         partner_id: &str,
         status: DeliveryStatus,
         limit: usize,
-        cursor: Option<&str>,
+        cursor: Option<Cursor>,
     ) -> Result<DeliveryPage, DeliveryError> {
-        let cursor = cursor.map(Cursor::decode).transpose().map_err(|e: StoreError| DeliveryError::Invalid(e.to_string()))?;
         let query = DueQuery {
             partition: keys::deliveries_by_status_partition(partner_id, status.as_str()),
             up_to: keys::DELIVERIES_BY_STATUS_UP_TO.to_owned(),
@@ -33,7 +32,7 @@ impl EventDelivery {
             cursor,
         };
         let (page, cursor) = self.records.due::<Delivery>(&query).await?;
-        Ok(DeliveryPage { deliveries: page.into_iter().map(|v| v.record).collect(), cursor: cursor.map(|c| c.encode()) })
+        Ok(DeliveryPage { deliveries: page.into_iter().map(|v| v.record).collect(), cursor })
     }
 
     /// Sends one delivery again from attempt 1, whatever its status: a new run, so messages of
