@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod callback;
+pub mod candidates;
 pub mod connect;
 pub mod connections;
 pub mod cursor;
@@ -23,6 +24,7 @@ use axum::Router;
 use cursor::CursorSeal;
 
 use crate::core::catalog::ProfileCatalog;
+use crate::flows::candidates::Candidates;
 use crate::flows::connections::Connections;
 use crate::flows::delivery::EventDelivery;
 use crate::flows::partners::Partners;
@@ -33,6 +35,7 @@ pub struct ApiState {
     pub connections: Connections,
     pub delivery: EventDelivery,
     pub catalog: Arc<ProfileCatalog>,
+    pub candidates: Candidates,
     /// Seals the pagination cursors of every list route.
     pub pages: Arc<CursorSeal>,
 }
@@ -48,6 +51,10 @@ pub fn partner_routes(state: Arc<ApiState>) -> Router {
         .route("/v1/connections/{id}/lever/users", get(c::lever_users))
         .route("/v1/connections/{id}/lever/stages", get(c::lever_stages))
         .route("/v1/connections/{id}/activity", get(c::activity))
+        .route("/v1/connections/{id}/candidates", post(candidates::create).get(candidates::list))
+        .route("/v1/connections/{id}/candidates/{candidate_id}", get(candidates::get))
+        .route("/v1/connections/{id}/candidates/{candidate_id}/retry", post(candidates::retry))
+        .route("/v1/connections/{id}/uploads", post(candidates::create_upload))
         .route("/v1/api-keys", post(keys::create).get(keys::list))
         .route("/v1/api-keys/{id}", axum::routing::delete(keys::revoke))
         .route("/v1/webhooks", post(webhooks::create).get(webhooks::list))

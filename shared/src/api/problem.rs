@@ -29,6 +29,10 @@ pub enum ProblemType {
     LeverRejected,
     LeverUnavailable,
     RateLimited,
+    /// An `Idempotency-Key` already used for a different request.
+    IdempotencyKeyReused,
+    /// The first request with this `Idempotency-Key` is still being handled.
+    IdempotencyKeyInUse,
     Internal,
 }
 
@@ -55,17 +59,21 @@ impl ProblemType {
             LeverRejected => ("lever-rejected", "Lever refused the request", StatusCode::UNPROCESSABLE_ENTITY),
             LeverUnavailable => ("lever-unavailable", "Lever did not answer; try again later", StatusCode::SERVICE_UNAVAILABLE),
             RateLimited => ("rate-limited", "Too many requests", StatusCode::TOO_MANY_REQUESTS),
+            IdempotencyKeyReused => {
+                ("idempotency-key-reused", "The Idempotency-Key was used for another request", StatusCode::UNPROCESSABLE_ENTITY)
+            }
+            IdempotencyKeyInUse => ("idempotency-key-in-use", "A request with this Idempotency-Key is in progress", StatusCode::CONFLICT),
             Internal => ("internal", "Internal error", StatusCode::INTERNAL_SERVER_ERROR),
         }
     }
 
     /// Every type, for the problem pages the hub serves at [`ProblemType::uri`].
-    pub const ALL: [ProblemType; 16] = {
+    pub const ALL: [ProblemType; 18] = {
         use ProblemType::*;
         [
             BadRequest, InvalidCursor, Unauthorized, NotFound, InvalidRequest, Conflict, LastApiKey, MethodNotAllowed,
             PayloadTooLarge, UnknownProfile, ReturnUrlNotAllowed, ConnectionNotActive, LeverRejected, LeverUnavailable,
-            RateLimited, Internal,
+            RateLimited, IdempotencyKeyReused, IdempotencyKeyInUse, Internal,
         ]
     };
 
@@ -126,6 +134,8 @@ impl ProblemType {
             LeverRejected => "Lever refused the request the hub made for you; the detail carries Lever's message.",
             LeverUnavailable => "Lever did not answer in time or answered with an error. Retry after the `Retry-After` seconds.",
             RateLimited => "Lever is rate limiting this account. Retry after the `Retry-After` seconds.",
+            IdempotencyKeyReused => "This `Idempotency-Key` was first used with another body or for another connection (keys are kept 48 hours). Send a new key for a new submission; resend exactly the same body to get the first answer again.",
+            IdempotencyKeyInUse => "The first request with this `Idempotency-Key` is still being handled. Retry after the `Retry-After` seconds with the same key and body: you get its answer.",
             Internal => "The hub failed. Nothing about the cause is shown; the operators have it in the logs. Retrying may help.",
         }
     }

@@ -2,6 +2,7 @@
 //! and the partner API call these; these call nothing but the core and the ports.
 
 pub mod activity;
+pub mod candidates;
 pub mod connections;
 pub mod delivery;
 pub mod dispatch;

@@ -8,6 +8,9 @@
 //! | `HUB_PUBLIC_URL` | the hub's public base URL (OAuth callback, Lever webhooks) | required |
 //! | `HUB_DELIVERY_QUEUE_URL` | SQS queue of partner deliveries | embedded queue (kept in the embedded store when the store is embedded) |
 //! | `HUB_DEAD_LETTER_QUEUE_URL` | SQS queue for deliveries that gave up | embedded queue |
+//! | `HUB_CANDIDATES_QUEUE_URL` | SQS queue of candidate submissions to write | embedded queue |
+//! | `HUB_FILES_BUCKET` | S3 bucket of uploads and submission files | — |
+//! | `HUB_FILES_DIR` | a local directory for them instead | `files/` beside an embedded store |
 //! | `HUB_PROFILES_DIR` | partner profiles to load instead of the bundled ones | bundled |
 //! | `AWS_ENDPOINT_URL` | DynamoDB Local / moto for local runs (read by the AWS SDK) | AWS |
 
@@ -17,7 +20,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::{Hub, HubError, LeverPorts, PortSources, QueueName, Secrets, Wiring, WiringOptions};
+use super::{FilesPort, Hub, HubError, LeverPorts, PortSources, QueueName, Secrets, Wiring, WiringOptions};
+use crate::files::DirFileStore;
 use crate::clock::SystemClock;
 use crate::core::catalog::ProfileCatalog;
 use crate::flows::delivery::DeliveryPolicy;
@@ -69,6 +73,27 @@ impl StoreTarget {
     }
 }
 
+/// Where uploads and submission files live.
+#[derive(Clone, Debug, Default)]
+pub enum FilesTarget {
+    S3 { bucket: String },
+    Dir { path: std::path::PathBuf },
+    /// `files/` beside an embedded store; none for DynamoDB (set `HUB_FILES_BUCKET`).
+    #[default]
+    BesideStore,
+}
+
+impl FilesTarget {
+    /// `HUB_FILES_BUCKET` or `HUB_FILES_DIR`, else beside the store.
+    pub fn from_env() -> Self {
+        match (var("HUB_FILES_BUCKET"), var("HUB_FILES_DIR")) {
+            (Some(bucket), _) => FilesTarget::S3 { bucket },
+            (None, Some(dir)) => FilesTarget::Dir { path: dir.into() },
+            (None, None) => FilesTarget::BesideStore,
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub enum SecretsSource {
     SecretsManager { prefix: String },
@@ -94,6 +119,7 @@ pub struct HubEnv {
     pub profiles_dir: Option<std::path::PathBuf>,
     /// Deliveries to http://127.0.0.1 partner endpoints (local runs and tests only).
     pub allow_http_loopback: bool,
+    pub files: FilesTarget,
 }
 
 /// The hub's Lever OAuth app, as kept in the `hub/lever-oauth` secret.
@@ -136,6 +162,7 @@ impl HubEnv {
             queue_urls: QueueName::ALL.iter().filter_map(|q| var(q.env_var()).map(|url| (*q, url))).collect(),
             profiles_dir: var("HUB_PROFILES_DIR").map(Into::into),
             allow_http_loopback: var("HUB_ALLOW_HTTP_LOOPBACK").is_some_and(|v| v == "1"),
+            files: FilesTarget::from_env(),
         })
     }
 
@@ -150,7 +177,8 @@ impl HubEnv {
     pub async fn wiring(&self, secrets: &[&str]) -> Result<Wiring, HubError> {
         let needs_aws = matches!(self.store, StoreTarget::DynamoDb { .. })
             || matches!(self.secrets, SecretsSource::SecretsManager { .. })
-            || QueueName::ALL.iter().any(|q| self.queue_urls.contains_key(q));
+            || QueueName::ALL.iter().any(|q| self.queue_urls.contains_key(q))
+            || matches!(self.files, FilesTarget::S3 { .. });
         let aws = if needs_aws { Some(crate::aws::sdk_config(None).await) } else { None };
         let store = self.store.open(aws.as_ref())?;
         let values = match &self.secrets {
@@ -188,6 +216,17 @@ impl HubEnv {
                 durable.insert(name, Arc::new(queue));
             }
         }
+        let files_dir = match (&self.files, &self.store) {
+            (FilesTarget::Dir { path }, _) => Some(path.clone()),
+            (FilesTarget::BesideStore, StoreTarget::Embedded { path }) => {
+                Some(path.parent().map(|p| p.join("files")).unwrap_or_else(|| "files".into()))
+            }
+            _ => None,
+        };
+        let s3 = match &self.files {
+            FilesTarget::S3 { bucket } => aws.as_ref().map(|aws| crate::files::S3FileStore::new(aws, bucket.clone())),
+            _ => None,
+        };
         let queue_urls = self.queue_urls.clone();
         let sqs: OnceLock<aws_sdk_sqs::Client> = OnceLock::new();
         let queue = move |name: QueueName| -> Result<Arc<dyn Queue>, HubError> {
@@ -199,6 +238,19 @@ impl HubEnv {
                 }
                 None => durable.get(&name).cloned().unwrap_or_else(|| Arc::new(EmbeddedQueue::default())),
             })
+        };
+        let public_url = self.public_url.clone();
+        let files = move |secrets: &Secrets| -> Result<FilesPort, HubError> {
+            if let Some(s3) = &s3 {
+                return Ok(FilesPort::Store(Arc::new(s3.clone())));
+            }
+            let dir = files_dir
+                .as_ref()
+                .ok_or_else(|| HubError::Config("HUB_FILES_BUCKET is required (candidate files and uploads)".into()))?;
+            let state_key = secrets.get(names::STATE_KEY)?;
+            let store = DirFileStore::new(dir, public_url.clone(), state_key.expose().as_bytes(), Arc::new(SystemClock))
+                .map_err(|e| HubError::Config(e.to_string()))?;
+            Ok(FilesPort::Dir(Arc::new(store)))
         };
         let profiles_dir = self.profiles_dir.clone();
         let catalog = move || {
@@ -215,12 +267,14 @@ impl HubEnv {
             catalog: Box::new(catalog),
             lever: Box::new(lever),
             queue: Box::new(queue),
+            files: Box::new(files),
         };
         let options = WiringOptions {
             public_url: self.public_url.clone(),
             tokens: TokenPolicy::default(),
             delivery: DeliveryPolicy { allow_http_loopback: self.allow_http_loopback, ..DeliveryPolicy::default() },
             lever_inbox: Default::default(),
+            candidates: Default::default(),
         };
         Ok(Wiring::new(sources, options))
     }

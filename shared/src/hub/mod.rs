@@ -10,12 +10,15 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 pub use env::{HubEnv, LeverTarget, SecretsSource, StoreTarget};
-pub use wiring::{LeverPorts, PortSources, QueueName, Secrets, Wiring, WiringOptions};
+pub use env::FilesTarget;
+pub use wiring::{FilesPort, LeverPorts, MakeFiles, PortSources, QueueName, Secrets, Wiring, WiringOptions};
 
 use crate::api::ApiState;
 use crate::clock::Clock;
 use crate::core::catalog::ProfileCatalog;
+use crate::files::{DirFileStore, FileStore};
 use crate::flows::activity::ActivityLog;
+use crate::flows::candidates::{CandidatePolicy, Candidates};
 use crate::flows::connections::Connections;
 use crate::flows::delivery::{DeliveryPolicy, EventDelivery};
 use crate::flows::lever_events::{LeverEventRouter, LeverWebhookReceiver};
@@ -35,6 +38,14 @@ pub struct HubPorts {
     pub lever_oauth: Arc<dyn LeverOAuth>,
     /// Queues by name; a name not given gets an embedded queue of its own.
     pub queues: HashMap<QueueName, Arc<dyn Queue>>,
+    pub files: FilesSource,
+}
+
+/// The file store of [`HubPorts`]: a ready one (S3 on moto in tests), or a local directory whose
+/// upload URLs the hub's router serves.
+pub enum FilesSource {
+    Store(Arc<dyn FileStore>),
+    Dir(std::path::PathBuf),
 }
 
 pub struct HubOptions {
@@ -43,6 +54,7 @@ pub struct HubOptions {
     pub lever_pkce: bool,
     pub tokens: TokenPolicy,
     pub delivery: DeliveryPolicy,
+    pub candidates: CandidatePolicy,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -64,6 +76,7 @@ pub struct Hub {
     pub tokens: Tokens,
     pub delivery: EventDelivery,
     pub activity: ActivityLog,
+    pub candidates: Candidates,
     pub lever_webhooks: LeverWebhookReceiver,
     pub lever_events: LeverEventRouter,
     api: Arc<ApiState>,
@@ -75,6 +88,17 @@ impl Hub {
         let secrets = Secrets::new(ports.secrets.get_many(names::ALL).await?);
         let (api, oauth, pkce) = (ports.lever_api, ports.lever_oauth, options.lever_pkce);
         let given = ports.queues;
+        let (public_url, clock) = (options.public_url.clone(), ports.clock.clone());
+        let files = ports.files;
+        let files = move |secrets: &Secrets| -> Result<FilesPort, HubError> {
+            Ok(match &files {
+                FilesSource::Store(s) => FilesPort::Store(s.clone()),
+                FilesSource::Dir(path) => FilesPort::Dir(Arc::new(
+                    DirFileStore::new(path, public_url.clone(), secrets.get(names::STATE_KEY)?.expose().as_bytes(), clock.clone())
+                        .map_err(|e| HubError::Config(e.to_string()))?,
+                )),
+            })
+        };
         let sources = PortSources {
             store: ports.store,
             clock: ports.clock,
@@ -82,8 +106,15 @@ impl Hub {
             catalog: Box::new(|| Err(HubError::Config("the catalog is given".into()))),
             lever: Box::new(move |_| Ok(LeverPorts { api: api.clone(), oauth: oauth.clone(), pkce })),
             queue: Box::new(move |name| Ok(given.get(&name).cloned().unwrap_or_else(|| Arc::new(EmbeddedQueue::default())))),
+            files: Box::new(files),
         };
-        let options = WiringOptions { public_url: options.public_url, tokens: options.tokens, delivery: options.delivery, lever_inbox: Default::default() };
+        let options = WiringOptions {
+            public_url: options.public_url,
+            tokens: options.tokens,
+            delivery: options.delivery,
+            lever_inbox: Default::default(),
+            candidates: options.candidates,
+        };
         Self::from_wiring(Wiring::new(sources, options).with_catalog(catalog))
     }
 
@@ -97,6 +128,7 @@ impl Hub {
             tokens: wiring.tokens()?,
             delivery: wiring.delivery()?,
             activity: wiring.activity(),
+            candidates: wiring.candidates()?,
             lever_webhooks: wiring.lever_webhook_receiver()?,
             lever_events: wiring.lever_event_router()?,
             api: wiring.api()?,
@@ -109,9 +141,14 @@ impl Hub {
     }
 
     /// Everything the hub serves over HTTP in one router: partner API, connect and callback,
-    /// Lever's webhooks, `/healthz` (local runs and end-to-end tests; in AWS each is its own Lambda).
+    /// Lever's webhooks, `/healthz`, and a local file store's upload URLs (local runs and
+    /// end-to-end tests; in AWS each is its own Lambda, and S3 takes the uploads).
     pub fn router(&self) -> axum::Router {
-        crate::api::router(self.api()).merge(crate::api::lever_webhooks::lever_webhook_routes(self.lever_webhooks.clone()))
+        let router = crate::api::router(self.api()).merge(crate::api::lever_webhooks::lever_webhook_routes(self.lever_webhooks.clone()));
+        match self.wiring.local_upload_routes() {
+            Some(uploads) => router.merge(uploads),
+            None => router,
+        }
     }
 }
 

@@ -16,11 +16,13 @@ use crate::clock::Clock;
 use crate::core::catalog::ProfileCatalog;
 use crate::core::flow_runs::ScheduledFlow;
 use crate::core::oauth_state::StateSigner;
+use crate::files::{DirFileStore, FileStore};
 use crate::flows::activity::ActivityLog;
+use crate::flows::candidates::{CandidatePolicy, Candidates, PendingReferralRelease, StatusReporter};
 use crate::flows::connections::{Connections, ConsentConfig, PublicUrls};
 use crate::flows::delivery::{DeliveryPolicy, EventDelivery};
 use crate::flows::dispatch::Dispatcher;
-use crate::flows::lever_events::{InboxPolicy, LeverEventRouter, LeverWebhookReceiver};
+use crate::flows::lever_events::{InboxPolicy, LeverEventHandler, LeverEventRouter, LeverWebhookReceiver};
 use crate::flows::partners::Partners;
 use crate::flows::status::StatusChanges;
 use crate::flows::tokens::{TokenPolicy, Tokens};
@@ -43,11 +45,19 @@ pub enum QueueName {
     Hires,
     /// Verified Lever webhook events for the router.
     LeverEvents,
+    /// Candidate submissions to write to Lever (and status polls), for the candidate writer.
+    Candidates,
 }
 
 impl QueueName {
-    pub const ALL: [QueueName; 5] =
-        [QueueName::Deliveries, QueueName::DeliveriesDeadLetter, QueueName::Jobs, QueueName::Hires, QueueName::LeverEvents];
+    pub const ALL: [QueueName; 6] = [
+        QueueName::Deliveries,
+        QueueName::DeliveriesDeadLetter,
+        QueueName::Jobs,
+        QueueName::Hires,
+        QueueName::LeverEvents,
+        QueueName::Candidates,
+    ];
 
     /// The queue that runs of a scheduled flow go to.
     pub fn of_flow(flow: ScheduledFlow) -> Self {
@@ -65,6 +75,7 @@ impl QueueName {
             QueueName::Jobs => "jobs",
             QueueName::Hires => "hires",
             QueueName::LeverEvents => "lever-events",
+            QueueName::Candidates => "candidates",
         }
     }
 
@@ -76,6 +87,7 @@ impl QueueName {
             QueueName::Jobs => "HUB_JOBS_QUEUE_URL",
             QueueName::Hires => "HUB_HIRES_QUEUE_URL",
             QueueName::LeverEvents => "HUB_LEVER_EVENTS_QUEUE_URL",
+            QueueName::Candidates => "HUB_CANDIDATES_QUEUE_URL",
         }
     }
 }
@@ -95,11 +107,32 @@ pub struct WiringOptions {
     pub tokens: TokenPolicy,
     pub delivery: DeliveryPolicy,
     pub lever_inbox: InboxPolicy,
+    pub candidates: CandidatePolicy,
+}
+
+/// Where submission files and uploads live.
+#[derive(Clone)]
+pub enum FilesPort {
+    /// A ready store (S3 in AWS): uploads are PUT to it directly.
+    Store(Arc<dyn FileStore>),
+    /// A local directory: the hub serves its upload URLs itself (`PUT /uploads/{token}`).
+    Dir(Arc<DirFileStore>),
+}
+
+impl FilesPort {
+    pub fn store(&self) -> Arc<dyn FileStore> {
+        match self {
+            FilesPort::Store(s) => s.clone(),
+            FilesPort::Dir(d) => d.clone(),
+        }
+    }
 }
 
 /// Builds a port from the secrets read at start.
 pub type Make<T> = Box<dyn Fn(&Secrets) -> Result<T, HubError> + Send + Sync>;
 type MakeQueue = Box<dyn Fn(QueueName) -> Result<Arc<dyn Queue>, HubError> + Send + Sync>;
+/// Builds the file store from the secrets read at start (a local one signs upload URLs).
+pub type MakeFiles = Box<dyn Fn(&Secrets) -> Result<FilesPort, HubError> + Send + Sync>;
 
 /// The secrets this process read at start, by name.
 pub struct Secrets {
@@ -171,6 +204,7 @@ pub struct PortSources {
     pub catalog: Box<dyn Fn() -> Result<ProfileCatalog, HubError> + Send + Sync>,
     pub lever: Make<LeverPorts>,
     pub queue: MakeQueue,
+    pub files: MakeFiles,
 }
 
 pub struct Wiring {
@@ -181,6 +215,8 @@ pub struct Wiring {
     lever: Lazy<LeverPorts>,
     make_queue: MakeQueue,
     queues: Mutex<HashMap<QueueName, Arc<dyn Queue>>>,
+    files: Lazy<FilesPort>,
+    candidates: Memo<Candidates>,
     cipher: Memo<Arc<TokenCipher>>,
     signer: Memo<Arc<StateSigner>>,
     pages: Memo<Arc<CursorSeal>>,
@@ -192,7 +228,7 @@ pub struct Wiring {
 
 impl Wiring {
     pub fn new(sources: PortSources, options: WiringOptions) -> Self {
-        let PortSources { store, clock, secrets, catalog, lever, queue } = sources;
+        let PortSources { store, clock, secrets, catalog, lever, queue, files } = sources;
         Self {
             records: Records::new(store, clock),
             secrets,
@@ -201,6 +237,8 @@ impl Wiring {
             lever: Lazy::new(lever),
             make_queue: queue,
             queues: Mutex::new(HashMap::new()),
+            files: Lazy::new(files),
+            candidates: Memo::new(),
             cipher: Memo::new(),
             signer: Memo::new(),
             pages: Memo::new(),
@@ -336,9 +374,63 @@ impl Wiring {
         ))
     }
 
+    /// Where submission files and uploads live.
+    pub fn files(&self) -> Result<FilesPort, HubError> {
+        self.files.get(&self.secrets)
+    }
+
+    /// The upload URL a local file store serves (in AWS, S3 takes the PUT): `None` otherwise.
+    pub fn local_upload_routes(&self) -> Option<axum::Router> {
+        match self.files().ok()? {
+            FilesPort::Dir(dir) => Some(crate::files::local::local_upload_routes(dir)),
+            FilesPort::Store(_) => None,
+        }
+    }
+
+    /// Candidate ingest: the partner routes, the writer (queue consumer) and the sweeper.
+    pub fn candidates(&self) -> Result<Candidates, HubError> {
+        self.candidates.get_or(|| {
+            Ok(Candidates::new(
+                self.records(),
+                self.catalog()?,
+                self.lever()?.api,
+                self.tokens()?,
+                self.files()?.store(),
+                self.queue(QueueName::Candidates)?,
+                Arc::new(self.delivery()?),
+                self.activity(),
+                self.options.candidates.clone(),
+            ))
+        })
+    }
+
+    /// Candidates' status to partners (no file store: the Lever-events function needs none).
+    fn candidate_status(&self) -> Result<StatusReporter, HubError> {
+        Ok(StatusReporter::new(
+            self.records(),
+            self.catalog()?,
+            self.lever()?.api,
+            self.tokens()?,
+            Arc::new(self.delivery()?),
+            self.options.candidates.clone(),
+        ))
+    }
+
     /// The consumer of verified Lever events, with every flow's handlers registered.
     pub fn lever_event_router(&self) -> Result<LeverEventRouter, HubError> {
-        Ok(LeverEventRouter::new())
+        let status: Arc<dyn LeverEventHandler> = Arc::new(self.candidate_status()?);
+        let referrals = PendingReferralRelease::new(
+            self.records(),
+            self.catalog()?,
+            self.lever()?.api,
+            self.tokens()?,
+            self.queue(QueueName::Candidates)?,
+        );
+        Ok(LeverEventRouter::new()
+            .on("candidateStageChange", status.clone())
+            .on("candidateArchiveChange", status.clone())
+            .on("candidateHired", status)
+            .on("applicationCreated", Arc::new(referrals)))
     }
 
     /// What the partner API and the OAuth routes need.
@@ -348,6 +440,7 @@ impl Wiring {
             connections: self.connections()?,
             delivery: self.delivery()?,
             catalog: self.catalog()?,
+            candidates: self.candidates()?,
             pages: self.pages()?,
         }))
     }

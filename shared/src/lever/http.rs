@@ -744,6 +744,38 @@ impl LeverApi for LeverHttpClient {
         Ok(d.data)
     }
 
+    async fn list_notes(
+        &self,
+        auth: &LeverAuth,
+        opportunity_id: &str,
+        page: PageRequest,
+    ) -> LeverResult<Page<Note>> {
+        self.get_page(
+            auth,
+            "list_notes",
+            &["opportunities", opportunity_id, "notes"],
+            &[],
+            &page,
+        )
+        .await
+    }
+
+    async fn list_files(
+        &self,
+        auth: &LeverAuth,
+        opportunity_id: &str,
+        page: PageRequest,
+    ) -> LeverResult<Page<LeverFile>> {
+        self.get_page(
+            auth,
+            "list_files",
+            &["opportunities", opportunity_id, "files"],
+            &[],
+            &page,
+        )
+        .await
+    }
+
     async fn list_offers(
         &self,
         auth: &LeverAuth,
@@ -783,6 +815,11 @@ impl LeverApi for LeverHttpClient {
                 .as_deref()
                 .is_some_and(|e| e.eq_ignore_ascii_case(email.trim()))
         }))
+    }
+
+    async fn get_user(&self, auth: &LeverAuth, user_id: &str) -> LeverResult<User> {
+        self.get_one(auth, "get_user", &["users", user_id], &[])
+            .await
     }
 
     async fn get_contact(&self, auth: &LeverAuth, contact_id: &str) -> LeverResult<Contact> {

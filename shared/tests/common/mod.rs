@@ -32,6 +32,8 @@ pub struct LocalHub {
     pub clock: Arc<ManualClock>,
     /// Follows no redirects (the sandbox's consent answers with one).
     pub http: reqwest::Client,
+    /// The local file store's directory, removed with the hub.
+    _files: tempfile::TempDir,
 }
 
 /// An answer of the router.
@@ -85,12 +87,25 @@ impl Request {
     }
 }
 
+/// What a test may change about the hub [`LocalHub::start_tuned`] builds.
+#[derive(Default)]
+pub struct Tuning {
+    pub lever_timeout: Option<std::time::Duration>,
+    pub lever_rate_limit: Option<shared::lever::rate::RateLimit>,
+    pub candidates: shared::flows::candidates::CandidatePolicy,
+}
+
 impl LocalHub {
     pub async fn start() -> LocalHub {
         Self::start_with(SandboxConfig { rate_limit: None, ..SandboxConfig::default() }).await
     }
 
     pub async fn start_with(config: SandboxConfig) -> LocalHub {
+        Self::start_tuned(config, Tuning::default()).await
+    }
+
+    /// With the hub's Lever client and candidate ingest tuned (timeouts, limits, retry delays).
+    pub async fn start_tuned(config: SandboxConfig, tuning: Tuning) -> LocalHub {
         let (client_id, client_secret) = (config.client_id.clone(), config.client_secret.clone());
         let sandbox = Sandbox::start(config).await.expect("the Lever sandbox starts");
         let secrets = LocalSecrets::from_values([
@@ -98,10 +113,15 @@ impl LocalHub {
             (names::STATE_KEY.to_owned(), random_key()),
             (names::LEVER_OAUTH.to_owned(), json!({"client_id": client_id, "client_secret": client_secret}).to_string()),
         ]);
-        let lever = Arc::new(
-            LeverHttpClient::new(LeverConfig::local(&sandbox.base_url(), client_id, ClientSecret::new(client_secret)).unwrap())
-                .unwrap(),
-        );
+        let mut lever_config = LeverConfig::local(&sandbox.base_url(), client_id, ClientSecret::new(client_secret)).unwrap();
+        if let Some(timeout) = tuning.lever_timeout {
+            lever_config.timeout = timeout;
+        }
+        if let Some(limit) = tuning.lever_rate_limit {
+            lever_config.rate_limit = limit;
+        }
+        let lever = Arc::new(LeverHttpClient::new(lever_config).unwrap());
+        let files_dir = tempfile::tempdir().expect("a temporary directory for files");
         let now = time::OffsetDateTime::now_utc().unix_timestamp() * 1000;
         let clock = Arc::new(ManualClock::at_ms(now));
         let ports = HubPorts {
@@ -111,17 +131,19 @@ impl LocalHub {
             lever_api: lever.clone(),
             lever_oauth: lever,
             queues: Default::default(),
+            files: shared::hub::FilesSource::Dir(files_dir.path().to_owned()),
         };
         let options = HubOptions {
             public_url: url::Url::parse(PUBLIC_URL).unwrap(),
             lever_pkce: false,
             tokens: TokenPolicy::default(),
             delivery: DeliveryPolicy { allow_http_loopback: true, ..DeliveryPolicy::default() },
+            candidates: tuning.candidates,
         };
         let hub = Hub::build(ports, Arc::new(ProfileCatalog::bundled().unwrap()), options).await.expect("hub builds");
         let router = shared::api::router(hub.api());
         let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        LocalHub { sandbox, hub, router, clock, http }
+        LocalHub { sandbox, hub, router, clock, http, _files: files_dir }
     }
 
     /// Registers the partner of `profile` (return URLs under `https://partner.example/<profile>`)

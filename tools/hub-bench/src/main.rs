@@ -136,12 +136,14 @@ async fn main() {
         lever_api: lever.clone(),
         lever_oauth: lever,
         queues: Default::default(),
+        files: shared::hub::FilesSource::Dir(std::env::temp_dir().join(format!("hub-bench-files-{}", std::process::id()))),
     };
     let options = HubOptions {
         public_url: url::Url::parse(&base).unwrap(),
         lever_pkce: false,
         tokens: TokenPolicy::default(),
         delivery: DeliveryPolicy { allow_http_loopback: true, ..DeliveryPolicy::default() },
+        candidates: Default::default(),
     };
     let hub = Hub::build(ports, Arc::new(ProfileCatalog::bundled().unwrap()), options).await.unwrap();
     let router = hub.router();

@@ -158,6 +158,7 @@ async fn run(args: Args) -> Result<(), AnyError> {
         queue_urls: Default::default(),
         profiles_dir: None,
         allow_http_loopback: true,
+        files: Default::default(), // `files/` in the data directory; the hub serves its upload URLs
     };
     let hub = env.build().await?;
     let keys = register_partners(&hub, &base, &data_dir.join("local-api-keys.json")).await?;
@@ -187,6 +188,24 @@ async fn run(args: Args) -> Result<(), AnyError> {
             });
             if round.await.is_err() {
                 tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    });
+    // The candidate writer (an SQS-triggered Lambda in AWS), and its sweep every 30 s (a schedule).
+    let (writer, sweeper, clock) = (hub.candidates.clone(), hub.candidates.clone(), hub.records.clock().clone());
+    tokio::spawn(async move {
+        loop {
+            if writer.work_once(10, Duration::from_millis(500)).await.is_err() {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    });
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(SWEEP_EVERY);
+        loop {
+            every.tick().await;
+            if let Err(e) = sweeper.sweep_once(clock.now_ms()).await {
+                tracing::warn!(error = %e, "candidate sweep failed; the next one retries");
             }
         }
     });
