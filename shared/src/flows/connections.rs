@@ -292,7 +292,7 @@ impl Connections {
             browser_hash: None,
         };
         self.records.create(&record).await?;
-        Ok(self.consent.urls.connect(&state).map_err(url_unknown)?)
+        self.consent.urls.connect(&state).map_err(url_unknown)
     }
 
     /// The connect link opened in the customer's browser: binds this browser to the state (the
