@@ -32,7 +32,7 @@ const KEY_LABEL: &[u8] = b"lever-hub/local-upload-url/v1";
 pub struct DirFileStore {
     root: PathBuf,
     /// Where the hub is reached (`http://127.0.0.1:8080`); upload URLs live under it.
-    public_url: url::Url,
+    public_url: Option<url::Url>,
     mac_key: zeroize::Zeroizing<[u8; 32]>,
     clock: Arc<dyn Clock>,
 }
@@ -52,7 +52,7 @@ struct Grant {
 impl DirFileStore {
     /// A store under `root` (created 0700 if missing) whose upload URLs start with `public_url`
     /// and are signed with a key derived from `state_key`.
-    pub fn new(root: impl Into<PathBuf>, public_url: url::Url, state_key: &[u8], clock: Arc<dyn Clock>) -> Result<Self, FileError> {
+    pub fn new(root: impl Into<PathBuf>, public_url: Option<url::Url>, state_key: &[u8], clock: Arc<dyn Clock>) -> Result<Self, FileError> {
         let root = root.into();
         create_private_dir(&root)?;
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(state_key).map_err(|e| FileError::Invalid(e.to_string()))?;
@@ -206,7 +206,10 @@ impl FileStore for DirFileStore {
             size,
             expires_at_ms: self.clock.now_ms().saturating_add(valid_ms),
         };
-        let mut url = self.public_url.clone();
+        let mut url = self
+            .public_url
+            .clone()
+            .ok_or_else(|| FileError::Invalid("a local file store serves upload URLs under HUB_PUBLIC_URL: set it".into()))?;
         url.path_segments_mut()
             .map_err(|_| FileError::Invalid("the public URL cannot take a path".into()))?
             .pop_if_empty()
@@ -241,7 +244,7 @@ mod tests {
     use crate::clock::ManualClock;
 
     fn store(dir: &Path, clock: Arc<ManualClock>) -> DirFileStore {
-        DirFileStore::new(dir, url::Url::parse("http://127.0.0.1:8080").unwrap(), b"state key", clock).unwrap()
+        DirFileStore::new(dir, Some(url::Url::parse("http://127.0.0.1:8080").unwrap()), b"state key", clock).unwrap()
     }
 
     #[tokio::test]
@@ -272,7 +275,7 @@ mod tests {
         assert_eq!(s.head("uploads/c/u1").await.unwrap().unwrap().size, 3);
         clock.advance_ms(61_000);
         assert_eq!(bad(s.receive_upload(&token, Some("application/pdf"), Bytes::from_static(b"abc")).await), 401, "expired");
-        let foreign = DirFileStore::new(dir.path(), url::Url::parse("http://x").unwrap(), b"other key", clock).unwrap();
+        let foreign = DirFileStore::new(dir.path(), Some(url::Url::parse("http://x").unwrap()), b"other key", clock).unwrap();
         assert!(foreign.open(&token).is_none(), "another hub's key");
     }
 }

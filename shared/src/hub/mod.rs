@@ -94,7 +94,7 @@ impl Hub {
             Ok(match &files {
                 FilesSource::Store(s) => FilesPort::Store(s.clone()),
                 FilesSource::Dir(path) => FilesPort::Dir(Arc::new(
-                    DirFileStore::new(path, public_url.clone(), secrets.get(names::STATE_KEY)?.expose().as_bytes(), clock.clone())
+                    DirFileStore::new(path, Some(public_url.clone()), secrets.get(names::STATE_KEY)?.expose().as_bytes(), clock.clone())
                         .map_err(|e| HubError::Config(e.to_string()))?,
                 )),
             })
@@ -109,7 +109,7 @@ impl Hub {
             files: Box::new(files),
         };
         let options = WiringOptions {
-            public_url: options.public_url,
+            public_url: Some(options.public_url),
             tokens: options.tokens,
             delivery: options.delivery,
             lever_inbox: Default::default(),
