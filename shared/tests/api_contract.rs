@@ -106,6 +106,43 @@ async fn every_operation_answers_as_documented() {
     assert_eq!(h.send(Request::new("GET", "/problems/invalid-cursor")).await.status, 200);
     assert_eq!(h.send(Request::new("GET", "/problems/no-such-type")).await.status, 404);
 
+    // Candidate ingest: an upload (PUT to the hub's own upload URL, as hub-local serves it), a
+    // submission naming it, the list, one candidate, a retry.
+    let upload = h
+        .send(Request::new("POST", format!("/v1/connections/{id}/uploads")).key(&key).json(&json!({
+            "name": "cv.pdf", "content_type": "application/pdf", "size_bytes": 9
+        })))
+        .await;
+    assert_eq!(upload.status, 201, "{:?}", upload.json());
+    let put_to = upload.json()["upload_url"].as_str().unwrap().strip_prefix(common::PUBLIC_URL).unwrap().to_owned();
+    let put = h.send_to_hub(Request::new("PUT", put_to).header("content-type", "application/pdf").raw(b"%PDF-1.4\n".to_vec())).await;
+    assert_eq!(put.status, 200);
+    let bad_upload = Request::new("POST", format!("/v1/connections/{id}/uploads")).key(&key).json(&json!({
+        "name": "cv.exe", "content_type": "application/x-msdownload", "size_bytes": 9
+    }));
+    assert_eq!(h.send(bad_upload).await.status, 422);
+    let posting = h.sandbox.admin().create_posting(json!({"text": "Contract", "state": "published"})).unwrap();
+    let application = |posting: &str| json!({
+        "kind": "application", "candidate": {"name": "Ada", "emails": ["ada@contract.example"]}, "postings": [posting],
+        "files": [{"name": "cv.pdf", "content_type": "application/pdf", "role": "resume", "upload_id": upload.json()["id"]}],
+    });
+    let submit = |k: &str, body: Value| Request::new("POST", format!("/v1/connections/{id}/candidates")).key(&key).header("idempotency-key", k).json(&body);
+    let created = h.send(submit("contract-1", application(&posting))).await;
+    assert_eq!(created.status, 201, "{:?}", created.json());
+    let candidate = created.json()["id"].as_str().unwrap().to_owned();
+    assert_eq!(h.send(Request::new("POST", format!("/v1/connections/{id}/candidates")).key(&key).json(&application(&posting))).await.status, 400, "no Idempotency-Key");
+    let unknown_posting = h.send(submit("contract-2", application("00000000-0000-4000-8000-000000000000"))).await;
+    assert_eq!(unknown_posting.status, 422, "Lever refuses an unknown posting: {:?}", unknown_posting.json());
+    let failed = h.send(get(&format!("/v1/connections/{id}/candidates?limit=1"))).await;
+    assert_eq!(failed.status, 200);
+    let failed = failed.json()["data"][0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(h.send(get("/v1/connections/nope/candidates")).await.status, 404);
+    assert_eq!(h.send(get(&format!("/v1/connections/{id}/candidates/{candidate}"))).await.status, 200);
+    assert_eq!(h.send(get(&format!("/v1/connections/{id}/candidates/nope"))).await.status, 404);
+    let retry = |c: &str| Request::new("POST", format!("/v1/connections/{id}/candidates/{c}/retry")).key(&key);
+    assert_eq!(h.send(retry(&failed)).await.status, 202);
+    assert_eq!(h.send(retry(&candidate)).await.status, 409, "already in Lever");
+
     let uncovered = contract().uncovered(|_| true);
     assert!(uncovered.is_empty(), "documented but never checked: {uncovered:#?}");
 }

@@ -38,7 +38,8 @@ pub struct TestOptions {
     /// The hub's own Lever rate limit per connection.
     pub lever_rate_limit: shared::lever::rate::RateLimit,
     pub candidates: CandidatePolicy,
-    /// Candidate writer workers (each one receive loop, as concurrent Lambda invocations).
+    /// Candidate writer workers (each one receive loop, as concurrent Lambda invocations); 0 for
+    /// a test that drives the queue itself.
     pub candidate_workers: usize,
 }
 
@@ -196,7 +197,7 @@ impl TestHub {
             }
         }));
         // The candidate writer: what the SQS-triggered Lambda does in AWS (several at once).
-        for _ in 0..test.candidate_workers.max(1) {
+        for _ in 0..test.candidate_workers {
             let candidates = hub.candidates.clone();
             tasks.push(tokio::spawn(async move {
                 loop {
