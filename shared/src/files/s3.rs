@@ -20,15 +20,7 @@ pub struct S3FileStore {
 }
 
 fn unavailable<E: std::error::Error + 'static>(e: E) -> FileError {
-    // The SDK's Display is terse ("service error"); the source chain names the cause.
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    FileError::Unavailable(text)
+    FileError::Unavailable(crate::telemetry::error_chain(&e))
 }
 
 impl S3FileStore {

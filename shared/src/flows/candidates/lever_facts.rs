@@ -10,11 +10,34 @@ use super::records::{ArchiveReasonName, LeverNames, LeverReferrerFact, LeverUser
 use super::writer::Stop;
 use crate::core::candidate::email_key;
 use crate::lever::error::LeverError;
-use crate::lever::model::ArchiveReasonType;
+use crate::lever::model::{ArchiveReasonType, Opportunity, OpportunityExpand};
 use crate::lever::page::collect_all;
 use crate::lever::port::LeverApi;
 use crate::flows::tokens::Tokens;
 use crate::store::{keys, Records};
+
+/// The opportunity as Lever has it now, or `None` when it was deleted.
+pub(super) async fn opportunity_if_any(
+    tokens: &Tokens,
+    lever: &Arc<dyn LeverApi>,
+    connection_id: &str,
+    opportunity_id: &str,
+    expand: &[OpportunityExpand],
+) -> Result<Option<Opportunity>, Stop> {
+    tokens
+        .call(connection_id, |auth| {
+            let lever = lever.clone();
+            async move {
+                match lever.get_opportunity(&auth, opportunity_id, expand).await {
+                    Ok(o) => Ok(Some(o)),
+                    Err(LeverError::NotFound { .. }) => Ok(None),
+                    Err(e) => Err(e),
+                }
+            }
+        })
+        .await
+        .map_err(Stop::from)
+}
 
 #[derive(Clone)]
 pub(super) struct LeverFacts {
@@ -25,6 +48,10 @@ pub(super) struct LeverFacts {
 }
 
 impl LeverFacts {
+    pub fn new(records: Records, lever: Arc<dyn LeverApi>, tokens: Tokens, policy: &super::CandidatePolicy) -> Self {
+        Self { records, lever, tokens, ttl_ms: super::ms(policy.lever_cache_ttl) }
+    }
+
     /// Whether `user_id` is an active user of the connection's account. A user Lever does not
     /// know counts as inactive: never written as.
     pub async fn user_active(&self, connection_id: &str, user_id: &str) -> Result<bool, Stop> {

@@ -233,7 +233,7 @@ impl Candidates {
             CandidateWork::Submission { connection_id, submission_id, attempt } => {
                 self.run_queued(connection_id, submission_id, *attempt).await
             }
-            CandidateWork::StatusPoll { connection_id } => self.status.poll(connection_id).await.map_err(Into::into),
+            CandidateWork::StatusPoll { connection_id } => self.status.poll(connection_id).await,
         };
         match outcome {
             Ok(()) => true,

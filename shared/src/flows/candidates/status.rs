@@ -17,7 +17,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde_json::{json, Value};
 
-use super::lever_facts::LeverFacts;
+use super::lever_facts::{opportunity_if_any, LeverFacts};
 use super::records::{LeverNames, PendingReferral, StageRef, StatusPoll, SubmissionRecord, SubmittedOpportunity};
 use super::view::{rfc3339, stage_view};
 use super::writer::Stop;
@@ -29,7 +29,6 @@ use crate::core::profile::EventKind;
 use crate::flows::events::{EventPublisher, NewEvent};
 use crate::flows::lever_events::{HandlerError, InboundLeverEvent, LeverEventHandler};
 use crate::flows::tokens::Tokens;
-use crate::lever::error::LeverError;
 use crate::lever::model::{OpportunitiesQuery, Opportunity, OpportunityExpand};
 use crate::lever::page::collect_all;
 use crate::lever::port::LeverApi;
@@ -69,7 +68,7 @@ impl StatusReporter {
     }
 
     fn facts(&self) -> LeverFacts {
-        LeverFacts { records: self.records.clone(), lever: self.lever.clone(), tokens: self.tokens.clone(), ttl_ms: ms(self.policy.lever_cache_ttl) }
+        LeverFacts::new(self.records.clone(), self.lever.clone(), self.tokens.clone(), &self.policy)
     }
 
     async fn active_connection(&self, connection_id: &str) -> Result<Option<Connection>, Stop> {
@@ -89,25 +88,10 @@ impl StatusReporter {
         let Some(connection) = self.active_connection(connection_id).await? else { return Ok(0) };
         let opportunity = match listed {
             Some(o) => o,
-            None => {
-                let lever = self.lever.clone();
-                let found = self
-                    .tokens
-                    .call(connection_id, |auth| {
-                        let lever = lever.clone();
-                        async move {
-                            match lever.get_opportunity(&auth, opportunity_id, &[OpportunityExpand::Stage]).await {
-                                Ok(o) => Ok(Some(o)),
-                                Err(LeverError::NotFound { .. }) => Ok(None),
-                                Err(e) => Err(e),
-                            }
-                        }
-                    })
-                    .await
-                    .map_err(Stop::from)?;
-                let Some(o) = found else { return Ok(0) };
-                o
-            }
+            None => match opportunity_if_any(&self.tokens, &self.lever, connection_id, opportunity_id, &[OpportunityExpand::Stage]).await? {
+                Some(o) => o,
+                None => return Ok(0),
+            },
         };
         let facts = self.facts();
         let mut names: Option<LeverNames> = facts.known_names(connection_id).await;
@@ -313,22 +297,8 @@ impl PendingReferralRelease {
         if !holds || connection.status != ConnectionStatus::Active {
             return Ok(0);
         }
-        let lever = self.lever.clone();
-        let found = self
-            .tokens
-            .call(connection_id, |auth| {
-                let lever = lever.clone();
-                async move {
-                    match lever.get_opportunity(&auth, opportunity_id, &[OpportunityExpand::Applications]).await {
-                        Ok(o) => Ok(Some(o)),
-                        Err(LeverError::NotFound { .. }) => Ok(None),
-                        Err(e) => Err(e),
-                    }
-                }
-            })
-            .await
-            .map_err(Stop::from)?;
-        let Some(o) = found else { return Ok(0) };
+        let expand = [OpportunityExpand::Applications];
+        let Some(o) = opportunity_if_any(&self.tokens, &self.lever, connection_id, opportunity_id, &expand).await? else { return Ok(0) };
         let mut postings: Vec<String> = o.applications.iter().filter_map(|a| a.expanded()).filter_map(|a| a.posting.clone()).collect();
         if let Some(p) = posting_hint {
             postings.push(p.to_owned());

@@ -141,7 +141,7 @@ fn status_of(o: &Opportunity) -> CandidateStatus {
 
 impl Candidates {
     pub(super) fn facts_cache(&self) -> LeverFacts {
-        LeverFacts { records: self.records.clone(), lever: self.lever.clone(), tokens: self.tokens.clone(), ttl_ms: ms(self.policy.lever_cache_ttl) }
+        LeverFacts::new(self.records.clone(), self.lever.clone(), self.tokens.clone(), &self.policy)
     }
 
     /// One Lever call with the connection's token. The token is kept in this process for a
@@ -516,8 +516,8 @@ impl Candidates {
         let flow = profile
             .candidates()
             .ok_or_else(|| Stop::failed(error_codes::LEVER_REJECTED, "the partner's profile no longer pushes candidates"))?;
-        let facts = self.facts(&connection, &profile, flow, rec, retry_run, working).await?;
-        let plan = plan_validated(&profile, &connection.settings, &rec.submission, &facts).map_err(|e| match e {
+        let facts = self.facts(&connection, profile.as_ref(), flow, rec, retry_run, working).await?;
+        let plan = plan_validated(profile.as_ref(), &connection.settings, &rec.submission, &facts).map_err(|e| match e {
             PlanError::NoPerformAs | PlanError::PerformAsDeactivated => Stop::failed(error_codes::NO_PERFORM_AS, e.to_string()),
             PlanError::NotInLever => Stop::failed(error_codes::NOT_IN_LEVER, e.to_string()),
             e @ (PlanError::NoCandidatesFlow | PlanError::Invalid(_)) => Stop::failed(error_codes::LEVER_REJECTED, e.to_string()),
@@ -527,7 +527,7 @@ impl Candidates {
             Write::Create => self.create(&connection, rec, &plan, working).await?,
             Write::Update { .. } => {}
         }
-        let source = source_label(&profile, &connection.settings);
+        let source = source_label(profile.as_ref(), &connection.settings);
         self.additions(&connection, rec, &plan, &source, retry_run, working).await?;
         Ok(Outcome::Written)
     }
@@ -554,11 +554,12 @@ impl Candidates {
         }
         let sub = &rec.submission;
         let referrer_matters = flow.referrer.add_as_follower || flow.notes.referrer_not_in_lever.is_some();
-        if referrer_matters && let Some(email) = sub.referrer.as_ref().and_then(|r| r.email.as_deref()) {
-            if let Some((id, name)) = cache.user_by_email(&connection.id, email).await? {
-                facts.referrer_user_id = Some(id);
-                facts.referrer_user_name = Some(name).filter(|n| !n.trim().is_empty());
-            }
+        if referrer_matters
+            && let Some(email) = sub.referrer.as_ref().and_then(|r| r.email.as_deref())
+            && let Some((id, name)) = cache.user_by_email(&connection.id, email).await?
+        {
+            facts.referrer_user_id = Some(id);
+            facts.referrer_user_name = Some(name).filter(|n| !n.trim().is_empty());
         }
         let source = source_label(profile, &connection.settings);
         facts.existing = self.existing(&connection.id, rec, &source, retry_run, working).await?;
