@@ -163,6 +163,10 @@ pub enum CandidateWork {
         submission_id: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         attempt: Option<u32>,
+        /// Set when the wait is longer than a queue delay can be (15 min): the message comes
+        /// back earlier and is sent on until then (Lever's `Retry-After` is kept, however long).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        not_before_ms: Option<i64>,
     },
     /// Poll the status of a connection's submitted candidates.
     StatusPoll { connection_id: String },
@@ -230,8 +234,20 @@ impl Candidates {
             }
         };
         let outcome = match &work {
-            CandidateWork::Submission { connection_id, submission_id, attempt } => {
-                self.run_queued(connection_id, submission_id, *attempt).await
+            CandidateWork::Submission { connection_id, submission_id, attempt, not_before_ms } => {
+                let now = self.records.clock().now_ms();
+                match not_before_ms {
+                    Some(at) if *at > now => {
+                        let later = CandidateWork::Submission {
+                            connection_id: connection_id.clone(),
+                            submission_id: submission_id.clone(),
+                            attempt: *attempt,
+                            not_before_ms: Some(*at),
+                        };
+                        self.enqueue(&later, Duration::from_millis((*at - now) as u64)).await.map_err(CandidateError::from)
+                    }
+                    _ => self.run_queued(connection_id, submission_id, *attempt).await,
+                }
             }
             CandidateWork::StatusPoll { connection_id } => self.status.poll(connection_id).await,
         };

@@ -74,7 +74,7 @@ impl Candidates {
         if stored.state.is_written() {
             return Err(CandidateError::Conflict(format!("the candidate is already in Lever ({})", stored.state.as_str())));
         }
-        let work = CandidateWork::Submission { connection_id: connection_id.to_owned(), submission_id: submission_id.to_owned(), attempt: None };
+        let work = CandidateWork::Submission { connection_id: connection_id.to_owned(), submission_id: submission_id.to_owned(), attempt: None, not_before_ms: None };
         self.enqueue(&work, Duration::ZERO).await?;
         Ok((stored, connection))
     }

@@ -312,7 +312,7 @@ impl PendingReferralRelease {
                 let pk = keys::connection(connection_id).pk;
                 let prefix = keys::pending_referrals_prefix(&email_key(&normal), posting);
                 for held in self.records.query_all::<PendingReferral>(&pk, &prefix).await? {
-                    let work = CandidateWork::Submission { connection_id: connection_id.to_owned(), submission_id: held.submission_id.clone(), attempt: None };
+                    let work = CandidateWork::Submission { connection_id: connection_id.to_owned(), submission_id: held.submission_id.clone(), attempt: None, not_before_ms: None };
                     let body = serde_json::to_string(&work).map_err(|e| Stop::Transient { retry_after: None, message: e.to_string() })?;
                     self.queue.send(&body, Duration::ZERO).await.map_err(|e| Stop::Transient { retry_after: None, message: e.to_string() })?;
                     released += 1;

@@ -35,7 +35,7 @@ impl Candidates {
                         Err(StoreError::ConditionFailed) => continue,
                         Err(e) => return Err(e.into()),
                     }
-                    let work = CandidateWork::Submission { connection_id: r.connection_id.clone(), submission_id: r.id.clone(), attempt: None };
+                    let work = CandidateWork::Submission { connection_id: r.connection_id.clone(), submission_id: r.id.clone(), attempt: None, not_before_ms: None };
                     self.enqueue(&work, Duration::ZERO).await?;
                     report.submissions += 1;
                 }

@@ -187,7 +187,7 @@ impl Candidates {
                 // Someone else is writing it: look again when their claim would have lapsed.
                 let now = self.records.clock().now_ms();
                 let wait = r.claim.as_ref().map_or(0, |c| c.until_ms - now).max(1_000);
-                let work = CandidateWork::Submission { connection_id: connection_id.to_owned(), submission_id: submission_id.to_owned(), attempt };
+                let work = CandidateWork::Submission { connection_id: connection_id.to_owned(), submission_id: submission_id.to_owned(), attempt, not_before_ms: None };
                 self.enqueue(&work, Duration::from_millis(wait as u64)).await?;
                 Ok(())
             }
@@ -357,7 +357,13 @@ impl Candidates {
             self.unindex_pending(&r).await;
         }
         if let Some(delay) = retry_in {
-            let work = CandidateWork::Submission { connection_id: r.connection_id.clone(), submission_id: r.id.clone(), attempt: Some(r.attempts) };
+            let not_before_ms = (Duration::from_millis(delay) > crate::queue::MAX_DELAY).then(|| r.next_attempt_at_ms).flatten();
+            let work = CandidateWork::Submission {
+                connection_id: r.connection_id.clone(),
+                submission_id: r.id.clone(),
+                attempt: Some(r.attempts),
+                not_before_ms,
+            };
             if let Err(e) = self.enqueue(&work, Duration::from_millis(delay)).await {
                 // The due index has it: the sweeper queues it once its time has passed.
                 tracing::warn!(submission_id = %r.id, error = %e, "retry not queued; the sweeper will");
