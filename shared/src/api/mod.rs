@@ -18,6 +18,7 @@ use axum::Router;
 use crate::core::catalog::ProfileCatalog;
 use crate::flows::connections::Connections;
 use crate::flows::delivery::EventDelivery;
+use crate::flows::jobs::JobFeed;
 use crate::flows::partners::Partners;
 
 /// What the routes need; built once per process.
@@ -26,6 +27,7 @@ pub struct ApiState {
     pub connections: Connections,
     pub delivery: EventDelivery,
     pub catalog: Arc<ProfileCatalog>,
+    pub jobs: JobFeed,
 }
 
 /// Partner routes under `/v1`.

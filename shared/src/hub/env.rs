@@ -8,6 +8,7 @@
 //! | `HUB_PUBLIC_URL` | the hub's public base URL (OAuth callback, Lever webhooks) | required |
 //! | `HUB_DELIVERY_QUEUE_URL` | SQS queue of partner deliveries | embedded queue |
 //! | `HUB_DEAD_LETTER_QUEUE_URL` | SQS queue for deliveries that gave up | embedded queue |
+//! | `HUB_JOBS_QUEUE_URL`, `HUB_HIRES_QUEUE_URL` | SQS queues of scheduled flow runs | embedded queue |
 //! | `HUB_PROFILES_DIR` | partner profiles to load instead of the bundled ones | bundled |
 //! | `AWS_ENDPOINT_URL` | DynamoDB Local / moto for local runs (read by the AWS SDK) | AWS |
 
@@ -21,7 +22,10 @@ use crate::clock::SystemClock;
 use crate::core::catalog::ProfileCatalog;
 use crate::flows::delivery::DeliveryPolicy;
 use crate::flows::tokens::TokenPolicy;
+use crate::core::job_sync::SyncPolicy;
 use crate::lever::http::{LeverConfig, LeverHttpClient};
+use crate::lever::rate::RateGate;
+use crate::lever::rate_budget::RateBudgetPolicy;
 use crate::lever::secret::ClientSecret;
 use crate::queue::embedded::EmbeddedQueue;
 use crate::queue::sqs::SqsQueue;
@@ -157,7 +161,7 @@ impl HubEnv {
             SecretsSource::Local { path } => LocalSecrets::open_or_create(path)?.get_many(secrets).await?,
         };
         let lever_target = self.lever.clone();
-        let lever = move |secrets: &Secrets| -> Result<LeverPorts, HubError> {
+        let lever = move |secrets: &Secrets, gate: Arc<dyn RateGate>| -> Result<LeverPorts, HubError> {
             let app: LeverApp = serde_json::from_str(secrets.get(names::LEVER_OAUTH)?.expose()).map_err(|e| {
                 HubError::Config(format!("secret {}: expected {{\"client_id\", \"client_secret\"}}: {e}", names::LEVER_OAUTH))
             })?;
@@ -169,7 +173,7 @@ impl HubEnv {
                     LeverConfig::local(base, app.client_id, client_secret).map_err(|e| HubError::Config(e.to_string()))?
                 }
             };
-            let client = Arc::new(LeverHttpClient::new(config).map_err(|e| HubError::Config(e.to_string()))?);
+            let client = Arc::new(LeverHttpClient::with_rate_gate(config, gate).map_err(|e| HubError::Config(e.to_string()))?);
             Ok(LeverPorts { api: client.clone(), oauth: client, pkce: app.pkce })
         };
         let queue_urls = self.queue_urls.clone();
@@ -204,6 +208,8 @@ impl HubEnv {
             public_url: self.public_url.clone(),
             tokens: TokenPolicy::default(),
             delivery: DeliveryPolicy { allow_http_loopback: self.allow_http_loopback, ..DeliveryPolicy::default() },
+            jobs: SyncPolicy::default(),
+            rate_budget: RateBudgetPolicy::default(),
         };
         Ok(Wiring::new(sources, options))
     }

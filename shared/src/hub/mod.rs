@@ -12,7 +12,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 pub use env::{HubEnv, LeverTarget, SecretsSource, StoreTarget};
-pub use wiring::{LeverPorts, PortSources, QueueName, Secrets, Wiring, WiringOptions};
+pub use wiring::{LeverPorts, MakeLever, PortSources, QueueName, Secrets, Wiring, WiringOptions};
 
 use crate::api::ApiState;
 use crate::clock::Clock;
@@ -23,7 +23,10 @@ use crate::flows::delivery::{DeliveryPolicy, EventDelivery, OutboundEvent};
 use crate::flows::events::{EventPublisher, NewEvent, PublishError};
 use crate::flows::partners::Partners;
 use crate::flows::tokens::{TokenPolicy, Tokens};
-use crate::lever::port::{LeverApi, LeverOAuth};
+use crate::core::job_sync::SyncPolicy;
+use crate::flows::jobs::{JobFeed, JobWorker};
+use crate::lever::http::{LeverConfig, LeverHttpClient};
+use crate::lever::rate_budget::RateBudgetPolicy;
 use crate::queue::{EmbeddedQueue, Queue};
 use crate::secrets::{names, Secrets as SecretsPort, SecretsError};
 use crate::store::{Records, Store};
@@ -33,8 +36,8 @@ pub struct HubPorts {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
     pub secrets: Arc<dyn SecretsPort>,
-    pub lever_api: Arc<dyn LeverApi>,
-    pub lever_oauth: Arc<dyn LeverOAuth>,
+    /// Where Lever is; the client is built with the hub's shared rate budget.
+    pub lever: LeverConfig,
     /// Queues by name; a name not given gets an embedded queue of its own.
     pub queues: HashMap<QueueName, Arc<dyn Queue>>,
 }
@@ -45,6 +48,8 @@ pub struct HubOptions {
     pub lever_pkce: bool,
     pub tokens: TokenPolicy,
     pub delivery: DeliveryPolicy,
+    pub jobs: SyncPolicy,
+    pub rate_budget: RateBudgetPolicy,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -66,6 +71,8 @@ pub struct Hub {
     pub tokens: Tokens,
     pub delivery: EventDelivery,
     pub activity: ActivityLog,
+    pub jobs: JobWorker,
+    pub job_feed: JobFeed,
     api: Arc<ApiState>,
 }
 
@@ -73,17 +80,26 @@ impl Hub {
     /// The whole hub on ready-made adapters; every known secret is read at once.
     pub async fn build(ports: HubPorts, catalog: Arc<ProfileCatalog>, options: HubOptions) -> Result<Self, HubError> {
         let secrets = Secrets::new(ports.secrets.get_many(names::ALL).await?);
-        let (api, oauth, pkce) = (ports.lever_api, ports.lever_oauth, options.lever_pkce);
+        let (lever, pkce) = (ports.lever, options.lever_pkce);
         let given = ports.queues;
         let sources = PortSources {
             store: ports.store,
             clock: ports.clock,
             secrets,
             catalog: Box::new(|| Err(HubError::Config("the catalog is given".into()))),
-            lever: Box::new(move |_| Ok(LeverPorts { api: api.clone(), oauth: oauth.clone(), pkce })),
+            lever: Box::new(move |_, gate| {
+                let client = Arc::new(LeverHttpClient::with_rate_gate(lever.clone(), gate).map_err(|e| HubError::Config(e.to_string()))?);
+                Ok(LeverPorts { api: client.clone(), oauth: client, pkce })
+            }),
             queue: Box::new(move |name| Ok(given.get(&name).cloned().unwrap_or_else(|| Arc::new(EmbeddedQueue::default())))),
         };
-        let options = WiringOptions { public_url: options.public_url, tokens: options.tokens, delivery: options.delivery };
+        let options = WiringOptions {
+            public_url: options.public_url,
+            tokens: options.tokens,
+            delivery: options.delivery,
+            jobs: options.jobs,
+            rate_budget: options.rate_budget,
+        };
         Self::from_wiring(Wiring::new(sources, options).with_catalog(catalog))
     }
 
@@ -97,6 +113,8 @@ impl Hub {
             tokens: wiring.tokens()?,
             delivery: wiring.delivery()?,
             activity: wiring.activity(),
+            jobs: wiring.job_worker()?,
+            job_feed: wiring.job_feed()?,
             api: wiring.api()?,
             wiring: Arc::new(wiring),
         })

@@ -18,11 +18,15 @@ use crate::core::oauth_state::StateSigner;
 use crate::flows::activity::ActivityLog;
 use crate::flows::connections::{Connections, ConsentConfig, PublicUrls};
 use crate::flows::delivery::{DeliveryPolicy, EventDelivery};
+use crate::core::job_sync::SyncPolicy;
 use crate::flows::dispatch::Dispatcher;
+use crate::flows::jobs::{JobFeed, JobPoller, JobWorker};
 use crate::flows::partners::Partners;
 use crate::flows::status::StatusChanges;
 use crate::flows::tokens::{TokenPolicy, Tokens};
 use crate::lever::port::{LeverApi, LeverOAuth};
+use crate::lever::rate::RateGate;
+use crate::lever::rate_budget::{RateBudgetPolicy, StoreRateBudget};
 use crate::queue::Queue;
 use crate::secrets::{names, SecretString, TokenCipher};
 use crate::store::{Records, Store};
@@ -77,10 +81,14 @@ pub struct WiringOptions {
     pub public_url: url::Url,
     pub tokens: TokenPolicy,
     pub delivery: DeliveryPolicy,
+    pub jobs: SyncPolicy,
+    pub rate_budget: RateBudgetPolicy,
 }
 
 /// Builds a port from the secrets read at start.
 pub type Make<T> = Box<dyn Fn(&Secrets) -> Result<T, HubError> + Send + Sync>;
+/// Builds the Lever ports from the secrets and the rate gate every Lever request must ask.
+pub type MakeLever = Box<dyn Fn(&Secrets, Arc<dyn RateGate>) -> Result<LeverPorts, HubError> + Send + Sync>;
 type MakeQueue = Box<dyn Fn(QueueName) -> Result<Arc<dyn Queue>, HubError> + Send + Sync>;
 
 /// The secrets this process read at start, by name.
@@ -151,7 +159,7 @@ pub struct PortSources {
     pub clock: Arc<dyn Clock>,
     pub secrets: Secrets,
     pub catalog: Box<dyn Fn() -> Result<ProfileCatalog, HubError> + Send + Sync>,
-    pub lever: Make<LeverPorts>,
+    pub lever: MakeLever,
     pub queue: MakeQueue,
 }
 
@@ -160,7 +168,9 @@ pub struct Wiring {
     secrets: Secrets,
     options: WiringOptions,
     catalog: Lazy<Arc<ProfileCatalog>>,
-    lever: Lazy<LeverPorts>,
+    make_lever: MakeLever,
+    lever: Memo<LeverPorts>,
+    rate_gate: Memo<Arc<dyn RateGate>>,
     make_queue: MakeQueue,
     queues: Mutex<HashMap<QueueName, Arc<dyn Queue>>>,
     cipher: Memo<Arc<TokenCipher>>,
@@ -169,6 +179,7 @@ pub struct Wiring {
     status: Memo<StatusChanges>,
     tokens: Memo<Tokens>,
     connections: Memo<Connections>,
+    job_poller: Memo<JobPoller>,
 }
 
 impl Wiring {
@@ -179,7 +190,9 @@ impl Wiring {
             secrets,
             options,
             catalog: Lazy::new(Box::new(move |_| catalog().map(Arc::new))),
-            lever: Lazy::new(lever),
+            make_lever: lever,
+            lever: Memo::new(),
+            rate_gate: Memo::new(),
             make_queue: queue,
             queues: Mutex::new(HashMap::new()),
             cipher: Memo::new(),
@@ -188,6 +201,7 @@ impl Wiring {
             status: Memo::new(),
             tokens: Memo::new(),
             connections: Memo::new(),
+            job_poller: Memo::new(),
         }
     }
 
@@ -213,8 +227,17 @@ impl Wiring {
         self.catalog.get(&self.secrets)
     }
 
+    /// The Lever ports; every Data API request they send asks [`Wiring::rate_gate`] first.
     pub fn lever(&self) -> Result<LeverPorts, HubError> {
-        self.lever.get(&self.secrets)
+        self.lever.get_or(|| (self.make_lever)(&self.secrets, self.rate_gate()))
+    }
+
+    /// Lever's rate limit per connection, shared through the store by every process that
+    /// calls Lever (job poller, candidate writer, partner API pickers).
+    pub fn rate_gate(&self) -> Arc<dyn RateGate> {
+        self.rate_gate
+            .get_or(|| Ok(Arc::new(StoreRateBudget::new(self.records(), self.options.rate_budget.clone())) as Arc<dyn RateGate>))
+            .unwrap_or_else(|_: HubError| unreachable!("building the rate budget cannot fail"))
     }
 
     pub fn queue(&self, name: QueueName) -> Result<Arc<dyn Queue>, HubError> {
@@ -298,6 +321,32 @@ impl Wiring {
         Ok(Dispatcher::new(self.records(), self.catalog()?, queues))
     }
 
+    /// Syncs one connection's postings (the job poller Lambda's flow).
+    pub fn job_poller(&self) -> Result<JobPoller, HubError> {
+        self.job_poller.get_or(|| {
+            Ok(JobPoller::new(
+                self.records(),
+                self.catalog()?,
+                self.lever()?.api,
+                self.tokens()?,
+                Arc::new(self.delivery()?),
+                self.activity(),
+                self.queue(QueueName::Jobs)?,
+                self.options.jobs.clone(),
+            ))
+        })
+    }
+
+    /// The jobs queue's consumer around [`Wiring::job_poller`].
+    pub fn job_worker(&self) -> Result<JobWorker, HubError> {
+        Ok(JobWorker::new(self.job_poller()?, self.queue(QueueName::Jobs)?))
+    }
+
+    /// The job feed as the partner API serves it.
+    pub fn job_feed(&self) -> Result<JobFeed, HubError> {
+        Ok(JobFeed::new(self.records(), self.catalog()?, self.lever()?.api, self.tokens()?, self.dispatcher()?))
+    }
+
     /// What the partner API and the OAuth routes need.
     pub fn api(&self) -> Result<Arc<ApiState>, HubError> {
         Ok(Arc::new(ApiState {
@@ -305,6 +354,7 @@ impl Wiring {
             connections: self.connections()?,
             delivery: self.delivery()?,
             catalog: self.catalog()?,
+            jobs: self.job_feed()?,
         }))
     }
 }
