@@ -482,11 +482,12 @@ impl JobPoller {
     }
 
     async fn postings_page(&self, ctx: &Ctx<'_>, postings: &[Posting]) -> Result<PageResult, JobsError> {
-        let outcomes: Vec<Result<(String, Observed, Verdict), JobsError>> = futures::stream::iter(postings)
-            .map(|p| self.observe(ctx, p))
-            .buffer_unordered(PAGE_CONCURRENCY)
-            .collect()
-            .await;
+        // Boxed as `Send` futures: a closure-mapped stream of borrowing futures trips the
+        // compiler's higher-ranked `Send` check when the run is spawned.
+        type Observing<'f> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(String, Observed, Verdict), JobsError>> + Send + 'f>>;
+        let observing: Vec<Observing<'_>> = postings.iter().map(|p| Box::pin(self.observe(ctx, p)) as Observing<'_>).collect();
+        let outcomes: Vec<Result<(String, Observed, Verdict), JobsError>> =
+            futures::stream::iter(observing).buffer_unordered(PAGE_CONCURRENCY).collect().await;
         let mut result = PageResult::default();
         for outcome in outcomes {
             let (id, observed, verdict) = outcome?;
