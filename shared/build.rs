@@ -37,4 +37,18 @@ fn main() {
     let dest =
         PathBuf::from(env::var("OUT_DIR").expect("set by cargo")).join("bundled_profiles.rs");
     fs::write(dest, out).expect("write bundled_profiles.rs");
+    openapi_json(&manifest);
+}
+
+/// `docs/openapi.yaml` as JSON, served at `/openapi.json`: converted here so the binary carries
+/// no YAML parser and a document that does not parse fails the build, not a request.
+fn openapi_json(manifest: &std::path::Path) {
+    let source = manifest.join("..").join("docs").join("openapi.yaml");
+    println!("cargo:rerun-if-changed={}", source.display());
+    let yaml = fs::read_to_string(&source).expect("docs/openapi.yaml is readable");
+    let doc: serde_json::Value = serde_norway::from_str(&yaml)
+        .unwrap_or_else(|e| panic!("docs/openapi.yaml is not valid YAML: {e}"));
+    let json = serde_json::to_string(&doc).expect("JSON values serialize");
+    let dest = PathBuf::from(env::var("OUT_DIR").expect("set by cargo")).join("openapi.json");
+    fs::write(dest, json).expect("write openapi.json");
 }

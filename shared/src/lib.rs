@@ -6,12 +6,15 @@
 pub mod api;
 pub mod aws;
 pub mod clock;
+#[cfg(feature = "contract")]
+pub mod contract;
 pub mod core;
 pub mod flows;
 pub mod hub;
 pub mod lever;
 pub mod queue;
 pub mod secrets;
+pub mod sqs_batch;
 pub mod store;
 pub mod telemetry;
 #[cfg(feature = "testing")]

@@ -32,6 +32,10 @@ enum Reply {
     Ok,
     Status(u16),
     TooManyRequests { retry_after: &'static str },
+    /// 302 to another path of this receiver.
+    Redirect(&'static str),
+    /// This status with this body (which the hub must not repeat anywhere).
+    StatusWithBody(u16, &'static str),
     /// Answers only after this long: past the hub's request timeout.
     Hang(Duration),
 }
@@ -132,8 +136,9 @@ async fn hook(
     let reply = state.script.lock().unwrap().pop_front().or_else(|| state.otherwise.lock().unwrap().clone()).unwrap_or(Reply::Ok);
     let answered = match &reply {
         Reply::Ok | Reply::Hang(_) => 200,
-        Reply::Status(code) => *code,
+        Reply::Status(code) | Reply::StatusWithBody(code, _) => *code,
         Reply::TooManyRequests { .. } => 429,
+        Reply::Redirect(_) => 302,
     };
     state.seen.lock().unwrap().push(Seen {
         at: Instant::now(),
@@ -150,6 +155,8 @@ async fn hook(
     match reply {
         Reply::Ok => (StatusCode::OK, "thanks").into_response(),
         Reply::Status(code) => (StatusCode::from_u16(code).unwrap(), "nope").into_response(),
+        Reply::StatusWithBody(code, body) => (StatusCode::from_u16(code).unwrap(), body).into_response(),
+        Reply::Redirect(to) => (StatusCode::FOUND, [("location", to)], "moved").into_response(),
         Reply::TooManyRequests { retry_after } => {
             (StatusCode::TOO_MANY_REQUESTS, [("retry-after", retry_after)], "slow down").into_response()
         }
@@ -161,6 +168,20 @@ async fn hook(
 }
 
 // ---- the hub under test -----------------------------------------------------------------------
+
+/// DNS for the tests: fixed answers per name, nothing for other names.
+struct TestDns(std::collections::HashMap<&'static str, std::net::IpAddr>);
+
+impl reqwest::dns::Resolve for TestDns {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let found = self.0.get(name.as_str()).copied();
+        let name = name.as_str().to_owned();
+        Box::pin(async move {
+            let ip = found.ok_or_else(|| format!("test DNS has no answer for {name}"))?;
+            Ok(Box::new(std::iter::once(std::net::SocketAddr::new(ip, 0))) as reqwest::dns::Addrs)
+        })
+    }
+}
 
 /// Short timings so retries take milliseconds (the SQS queue rounds delays up to whole seconds).
 fn test_policy() -> DeliveryPolicy {
@@ -174,8 +195,32 @@ fn test_policy() -> DeliveryPolicy {
     }
 }
 
+/// The delivery queue, with a switch that makes every send fail: the process "dies" between
+/// the outbox write and the queue.
+struct FlakyQueue {
+    inner: Arc<dyn Queue>,
+    down: std::sync::atomic::AtomicBool,
+}
+
+#[async_trait::async_trait]
+impl Queue for FlakyQueue {
+    async fn send(&self, body: &str, delay: Duration) -> Result<(), shared::queue::QueueError> {
+        if self.down.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(shared::queue::QueueError::Unavailable("the process stopped before it queued".into()));
+        }
+        self.inner.send(body, delay).await
+    }
+    async fn receive(&self, max: usize, wait: Duration) -> Result<Vec<shared::queue::Received>, shared::queue::QueueError> {
+        self.inner.receive(max, wait).await
+    }
+    async fn ack(&self, receipt: &str) -> Result<(), shared::queue::QueueError> {
+        self.inner.ack(receipt).await
+    }
+}
+
 struct Hub {
     flow: EventDelivery,
+    queue: Arc<FlakyQueue>,
     records: Records,
     store: Arc<dyn Store>,
     /// The DynamoDB Local table, to read items raw.
@@ -213,8 +258,18 @@ async fn hub(backend: Backend, policy: DeliveryPolicy) -> Option<Hub> {
     };
     let records = Records::new(store.clone(), Arc::new(SystemClock));
     let cipher = Arc::new(TokenCipher::from_secret(&SecretString::new(random_key())).unwrap());
-    let flow = EventDelivery::new(records.clone(), queue, cipher, policy).unwrap().with_dead_letter_queue(dead_letters.clone());
-    Some(Hub { flow, records, store, dynamo_table, dead_letters, receiver: Receiver::start().await, partner: format!("partner-{}", uuid::Uuid::new_v4()) })
+    let queue = Arc::new(FlakyQueue { inner: queue, down: Default::default() });
+    let flow = EventDelivery::new(records.clone(), queue.clone(), cipher, policy).unwrap().with_dead_letter_queue(dead_letters.clone());
+    Some(Hub {
+        flow,
+        queue,
+        records,
+        store,
+        dynamo_table,
+        dead_letters,
+        receiver: Receiver::start().await,
+        partner: format!("partner-{}", uuid::Uuid::new_v4()),
+    })
 }
 
 impl Hub {
@@ -248,6 +303,14 @@ impl Hub {
             assert!(Instant::now() < deadline, "delivery still {:?} after {within:?}: {d:?}", d.status);
             self.flow.work_once(10, Duration::from_secs(1)).await.unwrap();
         }
+    }
+
+    /// Publishes a new event, delivers it to `webhook_id` and returns what the receiver saw.
+    async fn publish_and_deliver(&self, webhook_id: &str) -> Seen {
+        let event = self.event("job.created");
+        self.flow.publish(&event).await.unwrap();
+        self.pump_until(&event.id.to_string(), webhook_id, DeliveryStatus::Delivered, Duration::from_secs(20)).await;
+        self.receiver.seen().pop().unwrap()
     }
 
     /// Runs the worker until the queue has had nothing for a second.
@@ -449,25 +512,42 @@ mod cases {
         assert!(!raw.body.to_string().contains(rotated.expose()));
         // Deliveries are signed with the new secret; the old one no longer verifies.
         hub.receiver.knows_secret(&rotated);
-        let event = hub.event("job.created");
-        hub.flow.publish(&event).await.unwrap();
-        hub.pump_until(&event.id.to_string(), &webhook_id, DeliveryStatus::Delivered, Duration::from_secs(20)).await;
-        let s = hub.receiver.seen().pop().unwrap();
+        let s = hub.publish_and_deliver(&webhook_id).await;
         assert!(s.signature_valid);
         assert!(!partner_verifies(secret.expose(), &s.signature, &s.body));
 
         // A rotation with overlap: deliveries verify with the old secret and with the new one.
-        let newest = hub.flow.rotate_webhook_secret_keeping_previous(&hub.partner, &webhook_id, Duration::from_secs(3600)).await.unwrap();
+        let newest = hub.flow.rotate_webhook_secret_keeping_previous(&hub.partner, &webhook_id, Duration::from_secs(3600)).await.unwrap().secret;
         let info = hub.flow.list_webhooks(&hub.partner).await.unwrap().pop().unwrap();
-        assert!(info.previous_secret_until_ms.is_some());
-        let event = hub.event("job.created");
-        hub.flow.publish(&event).await.unwrap();
-        hub.pump_until(&event.id.to_string(), &webhook_id, DeliveryStatus::Delivered, Duration::from_secs(20)).await;
-        let s = hub.receiver.seen().pop().unwrap();
+        assert!(info.previous_secrets_until_ms.is_some());
+        let s = hub.publish_and_deliver(&webhook_id).await;
         assert_eq!(s.signature.matches("v1=").count(), 2);
         assert!(partner_verifies(newest.expose(), &s.signature, &s.body));
         assert!(partner_verifies(rotated.expose(), &s.signature, &s.body));
         assert!(!partner_verifies(secret.expose(), &s.signature, &s.body));
+
+        // A second rotation inside the overlap: every secret still in its time signs.
+        let hour = Duration::from_secs(3600);
+        let latest = hub.flow.rotate_webhook_secret_keeping_previous(&hub.partner, &webhook_id, hour).await.unwrap().secret;
+        hub.receiver.knows_secret(&latest);
+        let s = hub.publish_and_deliver(&webhook_id).await;
+        assert_eq!(s.signature.matches("v1=").count(), 3);
+        for signing in [&latest, &newest, &rotated] {
+            assert!(partner_verifies(signing.expose(), &s.signature, &s.body));
+        }
+        // At most MAX_SIGNING_SECRETS at once; a rotation with no overlap ends every earlier one.
+        hub.flow.rotate_webhook_secret_keeping_previous(&hub.partner, &webhook_id, hour).await.unwrap();
+        assert!(matches!(
+            hub.flow.rotate_webhook_secret_keeping_previous(&hub.partner, &webhook_id, hour).await,
+            Err(DeliveryError::Conflict(_))
+        ));
+        let only = hub.flow.rotate_webhook_secret(&hub.partner, &webhook_id).await.unwrap();
+        assert_eq!(hub.flow.list_webhooks(&hub.partner).await.unwrap()[0].previous_secrets_until_ms, None);
+        hub.receiver.knows_secret(&only);
+        let s = hub.publish_and_deliver(&webhook_id).await;
+        assert_eq!(s.signature.matches("v1=").count(), 1);
+        assert!(partner_verifies(only.expose(), &s.signature, &s.body));
+        assert!(!partner_verifies(latest.expose(), &s.signature, &s.body));
         assert!(matches!(
             hub.flow.rotate_webhook_secret(&hub.partner, "no-such-webhook").await,
             Err(DeliveryError::NotFound(_))
@@ -506,14 +586,15 @@ mod cases {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
         let first = hub.flow.list_deliveries(&hub.partner, DeliveryStatus::Dead, 2, None).await.unwrap();
-        let second = hub.flow.list_deliveries(&hub.partner, DeliveryStatus::Dead, 2, first.cursor.as_deref()).await.unwrap();
+        let second = hub.flow.list_deliveries(&hub.partner, DeliveryStatus::Dead, 2, first.cursor.clone()).await.unwrap();
         assert!(second.cursor.is_none());
         let listed: Vec<String> = first.deliveries.iter().chain(&second.deliveries).map(|d| d.event_id.clone()).collect();
         ids.reverse();
         assert_eq!(listed, ids, "newest first");
+        // A cursor of another status's list does not continue this one.
         assert!(matches!(
-            hub.flow.list_deliveries(&hub.partner, DeliveryStatus::Dead, 2, Some("garbage")).await,
-            Err(DeliveryError::Invalid(_))
+            hub.flow.list_deliveries(&hub.partner, DeliveryStatus::Delivered, 2, first.cursor.clone()).await,
+            Err(DeliveryError::Store(shared::store::StoreError::BadCursor))
         ));
         // Replaying the whole event of the oldest one resets it.
         let replayed = hub.flow.replay_event(&hub.partner, &ids[2]).await.unwrap();
@@ -581,6 +662,231 @@ mod cases {
         assert_eq!(hub.receiver.seen().len(), 2);
         assert_eq!(hub.flow.deliver("not a delivery").await.unwrap(), DeliveryOutcome::Skipped(SkipReason::Malformed));
     }
+
+    pub async fn an_event_stored_but_never_queued_is_swept_and_delivered_once(backend: Backend) {
+        let Some(hub) = hub(backend, test_policy()).await else { return };
+        let (webhook_id, _) = hub.register("a", None).await;
+        let sweep_after = hub.flow.policy().sweep_after.as_millis() as i64;
+
+        // A publish that queues normally leaves nothing for the sweeper.
+        let normal = hub.event("job.created");
+        hub.flow.publish(&normal).await.unwrap();
+        hub.pump_until(&normal.id.to_string(), &webhook_id, DeliveryStatus::Delivered, Duration::from_secs(20)).await;
+        assert_eq!(hub.flow.sweep_once(SystemClock.now_ms() + sweep_after + 1_000).await.unwrap().checks, 0);
+
+        // The process stops between the outbox write and the queue.
+        hub.queue.down.store(true, std::sync::atomic::Ordering::SeqCst);
+        let lost = hub.event("job.updated");
+        let event_id = lost.id.to_string();
+        assert!(matches!(hub.flow.publish(&lost).await, Err(DeliveryError::Queue(_))));
+        hub.queue.down.store(false, std::sync::atomic::Ordering::SeqCst);
+        assert!(hub.records.get::<StoredEvent>(&keys::outbound_event(&hub.partner, &event_id)).await.unwrap().is_some(), "stored");
+        hub.drain().await;
+        assert_eq!(hub.delivery(&event_id, &webhook_id).await.status, DeliveryStatus::Pending, "stored, never queued");
+        assert_eq!(hub.receiver.seen().len(), 1);
+
+        // Too early: a publish may still be on its way to the queue.
+        let now = SystemClock.now_ms();
+        assert_eq!(hub.flow.sweep_once(now).await.unwrap(), shared::flows::delivery::SweepReport::default());
+        // Once overdue, the sweeper finds it through the sweep index and queues it.
+        let swept = hub.flow.sweep_once(now + sweep_after + 1_000).await.unwrap();
+        assert_eq!((swept.checks, swept.queued, swept.more), (1, 1, false));
+        let d = hub.pump_until(&event_id, &webhook_id, DeliveryStatus::Delivered, Duration::from_secs(20)).await;
+        assert_eq!(d.attempts, 1);
+        // Swept once: a second sweep finds nothing, and the partner got the event exactly once.
+        assert_eq!(hub.flow.sweep_once(now + sweep_after + 2_000).await.unwrap().checks, 0);
+        hub.drain().await;
+        let seen: Vec<String> = hub.receiver.seen().into_iter().map(|s| s.event_id).collect();
+        assert_eq!(seen, [normal.id.to_string(), event_id]);
+        assert!(hub.receiver.seen().iter().all(|s| s.signature_valid));
+    }
+
+    pub async fn replay_goes_to_the_partners_current_endpoints(backend: Backend) {
+        let Some(hub) = hub(backend, test_policy()).await else { return };
+        let (old, _) = hub.register("old", None).await;
+        let event = hub.event("job.created");
+        let event_id = event.id.to_string();
+        hub.flow.publish(&event).await.unwrap();
+        hub.pump_until(&event_id, &old, DeliveryStatus::Delivered, Duration::from_secs(20)).await;
+
+        // The partner moves to a new endpoint; a replay goes there, not to the deleted one.
+        assert!(hub.flow.delete_webhook(&hub.partner, &old).await.unwrap());
+        assert!(matches!(hub.flow.replay_event(&hub.partner, &event_id).await, Err(DeliveryError::Conflict(_))), "no endpoint left");
+        assert!(matches!(hub.flow.replay_delivery(&hub.partner, &event_id, &old).await, Err(DeliveryError::Conflict(_))));
+        let (new, _) = hub.register("new", None).await;
+        let replayed = hub.flow.replay_event(&hub.partner, &event_id).await.unwrap();
+        assert_eq!(replayed.iter().map(|d| (d.webhook_id.as_str(), d.run)).collect::<Vec<_>>(), [(new.as_str(), 0)]);
+        hub.pump_until(&event_id, &new, DeliveryStatus::Delivered, Duration::from_secs(20)).await;
+        // Replayed again: the same delivery, restarted.
+        let again = hub.flow.replay_event(&hub.partner, &event_id).await.unwrap();
+        assert_eq!(again.iter().map(|d| (d.webhook_id.as_str(), d.run)).collect::<Vec<_>>(), [(new.as_str(), 1)]);
+        hub.pump_until(&event_id, &new, DeliveryStatus::Delivered, Duration::from_secs(20)).await;
+        hub.drain().await;
+        let endpoints: Vec<String> = hub.receiver.seen().into_iter().map(|s| s.endpoint).collect();
+        assert_eq!(endpoints, ["old", "new", "new"]);
+        assert_eq!(hub.delivery(&event_id, &old).await.status, DeliveryStatus::Delivered, "the old delivery is left as it ended");
+        assert!(matches!(hub.flow.replay_event(&hub.partner, "no-such-event").await, Err(DeliveryError::NotFound(_))));
+        assert_eq!(hub.flow.sweep_once(SystemClock.now_ms() + 120_000).await.unwrap().checks, 0, "replays clear their checks");
+    }
+
+    pub async fn events_of_a_connection_carry_increasing_sequences_even_when_published_concurrently(backend: Backend) {
+        use shared::flows::events::{EventPublisher, NewEvent};
+        let Some(hub) = hub(backend, test_policy()).await else { return };
+        hub.register("a", None).await;
+        let connection_id = format!("conn-{}", uuid::Uuid::new_v4());
+        let mut connection = shared::core::connection::Connection::new(&connection_id, &hub.partner, SystemClock.now_ms());
+        connection.status = shared::core::connection::ConnectionStatus::Active;
+        hub.records.create(&connection).await.unwrap();
+        let publisher: Arc<dyn EventPublisher> = Arc::new(hub.flow.clone());
+        let new_event = |n: u32| NewEvent {
+            id: format!("{connection_id}-fact-{n}"),
+            event_type: "job.created".into(),
+            partner_id: hub.partner.clone(),
+            connection_id: Some(connection_id.clone()),
+            sequence: None,
+            occurred_at_ms: Some(1_700_000_000_000 + i64::from(n)),
+            data: serde_json::json!({"n": n}),
+        };
+        // Ten publishers at once on one connection.
+        let results = futures::future::join_all((0..10).map(|n| publisher.publish(new_event(n)))).await;
+        assert!(results.iter().all(Result::is_ok), "{results:?}");
+        // A status change of the same connection takes its number in the same write.
+        let status = shared::flows::status::StatusChanges::new(
+            hub.records.clone(),
+            publisher.clone(),
+            shared::flows::activity::ActivityLog::new(hub.records.clone()),
+            Arc::new(shared::core::catalog::ProfileCatalog::bundled().unwrap()),
+        );
+        status.needs_reconnect(&connection_id, "revoked in Lever").await.unwrap();
+        hub.drain().await;
+
+        let bodies: Vec<serde_json::Value> = hub.receiver.seen().iter().map(|s| serde_json::from_slice(&s.body).unwrap()).collect();
+        assert_eq!(bodies.len(), 11);
+        let mut facts: Vec<(u64, i64)> = bodies
+            .iter()
+            .filter(|b| b["type"] == "job.created")
+            .map(|b| (b["sequence"].as_u64().unwrap(), b["data"]["n"].as_i64().unwrap()))
+            .collect();
+        facts.sort();
+        assert_eq!(facts.iter().map(|f| f.0).collect::<Vec<_>>(), (1..=10).collect::<Vec<u64>>(), "one number each, none twice");
+        let change = bodies.iter().find(|b| b["type"] == "connection.status_changed").unwrap();
+        assert_eq!(change["sequence"], 11, "later than every event before it");
+        for b in &bodies {
+            assert_eq!(b["connection_id"], connection_id.as_str());
+            assert!(time::OffsetDateTime::parse(b["occurred_at"].as_str().unwrap(), &time::format_description::well_known::Rfc3339).is_ok(), "{b}");
+        }
+        let first = bodies.iter().find(|b| b["data"]["n"] == 0).unwrap();
+        assert_eq!(first["occurred_at"], "2023-11-14T22:13:20Z", "when the fact happened, not when it was sent");
+        // Announcing a fact again publishes nothing new (the outbox dedupes on the event id).
+        publisher.publish(new_event(3)).await.unwrap();
+        hub.drain().await;
+        assert_eq!(hub.receiver.seen().len(), 11);
+    }
+
+    pub async fn names_resolving_to_internal_addresses_are_refused_at_send_time(backend: Backend) {
+        let Some(mut hub) = hub(backend, DeliveryPolicy { allow_http_loopback: false, ..test_policy() }).await else { return };
+        let dns = TestDns(
+            [
+                ("hooks.partner.example", "10.0.0.5".parse().unwrap()),
+                ("rebind.partner.example", "127.0.0.1".parse().unwrap()),
+                ("nat64.partner.example", "64:ff9b::a9fe:a9fe".parse().unwrap()),
+            ]
+            .into(),
+        );
+        hub.flow = hub.flow.clone().with_resolver(Arc::new(dns)).unwrap();
+        // Public names: registration accepts them; only what they resolve to gives them away.
+        let mut webhooks = vec![];
+        for url in [
+            "https://hooks.partner.example/h",
+            "https://rebind.partner.example/h",
+            "https://nat64.partner.example/h",
+            "https://legacy.partner.example/h",
+        ] {
+            let registered = hub.flow.register_webhook(&hub.partner, NewWebhook { url: url.into(), event_types: None }).await.unwrap();
+            webhooks.push(registered.webhook.id);
+        }
+        // A literal address stored before registration checked it (written past the flow).
+        let mut legacy = hub.records.get::<PartnerWebhook>(&keys::partner_webhook(&hub.partner, &webhooks[3])).await.unwrap().unwrap().record;
+        legacy.url = "https://169.254.169.254/latest/meta-data".into();
+        hub.records.put(&legacy).await.unwrap();
+
+        let event = hub.event("job.created");
+        assert_eq!(hub.flow.publish(&event).await.unwrap().deliveries, 4);
+        let event_id = event.id.to_string();
+        let mut errors = vec![];
+        for webhook_id in &webhooks {
+            let d = hub.pump_until(&event_id, webhook_id, DeliveryStatus::Dead, Duration::from_secs(20)).await;
+            assert_eq!((d.attempts, d.last_status_code), (1, None), "refused at once, not retried: {d:?}");
+            errors.push(d.last_error.unwrap());
+        }
+        assert_eq!(
+            errors,
+            [
+                "refused: the webhook host is not a public address: private (10.0.0.0/8)",
+                "refused: the webhook host is a loopback address",
+                "refused: the webhook host is not a public address: link-local (cloud metadata) (169.254.0.0/16)",
+                "refused: the webhook host is not a public address: link-local (cloud metadata) (169.254.0.0/16)",
+            ]
+        );
+        assert!(hub.receiver.seen().is_empty());
+        let dead = hub.flow.list_deliveries(&hub.partner, DeliveryStatus::Dead, 10, None).await.unwrap();
+        assert_eq!(dead.deliveries.len(), 4, "listed as dead, for the partner to see and fix");
+    }
+
+    pub async fn local_runs_allow_loopback_names_but_not_private_ones(backend: Backend) {
+        let Some(mut hub) = hub(backend, test_policy()).await else { return };
+        let dns = TestDns(
+            [("hooks.localhost", "127.0.0.1".parse().unwrap()), ("evil.partner.example", "192.168.1.1".parse().unwrap())].into(),
+        );
+        hub.flow = hub.flow.clone().with_resolver(Arc::new(dns)).unwrap();
+        // The receiver by a loopback name, resolved by the test DNS: delivered.
+        let url = hub.receiver.url("a").replace("127.0.0.1", "hooks.localhost");
+        let ok = hub.flow.register_webhook(&hub.partner, NewWebhook { url, event_types: None }).await.unwrap();
+        hub.receiver.knows_secret(&ok.secret);
+        let bad = hub
+            .flow
+            .register_webhook(&hub.partner, NewWebhook { url: "https://evil.partner.example/h".into(), event_types: None })
+            .await
+            .unwrap();
+        let event = hub.event("job.created");
+        hub.flow.publish(&event).await.unwrap();
+        let event_id = event.id.to_string();
+        hub.pump_until(&event_id, &ok.webhook.id, DeliveryStatus::Delivered, Duration::from_secs(20)).await;
+        let refused = hub.pump_until(&event_id, &bad.webhook.id, DeliveryStatus::Dead, Duration::from_secs(20)).await;
+        assert_eq!(refused.last_error.as_deref(), Some("refused: the webhook host is not a public address: private (192.168.0.0/16)"));
+        let seen = hub.receiver.seen();
+        assert_eq!(seen.len(), 1);
+        assert!(seen[0].signature_valid);
+    }
+
+    pub async fn redirects_are_not_followed_and_answers_are_not_echoed(backend: Backend) {
+        let Some(hub) = hub(backend, DeliveryPolicy { max_attempts: 3, ..test_policy() }).await else { return };
+        let (webhook_id, _) = hub.register("a", None).await;
+        hub.receiver.script([Reply::Redirect("/hooks/elsewhere"), Reply::StatusWithBody(500, "db=prod password=hunter2")]);
+        let event = hub.event("job.created");
+        let event_id = event.id.to_string();
+        hub.flow.publish(&event).await.unwrap();
+        let mut errors = vec![];
+        let d = loop {
+            let d = hub.delivery(&event_id, &webhook_id).await;
+            if let Some(e) = &d.last_error
+                && errors.last() != Some(e)
+            {
+                errors.push(e.clone());
+            }
+            if d.status != DeliveryStatus::Pending {
+                break d;
+            }
+            hub.flow.work_once(10, Duration::from_secs(1)).await.unwrap();
+        };
+        assert_eq!(d.status, DeliveryStatus::Delivered);
+        assert_eq!(
+            errors,
+            ["HTTP 302 Found: redirects are not followed; register the final URL", "HTTP 500 Internal Server Error"]
+        );
+        let endpoints: Vec<String> = hub.receiver.seen().into_iter().map(|s| s.endpoint).collect();
+        assert_eq!(endpoints, ["a", "a", "a"], "the redirect target was never posted to");
+    }
 }
 
 macro_rules! suite {
@@ -616,4 +922,69 @@ suite!(
     dead_deliveries_list_newest_first_in_pages,
     registration_refuses_unsafe_urls_and_bad_event_types,
     duplicate_and_stale_messages_post_once,
+    names_resolving_to_internal_addresses_are_refused_at_send_time,
+    local_runs_allow_loopback_names_but_not_private_ones,
+    redirects_are_not_followed_and_answers_are_not_echoed,
+    an_event_stored_but_never_queued_is_swept_and_delivered_once,
+    replay_goes_to_the_partners_current_endpoints,
+    events_of_a_connection_carry_increasing_sequences_even_when_published_concurrently,
 );
+
+/// `hub-local`'s queue lives in its embedded store: a restart keeps the deliveries it had not
+/// finished, a retry waiting out its delay included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deliveries_survive_a_restart_of_the_embedded_store_and_queue() {
+    let dir = std::env::temp_dir().join(format!("hub-delivery-{}", uuid::Uuid::new_v4()));
+    let path = dir.join("table.log");
+    let key = random_key();
+    let open = || async {
+        let store: Arc<dyn Store> = Arc::new(EmbeddedStore::open(&path).unwrap());
+        let records = Records::new(store, Arc::new(SystemClock));
+        let queue = EmbeddedQueue::durable(records.clone(), "deliveries", Duration::from_secs(5)).await.unwrap();
+        let cipher = Arc::new(TokenCipher::from_secret(&SecretString::new(key.clone())).unwrap());
+        let flow = EventDelivery::new(records.clone(), Arc::new(queue), cipher, test_policy()).unwrap();
+        (flow, records)
+    };
+    let receiver = Receiver::start().await;
+    let partner = "partner-restart";
+    let (first_id, second_id, webhook_id) = {
+        let (flow, _) = open().await;
+        let registered = flow.register_webhook(partner, NewWebhook { url: receiver.url("a"), event_types: None }).await.unwrap();
+        receiver.knows_secret(&registered.secret);
+        // The first event fails once and waits for its retry; the second is queued, not yet sent.
+        receiver.script([Reply::Status(503)]);
+        let first = OutboundEvent::new(partner, "job.created", SystemClock.now(), serde_json::json!({"n": 1}));
+        flow.publish(&first).await.unwrap();
+        let outcomes = flow.work_once(1, Duration::from_secs(1)).await.unwrap();
+        assert!(matches!(outcomes.as_slice(), [DeliveryOutcome::Retrying { attempt: 1, .. }]), "{outcomes:?}");
+        let second = OutboundEvent::new(partner, "job.updated", SystemClock.now(), serde_json::json!({"n": 2}));
+        flow.publish(&second).await.unwrap();
+        (first.id.to_string(), second.id.to_string(), registered.webhook.id)
+        // The process stops here: store, queue and flow are dropped.
+    };
+    let (flow, records) = open().await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let status = |event: String| {
+            let records = records.clone();
+            let key = keys::delivery(partner, &event, &webhook_id);
+            async move { records.get::<Delivery>(&key).await.unwrap().unwrap().record.status }
+        };
+        if status(first_id.clone()).await == DeliveryStatus::Delivered && status(second_id.clone()).await == DeliveryStatus::Delivered {
+            break;
+        }
+        assert!(Instant::now() < deadline, "pending deliveries were not delivered after the restart");
+        flow.work_once(10, Duration::from_millis(200)).await.unwrap();
+    }
+    while !flow.work_once(10, Duration::from_millis(300)).await.unwrap().is_empty() {}
+    let mut seen: Vec<(String, u32, u16)> = receiver.seen().into_iter().map(|s| (s.event_id, s.attempt, s.answered)).collect();
+    assert_eq!(seen.remove(0), (first_id.clone(), 1, 503), "before the restart");
+    seen.sort();
+    let mut expected = vec![(first_id, 2, 200), (second_id, 1, 200)];
+    expected.sort();
+    assert_eq!(seen, expected, "each delivered once after the restart");
+    assert!(receiver.seen().iter().all(|s| s.signature_valid));
+    drop(flow);
+    drop(records);
+    std::fs::remove_dir_all(dir).unwrap();
+}

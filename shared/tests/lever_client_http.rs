@@ -1001,3 +1001,24 @@ async fn logs_never_contain_tokens_or_secrets() {
     }
     println!("{} log lines checked", logs.lines().count());
 }
+
+/// Lever's answers are input too: a `Retry-After` too large for a `Duration` (or not a number
+/// at all) is a rate-limit error with no hint, never a panic (issue 8, item 2).
+#[tokio::test]
+async fn absurd_retry_after_values_do_not_panic() {
+    for value in ["1e30", "1e400", "-3", "NaN", "soon", "18446744073709551616"] {
+        let app = axum::Router::new().fallback(move || async move {
+            (axum::http::StatusCode::TOO_MANY_REQUESTS, [("retry-after", value)], "{}")
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let server = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let mut cfg = LeverConfig::local(&base, "c", Secret::new("s")).unwrap();
+        cfg.retry = RetryPolicy { max_retries: 1, ..fast_retries() };
+        let client = LeverHttpClient::new(cfg).unwrap();
+        let auth = LeverAuth::bearer("conn", Secret::new("token"));
+        let err = client.list_stages(&auth, PageRequest::default()).await.unwrap_err();
+        assert!(matches!(err, LeverError::RateLimited { .. }), "{value}: {err:?}");
+        server.abort();
+    }
+}

@@ -299,6 +299,64 @@ mod cases {
         assert_eq!(due, expected);
     }
 
+    /// A cursor that does not continue the query — another partition, outside the prefix, past
+    /// its end, from the index, or from another index partition — is a typed error, not a panic
+    /// (embedded) or a ValidationException (DynamoDB).
+    pub async fn cursors_outside_the_query_are_refused(f: Fixture) {
+        for i in 0..3 {
+            f.records.create(&note("CONN#cur", &format!("ACT#{i}"))).await.unwrap();
+        }
+        f.records.create(&note("CONN#cur", "JOB#1")).await.unwrap();
+        let mut c = Connection::new("conn-cur", "partner-a", T0);
+        c.status = ConnectionStatus::Active;
+        c.schedules = [(ScheduledFlow::Jobs, T0)].into();
+        f.records.create(&c).await.unwrap();
+        let index_entry = keys::due("conn-cur", T0);
+
+        let cursor = |pk: &str, sk: &str| shared::store::Cursor { key: Key::new(pk, sk), due: None };
+        let foreign = [
+            cursor("CONN#other", "ACT#1"),
+            cursor("CONN#cur", "JOB#1"),
+            cursor("CONN#cur", "ACT"),
+            cursor("CONN#cur", "ZZZ"),
+            cursor("CONN#cur", ""),
+            shared::store::Cursor { key: Key::new("CONN#cur", "ACT#1"), due: Some(index_entry.clone()) },
+        ];
+        for descending in [false, true] {
+            for c in &foreign {
+                let q = Query { pk: "CONN#cur".into(), sk_prefix: Some("ACT#".into()), descending, limit: 2, cursor: Some(c.clone()) };
+                let got = f.records.query::<Note>(&q).await;
+                assert!(matches!(got, Err(StoreError::BadCursor)), "descending={descending} {c:?}: {got:?}");
+            }
+            // Cursors at the edges of the range are fine: they continue (possibly to nothing).
+            for sk in ["ACT#".to_owned(), format!("ACT#{}x", char::MAX)] {
+                let edge = Query { pk: "CONN#cur".into(), sk_prefix: Some("ACT#".into()), descending, limit: 2, cursor: Some(cursor("CONN#cur", &sk)) };
+                let got = f.records.query::<Note>(&edge).await;
+                assert!(got.is_ok(), "descending={descending} {sk:?}: {got:?}");
+            }
+        }
+
+        let due = |cursor| DueQuery { partition: index_entry.partition.clone(), up_to: keys::due_up_to(T0), limit: 2, cursor };
+        let other_shard = (0..keys::DUE_SHARDS).map(keys::due_partition).find(|p| *p != index_entry.partition).unwrap();
+        let foreign_due = [
+            cursor(&keys::connection("conn-cur").pk, "CONN"),
+            shared::store::Cursor {
+                key: keys::connection("conn-cur"),
+                due: Some(shared::store::IndexKey { partition: other_shard, sort: index_entry.sort.clone() }),
+            },
+            shared::store::Cursor {
+                key: keys::connection("conn-cur"),
+                due: Some(shared::store::IndexKey { partition: index_entry.partition.clone(), sort: keys::due_up_to(T0 + 1) }),
+            },
+        ];
+        for c in foreign_due {
+            let got = f.records.due::<Connection>(&due(Some(c.clone()))).await;
+            assert!(matches!(got, Err(StoreError::BadCursor)), "{c:?}: {got:?}");
+        }
+        let own = shared::store::Cursor { key: keys::connection("conn-cur"), due: Some(index_entry.clone()) };
+        assert!(f.records.due::<Connection>(&due(Some(own))).await.unwrap().0.is_empty(), "continues after the last entry");
+    }
+
     pub async fn transactions_are_all_or_nothing(f: Fixture) {
         let existing = note("P#tx", "N#existing");
         f.records.create(&existing).await.unwrap();
@@ -374,6 +432,7 @@ contract!(
     query_pages_in_order_within_prefix,
     due_index_finds_active_connections_by_time,
     transactions_are_all_or_nothing,
+    cursors_outside_the_query_are_refused,
 );
 
 #[tokio::test]
@@ -408,4 +467,38 @@ async fn embedded_store_survives_a_restart() {
         assert_eq!(records.due::<Connection>(&q).await.unwrap().0.len(), 1, "due index rebuilt");
     }
     std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+}
+
+#[tokio::test]
+async fn a_second_opener_of_an_embedded_store_is_refused_while_the_first_has_it() {
+    let dir = std::env::temp_dir().join(format!("hub-store-{}", uuid::Uuid::new_v4()));
+    let path = dir.join("data").join("table.log");
+    let clock: Arc<dyn Clock> = Arc::new(ManualClock::at_ms(T0));
+    let first = Records::new(Arc::new(EmbeddedStore::open(&path).unwrap()), clock.clone());
+    first.create(&note("P#1", "N#before")).await.unwrap();
+
+    let Err(refused) = EmbeddedStore::open(&path) else { panic!("a second store opened the same log") };
+    assert!(matches!(refused, StoreError::InUse(_)), "{refused:?}");
+    let message = refused.to_string();
+    assert!(message.contains(&dir.join("data").display().to_string()), "names the directory: {message}");
+    assert!(message.contains(&format!("PID {}", std::process::id())), "names the holder: {message}");
+
+    // The refused opener changed nothing: the first goes on writing to a log that is still there.
+    first.create(&note("P#1", "N#after")).await.unwrap();
+    drop(first);
+    let reopened = Records::new(Arc::new(EmbeddedStore::open(&path).unwrap()), clock);
+    for sk in ["N#before", "N#after"] {
+        assert!(reopened.get::<Note>(&Key::new("P#1", sk)).await.unwrap().is_some(), "{sk} kept");
+    }
+
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&dir.join("data")), 0o700, "a directory the store creates is the owner's only");
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(mode(&dir.join("data").join("table.log.lock")), 0o600);
+    }
+    drop(reopened);
+    std::fs::remove_dir_all(dir).unwrap();
 }

@@ -23,13 +23,32 @@ impl FromRequestParts<Arc<ApiState>> for Caller {
             .headers
             .get(AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
+            .and_then(bearer_token)
             .ok_or_else(|| Problem::new(ProblemType::Unauthorized, "send the API key as `Authorization: Bearer <key>`"))?;
         match state.partners.authenticate(presented).await {
             Ok(Some(partner_id)) => Ok(Caller { partner_id }),
-            Ok(None) => Err(Problem::new(ProblemType::Unauthorized, "the API key is not valid or was revoked")),
+            Ok(None) => Err(Problem::invalid_token("the API key is not valid or was revoked")),
             Err(e) => Err(Problem::internal(&e)),
+        }
+    }
+}
+
+/// The token of `Bearer <token>`; the scheme is case-insensitive (RFC 9110 §11.1).
+fn bearer_token(header: &str) -> Option<&str> {
+    let (scheme, token) = header.trim().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive() {
+        for ok in ["Bearer k", "bearer k", "BEARER  k ", " Bearer k"] {
+            assert_eq!(super::bearer_token(ok), Some("k"), "{ok:?}");
+        }
+        for bad in ["Basic k", "Bearer", "Bearer ", "Bearerk", ""] {
+            assert_eq!(super::bearer_token(bad), None, "{bad:?}");
         }
     }
 }

@@ -1,23 +1,34 @@
 //! `GET /oauth/callback`: where Lever sends the customer's browser after the consent screen.
+//!
+//! Browsers (which ask for `text/html`) get a small page when the hub refuses the callback;
+//! any other client gets the same answer as a problem document.
 
 use std::sync::Arc;
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::connect::{clear_cookie, request_cookie};
+use super::extract::Query;
+use super::problem::{Problem, ProblemType};
 use super::ApiState;
 use crate::flows::connections::{browser_cookie_name, CallbackOutcome, CallbackParams};
 
 pub async fn oauth_callback(State(s): State<Arc<ApiState>>, headers: HeaderMap, Query(params): Query<CallbackParams>) -> Response {
+    let html = wants_html(&headers);
     let cookie_to_clear = params.state.as_deref().and_then(|st| st.split_once('.')).map(|(nonce, _)| browser_cookie_name(nonce));
     let mut res = match s.connections.complete(params, |name| request_cookie(&headers, name)).await {
         Ok(CallbackOutcome::Redirect(to)) => (StatusCode::FOUND, [(header::LOCATION, to)]).into_response(),
-        Ok(CallbackOutcome::Refused(why)) => page(StatusCode::BAD_REQUEST, why),
+        Ok(CallbackOutcome::Refused(why)) => refused(html, why, None),
+        Ok(CallbackOutcome::RefusedWithReturn(why, back)) => refused(html, why, Some(&back)),
         Err(e) => {
             tracing::error!(error = %e, "OAuth callback failed");
-            page(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side. Please try connecting again.")
+            if html {
+                page(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side. Please try connecting again.", None)
+            } else {
+                Problem::internal(&e).into_response()
+            }
         }
     };
     if let Some(clear) = cookie_to_clear.and_then(clear_cookie) {
@@ -26,12 +37,33 @@ pub async fn oauth_callback(State(s): State<Arc<ApiState>>, headers: HeaderMap, 
     res
 }
 
-/// A minimal page for the customer's browser: there is no partner to send them back to.
-pub(crate) fn page(status: StatusCode, message: &str) -> Response {
+/// Browsers ask for HTML; anything else gets problem documents.
+pub(crate) fn wants_html(headers: &HeaderMap) -> bool {
+    headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html"))
+}
+
+pub(crate) fn refused(html: bool, why: &str, back: Option<&str>) -> Response {
+    if html {
+        page(StatusCode::BAD_REQUEST, why, back)
+    } else {
+        Problem::new(ProblemType::BadRequest, why).into_response()
+    }
+}
+
+/// A minimal page for the customer's browser, with a link back to the partner when the hub
+/// knows a trustworthy one (the return URL stored with a state it signed).
+pub(crate) fn page(status: StatusCode, message: &str, back: Option<&str>) -> Response {
+    let escape = |t: &str| t.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
+    let link = back
+        .map(|url| {
+            let host = url::Url::parse(url).ok().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_default();
+            format!("<p><a href=\"{}\">Back to {}</a></p>", escape(url), escape(&host))
+        })
+        .unwrap_or_default();
     let body = format!(
         "<!doctype html><html><head><meta charset=\"utf-8\"><title>Lever connection</title></head>\
-         <body><h1>Lever connection</h1><p>{}</p></body></html>",
-        message.replace('&', "&amp;").replace('<', "&lt;")
+         <body><h1>Lever connection</h1><p>{}</p>{link}</body></html>",
+        escape(message)
     );
     (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response()
 }

@@ -9,11 +9,11 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use cookie::{Cookie, SameSite};
 
-use super::callback::page;
+use super::callback::{page, refused, wants_html};
 use super::ApiState;
 use crate::flows::connections::ConsentStart;
 
-pub async fn open(State(s): State<Arc<ApiState>>, Path(state): Path<String>) -> Response {
+pub async fn open(State(s): State<Arc<ApiState>>, headers: HeaderMap, Path(state): Path<String>) -> Response {
     match s.connections.open_consent(&state).await {
         Ok(ConsentStart::ToLever { lever_url, cookie_name, cookie_value, max_age_secs }) => {
             let cookie = Cookie::build((cookie_name, cookie_value))
@@ -30,10 +30,14 @@ pub async fn open(State(s): State<Arc<ApiState>>, Path(state): Path<String>) -> 
             res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             res
         }
-        Ok(ConsentStart::Refused(why)) => page(StatusCode::BAD_REQUEST, why),
+        Ok(ConsentStart::Refused(why)) => refused(wants_html(&headers), why, None),
         Err(e) => {
             tracing::error!(error = %e, "connect link failed");
-            page(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side. Please try connecting again.")
+            if wants_html(&headers) {
+                page(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side. Please try connecting again.", None)
+            } else {
+                crate::api::problem::Problem::internal(&e).into_response()
+            }
         }
     }
 }

@@ -2,8 +2,7 @@
 
 use std::sync::Arc;
 
-use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -11,6 +10,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::auth::Caller;
+use super::cursor::{CursorScope, PageParams};
+use super::extract::{Body, Id, Query};
 use super::json::{opt_time, parse, time};
 use super::problem::{FieldError, Problem, ProblemType};
 use super::ApiState;
@@ -19,7 +20,6 @@ use crate::core::settings::ConnectionSettings;
 use crate::flows::connections::ConnectError;
 use crate::flows::status::{health, status_name};
 use crate::lever::error::LeverError;
-use crate::store::Cursor;
 
 impl From<ConnectError> for Problem {
     fn from(e: ConnectError) -> Self {
@@ -74,10 +74,14 @@ pub fn view(c: &Connection, missing_settings: Vec<String>) -> Value {
             }))
         })
         .collect();
+    let mut flows = flows;
+    if !c.webhooks.events.is_empty() {
+        flows.insert("webhooks".into(), webhooks_view(&c.webhooks));
+    }
     json!({
         "id": c.id,
         "status": status_name(c.status),
-        "health": health(c.status),
+        "health": health(c.status, !missing_settings.is_empty()),
         "status_reason": c.status_reason,
         "lever": c.lever.as_ref().map(|l| json!({
             "account_id": l.account_id,
@@ -92,6 +96,23 @@ pub fn view(c: &Connection, missing_settings: Vec<String>) -> Value {
     })
 }
 
+/// Whether Lever is sending the webhooks the hub registered. Lever sends nothing until a Super
+/// Admin switches each webhook group on, and the hub cannot do that: say so plainly.
+fn webhooks_view(w: &crate::core::connection::WebhookHealth) -> Value {
+    let waiting = w.waiting_for_first_delivery();
+    json!({
+        "events": w.events,
+        "registered_at": opt_time(w.registered_at_ms),
+        "last_received_at": opt_time(w.last_received_at_ms),
+        "state": if waiting { "waiting_for_first_delivery" } else { "receiving" },
+        "message": waiting.then(|| format!(
+            "Lever webhooks ({}) were registered but nothing has arrived yet: a Super Admin must switch them on in Lever \
+             (Settings > Integrations and API > Webhooks).",
+            w.events.join(", ")
+        )),
+    })
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CreateConnection {
@@ -100,7 +121,7 @@ pub struct CreateConnection {
     settings: ConnectionSettings,
 }
 
-pub async fn create(State(s): State<Arc<ApiState>>, caller: Caller, body: Bytes) -> Result<Response, Problem> {
+pub async fn create(State(s): State<Arc<ApiState>>, caller: Caller, Body(body): Body) -> Result<Response, Problem> {
     let req: CreateConnection = parse(&body)?;
     let started = s.connections.start(&caller.partner_id, &req.return_url, req.settings).await?;
     let mut body = view(&started.connection, s.connections.missing_settings(&started.connection));
@@ -108,29 +129,14 @@ pub async fn create(State(s): State<Arc<ApiState>>, caller: Caller, body: Bytes)
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
-#[derive(Deserialize)]
-pub struct PageParams {
-    limit: Option<usize>,
-    cursor: Option<String>,
-}
-
-impl PageParams {
-    fn cursor(&self) -> Result<Option<Cursor>, Problem> {
-        self.cursor.as_deref().map(Cursor::decode).transpose().map_err(Problem::from)
-    }
-
-    fn limit(&self) -> usize {
-        self.limit.unwrap_or(50).clamp(1, 100)
-    }
-}
-
 pub async fn list(State(s): State<Arc<ApiState>>, caller: Caller, Query(p): Query<PageParams>) -> Result<Json<Value>, Problem> {
-    let (items, next) = s.connections.list(&caller.partner_id, p.limit(), p.cursor()?).await?;
+    let page = s.pages.page(&p, CursorScope::new("connections", &caller.partner_id))?;
+    let (items, next) = s.connections.list(&caller.partner_id, page.limit, page.cursor.clone()).await?;
     let data: Vec<Value> = items.iter().map(|c| view(c, s.connections.missing_settings(c))).collect();
-    Ok(Json(json!({ "data": data, "next_cursor": next.map(|c| c.encode()) })))
+    Ok(Json(json!({ "data": data, "next_cursor": page.next(next) })))
 }
 
-pub async fn get(State(s): State<Arc<ApiState>>, caller: Caller, Path(id): Path<String>) -> Result<Json<Value>, Problem> {
+pub async fn get(State(s): State<Arc<ApiState>>, caller: Caller, Id(id): Id) -> Result<Json<Value>, Problem> {
     let c = s.connections.get(&caller.partner_id, &id).await?;
     Ok(Json(view(&c, s.connections.missing_settings(&c))))
 }
@@ -141,13 +147,13 @@ pub struct PatchConnection {
     settings: Value,
 }
 
-pub async fn patch(State(s): State<Arc<ApiState>>, caller: Caller, Path(id): Path<String>, body: Bytes) -> Result<Json<Value>, Problem> {
+pub async fn patch(State(s): State<Arc<ApiState>>, caller: Caller, Id(id): Id, Body(body): Body) -> Result<Json<Value>, Problem> {
     let req: PatchConnection = parse(&body)?;
     let c = s.connections.update_settings(&caller.partner_id, &id, req.settings).await?;
     Ok(Json(view(&c, s.connections.missing_settings(&c))))
 }
 
-pub async fn delete(State(s): State<Arc<ApiState>>, caller: Caller, Path(id): Path<String>) -> Result<StatusCode, Problem> {
+pub async fn delete(State(s): State<Arc<ApiState>>, caller: Caller, Id(id): Id) -> Result<StatusCode, Problem> {
     s.connections.disconnect(&caller.partner_id, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -158,13 +164,13 @@ pub struct Reconnect {
     return_url: String,
 }
 
-pub async fn reconnect(State(s): State<Arc<ApiState>>, caller: Caller, Path(id): Path<String>, body: Bytes) -> Result<Json<Value>, Problem> {
+pub async fn reconnect(State(s): State<Arc<ApiState>>, caller: Caller, Id(id): Id, Body(body): Body) -> Result<Json<Value>, Problem> {
     let req: Reconnect = parse(&body)?;
     let url = s.connections.reconnect(&caller.partner_id, &id, &req.return_url).await?;
     Ok(Json(json!({ "id": id, "authorize_url": url })))
 }
 
-pub async fn lever_users(State(s): State<Arc<ApiState>>, caller: Caller, Path(id): Path<String>) -> Result<Json<Value>, Problem> {
+pub async fn lever_users(State(s): State<Arc<ApiState>>, caller: Caller, Id(id): Id) -> Result<Json<Value>, Problem> {
     s.connections.get(&caller.partner_id, &id).await?;
     let users = s.connections.lever_users(&id).await?;
     let data: Vec<Value> = users
@@ -175,7 +181,7 @@ pub async fn lever_users(State(s): State<Arc<ApiState>>, caller: Caller, Path(id
     Ok(Json(json!({ "data": data })))
 }
 
-pub async fn lever_stages(State(s): State<Arc<ApiState>>, caller: Caller, Path(id): Path<String>) -> Result<Json<Value>, Problem> {
+pub async fn lever_stages(State(s): State<Arc<ApiState>>, caller: Caller, Id(id): Id) -> Result<Json<Value>, Problem> {
     s.connections.get(&caller.partner_id, &id).await?;
     let stages = s.connections.lever_stages(&id).await?;
     let data: Vec<Value> = stages.iter().map(|st| json!({ "id": st.id, "text": st.text })).collect();
@@ -185,18 +191,19 @@ pub async fn lever_stages(State(s): State<Arc<ApiState>>, caller: Caller, Path(i
 pub async fn activity(
     State(s): State<Arc<ApiState>>,
     caller: Caller,
-    Path(id): Path<String>,
+    Id(id): Id,
     Query(p): Query<PageParams>,
 ) -> Result<Json<Value>, Problem> {
+    let page = s.pages.page(&p, CursorScope::new("activity", &caller.partner_id).of(&id))?;
     s.connections.get(&caller.partner_id, &id).await?;
-    let (entries, next) = s.connections.activity().page(&id, p.limit(), p.cursor()?).await?;
+    let (entries, next) = s.connections.activity().page(&id, page.limit, page.cursor.clone()).await?;
     let data: Vec<Value> = entries
         .iter()
         .map(|e| json!({ "id": e.id, "at": time(e.at_ms), "kind": e.kind, "ok": e.ok, "message": e.message }))
         .collect();
-    Ok(Json(json!({ "data": data, "next_cursor": next.map(|c| c.encode()) })))
+    Ok(Json(json!({ "data": data, "next_cursor": page.next(next) })))
 }
 
 pub fn problem_for_unknown_route() -> Problem {
-    Problem::new(ProblemType::NotFound, "no such route; see the OpenAPI document")
+    Problem::new(ProblemType::NotFound, "no such route; the routes are listed at /docs and in /openapi.json")
 }

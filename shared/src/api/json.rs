@@ -7,17 +7,36 @@ use time::OffsetDateTime;
 
 use super::problem::{FieldError, Problem, ProblemType};
 
+/// A JSON object body as `T`. A body that is not JSON, or not an object, is a 400
+/// `bad-request` naming the line and column; a readable object with a wrong field is a 422
+/// `invalid-request` naming the field.
 pub fn parse<T: DeserializeOwned>(body: &Bytes) -> Result<T, Problem> {
-    if body.is_empty() {
-        return Err(Problem::new(ProblemType::InvalidRequest, "the request needs a JSON body"));
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(Problem::new(ProblemType::BadRequest, "the request needs a JSON object body"));
     }
-    let mut de = serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| Problem::new(ProblemType::BadRequest, format!("the body is not valid JSON: {e}")))?;
+    if !value.is_object() {
+        return Err(Problem::new(ProblemType::BadRequest, format!("the body must be a JSON object, not {}", kind_of(&value))));
+    }
+    serde_path_to_error::deserialize(value).map_err(|e| {
         let field = e.path().to_string();
         let message = e.inner().to_string();
         Problem::new(ProblemType::InvalidRequest, format!("{field}: {message}"))
             .with_errors(vec![FieldError { field, message }])
     })
+}
+
+/// How a JSON value's type is named in messages.
+pub fn kind_of(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
 }
 
 /// Epoch ms as RFC 3339, the API's one time format.

@@ -3,8 +3,7 @@
 
 use std::sync::Arc;
 
-use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -12,8 +11,10 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::auth::Caller;
+use super::extract::{Body, Id};
 use super::json::{parse, time};
-use super::problem::Problem;
+use super::problem::{Problem, ProblemType};
+use crate::flows::partners::OwnKeyRevocation;
 use super::ApiState;
 
 #[derive(Deserialize, Default)]
@@ -29,8 +30,8 @@ pub async fn list(State(s): State<Arc<ApiState>>, caller: Caller) -> Result<Json
     Ok(Json(json!({ "data": data })))
 }
 
-pub async fn create(State(s): State<Arc<ApiState>>, caller: Caller, body: Bytes) -> Result<Response, Problem> {
-    let req: NewKey = if body.is_empty() { NewKey::default() } else { parse(&body)? };
+pub async fn create(State(s): State<Arc<ApiState>>, caller: Caller, Body(body): Body) -> Result<Response, Problem> {
+    let req: NewKey = if body.iter().all(u8::is_ascii_whitespace) { NewKey::default() } else { parse(&body)? };
     if req.label.as_ref().is_some_and(|l| l.len() > 100) {
         return Err(Problem::invalid("label", "at most 100 characters"));
     }
@@ -39,10 +40,13 @@ pub async fn create(State(s): State<Arc<ApiState>>, caller: Caller, body: Bytes)
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
-pub async fn revoke(State(s): State<Arc<ApiState>>, caller: Caller, Path(id): Path<String>) -> Result<StatusCode, Problem> {
-    if s.partners.revoke_key(&caller.partner_id, &id).await.map_err(|e| Problem::internal(&e))? {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(Problem::not_found("API key"))
+pub async fn revoke(State(s): State<Arc<ApiState>>, caller: Caller, Id(id): Id) -> Result<StatusCode, Problem> {
+    match s.partners.revoke_own_key(&caller.partner_id, &id).await.map_err(|e| Problem::internal(&e))? {
+        OwnKeyRevocation::Revoked => Ok(StatusCode::NO_CONTENT),
+        OwnKeyRevocation::NotFound => Err(Problem::not_found("API key")),
+        OwnKeyRevocation::LastKey => Err(Problem::new(
+            ProblemType::LastApiKey,
+            format!("{id} is the partner's only API key; issue a new one with POST /v1/api-keys first"),
+        )),
     }
 }

@@ -5,15 +5,22 @@ pub mod auth;
 pub mod callback;
 pub mod connect;
 pub mod connections;
+pub mod cursor;
+pub mod docs;
+pub mod extract;
 pub mod json;
 pub mod keys;
+pub mod lever_webhooks;
 pub mod problem;
 pub mod webhooks;
 
 use std::sync::Arc;
 
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::Router;
+
+use cursor::CursorSeal;
 
 use crate::core::catalog::ProfileCatalog;
 use crate::flows::connections::Connections;
@@ -28,9 +35,12 @@ pub struct ApiState {
     pub delivery: EventDelivery,
     pub catalog: Arc<ProfileCatalog>,
     pub jobs: JobFeed,
+    /// Seals the pagination cursors of every list route.
+    pub pages: Arc<CursorSeal>,
 }
 
-/// Partner routes under `/v1`.
+/// Partner routes under `/v1`, and the API's own documentation (`/openapi.json`, `/docs`, the
+/// pages of the problem types).
 pub fn partner_routes(state: Arc<ApiState>) -> Router {
     use connections as c;
     Router::new()
@@ -47,10 +57,13 @@ pub fn partner_routes(state: Arc<ApiState>) -> Router {
         .route("/v1/webhooks/{id}/rotate-secret", post(webhooks::rotate_secret))
         .route("/v1/deliveries", get(webhooks::deliveries))
         .route("/v1/events/{id}/replay", post(webhooks::replay_event))
+        .merge(docs::routes())
         .fallback(|| async { c::problem_for_unknown_route() })
         .method_not_allowed_fallback(|| async {
-            problem::Problem::new(problem::ProblemType::MethodNotAllowed, "see the OpenAPI document for the methods of this route")
+            problem::Problem::new(problem::ProblemType::MethodNotAllowed, "this route does not take this method; see /docs")
         })
+        .layer(DefaultBodyLimit::max(extract::MAX_BODY_BYTES))
+        .layer(axum::middleware::map_response(problem::ensure_problem))
         .with_state(state)
 }
 
@@ -59,6 +72,10 @@ pub fn oauth_routes(state: Arc<ApiState>) -> Router {
     Router::new()
         .route("/oauth/callback", get(callback::oauth_callback))
         .route("/connect/{state}", get(connect::open))
+        .method_not_allowed_fallback(|| async {
+            problem::Problem::new(problem::ProblemType::MethodNotAllowed, "browsers come here with GET")
+        })
+        .layer(axum::middleware::map_response(problem::ensure_problem))
         .with_state(state)
 }
 

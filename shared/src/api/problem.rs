@@ -10,11 +10,19 @@ use serde::Serialize;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ProblemType {
+    /// The request cannot be read at all: JSON syntax, a body that is not an object, a query
+    /// string or path that does not decode.
+    BadRequest,
+    /// A `cursor` that this list did not return, that was changed, or that expired.
+    InvalidCursor,
     Unauthorized,
     NotFound,
     InvalidRequest,
     Conflict,
+    /// The partner's only API key: revoking it would lock the partner out.
+    LastApiKey,
     MethodNotAllowed,
+    PayloadTooLarge,
     UnknownProfile,
     ReturnUrlNotAllowed,
     ConnectionNotActive,
@@ -28,11 +36,15 @@ impl ProblemType {
     fn parts(self) -> (&'static str, &'static str, StatusCode) {
         use ProblemType::*;
         match self {
+            BadRequest => ("bad-request", "The request cannot be read", StatusCode::BAD_REQUEST),
+            InvalidCursor => ("invalid-cursor", "The cursor is not valid for this list", StatusCode::BAD_REQUEST),
             Unauthorized => ("unauthorized", "Missing or invalid API key", StatusCode::UNAUTHORIZED),
             NotFound => ("not-found", "No such resource", StatusCode::NOT_FOUND),
             InvalidRequest => ("invalid-request", "The request is not valid", StatusCode::UNPROCESSABLE_ENTITY),
             Conflict => ("conflict", "The resource changed or already exists", StatusCode::CONFLICT),
+            LastApiKey => ("last-api-key", "The partner's last API key cannot be revoked", StatusCode::CONFLICT),
             MethodNotAllowed => ("method-not-allowed", "The route does not take this method", StatusCode::METHOD_NOT_ALLOWED),
+            PayloadTooLarge => ("payload-too-large", "The request body is too large", StatusCode::PAYLOAD_TOO_LARGE),
             UnknownProfile => ("unknown-profile", "No such partner profile", StatusCode::UNPROCESSABLE_ENTITY),
             ReturnUrlNotAllowed => {
                 ("return-url-not-allowed", "The return URL is not registered for the partner", StatusCode::UNPROCESSABLE_ENTITY)
@@ -47,12 +59,75 @@ impl ProblemType {
         }
     }
 
+    /// Every type, for the problem pages the hub serves at [`ProblemType::uri`].
+    pub const ALL: [ProblemType; 16] = {
+        use ProblemType::*;
+        [
+            BadRequest, InvalidCursor, Unauthorized, NotFound, InvalidRequest, Conflict, LastApiKey, MethodNotAllowed,
+            PayloadTooLarge, UnknownProfile, ReturnUrlNotAllowed, ConnectionNotActive, LeverRejected, LeverUnavailable,
+            RateLimited, Internal,
+        ]
+    };
+
+    /// The stable part of the type URI, e.g. `invalid-cursor`.
+    pub fn name(self) -> &'static str {
+        self.parts().0
+    }
+
+    pub fn title(self) -> &'static str {
+        self.parts().1
+    }
+
+    /// Relative to the API's base URL; the hub serves a page there (`GET /problems/{name}`).
     pub fn uri(self) -> String {
         format!("/problems/{}", self.parts().0)
     }
 
     pub fn status(self) -> StatusCode {
         self.parts().2
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.name() == name)
+    }
+
+    /// The type for an error status that no route chose a type for (the safety net).
+    pub fn for_status(status: StatusCode) -> Self {
+        match status {
+            StatusCode::UNAUTHORIZED => ProblemType::Unauthorized,
+            StatusCode::NOT_FOUND => ProblemType::NotFound,
+            StatusCode::METHOD_NOT_ALLOWED => ProblemType::MethodNotAllowed,
+            StatusCode::PAYLOAD_TOO_LARGE => ProblemType::PayloadTooLarge,
+            StatusCode::CONFLICT => ProblemType::Conflict,
+            StatusCode::UNPROCESSABLE_ENTITY => ProblemType::InvalidRequest,
+            StatusCode::TOO_MANY_REQUESTS => ProblemType::RateLimited,
+            s if s.is_client_error() => ProblemType::BadRequest,
+            StatusCode::SERVICE_UNAVAILABLE => ProblemType::LeverUnavailable,
+            _ => ProblemType::Internal,
+        }
+    }
+
+    /// What a partner should do about it: the text of the type's page.
+    pub fn explanation(self) -> &'static str {
+        use ProblemType::*;
+        match self {
+            BadRequest => "The request could not be read: the body is not JSON (the detail names the line and column), is not a JSON object, or the path or query string does not decode. Fix the request; retrying it unchanged fails again.",
+            InvalidCursor => "The `cursor` was not returned by this list for this API key, was changed, or is more than 24 hours old. Start again from the first page (no `cursor`).",
+            Unauthorized => "Send a live API key as `Authorization: Bearer <key>`. Keys are issued by the hub's operators and rotated with `POST /v1/api-keys`.",
+            NotFound => "There is no such resource for this API key (another partner's resources are answered the same way), or no such route: the routes are listed at `/docs` and in `/openapi.json`.",
+            InvalidRequest => "The request is readable but not valid: `errors[]` names each field (`field`) and what is wrong with it (`message`).",
+            Conflict => "The resource changed while the request was handled, or already exists. Read it again and retry.",
+            LastApiKey => "A partner always keeps at least one API key. Issue a new key with `POST /v1/api-keys` first, then revoke the old one.",
+            MethodNotAllowed => "The route exists but does not take this method; `/docs` lists the methods of each route.",
+            PayloadTooLarge => "The request body is over the hub's limit (128 KiB). Settings are far smaller than that; send only what changes.",
+            UnknownProfile => "No partner profile is loaded for this partner; the hub's operators must register it.",
+            ReturnUrlNotAllowed => "`return_url` must lie under one of the partner's registered return URLs (same scheme, host, port and path prefix).",
+            ConnectionNotActive => "The connection cannot reach Lever: it is pending, needs a reconnect (the customer revoked the app or it was idle too long) or was disconnected. Start a reconnect with `POST /v1/connections/{id}/reconnect`.",
+            LeverRejected => "Lever refused the request the hub made for you; the detail carries Lever's message.",
+            LeverUnavailable => "Lever did not answer in time or answered with an error. Retry after the `Retry-After` seconds.",
+            RateLimited => "Lever is rate limiting this account. Retry after the `Retry-After` seconds.",
+            Internal => "The hub failed. Nothing about the cause is shown; the operators have it in the logs. Retrying may help.",
+        }
     }
 }
 
@@ -77,6 +152,9 @@ pub struct Problem {
     pub retry_after_secs: Option<u64>,
     #[serde(skip)]
     kind: Option<ProblemType>,
+    /// A 401 for a presented key that is not valid: `error="invalid_token"` in the challenge.
+    #[serde(skip)]
+    invalid_token: bool,
 }
 
 impl Problem {
@@ -90,7 +168,13 @@ impl Problem {
             errors: vec![],
             retry_after_secs: None,
             kind: Some(kind),
+            invalid_token: false,
         }
+    }
+
+    /// A 401 for a key that was presented but is not valid (RFC 6750 `invalid_token`).
+    pub fn invalid_token(detail: impl Into<String>) -> Self {
+        Self { invalid_token: true, ..Self::new(ProblemType::Unauthorized, detail) }
     }
 
     pub fn kind(&self) -> Option<ProblemType> {
@@ -124,13 +208,21 @@ impl Problem {
     }
 }
 
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let body = serde_json::to_vec(&self).expect("problem serializes");
-        let mut response = (status, [(header::CONTENT_TYPE, "application/problem+json")], body).into_response();
+        // Strings and numbers only: serializing cannot fail, and an empty body would still be an error status.
+        let body = serde_json::to_vec(&self).unwrap_or_default();
+        let mut response = (status, [(header::CONTENT_TYPE, PROBLEM_JSON)], body).into_response();
         if let Some(secs) = self.retry_after_secs {
             response.headers_mut().insert(header::RETRY_AFTER, secs.into());
+        }
+        if status == StatusCode::UNAUTHORIZED {
+            // RFC 6750: the scheme, and why a presented key was refused.
+            let challenge = if self.invalid_token { r#"Bearer realm="partner-api", error="invalid_token""# } else { r#"Bearer realm="partner-api""# };
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static(challenge));
         }
         response
     }
@@ -142,10 +234,34 @@ impl From<crate::store::StoreError> for Problem {
             crate::store::StoreError::ConditionFailed => {
                 Problem::new(ProblemType::Conflict, "the resource was changed concurrently; read it again")
             }
-            crate::store::StoreError::BadCursor => Problem::invalid("cursor", "not a cursor this API returned"),
+            crate::store::StoreError::BadCursor => Problem::new(ProblemType::InvalidCursor, "the cursor does not belong to this list"),
             other => Problem::internal(&other),
         }
     }
+}
+
+/// The safety net under every route: an error status that reached the client without a problem
+/// document (a rejection of axum's, a 405 of a router without a fallback) gets one of the
+/// matching type. Routes choose their own types; this only catches what they could not.
+/// Deliberate HTML pages (the OAuth callback, for browsers that ask for HTML) pass.
+pub async fn ensure_problem(response: Response) -> Response {
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let content_type = response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if content_type.starts_with(PROBLEM_JSON) || content_type.starts_with("text/html") {
+        return response;
+    }
+    let kind = ProblemType::for_status(status);
+    let mut problem = Problem::new(kind, status.canonical_reason().unwrap_or_default());
+    problem.status = status.as_u16();
+    let retry_after = response.headers().get(header::RETRY_AFTER).cloned();
+    let mut rewritten = problem.into_response();
+    if let Some(v) = retry_after {
+        rewritten.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    rewritten
 }
 
 #[cfg(test)]

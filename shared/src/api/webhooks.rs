@@ -2,8 +2,7 @@
 
 use std::sync::Arc;
 
-use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -11,16 +10,19 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::auth::Caller;
+use super::cursor::{CursorScope, PageParams};
+use super::extract::{Body, Id, Query};
 use super::json::{opt_time, parse, time};
 use super::problem::{FieldError, Problem, ProblemType};
 use super::ApiState;
-use crate::flows::delivery::{Delivery, DeliveryError, DeliveryStatus, NewWebhook, WebhookInfo};
+use crate::flows::delivery::{Delivery, DeliveryError, DeliveryStatus, NewWebhook, WebhookInfo, MAX_SECRET_OVERLAP};
 
 impl From<DeliveryError> for Problem {
     fn from(e: DeliveryError) -> Self {
         match e {
             DeliveryError::Invalid(why) => Problem::new(ProblemType::InvalidRequest, why),
             DeliveryError::NotFound(what) => Problem::not_found(&what),
+            DeliveryError::Conflict(why) => Problem::new(ProblemType::Conflict, why),
             DeliveryError::Store(s) => s.into(),
             other => Problem::internal(&other),
         }
@@ -34,6 +36,7 @@ fn webhook_view(w: &WebhookInfo) -> Value {
         "event_types": w.event_types,
         "created_at": time(w.created_at_ms),
         "secret_rotated_at": time(w.secret_rotated_at_ms),
+        "previous_secrets_expire_at": opt_time(w.previous_secrets_until_ms),
     })
 }
 
@@ -59,7 +62,7 @@ pub struct CreateWebhook {
     event_types: Option<Vec<String>>,
 }
 
-pub async fn create(State(s): State<Arc<ApiState>>, caller: Caller, body: Bytes) -> Result<Response, Problem> {
+pub async fn create(State(s): State<Arc<ApiState>>, caller: Caller, Body(body): Body) -> Result<Response, Problem> {
     let req: CreateWebhook = parse(&body)?;
     if let Some(types) = &req.event_types {
         let profile = s.catalog.get(&caller.partner_id);
@@ -86,7 +89,7 @@ pub async fn list(State(s): State<Arc<ApiState>>, caller: Caller) -> Result<Json
     Ok(Json(json!({ "data": hooks.iter().map(webhook_view).collect::<Vec<_>>() })))
 }
 
-pub async fn delete(State(s): State<Arc<ApiState>>, caller: Caller, Path(id): Path<String>) -> Result<StatusCode, Problem> {
+pub async fn delete(State(s): State<Arc<ApiState>>, caller: Caller, Id(id): Id) -> Result<StatusCode, Problem> {
     if s.delivery.delete_webhook(&caller.partner_id, &id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
@@ -94,16 +97,41 @@ pub async fn delete(State(s): State<Arc<ApiState>>, caller: Caller, Path(id): Pa
     }
 }
 
-pub async fn rotate_secret(State(s): State<Arc<ApiState>>, caller: Caller, Path(id): Path<String>) -> Result<Json<Value>, Problem> {
-    let secret = s.delivery.rotate_webhook_secret(&caller.partner_id, &id).await?;
-    Ok(Json(json!({ "id": id, "secret": secret.expose() })))
+/// How long the replaced secret goes on signing when the partner does not say: a day to deploy.
+const DEFAULT_SECRET_OVERLAP_SECS: u64 = 24 * 3600;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RotateSecret {
+    /// Seconds the replaced secret goes on signing beside the new one; 0 after a leak.
+    previous_secret_expires_in: Option<u64>,
+}
+
+pub async fn rotate_secret(State(s): State<Arc<ApiState>>, caller: Caller, Id(id): Id, Body(body): Body) -> Result<Json<Value>, Problem> {
+    let req: RotateSecret = if body.is_empty() { RotateSecret { previous_secret_expires_in: None } } else { parse(&body)? };
+    let overlap = req.previous_secret_expires_in.unwrap_or(DEFAULT_SECRET_OVERLAP_SECS);
+    if overlap > MAX_SECRET_OVERLAP.as_secs() {
+        return Err(Problem::invalid(
+            "previous_secret_expires_in",
+            format!("at most {} seconds (7 days)", MAX_SECRET_OVERLAP.as_secs()),
+        ));
+    }
+    let rotated = s
+        .delivery
+        .rotate_webhook_secret_keeping_previous(&caller.partner_id, &id, std::time::Duration::from_secs(overlap))
+        .await?;
+    Ok(Json(json!({
+        "id": id,
+        "secret": rotated.secret.expose(),
+        "previous_secrets_expire_at": opt_time(rotated.previous_secrets_until_ms),
+    })))
 }
 
 #[derive(Deserialize)]
 pub struct DeliveryParams {
     status: Option<String>,
-    limit: Option<usize>,
-    cursor: Option<String>,
+    #[serde(flatten)]
+    page: PageParams,
 }
 
 pub async fn deliveries(State(s): State<Arc<ApiState>>, caller: Caller, Query(p): Query<DeliveryParams>) -> Result<Json<Value>, Problem> {
@@ -113,14 +141,15 @@ pub async fn deliveries(State(s): State<Arc<ApiState>>, caller: Caller, Query(p)
         "delivered" => DeliveryStatus::Delivered,
         other => return Err(Problem::invalid("status", format!("{other} is not one of dead, pending, delivered"))),
     };
-    let page = s.delivery.list_deliveries(&caller.partner_id, status, p.limit.unwrap_or(50), p.cursor.as_deref()).await?;
+    let page = s.pages.page(&p.page, CursorScope::new("deliveries", &caller.partner_id).of(status.as_str()))?;
+    let listed = s.delivery.list_deliveries(&caller.partner_id, status, page.limit, page.cursor.clone()).await?;
     Ok(Json(json!({
-        "data": page.deliveries.iter().map(delivery_view).collect::<Vec<_>>(),
-        "next_cursor": page.cursor,
+        "data": listed.deliveries.iter().map(delivery_view).collect::<Vec<_>>(),
+        "next_cursor": page.next(listed.cursor),
     })))
 }
 
-pub async fn replay_event(State(s): State<Arc<ApiState>>, caller: Caller, Path(event_id): Path<String>, _body: Bytes) -> Result<Json<Value>, Problem> {
+pub async fn replay_event(State(s): State<Arc<ApiState>>, caller: Caller, Id(event_id): Id, _body: Body) -> Result<Json<Value>, Problem> {
     let replayed = s.delivery.replay_event(&caller.partner_id, &event_id).await?;
     Ok(Json(json!({ "data": replayed.iter().map(delivery_view).collect::<Vec<_>>() })))
 }

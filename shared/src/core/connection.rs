@@ -70,6 +70,32 @@ pub enum TokenKind {
     Refresh,
 }
 
+/// The Lever webhooks registered for a connection, and whether Lever is sending them. Lever
+/// sends nothing until a Super Admin switches each webhook group on, which the hub cannot do.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct WebhookHealth {
+    /// Lever events the hub subscribed to at connect.
+    #[serde(default)]
+    pub events: Vec<String>,
+    #[serde(default)]
+    pub registered_at_ms: Option<i64>,
+    /// The last verified delivery (updated at most once a minute).
+    #[serde(default)]
+    pub last_received_at_ms: Option<i64>,
+}
+
+impl WebhookHealth {
+    /// Registered, but not one delivery has arrived since.
+    pub fn waiting_for_first_delivery(&self) -> bool {
+        !self.events.is_empty()
+            && match (self.registered_at_ms, self.last_received_at_ms) {
+                (_, None) => true,
+                (Some(registered), Some(received)) => received < registered,
+                (None, Some(_)) => false,
+            }
+    }
+}
+
 /// What the hub knows of the customer's Lever account after consent.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LeverAccount {
@@ -100,6 +126,18 @@ pub struct Connection {
     /// Last success and failure of each flow (`jobs`, `candidates`, `hires`, `tokens`).
     #[serde(default)]
     pub flow_health: BTreeMap<String, FlowHealth>,
+    /// The Lever webhooks the hub registered, and whether they arrive.
+    #[serde(default)]
+    pub webhooks: WebhookHealth,
+    /// The `sequence` of the connection's latest event: every event of the connection takes the
+    /// next number, by a compare-and-set on this record, so partners can order events that
+    /// arrive out of order (a retried older one after a newer one).
+    #[serde(default)]
+    pub event_sequence: u64,
+    /// Settings Lever refused when they were checked after consent (given at create, before
+    /// there was a token to check them with): field → why. Cleared by a `PATCH` that passes.
+    #[serde(default)]
+    pub settings_issues: BTreeMap<String, String>,
     pub created_at_ms: i64,
     pub updated_at_ms: i64,
 }
@@ -116,6 +154,9 @@ impl Connection {
             schedules: BTreeMap::new(),
             settings: Default::default(),
             flow_health: Default::default(),
+            webhooks: Default::default(),
+            event_sequence: 0,
+            settings_issues: Default::default(),
             created_at_ms: now_ms,
             updated_at_ms: now_ms,
         }
@@ -152,6 +193,19 @@ mod tests {
         assert_eq!(c.due_flows(30), vec![ScheduledFlow::Jobs, ScheduledFlow::Hires]);
         c.status = ConnectionStatus::NeedsReconnect;
         assert_eq!(c.scheduled_at_ms(), None);
+    }
+
+    #[test]
+    fn webhooks_wait_for_a_first_delivery_after_each_registration() {
+        let mut w = WebhookHealth::default();
+        assert!(!w.waiting_for_first_delivery(), "nothing registered, nothing to wait for");
+        w.events = vec!["candidateHired".into()];
+        w.registered_at_ms = Some(100);
+        assert!(w.waiting_for_first_delivery());
+        w.last_received_at_ms = Some(150);
+        assert!(!w.waiting_for_first_delivery());
+        w.registered_at_ms = Some(200);
+        assert!(w.waiting_for_first_delivery(), "registered again (reconnect) after the last delivery");
     }
 
     #[test]

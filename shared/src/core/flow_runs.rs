@@ -107,8 +107,23 @@ mod tests {
     use super::*;
     use crate::core::catalog::ProfileCatalog;
 
-    fn profile(id: &str) -> std::sync::Arc<Profile> {
-        ProfileCatalog::bundled().unwrap().get(id).cloned().unwrap()
+    /// A bundled profile with the given trait (tests name no partner).
+    fn profile_where(pred: impl Fn(&Profile) -> bool) -> std::sync::Arc<Profile> {
+        let catalog = ProfileCatalog::bundled().unwrap();
+        let id = catalog.ids().find(|id| pred(catalog.get(id).unwrap())).expect("a bundled profile of that kind").to_owned();
+        catalog.get(&id).cloned().unwrap()
+    }
+
+    fn hourly_jobs() -> std::sync::Arc<Profile> {
+        profile_where(|p| p.jobs().is_some_and(|j| j.cadence.seconds() == 3600) && p.hires().is_none())
+    }
+
+    /// Daily hires at midnight Pacific, as in the HRIS seed.
+    fn daily_hires() -> std::sync::Arc<Profile> {
+        let p = profile_where(|p| p.hires().is_some_and(|h| h.triggers.contains(&HireTrigger::Daily)));
+        let h = p.hires().unwrap();
+        assert_eq!((h.daily_at.map(|t| (t.hour, t.minute)), h.timezone.as_ref().map(TzName::as_str)), (Some((0, 0)), Some("America/Los_Angeles")));
+        p
     }
 
     // 2026-03-07T12:00:00Z, the day before the US spring-forward change.
@@ -116,36 +131,36 @@ mod tests {
 
     #[test]
     fn a_jobs_partner_polls_at_once_then_on_its_cadence_in_a_fixed_slot() {
-        let hireup = profile("hireup");
-        let runs = first_runs(&hireup, &ConnectionSettings::default(), "c1", NOW);
+        let jobs_partner = hourly_jobs();
+        let runs = first_runs(&jobs_partner, &ConnectionSettings::default(), "c1", NOW);
         assert_eq!(runs, BTreeMap::from([(ScheduledFlow::Jobs, NOW)]));
-        let next = next_run(ScheduledFlow::Jobs, &hireup, &ConnectionSettings::default(), "c1", NOW).unwrap();
+        let next = next_run(ScheduledFlow::Jobs, &jobs_partner, &ConnectionSettings::default(), "c1", NOW).unwrap();
         assert!(next > NOW && next <= NOW + 3_600_000, "within the hour: {next}");
-        let after = next_run(ScheduledFlow::Jobs, &hireup, &ConnectionSettings::default(), "c1", next).unwrap();
+        let after = next_run(ScheduledFlow::Jobs, &jobs_partner, &ConnectionSettings::default(), "c1", next).unwrap();
         assert_eq!(after - next, 3_600_000, "one cadence later");
-        assert_eq!(next_run(ScheduledFlow::Hires, &hireup, &ConnectionSettings::default(), "c1", NOW), None);
+        assert_eq!(next_run(ScheduledFlow::Hires, &jobs_partner, &ConnectionSettings::default(), "c1", NOW), None);
     }
 
     #[test]
     fn the_daily_import_runs_at_midnight_pacific_until_the_customer_switches_it_off() {
-        let hrcloud = profile("hrcloud");
-        let runs = first_runs(&hrcloud, &ConnectionSettings::default(), "c1", NOW);
+        let hris = daily_hires();
+        let runs = first_runs(&hris, &ConnectionSettings::default(), "c1", NOW);
         // 2026-03-08T00:00 PST = 08:00Z.
         assert_eq!(runs, BTreeMap::from([(ScheduledFlow::Hires, 1_772_956_800_000)]));
         let webhook_only: ConnectionSettings = serde_json::from_str(r#"{"hire_triggers":["webhook"]}"#).unwrap();
-        assert_eq!(next_run(ScheduledFlow::Hires, &hrcloud, &webhook_only, "c1", NOW), None);
-        assert!(rescheduled(&runs, &hrcloud, &webhook_only, "c1", NOW).is_empty(), "switched off: no run left");
+        assert_eq!(next_run(ScheduledFlow::Hires, &hris, &webhook_only, "c1", NOW), None);
+        assert!(rescheduled(&runs, &hris, &webhook_only, "c1", NOW).is_empty(), "switched off: no run left");
     }
 
     #[test]
     fn a_new_time_zone_moves_the_daily_run_but_not_the_job_poll() {
-        let hrcloud = profile("hrcloud");
+        let hris = daily_hires();
         let berlin: ConnectionSettings = serde_json::from_str(r#"{"timezone":"Europe/Berlin"}"#).unwrap();
-        let runs = rescheduled(&BTreeMap::new(), &hrcloud, &berlin, "c1", NOW);
+        let runs = rescheduled(&BTreeMap::new(), &hris, &berlin, "c1", NOW);
         // 2026-03-08T00:00 CET = 2026-03-07T23:00Z.
         assert_eq!(runs.get(&ScheduledFlow::Hires), Some(&1_772_924_400_000));
-        let hireup = profile("hireup");
+        let jobs_partner = hourly_jobs();
         let current = BTreeMap::from([(ScheduledFlow::Jobs, NOW + 5)]);
-        assert_eq!(rescheduled(&current, &hireup, &ConnectionSettings::default(), "c1", NOW), current);
+        assert_eq!(rescheduled(&current, &jobs_partner, &ConnectionSettings::default(), "c1", NOW), current);
     }
 }

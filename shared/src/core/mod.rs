@@ -2,6 +2,7 @@
 
 pub mod catalog;
 pub mod connection;
+pub mod egress;
 pub mod flow_runs;
 pub mod hire;
 pub mod ids;

@@ -39,6 +39,19 @@ pub struct ConnectionSettings {
     pub timezone: Option<TzName>,
 }
 
+/// Size limits of settings (documented in `docs/openapi.yaml`).
+pub mod limits {
+    /// Tag templates, of the connection and of each posting override.
+    pub const TAGS: usize = 50;
+    pub const STAGE_LABELS: usize = 200;
+    pub const RESULT_ROUTES: usize = 50;
+    pub const POSTING_OVERRIDES: usize = 200;
+    /// A tag template, a stage label or id, a user id.
+    pub const TEXT_CHARS: usize = 200;
+    /// All settings as JSON.
+    pub const TOTAL_BYTES: usize = 64 * 1024;
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PostingOverride {
@@ -100,6 +113,9 @@ impl ConnectionSettings {
             if !self.is_set(k) && profile.settings.required.contains(&k) {
                 issue(f, format!("required by {}", profile.display_name));
             }
+        }
+        for (field, reason) in self.over_limits() {
+            issue(field, reason);
         }
         if let Some(u) = &self.perform_as
             && normalize_uuid(u).is_none()
@@ -175,6 +191,46 @@ impl ConnectionSettings {
                     );
                 }
             }
+        }
+        out
+    }
+
+    /// Sizes beyond [`limits`]: a connection item must stay far below DynamoDB's 400 KB.
+    fn over_limits(&self) -> Vec<(String, String)> {
+        use limits::*;
+        let mut out = Vec::new();
+        let mut count = |field: &str, n: usize, max: usize| {
+            if n > max {
+                out.push((field.to_owned(), format!("at most {max} entries, not {n}")));
+            }
+        };
+        count("settings.tags", self.tags.as_ref().map_or(0, Vec::len), TAGS);
+        count("settings.stage_labels", self.stage_labels.len(), STAGE_LABELS);
+        count("settings.result_routes", self.result_routes.len(), RESULT_ROUTES);
+        count("settings.posting_overrides", self.posting_overrides.len(), POSTING_OVERRIDES);
+        for (posting, o) in &self.posting_overrides {
+            count(&format!("settings.posting_overrides.{posting}.tags"), o.tags.len(), TAGS);
+            count(&format!("settings.posting_overrides.{posting}.result_routes"), o.result_routes.len(), RESULT_ROUTES);
+        }
+        let mut long = |field: String, text: &str| {
+            if text.chars().count() > TEXT_CHARS {
+                out.push((field, format!("at most {TEXT_CHARS} characters")));
+            }
+        };
+        for (i, t) in self.tags.iter().flatten().enumerate() {
+            long(format!("settings.tags[{i}]"), t);
+        }
+        for (stage, label) in &self.stage_labels {
+            long(format!("settings.stage_labels.{stage}"), label);
+            long(format!("settings.stage_labels.{stage}"), stage);
+        }
+        if let Some(u) = &self.perform_as {
+            long("settings.perform_as".into(), u);
+        }
+        // The sum of everything, whatever the counts: a whole connection stays a few tens of KB.
+        let bytes = serde_json::to_vec(self).map_or(0, |b| b.len());
+        if out.is_empty() && bytes > TOTAL_BYTES {
+            out.push(("settings".into(), format!("at most {} KiB as JSON, not {} KiB", TOTAL_BYTES / 1024, bytes.div_ceil(1024))));
         }
         out
     }

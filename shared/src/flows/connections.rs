@@ -189,6 +189,9 @@ pub enum CallbackOutcome {
     Redirect(String),
     /// No trustworthy place to send the browser: an error page, nothing stored.
     Refused(&'static str),
+    /// Refused, but the state was ours: the error page links back to the partner (this URL
+    /// carries `connection_id`, `status` and `error`).
+    RefusedWithReturn(&'static str, String),
 }
 
 #[derive(Clone)]
@@ -359,10 +362,11 @@ impl Connections {
             tracing::warn!("OAuth callback with a forged or malformed state refused");
             return Ok(CallbackOutcome::Refused("This sign-in link is not valid. Start connecting again from the partner's app."));
         };
-        let Some(state) = self.records.take::<OAuthState>(&keys::oauth_state(nonce)).await? else {
+        let Some((state, live)) = self.records.take_with_liveness::<OAuthState>(&keys::oauth_state(nonce)).await? else {
             tracing::warn!("OAuth callback with a used or expired state refused");
             return Ok(CallbackOutcome::Refused("This sign-in link was already used or has expired. Start connecting again from the partner's app."));
         };
+        // The browser binding comes first: a foreign browser learns nothing, not even where to go back.
         let bound = state.browser_hash.as_deref().is_some_and(|hash| {
             crate::core::oauth_state::browser_binding_matches(hash, browser_cookie(&browser_cookie_name(nonce)).as_deref())
         });
@@ -375,17 +379,30 @@ impl Connections {
                 "This sign-in was finished in a different browser from the one that started it. Start connecting again from the partner's app.",
             ));
         }
-        let back = |status: &str, error: Option<&str>| {
-            let mut url = url::Url::parse(&state.return_url).expect("checked when stored");
+        let return_to = |status: &str, error: Option<&str>| {
+            // Checked against the partner's registered URLs when the state was stored.
+            let mut url = url::Url::parse(&state.return_url).ok()?;
             url.query_pairs_mut().append_pair("connection_id", &state.connection_id).append_pair("status", status);
             if let Some(e) = error {
                 url.query_pairs_mut().append_pair("error", e);
             }
-            CallbackOutcome::Redirect(url.to_string())
+            Some(url.to_string())
         };
+        let back = |status: &str, error: Option<&str>| match return_to(status, error) {
+            Some(url) => CallbackOutcome::Redirect(url),
+            None => CallbackOutcome::Refused("The partner's return address is not usable. Start connecting again from the partner's app."),
+        };
+        let refused_back = |message: &'static str, status: &str, error: &str| match return_to(status, Some(error)) {
+            Some(url) => CallbackOutcome::RefusedWithReturn(message, url),
+            None => CallbackOutcome::Refused(message),
+        };
+        if !live {
+            tracing::warn!("OAuth callback with an expired state refused");
+            return Ok(refused_back("This sign-in link has expired. Start connecting again from the partner's app.", "pending", "state_expired"));
+        }
         let current = self.records.get::<Connection>(&keys::connection(&state.connection_id)).await?;
         let Some(current) = current.filter(|c| c.record.partner_id == state.partner_id) else {
-            return Ok(CallbackOutcome::Refused("The connection no longer exists."));
+            return Ok(refused_back("The connection no longer exists.", "disconnected", "connection_gone"));
         };
         let current_status = super::status::status_name(current.record.status);
         if let Some(error) = params.error.as_deref() {
@@ -425,7 +442,7 @@ impl Connections {
 
         let partner = self.partner(&state.partner_id).await?;
         let profile = self.profile(&partner)?;
-        self.replace_lever_webhooks(&auth, &connection_id, &profile).await?;
+        let hooks = self.replace_lever_webhooks(&auth, &connection_id, &profile).await?;
 
         self.status
             .apply(&connection_id, None, |c| {
@@ -434,16 +451,65 @@ impl Connections {
                 c.lever = Some(account.clone());
                 // Jobs due at once (the first sync runs right after consent), daily runs at their time.
                 c.schedules = first_runs(&profile, &c.settings, &c.id, now);
+                c.webhooks.events = hooks.clone();
+                c.webhooks.registered_at_ms = Some(now);
                 c.flow_health.entry("tokens".into()).or_default().succeeded(now);
             })
             .await?;
         self.activity.note(&connection_id, "connect.completed", true, "connected to Lever").await;
+        self.check_settings_after_consent(&connection_id).await;
         Ok(())
     }
 
+    /// Settings given at create could not be checked against Lever before consent (no token
+    /// yet); now they can be, as `PATCH` checks them. The consent stands whatever the outcome:
+    /// problems are recorded on the connection (`missing_settings`, `flows.settings`, activity)
+    /// for the partner to fix with a `PATCH`.
+    async fn check_settings_after_consent(&self, connection_id: &str) {
+        let key = keys::connection(connection_id);
+        let Ok(Some(current)) = self.records.get::<Connection>(&key).await else { return };
+        let settings = current.record.settings;
+        if !needs_lever_check(&settings) {
+            return;
+        }
+        let outcome = self.check_against_lever(connection_id, &settings).await;
+        let now = self.records.clock().now_ms();
+        let recorded = self
+            .records
+            .update::<Connection>(&key, |c| {
+                if c.settings != settings {
+                    return false; // changed since, by a PATCH that checked them itself
+                }
+                let health = c.flow_health.entry(SETTINGS_FLOW.into()).or_default();
+                match &outcome {
+                    Ok(issues) if issues.is_empty() => {
+                        c.settings_issues.clear();
+                        health.succeeded(now);
+                    }
+                    Ok(issues) => {
+                        c.settings_issues = issues.iter().map(|i| (i.field.clone(), i.reason.clone())).collect();
+                        health.failed(now, describe(issues));
+                    }
+                    Err(e) => health.failed(now, format!("the settings could not be checked against Lever: {e}")),
+                }
+                true
+            })
+            .await;
+        if let Err(e) = recorded {
+            tracing::warn!(connection_id, error = %e, "settings check after consent not recorded");
+        }
+        let (ok, message) = match &outcome {
+            Ok(issues) if issues.is_empty() => (true, "settings checked against Lever".to_owned()),
+            Ok(issues) => (false, describe(issues)),
+            Err(e) => (false, format!("the settings could not be checked against Lever: {e}")),
+        };
+        self.activity.note(connection_id, "settings.checked", ok, message).await;
+    }
+
     /// Registers the Lever webhooks the profile needs, removing the connection's earlier ones.
-    async fn replace_lever_webhooks(&self, auth: &LeverAuth, connection_id: &str, profile: &Profile) -> Result<(), ConnectError> {
+    async fn replace_lever_webhooks(&self, auth: &LeverAuth, connection_id: &str, profile: &Profile) -> Result<Vec<String>, ConnectError> {
         self.remove_lever_webhooks(Some(auth), connection_id).await?;
+        let mut registered = vec![];
         for event in profile.lever_webhooks() {
             let body = NewWebhook { url: self.consent.urls.lever_webhook(connection_id), event: event.to_owned(), configuration: None };
             let created = self.lever.create_webhook(auth, &body).await.map_err(ConnectError::Lever)?;
@@ -457,8 +523,9 @@ impl Connections {
                 signature_token: self.cipher.seal(token.expose(), &lever_webhook_context(connection_id, event)),
             };
             self.records.put(&record).await?;
+            registered.push(event.to_owned());
         }
-        Ok(())
+        Ok(registered)
     }
 
     /// Deletes the connection's webhooks in Lever (when a token is at hand) and in the store.
@@ -493,6 +560,7 @@ impl Connections {
                 c.status = ConnectionStatus::Disconnected;
                 c.tokens = None;
                 c.schedules.clear();
+                c.webhooks.events.clear();
             })
             .await?;
         Ok(())
@@ -504,15 +572,16 @@ impl Connections {
         let c = self.get(partner_id, connection_id).await?;
         let partner = self.partner(partner_id).await?;
         let profile = self.profile(&partner)?;
-        let mut merged = serde_json::to_value(&c.settings).map_err(|e| ConnectError::Internal(e.to_string()))?;
+        let serde_json::Value::Object(mut merged) =
+            serde_json::to_value(&c.settings).map_err(|e| ConnectError::Internal(e.to_string()))?
+        else {
+            return Err(ConnectError::Internal("stored settings are not an object".into()));
+        };
         let serde_json::Value::Object(patch) = patch else {
             return Err(ConnectError::InvalidSettings(vec![FieldIssue::new("settings", "must be a JSON object")]));
         };
-        for (k, v) in patch {
-            merged[k] = v;
-        }
-        let settings: ConnectionSettings = serde_json::from_value(merged)
-            .map_err(|e| ConnectError::InvalidSettings(vec![FieldIssue::new("settings", e.to_string())]))?;
+        merged.extend(patch);
+        let settings = read_settings(serde_json::Value::Object(merged)).map_err(|i| ConnectError::InvalidSettings(vec![i]))?;
         let mut issues: Vec<_> = settings.validate(&profile).into_iter().filter(|i| !is_missing_required(i)).collect();
         if issues.is_empty() {
             issues = self.check_against_lever(connection_id, &settings).await?;
@@ -529,6 +598,9 @@ impl Connections {
                     c.schedules = rescheduled(&c.schedules, &profile, &c.settings, &c.id, now);
                 }
                 c.updated_at_ms = now;
+                // Checked in full against Lever just now: earlier findings no longer hold.
+                c.settings_issues.clear();
+                c.flow_health.entry(SETTINGS_FLOW.into()).or_default().succeeded(now);
                 true
             })
             .await?
@@ -540,7 +612,8 @@ impl Connections {
     async fn check_against_lever(&self, connection_id: &str, s: &ConnectionSettings) -> Result<Vec<FieldIssue>, ConnectError> {
         let mut issues = vec![];
         if let Some(user) = &s.perform_as {
-            let users = self.lever_users(connection_id).await?;
+            // Deactivated users too, so that one is named as such rather than as a stranger.
+            let users = self.lever_users_including_deactivated(connection_id).await?;
             match users.iter().find(|u| &u.id == user) {
                 None => issues.push(FieldIssue::new("settings.perform_as", format!("{user} is not a user in this Lever account"))),
                 Some(u) if u.deactivated_at.is_some() => {
@@ -580,6 +653,15 @@ impl Connections {
         .await
     }
 
+    async fn lever_users_including_deactivated(&self, connection_id: &str) -> Result<Vec<User>, ConnectError> {
+        let query = UsersQuery { include_deactivated: true, ..UsersQuery::default() };
+        self.lever_list(connection_id, move |lever, auth, page| {
+            let query = query.clone();
+            async move { lever.list_users(&auth, &query, page).await }
+        })
+        .await
+    }
+
     /// The customer's pipeline stages, for stage mapping.
     pub async fn lever_stages(&self, connection_id: &str) -> Result<Vec<Stage>, ConnectError> {
         self.lever_list(connection_id, |lever, auth, page| async move { lever.list_stages(&auth, page).await }).await
@@ -602,15 +684,39 @@ impl Connections {
             .await?)
     }
 
-    /// Settings the profile requires that the customer has not chosen yet.
+    /// Settings the partner must (re)choose: those the profile requires that are not chosen
+    /// yet, and those Lever refused when they were checked after consent.
     pub fn missing_settings(&self, c: &Connection) -> Vec<String> {
-        let Some(profile) = self.catalog.get(&c.partner_id) else { return vec![] };
-        c.settings.validate(profile).into_iter().filter(is_missing_required).map(|i| i.field).collect()
+        super::status::missing_settings(&self.catalog, c)
     }
 
     pub fn activity(&self) -> &ActivityLog {
         &self.activity
     }
+}
+
+/// The flow name under which settings checks show in a connection's `flows`.
+const SETTINGS_FLOW: &str = "settings";
+
+/// Whether any setting names something in the customer's Lever (a user, a stage).
+fn needs_lever_check(s: &ConnectionSettings) -> bool {
+    s.perform_as.is_some()
+        || s.default_stage.is_some()
+        || !s.stage_labels.is_empty()
+        || s.result_routes.values().any(|r| r.stage.is_some())
+}
+
+fn describe(issues: &[FieldIssue]) -> String {
+    issues.iter().map(|i| format!("{}: {}", i.field, i.reason)).collect::<Vec<_>>().join("; ")
+}
+
+/// Settings from JSON; an unknown or mistyped field is named by its path (`settings.tagz`).
+pub fn read_settings(value: serde_json::Value) -> Result<ConnectionSettings, FieldIssue> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let field = if path == "." { "settings".to_owned() } else { format!("settings.{path}") };
+        FieldIssue::new(field, e.into_inner().to_string())
+    })
 }
 
 fn is_missing_required(issue: &FieldIssue) -> bool {
@@ -629,4 +735,20 @@ fn account_from_token(token: &str, scopes: Vec<String>) -> LeverAccount {
         .unwrap_or_default();
     let claim = |name: &str| claims.get(format!("https://oauth.lever.co/{name}")).and_then(|v| v.as_str()).map(str::to_owned);
     LeverAccount { account_id: claim("accountId"), authorized_by_user_id: claim("userId"), scopes }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_and_mistyped_settings_are_named_by_path() {
+        let unknown = read_settings(serde_json::json!({"tagz": ["x"]})).unwrap_err();
+        assert_eq!(unknown.field, "settings.tagz", "{unknown:?}");
+        assert!(unknown.reason.contains("unknown field `tagz`"), "{unknown:?}");
+        let nested = read_settings(serde_json::json!({"posting_overrides": {"p": {"colour": 1}}})).unwrap_err();
+        assert_eq!(nested.field, "settings.posting_overrides.p.colour", "{nested:?}");
+        let mistyped = read_settings(serde_json::json!({"tags": "x"})).unwrap_err();
+        assert_eq!(mistyped.field, "settings.tags", "{mistyped:?}");
+    }
 }

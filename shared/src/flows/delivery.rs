@@ -14,15 +14,18 @@
 //! Delivery is at least once: partners dedupe on `Hub-Event-Id`.
 
 mod deliver;
+pub mod egress;
 mod policy;
 mod publish;
 mod records;
 mod replay;
 pub mod signature;
+mod sweep;
 mod webhooks;
 
 use std::sync::Arc;
 
+use crate::core::egress::EgressPolicy;
 use crate::queue::{Queue, QueueError};
 use crate::secrets::token_cipher::CipherError;
 use crate::secrets::TokenCipher;
@@ -32,11 +35,15 @@ pub use deliver::{DeliveryOutcome, SkipReason};
 pub use policy::{parse_retry_after, DeliveryPolicy};
 pub use publish::{OutboundEvent, Published};
 pub use records::{
-    webhook_secret_context, DeadLetter, Delivery, DeliveryClaim, DeliveryMessage, DeliveryStatus, PartnerWebhook,
-    StoredEvent,
+    webhook_secret_context, DeadLetter, Delivery, DeliveryClaim, DeliveryMessage, DeliveryStatus, EnqueueCheck,
+    PartnerWebhook, RetiredSecret, StoredEvent,
 };
 pub use replay::DeliveryPage;
-pub use webhooks::{check_webhook_url, NewWebhook, RegisteredWebhook, WebhookInfo, MAX_WEBHOOKS_PER_PARTNER};
+pub use sweep::SweepReport;
+pub use webhooks::{
+    check_webhook_url, NewWebhook, RegisteredWebhook, RotatedSecret, WebhookInfo, MAX_SECRET_OVERLAP, MAX_SIGNING_SECRETS,
+    MAX_WEBHOOKS_PER_PARTNER,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DeliveryError {
@@ -45,6 +52,9 @@ pub enum DeliveryError {
     Invalid(String),
     #[error("{0} not found")]
     NotFound(String),
+    /// The request is understood but cannot be done in the current state; the text says why.
+    #[error("{0}")]
+    Conflict(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -66,6 +76,22 @@ pub struct EventDelivery {
     policy: DeliveryPolicy,
 }
 
+/// The client for partner endpoints: every resolved address checked, no redirects, no proxy
+/// (a proxy would resolve the host where the guard cannot see), https only outside local runs.
+fn webhook_client(policy: &DeliveryPolicy, resolver: Arc<dyn reqwest::dns::Resolve>) -> Result<reqwest::Client, DeliveryError> {
+    let egress = EgressPolicy { allow_loopback: policy.allow_http_loopback };
+    reqwest::Client::builder()
+        .timeout(policy.request_timeout)
+        // A redirect would send the signed body somewhere the partner did not register.
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .https_only(!policy.allow_http_loopback)
+        .dns_resolver(Arc::new(egress::GuardedResolver::new(resolver, egress)))
+        .user_agent(concat!("lever-integration-hub-webhooks/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| DeliveryError::Http(e.to_string()))
+}
+
 impl EventDelivery {
     pub fn new(
         records: Records,
@@ -73,14 +99,19 @@ impl EventDelivery {
         cipher: Arc<TokenCipher>,
         policy: DeliveryPolicy,
     ) -> Result<Self, DeliveryError> {
-        let http = reqwest::Client::builder()
-            .timeout(policy.request_timeout)
-            // A redirect would send the signed body somewhere the partner did not register.
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("lever-integration-hub-webhooks/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| DeliveryError::Http(e.to_string()))?;
+        let http = webhook_client(&policy, Arc::new(egress::SystemResolver))?;
         Ok(Self { records, queue, dead_letters: None, cipher, http, policy })
+    }
+
+    /// Resolves webhook hosts with `resolver` (still behind the egress guard) instead of the
+    /// system's: a test resolver, or a resolver of the operator's choice.
+    pub fn with_resolver(mut self, resolver: Arc<dyn reqwest::dns::Resolve>) -> Result<Self, DeliveryError> {
+        self.http = webhook_client(&self.policy, resolver)?;
+        Ok(self)
+    }
+
+    pub(crate) fn egress_policy(&self) -> EgressPolicy {
+        EgressPolicy { allow_loopback: self.policy.allow_http_loopback }
     }
 
     /// Also send a [`DeadLetter`] to this queue when a delivery gives up (alarms, operators).

@@ -1,8 +1,13 @@
 //! The port through which flows announce events to partners. Delivery (signing, retries,
 //! dead-lettering, replay) sits behind it.
 
+use std::time::Duration;
+
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
+
+use crate::core::connection::Connection;
+use crate::store::{keys, Records, StoreError};
 
 /// An event for one partner, before it is stored and delivered.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -13,6 +18,13 @@ pub struct NewEvent {
     pub event_type: String,
     pub partner_id: String,
     pub connection_id: Option<String>,
+    /// The event's place among the connection's events, when the flow took it in the same
+    /// write that made the change (status changes); otherwise the publisher takes the next one.
+    #[serde(default)]
+    pub sequence: Option<u64>,
+    /// When the fact happened (epoch ms); `None` = when it is published.
+    #[serde(default)]
+    pub occurred_at_ms: Option<i64>,
     pub data: serde_json::Value,
 }
 
@@ -23,4 +35,25 @@ pub struct PublishError(pub String);
 #[async_trait]
 pub trait EventPublisher: Send + Sync {
     async fn publish(&self, event: NewEvent) -> Result<(), PublishError>;
+}
+
+/// Takes the next event sequence number of a connection: a compare-and-set on the connection
+/// record, retried (with jitter) while other writers get there first. `None` when there is no
+/// such connection.
+pub async fn next_sequence(records: &Records, connection_id: &str) -> Result<Option<u64>, StoreError> {
+    let key = keys::connection(connection_id);
+    for attempt in 0..64u64 {
+        let Some(current) = records.get::<Connection>(&key).await? else { return Ok(None) };
+        let mut connection = current.record;
+        connection.event_sequence += 1;
+        match records.replace(&connection, current.version).await {
+            Ok(_) => return Ok(Some(connection.event_sequence)),
+            Err(StoreError::ConditionFailed) => {
+                let ms = rand::random_range(0..=attempt.min(10) + 1);
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Err(StoreError::Conflict)
 }

@@ -8,6 +8,7 @@ pub mod dispatch;
 pub mod events;
 pub mod jobs;
 pub mod keepalive;
+pub mod lever_events;
 pub mod partners;
 pub mod status;
 pub mod tokens;

@@ -95,6 +95,15 @@ pub enum PartnerError {
     Store(#[from] StoreError),
 }
 
+/// How [`Partners::revoke_own_key`] ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OwnKeyRevocation {
+    Revoked,
+    NotFound,
+    /// Refused: it is the partner's only key.
+    LastKey,
+}
+
 const KEY_PREFIX: &str = "lhk_";
 
 fn hash_key(presented: &str) -> String {
@@ -193,6 +202,35 @@ impl Partners {
             Err(StoreError::TransactionConditionFailed { .. }) => Ok(false),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// Revokes a key at the partner's own request, which never takes its last key: the partner
+    /// would lock itself out. Race-free: the revoking transaction also checks that another key
+    /// still exists, so of two concurrent revocations of a partner's last two keys one fails.
+    /// (Operators revoke any key with [`Partners::revoke_key`], e.g. after a leak.)
+    pub async fn revoke_own_key(&self, partner_id: &str, key_id: &str) -> Result<OwnKeyRevocation, PartnerError> {
+        for _ in 0..8 {
+            let Some(listed) = self.records.get::<PartnerApiKey>(&keys::partner_api_key(partner_id, key_id)).await? else {
+                return Ok(OwnKeyRevocation::NotFound);
+            };
+            let keys = self.list_keys(partner_id).await?;
+            let Some(other) = keys.iter().find(|k| k.key_id != key_id) else {
+                return Ok(OwnKeyRevocation::LastKey);
+            };
+            let writes = vec![
+                Write::Delete { key: keys::api_key(&listed.record.hash), expect: Expect::Any },
+                Write::Delete { key: listed.record.key(), expect: Expect::Exists },
+                Write::Check { key: other.key(), expect: Expect::Exists },
+            ];
+            match self.records.transact(writes).await {
+                Ok(()) => return Ok(OwnKeyRevocation::Revoked),
+                Err(StoreError::TransactionConditionFailed { index: 1 }) => return Ok(OwnKeyRevocation::NotFound),
+                // The other key went meanwhile (or a writer raced us): look again.
+                Err(StoreError::TransactionConditionFailed { .. } | StoreError::Conflict) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(StoreError::Conflict.into())
     }
 
     /// The partner a presented key belongs to, if it is a live key.

@@ -183,6 +183,7 @@ impl Tokens {
             }
             Err(e) => {
                 self.activity.note(connection_id, "token.refresh_failed", false, e.to_string()).await;
+                self.note_failure(connection_id, &format!("refresh failed: {e}")).await;
                 return Err(e.into());
             }
         };
@@ -203,6 +204,22 @@ impl Tokens {
         tracing::info!(connection_id, "Lever tokens refreshed");
         self.activity.note(connection_id, "token.refreshed", true, "access token refreshed").await;
         Ok(stored.record)
+    }
+
+    /// Records a failed refresh in the connection's `tokens` flow health. Best effort: the
+    /// refresh error itself is what the caller gets.
+    async fn note_failure(&self, connection_id: &str, error: &str) {
+        let now = self.records.clock().now_ms();
+        let noted = self
+            .records
+            .update::<Connection>(&keys::connection(connection_id), |c| {
+                c.flow_health.entry("tokens".into()).or_default().failed(now, error);
+                true
+            })
+            .await;
+        if let Err(e) = noted {
+            tracing::warn!(connection_id, error = %e, "token failure not recorded");
+        }
     }
 
     /// Runs one Lever call with the connection's token. A 401 gets one forced refresh and one

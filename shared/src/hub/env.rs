@@ -6,7 +6,7 @@
 //! | `HUB_SECRETS` | `secretsmanager:<prefix>` or `local:<file>` | `secretsmanager:` |
 //! | `HUB_LEVER` | `production`, `lever-sandbox` or a base URL of the Lever sandbox | `production` |
 //! | `HUB_PUBLIC_URL` | the hub's public base URL (OAuth callback, Lever webhooks) | required |
-//! | `HUB_DELIVERY_QUEUE_URL` | SQS queue of partner deliveries | embedded queue |
+//! | `HUB_DELIVERY_QUEUE_URL` | SQS queue of partner deliveries | embedded queue (kept in the embedded store when the store is embedded) |
 //! | `HUB_DEAD_LETTER_QUEUE_URL` | SQS queue for deliveries that gave up | embedded queue |
 //! | `HUB_JOBS_QUEUE_URL`, `HUB_HIRES_QUEUE_URL` | SQS queues of scheduled flow runs | embedded queue |
 //! | `HUB_PROFILES_DIR` | partner profiles to load instead of the bundled ones | bundled |
@@ -14,6 +14,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use serde::Deserialize;
 
@@ -33,7 +34,7 @@ use crate::queue::Queue;
 use crate::secrets::{names, LocalSecrets, Secrets as _, SecretsManagerSecrets};
 use crate::store::dynamo::DynamoStore;
 use crate::store::embedded::EmbeddedStore;
-use crate::store::Store;
+use crate::store::{Records, Store, StoreError};
 
 #[derive(Clone, Debug)]
 pub enum StoreTarget {
@@ -63,7 +64,10 @@ impl StoreTarget {
                 Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(aws), table.clone()))
             }
             StoreTarget::Embedded { path } => {
-                Arc::new(EmbeddedStore::open(path).map_err(|e| HubError::Config(format!("embedded store: {e}")))?)
+                Arc::new(EmbeddedStore::open(path).map_err(|e| match e {
+                    StoreError::InUse(why) => HubError::Config(why),
+                    e => HubError::Config(format!("embedded store: {e}")),
+                })?)
             }
         })
     }
@@ -176,6 +180,18 @@ impl HubEnv {
             let client = Arc::new(LeverHttpClient::with_rate_gate(config, gate).map_err(|e| HubError::Config(e.to_string()))?);
             Ok(LeverPorts { api: client.clone(), oauth: client, pkce: app.pkce })
         };
+        // With an embedded store, every local queue is kept in it: a restart finds the messages
+        // it had not finished (in AWS every queue is SQS).
+        let mut durable: HashMap<QueueName, Arc<dyn Queue>> = HashMap::new();
+        if let StoreTarget::Embedded { .. } = self.store {
+            for name in QueueName::ALL.into_iter().filter(|q| !self.queue_urls.contains_key(q)) {
+                let records = Records::new(store.clone(), Arc::new(SystemClock));
+                let queue = EmbeddedQueue::durable(records, name.as_str(), Duration::from_secs(30))
+                    .await
+                    .map_err(|e| HubError::Config(e.to_string()))?;
+                durable.insert(name, Arc::new(queue));
+            }
+        }
         let queue_urls = self.queue_urls.clone();
         let sqs: OnceLock<aws_sdk_sqs::Client> = OnceLock::new();
         let queue = move |name: QueueName| -> Result<Arc<dyn Queue>, HubError> {
@@ -185,7 +201,7 @@ impl HubEnv {
                     let client = sqs.get_or_init(|| aws_sdk_sqs::Client::new(aws)).clone();
                     Arc::new(SqsQueue::new(client, url.clone()))
                 }
-                None => Arc::new(EmbeddedQueue::default()),
+                None => durable.get(&name).cloned().unwrap_or_else(|| Arc::new(EmbeddedQueue::default())),
             })
         };
         let profiles_dir = self.profiles_dir.clone();
@@ -210,6 +226,7 @@ impl HubEnv {
             delivery: DeliveryPolicy { allow_http_loopback: self.allow_http_loopback, ..DeliveryPolicy::default() },
             jobs: SyncPolicy::default(),
             rate_budget: RateBudgetPolicy::default(),
+            lever_inbox: Default::default(),
         };
         Ok(Wiring::new(sources, options))
     }

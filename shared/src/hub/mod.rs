@@ -9,8 +9,6 @@ mod wiring;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use async_trait::async_trait;
-
 pub use env::{HubEnv, LeverTarget, SecretsSource, StoreTarget};
 pub use wiring::{LeverPorts, MakeLever, PortSources, QueueName, Secrets, Wiring, WiringOptions};
 
@@ -19,8 +17,8 @@ use crate::clock::Clock;
 use crate::core::catalog::ProfileCatalog;
 use crate::flows::activity::ActivityLog;
 use crate::flows::connections::Connections;
-use crate::flows::delivery::{DeliveryPolicy, EventDelivery, OutboundEvent};
-use crate::flows::events::{EventPublisher, NewEvent, PublishError};
+use crate::flows::delivery::{DeliveryPolicy, EventDelivery};
+use crate::flows::lever_events::{LeverEventRouter, LeverWebhookReceiver};
 use crate::flows::partners::Partners;
 use crate::flows::tokens::{TokenPolicy, Tokens};
 use crate::core::job_sync::SyncPolicy;
@@ -73,6 +71,8 @@ pub struct Hub {
     pub activity: ActivityLog,
     pub jobs: JobWorker,
     pub job_feed: JobFeed,
+    pub lever_webhooks: LeverWebhookReceiver,
+    pub lever_events: LeverEventRouter,
     api: Arc<ApiState>,
 }
 
@@ -97,6 +97,7 @@ impl Hub {
             public_url: options.public_url,
             tokens: options.tokens,
             delivery: options.delivery,
+            lever_inbox: Default::default(),
             jobs: options.jobs,
             rate_budget: options.rate_budget,
         };
@@ -115,6 +116,8 @@ impl Hub {
             activity: wiring.activity(),
             jobs: wiring.job_worker()?,
             job_feed: wiring.job_feed()?,
+            lever_webhooks: wiring.lever_webhook_receiver()?,
+            lever_events: wiring.lever_event_router()?,
             api: wiring.api()?,
             wiring: Arc::new(wiring),
         })
@@ -123,22 +126,11 @@ impl Hub {
     pub fn api(&self) -> Arc<ApiState> {
         self.api.clone()
     }
-}
 
-/// Namespace of event ids derived from names (UUIDv5); fixed forever.
-const EVENT_ID_NAMESPACE: uuid::Uuid = uuid::Uuid::from_u128(0x6c65_7665_722d_6875_622d_6576_656e_7473);
-
-#[async_trait]
-impl EventPublisher for EventDelivery {
-    async fn publish(&self, event: NewEvent) -> Result<(), PublishError> {
-        let now = time::OffsetDateTime::now_utc();
-        let mut outbound = OutboundEvent::new(&event.partner_id, &event.event_type, now, event.data);
-        // Flows name events by what happened (stable across retries); the outbox keys by UUID.
-        outbound.id = uuid::Uuid::parse_str(&event.id)
-            .unwrap_or_else(|_| uuid::Uuid::new_v5(&EVENT_ID_NAMESPACE, event.id.as_bytes()));
-        if let Some(c) = &event.connection_id {
-            outbound = outbound.for_connection(c);
-        }
-        EventDelivery::publish(self, &outbound).await.map(|_| ()).map_err(|e| PublishError(e.to_string()))
+    /// Everything the hub serves over HTTP in one router: partner API, connect and callback,
+    /// Lever's webhooks, `/healthz` (local runs and end-to-end tests; in AWS each is its own Lambda).
+    pub fn router(&self) -> axum::Router {
+        crate::api::router(self.api()).merge(crate::api::lever_webhooks::lever_webhook_routes(self.lever_webhooks.clone()))
     }
 }
+

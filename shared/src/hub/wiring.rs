@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use super::HubError;
+use crate::api::cursor::CursorSeal;
 use crate::api::ApiState;
 use crate::clock::Clock;
 use crate::core::catalog::ProfileCatalog;
@@ -21,6 +22,7 @@ use crate::flows::delivery::{DeliveryPolicy, EventDelivery};
 use crate::core::job_sync::SyncPolicy;
 use crate::flows::dispatch::Dispatcher;
 use crate::flows::jobs::{JobFeed, JobPoller, JobWorker};
+use crate::flows::lever_events::{InboxPolicy, LeverEventRouter, LeverWebhookReceiver};
 use crate::flows::partners::Partners;
 use crate::flows::status::StatusChanges;
 use crate::flows::tokens::{TokenPolicy, Tokens};
@@ -43,16 +45,30 @@ pub enum QueueName {
     Jobs,
     /// Hires imports to run ([`FlowRun`](crate::flows::dispatch::FlowRun) messages).
     Hires,
+    /// Verified Lever webhook events for the router.
+    LeverEvents,
 }
 
 impl QueueName {
-    pub const ALL: [QueueName; 4] = [QueueName::Deliveries, QueueName::DeliveriesDeadLetter, QueueName::Jobs, QueueName::Hires];
+    pub const ALL: [QueueName; 5] =
+        [QueueName::Deliveries, QueueName::DeliveriesDeadLetter, QueueName::Jobs, QueueName::Hires, QueueName::LeverEvents];
 
     /// The queue that runs of a scheduled flow go to.
     pub fn of_flow(flow: ScheduledFlow) -> Self {
         match flow {
             ScheduledFlow::Jobs => QueueName::Jobs,
             ScheduledFlow::Hires => QueueName::Hires,
+        }
+    }
+
+    /// The queue's name in local runs (the embedded store keeps its messages under it).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QueueName::Deliveries => "deliveries",
+            QueueName::DeliveriesDeadLetter => "dead-deliveries",
+            QueueName::Jobs => "jobs",
+            QueueName::Hires => "hires",
+            QueueName::LeverEvents => "lever-events",
         }
     }
 
@@ -63,6 +79,7 @@ impl QueueName {
             QueueName::DeliveriesDeadLetter => "HUB_DEAD_LETTER_QUEUE_URL",
             QueueName::Jobs => "HUB_JOBS_QUEUE_URL",
             QueueName::Hires => "HUB_HIRES_QUEUE_URL",
+            QueueName::LeverEvents => "HUB_LEVER_EVENTS_QUEUE_URL",
         }
     }
 }
@@ -83,6 +100,7 @@ pub struct WiringOptions {
     pub delivery: DeliveryPolicy,
     pub jobs: SyncPolicy,
     pub rate_budget: RateBudgetPolicy,
+    pub lever_inbox: InboxPolicy,
 }
 
 /// Builds a port from the secrets read at start.
@@ -175,6 +193,7 @@ pub struct Wiring {
     queues: Mutex<HashMap<QueueName, Arc<dyn Queue>>>,
     cipher: Memo<Arc<TokenCipher>>,
     signer: Memo<Arc<StateSigner>>,
+    pages: Memo<Arc<CursorSeal>>,
     delivery: Memo<EventDelivery>,
     status: Memo<StatusChanges>,
     tokens: Memo<Tokens>,
@@ -197,6 +216,7 @@ impl Wiring {
             queues: Mutex::new(HashMap::new()),
             cipher: Memo::new(),
             signer: Memo::new(),
+            pages: Memo::new(),
             delivery: Memo::new(),
             status: Memo::new(),
             tokens: Memo::new(),
@@ -258,6 +278,14 @@ impl Wiring {
         self.signer.get_or(|| Ok(Arc::new(StateSigner::new(self.secrets.get(names::STATE_KEY)?.expose().as_bytes()))))
     }
 
+    /// Seals the partner API's pagination cursors; its key is derived from the state key.
+    pub fn pages(&self) -> Result<Arc<CursorSeal>, HubError> {
+        self.pages.get_or(|| {
+            let state_key = self.secrets.get(names::STATE_KEY)?;
+            Ok(Arc::new(CursorSeal::from_state_key(state_key.expose().as_bytes(), self.records.clock().clone())))
+        })
+    }
+
     pub fn partners(&self) -> Partners {
         Partners::new(self.records())
     }
@@ -280,7 +308,7 @@ impl Wiring {
     }
 
     pub fn status(&self) -> Result<StatusChanges, HubError> {
-        self.status.get_or(|| Ok(StatusChanges::new(self.records(), Arc::new(self.delivery()?), self.activity())))
+        self.status.get_or(|| Ok(StatusChanges::new(self.records(), Arc::new(self.delivery()?), self.activity(), self.catalog()?)))
     }
 
     pub fn tokens(&self) -> Result<Tokens, HubError> {
@@ -347,6 +375,21 @@ impl Wiring {
         Ok(JobFeed::new(self.records(), self.catalog()?, self.lever()?.api, self.tokens()?, self.dispatcher()?))
     }
 
+    /// The receiving end of Lever's webhooks (`POST /lever/webhooks/{connection}`).
+    pub fn lever_webhook_receiver(&self) -> Result<LeverWebhookReceiver, HubError> {
+        Ok(LeverWebhookReceiver::new(
+            self.records(),
+            self.cipher()?,
+            self.queue(QueueName::LeverEvents)?,
+            self.options.lever_inbox.clone(),
+        ))
+    }
+
+    /// The consumer of verified Lever events, with every flow's handlers registered.
+    pub fn lever_event_router(&self) -> Result<LeverEventRouter, HubError> {
+        Ok(LeverEventRouter::new())
+    }
+
     /// What the partner API and the OAuth routes need.
     pub fn api(&self) -> Result<Arc<ApiState>, HubError> {
         Ok(Arc::new(ApiState {
@@ -355,6 +398,7 @@ impl Wiring {
             delivery: self.delivery()?,
             catalog: self.catalog()?,
             jobs: self.job_feed()?,
+            pages: self.pages()?,
         }))
     }
 }

@@ -1,27 +1,58 @@
 //! In-process queue with SQS's semantics that matter to handlers: delays, a visibility timeout
 //! (a received message that is not acked comes back), receive counts and receipts that go
 //! stale when the message is received again. Time is tokio's, so paused-time tests work.
+//!
+//! [`EmbeddedQueue::durable`] also keeps every message in a store until it is acked, so a
+//! restarted process (`hub-local`) finds the messages it had not finished, with their delays.
 
 use std::sync::Mutex;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use super::{check_receive, check_send, Queue, QueueError, Received};
+use crate::store::{keys, Expect, Key, Record, Records};
 
 struct Message {
+    /// Key of the stored copy (durable queues).
+    id: String,
     body: String,
     visible_at: Instant,
     receipt: Option<String>,
     receive_count: u32,
 }
 
+/// A durable queue's message as kept in the store, until acked.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct QueuedMessage {
+    pub queue: String,
+    pub id: String,
+    pub body: String,
+    /// When the message becomes receivable (epoch ms, the store's clock).
+    pub visible_at_ms: i64,
+}
+
+impl Record for QueuedMessage {
+    const KIND: &'static str = "queued_message";
+
+    fn key(&self) -> Key {
+        keys::queued_message(&self.queue, &self.id)
+    }
+}
+
+struct Durable {
+    records: Records,
+    name: String,
+}
+
 pub struct EmbeddedQueue {
     messages: Mutex<Vec<Message>>,
     visibility_timeout: Duration,
     arrived: Notify,
+    durable: Option<Durable>,
 }
 
 impl EmbeddedQueue {
@@ -31,7 +62,35 @@ impl EmbeddedQueue {
     }
 
     pub fn with_visibility_timeout(visibility_timeout: Duration) -> Self {
-        Self { messages: Mutex::new(Vec::new()), visibility_timeout, arrived: Notify::new() }
+        Self { messages: Mutex::new(Vec::new()), visibility_timeout, arrived: Notify::new(), durable: None }
+    }
+
+    /// A queue named `name` whose messages live in `records` until acked, starting with the
+    /// ones already there (each at its own delay; a message being received when the last
+    /// process stopped is receivable at once, as after a visibility timeout).
+    pub async fn durable(records: Records, name: &str, visibility_timeout: Duration) -> Result<Self, QueueError> {
+        let stored = records
+            .query_all::<QueuedMessage>(&keys::queue_partition(name), keys::QUEUED_MESSAGE_PREFIX)
+            .await
+            .map_err(|e| QueueError::Unavailable(format!("queue {name}: {e}")))?;
+        let now_ms = records.clock().now_ms();
+        let now = Instant::now();
+        let messages = stored
+            .into_iter()
+            .map(|m| Message {
+                visible_at: now + Duration::from_millis(u64::try_from(m.visible_at_ms - now_ms).unwrap_or(0)),
+                id: m.id,
+                body: m.body,
+                receipt: None,
+                receive_count: 0,
+            })
+            .collect();
+        Ok(Self {
+            messages: Mutex::new(messages),
+            visibility_timeout,
+            arrived: Notify::new(),
+            durable: Some(Durable { records, name: name.to_owned() }),
+        })
     }
 
     /// Messages held, visible or not; for tests and the local runner's status.
@@ -73,7 +132,19 @@ impl Default for EmbeddedQueue {
 impl Queue for EmbeddedQueue {
     async fn send(&self, body: &str, delay: Duration) -> Result<(), QueueError> {
         check_send(body, delay)?;
-        self.lock().push(Message { body: body.to_owned(), visible_at: Instant::now() + delay, receipt: None, receive_count: 0 });
+        // Time-ordered, so a restarted queue hands out older messages first.
+        let id = uuid::Uuid::now_v7().to_string();
+        if let Some(d) = &self.durable {
+            let delay_ms = i64::try_from(delay.as_millis()).unwrap_or(i64::MAX / 2);
+            let stored = QueuedMessage {
+                queue: d.name.clone(),
+                id: id.clone(),
+                body: body.to_owned(),
+                visible_at_ms: d.records.clock().now_ms().saturating_add(delay_ms),
+            };
+            d.records.put(&stored).await.map_err(|e| QueueError::Unavailable(format!("queue {}: {e}", d.name)))?;
+        }
+        self.lock().push(Message { id, body: body.to_owned(), visible_at: Instant::now() + delay, receipt: None, receive_count: 0 });
         self.arrived.notify_waiters();
         Ok(())
     }
@@ -103,7 +174,17 @@ impl Queue for EmbeddedQueue {
     async fn ack(&self, receipt: &str) -> Result<(), QueueError> {
         // A stale receipt (the message was received again since) deletes nothing, like SQS
         // when the message has moved on to another receiver.
-        self.lock().retain(|m| m.receipt.as_deref() != Some(receipt));
+        let acked = {
+            let mut messages = self.lock();
+            let found = messages.iter().position(|m| m.receipt.as_deref() == Some(receipt));
+            found.map(|i| messages.remove(i).id)
+        };
+        if let (Some(id), Some(d)) = (acked, &self.durable) {
+            d.records
+                .remove(&keys::queued_message(&d.name, &id), Expect::Any)
+                .await
+                .map_err(|e| QueueError::Unavailable(format!("queue {}: {e}", d.name)))?;
+        }
         Ok(())
     }
 }

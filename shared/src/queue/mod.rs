@@ -70,3 +70,21 @@ pub(crate) fn check_receive(max: usize, wait: Duration) -> Result<(), QueueError
     }
     Ok(())
 }
+
+/// One receive-handle-ack round for local runners and tests (in AWS the SQS event source does
+/// this): up to `max` messages, each handed to `handle`, acked when it answers `true`. Returns
+/// how many messages were received.
+pub async fn work_once<F, Fut>(queue: &dyn Queue, max: usize, wait: Duration, handle: F) -> Result<usize, QueueError>
+where
+    F: Fn(String) -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let messages = queue.receive(max, wait).await?;
+    let n = messages.len();
+    for m in messages {
+        if handle(m.body).await {
+            queue.ack(&m.receipt).await?;
+        }
+    }
+    Ok(n)
+}

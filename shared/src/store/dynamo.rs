@@ -237,6 +237,16 @@ fn unavailable<E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(e:
     })
 }
 
+/// DynamoDB refuses a start key outside the key condition with a ValidationException; the
+/// ports check cursors first, and this keeps any they miss a typed error rather than a 500.
+fn query_error<E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(e: SdkError<E, R>) -> StoreError {
+    let start_key = e.message().is_some_and(|m| m.contains("starting key") || m.contains("ExclusiveStartKey"));
+    if e.code() == Some("ValidationException") && start_key {
+        return StoreError::BadCursor;
+    }
+    unavailable(e)
+}
+
 fn write_error<E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(e: SdkError<E, R>) -> StoreError {
     match e.code() {
         Some("ConditionalCheckFailedException") => StoreError::ConditionFailed,
@@ -303,6 +313,7 @@ impl Store for DynamoStore {
     }
 
     async fn query(&self, q: &Query) -> Result<Page, StoreError> {
+        q.check_cursor()?;
         let mut values = HashMap::from([(":pk".to_owned(), s(&q.pk))]);
         let mut condition = "#pk = :pk".to_owned();
         let mut names = HashMap::from([("#pk".to_owned(), PK.to_owned())]);
@@ -324,12 +335,13 @@ impl Store for DynamoStore {
             .consistent_read(true)
             .send()
             .await
-            .map_err(unavailable)?;
+            .map_err(query_error)?;
         let unread = out.last_evaluated_key.is_some() && out.items.as_ref().is_some_and(|i| i.len() <= q.limit.max(1));
         page_from(out.items.unwrap_or_default(), q.limit.max(1), unread, |i| Cursor { key: i.key.clone(), due: None })
     }
 
     async fn query_due(&self, q: &DueQuery) -> Result<Page, StoreError> {
+        q.check_cursor()?;
         let out = self
             .client
             .query()
@@ -344,7 +356,7 @@ impl Store for DynamoStore {
             .set_exclusive_start_key(q.cursor.as_ref().map(cursor_attrs))
             .send()
             .await
-            .map_err(unavailable)?;
+            .map_err(query_error)?;
         let unread = out.last_evaluated_key.is_some() && out.items.as_ref().is_some_and(|i| i.len() <= q.limit.max(1));
         page_from(out.items.unwrap_or_default(), q.limit.max(1), unread, |i| Cursor {
             key: i.key.clone(),

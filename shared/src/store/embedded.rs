@@ -2,7 +2,9 @@
 //!
 //! For local runs (the hub in one process, no AWS account) and fast tests. Every write is
 //! appended to the log as one JSON line before it is applied, so a restart replays to the same
-//! state; opening compacts the log to one line per live item.
+//! state; opening compacts the log to one line per live item. An open store holds an exclusive
+//! lock ([`DataLock`], `<log>.lock` beside the log), so a second process cannot compact the log
+//! under the first. The files are the owner's only (0600), a directory the store creates 0700.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{File, OpenOptions};
@@ -14,10 +16,13 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
+use super::data_lock::{create_private_dir, private_file, DataLock, DataLockError};
 use super::{check_transaction, Cursor, DueQuery, Expect, IndexKey, Item, Key, Page, Query, Store, StoreError, Write};
 
 pub struct EmbeddedStore {
     inner: Mutex<Table>,
+    /// Held until the store is dropped; `None` in memory.
+    _lock: Option<DataLock>,
 }
 
 #[derive(Default)]
@@ -37,15 +42,20 @@ enum Entry {
 impl EmbeddedStore {
     /// A store that forgets everything when dropped.
     pub fn in_memory() -> Self {
-        Self { inner: Mutex::new(Table::default()) }
+        Self { inner: Mutex::new(Table::default()), _lock: None }
     }
 
-    /// Opens (or creates) the store kept in `path`.
+    /// Opens (or creates) the store kept in `path`. Refused while another store (in this
+    /// process or another) has it open: the error names the directory and the holder's PID.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
         let path = path.as_ref();
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| io_error(path, e))?;
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            create_private_dir(dir).map_err(|e| io_error(dir, e))?;
         }
+        let lock = DataLock::acquire(&lock_path(path)).map_err(|e| match e {
+            DataLockError::Held { .. } => StoreError::InUse(e.to_string()),
+            DataLockError::Io { .. } => StoreError::Unavailable(e.to_string()),
+        })?;
         let mut table = Table::default();
         if path.exists() {
             let file = File::open(path).map_err(|e| io_error(path, e))?;
@@ -65,13 +75,20 @@ impl EmbeddedStore {
             }
         }
         table.log = Some(compact(path, &table.items)?);
-        Ok(Self { inner: Mutex::new(table) })
+        Ok(Self { inner: Mutex::new(table), _lock: Some(lock) })
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Table> {
         // A panic while holding the lock leaves the map consistent (writes are applied whole).
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
+}
+
+/// `table.log` → `table.log.lock`.
+fn lock_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_owned();
+    name.push(".lock");
+    path.with_file_name(name)
 }
 
 fn io_error(path: &Path, e: std::io::Error) -> StoreError {
@@ -82,7 +99,12 @@ fn io_error(path: &Path, e: std::io::Error) -> StoreError {
 fn compact(path: &Path, items: &BTreeMap<Key, Item>) -> Result<BufWriter<File>, StoreError> {
     let tmp: PathBuf = path.with_extension("compacting");
     {
-        let mut out = BufWriter::new(File::create(&tmp).map_err(|e| io_error(&tmp, e))?);
+        // A leftover from a crash keeps the mode it was created with; start from a new file.
+        let _ = std::fs::remove_file(&tmp);
+        let file = private_file(OpenOptions::new().write(true).create(true).truncate(true))
+            .open(&tmp)
+            .map_err(|e| io_error(&tmp, e))?;
+        let mut out = BufWriter::new(file);
         for item in items.values() {
             let line = serde_json::to_string(&[Entry::Put(item.clone())]).expect("item serializes");
             writeln!(out, "{line}").map_err(|e| io_error(&tmp, e))?;
@@ -183,38 +205,40 @@ impl Store for EmbeddedStore {
     }
 
     async fn query(&self, q: &Query) -> Result<Page, StoreError> {
+        q.check_cursor()?;
         let table = self.lock();
         let prefix = q.sk_prefix.as_deref().unwrap_or("");
-        // Every sort key starting with `prefix` sorts between these two.
-        let first = Key::new(q.pk.clone(), prefix);
-        let last = Key::new(q.pk.clone(), format!("{prefix}{}", char::MAX));
-        let after = q.cursor.as_ref().map(|c| Bound::Excluded(c.key.clone()));
-        let range = if q.descending {
-            (Bound::Included(first), after.unwrap_or(Bound::Included(last)))
+        let in_query = |key: &Key| key.pk == q.pk && key.sk.starts_with(prefix);
+        // One-sided ranges cannot be inverted (`BTreeMap::range` panics on start > end): the
+        // walk starts at the cursor (or the prefix) and stops at the first key outside the query.
+        let ordered: Box<dyn Iterator<Item = &Item>> = if q.descending {
+            let upper = match &q.cursor {
+                Some(c) => Bound::Excluded(c.key.clone()),
+                None => Bound::Included(Key::new(q.pk.clone(), format!("{prefix}{}", char::MAX))),
+            };
+            Box::new(table.items.range((Bound::Unbounded, upper)).rev().take_while(|(k, _)| in_query(k)).map(|(_, i)| i))
         } else {
-            (after.unwrap_or(Bound::Included(first)), Bound::Included(last))
+            let lower = match &q.cursor {
+                Some(c) => Bound::Excluded(c.key.clone()),
+                None => Bound::Included(Key::new(q.pk.clone(), prefix)),
+            };
+            Box::new(table.items.range((lower, Bound::Unbounded)).take_while(|(k, _)| in_query(k)).map(|(_, i)| i))
         };
-        let in_range = table.items.range(range).map(|(_, item)| item);
-        let ordered: Box<dyn Iterator<Item = &Item>> =
-            if q.descending { Box::new(in_range.rev()) } else { Box::new(in_range) };
         Ok(page_of(ordered, q.limit, |i| Cursor { key: i.key.clone(), due: None }))
     }
 
     async fn query_due(&self, q: &DueQuery) -> Result<Page, StoreError> {
+        q.check_cursor()?;
         let table = self.lock();
         let lower = match &q.cursor {
             Some(Cursor { key, due: Some(due) }) => Bound::Excluded((due.clone(), key.clone())),
-            Some(_) => return Err(StoreError::BadCursor),
-            None => Bound::Included((
-                IndexKey { partition: q.partition.clone(), sort: String::new() },
-                Key::new("", ""),
-            )),
+            _ => Bound::Included((IndexKey { partition: q.partition.clone(), sort: String::new() }, Key::new("", ""))),
         };
         let due = table
             .due
             .range((lower, Bound::Unbounded))
             .take_while(|(d, _)| d.partition == q.partition && d.sort <= q.up_to)
-            .map(|(_, key)| &table.items[key]);
+            .filter_map(|(_, key)| table.items.get(key));
         Ok(page_of(due, q.limit, |i| Cursor { key: i.key.clone(), due: i.due.clone() }))
     }
 

@@ -69,6 +69,11 @@ pub fn lever_webhook(connection_id: &str, event: &str) -> Key {
 
 pub const LEVER_WEBHOOK_PREFIX: &str = "LEVERHOOK#";
 
+/// A Lever webhook delivery token already received (its own partition: busy webhooks spread out).
+pub fn lever_delivery_seen(connection_id: &str, token: &str) -> Key {
+    Key::new(format!("LEVERSEEN#{connection_id}#{token}"), "SEEN")
+}
+
 pub fn checkpoint(connection_id: &str, flow: &str) -> Key {
     Key::new(format!("CONN#{connection_id}"), format!("CHECKPOINT#{flow}"))
 }
@@ -132,9 +137,13 @@ pub fn due_partition(shard: u32) -> String {
 }
 
 fn due_shard(connection_id: &str) -> u32 {
+    shard_of(connection_id, DUE_SHARDS)
+}
+
+fn shard_of(id: &str, shards: u32) -> u32 {
     // FNV-1a: stable across processes and releases (std's hasher is not).
-    let hash = connection_id.bytes().fold(0x811c_9dc5_u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
-    hash % DUE_SHARDS
+    let hash = id.bytes().fold(0x811c_9dc5_u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
+    hash % shards
 }
 
 /// Zero-padded so string order is time order (until the year 2286).
@@ -154,6 +163,27 @@ pub const PARTNER_WEBHOOKS_PREFIX: &str = "WEBHOOK#";
 /// event's deliveries.
 pub fn outbound_event(partner_id: &str, event_id: &str) -> Key {
     Key::new(format!("EVENT#{partner_id}#{event_id}"), "EVENT")
+}
+
+/// "The deliveries of this event may not be queued yet": written with the event (or a replay)
+/// and deleted once every delivery is queued. One left behind is what the sweeper looks for.
+pub fn enqueue_check(partner_id: &str, event_id: &str) -> Key {
+    Key::new(format!("EVENT#{partner_id}#{event_id}"), "ENQUEUE")
+}
+
+/// Partitions of the sweep entries in GSI1, spread like the connections' due index.
+pub const SWEEP_SHARDS: u32 = 4;
+
+/// An [`enqueue_check`] in GSI1: found by the sweeper once `check_at_ms` has passed.
+pub fn sweep_due(partner_id: &str, event_id: &str, check_at_ms: i64) -> IndexKey {
+    IndexKey {
+        partition: sweep_partition(shard_of(event_id, SWEEP_SHARDS)),
+        sort: format!("{}#{partner_id}#{event_id}", sortable_ms(check_at_ms)),
+    }
+}
+
+pub fn sweep_partition(shard: u32) -> String {
+    format!("SWEEP#{shard}")
 }
 
 /// One event's delivery to one webhook endpoint.
@@ -178,6 +208,17 @@ pub fn deliveries_by_status_partition(partner_id: &str, status: &str) -> String 
 
 /// Upper bound that includes every [`delivery_by_status`] sort key.
 pub const DELIVERIES_BY_STATUS_UP_TO: &str = "~";
+
+/// A message of an embedded queue kept in the embedded store until it is acked (local runs).
+pub fn queued_message(queue: &str, message_id: &str) -> Key {
+    Key::new(queue_partition(queue), format!("{QUEUED_MESSAGE_PREFIX}{message_id}"))
+}
+
+pub fn queue_partition(queue: &str) -> String {
+    format!("QUEUE#{queue}")
+}
+
+pub const QUEUED_MESSAGE_PREFIX: &str = "MSG#";
 
 /// Zero-padded complement of the time: string order is newest first.
 fn newest_first_ms(ms: i64) -> String {
@@ -206,6 +247,15 @@ mod tests {
     fn shards_are_stable_and_in_range() {
         assert_eq!(due("abc", 1).partition, due("abc", 2).partition);
         assert!((0..DUE_SHARDS).any(|s| due("abc", 1).partition == due_partition(s)));
+    }
+
+    #[test]
+    fn sweep_entries_sort_by_time_under_the_due_bound() {
+        let early = sweep_due("p", "e1", 1_000);
+        let late = sweep_due("p", "e1", 2_000);
+        assert!(early.sort < late.sort);
+        assert!(early.sort <= due_up_to(1_000) && late.sort > due_up_to(1_000));
+        assert!((0..SWEEP_SHARDS).any(|s| early.partition == sweep_partition(s)));
     }
 
     #[test]

@@ -5,7 +5,7 @@ use super::keys;
 use super::records::Record;
 use super::{IndexKey, Key};
 use crate::core::connection::Connection;
-use crate::flows::delivery::{Delivery, PartnerWebhook, StoredEvent};
+use crate::flows::delivery::{Delivery, EnqueueCheck, PartnerWebhook, StoredEvent};
 
 impl Record for Connection {
     const KIND: &'static str = "connection";
@@ -54,5 +54,22 @@ impl Record for Delivery {
     /// moves it between listings.
     fn due(&self) -> Option<IndexKey> {
         Some(keys::delivery_by_status(&self.partner_id, self.status.as_str(), self.status_since_ms, &self.event_id, &self.webhook_id))
+    }
+}
+
+impl Record for EnqueueCheck {
+    const KIND: &'static str = "enqueue_check";
+
+    fn key(&self) -> Key {
+        keys::enqueue_check(&self.partner_id, &self.event_id)
+    }
+
+    fn expires_at_ms(&self) -> Option<i64> {
+        self.expires_at_ms
+    }
+
+    /// In the sweep partitions, by the time after which it counts as left behind.
+    fn due(&self) -> Option<IndexKey> {
+        Some(keys::sweep_due(&self.partner_id, &self.event_id, self.check_at_ms))
     }
 }

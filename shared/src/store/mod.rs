@@ -6,6 +6,7 @@
 //! expiry, leases) lives once in [`records`] and [`lease`] on top of any adapter.
 //! The key layout is in [`keys`] and written down in `docs/store.md`.
 
+pub mod data_lock;
 pub mod dynamo;
 pub mod embedded;
 pub mod keys;
@@ -14,7 +15,6 @@ pub mod lease;
 pub mod records;
 
 use async_trait::async_trait;
-use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
 pub use lease::{Lease, Leases};
@@ -113,7 +113,8 @@ pub struct Page {
     pub cursor: Option<Cursor>,
 }
 
-/// Where a page ended. Opaque to callers (`encode`/`decode` for HTTP), the same for every adapter.
+/// Where a page ended: the last key read (and its index entry for index queries). Callers
+/// outside the hub never see one in the clear: the partner API seals it (`api::cursor`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Cursor {
     pub key: Key,
@@ -121,17 +122,35 @@ pub struct Cursor {
     pub due: Option<IndexKey>,
 }
 
-impl Cursor {
-    pub fn encode(&self) -> String {
-        let json = serde_json::to_vec(self).expect("cursor serializes");
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json)
+impl Query {
+    /// Whether `cursor` can continue this query: a key of the same partition under the prefix.
+    /// Adapters refuse any other cursor ([`StoreError::BadCursor`]) before reading.
+    pub fn admits(&self, cursor: &Cursor) -> bool {
+        cursor.due.is_none()
+            && cursor.key.pk == self.pk
+            && cursor.key.sk.starts_with(self.sk_prefix.as_deref().unwrap_or(""))
     }
 
-    pub fn decode(text: &str) -> Result<Self, StoreError> {
-        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(text)
-            .map_err(|_| StoreError::BadCursor)?;
-        serde_json::from_slice(&bytes).map_err(|_| StoreError::BadCursor)
+    pub(crate) fn check_cursor(&self) -> Result<(), StoreError> {
+        match &self.cursor {
+            Some(c) if !self.admits(c) => Err(StoreError::BadCursor),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl DueQuery {
+    /// Whether `cursor` can continue this query: an index entry of the same partition, within
+    /// the upper bound.
+    pub fn admits(&self, cursor: &Cursor) -> bool {
+        cursor.due.as_ref().is_some_and(|d| d.partition == self.partition && d.sort <= self.up_to)
+    }
+
+    pub(crate) fn check_cursor(&self) -> Result<(), StoreError> {
+        match &self.cursor {
+            Some(c) if !self.admits(c) => Err(StoreError::BadCursor),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -145,12 +164,16 @@ pub enum StoreError {
     /// Transaction cancelled because of the write at this index.
     #[error("transaction write {index} failed its condition")]
     TransactionConditionFailed { index: usize },
-    #[error("invalid cursor")]
+    /// A cursor that does not continue this query (another partition, prefix or index).
+    #[error("the cursor does not belong to this query")]
     BadCursor,
     #[error("stored item {0} is not readable: {1}")]
     Corrupt(String, String),
     #[error("store unavailable: {0}")]
     Unavailable(String),
+    /// Another process (or another store in this one) has the embedded store open.
+    #[error("{0}")]
+    InUse(String),
     #[error("invalid store request: {0}")]
     Invalid(String),
 }

@@ -134,6 +134,21 @@ impl Records {
         }
     }
 
+    /// Like [`Records::take`], but an expired record is handed back too, marked `false`: the
+    /// caller may still say where it came from (e.g. where to send a customer back to).
+    pub async fn take_with_liveness<T: Record>(&self, key: &Key) -> Result<Option<(T, bool)>, StoreError> {
+        let item = match self.store.delete(key, Expect::Exists).await {
+            Ok(Some(item)) => item,
+            Ok(None) | Err(StoreError::ConditionFailed) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let live = item.is_live(self.clock.now_ms());
+        let mut item = item;
+        // Read as live so the kind and body are checked the same way.
+        item.expires_at_ms = None;
+        Ok(self.read::<T>(item)?.map(|v| (v.record, live)))
+    }
+
     /// Conditional delete; `Ok(false)` when the condition did not hold.
     pub async fn remove(&self, key: &Key, expect: Expect) -> Result<bool, StoreError> {
         match self.store.delete(key, expect).await {

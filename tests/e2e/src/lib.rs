@@ -5,7 +5,8 @@
 pub mod logs;
 pub mod receiver;
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use lever_sandbox::{Sandbox, SandboxConfig};
@@ -14,6 +15,7 @@ use serde_json::{json, Value};
 use shared::clock::{Clock, ManualClock};
 use shared::core::catalog::ProfileCatalog;
 use shared::flows::delivery::DeliveryPolicy;
+use shared::flows::lever_events::InboundLeverEvent;
 use shared::flows::tokens::TokenPolicy;
 use shared::hub::{Hub, HubOptions, HubPorts, QueueName};
 use shared::lever::http::LeverConfig;
@@ -37,6 +39,8 @@ pub struct TestHub {
     pub receiver: Receiver,
     pub store: Arc<DynamoStore>,
     pub cipher: TokenCipher,
+    /// Every Lever event the router was handed (after the receiver verified it).
+    pub routed: Arc<Mutex<Vec<InboundLeverEvent>>>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
@@ -66,9 +70,15 @@ impl TestHub {
         let store = testing::dynamo_store().await.expect("DynamoDB Local (run the tests with scripts/test)");
         let moto = testing::moto_endpoint().await.expect("moto server (run the tests with scripts/test)");
         let sqs = aws_sdk_sqs::Client::new(&shared::aws::sdk_config(Some(&moto)).await);
-        let queue = SqsQueue::create(sqs, &format!("deliveries-{}", uuid::Uuid::new_v4().simple()), Duration::from_secs(5))
-            .await
-            .expect("SQS queue on moto");
+        // Every queue of the hub is a real SQS queue on moto, as in AWS.
+        let mut queues: HashMap<QueueName, Arc<dyn shared::queue::Queue>> = HashMap::new();
+        let run = uuid::Uuid::new_v4().simple().to_string();
+        for name in QueueName::ALL {
+            let queue = SqsQueue::create(sqs.clone(), &format!("{}-{run}", name.as_str()), Duration::from_secs(5))
+                .await
+                .expect("SQS queue on moto");
+            queues.insert(name, Arc::new(queue));
+        }
 
         let client_secret = sandbox.client_secret.clone();
         logs::forbid(&client_secret);
@@ -90,7 +100,7 @@ impl TestHub {
             clock: clock.clone(),
             secrets: Arc::new(secrets),
             lever,
-            queues: [(QueueName::Deliveries, Arc::new(queue) as Arc<dyn shared::queue::Queue>)].into(),
+            queues,
         };
         let options = HubOptions {
             public_url: url::Url::parse(&base).unwrap(),
@@ -108,7 +118,7 @@ impl TestHub {
         let hub = Hub::build(ports, Arc::new(ProfileCatalog::bundled().unwrap()), options).await.expect("hub builds");
 
         let mut tasks = vec![];
-        let router = shared::api::router(hub.api());
+        let router = hub.router();
         tasks.push(tokio::spawn(async move {
             axum::serve(listener, router).await.unwrap();
         }));
@@ -122,9 +132,32 @@ impl TestHub {
                 }
             }
         }));
+        // The Lever-events worker: what the SQS-triggered router Lambda does in AWS. Every event
+        // it routes is also kept, so tests can see what the receiver let through.
+        let routed: Arc<Mutex<Vec<InboundLeverEvent>>> = Arc::default();
+        let (events, lever_events, seen) = (hub.wiring.queue(QueueName::LeverEvents).unwrap(), hub.lever_events.clone(), routed.clone());
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let handled = shared::queue::work_once(events.as_ref(), 10, Duration::from_millis(100), |body| {
+                    let (router, seen) = (lever_events.clone(), seen.clone());
+                    async move {
+                        let outcome = router.handle(&body).await;
+                        if let Ok(event) = serde_json::from_str::<InboundLeverEvent>(&body) {
+                            seen.lock().unwrap().push(event);
+                        }
+                        outcome.ack()
+                    }
+                })
+                .await;
+                if let Err(e) = handled {
+                    tracing::warn!(error = %e, "lever-events pump");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+        }));
         let receiver = Receiver::start().await;
         let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        TestHub { sandbox, hub, base, clock, http, receiver, store, cipher, tasks }
+        TestHub { sandbox, hub, base, clock, http, receiver, store, cipher, routed, tasks }
     }
 
     /// Registers the partner of `profile` with a return URL and an API key, and subscribes its
@@ -207,6 +240,23 @@ impl TestHub {
 
     pub fn now_ms(&self) -> i64 {
         self.clock.now_ms()
+    }
+
+    /// Lever events routed so far for `connection_id` and Lever `event`.
+    pub fn routed(&self, connection_id: &str, event: &str) -> Vec<InboundLeverEvent> {
+        self.routed.lock().unwrap().iter().filter(|e| e.connection_id == connection_id && e.event == event).cloned().collect()
+    }
+
+    /// Waits (up to 10 s) until `n` Lever events of the kind have been routed.
+    pub async fn wait_routed(&self, connection_id: &str, event: &str, n: usize) -> Vec<InboundLeverEvent> {
+        for _ in 0..200 {
+            let got = self.routed(connection_id, event);
+            if got.len() >= n {
+                return got;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("{n} {event} event(s) for {connection_id} never routed; got {:?}", self.routed(connection_id, event));
     }
 }
 

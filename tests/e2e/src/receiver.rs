@@ -12,10 +12,19 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde_json::Value;
 
+/// One POST as it arrived: the endpoint (path segment), `Hub-Signature` and the raw body.
+#[derive(Clone, Debug)]
+pub struct Arrival {
+    pub endpoint: String,
+    pub signature: String,
+    pub body: Bytes,
+}
+
 #[derive(Clone, Default)]
 struct Inbox {
     secrets: Arc<Mutex<HashMap<String, String>>>,
     events: Arc<Mutex<Vec<(String, Value)>>>,
+    arrivals: Arc<Mutex<Vec<Arrival>>>,
     bad_signatures: Arc<Mutex<u32>>,
 }
 
@@ -29,6 +38,7 @@ async fn hook(State(inbox): State<Inbox>, Path(partner): Path<String>, headers: 
     let secret = inbox.secrets.lock().unwrap().get(&partner).cloned();
     let signature = headers.get("hub-signature").and_then(|v| v.to_str().ok()).unwrap_or_default();
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    inbox.arrivals.lock().unwrap().push(Arrival { endpoint: partner.clone(), signature: signature.to_owned(), body: body.clone() });
     match secret.map(|s| shared::flows::delivery::signature::verify(&s, signature, &body, now, 300)) {
         Some(Ok(())) => {
             inbox.events.lock().unwrap().push((partner, serde_json::from_slice(&body).unwrap_or(Value::Null)));
@@ -84,6 +94,21 @@ impl Receiver {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         self.events(event_type, connection_id)
+    }
+
+    /// Every POST so far, verified or not, in arrival order.
+    pub fn arrivals(&self) -> Vec<Arrival> {
+        self.inbox.arrivals.lock().unwrap().clone()
+    }
+
+    /// The secret this endpoint verifies with.
+    pub fn secret(&self, endpoint: &str) -> Option<String> {
+        self.inbox.secrets.lock().unwrap().get(endpoint).cloned()
+    }
+
+    /// Verified events at one endpoint, in arrival order.
+    pub fn events_at(&self, endpoint: &str) -> Vec<Value> {
+        self.inbox.events.lock().unwrap().iter().filter(|(e, _)| e == endpoint).map(|(_, v)| v.clone()).collect()
     }
 
     pub fn bad_signatures(&self) -> u32 {

@@ -73,7 +73,8 @@ async fn denied_consent_goes_back_with_an_error_and_stores_no_tokens() {
     assert_eq!(query(&back, "error").as_deref(), Some("access_denied"));
     assert_eq!(query(&back, "status").as_deref(), Some("pending"));
     let (_, c) = t.call(&p, Method::GET, &format!("/v1/connections/{id}"), None).await;
-    assert_eq!((c["status"].as_str(), c["health"].as_str()), (Some("pending"), Some("red")));
+    // Waiting for the customer: yellow, not red (issue 8, item 12).
+    assert_eq!((c["status"].as_str(), c["health"].as_str()), (Some("pending"), Some("yellow")));
     assert_eq!(t.sandbox.admin().counters().code_exchanges, 0);
 }
 

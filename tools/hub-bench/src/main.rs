@@ -142,7 +142,7 @@ async fn main() {
         rate_budget: Default::default(),
     };
     let hub = Hub::build(ports, Arc::new(ProfileCatalog::bundled().unwrap()), options).await.unwrap();
-    let router = shared::api::router(hub.api());
+    let router = hub.router();
     tokio::spawn(async move { axum::serve(listener, router).await });
     hub.partners.register("outhire", vec![format!("{base}/done")]).await.unwrap();
     let key = hub.partners.issue_key("outhire", None).await.unwrap().secret.expose().to_owned();

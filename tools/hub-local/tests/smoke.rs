@@ -13,9 +13,118 @@ fn local_hub_connects_a_customer_and_survives_a_restart() {
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(out.status.success(), "run {run}: {stdout}\n{}", String::from_utf8_lossy(&out.stderr));
         assert!(stdout.contains("is \"active\" (\"green\")"), "run {run}: {stdout}");
+        // The first run's connection still reaches Lever after the restart.
+        assert!(stdout.contains(&format!("smoke: {run} connection(s) from earlier runs still reach Lever")), "run {run}: {stdout}");
     }
     let keys: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("local-api-keys.json")).unwrap()).unwrap();
     assert_eq!(keys.as_object().unwrap().len(), 5, "one key per bundled profile, kept across runs");
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// A running `hub-local` (not `--smoke`), stopped when dropped.
+struct RunningHub {
+    child: std::process::Child,
+    base: String,
+}
+
+impl RunningHub {
+    fn start(cwd: &std::path::Path, args: &[&str]) -> RunningHub {
+        use std::io::BufRead as _;
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_hub-local"))
+            .args(args)
+            .current_dir(cwd)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("hub-local starts");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(rest) = line.strip_prefix("Lever integration hub on ") {
+                    let _ = tx.send(rest.split_whitespace().next().unwrap_or_default().to_owned());
+                }
+            }
+        });
+        let base = rx.recv_timeout(std::time::Duration::from_secs(60)).expect("hub-local announces its address");
+        RunningHub { child, base }
+    }
+}
+
+impl Drop for RunningHub {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A plain HTTP/1.1 GET; returns the raw response.
+fn get(base: &str, path: &str) -> String {
+    use std::io::{Read as _, Write as _};
+    let host = base.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(host).unwrap();
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+}
+
+fn run_hub_local(cwd: &std::path::Path, args: &[&str]) -> (bool, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hub-local"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("hub-local runs");
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn a_second_hub_on_the_same_data_directory_is_refused_and_smoke_uses_its_own() {
+    let work = tempfile::tempdir().unwrap();
+    let first = RunningHub::start(work.path(), &["--addr", "127.0.0.1:0", "--lever-addr", "127.0.0.1:0"]);
+    let data = work.path().join(".hub-data");
+    let log_before = std::fs::read_to_string(data.join("table.log")).unwrap();
+
+    // A second hub on the same directory stops at once, naming the directory and the holder.
+    let (ok, _, stderr) = run_hub_local(work.path(), &["--smoke", "--addr", "127.0.0.1:0", "--data-dir", ".hub-data"]);
+    assert!(!ok, "the second hub must not run: {stderr}");
+    assert!(stderr.contains(".hub-data"), "names the directory: {stderr}");
+    assert!(stderr.contains(&format!("PID {}", first.child.id())), "names the holder's PID: {stderr}");
+    assert!(!stderr.contains("Os {") && !stderr.contains("Custom {"), "a sentence, not a debug struct: {stderr}");
+    assert_eq!(std::fs::read_to_string(data.join("table.log")).unwrap(), log_before, "the log was not touched");
+
+    // `--smoke` without `--data-dir` runs beside it in a temporary directory of its own.
+    let (ok, stdout, stderr) = run_hub_local(work.path(), &["--smoke", "--addr", "127.0.0.1:0"]);
+    assert!(ok, "{stdout}\n{stderr}");
+    assert!(stdout.contains("is \"active\" (\"green\")"), "{stdout}");
+    assert_eq!(std::fs::read_to_string(data.join("table.log")).unwrap(), log_before, "the running hub's data is untouched");
+
+    // The first hub still serves, on its own data.
+    assert!(get(&first.base, "/healthz").ends_with("\r\n\r\nok"), "the first hub answers");
+
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = |p: std::path::PathBuf| std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(data.clone()), 0o700, "data directory");
+        for file in ["table.log", "table.log.lock", "secrets.json", "local-api-keys.json"] {
+            assert_eq!(mode(data.join(file)), 0o600, "{file}");
+        }
+    }
+    drop(first);
+    // Once the first hub is gone, the directory is free again.
+    let (ok, stdout, stderr) = run_hub_local(work.path(), &["--smoke", "--addr", "127.0.0.1:0", "--data-dir", ".hub-data"]);
+    assert!(ok, "{stdout}\n{stderr}");
+}
+
+#[test]
+fn an_address_in_use_is_reported_as_a_sentence() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let work = tempfile::tempdir().unwrap();
+    let (ok, _, stderr) = run_hub_local(work.path(), &["--smoke", "--addr", &addr]);
+    assert!(!ok);
+    assert!(stderr.contains(&format!("address in use: {addr}, pass --addr")), "{stderr}");
+    assert!(!stderr.contains("Os {"), "{stderr}");
 }

@@ -10,14 +10,14 @@ use super::records::{
     webhook_secret_context, DeadLetter, Delivery, DeliveryClaim, DeliveryMessage, DeliveryStatus, PartnerWebhook,
     StoredEvent,
 };
+use super::egress::{check_literal_host, refusal_in};
 use super::{signature, DeliveryError, EventDelivery};
+use crate::core::egress::Refused;
 use crate::queue::MAX_DELAY;
 use crate::store::keys;
 
 /// A claim outlives the request it covers by this much, for the record write after it.
 const CLAIM_MARGIN_MS: i64 = 30_000;
-/// How much of a failing response's body is kept as the error (partners read it in the listing).
-const ERROR_BODY_CHARS: usize = 200;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DeliveryOutcome {
@@ -135,20 +135,27 @@ impl EventDelivery {
         let Some(webhook) = webhook.map(|v| v.record) else {
             return Ok(Attempt::Impossible { error: "the webhook endpoint was deleted".into() });
         };
+        let Ok(target) = url::Url::parse(&webhook.url) else {
+            return Ok(Attempt::Impossible { error: "the webhook URL is not a URL".into() });
+        };
+        if let Err(refused) = check_literal_host(&target, self.egress_policy()) {
+            tracing::warn!(partner_id = %webhook.partner_id, webhook_id = %webhook.id, %refused, "webhook address refused");
+            return Ok(Attempt::Impossible { error: refusal_message(&refused) });
+        }
         let context = webhook_secret_context(&webhook.partner_id, &webhook.id);
         let open = |sealed| {
             self.cipher.open(sealed, &context).map_err(|source| DeliveryError::Secret { webhook_id: webhook.id.clone(), source })
         };
         let now = self.records.clock().now();
-        let mut secrets = vec![open(&webhook.secret)?];
-        if let Some(previous) = webhook.previous_secret_at(self.records.clock().now_ms()) {
-            secrets.push(open(previous)?);
-        }
+        let secrets = webhook
+            .signing_secrets_at(self.records.clock().now_ms())
+            .map(open)
+            .collect::<Result<Vec<_>, _>>()?;
         let secrets: Vec<&str> = secrets.iter().map(|s| s.expose()).collect();
         let signature = signature::sign_with_each(&secrets, now.unix_timestamp(), event.body.as_bytes());
         let response = self
             .http
-            .post(&webhook.url)
+            .post(target)
             .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
             .header("Hub-Event-Id", &event.id)
             .header("Hub-Event-Type", &event.event_type)
@@ -169,18 +176,23 @@ impl EventDelivery {
                 } else {
                     None
                 };
-                let body = r.text().await.unwrap_or_default();
-                let snippet: String = body.chars().take(ERROR_BODY_CHARS).collect();
-                let error = if snippet.trim().is_empty() { format!("HTTP {status}") } else { format!("HTTP {status}: {snippet}") };
-                Attempt::Failed { status: Some(status.as_u16()), error, retry_after }
+                // Status and a fixed phrase only: the body is never read, so nothing the
+                // endpoint says (internal details, someone else's data) reaches the listing.
+                Attempt::Failed { status: Some(status.as_u16()), error: status_message(status), retry_after }
             }
-            // Without the URL: partners sometimes put a token in it.
-            Err(e) if e.is_timeout() => Attempt::Failed {
-                status: None,
-                error: format!("no answer within {:?}", self.policy.request_timeout),
-                retry_after: None,
+            Err(e) => match refusal_in(&e) {
+                Some(refusal) => {
+                    tracing::warn!(partner_id = %webhook.partner_id, webhook_id = %webhook.id, %refusal, "webhook address refused");
+                    Attempt::Impossible { error: refusal_message(&refusal.refused) }
+                }
+                // Without the URL: partners sometimes put a token in it.
+                None if e.is_timeout() => Attempt::Failed {
+                    status: None,
+                    error: format!("no answer within {:?}", self.policy.request_timeout),
+                    retry_after: None,
+                },
+                None => Attempt::Failed { status: None, error: error_chain(&e.without_url()), retry_after: None },
             },
-            Err(e) => Attempt::Failed { status: None, error: error_chain(&e.without_url()), retry_after: None },
         })
     }
 
@@ -306,6 +318,21 @@ impl EventDelivery {
         }
         Ok(outcomes)
     }
+}
+
+/// What a delivery records for a non-2xx answer.
+fn status_message(status: StatusCode) -> String {
+    let reason = status.canonical_reason().unwrap_or("non-standard status");
+    if status.is_redirection() {
+        format!("HTTP {} {reason}: redirects are not followed; register the final URL", status.as_u16())
+    } else {
+        format!("HTTP {} {reason}", status.as_u16())
+    }
+}
+
+/// What a delivery records when the egress guard refused the target (the address stays in the log).
+fn refusal_message(refused: &Refused) -> String {
+    format!("refused: the webhook host is {refused}")
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {

@@ -21,6 +21,9 @@ pub struct DeliveryPolicy {
     pub retention: Duration,
     /// Accept `http://` endpoints on loopback hosts (local runs and tests only).
     pub allow_http_loopback: bool,
+    /// How long after an event is stored its deliveries must be queued; the sweeper queues
+    /// those that are not by then (the process stopped between the outbox and the queue).
+    pub sweep_after: Duration,
 }
 
 impl Default for DeliveryPolicy {
@@ -34,6 +37,7 @@ impl Default for DeliveryPolicy {
             max_retry_after: MAX_DELAY,
             retention: Duration::from_secs(30 * 24 * 3600),
             allow_http_loopback: false,
+            sweep_after: Duration::from_secs(60),
         }
     }
 }

@@ -2,12 +2,14 @@
 
 use std::time::Duration;
 
+use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::records::{Delivery, DeliveryMessage, DeliveryStatus, StoredEvent};
 use super::webhooks::check_event_type;
 use super::{DeliveryError, EventDelivery};
+use crate::flows::events::{next_sequence, EventPublisher, NewEvent, PublishError};
 use crate::store::{keys, Expect, Records, StoreError};
 
 /// Largest event body: DynamoDB items hold 400 KB, and the body is stored with the event.
@@ -24,6 +26,13 @@ pub struct OutboundEvent {
     pub partner_id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connection_id: Option<String>,
+    /// Orders the connection's events: greater is later (numbers may be skipped). A partner
+    /// keeps the greatest it has applied and ignores older ones that arrive after it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sequence: Option<u64>,
+    /// When the fact happened; `created_at` is when the event was made.
+    #[serde(with = "time::serde::rfc3339")]
+    pub occurred_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     pub data: serde_json::Value,
@@ -37,6 +46,8 @@ impl OutboundEvent {
             event_type: event_type.to_owned(),
             partner_id: partner_id.to_owned(),
             connection_id: None,
+            sequence: None,
+            occurred_at: created_at,
             created_at,
             data,
         }
@@ -89,28 +100,18 @@ impl EventDelivery {
             .await?
             .into_iter()
             .filter(|w| w.wants(&event.event_type))
-            .map(|w| Delivery {
-                partner_id: partner_id.to_owned(),
-                event_id: event_id.clone(),
-                webhook_id: w.id,
-                event_type: event.event_type.clone(),
-                status: DeliveryStatus::Pending,
-                run: 0,
-                attempts: 0,
-                claim: None,
-                next_attempt_at_ms: None,
-                last_status_code: None,
-                last_error: None,
-                created_at_ms: now_ms,
-                status_since_ms: now_ms,
-                delivered_at_ms: None,
-                expires_at_ms,
-            })
+            .map(|w| Delivery::first_run(&stored, &w.id, now_ms))
             .collect();
 
         let mut writes = vec![Records::put_write(&stored, Expect::AbsentOrExpired { now_ms })?];
         for d in &deliveries {
             writes.push(Records::put_write(d, Expect::AbsentOrExpired { now_ms })?);
+        }
+        // Stored with the deliveries, cleared once they are queued: if this process stops in
+        // between, the sweeper finds the check and queues them.
+        let check = (!deliveries.is_empty()).then(|| self.enqueue_check(partner_id, &event_id, now_ms, expires_at_ms));
+        if let Some(check) = &check {
+            writes.push(Records::put_write(check, Expect::Any)?);
         }
         let (deliveries, duplicate) = match self.records.transact(writes).await {
             Ok(()) => (deliveries, false),
@@ -131,6 +132,9 @@ impl EventDelivery {
         };
         for d in &deliveries {
             self.enqueue(d, Duration::ZERO).await?;
+        }
+        if let Some(check) = &check {
+            self.clear_enqueue_check(check).await;
         }
         tracing::info!(partner_id, event_id, event_type = %event.event_type, deliveries = deliveries.len(), "event published");
         Ok(Published { event_id, deliveries: deliveries.len(), duplicate })
@@ -156,6 +160,33 @@ impl EventDelivery {
     }
 }
 
+/// Namespace of event ids derived from names (UUIDv5); fixed forever.
+const EVENT_ID_NAMESPACE: uuid::Uuid = uuid::Uuid::from_u128(0x6c65_7665_722d_6875_622d_6576_656e_7473);
+
+#[async_trait]
+impl EventPublisher for EventDelivery {
+    /// A flow's event, numbered and timed, into the outbox.
+    async fn publish(&self, event: NewEvent) -> Result<(), PublishError> {
+        let clock = self.records.clock();
+        let now = clock.now();
+        let mut outbound = OutboundEvent::new(&event.partner_id, &event.event_type, now, event.data);
+        // Flows name events by what happened (stable across retries); the outbox keys by UUID.
+        outbound.id = uuid::Uuid::parse_str(&event.id)
+            .unwrap_or_else(|_| uuid::Uuid::new_v5(&EVENT_ID_NAMESPACE, event.id.as_bytes()));
+        if let Some(at_ms) = event.occurred_at_ms {
+            outbound.occurred_at = OffsetDateTime::from_unix_timestamp_nanos(i128::from(at_ms) * 1_000_000).unwrap_or(now);
+        }
+        if let Some(connection_id) = &event.connection_id {
+            outbound = outbound.for_connection(connection_id);
+            outbound.sequence = match event.sequence {
+                Some(n) => Some(n),
+                None => next_sequence(&self.records, connection_id).await.map_err(|e| PublishError(e.to_string()))?,
+            };
+        }
+        EventDelivery::publish(self, &outbound).await.map(|_| ()).map_err(|e| PublishError(e.to_string()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -167,7 +198,9 @@ mod tests {
         let event = OutboundEvent { id, ..OutboundEvent::new("p1", "job.created", at, serde_json::json!({"a": 1})) };
         assert_eq!(
             serde_json::to_string(&event).unwrap(),
-            format!(r#"{{"id":"{id}","type":"job.created","partner_id":"p1","created_at":"2026-11-26T19:00:00Z","data":{{"a":1}}}}"#)
+            format!(
+                r#"{{"id":"{id}","type":"job.created","partner_id":"p1","occurred_at":"2026-11-26T19:00:00Z","created_at":"2026-11-26T19:00:00Z","data":{{"a":1}}}}"#
+            )
         );
     }
 }

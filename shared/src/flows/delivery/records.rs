@@ -15,21 +15,31 @@ pub struct PartnerWebhook {
     pub event_types: Option<Vec<String>>,
     /// The signing secret, sealed with the token cipher under [`webhook_secret_context`].
     pub secret: Sealed,
-    /// The secret before the last rotation, sealed like `secret`. Deliveries carry a signature
-    /// with it too until `previous_secret_until_ms`, so a partner can switch secrets without
-    /// rejecting deliveries in between.
+    /// Secrets replaced by rotations, sealed like `secret`, that go on signing beside it until
+    /// their time is up, so a partner can switch secrets without rejecting deliveries between.
     #[serde(default)]
-    pub previous_secret: Option<Sealed>,
-    #[serde(default)]
-    pub previous_secret_until_ms: Option<i64>,
+    pub retired_secrets: Vec<RetiredSecret>,
     pub created_at_ms: i64,
     pub secret_rotated_at_ms: i64,
 }
 
+/// A secret a rotation replaced, signing until `until_ms`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RetiredSecret {
+    pub secret: Sealed,
+    pub until_ms: i64,
+}
+
 impl PartnerWebhook {
-    /// The previous secret while it still signs.
-    pub fn previous_secret_at(&self, now_ms: i64) -> Option<&Sealed> {
-        self.previous_secret.as_ref().filter(|_| self.previous_secret_until_ms.is_some_and(|until| until > now_ms))
+    /// Every secret that signs at `now_ms`: the current one first, then the retired ones still
+    /// in their overlap. A delivery carries one `v1=` for each.
+    pub fn signing_secrets_at(&self, now_ms: i64) -> impl Iterator<Item = &Sealed> {
+        std::iter::once(&self.secret).chain(self.retired_secrets.iter().filter(move |r| r.until_ms > now_ms).map(|r| &r.secret))
+    }
+
+    /// When the last retired secret stops signing, while one still does.
+    pub fn retired_secrets_until_ms(&self, now_ms: i64) -> Option<i64> {
+        self.retired_secrets.iter().map(|r| r.until_ms).filter(|&until| until > now_ms).max()
     }
 
     pub fn wants(&self, event_type: &str) -> bool {
@@ -53,6 +63,20 @@ pub struct StoredEvent {
     pub created_at_ms: i64,
     pub body: String,
     /// The outbox keeps events for replay this long (policy `retention`), then they expire.
+    pub expires_at_ms: Option<i64>,
+}
+
+/// Written in the same transaction as an event's deliveries (or before a replay changes them)
+/// and deleted once every one of them is queued. One still there at `check_at_ms` means the
+/// process stopped in between: the sweeper queues what is pending and deletes it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EnqueueCheck {
+    pub partner_id: String,
+    pub event_id: String,
+    pub check_at_ms: i64,
+    /// Which writer armed it: only that writer clears it, so a replay's check survives the
+    /// clearing of an earlier publish's.
+    pub token: String,
     pub expires_at_ms: Option<i64>,
 }
 
@@ -101,6 +125,29 @@ pub struct Delivery {
     pub delivered_at_ms: Option<i64>,
     /// Expires with its event.
     pub expires_at_ms: Option<i64>,
+}
+
+impl Delivery {
+    /// A new delivery of `event` to `webhook_id`, waiting for its first attempt.
+    pub fn first_run(event: &StoredEvent, webhook_id: &str, now_ms: i64) -> Self {
+        Self {
+            partner_id: event.partner_id.clone(),
+            event_id: event.id.clone(),
+            webhook_id: webhook_id.to_owned(),
+            event_type: event.event_type.clone(),
+            status: DeliveryStatus::Pending,
+            run: 0,
+            attempts: 0,
+            claim: None,
+            next_attempt_at_ms: None,
+            last_status_code: None,
+            last_error: None,
+            created_at_ms: now_ms,
+            status_since_ms: now_ms,
+            delivered_at_ms: None,
+            expires_at_ms: event.expires_at_ms,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -4,13 +4,20 @@ use base64::Engine as _;
 use rand::RngCore as _;
 use serde::Serialize;
 
-use super::records::{webhook_secret_context, PartnerWebhook};
+use super::records::{webhook_secret_context, PartnerWebhook, RetiredSecret};
+use crate::core::egress::{classify_host, AddressClass};
 use super::{DeliveryError, EventDelivery};
 use crate::secrets::SecretString;
 use crate::store::{keys, Expect};
 
 /// An endpoint's event lists and the publish transaction stay small; a partner fans out itself.
 pub const MAX_WEBHOOKS_PER_PARTNER: usize = 10;
+
+/// Most secrets that sign one delivery at once (the current one and those still in overlap).
+pub const MAX_SIGNING_SECRETS: usize = 4;
+
+/// Longest overlap a rotation may give the secrets it retires.
+pub const MAX_SECRET_OVERLAP: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
 
 #[derive(Clone, Debug, Default)]
 pub struct NewWebhook {
@@ -27,21 +34,28 @@ pub struct WebhookInfo {
     pub event_types: Option<Vec<String>>,
     pub created_at_ms: i64,
     pub secret_rotated_at_ms: i64,
-    /// Until when deliveries are also signed with the secret before the last rotation.
-    pub previous_secret_until_ms: Option<i64>,
+    /// Until when deliveries are also signed with secrets that rotations replaced.
+    pub previous_secrets_until_ms: Option<i64>,
 }
 
-impl From<&PartnerWebhook> for WebhookInfo {
-    fn from(w: &PartnerWebhook) -> Self {
+impl WebhookInfo {
+    fn of(w: &PartnerWebhook, now_ms: i64) -> Self {
         Self {
             id: w.id.clone(),
             url: w.url.clone(),
             event_types: w.event_types.clone(),
             created_at_ms: w.created_at_ms,
             secret_rotated_at_ms: w.secret_rotated_at_ms,
-            previous_secret_until_ms: w.previous_secret.as_ref().and(w.previous_secret_until_ms),
+            previous_secrets_until_ms: w.retired_secrets_until_ms(now_ms),
         }
     }
+}
+
+/// A rotation's new secret (shown once) and until when earlier ones still sign beside it.
+#[derive(Debug)]
+pub struct RotatedSecret {
+    pub secret: SecretString,
+    pub previous_secrets_until_ms: Option<i64>,
 }
 
 /// A new endpoint and its signing secret: the only time the secret is shown.
@@ -51,17 +65,20 @@ pub struct RegisteredWebhook {
     pub secret: SecretString,
 }
 
-/// An endpoint must be `https://`; `http://` only to a loopback host when the policy allows it
-/// (local runs and tests). No credentials in the URL: URLs end up in operators' views.
+/// An endpoint must be `https://` to a public host; `http://` only to a loopback host when the
+/// policy allows it (local runs and tests). No credentials in the URL: URLs end up in operators'
+/// views. Literal addresses are judged here; what a name resolves to is judged at every send
+/// ([`super::egress`]).
 pub fn check_webhook_url(url: &str, allow_http_loopback: bool) -> Result<url::Url, String> {
     let parsed = url::Url::parse(url).map_err(|e| format!("webhook URL is not a URL: {e}"))?;
     if !parsed.username().is_empty() || parsed.password().is_some() {
         return Err("webhook URL must not carry credentials".into());
     }
     let Some(host) = parsed.host() else { return Err("webhook URL has no host".into()) };
-    let loopback = is_loopback(&host);
-    if !loopback && is_internal_address(&host) {
-        return Err("webhook URL must not point at a private, link-local or unspecified address".into());
+    let class = classify_host(&host);
+    let loopback = class == AddressClass::Loopback;
+    if let AddressClass::NotPublic(range) = class {
+        return Err(format!("webhook URL must point at a public host, not {} ({})", range.name, range.cidr));
     }
     if loopback && !allow_http_loopback {
         return Err("webhook URL must not point at a loopback host".into());
@@ -71,34 +88,6 @@ pub fn check_webhook_url(url: &str, allow_http_loopback: bool) -> Result<url::Ur
         "http" if loopback => Ok(parsed),
         "http" if allow_http_loopback => Err("webhook URL must be https (http only to a loopback host)".into()),
         _ => Err("webhook URL must be https".into()),
-    }
-}
-
-/// Addresses written into the URL that reach the hub's own network rather than a partner's.
-/// (A DNS name that resolves to one is not caught here; see the delivery docs.)
-fn is_internal_address(host: &url::Host<&str>) -> bool {
-    fn v4(ip: std::net::Ipv4Addr) -> bool {
-        ip.is_private() || ip.is_link_local() || ip.is_unspecified() || ip.is_broadcast() || ip.is_loopback()
-    }
-    match host {
-        url::Host::Domain(_) => false,
-        url::Host::Ipv4(ip) => v4(*ip),
-        url::Host::Ipv6(ip) => {
-            let first = ip.segments()[0];
-            ip.is_unspecified()
-                || ip.is_loopback()
-                || (first & 0xfe00) == 0xfc00 // unique local fc00::/7
-                || (first & 0xffc0) == 0xfe80 // link-local fe80::/10
-                || ip.to_ipv4_mapped().is_some_and(v4)
-        }
-    }
-}
-
-fn is_loopback(host: &url::Host<&str>) -> bool {
-    match host {
-        url::Host::Domain(d) => d.eq_ignore_ascii_case("localhost"),
-        url::Host::Ipv4(ip) => ip.is_loopback(),
-        url::Host::Ipv6(ip) => ip.is_loopback(),
     }
 }
 
@@ -147,18 +136,18 @@ impl EventDelivery {
             id,
             url: url.to_string(),
             event_types,
-            previous_secret: None,
-            previous_secret_until_ms: None,
+            retired_secrets: Vec::new(),
             created_at_ms: now_ms,
             secret_rotated_at_ms: now_ms,
         };
         self.records.create(&webhook).await?;
         tracing::info!(partner_id, webhook_id = %webhook.id, "webhook endpoint registered");
-        Ok(RegisteredWebhook { webhook: WebhookInfo::from(&webhook), secret })
+        Ok(RegisteredWebhook { webhook: WebhookInfo::of(&webhook, now_ms), secret })
     }
 
     pub async fn list_webhooks(&self, partner_id: &str) -> Result<Vec<WebhookInfo>, DeliveryError> {
-        Ok(self.webhooks(partner_id).await?.iter().map(WebhookInfo::from).collect())
+        let now_ms = self.records.clock().now_ms();
+        Ok(self.webhooks(partner_id).await?.iter().map(|w| WebhookInfo::of(w, now_ms)).collect())
     }
 
     /// `false` when there was no such endpoint. Pending deliveries to it go dead on their next attempt.
@@ -170,42 +159,62 @@ impl EventDelivery {
         Ok(removed)
     }
 
-    /// A new signing secret, shown once; the old one stops signing at once (e.g. after a leak).
+    /// A new signing secret, shown once; every earlier one stops signing at once (e.g. after a leak).
     pub async fn rotate_webhook_secret(&self, partner_id: &str, webhook_id: &str) -> Result<SecretString, DeliveryError> {
-        self.rotate_webhook_secret_keeping_previous(partner_id, webhook_id, std::time::Duration::ZERO).await
+        Ok(self.rotate_webhook_secret_keeping_previous(partner_id, webhook_id, std::time::Duration::ZERO).await?.secret)
     }
 
-    /// A new signing secret, shown once. The old one goes on signing beside it for
-    /// `keep_previous_for` (zero: it stops at once), time for the partner to deploy the new one.
+    /// A new signing secret, shown once. The secret it replaces goes on signing beside it for
+    /// `keep_previous_for`, time for the partner to deploy the new one; secrets retired by
+    /// earlier rotations keep their own time, but never beyond this one's (zero: every earlier
+    /// secret stops at once). Refused while [`MAX_SIGNING_SECRETS`] would sign at once.
     pub async fn rotate_webhook_secret_keeping_previous(
         &self,
         partner_id: &str,
         webhook_id: &str,
         keep_previous_for: std::time::Duration,
-    ) -> Result<SecretString, DeliveryError> {
+    ) -> Result<RotatedSecret, DeliveryError> {
+        if keep_previous_for > MAX_SECRET_OVERLAP {
+            return Err(DeliveryError::Invalid(format!(
+                "the previous secret may sign for at most {} seconds",
+                MAX_SECRET_OVERLAP.as_secs()
+            )));
+        }
         let secret = new_secret();
         let sealed = self.cipher.seal(secret.expose(), &webhook_secret_context(partner_id, webhook_id));
         let now_ms = self.records.clock().now_ms();
-        let keep_ms = i64::try_from(keep_previous_for.as_millis()).unwrap_or(i64::MAX / 2);
+        let until_ms = now_ms.saturating_add(i64::try_from(keep_previous_for.as_millis()).unwrap_or(i64::MAX / 2));
+        let mut too_many = None;
         let updated = self
             .records
             .update::<PartnerWebhook>(&keys::partner_webhook(partner_id, webhook_id), |w| {
-                if keep_ms > 0 {
-                    w.previous_secret = Some(w.secret.clone());
-                    w.previous_secret_until_ms = Some(now_ms.saturating_add(keep_ms));
-                } else {
-                    w.previous_secret = None;
-                    w.previous_secret_until_ms = None;
+                let mut retired: Vec<RetiredSecret> = std::mem::take(&mut w.retired_secrets);
+                retired.push(RetiredSecret { secret: w.secret.clone(), until_ms });
+                for r in &mut retired {
+                    r.until_ms = r.until_ms.min(until_ms);
                 }
+                retired.retain(|r| r.until_ms > now_ms);
+                if retired.len() + 1 > MAX_SIGNING_SECRETS {
+                    too_many = retired.iter().map(|r| r.until_ms).min();
+                    return false;
+                }
+                too_many = None;
+                w.retired_secrets = retired;
                 w.secret = sealed.clone();
                 w.secret_rotated_at_ms = now_ms;
                 true
             })
             .await?;
+        if let Some(free_at_ms) = too_many {
+            let wait_secs = u64::try_from(free_at_ms - now_ms).unwrap_or(0).div_ceil(1000);
+            return Err(DeliveryError::Conflict(format!(
+                "{MAX_SIGNING_SECRETS} secrets already sign this webhook's deliveries; rotate again in {wait_secs} s, or with an overlap of 0"
+            )));
+        }
         match updated {
-            Some(_) => {
+            Some(stored) => {
                 tracing::info!(partner_id, webhook_id, "webhook signing secret rotated");
-                Ok(secret)
+                Ok(RotatedSecret { secret, previous_secrets_until_ms: stored.record.retired_secrets_until_ms(now_ms) })
             }
             None => Err(DeliveryError::NotFound(format!("webhook {webhook_id}"))),
         }
@@ -238,6 +247,46 @@ mod tests {
         assert!(check_webhook_url("https://93.184.216.34/h", false).is_ok());
         assert!(check_webhook_url("ftp://partner.example/", true).is_err());
         assert!(check_webhook_url("not a url", true).is_err());
+    }
+
+    #[test]
+    fn registration_refuses_hosts_that_are_not_public_in_every_spelling() {
+        for url in [
+            "https://localhost./h",
+            "https://api.localhost/h",
+            "https://API.LOCALHOST./h",
+            "https://metadata/latest",
+            "https://db.internal/h",
+            "https://printer.local/h",
+            "https://100.64.0.1/h",
+            "https://198.18.0.1/h",
+            "https://198.19.255.255/h",
+            "https://224.0.0.1/h",
+            "https://240.0.0.1/h",
+            "https://255.255.255.255/h",
+            "https://192.0.2.10/h",
+            "https://[::ffff:a9fe:a9fe]/h",
+            "https://[64:ff9b::a00:1]/h",
+            "https://[2002:c0a8:101::1]/h",
+            "https://[fec0::1]/h",
+            "https://[fe80::1]/h",
+            "https://[ff02::1]/h",
+            "https://[2001:db8::1]/h",
+            // The URL parser's other spellings of 127.0.0.1 and 10.0.0.1.
+            "https://2130706433/h",
+            "https://0x7f.1/h",
+            "https://012.0.0.1/h",
+        ] {
+            assert!(check_webhook_url(url, false).is_err(), "{url}");
+        }
+        // Local runs allow loopback (any spelling), never the other ranges.
+        assert!(check_webhook_url("http://api.localhost:8080/h", true).is_ok());
+        assert!(check_webhook_url("http://[::ffff:127.0.0.1]:8080/h", true).is_ok());
+        for url in ["https://10.0.0.1/h", "https://100.64.0.1/h", "https://[fd00::1]/h", "https://metadata/h"] {
+            assert!(check_webhook_url(url, true).is_err(), "{url}");
+        }
+        let refused = check_webhook_url("https://100.64.0.1/h", false).unwrap_err();
+        assert!(refused.contains("100.64.0.0/10"), "{refused}");
     }
 
     #[test]

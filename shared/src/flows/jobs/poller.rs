@@ -558,6 +558,9 @@ impl JobPoller {
                 event_type: kind.as_str().to_owned(),
                 partner_id: ctx.connection.partner_id.clone(),
                 connection_id: Some(ctx.connection.id.clone()),
+                // The publisher numbers it among the connection's events.
+                sequence: None,
+                occurred_at_ms: Some(change.job.changed_at_ms),
                 data: serde_json::to_value(JobView::feed(&change.job, ctx.include)).map_err(|e| JobsError::Internal(e.to_string()))?,
             };
             self.events.publish(event).await.map_err(|e| JobsError::Publish(e.to_string()))?;

@@ -1,0 +1,368 @@
+//! The partner API's contract (issue 8, items 9–14): every answer is one `docs/openapi.yaml`
+//! documents — status, media type and JSON Schema — and every 4xx is a problem document a
+//! partner can act on. Driven through the real router over the embedded store and the
+//! in-process Lever sandbox.
+
+mod common;
+
+use common::{LocalHub, Request};
+use serde_json::{json, Value};
+use shared::contract::contract;
+
+const HUGE: usize = 200 * 1024;
+
+fn problem_type(a: &common::Answer) -> String {
+    a.json()["type"].as_str().unwrap_or_default().to_owned()
+}
+
+/// Every documented operation, once with a success and once with an error, each answer
+/// validated against the document; then no operation is left unexercised.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_operation_answers_as_documented() {
+    let h = LocalHub::start().await;
+    let key = h.partner("outhire").await;
+    let get = |path: &str| Request::new("GET", path).key(&key);
+
+    // Webhooks first, so the connection's status event has a delivery to list and replay.
+    let hook = h.send(Request::new("POST", "/v1/webhooks").key(&key).json(&json!({"url": "http://127.0.0.1:9/hook"}))).await;
+    assert_eq!(hook.status, 201);
+    let hook_id = hook.json()["id"].as_str().unwrap().to_owned();
+    assert_eq!(h.send(Request::new("POST", "/v1/webhooks").key(&key).json(&json!({"url": "ftp://x"}))).await.status, 422);
+    assert_eq!(h.send(get("/v1/webhooks")).await.status, 200);
+    assert_eq!(h.send(Request::new("GET", "/v1/webhooks")).await.status, 401);
+
+    let id = h.connect(&key, "outhire").await;
+    let pending = h
+        .send(Request::new("POST", "/v1/connections").key(&key).json(&json!({"return_url": "https://partner.example/outhire/x"})))
+        .await;
+    assert_eq!(pending.status, 201);
+    let pending = pending.json()["id"].as_str().unwrap().to_owned();
+    assert_eq!(h.send(Request::new("POST", "/v1/connections").key(&key).json(&json!({"return_url": "https://evil.example/"}))).await.status, 422);
+
+    let first = h.send(get("/v1/connections?limit=1")).await;
+    assert_eq!(first.status, 200);
+    let cursor = first.json()["next_cursor"].as_str().expect("two connections, pages of one").to_owned();
+    let second = h.send(get(&format!("/v1/connections?limit=1&cursor={cursor}"))).await;
+    assert_eq!(second.json()["data"].as_array().unwrap().len(), 1);
+    assert_eq!(h.send(get("/v1/connections?limit=abc")).await.status, 422);
+
+    assert_eq!(h.send(get(&format!("/v1/connections/{id}"))).await.status, 200);
+    assert_eq!(h.send(get("/v1/connections/nope")).await.status, 404);
+
+    let users = h.send(get(&format!("/v1/connections/{id}/lever/users"))).await;
+    assert_eq!(users.status, 200);
+    let user = users.json()["data"][0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(h.send(get(&format!("/v1/connections/{pending}/lever/users"))).await.status, 409);
+    // Outhire's grant has no stage scope (Lever refuses: 422); HireUp's has.
+    assert_eq!(h.send(get(&format!("/v1/connections/{id}/lever/stages"))).await.status, 422);
+    let hireup = h.partner("hireup").await;
+    let mapped = h.connect(&hireup, "hireup").await;
+    assert_eq!(h.send(Request::new("GET", format!("/v1/connections/{mapped}/lever/stages")).key(&hireup)).await.status, 200);
+    assert_eq!(h.send(get("/v1/connections/nope/lever/stages")).await.status, 404);
+
+    let patch = |cid: &str, settings: Value| Request::new("PATCH", format!("/v1/connections/{cid}")).key(&key).json(&json!({"settings": settings}));
+    let patched = h.send(patch(&id, json!({"perform_as": user}))).await;
+    assert_eq!(patched.status, 200, "{:?}", patched.json());
+    assert_eq!(h.send(patch(&id, json!({"perform_as": "00000000-0000-4000-8000-000000000000"}))).await.status, 422);
+
+    let activity = h.send(get(&format!("/v1/connections/{id}/activity?limit=1"))).await;
+    assert_eq!(activity.status, 200);
+    let next = activity.json()["next_cursor"].as_str().unwrap().to_owned();
+    assert_eq!(h.send(get(&format!("/v1/connections/{id}/activity?cursor={next}"))).await.status, 200);
+    assert_eq!(h.send(get(&format!("/v1/connections/{pending}/activity?cursor={next}"))).await.status, 400, "another list's cursor");
+
+    let reconnect = |cid: &str, url: &str| Request::new("POST", format!("/v1/connections/{cid}/reconnect")).key(&key).json(&json!({"return_url": url}));
+    assert_eq!(h.send(reconnect(&id, "https://partner.example/outhire/again")).await.status, 200);
+    assert_eq!(h.send(reconnect(&id, "https://evil.example/")).await.status, 422);
+
+    let deliveries = h.send(get("/v1/deliveries?status=pending")).await;
+    assert_eq!(deliveries.status, 200);
+    let event_id = deliveries.json()["data"][0]["event_id"].as_str().expect("the status event's delivery").to_owned();
+    assert_eq!(h.send(get("/v1/deliveries?status=lost")).await.status, 422);
+    assert_eq!(h.send(Request::new("POST", format!("/v1/events/{event_id}/replay")).key(&key)).await.status, 200);
+    assert_eq!(h.send(Request::new("POST", "/v1/events/nope/replay").key(&key)).await.status, 404);
+
+    assert_eq!(h.send(Request::new("POST", format!("/v1/webhooks/{hook_id}/rotate-secret")).key(&key)).await.status, 200);
+    assert_eq!(h.send(Request::new("POST", "/v1/webhooks/nope/rotate-secret").key(&key)).await.status, 404);
+    assert_eq!(h.send(Request::new("DELETE", format!("/v1/webhooks/{hook_id}")).key(&key)).await.status, 204);
+    assert_eq!(h.send(Request::new("DELETE", format!("/v1/webhooks/{hook_id}")).key(&key)).await.status, 404);
+
+    let issued = h.send(Request::new("POST", "/v1/api-keys").key(&key).json(&json!({"label": "rotation"}))).await;
+    assert_eq!(issued.status, 201);
+    assert_eq!(h.send(Request::new("POST", "/v1/api-keys").key(&key).json(&json!({"label": "x".repeat(101)}))).await.status, 422);
+    assert_eq!(h.send(get("/v1/api-keys")).await.status, 200);
+    assert_eq!(h.send(Request::new("GET", "/v1/api-keys").key("lhk_wrong")).await.status, 401);
+    let new_id = issued.json()["id"].as_str().unwrap().to_owned();
+    assert_eq!(h.send(Request::new("DELETE", format!("/v1/api-keys/{new_id}")).key(&key)).await.status, 204);
+    assert_eq!(h.send(Request::new("DELETE", format!("/v1/api-keys/{new_id}")).key(&key)).await.status, 404);
+
+    assert_eq!(h.send(Request::new("DELETE", format!("/v1/connections/{pending}")).key(&key)).await.status, 204);
+    assert_eq!(h.send(Request::new("DELETE", "/v1/connections/nope").key(&key)).await.status, 404);
+
+    assert_eq!(h.send(Request::new("GET", "/oauth/callback")).await.status, 400);
+    assert_eq!(h.send(Request::new("GET", "/connect/not-a-link")).await.status, 400);
+    assert_eq!(h.send(Request::new("GET", "/openapi.json")).await.status, 200);
+    assert_eq!(h.send(Request::new("GET", "/docs")).await.status, 200);
+    assert_eq!(h.send(Request::new("GET", "/problems/invalid-cursor")).await.status, 200);
+    assert_eq!(h.send(Request::new("GET", "/problems/no-such-type")).await.status, 404);
+
+    let uncovered = contract().uncovered(|_| true);
+    assert!(uncovered.is_empty(), "documented but never checked: {uncovered:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn query_string_errors_are_problems_and_limits_are_checked_not_clamped() {
+    let h = LocalHub::start().await;
+    let key = h.partner("hireup").await;
+    for limit in ["abc", "0", "101", "-1", "1.5", ""] {
+        let a = h.send(Request::new("GET", format!("/v1/connections?limit={limit}")).key(&key)).await;
+        assert_eq!((a.status, problem_type(&a)), (422, "/problems/invalid-request".into()), "limit={limit}");
+        assert_eq!(a.json()["errors"][0]["field"], "limit");
+    }
+    for limit in ["1", "100"] {
+        assert_eq!(h.send(Request::new("GET", format!("/v1/connections?limit={limit}")).key(&key)).await.status, 200);
+    }
+    let twice = h.send(Request::new("GET", "/v1/connections?limit=1&limit=2").key(&key)).await;
+    assert_eq!((twice.status, problem_type(&twice)), (400, "/problems/bad-request".into()));
+    let deliveries = h.send(Request::new("GET", "/v1/deliveries?limit=500").key(&key)).await;
+    assert_eq!(deliveries.status, 422);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreadable_paths_bodies_and_methods_are_problems() {
+    let h = LocalHub::start().await;
+    let key = h.partner("hireup").await;
+    let bad_path = h.send(Request::new("GET", "/v1/connections/%FF%FE").key(&key)).await;
+    assert_eq!((bad_path.status, problem_type(&bad_path)), (400, "/problems/bad-request".into()));
+
+    let big = format!("{{\"return_url\": \"https://partner.example/hireup/{}\"}}", "x".repeat(HUGE));
+    let too_large = h.send(Request::new("POST", "/v1/connections").key(&key).header("content-type", "application/json").raw(big)).await;
+    assert_eq!((too_large.status, problem_type(&too_large)), (413, "/problems/payload-too-large".into()));
+
+    let post_callback = h.send(Request::new("POST", "/oauth/callback")).await;
+    assert_eq!((post_callback.status, problem_type(&post_callback)), (405, "/problems/method-not-allowed".into()));
+    let put = h.send(Request::new("PUT", "/v1/connections").key(&key)).await;
+    assert_eq!(put.status, 405);
+
+    let trailing = h.send(Request::new("POST", "/v1/connections").key(&key).raw(r#"{"return_url": "https://partner.example/hireup/x"} trailing"#)).await;
+    assert_eq!((trailing.status, problem_type(&trailing)), (400, "/problems/bad-request".into()));
+    assert!(trailing.json()["detail"].as_str().unwrap().contains("line 1 column"), "names the position: {:?}", trailing.json());
+    for wrong in ["[]", "\"text\"", "42", "null"] {
+        let a = h.send(Request::new("POST", "/v1/connections").key(&key).raw(wrong)).await;
+        assert_eq!((a.status, problem_type(&a)), (400, "/problems/bad-request".into()), "{wrong}");
+        assert!(a.json()["detail"].as_str().unwrap().contains("must be a JSON object"));
+    }
+    let broken = h.send(Request::new("PATCH", "/v1/connections/x").key(&key).raw("{\"settings\": {\n  \"tags\": [1,}")).await;
+    assert_eq!(broken.status, 400);
+    assert!(broken.json()["detail"].as_str().unwrap().contains("line 2 column"), "{:?}", broken.json());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unauthorized_answers_challenge_and_the_scheme_is_case_insensitive() {
+    let h = LocalHub::start().await;
+    let key = h.partner("hireup").await;
+    let none = h.send(Request::new("GET", "/v1/connections")).await;
+    assert_eq!(none.status, 401);
+    assert_eq!(none.header("www-authenticate"), Some(r#"Bearer realm="partner-api""#));
+    let wrong = h.send(Request::new("GET", "/v1/connections").key("lhk_000000000000_nope")).await;
+    assert_eq!(wrong.header("www-authenticate"), Some(r#"Bearer realm="partner-api", error="invalid_token""#));
+    for scheme in ["bearer", "BEARER", "Bearer"] {
+        let a = h.send(Request::new("GET", "/v1/connections").header("authorization", &format!("{scheme} {key}"))).await;
+        assert_eq!(a.status, 200, "{scheme}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partner_cannot_revoke_its_last_api_key_even_racing() {
+    let h = LocalHub::start().await;
+    let key = h.partner("upwage").await;
+    let keys = h.send(Request::new("GET", "/v1/api-keys").key(&key)).await.json();
+    let only = keys["data"][0]["id"].as_str().unwrap().to_owned();
+    let last = h.send(Request::new("DELETE", format!("/v1/api-keys/{only}")).key(&key)).await;
+    assert_eq!((last.status, problem_type(&last)), (409, "/problems/last-api-key".into()));
+    assert_eq!(h.send(Request::new("GET", "/v1/connections").key(&key)).await.status, 200, "still in");
+
+    // Two keys revoked at once: one goes, one stays.
+    let second = h.send(Request::new("POST", "/v1/api-keys").key(&key)).await.json();
+    let (second_key, second_id) = (second["key"].as_str().unwrap().to_owned(), second["id"].as_str().unwrap().to_owned());
+    let (a, b) = tokio::join!(
+        h.send(Request::new("DELETE", format!("/v1/api-keys/{only}")).key(&key)),
+        h.send(Request::new("DELETE", format!("/v1/api-keys/{second_id}")).key(&second_key)),
+    );
+    let mut statuses = [a.status, b.status];
+    statuses.sort();
+    assert_eq!(statuses, [204, 409]);
+    let left = h.hub.partners.list_keys("upwage").await.unwrap();
+    assert_eq!(left.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settings_over_their_limits_are_refused() {
+    let h = LocalHub::start().await;
+    let key = h.partner("hireup").await;
+    let create = |settings: Value| {
+        Request::new("POST", "/v1/connections").key(&key).json(&json!({"return_url": "https://partner.example/hireup/x", "settings": settings}))
+    };
+    let labels: serde_json::Map<String, Value> = (0..201).map(|i| (format!("stage-{i}"), json!("Label"))).collect();
+    let cases = [
+        (json!({"stage_labels": labels}), "settings.stage_labels"),
+        (json!({"stage_labels": {"applicant-new": "x".repeat(201)}}), "settings.stage_labels.applicant-new"),
+    ];
+    for (settings, field) in cases {
+        let a = h.send(create(settings)).await;
+        assert_eq!(a.status, 422, "{field}");
+        let fields: Vec<String> = a.json()["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap().to_owned()).collect();
+        assert!(fields.iter().any(|f| f == field), "{field} in {fields:?}");
+    }
+    // Within the limits is fine (HireUp lets customers map stages).
+    assert_eq!(h.send(create(json!({"stage_labels": {"applicant-new": "Applied"}}))).await.status, 201);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_tells_the_truth() {
+    let h = LocalHub::start().await;
+    let key = h.partner("outhire").await;
+    let created = h
+        .send(Request::new("POST", "/v1/connections").key(&key).json(&json!({"return_url": "https://partner.example/outhire/x"})))
+        .await
+        .json();
+    assert_eq!((created["status"].as_str(), created["health"].as_str()), (Some("pending"), Some("yellow")), "pending is not red");
+
+    let id = h.connect(&key, "outhire").await;
+    let get = || Request::new("GET", format!("/v1/connections/{id}")).key(&key);
+    let c = h.send(get()).await.json();
+    assert_eq!(c["missing_settings"], json!(["settings.perform_as"]));
+    assert_eq!(c["health"], "yellow", "active but missing a required setting is not green");
+    let user = h.send(Request::new("GET", format!("/v1/connections/{id}/lever/users")).key(&key)).await.json()["data"][0]["id"].clone();
+    let patched = h.send(Request::new("PATCH", format!("/v1/connections/{id}")).key(&key).json(&json!({"settings": {"perform_as": user}}))).await;
+    assert_eq!(patched.json()["health"], "green");
+
+    // A refused refresh: the customer revoked the app in Lever.
+    h.sandbox.admin().revoke_all();
+    h.sandbox.admin().expire_access_tokens();
+    h.clock.advance_ms(3_600_000);
+    let refused = h.send(Request::new("GET", format!("/v1/connections/{id}/lever/users")).key(&key)).await;
+    assert_eq!(refused.status, 409);
+    let c = h.send(get()).await.json();
+    assert_eq!((c["status"].as_str(), c["health"].as_str()), (Some("needs_reconnect"), Some("red")));
+    assert!(c["flows"]["tokens"]["last_failure_at"].is_string(), "refused refresh recorded: {c}");
+    assert!(c["flows"]["tokens"]["last_error"].as_str().unwrap().contains("refused"), "{c}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_say_what_is_wrong_and_point_at_served_documents() {
+    let h = LocalHub::start().await;
+    let key = h.partner("outhire").await;
+    let id = h.connect(&key, "outhire").await;
+    let patch = |settings: Value| Request::new("PATCH", format!("/v1/connections/{id}")).key(&key).json(&json!({"settings": settings}));
+
+    let deactivated = h.sandbox.admin().seed_ids().deactivated_user;
+    let a = h.send(patch(json!({"perform_as": deactivated}))).await;
+    assert_eq!(a.status, 422);
+    assert!(a.json()["errors"][0]["message"].as_str().unwrap().contains("deactivated"), "{:?}", a.json());
+
+    let unknown = h.send(patch(json!({"tagz": ["x"]}))).await;
+    assert_eq!(unknown.status, 422);
+    assert_eq!(unknown.json()["errors"][0]["field"], "settings.tagz", "{:?}", unknown.json());
+    let unknown_at_create = h
+        .send(Request::new("POST", "/v1/connections").key(&key).json(&json!({"return_url": "https://partner.example/outhire/x", "settings": {"colour": 1}})))
+        .await;
+    assert_eq!(unknown_at_create.json()["errors"][0]["field"], "settings.colour", "{:?}", unknown_at_create.json());
+
+    // A 404 points at documents the hub serves, and every problem type resolves to a page.
+    let missing = h.send(Request::new("GET", "/v1/nothing-here").key(&key)).await;
+    assert_eq!(missing.status, 404);
+    assert!(missing.json()["detail"].as_str().unwrap().contains("/docs"));
+    for served in ["/docs", "/openapi.json", missing.json()["type"].as_str().unwrap()] {
+        assert_eq!(h.send(Request::new("GET", served)).await.status, 200, "{served}");
+    }
+    for kind in shared::api::problem::ProblemType::ALL {
+        let page = h.send(Request::new("GET", kind.uri())).await;
+        assert_eq!(page.status, 200, "{kind:?}");
+        assert!(String::from_utf8_lossy(&page.body).contains(kind.title()));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn callback_error_pages_link_back_to_the_partner_when_the_state_was_ours() {
+    let h = LocalHub::start().await;
+    let key = h.partner("outhire").await;
+    let created = h
+        .send(Request::new("POST", "/v1/connections").key(&key).json(&json!({"return_url": "https://partner.example/outhire/done"})))
+        .await
+        .json();
+    let (callback, cookie) = h.to_callback(created["authorize_url"].as_str().unwrap()).await;
+    h.clock.advance_ms(11 * 60 * 1000);
+    let page = h.send(Request::new("GET", callback).header("cookie", &cookie).header("accept", "text/html,application/xhtml+xml")).await;
+    assert_eq!(page.status, 400);
+    let html = String::from_utf8_lossy(&page.body).into_owned();
+    assert!(html.contains("expired"), "{html}");
+    let link = format!("href=\"https://partner.example/outhire/done?connection_id={}&amp;status=pending&amp;error=state_expired\"", created["id"].as_str().unwrap());
+    assert!(html.contains(&link), "{html}");
+
+    // A forged state has no trustworthy way back: no link.
+    let forged = h.send(Request::new("GET", "/oauth/callback?code=x&state=AAAAAAAAAAAAAAAAAAAAAAAA.Zm9v").header("accept", "text/html")).await;
+    assert_eq!(forged.status, 400);
+    assert!(!String::from_utf8_lossy(&forged.body).contains("href"));
+    // Clients that do not ask for HTML get a problem document.
+    let api = h.send(Request::new("GET", "/oauth/callback?code=x&state=AAAAAAAAAAAAAAAAAAAAAAAA.Zm9v")).await;
+    assert_eq!((api.status, api.header("content-type")), (400, Some("application/problem+json")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_reference_is_served_and_self_contained() {
+    let h = LocalHub::start().await;
+    let doc = h.send(Request::new("GET", "/openapi.json")).await.json();
+    assert_eq!(&doc, contract().document());
+    assert_eq!(doc["openapi"], "3.1.0");
+    assert!(doc["paths"]["/v1/connections/{id}/activity"]["get"].is_object());
+    let page = h.send(Request::new("GET", "/docs")).await;
+    let html = String::from_utf8_lossy(&page.body).into_owned();
+    assert!(html.contains("/v1/connections/{id}/activity"), "the document travels in the page");
+    for external in ["src=\"http", "href=\"http", "@import", "src=\"//", "href=\"//"] {
+        assert!(!html.contains(external), "no external resource ({external})");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cursors_expire_after_a_day() {
+    let h = LocalHub::start().await;
+    let key = h.partner("hireup").await;
+    for _ in 0..2 {
+        h.send(Request::new("POST", "/v1/connections").key(&key).json(&json!({"return_url": "https://partner.example/hireup/x"}))).await;
+    }
+    let cursor = h.send(Request::new("GET", "/v1/connections?limit=1").key(&key)).await.json()["next_cursor"].as_str().unwrap().to_owned();
+    h.clock.advance_ms(23 * 3_600_000);
+    assert_eq!(h.send(Request::new("GET", format!("/v1/connections?limit=1&cursor={cursor}")).key(&key)).await.status, 200);
+    h.clock.advance_ms(3_600_000);
+    let expired = h.send(Request::new("GET", format!("/v1/connections?limit=1&cursor={cursor}")).key(&key)).await;
+    assert_eq!((expired.status, problem_type(&expired)), (400, "/problems/invalid-cursor".into()));
+    assert!(expired.json()["detail"].as_str().unwrap().contains("expired"));
+}
+
+/// The oracle itself: answers the document does not allow are refused, so a green run means
+/// something.
+#[test]
+fn the_contract_refuses_what_the_document_does_not_allow() {
+    use shared::contract::Observed;
+    let check = |method: &str, path: &str, status: u16, content_type: &str, body: &str| {
+        contract().check(&Observed { method, path, status, content_type: Some(content_type), headers: &[], body: body.as_bytes() })
+    };
+    let page = r#"{"data": [], "next_cursor": null}"#;
+    assert!(check("GET", "/v1/connections?limit=5", 200, "application/json", page).is_ok());
+    for (status, ct, body, why) in [
+        (200, "application/json", r#"{"data": [{"id": 1}], "next_cursor": null}"#, "wrong item shape"),
+        (200, "application/json", r#"{"data": [], "next_cursor": null, "extra": 1}"#, "undocumented field"),
+        (200, "text/plain", page, "undocumented media type"),
+        (418, "application/problem+json", r#"{"type": "/problems/x", "title": "t", "status": 418}"#, "undocumented status"),
+        (401, "text/plain", "no", "a 401 that is not a problem"),
+    ] {
+        assert!(check("GET", "/v1/connections", status, ct, body).is_err(), "{why}");
+    }
+    let unauthorized = r#"{"type": "/problems/unauthorized", "title": "t", "status": 401}"#;
+    assert!(check("GET", "/v1/connections", 401, "application/problem+json", unauthorized).is_err(), "WWW-Authenticate missing");
+    assert!(check("PUT", "/v1/connections", 405, "text/plain", "").is_err(), "a 405 must be a problem");
+    let not_found = r#"{"type": "/problems/not-found", "title": "t", "status": 404}"#;
+    assert!(check("GET", "/v2/nothing", 404, "application/problem+json", not_found).is_ok());
+    assert!(check("GET", "/v2/nothing", 200, "application/json", "{}").is_err(), "an undocumented route that answers");
+}
