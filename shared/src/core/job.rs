@@ -613,10 +613,8 @@ pub fn posting_id_from_ref(input: &str) -> Result<String, PostingRefError> {
             host,
         });
     }
-    let mut segments: Vec<&str> = url.path_segments().map(|s| s.collect()).unwrap_or_default();
-    while segments.last() == Some(&"") {
-        segments.pop();
-    }
+    // Empty segments (a trailing slash, `//`) carry nothing.
+    let mut segments: Vec<&str> = url.path_segments().map(|s| s.filter(|s| !s.is_empty()).collect()).unwrap_or_default();
     if segments
         .last()
         .is_some_and(|s| s.eq_ignore_ascii_case("apply"))
@@ -848,6 +846,7 @@ mod tests {
             format!("https://jobs.lever.co/acme/{ID}/"),
             format!("https://jobs.lever.co/acme/{ID}/apply"),
             format!("https://jobs.lever.co/acme/{ID}/apply/"),
+            format!("https://jobs.lever.co/acme/{ID}//apply"),
             format!("https://jobs.lever.co/acme/{ID}?lever-source=LinkedIn&x=1"),
             format!("https://jobs.lever.co/acme/{ID}#top"),
             format!("https://jobs.eu.lever.co/acme/{ID}"),
