@@ -75,7 +75,7 @@ async fn every_operation_answers_as_documented() {
     assert_eq!(sync.json()["jobs"]["state"], "queued");
     assert_eq!(h.send(Request::new("POST", format!("/v1/connections/{pending}/jobs/sync")).key(&key)).await.status, 409);
     let ran = h.hub.jobs.work_once(10, std::time::Duration::ZERO).await.unwrap();
-    assert_eq!(ran.len(), 1);
+    assert_eq!(ran, 1);
     let jobs = h.send(get(&format!("/v1/connections/{id}/jobs?limit=2"))).await;
     assert_eq!(jobs.status, 200);
     let job = jobs.json()["data"][0].clone();

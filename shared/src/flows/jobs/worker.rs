@@ -63,18 +63,10 @@ impl JobWorker {
         }
     }
 
-    /// Receives up to `max` messages and handles them one by one, acking those that are done.
-    /// For `hub-local` and tests; in Lambda the SQS event source does the receiving.
-    pub async fn work_once(&self, max: usize, wait: Duration) -> Result<Vec<MessageOutcome>, QueueError> {
-        let messages = self.queue.receive(max, wait).await?;
-        let mut outcomes = Vec::with_capacity(messages.len());
-        for m in messages {
-            let outcome = self.handle(&m.body, None).await;
-            if outcome.ack() {
-                self.queue.ack(&m.receipt).await?;
-            }
-            outcomes.push(outcome);
-        }
-        Ok(outcomes)
+    /// Receives up to `max` messages and handles them one by one, acking those that are done;
+    /// returns how many it received. For `hub-local` and tests; in Lambda the SQS event source
+    /// does the receiving.
+    pub async fn work_once(&self, max: usize, wait: Duration) -> Result<usize, QueueError> {
+        crate::queue::work_once(self.queue.as_ref(), max, wait, |body| async move { self.handle(&body, None).await.ack() }).await
     }
 }
