@@ -101,6 +101,10 @@ pub struct PassProgress {
     pub id: String,
     pub kind: PassKind,
     pub started_at_ms: i64,
+    /// The same instant by the wall clock, which Lever's `updatedAt` compares with: the
+    /// watermark of the next delta. (The hub's own clock may be a test's, far from Lever's.)
+    #[serde(default)]
+    pub lever_started_at_ms: i64,
     pub stage: PassStage,
     pub listing: ListingPlan,
     /// Deleted postings since (delta passes).
@@ -221,8 +225,8 @@ impl JobSync {
         if self.watermark_ms.is_none() || self.full_requested || reconcile_due { PassKind::Full } else { PassKind::Delta }
     }
 
-    /// A new pass of `kind` starting at `now_ms`, reading for `filter`.
-    pub fn start_pass(&self, id: String, kind: PassKind, filter: &JobFilter, policy: &SyncPolicy, now_ms: i64) -> PassProgress {
+    /// A new pass of `kind` starting at `now_ms` (`wall_ms` by the wall clock), reading for `filter`.
+    pub fn start_pass(&self, id: String, kind: PassKind, filter: &JobFilter, policy: &SyncPolicy, now_ms: i64, wall_ms: i64) -> PassProgress {
         let listing = match (kind, self.watermark_ms) {
             (PassKind::Delta, Some(w)) => ListingPlan::delta(filter, w - policy.overlap_ms),
             _ => ListingPlan::full(filter),
@@ -230,12 +234,13 @@ impl JobSync {
         let deleted_since_ms = match kind {
             // A full pass reconciles: deleted postings are simply not seen.
             PassKind::Full => None,
-            PassKind::Delta => Some(self.deleted_watermark_ms.or(self.watermark_ms).unwrap_or(now_ms) - policy.overlap_ms),
+            PassKind::Delta => Some(self.deleted_watermark_ms.or(self.watermark_ms).unwrap_or(wall_ms) - policy.overlap_ms),
         };
         PassProgress {
             id,
             kind,
             started_at_ms: now_ms,
+            lever_started_at_ms: wall_ms,
             stage: PassStage::Postings,
             listing,
             deleted_since_ms,
@@ -247,8 +252,8 @@ impl JobSync {
 
     /// The state after `pass` completed at `now_ms` with `jobs_open` jobs in the feed.
     pub fn completed(&mut self, pass: &PassProgress, jobs_open: u64, now_ms: i64) {
-        self.watermark_ms = Some(pass.started_at_ms);
-        self.deleted_watermark_ms = Some(pass.started_at_ms);
+        self.watermark_ms = Some(pass.lever_started_at_ms);
+        self.deleted_watermark_ms = Some(pass.lever_started_at_ms);
         if pass.kind == PassKind::Full {
             self.last_full_at_ms = Some(pass.started_at_ms);
             self.full_requested = false;
@@ -302,12 +307,12 @@ mod tests {
         let f = filter(&[PostingState::Published], None);
         let mut s = JobSync::new("c1");
         assert_eq!(s.next_kind(&policy, 0), PassKind::Full);
-        let pass = s.start_pass("p1".into(), PassKind::Full, &f, &policy, 1_000_000);
+        let pass = s.start_pass("p1".into(), PassKind::Full, &f, &policy, 1_000_000, 1_000_000);
         assert_eq!(pass.deleted_since_ms, None);
         s.completed(&pass, 3, 1_000_500);
         assert_eq!((s.watermark_ms, s.last_full_at_ms, s.jobs_open), (Some(1_000_000), Some(1_000_000), 3));
         assert_eq!(s.next_kind(&policy, 2_000_000), PassKind::Delta);
-        let delta = s.start_pass("p2".into(), PassKind::Delta, &f, &policy, 2_000_000);
+        let delta = s.start_pass("p2".into(), PassKind::Delta, &f, &policy, 2_000_000, 2_000_000);
         assert_eq!(delta.listing.updated_at_start, Some(1_000_000 - policy.overlap_ms));
         assert_eq!(delta.deleted_since_ms, Some(1_000_000 - policy.overlap_ms));
         assert_eq!(s.next_kind(&policy, 1_000_000 + policy.reconcile_every_ms), PassKind::Full);

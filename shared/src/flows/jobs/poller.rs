@@ -145,8 +145,8 @@ impl JobPoller {
         // A manual sync is served by any pass that started after it was asked for.
         let served_since = (manual && !full).then_some(run.due_at_ms);
         let holder = uuid::Uuid::new_v4().to_string();
-        let sync = match self.acquire(&connection.id, &holder, full, served_since, &flow.filter).await? {
-            Acquire::Held(sync) => sync,
+        let (sync, mut fresh_pass) = match self.acquire(&connection.id, &holder, full, served_since, &flow.filter).await? {
+            Acquire::Held(sync, started) => (sync, started),
             Acquire::Served => return Ok(RunOutcome::AlreadyServed),
             Acquire::Busy => {
                 if manual {
@@ -164,9 +164,11 @@ impl JobPoller {
                 Ok(Some(pass)) => {
                     kinds.push(pass.kind);
                     add(&mut total, &pass.counts);
-                    // A manual sync wants a pass that started after it was asked for.
-                    let stale = manual && pass.started_at_ms < run.due_at_ms;
+                    // A manual sync wants a pass that read Lever after it was asked for: one this
+                    // run started, or a resumed one that started after the request.
+                    let stale = manual && !fresh_pass && pass.started_at_ms <= run.due_at_ms;
                     if stale && kinds.len() < 2 {
+                        fresh_pass = true;
                         self.start_pass(&mut ctx);
                         self.checkpoint(&mut ctx).await?;
                         continue;
@@ -221,7 +223,8 @@ impl JobPoller {
             let now = self.now();
             let current = self.records.get::<JobSync>(&key).await?;
             let mut sync = current.as_ref().map(|c| c.record.clone()).unwrap_or_else(|| JobSync::new(connection_id));
-            let served = served_since.is_some_and(|since| sync.last_completed_started_at_ms.is_some_and(|at| at >= since));
+            // Strictly after: a pass of the same instant may have read Lever just before the request.
+            let served = served_since.is_some_and(|since| sync.last_completed_started_at_ms.is_some_and(|at| at > since));
             if served && sync.pass.is_none() {
                 return Ok(Acquire::Served);
             }
@@ -230,16 +233,17 @@ impl JobPoller {
             }
             sync.lease = Some(SyncLease { holder: holder.to_owned(), since_ms: now, expires_at_ms: now + self.policy.lease_ms });
             sync.full_requested |= full;
-            if sync.pass.is_none() {
+            let starts = sync.pass.is_none();
+            if starts {
                 let kind = sync.next_kind(&self.policy, now);
-                sync.pass = Some(sync.start_pass(uuid::Uuid::new_v4().simple().to_string(), kind, filter, &self.policy, now));
+                sync.pass = Some(sync.start_pass(uuid::Uuid::new_v4().simple().to_string(), kind, filter, &self.policy, now, wall_now()));
             }
             let written = match &current {
                 Some(c) => self.records.replace(&sync, c.version).await,
                 None => self.records.create(&sync).await,
             };
             match written {
-                Ok(version) => return Ok(Acquire::Held(Versioned { record: sync, version })),
+                Ok(version) => return Ok(Acquire::Held(Versioned { record: sync, version }, starts)),
                 Err(StoreError::ConditionFailed) => continue,
                 Err(e) => return Err(e.into()),
             }
@@ -251,7 +255,7 @@ impl JobPoller {
     fn start_pass(&self, ctx: &mut Ctx<'_>) {
         let now = self.now();
         let kind = ctx.sync.record.next_kind(&self.policy, now);
-        ctx.sync.record.pass = Some(ctx.sync.record.start_pass(uuid::Uuid::new_v4().simple().to_string(), kind, ctx.filter, &self.policy, now));
+        ctx.sync.record.pass = Some(ctx.sync.record.start_pass(uuid::Uuid::new_v4().simple().to_string(), kind, ctx.filter, &self.policy, now, wall_now()));
     }
 
     /// Writes the sync state, renewing the lease; fails if the lease was lost meanwhile.
@@ -647,8 +651,15 @@ enum End<'a> {
     Interrupted(Option<&'a str>),
 }
 
+/// The wall clock, for what is compared with Lever's timestamps.
+fn wall_now() -> i64 {
+    use crate::clock::Clock as _;
+    crate::clock::SystemClock.now_ms()
+}
+
 enum Acquire {
-    Held(Versioned<JobSync>),
+    /// Held; `true` when this acquire started the pass (rather than finding one to resume).
+    Held(Versioned<JobSync>, bool),
     /// A pass that started after the manual request completed (or is running).
     Served,
     Busy,
