@@ -14,7 +14,8 @@
 //!   [`RateBudgetPolicy::stale_after`] are dropped, not used late.
 //! - **A 429 pauses the connection for everyone**: the pause (`Retry-After`, or
 //!   [`super::rate::DEFAULT_BACK_OFF`]) is written to the same record, and no send time before it
-//!   is handed out.
+//!   is handed out. The process that saw the 429 drops the times it holds; the others honour the
+//!   pause from their next reservation on (the times they hold span under half a second).
 //! - The gate never fails a request: when the store cannot be reached it falls back to the
 //!   in-process limiter and logs it.
 //!
