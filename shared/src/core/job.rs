@@ -508,6 +508,13 @@ pub struct JobInclude {
     pub hiring_manager: bool,
 }
 
+impl JobInclude {
+    /// Every optional part.
+    pub fn everything() -> Self {
+        Self { description: true, salary: true, workplace_type: true, apply_url: true, referral_bonus: true, hiring_manager: true }
+    }
+}
+
 /// Which postings a partner sees (`flows.jobs.filter`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -988,14 +995,7 @@ mod tests {
         );
         assert_eq!(slim.title, j.title);
         assert_ne!(slim.content_hash(), j.content_hash());
-        let full = j.for_partner(&JobInclude {
-            description: true,
-            salary: true,
-            workplace_type: true,
-            apply_url: true,
-            referral_bonus: true,
-            hiring_manager: true,
-        });
+        let full = j.for_partner(&JobInclude::everything());
         assert_eq!(full, j);
     }
 }

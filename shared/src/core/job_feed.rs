@@ -180,14 +180,7 @@ pub fn lookup_filter(profile: &Profile) -> JobFilter {
 pub fn feed_include(profile: &Profile) -> JobInclude {
     match profile.jobs() {
         Some(j) => j.include.clone(),
-        None => JobInclude {
-            description: true,
-            salary: true,
-            workplace_type: true,
-            apply_url: true,
-            referral_bonus: true,
-            hiring_manager: true,
-        },
+        None => JobInclude::everything(),
     }
 }
 

@@ -10,6 +10,9 @@ use lever_sandbox::SandboxConfig;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
+/// A connection of a partner, with the filter its profile applies (judged on Lever's JSON).
+type Connected = (TestPartner, String, fn(&Value) -> bool);
+
 /// The dispatcher's minute, then the job poller working the jobs queue dry.
 async fn tick(t: &TestHub) -> usize {
     t.hub.wiring.dispatcher().unwrap().dispatch_once(t.now_ms()).await.unwrap();
@@ -18,7 +21,7 @@ async fn tick(t: &TestHub) -> usize {
 
 /// The next poll of each connection, asked through the API (the hub's clock stays put: partners
 /// check signatures against their own clock).
-async fn sync_all(t: &TestHub, connections: &[(TestPartner, String, fn(&Value) -> bool)]) -> usize {
+async fn sync_all(t: &TestHub, connections: &[Connected]) -> usize {
     for (p, id, _) in connections {
         let (status, body) = t.call(p, Method::POST, &format!("/v1/connections/{id}/jobs/sync"), None).await;
         assert_eq!(status, StatusCode::ACCEPTED, "{body}");

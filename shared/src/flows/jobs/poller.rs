@@ -101,6 +101,16 @@ enum Observed {
     Skipped,
 }
 
+impl Observed {
+    fn of(change: &Change) -> Self {
+        match change.event {
+            Some(EventKind::JobCreated) => Observed::Created,
+            Some(_) => Observed::Updated,
+            None => Observed::Refreshed,
+        }
+    }
+}
+
 impl JobPoller {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
@@ -146,7 +156,7 @@ impl JobPoller {
         let served_since = (manual && !full).then_some(run.due_at_ms);
         let holder = uuid::Uuid::new_v4().to_string();
         let (sync, mut fresh_pass) = match self.acquire(&connection.id, &holder, full, served_since, &flow.filter).await? {
-            Acquire::Held(sync, started) => (sync, started),
+            Acquire::Held(sync, started) => (*sync, started),
             Acquire::Served => return Ok(RunOutcome::AlreadyServed),
             Acquire::Busy => {
                 if manual {
@@ -243,7 +253,7 @@ impl JobPoller {
                 None => self.records.create(&sync).await,
             };
             match written {
-                Ok(version) => return Ok(Acquire::Held(Versioned { record: sync, version }, starts)),
+                Ok(version) => return Ok(Acquire::Held(Box::new(Versioned { record: sync, version }), starts)),
                 Err(StoreError::ConditionFailed) => continue,
                 Err(e) => return Err(e.into()),
             }
@@ -485,13 +495,44 @@ impl JobPoller {
         self.checkpoint(ctx).await
     }
 
+    /// A page of postings in two steps: every posting is read against its feed job at once;
+    /// then the changes take their event numbers in one block (one compare-and-set on the
+    /// connection, not one per event) and are announced and written at once.
     async fn postings_page(&self, ctx: &Ctx<'_>, postings: &[Posting]) -> Result<PageResult, JobsError> {
         // Boxed as `Send` futures: a closure-mapped stream of borrowing futures trips the
         // compiler's higher-ranked `Send` check when the run is spawned.
-        type Observing<'f> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(String, Observed, Verdict), JobsError>> + Send + 'f>>;
-        let observing: Vec<Observing<'_>> = postings.iter().map(|p| Box::pin(self.observe(ctx, p)) as Observing<'_>).collect();
+        type Boxed<'f, T> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, JobsError>> + Send + 'f>>;
+        let planning: Vec<Boxed<'_, Planned>> = postings.iter().map(|p| Box::pin(self.plan(ctx, p)) as Boxed<'_, Planned>).collect();
+        let planned: Vec<Planned> = futures::stream::iter(planning).buffer_unordered(PAGE_CONCURRENCY).collect::<Vec<_>>().await.into_iter().collect::<Result<_, _>>()?;
+        let announced = planned.iter().filter(|p| p.write.as_ref().is_some_and(|(_, c)| c.event.is_some_and(|k| ctx.profile.subscribes(k)))).count();
+        let mut next_sequence = match announced {
+            0 => None,
+            n => crate::flows::events::take_sequences(&self.records, &ctx.connection.id, n as u64).await?,
+        };
+        let mut writing: Vec<Boxed<'_, (String, Observed, Verdict)>> = Vec::with_capacity(planned.len());
+        for p in planned {
+            let Some((stored, change)) = p.write else {
+                writing.push(Box::pin(std::future::ready(Ok((p.id, p.observed, p.verdict)))));
+                continue;
+            };
+            let sequence = if change.event.is_some_and(|k| ctx.profile.subscribes(k)) {
+                let s = next_sequence;
+                next_sequence = next_sequence.map(|n| n + 1);
+                s
+            } else {
+                None
+            };
+            writing.push(Box::pin(async move {
+                match self.write(ctx, stored.as_ref(), change, sequence).await {
+                    Ok(()) => Ok((p.id, p.observed, p.verdict)),
+                    // The partner marked it imported meanwhile: read again and redo the change.
+                    Err(JobsError::Store(StoreError::ConditionFailed)) => self.observe(ctx, &p.job).await,
+                    Err(e) => Err(e),
+                }
+            }));
+        }
         let outcomes: Vec<Result<(String, Observed, Verdict), JobsError>> =
-            futures::stream::iter(observing).buffer_unordered(PAGE_CONCURRENCY).collect().await;
+            futures::stream::iter(writing).buffer_unordered(PAGE_CONCURRENCY).collect().await;
         let mut result = PageResult::default();
         for outcome in outcomes {
             let (id, observed, verdict) = outcome?;
@@ -512,38 +553,45 @@ impl JobPoller {
         Ok(result)
     }
 
-    /// One posting of a page: into the feed (written if it changed), or marked to leave it.
-    async fn observe(&self, ctx: &Ctx<'_>, posting: &Posting) -> Result<(String, Observed, Verdict), JobsError> {
+    /// What one posting means for the feed, read but not yet written.
+    async fn plan(&self, ctx: &Ctx<'_>, posting: &Posting) -> Result<Planned, JobsError> {
         let job = match Job::from_posting(&posting_input(posting)) {
             Ok(job) => job,
             Err(e) => {
                 // Kept as seen: an unreadable posting is no evidence that a job is gone.
                 tracing::warn!(connection_id = %ctx.connection.id, error = %e, "posting skipped");
-                return Ok((posting.id.trim().to_ascii_lowercase(), Observed::Skipped, Verdict::Seen));
+                let id = posting.id.trim().to_ascii_lowercase();
+                return Ok(Planned { id, observed: Observed::Skipped, verdict: Verdict::Seen, write: None, job: None });
             }
         };
         let id = job.posting_id.clone();
-        let key = keys::job(&ctx.connection.id, &id);
+        let stored = self.records.get::<FeedJob>(&keys::job(&ctx.connection.id, &id)).await?;
         if !ctx.filter.passes(&job) {
-            let stored = self.records.get::<FeedJob>(&key).await?;
             let open = stored.is_some_and(|s| s.record.status == JobStatus::Open);
             let verdict = if open { Verdict::Leaving(CloseReason::NoLongerMatches) } else { Verdict::NotInFeed };
-            return Ok((id, Observed::Unchanged, verdict));
+            return Ok(Planned { id, observed: Observed::Unchanged, verdict, write: None, job: None });
         }
+        let Some(change) = observe_open(&ctx.connection.id, stored.as_ref().map(|s| &s.record), job.clone(), ctx.include, self.now()) else {
+            return Ok(Planned { id, observed: Observed::Unchanged, verdict: Verdict::Seen, write: None, job: None });
+        };
+        let observed = Observed::of(&change);
+        Ok(Planned { id, observed, verdict: Verdict::Seen, write: Some((stored, change)), job: Some(job) })
+    }
+
+    /// The slow path after a lost race: read, change and write one job until it sticks.
+    async fn observe(&self, ctx: &Ctx<'_>, job: &Option<Job>) -> Result<(String, Observed, Verdict), JobsError> {
+        let Some(job) = job else { return Err(JobsError::Internal("no job to write".into())) };
+        let id = job.posting_id.clone();
+        let key = keys::job(&ctx.connection.id, &id);
         for _ in 0..8 {
             let stored = self.records.get::<FeedJob>(&key).await?;
             let Some(change) = observe_open(&ctx.connection.id, stored.as_ref().map(|s| &s.record), job.clone(), ctx.include, self.now())
             else {
                 return Ok((id, Observed::Unchanged, Verdict::Seen));
             };
-            let observed = match change.event {
-                Some(EventKind::JobCreated) => Observed::Created,
-                Some(_) => Observed::Updated,
-                None => Observed::Refreshed,
-            };
-            match self.write(ctx, stored.as_ref(), change).await {
+            let observed = Observed::of(&change);
+            match self.write(ctx, stored.as_ref(), change, None).await {
                 Ok(()) => return Ok((id, observed, Verdict::Seen)),
-                // The partner marked it imported meanwhile: read again and redo the change.
                 Err(JobsError::Store(StoreError::ConditionFailed)) => continue,
                 Err(e) => return Err(e),
             }
@@ -553,7 +601,8 @@ impl JobPoller {
 
     /// Announces a change, then writes it. In that order: a run that dies in between announces
     /// the same change again (the same event id, delivered once) and then writes it.
-    async fn write(&self, ctx: &Ctx<'_>, stored: Option<&Versioned<FeedJob>>, change: Change) -> Result<(), JobsError> {
+    /// `sequence`: the event's number if the caller took one (else the publisher takes it).
+    async fn write(&self, ctx: &Ctx<'_>, stored: Option<&Versioned<FeedJob>>, change: Change, sequence: Option<u64>) -> Result<(), JobsError> {
         if let Some(kind) = change.event
             && ctx.profile.subscribes(kind)
         {
@@ -562,8 +611,7 @@ impl JobPoller {
                 event_type: kind.as_str().to_owned(),
                 partner_id: ctx.connection.partner_id.clone(),
                 connection_id: Some(ctx.connection.id.clone()),
-                // The publisher numbers it among the connection's events.
-                sequence: None,
+                sequence,
                 occurred_at_ms: Some(change.job.changed_at_ms),
                 data: serde_json::to_value(JobView::feed(&change.job, ctx.include)).map_err(|e| JobsError::Internal(e.to_string()))?,
             };
@@ -634,7 +682,7 @@ impl JobPoller {
         for _ in 0..8 {
             let stored = self.records.get::<FeedJob>(&key).await?;
             let Some(change) = retire(stored.as_ref().map(|s| &s.record), reason, self.now()) else { return Ok(false) };
-            match self.write(ctx, stored.as_ref(), change).await {
+            match self.write(ctx, stored.as_ref(), change, None).await {
                 Ok(()) => return Ok(true),
                 Err(JobsError::Store(StoreError::ConditionFailed)) => continue,
                 Err(e) => return Err(e),
@@ -659,10 +707,19 @@ fn wall_now() -> i64 {
 
 enum Acquire {
     /// Held; `true` when this acquire started the pass (rather than finding one to resume).
-    Held(Versioned<JobSync>, bool),
+    Held(Box<Versioned<JobSync>>, bool),
     /// A pass that started after the manual request completed (or is running).
     Served,
     Busy,
+}
+
+/// One posting of a page, read and judged, its write (if any) still to do.
+struct Planned {
+    id: String,
+    observed: Observed,
+    verdict: Verdict,
+    write: Option<(Option<Versioned<FeedJob>>, Change)>,
+    job: Option<Job>,
 }
 
 /// What a page says about a posting's place in the feed.
