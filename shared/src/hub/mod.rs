@@ -94,7 +94,7 @@ impl Hub {
             queue: Box::new(move |name| Ok(given.get(&name).cloned().unwrap_or_else(|| Arc::new(EmbeddedQueue::default())))),
         };
         let options = WiringOptions {
-            public_url: options.public_url,
+            public_url: Some(options.public_url),
             tokens: options.tokens,
             delivery: options.delivery,
             lever_inbox: Default::default(),
