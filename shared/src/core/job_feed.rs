@@ -9,7 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::job::{Channel, HiringManager, Job, JobFilter, JobInclude, PostingState, ReferralBonus, WorkplaceType};
+use super::job::{Channel, Description, HiringManager, Job, JobFilter, JobInclude, PostingState, ReferralBonus, Salary, WorkplaceType};
 use super::profile::{EventKind, Profile};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -200,8 +200,9 @@ pub struct JobView {
     pub locations: Vec<String>,
     pub commitment: Option<String>,
     pub workplace_type: Option<WorkplaceType>,
-    pub salary: Option<SalaryView>,
-    pub description: Option<DescriptionView>,
+    /// The core's own shapes: they are what partners receive.
+    pub salary: Option<Salary>,
+    pub description: Option<Description>,
     pub hosted_url: Option<String>,
     pub apply_url: Option<String>,
     pub tags: Vec<String>,
@@ -225,32 +226,6 @@ pub struct JobDetails {
     pub first_seen_at: String,
     pub closed_at: Option<String>,
     pub close_reason: Option<CloseReason>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct SalaryView {
-    pub min: Option<f64>,
-    pub max: Option<f64>,
-    pub currency: Option<String>,
-    pub interval: Option<String>,
-    pub description: Option<String>,
-    pub description_html: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct DescriptionView {
-    pub text: Option<String>,
-    pub html: Option<String>,
-    pub lists: Vec<ListView>,
-    pub closing: Option<String>,
-    pub closing_html: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ListView {
-    pub title: Option<String>,
-    pub text: Option<String>,
-    pub html: Option<String>,
 }
 
 /// `{"amount", "currency", "text"}` for a money bonus, `{"text"}` for anything else.
@@ -309,25 +284,8 @@ impl JobView {
             locations: j.locations.clone(),
             commitment: j.commitment.clone(),
             workplace_type: j.workplace_type,
-            salary: j.salary.as_ref().map(|s| SalaryView {
-                min: s.min,
-                max: s.max,
-                currency: s.currency.clone(),
-                interval: s.interval.clone(),
-                description: s.description.clone(),
-                description_html: s.description_html.clone(),
-            }),
-            description: j.description.as_ref().map(|d| DescriptionView {
-                text: d.text.clone(),
-                html: d.html.clone(),
-                lists: d
-                    .lists
-                    .iter()
-                    .map(|l| ListView { title: l.title.clone(), text: l.text.clone(), html: l.html.clone() })
-                    .collect(),
-                closing: d.closing.clone(),
-                closing_html: d.closing_html.clone(),
-            }),
+            salary: j.salary.clone(),
+            description: j.description.clone(),
             hosted_url: j.hosted_url.clone(),
             apply_url: j.apply_url.clone(),
             tags: j.tags.clone(),
