@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 pub use env::{HubEnv, LeverTarget, SecretsSource, StoreTarget};
-pub use wiring::{LeverPorts, MakeLever, PortSources, QueueName, Secrets, Wiring, WiringOptions};
+pub use wiring::{CatalogSource, LeverPorts, LeverSource, PortSources, QueueName, QueueSource, Secrets, Wiring, WiringOptions};
 
 use crate::api::ApiState;
 use crate::clock::Clock;
@@ -23,9 +23,9 @@ use crate::flows::partners::Partners;
 use crate::flows::tokens::{TokenPolicy, Tokens};
 use crate::core::job_sync::SyncPolicy;
 use crate::flows::jobs::{JobFeed, JobWorker};
-use crate::lever::http::{LeverConfig, LeverHttpClient};
+use crate::lever::http::LeverConfig;
 use crate::lever::rate_budget::RateBudgetPolicy;
-use crate::queue::{EmbeddedQueue, Queue};
+use crate::queue::Queue;
 use crate::secrets::{names, Secrets as SecretsPort, SecretsError};
 use crate::store::{Records, Store};
 
@@ -69,10 +69,10 @@ pub struct Hub {
     pub tokens: Tokens,
     pub delivery: EventDelivery,
     pub activity: ActivityLog,
-    pub jobs: JobWorker,
-    pub job_feed: JobFeed,
     pub lever_webhooks: LeverWebhookReceiver,
     pub lever_events: LeverEventRouter,
+    pub jobs: JobWorker,
+    pub job_feed: JobFeed,
     api: Arc<ApiState>,
 }
 
@@ -80,18 +80,13 @@ impl Hub {
     /// The whole hub on ready-made adapters; every known secret is read at once.
     pub async fn build(ports: HubPorts, catalog: Arc<ProfileCatalog>, options: HubOptions) -> Result<Self, HubError> {
         let secrets = Secrets::new(ports.secrets.get_many(names::ALL).await?);
-        let (lever, pkce) = (ports.lever, options.lever_pkce);
-        let given = ports.queues;
         let sources = PortSources {
             store: ports.store,
             clock: ports.clock,
             secrets,
-            catalog: Box::new(|| Err(HubError::Config("the catalog is given".into()))),
-            lever: Box::new(move |_, gate| {
-                let client = Arc::new(LeverHttpClient::with_rate_gate(lever.clone(), gate).map_err(|e| HubError::Config(e.to_string()))?);
-                Ok(LeverPorts { api: client.clone(), oauth: client, pkce })
-            }),
-            queue: Box::new(move |name| Ok(given.get(&name).cloned().unwrap_or_else(|| Arc::new(EmbeddedQueue::default())))),
+            catalog: wiring::CatalogSource::Ready(catalog),
+            lever: wiring::LeverSource::Config { config: ports.lever, pkce: options.lever_pkce },
+            queues: wiring::QueueSource { sqs_urls: HashMap::new(), aws: None, given: ports.queues },
         };
         let options = WiringOptions {
             public_url: Some(options.public_url),
@@ -101,7 +96,7 @@ impl Hub {
             jobs: options.jobs,
             rate_budget: options.rate_budget,
         };
-        Self::from_wiring(Wiring::new(sources, options).with_catalog(catalog))
+        Self::from_wiring(Wiring::new(sources, options))
     }
 
     /// Every flow of `wiring`.
@@ -114,10 +109,10 @@ impl Hub {
             tokens: wiring.tokens()?,
             delivery: wiring.delivery()?,
             activity: wiring.activity(),
-            jobs: wiring.job_worker()?,
-            job_feed: wiring.job_feed()?,
             lever_webhooks: wiring.lever_webhook_receiver()?,
             lever_events: wiring.lever_event_router()?,
+            jobs: wiring.job_worker()?,
+            job_feed: wiring.job_feed()?,
             api: wiring.api()?,
             wiring: Arc::new(wiring),
         })
