@@ -85,7 +85,7 @@ impl Hub {
             clock: ports.clock,
             secrets,
             catalog: wiring::CatalogSource::Ready(catalog),
-            lever: wiring::LeverSource::Config { config: ports.lever, pkce: options.lever_pkce },
+            lever: wiring::LeverSource::Config { config: Box::new(ports.lever), pkce: options.lever_pkce },
             queues: wiring::QueueSource { sqs_urls: HashMap::new(), aws: None, given: ports.queues },
         };
         let options = WiringOptions {

@@ -151,7 +151,7 @@ impl<T: Clone> Memo<T> {
 /// own (and then share nothing with other processes).
 pub enum LeverSource {
     Configured(LeverTarget),
-    Config { config: LeverConfig, pkce: bool },
+    Config { config: Box<LeverConfig>, pkce: bool },
     Ready(LeverPorts),
 }
 
@@ -290,7 +290,7 @@ impl Wiring {
         let ports = match &self.lever_source {
             LeverSource::Ready(ports) => ports.clone(),
             LeverSource::Configured(target) => lever_ports(target, &self.secrets, self.rate_gate())?,
-            LeverSource::Config { config, pkce } => LeverPorts { pkce: *pkce, ..gated_ports(config.clone(), self.rate_gate())? },
+            LeverSource::Config { config, pkce } => LeverPorts { pkce: *pkce, ..gated_ports(config.as_ref().clone(), self.rate_gate())? },
         };
         Ok(self.lever.get_or_init(|| ports).clone())
     }
