@@ -43,7 +43,7 @@ impl From<ConnectError> for Problem {
     }
 }
 
-fn lever_problem(e: LeverError) -> Problem {
+pub(crate) fn lever_problem(e: LeverError) -> Problem {
     match e {
         LeverError::RateLimited { retry_after } => Problem::new(ProblemType::RateLimited, "Lever is rate limiting this account")
             .retry_after(retry_after.map_or(5, |d| d.as_secs().max(1))),
@@ -60,6 +60,15 @@ fn lever_problem(e: LeverError) -> Problem {
         }
         other => Problem::internal(&other),
     }
+}
+
+/// The connection as partners see it, with `flows.jobs` for a partner with a jobs flow.
+pub async fn full_view(s: &ApiState, c: &Connection) -> Result<Value, Problem> {
+    let mut body = view(c, s.connections.missing_settings(c));
+    if let Some(jobs) = s.jobs.health(c).await? {
+        body["flows"]["jobs"] = super::jobs::health_view(&jobs);
+    }
+    Ok(body)
 }
 
 pub fn view(c: &Connection, missing_settings: Vec<String>) -> Value {
@@ -124,7 +133,7 @@ pub struct CreateConnection {
 pub async fn create(State(s): State<Arc<ApiState>>, caller: Caller, Body(body): Body) -> Result<Response, Problem> {
     let req: CreateConnection = parse(&body)?;
     let started = s.connections.start(&caller.partner_id, &req.return_url, req.settings).await?;
-    let mut body = view(&started.connection, s.connections.missing_settings(&started.connection));
+    let mut body = full_view(&s, &started.connection).await?;
     body["authorize_url"] = Value::String(started.authorize_url);
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
@@ -132,13 +141,16 @@ pub async fn create(State(s): State<Arc<ApiState>>, caller: Caller, Body(body): 
 pub async fn list(State(s): State<Arc<ApiState>>, caller: Caller, Query(p): Query<PageParams>) -> Result<Json<Value>, Problem> {
     let page = s.pages.page(&p, CursorScope::new("connections", &caller.partner_id))?;
     let (items, next) = s.connections.list(&caller.partner_id, page.limit, page.cursor.clone()).await?;
-    let data: Vec<Value> = items.iter().map(|c| view(c, s.connections.missing_settings(c))).collect();
+    let mut data: Vec<Value> = Vec::with_capacity(items.len());
+    for c in &items {
+        data.push(full_view(&s, c).await?);
+    }
     Ok(Json(json!({ "data": data, "next_cursor": page.next(next) })))
 }
 
 pub async fn get(State(s): State<Arc<ApiState>>, caller: Caller, Id(id): Id) -> Result<Json<Value>, Problem> {
     let c = s.connections.get(&caller.partner_id, &id).await?;
-    Ok(Json(view(&c, s.connections.missing_settings(&c))))
+    Ok(Json(full_view(&s, &c).await?))
 }
 
 #[derive(Deserialize)]
@@ -150,7 +162,7 @@ pub struct PatchConnection {
 pub async fn patch(State(s): State<Arc<ApiState>>, caller: Caller, Id(id): Id, Body(body): Body) -> Result<Json<Value>, Problem> {
     let req: PatchConnection = parse(&body)?;
     let c = s.connections.update_settings(&caller.partner_id, &id, req.settings).await?;
-    Ok(Json(view(&c, s.connections.missing_settings(&c))))
+    Ok(Json(full_view(&s, &c).await?))
 }
 
 pub async fn delete(State(s): State<Arc<ApiState>>, caller: Caller, Id(id): Id) -> Result<StatusCode, Problem> {

@@ -9,6 +9,7 @@ pub mod connections;
 pub mod cursor;
 pub mod docs;
 pub mod extract;
+pub mod jobs;
 pub mod json;
 pub mod keys;
 pub mod lever_webhooks;
@@ -27,6 +28,7 @@ use crate::core::catalog::ProfileCatalog;
 use crate::flows::candidates::Candidates;
 use crate::flows::connections::Connections;
 use crate::flows::delivery::EventDelivery;
+use crate::flows::jobs::JobFeed;
 use crate::flows::partners::Partners;
 
 /// What the routes need; built once per process.
@@ -35,6 +37,7 @@ pub struct ApiState {
     pub connections: Connections,
     pub delivery: EventDelivery,
     pub catalog: Arc<ProfileCatalog>,
+    pub jobs: JobFeed,
     pub candidates: Candidates,
     /// Seals the pagination cursors of every list route.
     pub pages: Arc<CursorSeal>,
@@ -51,6 +54,11 @@ pub fn partner_routes(state: Arc<ApiState>) -> Router {
         .route("/v1/connections/{id}/lever/users", get(c::lever_users))
         .route("/v1/connections/{id}/lever/stages", get(c::lever_stages))
         .route("/v1/connections/{id}/activity", get(c::activity))
+        .route("/v1/connections/{id}/jobs", get(jobs::list))
+        .route("/v1/connections/{id}/jobs/sync", post(jobs::sync))
+        .route("/v1/connections/{id}/jobs/resolve", get(jobs::resolve))
+        .route("/v1/connections/{id}/jobs/{job_id}", get(jobs::get))
+        .route("/v1/connections/{id}/jobs/{job_id}/import", post(jobs::import))
         .route("/v1/connections/{id}/candidates", post(candidates::create).get(candidates::list))
         .route("/v1/connections/{id}/candidates/{candidate_id}", get(candidates::get))
         .route("/v1/connections/{id}/candidates/{candidate_id}/retry", post(candidates::retry))

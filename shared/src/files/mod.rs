@@ -78,6 +78,36 @@ pub trait FileStore: Send + Sync {
     async fn presign_put(&self, key: &str, content_type: &str, size: u64, valid_for: Duration) -> Result<PresignedPut, FileError>;
 }
 
+/// The file store of a process that has none configured (a tool, a test without files): every
+/// use is an error naming the setting, so a flow that needs files fails clearly and the rest work.
+pub struct Unconfigured;
+
+fn unconfigured<T>() -> Result<T, FileError> {
+    Err(FileError::Unavailable("no file store is configured: set HUB_FILES_BUCKET (or HUB_FILES_DIR)".into()))
+}
+
+#[async_trait]
+impl FileStore for Unconfigured {
+    async fn put(&self, _: &str, _: &str, _: Bytes) -> Result<(), FileError> {
+        unconfigured()
+    }
+    async fn get(&self, _: &str) -> Result<Option<Bytes>, FileError> {
+        unconfigured()
+    }
+    async fn head(&self, _: &str) -> Result<Option<StoredObject>, FileError> {
+        unconfigured()
+    }
+    async fn copy(&self, _: &str, _: &str) -> Result<bool, FileError> {
+        unconfigured()
+    }
+    async fn delete(&self, _: &str) -> Result<(), FileError> {
+        unconfigured()
+    }
+    async fn presign_put(&self, _: &str, _: &str, _: u64, _: Duration) -> Result<PresignedPut, FileError> {
+        unconfigured()
+    }
+}
+
 /// Keys the hub writes: `/`-separated segments of letters, digits, `-`, `_` and `.` (never `..`).
 pub(crate) fn check_key(key: &str) -> Result<(), FileError> {
     let ok = !key.is_empty()

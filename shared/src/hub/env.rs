@@ -8,6 +8,7 @@
 //! | `HUB_PUBLIC_URL` | the hub's public base URL (OAuth callback, Lever webhooks) | the request's own host |
 //! | `HUB_DELIVERY_QUEUE_URL` | SQS queue of partner deliveries | embedded queue (kept in the embedded store when the store is embedded) |
 //! | `HUB_DEAD_LETTER_QUEUE_URL` | SQS queue for deliveries that gave up | embedded queue |
+//! | `HUB_JOBS_QUEUE_URL`, `HUB_HIRES_QUEUE_URL` | SQS queues of scheduled flow runs | embedded queue |
 //! | `HUB_CANDIDATES_QUEUE_URL` | SQS queue of candidate submissions to write | embedded queue |
 //! | `HUB_FILES_BUCKET` | S3 bucket of uploads and submission files | — |
 //! | `HUB_FILES_DIR` | a local directory for them instead | `files/` beside an embedded store |
@@ -15,21 +16,16 @@
 //! | `AWS_ENDPOINT_URL` | DynamoDB Local / moto for local runs (read by the AWS SDK) | AWS |
 
 use std::collections::HashMap;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
-use serde::Deserialize;
 
-use super::{FilesPort, Hub, HubError, LeverPorts, PortSources, QueueName, Secrets, Wiring, WiringOptions};
-use crate::files::DirFileStore;
+use super::wiring::{CatalogSource, FilesSource, LeverSource, QueueSource};
+use super::{Hub, HubError, PortSources, QueueName, Secrets, Wiring, WiringOptions};
 use crate::clock::SystemClock;
-use crate::core::catalog::ProfileCatalog;
 use crate::flows::delivery::DeliveryPolicy;
 use crate::flows::tokens::TokenPolicy;
-use crate::lever::http::{LeverConfig, LeverHttpClient};
-use crate::lever::secret::ClientSecret;
 use crate::queue::embedded::EmbeddedQueue;
-use crate::queue::sqs::SqsQueue;
 use crate::queue::Queue;
 use crate::secrets::{names, LocalSecrets, Secrets as _, SecretsManagerSecrets};
 use crate::store::dynamo::DynamoStore;
@@ -124,16 +120,6 @@ pub struct HubEnv {
     pub files: FilesTarget,
 }
 
-/// The hub's Lever OAuth app, as kept in the `hub/lever-oauth` secret.
-#[derive(Deserialize)]
-struct LeverApp {
-    client_id: String,
-    client_secret: String,
-    /// The app is registered for PKCE: send `code_challenge` (S256) and `code_verifier`.
-    #[serde(default)]
-    pkce: bool,
-}
-
 fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
@@ -191,92 +177,44 @@ impl HubEnv {
             }
             SecretsSource::Local { path } => LocalSecrets::open_or_create(path)?.get_many(secrets).await?,
         };
-        let lever_target = self.lever.clone();
-        let lever = move |secrets: &Secrets| -> Result<LeverPorts, HubError> {
-            let app: LeverApp = serde_json::from_str(secrets.get(names::LEVER_OAUTH)?.expose()).map_err(|e| {
-                HubError::Config(format!("secret {}: expected {{\"client_id\", \"client_secret\"}}: {e}", names::LEVER_OAUTH))
-            })?;
-            let client_secret = ClientSecret::new(app.client_secret);
-            let config = match &lever_target {
-                LeverTarget::Production => LeverConfig::production(app.client_id, client_secret),
-                LeverTarget::LeverSandbox => LeverConfig::lever_sandbox(app.client_id, client_secret),
-                LeverTarget::Local(base) => {
-                    LeverConfig::local(base, app.client_id, client_secret).map_err(|e| HubError::Config(e.to_string()))?
-                }
-            };
-            let client = Arc::new(LeverHttpClient::new(config).map_err(|e| HubError::Config(e.to_string()))?);
-            Ok(LeverPorts { api: client.clone(), oauth: client, pkce: app.pkce })
-        };
         // With an embedded store, every local queue is kept in it: a restart finds the messages
         // it had not finished (in AWS every queue is SQS).
-        let mut durable: HashMap<QueueName, Arc<dyn Queue>> = HashMap::new();
+        let mut given: HashMap<QueueName, Arc<dyn Queue>> = HashMap::new();
         if let StoreTarget::Embedded { .. } = self.store {
             for name in QueueName::ALL.into_iter().filter(|q| !self.queue_urls.contains_key(q)) {
                 let records = Records::new(store.clone(), Arc::new(SystemClock));
                 let queue = EmbeddedQueue::durable(records, name.as_str(), Duration::from_secs(30))
                     .await
                     .map_err(|e| HubError::Config(e.to_string()))?;
-                durable.insert(name, Arc::new(queue));
+                given.insert(name, Arc::new(queue));
             }
         }
-        let files_dir = match (&self.files, &self.store) {
-            (FilesTarget::Dir { path }, _) => Some(path.clone()),
-            (FilesTarget::BesideStore, StoreTarget::Embedded { path }) => {
-                Some(path.parent().map(|p| p.join("files")).unwrap_or_else(|| "files".into()))
-            }
-            _ => None,
-        };
-        let s3 = match &self.files {
-            FilesTarget::S3 { bucket } => aws.as_ref().map(|aws| crate::files::S3FileStore::new(aws, bucket.clone())),
-            _ => None,
-        };
-        let queue_urls = self.queue_urls.clone();
-        let sqs: OnceLock<aws_sdk_sqs::Client> = OnceLock::new();
-        let queue = move |name: QueueName| -> Result<Arc<dyn Queue>, HubError> {
-            Ok(match queue_urls.get(&name) {
-                Some(url) => {
-                    let aws = aws.as_ref().ok_or_else(|| HubError::Config("SQS needs the AWS configuration".into()))?;
-                    let client = sqs.get_or_init(|| aws_sdk_sqs::Client::new(aws)).clone();
-                    Arc::new(SqsQueue::new(client, url.clone()))
-                }
-                None => durable.get(&name).cloned().unwrap_or_else(|| Arc::new(EmbeddedQueue::default())),
-            })
-        };
-        let public_url = self.public_url.clone();
-        let files = move |secrets: &Secrets| -> Result<FilesPort, HubError> {
-            if let Some(s3) = &s3 {
-                return Ok(FilesPort::Store(Arc::new(s3.clone())));
-            }
-            let dir = files_dir
-                .as_ref()
-                .ok_or_else(|| HubError::Config("HUB_FILES_BUCKET is required (candidate files and uploads)".into()))?;
-            let state_key = secrets.get(names::STATE_KEY)?;
-            let store = DirFileStore::new(dir, public_url.clone(), state_key.expose().as_bytes(), Arc::new(SystemClock))
-                .map_err(|e| HubError::Config(e.to_string()))?;
-            Ok(FilesPort::Dir(Arc::new(store)))
-        };
-        let profiles_dir = self.profiles_dir.clone();
-        let catalog = move || {
-            match &profiles_dir {
-                Some(dir) => ProfileCatalog::from_dir(dir),
-                None => ProfileCatalog::bundled(),
-            }
-            .map_err(|e| HubError::Config(e.to_string()))
-        };
         let sources = PortSources {
             store,
             clock: Arc::new(SystemClock),
             secrets: Secrets::new(values),
-            catalog: Box::new(catalog),
-            lever: Box::new(lever),
-            queue: Box::new(queue),
-            files: Box::new(files),
+            catalog: match &self.profiles_dir {
+                Some(dir) => CatalogSource::Dir(dir.clone()),
+                None => CatalogSource::Bundled,
+            },
+            lever: LeverSource::Configured(self.lever.clone()),
+            files: match (&self.files, &self.store) {
+                (FilesTarget::S3 { bucket }, _) => FilesSource::S3 { bucket: bucket.clone(), aws: aws.clone() },
+                (FilesTarget::Dir { path }, _) => FilesSource::Dir(path.clone()),
+                (FilesTarget::BesideStore, StoreTarget::Embedded { path }) => {
+                    FilesSource::Dir(path.parent().map(|p| p.join("files")).unwrap_or_else(|| "files".into()))
+                }
+                (FilesTarget::BesideStore, StoreTarget::DynamoDb { .. }) => FilesSource::Missing,
+            },
+            queues: QueueSource { sqs_urls: self.queue_urls.clone(), aws, given },
         };
         let options = WiringOptions {
             public_url: self.public_url.clone(),
             tokens: TokenPolicy::default(),
             delivery: DeliveryPolicy { allow_http_loopback: self.allow_http_loopback, ..DeliveryPolicy::default() },
             lever_inbox: Default::default(),
+            jobs: Default::default(),
+            rate_budget: Default::default(),
             candidates: Default::default(),
         };
         Ok(Wiring::new(sources, options))

@@ -11,12 +11,13 @@ use std::sync::Arc;
 
 pub use env::{HubEnv, LeverTarget, SecretsSource, StoreTarget};
 pub use env::FilesTarget;
-pub use wiring::{FilesPort, LeverPorts, MakeFiles, PortSources, QueueName, Secrets, Wiring, WiringOptions};
+pub use wiring::{
+    CatalogSource, FilesPort, FilesSource, LeverPorts, LeverSource, PortSources, QueueName, QueueSource, Secrets, Wiring, WiringOptions,
+};
 
 use crate::api::ApiState;
 use crate::clock::Clock;
 use crate::core::catalog::ProfileCatalog;
-use crate::files::{DirFileStore, FileStore};
 use crate::flows::activity::ActivityLog;
 use crate::flows::candidates::{CandidatePolicy, Candidates};
 use crate::flows::connections::Connections;
@@ -24,8 +25,11 @@ use crate::flows::delivery::{DeliveryPolicy, EventDelivery};
 use crate::flows::lever_events::{LeverEventRouter, LeverWebhookReceiver};
 use crate::flows::partners::Partners;
 use crate::flows::tokens::{TokenPolicy, Tokens};
-use crate::lever::port::{LeverApi, LeverOAuth};
-use crate::queue::{EmbeddedQueue, Queue};
+use crate::core::job_sync::SyncPolicy;
+use crate::flows::jobs::{JobFeed, JobWorker};
+use crate::lever::http::LeverConfig;
+use crate::lever::rate_budget::RateBudgetPolicy;
+use crate::queue::Queue;
 use crate::secrets::{names, Secrets as SecretsPort, SecretsError};
 use crate::store::{Records, Store};
 
@@ -34,18 +38,12 @@ pub struct HubPorts {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
     pub secrets: Arc<dyn SecretsPort>,
-    pub lever_api: Arc<dyn LeverApi>,
-    pub lever_oauth: Arc<dyn LeverOAuth>,
+    /// Where Lever is; the client is built with the hub's shared rate budget.
+    pub lever: LeverConfig,
     /// Queues by name; a name not given gets an embedded queue of its own.
     pub queues: HashMap<QueueName, Arc<dyn Queue>>,
+    /// The file store: a ready one (S3 on moto in tests) or a local directory.
     pub files: FilesSource,
-}
-
-/// The file store of [`HubPorts`]: a ready one (S3 on moto in tests), or a local directory whose
-/// upload URLs the hub's router serves.
-pub enum FilesSource {
-    Store(Arc<dyn FileStore>),
-    Dir(std::path::PathBuf),
 }
 
 pub struct HubOptions {
@@ -54,6 +52,8 @@ pub struct HubOptions {
     pub lever_pkce: bool,
     pub tokens: TokenPolicy,
     pub delivery: DeliveryPolicy,
+    pub jobs: SyncPolicy,
+    pub rate_budget: RateBudgetPolicy,
     pub candidates: CandidatePolicy,
 }
 
@@ -76,9 +76,11 @@ pub struct Hub {
     pub tokens: Tokens,
     pub delivery: EventDelivery,
     pub activity: ActivityLog,
-    pub candidates: Candidates,
     pub lever_webhooks: LeverWebhookReceiver,
     pub lever_events: LeverEventRouter,
+    pub jobs: JobWorker,
+    pub job_feed: JobFeed,
+    pub candidates: Candidates,
     api: Arc<ApiState>,
 }
 
@@ -86,36 +88,25 @@ impl Hub {
     /// The whole hub on ready-made adapters; every known secret is read at once.
     pub async fn build(ports: HubPorts, catalog: Arc<ProfileCatalog>, options: HubOptions) -> Result<Self, HubError> {
         let secrets = Secrets::new(ports.secrets.get_many(names::ALL).await?);
-        let (api, oauth, pkce) = (ports.lever_api, ports.lever_oauth, options.lever_pkce);
-        let given = ports.queues;
-        let (public_url, clock) = (options.public_url.clone(), ports.clock.clone());
-        let files = ports.files;
-        let files = move |secrets: &Secrets| -> Result<FilesPort, HubError> {
-            Ok(match &files {
-                FilesSource::Store(s) => FilesPort::Store(s.clone()),
-                FilesSource::Dir(path) => FilesPort::Dir(Arc::new(
-                    DirFileStore::new(path, Some(public_url.clone()), secrets.get(names::STATE_KEY)?.expose().as_bytes(), clock.clone())
-                        .map_err(|e| HubError::Config(e.to_string()))?,
-                )),
-            })
-        };
         let sources = PortSources {
             store: ports.store,
             clock: ports.clock,
             secrets,
-            catalog: Box::new(|| Err(HubError::Config("the catalog is given".into()))),
-            lever: Box::new(move |_| Ok(LeverPorts { api: api.clone(), oauth: oauth.clone(), pkce })),
-            queue: Box::new(move |name| Ok(given.get(&name).cloned().unwrap_or_else(|| Arc::new(EmbeddedQueue::default())))),
-            files: Box::new(files),
+            catalog: wiring::CatalogSource::Ready(catalog),
+            lever: wiring::LeverSource::Config { config: Box::new(ports.lever), pkce: options.lever_pkce },
+            queues: wiring::QueueSource { sqs_urls: HashMap::new(), aws: None, given: ports.queues },
+            files: ports.files,
         };
         let options = WiringOptions {
             public_url: Some(options.public_url),
             tokens: options.tokens,
             delivery: options.delivery,
             lever_inbox: Default::default(),
+            jobs: options.jobs,
+            rate_budget: options.rate_budget,
             candidates: options.candidates,
         };
-        Self::from_wiring(Wiring::new(sources, options).with_catalog(catalog))
+        Self::from_wiring(Wiring::new(sources, options))
     }
 
     /// Every flow of `wiring`.
@@ -128,9 +119,11 @@ impl Hub {
             tokens: wiring.tokens()?,
             delivery: wiring.delivery()?,
             activity: wiring.activity(),
-            candidates: wiring.candidates()?,
             lever_webhooks: wiring.lever_webhook_receiver()?,
             lever_events: wiring.lever_event_router()?,
+            jobs: wiring.job_worker()?,
+            job_feed: wiring.job_feed()?,
+            candidates: wiring.candidates()?,
             api: wiring.api()?,
             wiring: Arc::new(wiring),
         })

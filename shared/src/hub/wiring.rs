@@ -9,25 +9,33 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use super::HubError;
+use std::path::PathBuf;
+
+use super::{HubError, LeverTarget};
 use crate::api::cursor::CursorSeal;
 use crate::api::ApiState;
 use crate::clock::Clock;
 use crate::core::catalog::ProfileCatalog;
 use crate::core::flow_runs::ScheduledFlow;
+use crate::core::job_sync::SyncPolicy;
 use crate::core::oauth_state::StateSigner;
-use crate::files::{DirFileStore, FileStore};
+use crate::files::{DirFileStore, FileStore, S3FileStore};
 use crate::flows::activity::ActivityLog;
 use crate::flows::candidates::{CandidatePolicy, Candidates, PendingReferralRelease, StatusReporter};
 use crate::flows::connections::{Connections, ConsentConfig, PublicUrls};
 use crate::flows::delivery::{DeliveryPolicy, EventDelivery};
 use crate::flows::dispatch::Dispatcher;
+use crate::flows::jobs::{JobFeed, JobPoller, JobWorker};
 use crate::flows::lever_events::{InboxPolicy, LeverEventHandler, LeverEventRouter, LeverWebhookReceiver};
 use crate::flows::partners::Partners;
 use crate::flows::status::StatusChanges;
 use crate::flows::tokens::{TokenPolicy, Tokens};
 use crate::lever::port::{LeverApi, LeverOAuth};
-use crate::queue::Queue;
+use crate::lever::http::{LeverConfig, LeverHttpClient};
+use crate::lever::rate::RateGate;
+use crate::lever::rate_budget::{RateBudgetPolicy, StoreRateBudget};
+use crate::lever::secret::ClientSecret;
+use crate::queue::{EmbeddedQueue, Queue, SqsQueue};
 use crate::secrets::{names, SecretString, TokenCipher};
 use crate::store::{Records, Store};
 
@@ -108,32 +116,10 @@ pub struct WiringOptions {
     pub tokens: TokenPolicy,
     pub delivery: DeliveryPolicy,
     pub lever_inbox: InboxPolicy,
+    pub jobs: SyncPolicy,
+    pub rate_budget: RateBudgetPolicy,
     pub candidates: CandidatePolicy,
 }
-
-/// Where submission files and uploads live.
-#[derive(Clone)]
-pub enum FilesPort {
-    /// A ready store (S3 in AWS): uploads are PUT to it directly.
-    Store(Arc<dyn FileStore>),
-    /// A local directory: the hub serves its upload URLs itself (`PUT /uploads/{token}`).
-    Dir(Arc<DirFileStore>),
-}
-
-impl FilesPort {
-    pub fn store(&self) -> Arc<dyn FileStore> {
-        match self {
-            FilesPort::Store(s) => s.clone(),
-            FilesPort::Dir(d) => d.clone(),
-        }
-    }
-}
-
-/// Builds a port from the secrets read at start.
-pub type Make<T> = Box<dyn Fn(&Secrets) -> Result<T, HubError> + Send + Sync>;
-type MakeQueue = Box<dyn Fn(QueueName) -> Result<Arc<dyn Queue>, HubError> + Send + Sync>;
-/// Builds the file store from the secrets read at start (a local one signs upload URLs).
-pub type MakeFiles = Box<dyn Fn(&Secrets) -> Result<FilesPort, HubError> + Send + Sync>;
 
 /// The secrets this process read at start, by name.
 pub struct Secrets {
@@ -154,32 +140,6 @@ impl Secrets {
     }
 }
 
-/// A value built once, on first use.
-struct Lazy<T> {
-    cell: OnceLock<T>,
-    make: Make<T>,
-}
-
-impl<T: Clone> Lazy<T> {
-    fn new(make: Make<T>) -> Self {
-        Self { cell: OnceLock::new(), make }
-    }
-
-    fn ready(value: T) -> Self {
-        let cell = OnceLock::new();
-        let _ = cell.set(value);
-        Self { cell, make: Box::new(|_| Err(HubError::Config("already built".into()))) }
-    }
-
-    fn get(&self, secrets: &Secrets) -> Result<T, HubError> {
-        if let Some(v) = self.cell.get() {
-            return Ok(v.clone());
-        }
-        let v = (self.make)(secrets)?;
-        Ok(self.cell.get_or_init(|| v).clone())
-    }
-}
-
 /// Memo of a flow built from other parts of the wiring.
 struct Memo<T>(OnceLock<T>);
 
@@ -197,26 +157,116 @@ impl<T: Clone> Memo<T> {
     }
 }
 
-/// Where the lazily built ports come from.
+/// Where Lever's ports come from. `Configured` builds the HTTP client from the `hub/lever-oauth`
+/// secret on first use, so a function that never calls Lever carries no Lever client at all.
+/// `Config` builds the client from a ready configuration (tests, tools). Both build it with
+/// [`Wiring::rate_gate`], the rate budget shared through the store; `Ready` ports bring their
+/// own (and then share nothing with other processes).
+pub enum LeverSource {
+    Configured(LeverTarget),
+    Config { config: Box<LeverConfig>, pkce: bool },
+    Ready(LeverPorts),
+}
+
+/// Where the profile catalog comes from (parsed on first use).
+pub enum CatalogSource {
+    Bundled,
+    Dir(PathBuf),
+    Ready(Arc<ProfileCatalog>),
+}
+
+/// Where queues come from: SQS for the names with a URL (the client made on first use), the
+/// given queues for the others, else a fresh embedded queue per name.
+pub struct QueueSource {
+    pub sqs_urls: HashMap<QueueName, String>,
+    pub aws: Option<aws_config::SdkConfig>,
+    pub given: HashMap<QueueName, Arc<dyn Queue>>,
+}
+
+/// Where submission files and uploads live (built on first use).
+pub enum FilesSource {
+    /// An S3 bucket: uploads are PUT to it directly (pre-signed URLs).
+    S3 { bucket: String, aws: Option<aws_config::SdkConfig> },
+    /// A local directory: the hub serves its upload URLs itself (`PUT /uploads/{token}`).
+    Dir(PathBuf),
+    Ready(Arc<dyn FileStore>),
+    /// Nothing configured: every use of a file is an error naming the variable (a submission
+    /// without files still works).
+    Missing,
+}
+
+/// The file store as built.
+#[derive(Clone)]
+pub enum FilesPort {
+    Store(Arc<dyn FileStore>),
+    /// A local directory, whose upload URLs the hub's router serves.
+    Dir(Arc<DirFileStore>),
+}
+
+impl FilesPort {
+    pub fn store(&self) -> Arc<dyn FileStore> {
+        match self {
+            FilesPort::Store(s) => s.clone(),
+            FilesPort::Dir(d) => d.clone(),
+        }
+    }
+}
+
+/// What the wiring builds from.
 pub struct PortSources {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
     pub secrets: Secrets,
-    pub catalog: Box<dyn Fn() -> Result<ProfileCatalog, HubError> + Send + Sync>,
-    pub lever: Make<LeverPorts>,
-    pub queue: MakeQueue,
-    pub files: MakeFiles,
+    pub catalog: CatalogSource,
+    pub lever: LeverSource,
+    pub queues: QueueSource,
+    pub files: FilesSource,
+}
+
+/// The hub's Lever OAuth app, as kept in the `hub/lever-oauth` secret.
+#[derive(serde::Deserialize)]
+struct LeverApp {
+    client_id: String,
+    client_secret: String,
+    /// The app is registered for PKCE: send `code_challenge` (S256) and `code_verifier`.
+    #[serde(default)]
+    pkce: bool,
+}
+
+fn lever_ports(target: &LeverTarget, secrets: &Secrets, gate: Arc<dyn RateGate>) -> Result<LeverPorts, HubError> {
+    let app: LeverApp = serde_json::from_str(secrets.get(names::LEVER_OAUTH)?.expose()).map_err(|e| {
+        HubError::Config(format!("secret {}: expected {{\"client_id\", \"client_secret\"}}: {e}", names::LEVER_OAUTH))
+    })?;
+    let client_secret = ClientSecret::new(app.client_secret);
+    let config = match target {
+        LeverTarget::Production => LeverConfig::production(app.client_id, client_secret),
+        LeverTarget::LeverSandbox => LeverConfig::lever_sandbox(app.client_id, client_secret),
+        LeverTarget::Local(base) => LeverConfig::local(base, app.client_id, client_secret).map_err(|e| HubError::Config(e.to_string()))?,
+    };
+    let mut ports = gated_ports(config, gate)?;
+    ports.pkce = app.pkce;
+    Ok(ports)
+}
+
+fn gated_ports(config: LeverConfig, gate: Arc<dyn RateGate>) -> Result<LeverPorts, HubError> {
+    let client = Arc::new(LeverHttpClient::with_rate_gate(config, gate).map_err(|e| HubError::Config(e.to_string()))?);
+    Ok(LeverPorts { api: client.clone(), oauth: client, pkce: false })
 }
 
 pub struct Wiring {
     records: Records,
     secrets: Secrets,
     options: WiringOptions,
-    catalog: Lazy<Arc<ProfileCatalog>>,
-    lever: Lazy<LeverPorts>,
-    make_queue: MakeQueue,
+    catalog_source: CatalogSource,
+    catalog: OnceLock<Arc<ProfileCatalog>>,
+    lever_source: LeverSource,
+    lever: OnceLock<LeverPorts>,
+    rate_gate: OnceLock<Arc<dyn RateGate>>,
+    queue_source: QueueSource,
+    sqs: OnceLock<aws_sdk_sqs::Client>,
     queues: Mutex<HashMap<QueueName, Arc<dyn Queue>>>,
-    files: Lazy<FilesPort>,
+    files_source: FilesSource,
+    files: Memo<FilesPort>,
     candidates: Memo<Candidates>,
     cipher: Memo<Arc<TokenCipher>>,
     signer: Memo<Arc<StateSigner>>,
@@ -225,35 +275,36 @@ pub struct Wiring {
     status: Memo<StatusChanges>,
     tokens: Memo<Tokens>,
     connections: Memo<Connections>,
+    job_poller: Memo<JobPoller>,
 }
 
 impl Wiring {
     pub fn new(sources: PortSources, options: WiringOptions) -> Self {
-        let PortSources { store, clock, secrets, catalog, lever, queue, files } = sources;
+        let PortSources { store, clock, secrets, catalog, lever, queues, files } = sources;
         Self {
             records: Records::new(store, clock),
             secrets,
             options,
-            catalog: Lazy::new(Box::new(move |_| catalog().map(Arc::new))),
-            lever: Lazy::new(lever),
-            make_queue: queue,
+            catalog_source: catalog,
+            catalog: OnceLock::new(),
+            lever_source: lever,
+            lever: OnceLock::new(),
+            rate_gate: OnceLock::new(),
+            queue_source: queues,
+            sqs: OnceLock::new(),
             queues: Mutex::new(HashMap::new()),
-            files: Lazy::new(files),
+            files_source: files,
+            files: Memo::new(),
             candidates: Memo::new(),
+            pages: Memo::new(),
             cipher: Memo::new(),
             signer: Memo::new(),
-            pages: Memo::new(),
             delivery: Memo::new(),
             status: Memo::new(),
             tokens: Memo::new(),
             connections: Memo::new(),
+            job_poller: Memo::new(),
         }
-    }
-
-    /// Uses an already parsed catalog (tests, tools that hold one).
-    pub fn with_catalog(mut self, catalog: Arc<ProfileCatalog>) -> Self {
-        self.catalog = Lazy::ready(catalog);
-        self
     }
 
     pub fn records(&self) -> Records {
@@ -269,11 +320,36 @@ impl Wiring {
     }
 
     pub fn catalog(&self) -> Result<Arc<ProfileCatalog>, HubError> {
-        self.catalog.get(&self.secrets)
+        if let Some(c) = self.catalog.get() {
+            return Ok(c.clone());
+        }
+        let catalog = match &self.catalog_source {
+            CatalogSource::Ready(c) => c.clone(),
+            CatalogSource::Bundled => Arc::new(ProfileCatalog::bundled().map_err(|e| HubError::Config(e.to_string()))?),
+            CatalogSource::Dir(dir) => Arc::new(ProfileCatalog::from_dir(dir).map_err(|e| HubError::Config(e.to_string()))?),
+        };
+        Ok(self.catalog.get_or_init(|| catalog).clone())
     }
 
+    /// The Lever ports; every Data API request they send asks [`Wiring::rate_gate`] first.
     pub fn lever(&self) -> Result<LeverPorts, HubError> {
-        self.lever.get(&self.secrets)
+        if let Some(l) = self.lever.get() {
+            return Ok(l.clone());
+        }
+        let ports = match &self.lever_source {
+            LeverSource::Ready(ports) => ports.clone(),
+            LeverSource::Configured(target) => lever_ports(target, &self.secrets, self.rate_gate())?,
+            LeverSource::Config { config, pkce } => LeverPorts { pkce: *pkce, ..gated_ports(config.as_ref().clone(), self.rate_gate())? },
+        };
+        Ok(self.lever.get_or_init(|| ports).clone())
+    }
+
+    /// Lever's rate limit per connection, shared through the store by every process that
+    /// calls Lever (job poller, candidate writer, partner API pickers).
+    pub fn rate_gate(&self) -> Arc<dyn RateGate> {
+        self.rate_gate
+            .get_or_init(|| Arc::new(StoreRateBudget::new(self.records(), self.options.rate_budget.clone())))
+            .clone()
     }
 
     pub fn queue(&self, name: QueueName) -> Result<Arc<dyn Queue>, HubError> {
@@ -281,7 +357,16 @@ impl Wiring {
         if let Some(q) = queues.get(&name) {
             return Ok(q.clone());
         }
-        let q = (self.make_queue)(name)?;
+        let source = &self.queue_source;
+        let q: Arc<dyn Queue> = match (source.sqs_urls.get(&name), source.given.get(&name)) {
+            (Some(url), _) => {
+                let aws = source.aws.as_ref().ok_or_else(|| HubError::Config("SQS needs the AWS configuration".into()))?;
+                let client = self.sqs.get_or_init(|| aws_sdk_sqs::Client::new(aws)).clone();
+                Arc::new(SqsQueue::new(client, url.clone()))
+            }
+            (None, Some(given)) => given.clone(),
+            (None, None) => Arc::new(EmbeddedQueue::default()),
+        };
         queues.insert(name, q.clone());
         Ok(q)
     }
@@ -377,7 +462,22 @@ impl Wiring {
 
     /// Where submission files and uploads live.
     pub fn files(&self) -> Result<FilesPort, HubError> {
-        self.files.get(&self.secrets)
+        self.files.get_or(|| {
+            Ok(match &self.files_source {
+                FilesSource::Ready(store) => FilesPort::Store(store.clone()),
+                FilesSource::S3 { bucket, aws } => {
+                    let aws = aws.as_ref().ok_or_else(|| HubError::Config("S3 needs the AWS configuration".into()))?;
+                    FilesPort::Store(Arc::new(S3FileStore::new(aws, bucket.clone())))
+                }
+                FilesSource::Dir(dir) => {
+                    let state_key = self.secrets.get(names::STATE_KEY)?;
+                    let store = DirFileStore::new(dir, self.options.public_url.clone(), state_key.expose().as_bytes(), self.records.clock().clone())
+                        .map_err(|e| HubError::Config(e.to_string()))?;
+                    FilesPort::Dir(Arc::new(store))
+                }
+                FilesSource::Missing => FilesPort::Store(Arc::new(crate::files::Unconfigured)),
+            })
+        })
     }
 
     /// The upload URL a local file store serves (in AWS, S3 takes the PUT): `None` otherwise.
@@ -434,6 +534,32 @@ impl Wiring {
             .on("applicationCreated", Arc::new(referrals)))
     }
 
+    /// Syncs one connection's postings (the job poller Lambda's flow).
+    pub fn job_poller(&self) -> Result<JobPoller, HubError> {
+        self.job_poller.get_or(|| {
+            Ok(JobPoller::new(
+                self.records(),
+                self.catalog()?,
+                self.lever()?.api,
+                self.tokens()?,
+                Arc::new(self.delivery()?),
+                self.activity(),
+                self.queue(QueueName::Jobs)?,
+                self.options.jobs.clone(),
+            ))
+        })
+    }
+
+    /// The jobs queue's consumer around [`Wiring::job_poller`].
+    pub fn job_worker(&self) -> Result<JobWorker, HubError> {
+        Ok(JobWorker::new(self.job_poller()?, self.queue(QueueName::Jobs)?))
+    }
+
+    /// The job feed as the partner API serves it.
+    pub fn job_feed(&self) -> Result<JobFeed, HubError> {
+        Ok(JobFeed::new(self.records(), self.catalog()?, self.lever()?.api, self.tokens()?, self.dispatcher()?))
+    }
+
     /// What the partner API and the OAuth routes need.
     pub fn api(&self) -> Result<Arc<ApiState>, HubError> {
         Ok(Arc::new(ApiState {
@@ -441,8 +567,9 @@ impl Wiring {
             connections: self.connections()?,
             delivery: self.delivery()?,
             catalog: self.catalog()?,
-            candidates: self.candidates()?,
             pages: self.pages()?,
+            jobs: self.job_feed()?,
+            candidates: self.candidates()?,
         }))
     }
 }

@@ -21,7 +21,7 @@ use shared::flows::delivery::DeliveryPolicy;
 use shared::flows::lever_events::InboundLeverEvent;
 use shared::flows::tokens::TokenPolicy;
 use shared::hub::{FilesSource, Hub, HubOptions, HubPorts, QueueName};
-use shared::lever::http::{LeverConfig, LeverHttpClient};
+use shared::lever::http::LeverConfig;
 use shared::lever::secret::ClientSecret;
 use shared::queue::sqs::SqsQueue;
 use shared::secrets::local::random_key;
@@ -128,10 +128,8 @@ impl TestHub {
             (names::LEVER_OAUTH.to_owned(), json!({"client_id": client_id, "client_secret": client_secret}).to_string()),
         ]);
         let cipher = TokenCipher::from_secret(&shared::secrets::SecretString::new(token_key)).unwrap();
-        let mut lever_config = LeverConfig::local(&sandbox.base_url(), client_id, ClientSecret::new(client_secret)).unwrap();
-        lever_config.timeout = test.lever_timeout;
-        lever_config.rate_limit = test.lever_rate_limit;
-        let lever = Arc::new(LeverHttpClient::new(lever_config).unwrap());
+        let mut lever = LeverConfig::local(&sandbox.base_url(), client_id, ClientSecret::new(client_secret)).unwrap();
+        lever.timeout = test.lever_timeout;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let clock = Arc::new(ManualClock::at_ms(now_ms()));
@@ -139,10 +137,9 @@ impl TestHub {
             store: store.clone(),
             clock: clock.clone(),
             secrets: Arc::new(secrets),
-            lever_api: lever.clone(),
-            lever_oauth: lever,
+            lever,
             queues,
-            files: FilesSource::Store(files.clone()),
+            files: FilesSource::Ready(files.clone()),
         };
         let options = HubOptions {
             public_url: url::Url::parse(&base).unwrap(),
@@ -154,6 +151,8 @@ impl TestHub {
                 allow_http_loopback: true,
                 ..DeliveryPolicy::default()
             },
+            jobs: Default::default(),
+            rate_budget: shared::lever::rate_budget::RateBudgetPolicy { limit: test.lever_rate_limit, ..Default::default() },
             candidates: test.candidates,
         };
         let hub = Hub::build(ports, Arc::new(ProfileCatalog::bundled().unwrap()), options).await.expect("hub builds");

@@ -51,6 +51,9 @@ struct Args {
 
 type AnyError = Box<dyn std::error::Error + Send + Sync>;
 
+/// How often the dispatcher looks for due connections (the first run is at start).
+const DISPATCH_EVERY: Duration = Duration::from_secs(5);
+
 /// How often the delivery sweeper runs (the first run is at start).
 const SWEEP_EVERY: Duration = Duration::from_secs(30);
 
@@ -191,8 +194,28 @@ async fn run(args: Args) -> Result<(), AnyError> {
             }
         }
     });
+    // The dispatcher's schedule (every minute in AWS; more often here, so jobs show up soon after
+    // a connect) and the job poller on the jobs queue (a Lambda in AWS).
+    let (dispatcher, clock) = (hub.wiring.dispatcher()?, hub.records.clock().clone());
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(DISPATCH_EVERY);
+        loop {
+            every.tick().await;
+            if let Err(e) = dispatcher.dispatch_once(clock.now_ms()).await {
+                tracing::warn!(error = %e, "dispatch failed; the next one retries");
+            }
+        }
+    });
+    let jobs = hub.jobs.clone();
+    tokio::spawn(async move {
+        loop {
+            if jobs.work_once(1, Duration::from_millis(500)).await.is_err() {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    });
     // The candidate writer (an SQS-triggered Lambda in AWS), and its sweep every 30 s (a schedule).
-    let (writer, sweeper, clock) = (hub.candidates.clone(), hub.candidates.clone(), hub.records.clock().clone());
+    let (writer, candidate_sweeper, clock) = (hub.candidates.clone(), hub.candidates.clone(), hub.records.clock().clone());
     tokio::spawn(async move {
         loop {
             if writer.work_once(10, Duration::from_millis(500)).await.is_err() {
@@ -204,7 +227,7 @@ async fn run(args: Args) -> Result<(), AnyError> {
         let mut every = tokio::time::interval(SWEEP_EVERY);
         loop {
             every.tick().await;
-            if let Err(e) = sweeper.sweep_once(clock.now_ms()).await {
+            if let Err(e) = candidate_sweeper.sweep_once(clock.now_ms()).await {
                 tracing::warn!(error = %e, "candidate sweep failed; the next one retries");
             }
         }
@@ -308,5 +331,15 @@ async fn smoke(base: &str, keys: &BTreeMap<String, String>) -> Result<(), AnyErr
     if status["status"] != "active" {
         return Err(format!("connection not active: {status}").into());
     }
-    Ok(())
+    // No sync is asked for: the dispatcher and the job poller bring the jobs on their own.
+    for _ in 0..60 {
+        let jobs: Value = http.get(format!("{base}/v1/connections/{id}/jobs")).bearer_auth(key).send().await?.json().await?;
+        let n = jobs["data"].as_array().map_or(0, Vec::len);
+        if n > 0 {
+            println!("smoke: {n} jobs in the feed of connection {id}");
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    Err(format!("no jobs reached the feed of connection {id} within 30 s").into())
 }

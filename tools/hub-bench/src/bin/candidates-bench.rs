@@ -80,7 +80,7 @@ impl LeverApi for InstantLever {
     async fn get_posting(&self, _: &LeverAuth, _: &str) -> LeverResult<Posting> {
         not_faked()
     }
-    async fn list_deleted_postings(&self, _: &LeverAuth, _: PageRequest) -> LeverResult<Page<DeletedPosting>> {
+    async fn list_deleted_postings(&self, _: &LeverAuth, _: Option<i64>, _: PageRequest) -> LeverResult<Page<DeletedPosting>> {
         not_faked()
     }
     async fn create_opportunity(&self, _: &LeverAuth, _: &str, _: &NewOpportunity) -> LeverResult<Created<Opportunity>> {
