@@ -16,6 +16,7 @@ use super::json::{opt_time, parse, time};
 use super::problem::{FieldError, Problem, ProblemType};
 use super::ApiState;
 use crate::core::connection::Connection;
+use crate::core::flow_runs::ScheduledFlow;
 use crate::core::settings::ConnectionSettings;
 use crate::flows::connections::ConnectError;
 use crate::flows::status::{health, status_name};
@@ -75,6 +76,15 @@ pub fn view(c: &Connection, missing_settings: Vec<String>) -> Value {
         })
         .collect();
     let mut flows = flows;
+    // Scheduled flows say when they run next (the dispatcher's due time for them).
+    for flow in ScheduledFlow::ALL {
+        let next = c.schedules.get(&flow).copied().filter(|_| c.status.is_schedulable());
+        if next.is_none() && !flows.contains_key(flow.as_str()) {
+            continue;
+        }
+        let entry = flows.entry(flow.as_str()).or_insert_with(|| json!({"last_success_at": null, "last_failure_at": null, "last_error": null}));
+        entry["next_run_at"] = json!(opt_time(next));
+    }
     if !c.webhooks.events.is_empty() {
         flows.insert("webhooks".into(), webhooks_view(&c.webhooks));
     }

@@ -8,6 +8,7 @@ pub mod connections;
 pub mod cursor;
 pub mod docs;
 pub mod extract;
+pub mod hires;
 pub mod json;
 pub mod keys;
 pub mod lever_webhooks;
@@ -25,6 +26,7 @@ use cursor::CursorSeal;
 use crate::core::catalog::ProfileCatalog;
 use crate::flows::connections::Connections;
 use crate::flows::delivery::EventDelivery;
+use crate::flows::hires::Hires;
 use crate::flows::partners::Partners;
 
 /// What the routes need; built once per process.
@@ -33,6 +35,7 @@ pub struct ApiState {
     pub connections: Connections,
     pub delivery: EventDelivery,
     pub catalog: Arc<ProfileCatalog>,
+    pub hires: Hires,
     /// Seals the pagination cursors of every list route.
     pub pages: Arc<CursorSeal>,
 }
@@ -48,6 +51,8 @@ pub fn partner_routes(state: Arc<ApiState>) -> Router {
         .route("/v1/connections/{id}/lever/users", get(c::lever_users))
         .route("/v1/connections/{id}/lever/stages", get(c::lever_stages))
         .route("/v1/connections/{id}/activity", get(c::activity))
+        .route("/v1/connections/{id}/hires", get(hires::list))
+        .route("/v1/connections/{id}/hires/import", post(hires::import))
         .route("/v1/api-keys", post(keys::create).get(keys::list))
         .route("/v1/api-keys/{id}", axum::routing::delete(keys::revoke))
         .route("/v1/webhooks", post(webhooks::create).get(webhooks::list))

@@ -20,6 +20,7 @@ use crate::flows::activity::ActivityLog;
 use crate::flows::connections::{Connections, ConsentConfig, PublicUrls};
 use crate::flows::delivery::{DeliveryPolicy, EventDelivery};
 use crate::flows::dispatch::Dispatcher;
+use crate::flows::hires::{HireImport, HireOnWebhook, HireReader, Hires, HiresPolicy, HiresWorker};
 use crate::flows::lever_events::{InboxPolicy, LeverEventRouter, LeverWebhookReceiver};
 use crate::flows::partners::Partners;
 use crate::flows::status::StatusChanges;
@@ -188,6 +189,7 @@ pub struct Wiring {
     status: Memo<StatusChanges>,
     tokens: Memo<Tokens>,
     connections: Memo<Connections>,
+    hire_import: Memo<HireImport>,
 }
 
 impl Wiring {
@@ -208,6 +210,7 @@ impl Wiring {
             status: Memo::new(),
             tokens: Memo::new(),
             connections: Memo::new(),
+            hire_import: Memo::new(),
         }
     }
 
@@ -336,9 +339,33 @@ impl Wiring {
         ))
     }
 
+    /// Imports hires (webhook, daily and manual runs) and hands them to the partner.
+    pub fn hire_import(&self) -> Result<HireImport, HubError> {
+        self.hire_import.get_or(|| {
+            Ok(HireImport::new(
+                self.records(),
+                self.catalog()?,
+                HireReader::new(self.lever()?.api, self.tokens()?),
+                Arc::new(self.delivery()?),
+                self.activity(),
+                HiresPolicy::default(),
+            ))
+        })
+    }
+
+    /// The hires queue's consumer around [`Wiring::hire_import`].
+    pub fn hires_worker(&self) -> Result<HiresWorker, HubError> {
+        Ok(HiresWorker::new(self.hire_import()?, self.queue(QueueName::Hires)?))
+    }
+
+    /// The hires flow as the partner API serves it (the list, "import now").
+    pub fn hires(&self) -> Result<Hires, HubError> {
+        Ok(Hires::new(self.records(), self.catalog()?, self.dispatcher()?))
+    }
+
     /// The consumer of verified Lever events, with every flow's handlers registered.
     pub fn lever_event_router(&self) -> Result<LeverEventRouter, HubError> {
-        Ok(LeverEventRouter::new())
+        Ok(LeverEventRouter::new().on(crate::flows::hires::webhook::CANDIDATE_HIRED, Arc::new(HireOnWebhook::new(self.hire_import()?))))
     }
 
     /// What the partner API and the OAuth routes need.
@@ -348,6 +375,7 @@ impl Wiring {
             connections: self.connections()?,
             delivery: self.delivery()?,
             catalog: self.catalog()?,
+            hires: self.hires()?,
             pages: self.pages()?,
         }))
     }

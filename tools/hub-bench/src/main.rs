@@ -2,7 +2,10 @@
 //!
 //! `cargo run --release -p hub-bench -- --store embedded|dynamodb` (DynamoDB Local via
 //! `HUB_TEST_DYNAMODB_ENDPOINT`, as `scripts/test` exports it). Times are wall-clock on loopback:
-//! compare runs on the same machine, not across machines.
+//! compare runs on the same machine, not across machines. With `--store dynamodb` the queues
+//! are SQS on moto (`HUB_TEST_MOTO_ENDPOINT`); with `embedded`, durable queues in the store.
+
+mod hires;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -27,6 +30,9 @@ struct Args {
     store: String,
     #[arg(long, default_value_t = 500)]
     iterations: usize,
+    /// Hires made in the sandbox for the hire-to-partner figure.
+    #[arg(long, default_value_t = 20)]
+    hires: usize,
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -129,13 +135,14 @@ async fn main() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let clock = Arc::new(ManualClock::at_ms(SystemClock.now_ms()));
+    let queues = hires::queues(&store, &args.store).await;
     let ports = HubPorts {
         store,
         clock: clock.clone(),
         secrets: Arc::new(secrets),
         lever_api: lever.clone(),
         lever_oauth: lever,
-        queues: Default::default(),
+        queues,
     };
     let options = HubOptions {
         public_url: url::Url::parse(&base).unwrap(),
@@ -182,6 +189,8 @@ async fn main() {
     })
     .await;
     println!("| tokens: fresh access token (read + decrypt) | {} |", percentiles(auth));
+
+    hires::run(&hub, &sandbox, &base, n, args.hires).await;
 
     // 50 concurrent callers of an expired token: one refresh, everyone served.
     let mut rounds = vec![];

@@ -2,9 +2,10 @@
 //!
 //! Embedded store and local secrets under `--data-dir` (kept across restarts), the Lever
 //! sandbox in-process (or any Lever given with `--lever`), the partner API and OAuth callback
-//! on `--addr`, and the delivery worker. Every bundled profile is registered as a partner with
-//! an API key. `--smoke` connects one customer end to end and exits: the run-locally check; it
-//! runs in a fresh temporary directory unless `--data-dir` is given.
+//! on `--addr`, and the workers (deliveries, Lever events, hires) with the dispatcher's
+//! minute. Every bundled profile is registered as a partner with an API key. `--smoke`
+//! connects one customer end to end and exits: the run-locally check; it runs in a fresh
+//! temporary directory unless `--data-dir` is given.
 //!
 //! One hub per data directory: the embedded store locks it, and a second hub on the same one
 //! stops at once, naming the directory and the PID of the hub that has it.
@@ -53,6 +54,8 @@ type AnyError = Box<dyn std::error::Error + Send + Sync>;
 
 /// How often the delivery sweeper runs (the first run is at start).
 const SWEEP_EVERY: Duration = Duration::from_secs(30);
+/// How often due flows are dispatched (each minute, as in AWS).
+const DISPATCH_EVERY: Duration = Duration::from_secs(60);
 
 /// Errors are printed as sentences (`Display`), not as debug structs, and exit with status 1.
 fn main() -> std::process::ExitCode {
@@ -187,6 +190,26 @@ async fn run(args: Args) -> Result<(), AnyError> {
             });
             if round.await.is_err() {
                 tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    });
+    // Hires imports, daily and manual (the hires-import Lambda in AWS), and the dispatcher's
+    // minute that starts the daily runs at each account's local time (EventBridge in AWS).
+    let hires = hub.wiring.hires_worker()?;
+    tokio::spawn(async move {
+        loop {
+            if hires.work_once(10, Duration::from_millis(500)).await.is_err() {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    });
+    let (dispatcher, clock) = (hub.wiring.dispatcher()?, hub.records.clock().clone());
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(DISPATCH_EVERY);
+        loop {
+            every.tick().await;
+            if let Err(e) = dispatcher.dispatch_once(clock.now_ms()).await {
+                tracing::warn!(error = %e, "dispatch failed; the next minute retries");
             }
         }
     });
