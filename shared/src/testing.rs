@@ -128,7 +128,7 @@ pub fn local_env() -> crate::hub::HubEnv {
         store: StoreTarget::Embedded { path: dir.join("table.log") },
         secrets: SecretsSource::Local { path: secrets },
         lever: LeverTarget::Local("http://127.0.0.1:9".into()),
-        public_url: url::Url::parse("https://hub.example.test").expect("static URL"),
+        public_url: Some(url::Url::parse("https://hub.example.test").expect("static URL")),
         queue_urls: Default::default(),
         profiles_dir: None,
         allow_http_loopback: false,

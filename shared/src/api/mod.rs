@@ -86,3 +86,20 @@ pub fn oauth_routes(state: Arc<ApiState>) -> Router {
 pub fn router(state: Arc<ApiState>) -> Router {
     oauth_routes(state.clone()).merge(partner_routes(state)).route("/healthz", get(|| async { "ok" }))
 }
+
+/// For functions behind API Gateway without `HUB_PUBLIC_URL`: each request's public base URL is
+/// `https://<Host>` (API Gateway routes by host, so it is the domain the caller used).
+pub fn with_public_base_from_host(router: Router) -> Router {
+    router.layer(axum::middleware::from_fn(|req: axum::extract::Request, next: axum::middleware::Next| async move {
+        let base = req
+            .headers()
+            .get(axum::http::header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .and_then(|host| url::Url::parse(&format!("https://{host}")).ok())
+            .filter(|u| u.path() == "/" && u.query().is_none());
+        match base {
+            Some(base) => crate::flows::public_urls::with_request_base(base, next.run(req)).await,
+            None => next.run(req).await,
+        }
+    }))
+}

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::activity::ActivityLog;
 use super::partners::{Partner, Partners};
+pub use super::public_urls::PublicUrls;
 use super::status::StatusChanges;
 use super::tokens::{TokenError, Tokens};
 use crate::core::catalog::ProfileCatalog;
@@ -28,29 +29,6 @@ use crate::secrets::{Sealed, TokenCipher};
 use crate::store::{keys, Expect, Key, Query, Record, Records, StoreError};
 
 const STATE_LIFETIME: Duration = Duration::from_secs(600);
-
-/// Where the hub itself is reachable: Lever redirects consent back to `<base>/oauth/callback`
-/// and delivers webhooks to `<base>/lever/webhooks/<connection>`.
-#[derive(Clone, Debug)]
-pub struct PublicUrls {
-    pub base: url::Url,
-}
-
-impl PublicUrls {
-    pub fn oauth_callback(&self) -> String {
-        format!("{}/oauth/callback", self.base.as_str().trim_end_matches('/'))
-    }
-
-    /// The link a partner hands its customer: the hub's own page, which binds the browser and
-    /// then sends it on to Lever's consent screen.
-    pub fn connect(&self, state: &str) -> String {
-        format!("{}/connect/{state}", self.base.as_str().trim_end_matches('/'))
-    }
-
-    pub fn lever_webhook(&self, connection_id: &str) -> String {
-        format!("{}/lever/webhooks/{connection_id}", self.base.as_str().trim_end_matches('/'))
-    }
-}
 
 /// How the hub asks for consent.
 #[derive(Clone, Debug)]
@@ -314,7 +292,7 @@ impl Connections {
             browser_hash: None,
         };
         self.records.create(&record).await?;
-        Ok(self.consent.urls.connect(&state))
+        self.consent.urls.connect(&state).map_err(url_unknown)
     }
 
     /// The connect link opened in the customer's browser: binds this browser to the state (the
@@ -341,7 +319,7 @@ impl Connections {
         let profile = self.profile(&partner)?;
         let challenge = self.consent.pkce.then(|| crate::core::oauth_state::pkce_challenge(&self.signer.pkce_verifier(nonce)));
         let lever_url =
-            self.oauth.authorize_url(&self.consent.urls.oauth_callback(), state, &profile.oauth.scopes, challenge.as_deref());
+            self.oauth.authorize_url(&self.consent.urls.oauth_callback().map_err(url_unknown)?, state, &profile.oauth.scopes, challenge.as_deref());
         Ok(ConsentStart::ToLever {
             lever_url: lever_url.to_string(),
             cookie_name: browser_cookie_name(nonce),
@@ -427,7 +405,7 @@ impl Connections {
         let verifier = self.consent.pkce.then(|| self.signer.pkce_verifier(&state.nonce));
         let set = self
             .oauth
-            .exchange_code(code, &self.consent.urls.oauth_callback(), verifier.as_deref())
+            .exchange_code(code, &self.consent.urls.oauth_callback().map_err(url_unknown)?, verifier.as_deref())
             .await
             .map_err(ConnectError::Lever)?;
         let refresh = set
@@ -511,7 +489,7 @@ impl Connections {
         self.remove_lever_webhooks(Some(auth), connection_id).await?;
         let mut registered = vec![];
         for event in profile.lever_webhooks() {
-            let body = NewWebhook { url: self.consent.urls.lever_webhook(connection_id), event: event.to_owned(), configuration: None };
+            let body = NewWebhook { url: self.consent.urls.lever_webhook(connection_id).map_err(url_unknown)?, event: event.to_owned(), configuration: None };
             let created = self.lever.create_webhook(auth, &body).await.map_err(ConnectError::Lever)?;
             let token = created
                 .signature_token()
@@ -717,6 +695,10 @@ pub fn read_settings(value: serde_json::Value) -> Result<ConnectionSettings, Fie
         let field = if path == "." { "settings".to_owned() } else { format!("settings.{path}") };
         FieldIssue::new(field, e.into_inner().to_string())
     })
+}
+
+fn url_unknown(e: super::public_urls::NoPublicUrl) -> ConnectError {
+    ConnectError::Internal(e.to_string())
 }
 
 fn is_missing_required(issue: &FieldIssue) -> bool {

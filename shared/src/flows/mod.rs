@@ -10,5 +10,6 @@ pub mod hires;
 pub mod keepalive;
 pub mod lever_events;
 pub mod partners;
+pub mod public_urls;
 pub mod status;
 pub mod tokens;

@@ -5,7 +5,7 @@
 //! | `HUB_STORE` | `dynamodb:<table>` or `embedded:<file>` | `dynamodb:$HUB_TABLE` |
 //! | `HUB_SECRETS` | `secretsmanager:<prefix>` or `local:<file>` | `secretsmanager:` |
 //! | `HUB_LEVER` | `production`, `lever-sandbox` or a base URL of the Lever sandbox | `production` |
-//! | `HUB_PUBLIC_URL` | the hub's public base URL (OAuth callback, Lever webhooks) | required |
+//! | `HUB_PUBLIC_URL` | the hub's public base URL (OAuth callback, Lever webhooks) | the request's own host |
 //! | `HUB_DELIVERY_QUEUE_URL` | SQS queue of partner deliveries | embedded queue (kept in the embedded store when the store is embedded) |
 //! | `HUB_DEAD_LETTER_QUEUE_URL` | SQS queue for deliveries that gave up | embedded queue |
 //! | `HUB_PROFILES_DIR` | partner profiles to load instead of the bundled ones | bundled |
@@ -88,7 +88,9 @@ pub struct HubEnv {
     pub store: StoreTarget,
     pub secrets: SecretsSource,
     pub lever: LeverTarget,
-    pub public_url: url::Url,
+    /// The hub's public base URL (a custom domain registered with Lever); `None` = each
+    /// request's own `Host` (behind API Gateway).
+    pub public_url: Option<url::Url>,
     /// SQS queues by name (`HUB_<NAME>_QUEUE_URL`); a queue not named here is embedded.
     pub queue_urls: HashMap<QueueName, String>,
     pub profiles_dir: Option<std::path::PathBuf>,
@@ -126,8 +128,9 @@ impl HubEnv {
             Some(url) if url.starts_with("http") => LeverTarget::Local(url.to_owned()),
             Some(other) => return Err(config(format!("HUB_LEVER={other}: expected production, lever-sandbox or a URL"))),
         };
-        let public_url = var("HUB_PUBLIC_URL").ok_or_else(|| config("HUB_PUBLIC_URL is required".into()))?;
-        let public_url = url::Url::parse(&public_url).map_err(|e| config(format!("HUB_PUBLIC_URL: {e}")))?;
+        let public_url = var("HUB_PUBLIC_URL")
+            .map(|u| url::Url::parse(&u).map_err(|e| config(format!("HUB_PUBLIC_URL: {e}"))))
+            .transpose()?;
         Ok(Self {
             store,
             secrets,

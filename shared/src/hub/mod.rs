@@ -83,7 +83,7 @@ impl Hub {
             lever: Box::new(move |_| Ok(LeverPorts { api: api.clone(), oauth: oauth.clone(), pkce })),
             queue: Box::new(move |name| Ok(given.get(&name).cloned().unwrap_or_else(|| Arc::new(EmbeddedQueue::default())))),
         };
-        let options = WiringOptions { public_url: options.public_url, tokens: options.tokens, delivery: options.delivery, lever_inbox: Default::default() };
+        let options = WiringOptions { public_url: Some(options.public_url), tokens: options.tokens, delivery: options.delivery, lever_inbox: Default::default() };
         Self::from_wiring(Wiring::new(sources, options).with_catalog(catalog))
     }
 

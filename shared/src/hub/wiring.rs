@@ -92,7 +92,8 @@ pub struct LeverPorts {
 /// Options every deployment sets.
 #[derive(Clone)]
 pub struct WiringOptions {
-    pub public_url: url::Url,
+    /// The hub's public base URL; `None` = each request's own (behind API Gateway).
+    pub public_url: Option<url::Url>,
     pub tokens: TokenPolicy,
     pub delivery: DeliveryPolicy,
     pub lever_inbox: InboxPolicy,

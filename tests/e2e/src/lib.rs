@@ -83,6 +83,8 @@ impl TestHub {
         let client_secret = sandbox.client_secret.clone();
         logs::forbid(&client_secret);
         let client_id = sandbox.client_id.clone();
+        // A Lever app registered for PKCE: the hub is configured to send it.
+        let lever_pkce = sandbox.require_pkce;
         let sandbox = Sandbox::start(sandbox).await.expect("Lever sandbox starts");
         let token_key = random_key();
         let secrets = LocalSecrets::from_values([
@@ -108,7 +110,7 @@ impl TestHub {
         };
         let options = HubOptions {
             public_url: url::Url::parse(&base).unwrap(),
-            lever_pkce: false,
+            lever_pkce,
             tokens: TokenPolicy::default(),
             delivery: DeliveryPolicy {
                 first_retry_delay: Duration::from_millis(200),

@@ -168,6 +168,42 @@ async fn a_consent_finishes_only_in_the_browser_that_opened_the_connect_link() {
     assert_eq!(second.cookie_count(&host), cookies_before, "the callback clears the cookie its connect link set");
 }
 
+/// With PKCE, a code is bound to the consent that asked for it: a code from another consent,
+/// pasted into this consent's callback in the browser that started it, is refused by Lever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn with_pkce_a_code_from_another_consent_cannot_finish_this_one() {
+    let t = TestHub::start(SandboxConfig { require_pkce: true, ..strict() }).await;
+    let p = t.partner("outhire").await;
+    // Consent works as usual: the hub sends the challenge and, at the exchange, the verifier.
+    let connected = t.connect(&p).await;
+    let (_, c) = t.call(&p, Method::GET, &format!("/v1/connections/{connected}"), None).await;
+    assert_eq!(c["status"], "active", "{c}");
+
+    let (_, a) = t.call(&p, Method::POST, "/v1/connections", Some(json!({"return_url": p.return_url}))).await;
+    let (_, b) = t.call(&p, Method::POST, "/v1/connections", Some(json!({"return_url": p.return_url}))).await;
+    let browser = ConsentBrowser::new();
+    let (callback_a, lever_a) = callback_url(&t, &browser, a["authorize_url"].as_str().unwrap()).await;
+    assert_eq!(query(&lever_a, "code_challenge_method").as_deref(), Some("S256"));
+    assert!(query(&lever_a, "code_challenge").is_some_and(|c| c.len() == 43));
+    let (callback_b, _) = callback_url(&t, &browser, b["authorize_url"].as_str().unwrap()).await;
+
+    // A's state with B's code, in the browser bound to A.
+    let mut swapped = callback_a.clone();
+    swapped
+        .query_pairs_mut()
+        .clear()
+        .append_pair("state", &query(&callback_a, "state").unwrap())
+        .append_pair("code", &query(&callback_b, "code").unwrap());
+    let res = browser.get(&swapped).await.unwrap();
+    assert_eq!(res.status(), StatusCode::FOUND);
+    let back = e2e::location(&res);
+    assert_eq!(query(&back, "error").as_deref(), Some("connect_failed"), "{back}");
+    let id_a = a["id"].as_str().unwrap();
+    let (_, c) = t.call(&p, Method::GET, &format!("/v1/connections/{id_a}"), None).await;
+    assert_eq!(c["status"], "pending", "A was not connected with B's code: {c}");
+    assert!(c["lever"].is_null(), "no Lever account stored for A");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn fifty_concurrent_users_of_an_expired_token_cause_one_refresh() {
     let t = TestHub::start(SandboxConfig { strict_refresh: true, rate_limit: None, ..SandboxConfig::default() }).await;

@@ -157,7 +157,7 @@ async fn run(args: Args) -> Result<(), AnyError> {
         store: StoreTarget::Embedded { path: data_dir.join("table.log") },
         secrets: SecretsSource::Local { path: secrets_file },
         lever: LeverTarget::Local(lever_url.clone()),
-        public_url: url::Url::parse(&base)?,
+        public_url: Some(url::Url::parse(&base)?),
         queue_urls: Default::default(),
         profiles_dir: None,
         allow_http_loopback: true,
