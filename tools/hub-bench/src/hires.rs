@@ -148,6 +148,9 @@ pub async fn run(hub: &Hub, sandbox: &lever_sandbox::Sandbox, base: &str, n: usi
             tokio::time::sleep(Duration::from_millis(2)).await;
         };
         took.push(at - start);
+        // Hires a second apart: each takes four Lever requests (hired reasons, opportunity,
+        // posting, offers) from the connection's 10/s budget, which refills in between.
+        tokio::time::sleep(Duration::from_secs(1)).await;
     }
     delivering.abort();
     routing.abort();
