@@ -69,18 +69,7 @@ pub async fn run(hub: &Hub, sandbox: &lever_sandbox::Sandbox, base: &str, n: usi
     let (hook, arrived) = receiver().await;
     let registered = http.post(format!("{base}/v1/webhooks")).bearer_auth(&key).json(&json!({"url": hook})).send().await.unwrap();
     assert!(registered.status().is_success());
-    let created: serde_json::Value = http
-        .post(format!("{base}/v1/connections"))
-        .bearer_auth(&key)
-        .json(&json!({"return_url": format!("{base}/done")}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    shared::testing::ConsentBrowser::new().walk(created["authorize_url"].as_str().unwrap(), 6).await.unwrap();
-    let id = created["id"].as_str().unwrap().to_owned();
+    let id = crate::connect(&http, base, &key).await;
     let admin = sandbox.admin();
     let token_key = admin.webhooks().into_iter().find(|w| w.event == "candidateHired" && w.url.ends_with(&id)).unwrap().signature_token;
 

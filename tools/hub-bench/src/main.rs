@@ -72,6 +72,22 @@ where
     out
 }
 
+/// A partner's customer connected end to end (create, consent, callback); the connection id.
+async fn connect(http: &reqwest::Client, base: &str, key: &str) -> String {
+    let created: serde_json::Value = http
+        .post(format!("{base}/v1/connections"))
+        .bearer_auth(key)
+        .json(&json!({"return_url": format!("{base}/done")}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    shared::testing::ConsentBrowser::new().walk(created["authorize_url"].as_str().unwrap(), 6).await.unwrap();
+    created["id"].as_str().unwrap().to_owned()
+}
+
 #[tokio::main]
 async fn main() {
     let args = Args::parse();
@@ -157,20 +173,9 @@ async fn main() {
     let key = hub.partners.issue_key("outhire", None).await.unwrap().secret.expose().to_owned();
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
 
-    let connect = Instant::now();
-    let created: serde_json::Value = http
-        .post(format!("{base}/v1/connections"))
-        .bearer_auth(&key)
-        .json(&json!({"return_url": format!("{base}/done")}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    shared::testing::ConsentBrowser::new().walk(created["authorize_url"].as_str().unwrap(), 6).await.unwrap();
-    let connect = connect.elapsed();
-    let id = created["id"].as_str().unwrap().to_owned();
+    let connect_took = Instant::now();
+    let id = connect(&http, &base, &key).await;
+    let connect = connect_took.elapsed();
     println!("| connect: POST, consent, callback (once) | {:.2} | | |", ms(connect));
 
     let get = timed(n, |_| {

@@ -4,16 +4,17 @@
 //! Lever's objects become the core's plain [`HireFacts`] here.
 
 use std::collections::BTreeSet;
+use std::future::Future;
 use std::sync::Arc;
 
 use super::HiresError;
 use crate::core::hire::offer::{latest_signed, OfferFacts};
 use crate::core::hire::HireFacts;
-use crate::flows::tokens::Tokens;
-use crate::lever::error::LeverError;
+use crate::flows::tokens::{TokenError, Tokens};
+use crate::lever::error::{LeverError, LeverResult};
 use crate::lever::model::{ArchiveReasonType, OpportunitiesQuery, Opportunity, OpportunityExpand, Posting, PostingExpand};
 use crate::lever::page::{collect_all, Page, PageRequest};
-use crate::lever::port::LeverApi;
+use crate::lever::port::{LeverApi, LeverAuth};
 
 /// Small listings (archive reasons, one hire's offers) are read whole, up to this many pages.
 const MAX_SMALL_PAGES: u32 = 20;
@@ -29,21 +30,26 @@ impl HireReader {
         Self { lever, tokens }
     }
 
+    /// One Lever call with the connection's token (refreshed once on a 401).
+    async fn call<T, F, Fut>(&self, connection_id: &str, op: F) -> Result<T, TokenError>
+    where
+        F: Fn(Arc<dyn LeverApi>, LeverAuth) -> Fut + Send,
+        Fut: Future<Output = LeverResult<T>> + Send,
+    {
+        let lever = self.lever.clone();
+        self.tokens.call(connection_id, move |auth| op(lever.clone(), auth)).await
+    }
+
     /// The ids of the account's `hired`-type archive reasons, inactive ones included (a hire
     /// made with a reason since retired is still a hire).
     pub async fn hired_reasons(&self, connection_id: &str) -> Result<BTreeSet<String>, HiresError> {
-        let lever = self.lever.clone();
         let reasons = self
-            .tokens
-            .call(connection_id, move |auth| {
-                let lever = lever.clone();
-                async move {
-                    collect_all(100, MAX_SMALL_PAGES, |page| {
-                        let (lever, auth) = (lever.clone(), auth.clone());
-                        async move { lever.list_archive_reasons(&auth, Some(ArchiveReasonType::Hired), page).await }
-                    })
-                    .await
-                }
+            .call(connection_id, |lever, auth| async move {
+                collect_all(100, MAX_SMALL_PAGES, |page| {
+                    let (lever, auth) = (lever.clone(), auth.clone());
+                    async move { lever.list_archive_reasons(&auth, Some(ArchiveReasonType::Hired), page).await }
+                })
+                .await
             })
             .await?;
         Ok(reasons.into_iter().filter(|r| r.is_hired()).map(|r| r.id).collect())
@@ -69,11 +75,9 @@ impl HireReader {
             expand: vec![OpportunityExpand::Applications],
             ..Default::default()
         };
-        let lever = self.lever.clone();
         Ok(self
-            .tokens
-            .call(connection_id, move |auth| {
-                let (lever, query, page) = (lever.clone(), query.clone(), page.clone());
+            .call(connection_id, move |lever, auth| {
+                let (query, page) = (query.clone(), page.clone());
                 async move { lever.list_opportunities(&auth, &query, page).await }
             })
             .await?)
@@ -82,20 +86,14 @@ impl HireReader {
     /// The opportunity as Lever has it now (webhook payloads are never trusted), or `None` when
     /// it no longer exists.
     pub async fn opportunity(&self, connection_id: &str, opportunity_id: &str) -> Result<Option<Opportunity>, HiresError> {
-        let lever = self.lever.clone();
         let id = opportunity_id.to_owned();
-        let found = self
-            .tokens
-            .call(connection_id, move |auth| {
-                let (lever, id) = (lever.clone(), id.clone());
+        unless_gone(
+            self.call(connection_id, move |lever, auth| {
+                let id = id.clone();
                 async move { lever.get_opportunity(&auth, &id, &[OpportunityExpand::Applications]).await }
             })
-            .await;
-        match found {
-            Ok(o) => Ok(Some(o)),
-            Err(crate::flows::tokens::TokenError::Lever(LeverError::NotFound { .. })) => Ok(None),
-            Err(e) => Err(e.into()),
-        }
+            .await,
+        )
     }
 
     /// Everything the mapping needs about one hired opportunity.
@@ -139,54 +137,40 @@ impl HireReader {
     /// Name and email from the contact, when the opportunity came without them.
     async fn fill_from_contact(&self, connection_id: &str, facts: &mut HireFacts) -> Result<(), HiresError> {
         let Some(contact_id) = facts.contact_id.clone() else { return Ok(()) };
-        let lever = self.lever.clone();
         let contact = self
-            .tokens
-            .call(connection_id, move |auth| {
-                let (lever, id) = (lever.clone(), contact_id.clone());
+            .call(connection_id, move |lever, auth| {
+                let id = contact_id.clone();
                 async move { lever.get_contact(&auth, &id).await }
             })
             .await;
-        match contact {
-            Ok(c) => {
-                if facts.name.is_none() {
-                    facts.name = Some(c.name).filter(|n| !n.trim().is_empty());
-                }
-                if facts.emails.is_empty() {
-                    facts.emails = c.emails;
-                }
-                Ok(())
+        if let Some(c) = unless_gone(contact)? {
+            if facts.name.is_none() {
+                facts.name = Some(c.name).filter(|n| !n.trim().is_empty());
             }
-            Err(crate::flows::tokens::TokenError::Lever(LeverError::NotFound { .. })) => Ok(()),
-            Err(e) => Err(e.into()),
+            if facts.emails.is_empty() {
+                facts.emails = c.emails;
+            }
         }
+        Ok(())
     }
 
     /// The posting with its hiring manager expanded; `None` when it was deleted.
     async fn posting(&self, connection_id: &str, posting_id: &str) -> Result<Option<Posting>, HiresError> {
-        let lever = self.lever.clone();
         let id = posting_id.to_owned();
-        let found = self
-            .tokens
-            .call(connection_id, move |auth| {
-                let (lever, id) = (lever.clone(), id.clone());
+        unless_gone(
+            self.call(connection_id, move |lever, auth| {
+                let id = id.clone();
                 async move { lever.get_posting_expanded(&auth, &id, &[PostingExpand::HiringManager]).await }
             })
-            .await;
-        match found {
-            Ok(p) => Ok(Some(p)),
-            Err(crate::flows::tokens::TokenError::Lever(LeverError::NotFound { .. })) => Ok(None),
-            Err(e) => Err(e.into()),
-        }
+            .await,
+        )
     }
 
     async fn offers(&self, connection_id: &str, opportunity_id: &str) -> Result<Vec<OfferFacts>, HiresError> {
-        let lever = self.lever.clone();
         let id = opportunity_id.to_owned();
         let offers = self
-            .tokens
-            .call(connection_id, move |auth| {
-                let (lever, id) = (lever.clone(), id.clone());
+            .call(connection_id, move |lever, auth| {
+                let id = id.clone();
                 async move {
                     collect_all(100, MAX_SMALL_PAGES, |page| {
                         let (lever, auth, id) = (lever.clone(), auth.clone(), id.clone());
@@ -205,6 +189,15 @@ impl HireReader {
                 created_at_ms: o.created_at.map(|m| m.0),
             })
             .collect())
+    }
+}
+
+/// A Lever object that may have been deleted since it was named: `None` then.
+fn unless_gone<T>(read: Result<T, TokenError>) -> Result<Option<T>, HiresError> {
+    match read {
+        Ok(found) => Ok(Some(found)),
+        Err(TokenError::Lever(LeverError::NotFound { .. })) => Ok(None),
+        Err(e) => Err(e.into()),
     }
 }
 
