@@ -80,7 +80,7 @@ pub struct EventDelivery {
 /// (a proxy would resolve the host where the guard cannot see), https only outside local runs.
 fn webhook_client(policy: &DeliveryPolicy, resolver: Arc<dyn reqwest::dns::Resolve>) -> Result<reqwest::Client, DeliveryError> {
     let egress = EgressPolicy { allow_loopback: policy.allow_http_loopback };
-    reqwest::Client::builder()
+    crate::http::client_builder()
         .timeout(policy.request_timeout)
         // A redirect would send the signed body somewhere the partner did not register.
         .redirect(reqwest::redirect::Policy::none())

@@ -159,7 +159,12 @@ impl Dispatcher {
                 options: serde_json::Value::Null,
             };
             match self.enqueue(&run).await {
-                Ok(()) => report.enqueued += 1,
+                Ok(()) => {
+                    report.enqueued += 1;
+                    // How late the run starts after its due time (dispatcher cadence + backlog).
+                    let late = Duration::from_millis(now_ms.saturating_sub(due_at_ms).max(0) as u64);
+                    crate::metrics::duration(flow.as_str(), None, "ScheduleLag", late);
+                }
                 Err(e) => {
                     report.failed += 1;
                     tracing::warn!(connection_id, flow = flow.as_str(), error = %e, "run not enqueued; retried next minute");

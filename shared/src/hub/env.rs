@@ -12,20 +12,16 @@
 //! | `AWS_ENDPOINT_URL` | DynamoDB Local / moto for local runs (read by the AWS SDK) | AWS |
 
 use std::collections::HashMap;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
-use serde::Deserialize;
 
-use super::{Hub, HubError, LeverPorts, PortSources, QueueName, Secrets, Wiring, WiringOptions};
+use super::wiring::{CatalogSource, LeverSource, QueueSource};
+use super::{Hub, HubError, PortSources, QueueName, Secrets, Wiring, WiringOptions};
 use crate::clock::SystemClock;
-use crate::core::catalog::ProfileCatalog;
 use crate::flows::delivery::DeliveryPolicy;
 use crate::flows::tokens::TokenPolicy;
-use crate::lever::http::{LeverConfig, LeverHttpClient};
-use crate::lever::secret::ClientSecret;
 use crate::queue::embedded::EmbeddedQueue;
-use crate::queue::sqs::SqsQueue;
 use crate::queue::Queue;
 use crate::secrets::{names, LocalSecrets, Secrets as _, SecretsManagerSecrets};
 use crate::store::dynamo::DynamoStore;
@@ -98,16 +94,6 @@ pub struct HubEnv {
     pub allow_http_loopback: bool,
 }
 
-/// The hub's Lever OAuth app, as kept in the `hub/lever-oauth` secret.
-#[derive(Deserialize)]
-struct LeverApp {
-    client_id: String,
-    client_secret: String,
-    /// The app is registered for PKCE: send `code_challenge` (S256) and `code_verifier`.
-    #[serde(default)]
-    pkce: bool,
-}
-
 fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
@@ -163,61 +149,28 @@ impl HubEnv {
             }
             SecretsSource::Local { path } => LocalSecrets::open_or_create(path)?.get_many(secrets).await?,
         };
-        let lever_target = self.lever.clone();
-        let lever = move |secrets: &Secrets| -> Result<LeverPorts, HubError> {
-            let app: LeverApp = serde_json::from_str(secrets.get(names::LEVER_OAUTH)?.expose()).map_err(|e| {
-                HubError::Config(format!("secret {}: expected {{\"client_id\", \"client_secret\"}}: {e}", names::LEVER_OAUTH))
-            })?;
-            let client_secret = ClientSecret::new(app.client_secret);
-            let config = match &lever_target {
-                LeverTarget::Production => LeverConfig::production(app.client_id, client_secret),
-                LeverTarget::LeverSandbox => LeverConfig::lever_sandbox(app.client_id, client_secret),
-                LeverTarget::Local(base) => {
-                    LeverConfig::local(base, app.client_id, client_secret).map_err(|e| HubError::Config(e.to_string()))?
-                }
-            };
-            let client = Arc::new(LeverHttpClient::new(config).map_err(|e| HubError::Config(e.to_string()))?);
-            Ok(LeverPorts { api: client.clone(), oauth: client, pkce: app.pkce })
-        };
         // With an embedded store, every local queue is kept in it: a restart finds the messages
         // it had not finished (in AWS every queue is SQS).
-        let mut durable: HashMap<QueueName, Arc<dyn Queue>> = HashMap::new();
+        let mut given: HashMap<QueueName, Arc<dyn Queue>> = HashMap::new();
         if let StoreTarget::Embedded { .. } = self.store {
             for name in QueueName::ALL.into_iter().filter(|q| !self.queue_urls.contains_key(q)) {
                 let records = Records::new(store.clone(), Arc::new(SystemClock));
                 let queue = EmbeddedQueue::durable(records, name.as_str(), Duration::from_secs(30))
                     .await
                     .map_err(|e| HubError::Config(e.to_string()))?;
-                durable.insert(name, Arc::new(queue));
+                given.insert(name, Arc::new(queue));
             }
         }
-        let queue_urls = self.queue_urls.clone();
-        let sqs: OnceLock<aws_sdk_sqs::Client> = OnceLock::new();
-        let queue = move |name: QueueName| -> Result<Arc<dyn Queue>, HubError> {
-            Ok(match queue_urls.get(&name) {
-                Some(url) => {
-                    let aws = aws.as_ref().ok_or_else(|| HubError::Config("SQS needs the AWS configuration".into()))?;
-                    let client = sqs.get_or_init(|| aws_sdk_sqs::Client::new(aws)).clone();
-                    Arc::new(SqsQueue::new(client, url.clone()))
-                }
-                None => durable.get(&name).cloned().unwrap_or_else(|| Arc::new(EmbeddedQueue::default())),
-            })
-        };
-        let profiles_dir = self.profiles_dir.clone();
-        let catalog = move || {
-            match &profiles_dir {
-                Some(dir) => ProfileCatalog::from_dir(dir),
-                None => ProfileCatalog::bundled(),
-            }
-            .map_err(|e| HubError::Config(e.to_string()))
-        };
         let sources = PortSources {
             store,
             clock: Arc::new(SystemClock),
             secrets: Secrets::new(values),
-            catalog: Box::new(catalog),
-            lever: Box::new(lever),
-            queue: Box::new(queue),
+            catalog: match &self.profiles_dir {
+                Some(dir) => CatalogSource::Dir(dir.clone()),
+                None => CatalogSource::Bundled,
+            },
+            lever: LeverSource::Configured(self.lever.clone()),
+            queues: QueueSource { sqs_urls: self.queue_urls.clone(), aws, given },
         };
         let options = WiringOptions {
             public_url: self.public_url.clone(),

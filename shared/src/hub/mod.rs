@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 pub use env::{HubEnv, LeverTarget, SecretsSource, StoreTarget};
-pub use wiring::{LeverPorts, PortSources, QueueName, Secrets, Wiring, WiringOptions};
+pub use wiring::{CatalogSource, LeverPorts, LeverSource, PortSources, QueueName, QueueSource, Secrets, Wiring, WiringOptions};
 
 use crate::api::ApiState;
 use crate::clock::Clock;
@@ -22,7 +22,7 @@ use crate::flows::lever_events::{LeverEventRouter, LeverWebhookReceiver};
 use crate::flows::partners::Partners;
 use crate::flows::tokens::{TokenPolicy, Tokens};
 use crate::lever::port::{LeverApi, LeverOAuth};
-use crate::queue::{EmbeddedQueue, Queue};
+use crate::queue::Queue;
 use crate::secrets::{names, Secrets as SecretsPort, SecretsError};
 use crate::store::{Records, Store};
 
@@ -73,18 +73,16 @@ impl Hub {
     /// The whole hub on ready-made adapters; every known secret is read at once.
     pub async fn build(ports: HubPorts, catalog: Arc<ProfileCatalog>, options: HubOptions) -> Result<Self, HubError> {
         let secrets = Secrets::new(ports.secrets.get_many(names::ALL).await?);
-        let (api, oauth, pkce) = (ports.lever_api, ports.lever_oauth, options.lever_pkce);
-        let given = ports.queues;
         let sources = PortSources {
             store: ports.store,
             clock: ports.clock,
             secrets,
-            catalog: Box::new(|| Err(HubError::Config("the catalog is given".into()))),
-            lever: Box::new(move |_| Ok(LeverPorts { api: api.clone(), oauth: oauth.clone(), pkce })),
-            queue: Box::new(move |name| Ok(given.get(&name).cloned().unwrap_or_else(|| Arc::new(EmbeddedQueue::default())))),
+            catalog: wiring::CatalogSource::Ready(catalog),
+            lever: wiring::LeverSource::Ready(LeverPorts { api: ports.lever_api, oauth: ports.lever_oauth, pkce: options.lever_pkce }),
+            queues: wiring::QueueSource { sqs_urls: HashMap::new(), aws: None, given: ports.queues },
         };
         let options = WiringOptions { public_url: Some(options.public_url), tokens: options.tokens, delivery: options.delivery, lever_inbox: Default::default() };
-        Self::from_wiring(Wiring::new(sources, options).with_catalog(catalog))
+        Self::from_wiring(Wiring::new(sources, options))
     }
 
     /// Every flow of `wiring`.

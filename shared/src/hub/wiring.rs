@@ -9,7 +9,9 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use super::HubError;
+use std::path::PathBuf;
+
+use super::{HubError, LeverTarget};
 use crate::api::cursor::CursorSeal;
 use crate::api::ApiState;
 use crate::clock::Clock;
@@ -26,7 +28,9 @@ use crate::flows::partners::Partners;
 use crate::flows::status::StatusChanges;
 use crate::flows::tokens::{TokenPolicy, Tokens};
 use crate::lever::port::{LeverApi, LeverOAuth};
-use crate::queue::Queue;
+use crate::lever::http::{LeverConfig, LeverHttpClient};
+use crate::lever::secret::ClientSecret;
+use crate::queue::{EmbeddedQueue, Queue, SqsQueue};
 use crate::secrets::{names, SecretString, TokenCipher};
 use crate::store::{Records, Store};
 
@@ -99,10 +103,6 @@ pub struct WiringOptions {
     pub lever_inbox: InboxPolicy,
 }
 
-/// Builds a port from the secrets read at start.
-pub type Make<T> = Box<dyn Fn(&Secrets) -> Result<T, HubError> + Send + Sync>;
-type MakeQueue = Box<dyn Fn(QueueName) -> Result<Arc<dyn Queue>, HubError> + Send + Sync>;
-
 /// The secrets this process read at start, by name.
 pub struct Secrets {
     values: HashMap<String, SecretString>,
@@ -119,32 +119,6 @@ impl Secrets {
         self.values
             .get(name)
             .ok_or_else(|| HubError::Config(format!("secret {name} was not read at start: add it to the function's SECRETS")))
-    }
-}
-
-/// A value built once, on first use.
-struct Lazy<T> {
-    cell: OnceLock<T>,
-    make: Make<T>,
-}
-
-impl<T: Clone> Lazy<T> {
-    fn new(make: Make<T>) -> Self {
-        Self { cell: OnceLock::new(), make }
-    }
-
-    fn ready(value: T) -> Self {
-        let cell = OnceLock::new();
-        let _ = cell.set(value);
-        Self { cell, make: Box::new(|_| Err(HubError::Config("already built".into()))) }
-    }
-
-    fn get(&self, secrets: &Secrets) -> Result<T, HubError> {
-        if let Some(v) = self.cell.get() {
-            return Ok(v.clone());
-        }
-        let v = (self.make)(secrets)?;
-        Ok(self.cell.get_or_init(|| v).clone())
     }
 }
 
@@ -165,23 +139,72 @@ impl<T: Clone> Memo<T> {
     }
 }
 
-/// Where the lazily built ports come from.
+/// Where Lever's ports come from. `Configured` builds the HTTP client from the `hub/lever-oauth`
+/// secret on first use, so a function that never calls Lever carries no Lever client at all.
+pub enum LeverSource {
+    Configured(LeverTarget),
+    Ready(LeverPorts),
+}
+
+/// Where the profile catalog comes from (parsed on first use).
+pub enum CatalogSource {
+    Bundled,
+    Dir(PathBuf),
+    Ready(Arc<ProfileCatalog>),
+}
+
+/// Where queues come from: SQS for the names with a URL (the client made on first use), the
+/// given queues for the others, else a fresh embedded queue per name.
+pub struct QueueSource {
+    pub sqs_urls: HashMap<QueueName, String>,
+    pub aws: Option<aws_config::SdkConfig>,
+    pub given: HashMap<QueueName, Arc<dyn Queue>>,
+}
+
+/// What the wiring builds from.
 pub struct PortSources {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
     pub secrets: Secrets,
-    pub catalog: Box<dyn Fn() -> Result<ProfileCatalog, HubError> + Send + Sync>,
-    pub lever: Make<LeverPorts>,
-    pub queue: MakeQueue,
+    pub catalog: CatalogSource,
+    pub lever: LeverSource,
+    pub queues: QueueSource,
+}
+
+/// The hub's Lever OAuth app, as kept in the `hub/lever-oauth` secret.
+#[derive(serde::Deserialize)]
+struct LeverApp {
+    client_id: String,
+    client_secret: String,
+    /// The app is registered for PKCE: send `code_challenge` (S256) and `code_verifier`.
+    #[serde(default)]
+    pkce: bool,
+}
+
+fn lever_ports(target: &LeverTarget, secrets: &Secrets) -> Result<LeverPorts, HubError> {
+    let app: LeverApp = serde_json::from_str(secrets.get(names::LEVER_OAUTH)?.expose()).map_err(|e| {
+        HubError::Config(format!("secret {}: expected {{\"client_id\", \"client_secret\"}}: {e}", names::LEVER_OAUTH))
+    })?;
+    let client_secret = ClientSecret::new(app.client_secret);
+    let config = match target {
+        LeverTarget::Production => LeverConfig::production(app.client_id, client_secret),
+        LeverTarget::LeverSandbox => LeverConfig::lever_sandbox(app.client_id, client_secret),
+        LeverTarget::Local(base) => LeverConfig::local(base, app.client_id, client_secret).map_err(|e| HubError::Config(e.to_string()))?,
+    };
+    let client = Arc::new(LeverHttpClient::new(config).map_err(|e| HubError::Config(e.to_string()))?);
+    Ok(LeverPorts { api: client.clone(), oauth: client, pkce: app.pkce })
 }
 
 pub struct Wiring {
     records: Records,
     secrets: Secrets,
     options: WiringOptions,
-    catalog: Lazy<Arc<ProfileCatalog>>,
-    lever: Lazy<LeverPorts>,
-    make_queue: MakeQueue,
+    catalog_source: CatalogSource,
+    catalog: OnceLock<Arc<ProfileCatalog>>,
+    lever_source: LeverSource,
+    lever: OnceLock<LeverPorts>,
+    queue_source: QueueSource,
+    sqs: OnceLock<aws_sdk_sqs::Client>,
     queues: Mutex<HashMap<QueueName, Arc<dyn Queue>>>,
     cipher: Memo<Arc<TokenCipher>>,
     signer: Memo<Arc<StateSigner>>,
@@ -195,30 +218,27 @@ pub struct Wiring {
 
 impl Wiring {
     pub fn new(sources: PortSources, options: WiringOptions) -> Self {
-        let PortSources { store, clock, secrets, catalog, lever, queue } = sources;
+        let PortSources { store, clock, secrets, catalog, lever, queues } = sources;
         Self {
             records: Records::new(store, clock),
             secrets,
             options,
-            catalog: Lazy::new(Box::new(move |_| catalog().map(Arc::new))),
-            lever: Lazy::new(lever),
-            make_queue: queue,
+            catalog_source: catalog,
+            catalog: OnceLock::new(),
+            lever_source: lever,
+            lever: OnceLock::new(),
+            queue_source: queues,
+            sqs: OnceLock::new(),
             queues: Mutex::new(HashMap::new()),
+            pages: Memo::new(),
             cipher: Memo::new(),
             signer: Memo::new(),
-            pages: Memo::new(),
             delivery: Memo::new(),
             status: Memo::new(),
             tokens: Memo::new(),
             connections: Memo::new(),
             hire_import: Memo::new(),
         }
-    }
-
-    /// Uses an already parsed catalog (tests, tools that hold one).
-    pub fn with_catalog(mut self, catalog: Arc<ProfileCatalog>) -> Self {
-        self.catalog = Lazy::ready(catalog);
-        self
     }
 
     pub fn records(&self) -> Records {
@@ -234,11 +254,26 @@ impl Wiring {
     }
 
     pub fn catalog(&self) -> Result<Arc<ProfileCatalog>, HubError> {
-        self.catalog.get(&self.secrets)
+        if let Some(c) = self.catalog.get() {
+            return Ok(c.clone());
+        }
+        let catalog = match &self.catalog_source {
+            CatalogSource::Ready(c) => c.clone(),
+            CatalogSource::Bundled => Arc::new(ProfileCatalog::bundled().map_err(|e| HubError::Config(e.to_string()))?),
+            CatalogSource::Dir(dir) => Arc::new(ProfileCatalog::from_dir(dir).map_err(|e| HubError::Config(e.to_string()))?),
+        };
+        Ok(self.catalog.get_or_init(|| catalog).clone())
     }
 
     pub fn lever(&self) -> Result<LeverPorts, HubError> {
-        self.lever.get(&self.secrets)
+        if let Some(l) = self.lever.get() {
+            return Ok(l.clone());
+        }
+        let ports = match &self.lever_source {
+            LeverSource::Ready(ports) => ports.clone(),
+            LeverSource::Configured(target) => lever_ports(target, &self.secrets)?,
+        };
+        Ok(self.lever.get_or_init(|| ports).clone())
     }
 
     pub fn queue(&self, name: QueueName) -> Result<Arc<dyn Queue>, HubError> {
@@ -246,7 +281,16 @@ impl Wiring {
         if let Some(q) = queues.get(&name) {
             return Ok(q.clone());
         }
-        let q = (self.make_queue)(name)?;
+        let source = &self.queue_source;
+        let q: Arc<dyn Queue> = match (source.sqs_urls.get(&name), source.given.get(&name)) {
+            (Some(url), _) => {
+                let aws = source.aws.as_ref().ok_or_else(|| HubError::Config("SQS needs the AWS configuration".into()))?;
+                let client = self.sqs.get_or_init(|| aws_sdk_sqs::Client::new(aws)).clone();
+                Arc::new(SqsQueue::new(client, url.clone()))
+            }
+            (None, Some(given)) => given.clone(),
+            (None, None) => Arc::new(EmbeddedQueue::default()),
+        };
         queues.insert(name, q.clone());
         Ok(q)
     }

@@ -243,7 +243,7 @@ impl LeverHttpClient {
                 )));
             }
         }
-        let http = reqwest::Client::builder()
+        let http = crate::http::client_builder()
             .timeout(cfg.timeout)
             .connect_timeout(cfg.connect_timeout)
             .user_agent(concat!("lever-integration-hub/", env!("CARGO_PKG_VERSION")))

@@ -163,9 +163,11 @@ pub(crate) fn page(shared: &Shared, req: AuthorizeRequest) -> Response {
     let h = r.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    // The page must not be framed by another site (clickjacking the Accept button).
+    // The page must not be framed by another site (clickjacking the Accept button). No
+    // `form-action 'self'`: browsers apply it to the redirect after the post too, and the
+    // redirect goes to the app's callback on another origin, as Lever's does.
     h.insert("x-frame-options", HeaderValue::from_static("DENY"));
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("frame-ancestors 'none'; form-action 'self'"));
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("frame-ancestors 'none'"));
     r
 }
 

@@ -258,6 +258,10 @@ impl EventDelivery {
             DeliveryStatus::Delivered => {
                 let status = stored.last_status_code.unwrap_or(200);
                 tracing::info!(partner_id, event_id, webhook_id, attempt = msg.attempt, status, "webhook delivered");
+                crate::metrics::count("delivery", Some(partner_id), "EventsDelivered", 1);
+                // From the event's creation to its delivery: retries and queue lag included.
+                let lag_ms = now_ms.saturating_sub(stored.created_at_ms).max(0) as u64;
+                crate::metrics::duration("delivery", Some(partner_id), "DeliveryLag", Duration::from_millis(lag_ms));
                 Ok(DeliveryOutcome::Delivered { attempt: msg.attempt, status })
             }
             DeliveryStatus::Pending => {
@@ -268,6 +272,7 @@ impl EventDelivery {
                     "webhook attempt failed; retrying"
                 );
                 self.enqueue(&stored, delay).await?;
+                crate::metrics::count("delivery", Some(partner_id), "DeliveryAttemptsFailed", 1);
                 Ok(DeliveryOutcome::Retrying { attempt: msg.attempt, delay })
             }
             DeliveryStatus::Dead => {
@@ -276,6 +281,7 @@ impl EventDelivery {
                     error = stored.last_error.as_deref(), "webhook delivery dead; replay to try again"
                 );
                 self.send_dead_letter(&stored).await;
+                crate::metrics::count("delivery", Some(partner_id), "DeliveriesDead", 1);
                 Ok(DeliveryOutcome::Dead { attempts: stored.attempts })
             }
         }

@@ -129,6 +129,7 @@ impl LeverWebhookReceiver {
             .map_err(|_| ReceiveError::Unavailable("the webhook's signing token does not open".into()))?;
         if !delivery.verify(&Secret::new(token.expose().to_owned())) {
             tracing::warn!(connection_id, event = %delivery.event, "Lever webhook with a bad or missing signature refused");
+            crate::metrics::count("lever-webhooks", Some(&connection.record.partner_id), "LeverWebhooksRefused", 1);
             return Err(ReceiveError::Refused("bad or missing signature"));
         }
         let now = self.records.clock().now_ms();
@@ -166,6 +167,7 @@ impl LeverWebhookReceiver {
             let _ = self.records.remove(&seen.key(), Expect::Any).await;
             return Err(e.into());
         }
+        crate::metrics::count("lever-webhooks", Some(&connection.record.partner_id), "LeverWebhooksAccepted", 1);
         Ok(Receipt::Accepted)
     }
 
