@@ -11,18 +11,21 @@
 //!   connection's local time, and manual imports a partner asks for ([`HiresWorker`]);
 //! - [`desk`]: the partner API's side — the list of hires, "import now" ([`Hires`]).
 //!
-//! [`import`] does the work for all three ([`HireImport`]); [`lever_read`] is what it reads from
-//! Lever; [`records`] the records it keeps. The mapping itself is pure (`core::hire`).
+//! [`import`] does the work for all three ([`HireImport`]: listing runs from the watermark, one
+//! hire a webhook named); [`send`] takes each hire through its steps; [`lever_read`] is what it
+//! reads from Lever; [`records`] the records it keeps. The mapping itself is pure (`core::hire`).
 
 pub mod desk;
 pub mod import;
 pub mod lever_read;
 pub mod records;
+pub mod send;
 pub mod webhook;
 pub mod worker;
 
 pub use desk::{HireImportRequest, Hires};
-pub use import::{HireImport, HireOutcome, RunReport};
+pub use import::{HireImport, RunReport};
+pub use send::HireOutcome;
 pub use lever_read::HireReader;
 pub use webhook::HireOnWebhook;
 pub use worker::{HiresMessage, HiresWorker};

@@ -4,7 +4,8 @@
 
 use async_trait::async_trait;
 
-use super::import::{HireImport, HireOutcome};
+use super::import::HireImport;
+use super::send::HireOutcome;
 use super::HiresError;
 use crate::flows::lever_events::{HandlerError, InboundLeverEvent, LeverEventHandler};
 
