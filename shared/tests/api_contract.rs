@@ -11,6 +11,10 @@ use shared::contract::contract;
 
 const HUGE: usize = 200 * 1024;
 
+fn urlencode(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
 fn problem_type(a: &common::Answer) -> String {
     a.json()["type"].as_str().unwrap_or_default().to_owned()
 }
@@ -64,6 +68,36 @@ async fn every_operation_answers_as_documented() {
     let patched = h.send(patch(&id, json!({"perform_as": user}))).await;
     assert_eq!(patched.status, 200, "{:?}", patched.json());
     assert_eq!(h.send(patch(&id, json!({"perform_as": "00000000-0000-4000-8000-000000000000"}))).await.status, 422);
+
+    // The job feed: a sync now, the jobs queue worked as the job poller Lambda would.
+    let sync = h.send(Request::new("POST", format!("/v1/connections/{id}/jobs/sync")).key(&key)).await;
+    assert_eq!(sync.status, 202, "{:?}", sync.json());
+    assert_eq!(sync.json()["jobs"]["state"], "queued");
+    assert_eq!(h.send(Request::new("POST", format!("/v1/connections/{pending}/jobs/sync")).key(&key)).await.status, 409);
+    let ran = h.hub.jobs.work_once(10, std::time::Duration::ZERO).await.unwrap();
+    assert_eq!(ran, 1);
+    let jobs = h.send(get(&format!("/v1/connections/{id}/jobs?limit=2"))).await;
+    assert_eq!(jobs.status, 200);
+    let job = jobs.json()["data"][0].clone();
+    let next = jobs.json()["next_cursor"].as_str().expect("more than two jobs").to_owned();
+    assert_eq!(h.send(get(&format!("/v1/connections/{id}/jobs?limit=2&cursor={next}"))).await.status, 200);
+    assert_eq!(h.send(get(&format!("/v1/connections/{id}/jobs?status=closed&cursor={next}"))).await.status, 400, "a cursor of other filters");
+    assert_eq!(h.send(get(&format!("/v1/connections/{id}/jobs?status=gone"))).await.status, 422);
+    let job_id = job["id"].as_str().unwrap().to_owned();
+    let one = h.send(get(&format!("/v1/connections/{id}/jobs/{job_id}"))).await;
+    assert_eq!((one.status, one.json()["details"].is_object()), (200, true));
+    assert_eq!(h.send(get(&format!("/v1/connections/{id}/jobs/00000000-0000-4000-8000-000000000000"))).await.status, 404);
+    let import = |body: Value| Request::new("POST", format!("/v1/connections/{id}/jobs/{job_id}/import")).key(&key).json(&body);
+    let imported = h.send(import(json!({"partner_ref": "JD-1"}))).await;
+    assert_eq!((imported.status, imported.json()["imported"]["partner_ref"].as_str()), (200, Some("JD-1")));
+    assert_eq!(h.send(import(json!({"partner_ref": ""}))).await.status, 422);
+    let hosted = job["hosted_url"].as_str().unwrap().to_owned();
+    let resolved = h.send(get(&format!("/v1/connections/{id}/jobs/resolve?url={}", urlencode(&format!("{}/apply?lever-source=x", hosted.trim_end_matches('/')))))).await;
+    assert_eq!((resolved.status, resolved.json()["id"].as_str()), (200, Some(job_id.as_str())));
+    assert_eq!(h.send(get(&format!("/v1/connections/{id}/jobs/resolve?url={}", urlencode("https://example.com/jobs/1")))).await.status, 422);
+    let with_jobs = h.send(get(&format!("/v1/connections/{id}"))).await;
+    assert_eq!(with_jobs.json()["flows"]["jobs"]["state"], "idle");
+    assert!(with_jobs.json()["flows"]["jobs"]["jobs_open"].as_u64().unwrap() > 2);
 
     let activity = h.send(get(&format!("/v1/connections/{id}/activity?limit=1"))).await;
     assert_eq!(activity.status, 200);

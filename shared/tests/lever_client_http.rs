@@ -571,7 +571,7 @@ async fn hub_operations_round_trip() {
     assert_eq!(posting.id, pid);
     admin.delete_posting(&pid).unwrap();
     let deleted = api
-        .list_deleted_postings(&auth, PageRequest::default())
+        .list_deleted_postings(&auth, None, PageRequest::default())
         .await
         .unwrap();
     assert!(deleted.data.iter().any(|d| d.id == pid));

@@ -44,7 +44,7 @@ impl From<ConnectError> for Problem {
     }
 }
 
-fn lever_problem(e: LeverError) -> Problem {
+pub(crate) fn lever_problem(e: LeverError) -> Problem {
     match e {
         LeverError::RateLimited { retry_after } => Problem::new(ProblemType::RateLimited, "Lever is rate limiting this account")
             .retry_after(retry_after.map_or(5, |d| d.as_secs().max(1))),
@@ -63,6 +63,15 @@ fn lever_problem(e: LeverError) -> Problem {
     }
 }
 
+/// The connection as partners see it, with `flows.jobs` for a partner with a jobs flow.
+pub async fn full_view(s: &ApiState, c: &Connection) -> Result<Value, Problem> {
+    let mut body = view(c, s.connections.missing_settings(c));
+    if let Some(jobs) = s.jobs.health(c).await? {
+        body["flows"]["jobs"] = super::jobs::health_view(&jobs);
+    }
+    Ok(body)
+}
+
 pub fn view(c: &Connection, missing_settings: Vec<String>) -> Value {
     let flows: serde_json::Map<String, Value> = c
         .flow_health
@@ -76,14 +85,12 @@ pub fn view(c: &Connection, missing_settings: Vec<String>) -> Value {
         })
         .collect();
     let mut flows = flows;
-    // Scheduled flows say when they run next (the dispatcher's due time for them).
-    for flow in ScheduledFlow::ALL {
-        let next = c.schedules.get(&flow).copied().filter(|_| c.status.is_schedulable());
-        if next.is_none() && !flows.contains_key(flow.as_str()) {
-            continue;
-        }
-        let entry = flows.entry(flow.as_str()).or_insert_with(|| json!({"last_success_at": null, "last_failure_at": null, "last_error": null}));
-        entry["next_run_at"] = json!(opt_time(next));
+    // The daily hires import says when it runs next (the dispatcher's due time for it).
+    let hires = ScheduledFlow::Hires.as_str();
+    let next_hires = c.schedules.get(&ScheduledFlow::Hires).copied().filter(|_| c.status.is_schedulable());
+    if next_hires.is_some() || flows.contains_key(hires) {
+        let entry = flows.entry(hires).or_insert_with(|| json!({"last_success_at": null, "last_failure_at": null, "last_error": null}));
+        entry["next_run_at"] = json!(opt_time(next_hires));
     }
     if !c.webhooks.events.is_empty() {
         flows.insert("webhooks".into(), webhooks_view(&c.webhooks));
@@ -134,7 +141,7 @@ pub struct CreateConnection {
 pub async fn create(State(s): State<Arc<ApiState>>, caller: Caller, Body(body): Body) -> Result<Response, Problem> {
     let req: CreateConnection = parse(&body)?;
     let started = s.connections.start(&caller.partner_id, &req.return_url, req.settings).await?;
-    let mut body = view(&started.connection, s.connections.missing_settings(&started.connection));
+    let mut body = full_view(&s, &started.connection).await?;
     body["authorize_url"] = Value::String(started.authorize_url);
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
@@ -142,13 +149,16 @@ pub async fn create(State(s): State<Arc<ApiState>>, caller: Caller, Body(body): 
 pub async fn list(State(s): State<Arc<ApiState>>, caller: Caller, Query(p): Query<PageParams>) -> Result<Json<Value>, Problem> {
     let page = s.pages.page(&p, CursorScope::new("connections", &caller.partner_id))?;
     let (items, next) = s.connections.list(&caller.partner_id, page.limit, page.cursor.clone()).await?;
-    let data: Vec<Value> = items.iter().map(|c| view(c, s.connections.missing_settings(c))).collect();
+    let mut data: Vec<Value> = Vec::with_capacity(items.len());
+    for c in &items {
+        data.push(full_view(&s, c).await?);
+    }
     Ok(Json(json!({ "data": data, "next_cursor": page.next(next) })))
 }
 
 pub async fn get(State(s): State<Arc<ApiState>>, caller: Caller, Id(id): Id) -> Result<Json<Value>, Problem> {
     let c = s.connections.get(&caller.partner_id, &id).await?;
-    Ok(Json(view(&c, s.connections.missing_settings(&c))))
+    Ok(Json(full_view(&s, &c).await?))
 }
 
 #[derive(Deserialize)]
@@ -160,7 +170,7 @@ pub struct PatchConnection {
 pub async fn patch(State(s): State<Arc<ApiState>>, caller: Caller, Id(id): Id, Body(body): Body) -> Result<Json<Value>, Problem> {
     let req: PatchConnection = parse(&body)?;
     let c = s.connections.update_settings(&caller.partner_id, &id, req.settings).await?;
-    Ok(Json(view(&c, s.connections.missing_settings(&c))))
+    Ok(Json(full_view(&s, &c).await?))
 }
 
 pub async fn delete(State(s): State<Arc<ApiState>>, caller: Caller, Id(id): Id) -> Result<StatusCode, Problem> {

@@ -9,6 +9,7 @@ pub mod cursor;
 pub mod docs;
 pub mod extract;
 pub mod hires;
+pub mod jobs;
 pub mod json;
 pub mod keys;
 pub mod lever_webhooks;
@@ -27,6 +28,7 @@ use crate::core::catalog::ProfileCatalog;
 use crate::flows::connections::Connections;
 use crate::flows::delivery::EventDelivery;
 use crate::flows::hires::Hires;
+use crate::flows::jobs::JobFeed;
 use crate::flows::partners::Partners;
 
 /// What the routes need; built once per process.
@@ -36,6 +38,7 @@ pub struct ApiState {
     pub delivery: EventDelivery,
     pub catalog: Arc<ProfileCatalog>,
     pub hires: Hires,
+    pub jobs: JobFeed,
     /// Seals the pagination cursors of every list route.
     pub pages: Arc<CursorSeal>,
 }
@@ -53,6 +56,11 @@ pub fn partner_routes(state: Arc<ApiState>) -> Router {
         .route("/v1/connections/{id}/activity", get(c::activity))
         .route("/v1/connections/{id}/hires", get(hires::list))
         .route("/v1/connections/{id}/hires/import", post(hires::import))
+        .route("/v1/connections/{id}/jobs", get(jobs::list))
+        .route("/v1/connections/{id}/jobs/sync", post(jobs::sync))
+        .route("/v1/connections/{id}/jobs/resolve", get(jobs::resolve))
+        .route("/v1/connections/{id}/jobs/{job_id}", get(jobs::get))
+        .route("/v1/connections/{id}/jobs/{job_id}/import", post(jobs::import))
         .route("/v1/api-keys", post(keys::create).get(keys::list))
         .route("/v1/api-keys/{id}", axum::routing::delete(keys::revoke))
         .route("/v1/webhooks", post(webhooks::create).get(webhooks::list))

@@ -94,6 +94,12 @@ pub struct PostingInput {
     pub salary_description_html: Option<String>,
     pub workplace_type: Option<String>,
     pub hiring_manager: Option<String>,
+    /// Present when the listing expanded `hiringManager`.
+    pub hiring_manager_name: Option<String>,
+    pub hiring_manager_email: Option<String>,
+    /// `requisitionCodes`, and the deprecated single `reqCode`.
+    pub requisition_codes: Option<Vec<String>>,
+    pub req_code: Option<String>,
     pub country: Option<String>,
     /// `urls.show`: the hosted job page.
     pub hosted_url: Option<String>,
@@ -140,7 +146,9 @@ pub struct Job {
     pub description: Option<Description>,
     pub hosted_url: Option<String>,
     pub apply_url: Option<String>,
-    pub hiring_manager_id: Option<String>,
+    pub hiring_manager: Option<HiringManager>,
+    /// Lever's requisition codes, in Lever's order, without repeats.
+    pub requisition_codes: Vec<String>,
     /// Sorted, without repeats.
     pub tags: Vec<String>,
     pub referral_bonus: Option<ReferralBonus>,
@@ -173,6 +181,16 @@ pub struct DescriptionList {
     pub title: Option<String>,
     /// `<li>` HTML as Lever stores it.
     pub html: Option<String>,
+    /// The same items as plain text, one `* item` line each.
+    pub text: Option<String>,
+}
+
+/// The posting's hiring manager: a Lever user id, with name and email when Lever expanded them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HiringManager {
+    pub id: String,
+    pub name: Option<String>,
+    pub email: Option<String>,
 }
 
 /// A referral bonus from a posting tag `referralbonus:<value>`.
@@ -281,6 +299,15 @@ pub enum JobError {
     NoTitle(String),
 }
 
+/// Plain text of an HTML fragment (Lever's restricted description and list HTML): tags
+/// dropped, entities decoded, list items as `* item` lines. `None` when nothing is left.
+pub fn html_to_text(html: &str) -> Option<String> {
+    // No line wrapping: partners lay the text out themselves.
+    let text = html2text::config::plain_no_decorate().string_from_read(html.as_bytes(), 10_000).ok()?;
+    let text = text.trim();
+    (!text.is_empty()).then(|| text.to_string())
+}
+
 fn clean(s: &Option<String>) -> Option<String> {
     s.as_deref()
         .map(str::trim)
@@ -350,21 +377,28 @@ impl Job {
             (!empty).then_some(s)
         };
         let description = {
+            let html = clean(&p.description_html);
+            let closing_html = clean(&p.closing_html);
             let d = Description {
-                text: clean(&p.description),
-                html: clean(&p.description_html),
+                // Lever sends both forms; the plain one is derived only when Lever left it out.
+                text: clean(&p.description).or_else(|| html.as_deref().and_then(html_to_text)),
+                html,
                 lists: p
                     .lists
                     .iter()
                     .flatten()
-                    .map(|l| DescriptionList {
-                        title: clean(&l.text),
-                        html: clean(&l.content),
+                    .map(|l| {
+                        let html = clean(&l.content);
+                        DescriptionList {
+                            title: clean(&l.text),
+                            text: html.as_deref().and_then(|h| html_to_text(&format!("<ul>{h}</ul>"))),
+                            html,
+                        }
                     })
                     .filter(|l| l.title.is_some() || l.html.is_some())
                     .collect(),
-                closing: clean(&p.closing),
-                closing_html: clean(&p.closing_html),
+                closing: clean(&p.closing).or_else(|| closing_html.as_deref().and_then(html_to_text)),
+                closing_html,
             };
             let empty = d.text.is_none()
                 && d.html.is_none()
@@ -372,6 +406,27 @@ impl Job {
                 && d.closing.is_none()
                 && d.closing_html.is_none();
             (!empty).then_some(d)
+        };
+        let hiring_manager = clean(&p.hiring_manager).map(|id| HiringManager {
+            id,
+            name: clean(&p.hiring_manager_name),
+            email: clean(&p.hiring_manager_email),
+        });
+        let mut requisition_codes: Vec<String> = Vec::new();
+        for code in p.requisition_codes.iter().flatten().chain(p.req_code.iter()) {
+            let code = code.trim();
+            if !code.is_empty() && !requisition_codes.iter().any(|c| c == code) {
+                requisition_codes.push(code.to_string());
+            }
+        }
+        // A bare number in the tag is money in the posting's salary currency.
+        let referral_bonus = match referral_bonus(&raw_tags) {
+            Some(ReferralBonus::Amount { amount, currency: None, text }) => Some(ReferralBonus::Amount {
+                amount,
+                currency: salary.as_ref().and_then(|s| s.currency.clone()),
+                text,
+            }),
+            other => other,
         };
         Ok(Job {
             posting_id,
@@ -390,9 +445,10 @@ impl Job {
             description,
             hosted_url: clean(&p.hosted_url),
             apply_url: clean(&p.apply_url),
-            hiring_manager_id: clean(&p.hiring_manager),
+            hiring_manager,
+            requisition_codes,
             tags,
-            referral_bonus: referral_bonus(&raw_tags),
+            referral_bonus,
             updated_at: p.updated_at,
         })
     }
@@ -428,7 +484,7 @@ impl Job {
             j.referral_bonus = None;
         }
         if !include.hiring_manager {
-            j.hiring_manager_id = None;
+            j.hiring_manager = None;
         }
         j
     }
@@ -450,6 +506,13 @@ pub struct JobInclude {
     pub referral_bonus: bool,
     #[serde(default)]
     pub hiring_manager: bool,
+}
+
+impl JobInclude {
+    /// Every optional part.
+    pub fn everything() -> Self {
+        Self { description: true, salary: true, workplace_type: true, apply_url: true, referral_bonus: true, hiring_manager: true }
+    }
 }
 
 /// Which postings a partner sees (`flows.jobs.filter`).
@@ -557,10 +620,8 @@ pub fn posting_id_from_ref(input: &str) -> Result<String, PostingRefError> {
             host,
         });
     }
-    let mut segments: Vec<&str> = url.path_segments().map(|s| s.collect()).unwrap_or_default();
-    while segments.last() == Some(&"") {
-        segments.pop();
-    }
+    // Empty segments (a trailing slash, `//`) carry nothing.
+    let mut segments: Vec<&str> = url.path_segments().map(|s| s.filter(|s| !s.is_empty()).collect()).unwrap_or_default();
     if segments
         .last()
         .is_some_and(|s| s.eq_ignore_ascii_case("apply"))
@@ -619,6 +680,10 @@ mod tests {
             salary_description_html: None,
             workplace_type: Some("hybrid".into()),
             hiring_manager: Some("e2befaae-b830-4c21-a002-2d5019486d1a".into()),
+            hiring_manager_name: None,
+            hiring_manager_email: None,
+            requisition_codes: None,
+            req_code: None,
             country: Some("DE".into()),
             hosted_url: Some(format!("https://jobs.lever.co/acme/{ID}")),
             apply_url: Some(format!("https://jobs.lever.co/acme/{ID}/apply")),
@@ -644,8 +709,49 @@ mod tests {
         assert_eq!(j.salary.as_ref().unwrap().min, Some(80000.0));
         assert_eq!(j.description.as_ref().unwrap().lists.len(), 1);
         assert!(
-            matches!(j.referral_bonus, Some(ReferralBonus::Amount { amount, .. }) if amount == 3000.0)
+            matches!(&j.referral_bonus, Some(ReferralBonus::Amount { amount, currency, .. }) if *amount == 3000.0 && currency.as_deref() == Some("EUR")),
+            "a bare number takes the salary's currency: {:?}", j.referral_bonus
         );
+        assert_eq!(j.hiring_manager.as_ref().map(|h| h.id.as_str()), Some("e2befaae-b830-4c21-a002-2d5019486d1a"));
+        let list = &j.description.as_ref().unwrap().lists[0];
+        assert_eq!((list.html.as_deref(), list.text.as_deref()), (Some("<li>Rust</li>"), Some("* Rust")));
+    }
+
+    #[test]
+    fn import_details_requisition_codes_hiring_manager_and_plain_text() {
+        let mut p = posting();
+        p.requisition_codes = Some(vec!["ENG-42".into(), " ENG-43 ".into(), "ENG-42".into()]);
+        p.req_code = Some("ENG-42".into());
+        p.hiring_manager_name = Some("Rachel Hiring".into());
+        p.hiring_manager_email = Some("rachel@acme.example".into());
+        p.description = None;
+        p.description_html = Some("<div>Build <b>things</b> &amp; ship.</div>".into());
+        p.closing_html = Some("<p>Equal opportunity.</p>".into());
+        p.lists = Some(vec![PostingListInput {
+            text: Some("Requirements".into()),
+            content: Some("<li>Rust &lt;3</li><li>HTTP <i>APIs</i></li>".into()),
+        }]);
+        let j = Job::from_posting(&p).unwrap();
+        assert_eq!(j.requisition_codes, vec!["ENG-42", "ENG-43"]);
+        let hm = j.hiring_manager.unwrap();
+        assert_eq!((hm.name.as_deref(), hm.email.as_deref()), (Some("Rachel Hiring"), Some("rachel@acme.example")));
+        let d = j.description.unwrap();
+        assert_eq!(d.text.as_deref(), Some("Build things & ship."));
+        assert_eq!(d.closing.as_deref(), Some("Equal opportunity."));
+        assert_eq!(d.lists[0].text.as_deref(), Some("* Rust <3\n* HTTP APIs"));
+        assert_eq!(html_to_text("<div>  </div>"), None);
+    }
+
+    #[test]
+    fn a_bonus_with_its_own_currency_keeps_it_and_without_salary_has_none() {
+        let mut p = posting();
+        p.tags = Some(vec!["referralbonus:$500".into()]);
+        let j = Job::from_posting(&p).unwrap();
+        assert!(matches!(&j.referral_bonus, Some(ReferralBonus::Amount { currency, .. }) if currency.as_deref() == Some("USD")));
+        p.tags = Some(vec!["referralbonus:500".into()]);
+        p.salary_range = None;
+        let j = Job::from_posting(&p).unwrap();
+        assert!(matches!(&j.referral_bonus, Some(ReferralBonus::Amount { currency: None, .. })), "{:?}", j.referral_bonus);
     }
 
     #[test]
@@ -747,6 +853,7 @@ mod tests {
             format!("https://jobs.lever.co/acme/{ID}/"),
             format!("https://jobs.lever.co/acme/{ID}/apply"),
             format!("https://jobs.lever.co/acme/{ID}/apply/"),
+            format!("https://jobs.lever.co/acme/{ID}//apply"),
             format!("https://jobs.lever.co/acme/{ID}?lever-source=LinkedIn&x=1"),
             format!("https://jobs.lever.co/acme/{ID}#top"),
             format!("https://jobs.eu.lever.co/acme/{ID}"),
@@ -859,7 +966,7 @@ mod tests {
         assert_eq!(h, PINNED_HASH);
     }
 
-    const PINNED_HASH: &str = "c74ed990675681f7939170e6e116c3d352dc7be576ef31e95aa420fcf0550798";
+    const PINNED_HASH: &str = "4cfa7e2ce37ccb48e7abceeb7f11a196328abe4e58d8cc67e6f18a2beb3c1096";
 
     #[test]
     fn job_events_from_hashes() {
@@ -884,18 +991,11 @@ mod tests {
         assert!(
             slim.referral_bonus.is_none()
                 && slim.workplace_type.is_none()
-                && slim.hiring_manager_id.is_none()
+                && slim.hiring_manager.is_none()
         );
         assert_eq!(slim.title, j.title);
         assert_ne!(slim.content_hash(), j.content_hash());
-        let full = j.for_partner(&JobInclude {
-            description: true,
-            salary: true,
-            workplace_type: true,
-            apply_url: true,
-            referral_bonus: true,
-            hiring_manager: true,
-        });
+        let full = j.for_partner(&JobInclude::everything());
         assert_eq!(full, j);
     }
 }

@@ -7,6 +7,8 @@ pub mod flow_runs;
 pub mod hire;
 pub mod ids;
 pub mod job;
+pub mod job_feed;
+pub mod job_sync;
 pub mod profile;
 pub mod return_url;
 pub mod schedule;

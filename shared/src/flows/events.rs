@@ -37,6 +37,28 @@ pub trait EventPublisher: Send + Sync {
     async fn publish(&self, event: NewEvent) -> Result<(), PublishError>;
 }
 
+/// Takes `n` consecutive event sequence numbers of a connection in one compare-and-set (a flow
+/// about to announce many changes at once, e.g. a page of jobs); returns the first. `None` when
+/// there is no such connection.
+pub async fn take_sequences(records: &Records, connection_id: &str, n: u64) -> Result<Option<u64>, StoreError> {
+    let key = keys::connection(connection_id);
+    for attempt in 0..64u64 {
+        let Some(current) = records.get::<Connection>(&key).await? else { return Ok(None) };
+        let mut connection = current.record;
+        let first = connection.event_sequence + 1;
+        connection.event_sequence += n;
+        match records.replace(&connection, current.version).await {
+            Ok(_) => return Ok(Some(first)),
+            Err(StoreError::ConditionFailed) => {
+                let ms = rand::random_range(0..=attempt.min(10) + 1);
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Err(StoreError::Conflict)
+}
+
 /// Takes the next event sequence number of a connection: a compare-and-set on the connection
 /// record, retried (with jitter) while other writers get there first. `None` when there is no
 /// such connection.

@@ -21,7 +21,10 @@ use crate::flows::delivery::{DeliveryPolicy, EventDelivery};
 use crate::flows::lever_events::{LeverEventRouter, LeverWebhookReceiver};
 use crate::flows::partners::Partners;
 use crate::flows::tokens::{TokenPolicy, Tokens};
-use crate::lever::port::{LeverApi, LeverOAuth};
+use crate::core::job_sync::SyncPolicy;
+use crate::flows::jobs::{JobFeed, JobWorker};
+use crate::lever::http::LeverConfig;
+use crate::lever::rate_budget::RateBudgetPolicy;
 use crate::queue::Queue;
 use crate::secrets::{names, Secrets as SecretsPort, SecretsError};
 use crate::store::{Records, Store};
@@ -31,8 +34,8 @@ pub struct HubPorts {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
     pub secrets: Arc<dyn SecretsPort>,
-    pub lever_api: Arc<dyn LeverApi>,
-    pub lever_oauth: Arc<dyn LeverOAuth>,
+    /// Where Lever is; the client is built with the hub's shared rate budget.
+    pub lever: LeverConfig,
     /// Queues by name; a name not given gets an embedded queue of its own.
     pub queues: HashMap<QueueName, Arc<dyn Queue>>,
 }
@@ -43,6 +46,8 @@ pub struct HubOptions {
     pub lever_pkce: bool,
     pub tokens: TokenPolicy,
     pub delivery: DeliveryPolicy,
+    pub jobs: SyncPolicy,
+    pub rate_budget: RateBudgetPolicy,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -66,6 +71,8 @@ pub struct Hub {
     pub activity: ActivityLog,
     pub lever_webhooks: LeverWebhookReceiver,
     pub lever_events: LeverEventRouter,
+    pub jobs: JobWorker,
+    pub job_feed: JobFeed,
     api: Arc<ApiState>,
 }
 
@@ -78,10 +85,17 @@ impl Hub {
             clock: ports.clock,
             secrets,
             catalog: wiring::CatalogSource::Ready(catalog),
-            lever: wiring::LeverSource::Ready(LeverPorts { api: ports.lever_api, oauth: ports.lever_oauth, pkce: options.lever_pkce }),
+            lever: wiring::LeverSource::Config { config: Box::new(ports.lever), pkce: options.lever_pkce },
             queues: wiring::QueueSource { sqs_urls: HashMap::new(), aws: None, given: ports.queues },
         };
-        let options = WiringOptions { public_url: Some(options.public_url), tokens: options.tokens, delivery: options.delivery, lever_inbox: Default::default() };
+        let options = WiringOptions {
+            public_url: Some(options.public_url),
+            tokens: options.tokens,
+            delivery: options.delivery,
+            lever_inbox: Default::default(),
+            jobs: options.jobs,
+            rate_budget: options.rate_budget,
+        };
         Self::from_wiring(Wiring::new(sources, options))
     }
 
@@ -97,6 +111,8 @@ impl Hub {
             activity: wiring.activity(),
             lever_webhooks: wiring.lever_webhook_receiver()?,
             lever_events: wiring.lever_event_router()?,
+            jobs: wiring.job_worker()?,
+            job_feed: wiring.job_feed()?,
             api: wiring.api()?,
             wiring: Arc::new(wiring),
         })

@@ -17,18 +17,22 @@ use crate::api::ApiState;
 use crate::clock::Clock;
 use crate::core::catalog::ProfileCatalog;
 use crate::core::flow_runs::ScheduledFlow;
+use crate::core::job_sync::SyncPolicy;
 use crate::core::oauth_state::StateSigner;
 use crate::flows::activity::ActivityLog;
 use crate::flows::connections::{Connections, ConsentConfig, PublicUrls};
 use crate::flows::delivery::{DeliveryPolicy, EventDelivery};
 use crate::flows::dispatch::Dispatcher;
 use crate::flows::hires::{HireImport, HireOnWebhook, HireReader, Hires, HiresPolicy, HiresWorker};
+use crate::flows::jobs::{JobFeed, JobPoller, JobWorker};
 use crate::flows::lever_events::{InboxPolicy, LeverEventRouter, LeverWebhookReceiver};
 use crate::flows::partners::Partners;
 use crate::flows::status::StatusChanges;
 use crate::flows::tokens::{TokenPolicy, Tokens};
 use crate::lever::port::{LeverApi, LeverOAuth};
 use crate::lever::http::{LeverConfig, LeverHttpClient};
+use crate::lever::rate::RateGate;
+use crate::lever::rate_budget::{RateBudgetPolicy, StoreRateBudget};
 use crate::lever::secret::ClientSecret;
 use crate::queue::{EmbeddedQueue, Queue, SqsQueue};
 use crate::secrets::{names, SecretString, TokenCipher};
@@ -101,6 +105,8 @@ pub struct WiringOptions {
     pub tokens: TokenPolicy,
     pub delivery: DeliveryPolicy,
     pub lever_inbox: InboxPolicy,
+    pub jobs: SyncPolicy,
+    pub rate_budget: RateBudgetPolicy,
 }
 
 /// The secrets this process read at start, by name.
@@ -141,8 +147,12 @@ impl<T: Clone> Memo<T> {
 
 /// Where Lever's ports come from. `Configured` builds the HTTP client from the `hub/lever-oauth`
 /// secret on first use, so a function that never calls Lever carries no Lever client at all.
+/// `Config` builds the client from a ready configuration (tests, tools). Both build it with
+/// [`Wiring::rate_gate`], the rate budget shared through the store; `Ready` ports bring their
+/// own (and then share nothing with other processes).
 pub enum LeverSource {
     Configured(LeverTarget),
+    Config { config: Box<LeverConfig>, pkce: bool },
     Ready(LeverPorts),
 }
 
@@ -181,7 +191,7 @@ struct LeverApp {
     pkce: bool,
 }
 
-fn lever_ports(target: &LeverTarget, secrets: &Secrets) -> Result<LeverPorts, HubError> {
+fn lever_ports(target: &LeverTarget, secrets: &Secrets, gate: Arc<dyn RateGate>) -> Result<LeverPorts, HubError> {
     let app: LeverApp = serde_json::from_str(secrets.get(names::LEVER_OAUTH)?.expose()).map_err(|e| {
         HubError::Config(format!("secret {}: expected {{\"client_id\", \"client_secret\"}}: {e}", names::LEVER_OAUTH))
     })?;
@@ -191,8 +201,14 @@ fn lever_ports(target: &LeverTarget, secrets: &Secrets) -> Result<LeverPorts, Hu
         LeverTarget::LeverSandbox => LeverConfig::lever_sandbox(app.client_id, client_secret),
         LeverTarget::Local(base) => LeverConfig::local(base, app.client_id, client_secret).map_err(|e| HubError::Config(e.to_string()))?,
     };
-    let client = Arc::new(LeverHttpClient::new(config).map_err(|e| HubError::Config(e.to_string()))?);
-    Ok(LeverPorts { api: client.clone(), oauth: client, pkce: app.pkce })
+    let mut ports = gated_ports(config, gate)?;
+    ports.pkce = app.pkce;
+    Ok(ports)
+}
+
+fn gated_ports(config: LeverConfig, gate: Arc<dyn RateGate>) -> Result<LeverPorts, HubError> {
+    let client = Arc::new(LeverHttpClient::with_rate_gate(config, gate).map_err(|e| HubError::Config(e.to_string()))?);
+    Ok(LeverPorts { api: client.clone(), oauth: client, pkce: false })
 }
 
 pub struct Wiring {
@@ -203,6 +219,7 @@ pub struct Wiring {
     catalog: OnceLock<Arc<ProfileCatalog>>,
     lever_source: LeverSource,
     lever: OnceLock<LeverPorts>,
+    rate_gate: OnceLock<Arc<dyn RateGate>>,
     queue_source: QueueSource,
     sqs: OnceLock<aws_sdk_sqs::Client>,
     queues: Mutex<HashMap<QueueName, Arc<dyn Queue>>>,
@@ -214,6 +231,7 @@ pub struct Wiring {
     tokens: Memo<Tokens>,
     connections: Memo<Connections>,
     hire_import: Memo<HireImport>,
+    job_poller: Memo<JobPoller>,
 }
 
 impl Wiring {
@@ -227,6 +245,7 @@ impl Wiring {
             catalog: OnceLock::new(),
             lever_source: lever,
             lever: OnceLock::new(),
+            rate_gate: OnceLock::new(),
             queue_source: queues,
             sqs: OnceLock::new(),
             queues: Mutex::new(HashMap::new()),
@@ -238,6 +257,7 @@ impl Wiring {
             tokens: Memo::new(),
             connections: Memo::new(),
             hire_import: Memo::new(),
+            job_poller: Memo::new(),
         }
     }
 
@@ -265,15 +285,25 @@ impl Wiring {
         Ok(self.catalog.get_or_init(|| catalog).clone())
     }
 
+    /// The Lever ports; every Data API request they send asks [`Wiring::rate_gate`] first.
     pub fn lever(&self) -> Result<LeverPorts, HubError> {
         if let Some(l) = self.lever.get() {
             return Ok(l.clone());
         }
         let ports = match &self.lever_source {
             LeverSource::Ready(ports) => ports.clone(),
-            LeverSource::Configured(target) => lever_ports(target, &self.secrets)?,
+            LeverSource::Configured(target) => lever_ports(target, &self.secrets, self.rate_gate())?,
+            LeverSource::Config { config, pkce } => LeverPorts { pkce: *pkce, ..gated_ports(config.as_ref().clone(), self.rate_gate())? },
         };
         Ok(self.lever.get_or_init(|| ports).clone())
+    }
+
+    /// Lever's rate limit per connection, shared through the store by every process that
+    /// calls Lever (job poller, candidate writer, partner API pickers).
+    pub fn rate_gate(&self) -> Arc<dyn RateGate> {
+        self.rate_gate
+            .get_or_init(|| Arc::new(StoreRateBudget::new(self.records(), self.options.rate_budget.clone())))
+            .clone()
     }
 
     pub fn queue(&self, name: QueueName) -> Result<Arc<dyn Queue>, HubError> {
@@ -413,6 +443,32 @@ impl Wiring {
         Ok(LeverEventRouter::new().on(crate::flows::hires::webhook::CANDIDATE_HIRED, Arc::new(HireOnWebhook::new(self.hire_import()?))))
     }
 
+    /// Syncs one connection's postings (the job poller Lambda's flow).
+    pub fn job_poller(&self) -> Result<JobPoller, HubError> {
+        self.job_poller.get_or(|| {
+            Ok(JobPoller::new(
+                self.records(),
+                self.catalog()?,
+                self.lever()?.api,
+                self.tokens()?,
+                Arc::new(self.delivery()?),
+                self.activity(),
+                self.queue(QueueName::Jobs)?,
+                self.options.jobs.clone(),
+            ))
+        })
+    }
+
+    /// The jobs queue's consumer around [`Wiring::job_poller`].
+    pub fn job_worker(&self) -> Result<JobWorker, HubError> {
+        Ok(JobWorker::new(self.job_poller()?, self.queue(QueueName::Jobs)?))
+    }
+
+    /// The job feed as the partner API serves it.
+    pub fn job_feed(&self) -> Result<JobFeed, HubError> {
+        Ok(JobFeed::new(self.records(), self.catalog()?, self.lever()?.api, self.tokens()?, self.dispatcher()?))
+    }
+
     /// What the partner API and the OAuth routes need.
     pub fn api(&self) -> Result<Arc<ApiState>, HubError> {
         Ok(Arc::new(ApiState {
@@ -422,6 +478,7 @@ impl Wiring {
             catalog: self.catalog()?,
             hires: self.hires()?,
             pages: self.pages()?,
+            jobs: self.job_feed()?,
         }))
     }
 }

@@ -24,7 +24,7 @@ use super::model::*;
 use super::oauth::{TokenSet, authorize_url, token_error};
 use super::page::{Page, PageRequest};
 use super::port::{Credential, LeverApi, LeverAuth, LeverOAuth};
-use super::rate::{ConnectionLimiter, RateLimit};
+use super::rate::{ConnectionLimiter, RateGate, RateLimit};
 use super::retry::{RetryClass, RetryPolicy, parse_retry_after};
 use super::secret::{ClientSecret, RefreshToken};
 
@@ -113,7 +113,7 @@ impl LeverConfig {
     }
 }
 
-/// The HTTP adapter. Cheap to clone; clones share the connection pool and the rate limiter.
+/// The HTTP adapter. Cheap to clone; clones share the connection pool and the rate gate.
 #[derive(Clone)]
 pub struct LeverHttpClient {
     inner: Arc<Inner>,
@@ -122,7 +122,8 @@ pub struct LeverHttpClient {
 struct Inner {
     cfg: LeverConfig,
     http: reqwest::Client,
-    limiter: ConnectionLimiter,
+    /// Asked before every request of a connection, told about every 429.
+    gate: Arc<dyn RateGate>,
 }
 
 impl std::fmt::Debug for LeverHttpClient {
@@ -235,7 +236,15 @@ fn multipart_form(
 }
 
 impl LeverHttpClient {
+    /// A client whose rate limit is kept in this process ([`ConnectionLimiter`]).
     pub fn new(cfg: LeverConfig) -> LeverResult<Self> {
+        let gate = Arc::new(ConnectionLimiter::new(cfg.rate_limit));
+        Self::with_rate_gate(cfg, gate)
+    }
+
+    /// A client that asks `gate` before every request (the hub wires the store-backed
+    /// `rate_budget::StoreRateBudget`, shared by every process).
+    pub fn with_rate_gate(cfg: LeverConfig, gate: Arc<dyn RateGate>) -> LeverResult<Self> {
         for base in [&cfg.api_base, &cfg.auth_base] {
             if base.cannot_be_a_base() || !matches!(base.scheme(), "http" | "https") {
                 return Err(LeverError::Config(format!(
@@ -249,9 +258,8 @@ impl LeverHttpClient {
             .user_agent(concat!("lever-integration-hub/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| LeverError::Config(format!("http client: {e}")))?;
-        let limiter = ConnectionLimiter::new(cfg.rate_limit);
         Ok(Self {
-            inner: Arc::new(Inner { cfg, http, limiter }),
+            inner: Arc::new(Inner { cfg, http, gate }),
         })
     }
 
@@ -322,7 +330,7 @@ impl LeverHttpClient {
 
     async fn attempt(&self, auth: Option<&LeverAuth>, call: &Call) -> LeverResult<Bytes> {
         if let Some(a) = auth {
-            self.inner.limiter.acquire(&a.connection).await;
+            self.inner.gate.acquire(&a.connection).await;
         }
         let mut rb = self
             .inner
@@ -355,6 +363,12 @@ impl LeverHttpClient {
         );
         if (200..300).contains(&status) {
             return Ok(body);
+        }
+        if status == 429
+            && let Some(a) = auth
+        {
+            // Every process calling Lever for this connection pauses, not only this request.
+            self.inner.gate.back_off(&a.connection, retry_after).await;
         }
         Err(if call.token_endpoint {
             token_error(status, &body, retry_after)
@@ -481,13 +495,18 @@ impl LeverApi for LeverHttpClient {
     async fn list_deleted_postings(
         &self,
         auth: &LeverAuth,
+        deleted_since: Option<i64>,
         page: PageRequest,
     ) -> LeverResult<Page<DeletedPosting>> {
+        let query: Vec<(&str, String)> = deleted_since
+            .map(|ms| ("deleted_at_start", ms.to_string()))
+            .into_iter()
+            .collect();
         self.get_page(
             auth,
             "list_deleted_postings",
             &["postings", "deleted"],
-            &[],
+            &query,
             &page,
         )
         .await

@@ -54,9 +54,11 @@ pub trait LeverApi: Send + Sync {
         page: PageRequest,
     ) -> LeverResult<Page<Posting>>;
     async fn get_posting(&self, auth: &LeverAuth, posting_id: &str) -> LeverResult<Posting>;
+    /// Postings deleted at or after `deleted_since` (ms; `None` = all of them).
     async fn list_deleted_postings(
         &self,
         auth: &LeverAuth,
+        deleted_since: Option<i64>,
         page: PageRequest,
     ) -> LeverResult<Page<DeletedPosting>>;
 

@@ -1,13 +1,37 @@
 //! Per-connection request rate limit (Lever: token bucket, 10 req/s steady, bursts of 20).
 //!
-//! One keyed GCRA limiter (`governor`) per client; the key is the connection id, so every task of
-//! one connection in this process shares a bucket while connections don't slow each other down.
-//! Across processes (many Lambdas) this only shapes our own traffic; Lever's 429 plus backoff
-//! (`retry`) is what bounds the rest.
+//! The Lever client asks a [`RateGate`] before every request it sends (each retry included) and
+//! tells it about every 429. Two gates:
+//! - [`ConnectionLimiter`]: one keyed GCRA limiter (`governor`) in this process; the key is the
+//!   connection id, so every task of one connection in this process shares a bucket while
+//!   connections don't slow each other down. For tools and tests that run one process.
+//! - `rate_budget::StoreRateBudget`: the same budget kept in the store, so every Lambda
+//!   that calls Lever for one connection (job poller, candidate writer, partner API pickers)
+//!   stays under Lever's limit together, and a 429 seen by one pauses them all.
 
+use std::collections::HashMap;
 use std::num::NonZeroU32;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
+use async_trait::async_trait;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+
+/// Asked before every Lever request of a connection. Implementations must be cheap when
+/// there is budget, and must never fail the request: a gate that cannot decide waits by its
+/// own means (e.g. an in-process limiter) and lets the request go.
+#[async_trait]
+pub trait RateGate: Send + Sync {
+    /// Waits until one more request may be sent for `connection`.
+    async fn acquire(&self, connection: &str);
+
+    /// Lever answered 429 for `connection`: no request of it goes out for `wait` (Lever's
+    /// `Retry-After`, or the gate's own guess when Lever sent none).
+    async fn back_off(&self, connection: &str, wait: Option<Duration>);
+}
+
+/// The pause after a 429 without `Retry-After`: ten requests' worth of Lever's steady rate.
+pub const DEFAULT_BACK_OFF: Duration = Duration::from_secs(1);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateLimit {
@@ -31,25 +55,51 @@ impl Default for RateLimit {
 
 pub struct ConnectionLimiter {
     inner: DefaultKeyedRateLimiter<String>,
+    /// Connections told to wait after a 429, until when.
+    paused: Mutex<HashMap<String, Instant>>,
 }
 
 impl ConnectionLimiter {
     pub fn new(limit: RateLimit) -> Self {
-        let per_second = NonZeroU32::new(limit.per_second.max(1)).expect("non-zero");
-        let burst = NonZeroU32::new(limit.burst.max(1)).expect("non-zero");
+        let per_second = NonZeroU32::new(limit.per_second.max(1)).unwrap_or(NonZeroU32::MIN);
+        let burst = NonZeroU32::new(limit.burst.max(1)).unwrap_or(NonZeroU32::MIN);
         Self {
             inner: RateLimiter::keyed(Quota::per_second(per_second).allow_burst(burst)),
+            paused: Mutex::new(HashMap::new()),
         }
     }
 
     /// Wait until `connection` may send one more request.
     pub async fn acquire(&self, connection: &str) {
+        let paused_until = self.paused.lock().unwrap_or_else(|e| e.into_inner()).get(connection).copied();
+        if let Some(until) = paused_until {
+            tokio::time::sleep_until(until.into()).await;
+        }
         // Keys are owned Strings; a lookup allocates once per request, negligible next to HTTP.
         self.inner.until_key_ready(&connection.to_owned()).await;
         if self.inner.len() > 10_000 {
             // Forget idle connections so a long-lived process doesn't grow without bound.
             self.inner.retain_recent();
+            self.paused.lock().unwrap_or_else(|e| e.into_inner()).retain(|_, until| *until > Instant::now());
         }
+    }
+
+    fn pause(&self, connection: &str, wait: Duration) {
+        let until = Instant::now() + wait;
+        let mut paused = self.paused.lock().unwrap_or_else(|e| e.into_inner());
+        let slot = paused.entry(connection.to_owned()).or_insert(until);
+        *slot = (*slot).max(until);
+    }
+}
+
+#[async_trait]
+impl RateGate for ConnectionLimiter {
+    async fn acquire(&self, connection: &str) {
+        ConnectionLimiter::acquire(self, connection).await;
+    }
+
+    async fn back_off(&self, connection: &str, wait: Option<Duration>) {
+        self.pause(connection, wait.unwrap_or(DEFAULT_BACK_OFF));
     }
 }
 
@@ -105,5 +155,16 @@ mod tests {
             "20 beyond the burst at 10/s need ~2 s, took {total:?}"
         );
         assert!(total < Duration::from_millis(3_500), "took {total:?}");
+    }
+
+    #[tokio::test]
+    async fn a_429_pauses_the_connection_only() {
+        let limiter = ConnectionLimiter::new(RateLimit::LEVER);
+        RateGate::back_off(&limiter, "conn-a", Some(Duration::from_millis(300))).await;
+        let start = Instant::now();
+        RateGate::acquire(&limiter, "conn-b").await;
+        assert!(start.elapsed() < Duration::from_millis(100), "another connection goes on");
+        RateGate::acquire(&limiter, "conn-a").await;
+        assert!(start.elapsed() >= Duration::from_millis(290), "waited out the Retry-After: {:?}", start.elapsed());
     }
 }

@@ -84,6 +84,21 @@ pub fn job(connection_id: &str, posting_id: &str) -> Key {
 
 pub const JOBS_PREFIX: &str = "JOB#";
 
+/// What one page of a job sync pass found (seen and leaving postings), kept until the pass
+/// completes; named by the pass so an abandoned pass's pages are never read again.
+pub fn job_pass_page(connection_id: &str, pass_id: &str, page: u32) -> Key {
+    Key::new(format!("CONN#{connection_id}"), format!("{}{page:06}", job_pass_prefix(pass_id)))
+}
+
+pub fn job_pass_prefix(pass_id: &str) -> String {
+    format!("JOBPASS#{pass_id}#")
+}
+
+/// The connection's share of Lever's rate limit (one per connection, rewritten in place).
+pub fn rate_budget(connection_id: &str) -> Key {
+    Key::new(format!("CONN#{connection_id}"), "RATE")
+}
+
 pub fn submission(connection_id: &str, submission_id: &str) -> Key {
     Key::new(format!("CONN#{connection_id}"), format!("SUB#{submission_id}"))
 }

@@ -10,7 +10,6 @@ pub mod data_lock;
 pub mod dynamo;
 pub mod embedded;
 pub mod keys;
-pub mod kinds;
 pub mod lease;
 pub mod records;
 

@@ -15,7 +15,9 @@ use shared::core::catalog::ProfileCatalog;
 use shared::flows::delivery::DeliveryPolicy;
 use shared::flows::tokens::TokenPolicy;
 use shared::hub::{Hub, HubOptions, HubPorts};
-use shared::lever::http::{LeverConfig, LeverHttpClient};
+use shared::lever::http::LeverConfig;
+use shared::lever::rate::RateLimit;
+use shared::lever::rate_budget::RateBudgetPolicy;
 use shared::lever::secret::ClientSecret;
 use shared::secrets::local::random_key;
 use shared::secrets::{names, LocalSecrets};
@@ -98,25 +100,25 @@ impl LocalHub {
             (names::STATE_KEY.to_owned(), random_key()),
             (names::LEVER_OAUTH.to_owned(), json!({"client_id": client_id, "client_secret": client_secret}).to_string()),
         ]);
-        let lever = Arc::new(
-            LeverHttpClient::new(LeverConfig::local(&sandbox.base_url(), client_id, ClientSecret::new(client_secret)).unwrap())
-                .unwrap(),
-        );
+        let lever = LeverConfig::local(&sandbox.base_url(), client_id, ClientSecret::new(client_secret)).unwrap();
         let now = time::OffsetDateTime::now_utc().unix_timestamp() * 1000;
         let clock = Arc::new(ManualClock::at_ms(now));
         let ports = HubPorts {
             store: Arc::new(EmbeddedStore::in_memory()),
             clock: clock.clone(),
             secrets: Arc::new(secrets),
-            lever_api: lever.clone(),
-            lever_oauth: lever,
+            lever,
             queues: Default::default(),
         };
+        // These tests are about the API, not Lever's rate limit (the sandbox's is off too).
+        let unlimited = RateLimit { per_second: 100_000, burst: 100_000 };
         let options = HubOptions {
             public_url: url::Url::parse(PUBLIC_URL).unwrap(),
             lever_pkce: false,
             tokens: TokenPolicy::default(),
             delivery: DeliveryPolicy { allow_http_loopback: true, ..DeliveryPolicy::default() },
+            jobs: Default::default(),
+            rate_budget: RateBudgetPolicy { limit: unlimited, ..RateBudgetPolicy::default() },
         };
         let hub = Hub::build(ports, Arc::new(ProfileCatalog::bundled().unwrap()), options).await.expect("hub builds");
         let router = shared::api::router(hub.api());

@@ -18,7 +18,7 @@ use shared::flows::delivery::DeliveryPolicy;
 use shared::flows::lever_events::InboundLeverEvent;
 use shared::flows::tokens::TokenPolicy;
 use shared::hub::{Hub, HubOptions, HubPorts, QueueName};
-use shared::lever::http::{LeverConfig, LeverHttpClient};
+use shared::lever::http::LeverConfig;
 use shared::lever::secret::ClientSecret;
 use shared::queue::sqs::SqsQueue;
 use shared::secrets::local::random_key;
@@ -93,10 +93,7 @@ impl TestHub {
             (names::LEVER_OAUTH.to_owned(), json!({"client_id": client_id, "client_secret": client_secret}).to_string()),
         ]);
         let cipher = TokenCipher::from_secret(&shared::secrets::SecretString::new(token_key)).unwrap();
-        let lever = Arc::new(
-            LeverHttpClient::new(LeverConfig::local(&sandbox.base_url(), client_id, ClientSecret::new(client_secret)).unwrap())
-                .unwrap(),
-        );
+        let lever = LeverConfig::local(&sandbox.base_url(), client_id, ClientSecret::new(client_secret)).unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let clock = Arc::new(ManualClock::at_ms(now_ms()));
@@ -104,8 +101,7 @@ impl TestHub {
             store: store.clone(),
             clock: clock.clone(),
             secrets: Arc::new(secrets),
-            lever_api: lever.clone(),
-            lever_oauth: lever,
+            lever,
             queues,
         };
         let options = HubOptions {
@@ -118,6 +114,8 @@ impl TestHub {
                 allow_http_loopback: true,
                 ..DeliveryPolicy::default()
             },
+            jobs: Default::default(),
+            rate_budget: Default::default(),
         };
         let hub = Hub::build(ports, Arc::new(ProfileCatalog::bundled().unwrap()), options).await.expect("hub builds");
 

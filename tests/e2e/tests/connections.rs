@@ -507,7 +507,7 @@ async fn every_documented_route_is_served() {
         let key = line.trim().trim_end_matches(':');
         match indent {
             0 => path = None, // `components:` and other top-level keys end the paths
-            2 if key.starts_with("/v1") => path = Some(key.replace("{id}", "some-id")),
+            2 if key.starts_with("/v1") => path = Some(key.replace("{id}", "some-id").replace("{job_id}", "some-job")),
             2 => path = None,
             4 => {
                 let (Some(p), Ok(method)) = (&path, Method::from_bytes(key.to_uppercase().as_bytes())) else { continue };
@@ -521,7 +521,7 @@ async fn every_documented_route_is_served() {
             _ => {}
         }
     }
-    assert_eq!(checked, 20, "documented /v1 operations");
+    assert_eq!(checked, 25, "documented /v1 operations");
     let res = t.http.get(format!("{}/oauth/callback", t.base)).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     let p = t.partner("outhire").await;

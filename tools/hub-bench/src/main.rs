@@ -17,7 +17,7 @@ use shared::core::catalog::ProfileCatalog;
 use shared::flows::delivery::DeliveryPolicy;
 use shared::flows::tokens::TokenPolicy;
 use shared::hub::{Hub, HubOptions, HubPorts};
-use shared::lever::http::{LeverConfig, LeverHttpClient};
+use shared::lever::http::LeverConfig;
 use shared::lever::secret::ClientSecret;
 use shared::secrets::local::random_key;
 use shared::secrets::{names, LocalSecrets};
@@ -144,10 +144,7 @@ async fn main() {
         (names::STATE_KEY.to_owned(), random_key()),
         (names::LEVER_OAUTH.to_owned(), json!({"client_id": defaults.client_id, "client_secret": defaults.client_secret}).to_string()),
     ]);
-    let lever = Arc::new(
-        LeverHttpClient::new(LeverConfig::local(&sandbox.base_url(), defaults.client_id, ClientSecret::new(defaults.client_secret)).unwrap())
-            .unwrap(),
-    );
+    let lever = LeverConfig::local(&sandbox.base_url(), defaults.client_id, ClientSecret::new(defaults.client_secret)).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let clock = Arc::new(ManualClock::at_ms(SystemClock.now_ms()));
@@ -156,8 +153,7 @@ async fn main() {
         store,
         clock: clock.clone(),
         secrets: Arc::new(secrets),
-        lever_api: lever.clone(),
-        lever_oauth: lever,
+        lever,
         queues,
     };
     let options = HubOptions {
@@ -165,6 +161,8 @@ async fn main() {
         lever_pkce: false,
         tokens: TokenPolicy::default(),
         delivery: DeliveryPolicy { allow_http_loopback: true, ..DeliveryPolicy::default() },
+        jobs: Default::default(),
+        rate_budget: Default::default(),
     };
     let hub = Hub::build(ports, Arc::new(ProfileCatalog::bundled().unwrap()), options).await.unwrap();
     let router = hub.router();

@@ -2,10 +2,9 @@
 //!
 //! Embedded store and local secrets under `--data-dir` (kept across restarts), the Lever
 //! sandbox in-process (or any Lever given with `--lever`), the partner API and OAuth callback
-//! on `--addr`, and the workers (deliveries, Lever events, hires) with the dispatcher's
-//! minute. Every bundled profile is registered as a partner with an API key. `--smoke`
-//! connects one customer end to end and exits: the run-locally check; it runs in a fresh
-//! temporary directory unless `--data-dir` is given.
+//! on `--addr`, and the delivery worker. Every bundled profile is registered as a partner with
+//! an API key. `--smoke` connects one customer end to end and exits: the run-locally check; it
+//! runs in a fresh temporary directory unless `--data-dir` is given.
 //!
 //! One hub per data directory: the embedded store locks it, and a second hub on the same one
 //! stops at once, naming the directory and the PID of the hub that has it.
@@ -52,10 +51,11 @@ struct Args {
 
 type AnyError = Box<dyn std::error::Error + Send + Sync>;
 
+/// How often the dispatcher looks for due connections (the first run is at start).
+const DISPATCH_EVERY: Duration = Duration::from_secs(5);
+
 /// How often the delivery sweeper runs (the first run is at start).
 const SWEEP_EVERY: Duration = Duration::from_secs(30);
-/// How often due flows are dispatched (each minute, as in AWS).
-const DISPATCH_EVERY: Duration = Duration::from_secs(60);
 
 /// Errors are printed as sentences (`Display`), not as debug structs, and exit with status 1.
 fn main() -> std::process::ExitCode {
@@ -193,8 +193,8 @@ async fn run(args: Args) -> Result<(), AnyError> {
             }
         }
     });
-    // Hires imports, daily and manual (the hires-import Lambda in AWS), and the dispatcher's
-    // minute that starts the daily runs at each account's local time (EventBridge in AWS).
+    // Hires imports, daily and manual (the hires-import Lambda in AWS); the dispatcher below
+    // starts the daily runs at each account's local time.
     let hires = hub.wiring.hires_worker()?;
     tokio::spawn(async move {
         loop {
@@ -203,13 +203,23 @@ async fn run(args: Args) -> Result<(), AnyError> {
             }
         }
     });
+    // The dispatcher's schedule (every minute in AWS; more often here, so jobs show up soon after
+    // a connect) and the job poller on the jobs queue (a Lambda in AWS).
     let (dispatcher, clock) = (hub.wiring.dispatcher()?, hub.records.clock().clone());
     tokio::spawn(async move {
         let mut every = tokio::time::interval(DISPATCH_EVERY);
         loop {
             every.tick().await;
             if let Err(e) = dispatcher.dispatch_once(clock.now_ms()).await {
-                tracing::warn!(error = %e, "dispatch failed; the next minute retries");
+                tracing::warn!(error = %e, "dispatch failed; the next one retries");
+            }
+        }
+    });
+    let jobs = hub.jobs.clone();
+    tokio::spawn(async move {
+        loop {
+            if jobs.work_once(1, Duration::from_millis(500)).await.is_err() {
+                tokio::time::sleep(Duration::from_secs(1)).await;
             }
         }
     });
@@ -312,5 +322,15 @@ async fn smoke(base: &str, keys: &BTreeMap<String, String>) -> Result<(), AnyErr
     if status["status"] != "active" {
         return Err(format!("connection not active: {status}").into());
     }
-    Ok(())
+    // No sync is asked for: the dispatcher and the job poller bring the jobs on their own.
+    for _ in 0..60 {
+        let jobs: Value = http.get(format!("{base}/v1/connections/{id}/jobs")).bearer_auth(key).send().await?.json().await?;
+        let n = jobs["data"].as_array().map_or(0, Vec::len);
+        if n > 0 {
+            println!("smoke: {n} jobs in the feed of connection {id}");
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    Err(format!("no jobs reached the feed of connection {id} within 30 s").into())
 }

@@ -13,6 +13,7 @@ fn local_hub_connects_a_customer_and_survives_a_restart() {
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(out.status.success(), "run {run}: {stdout}\n{}", String::from_utf8_lossy(&out.stderr));
         assert!(stdout.contains("is \"active\" (\"green\")"), "run {run}: {stdout}");
+        assert!(stdout.contains("jobs in the feed of connection"), "jobs arrive without a manual sync, run {run}: {stdout}");
         // The first run's connection still reaches Lever after the restart.
         assert!(stdout.contains(&format!("smoke: {run} connection(s) from earlier runs still reach Lever")), "run {run}: {stdout}");
     }

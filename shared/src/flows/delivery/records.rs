@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::secrets::Sealed;
+use crate::store::{keys, IndexKey, Key, Record};
 
 /// A partner's endpoint for the hub's webhooks.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -177,4 +178,59 @@ pub struct DeadLetter {
     pub attempts: u32,
     pub last_status_code: Option<u16>,
     pub last_error: Option<String>,
+}
+
+impl Record for PartnerWebhook {
+    const KIND: &'static str = "partner_webhook";
+
+    fn key(&self) -> Key {
+        keys::partner_webhook(&self.partner_id, &self.id)
+    }
+}
+
+impl Record for StoredEvent {
+    const KIND: &'static str = "outbound_event";
+
+    fn key(&self) -> Key {
+        keys::outbound_event(&self.partner_id, &self.id)
+    }
+
+    fn expires_at_ms(&self) -> Option<i64> {
+        self.expires_at_ms
+    }
+}
+
+impl Record for Delivery {
+    const KIND: &'static str = "delivery";
+
+    fn key(&self) -> Key {
+        keys::delivery(&self.partner_id, &self.event_id, &self.webhook_id)
+    }
+
+    fn expires_at_ms(&self) -> Option<i64> {
+        self.expires_at_ms
+    }
+
+    /// Every delivery is listed under its status, so the same write that changes the status
+    /// moves it between listings.
+    fn due(&self) -> Option<IndexKey> {
+        Some(keys::delivery_by_status(&self.partner_id, self.status.as_str(), self.status_since_ms, &self.event_id, &self.webhook_id))
+    }
+}
+
+impl Record for EnqueueCheck {
+    const KIND: &'static str = "enqueue_check";
+
+    fn key(&self) -> Key {
+        keys::enqueue_check(&self.partner_id, &self.event_id)
+    }
+
+    fn expires_at_ms(&self) -> Option<i64> {
+        self.expires_at_ms
+    }
+
+    /// In the sweep partitions, by the time after which it counts as left behind.
+    fn due(&self) -> Option<IndexKey> {
+        Some(keys::sweep_due(&self.partner_id, &self.event_id, self.check_at_ms))
+    }
 }

@@ -159,6 +159,8 @@ pub struct PostingsQuery {
     pub tags: Vec<String>,
     pub updated_at_start: Option<i64>,
     pub updated_at_end: Option<i64>,
+    /// `expand=hiringManager`: the hiring manager as a user object instead of an id.
+    pub expand_hiring_manager: bool,
 }
 
 impl PostingsQuery {
@@ -183,6 +185,9 @@ impl PostingsQuery {
         }
         if let Some(v) = self.updated_at_end {
             q.push(("updated_at_end", v.to_string()));
+        }
+        if self.expand_hiring_manager {
+            q.push(("expand", "hiringManager".to_owned()));
         }
         q
     }
