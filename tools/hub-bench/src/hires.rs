@@ -90,8 +90,15 @@ pub async fn run(hub: &Hub, sandbox: &lever_sandbox::Sandbox, base: &str, n: usi
     })
     .await;
     println!("| Lever webhook: verify + dedupe + durable enqueue (in process) | {} |", percentiles(ack));
-    // Those events name no opportunity; they are taken off the queue unrouted.
+    // The enqueue alone, to see what of the acknowledgement is the queue's.
     let events = hub.wiring.queue(QueueName::LeverEvents).unwrap();
+    let sends = timed(n, |i| {
+        let events = events.clone();
+        async move { events.send(&format!("{{\"bench\": {i}}}"), Duration::ZERO).await.unwrap() }
+    })
+    .await;
+    println!("| … of which the queue: send one message | {} |", percentiles(sends));
+    // Those events name no opportunity; they are taken off the queue unrouted.
     loop {
         let got = events.receive(10, Duration::ZERO).await.unwrap();
         if got.is_empty() {
