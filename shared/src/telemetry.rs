@@ -1,9 +1,23 @@
 //! Logging for Lambda: JSON lines (CloudWatch Logs Insights can query their fields), level from
 //! `RUST_LOG` (default `info`), no colours, no timestamps (CloudWatch stamps every line).
+//!
+//! `RUST_LOG` takes `level` and `target=level` directives (`info,shared=debug`): a target filter
+//! without regular expressions, which keeps the regex engine out of every function's binary.
+
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
+
+pub fn filter() -> Targets {
+    std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|v| v.parse::<Targets>().ok())
+        .unwrap_or_else(|| Targets::new().with_default(tracing::Level::INFO))
+}
 
 pub fn init() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
-    let _ = tracing_subscriber::fmt().json().with_env_filter(filter).with_ansi(false).without_time().try_init();
+    let json = tracing_subscriber::fmt::layer().json().with_ansi(false).without_time();
+    let _ = tracing_subscriber::registry().with(json).with(filter()).try_init();
 }
 
 /// An error and its causes in one line (`outer: cause: root cause`): SDK and HTTP errors say

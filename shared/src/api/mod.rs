@@ -9,6 +9,7 @@ pub mod connections;
 pub mod cursor;
 pub mod docs;
 pub mod extract;
+pub mod hires;
 pub mod jobs;
 pub mod json;
 pub mod keys;
@@ -28,6 +29,7 @@ use crate::core::catalog::ProfileCatalog;
 use crate::flows::candidates::Candidates;
 use crate::flows::connections::Connections;
 use crate::flows::delivery::EventDelivery;
+use crate::flows::hires::Hires;
 use crate::flows::jobs::JobFeed;
 use crate::flows::partners::Partners;
 
@@ -37,6 +39,7 @@ pub struct ApiState {
     pub connections: Connections,
     pub delivery: EventDelivery,
     pub catalog: Arc<ProfileCatalog>,
+    pub hires: Hires,
     pub jobs: JobFeed,
     pub candidates: Candidates,
     /// Seals the pagination cursors of every list route.
@@ -54,6 +57,8 @@ pub fn partner_routes(state: Arc<ApiState>) -> Router {
         .route("/v1/connections/{id}/lever/users", get(c::lever_users))
         .route("/v1/connections/{id}/lever/stages", get(c::lever_stages))
         .route("/v1/connections/{id}/activity", get(c::activity))
+        .route("/v1/connections/{id}/hires", get(hires::list))
+        .route("/v1/connections/{id}/hires/import", post(hires::import))
         .route("/v1/connections/{id}/jobs", get(jobs::list))
         .route("/v1/connections/{id}/jobs/sync", post(jobs::sync))
         .route("/v1/connections/{id}/jobs/resolve", get(jobs::resolve))

@@ -26,6 +26,9 @@ pub enum ProblemType {
     UnknownProfile,
     ReturnUrlNotAllowed,
     ConnectionNotActive,
+    /// The flow asked for is not switched on for the connection (its profile has none, or the
+    /// customer turned that trigger off in the settings).
+    FlowNotEnabled,
     LeverRejected,
     LeverUnavailable,
     RateLimited,
@@ -56,6 +59,7 @@ impl ProblemType {
             ConnectionNotActive => {
                 ("connection-not-active", "The connection is not active in Lever", StatusCode::CONFLICT)
             }
+            FlowNotEnabled => ("flow-not-enabled", "The flow is not switched on for this connection", StatusCode::CONFLICT),
             LeverRejected => ("lever-rejected", "Lever refused the request", StatusCode::UNPROCESSABLE_ENTITY),
             LeverUnavailable => ("lever-unavailable", "Lever did not answer; try again later", StatusCode::SERVICE_UNAVAILABLE),
             RateLimited => ("rate-limited", "Too many requests", StatusCode::TOO_MANY_REQUESTS),
@@ -68,12 +72,12 @@ impl ProblemType {
     }
 
     /// Every type, for the problem pages the hub serves at [`ProblemType::uri`].
-    pub const ALL: [ProblemType; 18] = {
+    pub const ALL: [ProblemType; 19] = {
         use ProblemType::*;
         [
             BadRequest, InvalidCursor, Unauthorized, NotFound, InvalidRequest, Conflict, LastApiKey, MethodNotAllowed,
-            PayloadTooLarge, UnknownProfile, ReturnUrlNotAllowed, ConnectionNotActive, LeverRejected, LeverUnavailable,
-            RateLimited, IdempotencyKeyReused, IdempotencyKeyInUse, Internal,
+            PayloadTooLarge, UnknownProfile, ReturnUrlNotAllowed, ConnectionNotActive, FlowNotEnabled, LeverRejected,
+            LeverUnavailable, RateLimited, IdempotencyKeyReused, IdempotencyKeyInUse, Internal,
         ]
     };
 
@@ -131,6 +135,7 @@ impl ProblemType {
             UnknownProfile => "No partner profile is loaded for this partner; the hub's operators must register it.",
             ReturnUrlNotAllowed => "`return_url` must lie under one of the partner's registered return URLs (same scheme, host, port and path prefix).",
             ConnectionNotActive => "The connection cannot reach Lever: it is pending, needs a reconnect (the customer revoked the app or it was idle too long) or was disconnected. Start a reconnect with `POST /v1/connections/{id}/reconnect`.",
+            FlowNotEnabled => "The partner's profile does not have this flow, or the customer switched the trigger off (for hires: `settings.hire_triggers`). Change the connection's settings with `PATCH /v1/connections/{id}` to switch it on.",
             LeverRejected => "Lever refused the request the hub made for you; the detail carries Lever's message.",
             LeverUnavailable => "Lever did not answer in time or answered with an error. Retry after the `Retry-After` seconds.",
             RateLimited => "Lever is rate limiting this account. Retry after the `Retry-After` seconds.",

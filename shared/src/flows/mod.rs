@@ -7,6 +7,7 @@ pub mod connections;
 pub mod delivery;
 pub mod dispatch;
 pub mod events;
+pub mod hires;
 pub mod jobs;
 pub mod keepalive;
 pub mod lever_events;

@@ -25,6 +25,7 @@ use crate::flows::candidates::{CandidatePolicy, Candidates, PendingReferralRelea
 use crate::flows::connections::{Connections, ConsentConfig, PublicUrls};
 use crate::flows::delivery::{DeliveryPolicy, EventDelivery};
 use crate::flows::dispatch::Dispatcher;
+use crate::flows::hires::{HireImport, HireOnWebhook, HireReader, Hires, HiresPolicy, HiresWorker};
 use crate::flows::jobs::{JobFeed, JobPoller, JobWorker};
 use crate::flows::lever_events::{InboxPolicy, LeverEventHandler, LeverEventRouter, LeverWebhookReceiver};
 use crate::flows::partners::Partners;
@@ -275,6 +276,7 @@ pub struct Wiring {
     status: Memo<StatusChanges>,
     tokens: Memo<Tokens>,
     connections: Memo<Connections>,
+    hire_import: Memo<HireImport>,
     job_poller: Memo<JobPoller>,
 }
 
@@ -303,6 +305,7 @@ impl Wiring {
             status: Memo::new(),
             tokens: Memo::new(),
             connections: Memo::new(),
+            hire_import: Memo::new(),
             job_poller: Memo::new(),
         }
     }
@@ -505,6 +508,20 @@ impl Wiring {
         })
     }
 
+    /// Imports hires (webhook, daily and manual runs) and hands them to the partner.
+    pub fn hire_import(&self) -> Result<HireImport, HubError> {
+        self.hire_import.get_or(|| {
+            Ok(HireImport::new(
+                self.records(),
+                self.catalog()?,
+                HireReader::new(self.lever()?.api, self.tokens()?),
+                Arc::new(self.delivery()?),
+                self.activity(),
+                HiresPolicy::default(),
+            ))
+        })
+    }
+
     /// Candidates' status to partners (no file store: the Lever-events function needs none).
     fn candidate_status(&self) -> Result<StatusReporter, HubError> {
         Ok(StatusReporter::new(
@@ -515,6 +532,16 @@ impl Wiring {
             Arc::new(self.delivery()?),
             self.options.candidates.clone(),
         ))
+    }
+
+    /// The hires queue's consumer around [`Wiring::hire_import`].
+    pub fn hires_worker(&self) -> Result<HiresWorker, HubError> {
+        Ok(HiresWorker::new(self.hire_import()?, self.queue(QueueName::Hires)?))
+    }
+
+    /// The hires flow as the partner API serves it (the list, "import now").
+    pub fn hires(&self) -> Result<Hires, HubError> {
+        Ok(Hires::new(self.records(), self.catalog()?, self.dispatcher()?))
     }
 
     /// The consumer of verified Lever events, with every flow's handlers registered.
@@ -531,6 +558,7 @@ impl Wiring {
             .on("candidateStageChange", status.clone())
             .on("candidateArchiveChange", status.clone())
             .on("candidateHired", status)
+            .on(crate::flows::hires::webhook::CANDIDATE_HIRED, Arc::new(HireOnWebhook::new(self.hire_import()?)))
             .on("applicationCreated", Arc::new(referrals)))
     }
 
@@ -567,6 +595,7 @@ impl Wiring {
             connections: self.connections()?,
             delivery: self.delivery()?,
             catalog: self.catalog()?,
+            hires: self.hires()?,
             pages: self.pages()?,
             jobs: self.job_feed()?,
             candidates: self.candidates()?,

@@ -869,6 +869,16 @@ impl LeverApi for LeverHttpClient {
         .await
     }
 
+    async fn get_posting_expanded(
+        &self,
+        auth: &LeverAuth,
+        posting_id: &str,
+        expand: &[PostingExpand],
+    ) -> LeverResult<Posting> {
+        let query: Vec<(&str, String)> = expand.iter().map(|e| ("expand", e.as_str().to_owned())).collect();
+        self.get_one(auth, "get_posting", &["postings", posting_id], &query).await
+    }
+
     async fn create_webhook(&self, auth: &LeverAuth, body: &NewWebhook) -> LeverResult<Webhook> {
         let url = self.url(&["webhooks"], &[], None);
         let d: Data<Webhook> = self

@@ -180,6 +180,14 @@ pub trait LeverApi: Send + Sync {
         kind: Option<ArchiveReasonType>,
         page: PageRequest,
     ) -> LeverResult<Page<ArchiveReason>>;
+    /// `GET /postings/:id` with user references expanded (the hires import reads the hiring
+    /// manager's name this way, in the same request).
+    async fn get_posting_expanded(
+        &self,
+        auth: &LeverAuth,
+        posting_id: &str,
+        expand: &[PostingExpand],
+    ) -> LeverResult<Posting>;
 
     // --- webhooks ---
     /// The answer carries `configuration.signatureToken`: store it, Lever never shows it again.

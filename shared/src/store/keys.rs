@@ -182,6 +182,19 @@ pub fn hire(connection_id: &str, opportunity_id: &str) -> Key {
 
 pub const HIRES_PREFIX: &str = "HIRE#";
 
+/// A connection's hires newest first, in GSI1: the hire record carries its own entry, sorted
+/// by the complemented hiring time (the index sorts ascending).
+pub fn hire_by_time(connection_id: &str, hired_at_ms: i64, opportunity_id: &str) -> IndexKey {
+    IndexKey { partition: hires_partition(connection_id), sort: format!("{}#{opportunity_id}", newest_first_ms(hired_at_ms)) }
+}
+
+pub fn hires_partition(connection_id: &str) -> String {
+    format!("HIRES#{connection_id}")
+}
+
+/// Upper bound that includes every [`hire_by_time`] sort key.
+pub const HIRES_UP_TO: &str = "~";
+
 /// Activity entries sort by time; read newest first with a descending query on the prefix.
 pub fn activity(connection_id: &str, at_ms: i64, entry_id: &str) -> Key {
     Key::new(format!("CONN#{connection_id}"), format!("{ACTIVITY_PREFIX}{}#{entry_id}", sortable_ms(at_ms)))
@@ -338,6 +351,16 @@ mod tests {
         assert!((0..STATUS_POLL_SHARDS).any(|s| status_poll_due("c", 5).partition == status_poll_partition(s)));
         assert!(pending_referral("c", "e", "p", "s").sk.starts_with(&pending_referrals_prefix("e", "p")));
         assert!(!submitted_opportunity("c", "o").sk.starts_with(SUBMISSIONS_PREFIX), "listing submissions skips them");
+    }
+
+    #[test]
+    fn hires_sort_newest_first_under_the_bound() {
+        let older = hire_by_time("c", 1_000, "o1");
+        let newer = hire_by_time("c", 2_000, "o2");
+        assert!(newer.sort < older.sort);
+        assert!(older.sort.as_str() <= HIRES_UP_TO);
+        assert_eq!(older.partition, hires_partition("c"));
+        assert_ne!(hires_partition("c"), due_partition(0));
     }
 
     #[test]

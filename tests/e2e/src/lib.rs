@@ -207,6 +207,16 @@ impl TestHub {
                 }
             }));
         }
+        // The hires worker: what the SQS-triggered hires-import Lambda does in AWS.
+        let hires = hub.wiring.hires_worker().expect("the hires worker wires");
+        tasks.push(tokio::spawn(async move {
+            loop {
+                if let Err(e) = hires.work_once(10, Duration::from_millis(100)).await {
+                    tracing::warn!(error = %e, "hires pump");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+        }));
         let receiver = Receiver::start().await;
         let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
         TestHub { sandbox, hub, base, clock, http, receiver, store, files, cipher, routed, tasks }

@@ -23,8 +23,12 @@ impl Write for Capture {
 /// and DEBUG for its libraries. The Lever sandbox stands in for Lever: its own logs are not ours.
 pub fn capture() {
     INSTALLED.get_or_init(|| {
-        let filter = tracing_subscriber::EnvFilter::new("debug,shared=trace,e2e=trace,lever_sandbox=off");
-        tracing_subscriber::fmt().json().with_env_filter(filter).with_writer(|| Capture).init();
+        use tracing_subscriber::layer::SubscriberExt as _;
+        use tracing_subscriber::util::SubscriberInitExt as _;
+        let filter: tracing_subscriber::filter::Targets =
+            "debug,shared=trace,e2e=trace,lever_sandbox=off".parse().expect("a valid filter");
+        let json = tracing_subscriber::fmt::layer().json().with_writer(|| Capture);
+        tracing_subscriber::registry().with(json).with(filter).init();
     });
 }
 

@@ -194,6 +194,16 @@ async fn run(args: Args) -> Result<(), AnyError> {
             }
         }
     });
+    // Hires imports, daily and manual (the hires-import Lambda in AWS); the dispatcher below
+    // starts the daily runs at each account's local time.
+    let hires = hub.wiring.hires_worker()?;
+    tokio::spawn(async move {
+        loop {
+            if hires.work_once(10, Duration::from_millis(500)).await.is_err() {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    });
     // The dispatcher's schedule (every minute in AWS; more often here, so jobs show up soon after
     // a connect) and the job poller on the jobs queue (a Lambda in AWS).
     let (dispatcher, clock) = (hub.wiring.dispatcher()?, hub.records.clock().clone());

@@ -200,3 +200,45 @@ fn local_hub_serves_uploads_and_writes_candidates() {
         assert_eq!(o["sources"], json!(["HireUp"]));
     });
 }
+
+/// hub-local runs the hires worker: a manual import a partner asks for is carried out, and
+/// the hires it found are listed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hires_import_asked_for_runs_in_hub_local() {
+    let work = tempfile::tempdir().unwrap();
+    let hub = RunningHub::start(work.path(), &["--addr", "127.0.0.1:0", "--lever-addr", "127.0.0.1:0", "--consent", "auto"]);
+    let keys: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(work.path().join(".hub-data/local-api-keys.json")).unwrap()).unwrap();
+    let key = keys["hrcloud"].as_str().expect("the HRIS partner's key").to_owned();
+    let http = reqwest::Client::new();
+    let created: serde_json::Value = http
+        .post(format!("{}/v1/connections", hub.base))
+        .bearer_auth(&key)
+        .json(&serde_json::json!({"return_url": format!("{}/demo/done", hub.base)}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    shared::testing::ConsentBrowser::new().walk(created["authorize_url"].as_str().unwrap(), 6).await.unwrap();
+    let id = created["id"].as_str().unwrap();
+    let import = http
+        .post(format!("{}/v1/connections/{id}/hires/import", hub.base))
+        .bearer_auth(&key)
+        .json(&serde_json::json!({"all": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(import.status(), 202);
+    for _ in 0..200 {
+        let page: serde_json::Value =
+            http.get(format!("{}/v1/connections/{id}/hires", hub.base)).bearer_auth(&key).send().await.unwrap().json().await.unwrap();
+        if page["data"].as_array().is_some_and(|d| !d.is_empty()) {
+            assert_eq!(page["data"][0]["sends"], 1, "{page}");
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the import never ran: no hires listed");
+}

@@ -80,6 +80,9 @@ impl LeverApi for InstantLever {
     async fn get_posting(&self, _: &LeverAuth, _: &str) -> LeverResult<Posting> {
         not_faked()
     }
+    async fn get_posting_expanded(&self, _: &LeverAuth, _: &str, _: &[PostingExpand]) -> LeverResult<Posting> {
+        not_faked()
+    }
     async fn list_deleted_postings(&self, _: &LeverAuth, _: Option<i64>, _: PageRequest) -> LeverResult<Page<DeletedPosting>> {
         not_faked()
     }
