@@ -195,7 +195,9 @@ async fn a_thousand_submissions_through_a_fifth_of_faults_make_exactly_a_thousan
     );
     assert_eq!(statuses.len(), SUBMISSIONS, "every submission was accepted");
     let share = faults as f64 / requests.max(1) as f64;
-    assert!((0.15..=0.30).contains(&share), "about a fifth of Lever's answers were faults: {faults} of {requests}");
+    // The random 5xx alone are 8 %; the scripted ones come from a task that watches the request
+    // count, so on a loaded machine fewer of them fit in: above 10 % means both kinds were served.
+    assert!((0.10..=0.30).contains(&share), "a tenth to a fifth of Lever's answers were faults: {faults} of {requests}");
 
     assert_eq!(submissions.len(), SUBMISSIONS, "one submission per key, however often it was sent");
     let states: Vec<SubmissionState> = submissions.iter().map(|s| s.state).collect();

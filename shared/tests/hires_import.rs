@@ -15,6 +15,9 @@ use shared::flows::lever_events::{InboundLeverEvent, RouteOutcome};
 use shared::hub::QueueName;
 
 const DAY: i64 = 86_400_000;
+/// `candidateHired` goes to the hires import and to the candidates flow's status reporter (which
+/// tells a partner about a candidate it submitted); each handles it on its own.
+const HIRED_HANDLERS: usize = 2;
 
 fn ms(rfc3339: &str) -> i64 {
     rfc3339.parse::<jiff::Timestamp>().unwrap().as_millisecond()
@@ -118,7 +121,7 @@ async fn what_lever_does_not_have_is_missing_never_guessed() {
     t.offer(&opp, "draft", "2026-04-01T00:00:00Z");
     t.offer(&opp, "sent", "2026-04-15T00:00:00Z");
     t.hire(&opp);
-    assert_eq!(t.webhook(&opp).await, RouteOutcome::Done { handlers: 1 });
+    assert_eq!(t.webhook(&opp).await, RouteOutcome::Done { handlers: HIRED_HANDLERS });
     let hire = t.hire_of(&opp).await;
     let f = &hire["fields"];
     assert_eq!((f["First Name"].as_str(), f["Last Name"].as_str()), (Some("太郎"), Some("山田")), "family name first: {hire}");
@@ -245,7 +248,7 @@ async fn triggers_the_customer_switched_off_do_nothing() {
     let opp = t.applicant("Frances Allen", json!({"text": "Fellow", "state": "published"}));
     t.hire(&opp);
     t.patch(json!({"hire_triggers": ["daily"]})).await;
-    assert_eq!(t.webhook(&opp).await, RouteOutcome::Done { handlers: 1 }, "acknowledged, not acted on");
+    assert_eq!(t.webhook(&opp).await, RouteOutcome::Done { handlers: HIRED_HANDLERS }, "acknowledged, not acted on");
     let refused = t.h.send(Request::new("POST", format!("/v1/connections/{}/hires/import", t.id)).key(&t.key)).await;
     assert_eq!((refused.status, refused.json()["type"].as_str()), (409, Some("/problems/flow-not-enabled")));
     assert_eq!(t.hire_events().await, 0);
@@ -267,12 +270,12 @@ async fn triggers_the_customer_switched_off_do_nothing() {
 async fn a_webhook_for_a_candidate_lever_does_not_have_as_hired_sends_nothing() {
     let t = hris().await;
     let applied = t.applicant("Radia Perlman", json!({"text": "Engineer", "state": "published"}));
-    assert_eq!(t.webhook(&applied).await, RouteOutcome::Done { handlers: 1 }, "not archived: not a hire");
+    assert_eq!(t.webhook(&applied).await, RouteOutcome::Done { handlers: HIRED_HANDLERS }, "not archived: not a hire");
     let gone = t.applicant("Ken Thompson", json!({"text": "Engineer", "state": "published"}));
     t.hire(&gone);
     t.h.sandbox.admin().delete_opportunity(&gone).unwrap();
-    assert_eq!(t.webhook(&gone).await, RouteOutcome::Done { handlers: 1 }, "deleted since: nothing to send");
-    assert_eq!(t.webhook("00000000-0000-4000-8000-000000000000").await, RouteOutcome::Done { handlers: 1 });
+    assert_eq!(t.webhook(&gone).await, RouteOutcome::Done { handlers: HIRED_HANDLERS }, "deleted since: nothing to send");
+    assert_eq!(t.webhook("00000000-0000-4000-8000-000000000000").await, RouteOutcome::Done { handlers: HIRED_HANDLERS });
     assert_eq!(t.hire_events().await, 0);
     assert!(t.hires().await.is_empty());
     let unknown = InboundLeverEvent {

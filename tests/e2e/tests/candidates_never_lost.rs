@@ -69,17 +69,19 @@ async fn retry_after_is_honoured_and_a_submission_out_of_attempts_fails_with_an_
     let admin = t.sandbox.admin();
 
     // Rate limited for longer than a run waits: queued for exactly as long as Lever asked.
-    admin.inject(FaultRule::status(50, 429, Some(120)).on_path("/v1/opportunities"));
+    // (21 s: beyond the longest Retry-After the Lever client sleeps through, 20 s. Lever's pause
+    // also holds every later request of the connection back, the partner's retry below included.)
+    admin.inject(FaultRule::status(50, 429, Some(21)).on_path("/v1/opportunities"));
     let limited = t.submit(&p, &id, "rl-1", &application("joan@candidates.example", &posting, &pdf("joan", 100))).await;
     assert_eq!(limited.status, StatusCode::ACCEPTED, "{}", limited.body);
     let wait = time_ms(&limited.body["next_attempt_at"]) - time_ms(&limited.body["updated_at"]);
-    assert_eq!(wait, 120_000, "Retry-After: 120 is honoured: {}", limited.body);
+    assert_eq!(wait, 21_000, "Retry-After: 21 is honoured: {}", limited.body);
     admin.clear_faults();
-    // The partner brings it forward.
+    // The partner brings it forward: it is written as soon as Lever's pause is over.
     let sub = limited.body["id"].as_str().unwrap().to_owned();
     let (status, _) = t.call(&p, Method::POST, &format!("/v1/connections/{id}/candidates/{sub}/retry"), None).await;
     assert_eq!(status, StatusCode::ACCEPTED);
-    t.wait_candidate(&p, &id, &sub, "created", Duration::from_secs(10)).await;
+    t.wait_candidate(&p, &id, &sub, "created", Duration::from_secs(40)).await;
 
     // Every attempt fails: after 3 it is failed, the partner is told, and a retry writes it.
     admin.inject(FaultRule::error_rate(1.0, 500).on_path("/v1/opportunities"));
