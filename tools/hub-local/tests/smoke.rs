@@ -242,3 +242,53 @@ async fn a_hires_import_asked_for_runs_in_hub_local() {
     }
     panic!("the import never ran: no hires listed");
 }
+
+/// `--clock-offset` runs the schedules ahead: with 25 hours, tonight's daily hires import runs
+/// within seconds of the connect, and it finds a hire made in Lever after the connect (Lever's
+/// webhooks are off here, so nothing else could have found it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clock_offset_brings_the_daily_hires_import_forward() {
+    let work = tempfile::tempdir().unwrap();
+    let hub = RunningHub::start(
+        work.path(),
+        &["--addr", "127.0.0.1:0", "--lever-addr", "127.0.0.1:0", "--consent", "auto", "--lever-webhooks-off", "--clock-offset", "25h"],
+    );
+    let keys: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(work.path().join(".hub-data/local-api-keys.json")).unwrap()).unwrap();
+    let key = keys["hrcloud"].as_str().expect("the HRIS partner's key").to_owned();
+    let http = reqwest::Client::new();
+    let created: serde_json::Value = http
+        .post(format!("{}/v1/connections", hub.base))
+        .bearer_auth(&key)
+        .json(&serde_json::json!({"return_url": format!("{}/demo/done", hub.base)}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    shared::testing::ConsentBrowser::new().walk(created["authorize_url"].as_str().unwrap(), 6).await.unwrap();
+    let id = created["id"].as_str().unwrap();
+    // Hire the first seeded opportunity that is still open.
+    let seed: serde_json::Value = http.get(format!("{}/_admin/seed", hub.lever)).send().await.unwrap().json().await.unwrap();
+    let mut hired = None;
+    for o in seed["opportunities"].as_array().unwrap() {
+        let o = o.as_str().unwrap();
+        let res = http.post(format!("{}/_admin/opportunities/{o}/hire", hub.lever)).json(&serde_json::json!({})).send().await.unwrap();
+        if res.status().is_success() {
+            hired = Some(o.to_owned());
+            break;
+        }
+    }
+    let hired = hired.expect("an open opportunity to hire");
+    for _ in 0..300 {
+        let page: serde_json::Value =
+            http.get(format!("{}/v1/connections/{id}/hires", hub.base)).bearer_auth(&key).send().await.unwrap().json().await.unwrap();
+        if let Some(h) = page["data"].as_array().and_then(|d| d.iter().find(|h| h["lever"]["opportunity_id"] == hired.as_str())) {
+            assert_eq!(h["found_by"], "daily", "{h}");
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the daily import did not run within 30 s under --clock-offset 25h");
+}
