@@ -5,7 +5,7 @@
 //! one `BatchGetSecretValue`) measured in the same run, alternating, so machine noise hits both.
 //!
 //! ```sh
-//! cargo build --release -p coldstart-reference -p <functions…>   # or: scripts/bench-coldstart
+//! scripts/bench-coldstart                # builds everything in release, starts moto, runs:
 //! cargo run --release -p coldstart-bench -- --moto http://127.0.0.1:5000 --runs 25
 //! ```
 //! Prints a Markdown table: median / p90 ms, ratio of medians to the reference, peak RSS when
