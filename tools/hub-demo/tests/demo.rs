@@ -18,11 +18,17 @@ const STEPS: &[(&str, &[&str])] = &[
     ("Webhooks", &["signatures"]),
 ];
 
-/// The hub-local binary of this workspace, built as `cargo build -p hub-local` builds it (once
-/// per test run; cargo answers at once when it is fresh).
+/// The hub-local binary: `HUB_LOCAL_BIN` (scripts/test points it at the one the same `cargo test
+/// --workspace` builds for hub-local's own tests), else this workspace's, built here as
+/// `cargo build -p hub-local` builds it (once per run; at once when it is fresh).
 fn hub_local() -> &'static PathBuf {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     BUILT.get_or_init(|| {
+        if let Some(given) = std::env::var_os("HUB_LOCAL_BIN").filter(|v| !v.is_empty()) {
+            let path = PathBuf::from(given);
+            assert!(path.exists(), "HUB_LOCAL_BIN={} does not exist", path.display());
+            return path;
+        }
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let status = Command::new(cargo).args(["build", "--quiet", "-p", "hub-local"]).status().expect("cargo runs");
         assert!(status.success(), "cargo build -p hub-local failed");

@@ -4,9 +4,9 @@
 
 use serde_json::json;
 
-use super::{b64, pdf, secs_since, strings, Demo, EVENT_WAIT};
+use super::{b64, pdf, secs_since, strings, Demo};
 use crate::api::file_bytes;
-use crate::report::{check, wait_for, Failure, Story};
+use crate::report::{check, Failure, Story};
 
 pub async fn run(d: &Demo) -> Result<(), Failure> {
     let s = Story::begin("HireUp", "employee referrals");
@@ -82,11 +82,7 @@ pub async fn run(d: &Demo) -> Result<(), Failure> {
             .ok_or_else(|| anyhow::anyhow!("no stage after New applicant in {stages:?}"))?;
         let moved_at = std::time::Instant::now();
         d.lever.post(&format!("/opportunities/{opportunity}/stage"), &json!({"stage": stage})).await?;
-        let (event, arrived) = wait_for("candidate.stage_changed at the partner's webhook", EVENT_WAIT, || async {
-            let found = d.receiver.find(&p.id, "candidate.stage_changed", |e| e["connection_id"] == connection.as_str() && e["data"]["opportunity_id"] == opportunity.as_str());
-            Ok::<_, String>(found)
-        })
-        .await?;
+        let (event, arrived) = d.event(&p, &connection, "candidate.stage_changed", |e| e["data"]["opportunity_id"] == opportunity.as_str()).await?;
         let data = &event["data"];
         check(data["stage"]["id"] == stage.as_str(), format!("stage {stage}"), &data["stage"])?;
         check(data["previous_stage"]["id"] == "applicant-new", "previous stage applicant-new", &data["previous_stage"])?;

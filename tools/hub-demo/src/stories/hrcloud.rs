@@ -5,8 +5,8 @@ use std::time::Instant;
 
 use serde_json::{json, Map, Value};
 
-use super::{secs_since, Demo, EVENT_WAIT};
-use crate::report::{check, wait_for, Failure, Story};
+use super::{secs_since, Demo};
+use crate::report::{check, Failure, Story};
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -48,10 +48,7 @@ pub async fn run(d: &Demo) -> Result<(), Failure> {
         let start = time::OffsetDateTime::from_unix_timestamp(start_ms / 1000)?.date().to_string();
         let hired_at = Instant::now();
         d.lever.post(&format!("/opportunities/{opportunity}/hire"), &json!({"start_date_ms": start_ms})).await?;
-        let (event, arrived) = wait_for("hire.created at the partner's webhook", EVENT_WAIT, || async {
-            Ok::<_, String>(d.receiver.find(&p.id, "hire.created", |e| e["connection_id"] == connection.as_str() && e["data"]["id"] == opportunity.as_str()))
-        })
-        .await?;
+        let (event, arrived) = d.event(&p, &connection, "hire.created", |e| e["data"]["id"] == opportunity.as_str()).await?;
         let expected = json!({
             "First Name": "Katherine", "Middle Name": "Coleman", "Last Name": "Johnson", "Email": email,
             "Position": title, "Department": "Engineering", "Location": "Hampton", "Employment Type": "Full-time",

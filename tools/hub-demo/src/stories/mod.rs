@@ -157,6 +157,23 @@ impl Demo {
         .await
     }
 
+    /// Waits for a verified event at `p`'s endpoint about `connection` that `matches`; when none
+    /// comes, says what the connection reports about Lever's webhooks (they are off until a
+    /// Super Admin switches them on; `hub-local --lever-webhooks-off` leaves them off).
+    pub async fn event(&self, p: &Partner, connection: &str, event_type: &str, matches: impl Fn(&Value) -> bool) -> anyhow::Result<(Value, std::time::Instant)> {
+        let waited = wait_for(&format!("{event_type} at the partner's webhook"), EVENT_WAIT, || async {
+            Ok::<_, String>(self.receiver.find(&p.id, event_type, |e| e["connection_id"] == connection && matches(e)))
+        })
+        .await;
+        match waited {
+            Ok(found) => Ok(found),
+            Err(e) => {
+                let c = p.get(&format!("/v1/connections/{connection}")).await.unwrap_or_default();
+                Err(e.context(format!("Lever's webhooks to the hub for this connection: {}", c["flows"]["webhooks"])))
+            }
+        }
+    }
+
     /// The posting's Lever-hosted job URL (`urls.show`).
     pub async fn hosted_url(&self, posting: &str) -> anyhow::Result<String> {
         let p = self.lever.get(&format!("/postings/{posting}")).await?;
