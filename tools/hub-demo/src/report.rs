@@ -52,7 +52,7 @@ fn took(since: Instant) -> String {
     if ms < 1000 { format!("{ms} ms") } else { format!("{:.1} s", ms as f64 / 1000.0) }
 }
 
-/// Polls `probe` every 100 ms until it answers `Some`, or fails after `within` with the last
+/// Polls `probe` every 50 ms until it answers `Some`, or fails after `within` with the last
 /// thing it saw (what `probe` answered as `Err`, or `"nothing yet"`).
 pub async fn wait_for<T, F, Fut>(what: &str, within: Duration, mut probe: F) -> anyhow::Result<T>
 where
@@ -70,7 +70,7 @@ where
         if Instant::now() >= deadline {
             anyhow::bail!("{what} not seen within {} s; last seen: {last}", within.as_secs());
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 

@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use super::{b64, pdf, secs_since, strings, Demo};
+use super::{b64, pdf, later, strings, Demo};
 use crate::api::file_bytes;
 use crate::report::{check, Failure, Story};
 
@@ -91,7 +91,7 @@ pub async fn run(d: &Demo) -> Result<(), Failure> {
             format!(
                 "a recruiter moves the candidate to \"{name}\"; candidate.stage_changed (stage \"{}\") reached the partner {} later, Hub-Signature verified",
                 data["stage"]["name"].as_str().unwrap_or(&name),
-                secs_since(moved_at, arrived)
+                later(moved_at, arrived)
             ),
         ))
     })

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use serde_json::{json, Map, Value};
 
-use super::{secs_since, Demo};
+use super::{later, Demo};
 use crate::report::{check, Failure, Story};
 
 const DAY_MS: i64 = 86_400_000;
@@ -49,22 +49,29 @@ pub async fn run(d: &Demo) -> Result<(), Failure> {
         let hired_at = Instant::now();
         d.lever.post(&format!("/opportunities/{opportunity}/hire"), &json!({"start_date_ms": start_ms})).await?;
         let (event, arrived) = d.event(&p, &connection, "hire.created", |e| e["data"]["id"] == opportunity.as_str()).await?;
-        let expected = json!({
-            "First Name": "Katherine", "Middle Name": "Coleman", "Last Name": "Johnson", "Email": email,
-            "Position": title, "Department": "Engineering", "Location": "Hampton", "Employment Type": "Full-time",
-            "Manager": manager, "Start Date": start, "Employee Number": opportunity,
-        });
+        // The article's mapping, in its order.
+        let expected: [(&str, &str); 11] = [
+            ("First Name", "Katherine"),
+            ("Middle Name", "Coleman"),
+            ("Last Name", "Johnson"),
+            ("Email", &email),
+            ("Position", &title),
+            ("Department", "Engineering"),
+            ("Location", "Hampton"),
+            ("Employment Type", "Full-time"),
+            ("Manager", &manager),
+            ("Start Date", &start),
+            ("Employee Number", &opportunity),
+        ];
         let fields = event["data"]["fields"].as_object().cloned().unwrap_or_default();
-        let wrong: Map<String, Value> = expected
-            .as_object()
-            .into_iter()
-            .flatten()
-            .filter(|(k, v)| fields.get(*k) != Some(v))
-            .map(|(k, _)| (k.clone(), fields.get(k).cloned().unwrap_or(Value::Null)))
+        let differing: Map<String, Value> = expected
+            .iter()
+            .filter(|(k, v)| fields.get(*k).and_then(Value::as_str) != Some(*v))
+            .map(|(k, _)| ((*k).to_owned(), fields.get(*k).cloned().unwrap_or(Value::Null)))
             .collect();
-        check(wrong.is_empty() && fields.len() == 11, format!("the 11 fields {expected}"), json!({"differing": wrong, "field_count": fields.len()}))?;
-        let shown: Vec<String> = fields.iter().map(|(k, v)| format!("{k}: {}", v.as_str().unwrap_or("null"))).collect();
-        Ok(((), format!("hire.created reached HR Cloud {} after the hire in Lever, 11 fields: {}", secs_since(hired_at, arrived), shown.join("; "))))
+        check(differing.is_empty() && fields.len() == expected.len(), format!("the 11 fields {expected:?}"), json!({"differing": differing, "field_count": fields.len()}))?;
+        let shown: Vec<String> = expected.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+        Ok(((), format!("hire.created reached HR Cloud {} after the hire in Lever, 11 fields: {}", later(hired_at, arrived), shown.join("; "))))
     })
     .await
 }

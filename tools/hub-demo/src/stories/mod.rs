@@ -201,7 +201,8 @@ pub fn strings(v: &Value) -> Vec<String> {
     v.as_array().into_iter().flatten().filter_map(Value::as_str).map(str::to_owned).collect()
 }
 
-/// Seconds since `at`, for "arrived 0.4 s after …".
-pub fn secs_since(at: std::time::Instant, then: std::time::Instant) -> String {
-    format!("{:.1} s", then.saturating_duration_since(at).as_secs_f64())
+/// How long after `at` something happened at `then`: "85 ms", "1.2 s".
+pub fn later(at: std::time::Instant, then: std::time::Instant) -> String {
+    let ms = then.saturating_duration_since(at).as_millis();
+    if ms < 1000 { format!("{ms} ms") } else { format!("{:.1} s", ms as f64 / 1000.0) }
 }
