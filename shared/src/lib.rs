@@ -9,6 +9,7 @@ pub mod clock;
 #[cfg(feature = "contract")]
 pub mod contract;
 pub mod core;
+pub mod files;
 pub mod flows;
 pub mod http;
 pub mod hub;

@@ -19,3 +19,16 @@ pub fn init() {
     let json = tracing_subscriber::fmt::layer().json().with_ansi(false).without_time();
     let _ = tracing_subscriber::registry().with(json).with(filter()).try_init();
 }
+
+/// An error and its causes in one line (`outer: cause: root cause`): SDK and HTTP errors say
+/// little at the top ("service error") and name the cause further down.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}

@@ -145,5 +145,6 @@ pub fn local_env() -> crate::hub::HubEnv {
         queue_urls: Default::default(),
         profiles_dir: None,
         allow_http_loopback: false,
+        files: Default::default(),
     }
 }

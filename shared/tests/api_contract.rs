@@ -130,6 +130,28 @@ async fn every_operation_answers_as_documented() {
     assert_eq!(h.send(Request::new("DELETE", format!("/v1/api-keys/{new_id}")).key(&key)).await.status, 204);
     assert_eq!(h.send(Request::new("DELETE", format!("/v1/api-keys/{new_id}")).key(&key)).await.status, 404);
 
+    // Hires: an HRIS partner imports every hire of the account, then lists them.
+    let hris = h.partner("hrcloud").await;
+    let hris_id = h.connect(&hris, "hrcloud").await;
+    let import = |cid: &str, body: Option<Value>| {
+        let r = Request::new("POST", format!("/v1/connections/{cid}/hires/import")).key(&hris);
+        match body {
+            Some(b) => r.json(&b),
+            None => r,
+        }
+    };
+    let queued = h.send(import(&hris_id, Some(json!({"all": true})))).await;
+    assert_eq!(queued.status, 202, "{:?}", queued.json());
+    assert_eq!(h.send(import(&hris_id, None)).await.status, 202, "no body is {{}}");
+    assert_eq!(h.send(import(&hris_id, Some(json!({"everything": true})))).await.status, 422);
+    assert_eq!(h.send(import("nope", None)).await.status, 404);
+    let worker = h.hub.wiring.hires_worker().unwrap();
+    while !worker.work_once(10, std::time::Duration::from_millis(10)).await.unwrap().is_empty() {}
+    let hires = h.send(Request::new("GET", format!("/v1/connections/{hris_id}/hires?limit=2")).key(&hris)).await;
+    assert_eq!(hires.status, 200);
+    assert_eq!(hires.json()["data"].as_array().map(Vec::len), Some(2), "the seeded account has hires: {:?}", hires.json());
+    assert_eq!(h.send(Request::new("GET", "/v1/connections/nope/hires").key(&hris)).await.status, 404);
+
     assert_eq!(h.send(Request::new("DELETE", format!("/v1/connections/{pending}")).key(&key)).await.status, 204);
     assert_eq!(h.send(Request::new("DELETE", "/v1/connections/nope").key(&key)).await.status, 404);
 
@@ -139,6 +161,43 @@ async fn every_operation_answers_as_documented() {
     assert_eq!(h.send(Request::new("GET", "/docs")).await.status, 200);
     assert_eq!(h.send(Request::new("GET", "/problems/invalid-cursor")).await.status, 200);
     assert_eq!(h.send(Request::new("GET", "/problems/no-such-type")).await.status, 404);
+
+    // Candidate ingest: an upload (PUT to the hub's own upload URL, as hub-local serves it), a
+    // submission naming it, the list, one candidate, a retry.
+    let upload = h
+        .send(Request::new("POST", format!("/v1/connections/{id}/uploads")).key(&key).json(&json!({
+            "name": "cv.pdf", "content_type": "application/pdf", "size_bytes": 9
+        })))
+        .await;
+    assert_eq!(upload.status, 201, "{:?}", upload.json());
+    let put_to = upload.json()["upload_url"].as_str().unwrap().strip_prefix(common::PUBLIC_URL).unwrap().to_owned();
+    let put = h.send_to_hub(Request::new("PUT", put_to).header("content-type", "application/pdf").raw(b"%PDF-1.4\n".to_vec())).await;
+    assert_eq!(put.status, 200);
+    let bad_upload = Request::new("POST", format!("/v1/connections/{id}/uploads")).key(&key).json(&json!({
+        "name": "cv.exe", "content_type": "application/x-msdownload", "size_bytes": 9
+    }));
+    assert_eq!(h.send(bad_upload).await.status, 422);
+    let posting = h.sandbox.admin().create_posting(json!({"text": "Contract", "state": "published"})).unwrap();
+    let application = |posting: &str| json!({
+        "kind": "application", "candidate": {"name": "Ada", "emails": ["ada@contract.example"]}, "postings": [posting],
+        "files": [{"name": "cv.pdf", "content_type": "application/pdf", "role": "resume", "upload_id": upload.json()["id"]}],
+    });
+    let submit = |k: &str, body: Value| Request::new("POST", format!("/v1/connections/{id}/candidates")).key(&key).header("idempotency-key", k).json(&body);
+    let created = h.send(submit("contract-1", application(&posting))).await;
+    assert_eq!(created.status, 201, "{:?}", created.json());
+    let candidate = created.json()["id"].as_str().unwrap().to_owned();
+    assert_eq!(h.send(Request::new("POST", format!("/v1/connections/{id}/candidates")).key(&key).json(&application(&posting))).await.status, 400, "no Idempotency-Key");
+    let unknown_posting = h.send(submit("contract-2", application("00000000-0000-4000-8000-000000000000"))).await;
+    assert_eq!(unknown_posting.status, 422, "Lever refuses an unknown posting: {:?}", unknown_posting.json());
+    let failed = h.send(get(&format!("/v1/connections/{id}/candidates?limit=1"))).await;
+    assert_eq!(failed.status, 200);
+    let failed = failed.json()["data"][0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(h.send(get("/v1/connections/nope/candidates")).await.status, 404);
+    assert_eq!(h.send(get(&format!("/v1/connections/{id}/candidates/{candidate}"))).await.status, 200);
+    assert_eq!(h.send(get(&format!("/v1/connections/{id}/candidates/nope"))).await.status, 404);
+    let retry = |c: &str| Request::new("POST", format!("/v1/connections/{id}/candidates/{c}/retry")).key(&key);
+    assert_eq!(h.send(retry(&failed)).await.status, 202);
+    assert_eq!(h.send(retry(&candidate)).await.status, 409, "already in Lever");
 
     let uncovered = contract().uncovered(|_| true);
     assert!(uncovered.is_empty(), "documented but never checked: {uncovered:#?}");
@@ -393,6 +452,16 @@ fn the_contract_refuses_what_the_document_does_not_allow() {
     ] {
         assert!(check("GET", "/v1/connections", status, ct, body).is_err(), "{why}");
     }
+    // A hire item: the documented keys only, values of the documented types.
+    let hire = r#"{"id": "o", "connection_id": "c", "fields": {"Email": null}, "missing": ["Email"],
+        "lever": {"opportunity_id": "o", "contact_id": null, "posting_id": null, "offer_id": null, "hiring_manager_id": null, "archive_reason_id": null},
+        "hired_at": null, "found_by": "daily", "found_at": "2026-01-01T00:00:00Z", "sends": 1, "last_sent_at": null}"#;
+    let hires = |item: &str| format!(r#"{{"data": [{item}], "next_cursor": null}}"#);
+    assert!(check("GET", "/v1/connections/c/hires", 200, "application/json", &hires(hire)).is_ok());
+    let with_extra = hire.replacen("\"sends\": 1", "\"sends\": 1, \"send\": 1", 1);
+    assert!(check("GET", "/v1/connections/c/hires", 200, "application/json", &hires(&with_extra)).is_err(), "an event-only key in a list item");
+    let bad_trigger = hire.replacen("\"daily\"", "\"cron\"", 1);
+    assert!(check("GET", "/v1/connections/c/hires", 200, "application/json", &hires(&bad_trigger)).is_err(), "an undocumented trigger");
     let unauthorized = r#"{"type": "/problems/unauthorized", "title": "t", "status": 401}"#;
     assert!(check("GET", "/v1/connections", 401, "application/problem+json", unauthorized).is_err(), "WWW-Authenticate missing");
     assert!(check("PUT", "/v1/connections", 405, "text/plain", "").is_err(), "a 405 must be a problem");

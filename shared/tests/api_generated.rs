@@ -261,7 +261,7 @@ impl World {
         } else {
             id
         };
-        let mut uri = template.replace("{id}", &name).replace("{name}", &name).replace("{state}", &name).replace("{job_id}", &name);
+        let mut uri = template.replace("{id}", &name).replace("{name}", &name).replace("{state}", &name).replace("{job_id}", &name).replace("{candidate_id}", &name);
         let mut pairs: Vec<String> = g
             .query
             .iter()

@@ -54,6 +54,7 @@ async fn fx(store: Arc<dyn Store>, cfg: SandboxConfig) -> Fx {
         secrets: Arc::new(secrets),
         lever: LeverConfig::local(&sb.base_url(), client_id, ClientSecret::new(client_secret)).unwrap(),
         queues: Default::default(),
+        files: shared::hub::FilesSource::Missing,
     };
     let options = HubOptions {
         public_url: url::Url::parse("http://127.0.0.1:9").unwrap(),
@@ -62,6 +63,7 @@ async fn fx(store: Arc<dyn Store>, cfg: SandboxConfig) -> Fx {
         delivery: Default::default(),
         jobs: Default::default(),
         rate_budget: Default::default(),
+        candidates: Default::default(),
     };
     let hub = Hub::build(ports, Arc::new(ProfileCatalog::bundled().unwrap()), options).await.unwrap();
     Fx { sb, hub, clock }

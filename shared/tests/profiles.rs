@@ -14,8 +14,9 @@ use shared::core::profile::{
 use shared::core::schedule::{Cadence, next_daily_run_ms};
 use shared::core::settings::{ConnectionSettings, PostingOverride};
 use shared::core::submission::{
-    CandidateFacts, CandidateInput, ExistingOpportunity, FileMeta, FileRole, Origin, PlanError,
-    ReferrerInput, ScreeningInput, Submission, SubmissionKind, Write, plan_candidate_write,
+    CandidateFacts, CandidateInput, ExistingOpportunity, FileInput, FileRole, Origin, PlanError,
+    ReferrerInput, ScreeningInput, Submission, SubmissionKind, Write, perform_as_choices,
+    plan_candidate_write,
 };
 
 const POSTING: &str = "3c0e5b8a-1f2d-4e6a-9b7c-2d4f6a8b0c1e";
@@ -388,12 +389,14 @@ fn submission(kind: SubmissionKind) -> Submission {
     }
 }
 
-fn file(name: &str, role: FileRole) -> FileMeta {
-    FileMeta {
+fn file(name: &str, role: FileRole) -> FileInput {
+    use base64::Engine as _;
+    FileInput {
         name: name.into(),
         content_type: "application/pdf".into(),
         role,
-        size_bytes: Some(1000),
+        content_base64: Some(base64::engine::general_purpose::STANDARD.encode([1u8; 1000])),
+        upload_id: None,
     }
 }
 
@@ -441,6 +444,7 @@ fn hireup_referral_plan() {
         vec!["letter.pdf"]
     );
     assert_eq!(plan.notes.len(), 2, "{:?}", plan.notes);
+    assert_eq!(plan.note_text().unwrap(), plan.notes.join("\n\n"), "one note in Lever");
     assert!(
         plan.notes[0].starts_with("Endorsement from Grace Hopper <grace@acme.example> via HireUp:")
     );
@@ -506,27 +510,54 @@ fn erc_profile_and_referrer_rules() {
         email: Some("sam@acme.example".into()),
     });
 
-    // Referrer not a Lever user: their details go into a note.
+    // Referrer not a Lever user: their name and email go into the note. The candidate is not
+    // in Lever yet: the referral is held until they apply on Lever's job page.
     let plan =
         plan_candidate_write(&p, &ConnectionSettings::default(), &s, &admin_facts()).unwrap();
+    assert_eq!(plan.write, Write::Hold);
     assert_eq!(plan.sources, vec!["ERC"]);
     assert_eq!(plan.origin, Some(Origin::Referred));
     assert!(plan.followers.is_empty());
     assert_eq!(
-        plan.notes,
-        vec![
-            "Referred by Sam Employee <sam@acme.example> through EmployeeReferrals.com. The referrer is not a Lever user."
-        ]
+        plan.note_text().as_deref(),
+        Some(
+            "Referred by Sam Employee <sam@acme.example> through EmployeeReferrals.com.\n\n\
+             The referrer is not a Lever user; their name and email are above."
+        )
     );
 
-    // Referrer is a Lever user: follows the candidate, no note.
+    // Referrer is a Lever user: follows the candidate, and the note names them as Lever does.
     let facts = CandidateFacts {
         referrer_user_id: Some(REFERRER_USER.into()),
+        referrer_user_name: Some("Samantha Employee".into()),
         ..admin_facts()
     };
     let plan = plan_candidate_write(&p, &ConnectionSettings::default(), &s, &facts).unwrap();
     assert_eq!(plan.followers, vec![REFERRER_USER]);
-    assert!(plan.notes.is_empty());
+    assert_eq!(
+        plan.notes,
+        vec!["Referred by Samantha Employee <sam@acme.example> through EmployeeReferrals.com."]
+    );
+    assert!(p.lever_webhooks().contains("applicationCreated"), "held referrals wait for it");
+    assert_eq!(p.candidates().unwrap().pending.expire_after_days, 30);
+}
+
+#[test]
+fn perform_as_is_the_chosen_user_else_the_consenting_one_never_a_deactivated_one() {
+    let hireup = profile("hireup");
+    let chosen = ConnectionSettings { perform_as: Some(CHOSEN.into()), ..Default::default() };
+    assert_eq!(perform_as_choices(&hireup, &chosen, Some(ADMIN)), vec![CHOSEN, ADMIN]);
+    assert_eq!(perform_as_choices(&hireup, &ConnectionSettings::default(), Some(ADMIN)), vec![ADMIN]);
+    let mut s = submission(SubmissionKind::Referral);
+    s.referrer = Some(ReferrerInput { name: Some("Grace".into()), email: None });
+    let facts = CandidateFacts { inactive_users: vec![CHOSEN.into()], ..admin_facts() };
+    assert_eq!(plan_candidate_write(&hireup, &chosen, &s, &facts).unwrap().perform_as, ADMIN);
+    let facts = CandidateFacts { inactive_users: vec![CHOSEN.into(), ADMIN.into()], ..admin_facts() };
+    assert_eq!(plan_candidate_write(&hireup, &chosen, &s, &facts), Err(PlanError::PerformAsDeactivated));
+    // Outhire's user is chosen at setup: without a choice nobody is written as.
+    let outhire = profile("outhire");
+    assert!(perform_as_choices(&outhire, &ConnectionSettings::default(), Some(ADMIN)).is_empty());
+    assert_eq!(perform_as_choices(&outhire, &chosen, Some(ADMIN)), vec![CHOSEN, ADMIN]);
 }
 
 #[test]

@@ -16,6 +16,7 @@ use super::json::{opt_time, parse, time};
 use super::problem::{FieldError, Problem, ProblemType};
 use super::ApiState;
 use crate::core::connection::Connection;
+use crate::core::flow_runs::ScheduledFlow;
 use crate::core::settings::ConnectionSettings;
 use crate::flows::connections::ConnectError;
 use crate::flows::status::{health, status_name};
@@ -84,6 +85,13 @@ pub fn view(c: &Connection, missing_settings: Vec<String>) -> Value {
         })
         .collect();
     let mut flows = flows;
+    // The daily hires import says when it runs next (the dispatcher's due time for it).
+    let hires = ScheduledFlow::Hires.as_str();
+    let next_hires = c.schedules.get(&ScheduledFlow::Hires).copied().filter(|_| c.status.is_schedulable());
+    if next_hires.is_some() || flows.contains_key(hires) {
+        let entry = flows.entry(hires).or_insert_with(|| json!({"last_success_at": null, "last_failure_at": null, "last_error": null}));
+        entry["next_run_at"] = json!(opt_time(next_hires));
+    }
     if !c.webhooks.events.is_empty() {
         flows.insert("webhooks".into(), webhooks_view(&c.webhooks));
     }

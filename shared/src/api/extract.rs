@@ -48,6 +48,24 @@ impl<S: Send + Sync> FromRequestParts<S> for Id {
     }
 }
 
+/// The two `{id}`s of a nested route (`/v1/connections/{id}/candidates/{candidate_id}`), with
+/// the same rules as [`Id`].
+pub struct IdPair(pub String, pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for IdPair {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<(String, String)>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path((a, b))) if a.len() > MAX_ID_CHARS || b.len() > MAX_ID_CHARS => {
+                Err(Problem::new(ProblemType::NotFound, format!("no such resource: ids are at most {MAX_ID_CHARS} characters")))
+            }
+            Ok(axum::extract::Path((a, b))) => Ok(IdPair(a, b)),
+            Err(e) => Err(Problem::new(ProblemType::BadRequest, format!("the path cannot be read: {}", e.body_text()))),
+        }
+    }
+}
+
 /// The raw body, at most [`MAX_BODY_BYTES`]; more is a 413 `payload-too-large`.
 pub struct Body(pub Bytes);
 

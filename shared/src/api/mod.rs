@@ -3,11 +3,13 @@
 
 pub mod auth;
 pub mod callback;
+pub mod candidates;
 pub mod connect;
 pub mod connections;
 pub mod cursor;
 pub mod docs;
 pub mod extract;
+pub mod hires;
 pub mod jobs;
 pub mod json;
 pub mod keys;
@@ -24,8 +26,10 @@ use axum::Router;
 use cursor::CursorSeal;
 
 use crate::core::catalog::ProfileCatalog;
+use crate::flows::candidates::Candidates;
 use crate::flows::connections::Connections;
 use crate::flows::delivery::EventDelivery;
+use crate::flows::hires::Hires;
 use crate::flows::jobs::JobFeed;
 use crate::flows::partners::Partners;
 
@@ -35,7 +39,9 @@ pub struct ApiState {
     pub connections: Connections,
     pub delivery: EventDelivery,
     pub catalog: Arc<ProfileCatalog>,
+    pub hires: Hires,
     pub jobs: JobFeed,
+    pub candidates: Candidates,
     /// Seals the pagination cursors of every list route.
     pub pages: Arc<CursorSeal>,
 }
@@ -51,11 +57,17 @@ pub fn partner_routes(state: Arc<ApiState>) -> Router {
         .route("/v1/connections/{id}/lever/users", get(c::lever_users))
         .route("/v1/connections/{id}/lever/stages", get(c::lever_stages))
         .route("/v1/connections/{id}/activity", get(c::activity))
+        .route("/v1/connections/{id}/hires", get(hires::list))
+        .route("/v1/connections/{id}/hires/import", post(hires::import))
         .route("/v1/connections/{id}/jobs", get(jobs::list))
         .route("/v1/connections/{id}/jobs/sync", post(jobs::sync))
         .route("/v1/connections/{id}/jobs/resolve", get(jobs::resolve))
         .route("/v1/connections/{id}/jobs/{job_id}", get(jobs::get))
         .route("/v1/connections/{id}/jobs/{job_id}/import", post(jobs::import))
+        .route("/v1/connections/{id}/candidates", post(candidates::create).get(candidates::list))
+        .route("/v1/connections/{id}/candidates/{candidate_id}", get(candidates::get))
+        .route("/v1/connections/{id}/candidates/{candidate_id}/retry", post(candidates::retry))
+        .route("/v1/connections/{id}/uploads", post(candidates::create_upload))
         .route("/v1/api-keys", post(keys::create).get(keys::list))
         .route("/v1/api-keys/{id}", axum::routing::delete(keys::revoke))
         .route("/v1/webhooks", post(webhooks::create).get(webhooks::list))

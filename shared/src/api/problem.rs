@@ -26,9 +26,16 @@ pub enum ProblemType {
     UnknownProfile,
     ReturnUrlNotAllowed,
     ConnectionNotActive,
+    /// The flow asked for is not switched on for the connection (its profile has none, or the
+    /// customer turned that trigger off in the settings).
+    FlowNotEnabled,
     LeverRejected,
     LeverUnavailable,
     RateLimited,
+    /// An `Idempotency-Key` already used for a different request.
+    IdempotencyKeyReused,
+    /// The first request with this `Idempotency-Key` is still being handled.
+    IdempotencyKeyInUse,
     Internal,
 }
 
@@ -52,20 +59,25 @@ impl ProblemType {
             ConnectionNotActive => {
                 ("connection-not-active", "The connection is not active in Lever", StatusCode::CONFLICT)
             }
+            FlowNotEnabled => ("flow-not-enabled", "The flow is not switched on for this connection", StatusCode::CONFLICT),
             LeverRejected => ("lever-rejected", "Lever refused the request", StatusCode::UNPROCESSABLE_ENTITY),
             LeverUnavailable => ("lever-unavailable", "Lever did not answer; try again later", StatusCode::SERVICE_UNAVAILABLE),
             RateLimited => ("rate-limited", "Too many requests", StatusCode::TOO_MANY_REQUESTS),
+            IdempotencyKeyReused => {
+                ("idempotency-key-reused", "The Idempotency-Key was used for another request", StatusCode::UNPROCESSABLE_ENTITY)
+            }
+            IdempotencyKeyInUse => ("idempotency-key-in-use", "A request with this Idempotency-Key is in progress", StatusCode::CONFLICT),
             Internal => ("internal", "Internal error", StatusCode::INTERNAL_SERVER_ERROR),
         }
     }
 
     /// Every type, for the problem pages the hub serves at [`ProblemType::uri`].
-    pub const ALL: [ProblemType; 16] = {
+    pub const ALL: [ProblemType; 19] = {
         use ProblemType::*;
         [
             BadRequest, InvalidCursor, Unauthorized, NotFound, InvalidRequest, Conflict, LastApiKey, MethodNotAllowed,
-            PayloadTooLarge, UnknownProfile, ReturnUrlNotAllowed, ConnectionNotActive, LeverRejected, LeverUnavailable,
-            RateLimited, Internal,
+            PayloadTooLarge, UnknownProfile, ReturnUrlNotAllowed, ConnectionNotActive, FlowNotEnabled, LeverRejected,
+            LeverUnavailable, RateLimited, IdempotencyKeyReused, IdempotencyKeyInUse, Internal,
         ]
     };
 
@@ -123,9 +135,12 @@ impl ProblemType {
             UnknownProfile => "No partner profile is loaded for this partner; the hub's operators must register it.",
             ReturnUrlNotAllowed => "`return_url` must lie under one of the partner's registered return URLs (same scheme, host, port and path prefix).",
             ConnectionNotActive => "The connection cannot reach Lever: it is pending, needs a reconnect (the customer revoked the app or it was idle too long) or was disconnected. Start a reconnect with `POST /v1/connections/{id}/reconnect`.",
+            FlowNotEnabled => "The partner's profile does not have this flow, or the customer switched the trigger off (for hires: `settings.hire_triggers`). Change the connection's settings with `PATCH /v1/connections/{id}` to switch it on.",
             LeverRejected => "Lever refused the request the hub made for you; the detail carries Lever's message.",
             LeverUnavailable => "Lever did not answer in time or answered with an error. Retry after the `Retry-After` seconds.",
             RateLimited => "Lever is rate limiting this account. Retry after the `Retry-After` seconds.",
+            IdempotencyKeyReused => "This `Idempotency-Key` was first used with another body or for another connection (keys are kept 48 hours). Send a new key for a new submission; resend exactly the same body to get the first answer again.",
+            IdempotencyKeyInUse => "The first request with this `Idempotency-Key` is still being handled. Retry after the `Retry-After` seconds with the same key and body: you get its answer.",
             Internal => "The hub failed. Nothing about the cause is shown; the operators have it in the logs. Retrying may help.",
         }
     }

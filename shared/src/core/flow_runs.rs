@@ -152,6 +152,34 @@ mod tests {
         assert!(rescheduled(&runs, &hris, &webhook_only, "c1", NOW).is_empty(), "switched off: no run left");
     }
 
+    /// The dispatcher moves a daily run on with `next_run(…, due_at)`: step it through both of
+    /// the year's daylight-saving changes and every run is at local midnight.
+    #[test]
+    fn the_daily_import_steps_across_both_daylight_saving_changes() {
+        let hris = daily_hires();
+        let ms = |s: &str| s.parse::<jiff::Timestamp>().unwrap().as_millisecond();
+        let step = |from: &str, n: usize| {
+            let mut at = ms(from);
+            (0..n)
+                .map(|_| {
+                    at = next_run(ScheduledFlow::Hires, &hris, &ConnectionSettings::default(), "c1", at).unwrap();
+                    jiff::Timestamp::from_millisecond(at).unwrap().to_string()
+                })
+                .collect::<Vec<_>>()
+        };
+        // Spring forward on 2026-03-08 (02:00 PST → 03:00 PDT): midnight moves from 08:00Z to 07:00Z.
+        assert_eq!(step("2026-03-06T12:00:00Z", 4), ["2026-03-07T08:00:00Z", "2026-03-08T08:00:00Z", "2026-03-09T07:00:00Z", "2026-03-10T07:00:00Z"]);
+        // Fall back on 2026-11-01 (02:00 PDT → 01:00 PST): midnight moves from 07:00Z to 08:00Z.
+        assert_eq!(step("2026-10-30T12:00:00Z", 4), ["2026-10-31T07:00:00Z", "2026-11-01T07:00:00Z", "2026-11-02T08:00:00Z", "2026-11-03T08:00:00Z"]);
+        // Exactly at a run, the next is the next local midnight (the dispatcher passes the due time).
+        assert_eq!(step("2026-11-01T07:00:00Z", 1), ["2026-11-02T08:00:00Z"]);
+        // The account's own zone follows its own changes (Europe: last Sunday of March, 2026-03-29).
+        let berlin: ConnectionSettings = serde_json::from_str(r#"{"timezone":"Europe/Berlin"}"#).unwrap();
+        let first = next_run(ScheduledFlow::Hires, &hris, &berlin, "c1", ms("2026-03-28T12:00:00Z")).unwrap();
+        let second = next_run(ScheduledFlow::Hires, &hris, &berlin, "c1", first).unwrap();
+        assert_eq!((first, second), (ms("2026-03-28T23:00:00Z"), ms("2026-03-29T22:00:00Z")));
+    }
+
     #[test]
     fn a_new_time_zone_moves_the_daily_run_but_not_the_job_poll() {
         let hris = daily_hires();

@@ -1,5 +1,6 @@
 //! The pure core: partner profiles, domain records and the rules between them. No I/O here.
 
+pub mod candidate;
 pub mod catalog;
 pub mod connection;
 pub mod egress;

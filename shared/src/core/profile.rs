@@ -106,10 +106,40 @@ pub struct CandidatesFlow {
     /// per connection and per posting when `settings.customer_may_change` allows it.
     #[serde(default)]
     pub result_routes: BTreeMap<String, Route>,
+    /// Referrals of people not in Lever yet, held until they apply on Lever's job page.
+    #[serde(default)]
+    pub pending: PendingPolicy,
 }
 
 fn yes() -> bool {
     true
+}
+
+/// Referral before application: the partner invites the candidate to apply on Lever's own job
+/// page, so a referral of someone Lever does not know yet waits for that application (Lever's
+/// `applicationCreated` webhook, or a poll) and is then added to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PendingPolicy {
+    /// Hold referrals of people not in Lever instead of creating them.
+    #[serde(default)]
+    pub hold_referrals: bool,
+    /// A held referral whose candidate has not applied after this many days expires (with a
+    /// `submission.failed` event, error `referral_expired`).
+    #[serde(default = "default_pending_days")]
+    pub expire_after_days: u32,
+}
+
+pub const MAX_PENDING_DAYS: u32 = 90;
+
+fn default_pending_days() -> u32 {
+    30
+}
+
+impl Default for PendingPolicy {
+    fn default() -> Self {
+        PendingPolicy { hold_referrals: false, expire_after_days: default_pending_days() }
+    }
 }
 
 /// Where a screened candidate is moved.
@@ -414,6 +444,10 @@ impl Profile {
         {
             w.insert("candidateHired");
         }
+        if self.candidates().is_some_and(|c| c.pending.hold_referrals) {
+            // Held referrals are applied when Lever reports the application.
+            w.insert("applicationCreated");
+        }
         w
     }
 
@@ -700,6 +734,18 @@ impl Profile {
                 "\"chosen_at_setup\" needs \"perform_as\" in settings.required",
             ));
         }
+        if c.pending.hold_referrals && !referral {
+            out.push(FieldIssue::new(
+                format!("{p}.pending.hold_referrals"),
+                "holds referrals: needs \"referral\" in flows.candidates.accepts",
+            ));
+        }
+        if !(1..=MAX_PENDING_DAYS).contains(&c.pending.expire_after_days) {
+            out.push(FieldIssue::new(
+                format!("{p}.pending.expire_after_days"),
+                format!("must be between 1 and {MAX_PENDING_DAYS} days"),
+            ));
+        }
         if !c.create_if_missing && c.on_existing == OnExisting::NewOpportunity {
             out.push(FieldIssue::new(
                 format!("{p}.create_if_missing"),
@@ -974,6 +1020,36 @@ mod tests {
         assert!(got.contains("events.url"), "{got}");
         p.events.subscribe.clear();
         assert!(issues(&p).join("\n").contains("subscribe to it"));
+    }
+
+    #[test]
+    fn held_referrals_need_referrals_and_a_sane_expiry() {
+        let mut p: Profile = toml::from_str(
+            r#"
+            id = "acme-ads"
+            display_name = "Acme Ads"
+            kind = "job_ads"
+            [oauth]
+            scopes = ["offline_access", "opportunities:read:admin", "opportunities:write:admin",
+                      "postings:read:admin", "webhooks:write:admin"]
+            [flows.candidates]
+            accepts = ["application"]
+            origin = "applied"
+            source = "Acme"
+            stage = "lead-new"
+            [flows.candidates.pending]
+            hold_referrals = true
+            expire_after_days = 0
+            "#,
+        )
+        .unwrap();
+        let got = issues(&p).join("\n");
+        assert!(got.contains("flows.candidates.pending.hold_referrals: holds referrals: needs \"referral\""), "{got}");
+        assert!(got.contains("flows.candidates.pending.expire_after_days: must be between 1 and 90"), "{got}");
+        assert_eq!(p.lever_webhooks().into_iter().collect::<Vec<_>>(), vec!["applicationCreated"]);
+        p.flows.candidates.as_mut().unwrap().pending = PendingPolicy::default();
+        assert!(p.lever_webhooks().is_empty());
+        assert!(issues(&p).join("\n").contains("\"webhooks:write:admin\" is not needed"));
     }
 
     #[test]

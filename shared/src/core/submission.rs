@@ -42,6 +42,20 @@ pub enum Origin {
     University,
 }
 
+impl Origin {
+    /// Lever's value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Agency => "agency",
+            Self::Applied => "applied",
+            Self::Internal => "internal",
+            Self::Referred => "referred",
+            Self::Sourced => "sourced",
+            Self::University => "university",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FileRole {
@@ -49,6 +63,17 @@ pub enum FileRole {
     CoverLetter,
     Transcript,
     Other,
+}
+
+impl FileRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Resume => "resume",
+            Self::CoverLetter => "cover_letter",
+            Self::Transcript => "transcript",
+            Self::Other => "other",
+        }
+    }
 }
 
 /// Content types Lever accepts for uploads (pdf, doc, docx, txt, jpg, png).
@@ -60,6 +85,10 @@ pub const ALLOWED_CONTENT_TYPES: &[&str] = &[
     "image/jpeg",
     "image/png",
 ];
+
+/// Inline file contents (`content_base64`) may total this much per request (decoded): the body
+/// stays inside Lambda's 6 MB request limit. Larger files go through an upload (`upload_id`).
+pub const MAX_INLINE_BYTES: u64 = 4 * 1024 * 1024;
 
 /// What a partner POSTs. Unknown fields are refused so typos do not silently drop data.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -77,7 +106,47 @@ pub struct Submission {
     #[serde(default)]
     pub screening: Option<ScreeningInput>,
     #[serde(default)]
-    pub files: Vec<FileMeta>,
+    pub files: Vec<FileInput>,
+}
+
+/// A file as the partner sends it: its bytes inline, or the id of an upload made before.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileInput {
+    pub name: String,
+    pub content_type: String,
+    pub role: FileRole,
+    /// The bytes, base64 (standard alphabet); all inline files together at most [`MAX_INLINE_BYTES`].
+    #[serde(default)]
+    pub content_base64: Option<String>,
+    /// An upload of this connection (`POST /v1/connections/{id}/uploads`), for larger files.
+    #[serde(default)]
+    pub upload_id: Option<String>,
+}
+
+/// Where a validated file's bytes are: decoded from the request, or in an upload.
+#[derive(Clone, PartialEq, Eq)]
+pub enum FileContent {
+    Inline(Vec<u8>),
+    Upload(String),
+}
+
+impl std::fmt::Debug for FileContent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Candidate documents are personal data: never dump their bytes.
+        match self {
+            FileContent::Inline(b) => write!(f, "Inline({} bytes)", b.len()),
+            FileContent::Upload(id) => write!(f, "Upload({id})"),
+        }
+    }
+}
+
+/// A submission that passed validation, and where the bytes of each of its files are
+/// (`contents[i]` belongs to `submission.files[i]`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Validated {
+    pub submission: ValidSubmission,
+    pub contents: Vec<FileContent>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -124,7 +193,7 @@ pub struct ScreeningInput {
     pub summary: Option<String>,
 }
 
-/// A file the partner will upload with the submission (content travels separately).
+/// A file of a validated submission (its bytes are kept apart, see [`FileContent`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileMeta {
@@ -147,7 +216,8 @@ pub struct FieldError {
 pub struct SubmissionError(pub Vec<FieldError>);
 
 /// A submission that passed [`Submission::validate`]: posting resolved, emails normalised.
-#[derive(Debug, Clone, PartialEq)]
+/// Kept with the submission record, so a queued submission is planned again from it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ValidSubmission {
     pub kind: SubmissionKind,
     pub name: String,
@@ -217,7 +287,7 @@ fn clean(s: &Option<String>) -> Option<String> {
 
 impl Submission {
     /// Checks the submission against the partner's candidates flow, reporting every problem.
-    pub fn validate(&self, flow: &CandidatesFlow) -> Result<ValidSubmission, SubmissionError> {
+    pub fn validate(&self, flow: &CandidatesFlow) -> Result<Validated, SubmissionError> {
         let mut errs = Vec::new();
         let mut err = |f: String, r: String| {
             errs.push(FieldError {
@@ -399,12 +469,24 @@ impl Submission {
             }
         };
         let mut resumes = 0;
+        let mut inline_total: u64 = 0;
+        let mut files = Vec::with_capacity(self.files.len());
+        let mut contents = Vec::with_capacity(self.files.len());
         for (i, f) in self.files.iter().enumerate() {
             let p = format!("files[{i}]");
             if !flow.files.accept.contains(&f.role) {
                 err(
                     format!("{p}.role"),
-                    format!("{:?} files are not accepted from this partner", f.role),
+                    format!(
+                        "{:?} files are not accepted from this partner (accepted: {})",
+                        f.role,
+                        flow.files
+                            .accept
+                            .iter()
+                            .map(|r| r.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
                 );
             }
             if f.role == FileRole::Resume {
@@ -414,7 +496,12 @@ impl Submission {
                 }
             }
             let n = f.name.trim();
-            if n.is_empty() || n.contains('/') || n.contains('\\') || n.len() > 255 {
+            if n.is_empty()
+                || n.contains('/')
+                || n.contains('\\')
+                || n.len() > 255
+                || n.chars().any(char::is_control)
+            {
                 err(
                     format!("{p}.name"),
                     format!("{:?} is not a file name", f.name),
@@ -431,17 +518,64 @@ impl Submission {
                     ),
                 );
             }
-            if let Some(size) = f.size_bytes
-                && (size == 0 || size > flow.files.max_bytes)
-            {
-                err(
-                    format!("{p}.size_bytes"),
-                    format!(
-                        "{size} bytes; must be between 1 and {}",
-                        flow.files.max_bytes
-                    ),
-                );
+            let mut size_bytes = None;
+            match (&f.content_base64, &f.upload_id) {
+                (Some(_), Some(_)) | (None, None) => err(
+                    p.clone(),
+                    "give exactly one of content_base64 (small files) and upload_id".into(),
+                ),
+                (Some(b64), None) => {
+                    use base64::Engine as _;
+                    match base64::engine::general_purpose::STANDARD.decode(b64.trim()) {
+                        Ok(bytes) => {
+                            let size = bytes.len() as u64;
+                            inline_total = inline_total.saturating_add(size);
+                            if size == 0 || size > flow.files.max_bytes {
+                                err(
+                                    format!("{p}.content_base64"),
+                                    format!(
+                                        "{size} bytes; must be between 1 and {}",
+                                        flow.files.max_bytes
+                                    ),
+                                );
+                            }
+                            size_bytes = Some(size);
+                            contents.push(FileContent::Inline(bytes));
+                        }
+                        Err(e) => err(
+                            format!("{p}.content_base64"),
+                            format!("not base64 (standard alphabet, with padding): {e}"),
+                        ),
+                    }
+                }
+                (None, Some(id)) => {
+                    let id = id.trim();
+                    if id.is_empty()
+                        || id.len() > 64
+                        || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                    {
+                        err(
+                            format!("{p}.upload_id"),
+                            format!("{id:?} is not an upload id"),
+                        );
+                    }
+                    contents.push(FileContent::Upload(id.to_string()));
+                }
             }
+            files.push(FileMeta {
+                name: n.to_string(),
+                content_type: base.to_string(),
+                role: f.role,
+                size_bytes,
+            });
+        }
+        if inline_total > MAX_INLINE_BYTES {
+            err(
+                "files".into(),
+                format!(
+                    "{inline_total} bytes inline; at most {MAX_INLINE_BYTES} in all: send larger files as uploads (upload_id)"
+                ),
+            );
         }
         if !errs.is_empty() {
             return Err(SubmissionError(errs));
@@ -458,8 +592,9 @@ impl Submission {
             referrer,
             endorsement,
             screening,
-            files: self.files.clone(),
+            files,
         })
+        .map(|submission| Validated { submission, contents })
     }
 }
 
@@ -472,7 +607,11 @@ pub struct CandidateFacts {
     pub existing: Option<ExistingOpportunity>,
     /// The Lever user whose email is the referrer's, if any.
     pub referrer_user_id: Option<String>,
+    /// That user's name in Lever (the note names the referrer as Lever knows them).
+    pub referrer_user_name: Option<String>,
     pub posting_title: Option<String>,
+    /// Lever users known to be deactivated: never written as.
+    pub inactive_users: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -490,6 +629,9 @@ pub enum Write {
     Create,
     /// Changes to an existing opportunity.
     Update { opportunity_id: String },
+    /// Nothing yet: a referral of someone not in Lever, held until they apply
+    /// (`flows.candidates.pending`); the rest of the plan is what a create would write.
+    Hold,
 }
 
 /// The candidate data sent on create.
@@ -540,6 +682,15 @@ pub enum PlanError {
     NoPerformAs,
     #[error("the candidate is not in Lever and this partner does not create candidates")]
     NotInLever,
+    #[error("every Lever user the hub may write as is deactivated: choose an active one in the connection's settings (perform_as)")]
+    PerformAsDeactivated,
+}
+
+impl CandidatePlan {
+    /// The plan's notes as the one note written to Lever (one call, however many parts).
+    pub fn note_text(&self) -> Option<String> {
+        (!self.notes.is_empty()).then(|| self.notes.join("\n\n"))
+    }
 }
 
 /// The pure rule: profile + connection settings + submission + facts → what to write.
@@ -550,19 +701,66 @@ pub fn plan_candidate_write(
     facts: &CandidateFacts,
 ) -> Result<CandidatePlan, PlanError> {
     let flow = profile.candidates().ok_or(PlanError::NoCandidatesFlow)?;
-    let sub = submission.validate(flow)?;
-    let allowed = |k: SettingKey| profile.may_change(k);
+    let valid = submission.validate(flow)?;
+    plan_validated(profile, settings, &valid.submission, facts)
+}
 
+/// The Lever users the hub may write as, in order of preference: the customer's choice (when
+/// the profile lets them choose), then the user who consented — unless the profile insists on
+/// a chosen user and none is chosen. The first one not deactivated is used.
+pub fn perform_as_choices(
+    profile: &Profile,
+    settings: &ConnectionSettings,
+    authorizing_user_id: Option<&str>,
+) -> Vec<String> {
+    let Some(flow) = profile.candidates() else { return vec![] };
     let chosen = settings
         .perform_as
         .as_deref()
-        .filter(|_| allowed(SettingKey::PerformAs))
+        .filter(|_| profile.may_change(SettingKey::PerformAs))
         .and_then(normalize_uuid);
-    let perform_as = match flow.perform_as {
-        PerformAs::ChosenAtSetup => chosen,
-        PerformAs::AuthorizingUser => chosen.or_else(|| facts.authorizing_user_id.clone()),
+    let authorizing = authorizing_user_id.and_then(normalize_uuid);
+    let mut out: Vec<String> = match (flow.perform_as, chosen) {
+        (PerformAs::ChosenAtSetup, None) => vec![],
+        (_, Some(c)) => [Some(c), authorizing].into_iter().flatten().collect(),
+        (PerformAs::AuthorizingUser, None) => authorizing.into_iter().collect(),
+    };
+    out.dedup();
+    out
+}
+
+/// The Lever source this connection writes: the customer's (when the profile lets them choose),
+/// else the profile's.
+pub fn source_label(profile: &Profile, settings: &ConnectionSettings) -> String {
+    let profile_source = profile.candidates().map(|c| c.source.trim()).unwrap_or_default();
+    settings
+        .source
+        .as_deref()
+        .filter(|_| profile.may_change(SettingKey::Source))
+        .map(str::trim)
+        .unwrap_or(profile_source)
+        .to_string()
+}
+
+/// [`plan_candidate_write`] for a submission validated before (a queued one, planned again).
+pub fn plan_validated(
+    profile: &Profile,
+    settings: &ConnectionSettings,
+    sub: &ValidSubmission,
+    facts: &CandidateFacts,
+) -> Result<CandidatePlan, PlanError> {
+    let flow = profile.candidates().ok_or(PlanError::NoCandidatesFlow)?;
+    let allowed = |k: SettingKey| profile.may_change(k);
+
+    let choices = perform_as_choices(profile, settings, facts.authorizing_user_id.as_deref());
+    if choices.is_empty() {
+        return Err(PlanError::NoPerformAs);
     }
-    .ok_or(PlanError::NoPerformAs)?;
+    let perform_as = choices
+        .iter()
+        .find(|u| !facts.inactive_users.contains(u))
+        .cloned()
+        .ok_or(PlanError::PerformAsDeactivated)?;
 
     let posting_override = settings
         .posting_overrides
@@ -600,13 +798,7 @@ pub fn plan_candidate_write(
         .and_then(|p| posting_id_from_ref(p).ok())
         .filter(|p| *p != sub.posting_id);
 
-    let source = settings
-        .source
-        .as_deref()
-        .filter(|_| allowed(SettingKey::Source))
-        .map(str::trim)
-        .unwrap_or(flow.source.trim())
-        .to_string();
+    let source = source_label(profile, settings);
 
     let vars = |name: &str| -> Option<String> {
         match name {
@@ -622,7 +814,7 @@ pub fn plan_candidate_write(
             "referrer" => sub
                 .referrer
                 .as_ref()
-                .and_then(|r| match (&r.name, &r.email) {
+                .and_then(|r| match (facts.referrer_user_name.as_ref().or(r.name.as_ref()), &r.email) {
                     (Some(n), Some(e)) => Some(format!("{n} <{e}>")),
                     (Some(n), None) => Some(n.clone()),
                     (None, Some(e)) => Some(e.clone()),
@@ -720,7 +912,10 @@ pub fn plan_candidate_write(
             also_apply_to_posting,
         });
     }
-    if facts.existing.is_none() && !flow.create_if_missing {
+    let hold = facts.existing.is_none()
+        && sub.kind == SubmissionKind::Referral
+        && flow.pending.hold_referrals;
+    if facts.existing.is_none() && !flow.create_if_missing && !hold {
         return Err(PlanError::NotInLever);
     }
     let mut files = sub.files.clone();
@@ -729,7 +924,7 @@ pub fn plan_candidate_write(
         .position(|f| f.role == FileRole::Resume)
         .map(|i| files.remove(i));
     Ok(CandidatePlan {
-        write: Write::Create,
+        write: if hold { Write::Hold } else { Write::Create },
         perform_as,
         posting_id: sub.posting_id.clone(),
         candidate,
@@ -802,6 +997,27 @@ mod tests {
         }
     }
 
+    fn inline(name: &str, content_type: &str, role: FileRole, size: usize) -> FileInput {
+        use base64::Engine as _;
+        FileInput {
+            name: name.into(),
+            content_type: content_type.into(),
+            role,
+            content_base64: Some(base64::engine::general_purpose::STANDARD.encode(vec![7u8; size])),
+            upload_id: None,
+        }
+    }
+
+    fn upload(name: &str, content_type: &str, role: FileRole) -> FileInput {
+        FileInput {
+            name: name.into(),
+            content_type: content_type.into(),
+            role,
+            content_base64: None,
+            upload_id: Some("0b7c1d3e-aaaa-4bbb-8ccc-123456789abc".into()),
+        }
+    }
+
     fn errors(s: &Submission, p: &Profile) -> Vec<String> {
         match s.validate(p.candidates().unwrap()) {
             Ok(_) => vec![],
@@ -851,7 +1067,7 @@ mod tests {
         );
         s.candidate.emails.remove(1);
         assert_eq!(
-            s.validate(p.candidates().unwrap()).unwrap().emails,
+            s.validate(p.candidates().unwrap()).unwrap().submission.emails,
             vec!["ada@example.com"],
             "duplicates dropped"
         );
@@ -877,7 +1093,7 @@ mod tests {
             POSTING.to_uppercase()
         )];
         assert_eq!(
-            s.validate(p.candidates().unwrap()).unwrap().posting_id,
+            s.validate(p.candidates().unwrap()).unwrap().submission.posting_id,
             POSTING
         );
     }
@@ -909,24 +1125,9 @@ mod tests {
                 summary: None,
             }),
             files: vec![
-                FileMeta {
-                    name: "a/b.pdf".into(),
-                    content_type: "application/zip".into(),
-                    role: FileRole::Transcript,
-                    size_bytes: Some(5000),
-                },
-                FileMeta {
-                    name: "cv.pdf".into(),
-                    content_type: "application/pdf".into(),
-                    role: FileRole::Resume,
-                    size_bytes: None,
-                },
-                FileMeta {
-                    name: "cv2.pdf".into(),
-                    content_type: "application/pdf; charset=binary".into(),
-                    role: FileRole::Resume,
-                    size_bytes: None,
-                },
+                inline("a/b.pdf", "application/zip", FileRole::Transcript, 5000),
+                upload("cv.pdf", "application/pdf", FileRole::Resume),
+                upload("cv2.pdf", "application/pdf; charset=binary", FileRole::Resume),
             ],
         };
         let got = errors(&s, &p);
@@ -944,7 +1145,7 @@ mod tests {
                 "files[0].role",
                 "files[0].name",
                 "files[0].content_type",
-                "files[0].size_bytes",
+                "files[0].content_base64",
                 "files[2].role",
             ],
             "{got:#?}"
@@ -1101,12 +1302,7 @@ mod tests {
             ..Default::default()
         });
         let mut s = sub();
-        s.files = vec![FileMeta {
-            name: "cv.pdf".into(),
-            content_type: "application/pdf".into(),
-            role: FileRole::Resume,
-            size_bytes: None,
-        }];
+        s.files = vec![upload("cv.pdf", "application/pdf", FileRole::Resume)];
         let plan = plan_candidate_write(&p, &ConnectionSettings::default(), &s, &f).unwrap();
         assert_eq!(plan.write, Write::Create);
         assert!(plan.resume_file.is_some() && plan.files.is_empty());

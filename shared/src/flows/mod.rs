@@ -2,10 +2,12 @@
 //! and the partner API call these; these call nothing but the core and the ports.
 
 pub mod activity;
+pub mod candidates;
 pub mod connections;
 pub mod delivery;
 pub mod dispatch;
 pub mod events;
+pub mod hires;
 pub mod jobs;
 pub mod keepalive;
 pub mod lever_events;

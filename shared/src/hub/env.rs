@@ -9,6 +9,9 @@
 //! | `HUB_DELIVERY_QUEUE_URL` | SQS queue of partner deliveries | embedded queue (kept in the embedded store when the store is embedded) |
 //! | `HUB_DEAD_LETTER_QUEUE_URL` | SQS queue for deliveries that gave up | embedded queue |
 //! | `HUB_JOBS_QUEUE_URL`, `HUB_HIRES_QUEUE_URL` | SQS queues of scheduled flow runs | embedded queue |
+//! | `HUB_CANDIDATES_QUEUE_URL` | SQS queue of candidate submissions to write | embedded queue |
+//! | `HUB_FILES_BUCKET` | S3 bucket of uploads and submission files | — |
+//! | `HUB_FILES_DIR` | a local directory for them instead | `files/` beside an embedded store |
 //! | `HUB_PROFILES_DIR` | partner profiles to load instead of the bundled ones | bundled |
 //! | `AWS_ENDPOINT_URL` | DynamoDB Local / moto for local runs (read by the AWS SDK) | AWS |
 
@@ -17,7 +20,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 
-use super::wiring::{CatalogSource, LeverSource, QueueSource};
+use super::wiring::{CatalogSource, FilesSource, LeverSource, QueueSource};
 use super::{Hub, HubError, PortSources, QueueName, Secrets, Wiring, WiringOptions};
 use crate::clock::SystemClock;
 use crate::flows::delivery::DeliveryPolicy;
@@ -66,6 +69,27 @@ impl StoreTarget {
     }
 }
 
+/// Where uploads and submission files live.
+#[derive(Clone, Debug, Default)]
+pub enum FilesTarget {
+    S3 { bucket: String },
+    Dir { path: std::path::PathBuf },
+    /// `files/` beside an embedded store; none for DynamoDB (set `HUB_FILES_BUCKET`).
+    #[default]
+    BesideStore,
+}
+
+impl FilesTarget {
+    /// `HUB_FILES_BUCKET` or `HUB_FILES_DIR`, else beside the store.
+    pub fn from_env() -> Self {
+        match (var("HUB_FILES_BUCKET"), var("HUB_FILES_DIR")) {
+            (Some(bucket), _) => FilesTarget::S3 { bucket },
+            (None, Some(dir)) => FilesTarget::Dir { path: dir.into() },
+            (None, None) => FilesTarget::BesideStore,
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub enum SecretsSource {
     SecretsManager { prefix: String },
@@ -93,6 +117,7 @@ pub struct HubEnv {
     pub profiles_dir: Option<std::path::PathBuf>,
     /// Deliveries to http://127.0.0.1 partner endpoints (local runs and tests only).
     pub allow_http_loopback: bool,
+    pub files: FilesTarget,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -126,6 +151,7 @@ impl HubEnv {
             queue_urls: QueueName::ALL.iter().filter_map(|q| var(q.env_var()).map(|url| (*q, url))).collect(),
             profiles_dir: var("HUB_PROFILES_DIR").map(Into::into),
             allow_http_loopback: var("HUB_ALLOW_HTTP_LOOPBACK").is_some_and(|v| v == "1"),
+            files: FilesTarget::from_env(),
         })
     }
 
@@ -140,7 +166,8 @@ impl HubEnv {
     pub async fn wiring(&self, secrets: &[&str]) -> Result<Wiring, HubError> {
         let needs_aws = matches!(self.store, StoreTarget::DynamoDb { .. })
             || matches!(self.secrets, SecretsSource::SecretsManager { .. })
-            || QueueName::ALL.iter().any(|q| self.queue_urls.contains_key(q));
+            || QueueName::ALL.iter().any(|q| self.queue_urls.contains_key(q))
+            || matches!(self.files, FilesTarget::S3 { .. });
         let aws = if needs_aws { Some(crate::aws::sdk_config(None).await) } else { None };
         let store = self.store.open(aws.as_ref())?;
         let values = match &self.secrets {
@@ -171,6 +198,14 @@ impl HubEnv {
                 None => CatalogSource::Bundled,
             },
             lever: LeverSource::Configured(self.lever.clone()),
+            files: match (&self.files, &self.store) {
+                (FilesTarget::S3 { bucket }, _) => FilesSource::S3 { bucket: bucket.clone(), aws: aws.clone() },
+                (FilesTarget::Dir { path }, _) => FilesSource::Dir(path.clone()),
+                (FilesTarget::BesideStore, StoreTarget::Embedded { path }) => {
+                    FilesSource::Dir(path.parent().map(|p| p.join("files")).unwrap_or_else(|| "files".into()))
+                }
+                (FilesTarget::BesideStore, StoreTarget::DynamoDb { .. }) => FilesSource::Missing,
+            },
             queues: QueueSource { sqs_urls: self.queue_urls.clone(), aws, given },
         };
         let options = WiringOptions {
@@ -180,6 +215,7 @@ impl HubEnv {
             lever_inbox: Default::default(),
             jobs: Default::default(),
             rate_budget: Default::default(),
+            candidates: Default::default(),
         };
         Ok(Wiring::new(sources, options))
     }

@@ -10,12 +10,16 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 pub use env::{HubEnv, LeverTarget, SecretsSource, StoreTarget};
-pub use wiring::{CatalogSource, LeverPorts, LeverSource, PortSources, QueueName, QueueSource, Secrets, Wiring, WiringOptions};
+pub use env::FilesTarget;
+pub use wiring::{
+    CatalogSource, FilesPort, FilesSource, LeverPorts, LeverSource, PortSources, QueueName, QueueSource, Secrets, Wiring, WiringOptions,
+};
 
 use crate::api::ApiState;
 use crate::clock::Clock;
 use crate::core::catalog::ProfileCatalog;
 use crate::flows::activity::ActivityLog;
+use crate::flows::candidates::{CandidatePolicy, Candidates};
 use crate::flows::connections::Connections;
 use crate::flows::delivery::{DeliveryPolicy, EventDelivery};
 use crate::flows::lever_events::{LeverEventRouter, LeverWebhookReceiver};
@@ -38,6 +42,8 @@ pub struct HubPorts {
     pub lever: LeverConfig,
     /// Queues by name; a name not given gets an embedded queue of its own.
     pub queues: HashMap<QueueName, Arc<dyn Queue>>,
+    /// The file store: a ready one (S3 on moto in tests) or a local directory.
+    pub files: FilesSource,
 }
 
 pub struct HubOptions {
@@ -48,6 +54,7 @@ pub struct HubOptions {
     pub delivery: DeliveryPolicy,
     pub jobs: SyncPolicy,
     pub rate_budget: RateBudgetPolicy,
+    pub candidates: CandidatePolicy,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -73,6 +80,7 @@ pub struct Hub {
     pub lever_events: LeverEventRouter,
     pub jobs: JobWorker,
     pub job_feed: JobFeed,
+    pub candidates: Candidates,
     api: Arc<ApiState>,
 }
 
@@ -87,6 +95,7 @@ impl Hub {
             catalog: wiring::CatalogSource::Ready(catalog),
             lever: wiring::LeverSource::Config { config: Box::new(ports.lever), pkce: options.lever_pkce },
             queues: wiring::QueueSource { sqs_urls: HashMap::new(), aws: None, given: ports.queues },
+            files: ports.files,
         };
         let options = WiringOptions {
             public_url: Some(options.public_url),
@@ -95,6 +104,7 @@ impl Hub {
             lever_inbox: Default::default(),
             jobs: options.jobs,
             rate_budget: options.rate_budget,
+            candidates: options.candidates,
         };
         Self::from_wiring(Wiring::new(sources, options))
     }
@@ -113,6 +123,7 @@ impl Hub {
             lever_events: wiring.lever_event_router()?,
             jobs: wiring.job_worker()?,
             job_feed: wiring.job_feed()?,
+            candidates: wiring.candidates()?,
             api: wiring.api()?,
             wiring: Arc::new(wiring),
         })
@@ -123,9 +134,14 @@ impl Hub {
     }
 
     /// Everything the hub serves over HTTP in one router: partner API, connect and callback,
-    /// Lever's webhooks, `/healthz` (local runs and end-to-end tests; in AWS each is its own Lambda).
+    /// Lever's webhooks, `/healthz`, and a local file store's upload URLs (local runs and
+    /// end-to-end tests; in AWS each is its own Lambda, and S3 takes the uploads).
     pub fn router(&self) -> axum::Router {
-        crate::api::router(self.api()).merge(crate::api::lever_webhooks::lever_webhook_routes(self.lever_webhooks.clone()))
+        let router = crate::api::router(self.api()).merge(crate::api::lever_webhooks::lever_webhook_routes(self.lever_webhooks.clone()));
+        match self.wiring.local_upload_routes() {
+            Some(uploads) => router.merge(uploads),
+            None => router,
+        }
     }
 }
 

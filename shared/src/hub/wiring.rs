@@ -19,12 +19,15 @@ use crate::core::catalog::ProfileCatalog;
 use crate::core::flow_runs::ScheduledFlow;
 use crate::core::job_sync::SyncPolicy;
 use crate::core::oauth_state::StateSigner;
+use crate::files::{DirFileStore, FileStore, S3FileStore};
 use crate::flows::activity::ActivityLog;
+use crate::flows::candidates::{CandidatePolicy, Candidates, PendingReferralRelease, StatusReporter};
 use crate::flows::connections::{Connections, ConsentConfig, PublicUrls};
 use crate::flows::delivery::{DeliveryPolicy, EventDelivery};
 use crate::flows::dispatch::Dispatcher;
+use crate::flows::hires::{HireImport, HireOnWebhook, HireReader, Hires, HiresPolicy, HiresWorker};
 use crate::flows::jobs::{JobFeed, JobPoller, JobWorker};
-use crate::flows::lever_events::{InboxPolicy, LeverEventRouter, LeverWebhookReceiver};
+use crate::flows::lever_events::{InboxPolicy, LeverEventHandler, LeverEventRouter, LeverWebhookReceiver};
 use crate::flows::partners::Partners;
 use crate::flows::status::StatusChanges;
 use crate::flows::tokens::{TokenPolicy, Tokens};
@@ -51,11 +54,19 @@ pub enum QueueName {
     Hires,
     /// Verified Lever webhook events for the router.
     LeverEvents,
+    /// Candidate submissions to write to Lever (and status polls), for the candidate writer.
+    Candidates,
 }
 
 impl QueueName {
-    pub const ALL: [QueueName; 5] =
-        [QueueName::Deliveries, QueueName::DeliveriesDeadLetter, QueueName::Jobs, QueueName::Hires, QueueName::LeverEvents];
+    pub const ALL: [QueueName; 6] = [
+        QueueName::Deliveries,
+        QueueName::DeliveriesDeadLetter,
+        QueueName::Jobs,
+        QueueName::Hires,
+        QueueName::LeverEvents,
+        QueueName::Candidates,
+    ];
 
     /// The queue that runs of a scheduled flow go to.
     pub fn of_flow(flow: ScheduledFlow) -> Self {
@@ -73,6 +84,7 @@ impl QueueName {
             QueueName::Jobs => "jobs",
             QueueName::Hires => "hires",
             QueueName::LeverEvents => "lever-events",
+            QueueName::Candidates => "candidates",
         }
     }
 
@@ -84,6 +96,7 @@ impl QueueName {
             QueueName::Jobs => "HUB_JOBS_QUEUE_URL",
             QueueName::Hires => "HUB_HIRES_QUEUE_URL",
             QueueName::LeverEvents => "HUB_LEVER_EVENTS_QUEUE_URL",
+            QueueName::Candidates => "HUB_CANDIDATES_QUEUE_URL",
         }
     }
 }
@@ -106,6 +119,7 @@ pub struct WiringOptions {
     pub lever_inbox: InboxPolicy,
     pub jobs: SyncPolicy,
     pub rate_budget: RateBudgetPolicy,
+    pub candidates: CandidatePolicy,
 }
 
 /// The secrets this process read at start, by name.
@@ -170,6 +184,35 @@ pub struct QueueSource {
     pub given: HashMap<QueueName, Arc<dyn Queue>>,
 }
 
+/// Where submission files and uploads live (built on first use).
+pub enum FilesSource {
+    /// An S3 bucket: uploads are PUT to it directly (pre-signed URLs).
+    S3 { bucket: String, aws: Option<aws_config::SdkConfig> },
+    /// A local directory: the hub serves its upload URLs itself (`PUT /uploads/{token}`).
+    Dir(PathBuf),
+    Ready(Arc<dyn FileStore>),
+    /// Nothing configured: every use of a file is an error naming the variable (a submission
+    /// without files still works).
+    Missing,
+}
+
+/// The file store as built.
+#[derive(Clone)]
+pub enum FilesPort {
+    Store(Arc<dyn FileStore>),
+    /// A local directory, whose upload URLs the hub's router serves.
+    Dir(Arc<DirFileStore>),
+}
+
+impl FilesPort {
+    pub fn store(&self) -> Arc<dyn FileStore> {
+        match self {
+            FilesPort::Store(s) => s.clone(),
+            FilesPort::Dir(d) => d.clone(),
+        }
+    }
+}
+
 /// What the wiring builds from.
 pub struct PortSources {
     pub store: Arc<dyn Store>,
@@ -178,6 +221,7 @@ pub struct PortSources {
     pub catalog: CatalogSource,
     pub lever: LeverSource,
     pub queues: QueueSource,
+    pub files: FilesSource,
 }
 
 /// The hub's Lever OAuth app, as kept in the `hub/lever-oauth` secret.
@@ -222,6 +266,9 @@ pub struct Wiring {
     queue_source: QueueSource,
     sqs: OnceLock<aws_sdk_sqs::Client>,
     queues: Mutex<HashMap<QueueName, Arc<dyn Queue>>>,
+    files_source: FilesSource,
+    files: Memo<FilesPort>,
+    candidates: Memo<Candidates>,
     cipher: Memo<Arc<TokenCipher>>,
     signer: Memo<Arc<StateSigner>>,
     pages: Memo<Arc<CursorSeal>>,
@@ -229,12 +276,13 @@ pub struct Wiring {
     status: Memo<StatusChanges>,
     tokens: Memo<Tokens>,
     connections: Memo<Connections>,
+    hire_import: Memo<HireImport>,
     job_poller: Memo<JobPoller>,
 }
 
 impl Wiring {
     pub fn new(sources: PortSources, options: WiringOptions) -> Self {
-        let PortSources { store, clock, secrets, catalog, lever, queues } = sources;
+        let PortSources { store, clock, secrets, catalog, lever, queues, files } = sources;
         Self {
             records: Records::new(store, clock),
             secrets,
@@ -247,6 +295,9 @@ impl Wiring {
             queue_source: queues,
             sqs: OnceLock::new(),
             queues: Mutex::new(HashMap::new()),
+            files_source: files,
+            files: Memo::new(),
+            candidates: Memo::new(),
             pages: Memo::new(),
             cipher: Memo::new(),
             signer: Memo::new(),
@@ -254,6 +305,7 @@ impl Wiring {
             status: Memo::new(),
             tokens: Memo::new(),
             connections: Memo::new(),
+            hire_import: Memo::new(),
             job_poller: Memo::new(),
         }
     }
@@ -411,9 +463,103 @@ impl Wiring {
         ))
     }
 
+    /// Where submission files and uploads live.
+    pub fn files(&self) -> Result<FilesPort, HubError> {
+        self.files.get_or(|| {
+            Ok(match &self.files_source {
+                FilesSource::Ready(store) => FilesPort::Store(store.clone()),
+                FilesSource::S3 { bucket, aws } => {
+                    let aws = aws.as_ref().ok_or_else(|| HubError::Config("S3 needs the AWS configuration".into()))?;
+                    FilesPort::Store(Arc::new(S3FileStore::new(aws, bucket.clone())))
+                }
+                FilesSource::Dir(dir) => {
+                    let state_key = self.secrets.get(names::STATE_KEY)?;
+                    let store = DirFileStore::new(dir, self.options.public_url.clone(), state_key.expose().as_bytes(), self.records.clock().clone())
+                        .map_err(|e| HubError::Config(e.to_string()))?;
+                    FilesPort::Dir(Arc::new(store))
+                }
+                FilesSource::Missing => FilesPort::Store(Arc::new(crate::files::Unconfigured)),
+            })
+        })
+    }
+
+    /// The upload URL a local file store serves (in AWS, S3 takes the PUT): `None` otherwise.
+    pub fn local_upload_routes(&self) -> Option<axum::Router> {
+        match self.files().ok()? {
+            FilesPort::Dir(dir) => Some(crate::files::local::local_upload_routes(dir)),
+            FilesPort::Store(_) => None,
+        }
+    }
+
+    /// Candidate ingest: the partner routes, the writer (queue consumer) and the sweeper.
+    pub fn candidates(&self) -> Result<Candidates, HubError> {
+        self.candidates.get_or(|| {
+            Ok(Candidates::new(
+                self.records(),
+                self.catalog()?,
+                self.lever()?.api,
+                self.tokens()?,
+                self.files()?.store(),
+                self.queue(QueueName::Candidates)?,
+                Arc::new(self.delivery()?),
+                self.activity(),
+                self.options.candidates.clone(),
+            ))
+        })
+    }
+
+    /// Imports hires (webhook, daily and manual runs) and hands them to the partner.
+    pub fn hire_import(&self) -> Result<HireImport, HubError> {
+        self.hire_import.get_or(|| {
+            Ok(HireImport::new(
+                self.records(),
+                self.catalog()?,
+                HireReader::new(self.lever()?.api, self.tokens()?),
+                Arc::new(self.delivery()?),
+                self.activity(),
+                HiresPolicy::default(),
+            ))
+        })
+    }
+
+    /// Candidates' status to partners (no file store: the Lever-events function needs none).
+    fn candidate_status(&self) -> Result<StatusReporter, HubError> {
+        Ok(StatusReporter::new(
+            self.records(),
+            self.catalog()?,
+            self.lever()?.api,
+            self.tokens()?,
+            Arc::new(self.delivery()?),
+            self.options.candidates.clone(),
+        ))
+    }
+
+    /// The hires queue's consumer around [`Wiring::hire_import`].
+    pub fn hires_worker(&self) -> Result<HiresWorker, HubError> {
+        Ok(HiresWorker::new(self.hire_import()?, self.queue(QueueName::Hires)?))
+    }
+
+    /// The hires flow as the partner API serves it (the list, "import now").
+    pub fn hires(&self) -> Result<Hires, HubError> {
+        Ok(Hires::new(self.records(), self.catalog()?, self.dispatcher()?))
+    }
+
     /// The consumer of verified Lever events, with every flow's handlers registered.
     pub fn lever_event_router(&self) -> Result<LeverEventRouter, HubError> {
-        Ok(LeverEventRouter::new())
+        let status: Arc<dyn LeverEventHandler> = Arc::new(self.candidate_status()?);
+        let referrals = PendingReferralRelease::new(
+            self.records(),
+            self.catalog()?,
+            self.lever()?.api,
+            self.tokens()?,
+            self.queue(QueueName::Candidates)?,
+        );
+        Ok(LeverEventRouter::new()
+            .on("candidateStageChange", status.clone())
+            .on("candidateArchiveChange", status.clone())
+            .on("candidateHired", status)
+            .on(crate::flows::hires::webhook::CANDIDATE_HIRED, Arc::new(HireOnWebhook::new(self.hire_import()?)))
+            .on("applicationCreated", Arc::new(referrals)))
     }
 
     /// Syncs one connection's postings (the job poller Lambda's flow).
@@ -449,8 +595,10 @@ impl Wiring {
             connections: self.connections()?,
             delivery: self.delivery()?,
             catalog: self.catalog()?,
+            hires: self.hires()?,
             pages: self.pages()?,
             jobs: self.job_feed()?,
+            candidates: self.candidates()?,
         }))
     }
 }

@@ -763,6 +763,38 @@ impl LeverApi for LeverHttpClient {
         Ok(d.data)
     }
 
+    async fn list_notes(
+        &self,
+        auth: &LeverAuth,
+        opportunity_id: &str,
+        page: PageRequest,
+    ) -> LeverResult<Page<Note>> {
+        self.get_page(
+            auth,
+            "list_notes",
+            &["opportunities", opportunity_id, "notes"],
+            &[],
+            &page,
+        )
+        .await
+    }
+
+    async fn list_files(
+        &self,
+        auth: &LeverAuth,
+        opportunity_id: &str,
+        page: PageRequest,
+    ) -> LeverResult<Page<LeverFile>> {
+        self.get_page(
+            auth,
+            "list_files",
+            &["opportunities", opportunity_id, "files"],
+            &[],
+            &page,
+        )
+        .await
+    }
+
     async fn list_offers(
         &self,
         auth: &LeverAuth,
@@ -804,6 +836,11 @@ impl LeverApi for LeverHttpClient {
         }))
     }
 
+    async fn get_user(&self, auth: &LeverAuth, user_id: &str) -> LeverResult<User> {
+        self.get_one(auth, "get_user", &["users", user_id], &[])
+            .await
+    }
+
     async fn get_contact(&self, auth: &LeverAuth, contact_id: &str) -> LeverResult<Contact> {
         self.get_one(auth, "get_contact", &["contacts", contact_id], &[])
             .await
@@ -830,6 +867,16 @@ impl LeverApi for LeverHttpClient {
             &page,
         )
         .await
+    }
+
+    async fn get_posting_expanded(
+        &self,
+        auth: &LeverAuth,
+        posting_id: &str,
+        expand: &[PostingExpand],
+    ) -> LeverResult<Posting> {
+        let query: Vec<(&str, String)> = expand.iter().map(|e| ("expand", e.as_str().to_owned())).collect();
+        self.get_one(auth, "get_posting", &["postings", posting_id], &query).await
     }
 
     async fn create_webhook(&self, auth: &LeverAuth, body: &NewWebhook) -> LeverResult<Webhook> {

@@ -140,6 +140,20 @@ pub trait LeverApi: Send + Sync {
         perform_as: &str,
         file: FileUpload,
     ) -> LeverResult<LeverFile>;
+    /// The opportunity's notes (to find out whether a note whose create went unanswered exists).
+    async fn list_notes(
+        &self,
+        auth: &LeverAuth,
+        opportunity_id: &str,
+        page: PageRequest,
+    ) -> LeverResult<Page<Note>>;
+    /// The opportunity's files (same purpose, for uploads).
+    async fn list_files(
+        &self,
+        auth: &LeverAuth,
+        opportunity_id: &str,
+        page: PageRequest,
+    ) -> LeverResult<Page<LeverFile>>;
     async fn list_offers(
         &self,
         auth: &LeverAuth,
@@ -156,6 +170,8 @@ pub trait LeverApi: Send + Sync {
     ) -> LeverResult<Page<User>>;
     /// The active user with exactly this (canonicalised) email, if any.
     async fn find_user_by_email(&self, auth: &LeverAuth, email: &str) -> LeverResult<Option<User>>;
+    /// One user, deactivated ones included (`deactivated_at` set).
+    async fn get_user(&self, auth: &LeverAuth, user_id: &str) -> LeverResult<User>;
     async fn get_contact(&self, auth: &LeverAuth, contact_id: &str) -> LeverResult<Contact>;
     async fn list_stages(&self, auth: &LeverAuth, page: PageRequest) -> LeverResult<Page<Stage>>;
     async fn list_archive_reasons(
@@ -164,6 +180,14 @@ pub trait LeverApi: Send + Sync {
         kind: Option<ArchiveReasonType>,
         page: PageRequest,
     ) -> LeverResult<Page<ArchiveReason>>;
+    /// `GET /postings/:id` with user references expanded (the hires import reads the hiring
+    /// manager's name this way, in the same request).
+    async fn get_posting_expanded(
+        &self,
+        auth: &LeverAuth,
+        posting_id: &str,
+        expand: &[PostingExpand],
+    ) -> LeverResult<Posting>;
 
     // --- webhooks ---
     /// The answer carries `configuration.signatureToken`: store it, Lever never shows it again.

@@ -39,14 +39,7 @@ impl SqsQueue {
 
 fn unavailable<E: std::error::Error + 'static>(e: E) -> QueueError {
     // The SDK's Display is terse ("service error"); the source chain names the cause.
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    QueueError::Unavailable(text)
+    QueueError::Unavailable(crate::telemetry::error_chain(&e))
 }
 
 #[async_trait]

@@ -105,11 +105,95 @@ pub fn submission(connection_id: &str, submission_id: &str) -> Key {
 
 pub const SUBMISSIONS_PREFIX: &str = "SUB#";
 
+/// Partitions of open submissions (queued, pending, or not yet announced) in GSI1.
+pub const SUBMISSION_DUE_SHARDS: u32 = 4;
+
+/// An open submission in GSI1, found by the candidate sweeper once `due_at_ms` has passed (a
+/// retry that was never queued, a held referral to poll or expire, an announcement to repeat).
+pub fn submission_due(connection_id: &str, submission_id: &str, due_at_ms: i64) -> IndexKey {
+    IndexKey {
+        partition: submission_due_partition(shard_of(submission_id, SUBMISSION_DUE_SHARDS)),
+        sort: format!("{}#{connection_id}#{submission_id}", sortable_ms(due_at_ms)),
+    }
+}
+
+pub fn submission_due_partition(shard: u32) -> String {
+    format!("SUBDUE#{shard}")
+}
+
+/// A partner upload waiting to be used by a submission.
+pub fn upload(connection_id: &str, upload_id: &str) -> Key {
+    Key::new(format!("CONN#{connection_id}"), format!("UPLOAD#{upload_id}"))
+}
+
+/// An opportunity the hub wrote a submission to: its status is reported to the partner.
+pub fn submitted_opportunity(connection_id: &str, opportunity_id: &str) -> Key {
+    Key::new(format!("CONN#{connection_id}"), format!("{SUBMITTED_OPPORTUNITY_PREFIX}{opportunity_id}"))
+}
+
+pub const SUBMITTED_OPPORTUNITY_PREFIX: &str = "SUBOPP#";
+
+/// A held referral, listed by the candidate's email (hashed) and posting, so the application
+/// Lever reports finds it with one query.
+pub fn pending_referral(connection_id: &str, email_key: &str, posting_id: &str, submission_id: &str) -> Key {
+    Key::new(format!("CONN#{connection_id}"), format!("{}{submission_id}", pending_referrals_prefix(email_key, posting_id)))
+}
+
+pub fn pending_referrals_prefix(email_key: &str, posting_id: &str) -> String {
+    format!("PENDING#{email_key}#{posting_id}#")
+}
+
+/// What the hub last learned of a Lever user (deactivated or not), kept for a while.
+pub fn lever_user(connection_id: &str, user_id: &str) -> Key {
+    Key::new(format!("CONN#{connection_id}"), format!("LEVERUSER#{user_id}"))
+}
+
+/// Which Lever user (if any) has this email (hashed), kept for a while.
+pub fn lever_referrer(connection_id: &str, email_key: &str) -> Key {
+    Key::new(format!("CONN#{connection_id}"), format!("LEVERREF#{email_key}"))
+}
+
+/// The account's stage and archive-reason names, kept for a while.
+pub fn lever_names(connection_id: &str) -> Key {
+    Key::new(format!("CONN#{connection_id}"), "LEVERNAMES")
+}
+
+/// The poll that reports status changes of submitted candidates when webhooks do not arrive.
+pub fn status_poll(connection_id: &str) -> Key {
+    Key::new(format!("CONN#{connection_id}"), "CANDPOLL")
+}
+
+pub const STATUS_POLL_SHARDS: u32 = 4;
+
+pub fn status_poll_due(connection_id: &str, due_at_ms: i64) -> IndexKey {
+    IndexKey {
+        partition: status_poll_partition(shard_of(connection_id, STATUS_POLL_SHARDS)),
+        sort: format!("{}#{connection_id}", sortable_ms(due_at_ms)),
+    }
+}
+
+pub fn status_poll_partition(shard: u32) -> String {
+    format!("CANDPOLL#{shard}")
+}
+
 pub fn hire(connection_id: &str, opportunity_id: &str) -> Key {
     Key::new(format!("CONN#{connection_id}"), format!("HIRE#{opportunity_id}"))
 }
 
 pub const HIRES_PREFIX: &str = "HIRE#";
+
+/// A connection's hires newest first, in GSI1: the hire record carries its own entry, sorted
+/// by the complemented hiring time (the index sorts ascending).
+pub fn hire_by_time(connection_id: &str, hired_at_ms: i64, opportunity_id: &str) -> IndexKey {
+    IndexKey { partition: hires_partition(connection_id), sort: format!("{}#{opportunity_id}", newest_first_ms(hired_at_ms)) }
+}
+
+pub fn hires_partition(connection_id: &str) -> String {
+    format!("HIRES#{connection_id}")
+}
+
+/// Upper bound that includes every [`hire_by_time`] sort key.
+pub const HIRES_UP_TO: &str = "~";
 
 /// Activity entries sort by time; read newest first with a descending query on the prefix.
 pub fn activity(connection_id: &str, at_ms: i64, entry_id: &str) -> Key {
@@ -256,6 +340,27 @@ mod tests {
         assert!(early.sort < late.sort);
         assert!(early.sort <= due_up_to(1_000) && late.sort > due_up_to(1_000));
         assert!((0..SWEEP_SHARDS).any(|s| early.partition == sweep_partition(s)));
+    }
+
+    #[test]
+    fn submission_and_poll_entries_sort_by_time_under_the_due_bound() {
+        let early = submission_due("c", "s1", 1_000);
+        assert!(early.sort < submission_due("c", "s1", 2_000).sort);
+        assert!(early.sort <= due_up_to(1_000) && submission_due("c", "s1", 1_001).sort > due_up_to(1_000));
+        assert!((0..SUBMISSION_DUE_SHARDS).any(|s| early.partition == submission_due_partition(s)));
+        assert!((0..STATUS_POLL_SHARDS).any(|s| status_poll_due("c", 5).partition == status_poll_partition(s)));
+        assert!(pending_referral("c", "e", "p", "s").sk.starts_with(&pending_referrals_prefix("e", "p")));
+        assert!(!submitted_opportunity("c", "o").sk.starts_with(SUBMISSIONS_PREFIX), "listing submissions skips them");
+    }
+
+    #[test]
+    fn hires_sort_newest_first_under_the_bound() {
+        let older = hire_by_time("c", 1_000, "o1");
+        let newer = hire_by_time("c", 2_000, "o2");
+        assert!(newer.sort < older.sort);
+        assert!(older.sort.as_str() <= HIRES_UP_TO);
+        assert_eq!(older.partition, hires_partition("c"));
+        assert_ne!(hires_partition("c"), due_partition(0));
     }
 
     #[test]

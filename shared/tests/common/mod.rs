@@ -34,6 +34,8 @@ pub struct LocalHub {
     pub clock: Arc<ManualClock>,
     /// Follows no redirects (the sandbox's consent answers with one).
     pub http: reqwest::Client,
+    /// The local file store's directory, removed with the hub.
+    _files: tempfile::TempDir,
 }
 
 /// An answer of the router.
@@ -87,12 +89,25 @@ impl Request {
     }
 }
 
+/// What a test may change about the hub [`LocalHub::start_tuned`] builds.
+#[derive(Default)]
+pub struct Tuning {
+    pub lever_timeout: Option<std::time::Duration>,
+    pub lever_rate_limit: Option<shared::lever::rate::RateLimit>,
+    pub candidates: shared::flows::candidates::CandidatePolicy,
+}
+
 impl LocalHub {
     pub async fn start() -> LocalHub {
         Self::start_with(SandboxConfig { rate_limit: None, ..SandboxConfig::default() }).await
     }
 
     pub async fn start_with(config: SandboxConfig) -> LocalHub {
+        Self::start_tuned(config, Tuning::default()).await
+    }
+
+    /// With the hub's Lever client and candidate ingest tuned (timeouts, limits, retry delays).
+    pub async fn start_tuned(config: SandboxConfig, tuning: Tuning) -> LocalHub {
         let (client_id, client_secret) = (config.client_id.clone(), config.client_secret.clone());
         let sandbox = Sandbox::start(config).await.expect("the Lever sandbox starts");
         let secrets = LocalSecrets::from_values([
@@ -100,7 +115,11 @@ impl LocalHub {
             (names::STATE_KEY.to_owned(), random_key()),
             (names::LEVER_OAUTH.to_owned(), json!({"client_id": client_id, "client_secret": client_secret}).to_string()),
         ]);
-        let lever = LeverConfig::local(&sandbox.base_url(), client_id, ClientSecret::new(client_secret)).unwrap();
+        let mut lever = LeverConfig::local(&sandbox.base_url(), client_id, ClientSecret::new(client_secret)).unwrap();
+        if let Some(timeout) = tuning.lever_timeout {
+            lever.timeout = timeout;
+        }
+        let files_dir = tempfile::tempdir().expect("a temporary directory for files");
         let now = time::OffsetDateTime::now_utc().unix_timestamp() * 1000;
         let clock = Arc::new(ManualClock::at_ms(now));
         let ports = HubPorts {
@@ -109,6 +128,7 @@ impl LocalHub {
             secrets: Arc::new(secrets),
             lever,
             queues: Default::default(),
+            files: shared::hub::FilesSource::Dir(files_dir.path().to_owned()),
         };
         // These tests are about the API, not Lever's rate limit (the sandbox's is off too).
         let unlimited = RateLimit { per_second: 100_000, burst: 100_000 };
@@ -118,12 +138,13 @@ impl LocalHub {
             tokens: TokenPolicy::default(),
             delivery: DeliveryPolicy { allow_http_loopback: true, ..DeliveryPolicy::default() },
             jobs: Default::default(),
-            rate_budget: RateBudgetPolicy { limit: unlimited, ..RateBudgetPolicy::default() },
+            rate_budget: RateBudgetPolicy { limit: tuning.lever_rate_limit.unwrap_or(unlimited), ..RateBudgetPolicy::default() },
+            candidates: tuning.candidates,
         };
         let hub = Hub::build(ports, Arc::new(ProfileCatalog::bundled().unwrap()), options).await.expect("hub builds");
         let router = shared::api::router(hub.api());
         let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        LocalHub { sandbox, hub, router, clock, http }
+        LocalHub { sandbox, hub, router, clock, http, _files: files_dir }
     }
 
     /// Registers the partner of `profile` (return URLs under `https://partner.example/<profile>`)
@@ -149,6 +170,19 @@ impl LocalHub {
         })
         .await;
         handled.map_err(|e| if e.is_panic() { "the handler panicked".to_owned() } else { e.to_string() })
+    }
+
+    /// Sends a request to everything the hub serves (`Hub::router`: the local file store's upload
+    /// URLs too), unchecked against the document (those routes are not the partner API's).
+    pub async fn send_to_hub(&self, req: Request) -> Answer {
+        let mut builder = axum::http::Request::builder().method(req.method.as_str()).uri(req.uri.as_str());
+        for (name, value) in &req.headers {
+            builder = builder.header(name.as_str(), value.as_str());
+        }
+        let response = self.hub.router().oneshot(builder.body(Body::from(req.body)).unwrap()).await.unwrap_or_else(|never| match never {});
+        let (parts, body) = response.into_parts();
+        let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+        Answer { status: parts.status.as_u16(), headers: parts.headers, body }
     }
 
     /// Sends a request that must be answered as the OpenAPI document says.

@@ -2,6 +2,7 @@
 //! the Lever sandbox, Amazon DynamoDB Local and SQS on moto, with a partner's webhook receiver
 //! and a capture of every log line the hub writes (to prove no secret is ever logged).
 
+pub mod candidates;
 pub mod logs;
 pub mod receiver;
 
@@ -14,10 +15,12 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use shared::clock::{Clock, ManualClock};
 use shared::core::catalog::ProfileCatalog;
+use shared::files::S3FileStore;
+use shared::flows::candidates::CandidatePolicy;
 use shared::flows::delivery::DeliveryPolicy;
 use shared::flows::lever_events::InboundLeverEvent;
 use shared::flows::tokens::TokenPolicy;
-use shared::hub::{Hub, HubOptions, HubPorts, QueueName};
+use shared::hub::{FilesSource, Hub, HubOptions, HubPorts, QueueName};
 use shared::lever::http::LeverConfig;
 use shared::lever::secret::ClientSecret;
 use shared::queue::sqs::SqsQueue;
@@ -27,6 +30,29 @@ use shared::store::dynamo::DynamoStore;
 use shared::testing;
 
 pub use receiver::Receiver;
+
+/// What a test may change about the hub it starts.
+pub struct TestOptions {
+    /// Lever requests that take longer are timeouts (outcome unknown for a create).
+    pub lever_timeout: Duration,
+    /// The hub's own Lever rate limit per connection.
+    pub lever_rate_limit: shared::lever::rate::RateLimit,
+    pub candidates: CandidatePolicy,
+    /// Candidate writer workers (each one receive loop, as concurrent Lambda invocations); 0 for
+    /// a test that drives the queue itself.
+    pub candidate_workers: usize,
+}
+
+impl Default for TestOptions {
+    fn default() -> Self {
+        Self {
+            lever_timeout: Duration::from_secs(30),
+            lever_rate_limit: shared::lever::rate::RateLimit::LEVER,
+            candidates: CandidatePolicy { retry_min: Duration::from_millis(200), retry_max: Duration::from_secs(2), ..CandidatePolicy::default() },
+            candidate_workers: 2,
+        }
+    }
+}
 
 pub struct TestHub {
     pub sandbox: Sandbox,
@@ -38,6 +64,8 @@ pub struct TestHub {
     pub http: reqwest::Client,
     pub receiver: Receiver,
     pub store: Arc<DynamoStore>,
+    /// The hub's file store: a bucket on moto's S3.
+    pub files: Arc<S3FileStore>,
     pub cipher: TokenCipher,
     /// Every Lever event the router was handed (after the receiver verified it).
     pub routed: Arc<Mutex<Vec<InboundLeverEvent>>>,
@@ -66,10 +94,15 @@ fn now_ms() -> i64 {
 impl TestHub {
     /// Everything up and wired; the sandbox as configured.
     pub async fn start(sandbox: SandboxConfig) -> TestHub {
+        Self::start_with(sandbox, TestOptions::default()).await
+    }
+
+    pub async fn start_with(sandbox: SandboxConfig, test: TestOptions) -> TestHub {
         logs::capture();
         let store = testing::dynamo_store().await.expect("DynamoDB Local (run the tests with scripts/test)");
         let moto = testing::moto_endpoint().await.expect("moto server (run the tests with scripts/test)");
-        let sqs = aws_sdk_sqs::Client::new(&shared::aws::sdk_config(Some(&moto)).await);
+        let aws = shared::aws::sdk_config(Some(&moto)).await;
+        let sqs = aws_sdk_sqs::Client::new(&aws);
         // Every queue of the hub is a real SQS queue on moto, as in AWS.
         let mut queues: HashMap<QueueName, Arc<dyn shared::queue::Queue>> = HashMap::new();
         let run = uuid::Uuid::new_v4().simple().to_string();
@@ -79,6 +112,8 @@ impl TestHub {
                 .expect("SQS queue on moto");
             queues.insert(name, Arc::new(queue));
         }
+        let files = Arc::new(S3FileStore::new(&aws, format!("hub-files-{run}")));
+        files.ensure_bucket().await.expect("S3 bucket on moto");
 
         let client_secret = sandbox.client_secret.clone();
         logs::forbid(&client_secret);
@@ -93,7 +128,8 @@ impl TestHub {
             (names::LEVER_OAUTH.to_owned(), json!({"client_id": client_id, "client_secret": client_secret}).to_string()),
         ]);
         let cipher = TokenCipher::from_secret(&shared::secrets::SecretString::new(token_key)).unwrap();
-        let lever = LeverConfig::local(&sandbox.base_url(), client_id, ClientSecret::new(client_secret)).unwrap();
+        let mut lever = LeverConfig::local(&sandbox.base_url(), client_id, ClientSecret::new(client_secret)).unwrap();
+        lever.timeout = test.lever_timeout;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let clock = Arc::new(ManualClock::at_ms(now_ms()));
@@ -103,6 +139,7 @@ impl TestHub {
             secrets: Arc::new(secrets),
             lever,
             queues,
+            files: FilesSource::Ready(files.clone()),
         };
         let options = HubOptions {
             public_url: url::Url::parse(&base).unwrap(),
@@ -115,7 +152,8 @@ impl TestHub {
                 ..DeliveryPolicy::default()
             },
             jobs: Default::default(),
-            rate_budget: Default::default(),
+            rate_budget: shared::lever::rate_budget::RateBudgetPolicy { limit: test.lever_rate_limit, ..Default::default() },
+            candidates: test.candidates,
         };
         let hub = Hub::build(ports, Arc::new(ProfileCatalog::bundled().unwrap()), options).await.expect("hub builds");
 
@@ -157,9 +195,31 @@ impl TestHub {
                 }
             }
         }));
+        // The candidate writer: what the SQS-triggered Lambda does in AWS (several at once).
+        for _ in 0..test.candidate_workers {
+            let candidates = hub.candidates.clone();
+            tasks.push(tokio::spawn(async move {
+                loop {
+                    if let Err(e) = candidates.work_once(10, Duration::from_millis(100)).await {
+                        tracing::warn!(error = %e, "candidates pump");
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                }
+            }));
+        }
+        // The hires worker: what the SQS-triggered hires-import Lambda does in AWS.
+        let hires = hub.wiring.hires_worker().expect("the hires worker wires");
+        tasks.push(tokio::spawn(async move {
+            loop {
+                if let Err(e) = hires.work_once(10, Duration::from_millis(100)).await {
+                    tracing::warn!(error = %e, "hires pump");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+        }));
         let receiver = Receiver::start().await;
         let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        TestHub { sandbox, hub, base, clock, http, receiver, store, cipher, routed, tasks }
+        TestHub { sandbox, hub, base, clock, http, receiver, store, files, cipher, routed, tasks }
     }
 
     /// Registers the partner of `profile` with a return URL and an API key, and subscribes its

@@ -1,7 +1,8 @@
 //! Lever's webhooks into the hub (`POST /lever/webhooks/{connection}`), through the public
 //! interface: the sandbox fires real signed webhooks at the hub over HTTP; forged, tampered,
-//! replayed and stale deliveries are refused or deduped; the connection's health says whether
-//! Lever is sending at all (a Super Admin must switch webhook groups on).
+//! replayed and stale deliveries are refused or deduped, and the partner gets the hire once;
+//! the connection's health says whether Lever is sending at all (a Super Admin must switch
+//! webhook groups on).
 
 use std::time::Duration;
 
@@ -94,4 +95,11 @@ async fn lever_webhooks_are_verified_deduped_and_health_says_whether_they_arrive
     }
     assert!(t.sandbox.admin().deliveries().iter().any(|d| d.delivered && d.body["data"] == json!({})), "the test delivery got a 2xx");
     assert_eq!(t.routed(&id, "candidateHired").len(), 2);
+
+    // At the partner: the hire Lever delivered, retried and had replayed is one hire.created;
+    // the hire made while the webhook group was off sent nothing (no import ran).
+    let of = |opp: &str| t.receiver.events("hire.created", &id).into_iter().filter(|e| e["data"]["id"] == opp).count();
+    t.receiver.wait_for("hire.created", &id, 1).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!((of(&hired), of(&hired_before)), (1, 0), "nothing is processed twice");
 }

@@ -2,7 +2,10 @@
 //!
 //! `cargo run --release -p hub-bench -- --store embedded|dynamodb` (DynamoDB Local via
 //! `HUB_TEST_DYNAMODB_ENDPOINT`, as `scripts/test` exports it). Times are wall-clock on loopback:
-//! compare runs on the same machine, not across machines.
+//! compare runs on the same machine, not across machines. With `--store dynamodb` the queues
+//! are SQS on moto (`HUB_TEST_MOTO_ENDPOINT`); with `embedded`, durable queues in the store.
+
+mod hires;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -27,6 +30,9 @@ struct Args {
     store: String,
     #[arg(long, default_value_t = 500)]
     iterations: usize,
+    /// Hires made in the sandbox for the hire-to-partner figure.
+    #[arg(long, default_value_t = 20)]
+    hires: usize,
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -64,6 +70,22 @@ where
         out.push(t.elapsed());
     }
     out
+}
+
+/// A partner's customer connected end to end (create, consent, callback); the connection id.
+async fn connect(http: &reqwest::Client, base: &str, key: &str) -> String {
+    let created: serde_json::Value = http
+        .post(format!("{base}/v1/connections"))
+        .bearer_auth(key)
+        .json(&json!({"return_url": format!("{base}/done")}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    shared::testing::ConsentBrowser::new().walk(created["authorize_url"].as_str().unwrap(), 6).await.unwrap();
+    created["id"].as_str().unwrap().to_owned()
 }
 
 #[tokio::main]
@@ -126,12 +148,14 @@ async fn main() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let clock = Arc::new(ManualClock::at_ms(SystemClock.now_ms()));
+    let queues = hires::queues(&store, &args.store).await;
     let ports = HubPorts {
         store,
         clock: clock.clone(),
         secrets: Arc::new(secrets),
         lever,
-        queues: Default::default(),
+        queues,
+        files: shared::hub::FilesSource::Dir(std::env::temp_dir().join(format!("hub-bench-files-{}", std::process::id()))),
     };
     let options = HubOptions {
         public_url: url::Url::parse(&base).unwrap(),
@@ -140,6 +164,7 @@ async fn main() {
         delivery: DeliveryPolicy { allow_http_loopback: true, ..DeliveryPolicy::default() },
         jobs: Default::default(),
         rate_budget: Default::default(),
+        candidates: Default::default(),
     };
     let hub = Hub::build(ports, Arc::new(ProfileCatalog::bundled().unwrap()), options).await.unwrap();
     let router = hub.router();
@@ -148,20 +173,9 @@ async fn main() {
     let key = hub.partners.issue_key("outhire", None).await.unwrap().secret.expose().to_owned();
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
 
-    let connect = Instant::now();
-    let created: serde_json::Value = http
-        .post(format!("{base}/v1/connections"))
-        .bearer_auth(&key)
-        .json(&json!({"return_url": format!("{base}/done")}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    shared::testing::ConsentBrowser::new().walk(created["authorize_url"].as_str().unwrap(), 6).await.unwrap();
-    let connect = connect.elapsed();
-    let id = created["id"].as_str().unwrap().to_owned();
+    let connect_took = Instant::now();
+    let id = connect(&http, &base, &key).await;
+    let connect = connect_took.elapsed();
     println!("| connect: POST, consent, callback (once) | {:.2} | | |", ms(connect));
 
     let get = timed(n, |_| {
@@ -180,6 +194,8 @@ async fn main() {
     })
     .await;
     println!("| tokens: fresh access token (read + decrypt) | {} |", percentiles(auth));
+
+    hires::run(&hub, &sandbox, &base, n, args.hires).await;
 
     // 50 concurrent callers of an expired token: one refresh, everyone served.
     let mut rounds = vec![];

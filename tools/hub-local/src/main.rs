@@ -161,6 +161,7 @@ async fn run(args: Args) -> Result<(), AnyError> {
         queue_urls: Default::default(),
         profiles_dir: None,
         allow_http_loopback: true,
+        files: Default::default(), // `files/` in the data directory; the hub serves its upload URLs
     };
     let hub = env.build().await?;
     let keys = register_partners(&hub, &base, &data_dir.join("local-api-keys.json")).await?;
@@ -193,6 +194,16 @@ async fn run(args: Args) -> Result<(), AnyError> {
             }
         }
     });
+    // Hires imports, daily and manual (the hires-import Lambda in AWS); the dispatcher below
+    // starts the daily runs at each account's local time.
+    let hires = hub.wiring.hires_worker()?;
+    tokio::spawn(async move {
+        loop {
+            if hires.work_once(10, Duration::from_millis(500)).await.is_err() {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    });
     // The dispatcher's schedule (every minute in AWS; more often here, so jobs show up soon after
     // a connect) and the job poller on the jobs queue (a Lambda in AWS).
     let (dispatcher, clock) = (hub.wiring.dispatcher()?, hub.records.clock().clone());
@@ -210,6 +221,24 @@ async fn run(args: Args) -> Result<(), AnyError> {
         loop {
             if jobs.work_once(1, Duration::from_millis(500)).await.is_err() {
                 tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    });
+    // The candidate writer (an SQS-triggered Lambda in AWS), and its sweep every 30 s (a schedule).
+    let (writer, candidate_sweeper, clock) = (hub.candidates.clone(), hub.candidates.clone(), hub.records.clock().clone());
+    tokio::spawn(async move {
+        loop {
+            if writer.work_once(10, Duration::from_millis(500)).await.is_err() {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    });
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(SWEEP_EVERY);
+        loop {
+            every.tick().await;
+            if let Err(e) = candidate_sweeper.sweep_once(clock.now_ms()).await {
+                tracing::warn!(error = %e, "candidate sweep failed; the next one retries");
             }
         }
     });

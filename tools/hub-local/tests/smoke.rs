@@ -27,6 +27,8 @@ fn local_hub_connects_a_customer_and_survives_a_restart() {
 struct RunningHub {
     child: std::process::Child,
     base: String,
+    /// The in-process Lever sandbox's base URL (its admin API is under `/_admin`).
+    lever: String,
 }
 
 impl RunningHub {
@@ -44,12 +46,14 @@ impl RunningHub {
         std::thread::spawn(move || {
             for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
                 if let Some(rest) = line.strip_prefix("Lever integration hub on ") {
-                    let _ = tx.send(rest.split_whitespace().next().unwrap_or_default().to_owned());
+                    let hub = rest.split_whitespace().next().unwrap_or_default().to_owned();
+                    let lever = rest.split("(Lever at ").nth(1).and_then(|r| r.split(')').next()).unwrap_or_default().to_owned();
+                    let _ = tx.send((hub, lever));
                 }
             }
         });
-        let base = rx.recv_timeout(std::time::Duration::from_secs(60)).expect("hub-local announces its address");
-        RunningHub { child, base }
+        let (base, lever) = rx.recv_timeout(std::time::Duration::from_secs(60)).expect("hub-local announces its address");
+        RunningHub { child, base, lever }
     }
 }
 
@@ -128,4 +132,113 @@ fn an_address_in_use_is_reported_as_a_sentence() {
     assert!(!ok);
     assert!(stderr.contains(&format!("address in use: {addr}, pass --addr")), "{stderr}");
     assert!(!stderr.contains("Os {"), "{stderr}");
+}
+
+/// A JSON request to hub-local or its sandbox; the answer's JSON (`null` when empty).
+async fn json_call(req: reqwest::RequestBuilder) -> serde_json::Value {
+    let res = req.send().await.unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
+    res.json().await.unwrap_or(serde_json::Value::Null)
+}
+
+/// hub-local runs the candidate writer and serves its own upload URLs: a partner uploads a
+/// resume to the URL it is given, refers a candidate with it, and Lever (the in-process sandbox,
+/// read through its admin API) holds the resume byte for byte.
+#[test]
+fn local_hub_serves_uploads_and_writes_candidates() {
+    use base64::Engine as _;
+    use serde_json::json;
+    let work = tempfile::tempdir().unwrap();
+    let hub = RunningHub::start(work.path(), &["--addr", "127.0.0.1:0", "--lever-addr", "127.0.0.1:0", "--consent", "auto"]);
+    let (base, lever) = (hub.base.clone(), hub.lever.clone());
+    let keys: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(work.path().join(".hub-data/local-api-keys.json")).unwrap()).unwrap();
+    let key = keys["hireup"].as_str().unwrap().to_owned();
+    tokio::runtime::Runtime::new().unwrap().block_on(async move {
+        let http = reqwest::Client::new();
+        let hub = |method: reqwest::Method, path: &str| http.request(method, format!("{base}{path}")).bearer_auth(&key);
+        let connection = json_call(hub(reqwest::Method::POST, "/v1/connections").json(&json!({"return_url": format!("{base}/demo/done")}))).await;
+        shared::testing::ConsentBrowser::new().walk(connection["authorize_url"].as_str().unwrap(), 6).await.unwrap();
+        let id = connection["id"].as_str().unwrap();
+        let posting = json_call(http.post(format!("{lever}/_admin/postings")).json(&json!({"text": "Local engineer", "state": "published"}))).await;
+        let resume = b"%PDF-1.4 a resume uploaded to hub-local".repeat(1000);
+        let upload = json_call(
+            hub(reqwest::Method::POST, &format!("/v1/connections/{id}/uploads"))
+                .json(&json!({"name": "cv.pdf", "content_type": "application/pdf", "size_bytes": resume.len()})),
+        )
+        .await;
+        let url = upload["upload_url"].as_str().unwrap();
+        assert!(url.starts_with(&format!("{base}/uploads/")), "hub-local serves its upload URLs: {url}");
+        json_call(http.put(url).header("content-type", "application/pdf").body(resume.clone())).await;
+        let letter = b"%PDF-1.4 a letter".to_vec();
+        let submitted = json_call(hub(reqwest::Method::POST, &format!("/v1/connections/{id}/candidates")).header("idempotency-key", "local-1").json(&json!({
+            "kind": "referral", "candidate": {"name": "Local Candidate", "emails": ["local@candidates.example"]},
+            "postings": [posting["id"]], "referrer": {"name": "Grace"}, "endorsement": "Great.",
+            "files": [
+                {"name": "cv.pdf", "content_type": "application/pdf", "role": "resume", "upload_id": upload["id"]},
+                {"name": "letter.pdf", "content_type": "application/pdf", "role": "cover_letter",
+                 "content_base64": base64::engine::general_purpose::STANDARD.encode(&letter)},
+            ],
+        })))
+        .await;
+        // Written at once, or by the local candidate writer from its queue.
+        let path = format!("/v1/connections/{id}/candidates/{}", submitted["id"].as_str().unwrap());
+        let mut state = submitted["state"].clone();
+        for _ in 0..100 {
+            if state == "created" {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            state = json_call(hub(reqwest::Method::GET, &path)).await["state"].clone();
+        }
+        assert_eq!(state, "created");
+        let found = json_call(http.get(format!("{lever}/_admin/opportunities?email=local@candidates.example"))).await;
+        let o = &found[0];
+        let bytes = |v: &serde_json::Value| base64::engine::general_purpose::STANDARD.decode(v.as_str().unwrap()).unwrap();
+        assert_eq!(bytes(&o["resume"]["bytes_base64"]), resume, "the uploaded resume, byte for byte");
+        assert_eq!(bytes(&o["files"][0]["bytes_base64"]), letter);
+        assert_eq!(o["sources"], json!(["HireUp"]));
+    });
+}
+
+/// hub-local runs the hires worker: a manual import a partner asks for is carried out, and
+/// the hires it found are listed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hires_import_asked_for_runs_in_hub_local() {
+    let work = tempfile::tempdir().unwrap();
+    let hub = RunningHub::start(work.path(), &["--addr", "127.0.0.1:0", "--lever-addr", "127.0.0.1:0", "--consent", "auto"]);
+    let keys: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(work.path().join(".hub-data/local-api-keys.json")).unwrap()).unwrap();
+    let key = keys["hrcloud"].as_str().expect("the HRIS partner's key").to_owned();
+    let http = reqwest::Client::new();
+    let created: serde_json::Value = http
+        .post(format!("{}/v1/connections", hub.base))
+        .bearer_auth(&key)
+        .json(&serde_json::json!({"return_url": format!("{}/demo/done", hub.base)}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    shared::testing::ConsentBrowser::new().walk(created["authorize_url"].as_str().unwrap(), 6).await.unwrap();
+    let id = created["id"].as_str().unwrap();
+    let import = http
+        .post(format!("{}/v1/connections/{id}/hires/import", hub.base))
+        .bearer_auth(&key)
+        .json(&serde_json::json!({"all": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(import.status(), 202);
+    for _ in 0..200 {
+        let page: serde_json::Value =
+            http.get(format!("{}/v1/connections/{id}/hires", hub.base)).bearer_auth(&key).send().await.unwrap().json().await.unwrap();
+        if page["data"].as_array().is_some_and(|d| !d.is_empty()) {
+            assert_eq!(page["data"][0]["sends"], 1, "{page}");
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the import never ran: no hires listed");
 }

@@ -152,6 +152,7 @@ async fn bench(kind: &str, cfg: SandboxConfig) -> Bench {
         secrets: Arc::new(secrets),
         lever: LeverConfig::local(&sb.base_url(), client_id, ClientSecret::new(client_secret)).unwrap(),
         queues: Default::default(),
+        files: shared::hub::FilesSource::Missing,
     };
     let options = HubOptions {
         public_url: "http://127.0.0.1:9".parse().unwrap(),
@@ -160,6 +161,7 @@ async fn bench(kind: &str, cfg: SandboxConfig) -> Bench {
         delivery: Default::default(),
         jobs: Default::default(),
         rate_budget: Default::default(),
+        candidates: Default::default(),
     };
     let hub = Hub::build(ports, Arc::new(ProfileCatalog::bundled().unwrap()), options).await.unwrap();
     Bench { sb, hub, store, clock }

@@ -191,7 +191,7 @@ impl EventDelivery {
                     error: format!("no answer within {:?}", self.policy.request_timeout),
                     retry_after: None,
                 },
-                None => Attempt::Failed { status: None, error: error_chain(&e.without_url()), retry_after: None },
+                None => Attempt::Failed { status: None, error: crate::telemetry::error_chain(&e.without_url()), retry_after: None },
             },
         })
     }
@@ -341,13 +341,3 @@ fn refusal_message(refused: &Refused) -> String {
     format!("refused: the webhook host is {refused}")
 }
 
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
-}

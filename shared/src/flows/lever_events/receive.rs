@@ -112,11 +112,15 @@ impl LeverWebhookReceiver {
     pub async fn receive(&self, connection_id: &str, body: &[u8]) -> Result<Receipt, ReceiveError> {
         let delivery: WebhookDelivery =
             serde_json::from_slice(body).map_err(|e| ReceiveError::Malformed(e.to_string()))?;
-        let Some(connection) = self.records.get::<Connection>(&keys::connection(connection_id)).await? else {
+        // The connection, and the webhook the hub registered for this event (it holds the signing
+        // token): two reads at once, as Lever waits for the answer.
+        let (connection_key, hook_key) = (keys::connection(connection_id), keys::lever_webhook(connection_id, &delivery.event));
+        let (connection, hook) =
+            tokio::join!(self.records.get::<Connection>(&connection_key), self.records.get::<LeverWebhook>(&hook_key));
+        let Some(connection) = connection? else {
             return Err(ReceiveError::Refused("unknown connection"));
         };
-        // The webhook the hub registered for this event holds the signing token.
-        let Some(hook) = self.records.get::<LeverWebhook>(&keys::lever_webhook(connection_id, &delivery.event)).await? else {
+        let Some(hook) = hook? else {
             return Err(ReceiveError::Refused("no webhook registered for this event"));
         };
         let token = self

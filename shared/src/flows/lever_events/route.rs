@@ -63,7 +63,9 @@ impl LeverEventRouter {
         self.handlers.contains_key(event)
     }
 
-    /// One queue message.
+    /// One queue message. Every handler of the event runs, whatever the others answer (one
+    /// flow's refusal must not starve another flow of the event); the message comes back if any
+    /// asked for a retry, and all of them see it again then (handlers are idempotent).
     pub async fn handle(&self, body: &str) -> RouteOutcome {
         let event: InboundLeverEvent = match serde_json::from_str(body) {
             Ok(e) => e,
@@ -73,19 +75,89 @@ impl LeverEventRouter {
             }
         };
         let handlers = self.handlers.get(&event.event).map(Vec::as_slice).unwrap_or_default();
+        let (mut retry, mut dropped) = (None, None);
         for handler in handlers {
             match handler.handle(&event).await {
                 Ok(()) => {}
                 Err(HandlerError::Retry(why)) => {
                     tracing::warn!(connection_id = %event.connection_id, event = %event.event, handler = handler.name(), why, "Lever event will be retried");
-                    return RouteOutcome::Retry(why);
+                    retry.get_or_insert(why);
                 }
                 Err(HandlerError::Drop(why)) => {
                     tracing::warn!(connection_id = %event.connection_id, event = %event.event, handler = handler.name(), why, "Lever event dropped by a handler");
-                    return RouteOutcome::Dropped(why);
+                    dropped.get_or_insert(why);
                 }
             }
         }
-        RouteOutcome::Done { handlers: handlers.len() }
+        match (retry, dropped) {
+            (Some(why), _) => RouteOutcome::Retry(why),
+            (None, Some(why)) => RouteOutcome::Dropped(why),
+            (None, None) => RouteOutcome::Done { handlers: handlers.len() },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    struct Counting {
+        calls: AtomicUsize,
+        answer: fn() -> Result<(), HandlerError>,
+    }
+
+    #[async_trait]
+    impl LeverEventHandler for Counting {
+        fn name(&self) -> &'static str {
+            "counting"
+        }
+        async fn handle(&self, _: &InboundLeverEvent) -> Result<(), HandlerError> {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            (self.answer)()
+        }
+    }
+
+    fn handler(answer: fn() -> Result<(), HandlerError>) -> Arc<Counting> {
+        Arc::new(Counting { calls: AtomicUsize::new(0), answer })
+    }
+
+    fn message(event: &str) -> String {
+        serde_json::to_string(&InboundLeverEvent {
+            connection_id: "c1".into(),
+            event: event.into(),
+            triggered_at_ms: 1,
+            token: "t".into(),
+            received_at_ms: 2,
+            data: serde_json::json!({"opportunityId": "o1"}),
+        })
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn every_handler_of_an_event_runs_whatever_the_others_answer() {
+        let (hires, status, other) = (handler(|| Ok(())), handler(|| Ok(())), handler(|| Ok(())));
+        let router =
+            LeverEventRouter::new().on("candidateHired", hires.clone()).on("candidateHired", status.clone()).on("candidateStageChange", other.clone());
+        assert_eq!(router.handle(&message("candidateHired")).await, RouteOutcome::Done { handlers: 2 });
+        assert_eq!((hires.calls.load(Ordering::SeqCst), status.calls.load(Ordering::SeqCst), other.calls.load(Ordering::SeqCst)), (1, 1, 0));
+
+        let (dropping, after) = (handler(|| Err(HandlerError::Drop("not mine".into()))), handler(|| Ok(())));
+        let router = LeverEventRouter::new().on("candidateHired", dropping).on("candidateHired", after.clone());
+        let outcome = router.handle(&message("candidateHired")).await;
+        assert_eq!(outcome, RouteOutcome::Dropped("not mine".into()));
+        assert!(outcome.ack());
+        assert_eq!(after.calls.load(Ordering::SeqCst), 1, "a refusal does not keep the event from the next flow");
+
+        let (retrying, dropping) = (handler(|| Err(HandlerError::Retry("Lever busy".into()))), handler(|| Err(HandlerError::Drop("x".into()))));
+        let router = LeverEventRouter::new().on("candidateHired", retrying).on("candidateHired", dropping.clone());
+        let outcome = router.handle(&message("candidateHired")).await;
+        assert_eq!(outcome, RouteOutcome::Retry("Lever busy".into()), "a retry wins: the message comes back");
+        assert!(!outcome.ack());
+        assert_eq!(dropping.calls.load(Ordering::SeqCst), 1);
+
+        assert_eq!(LeverEventRouter::new().handle(&message("candidateDeleted")).await, RouteOutcome::Done { handlers: 0 });
+        assert!(matches!(LeverEventRouter::new().handle("not json").await, RouteOutcome::Dropped(_)));
     }
 }

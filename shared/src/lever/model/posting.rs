@@ -124,6 +124,26 @@ pub struct DeletedPosting {
     pub deleted_at: Option<Millis>,
 }
 
+/// `expand=` values of `GET /postings/:id`: user references inlined as user objects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PostingExpand {
+    User,
+    Owner,
+    HiringManager,
+    Followers,
+}
+
+impl PostingExpand {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::User => "user",
+            Self::Owner => "owner",
+            Self::HiringManager => "hiringManager",
+            Self::Followers => "followers",
+        }
+    }
+}
+
 /// Filters of `GET /postings`. Repeated values are sent as repeated parameters (a union).
 /// Lever only lets `updated_at_*` combine with `confidentiality`.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -1,8 +1,23 @@
 //! A hired candidate → the partner's HRIS record, through the profile's field mapping. Pure.
+//!
+//! - [`map_hire`]: the profile's `flows.hires.fields` applied to what the hub read from Lever
+//!   ([`HireFacts`]); a field Lever does not have stays null and is listed in
+//!   [`HireMapping::missing`], never guessed.
+//! - [`name`]: Lever's one name field split into first, middle and last name.
+//! - [`offer`]: which offer gives the start date (the latest signed one).
+//! - [`record`]: the hub's record of one hire, and when it is (re)sent to the partner.
+//! - [`window`]: from when an import lists hires (the watermark, with an overlap).
+
+pub mod name;
+pub mod offer;
+pub mod record;
+pub mod window;
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+
+pub use name::{split_name, NameParts};
 
 use super::profile::HiresFlow;
 use super::schedule::{TzName, local_date};
@@ -72,47 +87,34 @@ pub struct HireFacts {
     pub commitment: Option<String>,
     pub hiring_manager_name: Option<String>,
     pub hiring_manager_email: Option<String>,
+    pub hiring_manager_id: Option<String>,
+    /// The offer the start date comes from (the latest signed one).
+    pub offer_id: Option<String>,
     /// Offer `anticipated_start_date` (ms since the epoch).
     pub anticipated_start_date_ms: Option<i64>,
+    /// The `hired`-type archive reason the opportunity was archived with.
+    pub archive_reason_id: Option<String>,
     pub hired_at_ms: Option<i64>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NameParts {
-    pub first: Option<String>,
-    pub middle: Option<String>,
-    pub last: Option<String>,
-}
-
-/// Splits a full name: one word → first; two → first and last; more → first, middle words, last.
-pub fn split_name(full: &str) -> NameParts {
-    let words: Vec<&str> = full.split_whitespace().collect();
-    match words.as_slice() {
-        [] => NameParts {
-            first: None,
-            middle: None,
-            last: None,
-        },
-        [one] => NameParts {
-            first: Some(one.to_string()),
-            middle: None,
-            last: None,
-        },
-        [first, last] => NameParts {
-            first: Some(first.to_string()),
-            middle: None,
-            last: Some(last.to_string()),
-        },
-        [first, mid @ .., last] => NameParts {
-            first: Some(first.to_string()),
-            middle: Some(mid.join(" ")),
-            last: Some(last.to_string()),
-        },
-    }
 }
 
 /// The record handed to the HRIS: field name → value (`None` = null).
 pub type HrisRecord = BTreeMap<String, Option<String>>;
+
+/// A mapped hire: every field of the profile, and the names of those Lever had no value for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HireMapping {
+    pub fields: HrisRecord,
+    /// HRIS field names whose value is null, in the order of `fields`.
+    pub missing: Vec<String>,
+}
+
+impl HireMapping {
+    pub fn of(flow: &HiresFlow, connection_tz: Option<&TzName>, facts: &HireFacts) -> Self {
+        let fields = map_hire(flow, connection_tz, facts);
+        let missing = fields.iter().filter(|(_, v)| v.is_none()).map(|(k, _)| k.clone()).collect();
+        Self { fields, missing }
+    }
+}
 
 fn clean(s: &Option<String>) -> Option<String> {
     s.as_deref()
@@ -269,7 +271,13 @@ mod tests {
             name: Some("Cher".into()),
             ..Default::default()
         };
-        let r = map_hire(&flow("UTC"), None, &f);
+        let m = HireMapping::of(&flow("UTC"), None, &f);
+        assert_eq!(
+            m.missing,
+            ["Department", "Email", "Employment Type", "Last Name", "Location", "Manager", "Middle Name", "Position", "Start Date"],
+            "listed, in field order"
+        );
+        let r = m.fields;
         assert_eq!(
             r.len(),
             11,
@@ -293,21 +301,6 @@ mod tests {
         let r = map_hire(&flow("UTC"), None, &f);
         assert_eq!(r["Last Name"].as_deref(), Some("King-Lovelace"));
         assert_eq!(r["Middle Name"], None);
-    }
-
-    #[test]
-    fn name_splitting() {
-        assert_eq!(
-            split_name("  "),
-            NameParts {
-                first: None,
-                middle: None,
-                last: None
-            }
-        );
-        assert_eq!(split_name("Ada Lovelace").last.as_deref(), Some("Lovelace"));
-        assert_eq!(split_name("Ada Lovelace").middle, None);
-        assert_eq!(split_name("A B C D").middle.as_deref(), Some("B C"));
     }
 
     #[test]

@@ -1,0 +1,292 @@
+//! `POST /v1/connections/{id}/candidates`: from the partner's request to an accepted, stored
+//! submission (and, most of the time, a candidate in Lever before the answer).
+
+use std::time::Duration;
+
+use bytes::Bytes;
+
+use super::records::{IdempotencyRecord, StoredAnswer, StoredFile, StoredProblem, SubmissionRecord, UploadRecord};
+use super::view::submission_view;
+use super::writer::RunResult;
+use super::{ms, CandidateError, Candidates, FieldProblem};
+use crate::core::candidate::{check_idempotency_key, error_codes, request_fingerprint, SubmissionState};
+use crate::core::connection::{Connection, ConnectionStatus};
+use crate::core::profile::CandidatesFlow;
+use crate::core::submission::{FileContent, Submission, Validated};
+use crate::files::submission_file_key;
+use crate::store::{keys, Expect, StoreError};
+
+/// What `POST …/candidates` answers, and whether it is the replay of an earlier answer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SubmitAnswer {
+    pub answer: StoredAnswer,
+    pub replayed: bool,
+}
+
+enum Begin {
+    /// This request holds the key (first, or taking over from one that died); the record's version.
+    Hold { submission_id: String, version: u64 },
+    Replay(StoredAnswer),
+}
+
+impl Candidates {
+    /// The connection, if it is the partner's.
+    pub(super) async fn owned_connection(&self, partner_id: &str, connection_id: &str) -> Result<Connection, CandidateError> {
+        self.records
+            .get::<Connection>(&keys::connection(connection_id))
+            .await?
+            .map(|v| v.record)
+            .filter(|c| c.partner_id == partner_id)
+            .ok_or(CandidateError::NotFound("connection"))
+    }
+
+    /// Accepts one submission. `raw_body` is the request body as received: the same key with
+    /// other bytes is another request (422).
+    pub async fn submit(
+        &self,
+        partner_id: &str,
+        connection_id: &str,
+        idempotency_key: Option<&str>,
+        submission: &Submission,
+        raw_body: &[u8],
+    ) -> Result<SubmitAnswer, CandidateError> {
+        let key = idempotency_key.map(str::trim).ok_or_else(|| CandidateError::BadKey("required: one key per submission, reused on every retry of it".into()))?;
+        check_idempotency_key(key).map_err(CandidateError::BadKey)?;
+        let connection = self.owned_connection(partner_id, connection_id).await?;
+        if connection.status != ConnectionStatus::Active {
+            return Err(CandidateError::NotActive(crate::flows::status::status_name(connection.status)));
+        }
+        let profile = self.catalog.get(partner_id).ok_or(CandidateError::NoCandidatesFlow)?;
+        let flow = profile.candidates().ok_or(CandidateError::NoCandidatesFlow)?;
+        let validated = submission.validate(flow).map_err(|e| {
+            CandidateError::Invalid(e.0.into_iter().map(|f| FieldProblem::new(f.field, f.reason)).collect())
+        })?;
+        let fingerprint = request_fingerprint("candidates", connection_id, raw_body);
+        let (submission_id, idem_version) = match self.begin(partner_id, connection_id, key, &fingerprint).await? {
+            Begin::Replay(answer) => return Ok(SubmitAnswer { answer, replayed: true }),
+            Begin::Hold { submission_id, version } => (submission_id, version),
+        };
+        let stored = match self.records.get::<SubmissionRecord>(&keys::submission(connection_id, &submission_id)).await? {
+            Some(existing) => existing.record,
+            None => match self.accept(&connection, flow, &submission_id, validated).await {
+                Ok(r) => r,
+                Err(e) => {
+                    // Nothing was accepted: the key is free again for a corrected request.
+                    let _ = self.records.remove(&keys::idempotency(partner_id, key), Expect::Version(idem_version)).await;
+                    return Err(e);
+                }
+            },
+        };
+        let current = match self.run(connection_id, &submission_id, self.policy.inline_budget, None).await {
+            Ok(RunResult::Settled(r) | RunResult::Busy(r) | RunResult::Stale(r)) => r,
+            Ok(RunResult::Gone) => stored,
+            Err(e) => {
+                // Accepted and on the due index: the sweeper takes it from here.
+                tracing::warn!(submission_id, error = %e, "inline run failed; the submission stays queued");
+                stored
+            }
+        };
+        let answer = self.answer_for(&current, &connection);
+        let done = self
+            .records
+            .update::<IdempotencyRecord>(&keys::idempotency(partner_id, key), |r| {
+                if r.submission_id != submission_id || r.answer.is_some() {
+                    return false;
+                }
+                r.answer = Some(answer.clone());
+                true
+            })
+            .await;
+        if let Err(e) = done {
+            // The key's lease lapses and a retry answers from the submission itself.
+            tracing::warn!(submission_id, error = %e, "idempotency answer not stored");
+        }
+        Ok(SubmitAnswer { answer, replayed: false })
+    }
+
+    /// Takes the idempotency key: a first request holds it; the same request again gets the
+    /// stored answer (or waits for the first to finish); another request with it is refused.
+    async fn begin(&self, partner_id: &str, connection_id: &str, key: &str, fingerprint: &str) -> Result<Begin, CandidateError> {
+        let record_key = keys::idempotency(partner_id, key);
+        let deadline = tokio::time::Instant::now() + self.policy.wait_for_first;
+        // Waiting readers back off (with jitter): a hundred of them must not crowd the store
+        // the first request is writing to.
+        let mut wait = Duration::from_millis(25);
+        let mut try_create = true;
+        loop {
+            let now = self.records.clock().now_ms();
+            if try_create {
+                let fresh = IdempotencyRecord {
+                    partner_id: partner_id.to_owned(),
+                    key: key.to_owned(),
+                    fingerprint: fingerprint.to_owned(),
+                    connection_id: connection_id.to_owned(),
+                    submission_id: uuid::Uuid::now_v7().to_string(),
+                    answer: None,
+                    lease_until_ms: now + ms(self.policy.in_progress_lease),
+                    created_at_ms: now,
+                    expires_at_ms: now + ms(self.policy.idempotency_ttl),
+                };
+                match self.records.create(&fresh).await {
+                    Ok(version) => return Ok(Begin::Hold { submission_id: fresh.submission_id, version }),
+                    Err(StoreError::ConditionFailed) => try_create = false,
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            let Some(existing) = self.records.get::<IdempotencyRecord>(&record_key).await? else {
+                try_create = true;
+                continue;
+            };
+            let (first, version) = (existing.record, existing.version);
+            if first.fingerprint != fingerprint {
+                return Err(CandidateError::KeyReused);
+            }
+            if let Some(answer) = first.answer {
+                return Ok(Begin::Replay(answer));
+            }
+            if first.lease_until_ms <= now {
+                // The first request died while holding the key: go on with its submission.
+                let mut taken = first.clone();
+                taken.lease_until_ms = now + ms(self.policy.in_progress_lease);
+                match self.records.replace(&taken, version).await {
+                    Ok(version) => return Ok(Begin::Hold { submission_id: taken.submission_id, version }),
+                    Err(StoreError::ConditionFailed) => continue,
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(CandidateError::KeyInUse);
+            }
+            tokio::time::sleep(wait.mul_f64(1.0 + rand::random::<f64>() / 2.0)).await;
+            wait = (wait * 2).min(Duration::from_millis(400));
+        }
+    }
+
+    /// Keeps the files and stores the submission (queued, on the due index: if this process
+    /// stops now, the sweeper writes it).
+    async fn accept(&self, connection: &Connection, flow: &CandidatesFlow, submission_id: &str, validated: Validated) -> Result<SubmissionRecord, CandidateError> {
+        let Validated { mut submission, contents } = validated;
+        let mut files = Vec::with_capacity(contents.len());
+        let mut problems = Vec::new();
+        for (i, content) in contents.into_iter().enumerate() {
+            let object_key = submission_file_key(&connection.id, submission_id, i);
+            let Some(meta) = submission.files.get_mut(i) else { continue };
+            match content {
+                FileContent::Inline(bytes) => {
+                    let size = bytes.len() as u64;
+                    self.files.put(&object_key, &meta.content_type, Bytes::from(bytes)).await?;
+                    files.push(StoredFile { object_key, size_bytes: size });
+                }
+                FileContent::Upload(upload_id) => {
+                    let field = format!("files[{i}]");
+                    match self.use_upload(connection, flow, &upload_id, &meta.content_type, &object_key).await? {
+                        Ok(size) => {
+                            meta.size_bytes = Some(size);
+                            files.push(StoredFile { object_key, size_bytes: size });
+                        }
+                        Err((sub, message)) => problems.push(FieldProblem::new(format!("{field}.{sub}"), message)),
+                    }
+                }
+            }
+        }
+        if !problems.is_empty() {
+            for f in &files {
+                let _ = self.files.delete(&f.object_key).await;
+            }
+            return Err(CandidateError::Invalid(problems));
+        }
+        let now = self.records.clock().now_ms();
+        let record = SubmissionRecord {
+            id: submission_id.to_owned(),
+            connection_id: connection.id.clone(),
+            partner_id: connection.partner_id.clone(),
+            submission,
+            files,
+            state: SubmissionState::Queued,
+            error: None,
+            opportunity_id: None,
+            contact_id: None,
+            stage: None,
+            progress: Default::default(),
+            attempts: 0,
+            next_attempt_at_ms: None,
+            pending_until_ms: None,
+            claim: None,
+            due_at_ms: Some(now + ms(self.policy.inline_budget) + ms(self.policy.sweep_grace)),
+            announced: false,
+            created_at_ms: now,
+            updated_at_ms: now,
+        };
+        match self.records.create(&record).await {
+            Ok(_) | Err(StoreError::ConditionFailed) => Ok(record),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Copies an upload into the submission's files after checking it is what it claims to be.
+    /// `Ok(Err((field, why)))` for the partner's mistakes.
+    async fn use_upload(
+        &self,
+        connection: &Connection,
+        flow: &CandidatesFlow,
+        upload_id: &str,
+        content_type: &str,
+        to: &str,
+    ) -> Result<Result<u64, (&'static str, String)>, CandidateError> {
+        let Some(upload) = self.records.get::<UploadRecord>(&keys::upload(&connection.id, upload_id)).await?.map(|v| v.record) else {
+            return Ok(Err(("upload_id", format!("{upload_id} is not an upload of this connection (uploads are kept 3 days)"))));
+        };
+        if upload.content_type != content_type {
+            return Ok(Err(("content_type", format!("the upload was made for {}", upload.content_type))));
+        }
+        if upload.size_bytes > flow.files.max_bytes {
+            return Ok(Err(("upload_id", format!("{} bytes; this partner sends at most {}", upload.size_bytes, flow.files.max_bytes))));
+        }
+        let Some(object) = self.files.head(&upload.object_key).await? else {
+            return Ok(Err(("upload_id", "nothing was uploaded yet: PUT the bytes to the upload's upload_url first".to_owned())));
+        };
+        if object.size != upload.size_bytes {
+            return Ok(Err(("upload_id", format!("the uploaded file has {} bytes; the upload was made for {}", object.size, upload.size_bytes))));
+        }
+        if object.content_type.as_deref().is_some_and(|t| !t.eq_ignore_ascii_case(&upload.content_type)) {
+            return Ok(Err(("upload_id", format!("the uploaded file is {:?}; the upload was made for {}", object.content_type, upload.content_type))));
+        }
+        if !self.files.copy(&upload.object_key, to).await? {
+            return Ok(Err(("upload_id", "nothing was uploaded yet".to_owned())));
+        }
+        Ok(Ok(upload.size_bytes))
+    }
+
+    /// The HTTP answer for a submission as it stands: `201` created, `200` added to an
+    /// existing candidate, `202` still working (queued or held); a failure the partner must act
+    /// on is a problem.
+    pub(super) fn answer_for(&self, r: &SubmissionRecord, connection: &Connection) -> StoredAnswer {
+        let location = Some(format!("/v1/connections/{}/candidates/{}", r.connection_id, r.id));
+        let view = submission_view(r, Some(&connection.settings));
+        let candidate = |status: u16| StoredAnswer { status, body: view.clone(), problem: None, location: location.clone() };
+        match r.state {
+            SubmissionState::Created => candidate(201),
+            SubmissionState::Updated => candidate(200),
+            SubmissionState::Queued | SubmissionState::Pending => candidate(202),
+            SubmissionState::Failed => {
+                let (code, message) = r.error.as_ref().map(|e| (e.code.as_str(), e.message.as_str())).unwrap_or((error_codes::LEVER_REJECTED, ""));
+                let (status, type_name, errors) = match code {
+                    error_codes::CONNECTION_NOT_ACTIVE => (409, "connection-not-active", vec![]),
+                    error_codes::NO_PERFORM_AS => (422, "invalid-request", vec![("settings.perform_as".to_owned(), message.to_owned())]),
+                    error_codes::NOT_IN_LEVER => (422, "invalid-request", vec![("candidate.emails".to_owned(), message.to_owned())]),
+                    _ => (422, "lever-rejected", vec![]),
+                };
+                StoredAnswer {
+                    status,
+                    body: view.clone(),
+                    problem: Some(StoredProblem {
+                        type_name: type_name.to_owned(),
+                        detail: format!("{message} (candidate {} is kept as failed, error {code}; fix the cause, then POST …/candidates/{}/retry)", r.id, r.id),
+                        errors,
+                    }),
+                    location,
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,343 @@
+//! What candidate ingest keeps in the table (layout in `docs/store.md`).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::core::candidate::{CandidateStatus, SubmissionState};
+use crate::core::submission::ValidSubmission;
+use crate::store::{keys, IndexKey, Key, Record};
+
+/// One accepted submission: what the partner sent (validated; file bytes in the file store),
+/// where it is, and what is already written to Lever.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SubmissionRecord {
+    /// UUIDv7: time-ordered, so the connection's list reads newest first by key.
+    pub id: String,
+    pub connection_id: String,
+    pub partner_id: String,
+    pub submission: ValidSubmission,
+    /// One per `submission.files`, same order.
+    pub files: Vec<StoredFile>,
+    pub state: SubmissionState,
+    #[serde(default)]
+    pub error: Option<SubmissionFailure>,
+    #[serde(default)]
+    pub opportunity_id: Option<String>,
+    #[serde(default)]
+    pub contact_id: Option<String>,
+    /// The opportunity's stage as last known (set on write, kept current by status events).
+    #[serde(default)]
+    pub stage: Option<StageRef>,
+    #[serde(default)]
+    pub progress: Progress,
+    /// Attempts made (each run that reached Lever, or tried to).
+    #[serde(default)]
+    pub attempts: u32,
+    #[serde(default)]
+    pub next_attempt_at_ms: Option<i64>,
+    /// A held referral expires then.
+    #[serde(default)]
+    pub pending_until_ms: Option<i64>,
+    /// Who is writing it to Lever right now (one runner at a time, across all processes).
+    #[serde(default)]
+    pub claim: Option<Claim>,
+    /// When the sweeper must look at it (an open submission, or an announcement not yet made).
+    #[serde(default)]
+    pub due_at_ms: Option<i64>,
+    /// The partner was told of the final state (`candidate.created`/`updated`, `submission.failed`).
+    #[serde(default)]
+    pub announced: bool,
+    pub created_at_ms: i64,
+    pub updated_at_ms: i64,
+}
+
+impl Record for SubmissionRecord {
+    const KIND: &'static str = "submission";
+
+    fn key(&self) -> Key {
+        keys::submission(&self.connection_id, &self.id)
+    }
+
+    fn due(&self) -> Option<IndexKey> {
+        self.due_at_ms.map(|at| keys::submission_due(&self.connection_id, &self.id, at))
+    }
+}
+
+impl SubmissionRecord {
+    pub fn claimed_at(&self, now_ms: i64) -> Option<&Claim> {
+        self.claim.as_ref().filter(|c| c.until_ms > now_ms)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubmissionFailure {
+    /// One of `core::candidate::error_codes`.
+    pub code: String,
+    pub message: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StageRef {
+    pub id: String,
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claim {
+    pub holder: String,
+    pub until_ms: i64,
+}
+
+/// A file of a submission in the file store.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredFile {
+    pub object_key: String,
+    pub size_bytes: u64,
+}
+
+/// The steps already done in Lever, so a retry does only what is left.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Progress {
+    /// When the first attempt began: an opportunity Lever made after it, with our source, is
+    /// ours even if the answer to the create was lost.
+    #[serde(default)]
+    pub first_attempt_at_ms: Option<i64>,
+    /// The opportunity was made by this submission (resume and files went with the create).
+    #[serde(default)]
+    pub created_by_hub: bool,
+    /// `sources`, `tags`, `note`, `stage`, `file:<i>`, `also_apply`.
+    #[serde(default)]
+    pub done: BTreeSet<String>,
+}
+
+impl Progress {
+    pub fn is_done(&self, step: &str) -> bool {
+        self.done.contains(step)
+    }
+
+    pub fn mark(&mut self, step: impl Into<String>) {
+        self.done.insert(step.into());
+    }
+}
+
+/// What an `Idempotency-Key` was first used for, and what was answered.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct IdempotencyRecord {
+    pub partner_id: String,
+    pub key: String,
+    /// `core::candidate::request_fingerprint` of the first request.
+    pub fingerprint: String,
+    pub connection_id: String,
+    pub submission_id: String,
+    /// `None` while the first request is being handled.
+    #[serde(default)]
+    pub answer: Option<StoredAnswer>,
+    /// While in progress: after this, the request is taken to have died and another may take over.
+    pub lease_until_ms: i64,
+    pub created_at_ms: i64,
+    pub expires_at_ms: i64,
+}
+
+impl Record for IdempotencyRecord {
+    const KIND: &'static str = "idempotency";
+
+    fn key(&self) -> Key {
+        keys::idempotency(&self.partner_id, &self.key)
+    }
+
+    fn expires_at_ms(&self) -> Option<i64> {
+        Some(self.expires_at_ms)
+    }
+}
+
+/// An HTTP answer as first given, replayed for the same key and body.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StoredAnswer {
+    pub status: u16,
+    /// The candidate (`Candidate` schema), unless the answer is a problem.
+    #[serde(default)]
+    pub body: serde_json::Value,
+    #[serde(default)]
+    pub problem: Option<StoredProblem>,
+    /// The `Location` of the candidate.
+    #[serde(default)]
+    pub location: Option<String>,
+}
+
+/// A problem answer: its type's name (`lever-rejected`, …), detail and field errors.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredProblem {
+    pub type_name: String,
+    pub detail: String,
+    #[serde(default)]
+    pub errors: Vec<(String, String)>,
+}
+
+/// An upload a partner asked for; its bytes go straight to the file store.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadRecord {
+    pub id: String,
+    pub connection_id: String,
+    pub partner_id: String,
+    pub name: String,
+    pub content_type: String,
+    pub size_bytes: u64,
+    pub object_key: String,
+    pub created_at_ms: i64,
+    /// With the file store's lifecycle rule.
+    pub expires_at_ms: i64,
+}
+
+impl Record for UploadRecord {
+    const KIND: &'static str = "upload";
+
+    fn key(&self) -> Key {
+        keys::upload(&self.connection_id, &self.id)
+    }
+
+    fn expires_at_ms(&self) -> Option<i64> {
+        Some(self.expires_at_ms)
+    }
+}
+
+/// An opportunity the hub wrote to, and its status as last told to the partner.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubmittedOpportunity {
+    pub connection_id: String,
+    pub opportunity_id: String,
+    pub partner_id: String,
+    #[serde(default)]
+    pub contact_id: Option<String>,
+    pub posting_id: String,
+    /// Submissions written to it, oldest first (referrals by two employees, a later screening).
+    pub submission_ids: Vec<String>,
+    #[serde(default)]
+    pub status: CandidateStatus,
+    pub created_at_ms: i64,
+    pub updated_at_ms: i64,
+}
+
+impl Record for SubmittedOpportunity {
+    const KIND: &'static str = "submitted_opportunity";
+
+    fn key(&self) -> Key {
+        keys::submitted_opportunity(&self.connection_id, &self.opportunity_id)
+    }
+}
+
+/// A held referral, by the candidate's email and posting.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingReferral {
+    pub connection_id: String,
+    pub email_key: String,
+    pub posting_id: String,
+    pub submission_id: String,
+    pub expires_at_ms: i64,
+}
+
+impl Record for PendingReferral {
+    const KIND: &'static str = "pending_referral";
+
+    fn key(&self) -> Key {
+        keys::pending_referral(&self.connection_id, &self.email_key, &self.posting_id, &self.submission_id)
+    }
+
+    fn expires_at_ms(&self) -> Option<i64> {
+        Some(self.expires_at_ms)
+    }
+}
+
+/// Whether a Lever user is active, as last seen.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeverUserFact {
+    pub connection_id: String,
+    pub user_id: String,
+    pub active: bool,
+    pub expires_at_ms: i64,
+}
+
+impl Record for LeverUserFact {
+    const KIND: &'static str = "lever_user";
+
+    fn key(&self) -> Key {
+        keys::lever_user(&self.connection_id, &self.user_id)
+    }
+
+    fn expires_at_ms(&self) -> Option<i64> {
+        Some(self.expires_at_ms)
+    }
+}
+
+/// The Lever user with an email (hashed in the key), or that there is none, as last seen.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeverReferrerFact {
+    pub connection_id: String,
+    pub email_key: String,
+    #[serde(default)]
+    pub user_id: Option<String>,
+    #[serde(default)]
+    pub user_name: Option<String>,
+    pub expires_at_ms: i64,
+}
+
+impl Record for LeverReferrerFact {
+    const KIND: &'static str = "lever_referrer";
+
+    fn key(&self) -> Key {
+        keys::lever_referrer(&self.connection_id, &self.email_key)
+    }
+
+    fn expires_at_ms(&self) -> Option<i64> {
+        Some(self.expires_at_ms)
+    }
+}
+
+/// The account's stage and archive-reason names (for events), as last read.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeverNames {
+    pub connection_id: String,
+    pub stages: BTreeMap<String, String>,
+    pub archive_reasons: BTreeMap<String, ArchiveReasonName>,
+    pub expires_at_ms: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArchiveReasonName {
+    pub name: String,
+    pub hired: bool,
+}
+
+impl Record for LeverNames {
+    const KIND: &'static str = "lever_names";
+
+    fn key(&self) -> Key {
+        keys::lever_names(&self.connection_id)
+    }
+
+    fn expires_at_ms(&self) -> Option<i64> {
+        Some(self.expires_at_ms)
+    }
+}
+
+/// The status poll of a connection with submitted candidates (the fallback for webhooks).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusPoll {
+    pub connection_id: String,
+    pub next_at_ms: i64,
+    /// Changes up to here were seen (Lever's `updated_at_start` of the next poll, less an overlap).
+    pub polled_up_to_ms: i64,
+}
+
+impl Record for StatusPoll {
+    const KIND: &'static str = "candidate_status_poll";
+
+    fn key(&self) -> Key {
+        keys::status_poll(&self.connection_id)
+    }
+
+    fn due(&self) -> Option<IndexKey> {
+        Some(keys::status_poll_due(&self.connection_id, self.next_at_ms))
+    }
+}

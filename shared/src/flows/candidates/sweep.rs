@@ -1,0 +1,74 @@
+//! The candidate sweeper (a schedule, every minute): open submissions whose time has come and
+//! status polls due, found on their own partitions of the due index (`SUBDUE#<shard>`,
+//! `CANDPOLL#<shard>`), never by a scan. Each is pushed forward by a compare-and-set before it
+//! is queued, so overlapping sweeps queue it once; a duplicate is harmless anyway (runs claim).
+
+use std::time::Duration;
+
+use super::records::{StatusPoll, SubmissionRecord};
+use super::{ms, CandidateError, CandidateWork, Candidates};
+use crate::store::{keys, DueQuery, StoreError};
+
+/// What one sweep queued.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SweepReport {
+    pub submissions: usize,
+    pub status_polls: usize,
+}
+
+/// At most this many pages of each partition per sweep; the rest waits a minute.
+const MAX_PAGES: usize = 10;
+
+impl Candidates {
+    pub async fn sweep_once(&self, now_ms: i64) -> Result<SweepReport, CandidateError> {
+        let mut report = SweepReport::default();
+        let grace = ms(self.policy.sweep_grace);
+        for shard in 0..keys::SUBMISSION_DUE_SHARDS {
+            let mut query = DueQuery { partition: keys::submission_due_partition(shard), up_to: keys::due_up_to(now_ms), limit: 100, cursor: None };
+            for _ in 0..MAX_PAGES {
+                let (due, cursor) = self.records.due::<SubmissionRecord>(&query).await?;
+                for v in due {
+                    let mut r = v.record;
+                    r.due_at_ms = Some(now_ms + grace);
+                    match self.records.replace(&r, v.version).await {
+                        Ok(_) => {}
+                        Err(StoreError::ConditionFailed) => continue,
+                        Err(e) => return Err(e.into()),
+                    }
+                    let work = CandidateWork::Submission { connection_id: r.connection_id.clone(), submission_id: r.id.clone(), attempt: None, not_before_ms: None };
+                    self.enqueue(&work, Duration::ZERO).await?;
+                    report.submissions += 1;
+                }
+                match cursor {
+                    Some(c) => query.cursor = Some(c),
+                    None => break,
+                }
+            }
+        }
+        for shard in 0..keys::STATUS_POLL_SHARDS {
+            let mut query = DueQuery { partition: keys::status_poll_partition(shard), up_to: keys::due_up_to(now_ms), limit: 100, cursor: None };
+            for _ in 0..MAX_PAGES {
+                let (due, cursor) = self.records.due::<StatusPoll>(&query).await?;
+                for v in due {
+                    let mut p = v.record;
+                    p.next_at_ms = now_ms + grace;
+                    match self.records.replace(&p, v.version).await {
+                        Ok(_) => {}
+                        Err(StoreError::ConditionFailed) => continue,
+                        Err(e) => return Err(e.into()),
+                    }
+                    self.enqueue(&CandidateWork::StatusPoll { connection_id: p.connection_id.clone() }, Duration::ZERO).await?;
+                    report.status_polls += 1;
+                }
+                match cursor {
+                    Some(c) => query.cursor = Some(c),
+                    None => break,
+                }
+            }
+        }
+        if report != SweepReport::default() {
+            tracing::info!(submissions = report.submissions, status_polls = report.status_polls, "candidate sweep queued work");
+        }
+        Ok(report)
+    }
+}

@@ -1,0 +1,842 @@
+//! One run of one submission: claim it, learn what Lever has, plan (pure core), write what is not
+//! written yet, and settle the outcome in one compare-and-set.
+//!
+//! Exactly once: a run holds a claim on the submission (a compare-and-set in the store, with a
+//! lease time), so two processes never write the same submission at once; the steps done are
+//! kept on the submission; and a run after an earlier attempt (a "retry run") never creates
+//! blind: the candidate is looked up by email and posting first, and an opportunity made by the
+//! earlier attempt (after it began, with our source) is taken as ours; a note or file is looked
+//! for on the opportunity before it is added again.
+
+use std::future::Future;
+use std::time::Duration;
+
+use super::lever_facts::LeverFacts;
+use super::records::{Claim, PendingReferral, Progress, StageRef, StatusPoll, SubmissionFailure, SubmissionRecord, SubmittedOpportunity};
+use super::{ms, CandidateError, CandidateWork, Candidates};
+use crate::core::candidate::{email_key, error_codes, made_by_our_create, retry_delay_ms, CandidateStatus, SubmissionState, CLOCK_SKEW_MS};
+use crate::core::connection::{Connection, ConnectionStatus};
+use crate::core::profile::{CandidatesFlow, EventKind, Profile};
+use crate::core::submission::{
+    perform_as_choices, plan_validated, source_label, CandidateFacts, CandidatePlan, ExistingOpportunity, FileRole, PlanError, Write,
+};
+use crate::flows::events::NewEvent;
+use crate::flows::tokens::TokenError;
+use crate::lever::error::{LeverError, LeverResult};
+use crate::lever::model::{FileUpload, NewNote, NewOpportunity, OpportunitiesQuery, Opportunity, Origin as LeverOrigin, Phone};
+use crate::lever::page::PageRequest;
+use crate::lever::port::{LeverApi, LeverAuth};
+use crate::store::{keys, StoreError};
+
+/// How long a connection's access token is reused in this process without reading the store.
+const AUTH_CACHE_FOR: Duration = Duration::from_secs(60);
+
+/// Why a run stopped before the submission was written.
+#[derive(Debug)]
+pub(crate) enum Stop {
+    /// Try again later (Lever down, rate limiting, slow; the store unavailable).
+    Transient { retry_after: Option<Duration>, message: String },
+    /// Will not succeed as it is; `code` is one of `error_codes`.
+    Failed { code: &'static str, message: String },
+}
+
+impl Stop {
+    fn failed(code: &'static str, message: impl Into<String>) -> Self {
+        Stop::Failed { code, message: message.into() }
+    }
+}
+
+impl From<StoreError> for Stop {
+    fn from(e: StoreError) -> Self {
+        Stop::Transient { retry_after: None, message: format!("the hub's store: {e}") }
+    }
+}
+
+impl From<crate::files::FileError> for Stop {
+    fn from(e: crate::files::FileError) -> Self {
+        Stop::Transient { retry_after: None, message: format!("the hub's file store: {e}") }
+    }
+}
+
+pub(crate) fn lever_stop(e: LeverError) -> Stop {
+    match e {
+        LeverError::RateLimited { retry_after } => Stop::Transient { retry_after, message: "Lever is rate limiting".into() },
+        e @ (LeverError::Server { .. } | LeverError::Transport { .. } | LeverError::Decode { .. } | LeverError::PaginationLoop { .. }) => {
+            Stop::Transient { retry_after: None, message: format!("Lever: {e}") }
+        }
+        LeverError::Unauthorized { .. } | LeverError::Revoked { .. } => {
+            Stop::failed(error_codes::CONNECTION_NOT_ACTIVE, "Lever no longer accepts this connection; the customer must reconnect")
+        }
+        LeverError::Invalid { message, .. } | LeverError::Forbidden { message, .. } | LeverError::NotFound { message } => {
+            Stop::failed(error_codes::LEVER_REJECTED, if message.is_empty() { "Lever refused the request".to_owned() } else { message })
+        }
+        e @ (LeverError::InvalidClient { .. } | LeverError::Config(_)) => Stop::Transient { retry_after: None, message: format!("the hub's Lever client: {e}") },
+    }
+}
+
+impl From<TokenError> for Stop {
+    fn from(e: TokenError) -> Self {
+        match e {
+            TokenError::UnknownConnection(_) => Stop::failed(error_codes::CONNECTION_NOT_ACTIVE, "the connection no longer exists"),
+            TokenError::NotActive(status) => {
+                Stop::failed(error_codes::CONNECTION_NOT_ACTIVE, format!("the connection is {status}; the customer must reconnect, then retry"))
+            }
+            TokenError::Lever(e) => lever_stop(e),
+            TokenError::Store(e) => e.into(),
+            e @ TokenError::Unreadable(_) => Stop::Transient { retry_after: None, message: e.to_string() },
+        }
+    }
+}
+
+/// What a run ended with.
+pub(super) enum Outcome {
+    Written,
+    Held,
+    Stopped(Stop),
+}
+
+/// What a run left for its caller.
+pub(super) enum RunResult {
+    /// Settled (or already final): the submission as stored now.
+    Settled(SubmissionRecord),
+    /// Another runner holds it.
+    Busy(SubmissionRecord),
+    /// A message for an attempt that was made already (a duplicate, or one overtaken).
+    Stale(SubmissionRecord),
+    Gone,
+}
+
+/// What a run learned and did, kept as it goes: a run cut short by its time budget still
+/// records every step it finished.
+#[derive(Clone, Debug, Default)]
+pub(super) struct Working {
+    pub progress: Progress,
+    pub opportunity_id: Option<String>,
+    pub contact_id: Option<String>,
+    pub stage_id: Option<String>,
+    /// The opportunity's status when the hub first wrote to it.
+    pub status: CandidateStatus,
+}
+
+enum Verdict {
+    Claimed { retry_run: bool },
+    Final,
+    Busy,
+    Stale,
+}
+
+fn lever_phones(phones: &[crate::core::submission::Phone]) -> Vec<Phone> {
+    phones.iter().map(|p| Phone { kind: p.kind.clone(), value: p.value.clone() }).collect()
+}
+
+fn status_of(o: &Opportunity) -> CandidateStatus {
+    CandidateStatus {
+        stage_id: o.stage_id().map(str::to_owned),
+        stage_changed_at_ms: o.stage_changes.last().and_then(|c| c.updated_at).map(|m| m.0).or(o.last_advanced_at.map(|m| m.0)),
+        archived_at_ms: o.archived.as_ref().and_then(|a| a.archived_at).map(|m| m.0),
+        archive_reason_id: o.archived.as_ref().and_then(|a| a.reason.clone()),
+        hired: false,
+    }
+}
+
+impl Candidates {
+    pub(super) fn facts_cache(&self) -> LeverFacts {
+        LeverFacts::new(self.records.clone(), self.lever.clone(), self.tokens.clone(), &self.policy)
+    }
+
+    /// One Lever call with the connection's token. The token is kept in this process for a
+    /// minute (a submission makes several calls; reading it from the store each time would
+    /// double the store's work); a 401 forgets it and goes through `Tokens::call`, which
+    /// refreshes once.
+    async fn call<T, F, Fut>(&self, connection_id: &str, op: F) -> Result<T, Stop>
+    where
+        T: Send,
+        F: Fn(LeverAuth, std::sync::Arc<dyn LeverApi>) -> Fut + Send + Sync,
+        Fut: Future<Output = LeverResult<T>> + Send,
+    {
+        let lever = self.lever.clone();
+        let cached = {
+            let cache = self.auth_cache.lock().unwrap_or_else(|e| e.into_inner());
+            cache.get(connection_id).filter(|(_, at)| at.elapsed() < AUTH_CACHE_FOR).map(|(a, _)| a.clone())
+        };
+        let auth = match cached {
+            Some(a) => a,
+            None => {
+                let a = self.tokens.auth(connection_id).await.map_err(Stop::from)?;
+                let mut cache = self.auth_cache.lock().unwrap_or_else(|e| e.into_inner());
+                if cache.len() > 10_000 {
+                    cache.clear();
+                }
+                cache.insert(connection_id.to_owned(), (a.clone(), std::time::Instant::now()));
+                a
+            }
+        };
+        match op(auth, lever.clone()).await {
+            Err(LeverError::Unauthorized { .. }) => {
+                self.auth_cache.lock().unwrap_or_else(|e| e.into_inner()).remove(connection_id);
+                self.tokens.call(connection_id, |auth| op(auth, lever.clone())).await.map_err(Stop::from)
+            }
+            other => other.map_err(lever_stop),
+        }
+    }
+
+    /// A queued run (the worker): settled or busy, the message is done; a store failure brings it back.
+    pub(super) async fn run_queued(&self, connection_id: &str, submission_id: &str, attempt: Option<u32>) -> Result<(), CandidateError> {
+        match self.run(connection_id, submission_id, self.policy.worker_budget, attempt).await? {
+            RunResult::Busy(r) => {
+                // Someone else is writing it: look again when their claim would have lapsed.
+                let now = self.records.clock().now_ms();
+                let wait = r.claim.as_ref().map_or(0, |c| c.until_ms - now).max(1_000);
+                let work = CandidateWork::Submission { connection_id: connection_id.to_owned(), submission_id: submission_id.to_owned(), attempt, not_before_ms: None };
+                self.enqueue(&work, Duration::from_millis(wait as u64)).await?;
+                Ok(())
+            }
+            RunResult::Settled(_) | RunResult::Stale(_) | RunResult::Gone => Ok(()),
+        }
+    }
+
+    /// Claims the submission and runs it within `budget`. `attempt` is the attempt count a
+    /// scheduled retry was queued at: when another run came first, the message is stale.
+    pub(super) async fn run(&self, connection_id: &str, submission_id: &str, budget: Duration, attempt: Option<u32>) -> Result<RunResult, CandidateError> {
+        let key = keys::submission(connection_id, submission_id);
+        let now = self.records.clock().now_ms();
+        let holder = uuid::Uuid::new_v4().to_string();
+        let claim_ms = ms(self.policy.claim_ttl);
+        let grace_ms = ms(self.policy.sweep_grace);
+        let mut verdict = Verdict::Final;
+        let stored = self
+            .records
+            .update::<SubmissionRecord>(&key, |r| {
+                if !r.state.is_open() {
+                    verdict = Verdict::Final;
+                    return false;
+                }
+                if r.claimed_at(now).is_some() {
+                    verdict = Verdict::Busy;
+                    return false;
+                }
+                if attempt.is_some_and(|n| n != r.attempts) {
+                    verdict = Verdict::Stale;
+                    return false;
+                }
+                verdict = Verdict::Claimed { retry_run: r.progress.first_attempt_at_ms.is_some() };
+                r.progress.first_attempt_at_ms.get_or_insert(now);
+                r.claim = Some(Claim { holder: holder.clone(), until_ms: now + claim_ms });
+                // Should this runner die, the sweeper finds it once the claim has lapsed.
+                r.due_at_ms = Some(now + claim_ms + grace_ms);
+                r.updated_at_ms = now;
+                true
+            })
+            .await?;
+        let Some(stored) = stored else { return Ok(RunResult::Gone) };
+        let rec = stored.record;
+        let retry_run = match verdict {
+            Verdict::Final => {
+                if !rec.announced {
+                    return Ok(RunResult::Settled(self.announce(rec).await?));
+                }
+                return Ok(RunResult::Settled(rec));
+            }
+            Verdict::Busy => return Ok(RunResult::Busy(rec)),
+            Verdict::Stale => return Ok(RunResult::Stale(rec)),
+            Verdict::Claimed { retry_run } => retry_run,
+        };
+        let mut working = Working {
+            progress: rec.progress.clone(),
+            opportunity_id: rec.opportunity_id.clone(),
+            contact_id: rec.contact_id.clone(),
+            stage_id: rec.stage.as_ref().map(|s| s.id.clone()),
+            status: CandidateStatus::default(),
+        };
+        let outcome = match tokio::time::timeout(budget, self.attempt(&rec, retry_run, &mut working)).await {
+            Ok(Ok(outcome)) => outcome,
+            Ok(Err(stop)) => Outcome::Stopped(stop),
+            Err(_) => Outcome::Stopped(Stop::Transient {
+                retry_after: None,
+                message: format!("writing to Lever took longer than {} s", budget.as_secs()),
+            }),
+        };
+        if let Outcome::Stopped(stop) = &outcome {
+            tracing::info!(connection_id, submission_id, ?stop, retry_run, "submission not written in this run");
+        }
+        Ok(RunResult::Settled(self.settle(&rec, &holder, working, outcome).await?))
+    }
+
+    /// Records the outcome (and releases the claim) in one compare-and-set, then does what
+    /// follows from it: queue the retry, index a held referral, announce a final state.
+    async fn settle(&self, rec: &SubmissionRecord, holder: &str, working: Working, outcome: Outcome) -> Result<SubmissionRecord, CandidateError> {
+        let key = keys::submission(&rec.connection_id, &rec.id);
+        let now = self.records.clock().now_ms();
+        let p = &self.policy;
+        let grace_ms = ms(p.sweep_grace);
+        let names = self.facts_cache().known_names(&rec.connection_id).await;
+        let stage_name = |id: &str| names.as_ref().and_then(|n| n.stages.get(id).cloned());
+        let pending_days = self
+            .catalog
+            .get(&rec.partner_id)
+            .and_then(|pr| pr.candidates().map(|c| i64::from(c.pending.expire_after_days)))
+            .unwrap_or(30);
+        let mut retry_in: Option<u64> = None;
+        let mut wrote = false;
+        let fail = |r: &mut SubmissionRecord, code: &str, message: String| {
+            r.state = SubmissionState::Failed;
+            r.error = Some(SubmissionFailure { code: code.to_owned(), message });
+            r.next_attempt_at_ms = None;
+            r.announced = false;
+            r.due_at_ms = Some(now + grace_ms);
+        };
+        let stored = self
+            .records
+            .update::<SubmissionRecord>(&key, |r| {
+                wrote = false;
+                if r.claim.as_ref().map(|c| c.holder.as_str()) != Some(holder) {
+                    // Our claim lapsed and another run took over: what we did, it finds in Lever.
+                    return false;
+                }
+                wrote = true;
+                r.claim = None;
+                r.progress = working.progress.clone();
+                r.opportunity_id = working.opportunity_id.clone();
+                r.contact_id = working.contact_id.clone();
+                if let Some(id) = &working.stage_id {
+                    r.stage = Some(StageRef { id: id.clone(), name: stage_name(id) });
+                }
+                r.updated_at_ms = now;
+                retry_in = None;
+                match &outcome {
+                    Outcome::Written => {
+                        r.state = if working.progress.created_by_hub { SubmissionState::Created } else { SubmissionState::Updated };
+                        r.attempts += 1;
+                        r.error = None;
+                        r.next_attempt_at_ms = None;
+                        r.pending_until_ms = None;
+                        r.announced = false;
+                        r.due_at_ms = Some(now + grace_ms);
+                    }
+                    Outcome::Held => {
+                        let until = *r.pending_until_ms.get_or_insert(now + pending_days * 24 * 3600 * 1000);
+                        if now >= until {
+                            fail(r, error_codes::REFERRAL_EXPIRED, format!("the candidate did not apply in Lever within {pending_days} days"));
+                        } else {
+                            r.state = SubmissionState::Pending;
+                            r.error = None;
+                            r.next_attempt_at_ms = None;
+                            r.due_at_ms = Some((now + ms(p.pending_poll_every)).min(until));
+                        }
+                    }
+                    Outcome::Stopped(Stop::Transient { retry_after, message }) => {
+                        r.attempts += 1;
+                        if r.attempts >= p.max_attempts {
+                            fail(r, error_codes::LEVER_UNAVAILABLE, format!("not written after {} attempts; the last: {message}", r.attempts));
+                        } else {
+                            let hint = retry_after.map(|d| d.as_millis() as u64);
+                            let delay = retry_delay_ms(r.attempts, hint, p.retry_min.as_millis() as u64, p.retry_max.as_millis() as u64, rand::random());
+                            r.state = SubmissionState::Queued;
+                            r.error = Some(SubmissionFailure { code: error_codes::LEVER_UNAVAILABLE.into(), message: message.clone() });
+                            r.next_attempt_at_ms = Some(now + delay as i64);
+                            r.due_at_ms = Some(now + delay as i64 + grace_ms);
+                            retry_in = Some(delay);
+                        }
+                    }
+                    Outcome::Stopped(Stop::Failed { code, message }) => {
+                        r.attempts += 1;
+                        fail(r, code, message.clone());
+                    }
+                }
+                true
+            })
+            .await?
+            .ok_or(CandidateError::NotFound("candidate"))?;
+        let r = stored.record;
+        if !wrote {
+            return Ok(r);
+        }
+        if r.state == SubmissionState::Pending {
+            self.index_pending(&r).await?;
+        } else if rec.state == SubmissionState::Pending {
+            self.unindex_pending(&r).await;
+        }
+        if let Some(delay) = retry_in {
+            let not_before_ms = (Duration::from_millis(delay) > crate::queue::MAX_DELAY).then(|| r.next_attempt_at_ms).flatten();
+            let work = CandidateWork::Submission {
+                connection_id: r.connection_id.clone(),
+                submission_id: r.id.clone(),
+                attempt: Some(r.attempts),
+                not_before_ms,
+            };
+            if let Err(e) = self.enqueue(&work, Duration::from_millis(delay)).await {
+                // The due index has it: the sweeper queues it once its time has passed.
+                tracing::warn!(submission_id = %r.id, error = %e, "retry not queued; the sweeper will");
+            }
+        }
+        if !r.state.is_open() && !r.announced {
+            return self.announce(r).await;
+        }
+        Ok(r)
+    }
+
+    async fn index_pending(&self, r: &SubmissionRecord) -> Result<(), CandidateError> {
+        let until = r.pending_until_ms.unwrap_or(r.created_at_ms);
+        for email in &r.submission.emails {
+            let entry = PendingReferral {
+                connection_id: r.connection_id.clone(),
+                email_key: email_key(email),
+                posting_id: r.submission.posting_id.clone(),
+                submission_id: r.id.clone(),
+                expires_at_ms: until + 24 * 3600 * 1000,
+            };
+            self.records.put(&entry).await?;
+        }
+        Ok(())
+    }
+
+    async fn unindex_pending(&self, r: &SubmissionRecord) {
+        for email in &r.submission.emails {
+            let key = keys::pending_referral(&r.connection_id, &email_key(email), &r.submission.posting_id, &r.id);
+            if let Err(e) = self.records.remove(&key, crate::store::Expect::Any).await {
+                tracing::warn!(submission_id = %r.id, error = %e, "pending referral entry not removed; it expires");
+            }
+        }
+    }
+
+    /// Tells the partner of a final state (once: the event id is the fact's), after recording
+    /// the opportunity as one the hub reports on, and frees the submission's files.
+    pub(super) async fn announce(&self, r: SubmissionRecord) -> Result<SubmissionRecord, CandidateError> {
+        let now = self.records.clock().now_ms();
+        if r.state.is_written() {
+            self.remember_opportunity(&r).await?;
+        }
+        let profile = self.catalog.get(&r.partner_id);
+        let (kind, event_type) = match r.state {
+            SubmissionState::Created => (EventKind::CandidateCreated, "candidate.created"),
+            SubmissionState::Updated => (EventKind::CandidateUpdated, "candidate.updated"),
+            _ => (EventKind::SubmissionFailed, "submission.failed"),
+        };
+        if profile.as_ref().is_some_and(|p| p.subscribes(kind)) {
+            let settings = self.records.get::<Connection>(&keys::connection(&r.connection_id)).await?.map(|c| c.record.settings);
+            let event = NewEvent {
+                id: format!("submission/{}/{}/{}", r.id, r.state.as_str(), r.attempts),
+                event_type: event_type.into(),
+                partner_id: r.partner_id.clone(),
+                connection_id: Some(r.connection_id.clone()),
+                sequence: None,
+                occurred_at_ms: Some(r.updated_at_ms),
+                data: super::view::submission_view(&r, settings.as_ref()),
+            };
+            self.events.publish(event).await.map_err(|e| CandidateError::Store(StoreError::Unavailable(e.to_string())))?;
+        }
+        if r.state == SubmissionState::Failed
+            && let Some(e) = &r.error
+        {
+            self.activity.note(&r.connection_id, "candidate.failed", false, format!("submission {}: {} ({})", r.id, e.message, e.code)).await;
+        }
+        if r.state.is_written() {
+            for f in &r.files {
+                if let Err(e) = self.files.delete(&f.object_key).await {
+                    tracing::warn!(submission_id = %r.id, error = %e, "submission file not deleted; the lifecycle rule will");
+                }
+            }
+        }
+        let state = r.state;
+        let key = keys::submission(&r.connection_id, &r.id);
+        let stored = self
+            .records
+            .update::<SubmissionRecord>(&key, |s| {
+                if s.state != state || s.announced {
+                    return false;
+                }
+                s.announced = true;
+                s.due_at_ms = None;
+                s.updated_at_ms = s.updated_at_ms.max(now);
+                true
+            })
+            .await?;
+        Ok(stored.map(|s| s.record).unwrap_or(r))
+    }
+
+    /// The opportunity is one the hub reports status changes of; its connection is polled.
+    async fn remember_opportunity(&self, r: &SubmissionRecord) -> Result<(), CandidateError> {
+        let Some(opportunity_id) = r.opportunity_id.clone() else { return Ok(()) };
+        let key = keys::submitted_opportunity(&r.connection_id, &opportunity_id);
+        let now = self.records.clock().now_ms();
+        let mut first = false;
+        for _ in 0..8 {
+            let updated = self
+                .records
+                .update::<SubmittedOpportunity>(&key, |o| {
+                    if o.submission_ids.contains(&r.id) {
+                        return false;
+                    }
+                    o.submission_ids.push(r.id.clone());
+                    o.updated_at_ms = now;
+                    true
+                })
+                .await?;
+            if updated.is_some() {
+                break;
+            }
+            let fresh = SubmittedOpportunity {
+                connection_id: r.connection_id.clone(),
+                opportunity_id: opportunity_id.clone(),
+                partner_id: r.partner_id.clone(),
+                contact_id: r.contact_id.clone(),
+                posting_id: r.submission.posting_id.clone(),
+                submission_ids: vec![r.id.clone()],
+                status: CandidateStatus { stage_id: r.stage.as_ref().map(|s| s.id.clone()), ..Default::default() },
+                created_at_ms: now,
+                updated_at_ms: now,
+            };
+            match self.records.create(&fresh).await {
+                Ok(_) => {
+                    first = true;
+                    break;
+                }
+                Err(StoreError::ConditionFailed) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        if !first {
+            return Ok(());
+        }
+        // A first opportunity of this connection's starts its status poll (the webhooks' fallback).
+        let poll = StatusPoll { connection_id: r.connection_id.clone(), next_at_ms: now + ms(self.policy.status_poll_every), polled_up_to_ms: now };
+        match self.records.create(&poll).await {
+            Ok(_) | Err(StoreError::ConditionFailed) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Everything Lever needs for one submission, in as few calls as the plan allows.
+    async fn attempt(&self, rec: &SubmissionRecord, retry_run: bool, working: &mut Working) -> Result<Outcome, Stop> {
+        let Some(connection) = self.records.get::<Connection>(&keys::connection(&rec.connection_id)).await?.map(|v| v.record) else {
+            return Err(Stop::failed(error_codes::CONNECTION_NOT_ACTIVE, "the connection no longer exists"));
+        };
+        if connection.status != ConnectionStatus::Active {
+            let status = crate::flows::status::status_name(connection.status);
+            return Err(Stop::failed(error_codes::CONNECTION_NOT_ACTIVE, format!("the connection is {status}; reconnect it, then retry")));
+        }
+        let profile = self
+            .catalog
+            .get(&connection.partner_id)
+            .ok_or_else(|| Stop::Transient { retry_after: None, message: "no profile is loaded for this partner".into() })?;
+        let flow = profile
+            .candidates()
+            .ok_or_else(|| Stop::failed(error_codes::LEVER_REJECTED, "the partner's profile no longer pushes candidates"))?;
+        let facts = self.facts(&connection, profile.as_ref(), flow, rec, retry_run, working).await?;
+        let plan = plan_validated(profile.as_ref(), &connection.settings, &rec.submission, &facts).map_err(|e| match e {
+            PlanError::NoPerformAs | PlanError::PerformAsDeactivated => Stop::failed(error_codes::NO_PERFORM_AS, e.to_string()),
+            PlanError::NotInLever => Stop::failed(error_codes::NOT_IN_LEVER, e.to_string()),
+            e @ (PlanError::NoCandidatesFlow | PlanError::Invalid(_)) => Stop::failed(error_codes::LEVER_REJECTED, e.to_string()),
+        })?;
+        match &plan.write {
+            Write::Hold => return Ok(Outcome::Held),
+            Write::Create => self.create(&connection, rec, &plan, working).await?,
+            Write::Update { .. } => {}
+        }
+        let source = source_label(profile.as_ref(), &connection.settings);
+        self.additions(&connection, rec, &plan, &source, retry_run, working).await?;
+        Ok(Outcome::Written)
+    }
+
+    /// The facts the plan needs: who to write as, who the referrer is, and the candidate's
+    /// opportunity on the posting (an earlier attempt's own included).
+    async fn facts(
+        &self,
+        connection: &Connection,
+        profile: &Profile,
+        flow: &CandidatesFlow,
+        rec: &SubmissionRecord,
+        retry_run: bool,
+        working: &mut Working,
+    ) -> Result<CandidateFacts, Stop> {
+        let cache = self.facts_cache();
+        let authorizing = connection.lever.as_ref().and_then(|l| l.authorized_by_user_id.clone());
+        let mut facts = CandidateFacts { authorizing_user_id: authorizing.clone(), ..Default::default() };
+        for user in perform_as_choices(profile, &connection.settings, authorizing.as_deref()) {
+            if cache.user_active(&connection.id, &user).await? {
+                break;
+            }
+            facts.inactive_users.push(user);
+        }
+        let sub = &rec.submission;
+        let referrer_matters = flow.referrer.add_as_follower || flow.notes.referrer_not_in_lever.is_some();
+        if referrer_matters
+            && let Some(email) = sub.referrer.as_ref().and_then(|r| r.email.as_deref())
+            && let Some((id, name)) = cache.user_by_email(&connection.id, email).await?
+        {
+            facts.referrer_user_id = Some(id);
+            facts.referrer_user_name = Some(name).filter(|n| !n.trim().is_empty());
+        }
+        let source = source_label(profile, &connection.settings);
+        facts.existing = self.existing(&connection.id, rec, &source, retry_run, working).await?;
+        Ok(facts)
+    }
+
+    async fn existing(
+        &self,
+        connection_id: &str,
+        rec: &SubmissionRecord,
+        source: &str,
+        retry_run: bool,
+        working: &mut Working,
+    ) -> Result<Option<ExistingOpportunity>, Stop> {
+        let to_existing = |o: &Opportunity| ExistingOpportunity {
+            opportunity_id: o.id.clone(),
+            sources: o.sources.clone(),
+            tags: o.tags.clone(),
+            stage: o.stage_id().map(str::to_owned),
+        };
+        if let Some(id) = working.opportunity_id.clone() {
+            // An earlier run found or made it: read it as it is now.
+            let found = self
+                .call(connection_id, |auth, lever| {
+                    let id = id.clone();
+                    async move {
+                        match lever.get_opportunity(&auth, &id, &[]).await {
+                            Ok(o) => Ok(Some(o)),
+                            Err(LeverError::NotFound { .. }) => Ok(None),
+                            Err(e) => Err(e),
+                        }
+                    }
+                })
+                .await?;
+            match found {
+                Some(o) => {
+                    working.stage_id = o.stage_id().map(str::to_owned);
+                    working.status = status_of(&o);
+                    return Ok(Some(to_existing(&o)));
+                }
+                None => {
+                    // Deleted in Lever since: start over on whatever Lever has now.
+                    working.opportunity_id = None;
+                    working.contact_id = None;
+                    working.progress = Progress { first_attempt_at_ms: working.progress.first_attempt_at_ms, ..Default::default() };
+                }
+            }
+        }
+        let sub = &rec.submission;
+        let first_attempt = working.progress.first_attempt_at_ms;
+        let listed: Vec<Opportunity> = if !sub.emails.is_empty() {
+            let query = OpportunitiesQuery { emails: sub.emails.clone(), posting_ids: vec![sub.posting_id.clone()], ..Default::default() };
+            self.call(connection_id, |auth, lever| {
+                let query = query.clone();
+                async move { lever.list_opportunities(&auth, &query, PageRequest::first(100)).await.map(|p| p.data) }
+            })
+            .await?
+        } else if retry_run {
+            // No email to look up by: what Lever made on the posting since our first attempt,
+            // with one of the candidate's phone numbers.
+            let digits = |s: &str| s.chars().filter(char::is_ascii_digit).collect::<String>();
+            let phones: Vec<String> = sub.phones.iter().map(|p| digits(&p.value)).collect();
+            let query = OpportunitiesQuery {
+                posting_ids: vec![sub.posting_id.clone()],
+                created_at_start: first_attempt.map(|t| t - CLOCK_SKEW_MS),
+                ..Default::default()
+            };
+            let all = self
+                .call(connection_id, |auth, lever| {
+                    let query = query.clone();
+                    async move { crate::lever::page::collect_all(100, 20, |page| lever.list_opportunities(&auth, &query, page)).await }
+                })
+                .await?;
+            all.into_iter().filter(|o| o.phones.iter().any(|p| phones.contains(&digits(&p.value)))).collect()
+        } else {
+            vec![]
+        };
+        let ours = retry_run
+            .then(|| listed.iter().find(|o| made_by_our_create(o.created_at.map(|m| m.0), &o.sources, first_attempt, source)))
+            .flatten();
+        let chosen = ours.or_else(|| {
+            let mut open: Vec<&Opportunity> = listed.iter().filter(|o| !o.is_archived()).collect();
+            open.sort_by_key(|o| o.created_at.map(|m| m.0));
+            open.first().copied().or_else(|| listed.iter().max_by_key(|o| o.created_at.map(|m| m.0)))
+        });
+        let Some(o) = chosen else { return Ok(None) };
+        if ours.is_some() {
+            // The earlier attempt's create reached Lever (its answer did not reach us).
+            working.progress.created_by_hub = true;
+        }
+        working.opportunity_id = Some(o.id.clone());
+        working.contact_id = o.contact_id().map(str::to_owned);
+        working.stage_id = o.stage_id().map(str::to_owned);
+        working.status = status_of(o);
+        Ok(Some(to_existing(o)))
+    }
+
+    /// Which of the submission's files go where on a create: the resume as `resumeFile`, the
+    /// rest as `files[]`; on an update every file is uploaded to the opportunity.
+    fn resume_index(rec: &SubmissionRecord) -> Option<usize> {
+        rec.submission.files.iter().position(|f| f.role == FileRole::Resume)
+    }
+
+    async fn file_upload(&self, rec: &SubmissionRecord, index: usize) -> Result<FileUpload, Stop> {
+        let (Some(meta), Some(stored)) = (rec.submission.files.get(index), rec.files.get(index)) else {
+            return Err(Stop::failed(error_codes::FILES_MISSING, format!("file {index} of the submission is not recorded")));
+        };
+        let bytes = self.files.get(&stored.object_key).await?.ok_or_else(|| {
+            Stop::failed(error_codes::FILES_MISSING, format!("{} is no longer kept (files of failed submissions are kept 30 days)", meta.name))
+        })?;
+        Ok(FileUpload { file_name: meta.name.clone(), content_type: meta.content_type.clone(), bytes })
+    }
+
+    /// `POST /opportunities`: multipart with the resume and files, else JSON.
+    async fn create(&self, connection: &Connection, rec: &SubmissionRecord, plan: &CandidatePlan, working: &mut Working) -> Result<(), Stop> {
+        if working.progress.created_by_hub {
+            return Ok(());
+        }
+        let resume_index = Self::resume_index(rec).filter(|_| plan.resume_file.is_some());
+        let mut resume = None;
+        let mut files = Vec::new();
+        for i in 0..rec.submission.files.len() {
+            let upload = self.file_upload(rec, i).await?;
+            if Some(i) == resume_index {
+                resume = Some(upload);
+            } else {
+                files.push(upload);
+            }
+        }
+        let c = &plan.candidate;
+        let body = NewOpportunity {
+            name: Some(c.name.clone()),
+            headline: c.headline.clone(),
+            stage: plan.stage.as_ref().map(|s| s.as_str().to_owned()),
+            location: c.location.clone(),
+            phones: lever_phones(&c.phones),
+            emails: c.emails.clone(),
+            links: c.links.clone(),
+            tags: plan.tags.clone(),
+            sources: plan.sources.clone(),
+            origin: plan.origin.map(|o| LeverOrigin::from(o.as_str())),
+            followers: plan.followers.clone(),
+            postings: vec![plan.posting_id.clone()],
+            ..Default::default()
+        };
+        let perform_as = plan.perform_as.as_str();
+        let (body, resume, files) = (&body, &resume, &files);
+        let created = self
+            .call(&connection.id, |auth, lever| async move {
+                if resume.is_none() && files.is_empty() {
+                    lever.create_opportunity(&auth, perform_as, body).await
+                } else {
+                    lever.create_opportunity_with_files(&auth, perform_as, body, resume.clone(), files.clone()).await
+                }
+            })
+            .await?;
+        let o = created.data;
+        working.progress.created_by_hub = true;
+        working.opportunity_id = Some(o.id.clone());
+        working.contact_id = o.contact_id().map(str::to_owned);
+        working.stage_id = o.stage_id().map(str::to_owned).or(body.stage.clone());
+        working.status = status_of(&o);
+        Ok(())
+    }
+
+    /// What goes on an opportunity after (or instead of) the create: sources, tags, the note,
+    /// files, a stage move, another posting. Each at most once.
+    async fn additions(
+        &self,
+        connection: &Connection,
+        rec: &SubmissionRecord,
+        plan: &CandidatePlan,
+        source: &str,
+        retry_run: bool,
+        working: &mut Working,
+    ) -> Result<(), Stop> {
+        let Some(opp) = working.opportunity_id.clone() else {
+            return Err(Stop::Transient { retry_after: None, message: "no opportunity to write to".into() });
+        };
+        let (cid, opp, perform_as) = (connection.id.as_str(), opp.as_str(), plan.perform_as.as_str());
+        let ours = working.progress.created_by_hub;
+        if !ours && !plan.sources.is_empty() && !working.progress.is_done("sources") {
+            let sources = &plan.sources;
+            self.call(cid, |auth, lever| async move { lever.add_sources(&auth, opp, sources, Some(perform_as)).await }).await?;
+            working.progress.mark("sources");
+        }
+        if !ours && !plan.tags.is_empty() && !working.progress.is_done("tags") {
+            let tags = &plan.tags;
+            self.call(cid, |auth, lever| async move { lever.add_tags(&auth, opp, tags, Some(perform_as)).await }).await?;
+            working.progress.mark("tags");
+        }
+        if let Some(text) = plan.note_text()
+            && !working.progress.is_done("note")
+        {
+            let text = text.as_str();
+            let there = retry_run && self.note_exists(cid, opp, text).await?;
+            if !there {
+                let note = NewNote { value: text.to_owned(), ..Default::default() };
+                let note = &note;
+                self.call(cid, |auth, lever| async move { lever.create_note(&auth, opp, note, Some(perform_as)).await }).await?;
+            }
+            working.progress.mark("note");
+        }
+        if !ours {
+            for i in 0..rec.submission.files.len() {
+                let step = format!("file:{i}");
+                if working.progress.is_done(&step) {
+                    continue;
+                }
+                let upload = self.file_upload(rec, i).await?;
+                let there = retry_run && self.file_exists(cid, opp, &upload).await?;
+                if !there {
+                    let upload = &upload;
+                    self.call(cid, |auth, lever| async move { lever.upload_file(&auth, opp, perform_as, upload.clone()).await }).await?;
+                }
+                working.progress.mark(step);
+            }
+            if let Some(stage) = &plan.stage
+                && !working.progress.is_done("stage")
+            {
+                let stage = stage.as_str();
+                self.call(cid, |auth, lever| async move { lever.change_stage(&auth, opp, stage, Some(perform_as)).await }).await?;
+                working.stage_id = Some(stage.to_owned());
+                working.progress.mark("stage");
+            }
+        }
+        if let Some(other) = &plan.also_apply_to_posting
+            && !working.progress.is_done("also_apply")
+        {
+            self.also_apply(cid, plan, source, other).await?;
+            working.progress.mark("also_apply");
+        }
+        Ok(())
+    }
+
+    async fn note_exists(&self, cid: &str, opp: &str, text: &str) -> Result<bool, Stop> {
+        let notes = self.call(cid, |auth, lever| async move { lever.list_notes(&auth, opp, PageRequest::first(100)).await }).await?;
+        Ok(notes.data.iter().any(|n| n.fields.iter().any(|f| f.value.as_ref().and_then(|v| v.as_str()) == Some(text))))
+    }
+
+    async fn file_exists(&self, cid: &str, opp: &str, upload: &FileUpload) -> Result<bool, Stop> {
+        let files = self.call(cid, |auth, lever| async move { lever.list_files(&auth, opp, PageRequest::first(100)).await }).await?;
+        let size = upload.bytes.len() as u64;
+        Ok(files.data.iter().any(|f| f.name.as_deref() == Some(upload.file_name.as_str()) && f.size == Some(size)))
+    }
+
+    /// A screening route's other posting: an opportunity there too, unless the person has one.
+    async fn also_apply(&self, cid: &str, plan: &CandidatePlan, source: &str, posting: &str) -> Result<(), Stop> {
+        let c = &plan.candidate;
+        if !c.emails.is_empty() {
+            let query = OpportunitiesQuery { emails: c.emails.clone(), posting_ids: vec![posting.to_owned()], ..Default::default() };
+            let query = &query;
+            let there = self.call(cid, |auth, lever| async move { lever.list_opportunities(&auth, query, PageRequest::first(10)).await }).await?;
+            if !there.data.is_empty() {
+                return Ok(());
+            }
+        }
+        let body = NewOpportunity {
+            name: Some(c.name.clone()),
+            emails: c.emails.clone(),
+            phones: lever_phones(&c.phones),
+            links: c.links.clone(),
+            sources: vec![source.to_owned()],
+            origin: plan.origin.map(|o| LeverOrigin::from(o.as_str())),
+            tags: plan.tags.clone(),
+            stage: plan.stage.as_ref().map(|s| s.as_str().to_owned()),
+            postings: vec![posting.to_owned()],
+            ..Default::default()
+        };
+        let (body, perform_as) = (&body, plan.perform_as.as_str());
+        self.call(cid, |auth, lever| async move { lever.create_opportunity(&auth, perform_as, body).await }).await?;
+        Ok(())
+    }
+}

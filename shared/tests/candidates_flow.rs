@@ -1,0 +1,77 @@
+//! Candidate ingest's edges through the real router over the embedded store and the Lever
+//! sandbox: a Retry-After longer than any queue delay, connections that cannot take candidates,
+//! and bodies that are not submissions.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{LocalHub, Request};
+use lever_sandbox::faults::FaultRule;
+use serde_json::json;
+use shared::clock::Clock;
+use shared::hub::QueueName;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retry_after_longer_than_a_queue_delay_is_kept() {
+    let h = LocalHub::start().await;
+    let key = h.partner("hireup").await;
+    let id = h.connect(&key, "hireup").await;
+    let admin = h.sandbox.admin();
+    let posting = admin.create_posting(json!({"text": "Later", "state": "published"})).unwrap();
+    admin.inject(FaultRule::status(20, 429, Some(3_600)).on_path("/v1/opportunities"));
+    let body = json!({"kind": "referral", "candidate": {"name": "Ada", "emails": ["ada@later.example"]}, "postings": [posting], "referrer": {"name": "G"}});
+    let a = h.send(Request::new("POST", format!("/v1/connections/{id}/candidates")).key(&key).header("idempotency-key", "later").json(&body)).await;
+    assert_eq!(a.status, 202, "{:?}", a.json());
+    let sub = a.json()["id"].as_str().unwrap().to_owned();
+
+    // The queued message says "not before an hour from now"; handled earlier, it is sent on.
+    let queue = h.hub.wiring.queue(QueueName::Candidates).unwrap();
+    let message = serde_json::json!({"type": "submission", "connection_id": id, "submission_id": sub, "attempt": 1,
+                                     "not_before_ms": h.clock.now_ms() + 3_600_000});
+    assert!(h.hub.candidates.work(&message.to_string()).await, "done with, for now");
+    let again = queue.receive(10, Duration::from_millis(100)).await.unwrap();
+    assert!(again.is_empty(), "sent on with a delay, not at once");
+    let view = h.send(Request::new("GET", format!("/v1/connections/{id}/candidates/{sub}")).key(&key)).await.json();
+    assert_eq!(view["attempts"], 1, "not tried before Lever's hour: {view}");
+    assert_eq!(view["state"], "queued");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_that_cannot_take_candidates_and_bodies_that_are_not_submissions_are_refused() {
+    let h = LocalHub::start().await;
+    let key = h.partner("hireup").await;
+    let hr = h.partner("hrcloud").await;
+    let id = h.connect(&key, "hireup").await;
+    let hr_id = h.connect(&hr, "hrcloud").await;
+    let post = |k: &str, conn: &str, body: serde_json::Value| {
+        Request::new("POST", format!("/v1/connections/{conn}/candidates")).key(k).header("idempotency-key", "x").json(&body)
+    };
+    let body = json!({"kind": "referral", "candidate": {"name": "Ada", "emails": ["ada@x.example"]}, "postings": ["3c0e5b8a-1f2d-4e6a-9b7c-2d4f6a8b0c1e"], "referrer": {"name": "G"}});
+
+    // An HRIS partner pushes no candidates; another partner's connection is not found.
+    let hris = h.send(post(&hr, &hr_id, body.clone())).await;
+    assert_eq!(hris.status, 422, "{:?}", hris.json());
+    assert_eq!(h.send(post(&hr, &id, body.clone())).await.status, 404);
+    // Unknown fields, two postings, a bad file: every problem named.
+    let mut bad = body.clone();
+    bad["postings"] = json!(["3c0e5b8a-1f2d-4e6a-9b7c-2d4f6a8b0c1e", "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"]);
+    bad["files"] = json!([{"name": "cv.exe", "content_type": "application/x-msdownload", "role": "resume", "content_base64": "!!"}]);
+    let answer = h.send(post(&key, &id, bad)).await;
+    assert_eq!(answer.status, 422);
+    let fields: Vec<String> = answer.json()["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(fields, vec!["postings", "files[0].content_type", "files[0].content_base64"], "{:?}", answer.json());
+    let mut unknown = body.clone();
+    unknown["candiate"] = json!({});
+    let answer = h.send(post(&key, &id, unknown)).await;
+    assert_eq!(answer.status, 422);
+    assert!(answer.json()["detail"].as_str().unwrap().contains("unknown field `candiate`"), "{:?}", answer.json());
+    assert_eq!(h.send(post(&key, &id, json!({"kind": "referral"}))).await.status, 422, "no candidate");
+
+    // A disconnected connection takes no candidates (409), and nothing reaches Lever.
+    assert_eq!(h.send(Request::new("DELETE", format!("/v1/connections/{id}")).key(&key)).await.status, 204);
+    h.sandbox.admin().reset_counters();
+    let gone = h.send(post(&key, &id, body)).await;
+    assert_eq!((gone.status, gone.json()["type"].as_str()), (409, Some("/problems/connection-not-active")));
+    assert!(h.sandbox.admin().writes().is_empty());
+}
