@@ -90,7 +90,16 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
-    runtime.block_on(run(args))
+    runtime.block_on(async {
+        // Ctrl-C drops the run, and with it the hub-local it started (stopped on drop).
+        tokio::select! {
+            code = run(args) => code,
+            _ = tokio::signal::ctrl_c() => {
+                eprintln!("hub-demo: interrupted");
+                std::process::ExitCode::from(130)
+            }
+        }
+    })
 }
 
 async fn run(args: Args) -> std::process::ExitCode {
@@ -115,7 +124,12 @@ async fn run(args: Args) -> std::process::ExitCode {
         Err(e) => return cannot_start(&format!("{e:#}")),
     };
     if let Some(own) = &target.own {
-        println!("hub-local on {} (Lever sandbox at {}); its log: {}", target.hub, target.lever, own.log_path().display());
+        println!(
+            "hub-local on {} (Lever sandbox at {}); its log (removed at the end; a failure prints its last lines): {}",
+            target.hub,
+            target.lever,
+            own.log_path().display()
+        );
     }
     let receiver = match receiver::Receiver::start().await {
         Ok(r) => r,
@@ -166,7 +180,8 @@ async fn run(args: Args) -> std::process::ExitCode {
         clean_up(&hooks, &demo.made()).await;
     }
     if failures.is_empty() {
-        println!("\nDemo passed: every step of {} stories.", chosen.len());
+        let stories = if chosen.len() == 1 { "story" } else { "stories" };
+        println!("\nDemo passed: every step of {} {stories}.", chosen.len());
         return std::process::ExitCode::SUCCESS;
     }
     eprintln!("\nDemo FAILED: {} step(s):", failures.len());
@@ -214,7 +229,7 @@ async fn clean_up(hooks: &[(Partner, String)], connections: &[(Partner, String)]
         }
     }
     if problems.is_empty() {
-        println!("\nCleaned up: {} webhook endpoints removed, {} connections disconnected (--keep keeps them).", hooks.len(), connections.len());
+        println!("\nCleaned up: webhook endpoints removed ({}), connections disconnected ({}); --keep keeps them.", hooks.len(), connections.len());
     } else {
         println!("\nClean-up left something behind: {}", problems.join("; "));
     }
