@@ -69,12 +69,25 @@ impl ConsentBrowser {
 
     /// GET `url`, remembering its cookies; returns the response (redirects are not followed).
     pub async fn get(&self, url: &url::Url) -> Result<reqwest::Response, reqwest::Error> {
+        self.send(url, self.http.get(url.clone())).await
+    }
+
+    /// Submits a form as a browser does when a button on `page` is clicked: the fields
+    /// URL-encoded to `action` (relative to the page), with the page's origin as `Origin` and the
+    /// cookies held for the action's host. Returns the response (redirects are not followed).
+    pub async fn submit_form(&self, page: &url::Url, action: &str, fields: &[(String, String)]) -> Result<reqwest::Response, String> {
+        let target = page.join(action).map_err(|e| format!("form action {action}: {e}"))?;
+        let req = self.http.post(target.clone()).header(reqwest::header::ORIGIN, page.origin().ascii_serialization()).form(fields);
+        self.send(&target, req).await.map_err(|e| format!("POST {target}: {e}"))
+    }
+
+    /// Sends `req` (to `url`) with the cookies held for its host and keeps the ones it sets.
+    async fn send(&self, url: &url::Url, mut req: reqwest::RequestBuilder) -> Result<reqwest::Response, reqwest::Error> {
         let host = url.host_str().unwrap_or_default().to_owned();
         let header: Vec<String> = {
             let jar = self.cookies.lock().unwrap_or_else(|e| e.into_inner());
             jar.iter().filter(|((h, _), _)| *h == host).map(|((_, n), v)| format!("{n}={v}")).collect()
         };
-        let mut req = self.http.get(url.clone());
         if !header.is_empty() {
             req = req.header(reqwest::header::COOKIE, header.join("; "));
         }
