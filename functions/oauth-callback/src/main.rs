@@ -8,7 +8,7 @@ use shared::secrets::names;
 const SECRETS: &[&str] = &[names::TOKEN_KEY, names::STATE_KEY, names::LEVER_OAUTH];
 
 async fn router(env: &HubEnv) -> Result<axum::Router, HubError> {
-    Ok(shared::api::with_public_base_from_host(shared::api::oauth_routes(env.wiring(SECRETS).await?.api()?)))
+    Ok(shared::api::with_public_base_from_host(shared::api::oauth_routes(env.wiring(SECRETS).await?.connections()?)))
 }
 
 #[tokio::main]

@@ -3,7 +3,6 @@
 //! Browsers (which ask for `text/html`) get a small page when the hub refuses the callback;
 //! any other client gets the same answer as a problem document.
 
-use std::sync::Arc;
 
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
@@ -12,13 +11,12 @@ use axum::response::{IntoResponse, Response};
 use super::connect::{clear_cookie, request_cookie};
 use super::extract::Query;
 use super::problem::{Problem, ProblemType};
-use super::ApiState;
-use crate::flows::connections::{browser_cookie_name, CallbackOutcome, CallbackParams};
+use crate::flows::connections::{browser_cookie_name, CallbackOutcome, CallbackParams, Connections};
 
-pub async fn oauth_callback(State(s): State<Arc<ApiState>>, headers: HeaderMap, Query(params): Query<CallbackParams>) -> Response {
+pub async fn oauth_callback(State(connections): State<Connections>, headers: HeaderMap, Query(params): Query<CallbackParams>) -> Response {
     let html = wants_html(&headers);
     let cookie_to_clear = params.state.as_deref().and_then(|st| st.split_once('.')).map(|(nonce, _)| browser_cookie_name(nonce));
-    let mut res = match s.connections.complete(params, |name| request_cookie(&headers, name)).await {
+    let mut res = match connections.complete(params, |name| request_cookie(&headers, name)).await {
         Ok(CallbackOutcome::Redirect(to)) => (StatusCode::FOUND, [(header::LOCATION, to)]).into_response(),
         Ok(CallbackOutcome::Refused(why)) => refused(html, why, None),
         Ok(CallbackOutcome::RefusedWithReturn(why, back)) => refused(html, why, Some(&back)),

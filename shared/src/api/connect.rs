@@ -2,7 +2,6 @@
 //! browser to the pending consent with a cookie, then sends it to Lever's consent screen; the
 //! callback accepts the code only from that browser.
 
-use std::sync::Arc;
 
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -10,11 +9,10 @@ use axum::response::{IntoResponse, Response};
 use cookie::{Cookie, SameSite};
 
 use super::callback::{page, refused, wants_html};
-use super::ApiState;
-use crate::flows::connections::ConsentStart;
+use crate::flows::connections::{ConsentStart, Connections};
 
-pub async fn open(State(s): State<Arc<ApiState>>, headers: HeaderMap, Path(state): Path<String>) -> Response {
-    match s.connections.open_consent(&state).await {
+pub async fn open(State(connections): State<Connections>, headers: HeaderMap, Path(state): Path<String>) -> Response {
+    match connections.open_consent(&state).await {
         Ok(ConsentStart::ToLever { lever_url, cookie_name, cookie_value, max_age_secs }) => {
             let cookie = Cookie::build((cookie_name, cookie_value))
                 .path("/")

@@ -86,7 +86,7 @@ pub fn partner_routes(state: Arc<ApiState>) -> Router {
 }
 
 /// The OAuth callback (its own Lambda in AWS).
-pub fn oauth_routes(state: Arc<ApiState>) -> Router {
+pub fn oauth_routes(connections: Connections) -> Router {
     Router::new()
         .route("/oauth/callback", get(callback::oauth_callback))
         .route("/connect/{state}", get(connect::open))
@@ -94,12 +94,12 @@ pub fn oauth_routes(state: Arc<ApiState>) -> Router {
             problem::Problem::new(problem::ProblemType::MethodNotAllowed, "browsers come here with GET")
         })
         .layer(axum::middleware::map_response(problem::ensure_problem))
-        .with_state(state)
+        .with_state(connections)
 }
 
 /// Everything the hub serves over HTTP, for local runs and end-to-end tests.
 pub fn router(state: Arc<ApiState>) -> Router {
-    oauth_routes(state.clone()).merge(partner_routes(state)).route("/healthz", get(|| async { "ok" }))
+    oauth_routes(state.connections.clone()).merge(partner_routes(state)).route("/healthz", get(|| async { "ok" }))
 }
 
 /// For functions behind API Gateway without `HUB_PUBLIC_URL`: each request's public base URL is
