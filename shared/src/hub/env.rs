@@ -199,7 +199,7 @@ impl HubEnv {
             },
             lever: LeverSource::Configured(self.lever.clone()),
             files: match (&self.files, &self.store) {
-                (FilesTarget::S3 { bucket }, _) => FilesSource::S3 { bucket: bucket.clone(), aws: aws.clone() },
+                (FilesTarget::S3 { bucket }, _) => FilesSource::S3 { bucket: bucket.clone(), aws: aws.clone().map(Box::new) },
                 (FilesTarget::Dir { path }, _) => FilesSource::Dir(path.clone()),
                 (FilesTarget::BesideStore, StoreTarget::Embedded { path }) => {
                     FilesSource::Dir(path.parent().map(|p| p.join("files")).unwrap_or_else(|| "files".into()))

@@ -187,7 +187,7 @@ pub struct QueueSource {
 /// Where submission files and uploads live (built on first use).
 pub enum FilesSource {
     /// An S3 bucket: uploads are PUT to it directly (pre-signed URLs).
-    S3 { bucket: String, aws: Option<aws_config::SdkConfig> },
+    S3 { bucket: String, aws: Option<Box<aws_config::SdkConfig>> },
     /// A local directory: the hub serves its upload URLs itself (`PUT /uploads/{token}`).
     Dir(PathBuf),
     Ready(Arc<dyn FileStore>),

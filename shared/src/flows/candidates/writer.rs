@@ -357,7 +357,7 @@ impl Candidates {
             self.unindex_pending(&r).await;
         }
         if let Some(delay) = retry_in {
-            let not_before_ms = (Duration::from_millis(delay) > crate::queue::MAX_DELAY).then(|| r.next_attempt_at_ms).flatten();
+            let not_before_ms = (Duration::from_millis(delay) > crate::queue::MAX_DELAY).then_some(r.next_attempt_at_ms).flatten();
             let work = CandidateWork::Submission {
                 connection_id: r.connection_id.clone(),
                 submission_id: r.id.clone(),
