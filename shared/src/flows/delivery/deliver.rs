@@ -311,7 +311,8 @@ impl EventDelivery {
         let messages = self.queue.receive(max, wait).await?;
         let mut outcomes = Vec::with_capacity(messages.len());
         for m in messages {
-            match self.deliver(&m.body).await {
+            let span = crate::telemetry::message_span(None, &m.body);
+            match tracing::Instrument::instrument(self.deliver(&m.body), span).await {
                 Ok(outcome) => {
                     if outcome.ack() {
                         self.queue.ack(&m.receipt).await?;
