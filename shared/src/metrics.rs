@@ -4,7 +4,8 @@
 //! per flow and, where a partner is known, per partner too.
 //!
 //! Locally (`hub-local`, tests) the lines are written only when `HUB_METRICS=emf`, so a terminal
-//! is not flooded; in Lambda (`AWS_LAMBDA_FUNCTION_NAME` set) always.
+//! is not flooded; in Lambda (`AWS_LAMBDA_FUNCTION_NAME` set) always. A process may instead hand
+//! every line to a sink of its own ([`send_to`]): the end-to-end tests read them with the logs.
 
 use std::sync::OnceLock;
 
@@ -25,6 +26,16 @@ impl Unit {
             Unit::Milliseconds => "Milliseconds",
         }
     }
+}
+
+type Sink = Box<dyn Fn(&str) + Send + Sync>;
+
+static SINK: OnceLock<Sink> = OnceLock::new();
+
+/// Hands every metric line of this process to `sink` instead of stdout, whatever the
+/// environment. Once per process; `false` if a sink was set before.
+pub fn send_to(sink: impl Fn(&str) + Send + Sync + 'static) -> bool {
+    SINK.set(Box::new(sink)).is_ok()
 }
 
 fn enabled() -> bool {
@@ -58,15 +69,26 @@ pub fn document(flow: &str, partner: Option<&str>, name: &str, value: f64, unit:
     Value::Object(root)
 }
 
-/// Records one measurement (a no-op locally unless `HUB_METRICS=emf`).
+/// Records one measurement (a no-op locally unless `HUB_METRICS=emf` or a sink is set).
 pub fn record(flow: &str, partner: Option<&str>, name: &str, value: f64, unit: Unit) {
-    if !enabled() {
+    let sink = SINK.get();
+    if sink.is_none() && !enabled() {
         return;
     }
     let now = time::OffsetDateTime::now_utc();
     let at_ms = (now.unix_timestamp_nanos() / 1_000_000) as i64;
-    // One line, straight to stdout: CloudWatch Logs parses it; tracing's JSON would wrap it.
-    println!("{}", document(flow, partner, name, value, unit, at_ms));
+    let line = document(flow, partner, name, value, unit, at_ms).to_string();
+    match sink {
+        Some(sink) => sink(&line),
+        // One line, straight to stdout: CloudWatch Logs parses it; tracing's JSON would wrap it.
+        None => println!("{line}"),
+    }
+}
+
+/// `name` took from `since_ms` to `now_ms` (epoch ms; a clock skew below zero is zero).
+pub fn lag(flow: &str, partner: Option<&str>, name: &str, since_ms: i64, now_ms: i64) {
+    let ms = u64::try_from(now_ms.saturating_sub(since_ms)).unwrap_or(0);
+    duration(flow, partner, name, std::time::Duration::from_millis(ms));
 }
 
 /// `name` happened `n` times.

@@ -1,9 +1,10 @@
 //! One SQS batch for a queue-triggered Lambda: each message to the handler, and those it could not
 //! finish reported as batch item failures, so SQS redelivers just them (and after the queue's
 //! redrive limit, dead-letters them). A message without a body is dropped: keeping it would only
-//! poison the queue.
+//! poison the queue. Each message is handled in its own span (`telemetry::message_span`).
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use tracing::Instrument as _;
 
 /// `handle` answers whether the message is done (`true` = delete it).
 pub async fn handle_batch<F, Fut>(event: SqsEvent, handle: F) -> SqsBatchResponse
@@ -14,7 +15,10 @@ where
     let mut response = SqsBatchResponse::default();
     for record in event.records {
         let done = match record.body {
-            Some(body) => handle(body).await,
+            Some(body) => {
+                let span = crate::telemetry::message_span(record.message_id.as_deref(), &body);
+                handle(body).instrument(span).await
+            }
             None => true,
         };
         if !done {

@@ -32,3 +32,47 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
     }
     text
 }
+
+/// Names the partner on the span of the request or message being handled (a no-op outside one,
+/// or in a span without the field): every line logged from then on in it carries `partner_id`.
+pub fn record_partner(partner_id: &str) {
+    tracing::Span::current().record("partner_id", partner_id);
+}
+
+/// Names the connection on the span being handled, like [`record_partner`].
+pub fn record_connection(connection_id: &str) {
+    tracing::Span::current().record("connection_id", connection_id);
+}
+
+/// The span one queue message is handled in: its SQS message id (when there is one) and the
+/// connection and partner the message names (`connection_id`, `partner_id` at its top level),
+/// so every line its handling logs carries them. Other fields of the body are not read.
+pub fn message_span(message_id: Option<&str>, body: &str) -> tracing::Span {
+    #[derive(serde::Deserialize, Default)]
+    struct Ids {
+        #[serde(default)]
+        connection_id: Option<String>,
+        #[serde(default)]
+        partner_id: Option<String>,
+    }
+    let ids: Ids = serde_json::from_str(body).unwrap_or_default();
+    let short = |id: Option<String>| id.filter(|i| i.len() <= crate::api::extract::MAX_ID_CHARS);
+    tracing::info_span!(
+        "message",
+        message_id,
+        connection_id = short(ids.connection_id).as_deref(),
+        partner_id = short(ids.partner_id).as_deref(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_message_span_names_the_connection_and_partner_of_any_message() {
+        let span = super::message_span(Some("m-1"), r#"{"type":"submission","connection_id":"c-1","partner_id":"p-1","secret":"x"}"#);
+        let fields: Vec<String> = span.metadata().map(|m| m.fields().iter().map(|f| f.name().to_owned()).collect()).unwrap_or_default();
+        assert_eq!(fields, ["message_id", "connection_id", "partner_id"], "only the ids are fields");
+        // Not JSON, or without ids: a span all the same.
+        let _ = super::message_span(None, "not json");
+    }
+}

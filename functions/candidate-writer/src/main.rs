@@ -11,6 +11,7 @@ use serde_json::Value;
 use shared::flows::candidates::Candidates;
 use shared::hub::{HubEnv, HubError};
 use shared::secrets::names;
+use tracing::Instrument as _;
 
 /// Read at start in one call: Lever tokens, the Lever app, and the state key (a local file store
 /// signs its upload URLs with a key derived from it).
@@ -29,7 +30,7 @@ async fn handle(candidates: &Candidates, payload: Value) -> Result<Value, Error>
     let event: SqsEvent = serde_json::from_value(payload)?;
     let runs = event.records.into_iter().map(|record| async move {
         let done = match &record.body {
-            Some(body) => candidates.work(body).await,
+            Some(body) => candidates.work(body).instrument(shared::telemetry::message_span(record.message_id.as_deref(), body)).await,
             None => true,
         };
         (!done).then(|| {

@@ -26,7 +26,10 @@ impl FromRequestParts<Arc<ApiState>> for Caller {
             .and_then(bearer_token)
             .ok_or_else(|| Problem::new(ProblemType::Unauthorized, "send the API key as `Authorization: Bearer <key>`"))?;
         match state.partners.authenticate(presented).await {
-            Ok(Some(partner_id)) => Ok(Caller { partner_id }),
+            Ok(Some(partner_id)) => {
+                crate::telemetry::record_partner(&partner_id);
+                Ok(Caller { partner_id })
+            }
             Ok(None) => Err(Problem::invalid_token("the API key is not valid or was revoked")),
             Err(e) => Err(Problem::internal(&e)),
         }

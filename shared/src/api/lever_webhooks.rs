@@ -21,6 +21,7 @@ pub fn lever_webhook_routes(receiver: LeverWebhookReceiver) -> Router {
     Router::new()
         .route("/lever/webhooks/{connection_id}", post(receive))
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn(super::request_span::request_span))
         .with_state(Arc::new(receiver))
 }
 

@@ -15,6 +15,7 @@ pub mod json;
 pub mod keys;
 pub mod lever_webhooks;
 pub mod problem;
+pub mod request_span;
 pub mod webhooks;
 
 use std::sync::Arc;
@@ -82,6 +83,7 @@ pub fn partner_routes(state: Arc<ApiState>) -> Router {
         })
         .layer(DefaultBodyLimit::max(extract::MAX_BODY_BYTES))
         .layer(axum::middleware::map_response(problem::ensure_problem))
+        .layer(axum::middleware::from_fn(request_span::request_span))
         .with_state(state)
 }
 
@@ -94,6 +96,7 @@ pub fn oauth_routes(connections: Connections) -> Router {
             problem::Problem::new(problem::ProblemType::MethodNotAllowed, "browsers come here with GET")
         })
         .layer(axum::middleware::map_response(problem::ensure_problem))
+        .layer(axum::middleware::from_fn(request_span::request_span))
         .with_state(connections)
 }
 

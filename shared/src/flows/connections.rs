@@ -344,6 +344,8 @@ impl Connections {
             tracing::warn!("OAuth callback with a used or expired state refused");
             return Ok(CallbackOutcome::Refused("This sign-in link was already used or has expired. Start connecting again from the partner's app."));
         };
+        crate::telemetry::record_partner(&state.partner_id);
+        crate::telemetry::record_connection(&state.connection_id);
         // The browser binding comes first: a foreign browser learns nothing, not even where to go back.
         let bound = state.browser_hash.as_deref().is_some_and(|hash| {
             crate::core::oauth_state::browser_binding_matches(hash, browser_cookie(&browser_cookie_name(nonce)).as_deref())

@@ -82,7 +82,8 @@ where
     let messages = queue.receive(max, wait).await?;
     let n = messages.len();
     for m in messages {
-        if handle(m.body).await {
+        let span = crate::telemetry::message_span(None, &m.body);
+        if tracing::Instrument::instrument(handle(m.body), span).await {
             queue.ack(&m.receipt).await?;
         }
     }

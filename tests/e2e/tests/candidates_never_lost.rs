@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use e2e::candidates::{b64, pdf};
-use e2e::{TestHub, TestOptions};
+use e2e::{logs, TestHub, TestOptions};
 use lever_sandbox::faults::{FaultKind, FaultRule};
 use lever_sandbox::SandboxConfig;
 use reqwest::{Method, StatusCode};
@@ -57,6 +57,11 @@ async fn lever_down_is_a_202_and_the_queue_writes_it_once_lever_is_back() {
     // The kept file is gone once in Lever.
     let key = shared::files::submission_file_key(&id, &sub, 0);
     assert!(shared::files::FileStore::head(t.files.as_ref(), &key).await.unwrap().is_none(), "deleted once written");
+    // Measured: answered 202 and queued, then written, with its time from acceptance to Lever.
+    assert!(logs::metric_sum("SubmissionsQueued", "hireup") >= 1.0);
+    assert!(logs::metric_sum("SubmissionsWritten", "hireup") >= 1.0);
+    let lag = logs::wait_metric("SubmissionLag", "hireup").await;
+    assert_eq!(lag[0]["_aws"]["CloudWatchMetrics"][0]["Metrics"][0], json!({"Name": "SubmissionLag", "Unit": "Milliseconds"}));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -93,6 +98,7 @@ async fn retry_after_is_honoured_and_a_submission_out_of_attempts_fails_with_an_
     assert_eq!(failed["attempts"], 3);
     let events = t.receiver.wait_for("submission.failed", &id, 1).await;
     assert_eq!(events.len(), 1);
+    assert!(logs::metric_sum("SubmissionFailures", "hireup") >= 1.0, "a failed submission is counted");
     assert_eq!(events[0]["data"]["id"], sub.as_str());
     assert!(admin.opportunities_by_email("tommy@candidates.example").is_empty());
     admin.clear_faults();

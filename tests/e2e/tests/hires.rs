@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use e2e::{TestHub, TestPartner};
+use e2e::{logs, TestHub, TestPartner};
 use lever_sandbox::{ApplicantSpec, OfferSpec, SandboxConfig};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -155,6 +155,14 @@ async fn a_hire_reaches_the_hris_once_and_again_only_when_asked() {
     let next = ms(c["flows"]["hires"]["next_run_at"].as_str().unwrap());
     assert!(next > t.now_ms() && next <= t.now_ms() + DAY + 3_600_000, "the next local midnight: {c}");
     assert_eq!(t.receiver.bad_signatures(), 0);
+
+    // Measured for the dashboard: the sends (the webhook's and the resend), the three runs, and
+    // how long after Lever's hired time the first send was stored.
+    assert!(logs::metric_sum("HiresSent", "hrcloud") >= 2.0);
+    assert!(logs::metric_sum("HireImportRuns", "hrcloud") >= 3.0);
+    let lag = logs::wait_metric("HireLag", "hrcloud").await;
+    assert!(lag.iter().all(|d| d["Flow"] == "hires" && d["HireLag"].as_f64().is_some_and(|ms| ms >= 0.0)), "{lag:?}");
+    assert_eq!(lag[0]["_aws"]["CloudWatchMetrics"][0]["Metrics"][0], json!({"Name": "HireLag", "Unit": "Milliseconds"}));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -163,6 +163,24 @@ async fn each_profile_gets_its_feed_changes_and_signed_events_once_per_change() 
         }
     }
     assert_eq!(t.receiver.bad_signatures(), 0, "every job event verified at the receiver");
+
+    // Every completed sync is measured in CloudWatch's embedded metric format, per flow and
+    // per partner: runs, their time, and the jobs they changed.
+    let runs = logs::wait_metric("SyncRuns", "hireup").await;
+    assert!(runs.len() >= 4, "the first sync and three more: {runs:?}");
+    let run = &runs[0];
+    assert_eq!((run["Flow"].as_str(), run["Partner"].as_str(), run["SyncRuns"].as_f64()), (Some("jobs"), Some("hireup"), Some(1.0)), "{run}");
+    assert_eq!(
+        run["_aws"]["CloudWatchMetrics"],
+        json!([{"Namespace": "LeverHub", "Dimensions": [["Flow"], ["Flow", "Partner"]], "Metrics": [{"Name": "SyncRuns", "Unit": "Count"}]}]),
+        "{run}"
+    );
+    assert!(run["_aws"]["Timestamp"].as_i64().is_some_and(|at| at > 1_700_000_000_000), "{run}");
+    let duration = logs::wait_metric("SyncDuration", "outhire").await;
+    assert_eq!(duration[0]["_aws"]["CloudWatchMetrics"][0]["Metrics"][0]["Unit"], "Milliseconds");
+    // The first sync created every job of the feed; later syncs created, renamed and closed one each.
+    let first_feed = expected(&t, external).len() as f64;
+    assert!(logs::metric_sum("JobsChanged", "hireup") >= first_feed + 3.0, "{}", logs::metric_sum("JobsChanged", "hireup"));
     logs::assert_no_secrets();
 }
 

@@ -86,6 +86,10 @@ impl Candidates {
                 stored
             }
         };
+        if current.state == SubmissionState::Queued {
+            // Accepted, not yet in Lever: the writer's queue takes it from here (answered 202).
+            crate::metrics::count(super::FLOW, Some(partner_id), "SubmissionsQueued", 1);
+        }
         let answer = self.answer_for(&current, &connection);
         let done = self
             .records

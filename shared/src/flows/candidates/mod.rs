@@ -51,6 +51,9 @@ use crate::lever::port::LeverApi;
 use crate::queue::{Queue, QueueError};
 use crate::store::{Records, StoreError};
 
+/// The flow's name in metrics.
+pub(crate) const FLOW: &str = "candidates";
+
 /// How candidate ingest behaves; the defaults are the documented ones.
 #[derive(Clone, Debug)]
 pub struct CandidatePolicy {

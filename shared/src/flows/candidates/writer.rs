@@ -351,6 +351,16 @@ impl Candidates {
         if !wrote {
             return Ok(r);
         }
+        let partner = Some(r.partner_id.as_str());
+        match r.state {
+            SubmissionState::Created | SubmissionState::Updated => {
+                crate::metrics::count(super::FLOW, partner, "SubmissionsWritten", 1);
+                // From the partner's accepted request to the candidate in Lever: retries included.
+                crate::metrics::lag(super::FLOW, partner, "SubmissionLag", r.created_at_ms, now);
+            }
+            SubmissionState::Failed => crate::metrics::count(super::FLOW, partner, "SubmissionFailures", 1),
+            SubmissionState::Queued | SubmissionState::Pending => {}
+        }
         if r.state == SubmissionState::Pending {
             self.index_pending(&r).await?;
         } else if rec.state == SubmissionState::Pending {

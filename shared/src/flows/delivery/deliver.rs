@@ -260,8 +260,7 @@ impl EventDelivery {
                 tracing::info!(partner_id, event_id, webhook_id, attempt = msg.attempt, status, "webhook delivered");
                 crate::metrics::count("delivery", Some(partner_id), "EventsDelivered", 1);
                 // From the event's creation to its delivery: retries and queue lag included.
-                let lag_ms = now_ms.saturating_sub(stored.created_at_ms).max(0) as u64;
-                crate::metrics::duration("delivery", Some(partner_id), "DeliveryLag", Duration::from_millis(lag_ms));
+                crate::metrics::lag("delivery", Some(partner_id), "DeliveryLag", stored.created_at_ms, now_ms);
                 Ok(DeliveryOutcome::Delivered { attempt: msg.attempt, status })
             }
             DeliveryStatus::Pending => {
@@ -312,7 +311,8 @@ impl EventDelivery {
         let messages = self.queue.receive(max, wait).await?;
         let mut outcomes = Vec::with_capacity(messages.len());
         for m in messages {
-            match self.deliver(&m.body).await {
+            let span = crate::telemetry::message_span(None, &m.body);
+            match tracing::Instrument::instrument(self.deliver(&m.body), span).await {
                 Ok(outcome) => {
                     if outcome.ack() {
                         self.queue.ack(&m.receipt).await?;

@@ -158,7 +158,13 @@ impl HireImport {
     /// `complete: false`, and continuing it (the same `FlowRun` again) finds the hires it already
     /// sent recorded.
     pub async fn run(&self, run: &FlowRun, deadline: Option<tokio::time::Instant>) -> Result<RunReport, HiresError> {
-        let ready = self.ready(&run.connection_id).await?;
+        let ready = match self.ready(&run.connection_id).await {
+            Ok(ready) => ready,
+            Err(e) => {
+                crate::metrics::count(FLOW, None, "HireImportFailures", 1);
+                return Err(e);
+            }
+        };
         let (needed, by) = match run.trigger {
             RunTrigger::Schedule => (HireTrigger::Daily, HireTrigger::Daily),
             RunTrigger::Manual => (HireTrigger::OnDemand, HireTrigger::OnDemand),
@@ -169,8 +175,11 @@ impl HireImport {
         let options = RunOptions::of(run);
         let result = self.list_and_send(&ready, by, &options, deadline).await;
         let connection_id = run.connection_id.as_str();
+        let partner = Some(ready.connection.partner_id.as_str());
         match &result {
             Ok(r) if r.complete => {
+                crate::metrics::count(FLOW, partner, "HireImportRuns", 1);
+                crate::metrics::count(FLOW, partner, "HiresFailed", r.failed as u64);
                 self.health(connection_id, None).await;
                 let what = if options.all { "every hire" } else { "hires since the last import" };
                 let message = format!(
@@ -186,6 +195,7 @@ impl HireImport {
             }
             Ok(_) => {}
             Err(e) => {
+                crate::metrics::count(FLOW, partner, "HireImportFailures", 1);
                 self.health(connection_id, Some(e.to_string())).await;
                 self.activity.note(connection_id, "hires.failed", false, format!("hires import failed: {e}")).await;
             }

@@ -77,7 +77,8 @@ impl HiresWorker {
         let messages = self.queue.receive(max, wait).await?;
         let mut outcomes = Vec::with_capacity(messages.len());
         for m in messages {
-            let outcome = self.handle(&m.body, None).await;
+            let span = crate::telemetry::message_span(None, &m.body);
+            let outcome = tracing::Instrument::instrument(self.handle(&m.body, None), span).await;
             if outcome.ack() {
                 self.queue.ack(&m.receipt).await?;
             }

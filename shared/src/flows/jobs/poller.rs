@@ -137,10 +137,22 @@ impl JobPoller {
     /// Runs one `FlowRun` of the jobs flow. `deadline`: when the invocation must be over (a
     /// Lambda's), `None` for no limit.
     pub async fn run(&self, run: &FlowRun, deadline: Option<tokio::time::Instant>) -> Result<RunOutcome, JobsError> {
-        let Some(connection) = self.records.get::<Connection>(&keys::connection(&run.connection_id)).await? else {
-            return Ok(RunOutcome::Skipped("no such connection".into()));
+        let started = std::time::Instant::now();
+        let connection = match self.records.get::<Connection>(&keys::connection(&run.connection_id)).await {
+            Ok(Some(c)) => c.record,
+            Ok(None) => return Ok(RunOutcome::Skipped("no such connection".into())),
+            Err(e) => {
+                crate::metrics::count(FLOW.as_str(), None, "SyncFailures", 1);
+                return Err(e.into());
+            }
         };
-        let connection = connection.record;
+        let result = self.sync(run, &connection, deadline).await;
+        record_run(&connection.partner_id, &result, started.elapsed());
+        result
+    }
+
+    /// [`Self::run`] for a connection read.
+    async fn sync(&self, run: &FlowRun, connection: &Connection, deadline: Option<tokio::time::Instant>) -> Result<RunOutcome, JobsError> {
         if connection.status != ConnectionStatus::Active {
             return Ok(RunOutcome::Skipped(format!("connection is {}", crate::flows::status::status_name(connection.status))));
         }
@@ -166,7 +178,7 @@ impl JobPoller {
             }
         };
         let saved_pass = sync.record.pass.clone();
-        let mut ctx = Ctx { connection: &connection, profile: &profile, filter: &flow.filter, include: &flow.include, holder, sync, saved_pass };
+        let mut ctx = Ctx { connection, profile: &profile, filter: &flow.filter, include: &flow.include, holder, sync, saved_pass };
         let mut kinds = vec![];
         let mut total = PassCounts::default();
         loop {
@@ -689,6 +701,22 @@ impl JobPoller {
             }
         }
         Err(StoreError::Conflict.into())
+    }
+}
+
+/// A run's metrics: completed syncs, their time and the jobs they changed; failed runs. A paused
+/// run's time counts (it synced pages); runs with nothing to do count nowhere.
+fn record_run(partner_id: &str, result: &Result<RunOutcome, JobsError>, elapsed: Duration) {
+    let (flow, partner) = (FLOW.as_str(), Some(partner_id));
+    match result {
+        Ok(RunOutcome::Completed { counts, .. }) => {
+            crate::metrics::count(flow, partner, "SyncRuns", 1);
+            crate::metrics::duration(flow, partner, "SyncDuration", elapsed);
+            crate::metrics::count(flow, partner, "JobsChanged", counts.created + counts.updated + counts.closed);
+        }
+        Ok(RunOutcome::Paused { .. }) => crate::metrics::duration(flow, partner, "SyncDuration", elapsed),
+        Ok(_) => {}
+        Err(_) => crate::metrics::count(flow, partner, "SyncFailures", 1),
     }
 }
 

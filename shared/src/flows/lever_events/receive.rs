@@ -120,6 +120,7 @@ impl LeverWebhookReceiver {
         let Some(connection) = connection? else {
             return Err(ReceiveError::Refused("unknown connection"));
         };
+        crate::telemetry::record_partner(&connection.record.partner_id);
         let Some(hook) = hook? else {
             return Err(ReceiveError::Refused("no webhook registered for this event"));
         };
