@@ -207,22 +207,8 @@ fn local_hub_serves_uploads_and_writes_candidates() {
 async fn a_hires_import_asked_for_runs_in_hub_local() {
     let work = tempfile::tempdir().unwrap();
     let hub = RunningHub::start(work.path(), &["--addr", "127.0.0.1:0", "--lever-addr", "127.0.0.1:0", "--consent", "auto"]);
-    let keys: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(work.path().join(".hub-data/local-api-keys.json")).unwrap()).unwrap();
-    let key = keys["hrcloud"].as_str().expect("the HRIS partner's key").to_owned();
-    let http = reqwest::Client::new();
-    let created: serde_json::Value = http
-        .post(format!("{}/v1/connections", hub.base))
-        .bearer_auth(&key)
-        .json(&serde_json::json!({"return_url": format!("{}/demo/done", hub.base)}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    shared::testing::ConsentBrowser::new().walk(created["authorize_url"].as_str().unwrap(), 6).await.unwrap();
-    let id = created["id"].as_str().unwrap();
+    let (key, id) = connect(&hub, work.path(), "hrcloud").await;
+    let (http, id) = (reqwest::Client::new(), id.as_str());
     let import = http
         .post(format!("{}/v1/connections/{id}/hires/import", hub.base))
         .bearer_auth(&key)
@@ -253,22 +239,8 @@ async fn a_clock_offset_brings_the_daily_hires_import_forward() {
         work.path(),
         &["--addr", "127.0.0.1:0", "--lever-addr", "127.0.0.1:0", "--consent", "auto", "--lever-webhooks-off", "--clock-offset", "25h"],
     );
-    let keys: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(work.path().join(".hub-data/local-api-keys.json")).unwrap()).unwrap();
-    let key = keys["hrcloud"].as_str().expect("the HRIS partner's key").to_owned();
-    let http = reqwest::Client::new();
-    let created: serde_json::Value = http
-        .post(format!("{}/v1/connections", hub.base))
-        .bearer_auth(&key)
-        .json(&serde_json::json!({"return_url": format!("{}/demo/done", hub.base)}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    shared::testing::ConsentBrowser::new().walk(created["authorize_url"].as_str().unwrap(), 6).await.unwrap();
-    let id = created["id"].as_str().unwrap();
+    let (key, id) = connect(&hub, work.path(), "hrcloud").await;
+    let (http, id) = (reqwest::Client::new(), id.as_str());
     // Hire the first seeded opportunity that is still open.
     let seed: serde_json::Value = http.get(format!("{}/_admin/seed", hub.lever)).send().await.unwrap().json().await.unwrap();
     let mut hired = None;
@@ -291,4 +263,24 @@ async fn a_clock_offset_brings_the_daily_hires_import_forward() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     panic!("the daily import did not run within 30 s under --clock-offset 25h");
+}
+
+/// The partner's key from hub-local's key file, and a customer of it connected through the
+/// sandbox's consent (`--consent auto`): (key, connection id).
+async fn connect(hub: &RunningHub, work: &std::path::Path, partner: &str) -> (String, String) {
+    let keys: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(work.join(".hub-data/local-api-keys.json")).unwrap()).unwrap();
+    let key = keys[partner].as_str().expect("hub-local issued the partner a key").to_owned();
+    let created: serde_json::Value = reqwest::Client::new()
+        .post(format!("{}/v1/connections", hub.base))
+        .bearer_auth(&key)
+        .json(&serde_json::json!({"return_url": format!("{}/demo/done", hub.base)}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    shared::testing::ConsentBrowser::new().walk(created["authorize_url"].as_str().unwrap(), 6).await.unwrap();
+    (key, created["id"].as_str().unwrap().to_owned())
 }
