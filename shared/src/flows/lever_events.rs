@@ -40,4 +40,10 @@ impl InboundLeverEvent {
     pub fn opportunity_id(&self) -> Option<&str> {
         self.data.get("opportunityId").and_then(|v| v.as_str()).filter(|s| !s.is_empty())
     }
+
+    /// The opportunity, for handlers that have nothing to do without one: an event naming none
+    /// is dropped (Lever sending it again would not add one).
+    pub fn required_opportunity_id(&self) -> Result<&str, HandlerError> {
+        self.opportunity_id().ok_or_else(|| HandlerError::Drop(format!("{} without an opportunityId", self.event)))
+    }
 }

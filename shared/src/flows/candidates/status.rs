@@ -267,9 +267,7 @@ impl LeverEventHandler for StatusReporter {
     }
 
     async fn handle(&self, event: &InboundLeverEvent) -> Result<(), HandlerError> {
-        let Some(opportunity_id) = event.opportunity_id() else {
-            return Err(HandlerError::Drop("no opportunityId in the event".into()));
-        };
+        let opportunity_id = event.required_opportunity_id()?;
         self.sync(&event.connection_id, opportunity_id, None).await.map(|_| ()).map_err(handler_error)
     }
 }
@@ -333,9 +331,7 @@ impl LeverEventHandler for PendingReferralRelease {
     }
 
     async fn handle(&self, event: &InboundLeverEvent) -> Result<(), HandlerError> {
-        let Some(opportunity_id) = event.opportunity_id() else {
-            return Err(HandlerError::Drop("no opportunityId in the event".into()));
-        };
+        let opportunity_id = event.required_opportunity_id()?;
         let posting = event.data.get("postingId").and_then(Value::as_str);
         self.release(&event.connection_id, opportunity_id, posting).await.map(|_| ()).map_err(handler_error)
     }

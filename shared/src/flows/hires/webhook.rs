@@ -29,9 +29,7 @@ impl LeverEventHandler for HireOnWebhook {
     }
 
     async fn handle(&self, event: &InboundLeverEvent) -> Result<(), HandlerError> {
-        let Some(opportunity_id) = event.opportunity_id() else {
-            return Err(HandlerError::Drop("candidateHired without an opportunityId".into()));
-        };
+        let opportunity_id = event.required_opportunity_id()?;
         match self.import.import_opportunity(&event.connection_id, opportunity_id).await {
             Ok(outcome) => {
                 if outcome == HireOutcome::NotHired {
