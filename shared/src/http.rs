@@ -15,7 +15,9 @@ fn tls() -> Option<&'static rustls::ClientConfig> {
             .ok()?
             .with_root_certificates(roots)
             .with_no_client_auth();
-        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        // HTTP/1.1 only: one request at a time per connection is all Lever and partners see from
+        // us, and HTTP/2 would link a second copy of h2 into every binary.
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
         Some(config)
     })
     .as_ref()
@@ -35,7 +37,7 @@ pub fn client_builder() -> reqwest::ClientBuilder {
 mod tests {
     #[test]
     fn clients_build_with_the_compiled_in_roots() {
-        assert!(super::tls().is_some_and(|c| c.alpn_protocols.len() == 2));
+        assert!(super::tls().is_some_and(|c| c.alpn_protocols == [b"http/1.1".to_vec()]));
         super::client_builder().build().expect("a client");
     }
 }

@@ -148,3 +148,26 @@ pub fn local_env() -> crate::hub::HubEnv {
         files: Default::default(),
     }
 }
+
+/// A request as API Gateway's HTTP API hands it to `lambda_http` (payload 2.0), through
+/// lambda_http's own parser: its `requestContext.requestId` is `request_id`.
+#[cfg(feature = "lambda-http")]
+pub fn api_gateway_request(method: &str, path: &str, route_key: &str, request_id: &str, headers: serde_json::Value) -> axum::extract::Request {
+    let mut all = serde_json::json!({"host": "abc123.execute-api.us-east-1.amazonaws.com"});
+    if let (Some(all), Some(more)) = (all.as_object_mut(), headers.as_object()) {
+        all.extend(more.clone());
+    }
+    let event = serde_json::json!({
+        "version": "2.0", "routeKey": route_key, "rawPath": path, "rawQueryString": "",
+        "headers": all,
+        "requestContext": {
+            "accountId": "123456789012", "apiId": "abc123", "domainName": "abc123.execute-api.us-east-1.amazonaws.com",
+            "requestId": request_id, "routeKey": route_key, "stage": "$default", "time": "01/Dec/2026:12:00:00 +0000",
+            "timeEpoch": 1_795_000_000_000_i64,
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "192.0.2.1", "userAgent": "test"}
+        },
+        "isBase64Encoded": false
+    });
+    let request = lambda_http::request::from_str(&event.to_string()).expect("an API Gateway v2 event");
+    request.map(|body| axum::body::Body::from(body.to_vec()))
+}

@@ -28,19 +28,8 @@ mod tests {
     #[tokio::test]
     async fn api_gateways_request_id_is_the_requests_id() {
         use tower::ServiceExt as _;
-        let event = serde_json::json!({
-            "version": "2.0", "routeKey": "ANY /v1/{proxy+}", "rawPath": "/v1/connections", "rawQueryString": "",
-            "headers": {"host": "abc123.execute-api.us-east-1.amazonaws.com", "x-request-id": "from-the-caller"},
-            "requestContext": {
-                "accountId": "123456789012", "apiId": "abc123", "domainName": "abc123.execute-api.us-east-1.amazonaws.com",
-                "requestId": "Rk9vQjYZoAMEbXw=", "routeKey": "ANY /v1/{proxy+}", "stage": "$default", "time": "01/Dec/2026:12:00:00 +0000",
-                "timeEpoch": 1_795_000_000_000_i64,
-                "http": {"method": "GET", "path": "/v1/connections", "protocol": "HTTP/1.1", "sourceIp": "192.0.2.1", "userAgent": "test"}
-            },
-            "isBase64Encoded": false
-        });
-        let request = lambda_http::request::from_str(&event.to_string()).expect("an API Gateway v2 event");
-        let request = request.map(|body| axum::body::Body::from(body.to_vec()));
+        let headers = serde_json::json!({"x-request-id": "from-the-caller"});
+        let request = shared::testing::api_gateway_request("GET", "/v1/connections", "ANY /v1/{proxy+}", "Rk9vQjYZoAMEbXw=", headers);
         let routes = super::router(&shared::testing::local_env()).await.unwrap();
         let response = routes.oneshot(request).await.unwrap();
         assert_eq!(response.status(), 401, "no API key");

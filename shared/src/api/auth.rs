@@ -7,7 +7,12 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 
 use super::problem::{Problem, ProblemType};
-use super::ApiState;
+use crate::flows::partners::Partners;
+
+/// The state of a set of partner routes: whatever else they need, they know the partners.
+pub trait PartnerRoutes: Send + Sync {
+    fn partners(&self) -> &Partners;
+}
 
 /// The authenticated partner making the request.
 #[derive(Clone, Debug)]
@@ -15,17 +20,17 @@ pub struct Caller {
     pub partner_id: String,
 }
 
-impl FromRequestParts<Arc<ApiState>> for Caller {
+impl<S: PartnerRoutes> FromRequestParts<Arc<S>> for Caller {
     type Rejection = Problem;
 
-    async fn from_request_parts(parts: &mut Parts, state: &Arc<ApiState>) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<S>) -> Result<Self, Self::Rejection> {
         let presented = parts
             .headers
             .get(AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(bearer_token)
             .ok_or_else(|| Problem::new(ProblemType::Unauthorized, "send the API key as `Authorization: Bearer <key>`"))?;
-        match state.partners.authenticate(presented).await {
+        match state.partners().authenticate(presented).await {
             Ok(Some(partner_id)) => {
                 crate::telemetry::record_partner(&partner_id);
                 Ok(Caller { partner_id })

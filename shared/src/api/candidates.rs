@@ -14,7 +14,7 @@ use super::cursor::{CursorScope, PageParams};
 use super::extract::{Body, Id, IdPair, Query};
 use super::json::{parse, time};
 use super::problem::{FieldError, Problem, ProblemType};
-use super::ApiState;
+use super::CandidateApiState;
 use crate::core::submission::{Submission, MAX_INLINE_BYTES};
 use crate::flows::candidates::{submission_view, CandidateError, NewUpload, SubmitAnswer};
 
@@ -83,7 +83,7 @@ fn render(a: SubmitAnswer) -> Response {
 }
 
 /// `POST /v1/connections/{id}/candidates`.
-pub async fn create(State(s): State<Arc<ApiState>>, caller: Caller, Id(id): Id, headers: HeaderMap, body: axum::body::Body) -> Result<Response, Problem> {
+pub async fn create(State(s): State<Arc<CandidateApiState>>, caller: Caller, Id(id): Id, headers: HeaderMap, body: axum::body::Body) -> Result<Response, Problem> {
     let bytes = axum::body::to_bytes(body, MAX_CANDIDATE_BODY_BYTES).await.map_err(|_| {
         Problem::new(
             ProblemType::PayloadTooLarge,
@@ -104,7 +104,7 @@ pub async fn create(State(s): State<Arc<ApiState>>, caller: Caller, Id(id): Id, 
 }
 
 /// `GET /v1/connections/{id}/candidates`: newest first.
-pub async fn list(State(s): State<Arc<ApiState>>, caller: Caller, Id(id): Id, Query(p): Query<PageParams>) -> Result<Json<Value>, Problem> {
+pub async fn list(State(s): State<Arc<CandidateApiState>>, caller: Caller, Id(id): Id, Query(p): Query<PageParams>) -> Result<Json<Value>, Problem> {
     let page = s.pages.page(&p, CursorScope::new("candidates", &caller.partner_id).of(&id))?;
     let (items, next, connection) = s.candidates.list(&caller.partner_id, &id, page.limit, page.cursor.clone()).await?;
     let data: Vec<Value> = items.iter().map(|r| submission_view(r, Some(&connection.settings))).collect();
@@ -112,20 +112,20 @@ pub async fn list(State(s): State<Arc<ApiState>>, caller: Caller, Id(id): Id, Qu
 }
 
 /// `GET /v1/connections/{id}/candidates/{candidate_id}`.
-pub async fn get(State(s): State<Arc<ApiState>>, caller: Caller, IdPair(id, candidate): IdPair) -> Result<Json<Value>, Problem> {
+pub async fn get(State(s): State<Arc<CandidateApiState>>, caller: Caller, IdPair(id, candidate): IdPair) -> Result<Json<Value>, Problem> {
     let (r, connection) = s.candidates.get(&caller.partner_id, &id, &candidate).await?;
     Ok(Json(submission_view(&r, Some(&connection.settings))))
 }
 
 /// `POST /v1/connections/{id}/candidates/{candidate_id}/retry`.
-pub async fn retry(State(s): State<Arc<ApiState>>, caller: Caller, IdPair(id, candidate): IdPair, _body: Body) -> Result<Response, Problem> {
+pub async fn retry(State(s): State<Arc<CandidateApiState>>, caller: Caller, IdPair(id, candidate): IdPair, _body: Body) -> Result<Response, Problem> {
     let (r, connection) = s.candidates.retry(&caller.partner_id, &id, &candidate).await?;
     let location = format!("/v1/connections/{id}/candidates/{candidate}");
     Ok(with_location((StatusCode::ACCEPTED, Json(submission_view(&r, Some(&connection.settings)))).into_response(), Some(&location)))
 }
 
 /// `POST /v1/connections/{id}/uploads`.
-pub async fn create_upload(State(s): State<Arc<ApiState>>, caller: Caller, Id(id): Id, Body(body): Body) -> Result<Response, Problem> {
+pub async fn create_upload(State(s): State<Arc<CandidateApiState>>, caller: Caller, Id(id): Id, Body(body): Body) -> Result<Response, Problem> {
     let req: NewUpload = parse(&body)?;
     let ticket = s.candidates.create_upload(&caller.partner_id, &id, req).await?;
     let u = &ticket.upload;

@@ -34,7 +34,7 @@ use crate::flows::hires::Hires;
 use crate::flows::jobs::JobFeed;
 use crate::flows::partners::Partners;
 
-/// What the routes need; built once per process.
+/// What the partner routes need, but for candidates; built once per process.
 pub struct ApiState {
     pub partners: Partners,
     pub connections: Connections,
@@ -42,14 +42,42 @@ pub struct ApiState {
     pub catalog: Arc<ProfileCatalog>,
     pub hires: Hires,
     pub jobs: JobFeed,
-    pub candidates: Candidates,
     /// Seals the pagination cursors of every list route.
     pub pages: Arc<CursorSeal>,
 }
 
-/// Partner routes under `/v1`, and the API's own documentation (`/openapi.json`, `/docs`, the
-/// pages of the problem types).
+/// What the candidate routes need. In AWS they are their own function: only it (and the
+/// candidate writer) carries the writer, the file store and S3.
+pub struct CandidateApiState {
+    pub partners: Partners,
+    pub candidates: Candidates,
+    pub pages: Arc<CursorSeal>,
+}
+
+impl auth::PartnerRoutes for ApiState {
+    fn partners(&self) -> &Partners {
+        &self.partners
+    }
+}
+
+impl auth::PartnerRoutes for CandidateApiState {
+    fn partners(&self) -> &Partners {
+        &self.partners
+    }
+}
+
+/// The partner routes under `/v1` but candidates, and the API's own documentation
+/// (`/openapi.json`, `/docs`, the pages of the problem types).
 pub fn partner_routes(state: Arc<ApiState>) -> Router {
+    as_partner_api(partner_table().with_state(state))
+}
+
+/// The candidate routes: submissions and uploads.
+pub fn candidate_routes(state: Arc<CandidateApiState>) -> Router {
+    as_partner_api(candidate_table().with_state(state))
+}
+
+fn partner_table() -> Router<Arc<ApiState>> {
     use connections as c;
     Router::new()
         .route("/v1/connections", post(c::create).get(c::list))
@@ -65,10 +93,6 @@ pub fn partner_routes(state: Arc<ApiState>) -> Router {
         .route("/v1/connections/{id}/jobs/resolve", get(jobs::resolve))
         .route("/v1/connections/{id}/jobs/{job_id}", get(jobs::get))
         .route("/v1/connections/{id}/jobs/{job_id}/import", post(jobs::import))
-        .route("/v1/connections/{id}/candidates", post(candidates::create).get(candidates::list))
-        .route("/v1/connections/{id}/candidates/{candidate_id}", get(candidates::get))
-        .route("/v1/connections/{id}/candidates/{candidate_id}/retry", post(candidates::retry))
-        .route("/v1/connections/{id}/uploads", post(candidates::create_upload))
         .route("/v1/api-keys", post(keys::create).get(keys::list))
         .route("/v1/api-keys/{id}", axum::routing::delete(keys::revoke))
         .route("/v1/webhooks", post(webhooks::create).get(webhooks::list))
@@ -77,14 +101,36 @@ pub fn partner_routes(state: Arc<ApiState>) -> Router {
         .route("/v1/deliveries", get(webhooks::deliveries))
         .route("/v1/events/{id}/replay", post(webhooks::replay_event))
         .merge(docs::routes())
-        .fallback(|| async { c::problem_for_unknown_route() })
+}
+
+/// The paths of [`candidate_routes`] (API Gateway sends exactly these to their function).
+pub const CANDIDATE_PATHS: [&str; 4] = [
+    "/v1/connections/{id}/candidates",
+    "/v1/connections/{id}/candidates/{candidate_id}",
+    "/v1/connections/{id}/candidates/{candidate_id}/retry",
+    "/v1/connections/{id}/uploads",
+];
+
+fn candidate_table() -> Router<Arc<CandidateApiState>> {
+    let [submissions, submission, retry, uploads] = CANDIDATE_PATHS;
+    Router::new()
+        .route(submissions, post(candidates::create).get(candidates::list))
+        .route(submission, get(candidates::get))
+        .route(retry, post(candidates::retry))
+        .route(uploads, post(candidates::create_upload))
+}
+
+/// What every set of partner routes shares: problem documents for unknown routes and methods
+/// and for every error, the body limit, the request span.
+fn as_partner_api(routes: Router) -> Router {
+    routes
+        .fallback(|| async { connections::problem_for_unknown_route() })
         .method_not_allowed_fallback(|| async {
             problem::Problem::new(problem::ProblemType::MethodNotAllowed, "this route does not take this method; see /docs")
         })
         .layer(DefaultBodyLimit::max(extract::MAX_BODY_BYTES))
         .layer(axum::middleware::map_response(problem::ensure_problem))
         .layer(axum::middleware::from_fn(request_span::request_span))
-        .with_state(state)
 }
 
 /// The OAuth callback (its own Lambda in AWS).
@@ -101,8 +147,9 @@ pub fn oauth_routes(connections: Connections) -> Router {
 }
 
 /// Everything the hub serves over HTTP, for local runs and end-to-end tests.
-pub fn router(state: Arc<ApiState>) -> Router {
-    oauth_routes(state.connections.clone()).merge(partner_routes(state)).route("/healthz", get(|| async { "ok" }))
+pub fn router(state: Arc<ApiState>, candidates: Arc<CandidateApiState>) -> Router {
+    let partner_api = as_partner_api(partner_table().with_state(state.clone()).merge(candidate_table().with_state(candidates)));
+    oauth_routes(state.connections.clone()).merge(partner_api).route("/healthz", get(|| async { "ok" }))
 }
 
 /// For functions behind API Gateway without `HUB_PUBLIC_URL`: each request's public base URL is

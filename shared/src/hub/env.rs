@@ -13,7 +13,8 @@
 //! | `HUB_FILES_BUCKET` | S3 bucket of uploads and submission files | — |
 //! | `HUB_FILES_DIR` | a local directory for them instead | `files/` beside an embedded store |
 //! | `HUB_PROFILES_DIR` | partner profiles to load instead of the bundled ones | bundled |
-//! | `AWS_ENDPOINT_URL` | DynamoDB Local / moto for local runs (read by the AWS SDK) | AWS |
+//! | `AWS_REGION`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN` | region and credentials when any AWS service is used (Lambda sets them; for a profile, `aws configure export-credentials --format env`) | — |
+//! | `AWS_ENDPOINT_URL` | DynamoDB Local / moto for local runs | AWS |
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -168,7 +169,7 @@ impl HubEnv {
             || matches!(self.secrets, SecretsSource::SecretsManager { .. })
             || QueueName::ALL.iter().any(|q| self.queue_urls.contains_key(q))
             || matches!(self.files, FilesTarget::S3 { .. });
-        let aws = if needs_aws { Some(crate::aws::sdk_config(None).await) } else { None };
+        let aws = if needs_aws { Some(crate::aws::from_environment().map_err(HubError::Config)?) } else { None };
         let store = self.store.open(aws.as_ref())?;
         let values = match &self.secrets {
             SecretsSource::SecretsManager { prefix } => {

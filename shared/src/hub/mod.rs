@@ -15,7 +15,7 @@ pub use wiring::{
     CatalogSource, FilesPort, FilesSource, LeverPorts, LeverSource, PortSources, QueueName, QueueSource, Secrets, Wiring, WiringOptions,
 };
 
-use crate::api::ApiState;
+use crate::api::{ApiState, CandidateApiState};
 use crate::clock::Clock;
 use crate::core::catalog::ProfileCatalog;
 use crate::flows::activity::ActivityLog;
@@ -82,6 +82,7 @@ pub struct Hub {
     pub job_feed: JobFeed,
     pub candidates: Candidates,
     api: Arc<ApiState>,
+    candidate_api: Arc<CandidateApiState>,
 }
 
 impl Hub {
@@ -125,6 +126,7 @@ impl Hub {
             job_feed: wiring.job_feed()?,
             candidates: wiring.candidates()?,
             api: wiring.api()?,
+            candidate_api: wiring.candidate_api()?,
             wiring: Arc::new(wiring),
         })
     }
@@ -133,11 +135,15 @@ impl Hub {
         self.api.clone()
     }
 
+    pub fn candidate_api(&self) -> Arc<CandidateApiState> {
+        self.candidate_api.clone()
+    }
+
     /// Everything the hub serves over HTTP in one router: partner API, connect and callback,
     /// Lever's webhooks, `/healthz`, and a local file store's upload URLs (local runs and
     /// end-to-end tests; in AWS each is its own Lambda, and S3 takes the uploads).
     pub fn router(&self) -> axum::Router {
-        let router = crate::api::router(self.api()).merge(crate::api::lever_webhooks::lever_webhook_routes(self.lever_webhooks.clone()));
+        let router = crate::api::router(self.api(), self.candidate_api()).merge(crate::api::lever_webhooks::lever_webhook_routes(self.lever_webhooks.clone()));
         match self.wiring.local_upload_routes() {
             Some(uploads) => router.merge(uploads),
             None => router,

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 
 use super::{HubError, LeverTarget};
 use crate::api::cursor::CursorSeal;
-use crate::api::ApiState;
+use crate::api::{ApiState, CandidateApiState};
 use crate::clock::Clock;
 use crate::core::catalog::ProfileCatalog;
 use crate::core::flow_runs::ScheduledFlow;
@@ -588,7 +588,7 @@ impl Wiring {
         Ok(JobFeed::new(self.records(), self.catalog()?, self.lever()?.api, self.tokens()?, self.dispatcher()?))
     }
 
-    /// What the partner API and the OAuth routes need.
+    /// What the partner API (but its candidate routes) needs.
     pub fn api(&self) -> Result<Arc<ApiState>, HubError> {
         Ok(Arc::new(ApiState {
             partners: self.partners(),
@@ -598,8 +598,12 @@ impl Wiring {
             hires: self.hires()?,
             pages: self.pages()?,
             jobs: self.job_feed()?,
-            candidates: self.candidates()?,
         }))
+    }
+
+    /// What the candidate routes need.
+    pub fn candidate_api(&self) -> Result<Arc<CandidateApiState>, HubError> {
+        Ok(Arc::new(CandidateApiState { partners: self.partners(), candidates: self.candidates()?, pages: self.pages()? }))
     }
 }
 

@@ -142,7 +142,7 @@ impl LocalHub {
             candidates: tuning.candidates,
         };
         let hub = Hub::build(ports, Arc::new(ProfileCatalog::bundled().unwrap()), options).await.expect("hub builds");
-        let router = shared::api::router(hub.api());
+        let router = shared::api::router(hub.api(), hub.candidate_api());
         let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
         LocalHub { sandbox, hub, router, clock, http, _files: files_dir }
     }
