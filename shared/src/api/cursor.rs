@@ -9,8 +9,8 @@
 //!
 //! A list route pages with two calls:
 //!
-//! ```ignore
-//! let page = s.pages.open(&params, CursorScope::new("jobs", &caller.partner_id).of(&id))?;
+//! ```text
+//! let page = s.pages.page(&params, CursorScope::new("jobs", &caller.partner_id).of(&id))?;
 //! let (items, next) = flow.jobs(&id, page.limit, page.cursor.clone()).await?;
 //! Ok(Json(json!({ "data": items, "next_cursor": page.next(next) })))
 //! ```
