@@ -49,9 +49,9 @@ pub async fn sdk_config(endpoint: Option<&str>) -> SdkConfig {
     loader.load().await
 }
 
-/// What [`from_environment`] reads, by name (so messages and docs agree).
-pub const REGION_VARS: [&str; 2] = ["AWS_REGION", "AWS_DEFAULT_REGION"];
-pub const ENDPOINT_VAR: &str = "AWS_ENDPOINT_URL";
+/// What [`from_environment`] reads for the region (in this order) and the endpoint override.
+const REGION_VARS: [&str; 2] = ["AWS_REGION", "AWS_DEFAULT_REGION"];
+const ENDPOINT_VAR: &str = "AWS_ENDPOINT_URL";
 
 /// The configuration from the process environment, as Lambda provides it: the region from
 /// `AWS_REGION` (or `AWS_DEFAULT_REGION`), the execution role's credentials from

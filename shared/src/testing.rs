@@ -127,6 +127,26 @@ impl ConsentBrowser {
     }
 }
 
+/// A customer connected as a partner does it through a running hub at `base`: the connection
+/// created with the partner's `key` (coming back to `return_url`), Lever's consent accepted in a
+/// [`ConsentBrowser`]. The connection's id.
+pub async fn connect_customer(http: &reqwest::Client, base: &str, key: &str, return_url: &str) -> String {
+    let created: serde_json::Value = http
+        .post(format!("{base}/v1/connections"))
+        .bearer_auth(key)
+        .json(&serde_json::json!({"return_url": return_url}))
+        .send()
+        .await
+        .and_then(reqwest::Response::error_for_status)
+        .expect("POST /v1/connections answered 201")
+        .json()
+        .await
+        .expect("a connection");
+    let authorize_url = created["authorize_url"].as_str().expect("an authorize_url");
+    ConsentBrowser::new().walk(authorize_url, 6).await.expect("the consent walk");
+    created["id"].as_str().expect("a connection id").to_owned()
+}
+
 /// A configuration for one local process in a fresh temporary directory: embedded store, local
 /// secrets (with a Lever app), a Lever that is never reached. For start-up tests of functions.
 pub fn local_env() -> crate::hub::HubEnv {

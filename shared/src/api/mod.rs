@@ -34,7 +34,7 @@ use crate::flows::hires::Hires;
 use crate::flows::jobs::JobFeed;
 use crate::flows::partners::Partners;
 
-/// What the partner routes need, but for candidates; built once per process.
+/// What the partner routes other than the candidate routes need; built once per process.
 pub struct ApiState {
     pub partners: Partners,
     pub connections: Connections,

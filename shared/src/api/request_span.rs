@@ -16,7 +16,7 @@ use tracing::Instrument as _;
 
 use super::extract::MAX_ID_CHARS;
 
-pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The middleware (`.layer(axum::middleware::from_fn(request_span))` last, so it wraps every
 /// route and the fallback).

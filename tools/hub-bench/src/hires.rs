@@ -69,7 +69,7 @@ pub async fn run(hub: &Hub, sandbox: &lever_sandbox::Sandbox, base: &str, n: usi
     let (hook, arrived) = receiver().await;
     let registered = http.post(format!("{base}/v1/webhooks")).bearer_auth(&key).json(&json!({"url": hook})).send().await.unwrap();
     assert!(registered.status().is_success());
-    let id = crate::connect(&http, base, &key).await;
+    let id = shared::testing::connect_customer(&http, base, &key, &format!("{base}/done")).await;
     let admin = sandbox.admin();
     let token_key = admin.webhooks().into_iter().find(|w| w.event == "candidateHired" && w.url.ends_with(&id)).unwrap().signature_token;
 

@@ -72,22 +72,6 @@ where
     out
 }
 
-/// A partner's customer connected end to end (create, consent, callback); the connection id.
-async fn connect(http: &reqwest::Client, base: &str, key: &str) -> String {
-    let created: serde_json::Value = http
-        .post(format!("{base}/v1/connections"))
-        .bearer_auth(key)
-        .json(&json!({"return_url": format!("{base}/done")}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    shared::testing::ConsentBrowser::new().walk(created["authorize_url"].as_str().unwrap(), 6).await.unwrap();
-    created["id"].as_str().unwrap().to_owned()
-}
-
 #[tokio::main]
 async fn main() {
     let args = Args::parse();
@@ -174,7 +158,7 @@ async fn main() {
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
 
     let connect_took = Instant::now();
-    let id = connect(&http, &base, &key).await;
+    let id = shared::testing::connect_customer(&http, &base, &key, &format!("{base}/done")).await;
     let connect = connect_took.elapsed();
     println!("| connect: POST, consent, callback (once) | {:.2} | | |", ms(connect));
 

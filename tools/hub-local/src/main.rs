@@ -152,7 +152,7 @@ async fn run(args: Args) -> Result<(), AnyError> {
         }),
     );
     tokio::spawn(async move { axum::serve(listener, router).await });
-    workers::spawn_all(&hub, args.clock_offset.map_or(0, |d| d.as_millis() as i64))?;
+    workers::spawn_all(&hub, args.clock_offset.map_or(0, |d| d.as_millis().clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64))?;
 
     if args.smoke {
         return smoke::run(&base, &keys).await;

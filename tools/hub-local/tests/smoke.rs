@@ -271,16 +271,6 @@ async fn connect(hub: &RunningHub, work: &std::path::Path, partner: &str) -> (St
     let keys: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(work.join(".hub-data/local-api-keys.json")).unwrap()).unwrap();
     let key = keys[partner].as_str().expect("hub-local issued the partner a key").to_owned();
-    let created: serde_json::Value = reqwest::Client::new()
-        .post(format!("{}/v1/connections", hub.base))
-        .bearer_auth(&key)
-        .json(&serde_json::json!({"return_url": format!("{}/demo/done", hub.base)}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    shared::testing::ConsentBrowser::new().walk(created["authorize_url"].as_str().unwrap(), 6).await.unwrap();
-    (key, created["id"].as_str().unwrap().to_owned())
+    let id = shared::testing::connect_customer(&reqwest::Client::new(), &hub.base, &key, &format!("{}/demo/done", hub.base)).await;
+    (key, id)
 }

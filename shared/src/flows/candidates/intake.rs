@@ -66,10 +66,11 @@ impl Candidates {
             Begin::Replay(answer) => return Ok(SubmitAnswer { answer, replayed: true }),
             Begin::Hold { submission_id, version } => (submission_id, version),
         };
-        let stored = match self.records.get::<SubmissionRecord>(&keys::submission(connection_id, &submission_id)).await? {
-            Some(existing) => existing.record,
+        let (stored, accepted_now) = match self.records.get::<SubmissionRecord>(&keys::submission(connection_id, &submission_id)).await? {
+            // A retry after an answer that was not stored: accepted (and counted) before.
+            Some(existing) => (existing.record, false),
             None => match self.accept(&connection, flow, &submission_id, validated).await {
-                Ok(r) => r,
+                Ok(r) => (r, true),
                 Err(e) => {
                     // Nothing was accepted: the key is free again for a corrected request.
                     let _ = self.records.remove(&keys::idempotency(partner_id, key), Expect::Version(idem_version)).await;
@@ -86,7 +87,7 @@ impl Candidates {
                 stored
             }
         };
-        if current.state == SubmissionState::Queued {
+        if accepted_now && current.state == SubmissionState::Queued {
             // Accepted, not yet in Lever: the writer's queue takes it from here (answered 202).
             crate::metrics::count(super::FLOW, Some(partner_id), "SubmissionsQueued", 1);
         }

@@ -99,21 +99,27 @@ impl HireImport {
             .await
             .map_err(|e| HiresError::Publish(e.0))?;
         let now = self.records.clock().now_ms();
-        let partner = Some(ready.connection.partner_id.as_str());
-        crate::metrics::count(FLOW, partner, "HiresSent", 1);
-        if let (1, Some(hired_at_ms)) = (n, record.hired_at_ms) {
-            // Lever's hired time to the event in the outbox: a resend's would say nothing.
-            crate::metrics::lag(FLOW, partner, "HireLag", hired_at_ms, now);
-        }
+        let mut marked = false;
         self.records
             .update::<HireRecord>(&keys::hire(&record.connection_id, &record.opportunity_id), |r| {
                 if r.sends_done >= n {
                     return false;
                 }
                 r.sent(n, now);
+                marked = true;
                 true
             })
             .await?;
+        // Counted by the send that marked it: one repeated after a failure between the publish
+        // and the mark was delivered once (the event id is the send's) and is counted once.
+        if marked {
+            let partner = Some(ready.connection.partner_id.as_str());
+            crate::metrics::count(FLOW, partner, "HiresSent", 1);
+            if let (1, Some(hired_at_ms)) = (n, record.hired_at_ms) {
+                // Lever's hired time to the event in the outbox: a resend's would say nothing.
+                crate::metrics::lag(FLOW, partner, "HireLag", hired_at_ms, now);
+            }
+        }
         let how = match record.send_trigger {
             HireTrigger::Webhook => "Lever's candidateHired webhook",
             HireTrigger::Daily => "the daily import",
