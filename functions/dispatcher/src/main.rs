@@ -1,8 +1,9 @@
-//! Lambda: every minute (EventBridge Scheduler), the connections whose flows are due are found
-//! on the due index and each due run goes to its flow's queue. Reads no secrets.
+//! Lambda: every minute (EventBridge Scheduler), the connections whose flows are due at the
+//! run's scheduled time are found on the due index and each due run goes to its flow's queue.
+//! Reads no secrets.
 
-use lambda_runtime::{service_fn, Error, LambdaEvent};
-use shared::flows::dispatch::Dispatcher;
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+use shared::flows::dispatch::{DispatchEvent, Dispatcher};
 use shared::hub::{HubEnv, HubError};
 
 /// The dispatcher touches neither tokens nor Lever: no secret is read at start.
@@ -18,9 +19,17 @@ async fn main() -> Result<(), Error> {
     shared::telemetry::init();
     let (dispatcher, records) = dispatcher(&HubEnv::from_env()?).await?;
     let (dispatcher, records) = (&dispatcher, &records);
-    lambda_runtime::run(service_fn(|_: LambdaEvent<serde_json::Value>| async move {
-        let report = dispatcher.dispatch_once(records.clock().now_ms()).await?;
-        tracing::info!(due = report.due, enqueued = report.enqueued, taken = report.taken_by_another, failed = report.failed, "dispatch done");
+    lambda_runtime::run(service_fn(|event: LambdaEvent<DispatchEvent>| async move {
+        let report = dispatcher
+            .dispatch_once(event.payload.now_ms(records.clock().now_ms()))
+            .await?;
+        tracing::info!(
+            due = report.due,
+            enqueued = report.enqueued,
+            taken = report.taken_by_another,
+            failed = report.failed,
+            "dispatch done"
+        );
         Ok::<_, Error>(serde_json::to_value(report)?)
     }))
     .await
@@ -30,6 +39,8 @@ async fn main() -> Result<(), Error> {
 mod tests {
     #[tokio::test]
     async fn starts_without_secrets() {
-        super::dispatcher(&shared::testing::local_env()).await.expect("the dispatcher wires without secrets");
+        super::dispatcher(&shared::testing::local_env())
+            .await
+            .expect("the dispatcher wires without secrets");
     }
 }

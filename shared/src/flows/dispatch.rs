@@ -18,10 +18,30 @@ use serde::{Deserialize, Serialize};
 
 use crate::core::catalog::ProfileCatalog;
 use crate::core::connection::Connection;
-use crate::core::flow_runs::{next_run, ScheduledFlow};
+use crate::core::flow_runs::{ScheduledFlow, next_run};
 use crate::queue::{Queue, QueueError};
 use crate::store::keys::{self, DUE_SHARDS};
 use crate::store::{DueQuery, Records, StoreError};
+
+/// The dispatcher's scheduled event: the minute Scheduler ran it for (`Input` in the template,
+/// `<aws.scheduler.scheduled-time>`). The dispatcher works for that minute, not for the clock
+/// when its process gets round to it, so a late or replayed run dispatches what was due then.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct DispatchEvent {
+    #[serde(default)]
+    pub scheduled_time: Option<String>,
+}
+
+impl DispatchEvent {
+    /// The scheduled time in epoch milliseconds; `fallback` when the event has none (an
+    /// operator's manual invoke) or one that is not an RFC 3339 time.
+    pub fn now_ms(&self, fallback: i64) -> i64 {
+        self.scheduled_time
+            .as_deref()
+            .and_then(|t| t.parse::<jiff::Timestamp>().ok())
+            .map_or(fallback, |t| t.as_millisecond())
+    }
+}
 
 /// Why a run was started.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -88,12 +108,22 @@ pub struct Dispatcher {
 }
 
 impl Dispatcher {
-    pub fn new(records: Records, catalog: Arc<ProfileCatalog>, queues: BTreeMap<ScheduledFlow, Arc<dyn Queue>>) -> Self {
-        Self { records, catalog, queues }
+    pub fn new(
+        records: Records,
+        catalog: Arc<ProfileCatalog>,
+        queues: BTreeMap<ScheduledFlow, Arc<dyn Queue>>,
+    ) -> Self {
+        Self {
+            records,
+            catalog,
+            queues,
+        }
     }
 
     fn queue(&self, flow: ScheduledFlow) -> Result<&Arc<dyn Queue>, DispatchError> {
-        self.queues.get(&flow).ok_or(DispatchError::NoQueue(flow.as_str()))
+        self.queues
+            .get(&flow)
+            .ok_or(DispatchError::NoQueue(flow.as_str()))
     }
 
     /// One pass over the due index at `now_ms`.
@@ -110,7 +140,8 @@ impl Dispatcher {
                 let (page, cursor) = self.records.due::<Connection>(&query).await?;
                 for due in page {
                     report.due += 1;
-                    self.dispatch_connection(&due.record.id, now_ms, &mut report).await?;
+                    self.dispatch_connection(&due.record.id, now_ms, &mut report)
+                        .await?;
                 }
                 match cursor {
                     Some(c) => query.cursor = Some(c),
@@ -122,7 +153,12 @@ impl Dispatcher {
     }
 
     /// Moves the due flows of one connection forward; the writer that wins enqueues them.
-    async fn dispatch_connection(&self, connection_id: &str, now_ms: i64, report: &mut DispatchReport) -> Result<(), DispatchError> {
+    async fn dispatch_connection(
+        &self,
+        connection_id: &str,
+        now_ms: i64,
+        report: &mut DispatchReport,
+    ) -> Result<(), DispatchError> {
         let key = keys::connection(connection_id);
         let mut taken: Vec<(ScheduledFlow, i64)> = vec![];
         let catalog = self.catalog.clone();
@@ -138,7 +174,10 @@ impl Dispatcher {
                 for flow in due {
                     let due_at = c.schedules.get(&flow).copied().unwrap_or(now_ms);
                     taken.push((flow, due_at));
-                    match profile.as_deref().and_then(|p| next_run(flow, p, &c.settings, &c.id, now_ms)) {
+                    match profile
+                        .as_deref()
+                        .and_then(|p| next_run(flow, p, &c.settings, &c.id, now_ms))
+                    {
                         Some(next) => c.schedules.insert(flow, next),
                         None => c.schedules.remove(&flow),
                     };
@@ -162,7 +201,8 @@ impl Dispatcher {
                 Ok(()) => {
                     report.enqueued += 1;
                     // How late the run starts after its due time (dispatcher cadence + backlog).
-                    let late = Duration::from_millis(now_ms.saturating_sub(due_at_ms).max(0) as u64);
+                    let late =
+                        Duration::from_millis(now_ms.saturating_sub(due_at_ms).max(0) as u64);
                     crate::metrics::duration(flow.as_str(), None, "ScheduleLag", late);
                 }
                 Err(e) => {
@@ -176,14 +216,21 @@ impl Dispatcher {
     }
 
     /// After a failed enqueue the flow is due again at its old time, unless it moved meanwhile.
-    async fn put_back(&self, connection_id: &str, flow: ScheduledFlow, due_at_ms: i64) -> Result<(), DispatchError> {
+    async fn put_back(
+        &self,
+        connection_id: &str,
+        flow: ScheduledFlow,
+        due_at_ms: i64,
+    ) -> Result<(), DispatchError> {
         self.records
-            .update::<Connection>(&keys::connection(connection_id), |c| match c.schedules.get(&flow) {
-                Some(at) if *at > due_at_ms => {
-                    c.schedules.insert(flow, due_at_ms);
-                    true
+            .update::<Connection>(&keys::connection(connection_id), |c| {
+                match c.schedules.get(&flow) {
+                    Some(at) if *at > due_at_ms => {
+                        c.schedules.insert(flow, due_at_ms);
+                        true
+                    }
+                    _ => false,
                 }
-                _ => false,
             })
             .await?;
         Ok(())
@@ -212,5 +259,21 @@ impl Dispatcher {
         };
         self.enqueue(&run).await?;
         Ok(run)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DispatchEvent;
+
+    #[test]
+    fn the_scheduled_time_is_the_dispatchers_now() {
+        let event: DispatchEvent =
+            serde_json::from_str(r#"{"scheduled_time": "2026-12-07T23:55:00Z"}"#).unwrap();
+        assert_eq!(event.now_ms(7), 1_796_687_700_000);
+        let manual: DispatchEvent = serde_json::from_str("{}").unwrap();
+        assert_eq!(manual.now_ms(7), 7, "no scheduled time: the clock");
+        let garbled: DispatchEvent = serde_json::from_str(r#"{"scheduled_time": "soon"}"#).unwrap();
+        assert_eq!(garbled.now_ms(7), 7);
     }
 }
