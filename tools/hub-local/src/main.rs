@@ -14,15 +14,17 @@ use std::path::PathBuf;
 
 use clap::Parser;
 
-mod partners;
-mod sandbox;
 mod smoke;
 mod workers;
+
+use hub_local::{bind, partners, sandbox};
 
 use shared::hub::{HubEnv, LeverTarget, SecretsSource, StoreTarget};
 
 #[derive(Parser)]
-#[command(about = "Run the Lever integration hub locally: no AWS account, Lever sandbox in-process")]
+#[command(
+    about = "Run the Lever integration hub locally: no AWS account, Lever sandbox in-process"
+)]
 struct Args {
     /// Where the hub listens.
     #[arg(long, default_value = "127.0.0.1:8080")]
@@ -56,7 +58,7 @@ struct Args {
     clock_offset: Option<jiff::SignedDuration>,
 }
 
-type AnyError = Box<dyn std::error::Error + Send + Sync>;
+use hub_local::AnyError;
 
 /// Errors are printed as sentences (`Display`), not as debug structs, and exit with status 1.
 fn main() -> std::process::ExitCode {
@@ -78,34 +80,19 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-async fn bind(addr: &str) -> Result<tokio::net::TcpListener, AnyError> {
-    tokio::net::TcpListener::bind(addr).await.map_err(|e| -> AnyError {
-        match e.kind() {
-            std::io::ErrorKind::AddrInUse => format!("address in use: {addr}, pass --addr").into(),
-            std::io::ErrorKind::AddrNotAvailable => format!("address not available on this machine: {addr}, pass --addr").into(),
-            _ => format!("cannot listen on {addr}: {e}").into(),
-        }
-    })
-}
-
 /// `--data-dir`, else `.hub-data`, else (for `--smoke`) a temporary directory removed at the end.
 fn data_dir(args: &Args) -> Result<(PathBuf, Option<tempfile::TempDir>), AnyError> {
     let (dir, temporary) = match (&args.data_dir, args.smoke) {
         (Some(dir), _) => (dir.clone(), None),
         (None, false) => (PathBuf::from(".hub-data"), None),
         (None, true) => {
-            let temp = tempfile::Builder::new().prefix("hub-local-smoke-").tempdir()?;
+            let temp = tempfile::Builder::new()
+                .prefix("hub-local-smoke-")
+                .tempdir()?;
             (temp.path().to_owned(), Some(temp))
         }
     };
-    std::fs::create_dir_all(&dir).map_err(|e| format!("data directory {}: {e}", dir.display()))?;
-    // Tokens, keys and secrets live here: the owner's only.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))
-            .map_err(|e| format!("data directory {}: {e}", dir.display()))?;
-    }
+    hub_local::private_dir(&dir)?;
     Ok((dir, temporary))
 }
 
@@ -133,7 +120,9 @@ async fn run(args: Args) -> Result<(), AnyError> {
     let secrets_file = data_dir.join("secrets.json");
     sandbox::ensure_lever_app(&secrets_file)?;
     let env = HubEnv {
-        store: StoreTarget::Embedded { path: data_dir.join("table.log") },
+        store: StoreTarget::Embedded {
+            path: data_dir.join("table.log"),
+        },
         secrets: SecretsSource::Local { path: secrets_file },
         lever: LeverTarget::Local(lever_url.clone()),
         public_url: Some(url::Url::parse(&base)?),
@@ -147,21 +136,37 @@ async fn run(args: Args) -> Result<(), AnyError> {
 
     let router = hub.router().route(
         "/demo/done",
-        axum::routing::get(|q: axum::extract::Query<BTreeMap<String, String>>| async move {
-            format!("Back at the partner's app: {:?}\n", q.0)
-        }),
+        axum::routing::get(
+            |q: axum::extract::Query<BTreeMap<String, String>>| async move {
+                format!("Back at the partner's app: {:?}\n", q.0)
+            },
+        ),
     );
     tokio::spawn(async move { axum::serve(listener, router).await });
-    workers::spawn_all(&hub, args.clock_offset.map_or(0, |d| d.as_millis().clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64))?;
+    workers::spawn_all(
+        &hub,
+        args.clock_offset.map_or(0, |d| {
+            d.as_millis()
+                .clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
+        }),
+    )?;
 
     if args.smoke {
         return smoke::run(&base, &keys).await;
     }
-    println!("Lever integration hub on {base} (Lever at {lever_url}); data in {}", data_dir.display());
+    let announcement = shared::testing::HubAnnouncement {
+        hub: base.clone(),
+        lever: lever_url.clone(),
+        data_dir: data_dir.display().to_string(),
+    };
+    println!("{announcement}");
     if let Some(offset) = args.clock_offset {
         println!("Schedules run {offset:#} ahead of the real time (--clock-offset)");
     }
-    println!("Partner API keys (local only) in {}:", data_dir.join("local-api-keys.json").display());
+    println!(
+        "Partner API keys (local only) in {}:",
+        data_dir.join("local-api-keys.json").display()
+    );
     for (partner, key) in &keys {
         println!("  {partner:<20} {key}");
     }
@@ -173,4 +178,3 @@ async fn run(args: Args) -> Result<(), AnyError> {
     tokio::signal::ctrl_c().await?;
     Ok(())
 }
-
