@@ -3,8 +3,8 @@
 
 use serde_json::json;
 
-use super::{strings, Demo};
-use crate::report::{check, Failure, Story};
+use super::{Demo, strings};
+use crate::report::{Failure, Story, check};
 
 pub async fn run(d: &Demo) -> Result<(), Failure> {
     let s = Story::begin("ERC", "EmployeeReferrals.com referrals");

@@ -4,9 +4,9 @@
 
 use serde_json::json;
 
-use super::{b64, pdf, later, strings, Demo};
+use super::{Demo, b64, later, pdf, strings};
 use crate::api::file_bytes;
-use crate::report::{check, Failure, Story};
+use crate::report::{Failure, Story, check};
 
 pub async fn run(d: &Demo) -> Result<(), Failure> {
     let s = Story::begin("HireUp", "employee referrals");
@@ -28,20 +28,32 @@ pub async fn run(d: &Demo) -> Result<(), Failure> {
     s.step("jobs", async {
         let job = d.job_in_feed(&p, &connection, &posting).await?;
         let bonus = &job["referral_bonus"];
-        check(bonus["amount"].as_f64() == Some(3000.0) && bonus["currency"] == "USD", "referral_bonus 3000 USD", bonus)?;
-        check(job["distribution"] == json!(["public"]), "an external job", &job["distribution"])?;
-        Ok(((), format!(
-            "\"{}\" is in the job feed with referral_bonus {} {} (from the posting tag)",
-            job["title"].as_str().unwrap_or_default(),
-            bonus["amount"].as_f64().unwrap_or_default(),
-            bonus["currency"].as_str().unwrap_or_default()
-        )))
+        check(
+            bonus["amount"].as_f64() == Some(3000.0) && bonus["currency"] == "USD",
+            "referral_bonus 3000 USD",
+            bonus,
+        )?;
+        check(
+            job["distribution"] == json!(["public"]),
+            "an external job",
+            &job["distribution"],
+        )?;
+        Ok((
+            (),
+            format!(
+                "\"{}\" is in the job feed with referral_bonus {} {} (from the posting tag)",
+                job["title"].as_str().unwrap_or_default(),
+                bonus["amount"].as_f64().unwrap_or_default(),
+                bonus["currency"].as_str().unwrap_or_default()
+            ),
+        ))
     })
     .await?;
 
     let email = d.email("ada");
     let resume = pdf(&format!("resume of Ada {}", d.run), 24_000);
-    let endorsement = "Ada ran our analytics guild for two years; the best analyst I have worked with.";
+    let endorsement =
+        "Ada ran our analytics guild for two years; the best analyst I have worked with.";
     let opportunity = s
         .step("referral", async {
             let body = json!({

@@ -4,9 +4,9 @@
 
 use serde_json::json;
 
-use super::{b64, pdf, strings, Demo};
+use super::{Demo, b64, pdf, strings};
 use crate::api::file_bytes;
-use crate::report::{check, Failure, Story};
+use crate::report::{Failure, Story, check};
 
 pub async fn run(d: &Demo) -> Result<(), Failure> {
     let s = Story::begin("Upwage", "AI screening");
@@ -22,10 +22,24 @@ pub async fn run(d: &Demo) -> Result<(), Failure> {
     let connection = d.connect(&s, &p).await?;
     d.settings(&s, &p, &connection).await?;
     s.step("resolve", async {
-        let q = url::form_urlencoded::Serializer::new(String::new()).append_pair("url", &hosted).finish();
-        let job = p.get(&format!("/v1/connections/{connection}/jobs/resolve?{q}")).await?;
-        check(job["id"] == posting.as_str(), format!("posting {posting}"), &job["id"])?;
-        Ok(((), format!("the hosted job URL resolves to posting {posting} (\"{}\")", job["title"].as_str().unwrap_or_default())))
+        let q = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("url", &hosted)
+            .finish();
+        let job = p
+            .get(&format!("/v1/connections/{connection}/jobs/resolve?{q}"))
+            .await?;
+        check(
+            job["id"] == posting.as_str(),
+            format!("posting {posting}"),
+            &job["id"],
+        )?;
+        Ok((
+            (),
+            format!(
+                "the hosted job URL resolves to posting {posting} (\"{}\")",
+                job["title"].as_str().unwrap_or_default()
+            ),
+        ))
     })
     .await?;
     s.step("screening", async {
