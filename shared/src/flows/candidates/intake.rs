@@ -217,7 +217,8 @@ impl Candidates {
             next_attempt_at_ms: None,
             pending_until_ms: None,
             claim: None,
-            due_at_ms: Some(now + ms(self.policy.inline_budget) + ms(self.policy.sweep_grace)),
+            // Should the request die before the work is queued, the sweeper finds it soon after.
+            due_at_ms: Some(now + ms(self.policy.inline_budget) + ms(self.policy.lapse_grace)),
             announced: false,
             created_at_ms: now,
             updated_at_ms: now,

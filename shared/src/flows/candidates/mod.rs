@@ -61,8 +61,13 @@ pub struct CandidatePolicy {
     pub inline_budget: Duration,
     /// How long one queued run may take (inside the writer Lambda's timeout).
     pub worker_budget: Duration,
-    /// A run's claim; longer than any run, so a dead runner's claim lapses and another goes on.
+    /// A run's claim, renewed every `claim_renew_every` while the run lives: a runner that dies
+    /// (a killed process, a Lambda timeout) lets go of the submission within this.
     pub claim_ttl: Duration,
+    pub claim_renew_every: Duration,
+    /// How long after a dead run's claim lapses (or a new submission's inline budget ends)
+    /// the sweeper picks the submission up, in case no queue message is coming for it.
+    pub lapse_grace: Duration,
     /// Attempts before a submission fails with `lever_unavailable`.
     pub max_attempts: u32,
     /// Backoff between attempts (doubling), unless Lever sent `Retry-After`.
@@ -70,7 +75,8 @@ pub struct CandidatePolicy {
     pub retry_max: Duration,
     /// How long an idempotency key is remembered (at least 24 h).
     pub idempotency_ttl: Duration,
-    /// How long a first request holds its key; a request after that may take over.
+    /// How long a first request holds its key; a request after that may take over. No request
+    /// outlives API Gateway's 30 s, so a key held by a crashed request is free again after it.
     pub in_progress_lease: Duration,
     /// How long a request with a key in use waits for the first one before answering `409`.
     pub wait_for_first: Duration,
@@ -92,12 +98,14 @@ impl Default for CandidatePolicy {
         Self {
             inline_budget: Duration::from_secs(8),
             worker_budget: Duration::from_secs(60),
-            claim_ttl: Duration::from_secs(150),
+            claim_ttl: Duration::from_secs(30),
+            claim_renew_every: Duration::from_secs(10),
+            lapse_grace: Duration::from_secs(30),
             max_attempts: 8,
             retry_min: Duration::from_secs(5),
             retry_max: Duration::from_secs(15 * 60),
             idempotency_ttl: Duration::from_secs(48 * 3600),
-            in_progress_lease: Duration::from_secs(60),
+            in_progress_lease: Duration::from_secs(30),
             wait_for_first: Duration::from_secs(5),
             sweep_grace: Duration::from_secs(5 * 60),
             pending_poll_every: Duration::from_secs(30 * 60),

@@ -202,7 +202,7 @@ impl Candidates {
         let now = self.records.clock().now_ms();
         let holder = uuid::Uuid::new_v4().to_string();
         let claim_ms = ms(self.policy.claim_ttl);
-        let grace_ms = ms(self.policy.sweep_grace);
+        let grace_ms = ms(self.policy.lapse_grace);
         let mut verdict = Verdict::Final;
         let stored = self
             .records
@@ -248,10 +248,18 @@ impl Candidates {
             stage_id: rec.stage.as_ref().map(|s| s.id.clone()),
             status: CandidateStatus::default(),
         };
-        let outcome = match tokio::time::timeout(budget, self.attempt(&rec, retry_run, &mut working)).await {
-            Ok(Ok(outcome)) => outcome,
-            Ok(Err(stop)) => Outcome::Stopped(stop),
-            Err(_) => Outcome::Stopped(Stop::Transient {
+        let finished = {
+            let attempt = std::pin::pin!(tokio::time::timeout(budget, self.attempt(&rec, retry_run, &mut working)));
+            let renewals = std::pin::pin!(self.keep_claim(&key, &holder));
+            match futures::future::select(attempt, renewals).await {
+                futures::future::Either::Left((finished, _)) => finished.ok(),
+                futures::future::Either::Right(_) => None,
+            }
+        };
+        let outcome = match finished {
+            Some(Ok(outcome)) => outcome,
+            Some(Err(stop)) => Outcome::Stopped(stop),
+            None => Outcome::Stopped(Stop::Transient {
                 retry_after: None,
                 message: format!("writing to Lever took longer than {} s", budget.as_secs()),
             }),
@@ -260,6 +268,35 @@ impl Candidates {
             tracing::info!(connection_id, submission_id, ?stop, retry_run, "submission not written in this run");
         }
         Ok(RunResult::Settled(self.settle(&rec, &holder, working, outcome).await?))
+    }
+
+    /// Renews the run's claim (and the sweeper's due time behind it) until the run ends, so a
+    /// claim can be short: only a dead runner stops renewing. Never completes; once the claim is
+    /// no longer ours it stops renewing and waits for the run to end.
+    async fn keep_claim(&self, key: &crate::store::Key, holder: &str) {
+        let (claim_ms, grace_ms) = (ms(self.policy.claim_ttl), ms(self.policy.lapse_grace));
+        loop {
+            tokio::time::sleep(self.policy.claim_renew_every).await;
+            let now = self.records.clock().now_ms();
+            let mut ours = false;
+            let renewed = self
+                .records
+                .update::<SubmissionRecord>(key, |r| {
+                    ours = r.claim.as_ref().is_some_and(|c| c.holder == holder);
+                    if let (true, Some(claim)) = (ours, r.claim.as_mut()) {
+                        claim.until_ms = now + claim_ms;
+                        r.due_at_ms = Some(now + claim_ms + grace_ms);
+                    }
+                    ours
+                })
+                .await;
+            if let Err(e) = &renewed {
+                tracing::warn!(error = %e, "the submission's claim was not renewed; it lapses unless the next renewal lands");
+            }
+            if renewed.is_ok() && !ours {
+                return std::future::pending().await;
+            }
+        }
     }
 
     /// Records the outcome (and releases the claim) in one compare-and-set, then does what
