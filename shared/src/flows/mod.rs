@@ -13,5 +13,6 @@ pub mod keepalive;
 pub mod lever_events;
 pub mod partners;
 pub mod public_urls;
+pub mod records;
 pub mod status;
 pub mod tokens;

@@ -486,7 +486,7 @@ impl Wiring {
     /// The upload URL a local file store serves (in AWS, S3 takes the PUT): `None` otherwise.
     pub fn local_upload_routes(&self) -> Option<axum::Router> {
         match self.files().ok()? {
-            FilesPort::Dir(dir) => Some(crate::files::local::local_upload_routes(dir)),
+            FilesPort::Dir(dir) => Some(crate::api::local_uploads::local_upload_routes(dir)),
             FilesPort::Store(_) => None,
         }
     }
