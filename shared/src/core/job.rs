@@ -573,8 +573,8 @@ impl JobFilter {
 pub fn job_event(
     previous_hash: Option<&str>,
     current: Option<&Job>,
-) -> Option<super::profile::EventKind> {
-    use super::profile::EventKind;
+) -> Option<super::events::EventKind> {
+    use super::events::EventKind;
     match (previous_hash, current) {
         (None, Some(_)) => Some(EventKind::JobCreated),
         (Some(h), Some(j)) if j.content_hash() != h => Some(EventKind::JobUpdated),
@@ -970,7 +970,7 @@ mod tests {
 
     #[test]
     fn job_events_from_hashes() {
-        use super::super::profile::EventKind;
+        use super::super::events::EventKind;
         let j = Job::from_posting(&posting()).unwrap();
         let h = j.content_hash();
         assert_eq!(job_event(None, Some(&j)), Some(EventKind::JobCreated));

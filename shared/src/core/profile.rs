@@ -8,12 +8,14 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use super::hire::HireSource;
+pub use super::events::{EventKind, LeverEvent};
+use super::hire::source::HireSource;
 use super::ids::StageId;
+use super::placeholders::{self, TemplateUse};
 use super::job::{Confidentiality, JobFilter, JobInclude};
 use super::schedule::{Cadence, TimeOfDay, TzName};
 use super::scopes::{MAX_SCOPES, OFFLINE_ACCESS, is_lever_scope};
-use super::submission::{FileRole, Origin, SubmissionKind};
+use super::submission::input::{normalize_status, FileRole, Origin, SubmissionKind};
 use super::template::Template;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -81,7 +83,7 @@ pub struct CandidatesFlow {
     pub source: String,
     /// Stage of created opportunities: a slug (`applicant-new`, `lead-new`) or a custom stage UUID.
     pub stage: StageId,
-    /// Tag templates (placeholders: see [`TAG_PLACEHOLDERS`]).
+    /// Tag templates (placeholders: see `core::placeholders`).
     #[serde(default)]
     pub tags: Vec<String>,
     #[serde(default)]
@@ -264,60 +266,6 @@ pub struct Events {
     pub url: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub enum EventKind {
-    #[serde(rename = "job.created")]
-    JobCreated,
-    #[serde(rename = "job.updated")]
-    JobUpdated,
-    #[serde(rename = "job.closed")]
-    JobClosed,
-    #[serde(rename = "candidate.created")]
-    CandidateCreated,
-    #[serde(rename = "candidate.updated")]
-    CandidateUpdated,
-    #[serde(rename = "candidate.stage_changed")]
-    CandidateStageChanged,
-    #[serde(rename = "candidate.archived")]
-    CandidateArchived,
-    #[serde(rename = "candidate.hired")]
-    CandidateHired,
-    #[serde(rename = "submission.failed")]
-    SubmissionFailed,
-    #[serde(rename = "hire.created")]
-    HireCreated,
-    #[serde(rename = "connection.status_changed")]
-    ConnectionStatusChanged,
-}
-
-impl EventKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::JobCreated => "job.created",
-            Self::JobUpdated => "job.updated",
-            Self::JobClosed => "job.closed",
-            Self::CandidateCreated => "candidate.created",
-            Self::CandidateUpdated => "candidate.updated",
-            Self::CandidateStageChanged => "candidate.stage_changed",
-            Self::CandidateArchived => "candidate.archived",
-            Self::CandidateHired => "candidate.hired",
-            Self::SubmissionFailed => "submission.failed",
-            Self::HireCreated => "hire.created",
-            Self::ConnectionStatusChanged => "connection.status_changed",
-        }
-    }
-
-    /// The Lever webhook that feeds this event, if any (job events come from polling).
-    pub fn lever_webhook(self) -> Option<&'static str> {
-        match self {
-            Self::CandidateStageChanged => Some("candidateStageChange"),
-            Self::CandidateArchived => Some("candidateArchiveChange"),
-            Self::CandidateHired => Some("candidateHired"),
-            _ => None,
-        }
-    }
-}
-
 /// Settings a partner lets its customers change per connection.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -368,33 +316,6 @@ impl SettingKey {
     }
 }
 
-/// Placeholders a tag template may use.
-pub const TAG_PLACEHOLDERS: &[&str] = &[
-    "partner.name",
-    "submission.kind",
-    "result",
-    "score",
-    "posting.id",
-    "posting.title",
-];
-
-/// Placeholders a note template may use.
-pub const NOTE_PLACEHOLDERS: &[&str] = &[
-    "partner.name",
-    "submission.kind",
-    "result",
-    "score",
-    "summary",
-    "posting.id",
-    "posting.title",
-    "candidate.name",
-    "candidate.email",
-    "referrer",
-    "referrer.name",
-    "referrer.email",
-    "endorsement",
-];
-
 /// One semantic problem in a profile: the dotted field path and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldIssue {
@@ -431,8 +352,8 @@ impl Profile {
     }
 
     /// The Lever webhooks a connection of this partner registers at connect time.
-    pub fn lever_webhooks(&self) -> BTreeSet<&'static str> {
-        let mut w: BTreeSet<&'static str> = self
+    pub fn lever_webhooks(&self) -> BTreeSet<LeverEvent> {
+        let mut w: BTreeSet<LeverEvent> = self
             .events
             .subscribe
             .iter()
@@ -442,11 +363,11 @@ impl Profile {
             .hires()
             .is_some_and(|h| h.triggers.contains(&HireTrigger::Webhook))
         {
-            w.insert("candidateHired");
+            w.insert(LeverEvent::CandidateHired);
         }
         if self.candidates().is_some_and(|c| c.pending.hold_referrals) {
             // Held referrals are applied when Lever reports the application.
-            w.insert("applicationCreated");
+            w.insert(LeverEvent::ApplicationCreated);
         }
         w
     }
@@ -660,7 +581,7 @@ impl Profile {
             ));
         }
         for (i, t) in c.tags.iter().enumerate() {
-            if let Err(e) = Template::parse(t, TAG_PLACEHOLDERS) {
+            if let Err(e) = Template::parse(t, &placeholders::names(TemplateUse::Tag)) {
                 out.push(FieldIssue::new(format!("{p}.tags[{i}]"), e));
             }
         }
@@ -672,7 +593,7 @@ impl Profile {
         ];
         for (name, t) in notes {
             if let Some(t) = t
-                && let Err(e) = Template::parse(t, NOTE_PLACEHOLDERS)
+                && let Err(e) = Template::parse(t, &placeholders::names(TemplateUse::Note))
             {
                 out.push(FieldIssue::new(format!("{p}.notes.{name}"), e));
             }
@@ -703,7 +624,7 @@ impl Profile {
             ));
         }
         for (status, route) in &c.result_routes {
-            if let Err(e) = super::submission::normalize_status(status) {
+            if let Err(e) = normalize_status(status) {
                 out.push(FieldIssue::new(format!("{p}.result_routes.{status}"), e));
             } else if *status != status.to_ascii_uppercase() {
                 out.push(FieldIssue::new(
@@ -975,7 +896,7 @@ mod tests {
         );
         assert_eq!(
             p.lever_webhooks().into_iter().collect::<Vec<_>>(),
-            vec!["candidateHired"]
+            vec![LeverEvent::CandidateHired]
         );
     }
 
@@ -1046,7 +967,7 @@ mod tests {
         let got = issues(&p).join("\n");
         assert!(got.contains("flows.candidates.pending.hold_referrals: holds referrals: needs \"referral\""), "{got}");
         assert!(got.contains("flows.candidates.pending.expire_after_days: must be between 1 and 90"), "{got}");
-        assert_eq!(p.lever_webhooks().into_iter().collect::<Vec<_>>(), vec!["applicationCreated"]);
+        assert_eq!(p.lever_webhooks().into_iter().collect::<Vec<_>>(), vec![LeverEvent::ApplicationCreated]);
         p.flows.candidates.as_mut().unwrap().pending = PendingPolicy::default();
         assert!(p.lever_webhooks().is_empty());
         assert!(issues(&p).join("\n").contains("\"webhooks:write:admin\" is not needed"));

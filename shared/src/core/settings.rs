@@ -6,8 +6,10 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::ids::{StageId, normalize_uuid};
-use super::profile::{FieldIssue, HireTrigger, Profile, Route, SettingKey, TAG_PLACEHOLDERS};
+use super::placeholders::{self, TemplateUse};
+use super::profile::{FieldIssue, HireTrigger, Profile, Route, SettingKey};
 use super::schedule::TzName;
+use super::submission::input::normalize_status;
 use super::template::Template;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -134,7 +136,7 @@ impl ConnectionSettings {
             );
         }
         for (i, t) in self.tags.iter().flatten().enumerate() {
-            if let Err(e) = Template::parse(t, TAG_PLACEHOLDERS) {
+            if let Err(e) = Template::parse(t, &placeholders::names(TemplateUse::Tag)) {
                 issue(format!("settings.tags[{i}]"), e);
             }
         }
@@ -152,7 +154,7 @@ impl ConnectionSettings {
         let routes =
             |out: &mut dyn FnMut(String, String), prefix: &str, r: &BTreeMap<String, Route>| {
                 for (status, route) in r {
-                    if let Err(e) = super::submission::normalize_status(status) {
+                    if let Err(e) = normalize_status(status) {
                         out(format!("{prefix}.{status}"), e);
                     }
                     if let Some(p) = &route.posting
@@ -172,7 +174,7 @@ impl ConnectionSettings {
                 );
             }
             for (i, t) in o.tags.iter().enumerate() {
-                if let Err(e) = Template::parse(t, TAG_PLACEHOLDERS) {
+                if let Err(e) = Template::parse(t, &placeholders::names(TemplateUse::Tag)) {
                     issue(format!("{prefix}.tags[{i}]"), e);
                 }
             }

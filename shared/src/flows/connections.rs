@@ -472,6 +472,7 @@ impl Connections {
         self.remove_lever_webhooks(Some(auth), connection_id).await?;
         let mut registered = vec![];
         for event in profile.lever_webhooks() {
+            let event = event.as_str();
             let body = NewWebhook { url: self.consent.urls.lever_webhook(connection_id).map_err(url_unknown)?, event: event.to_owned(), configuration: None };
             let created = self.lever.create_webhook(auth, &body).await.map_err(ConnectError::Lever)?;
             let token = created

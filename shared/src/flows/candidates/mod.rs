@@ -25,6 +25,7 @@ mod lever_facts;
 mod read;
 pub mod records;
 mod status;
+mod stop;
 mod sweep;
 mod uploads;
 mod view;

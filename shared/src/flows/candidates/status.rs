@@ -20,7 +20,7 @@ use serde_json::{json, Value};
 use super::lever_facts::{opportunity_if_any, LeverFacts};
 use super::records::{LeverNames, PendingReferral, StageRef, StatusPoll, SubmissionRecord, SubmittedOpportunity};
 use super::view::{rfc3339, stage_view};
-use super::writer::Stop;
+use super::stop::Stop;
 use super::{ms, CandidateError, CandidatePolicy, CandidateWork};
 use crate::core::candidate::{email_key, status_changes, CandidateStatus, StatusChange};
 use crate::core::catalog::ProfileCatalog;
