@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use super::records::{IdempotencyRecord, StoredAnswer, StoredFile, StoredProblem, SubmissionRecord, UploadRecord};
+use super::records::{IdempotencyRecord, RefusalKind, StoredAnswer, StoredFile, StoredProblem, SubmissionRecord, UploadRecord};
 use super::view::submission_view;
 use super::writer::RunResult;
 use super::{ms, CandidateError, Candidates, FieldProblem};
@@ -275,17 +275,18 @@ impl Candidates {
             SubmissionState::Queued | SubmissionState::Pending => candidate(202),
             SubmissionState::Failed => {
                 let (code, message) = r.error.as_ref().map(|e| (e.code.as_str(), e.message.as_str())).unwrap_or((error_codes::LEVER_REJECTED, ""));
-                let (status, type_name, errors) = match code {
-                    error_codes::CONNECTION_NOT_ACTIVE => (409, "connection-not-active", vec![]),
-                    error_codes::NO_PERFORM_AS => (422, "invalid-request", vec![("settings.perform_as".to_owned(), message.to_owned())]),
-                    error_codes::NOT_IN_LEVER => (422, "invalid-request", vec![("candidate.emails".to_owned(), message.to_owned())]),
-                    _ => (422, "lever-rejected", vec![]),
+                // The status is stored with the answer so that a replay is the same answer.
+                let (status, kind, errors) = match code {
+                    error_codes::CONNECTION_NOT_ACTIVE => (409, RefusalKind::ConnectionNotActive, vec![]),
+                    error_codes::NO_PERFORM_AS => (422, RefusalKind::InvalidRequest, vec![("settings.perform_as".to_owned(), message.to_owned())]),
+                    error_codes::NOT_IN_LEVER => (422, RefusalKind::InvalidRequest, vec![("candidate.emails".to_owned(), message.to_owned())]),
+                    _ => (422, RefusalKind::LeverRejected, vec![]),
                 };
                 StoredAnswer {
                     status,
                     body: view.clone(),
                     problem: Some(StoredProblem {
-                        type_name: type_name.to_owned(),
+                        kind,
                         detail: format!("{message} (candidate {} is kept as failed, error {code}; fix the cause, then POST …/candidates/{}/retry)", r.id, r.id),
                         errors,
                     }),

@@ -37,7 +37,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub use intake::SubmitAnswer;
-pub use records::{IdempotencyRecord, StoredAnswer, SubmissionRecord, SubmittedOpportunity, UploadRecord};
+pub use records::{IdempotencyRecord, RefusalKind, StoredAnswer, SubmissionRecord, SubmittedOpportunity, UploadRecord};
 pub use status::{PendingReferralRelease, StatusReporter};
 pub use sweep::SweepReport;
 pub use uploads::{NewUpload, UploadTicket};

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use super::lever_facts::LeverFacts;
 use super::stop::{lever_stop, Stop};
-use super::records::{Claim, PendingReferral, Progress, StageRef, StatusPoll, SubmissionFailure, SubmissionRecord, SubmittedOpportunity};
+use super::records::{Claim, PendingReferral, Progress, StageRef, StatusPoll, SubmissionFailure, SubmissionRecord, SubmittedOpportunity, WriteStep};
 use super::{ms, CandidateError, CandidateWork, Candidates};
 use crate::core::candidate::{email_key, error_codes, made_by_our_create, retry_delay_ms, CandidateStatus, SubmissionState, CLOCK_SKEW_MS};
 use crate::core::connection::{Connection, ConnectionStatus};
@@ -700,18 +700,18 @@ impl Candidates {
         };
         let (cid, opp, perform_as) = (connection.id.as_str(), opp.as_str(), plan.perform_as.as_str());
         let ours = working.progress.created_by_hub;
-        if !ours && !plan.sources.is_empty() && !working.progress.is_done("sources") {
+        if !ours && !plan.sources.is_empty() && !working.progress.is_done(WriteStep::Sources) {
             let sources = &plan.sources;
             self.call(cid, |auth, lever| async move { lever.add_sources(&auth, opp, sources, Some(perform_as)).await }).await?;
-            working.progress.mark("sources");
+            working.progress.mark(WriteStep::Sources);
         }
-        if !ours && !plan.tags.is_empty() && !working.progress.is_done("tags") {
+        if !ours && !plan.tags.is_empty() && !working.progress.is_done(WriteStep::Tags) {
             let tags = &plan.tags;
             self.call(cid, |auth, lever| async move { lever.add_tags(&auth, opp, tags, Some(perform_as)).await }).await?;
-            working.progress.mark("tags");
+            working.progress.mark(WriteStep::Tags);
         }
         if let Some(text) = plan.note_text()
-            && !working.progress.is_done("note")
+            && !working.progress.is_done(WriteStep::Note)
         {
             let text = text.as_str();
             let there = retry_run && self.note_exists(cid, opp, text).await?;
@@ -720,12 +720,12 @@ impl Candidates {
                 let note = &note;
                 self.call(cid, |auth, lever| async move { lever.create_note(&auth, opp, note, Some(perform_as)).await }).await?;
             }
-            working.progress.mark("note");
+            working.progress.mark(WriteStep::Note);
         }
         if !ours {
             for i in 0..rec.submission.files.len() {
-                let step = format!("file:{i}");
-                if working.progress.is_done(&step) {
+                let step = WriteStep::File(i);
+                if working.progress.is_done(step) {
                     continue;
                 }
                 let upload = self.file_upload(rec, i).await?;
@@ -737,19 +737,19 @@ impl Candidates {
                 working.progress.mark(step);
             }
             if let Some(stage) = &plan.stage
-                && !working.progress.is_done("stage")
+                && !working.progress.is_done(WriteStep::Stage)
             {
                 let stage = stage.as_str();
                 self.call(cid, |auth, lever| async move { lever.change_stage(&auth, opp, stage, Some(perform_as)).await }).await?;
                 working.stage_id = Some(stage.to_owned());
-                working.progress.mark("stage");
+                working.progress.mark(WriteStep::Stage);
             }
         }
         if let Some(other) = &plan.also_apply_to_posting
-            && !working.progress.is_done("also_apply")
+            && !working.progress.is_done(WriteStep::AlsoApply)
         {
             self.also_apply(cid, plan, source, other).await?;
-            working.progress.mark("also_apply");
+            working.progress.mark(WriteStep::AlsoApply);
         }
         Ok(())
     }
