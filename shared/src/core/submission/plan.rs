@@ -10,8 +10,8 @@ use super::input::*;
 use crate::core::ids::{normalize_uuid, StageId};
 use crate::core::job::posting_id_from_ref;
 use crate::core::placeholders::{self, TemplateUse, TemplateValues};
-use crate::core::profile::{OnExisting, PerformAs, Profile, Route, SettingKey};
-use crate::core::settings::ConnectionSettings;
+use crate::core::profile::{CandidatesFlow, OnExisting, PerformAs, Profile, Route, SettingKey};
+use crate::core::settings::{ConnectionSettings, PostingOverride};
 use crate::core::template::Template;
 
 /// What the hub learned from Lever before planning (looked up by the caller).
@@ -168,36 +168,12 @@ pub fn plan_validated(
     let flow = profile.candidates().ok_or(PlanError::NoCandidatesFlow)?;
     let allowed = |k: SettingKey| profile.may_change(k);
 
-    let choices = perform_as_choices(profile, settings, facts.authorizing_user_id.as_deref());
-    if choices.is_empty() {
-        return Err(PlanError::NoPerformAs);
-    }
-    let perform_as = choices
-        .iter()
-        .find(|u| !facts.inactive_users.contains(u))
-        .cloned()
-        .ok_or(PlanError::PerformAsDeactivated)?;
-
+    let perform_as = active_perform_as(profile, settings, facts)?;
     let posting_override = settings
         .posting_overrides
         .get(&sub.posting_id)
         .filter(|_| allowed(SettingKey::PostingOverrides));
-    let route: Option<Route> = sub.screening.as_ref().and_then(|s| {
-        let st = &s.status;
-        let find = |m: &BTreeMap<String, Route>| {
-            m.iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case(st))
-                .map(|(_, r)| r.clone())
-        };
-        posting_override
-            .and_then(|o| find(&o.result_routes))
-            .or_else(|| {
-                allowed(SettingKey::ResultRoutes)
-                    .then(|| find(&settings.result_routes))
-                    .flatten()
-            })
-            .or_else(|| find(&flow.result_routes))
-    });
+    let route = result_route(profile, settings, flow, posting_override, sub);
     let default_stage = posting_override
         .and_then(|o| o.stage.clone())
         .or_else(|| {
@@ -215,53 +191,14 @@ pub fn plan_validated(
         .filter(|p| *p != sub.posting_id);
 
     let source = source_label(profile, settings);
-
     let values = TemplateValues {
         partner_name: &profile.display_name,
         submission: sub,
         posting_title: facts.posting_title.as_deref(),
         referrer_user_name: facts.referrer_user_name.as_deref(),
     };
-    let render = |src: &str, usage: TemplateUse| {
-        Template::parse(src, &placeholders::names(usage))
-            .ok()
-            .and_then(|t| t.render(&|name| placeholders::value(name, &values)))
-    };
-
-    let tag_sources: Vec<String> = settings
-        .tags
-        .clone()
-        .filter(|_| allowed(SettingKey::Tags))
-        .unwrap_or_else(|| flow.tags.clone())
-        .into_iter()
-        .chain(posting_override.map(|o| o.tags.clone()).unwrap_or_default())
-        .collect();
-    let mut tags: Vec<String> = Vec::new();
-    for t in &tag_sources {
-        if let Some(r) = render(t, TemplateUse::Tag)
-            && !tags.contains(&r)
-        {
-            tags.push(r);
-        }
-    }
-
-    let mut notes = Vec::new();
-    let note = |t: &Option<String>| {
-        t.as_deref()
-            .and_then(|t| render(t, TemplateUse::Note))
-    };
-    if sub.endorsement.is_some() {
-        notes.extend(note(&flow.notes.endorsement));
-    }
-    if sub.referrer.is_some() {
-        notes.extend(note(&flow.notes.referrer));
-        if facts.referrer_user_id.is_none() {
-            notes.extend(note(&flow.notes.referrer_not_in_lever));
-        }
-    }
-    if sub.screening.is_some() {
-        notes.extend(note(&flow.notes.screening));
-    }
+    let tags = rendered_tags(profile, settings, flow, posting_override, &values);
+    let notes = rendered_notes(flow, sub, facts, &values);
 
     let followers: Vec<String> = match (&sub.referrer, &facts.referrer_user_id) {
         (Some(_), Some(u)) if flow.referrer.add_as_follower => vec![u.clone()],
@@ -334,4 +271,98 @@ pub fn plan_validated(
         files,
         also_apply_to_posting,
     })
+}
+
+/// The first of [`perform_as_choices`] that is not deactivated.
+fn active_perform_as(profile: &Profile, settings: &ConnectionSettings, facts: &CandidateFacts) -> Result<String, PlanError> {
+    let choices = perform_as_choices(profile, settings, facts.authorizing_user_id.as_deref());
+    if choices.is_empty() {
+        return Err(PlanError::NoPerformAs);
+    }
+    choices
+        .iter()
+        .find(|u| !facts.inactive_users.contains(u))
+        .cloned()
+        .ok_or(PlanError::PerformAsDeactivated)
+}
+
+/// Where a screening result sends the candidate: the posting's override, then the customer's
+/// routes (when the profile lets them choose), then the profile's.
+fn result_route(
+    profile: &Profile,
+    settings: &ConnectionSettings,
+    flow: &CandidatesFlow,
+    posting_override: Option<&PostingOverride>,
+    sub: &ValidSubmission,
+) -> Option<Route> {
+    let st = &sub.screening.as_ref()?.status;
+    let find = |m: &BTreeMap<String, Route>| {
+        m.iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(st))
+            .map(|(_, r)| r.clone())
+    };
+    posting_override
+        .and_then(|o| find(&o.result_routes))
+        .or_else(|| {
+            profile
+                .may_change(SettingKey::ResultRoutes)
+                .then(|| find(&settings.result_routes))
+                .flatten()
+        })
+        .or_else(|| find(&flow.result_routes))
+}
+
+/// A template rendered from the submission; `None` when it does not parse or a placeholder
+/// it needs has no value (the tag or note is left out).
+fn render(src: &str, usage: TemplateUse, values: &TemplateValues) -> Option<String> {
+    Template::parse(src, &placeholders::names(usage))
+        .ok()
+        .and_then(|t| t.render(&|name| placeholders::value(name, values)))
+}
+
+/// The customer's tags (when the profile lets them choose) or the profile's, then the
+/// posting's, each rendered once.
+fn rendered_tags(
+    profile: &Profile,
+    settings: &ConnectionSettings,
+    flow: &CandidatesFlow,
+    posting_override: Option<&PostingOverride>,
+    values: &TemplateValues,
+) -> Vec<String> {
+    let tag_sources: Vec<String> = settings
+        .tags
+        .clone()
+        .filter(|_| profile.may_change(SettingKey::Tags))
+        .unwrap_or_else(|| flow.tags.clone())
+        .into_iter()
+        .chain(posting_override.map(|o| o.tags.clone()).unwrap_or_default())
+        .collect();
+    let mut tags: Vec<String> = Vec::new();
+    for t in &tag_sources {
+        if let Some(r) = render(t, TemplateUse::Tag, values)
+            && !tags.contains(&r)
+        {
+            tags.push(r);
+        }
+    }
+    tags
+}
+
+/// The profile's notes for what the submission carries, in a fixed order.
+fn rendered_notes(flow: &CandidatesFlow, sub: &ValidSubmission, facts: &CandidateFacts, values: &TemplateValues) -> Vec<String> {
+    let mut notes = Vec::new();
+    let note = |t: &Option<String>| t.as_deref().and_then(|t| render(t, TemplateUse::Note, values));
+    if sub.endorsement.is_some() {
+        notes.extend(note(&flow.notes.endorsement));
+    }
+    if sub.referrer.is_some() {
+        notes.extend(note(&flow.notes.referrer));
+        if facts.referrer_user_id.is_none() {
+            notes.extend(note(&flow.notes.referrer_not_in_lever));
+        }
+    }
+    if sub.screening.is_some() {
+        notes.extend(note(&flow.notes.screening));
+    }
+    notes
 }
