@@ -412,9 +412,8 @@ impl Profile {
             if !c.files.accept.is_empty() {
                 s.insert("files:write:admin", "flows.candidates.files uploads files");
             }
-            if c.perform_as == PerformAs::ChosenAtSetup || self.may_change(SettingKey::PerformAs) {
-                s.insert("users:read:admin", "the perform_as user picker");
-            }
+            // Every write is made as a Lever user the writer first checks is active.
+            s.insert("users:read:admin", "flows.candidates checks the user it writes as");
             if c.referrer.add_as_follower || c.notes.referrer_not_in_lever.is_some() {
                 s.insert(
                     "users:read:admin",
