@@ -386,6 +386,7 @@ fn submission(kind: SubmissionKind) -> Submission {
         endorsement: None,
         screening: None,
         files: vec![],
+        custom: Default::default(),
     }
 }
 

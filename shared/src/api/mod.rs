@@ -17,6 +17,7 @@ pub mod keys;
 pub mod lever_webhooks;
 pub mod local_uploads;
 pub mod problem;
+pub mod profile;
 pub mod request_span;
 pub mod webhooks;
 
@@ -95,6 +96,7 @@ fn partner_table() -> Router<Arc<ApiState>> {
         .route("/v1/connections/{id}/jobs/resolve", get(jobs::resolve))
         .route("/v1/connections/{id}/jobs/{job_id}", get(jobs::get))
         .route("/v1/connections/{id}/jobs/{job_id}/import", post(jobs::import))
+        .route("/v1/profile", get(profile::get))
         .route("/v1/api-keys", post(keys::create).get(keys::list))
         .route("/v1/api-keys/{id}", axum::routing::delete(keys::revoke))
         .route("/v1/webhooks", post(webhooks::create).get(webhooks::list))

@@ -3,6 +3,7 @@
 pub mod candidate;
 pub mod catalog;
 pub mod connection;
+pub mod custom;
 pub mod egress;
 pub mod events;
 pub mod flow_runs;

@@ -6,11 +6,11 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::ids::{StageId, normalize_uuid};
+use super::custom::CustomFields;
 use super::placeholders::{self, TemplateUse};
 use super::profile::{FieldIssue, HireTrigger, Profile, Route, SettingKey};
 use super::schedule::TzName;
 use super::submission::input::normalize_status;
-use super::template::Template;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -83,6 +83,8 @@ impl ConnectionSettings {
 
     /// Problems with these settings for `profile`, with `settings.<name>` paths.
     pub fn validate(&self, profile: &Profile) -> Vec<FieldIssue> {
+        let no_fields = CustomFields::new();
+        let custom = profile.candidates().map_or(&no_fields, |c| &c.custom);
         use SettingKey::*;
         let mut out = Vec::new();
         let mut issue = |f: String, r: String| {
@@ -136,7 +138,7 @@ impl ConnectionSettings {
             );
         }
         for (i, t) in self.tags.iter().flatten().enumerate() {
-            if let Err(e) = Template::parse(t, &placeholders::names(TemplateUse::Tag)) {
+            if let Err(e) = placeholders::parse(t, TemplateUse::Tag, custom) {
                 issue(format!("settings.tags[{i}]"), e);
             }
         }
@@ -174,7 +176,7 @@ impl ConnectionSettings {
                 );
             }
             for (i, t) in o.tags.iter().enumerate() {
-                if let Err(e) = Template::parse(t, &placeholders::names(TemplateUse::Tag)) {
+                if let Err(e) = placeholders::parse(t, TemplateUse::Tag, custom) {
                     issue(format!("{prefix}.tags[{i}]"), e);
                 }
             }

@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 pub use super::events::{EventKind, LeverEvent};
+use super::custom::CustomFields;
 use super::hire::source::HireSource;
 use super::ids::StageId;
 use super::placeholders::{self, TemplateUse};
@@ -16,7 +17,6 @@ use super::job::{Confidentiality, JobFilter, JobInclude};
 use super::schedule::{Cadence, TimeOfDay, TzName};
 use super::scopes::{MAX_SCOPES, OFFLINE_ACCESS, is_lever_scope};
 use super::submission::input::{normalize_status, FileRole, Origin, SubmissionKind};
-use super::template::Template;
 
 mod validate;
 
@@ -113,6 +113,9 @@ pub struct CandidatesFlow {
     /// Referrals of people not in Lever yet, held until they apply on Lever's job page.
     #[serde(default)]
     pub pending: PendingPolicy,
+    /// Fields of this partner's own, in the submission's `custom` object (`core::custom`).
+    #[serde(default)]
+    pub custom: CustomFields,
 }
 
 fn yes() -> bool {
@@ -169,6 +172,23 @@ pub struct NoteTemplates {
     pub referrer_not_in_lever: Option<String>,
     /// Written when the submission carries a screening result.
     pub screening: Option<String>,
+    /// Written when the submission carries any of the partner's own fields (`{custom.<name>}`).
+    #[serde(default)]
+    pub custom: Option<String>,
+}
+
+impl NoteTemplates {
+    /// Every template with its field name, for the rules that hold for all of them (scopes,
+    /// placeholders): a template added above and here cannot be missed by either.
+    pub fn named(&self) -> [(&'static str, &Option<String>); 5] {
+        [
+            ("endorsement", &self.endorsement),
+            ("referrer", &self.referrer),
+            ("referrer_not_in_lever", &self.referrer_not_in_lever),
+            ("screening", &self.screening),
+            ("custom", &self.custom),
+        ]
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -401,12 +421,7 @@ impl Profile {
                 "flows.candidates looks up existing candidates by email",
             );
             s.insert("postings:read:admin", "flows.candidates checks the posting");
-            let n = &c.notes;
-            if n.endorsement.is_some()
-                || n.referrer.is_some()
-                || n.referrer_not_in_lever.is_some()
-                || n.screening.is_some()
-            {
+            if c.notes.named().iter().any(|(_, t)| t.is_some()) {
                 s.insert("notes:write:admin", "flows.candidates.notes");
             }
             if !c.files.accept.is_empty() {

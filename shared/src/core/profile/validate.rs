@@ -121,22 +121,25 @@ impl Profile {
             ));
         }
         for (i, t) in c.tags.iter().enumerate() {
-            if let Err(e) = Template::parse(t, &placeholders::names(TemplateUse::Tag)) {
+            if let Err(e) = placeholders::parse(t, TemplateUse::Tag, &c.custom) {
                 out.push(FieldIssue::new(format!("{p}.tags[{i}]"), e));
             }
         }
-        let notes = [
-            ("endorsement", &c.notes.endorsement),
-            ("referrer", &c.notes.referrer),
-            ("referrer_not_in_lever", &c.notes.referrer_not_in_lever),
-            ("screening", &c.notes.screening),
-        ];
-        for (name, t) in notes {
+        for (name, t) in c.notes.named() {
             if let Some(t) = t
-                && let Err(e) = Template::parse(t, &placeholders::names(TemplateUse::Note))
+                && let Err(e) = placeholders::parse(t, TemplateUse::Note, &c.custom)
             {
                 out.push(FieldIssue::new(format!("{p}.notes.{name}"), e));
             }
+        }
+        for (name, field) in &c.custom {
+            for (under, reason) in crate::core::custom::check_declaration(name, field) {
+                let at = if under.is_empty() { format!("{p}.custom.{name}") } else { format!("{p}.custom.{name}.{under}") };
+                out.push(FieldIssue::new(at, reason));
+            }
+        }
+        if c.notes.custom.is_some() && c.custom.is_empty() {
+            out.push(FieldIssue::new(format!("{p}.notes.custom"), "needs fields of the partner's own (flows.candidates.custom)"));
         }
         let referral = c.accepts.contains(&SubmissionKind::Referral);
         if !referral

@@ -2,8 +2,11 @@
 //! rules (emails, screening statuses) that the profile's own checks use too. Knows nothing of
 //! profiles, so a profile can name these types without a circle.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
+pub use crate::core::custom::CustomValue;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -100,6 +103,9 @@ pub struct Submission {
     pub screening: Option<ScreeningInput>,
     #[serde(default)]
     pub files: Vec<FileInput>,
+    /// Fields of the partner's own, as its profile declares them (`core::custom`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub custom: BTreeMap<String, serde_json::Value>,
 }
 
 /// A file as the partner sends it: its bytes inline, or the id of an upload made before.
@@ -224,6 +230,9 @@ pub struct ValidSubmission {
     pub endorsement: Option<String>,
     pub screening: Option<ScreeningInput>,
     pub files: Vec<FileMeta>,
+    /// Absent from submissions stored before custom fields (and from those without any).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub custom: BTreeMap<String, CustomValue>,
 }
 
 /// A screening status in canonical form: trimmed, upper case, letters/digits/space/`_`/`-`.

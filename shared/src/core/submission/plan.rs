@@ -12,7 +12,7 @@ use crate::core::job::posting_id_from_ref;
 use crate::core::placeholders::{self, TemplateUse, TemplateValues};
 use crate::core::profile::{CandidatesFlow, OnExisting, PerformAs, Profile, Route, SettingKey};
 use crate::core::settings::{ConnectionSettings, PostingOverride};
-use crate::core::template::Template;
+use crate::core::custom::CustomFields;
 
 /// What the hub learned from Lever before planning (looked up by the caller).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -314,8 +314,8 @@ fn result_route(
 
 /// A template rendered from the submission; `None` when it does not parse or a placeholder
 /// it needs has no value (the tag or note is left out).
-fn render(src: &str, usage: TemplateUse, values: &TemplateValues) -> Option<String> {
-    Template::parse(src, &placeholders::names(usage))
+fn render(src: &str, usage: TemplateUse, custom: &CustomFields, values: &TemplateValues) -> Option<String> {
+    placeholders::parse(src, usage, custom)
         .ok()
         .and_then(|t| t.render(&|name| placeholders::value(name, values)))
 }
@@ -339,7 +339,7 @@ fn rendered_tags(
         .collect();
     let mut tags: Vec<String> = Vec::new();
     for t in &tag_sources {
-        if let Some(r) = render(t, TemplateUse::Tag, values)
+        if let Some(r) = render(t, TemplateUse::Tag, &flow.custom, values)
             && !tags.contains(&r)
         {
             tags.push(r);
@@ -351,7 +351,7 @@ fn rendered_tags(
 /// The profile's notes for what the submission carries, in a fixed order.
 fn rendered_notes(flow: &CandidatesFlow, sub: &ValidSubmission, facts: &CandidateFacts, values: &TemplateValues) -> Vec<String> {
     let mut notes = Vec::new();
-    let note = |t: &Option<String>| t.as_deref().and_then(|t| render(t, TemplateUse::Note, values));
+    let note = |t: &Option<String>| t.as_deref().and_then(|t| render(t, TemplateUse::Note, &flow.custom, values));
     if sub.endorsement.is_some() {
         notes.extend(note(&flow.notes.endorsement));
     }
@@ -363,6 +363,9 @@ fn rendered_notes(flow: &CandidatesFlow, sub: &ValidSubmission, facts: &Candidat
     }
     if sub.screening.is_some() {
         notes.extend(note(&flow.notes.screening));
+    }
+    if !sub.custom.is_empty() {
+        notes.extend(note(&flow.notes.custom));
     }
     notes
 }

@@ -44,6 +44,7 @@ fn sub() -> Submission {
         endorsement: None,
         screening: None,
         files: vec![],
+        custom: Default::default(),
     }
 }
 
@@ -179,6 +180,7 @@ fn every_problem_is_reported_with_its_field() {
             upload("cv.pdf", "application/pdf", FileRole::Resume),
             upload("cv2.pdf", "application/pdf; charset=binary", FileRole::Resume),
         ],
+        custom: Default::default(),
     };
     let got = errors(&s, &p);
     let fields: Vec<&str> = got.iter().map(|e| e.split(": ").next().unwrap()).collect();

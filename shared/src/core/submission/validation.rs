@@ -40,6 +40,12 @@ impl Submission {
         }
         let screening = self.valid_screening(&mut errs);
         let (files, contents) = self.valid_files(flow, &mut errs);
+        let custom = crate::core::custom::validate(&flow.custom, &self.custom).unwrap_or_else(|problems| {
+            for (field, reason) in problems {
+                errs.add(field, reason);
+            }
+            Default::default()
+        });
         if !errs.0.is_empty() {
             return Err(SubmissionError(errs.0));
         }
@@ -57,6 +63,7 @@ impl Submission {
             endorsement,
             screening,
             files,
+            custom,
         };
         Ok(Validated { submission, contents })
     }
