@@ -32,7 +32,7 @@ impl From<CandidateError> for Problem {
                 ProblemType::InvalidRequest,
                 fields.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join("; "),
             )
-            .with_errors(fields.into_iter().map(|f| FieldError { field: f.field, message: f.message }).collect()),
+            .with_errors(fields),
             CandidateError::BadKey(why) => Problem::new(ProblemType::BadRequest, format!("Idempotency-Key: {why}"))
                 .with_errors(vec![FieldError { field: "Idempotency-Key".into(), message: why }]),
             CandidateError::KeyReused => Problem::new(

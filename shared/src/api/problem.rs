@@ -148,12 +148,7 @@ impl ProblemType {
     }
 }
 
-/// One field that failed validation.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct FieldError {
-    pub field: String,
-    pub message: String,
-}
+pub use crate::core::field_error::FieldError;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Problem {

@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::field_error::FieldError;
+
 /// Longest text of a `string` field, or of one answer, unless the profile says less.
 pub const MAX_TEXT_CHARS: usize = 10_000;
 /// Longest item of a `strings` list, or question, unless the profile says less.
@@ -111,20 +113,20 @@ pub fn format_number(x: f64) -> String {
 /// The declared fields, by name.
 pub type CustomFields = BTreeMap<String, CustomField>;
 
-/// Checks the `custom` object of a submission against the declaration: every problem as
-/// (dotted field, reason), the cleaned values when there are none.
-pub fn validate(declared: &CustomFields, sent: &BTreeMap<String, Value>) -> Result<BTreeMap<String, CustomValue>, Vec<(String, String)>> {
+/// Checks the `custom` object of a submission against the declaration: every problem with its
+/// dotted field, the cleaned values when there are none.
+pub fn validate(declared: &CustomFields, sent: &BTreeMap<String, Value>) -> Result<BTreeMap<String, CustomValue>, Vec<FieldError>> {
     let mut errs = Vec::new();
     for name in sent.keys().filter(|n| !declared.contains_key(*n)) {
         let known: Vec<&str> = declared.keys().map(String::as_str).collect();
         let known = if known.is_empty() { "none".to_owned() } else { known.join(", ") };
-        errs.push((format!("custom.{name}"), format!("not a field this partner declares (declared: {known})")));
+        errs.push(FieldError::new(format!("custom.{name}"), format!("not a field this partner declares (declared: {known})")));
     }
     let mut values = BTreeMap::new();
     for (name, field) in declared {
         let path = format!("custom.{name}");
         match sent.get(name).filter(|v| !v.is_null()) {
-            None if field.required => errs.push((path, "required".into())),
+            None if field.required => errs.push(FieldError::new(path, "required")),
             None => {}
             Some(v) => {
                 let before = errs.len();
@@ -133,7 +135,7 @@ pub fn validate(declared: &CustomFields, sent: &BTreeMap<String, Value>) -> Resu
                         values.insert(name.clone(), v);
                     }
                     // Empty: as good as not sent, unless it was wrong.
-                    None if field.required && errs.len() == before => errs.push((path, "required".into())),
+                    None if field.required && errs.len() == before => errs.push(FieldError::new(path, "required")),
                     None => {}
                 }
             }
@@ -143,9 +145,9 @@ pub fn validate(declared: &CustomFields, sent: &BTreeMap<String, Value>) -> Resu
 }
 
 /// One sent value as its declared type; `None` for an empty one (or a wrong one, with errors).
-fn value(field: &CustomField, v: &Value, path: &str, errs: &mut Vec<(String, String)>) -> Option<CustomValue> {
+fn value(field: &CustomField, v: &Value, path: &str, errs: &mut Vec<FieldError>) -> Option<CustomValue> {
     let mut wrong = |expected: &str| {
-        errs.push((path.to_owned(), format!("must be {expected}, not {}", kind_of(v))));
+        errs.push(FieldError::new(path.to_owned(), format!("must be {expected}, not {}", kind_of(v))));
         None
     };
     match field.kind {
@@ -157,7 +159,7 @@ fn value(field: &CustomField, v: &Value, path: &str, errs: &mut Vec<(String, Str
             let Some(x) = v.as_f64() else { return wrong("a number") };
             if field.min.is_some_and(|min| x < min) || field.max.is_some_and(|max| x > max) {
                 let bound = |b: Option<f64>| b.map(format_number).unwrap_or_else(|| "any".into());
-                errs.push((path.to_owned(), format!("{} is outside {} to {}", format_number(x), bound(field.min), bound(field.max))));
+                errs.push(FieldError::new(path.to_owned(), format!("{} is outside {} to {}", format_number(x), bound(field.min), bound(field.max))));
             }
             Some(CustomValue::Number(x))
         }
@@ -172,7 +174,7 @@ fn value(field: &CustomField, v: &Value, path: &str, errs: &mut Vec<(String, Str
             for (i, item) in items.iter().enumerate() {
                 match item.as_str() {
                     Some(s) => out.extend(text(s, max, &format!("{path}[{i}]"), errs)),
-                    None => errs.push((format!("{path}[{i}]"), format!("must be a string, not {}", kind_of(item)))),
+                    None => errs.push(FieldError::new(format!("{path}[{i}]"), format!("must be a string, not {}", kind_of(item)))),
                 }
             }
             list(out, field, path, errs).map(CustomValue::Strings)
@@ -190,10 +192,10 @@ fn value(field: &CustomField, v: &Value, path: &str, errs: &mut Vec<(String, Str
                         if let (Some(question), Some(answer)) = (question, answer) {
                             out.push(Answer { question, answer });
                         } else {
-                            errs.push((at, "needs a question and its answer".into()));
+                            errs.push(FieldError::new(at, "needs a question and its answer"));
                         }
                     }
-                    Err(e) => errs.push((at, format!("must be {{question, answer}} (both strings): {e}"))),
+                    Err(e) => errs.push(FieldError::new(at, format!("must be {{question, answer}} (both strings): {e}"))),
                 }
             }
             list(out, field, path, errs).map(CustomValue::Answers)
@@ -202,18 +204,18 @@ fn value(field: &CustomField, v: &Value, path: &str, errs: &mut Vec<(String, Str
 }
 
 /// A trimmed text within `max` characters; `None` when empty.
-fn text(s: &str, max: usize, path: &str, errs: &mut Vec<(String, String)>) -> Option<String> {
+fn text(s: &str, max: usize, path: &str, errs: &mut Vec<FieldError>) -> Option<String> {
     let s = s.trim();
     if s.chars().count() > max {
-        errs.push((path.to_owned(), format!("longer than {max} characters")));
+        errs.push(FieldError::new(path.to_owned(), format!("longer than {max} characters")));
     }
     (!s.is_empty()).then(|| s.to_owned())
 }
 
-fn list<T>(items: Vec<T>, field: &CustomField, path: &str, errs: &mut Vec<(String, String)>) -> Option<Vec<T>> {
+fn list<T>(items: Vec<T>, field: &CustomField, path: &str, errs: &mut Vec<FieldError>) -> Option<Vec<T>> {
     let max = field.max_items.unwrap_or(MAX_ITEMS);
     if items.len() > max {
-        errs.push((path.to_owned(), format!("{} items; at most {max}", items.len())));
+        errs.push(FieldError::new(path.to_owned(), format!("{} items; at most {max}", items.len())));
     }
     (!items.is_empty()).then_some(items)
 }
@@ -309,10 +311,10 @@ mod tests {
 
         let errs = validate(&fields(), &sent(json!({"score": 11, "remote": "yes", "skills": [1], "other": 1, "answers": [{"question": "Q"}]})))
             .unwrap_err();
-        let fields: Vec<&str> = errs.iter().map(|(f, _)| f.as_str()).collect();
+        let fields: Vec<&str> = errs.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["custom.other", "custom.answers[0]", "custom.remote", "custom.score", "custom.skills[0]"]);
         let missing = validate(&super::tests::fields(), &sent(json!({}))).unwrap_err();
-        assert_eq!(missing, [("custom.answers".to_owned(), "required".to_owned())]);
+        assert_eq!(missing, [FieldError::new("custom.answers", "required")]);
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod connection;
 pub mod custom;
 pub mod egress;
 pub mod events;
+pub mod field_error;
 pub mod flow_runs;
 pub mod hire;
 pub mod ids;

@@ -203,15 +203,10 @@ pub struct FileMeta {
     pub size_bytes: Option<u64>,
 }
 
-/// One problem with a submission: the field (dotted path) and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FieldError {
-    pub field: String,
-    pub reason: String,
-}
+pub use crate::core::field_error::FieldError;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid submission: {}", .0.iter().map(|e| format!("{}: {}", e.field, e.reason)).collect::<Vec<_>>().join("; "))]
+#[error("invalid submission: {}", .0.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; "))]
 pub struct SubmissionError(pub Vec<FieldError>);
 
 /// A submission that passed [`Submission::validate`]: posting resolved, emails normalised.

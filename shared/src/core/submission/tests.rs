@@ -74,7 +74,7 @@ fn errors(s: &Submission, p: &Profile) -> Vec<String> {
         Ok(_) => vec![],
         Err(SubmissionError(e)) => e
             .into_iter()
-            .map(|e| format!("{}: {}", e.field, e.reason))
+            .map(|e| format!("{}: {}", e.field, e.message))
             .collect(),
     }
 }
@@ -202,10 +202,7 @@ fn every_problem_is_reported_with_its_field() {
         ],
         "{got:#?}"
     );
-    let msg = SubmissionError(vec![FieldError {
-        field: "a".into(),
-        reason: "b".into(),
-    }])
+    let msg = SubmissionError(vec![FieldError::new("a", "b")])
     .to_string();
     assert_eq!(msg, "invalid submission: a: b");
 }

@@ -11,7 +11,7 @@ struct Problems(Vec<FieldError>);
 
 impl Problems {
     fn add(&mut self, field: impl Into<String>, reason: impl Into<String>) {
-        self.0.push(FieldError { field: field.into(), reason: reason.into() });
+        self.0.push(FieldError::new(field, reason));
     }
 }
 
@@ -41,9 +41,7 @@ impl Submission {
         let screening = self.valid_screening(&mut errs);
         let (files, contents) = self.valid_files(flow, &mut errs);
         let custom = crate::core::custom::validate(&flow.custom, &self.custom).unwrap_or_else(|problems| {
-            for (field, reason) in problems {
-                errs.add(field, reason);
-            }
+            errs.0.extend(problems);
             Default::default()
         });
         if !errs.0.is_empty() {

@@ -8,7 +8,8 @@ use bytes::Bytes;
 use super::records::{IdempotencyRecord, RefusalKind, StoredAnswer, StoredFile, StoredProblem, SubmissionRecord, UploadRecord};
 use super::view::submission_view;
 use super::writer::RunResult;
-use super::{ms, CandidateError, Candidates, FieldProblem};
+use super::{ms, CandidateError, Candidates};
+use crate::core::field_error::FieldError;
 use crate::core::candidate::{check_idempotency_key, error_codes, request_fingerprint, SubmissionState};
 use crate::core::connection::{Connection, ConnectionStatus};
 use crate::core::profile::CandidatesFlow;
@@ -58,9 +59,7 @@ impl Candidates {
         }
         let profile = self.catalog.get(partner_id).ok_or(CandidateError::NoCandidatesFlow)?;
         let flow = profile.candidates().ok_or(CandidateError::NoCandidatesFlow)?;
-        let validated = submission.validate(flow).map_err(|e| {
-            CandidateError::Invalid(e.0.into_iter().map(|f| FieldProblem::new(f.field, f.reason)).collect())
-        })?;
+        let validated = submission.validate(flow).map_err(|e| CandidateError::Invalid(e.0))?;
         let fingerprint = request_fingerprint("candidates", connection_id, raw_body);
         let (submission_id, idem_version) = match self.begin(partner_id, connection_id, key, &fingerprint).await? {
             Begin::Replay(answer) => return Ok(SubmitAnswer { answer, replayed: true }),
@@ -189,7 +188,7 @@ impl Candidates {
                             meta.size_bytes = Some(size);
                             files.push(StoredFile { object_key, size_bytes: size });
                         }
-                        Err((sub, message)) => problems.push(FieldProblem::new(format!("{field}.{sub}"), message)),
+                        Err((sub, message)) => problems.push(FieldError::new(format!("{field}.{sub}"), message)),
                     }
                 }
             }

@@ -44,6 +44,7 @@ pub use uploads::{NewUpload, UploadTicket};
 pub use view::submission_view;
 
 use crate::core::catalog::ProfileCatalog;
+use crate::core::field_error::FieldError;
 use crate::files::{FileError, FileStore};
 use crate::flows::activity::ActivityLog;
 use crate::flows::events::EventPublisher;
@@ -113,18 +114,6 @@ pub(crate) fn ms(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 4)
 }
 
-/// One problem with a field of the request.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FieldProblem {
-    pub field: String,
-    pub message: String,
-}
-
-impl FieldProblem {
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { field: field.into(), message: message.into() }
-    }
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum CandidateError {
@@ -132,7 +121,7 @@ pub enum CandidateError {
     NotFound(&'static str),
     /// The request names what is wrong, field by field (422).
     #[error("invalid: {}", .0.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join("; "))]
-    Invalid(Vec<FieldProblem>),
+    Invalid(Vec<FieldError>),
     /// No `Idempotency-Key`, or not a usable one (400).
     #[error("Idempotency-Key: {0}")]
     BadKey(String),
