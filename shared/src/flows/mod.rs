@@ -10,6 +10,7 @@ pub mod events;
 pub mod hires;
 pub mod jobs;
 pub mod keepalive;
+pub mod lever_calls;
 pub mod lever_events;
 pub mod partners;
 pub mod public_urls;

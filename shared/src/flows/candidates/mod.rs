@@ -48,6 +48,7 @@ use crate::core::field_error::FieldError;
 use crate::files::{FileError, FileStore};
 use crate::flows::activity::ActivityLog;
 use crate::flows::events::EventPublisher;
+use crate::flows::lever_calls::LeverCalls;
 use crate::flows::tokens::Tokens;
 use crate::lever::port::LeverApi;
 use crate::queue::{Queue, QueueError};
@@ -178,8 +179,8 @@ pub struct Candidates {
     activity: ActivityLog,
     status: StatusReporter,
     policy: CandidatePolicy,
-    /// Access tokens in use by this process (see `writer`).
-    auth_cache: Arc<std::sync::Mutex<std::collections::HashMap<String, (crate::lever::port::LeverAuth, std::time::Instant)>>>,
+    /// Lever calls with the connection's token, kept for a minute (see `writer`).
+    calls: LeverCalls,
 }
 
 impl Candidates {
@@ -196,7 +197,8 @@ impl Candidates {
         policy: CandidatePolicy,
     ) -> Self {
         let status = StatusReporter::new(records.clone(), catalog.clone(), lever.clone(), tokens.clone(), events.clone(), policy.clone());
-        Self { records, catalog, lever, tokens, files, queue, events, activity, status, policy, auth_cache: Default::default() }
+        let calls = LeverCalls::reusing_tokens(lever.clone(), tokens.clone());
+        Self { records, catalog, lever, tokens, files, queue, events, activity, status, policy, calls }
     }
 
     pub fn policy(&self) -> &CandidatePolicy {

@@ -12,7 +12,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use super::lever_facts::LeverFacts;
-use super::stop::{lever_stop, Stop};
+use super::stop::Stop;
 use super::records::{Claim, PendingReferral, Progress, StageRef, StatusPoll, SubmissionFailure, SubmissionRecord, SubmittedOpportunity, WriteStep};
 use super::{ms, CandidateError, CandidateWork, Candidates};
 use crate::core::candidate::{email_key, error_codes, made_by_our_create, retry_delay_ms, CandidateStatus, SubmissionState, CLOCK_SKEW_MS};
@@ -28,8 +28,6 @@ use crate::lever::page::PageRequest;
 use crate::lever::port::{LeverApi, LeverAuth};
 use crate::store::{keys, StoreError};
 
-/// How long a connection's access token is reused in this process without reading the store.
-const AUTH_CACHE_FOR: Duration = Duration::from_secs(60);
 
 /// What a run ended with.
 pub(super) enum Outcome {
@@ -87,40 +85,15 @@ impl Candidates {
         LeverFacts::new(self.records.clone(), self.lever.clone(), self.tokens.clone(), &self.policy)
     }
 
-    /// One Lever call with the connection's token. The token is kept in this process for a
-    /// minute (a submission makes several calls; reading it from the store each time would
-    /// double the store's work); a 401 forgets it and goes through `Tokens::call`, which
-    /// refreshes once.
+    /// One Lever call with the connection's token (`LeverCalls`: kept for a minute, refreshed
+    /// once on a 401), its failure sorted into a [`Stop`].
     async fn call<T, F, Fut>(&self, connection_id: &str, op: F) -> Result<T, Stop>
     where
         T: Send,
         F: Fn(LeverAuth, std::sync::Arc<dyn LeverApi>) -> Fut + Send + Sync,
         Fut: Future<Output = LeverResult<T>> + Send,
     {
-        let lever = self.lever.clone();
-        let cached = {
-            let cache = self.auth_cache.lock().unwrap_or_else(|e| e.into_inner());
-            cache.get(connection_id).filter(|(_, at)| at.elapsed() < AUTH_CACHE_FOR).map(|(a, _)| a.clone())
-        };
-        let auth = match cached {
-            Some(a) => a,
-            None => {
-                let a = self.tokens.auth(connection_id).await.map_err(Stop::from)?;
-                let mut cache = self.auth_cache.lock().unwrap_or_else(|e| e.into_inner());
-                if cache.len() > 10_000 {
-                    cache.clear();
-                }
-                cache.insert(connection_id.to_owned(), (a.clone(), std::time::Instant::now()));
-                a
-            }
-        };
-        match op(auth, lever.clone()).await {
-            Err(LeverError::Unauthorized { .. }) => {
-                self.auth_cache.lock().unwrap_or_else(|e| e.into_inner()).remove(connection_id);
-                self.tokens.call(connection_id, |auth| op(auth, lever.clone())).await.map_err(Stop::from)
-            }
-            other => other.map_err(lever_stop),
-        }
+        self.calls.call(connection_id, |lever, auth| op(auth, lever)).await.map_err(Stop::from)
     }
 
     /// A queued run (the worker): settled or busy, the message is done; a store failure brings it back.
