@@ -66,8 +66,20 @@ enum Verdict {
     Stale,
 }
 
-fn lever_phones(phones: &[crate::core::submission::Phone]) -> Vec<Phone> {
-    phones.iter().map(|p| Phone { kind: p.kind.clone(), value: p.value.clone() }).collect()
+/// What every opportunity the plan creates carries: the candidate, in Lever's terms (phones,
+/// origin), with the plan's stage and tags. Each create adds its posting and sources.
+fn opportunity_form(plan: &CandidatePlan) -> NewOpportunity {
+    let c = &plan.candidate;
+    NewOpportunity {
+        name: Some(c.name.clone()),
+        emails: c.emails.clone(),
+        phones: c.phones.iter().map(|p| Phone { kind: p.kind.clone(), value: p.value.clone() }).collect(),
+        links: c.links.clone(),
+        origin: plan.origin.map(|o| LeverOrigin::from(o.as_str())),
+        tags: plan.tags.clone(),
+        stage: plan.stage.as_ref().map(|s| s.as_str().to_owned()),
+        ..Default::default()
+    }
 }
 
 fn status_of(o: &Opportunity) -> CandidateStatus {
@@ -623,19 +635,12 @@ impl Candidates {
         }
         let c = &plan.candidate;
         let body = NewOpportunity {
-            name: Some(c.name.clone()),
             headline: c.headline.clone(),
-            stage: plan.stage.as_ref().map(|s| s.as_str().to_owned()),
             location: c.location.clone(),
-            phones: lever_phones(&c.phones),
-            emails: c.emails.clone(),
-            links: c.links.clone(),
-            tags: plan.tags.clone(),
             sources: plan.sources.clone(),
-            origin: plan.origin.map(|o| LeverOrigin::from(o.as_str())),
             followers: plan.followers.clone(),
             postings: vec![plan.posting_id.clone()],
-            ..Default::default()
+            ..opportunity_form(plan)
         };
         let perform_as = plan.perform_as.as_str();
         let (body, resume, files) = (&body, &resume, &files);
@@ -749,18 +754,7 @@ impl Candidates {
                 return Ok(());
             }
         }
-        let body = NewOpportunity {
-            name: Some(c.name.clone()),
-            emails: c.emails.clone(),
-            phones: lever_phones(&c.phones),
-            links: c.links.clone(),
-            sources: vec![source.to_owned()],
-            origin: plan.origin.map(|o| LeverOrigin::from(o.as_str())),
-            tags: plan.tags.clone(),
-            stage: plan.stage.as_ref().map(|s| s.as_str().to_owned()),
-            postings: vec![posting.to_owned()],
-            ..Default::default()
-        };
+        let body = NewOpportunity { sources: vec![source.to_owned()], postings: vec![posting.to_owned()], ..opportunity_form(plan) };
         let (body, perform_as) = (&body, plan.perform_as.as_str());
         self.call(cid, |auth, lever| async move { lever.create_opportunity(&auth, perform_as, body).await }).await?;
         Ok(())
