@@ -14,6 +14,7 @@ pub mod lever_calls;
 pub mod lever_events;
 pub mod partners;
 pub mod public_urls;
+pub mod ready;
 pub mod records;
 pub mod status;
 pub mod tokens;

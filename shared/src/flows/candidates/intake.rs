@@ -10,8 +10,9 @@ use super::view::submission_view;
 use super::writer::RunResult;
 use super::{ms, CandidateError, Candidates};
 use crate::core::field_error::FieldError;
+use crate::flows::ready::active_profile;
 use crate::core::candidate::{check_idempotency_key, error_codes, request_fingerprint, SubmissionState};
-use crate::core::connection::{Connection, ConnectionStatus};
+use crate::core::connection::Connection;
 use crate::core::profile::CandidatesFlow;
 use crate::core::submission::{FileContent, Submission, Validated};
 use crate::files::submission_file_key;
@@ -54,10 +55,7 @@ impl Candidates {
         let key = idempotency_key.map(str::trim).ok_or_else(|| CandidateError::BadKey("required: one key per submission, reused on every retry of it".into()))?;
         check_idempotency_key(key).map_err(CandidateError::BadKey)?;
         let connection = self.owned_connection(partner_id, connection_id).await?;
-        if connection.status != ConnectionStatus::Active {
-            return Err(CandidateError::NotActive(crate::flows::status::status_name(connection.status)));
-        }
-        let profile = self.catalog.get(partner_id).ok_or(CandidateError::NoCandidatesFlow)?;
+        let profile = active_profile(&self.catalog, &connection)?;
         let flow = profile.candidates().ok_or(CandidateError::NoCandidatesFlow)?;
         let validated = submission.validate(flow).map_err(|e| CandidateError::Invalid(e.0))?;
         let fingerprint = request_fingerprint("candidates", connection_id, raw_body);

@@ -49,6 +49,7 @@ use crate::files::{FileError, FileStore};
 use crate::flows::activity::ActivityLog;
 use crate::flows::events::EventPublisher;
 use crate::flows::lever_calls::LeverCalls;
+use crate::flows::ready::NotReady;
 use crate::flows::tokens::Tokens;
 use crate::lever::port::LeverApi;
 use crate::queue::{Queue, QueueError};
@@ -144,6 +145,15 @@ pub enum CandidateError {
     Files(#[from] FileError),
     #[error(transparent)]
     Queue(#[from] QueueError),
+}
+
+impl From<NotReady> for CandidateError {
+    fn from(e: NotReady) -> Self {
+        match e {
+            NotReady::NotActive(status) => CandidateError::NotActive(status),
+            NotReady::NoProfile(_) => CandidateError::NoCandidatesFlow,
+        }
+    }
 }
 
 /// A message on the candidates queue.

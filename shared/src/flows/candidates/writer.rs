@@ -16,12 +16,13 @@ use super::stop::Stop;
 use super::records::{Claim, PendingReferral, Progress, StageRef, StatusPoll, SubmissionFailure, SubmissionRecord, SubmittedOpportunity, WriteStep};
 use super::{ms, CandidateError, CandidateWork, Candidates};
 use crate::core::candidate::{email_key, error_codes, made_by_our_create, retry_delay_ms, CandidateStatus, SubmissionState, CLOCK_SKEW_MS};
-use crate::core::connection::{Connection, ConnectionStatus};
+use crate::core::connection::Connection;
 use crate::core::profile::{CandidatesFlow, EventKind, Profile};
 use crate::core::submission::{
     perform_as_choices, plan_validated, source_label, CandidateFacts, CandidatePlan, ExistingOpportunity, FileRole, PlanError, Write,
 };
 use crate::flows::events::NewEvent;
+use crate::flows::ready::{active_profile, NotReady};
 use crate::lever::error::{LeverError, LeverResult};
 use crate::lever::model::{FileUpload, NewNote, NewOpportunity, OpportunitiesQuery, Opportunity, Origin as LeverOrigin, Phone};
 use crate::lever::page::PageRequest;
@@ -449,14 +450,12 @@ impl Candidates {
         let Some(connection) = self.records.get::<Connection>(&keys::connection(&rec.connection_id)).await?.map(|v| v.record) else {
             return Err(Stop::failed(error_codes::CONNECTION_NOT_ACTIVE, "the connection no longer exists"));
         };
-        if connection.status != ConnectionStatus::Active {
-            let status = crate::flows::status::status_name(connection.status);
-            return Err(Stop::failed(error_codes::CONNECTION_NOT_ACTIVE, format!("the connection is {status}; reconnect it, then retry")));
-        }
-        let profile = self
-            .catalog
-            .get(&connection.partner_id)
-            .ok_or_else(|| Stop::Transient { retry_after: None, message: "no profile is loaded for this partner".into() })?;
+        let profile = active_profile(&self.catalog, &connection).map_err(|e| match e {
+            NotReady::NotActive(status) => {
+                Stop::failed(error_codes::CONNECTION_NOT_ACTIVE, format!("the connection is {status}; reconnect it, then retry"))
+            }
+            NotReady::NoProfile(_) => Stop::Transient { retry_after: None, message: "no profile is loaded for this partner".into() },
+        })?;
         let flow = profile
             .candidates()
             .ok_or_else(|| Stop::failed(error_codes::LEVER_REJECTED, "the partner's profile no longer pushes candidates"))?;

@@ -9,14 +9,14 @@ use super::lever_read::HireReader;
 use super::send::{HireOutcome, HireSender, Ready};
 use super::{HiresError, HiresPolicy, FLOW};
 use crate::core::catalog::ProfileCatalog;
-use crate::core::connection::{Connection, ConnectionStatus};
+use crate::core::connection::Connection;
 use crate::core::hire::record::{next_step, HireRecord, HireStep};
 use crate::core::hire::window::{advanced, list_from, HiresCheckpoint};
 use crate::core::profile::HireTrigger;
 use crate::flows::activity::ActivityLog;
 use crate::flows::dispatch::{FlowRun, RunTrigger};
 use crate::flows::events::EventPublisher;
-use crate::flows::status::status_name;
+use crate::flows::ready::active_profile;
 use crate::lever::page::Pager;
 use crate::store::{keys, Records, StoreError};
 
@@ -95,14 +95,7 @@ impl HireImport {
             .await?
             .ok_or_else(|| HiresError::UnknownConnection(connection_id.to_owned()))?
             .record;
-        if connection.status != ConnectionStatus::Active {
-            return Err(HiresError::NotActive(status_name(connection.status)));
-        }
-        let profile = self
-            .catalog
-            .get(&connection.partner_id)
-            .cloned()
-            .ok_or_else(|| HiresError::NotEnabled(format!("no profile is loaded for partner {}", connection.partner_id)))?;
+        let profile = active_profile(&self.catalog, &connection)?;
         let triggers = connection.settings.hire_triggers(&profile);
         let ready = Ready { connection, profile, triggers };
         ready.flow()?;
