@@ -15,6 +15,7 @@ pub mod http;
 pub mod hub;
 pub mod lever;
 pub mod metrics;
+pub mod profile_dir;
 pub mod queue;
 pub mod secrets;
 pub mod sqs_batch;

@@ -56,7 +56,7 @@ pub fn message_span(message_id: Option<&str>, body: &str) -> tracing::Span {
         partner_id: Option<String>,
     }
     let ids: Ids = serde_json::from_str(body).unwrap_or_default();
-    let short = |id: Option<String>| id.filter(|i| i.len() <= crate::api::extract::MAX_ID_CHARS);
+    let short = |id: Option<String>| id.filter(|i| i.len() <= crate::core::ids::MAX_ID_CHARS);
     tracing::info_span!(
         "message",
         message_id,

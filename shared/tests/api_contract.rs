@@ -35,6 +35,11 @@ async fn every_operation_answers_as_documented() {
     assert_eq!(h.send(get("/v1/webhooks")).await.status, 200);
     assert_eq!(h.send(Request::new("GET", "/v1/webhooks")).await.status, 401);
 
+    let profile = h.send(get("/v1/profile")).await;
+    assert_eq!(profile.status, 200);
+    assert_eq!(profile.json()["candidates"]["accepts"], json!(["application"]), "{:?}", profile.json());
+    assert_eq!(h.send(Request::new("GET", "/v1/profile")).await.status, 401);
+
     let id = h.connect(&key, "outhire").await;
     let pending = h
         .send(Request::new("POST", "/v1/connections").key(&key).json(&json!({"return_url": "https://partner.example/outhire/x"})))

@@ -58,6 +58,7 @@ async fn a_thousand_submissions_through_a_fifth_of_faults_make_exactly_a_thousan
             wait_for_first: Duration::from_secs(1),
             ..CandidatePolicy::default()
         },
+        ..Tuning::default()
     };
     let h = LocalHub::start_tuned(SandboxConfig { rate_limit: None, ..SandboxConfig::default() }, tuning).await;
     let key = h.partner("hireup").await;

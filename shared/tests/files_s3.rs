@@ -59,7 +59,7 @@ async fn local_directory_served_by_the_hub() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = url::Url::parse(&format!("http://{}", listener.local_addr().unwrap())).unwrap();
     let store = Arc::new(DirFileStore::new(dir.path(), Some(base), b"state key", Arc::new(SystemClock)).unwrap());
-    let routes = shared::files::local::local_upload_routes(store.clone());
+    let routes = shared::api::local_uploads::local_upload_routes(store.clone());
     tokio::spawn(async move { axum::serve(listener, routes).await });
     contract(store, &reqwest::Client::new()).await;
 }

@@ -9,7 +9,7 @@ use shared::core::hire::{HireFacts, map_hire};
 use shared::core::ids::StageId;
 use shared::core::job::{Channel, Job, PostingInput, PostingState, ReferralBonus};
 use shared::core::profile::{
-    EventKind, HireTrigger, OnExisting, PerformAs, Profile, Route, SettingKey,
+    EventKind, HireTrigger, LeverEvent, OnExisting, PerformAs, Profile, Route, SettingKey,
 };
 use shared::core::schedule::{Cadence, next_daily_run_ms};
 use shared::core::settings::{ConnectionSettings, PostingOverride};
@@ -334,9 +334,9 @@ fn hireup_profile() {
     assert_eq!(
         p.lever_webhooks().into_iter().collect::<Vec<_>>(),
         vec![
-            "candidateArchiveChange",
-            "candidateHired",
-            "candidateStageChange"
+            LeverEvent::CandidateArchiveChange,
+            LeverEvent::CandidateHired,
+            LeverEvent::CandidateStageChange
         ]
     );
 }
@@ -386,6 +386,7 @@ fn submission(kind: SubmissionKind) -> Submission {
         endorsement: None,
         screening: None,
         files: vec![],
+        custom: Default::default(),
     }
 }
 
@@ -538,7 +539,7 @@ fn erc_profile_and_referrer_rules() {
         plan.notes,
         vec!["Referred by Samantha Employee <sam@acme.example> through EmployeeReferrals.com."]
     );
-    assert!(p.lever_webhooks().contains("applicationCreated"), "held referrals wait for it");
+    assert!(p.lever_webhooks().contains(&LeverEvent::ApplicationCreated), "held referrals wait for it");
     assert_eq!(p.candidates().unwrap().pending.expire_after_days, 30);
 }
 
@@ -850,7 +851,7 @@ fn hrcloud_profile_and_mapping() {
     assert_eq!(h.timezone.as_ref().unwrap().as_str(), "America/Los_Angeles");
     assert_eq!(
         p.lever_webhooks().into_iter().collect::<Vec<_>>(),
-        vec!["candidateHired"]
+        vec![LeverEvent::CandidateHired]
     );
     let fields: Vec<&str> = h.fields.keys().map(String::as_str).collect();
     let mut expected = vec![

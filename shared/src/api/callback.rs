@@ -9,8 +9,8 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::connect::{clear_cookie, request_cookie};
+use super::consent_page::{failed, refused, wants_html};
 use super::extract::Query;
-use super::problem::{Problem, ProblemType};
 use crate::flows::connections::{browser_cookie_name, CallbackOutcome, CallbackParams, Connections};
 
 pub async fn oauth_callback(State(connections): State<Connections>, headers: HeaderMap, Query(params): Query<CallbackParams>) -> Response {
@@ -22,50 +22,11 @@ pub async fn oauth_callback(State(connections): State<Connections>, headers: Hea
         Ok(CallbackOutcome::RefusedWithReturn(why, back)) => refused(html, why, Some(&back)),
         Err(e) => {
             tracing::error!(error = %e, "OAuth callback failed");
-            if html {
-                page(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side. Please try connecting again.", None)
-            } else {
-                Problem::internal(&e).into_response()
-            }
+            failed(html, &e)
         }
     };
     if let Some(clear) = cookie_to_clear.and_then(clear_cookie) {
         res.headers_mut().append(header::SET_COOKIE, clear);
     }
     res
-}
-
-/// Browsers ask for HTML; anything else gets problem documents.
-pub(crate) fn wants_html(headers: &HeaderMap) -> bool {
-    headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html"))
-}
-
-pub(crate) fn refused(html: bool, why: &str, back: Option<&str>) -> Response {
-    if html {
-        page(StatusCode::BAD_REQUEST, why, back)
-    } else {
-        Problem::new(ProblemType::BadRequest, why).into_response()
-    }
-}
-
-/// A minimal page for the customer's browser, with a link back to the partner when the hub
-/// knows a trustworthy one (the return URL stored with a state it signed).
-pub(crate) fn page(status: StatusCode, message: &str, back: Option<&str>) -> Response {
-    let escape = |t: &str| t.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
-    let link = back
-        .map(|url| {
-            let host = url::Url::parse(url).ok().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_default();
-            format!("<p><a href=\"{}\">Back to {}</a></p>", escape(url), escape(&host))
-        })
-        .unwrap_or_default();
-    let body = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>Lever connection</title>\
-         <style>body{{font-family:system-ui,sans-serif;background:#f4f5f7;margin:0}}\
-         main{{max-width:30rem;margin:4rem auto;background:#fff;padding:2rem;border-radius:8px;box-shadow:0 1px 4px rgba(0,0,0,.15)}}\
-         h1{{font-size:1.3rem;margin-top:0}}a{{color:#2f6fdb}}</style></head>\
-         <body><main><h1>Lever connection</h1><p id=\"message\">{}</p>{link}</main></body></html>",
-        escape(message)
-    );
-    (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response()
 }

@@ -16,7 +16,7 @@ use super::json::{parse, time};
 use super::problem::{FieldError, Problem, ProblemType};
 use super::CandidateApiState;
 use crate::core::submission::{Submission, MAX_INLINE_BYTES};
-use crate::flows::candidates::{submission_view, CandidateError, NewUpload, SubmitAnswer};
+use crate::flows::candidates::{submission_view, CandidateError, NewUpload, RefusalKind, SubmitAnswer};
 
 /// The largest `POST …/candidates` body: 4 MiB of files is 5.6 MB in base64, and the rest fits
 /// beside it inside Lambda's 6 MB request limit.
@@ -32,7 +32,7 @@ impl From<CandidateError> for Problem {
                 ProblemType::InvalidRequest,
                 fields.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join("; "),
             )
-            .with_errors(fields.into_iter().map(|f| FieldError { field: f.field, message: f.message }).collect()),
+            .with_errors(fields),
             CandidateError::BadKey(why) => Problem::new(ProblemType::BadRequest, format!("Idempotency-Key: {why}"))
                 .with_errors(vec![FieldError { field: "Idempotency-Key".into(), message: why }]),
             CandidateError::KeyReused => Problem::new(
@@ -65,7 +65,11 @@ fn render(a: SubmitAnswer) -> Response {
     let answer = a.answer;
     let mut response = match &answer.problem {
         Some(p) => {
-            let kind = ProblemType::from_name(&p.type_name).unwrap_or(ProblemType::LeverRejected);
+            let kind = match p.kind {
+                RefusalKind::ConnectionNotActive => ProblemType::ConnectionNotActive,
+                RefusalKind::InvalidRequest => ProblemType::InvalidRequest,
+                RefusalKind::LeverRejected => ProblemType::LeverRejected,
+            };
             let mut problem = Problem::new(kind, p.detail.clone())
                 .with_errors(p.errors.iter().map(|(field, message)| FieldError { field: field.clone(), message: message.clone() }).collect());
             problem.status = answer.status;

@@ -8,7 +8,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use cookie::{Cookie, SameSite};
 
-use super::callback::{page, refused, wants_html};
+use super::consent_page::{failed, refused, wants_html};
 use crate::flows::connections::{ConsentStart, Connections};
 
 pub async fn open(State(connections): State<Connections>, headers: HeaderMap, Path(state): Path<String>) -> Response {
@@ -31,11 +31,7 @@ pub async fn open(State(connections): State<Connections>, headers: HeaderMap, Pa
         Ok(ConsentStart::Refused(why)) => refused(wants_html(&headers), why, None),
         Err(e) => {
             tracing::error!(error = %e, "connect link failed");
-            if wants_html(&headers) {
-                page(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side. Please try connecting again.", None)
-            } else {
-                crate::api::problem::Problem::internal(&e).into_response()
-            }
+            failed(wants_html(&headers), &e)
         }
     }
 }

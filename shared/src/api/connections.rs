@@ -13,14 +13,13 @@ use super::auth::Caller;
 use super::cursor::{CursorScope, PageParams};
 use super::extract::{Body, Id, Query};
 use super::json::{opt_time, parse, time};
-use super::problem::{FieldError, Problem, ProblemType};
+use super::problem::{lever_problem, FieldError, Problem, ProblemType};
 use super::ApiState;
 use crate::core::connection::Connection;
 use crate::core::flow_runs::ScheduledFlow;
 use crate::core::settings::ConnectionSettings;
 use crate::flows::connections::ConnectError;
 use crate::flows::status::{health, status_name};
-use crate::lever::error::LeverError;
 
 impl From<ConnectError> for Problem {
     fn from(e: ConnectError) -> Self {
@@ -41,25 +40,6 @@ impl From<ConnectError> for Problem {
             ConnectError::Store(e) => e.into(),
             ConnectError::Internal(e) => Problem::internal(&e),
         }
-    }
-}
-
-pub(crate) fn lever_problem(e: LeverError) -> Problem {
-    match e {
-        LeverError::RateLimited { retry_after } => Problem::new(ProblemType::RateLimited, "Lever is rate limiting this account")
-            .retry_after(retry_after.map_or(5, |d| d.as_secs().max(1))),
-        LeverError::Unauthorized { .. } | LeverError::Revoked { .. } => Problem::new(
-            ProblemType::ConnectionNotActive,
-            "Lever no longer accepts this connection; the customer must reconnect",
-        ),
-        LeverError::Invalid { message, .. } | LeverError::Forbidden { message, .. } | LeverError::NotFound { message } => {
-            Problem::new(ProblemType::LeverRejected, message)
-        }
-        other @ (LeverError::Server { .. } | LeverError::Transport { .. }) => {
-            tracing::warn!(error = %other, "Lever unavailable");
-            Problem::new(ProblemType::LeverUnavailable, "Lever did not answer").retry_after(5)
-        }
-        other => Problem::internal(&other),
     }
 }
 

@@ -31,8 +31,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
 /// 1 KB with an error that would otherwise be a 500).
 pub struct Id(pub String);
 
-/// Longer than every id the hub issues (UUIDs, 12-hex key ids).
-pub const MAX_ID_CHARS: usize = 128;
+pub use crate::core::ids::MAX_ID_CHARS;
 
 impl<S: Send + Sync> FromRequestParts<S> for Id {
     type Rejection = Problem;

@@ -15,7 +15,7 @@ use super::auth::Caller;
 use super::cursor::{CursorScope, PageParams};
 use super::extract::{Body, Id, Query, MAX_ID_CHARS};
 use super::json::{opt_time, parse, time};
-use super::problem::{Problem, ProblemType};
+use super::problem::{lever_problem, Problem, ProblemType};
 use super::ApiState;
 use crate::core::connection::Connection;
 use crate::core::job_feed::JobView;
@@ -32,7 +32,7 @@ impl From<FeedError> for Problem {
                 ProblemType::ConnectionNotActive,
                 format!("the connection is {status}; the customer must connect (again) in Lever"),
             ),
-            FeedError::Lever(e) => super::connections::lever_problem(e),
+            FeedError::Lever(e) => lever_problem(e),
             FeedError::Store(e) => e.into(),
             FeedError::Internal(e) => Problem::internal(&e),
         }

@@ -3,7 +3,6 @@
 
 use axum::body::Bytes;
 use serde::de::DeserializeOwned;
-use time::OffsetDateTime;
 
 use super::problem::{FieldError, Problem, ProblemType};
 
@@ -40,12 +39,7 @@ pub fn kind_of(value: &serde_json::Value) -> &'static str {
 }
 
 /// Epoch ms as RFC 3339, the API's one time format.
-pub fn time(ms: i64) -> String {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
-        .unwrap_or_default()
-}
+pub use crate::core::timestamp::rfc3339 as time;
 
 pub fn opt_time(ms: Option<i64>) -> Option<String> {
     ms.map(time)

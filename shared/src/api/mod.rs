@@ -6,6 +6,7 @@ pub mod callback;
 pub mod candidates;
 pub mod connect;
 pub mod connections;
+mod consent_page;
 pub mod cursor;
 pub mod docs;
 pub mod extract;
@@ -14,7 +15,9 @@ pub mod jobs;
 pub mod json;
 pub mod keys;
 pub mod lever_webhooks;
+pub mod local_uploads;
 pub mod problem;
+pub mod profile;
 pub mod request_span;
 pub mod webhooks;
 
@@ -93,6 +96,7 @@ fn partner_table() -> Router<Arc<ApiState>> {
         .route("/v1/connections/{id}/jobs/resolve", get(jobs::resolve))
         .route("/v1/connections/{id}/jobs/{job_id}", get(jobs::get))
         .route("/v1/connections/{id}/jobs/{job_id}/import", post(jobs::import))
+        .route("/v1/profile", get(profile::get))
         .route("/v1/api-keys", post(keys::create).get(keys::list))
         .route("/v1/api-keys/{id}", axum::routing::delete(keys::revoke))
         .route("/v1/webhooks", post(webhooks::create).get(webhooks::list))

@@ -8,6 +8,8 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use crate::lever::error::LeverError;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ProblemType {
     /// The request cannot be read at all: JSON syntax, a body that is not an object, a query
@@ -146,12 +148,7 @@ impl ProblemType {
     }
 }
 
-/// One field that failed validation.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct FieldError {
-    pub field: String,
-    pub message: String,
-}
+pub use crate::core::field_error::FieldError;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Problem {
@@ -220,6 +217,26 @@ impl Problem {
     pub fn internal(error: &dyn std::fmt::Display) -> Self {
         tracing::error!(error = %error, "internal error");
         Self::new(ProblemType::Internal, "")
+    }
+}
+
+/// What a partner is told when Lever refused or failed a call made for its request.
+pub(crate) fn lever_problem(e: LeverError) -> Problem {
+    match e {
+        LeverError::RateLimited { retry_after } => Problem::new(ProblemType::RateLimited, "Lever is rate limiting this account")
+            .retry_after(retry_after.map_or(5, |d| d.as_secs().max(1))),
+        LeverError::Unauthorized { .. } | LeverError::Revoked { .. } => Problem::new(
+            ProblemType::ConnectionNotActive,
+            "Lever no longer accepts this connection; the customer must reconnect",
+        ),
+        LeverError::Invalid { message, .. } | LeverError::Forbidden { message, .. } | LeverError::NotFound { message } => {
+            Problem::new(ProblemType::LeverRejected, message)
+        }
+        other @ (LeverError::Server { .. } | LeverError::Transport { .. }) => {
+            tracing::warn!(error = %other, "Lever unavailable");
+            Problem::new(ProblemType::LeverUnavailable, "Lever did not answer").retry_after(5)
+        }
+        other => Problem::internal(&other),
     }
 }
 

@@ -1,12 +1,12 @@
 //! The profile catalog: every partner profile, loaded and validated once at start.
 //!
 //! [`ProfileCatalog::bundled`] reads the profiles compiled into the binary (every file in the
-//! repository's `profiles/` folder, found by `build.rs`); [`ProfileCatalog::from_dir`] reads a
-//! folder given at start. Any problem fails the load with the file, the field's dotted path,
+//! repository's `profiles/` folder, found by `build.rs`); `ProfileCatalog::from_dir` (in
+//! `crate::profile_dir`, outside the pure core because it reads files) reads a folder given at
+//! start. Any problem fails the load with the file, the field's dotted path,
 //! the line when known, and the reason.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::sync::Arc;
 
 use super::profile::Profile;
@@ -73,43 +73,6 @@ impl ProfileCatalog {
     /// Names of the bundled profile files.
     pub fn bundled_files() -> Vec<&'static str> {
         bundled::BUNDLED.iter().map(|(n, _)| *n).collect()
-    }
-
-    /// Every `*.toml` file directly in `dir` (other files are ignored).
-    pub fn from_dir(dir: impl AsRef<Path>) -> Result<Self, CatalogError> {
-        let dir = dir.as_ref();
-        let file_err = |file: String, reason: String| CatalogError {
-            errors: vec![ProfileError {
-                file,
-                field: "(file)".into(),
-                line: None,
-                reason,
-            }],
-        };
-        let rd = std::fs::read_dir(dir).map_err(|e| {
-            file_err(
-                dir.display().to_string(),
-                format!("cannot read the profiles folder: {e}"),
-            )
-        })?;
-        let mut paths: Vec<_> = rd
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "toml"))
-            .collect();
-        paths.sort();
-        if paths.is_empty() {
-            return Err(file_err(
-                dir.display().to_string(),
-                "no *.toml profile in the folder".into(),
-            ));
-        }
-        let mut sources = Vec::new();
-        for p in paths {
-            let text = std::fs::read_to_string(&p)
-                .map_err(|e| file_err(p.display().to_string(), format!("cannot read: {e}")))?;
-            sources.push((p.display().to_string(), text));
-        }
-        Self::from_sources(sources)
     }
 
     /// Profiles from (file name, contents) pairs; the name is used in errors and must end in
@@ -220,7 +183,7 @@ pub fn parse_profile(file: &str, text: &str) -> Result<Profile, Vec<ProfileError
             reason: i.reason,
         })
         .collect();
-    let stem = Path::new(file)
+    let stem = std::path::Path::new(file)
         .file_stem()
         .and_then(|s| s.to_str())
         .unwrap_or("");

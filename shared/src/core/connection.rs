@@ -6,8 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::flow_runs::ScheduledFlow;
 use super::settings::ConnectionSettings;
-use crate::secrets::Sealed;
-use crate::store::{keys, IndexKey, Key, Record};
+use super::sealed::Sealed;
 
 /// How one flow of a connection has been doing.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -175,20 +174,6 @@ impl Connection {
             return vec![];
         }
         self.schedules.iter().filter(|(_, at)| **at <= now_ms).map(|(f, _)| *f).collect()
-    }
-}
-
-/// Stored by id; while the connection may be worked on, its earliest flow run is its entry in the
-/// due index, so the write that changes its status or schedule moves it there or out.
-impl Record for Connection {
-    const KIND: &'static str = "connection";
-
-    fn key(&self) -> Key {
-        keys::connection(&self.id)
-    }
-
-    fn due(&self) -> Option<IndexKey> {
-        self.scheduled_at_ms().map(|at| keys::due(&self.id, at))
     }
 }
 

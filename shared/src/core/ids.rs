@@ -2,6 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Longer than every id the hub issues (UUIDs, 12-hex key ids): the API answers a longer route
+/// id with a 404 without a store read, and logs leave longer ids out of their fields.
+pub const MAX_ID_CHARS: usize = 128;
+
 /// True for a canonical hyphenated UUID (any case).
 pub fn is_uuid(s: &str) -> bool {
     s.len() == 36 && uuid::Uuid::try_parse(s).is_ok()

@@ -315,6 +315,58 @@ fn clean(s: &Option<String>) -> Option<String> {
         .map(str::to_string)
 }
 
+/// The posting's pay, `None` when Lever has none of it.
+fn salary_of(p: &PostingInput) -> Option<Salary> {
+    let r = p.salary_range.clone().unwrap_or_default();
+    let s = Salary {
+        min: r.min,
+        max: r.max,
+        currency: clean(&r.currency),
+        interval: clean(&r.interval),
+        description: clean(&p.salary_description),
+        description_html: clean(&p.salary_description_html),
+    };
+    let empty = s.min.is_none()
+        && s.max.is_none()
+        && s.currency.is_none()
+        && s.description.is_none()
+        && s.description_html.is_none();
+    (!empty).then_some(s)
+}
+
+/// The posting's text in both forms, `None` when it has none.
+fn description_of(p: &PostingInput) -> Option<Description> {
+    let html = clean(&p.description_html);
+    let closing_html = clean(&p.closing_html);
+    let d = Description {
+        // Lever sends both forms; the plain one is derived only when Lever left it out.
+        text: clean(&p.description).or_else(|| html.as_deref().and_then(html_to_text)),
+        html,
+        lists: p
+            .lists
+            .iter()
+            .flatten()
+            .map(|l| {
+                let html = clean(&l.content);
+                DescriptionList {
+                    title: clean(&l.text),
+                    text: html.as_deref().and_then(|h| html_to_text(&format!("<ul>{h}</ul>"))),
+                    html,
+                }
+            })
+            .filter(|l| l.title.is_some() || l.html.is_some())
+            .collect(),
+        closing: clean(&p.closing).or_else(|| closing_html.as_deref().and_then(html_to_text)),
+        closing_html,
+    };
+    let empty = d.text.is_none()
+        && d.html.is_none()
+        && d.lists.is_empty()
+        && d.closing.is_none()
+        && d.closing_html.is_none();
+    (!empty).then_some(d)
+}
+
 impl Job {
     pub fn from_posting(p: &PostingInput) -> Result<Job, JobError> {
         let posting_id =
@@ -359,54 +411,8 @@ impl Job {
         tags.dedup();
         // The bonus is read in Lever's tag order, so "first tag wins" means what the recruiter typed first.
         let raw_tags: Vec<String> = p.tags.clone().unwrap_or_default();
-        let salary = {
-            let r = p.salary_range.clone().unwrap_or_default();
-            let s = Salary {
-                min: r.min,
-                max: r.max,
-                currency: clean(&r.currency),
-                interval: clean(&r.interval),
-                description: clean(&p.salary_description),
-                description_html: clean(&p.salary_description_html),
-            };
-            let empty = s.min.is_none()
-                && s.max.is_none()
-                && s.currency.is_none()
-                && s.description.is_none()
-                && s.description_html.is_none();
-            (!empty).then_some(s)
-        };
-        let description = {
-            let html = clean(&p.description_html);
-            let closing_html = clean(&p.closing_html);
-            let d = Description {
-                // Lever sends both forms; the plain one is derived only when Lever left it out.
-                text: clean(&p.description).or_else(|| html.as_deref().and_then(html_to_text)),
-                html,
-                lists: p
-                    .lists
-                    .iter()
-                    .flatten()
-                    .map(|l| {
-                        let html = clean(&l.content);
-                        DescriptionList {
-                            title: clean(&l.text),
-                            text: html.as_deref().and_then(|h| html_to_text(&format!("<ul>{h}</ul>"))),
-                            html,
-                        }
-                    })
-                    .filter(|l| l.title.is_some() || l.html.is_some())
-                    .collect(),
-                closing: clean(&p.closing).or_else(|| closing_html.as_deref().and_then(html_to_text)),
-                closing_html,
-            };
-            let empty = d.text.is_none()
-                && d.html.is_none()
-                && d.lists.is_empty()
-                && d.closing.is_none()
-                && d.closing_html.is_none();
-            (!empty).then_some(d)
-        };
+        let salary = salary_of(p);
+        let description = description_of(p);
         let hiring_manager = clean(&p.hiring_manager).map(|id| HiringManager {
             id,
             name: clean(&p.hiring_manager_name),
@@ -573,8 +579,8 @@ impl JobFilter {
 pub fn job_event(
     previous_hash: Option<&str>,
     current: Option<&Job>,
-) -> Option<super::profile::EventKind> {
-    use super::profile::EventKind;
+) -> Option<super::events::EventKind> {
+    use super::events::EventKind;
     match (previous_hash, current) {
         (None, Some(_)) => Some(EventKind::JobCreated),
         (Some(h), Some(j)) if j.content_hash() != h => Some(EventKind::JobUpdated),
@@ -970,7 +976,7 @@ mod tests {
 
     #[test]
     fn job_events_from_hashes() {
-        use super::super::profile::EventKind;
+        use super::super::events::EventKind;
         let j = Job::from_posting(&posting()).unwrap();
         let h = j.content_hash();
         assert_eq!(job_event(None, Some(&j)), Some(EventKind::JobCreated));

@@ -242,13 +242,7 @@ pub struct ImportedView {
     pub partner_ref: String,
 }
 
-/// Epoch ms as RFC 3339 (UTC), the API's one time format.
-pub fn rfc3339(ms: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
-        .unwrap_or_default()
-}
+pub use super::timestamp::rfc3339;
 
 impl JobView {
     /// The job as the partner's feed shows it: only the parts its profile includes.

@@ -6,9 +6,11 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::ids::{StageId, normalize_uuid};
-use super::profile::{FieldIssue, HireTrigger, Profile, Route, SettingKey, TAG_PLACEHOLDERS};
+use super::custom::CustomFields;
+use super::placeholders::{self, TemplateUse};
+use super::profile::{FieldIssue, HireTrigger, Profile, Route, SettingKey};
 use super::schedule::TzName;
-use super::template::Template;
+use super::submission::input::normalize_status;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -81,6 +83,8 @@ impl ConnectionSettings {
 
     /// Problems with these settings for `profile`, with `settings.<name>` paths.
     pub fn validate(&self, profile: &Profile) -> Vec<FieldIssue> {
+        let no_fields = CustomFields::new();
+        let custom = profile.candidates().map_or(&no_fields, |c| &c.custom);
         use SettingKey::*;
         let mut out = Vec::new();
         let mut issue = |f: String, r: String| {
@@ -134,7 +138,7 @@ impl ConnectionSettings {
             );
         }
         for (i, t) in self.tags.iter().flatten().enumerate() {
-            if let Err(e) = Template::parse(t, TAG_PLACEHOLDERS) {
+            if let Err(e) = placeholders::parse(t, TemplateUse::Tag, custom) {
                 issue(format!("settings.tags[{i}]"), e);
             }
         }
@@ -152,7 +156,7 @@ impl ConnectionSettings {
         let routes =
             |out: &mut dyn FnMut(String, String), prefix: &str, r: &BTreeMap<String, Route>| {
                 for (status, route) in r {
-                    if let Err(e) = super::submission::normalize_status(status) {
+                    if let Err(e) = normalize_status(status) {
                         out(format!("{prefix}.{status}"), e);
                     }
                     if let Some(p) = &route.posting
@@ -172,7 +176,7 @@ impl ConnectionSettings {
                 );
             }
             for (i, t) in o.tags.iter().enumerate() {
-                if let Err(e) = Template::parse(t, TAG_PLACEHOLDERS) {
+                if let Err(e) = placeholders::parse(t, TemplateUse::Tag, custom) {
                     issue(format!("{prefix}.tags[{i}]"), e);
                 }
             }

@@ -9,12 +9,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use axum::body::Bytes as AxumBytes;
-use axum::extract::{DefaultBodyLimit, Path as UrlPath, State};
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use axum::routing::put;
-use axum::Router;
 use base64::Engine as _;
 use bytes::Bytes;
 use hmac::{Hmac, Mac};
@@ -22,9 +16,7 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
 use super::{check_key, FileError, FileStore, PresignedPut, StoredObject};
-use crate::api::problem::{Problem, ProblemType};
 use crate::clock::Clock;
-use crate::core::profile::LEVER_MAX_FILE_BYTES;
 
 /// Domain separation: the state key also signs OAuth states and derives the cursor key.
 const KEY_LABEL: &[u8] = b"lever-hub/local-upload-url/v1";
@@ -92,25 +84,30 @@ impl DirFileStore {
     }
 
     /// One PUT to an upload URL: the body must be exactly what the URL was signed for.
-    pub async fn receive_upload(&self, token: &str, content_type: Option<&str>, body: Bytes) -> Result<(), Problem> {
-        let grant = self
-            .open(token)
-            .ok_or_else(|| Problem::new(ProblemType::Unauthorized, "the upload URL is not valid or has expired; create a new upload"))?;
+    pub async fn receive_upload(&self, token: &str, content_type: Option<&str>, body: Bytes) -> Result<(), UploadRefused> {
+        let grant = self.open(token).ok_or(UploadRefused::InvalidUrl)?;
         let sent_type = content_type.map(|t| t.trim().to_ascii_lowercase()).unwrap_or_default();
         if sent_type != grant.content_type {
-            return Err(Problem::invalid(
-                "content-type",
-                format!("the upload was created for {}, the request sends {sent_type:?}", grant.content_type),
-            ));
+            return Err(UploadRefused::ContentType { expected: grant.content_type, sent: sent_type });
         }
         if body.len() as u64 != grant.size {
-            return Err(Problem::invalid(
-                "content-length",
-                format!("the upload was created for {} bytes, the request sends {}", grant.size, body.len()),
-            ));
+            return Err(UploadRefused::Size { expected: grant.size, sent: body.len() });
         }
-        self.put(&grant.key, &grant.content_type, body).await.map_err(|e| Problem::internal(&e))
+        Ok(self.put(&grant.key, &grant.content_type, body).await?)
     }
+}
+
+/// Why a PUT to an upload URL was not stored; the API says which to the caller.
+#[derive(Debug, thiserror::Error)]
+pub enum UploadRefused {
+    #[error("the upload URL is not valid or has expired; create a new upload")]
+    InvalidUrl,
+    #[error("the upload was created for {expected}, the request sends {sent:?}")]
+    ContentType { expected: String, sent: String },
+    #[error("the upload was created for {expected} bytes, the request sends {sent}")]
+    Size { expected: u64, sent: usize },
+    #[error(transparent)]
+    Store(#[from] FileError),
 }
 
 fn create_private_dir(dir: &Path) -> Result<(), FileError> {
@@ -221,23 +218,6 @@ impl FileStore for DirFileStore {
     }
 }
 
-/// `PUT /uploads/{token}`: what S3's pre-signed URL does in AWS, served by the hub for local runs.
-pub fn local_upload_routes(store: Arc<DirFileStore>) -> Router {
-    Router::new()
-        .route("/uploads/{token}", put(receive))
-        // Lever's limit, and a little room for a body that is too large to be refused as such.
-        .layer(DefaultBodyLimit::max(LEVER_MAX_FILE_BYTES as usize + 1))
-        .with_state(store)
-}
-
-async fn receive(State(store): State<Arc<DirFileStore>>, UrlPath(token): UrlPath<String>, headers: HeaderMap, body: AxumBytes) -> Response {
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
-    match store.receive_upload(&token, content_type, body).await {
-        Ok(()) => StatusCode::OK.into_response(),
-        Err(p) => p.into_response(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -265,16 +245,16 @@ mod tests {
         let put = s.presign_put("uploads/c/u1", "application/pdf", 3, Duration::from_secs(60)).await.unwrap();
         let token = put.url.rsplit('/').next().unwrap().to_owned();
         assert!(put.url.starts_with("http://127.0.0.1:8080/uploads/"));
-        let bad = |r: Result<(), Problem>| r.unwrap_err().status;
-        assert_eq!(bad(s.receive_upload(&token, Some("text/plain"), Bytes::from_static(b"abc")).await), 422);
-        assert_eq!(bad(s.receive_upload(&token, Some("application/pdf"), Bytes::from_static(b"abcd")).await), 422);
+        let refused = |r: Result<(), UploadRefused>| r.unwrap_err();
+        assert!(matches!(refused(s.receive_upload(&token, Some("text/plain"), Bytes::from_static(b"abc")).await), UploadRefused::ContentType { .. }));
+        assert!(matches!(refused(s.receive_upload(&token, Some("application/pdf"), Bytes::from_static(b"abcd")).await), UploadRefused::Size { .. }));
         let mut forged = token.clone();
         forged.pop();
-        assert_eq!(bad(s.receive_upload(&forged, Some("application/pdf"), Bytes::from_static(b"abc")).await), 401);
+        assert!(matches!(refused(s.receive_upload(&forged, Some("application/pdf"), Bytes::from_static(b"abc")).await), UploadRefused::InvalidUrl));
         s.receive_upload(&token, Some("application/pdf"), Bytes::from_static(b"abc")).await.unwrap();
         assert_eq!(s.head("uploads/c/u1").await.unwrap().unwrap().size, 3);
         clock.advance_ms(61_000);
-        assert_eq!(bad(s.receive_upload(&token, Some("application/pdf"), Bytes::from_static(b"abc")).await), 401, "expired");
+        assert!(matches!(refused(s.receive_upload(&token, Some("application/pdf"), Bytes::from_static(b"abc")).await), UploadRefused::InvalidUrl), "expired");
         let foreign = DirFileStore::new(dir.path(), Some(url::Url::parse("http://x").unwrap()), b"other key", clock).unwrap();
         assert!(foreign.open(&token).is_none(), "another hub's key");
     }

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::activity::ActivityLog;
 use super::partners::{Partner, Partners};
+use super::records::{lever_webhook_context, LeverWebhook};
 pub use super::public_urls::PublicUrls;
 use super::status::StatusChanges;
 use super::tokens::{TokenError, Tokens};
@@ -25,7 +26,7 @@ use crate::lever::error::LeverError;
 use crate::lever::model::{NewWebhook, Stage, User, UsersQuery};
 use crate::lever::page::{collect_all, Page, PageRequest};
 use crate::lever::port::{LeverApi, LeverAuth, LeverOAuth};
-use crate::secrets::{Sealed, TokenCipher};
+use crate::secrets::TokenCipher;
 use crate::store::{keys, Expect, Key, Query, Record, Records, StoreError};
 
 const STATE_LIFETIME: Duration = Duration::from_secs(600);
@@ -79,26 +80,6 @@ impl Record for PartnerConnection {
     fn key(&self) -> Key {
         keys::partner_connection(&self.partner_id, &self.connection_id)
     }
-}
-
-/// A webhook the hub registered in the customer's Lever, with its signing token sealed.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct LeverWebhook {
-    pub connection_id: String,
-    pub event: String,
-    pub webhook_id: String,
-    pub signature_token: Sealed,
-}
-
-impl Record for LeverWebhook {
-    const KIND: &'static str = "lever_webhook";
-    fn key(&self) -> Key {
-        keys::lever_webhook(&self.connection_id, &self.event)
-    }
-}
-
-pub fn lever_webhook_context(connection_id: &str, event: &str) -> String {
-    format!("connection/{connection_id}/lever-webhook/{event}")
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -491,6 +472,7 @@ impl Connections {
         self.remove_lever_webhooks(Some(auth), connection_id).await?;
         let mut registered = vec![];
         for event in profile.lever_webhooks() {
+            let event = event.as_str();
             let body = NewWebhook { url: self.consent.urls.lever_webhook(connection_id).map_err(url_unknown)?, event: event.to_owned(), configuration: None };
             let created = self.lever.create_webhook(auth, &body).await.map_err(ConnectError::Lever)?;
             let token = created

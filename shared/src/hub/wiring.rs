@@ -16,6 +16,7 @@ use crate::api::cursor::CursorSeal;
 use crate::api::{ApiState, CandidateApiState};
 use crate::clock::Clock;
 use crate::core::catalog::ProfileCatalog;
+use crate::core::events::LeverEvent;
 use crate::core::flow_runs::ScheduledFlow;
 use crate::core::job_sync::SyncPolicy;
 use crate::core::oauth_state::StateSigner;
@@ -486,7 +487,7 @@ impl Wiring {
     /// The upload URL a local file store serves (in AWS, S3 takes the PUT): `None` otherwise.
     pub fn local_upload_routes(&self) -> Option<axum::Router> {
         match self.files().ok()? {
-            FilesPort::Dir(dir) => Some(crate::files::local::local_upload_routes(dir)),
+            FilesPort::Dir(dir) => Some(crate::api::local_uploads::local_upload_routes(dir)),
             FilesPort::Store(_) => None,
         }
     }
@@ -555,11 +556,11 @@ impl Wiring {
             self.queue(QueueName::Candidates)?,
         );
         Ok(LeverEventRouter::new()
-            .on("candidateStageChange", status.clone())
-            .on("candidateArchiveChange", status.clone())
-            .on("candidateHired", status)
-            .on(crate::flows::hires::webhook::CANDIDATE_HIRED, Arc::new(HireOnWebhook::new(self.hire_import()?)))
-            .on("applicationCreated", Arc::new(referrals)))
+            .on(LeverEvent::CandidateStageChange, status.clone())
+            .on(LeverEvent::CandidateArchiveChange, status.clone())
+            .on(LeverEvent::CandidateHired, status)
+            .on(LeverEvent::CandidateHired, Arc::new(HireOnWebhook::new(self.hire_import()?)))
+            .on(LeverEvent::ApplicationCreated, Arc::new(referrals)))
     }
 
     /// Syncs one connection's postings (the job poller Lambda's flow).
@@ -617,6 +618,22 @@ mod tests {
         assert!(wiring.delivery().is_ok(), "delivery needs only the token key");
         let err = wiring.connections().err().expect("connections need the state key and the Lever app");
         assert!(err.to_string().contains("was not read at start"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn every_lever_event_the_hub_registers_has_a_handler() {
+        let wiring = crate::testing::local_env().wiring(names::ALL).await.unwrap();
+        let router = wiring.lever_event_router().unwrap();
+        for event in LeverEvent::ALL {
+            assert!(router.handles(event.as_str()), "{event} is registered by some profile but handled by no flow");
+        }
+        // And what the bundled profiles register is among them (typed, so it cannot be anything else).
+        let catalog = crate::core::catalog::ProfileCatalog::bundled().unwrap();
+        for profile in catalog.iter() {
+            for event in profile.lever_webhooks() {
+                assert!(router.handles(event.as_str()), "{}: {event} has no handler", profile.id);
+            }
+        }
     }
 
     #[tokio::test]

@@ -8,21 +8,11 @@ use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use base64::Engine as _;
 use rand::RngCore as _;
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::{names, SecretString, Secrets, SecretsError};
 
-/// A sealed (encrypted) value, safe to store and to log.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct Sealed(String);
-
-impl Sealed {
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
+pub use crate::core::sealed::Sealed;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CipherError {
@@ -75,11 +65,11 @@ impl TokenCipher {
             .expect("AES-GCM encryption of an in-memory value cannot fail");
         let mut packed = nonce.to_vec();
         packed.extend(ciphertext);
-        Sealed(format!("v1.{id}.{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(packed)))
+        Sealed::from_text(format!("v1.{id}.{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(packed)))
     }
 
     pub fn open(&self, sealed: &Sealed, context: &str) -> Result<SecretString, CipherError> {
-        let mut parts = sealed.0.splitn(3, '.');
+        let mut parts = sealed.as_str().splitn(3, '.');
         let (Some("v1"), Some(id), Some(data)) = (parts.next(), parts.next(), parts.next()) else {
             return Err(CipherError::Malformed);
         };
@@ -124,8 +114,8 @@ mod tests {
         let mut text = sealed.as_str().to_owned();
         let last = text.pop().unwrap();
         text.push(if last == 'A' { 'B' } else { 'A' });
-        assert!(c.open(&Sealed(text), "connection/a/access").is_err());
-        assert!(matches!(c.open(&Sealed("v2.x.y".into()), "x"), Err(CipherError::Malformed)));
+        assert!(c.open(&Sealed::from_text(text), "connection/a/access").is_err());
+        assert!(matches!(c.open(&Sealed::from_text("v2.x.y".into()), "x"), Err(CipherError::Malformed)));
     }
 
     #[test]

@@ -95,6 +95,8 @@ pub struct Tuning {
     pub lever_timeout: Option<std::time::Duration>,
     pub lever_rate_limit: Option<shared::lever::rate::RateLimit>,
     pub candidates: shared::flows::candidates::CandidatePolicy,
+    /// The partner profiles; the bundled ones when `None`.
+    pub catalog: Option<ProfileCatalog>,
 }
 
 impl LocalHub {
@@ -141,7 +143,8 @@ impl LocalHub {
             rate_budget: RateBudgetPolicy { limit: tuning.lever_rate_limit.unwrap_or(unlimited), ..RateBudgetPolicy::default() },
             candidates: tuning.candidates,
         };
-        let hub = Hub::build(ports, Arc::new(ProfileCatalog::bundled().unwrap()), options).await.expect("hub builds");
+        let catalog = tuning.catalog.unwrap_or_else(|| ProfileCatalog::bundled().unwrap());
+        let hub = Hub::build(ports, Arc::new(catalog), options).await.expect("hub builds");
         let router = shared::api::router(hub.api(), hub.candidate_api());
         let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
         LocalHub { sandbox, hub, router, clock, http, _files: files_dir }

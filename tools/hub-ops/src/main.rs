@@ -202,24 +202,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 eprintln!("when the partner has switched: hub-ops revoke-key {partner} {}", k.key_id);
             }
         }
-        Command::Connections { partner, limit } => {
-            let w = wiring().await?;
-            let (list, _) = w.connections()?.list(&partner, limit, None).await?;
-            if list.is_empty() {
-                println!("{partner} has no connections");
-            }
-            for c in list {
-                let missing = shared::flows::status::missing_settings(&*w.catalog()?, &c);
-                let account = c.lever.as_ref().and_then(|l| l.account_id.clone()).unwrap_or_else(|| "-".into());
-                println!(
-                    "{}  {:<16} {:<7} lever account {account}  created {}",
-                    c.id,
-                    status_name(c.status),
-                    health(c.status, !missing.is_empty()),
-                    shared::api::json::time(c.created_at_ms)
-                );
-            }
-        }
+        Command::Connections { partner, limit } => list_connections(&partner, limit).await?,
         Command::Connection { partner, connection_id } => {
             let w = wiring().await?;
             let c = connection(&w, &partner, &connection_id).await?;
@@ -272,24 +255,49 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 println!("received {} time(s): {}", m.receive_count, m.body);
             }
         }
-        Command::Redrive { from, to } => {
-            let (dead, live) = (sqs_queue(&from).await?, sqs_queue(&to).await?);
-            let mut moved = 0;
-            loop {
-                let batch = dead.receive(10, Duration::from_secs(1)).await?;
-                if batch.is_empty() {
-                    break;
-                }
-                for m in batch {
-                    // Sent before it is deleted: a crash in between duplicates, never loses (handlers are idempotent).
-                    live.send(&m.body, Duration::ZERO).await?;
-                    dead.ack(&m.receipt).await?;
-                    moved += 1;
-                }
-            }
-            println!("{moved} message(s) moved from {from} to {to}");
+        Command::Redrive { from, to } => redrive(&from, &to).await?,
+    }
+    Ok(())
+}
+
+/// The partner's connections, one line each.
+async fn list_connections(partner: &str, limit: usize) -> Result<(), Failure> {
+    let w = wiring().await?;
+    let (list, _) = w.connections()?.list(partner, limit, None).await?;
+    if list.is_empty() {
+        println!("{partner} has no connections");
+    }
+    for c in list {
+        let missing = shared::flows::status::missing_settings(&*w.catalog()?, &c);
+        let account = c.lever.as_ref().and_then(|l| l.account_id.clone()).unwrap_or_else(|| "-".into());
+        println!(
+            "{}  {:<16} {:<7} lever account {account}  created {}",
+            c.id,
+            status_name(c.status),
+            health(c.status, !missing.is_empty()),
+            shared::api::json::time(c.created_at_ms)
+        );
+    }
+    Ok(())
+}
+
+/// Moves every message of the dead-letter queue `from` back to `to`.
+async fn redrive(from: &str, to: &str) -> Result<(), Failure> {
+    let (dead, live) = (sqs_queue(from).await?, sqs_queue(to).await?);
+    let mut moved = 0;
+    loop {
+        let batch = dead.receive(10, Duration::from_secs(1)).await?;
+        if batch.is_empty() {
+            break;
+        }
+        for m in batch {
+            // Sent before it is deleted: a crash in between duplicates, never loses (handlers are idempotent).
+            live.send(&m.body, Duration::ZERO).await?;
+            dead.ack(&m.receipt).await?;
+            moved += 1;
         }
     }
+    println!("{moved} message(s) moved from {from} to {to}");
     Ok(())
 }
 

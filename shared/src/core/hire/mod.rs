@@ -6,11 +6,13 @@
 //! - [`name`]: Lever's one name field split into first, middle and last name.
 //! - [`offer`]: which offer gives the start date (the latest signed one).
 //! - [`record`]: the hub's record of one hire, and when it is (re)sent to the partner.
+//! - [`source`]: the names a profile maps HRIS fields from (a leaf, so profiles can use it).
 //! - [`window`]: from when an import lists hires (the watermark, with an overlap).
 
 pub mod name;
 pub mod offer;
 pub mod record;
+pub mod source;
 pub mod window;
 
 use std::collections::BTreeMap;
@@ -18,53 +20,10 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 pub use name::{split_name, NameParts};
+pub use source::HireSource;
 
 use super::profile::HiresFlow;
 use super::schedule::{TzName, local_date};
-
-/// Where an HRIS field's value comes from (the right-hand side of `flows.hires.fields`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub enum HireSource {
-    #[serde(rename = "candidate.first_name")]
-    FirstName,
-    #[serde(rename = "candidate.middle_name")]
-    MiddleName,
-    #[serde(rename = "candidate.last_name")]
-    LastName,
-    #[serde(rename = "candidate.name")]
-    FullName,
-    #[serde(rename = "candidate.email")]
-    Email,
-    #[serde(rename = "candidate.phone")]
-    Phone,
-    #[serde(rename = "posting.id")]
-    PostingId,
-    #[serde(rename = "posting.title")]
-    PostingTitle,
-    #[serde(rename = "posting.department")]
-    Department,
-    #[serde(rename = "posting.team")]
-    Team,
-    #[serde(rename = "posting.location")]
-    Location,
-    /// Lever's "work type".
-    #[serde(rename = "posting.commitment")]
-    Commitment,
-    #[serde(rename = "hiring_manager.name")]
-    HiringManagerName,
-    #[serde(rename = "hiring_manager.email")]
-    HiringManagerEmail,
-    /// The offer field `anticipated_start_date`, as `YYYY-MM-DD`.
-    #[serde(rename = "offer.anticipated_start_date")]
-    StartDate,
-    #[serde(rename = "opportunity.id")]
-    OpportunityId,
-    #[serde(rename = "contact.id")]
-    ContactId,
-    /// When the candidate was archived as hired, RFC 3339 UTC.
-    #[serde(rename = "hired_at")]
-    HiredAt,
-}
 
 /// What the hub read from Lever about one hire (opportunity, contact, posting, offer, users).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

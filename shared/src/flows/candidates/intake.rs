@@ -5,12 +5,14 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use super::records::{IdempotencyRecord, StoredAnswer, StoredFile, StoredProblem, SubmissionRecord, UploadRecord};
+use super::records::{IdempotencyRecord, RefusalKind, StoredAnswer, StoredFile, StoredProblem, SubmissionRecord, UploadRecord};
 use super::view::submission_view;
 use super::writer::RunResult;
-use super::{ms, CandidateError, Candidates, FieldProblem};
+use super::{ms, CandidateError, Candidates};
+use crate::core::field_error::FieldError;
+use crate::flows::ready::active_profile;
 use crate::core::candidate::{check_idempotency_key, error_codes, request_fingerprint, SubmissionState};
-use crate::core::connection::{Connection, ConnectionStatus};
+use crate::core::connection::Connection;
 use crate::core::profile::CandidatesFlow;
 use crate::core::submission::{FileContent, Submission, Validated};
 use crate::files::submission_file_key;
@@ -53,14 +55,9 @@ impl Candidates {
         let key = idempotency_key.map(str::trim).ok_or_else(|| CandidateError::BadKey("required: one key per submission, reused on every retry of it".into()))?;
         check_idempotency_key(key).map_err(CandidateError::BadKey)?;
         let connection = self.owned_connection(partner_id, connection_id).await?;
-        if connection.status != ConnectionStatus::Active {
-            return Err(CandidateError::NotActive(crate::flows::status::status_name(connection.status)));
-        }
-        let profile = self.catalog.get(partner_id).ok_or(CandidateError::NoCandidatesFlow)?;
+        let profile = active_profile(&self.catalog, &connection)?;
         let flow = profile.candidates().ok_or(CandidateError::NoCandidatesFlow)?;
-        let validated = submission.validate(flow).map_err(|e| {
-            CandidateError::Invalid(e.0.into_iter().map(|f| FieldProblem::new(f.field, f.reason)).collect())
-        })?;
+        let validated = submission.validate(flow).map_err(|e| CandidateError::Invalid(e.0))?;
         let fingerprint = request_fingerprint("candidates", connection_id, raw_body);
         let (submission_id, idem_version) = match self.begin(partner_id, connection_id, key, &fingerprint).await? {
             Begin::Replay(answer) => return Ok(SubmitAnswer { answer, replayed: true }),
@@ -189,7 +186,7 @@ impl Candidates {
                             meta.size_bytes = Some(size);
                             files.push(StoredFile { object_key, size_bytes: size });
                         }
-                        Err((sub, message)) => problems.push(FieldProblem::new(format!("{field}.{sub}"), message)),
+                        Err((sub, message)) => problems.push(FieldError::new(format!("{field}.{sub}"), message)),
                     }
                 }
             }
@@ -276,17 +273,18 @@ impl Candidates {
             SubmissionState::Queued | SubmissionState::Pending => candidate(202),
             SubmissionState::Failed => {
                 let (code, message) = r.error.as_ref().map(|e| (e.code.as_str(), e.message.as_str())).unwrap_or((error_codes::LEVER_REJECTED, ""));
-                let (status, type_name, errors) = match code {
-                    error_codes::CONNECTION_NOT_ACTIVE => (409, "connection-not-active", vec![]),
-                    error_codes::NO_PERFORM_AS => (422, "invalid-request", vec![("settings.perform_as".to_owned(), message.to_owned())]),
-                    error_codes::NOT_IN_LEVER => (422, "invalid-request", vec![("candidate.emails".to_owned(), message.to_owned())]),
-                    _ => (422, "lever-rejected", vec![]),
+                // The status is stored with the answer so that a replay is the same answer.
+                let (status, kind, errors) = match code {
+                    error_codes::CONNECTION_NOT_ACTIVE => (409, RefusalKind::ConnectionNotActive, vec![]),
+                    error_codes::NO_PERFORM_AS => (422, RefusalKind::InvalidRequest, vec![("settings.perform_as".to_owned(), message.to_owned())]),
+                    error_codes::NOT_IN_LEVER => (422, RefusalKind::InvalidRequest, vec![("candidate.emails".to_owned(), message.to_owned())]),
+                    _ => (422, RefusalKind::LeverRejected, vec![]),
                 };
                 StoredAnswer {
                     status,
                     body: view.clone(),
                     problem: Some(StoredProblem {
-                        type_name: type_name.to_owned(),
+                        kind,
                         detail: format!("{message} (candidate {} is kept as failed, error {code}; fix the cause, then POST …/candidates/{}/retry)", r.id, r.id),
                         errors,
                     }),

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::records::{ArchiveReasonName, LeverNames, LeverReferrerFact, LeverUserFact};
-use super::writer::Stop;
+use super::stop::Stop;
 use crate::core::candidate::email_key;
 use crate::lever::error::LeverError;
 use crate::lever::model::{ArchiveReasonType, Opportunity, OpportunityExpand};

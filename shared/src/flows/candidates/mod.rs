@@ -25,6 +25,7 @@ mod lever_facts;
 mod read;
 pub mod records;
 mod status;
+mod stop;
 mod sweep;
 mod uploads;
 mod view;
@@ -36,16 +37,19 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub use intake::SubmitAnswer;
-pub use records::{IdempotencyRecord, StoredAnswer, SubmissionRecord, SubmittedOpportunity, UploadRecord};
+pub use records::{IdempotencyRecord, RefusalKind, StoredAnswer, SubmissionRecord, SubmittedOpportunity, UploadRecord};
 pub use status::{PendingReferralRelease, StatusReporter};
 pub use sweep::SweepReport;
 pub use uploads::{NewUpload, UploadTicket};
 pub use view::submission_view;
 
 use crate::core::catalog::ProfileCatalog;
+use crate::core::field_error::FieldError;
 use crate::files::{FileError, FileStore};
 use crate::flows::activity::ActivityLog;
 use crate::flows::events::EventPublisher;
+use crate::flows::lever_calls::LeverCalls;
+use crate::flows::ready::NotReady;
 use crate::flows::tokens::Tokens;
 use crate::lever::port::LeverApi;
 use crate::queue::{Queue, QueueError};
@@ -120,18 +124,6 @@ pub(crate) fn ms(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 4)
 }
 
-/// One problem with a field of the request.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FieldProblem {
-    pub field: String,
-    pub message: String,
-}
-
-impl FieldProblem {
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { field: field.into(), message: message.into() }
-    }
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum CandidateError {
@@ -139,7 +131,7 @@ pub enum CandidateError {
     NotFound(&'static str),
     /// The request names what is wrong, field by field (422).
     #[error("invalid: {}", .0.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join("; "))]
-    Invalid(Vec<FieldProblem>),
+    Invalid(Vec<FieldError>),
     /// No `Idempotency-Key`, or not a usable one (400).
     #[error("Idempotency-Key: {0}")]
     BadKey(String),
@@ -161,6 +153,15 @@ pub enum CandidateError {
     Files(#[from] FileError),
     #[error(transparent)]
     Queue(#[from] QueueError),
+}
+
+impl From<NotReady> for CandidateError {
+    fn from(e: NotReady) -> Self {
+        match e {
+            NotReady::NotActive(status) => CandidateError::NotActive(status),
+            NotReady::NoProfile(_) => CandidateError::NoCandidatesFlow,
+        }
+    }
 }
 
 /// A message on the candidates queue.
@@ -196,8 +197,8 @@ pub struct Candidates {
     activity: ActivityLog,
     status: StatusReporter,
     policy: CandidatePolicy,
-    /// Access tokens in use by this process (see `writer`).
-    auth_cache: Arc<std::sync::Mutex<std::collections::HashMap<String, (crate::lever::port::LeverAuth, std::time::Instant)>>>,
+    /// Lever calls with the connection's token, kept for a minute (see `writer`).
+    calls: LeverCalls,
 }
 
 impl Candidates {
@@ -214,7 +215,8 @@ impl Candidates {
         policy: CandidatePolicy,
     ) -> Self {
         let status = StatusReporter::new(records.clone(), catalog.clone(), lever.clone(), tokens.clone(), events.clone(), policy.clone());
-        Self { records, catalog, lever, tokens, files, queue, events, activity, status, policy, auth_cache: Default::default() }
+        let calls = LeverCalls::reusing_tokens(lever.clone(), tokens.clone());
+        Self { records, catalog, lever, tokens, files, queue, events, activity, status, policy, calls }
     }
 
     pub fn policy(&self) -> &CandidatePolicy {

@@ -107,18 +107,44 @@ pub struct Progress {
     /// The opportunity was made by this submission (resume and files went with the create).
     #[serde(default)]
     pub created_by_hub: bool,
-    /// `sources`, `tags`, `note`, `stage`, `file:<i>`, `also_apply`.
+    /// The [`WriteStep`]s done, by their stored names.
     #[serde(default)]
     pub done: BTreeSet<String>,
 }
 
 impl Progress {
-    pub fn is_done(&self, step: &str) -> bool {
-        self.done.contains(step)
+    pub fn is_done(&self, step: WriteStep) -> bool {
+        self.done.contains(&step.stored_name())
     }
 
-    pub fn mark(&mut self, step: impl Into<String>) {
-        self.done.insert(step.into());
+    pub fn mark(&mut self, step: WriteStep) {
+        self.done.insert(step.stored_name());
+    }
+}
+
+/// A write to an opportunity the hub did not create in one call, done once and recorded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WriteStep {
+    Sources,
+    Tags,
+    Note,
+    Stage,
+    /// The submission's file at this index.
+    File(usize),
+    AlsoApply,
+}
+
+impl WriteStep {
+    /// The name in `Progress::done`: records written before this enum use the same names.
+    fn stored_name(self) -> String {
+        match self {
+            Self::Sources => "sources".into(),
+            Self::Tags => "tags".into(),
+            Self::Note => "note".into(),
+            Self::Stage => "stage".into(),
+            Self::File(i) => format!("file:{i}"),
+            Self::AlsoApply => "also_apply".into(),
+        }
     }
 }
 
@@ -166,13 +192,29 @@ pub struct StoredAnswer {
     pub location: Option<String>,
 }
 
-/// A problem answer: its type's name (`lever-rejected`, …), detail and field errors.
+/// A problem answer: what kind of refusal, detail and field errors.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredProblem {
-    pub type_name: String,
+    /// Stored under its first name, so answers kept before the kind was typed still replay.
+    #[serde(rename = "type_name")]
+    pub kind: RefusalKind,
     pub detail: String,
     #[serde(default)]
     pub errors: Vec<(String, String)>,
+}
+
+/// Why a failed submission is refused; the API says it with its own problem types. Stored with
+/// the names of those types, which answers written before this enum also carry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RefusalKind {
+    /// The connection is not active (any more).
+    ConnectionNotActive,
+    /// A field of the submission or the connection's settings is wrong; `errors` names it.
+    InvalidRequest,
+    /// Lever refused the write (and anything else a failure may say).
+    #[serde(other)]
+    LeverRejected,
 }
 
 /// An upload a partner asked for; its bytes go straight to the file store.
@@ -339,5 +381,34 @@ impl Record for StatusPoll {
 
     fn due(&self) -> Option<IndexKey> {
         Some(keys::status_poll_due(&self.connection_id, self.next_at_ms))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_stored_under_their_problem_type_names_read_back() {
+        let stored = |name: &str| serde_json::from_value::<StoredProblem>(serde_json::json!({ "type_name": name, "detail": "d" })).unwrap().kind;
+        assert_eq!(stored("connection-not-active"), RefusalKind::ConnectionNotActive);
+        assert_eq!(stored("invalid-request"), RefusalKind::InvalidRequest);
+        assert_eq!(stored("lever-rejected"), RefusalKind::LeverRejected);
+        assert_eq!(stored("something-else"), RefusalKind::LeverRejected, "what the API fell back to before");
+        let written = serde_json::to_value(StoredProblem { kind: RefusalKind::InvalidRequest, detail: "d".into(), errors: vec![] }).unwrap();
+        assert_eq!(written["type_name"], "invalid-request");
+    }
+
+    #[test]
+    fn steps_keep_the_names_records_already_hold() {
+        let stored: Progress = serde_json::from_value(serde_json::json!({ "done": ["sources", "note", "file:1", "also_apply"] })).unwrap();
+        assert!(stored.is_done(WriteStep::Sources) && stored.is_done(WriteStep::Note) && stored.is_done(WriteStep::AlsoApply));
+        assert!(stored.is_done(WriteStep::File(1)) && !stored.is_done(WriteStep::File(0)));
+        assert!(!stored.is_done(WriteStep::Tags) && !stored.is_done(WriteStep::Stage));
+        let mut p = Progress::default();
+        p.mark(WriteStep::Tags);
+        p.mark(WriteStep::Stage);
+        p.mark(WriteStep::File(0));
+        assert_eq!(p.done, BTreeSet::from(["tags".to_owned(), "stage".to_owned(), "file:0".to_owned()]));
     }
 }

@@ -20,7 +20,7 @@ use serde_json::{json, Value};
 use super::lever_facts::{opportunity_if_any, LeverFacts};
 use super::records::{LeverNames, PendingReferral, StageRef, StatusPoll, SubmissionRecord, SubmittedOpportunity};
 use super::view::{rfc3339, stage_view};
-use super::writer::Stop;
+use super::stop::Stop;
 use super::{ms, CandidateError, CandidatePolicy, CandidateWork};
 use crate::core::candidate::{email_key, status_changes, CandidateStatus, StatusChange};
 use crate::core::catalog::ProfileCatalog;
@@ -191,24 +191,30 @@ impl StatusReporter {
             .await?;
         if let Some(stage) = &now.stage_id {
             let stage = StageRef { id: stage.clone(), name: stage_name(stage) };
-            for sid in &known.submission_ids {
-                let result = self
-                    .records
-                    .update::<SubmissionRecord>(&keys::submission(connection_id, sid), |s| {
-                        if s.stage.as_ref() == Some(&stage) {
-                            return false;
-                        }
-                        s.stage = Some(stage.clone());
-                        s.updated_at_ms = s.updated_at_ms.max(stamp);
-                        true
-                    })
-                    .await;
-                if let Err(e) = result {
-                    tracing::warn!(submission_id = %sid, error = %e, "current stage not recorded on the submission");
-                }
-            }
+            self.record_stage(connection_id, &known.submission_ids, &stage, stamp).await;
         }
         Ok(changes.len())
+    }
+
+    /// The candidate's current stage on each submission that wrote it (what `GET` shows); a
+    /// failure is logged only, the events that matter were sent.
+    async fn record_stage(&self, connection_id: &str, submission_ids: &[String], stage: &StageRef, stamp: i64) {
+        for sid in submission_ids {
+            let result = self
+                .records
+                .update::<SubmissionRecord>(&keys::submission(connection_id, sid), |s| {
+                    if s.stage.as_ref() == Some(stage) {
+                        return false;
+                    }
+                    s.stage = Some(stage.clone());
+                    s.updated_at_ms = s.updated_at_ms.max(stamp);
+                    true
+                })
+                .await;
+            if let Err(e) = result {
+                tracing::warn!(submission_id = %sid, error = %e, "current stage not recorded on the submission");
+            }
+        }
     }
 
     /// The fallback for webhooks that do not arrive: every opportunity Lever changed since the

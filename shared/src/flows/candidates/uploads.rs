@@ -7,7 +7,8 @@
 use serde::Deserialize;
 
 use super::records::UploadRecord;
-use super::{ms, CandidateError, Candidates, FieldProblem};
+use super::{ms, CandidateError, Candidates};
+use crate::core::field_error::FieldError;
 use crate::core::connection::ConnectionStatus;
 use crate::core::submission::ALLOWED_CONTENT_TYPES;
 use crate::files::{upload_key, PresignedPut, UPLOAD_RETENTION_DAYS};
@@ -38,22 +39,22 @@ impl Candidates {
         let flow = self.catalog.get(partner_id).and_then(|p| p.candidates().cloned()).ok_or(CandidateError::NoCandidatesFlow)?;
         let mut problems = Vec::new();
         if flow.files.accept.is_empty() {
-            problems.push(FieldProblem::new("name", "this partner's profile sends no files"));
+            problems.push(FieldError::new("name", "this partner's profile sends no files"));
         }
         let name = req.name.trim();
         if name.is_empty() || name.contains('/') || name.contains('\\') || name.len() > 255 || name.chars().any(char::is_control) {
-            problems.push(FieldProblem::new("name", format!("{:?} is not a file name", req.name)));
+            problems.push(FieldError::new("name", format!("{:?} is not a file name", req.name)));
         }
         let content_type = req.content_type.trim().to_ascii_lowercase();
         let content_type = content_type.split(';').next().unwrap_or("").trim().to_owned();
         if !ALLOWED_CONTENT_TYPES.contains(&content_type.as_str()) {
-            problems.push(FieldProblem::new(
+            problems.push(FieldError::new(
                 "content_type",
                 format!("{:?} is not a type Lever takes (pdf, doc, docx, txt, jpg, png)", req.content_type),
             ));
         }
         if req.size_bytes == 0 || req.size_bytes > flow.files.max_bytes {
-            problems.push(FieldProblem::new("size_bytes", format!("{} bytes; must be between 1 and {}", req.size_bytes, flow.files.max_bytes)));
+            problems.push(FieldError::new("size_bytes", format!("{} bytes; must be between 1 and {}", req.size_bytes, flow.files.max_bytes)));
         }
         if !problems.is_empty() {
             return Err(CandidateError::Invalid(problems));

@@ -3,18 +3,11 @@
 //! `docs/openapi.yaml`).
 
 use serde_json::{json, Value};
-use time::OffsetDateTime;
 
 use super::records::SubmissionRecord;
 use crate::core::settings::ConnectionSettings;
 
-/// Epoch ms as RFC 3339, the API's one time format.
-pub(super) fn rfc3339(ms: i64) -> String {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
-        .unwrap_or_default()
-}
+pub(super) use crate::core::timestamp::rfc3339;
 
 /// A stage as events and answers carry it: Lever's id and name, and the customer's label for
 /// it when they mapped one (`settings.stage_labels`).

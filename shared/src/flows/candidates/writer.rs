@@ -12,81 +12,23 @@ use std::future::Future;
 use std::time::Duration;
 
 use super::lever_facts::LeverFacts;
-use super::records::{Claim, PendingReferral, Progress, StageRef, StatusPoll, SubmissionFailure, SubmissionRecord, SubmittedOpportunity};
+use super::stop::Stop;
+use super::records::{Claim, PendingReferral, Progress, StageRef, StatusPoll, SubmissionFailure, SubmissionRecord, SubmittedOpportunity, WriteStep};
 use super::{ms, CandidateError, CandidateWork, Candidates};
 use crate::core::candidate::{email_key, error_codes, made_by_our_create, retry_delay_ms, CandidateStatus, SubmissionState, CLOCK_SKEW_MS};
-use crate::core::connection::{Connection, ConnectionStatus};
+use crate::core::connection::Connection;
 use crate::core::profile::{CandidatesFlow, EventKind, Profile};
 use crate::core::submission::{
     perform_as_choices, plan_validated, source_label, CandidateFacts, CandidatePlan, ExistingOpportunity, FileRole, PlanError, Write,
 };
 use crate::flows::events::NewEvent;
-use crate::flows::tokens::TokenError;
+use crate::flows::ready::{active_profile, NotReady};
 use crate::lever::error::{LeverError, LeverResult};
 use crate::lever::model::{FileUpload, NewNote, NewOpportunity, OpportunitiesQuery, Opportunity, Origin as LeverOrigin, Phone};
 use crate::lever::page::PageRequest;
 use crate::lever::port::{LeverApi, LeverAuth};
 use crate::store::{keys, StoreError};
 
-/// How long a connection's access token is reused in this process without reading the store.
-const AUTH_CACHE_FOR: Duration = Duration::from_secs(60);
-
-/// Why a run stopped before the submission was written.
-#[derive(Debug)]
-pub(crate) enum Stop {
-    /// Try again later (Lever down, rate limiting, slow; the store unavailable).
-    Transient { retry_after: Option<Duration>, message: String },
-    /// Will not succeed as it is; `code` is one of `error_codes`.
-    Failed { code: &'static str, message: String },
-}
-
-impl Stop {
-    fn failed(code: &'static str, message: impl Into<String>) -> Self {
-        Stop::Failed { code, message: message.into() }
-    }
-}
-
-impl From<StoreError> for Stop {
-    fn from(e: StoreError) -> Self {
-        Stop::Transient { retry_after: None, message: format!("the hub's store: {e}") }
-    }
-}
-
-impl From<crate::files::FileError> for Stop {
-    fn from(e: crate::files::FileError) -> Self {
-        Stop::Transient { retry_after: None, message: format!("the hub's file store: {e}") }
-    }
-}
-
-pub(crate) fn lever_stop(e: LeverError) -> Stop {
-    match e {
-        LeverError::RateLimited { retry_after } => Stop::Transient { retry_after, message: "Lever is rate limiting".into() },
-        e @ (LeverError::Server { .. } | LeverError::Transport { .. } | LeverError::Decode { .. } | LeverError::PaginationLoop { .. }) => {
-            Stop::Transient { retry_after: None, message: format!("Lever: {e}") }
-        }
-        LeverError::Unauthorized { .. } | LeverError::Revoked { .. } => {
-            Stop::failed(error_codes::CONNECTION_NOT_ACTIVE, "Lever no longer accepts this connection; the customer must reconnect")
-        }
-        LeverError::Invalid { message, .. } | LeverError::Forbidden { message, .. } | LeverError::NotFound { message } => {
-            Stop::failed(error_codes::LEVER_REJECTED, if message.is_empty() { "Lever refused the request".to_owned() } else { message })
-        }
-        e @ (LeverError::InvalidClient { .. } | LeverError::Config(_)) => Stop::Transient { retry_after: None, message: format!("the hub's Lever client: {e}") },
-    }
-}
-
-impl From<TokenError> for Stop {
-    fn from(e: TokenError) -> Self {
-        match e {
-            TokenError::UnknownConnection(_) => Stop::failed(error_codes::CONNECTION_NOT_ACTIVE, "the connection no longer exists"),
-            TokenError::NotActive(status) => {
-                Stop::failed(error_codes::CONNECTION_NOT_ACTIVE, format!("the connection is {status}; the customer must reconnect, then retry"))
-            }
-            TokenError::Lever(e) => lever_stop(e),
-            TokenError::Store(e) => e.into(),
-            e @ TokenError::Unreadable(_) => Stop::Transient { retry_after: None, message: e.to_string() },
-        }
-    }
-}
 
 /// What a run ended with.
 pub(super) enum Outcome {
@@ -125,8 +67,20 @@ enum Verdict {
     Stale,
 }
 
-fn lever_phones(phones: &[crate::core::submission::Phone]) -> Vec<Phone> {
-    phones.iter().map(|p| Phone { kind: p.kind.clone(), value: p.value.clone() }).collect()
+/// What every opportunity the plan creates carries: the candidate, in Lever's terms (phones,
+/// origin), with the plan's stage and tags. Each create adds its posting and sources.
+fn opportunity_form(plan: &CandidatePlan) -> NewOpportunity {
+    let c = &plan.candidate;
+    NewOpportunity {
+        name: Some(c.name.clone()),
+        emails: c.emails.clone(),
+        phones: c.phones.iter().map(|p| Phone { kind: p.kind.clone(), value: p.value.clone() }).collect(),
+        links: c.links.clone(),
+        origin: plan.origin.map(|o| LeverOrigin::from(o.as_str())),
+        tags: plan.tags.clone(),
+        stage: plan.stage.as_ref().map(|s| s.as_str().to_owned()),
+        ..Default::default()
+    }
 }
 
 fn status_of(o: &Opportunity) -> CandidateStatus {
@@ -144,40 +98,15 @@ impl Candidates {
         LeverFacts::new(self.records.clone(), self.lever.clone(), self.tokens.clone(), &self.policy)
     }
 
-    /// One Lever call with the connection's token. The token is kept in this process for a
-    /// minute (a submission makes several calls; reading it from the store each time would
-    /// double the store's work); a 401 forgets it and goes through `Tokens::call`, which
-    /// refreshes once.
+    /// One Lever call with the connection's token (`LeverCalls`: kept for a minute, refreshed
+    /// once on a 401), its failure sorted into a [`Stop`].
     async fn call<T, F, Fut>(&self, connection_id: &str, op: F) -> Result<T, Stop>
     where
         T: Send,
         F: Fn(LeverAuth, std::sync::Arc<dyn LeverApi>) -> Fut + Send + Sync,
         Fut: Future<Output = LeverResult<T>> + Send,
     {
-        let lever = self.lever.clone();
-        let cached = {
-            let cache = self.auth_cache.lock().unwrap_or_else(|e| e.into_inner());
-            cache.get(connection_id).filter(|(_, at)| at.elapsed() < AUTH_CACHE_FOR).map(|(a, _)| a.clone())
-        };
-        let auth = match cached {
-            Some(a) => a,
-            None => {
-                let a = self.tokens.auth(connection_id).await.map_err(Stop::from)?;
-                let mut cache = self.auth_cache.lock().unwrap_or_else(|e| e.into_inner());
-                if cache.len() > 10_000 {
-                    cache.clear();
-                }
-                cache.insert(connection_id.to_owned(), (a.clone(), std::time::Instant::now()));
-                a
-            }
-        };
-        match op(auth, lever.clone()).await {
-            Err(LeverError::Unauthorized { .. }) => {
-                self.auth_cache.lock().unwrap_or_else(|e| e.into_inner()).remove(connection_id);
-                self.tokens.call(connection_id, |auth| op(auth, lever.clone())).await.map_err(Stop::from)
-            }
-            other => other.map_err(lever_stop),
-        }
+        self.calls.call(connection_id, |lever, auth| op(auth, lever)).await.map_err(Stop::from)
     }
 
     /// A queued run (the worker): settled or busy, the message is done; a store failure brings it back.
@@ -558,14 +487,12 @@ impl Candidates {
         let Some(connection) = self.records.get::<Connection>(&keys::connection(&rec.connection_id)).await?.map(|v| v.record) else {
             return Err(Stop::failed(error_codes::CONNECTION_NOT_ACTIVE, "the connection no longer exists"));
         };
-        if connection.status != ConnectionStatus::Active {
-            let status = crate::flows::status::status_name(connection.status);
-            return Err(Stop::failed(error_codes::CONNECTION_NOT_ACTIVE, format!("the connection is {status}; reconnect it, then retry")));
-        }
-        let profile = self
-            .catalog
-            .get(&connection.partner_id)
-            .ok_or_else(|| Stop::Transient { retry_after: None, message: "no profile is loaded for this partner".into() })?;
+        let profile = active_profile(&self.catalog, &connection).map_err(|e| match e {
+            NotReady::NotActive(status) => {
+                Stop::failed(error_codes::CONNECTION_NOT_ACTIVE, format!("the connection is {status}; reconnect it, then retry"))
+            }
+            NotReady::NoProfile(_) => Stop::Transient { retry_after: None, message: "no profile is loaded for this partner".into() },
+        })?;
         let flow = profile
             .candidates()
             .ok_or_else(|| Stop::failed(error_codes::LEVER_REJECTED, "the partner's profile no longer pushes candidates"))?;
@@ -744,19 +671,12 @@ impl Candidates {
         }
         let c = &plan.candidate;
         let body = NewOpportunity {
-            name: Some(c.name.clone()),
             headline: c.headline.clone(),
-            stage: plan.stage.as_ref().map(|s| s.as_str().to_owned()),
             location: c.location.clone(),
-            phones: lever_phones(&c.phones),
-            emails: c.emails.clone(),
-            links: c.links.clone(),
-            tags: plan.tags.clone(),
             sources: plan.sources.clone(),
-            origin: plan.origin.map(|o| LeverOrigin::from(o.as_str())),
             followers: plan.followers.clone(),
             postings: vec![plan.posting_id.clone()],
-            ..Default::default()
+            ..opportunity_form(plan)
         };
         let perform_as = plan.perform_as.as_str();
         let (body, resume, files) = (&body, &resume, &files);
@@ -794,18 +714,18 @@ impl Candidates {
         };
         let (cid, opp, perform_as) = (connection.id.as_str(), opp.as_str(), plan.perform_as.as_str());
         let ours = working.progress.created_by_hub;
-        if !ours && !plan.sources.is_empty() && !working.progress.is_done("sources") {
+        if !ours && !plan.sources.is_empty() && !working.progress.is_done(WriteStep::Sources) {
             let sources = &plan.sources;
             self.call(cid, |auth, lever| async move { lever.add_sources(&auth, opp, sources, Some(perform_as)).await }).await?;
-            working.progress.mark("sources");
+            working.progress.mark(WriteStep::Sources);
         }
-        if !ours && !plan.tags.is_empty() && !working.progress.is_done("tags") {
+        if !ours && !plan.tags.is_empty() && !working.progress.is_done(WriteStep::Tags) {
             let tags = &plan.tags;
             self.call(cid, |auth, lever| async move { lever.add_tags(&auth, opp, tags, Some(perform_as)).await }).await?;
-            working.progress.mark("tags");
+            working.progress.mark(WriteStep::Tags);
         }
         if let Some(text) = plan.note_text()
-            && !working.progress.is_done("note")
+            && !working.progress.is_done(WriteStep::Note)
         {
             let text = text.as_str();
             let there = retry_run && self.note_exists(cid, opp, text).await?;
@@ -814,12 +734,12 @@ impl Candidates {
                 let note = &note;
                 self.call(cid, |auth, lever| async move { lever.create_note(&auth, opp, note, Some(perform_as)).await }).await?;
             }
-            working.progress.mark("note");
+            working.progress.mark(WriteStep::Note);
         }
         if !ours {
             for i in 0..rec.submission.files.len() {
-                let step = format!("file:{i}");
-                if working.progress.is_done(&step) {
+                let step = WriteStep::File(i);
+                if working.progress.is_done(step) {
                     continue;
                 }
                 let upload = self.file_upload(rec, i).await?;
@@ -831,19 +751,19 @@ impl Candidates {
                 working.progress.mark(step);
             }
             if let Some(stage) = &plan.stage
-                && !working.progress.is_done("stage")
+                && !working.progress.is_done(WriteStep::Stage)
             {
                 let stage = stage.as_str();
                 self.call(cid, |auth, lever| async move { lever.change_stage(&auth, opp, stage, Some(perform_as)).await }).await?;
                 working.stage_id = Some(stage.to_owned());
-                working.progress.mark("stage");
+                working.progress.mark(WriteStep::Stage);
             }
         }
         if let Some(other) = &plan.also_apply_to_posting
-            && !working.progress.is_done("also_apply")
+            && !working.progress.is_done(WriteStep::AlsoApply)
         {
             self.also_apply(cid, plan, source, other).await?;
-            working.progress.mark("also_apply");
+            working.progress.mark(WriteStep::AlsoApply);
         }
         Ok(())
     }
@@ -870,18 +790,7 @@ impl Candidates {
                 return Ok(());
             }
         }
-        let body = NewOpportunity {
-            name: Some(c.name.clone()),
-            emails: c.emails.clone(),
-            phones: lever_phones(&c.phones),
-            links: c.links.clone(),
-            sources: vec![source.to_owned()],
-            origin: plan.origin.map(|o| LeverOrigin::from(o.as_str())),
-            tags: plan.tags.clone(),
-            stage: plan.stage.as_ref().map(|s| s.as_str().to_owned()),
-            postings: vec![posting.to_owned()],
-            ..Default::default()
-        };
+        let body = NewOpportunity { sources: vec![source.to_owned()], postings: vec![posting.to_owned()], ..opportunity_form(plan) };
         let (body, perform_as) = (&body, plan.perform_as.as_str());
         self.call(cid, |auth, lever| async move { lever.create_opportunity(&auth, perform_as, body).await }).await?;
         Ok(())

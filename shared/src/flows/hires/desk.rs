@@ -6,12 +6,12 @@ use std::sync::Arc;
 use super::import::run_options;
 use super::HiresError;
 use crate::core::catalog::ProfileCatalog;
-use crate::core::connection::{Connection, ConnectionStatus};
+use crate::core::connection::Connection;
 use crate::core::flow_runs::ScheduledFlow;
 use crate::core::hire::record::HireRecord;
 use crate::core::profile::HireTrigger;
 use crate::flows::dispatch::{DispatchError, Dispatcher, FlowRun};
-use crate::flows::status::status_name;
+use crate::flows::ready::active_profile;
 use crate::store::{keys, Cursor, DueQuery, Records};
 
 /// What a partner asks of a manual import.
@@ -52,17 +52,11 @@ impl Hires {
 
     /// Queues a manual import for the connection (which the caller has checked is the partner's).
     pub async fn request_import(&self, connection: &Connection, request: HireImportRequest) -> Result<FlowRun, HiresError> {
-        if connection.status != ConnectionStatus::Active {
-            return Err(HiresError::NotActive(status_name(connection.status)));
-        }
-        let profile = self
-            .catalog
-            .get(&connection.partner_id)
-            .ok_or_else(|| HiresError::NotEnabled(format!("no profile is loaded for partner {}", connection.partner_id)))?;
+        let profile = active_profile(&self.catalog, connection)?;
         if profile.hires().is_none() {
             return Err(HiresError::NotEnabled("the partner's profile has no hires flow".into()));
         }
-        if !connection.settings.hire_triggers(profile).contains(&HireTrigger::OnDemand) {
+        if !connection.settings.hire_triggers(&profile).contains(&HireTrigger::OnDemand) {
             return Err(HiresError::NotEnabled(
                 "imports on demand are switched off for this connection (settings.hire_triggers)".into(),
             ));

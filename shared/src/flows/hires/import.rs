@@ -1,23 +1,22 @@
 //! The hires import: a listing run (daily or manual) from the watermark, or one hire a webhook
-//! named; each hire found goes through the steps of [`super::send`].
+//! named; each hire found goes through the steps of [`super::send`] (its [`HireSender`]).
 
 use std::sync::Arc;
 
 use serde_json::json;
 
 use super::lever_read::HireReader;
-use super::send::HireOutcome;
+use super::send::{HireOutcome, HireSender, Ready};
 use super::{HiresError, HiresPolicy, FLOW};
 use crate::core::catalog::ProfileCatalog;
-use crate::core::connection::{Connection, ConnectionStatus};
+use crate::core::connection::Connection;
 use crate::core::hire::record::{next_step, HireRecord, HireStep};
 use crate::core::hire::window::{advanced, list_from, HiresCheckpoint};
-use crate::core::profile::{HireTrigger, HiresFlow, Profile};
-use crate::core::schedule::TzName;
+use crate::core::profile::HireTrigger;
 use crate::flows::activity::ActivityLog;
 use crate::flows::dispatch::{FlowRun, RunTrigger};
 use crate::flows::events::EventPublisher;
-use crate::flows::status::status_name;
+use crate::flows::ready::active_profile;
 use crate::lever::page::Pager;
 use crate::store::{keys, Records, StoreError};
 
@@ -66,31 +65,14 @@ impl RunOptions {
     }
 }
 
-/// A connection ready for importing: active, with its profile's hires flow.
-pub(super) struct Ready {
-    pub(super) connection: Connection,
-    profile: Arc<Profile>,
-    triggers: Vec<HireTrigger>,
-}
-
-impl Ready {
-    pub(super) fn flow(&self) -> Result<&HiresFlow, HiresError> {
-        self.profile.hires().ok_or_else(|| HiresError::NotEnabled(format!("partner {} has no hires flow", self.profile.id)))
-    }
-
-    pub(super) fn start_date_zone(&self) -> Option<&TzName> {
-        self.connection.settings.timezone(&self.profile)
-    }
-}
-
 #[derive(Clone)]
 pub struct HireImport {
-    pub(super) records: Records,
+    records: Records,
     catalog: Arc<ProfileCatalog>,
-    pub(super) reader: HireReader,
-    pub(super) events: Arc<dyn EventPublisher>,
-    pub(super) activity: ActivityLog,
+    reader: HireReader,
+    activity: ActivityLog,
     policy: HiresPolicy,
+    sender: HireSender,
 }
 
 impl HireImport {
@@ -102,7 +84,8 @@ impl HireImport {
         activity: ActivityLog,
         policy: HiresPolicy,
     ) -> Self {
-        Self { records, catalog, reader, events, activity, policy }
+        let sender = HireSender { records: records.clone(), reader: reader.clone(), events, activity: activity.clone() };
+        Self { records, catalog, reader, activity, policy, sender }
     }
 
     async fn ready(&self, connection_id: &str) -> Result<Ready, HiresError> {
@@ -112,14 +95,7 @@ impl HireImport {
             .await?
             .ok_or_else(|| HiresError::UnknownConnection(connection_id.to_owned()))?
             .record;
-        if connection.status != ConnectionStatus::Active {
-            return Err(HiresError::NotActive(status_name(connection.status)));
-        }
-        let profile = self
-            .catalog
-            .get(&connection.partner_id)
-            .cloned()
-            .ok_or_else(|| HiresError::NotEnabled(format!("no profile is loaded for partner {}", connection.partner_id)))?;
+        let profile = active_profile(&self.catalog, &connection)?;
         let triggers = connection.settings.hire_triggers(&profile);
         let ready = Ready { connection, profile, triggers };
         ready.flow()?;
@@ -140,15 +116,15 @@ impl HireImport {
         let result = async {
             let reasons = self.reader.hired_reasons(connection_id).await?;
             match self.reader.opportunity(connection_id, opportunity_id).await? {
-                Some(opp) => self.hire(&ready, &opp, &reasons, HireTrigger::Webhook, None).await,
+                Some(opp) => self.sender.hire(&ready, &opp, &reasons, HireTrigger::Webhook, None).await,
                 None => Ok(HireOutcome::NotHired),
             }
         }
         .await;
         match &result {
-            Ok(HireOutcome::Sent(_)) => self.health(connection_id, None).await,
+            Ok(HireOutcome::Sent(_)) => self.sender.health(connection_id, None).await,
             Ok(_) => {}
-            Err(e) => self.health(connection_id, Some(e.to_string())).await,
+            Err(e) => self.sender.health(connection_id, Some(e.to_string())).await,
         }
         result
     }
@@ -180,7 +156,7 @@ impl HireImport {
             Ok(r) if r.complete => {
                 crate::metrics::count(FLOW, partner, "HireImportRuns", 1);
                 crate::metrics::count(FLOW, partner, "HiresFailed", r.failed as u64);
-                self.health(connection_id, None).await;
+                self.sender.health(connection_id, None).await;
                 let what = if options.all { "every hire" } else { "hires since the last import" };
                 let message = format!(
                     "{} import of {what}: {} listed, {} sent, {} sent again, {} already sent, {} failed",
@@ -196,7 +172,7 @@ impl HireImport {
             Ok(_) => {}
             Err(e) => {
                 crate::metrics::count(FLOW, partner, "HireImportFailures", 1);
-                self.health(connection_id, Some(e.to_string())).await;
+                self.sender.health(connection_id, Some(e.to_string())).await;
                 self.activity.note(connection_id, "hires.failed", false, format!("hires import failed: {e}")).await;
             }
         }
@@ -230,7 +206,7 @@ impl HireImport {
                 report.listed += 1;
                 let archived_at = opp.archived.as_ref().and_then(|a| a.archived_at).map(|m| m.0);
                 seen_ms = seen_ms.max(archived_at);
-                match self.hire(ready, opp, &reasons, by, resend).await {
+                match self.sender.hire(ready, opp, &reasons, by, resend).await {
                     Ok(HireOutcome::Sent(1)) => report.sent += 1,
                     Ok(HireOutcome::Sent(_)) => report.resent += 1,
                     Ok(HireOutcome::AlreadySent) => report.already_sent += 1,

@@ -4,46 +4,37 @@
 //! Lever's objects become the core's plain [`HireFacts`] here.
 
 use std::collections::BTreeSet;
-use std::future::Future;
 use std::sync::Arc;
 
 use super::HiresError;
 use crate::core::hire::offer::{latest_signed, OfferFacts};
 use crate::core::hire::HireFacts;
+use crate::flows::lever_calls::LeverCalls;
 use crate::flows::tokens::{TokenError, Tokens};
-use crate::lever::error::{LeverError, LeverResult};
+use crate::lever::error::LeverError;
 use crate::lever::model::{ArchiveReasonType, OpportunitiesQuery, Opportunity, OpportunityExpand, Posting, PostingExpand};
 use crate::lever::page::{collect_all, Page, PageRequest};
-use crate::lever::port::{LeverApi, LeverAuth};
+use crate::lever::port::LeverApi;
 
 /// Small listings (archive reasons, one hire's offers) are read whole, up to this many pages.
 const MAX_SMALL_PAGES: u32 = 20;
 
 #[derive(Clone)]
 pub struct HireReader {
-    lever: Arc<dyn LeverApi>,
-    tokens: Tokens,
+    /// Each call reads the token: a run's calls are spread over minutes.
+    calls: LeverCalls,
 }
 
 impl HireReader {
     pub fn new(lever: Arc<dyn LeverApi>, tokens: Tokens) -> Self {
-        Self { lever, tokens }
-    }
-
-    /// One Lever call with the connection's token (refreshed once on a 401).
-    async fn call<T, F, Fut>(&self, connection_id: &str, op: F) -> Result<T, TokenError>
-    where
-        F: Fn(Arc<dyn LeverApi>, LeverAuth) -> Fut + Send,
-        Fut: Future<Output = LeverResult<T>> + Send,
-    {
-        let lever = self.lever.clone();
-        self.tokens.call(connection_id, move |auth| op(lever.clone(), auth)).await
+        Self { calls: LeverCalls::new(lever, tokens) }
     }
 
     /// The ids of the account's `hired`-type archive reasons, inactive ones included (a hire
     /// made with a reason since retired is still a hire).
     pub async fn hired_reasons(&self, connection_id: &str) -> Result<BTreeSet<String>, HiresError> {
         let reasons = self
+            .calls
             .call(connection_id, |lever, auth| async move {
                 collect_all(100, MAX_SMALL_PAGES, |page| {
                     let (lever, auth) = (lever.clone(), auth.clone());
@@ -76,6 +67,7 @@ impl HireReader {
             ..Default::default()
         };
         Ok(self
+            .calls
             .call(connection_id, move |lever, auth| {
                 let (query, page) = (query.clone(), page.clone());
                 async move { lever.list_opportunities(&auth, &query, page).await }
@@ -88,7 +80,7 @@ impl HireReader {
     pub async fn opportunity(&self, connection_id: &str, opportunity_id: &str) -> Result<Option<Opportunity>, HiresError> {
         let id = opportunity_id.to_owned();
         unless_gone(
-            self.call(connection_id, move |lever, auth| {
+            self.calls.call(connection_id, move |lever, auth| {
                 let id = id.clone();
                 async move { lever.get_opportunity(&auth, &id, &[OpportunityExpand::Applications]).await }
             })
@@ -138,6 +130,7 @@ impl HireReader {
     async fn fill_from_contact(&self, connection_id: &str, facts: &mut HireFacts) -> Result<(), HiresError> {
         let Some(contact_id) = facts.contact_id.clone() else { return Ok(()) };
         let contact = self
+            .calls
             .call(connection_id, move |lever, auth| {
                 let id = contact_id.clone();
                 async move { lever.get_contact(&auth, &id).await }
@@ -158,7 +151,7 @@ impl HireReader {
     async fn posting(&self, connection_id: &str, posting_id: &str) -> Result<Option<Posting>, HiresError> {
         let id = posting_id.to_owned();
         unless_gone(
-            self.call(connection_id, move |lever, auth| {
+            self.calls.call(connection_id, move |lever, auth| {
                 let id = id.clone();
                 async move { lever.get_posting_expanded(&auth, &id, &[PostingExpand::HiringManager]).await }
             })
@@ -169,6 +162,7 @@ impl HireReader {
     async fn offers(&self, connection_id: &str, opportunity_id: &str) -> Result<Vec<OfferFacts>, HiresError> {
         let id = opportunity_id.to_owned();
         let offers = self
+            .calls
             .call(connection_id, move |lever, auth| {
                 let id = id.clone();
                 async move {

@@ -32,6 +32,7 @@ pub use worker::{HiresMessage, HiresWorker};
 
 use std::time::Duration;
 
+use crate::flows::ready::NotReady;
 use crate::flows::tokens::TokenError;
 use crate::lever::error::LeverError;
 use crate::queue::QueueError;
@@ -77,6 +78,15 @@ pub enum HiresError {
     Queue(#[from] QueueError),
     #[error("{0}")]
     Internal(String),
+}
+
+impl From<NotReady> for HiresError {
+    fn from(e: NotReady) -> Self {
+        match e {
+            NotReady::NotActive(status) => HiresError::NotActive(status),
+            NotReady::NoProfile(partner) => HiresError::NotEnabled(format!("no profile is loaded for partner {partner}")),
+        }
+    }
 }
 
 impl From<TokenError> for HiresError {

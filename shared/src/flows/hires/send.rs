@@ -3,17 +3,36 @@
 //! profile, sent as `hire.created`; and the flow's health on the connection.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
-use super::import::{HireImport, Ready};
-use super::lever_read::is_hired;
+use super::lever_read::{is_hired, HireReader};
 use super::{HiresError, FLOW};
 use crate::core::connection::Connection;
 use crate::core::hire::record::{next_step, HireRecord, HireStep};
 use crate::core::hire::HireMapping;
-use crate::core::profile::HireTrigger;
-use crate::flows::events::NewEvent;
+use crate::core::profile::{HireTrigger, HiresFlow, Profile};
+use crate::core::schedule::TzName;
+use crate::flows::activity::ActivityLog;
+use crate::flows::events::{EventPublisher, NewEvent};
 use crate::lever::model::Opportunity;
-use crate::store::{keys, StoreError, Versioned};
+use crate::store::{keys, Records, StoreError, Versioned};
+
+/// A connection ready for importing: active, with its profile's hires flow.
+pub(super) struct Ready {
+    pub(super) connection: Connection,
+    pub(super) profile: Arc<Profile>,
+    pub(super) triggers: Vec<HireTrigger>,
+}
+
+impl Ready {
+    pub(super) fn flow(&self) -> Result<&HiresFlow, HiresError> {
+        self.profile.hires().ok_or_else(|| HiresError::NotEnabled(format!("partner {} has no hires flow", self.profile.id)))
+    }
+
+    pub(super) fn start_date_zone(&self) -> Option<&TzName> {
+        self.connection.settings.timezone(&self.profile)
+    }
+}
 
 /// The partner event a hire becomes.
 pub const HIRE_CREATED: &str = "hire.created";
@@ -31,7 +50,16 @@ pub enum HireOutcome {
     Ignored,
 }
 
-impl HireImport {
+/// Takes hires through their steps; the import (listing runs, one webhook-named hire) finds them.
+#[derive(Clone)]
+pub(super) struct HireSender {
+    pub(super) records: Records,
+    pub(super) reader: HireReader,
+    pub(super) events: Arc<dyn EventPublisher>,
+    pub(super) activity: ActivityLog,
+}
+
+impl HireSender {
     /// One hired opportunity through its steps. Concurrent finders of the same hire (the
     /// webhook and a run at once) meet at the record: one creates it, the other finds it.
     pub(super) async fn hire(

@@ -9,9 +9,6 @@ use super::send::HireOutcome;
 use super::HiresError;
 use crate::flows::lever_events::{HandlerError, InboundLeverEvent, LeverEventHandler};
 
-/// Lever's event name.
-pub const CANDIDATE_HIRED: &str = "candidateHired";
-
 pub struct HireOnWebhook {
     import: HireImport,
 }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::InboundLeverEvent;
 use crate::core::connection::Connection;
-use crate::flows::connections::{lever_webhook_context, LeverWebhook};
+use crate::flows::records::{lever_webhook_context, LeverWebhook};
 use crate::lever::secret::Secret;
 use crate::lever::signature::WebhookDelivery;
 use crate::queue::{Queue, QueueError};

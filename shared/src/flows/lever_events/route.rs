@@ -6,6 +6,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use super::InboundLeverEvent;
+use crate::core::events::LeverEvent;
 
 #[derive(Debug, thiserror::Error)]
 pub enum HandlerError {
@@ -53,9 +54,9 @@ impl LeverEventRouter {
         Self::default()
     }
 
-    /// Registers `handler` for Lever's `event` (e.g. `candidateHired`).
-    pub fn on(mut self, event: &str, handler: Arc<dyn LeverEventHandler>) -> Self {
-        self.handlers.entry(event.to_owned()).or_default().push(handler);
+    /// Registers `handler` for Lever's `event`.
+    pub fn on(mut self, event: LeverEvent, handler: Arc<dyn LeverEventHandler>) -> Self {
+        self.handlers.entry(event.as_str().to_owned()).or_default().push(handler);
         self
     }
 
@@ -139,19 +140,19 @@ mod tests {
     async fn every_handler_of_an_event_runs_whatever_the_others_answer() {
         let (hires, status, other) = (handler(|| Ok(())), handler(|| Ok(())), handler(|| Ok(())));
         let router =
-            LeverEventRouter::new().on("candidateHired", hires.clone()).on("candidateHired", status.clone()).on("candidateStageChange", other.clone());
+            LeverEventRouter::new().on(LeverEvent::CandidateHired, hires.clone()).on(LeverEvent::CandidateHired, status.clone()).on(LeverEvent::CandidateStageChange, other.clone());
         assert_eq!(router.handle(&message("candidateHired")).await, RouteOutcome::Done { handlers: 2 });
         assert_eq!((hires.calls.load(Ordering::SeqCst), status.calls.load(Ordering::SeqCst), other.calls.load(Ordering::SeqCst)), (1, 1, 0));
 
         let (dropping, after) = (handler(|| Err(HandlerError::Drop("not mine".into()))), handler(|| Ok(())));
-        let router = LeverEventRouter::new().on("candidateHired", dropping).on("candidateHired", after.clone());
+        let router = LeverEventRouter::new().on(LeverEvent::CandidateHired, dropping).on(LeverEvent::CandidateHired, after.clone());
         let outcome = router.handle(&message("candidateHired")).await;
         assert_eq!(outcome, RouteOutcome::Dropped("not mine".into()));
         assert!(outcome.ack());
         assert_eq!(after.calls.load(Ordering::SeqCst), 1, "a refusal does not keep the event from the next flow");
 
         let (retrying, dropping) = (handler(|| Err(HandlerError::Retry("Lever busy".into()))), handler(|| Err(HandlerError::Drop("x".into()))));
-        let router = LeverEventRouter::new().on("candidateHired", retrying).on("candidateHired", dropping.clone());
+        let router = LeverEventRouter::new().on(LeverEvent::CandidateHired, retrying).on(LeverEvent::CandidateHired, dropping.clone());
         let outcome = router.handle(&message("candidateHired")).await;
         assert_eq!(outcome, RouteOutcome::Retry("Lever busy".into()), "a retry wins: the message comes back");
         assert!(!outcome.ack());

@@ -2,19 +2,23 @@
 //! `profiles/`). No code anywhere branches on a partner's name; it reads these fields.
 //!
 //! Loading happens in [`super::catalog`]; this module holds the schema and its semantic rules
-//! ([`Profile::validate`]), each reported with the dotted path of the offending field.
+//! ([`Profile::validate`], in `validate.rs`), each reported with the dotted path of the offending field.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use super::hire::HireSource;
+pub use super::events::{EventKind, LeverEvent};
+use super::custom::CustomFields;
+use super::hire::source::HireSource;
 use super::ids::StageId;
+use super::placeholders::{self, TemplateUse};
 use super::job::{Confidentiality, JobFilter, JobInclude};
 use super::schedule::{Cadence, TimeOfDay, TzName};
 use super::scopes::{MAX_SCOPES, OFFLINE_ACCESS, is_lever_scope};
-use super::submission::{FileRole, Origin, SubmissionKind};
-use super::template::Template;
+use super::submission::input::{normalize_status, FileRole, Origin, SubmissionKind};
+
+mod validate;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -81,7 +85,7 @@ pub struct CandidatesFlow {
     pub source: String,
     /// Stage of created opportunities: a slug (`applicant-new`, `lead-new`) or a custom stage UUID.
     pub stage: StageId,
-    /// Tag templates (placeholders: see [`TAG_PLACEHOLDERS`]).
+    /// Tag templates (placeholders: see `core::placeholders`).
     #[serde(default)]
     pub tags: Vec<String>,
     #[serde(default)]
@@ -109,6 +113,9 @@ pub struct CandidatesFlow {
     /// Referrals of people not in Lever yet, held until they apply on Lever's job page.
     #[serde(default)]
     pub pending: PendingPolicy,
+    /// Fields of this partner's own, in the submission's `custom` object (`core::custom`).
+    #[serde(default)]
+    pub custom: CustomFields,
 }
 
 fn yes() -> bool {
@@ -165,6 +172,23 @@ pub struct NoteTemplates {
     pub referrer_not_in_lever: Option<String>,
     /// Written when the submission carries a screening result.
     pub screening: Option<String>,
+    /// Written when the submission carries any of the partner's own fields (`{custom.<name>}`).
+    #[serde(default)]
+    pub custom: Option<String>,
+}
+
+impl NoteTemplates {
+    /// Every template with its field name, for the rules that hold for all of them (scopes,
+    /// placeholders): a template added above and here cannot be missed by either.
+    pub fn named(&self) -> [(&'static str, &Option<String>); 5] {
+        [
+            ("endorsement", &self.endorsement),
+            ("referrer", &self.referrer),
+            ("referrer_not_in_lever", &self.referrer_not_in_lever),
+            ("screening", &self.screening),
+            ("custom", &self.custom),
+        ]
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -264,60 +288,6 @@ pub struct Events {
     pub url: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub enum EventKind {
-    #[serde(rename = "job.created")]
-    JobCreated,
-    #[serde(rename = "job.updated")]
-    JobUpdated,
-    #[serde(rename = "job.closed")]
-    JobClosed,
-    #[serde(rename = "candidate.created")]
-    CandidateCreated,
-    #[serde(rename = "candidate.updated")]
-    CandidateUpdated,
-    #[serde(rename = "candidate.stage_changed")]
-    CandidateStageChanged,
-    #[serde(rename = "candidate.archived")]
-    CandidateArchived,
-    #[serde(rename = "candidate.hired")]
-    CandidateHired,
-    #[serde(rename = "submission.failed")]
-    SubmissionFailed,
-    #[serde(rename = "hire.created")]
-    HireCreated,
-    #[serde(rename = "connection.status_changed")]
-    ConnectionStatusChanged,
-}
-
-impl EventKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::JobCreated => "job.created",
-            Self::JobUpdated => "job.updated",
-            Self::JobClosed => "job.closed",
-            Self::CandidateCreated => "candidate.created",
-            Self::CandidateUpdated => "candidate.updated",
-            Self::CandidateStageChanged => "candidate.stage_changed",
-            Self::CandidateArchived => "candidate.archived",
-            Self::CandidateHired => "candidate.hired",
-            Self::SubmissionFailed => "submission.failed",
-            Self::HireCreated => "hire.created",
-            Self::ConnectionStatusChanged => "connection.status_changed",
-        }
-    }
-
-    /// The Lever webhook that feeds this event, if any (job events come from polling).
-    pub fn lever_webhook(self) -> Option<&'static str> {
-        match self {
-            Self::CandidateStageChanged => Some("candidateStageChange"),
-            Self::CandidateArchived => Some("candidateArchiveChange"),
-            Self::CandidateHired => Some("candidateHired"),
-            _ => None,
-        }
-    }
-}
-
 /// Settings a partner lets its customers change per connection.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -368,33 +338,6 @@ impl SettingKey {
     }
 }
 
-/// Placeholders a tag template may use.
-pub const TAG_PLACEHOLDERS: &[&str] = &[
-    "partner.name",
-    "submission.kind",
-    "result",
-    "score",
-    "posting.id",
-    "posting.title",
-];
-
-/// Placeholders a note template may use.
-pub const NOTE_PLACEHOLDERS: &[&str] = &[
-    "partner.name",
-    "submission.kind",
-    "result",
-    "score",
-    "summary",
-    "posting.id",
-    "posting.title",
-    "candidate.name",
-    "candidate.email",
-    "referrer",
-    "referrer.name",
-    "referrer.email",
-    "endorsement",
-];
-
 /// One semantic problem in a profile: the dotted field path and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldIssue {
@@ -431,8 +374,8 @@ impl Profile {
     }
 
     /// The Lever webhooks a connection of this partner registers at connect time.
-    pub fn lever_webhooks(&self) -> BTreeSet<&'static str> {
-        let mut w: BTreeSet<&'static str> = self
+    pub fn lever_webhooks(&self) -> BTreeSet<LeverEvent> {
+        let mut w: BTreeSet<LeverEvent> = self
             .events
             .subscribe
             .iter()
@@ -442,11 +385,11 @@ impl Profile {
             .hires()
             .is_some_and(|h| h.triggers.contains(&HireTrigger::Webhook))
         {
-            w.insert("candidateHired");
+            w.insert(LeverEvent::CandidateHired);
         }
         if self.candidates().is_some_and(|c| c.pending.hold_referrals) {
             // Held referrals are applied when Lever reports the application.
-            w.insert("applicationCreated");
+            w.insert(LeverEvent::ApplicationCreated);
         }
         w
     }
@@ -478,20 +421,14 @@ impl Profile {
                 "flows.candidates looks up existing candidates by email",
             );
             s.insert("postings:read:admin", "flows.candidates checks the posting");
-            let n = &c.notes;
-            if n.endorsement.is_some()
-                || n.referrer.is_some()
-                || n.referrer_not_in_lever.is_some()
-                || n.screening.is_some()
-            {
+            if c.notes.named().iter().any(|(_, t)| t.is_some()) {
                 s.insert("notes:write:admin", "flows.candidates.notes");
             }
             if !c.files.accept.is_empty() {
                 s.insert("files:write:admin", "flows.candidates.files uploads files");
             }
-            if c.perform_as == PerformAs::ChosenAtSetup || self.may_change(SettingKey::PerformAs) {
-                s.insert("users:read:admin", "the perform_as user picker");
-            }
+            // Every write is made as a Lever user the writer first checks is active.
+            s.insert("users:read:admin", "flows.candidates checks the user it writes as");
             if c.referrer.add_as_follower || c.notes.referrer_not_in_lever.is_some() {
                 s.insert(
                     "users:read:admin",
@@ -541,365 +478,6 @@ impl Profile {
             s.insert("webhooks:write:admin", "registers Lever webhooks");
         }
         s
-    }
-
-    /// Semantic rules beyond the types. Empty when the profile is sound.
-    pub fn validate(&self) -> Vec<FieldIssue> {
-        let mut out = Vec::new();
-        if !is_profile_id(&self.id) {
-            out.push(FieldIssue::new("id", format!("{:?} is not a profile id: use 2-63 lower-case letters, digits and '-', starting with a letter", self.id)));
-        }
-        if self.display_name.trim().is_empty() {
-            out.push(FieldIssue::new("display_name", "must not be empty"));
-        }
-        self.validate_scopes(&mut out);
-        if self.flows.jobs.is_none()
-            && self.flows.candidates.is_none()
-            && self.flows.hires.is_none()
-        {
-            out.push(FieldIssue::new(
-                "flows",
-                "enable at least one of flows.jobs, flows.candidates, flows.hires",
-            ));
-        }
-        if let Some(j) = self.jobs() {
-            if j.filter.states.is_empty() {
-                out.push(FieldIssue::new(
-                    "flows.jobs.filter.states",
-                    "list at least one posting state",
-                ));
-            }
-            if j.filter.distribution.as_ref().is_some_and(|d| d.is_empty()) {
-                out.push(FieldIssue::new(
-                    "flows.jobs.filter.distribution",
-                    "an empty list lets no posting through; omit it to accept any channel",
-                ));
-            }
-            if j.filter.confidentiality.is_empty() {
-                out.push(FieldIssue::new(
-                    "flows.jobs.filter.confidentiality",
-                    "an empty list lets no posting through",
-                ));
-            }
-        }
-        if let Some(c) = self.candidates() {
-            self.validate_candidates(c, &mut out);
-        }
-        if let Some(h) = self.hires() {
-            validate_hires(h, &mut out);
-        }
-        self.validate_events(&mut out);
-        self.validate_settings_policy(&mut out);
-        out
-    }
-
-    fn validate_scopes(&self, out: &mut Vec<FieldIssue>) {
-        let scopes = &self.oauth.scopes;
-        let mut seen = BTreeSet::new();
-        for (i, s) in scopes.iter().enumerate() {
-            let field = format!("oauth.scopes[{i}]");
-            if !is_lever_scope(s) {
-                out.push(FieldIssue::new(
-                    field,
-                    format!("unknown scope {s:?}: not in Lever's official scope list"),
-                ));
-            } else if !seen.insert(s.as_str()) {
-                out.push(FieldIssue::new(
-                    field,
-                    format!("scope {s:?} is listed twice"),
-                ));
-            }
-        }
-        if scopes.len() > MAX_SCOPES {
-            out.push(FieldIssue::new(
-                "oauth.scopes",
-                format!(
-                    "{} scopes requested; Lever allows at most {MAX_SCOPES}",
-                    scopes.len()
-                ),
-            ));
-        }
-        let required = self.required_scopes();
-        for (scope, why) in &required {
-            if !seen.contains(scope) {
-                out.push(FieldIssue::new(
-                    "oauth.scopes",
-                    format!("missing scope {scope:?}, needed for {why}"),
-                ));
-            }
-        }
-        for (i, s) in scopes.iter().enumerate() {
-            if is_lever_scope(s) && !required.contains_key(s.as_str()) {
-                out.push(FieldIssue::new(
-                    format!("oauth.scopes[{i}]"),
-                    format!("scope {s:?} is not needed by any enabled flow, event or setting; request only what is used"),
-                ));
-            }
-        }
-    }
-
-    fn validate_candidates(&self, c: &CandidatesFlow, out: &mut Vec<FieldIssue>) {
-        let p = "flows.candidates";
-        if c.accepts.is_empty() {
-            out.push(FieldIssue::new(
-                format!("{p}.accepts"),
-                "list at least one submission kind",
-            ));
-        }
-        let mut kinds = BTreeSet::new();
-        for (i, k) in c.accepts.iter().enumerate() {
-            if !kinds.insert(*k) {
-                out.push(FieldIssue::new(format!("{p}.accepts[{i}]"), "listed twice"));
-            }
-        }
-        let src = c.source.trim();
-        if src.is_empty() || src.len() > 100 {
-            out.push(FieldIssue::new(
-                format!("{p}.source"),
-                "must be 1 to 100 characters",
-            ));
-        }
-        for (i, t) in c.tags.iter().enumerate() {
-            if let Err(e) = Template::parse(t, TAG_PLACEHOLDERS) {
-                out.push(FieldIssue::new(format!("{p}.tags[{i}]"), e));
-            }
-        }
-        let notes = [
-            ("endorsement", &c.notes.endorsement),
-            ("referrer", &c.notes.referrer),
-            ("referrer_not_in_lever", &c.notes.referrer_not_in_lever),
-            ("screening", &c.notes.screening),
-        ];
-        for (name, t) in notes {
-            if let Some(t) = t
-                && let Err(e) = Template::parse(t, NOTE_PLACEHOLDERS)
-            {
-                out.push(FieldIssue::new(format!("{p}.notes.{name}"), e));
-            }
-        }
-        let referral = c.accepts.contains(&SubmissionKind::Referral);
-        if !referral
-            && (c.referrer.required
-                || c.referrer.add_as_follower
-                || c.notes.referrer.is_some()
-                || c.notes.referrer_not_in_lever.is_some())
-        {
-            out.push(FieldIssue::new(
-                format!("{p}.referrer"),
-                "referrer handling needs \"referral\" in flows.candidates.accepts",
-            ));
-        }
-        let screening = c.accepts.contains(&SubmissionKind::Screening);
-        if !screening && c.notes.screening.is_some() {
-            out.push(FieldIssue::new(
-                format!("{p}.notes.screening"),
-                "needs \"screening\" in flows.candidates.accepts",
-            ));
-        }
-        if !screening && !c.result_routes.is_empty() {
-            out.push(FieldIssue::new(
-                format!("{p}.result_routes"),
-                "needs \"screening\" in flows.candidates.accepts",
-            ));
-        }
-        for (status, route) in &c.result_routes {
-            if let Err(e) = super::submission::normalize_status(status) {
-                out.push(FieldIssue::new(format!("{p}.result_routes.{status}"), e));
-            } else if *status != status.to_ascii_uppercase() {
-                out.push(FieldIssue::new(
-                    format!("{p}.result_routes.{status}"),
-                    "write result statuses in upper case",
-                ));
-            }
-            if let Some(posting) = &route.posting
-                && let Err(e) = super::job::posting_id_from_ref(posting)
-            {
-                out.push(FieldIssue::new(
-                    format!("{p}.result_routes.{status}.posting"),
-                    e.to_string(),
-                ));
-            }
-        }
-        if c.files.max_bytes == 0 || c.files.max_bytes > LEVER_MAX_FILE_BYTES {
-            out.push(FieldIssue::new(
-                format!("{p}.files.max_bytes"),
-                format!("must be between 1 and {LEVER_MAX_FILE_BYTES} (Lever's 30 MB limit)"),
-            ));
-        }
-        if c.perform_as == PerformAs::ChosenAtSetup
-            && !self.settings.required.contains(&SettingKey::PerformAs)
-        {
-            out.push(FieldIssue::new(
-                format!("{p}.perform_as"),
-                "\"chosen_at_setup\" needs \"perform_as\" in settings.required",
-            ));
-        }
-        if c.pending.hold_referrals && !referral {
-            out.push(FieldIssue::new(
-                format!("{p}.pending.hold_referrals"),
-                "holds referrals: needs \"referral\" in flows.candidates.accepts",
-            ));
-        }
-        if !(1..=MAX_PENDING_DAYS).contains(&c.pending.expire_after_days) {
-            out.push(FieldIssue::new(
-                format!("{p}.pending.expire_after_days"),
-                format!("must be between 1 and {MAX_PENDING_DAYS} days"),
-            ));
-        }
-        if !c.create_if_missing && c.on_existing == OnExisting::NewOpportunity {
-            out.push(FieldIssue::new(
-                format!("{p}.create_if_missing"),
-                "false never writes anything when on_existing is \"new_opportunity\"",
-            ));
-        }
-    }
-
-    fn validate_events(&self, out: &mut Vec<FieldIssue>) {
-        let mut seen = BTreeSet::new();
-        for (i, e) in self.events.subscribe.iter().enumerate() {
-            let field = format!("events.subscribe[{i}]");
-            if !seen.insert(*e) {
-                out.push(FieldIssue::new(
-                    field.clone(),
-                    format!("{} is listed twice", e.as_str()),
-                ));
-            }
-            let (needs, ok) = match e {
-                EventKind::JobCreated | EventKind::JobUpdated | EventKind::JobClosed => {
-                    ("flows.jobs", self.flows.jobs.is_some())
-                }
-                EventKind::CandidateCreated
-                | EventKind::CandidateUpdated
-                | EventKind::CandidateStageChanged
-                | EventKind::CandidateArchived
-                | EventKind::CandidateHired
-                | EventKind::SubmissionFailed => {
-                    ("flows.candidates", self.flows.candidates.is_some())
-                }
-                EventKind::HireCreated => ("flows.hires", self.flows.hires.is_some()),
-                EventKind::ConnectionStatusChanged => ("", true),
-            };
-            if !ok {
-                out.push(FieldIssue::new(
-                    field,
-                    format!("{} needs {needs} to be enabled", e.as_str()),
-                ));
-            }
-        }
-        if self.flows.hires.is_some() && !self.subscribes(EventKind::HireCreated) {
-            out.push(FieldIssue::new(
-                "events.subscribe",
-                "flows.hires hands hires over as hire.created events: subscribe to it",
-            ));
-        }
-        if let Some(u) = &self.events.url
-            && let Err(e) = check_event_url(u)
-        {
-            out.push(FieldIssue::new("events.url", e));
-        }
-    }
-
-    fn validate_settings_policy(&self, out: &mut Vec<FieldIssue>) {
-        let cand = self.flows.candidates.is_some();
-        let screening = self
-            .candidates()
-            .is_some_and(|c| c.accepts.contains(&SubmissionKind::Screening));
-        let hires = self.flows.hires.is_some();
-        for (i, k) in self.settings.customer_may_change.iter().enumerate() {
-            let ok = match k {
-                SettingKey::PerformAs
-                | SettingKey::DefaultStage
-                | SettingKey::Source
-                | SettingKey::Tags
-                | SettingKey::PostingOverrides => cand,
-                SettingKey::StageLabels => {
-                    cand && (self.subscribes(EventKind::CandidateStageChanged))
-                }
-                SettingKey::ResultRoutes => screening,
-                SettingKey::HireTriggers | SettingKey::Timezone => hires,
-            };
-            if !ok {
-                out.push(FieldIssue::new(
-                    format!("settings.customer_may_change[{i}]"),
-                    format!(
-                        "{:?} has no effect with the enabled flows and events",
-                        k.as_str()
-                    ),
-                ));
-            }
-        }
-        for (i, k) in self.settings.required.iter().enumerate() {
-            if !self.may_change(*k) {
-                out.push(FieldIssue::new(
-                    format!("settings.required[{i}]"),
-                    format!(
-                        "{:?} must also be in settings.customer_may_change",
-                        k.as_str()
-                    ),
-                ));
-            }
-        }
-    }
-}
-
-fn validate_hires(h: &HiresFlow, out: &mut Vec<FieldIssue>) {
-    let p = "flows.hires";
-    if h.triggers.is_empty() {
-        out.push(FieldIssue::new(
-            format!("{p}.triggers"),
-            "list at least one of on_demand, daily, webhook",
-        ));
-    }
-    let daily = h.triggers.contains(&HireTrigger::Daily);
-    if daily && h.daily_at.is_none() {
-        out.push(FieldIssue::new(
-            format!("{p}.daily_at"),
-            "required with the \"daily\" trigger",
-        ));
-    }
-    if daily && h.timezone.is_none() {
-        out.push(FieldIssue::new(
-            format!("{p}.timezone"),
-            "required with the \"daily\" trigger",
-        ));
-    }
-    if !daily && (h.daily_at.is_some() || h.timezone.is_some()) {
-        out.push(FieldIssue::new(
-            format!("{p}.daily_at"),
-            "only meaningful with the \"daily\" trigger",
-        ));
-    }
-    if h.fields.is_empty() {
-        out.push(FieldIssue::new(
-            format!("{p}.fields"),
-            "map at least one HRIS field",
-        ));
-    }
-    for name in h.fields.keys() {
-        if name.trim().is_empty() || name.trim() != name {
-            out.push(FieldIssue::new(
-                format!("{p}.fields.{name:?}"),
-                "HRIS field names must be non-empty without surrounding spaces",
-            ));
-        }
-    }
-}
-
-fn is_profile_id(s: &str) -> bool {
-    (2..=63).contains(&s.len())
-        && s.starts_with(|c: char| c.is_ascii_lowercase())
-        && s.chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        && !s.ends_with('-')
-}
-
-fn check_event_url(u: &str) -> Result<(), String> {
-    let url = url::Url::parse(u).map_err(|e| format!("{u:?} is not a URL: {e}"))?;
-    let loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
-    match url.scheme() {
-        "https" => Ok(()),
-        "http" if loopback => Ok(()),
-        _ => Err(format!("{u:?} must be https (http only for localhost)")),
     }
 }
 
@@ -975,7 +553,7 @@ mod tests {
         );
         assert_eq!(
             p.lever_webhooks().into_iter().collect::<Vec<_>>(),
-            vec!["candidateHired"]
+            vec![LeverEvent::CandidateHired]
         );
     }
 
@@ -1046,7 +624,7 @@ mod tests {
         let got = issues(&p).join("\n");
         assert!(got.contains("flows.candidates.pending.hold_referrals: holds referrals: needs \"referral\""), "{got}");
         assert!(got.contains("flows.candidates.pending.expire_after_days: must be between 1 and 90"), "{got}");
-        assert_eq!(p.lever_webhooks().into_iter().collect::<Vec<_>>(), vec!["applicationCreated"]);
+        assert_eq!(p.lever_webhooks().into_iter().collect::<Vec<_>>(), vec![LeverEvent::ApplicationCreated]);
         p.flows.candidates.as_mut().unwrap().pending = PendingPolicy::default();
         assert!(p.lever_webhooks().is_empty());
         assert!(issues(&p).join("\n").contains("\"webhooks:write:admin\" is not needed"));

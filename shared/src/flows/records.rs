@@ -1,0 +1,44 @@
+//! Records more than one flow reads: the connection itself (written by the connect flow, read by
+//! every other) and the Lever webhooks the connect flow registers and the Lever-event receiver
+//! verifies. Their types are the core's or plain data; how they are stored is decided here, so
+//! that `core` knows nothing of the store.
+
+use serde::{Deserialize, Serialize};
+
+use crate::core::connection::Connection;
+use crate::core::sealed::Sealed;
+use crate::store::{keys, IndexKey, Key, Record};
+
+/// Stored by id; while the connection may be worked on, its earliest flow run is its entry in the
+/// due index, so the write that changes its status or schedule moves it there or out.
+impl Record for Connection {
+    const KIND: &'static str = "connection";
+
+    fn key(&self) -> Key {
+        keys::connection(&self.id)
+    }
+
+    fn due(&self) -> Option<IndexKey> {
+        self.scheduled_at_ms().map(|at| keys::due(&self.id, at))
+    }
+}
+
+/// A webhook the hub registered in the customer's Lever, with its signing token sealed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LeverWebhook {
+    pub connection_id: String,
+    pub event: String,
+    pub webhook_id: String,
+    pub signature_token: Sealed,
+}
+
+impl Record for LeverWebhook {
+    const KIND: &'static str = "lever_webhook";
+    fn key(&self) -> Key {
+        keys::lever_webhook(&self.connection_id, &self.event)
+    }
+}
+
+pub fn lever_webhook_context(connection_id: &str, event: &str) -> String {
+    format!("connection/{connection_id}/lever-webhook/{event}")
+}
