@@ -23,7 +23,7 @@ use shared::core::connection::{Connection, ConnectionStatus};
 use shared::core::flow_runs::ScheduledFlow;
 use shared::flows::dispatch::{FlowRun, RunTrigger};
 use shared::flows::jobs::RunOutcome;
-use shared::hub::{Hub, HubOptions, HubPorts};
+use shared::hub::{Hub, HubPorts};
 use shared::lever::http::LeverConfig;
 use shared::lever::oauth::TokenSet;
 use shared::lever::secret::ClientSecret;
@@ -180,15 +180,7 @@ async fn bench(kind: &str, cfg: SandboxConfig) -> Bench {
         queues: Default::default(),
         files: shared::hub::FilesSource::Missing,
     };
-    let options = HubOptions {
-        public_url: "http://127.0.0.1:9".parse().unwrap(),
-        lever_pkce: false,
-        tokens: Default::default(),
-        delivery: Default::default(),
-        jobs: Default::default(),
-        rate_budget: Default::default(),
-        candidates: Default::default(),
-    };
+    let options = shared::testing::default_options();
     let hub = Hub::build(ports, Arc::new(ProfileCatalog::bundled().unwrap()), options).await.unwrap();
     Bench { sb, hub, store, clock }
 }
