@@ -164,6 +164,8 @@ async fn main() {
         other => panic!("--store {other}: embedded or dynamodb"),
     };
     if let Some(Command::Load { requests }) = args.command {
+        // The hub's warnings and errors (an internal error's cause) to stderr, beside the table.
+        let _ = tracing_subscriber::fmt().with_writer(std::io::stderr).with_max_level(tracing::Level::WARN).try_init();
         load::run(store, &args.store, requests).await;
         return;
     }
