@@ -188,6 +188,20 @@ impl ConsentBrowser {
     }
 }
 
+/// The hub's default policies, for a hub whose public address no one visits (a worker-only
+/// hub in a test or bench).
+pub fn default_options() -> crate::hub::HubOptions {
+    crate::hub::HubOptions {
+        public_url: url::Url::parse("http://127.0.0.1:9").expect("a URL"),
+        lever_pkce: false,
+        tokens: Default::default(),
+        delivery: Default::default(),
+        jobs: Default::default(),
+        rate_budget: Default::default(),
+        candidates: Default::default(),
+    }
+}
+
 /// A customer connected as a partner does it through a running hub at `base`: the connection
 /// created with the partner's `key` (coming back to `return_url`), Lever's consent accepted in a
 /// [`ConsentBrowser`]. The connection's id.

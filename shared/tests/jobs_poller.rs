@@ -19,7 +19,7 @@ use shared::core::job_feed::{CloseReason, FeedJob, JobStatus};
 use shared::core::job_sync::{JobSync, PassKind};
 use shared::flows::dispatch::{FlowRun, RunTrigger};
 use shared::flows::jobs::{JobsError, MessageOutcome, RunOutcome};
-use shared::hub::{Hub, HubOptions, HubPorts};
+use shared::hub::{Hub, HubPorts};
 use shared::lever::http::LeverConfig;
 use shared::lever::oauth::TokenSet;
 use shared::lever::secret::ClientSecret;
@@ -56,15 +56,7 @@ async fn fx(store: Arc<dyn Store>, cfg: SandboxConfig) -> Fx {
         queues: Default::default(),
         files: shared::hub::FilesSource::Missing,
     };
-    let options = HubOptions {
-        public_url: url::Url::parse("http://127.0.0.1:9").unwrap(),
-        lever_pkce: false,
-        tokens: Default::default(),
-        delivery: Default::default(),
-        jobs: Default::default(),
-        rate_budget: Default::default(),
-        candidates: Default::default(),
-    };
+    let options = shared::testing::default_options();
     let hub = Hub::build(ports, Arc::new(ProfileCatalog::bundled().unwrap()), options).await.unwrap();
     Fx { sb, hub, clock }
 }
@@ -268,7 +260,9 @@ async fn a_killed_poller_resumes_and_retires_nothing_wrongly(f: Fx) {
     let poller = f.hub.jobs.poller().clone();
     let run = f.run(&id, RunTrigger::Schedule, Value::Null);
     let task = tokio::spawn(async move { poller.run(&run, None).await });
-    until_requests(&f, 3).await;
+    // Pages are read two at a time, the next two while these are written: the fifth request
+    // is sent once the first two pages are checkpointed.
+    until_requests(&f, 5).await;
     task.abort();
     let _ = task.await;
     let killed_after = admin.requests(POSTINGS);

@@ -357,6 +357,37 @@ mod cases {
         assert!(f.records.due::<Connection>(&due(Some(own))).await.unwrap().0.is_empty(), "continues after the last entry");
     }
 
+    pub async fn many_keys_read_at_once_in_the_callers_order(f: Fixture) {
+        // Over one call's 100 keys, with gaps, a key asked twice and an expired record.
+        let ids: Vec<String> = (0..150).map(|i| format!("N#{i:03}")).collect();
+        for (i, id) in ids.iter().enumerate().filter(|(i, _)| i % 3 != 0) {
+            let mut n = note("P#many", id);
+            n.count = i as i64;
+            f.records.create(&n).await.unwrap();
+        }
+        let mut expiring = note("P#many", "N#expiring");
+        expiring.expires_at_ms = Some(T0 + 1_000);
+        f.records.create(&expiring).await.unwrap();
+        f.clock.advance_ms(2_000);
+        let mut asked: Vec<Key> = ids.iter().rev().map(|id| Key::new("P#many", id.clone())).collect();
+        asked.push(Key::new("P#many", "N#149"));
+        asked.push(expiring.key());
+        let read = f.records.get_many::<Note>(&asked).await.unwrap();
+        assert_eq!(read.len(), asked.len());
+        for (key, got) in asked.iter().zip(&read) {
+            let i: usize = key.sk.trim_start_matches("N#").parse().unwrap_or(0);
+            match got {
+                Some(v) => {
+                    assert_eq!(v.record.key(), *key);
+                    assert_eq!((v.record.count, v.version), (i as i64, 1));
+                }
+                None => assert!(key.sk == "N#expiring" || i % 3 == 0, "{} was written", key.sk),
+            }
+        }
+        assert_eq!(read.iter().flatten().count(), 100 + 1, "100 live records, one of them asked twice");
+        assert!(f.records.get_many::<Note>(&[]).await.unwrap().is_empty());
+    }
+
     pub async fn transactions_are_all_or_nothing(f: Fixture) {
         let existing = note("P#tx", "N#existing");
         f.records.create(&existing).await.unwrap();
@@ -432,6 +463,7 @@ contract!(
     query_pages_in_order_within_prefix,
     due_index_finds_active_connections_by_time,
     transactions_are_all_or_nothing,
+    many_keys_read_at_once_in_the_callers_order,
     cursors_outside_the_query_are_refused,
 );
 

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::core::connection::Connection;
-use crate::store::{keys, Records, StoreError};
+use crate::store::{keys, Records, StoreError, Write};
 
 /// An event for one partner, before it is stored and delivered.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -32,9 +32,33 @@ pub struct NewEvent {
 #[error("event not published: {0}")]
 pub struct PublishError(pub String);
 
+/// An event staged into a caller's own store transaction ([`EventPublisher::stage`]).
+pub struct StagedEvent {
+    /// The writes that store the event; committed with the caller's change, all or none.
+    pub writes: Vec<Write>,
+    /// What the publisher still does once they are committed (queue the deliveries).
+    pub after: Box<dyn std::any::Any + Send + Sync>,
+}
+
 #[async_trait]
 pub trait EventPublisher: Send + Sync {
     async fn publish(&self, event: NewEvent) -> Result<(), PublishError>;
+
+    /// The store writes that publish each of `events`, for a caller that commits them in one
+    /// transaction with the changes they announce: a change and its event cost one store call,
+    /// and neither is ever stored without the other. After the commit the caller hands them to
+    /// [`EventPublisher::committed`]; if the transaction fails it publishes them instead (the
+    /// same ids, so none is announced twice). `None`: this publisher cannot stage.
+    async fn stage(&self, events: Vec<NewEvent>) -> Result<Option<Vec<StagedEvent>>, PublishError> {
+        let _ = events;
+        Ok(None)
+    }
+
+    /// Staged events whose writes were committed: queues what they are to deliver.
+    async fn committed(&self, staged: Vec<StagedEvent>) -> Result<(), PublishError> {
+        let _ = staged;
+        Ok(())
+    }
 }
 
 /// Takes `n` consecutive event sequence numbers of a connection in one compare-and-set (a flow

@@ -6,12 +6,14 @@
 //! the whole record without knowing which attributes the previous version had.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, ConditionCheck, Delete, GlobalSecondaryIndex,
-    KeySchemaElement, KeyType, Projection, ProjectionType, ReturnValue, ScalarAttributeType,
+    AttributeDefinition, AttributeValue, BillingMode, ConditionCheck, ConsumedCapacity, Delete, GlobalSecondaryIndex,
+    KeySchemaElement, KeysAndAttributes, KeyType, Projection, ProjectionType, ReturnConsumedCapacity, ReturnValue,
+    ScalarAttributeType,
     TimeToLiveSpecification, TransactWriteItem, Update,
 };
 use aws_sdk_dynamodb::Client;
@@ -35,15 +37,48 @@ pub mod schema {
 }
 use schema::*;
 
+/// DynamoDB's limit on the keys of one `BatchGetItem`.
+const BATCH_GET_KEYS: usize = 100;
+/// Tries of a batch read's unprocessed keys before the read fails.
+const BATCH_GET_RETRIES: u32 = 8;
+
+/// Capacity units one call consumed, as DynamoDB reports them (`ReturnConsumedCapacity`).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Capacity {
+    pub read_units: f64,
+    pub write_units: f64,
+}
+
+/// Where a store that measures its capacity reports each call's.
+pub type CapacitySink = Arc<dyn Fn(Capacity) + Send + Sync>;
+
 #[derive(Clone)]
 pub struct DynamoStore {
     client: Client,
     table: String,
+    /// Set by benches that price what they do; the hub's functions never ask.
+    capacity: Option<CapacitySink>,
 }
 
 impl DynamoStore {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self { client, table: table.into() }
+        Self { client, table: table.into(), capacity: None }
+    }
+
+    /// Asks DynamoDB for the capacity each call consumes and hands it to `sink`.
+    pub fn reporting_capacity(mut self, sink: CapacitySink) -> Self {
+        self.capacity = Some(sink);
+        self
+    }
+
+    fn capacity_asked(&self) -> Option<ReturnConsumedCapacity> {
+        self.capacity.as_ref().map(|_| ReturnConsumedCapacity::Total)
+    }
+
+    fn consumed<'a>(&self, write: bool, reported: impl IntoIterator<Item = &'a ConsumedCapacity>) {
+        let Some(sink) = &self.capacity else { return };
+        let units: f64 = reported.into_iter().filter_map(ConsumedCapacity::capacity_units).sum();
+        sink(if write { Capacity { read_units: 0.0, write_units: units } } else { Capacity { read_units: units, write_units: 0.0 } });
     }
 
     pub fn table(&self) -> &str {
@@ -264,10 +299,54 @@ impl Store for DynamoStore {
             .table_name(&self.table)
             .set_key(Some(key_attrs(key)))
             .consistent_read(true)
+            .set_return_consumed_capacity(self.capacity_asked())
             .send()
             .await
             .map_err(unavailable)?;
+        self.consumed(false, out.consumed_capacity.as_ref());
         out.item.map(item_from).transpose()
+    }
+
+    async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, StoreError> {
+        // BatchGetItem refuses a key asked twice in one call and answers in any order: ask each
+        // distinct key once and put the answers back in the caller's order.
+        let distinct: Vec<&Key> = keys.iter().collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+        let mut found: HashMap<Key, Item> = HashMap::with_capacity(distinct.len());
+        for chunk in distinct.chunks(BATCH_GET_KEYS) {
+            let mut pending: Vec<HashMap<String, AttributeValue>> = chunk.iter().map(|k| key_attrs(k)).collect();
+            let mut attempt = 0u32;
+            while !pending.is_empty() {
+                let request = KeysAndAttributes::builder()
+                    .set_keys(Some(std::mem::take(&mut pending)))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(|e| StoreError::Invalid(e.to_string()))?;
+                let out = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.table, request)
+                    .set_return_consumed_capacity(self.capacity_asked())
+                    .send()
+                    .await
+                    .map_err(unavailable)?;
+                self.consumed(false, out.consumed_capacity.iter().flatten());
+                for attrs in out.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default() {
+                    let item = item_from(attrs)?;
+                    found.insert(item.key.clone(), item);
+                }
+                pending = out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).map(|k| k.keys).unwrap_or_default();
+                if pending.is_empty() {
+                    break;
+                }
+                // Unprocessed keys mean the table is throttling this call: back off, then ask again.
+                attempt += 1;
+                if attempt > BATCH_GET_RETRIES {
+                    return Err(StoreError::Unavailable(format!("{} keys still unprocessed after {attempt} tries", pending.len())));
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(25u64 << attempt.min(6))).await;
+            }
+        }
+        Ok(keys.iter().map(|k| found.get(k).cloned()).collect())
     }
 
     async fn put(&self, item: Item, expect: Expect) -> Result<u64, StoreError> {
@@ -285,9 +364,11 @@ impl Store for DynamoStore {
             .set_expression_attribute_names(Some(expr.names))
             .set_expression_attribute_values(Some(expr.values))
             .return_values(ReturnValue::UpdatedNew)
+            .set_return_consumed_capacity(self.capacity_asked())
             .send()
             .await
             .map_err(write_error)?;
+        self.consumed(true, out.consumed_capacity.as_ref());
         let attrs = out.attributes.unwrap_or_default();
         number_attr(&attrs, VERSION)
             .map(|v| v as u64)
@@ -300,7 +381,8 @@ impl Store for DynamoStore {
             .delete_item()
             .table_name(&self.table)
             .set_key(Some(key_attrs(key)))
-            .return_values(ReturnValue::AllOld);
+            .return_values(ReturnValue::AllOld)
+            .set_return_consumed_capacity(self.capacity_asked());
         if expect != Expect::Any {
             let c = Expression::condition(expect);
             req = req
@@ -309,6 +391,7 @@ impl Store for DynamoStore {
                 .set_expression_attribute_values((!c.values.is_empty()).then_some(c.values));
         }
         let out = req.send().await.map_err(write_error)?;
+        self.consumed(true, out.consumed_capacity.as_ref());
         out.attributes.filter(|a| !a.is_empty()).map(item_from).transpose()
     }
 
@@ -333,9 +416,11 @@ impl Store for DynamoStore {
             .limit(i32::try_from(q.limit.max(1) + 1).unwrap_or(i32::MAX))
             .set_exclusive_start_key(q.cursor.as_ref().map(cursor_attrs))
             .consistent_read(true)
+            .set_return_consumed_capacity(self.capacity_asked())
             .send()
             .await
             .map_err(query_error)?;
+        self.consumed(false, out.consumed_capacity.as_ref());
         let unread = out.last_evaluated_key.is_some() && out.items.as_ref().is_some_and(|i| i.len() <= q.limit.max(1));
         page_from(out.items.unwrap_or_default(), q.limit.max(1), unread, |i| Cursor { key: i.key.clone(), due: None })
     }
@@ -354,9 +439,11 @@ impl Store for DynamoStore {
             .expression_attribute_values(":up_to", s(&q.up_to))
             .limit(i32::try_from(q.limit.max(1) + 1).unwrap_or(i32::MAX))
             .set_exclusive_start_key(q.cursor.as_ref().map(cursor_attrs))
+            .set_return_consumed_capacity(self.capacity_asked())
             .send()
             .await
             .map_err(query_error)?;
+        self.consumed(false, out.consumed_capacity.as_ref());
         let unread = out.last_evaluated_key.is_some() && out.items.as_ref().is_some_and(|i| i.len() <= q.limit.max(1));
         page_from(out.items.unwrap_or_default(), q.limit.max(1), unread, |i| Cursor {
             key: i.key.clone(),
@@ -366,7 +453,7 @@ impl Store for DynamoStore {
 
     async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
         check_transaction(&writes)?;
-        let mut req = self.client.transact_write_items();
+        let mut req = self.client.transact_write_items().set_return_consumed_capacity(self.capacity_asked());
         for w in &writes {
             let built = match w {
                 Write::Put { item, expect } => {
@@ -410,7 +497,10 @@ impl Store for DynamoStore {
             req = req.transact_items(built);
         }
         match req.send().await {
-            Ok(_) => Ok(()),
+            Ok(out) => {
+                self.consumed(true, out.consumed_capacity.iter().flatten());
+                Ok(())
+            }
             Err(e) => {
                 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
                 if let Some(TransactWriteItemsError::TransactionCanceledException(c)) = e.as_service_error() {

@@ -181,6 +181,11 @@ impl Store for EmbeddedStore {
         Ok(self.lock().items.get(key).cloned())
     }
 
+    async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, StoreError> {
+        let table = self.lock();
+        Ok(keys.iter().map(|k| table.items.get(k).cloned()).collect())
+    }
+
     async fn put(&self, mut item: Item, expect: Expect) -> Result<u64, StoreError> {
         let mut table = self.lock();
         if !satisfies(table.items.get(&item.key), expect) {

@@ -2,7 +2,7 @@
 //!
 //! The port is deliberately small and untyped (`Item` with a JSON body) so it stays object-safe and
 //! each adapter only translates primitives: conditional put, conditional delete, query by
-//! partition, query the due index, and an all-or-nothing transaction. Everything typed (records,
+//! partition, query the due index, read many keys at once, and an all-or-nothing transaction. Everything typed (records,
 //! expiry, leases) lives once in [`records`] and [`lease`] on top of any adapter.
 //! The key layout is in [`keys`] and written down in `docs/store.md`.
 
@@ -180,6 +180,17 @@ pub enum StoreError {
 #[async_trait]
 pub trait Store: Send + Sync {
     async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError>;
+
+    /// Consistent reads of many keys in as few calls as the adapter can make (DynamoDB:
+    /// `BatchGetItem`, 100 keys a call); the answer is in the order of `keys`. The default reads
+    /// one key at a time, for adapters and wrappers with nothing better.
+    async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, StoreError> {
+        let mut out = Vec::with_capacity(keys.len());
+        for key in keys {
+            out.push(self.get(key).await?);
+        }
+        Ok(out)
+    }
 
     /// Writes `item` (its `version` is ignored) and returns the version it now has.
     async fn put(&self, item: Item, expect: Expect) -> Result<u64, StoreError>;

@@ -87,6 +87,12 @@ impl Records {
         }
     }
 
+    /// [`Records::get`] of many keys in few store calls; the answer is in the order of `keys`.
+    pub async fn get_many<T: Record>(&self, keys: &[Key]) -> Result<Vec<Option<Versioned<T>>>, StoreError> {
+        let items = self.store.get_many(keys).await?;
+        items.into_iter().map(|item| item.map_or(Ok(None), |i| self.read(i))).collect()
+    }
+
     /// Create-if-absent. An expired record under the same key counts as absent.
     pub async fn create<T: Record>(&self, record: &T) -> Result<u64, StoreError> {
         let expect = Expect::AbsentOrExpired { now_ms: self.clock.now_ms() };

@@ -6,6 +6,7 @@
 //! are SQS on moto (`HUB_TEST_MOTO_ENDPOINT`); with `embedded`, durable queues in the store.
 
 mod hires;
+mod load;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -26,13 +27,36 @@ use shared::store::{Key, Leases, Record, Records, Store};
 
 #[derive(Parser)]
 struct Args {
-    #[arg(long, default_value = "embedded")]
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[arg(long, default_value = "embedded", global = true)]
     store: String,
     #[arg(long, default_value_t = 500)]
     iterations: usize,
     /// Hires made in the sandbox for the hire-to-partner figure.
     #[arg(long, default_value_t = 20)]
     hires: usize,
+}
+
+#[derive(clap::Subcommand)]
+enum Command {
+    /// The partner API under concurrent load (`load.rs`).
+    Load {
+        /// Requests per route and concurrency level (at least 4 per client).
+        #[arg(long, default_value_t = 2_000)]
+        requests: usize,
+    },
+    /// A simulated day of a fleet of connections, measured per function and priced
+    /// (`hub_bench::fleet`, `hub_bench::cost`).
+    Fleet {
+        #[arg(long, default_value_t = 200)]
+        connections: usize,
+        #[arg(long, default_value_t = 24)]
+        hours: u32,
+        /// Postings in the shared Lever account at the start.
+        #[arg(long, default_value_t = 50)]
+        postings: usize,
+    },
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -72,14 +96,79 @@ where
     out
 }
 
+/// The hub as `hub-local` runs it (its router on a loopback port, the Lever sandbox beside it),
+/// on either store, with a partner (Outhire) and its API key.
+pub struct Local {
+    pub hub: Hub,
+    pub sandbox: lever_sandbox::Sandbox,
+    pub base: String,
+    pub key: String,
+    pub http: reqwest::Client,
+}
+
+impl Local {
+    pub async fn start(store: Arc<dyn Store>, kind: &str, clock: Arc<ManualClock>) -> Self {
+        Self::start_for(store, kind, clock, "outhire").await
+    }
+
+    pub async fn start_for(store: Arc<dyn Store>, kind: &str, clock: Arc<ManualClock>, partner: &str) -> Self {
+        let sandbox = lever_sandbox::Sandbox::start(lever_sandbox::SandboxConfig { rate_limit: None, ..Default::default() }).await.unwrap();
+        let defaults = lever_sandbox::SandboxConfig::default();
+        let secrets = LocalSecrets::from_values([
+            (names::TOKEN_KEY.to_owned(), random_key()),
+            (names::STATE_KEY.to_owned(), random_key()),
+            (names::LEVER_OAUTH.to_owned(), json!({"client_id": defaults.client_id, "client_secret": defaults.client_secret}).to_string()),
+        ]);
+        let lever = LeverConfig::local(&sandbox.base_url(), defaults.client_id, ClientSecret::new(defaults.client_secret)).unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let queues = hub_bench::queues(&store, kind).await;
+        let ports = HubPorts {
+            store,
+            clock,
+            secrets: Arc::new(secrets),
+            lever,
+            queues,
+            files: shared::hub::FilesSource::Dir(std::env::temp_dir().join(format!("hub-bench-files-{}", std::process::id()))),
+        };
+        let options = HubOptions {
+            public_url: url::Url::parse(&base).unwrap(),
+            lever_pkce: false,
+            tokens: TokenPolicy::default(),
+            delivery: DeliveryPolicy { allow_http_loopback: true, ..DeliveryPolicy::default() },
+            jobs: Default::default(),
+            rate_budget: Default::default(),
+            candidates: Default::default(),
+        };
+        let hub = Hub::build(ports, Arc::new(ProfileCatalog::bundled().unwrap()), options).await.unwrap();
+        let router = hub.router();
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        hub.partners.register(partner, vec![format!("{base}/done")]).await.unwrap();
+        let key = hub.partners.issue_key(partner, None).await.unwrap().secret.expose().to_owned();
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        Local { hub, sandbox, base, key, http }
+    }
+}
+
 #[tokio::main]
 async fn main() {
     let args = Args::parse();
+    if let Some(Command::Fleet { connections, hours, postings }) = args.command {
+        let report = hub_bench::fleet::run(hub_bench::fleet::FleetConfig { connections, hours, store: args.store, postings }).await;
+        println!("{}", hub_bench::fleet::markdown(&report));
+        return;
+    }
     let store: Arc<dyn Store> = match args.store.as_str() {
         "embedded" => Arc::new(EmbeddedStore::open(std::env::temp_dir().join(format!("hub-bench-{}.log", std::process::id()))).unwrap()),
         "dynamodb" => shared::testing::dynamo_store().await.expect("DynamoDB Local"),
         other => panic!("--store {other}: embedded or dynamodb"),
     };
+    if let Some(Command::Load { requests }) = args.command {
+        // The hub's warnings and errors (an internal error's cause) to stderr, beside the table.
+        let _ = tracing_subscriber::fmt().with_writer(std::io::stderr).with_max_level(tracing::Level::WARN).try_init();
+        load::run(store, &args.store, requests).await;
+        return;
+    }
     let n = args.iterations;
     println!("| {} store, n = {n} | p50 ms | p95 ms | p99 ms |\n|---|---|---|---|", args.store);
 
@@ -121,42 +210,8 @@ async fn main() {
     println!("| store: lease acquire + release | {} |", percentiles(lease));
 
     // The hub over HTTP, against the Lever sandbox.
-    let sandbox = lever_sandbox::Sandbox::start(lever_sandbox::SandboxConfig { rate_limit: None, ..Default::default() }).await.unwrap();
-    let defaults = lever_sandbox::SandboxConfig::default();
-    let secrets = LocalSecrets::from_values([
-        (names::TOKEN_KEY.to_owned(), random_key()),
-        (names::STATE_KEY.to_owned(), random_key()),
-        (names::LEVER_OAUTH.to_owned(), json!({"client_id": defaults.client_id, "client_secret": defaults.client_secret}).to_string()),
-    ]);
-    let lever = LeverConfig::local(&sandbox.base_url(), defaults.client_id, ClientSecret::new(defaults.client_secret)).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
     let clock = Arc::new(ManualClock::at_ms(SystemClock.now_ms()));
-    let queues = hires::queues(&store, &args.store).await;
-    let ports = HubPorts {
-        store,
-        clock: clock.clone(),
-        secrets: Arc::new(secrets),
-        lever,
-        queues,
-        files: shared::hub::FilesSource::Dir(std::env::temp_dir().join(format!("hub-bench-files-{}", std::process::id()))),
-    };
-    let options = HubOptions {
-        public_url: url::Url::parse(&base).unwrap(),
-        lever_pkce: false,
-        tokens: TokenPolicy::default(),
-        delivery: DeliveryPolicy { allow_http_loopback: true, ..DeliveryPolicy::default() },
-        jobs: Default::default(),
-        rate_budget: Default::default(),
-        candidates: Default::default(),
-    };
-    let hub = Hub::build(ports, Arc::new(ProfileCatalog::bundled().unwrap()), options).await.unwrap();
-    let router = hub.router();
-    tokio::spawn(async move { axum::serve(listener, router).await });
-    hub.partners.register("outhire", vec![format!("{base}/done")]).await.unwrap();
-    let key = hub.partners.issue_key("outhire", None).await.unwrap().secret.expose().to_owned();
-    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-
+    let Local { hub, sandbox, base, key, http } = Local::start(store, &args.store, clock.clone()).await;
     let connect_took = Instant::now();
     let id = shared::testing::connect_customer(&http, &base, &key, &format!("{base}/done")).await;
     let connect = connect_took.elapsed();

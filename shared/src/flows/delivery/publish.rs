@@ -6,11 +6,13 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::records::{Delivery, DeliveryMessage, DeliveryStatus, StoredEvent};
+use std::collections::HashMap;
+
+use super::records::{Delivery, DeliveryMessage, DeliveryStatus, EnqueueCheck, PartnerWebhook, StoredEvent};
 use super::webhooks::check_event_type;
 use super::{DeliveryError, EventDelivery};
-use crate::flows::events::{next_sequence, EventPublisher, NewEvent, PublishError};
-use crate::store::{keys, Expect, Records, StoreError};
+use crate::flows::events::{next_sequence, EventPublisher, NewEvent, PublishError, StagedEvent};
+use crate::store::{keys, Expect, Records, StoreError, Write};
 
 /// Largest event body: DynamoDB items hold 400 KB, and the body is stored with the event.
 pub const MAX_EVENT_BODY_BYTES: usize = 200 * 1024;
@@ -73,49 +75,13 @@ impl EventDelivery {
     /// Publishing the same event id again creates nothing new: it only re-queues deliveries
     /// that never got an attempt, which heals a publish that stopped between store and queue.
     pub async fn publish(&self, event: &OutboundEvent) -> Result<Published, DeliveryError> {
-        check_event_type(&event.event_type).map_err(DeliveryError::Invalid)?;
-        if event.partner_id.is_empty() || event.partner_id.contains('#') {
-            return Err(DeliveryError::Invalid("event has no valid partner id".into()));
-        }
-        // The body is fixed here, once: retries and replays send and sign these same bytes.
-        let body = serde_json::to_string(event).map_err(|e| DeliveryError::Invalid(format!("event body: {e}")))?;
-        if body.len() > MAX_EVENT_BODY_BYTES {
-            return Err(DeliveryError::Invalid(format!("event body of {} bytes is over {MAX_EVENT_BODY_BYTES}", body.len())));
-        }
-        let event_id = event.id.to_string();
-        let partner_id = event.partner_id.as_str();
-        let now_ms = self.records.clock().now_ms();
-        let expires_at_ms = Some(now_ms.saturating_add(i64::try_from(self.policy.retention.as_millis()).unwrap_or(i64::MAX)));
-        let stored = StoredEvent {
-            partner_id: partner_id.to_owned(),
-            id: event_id.clone(),
-            event_type: event.event_type.clone(),
-            connection_id: event.connection_id.clone(),
-            created_at_ms: now_ms,
-            body,
-            expires_at_ms,
-        };
-        let deliveries: Vec<Delivery> = self
-            .webhooks(partner_id)
-            .await?
-            .into_iter()
-            .filter(|w| w.wants(&event.event_type))
-            .map(|w| Delivery::first_run(&stored, &w.id, now_ms))
-            .collect();
-
-        let mut writes = vec![Records::put_write(&stored, Expect::AbsentOrExpired { now_ms })?];
-        for d in &deliveries {
-            writes.push(Records::put_write(d, Expect::AbsentOrExpired { now_ms })?);
-        }
-        // Stored with the deliveries, cleared once they are queued: if this process stops in
-        // between, the sweeper finds the check and queues them.
-        let check = (!deliveries.is_empty()).then(|| self.enqueue_check(partner_id, &event_id, now_ms, expires_at_ms));
-        if let Some(check) = &check {
-            writes.push(Records::put_write(check, Expect::Any)?);
-        }
-        let (deliveries, duplicate) = match self.records.transact(writes).await {
-            Ok(()) => (deliveries, false),
+        let body = Self::body_of(event)?;
+        let webhooks = self.webhooks(&event.partner_id).await?;
+        let mut prepared = self.prepare(event, body, &webhooks)?;
+        match self.records.transact(std::mem::take(&mut prepared.writes)).await {
+            Ok(()) => {}
             Err(StoreError::TransactionConditionFailed { index: 0 }) => {
+                let (partner_id, event_id) = (event.partner_id.as_str(), prepared.event_id);
                 let existing = self.deliveries_of(partner_id, &event_id).await?;
                 let unattempted = existing
                     .iter()
@@ -130,14 +96,90 @@ impl EventDelivery {
             }
             Err(e) => return Err(e.into()),
         };
+        self.queue_prepared(&prepared).await?;
+        tracing::info!(partner_id = %event.partner_id, event_id = %prepared.event_id, event_type = %event.event_type,
+            deliveries = prepared.deliveries.len(), "event published");
+        Ok(Published { event_id: prepared.event_id, deliveries: prepared.deliveries.len(), duplicate: false })
+    }
+
+    /// The event's checked body (fixed here, once: retries and replays send and sign these same
+    /// bytes).
+    fn body_of(event: &OutboundEvent) -> Result<String, DeliveryError> {
+        check_event_type(&event.event_type).map_err(DeliveryError::Invalid)?;
+        if event.partner_id.is_empty() || event.partner_id.contains('#') {
+            return Err(DeliveryError::Invalid("event has no valid partner id".into()));
+        }
+        let body = serde_json::to_string(event).map_err(|e| DeliveryError::Invalid(format!("event body: {e}")))?;
+        if body.len() > MAX_EVENT_BODY_BYTES {
+            return Err(DeliveryError::Invalid(format!("event body of {} bytes is over {MAX_EVENT_BODY_BYTES}", body.len())));
+        }
+        Ok(body)
+    }
+
+    /// The writes that store an event with a delivery per subscribed endpoint of `webhooks`
+    /// (the partner's), and what to queue once they are committed.
+    fn prepare(&self, event: &OutboundEvent, body: String, webhooks: &[PartnerWebhook]) -> Result<Prepared, DeliveryError> {
+        let event_id = event.id.to_string();
+        let partner_id = event.partner_id.as_str();
+        let now_ms = self.records.clock().now_ms();
+        let expires_at_ms = Some(now_ms.saturating_add(i64::try_from(self.policy.retention.as_millis()).unwrap_or(i64::MAX)));
+        let stored = StoredEvent {
+            partner_id: partner_id.to_owned(),
+            id: event_id.clone(),
+            event_type: event.event_type.clone(),
+            connection_id: event.connection_id.clone(),
+            created_at_ms: now_ms,
+            body,
+            expires_at_ms,
+        };
+        let deliveries: Vec<Delivery> = webhooks
+            .iter()
+            .filter(|w| w.wants(&event.event_type))
+            .map(|w| Delivery::first_run(&stored, &w.id, now_ms))
+            .collect();
+        let mut writes = vec![Records::put_write(&stored, Expect::AbsentOrExpired { now_ms })?];
         for d in &deliveries {
+            writes.push(Records::put_write(d, Expect::AbsentOrExpired { now_ms })?);
+        }
+        // Stored with the deliveries, cleared once they are queued: if this process stops in
+        // between, the sweeper finds the check and queues them.
+        let check = (!deliveries.is_empty()).then(|| self.enqueue_check(partner_id, &event_id, now_ms, expires_at_ms));
+        if let Some(check) = &check {
+            writes.push(Records::put_write(check, Expect::Any)?);
+        }
+        Ok(Prepared { writes, deliveries, check, event_id })
+    }
+
+    /// After a prepared event's writes are committed: its deliveries queued, its check cleared.
+    async fn queue_prepared(&self, prepared: &Prepared) -> Result<(), DeliveryError> {
+        for d in &prepared.deliveries {
             self.enqueue(d, Duration::ZERO).await?;
         }
-        if let Some(check) = &check {
+        if let Some(check) = &prepared.check {
             self.clear_enqueue_check(check).await;
         }
-        tracing::info!(partner_id, event_id, event_type = %event.event_type, deliveries = deliveries.len(), "event published");
-        Ok(Published { event_id, deliveries: deliveries.len(), duplicate })
+        Ok(())
+    }
+
+    /// A flow's event as the outbox keeps it: numbered (taking the connection's next number
+    /// unless the flow took one) and timed.
+    async fn outbound_of(&self, event: NewEvent) -> Result<OutboundEvent, PublishError> {
+        let now = self.records.clock().now();
+        let mut outbound = OutboundEvent::new(&event.partner_id, &event.event_type, now, event.data);
+        // Flows name events by what happened (stable across retries); the outbox keys by UUID.
+        outbound.id = uuid::Uuid::parse_str(&event.id)
+            .unwrap_or_else(|_| uuid::Uuid::new_v5(&EVENT_ID_NAMESPACE, event.id.as_bytes()));
+        if let Some(at_ms) = event.occurred_at_ms {
+            outbound.occurred_at = OffsetDateTime::from_unix_timestamp_nanos(i128::from(at_ms) * 1_000_000).unwrap_or(now);
+        }
+        if let Some(connection_id) = &event.connection_id {
+            outbound = outbound.for_connection(connection_id);
+            outbound.sequence = match event.sequence {
+                Some(n) => Some(n),
+                None => next_sequence(&self.records, connection_id).await.map_err(|e| PublishError(e.to_string()))?,
+            };
+        }
+        Ok(outbound)
     }
 
     /// Queues the next attempt of `delivery` (its run, attempt `attempts + 1`).
@@ -163,27 +205,51 @@ impl EventDelivery {
 /// Namespace of event ids derived from names (UUIDv5); fixed forever.
 const EVENT_ID_NAMESPACE: uuid::Uuid = uuid::Uuid::from_u128(0x6c65_7665_722d_6875_622d_6576_656e_7473);
 
+/// An event ready to store: its writes, and what is queued once they are committed.
+struct Prepared {
+    writes: Vec<Write>,
+    deliveries: Vec<Delivery>,
+    check: Option<EnqueueCheck>,
+    event_id: String,
+}
+
 #[async_trait]
 impl EventPublisher for EventDelivery {
     /// A flow's event, numbered and timed, into the outbox.
     async fn publish(&self, event: NewEvent) -> Result<(), PublishError> {
-        let clock = self.records.clock();
-        let now = clock.now();
-        let mut outbound = OutboundEvent::new(&event.partner_id, &event.event_type, now, event.data);
-        // Flows name events by what happened (stable across retries); the outbox keys by UUID.
-        outbound.id = uuid::Uuid::parse_str(&event.id)
-            .unwrap_or_else(|_| uuid::Uuid::new_v5(&EVENT_ID_NAMESPACE, event.id.as_bytes()));
-        if let Some(at_ms) = event.occurred_at_ms {
-            outbound.occurred_at = OffsetDateTime::from_unix_timestamp_nanos(i128::from(at_ms) * 1_000_000).unwrap_or(now);
-        }
-        if let Some(connection_id) = &event.connection_id {
-            outbound = outbound.for_connection(connection_id);
-            outbound.sequence = match event.sequence {
-                Some(n) => Some(n),
-                None => next_sequence(&self.records, connection_id).await.map_err(|e| PublishError(e.to_string()))?,
-            };
-        }
+        let outbound = self.outbound_of(event).await?;
         EventDelivery::publish(self, &outbound).await.map(|_| ()).map_err(|e| PublishError(e.to_string()))
+    }
+
+    /// Each partner's endpoints are read once for all of `events`.
+    async fn stage(&self, events: Vec<NewEvent>) -> Result<Option<Vec<StagedEvent>>, PublishError> {
+        let failed = |e: DeliveryError| PublishError(e.to_string());
+        let mut webhooks: HashMap<String, Vec<PartnerWebhook>> = HashMap::new();
+        let mut staged = Vec::with_capacity(events.len());
+        for event in events {
+            let outbound = self.outbound_of(event).await?;
+            let body = Self::body_of(&outbound).map_err(failed)?;
+            if !webhooks.contains_key(&outbound.partner_id) {
+                let found = self.webhooks(&outbound.partner_id).await.map_err(failed)?;
+                webhooks.insert(outbound.partner_id.clone(), found);
+            }
+            let endpoints = webhooks.get(&outbound.partner_id).map_or(&[][..], Vec::as_slice);
+            let mut prepared = self.prepare(&outbound, body, endpoints).map_err(failed)?;
+            let writes = std::mem::take(&mut prepared.writes);
+            staged.push(StagedEvent { writes, after: Box::new(prepared) });
+        }
+        Ok(Some(staged))
+    }
+
+    async fn committed(&self, staged: Vec<StagedEvent>) -> Result<(), PublishError> {
+        for s in staged {
+            let Ok(prepared) = s.after.downcast::<Prepared>() else {
+                return Err(PublishError("an event staged by another publisher".into()));
+            };
+            self.queue_prepared(&prepared).await.map_err(|e| PublishError(e.to_string()))?;
+            tracing::info!(event_id = %prepared.event_id, deliveries = prepared.deliveries.len(), "event published");
+        }
+        Ok(())
     }
 }
 

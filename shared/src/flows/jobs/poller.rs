@@ -2,33 +2,31 @@
 //!
 //! A run takes the connection's sync lease (one sync per connection at a time, across every
 //! Lambda), resumes the pass in progress or starts the next one (`core::job_sync` decides full
-//! or delta), and reads Lever page by page. Each page is written before the next one counts:
-//! changed jobs are announced and written (an unchanged one costs no write), what the page saw
-//! and what is to leave the feed go into a page record, and the checkpoint (the next page's
-//! cursor, the counts, a renewed lease) is written. The next page is fetched while one is
-//! being written. Jobs leave the feed only when the pass completes; a failed or killed run
+//! or delta), and reads Lever two pages at a time. Each pair is written before the next one
+//! counts: changed jobs are written with their events (an unchanged one costs no write), what
+//! the pages saw and what is to leave the feed go into a page record, and the checkpoint (the
+//! next cursor, the counts, a renewed lease) is written. The next pages are fetched while
+//! these are being written. Jobs leave the feed only when the pass completes; a failed or killed run
 //! removes nothing and the next run continues from the checkpoint.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::StreamExt as _;
 use serde_json::json;
 
-use super::convert::posting_input;
 use super::records::{PassPage, PASS_PAGE_LIFETIME_MS};
 use super::JobsError;
 use crate::core::catalog::ProfileCatalog;
 use crate::core::connection::{Connection, ConnectionStatus};
 use crate::core::flow_runs::ScheduledFlow;
-use crate::core::job::{Channel, Job, JobFilter, JobInclude, PostingState};
-use crate::core::job_feed::{event_id, observe_open, retire, Change, CloseReason, FeedJob, JobStatus, JobView};
+use crate::core::job::{Channel, JobFilter, JobInclude, PostingState};
+use crate::core::job_feed::{retire, Change, CloseReason, FeedJob, JobStatus};
 use crate::core::job_sync::{JobSync, ListingPlan, PassCounts, PassKind, PassProgress, PassStage, SyncLease, SyncPolicy};
-use crate::core::profile::{EventKind, Profile};
+use crate::core::profile::Profile;
 use crate::flows::activity::ActivityLog;
 use crate::flows::dispatch::{FlowRun, RunTrigger};
-use crate::flows::events::{EventPublisher, NewEvent};
+use crate::flows::events::EventPublisher;
 use crate::flows::tokens::{TokenError, Tokens};
 use crate::lever::error::LeverError;
 use crate::lever::model::{DistributionChannel, Posting, PostingsQuery};
@@ -37,8 +35,14 @@ use crate::lever::port::LeverApi;
 use crate::queue::Queue;
 use crate::store::{keys, Query, Records, StoreError, Versioned};
 
-/// How many postings of a page are written at once.
-const PAGE_CONCURRENCY: usize = 8;
+mod page;
+
+/// Pages of postings written together (and read while the previous ones are written). On
+/// DynamoDB a page's transactions take about as long as Lever's rate limit takes to allow the
+/// next page; two pages at once keep twice the transactions in flight.
+const PAGES_AT_ONCE: usize = 2;
+/// How many jobs leaving the feed are read and written together.
+const CLOSE_BATCH: usize = 100;
 /// A run stops this long before its deadline (checkpointed) and queues its continuation.
 const DEADLINE_MARGIN: Duration = Duration::from_secs(20);
 /// A manual sync that finds another sync running is tried again after this.
@@ -91,24 +95,6 @@ struct PageResult {
     seen: Vec<String>,
     leaving: Vec<(String, CloseReason)>,
     counts: PassCounts,
-}
-
-enum Observed {
-    Created,
-    Updated,
-    Refreshed,
-    Unchanged,
-    Skipped,
-}
-
-impl Observed {
-    fn of(change: &Change) -> Self {
-        match change.event {
-            Some(EventKind::JobCreated) => Observed::Created,
-            Some(_) => Observed::Updated,
-            None => Observed::Refreshed,
-        }
-    }
 }
 
 impl JobPoller {
@@ -408,31 +394,59 @@ impl JobPoller {
         let pass = ctx.sync.record.pass.clone().ok_or_else(|| JobsError::Internal("no pass".into()))?;
         let connection_id = ctx.connection.id.clone();
         let mut seen_cursors: BTreeSet<String> = pass.cursor.iter().cloned().collect();
-        let mut fetched = self.fetch_postings(&connection_id, &pass.listing, pass.cursor.clone()).await;
+        let mut fetched = self.fetch_pages(&connection_id, &pass.listing, pass.cursor.clone(), &mut seen_cursors, deadline).await;
         loop {
-            let page = fetched?;
-            let next = page.next_offset().map(str::to_owned);
-            if let Some(n) = &next
-                && !seen_cursors.insert(n.clone())
-            {
-                return Err(LeverError::PaginationLoop { pages: seen_cursors.len() as u32 }.into());
-            }
-            // The next page is read while this one is written.
+            let (postings, next, pages) = fetched?;
+            // The next pages are read while these are written.
             let prefetch = async {
                 match &next {
-                    Some(n) if !Self::time_is_up(deadline) => Some(self.fetch_postings(&connection_id, &pass.listing, Some(n.clone())).await),
+                    Some(n) if !Self::time_is_up(deadline) => {
+                        Some(self.fetch_pages(&connection_id, &pass.listing, Some(n.clone()), &mut seen_cursors, deadline).await)
+                    }
                     _ => None,
                 }
             };
-            let (processed, prefetched) = tokio::join!(self.postings_page(ctx, &page.data), prefetch);
+            let (processed, prefetched) = tokio::join!(self.postings_page(ctx, &postings), prefetch);
             pending.merge(processed?);
-            self.page_done(ctx, pending, next.clone()).await?;
+            self.page_done(ctx, pending, next.clone(), pages).await?;
             match (next, prefetched) {
                 (None, _) => return Ok(true),
                 (Some(_), Some(p)) => fetched = p,
                 (Some(_), None) => return Ok(false),
             }
         }
+    }
+
+    /// Up to [`PAGES_AT_ONCE`] pages of postings from `cursor` (fewer at the listing's end or
+    /// when time is up), the cursor after them (`None`: the listing's end), and how many pages.
+    async fn fetch_pages(
+        &self,
+        connection_id: &str,
+        plan: &ListingPlan,
+        mut cursor: Option<String>,
+        seen_cursors: &mut BTreeSet<String>,
+        deadline: Option<tokio::time::Instant>,
+    ) -> Result<(Vec<Posting>, Option<String>, u32), JobsError> {
+        let mut postings = Vec::new();
+        let mut pages = 0;
+        for fetched in 0..PAGES_AT_ONCE {
+            if fetched > 0 && Self::time_is_up(deadline) {
+                break;
+            }
+            let page = self.fetch_postings(connection_id, plan, cursor.clone()).await?;
+            cursor = page.next_offset().map(str::to_owned);
+            if let Some(n) = &cursor
+                && !seen_cursors.insert(n.clone())
+            {
+                return Err(LeverError::PaginationLoop { pages: seen_cursors.len() as u32 }.into());
+            }
+            postings.extend(page.data);
+            pages += 1;
+            if cursor.is_none() {
+                break;
+            }
+        }
+        Ok((postings, cursor, pages))
     }
 
     /// Reads deleted postings (delta passes) from the checkpointed cursor. `Ok(false)`: paused.
@@ -465,15 +479,14 @@ impl JobPoller {
             {
                 return Err(LeverError::PaginationLoop { pages: seen_cursors.len() as u32 }.into());
             }
-            for deleted in &page.data {
-                let Some(id) = crate::core::ids::normalize_uuid(deleted.id.trim()) else { continue };
-                if let Some(stored) = self.records.get::<FeedJob>(&keys::job(&connection_id, &id)).await?
-                    && stored.record.status == JobStatus::Open
-                {
+            let ids: Vec<String> = page.data.iter().filter_map(|d| crate::core::ids::normalize_uuid(d.id.trim())).collect();
+            let wanted: Vec<_> = ids.iter().map(|id| keys::job(&connection_id, id)).collect();
+            for (id, stored) in ids.into_iter().zip(self.records.get_many::<FeedJob>(&wanted).await?) {
+                if stored.is_some_and(|s| s.record.status == JobStatus::Open) {
                     pending.leaving.push((id, CloseReason::Deleted));
                 }
             }
-            self.page_done(ctx, pending, next.clone()).await?;
+            self.page_done(ctx, pending, next.clone(), 1).await?;
             if next.is_none() {
                 return Ok(true);
             }
@@ -482,11 +495,11 @@ impl JobPoller {
 
     /// A page is done. With a next page to come, what the pages found since the last
     /// checkpoint is written and the checkpoint moves past them; the listing's last page is
-    /// carried to the pass's completion in memory.
-    async fn page_done(&self, ctx: &mut Ctx<'_>, pending: &mut PageResult, next: Option<String>) -> Result<(), JobsError> {
+    /// carried to the pass's completion in memory. `pages`: how many Lever pages that was.
+    async fn page_done(&self, ctx: &mut Ctx<'_>, pending: &mut PageResult, next: Option<String>, pages: u32) -> Result<(), JobsError> {
         let (connection_id, now) = (ctx.connection.id.clone(), self.now());
         let pass = ctx.sync.record.pass.as_mut().ok_or_else(|| JobsError::Internal("no pass".into()))?;
-        pass.pages += 1;
+        pass.pages += pages;
         if next.is_none() {
             return Ok(());
         }
@@ -505,135 +518,6 @@ impl JobPoller {
         pass.cursor = next;
         add(&mut pass.counts, &found.counts);
         self.checkpoint(ctx).await
-    }
-
-    /// A page of postings in two steps: every posting is read against its feed job at once;
-    /// then the changes take their event numbers in one block (one compare-and-set on the
-    /// connection, not one per event) and are announced and written at once.
-    async fn postings_page(&self, ctx: &Ctx<'_>, postings: &[Posting]) -> Result<PageResult, JobsError> {
-        // Boxed as `Send` futures: a closure-mapped stream of borrowing futures trips the
-        // compiler's higher-ranked `Send` check when the run is spawned.
-        type Boxed<'f, T> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, JobsError>> + Send + 'f>>;
-        let planning: Vec<Boxed<'_, Planned>> = postings.iter().map(|p| Box::pin(self.plan(ctx, p)) as Boxed<'_, Planned>).collect();
-        let planned: Vec<Planned> = futures::stream::iter(planning).buffer_unordered(PAGE_CONCURRENCY).collect::<Vec<_>>().await.into_iter().collect::<Result<_, _>>()?;
-        let announced = planned.iter().filter(|p| p.write.as_ref().is_some_and(|(_, c)| c.event.is_some_and(|k| ctx.profile.subscribes(k)))).count();
-        let mut next_sequence = match announced {
-            0 => None,
-            n => crate::flows::events::take_sequences(&self.records, &ctx.connection.id, n as u64).await?,
-        };
-        let mut writing: Vec<Boxed<'_, (String, Observed, Verdict)>> = Vec::with_capacity(planned.len());
-        for p in planned {
-            let Some((stored, change)) = p.write else {
-                writing.push(Box::pin(std::future::ready(Ok((p.id, p.observed, p.verdict)))));
-                continue;
-            };
-            let sequence = if change.event.is_some_and(|k| ctx.profile.subscribes(k)) {
-                let s = next_sequence;
-                next_sequence = next_sequence.map(|n| n + 1);
-                s
-            } else {
-                None
-            };
-            writing.push(Box::pin(async move {
-                match self.write(ctx, stored.as_ref(), change, sequence).await {
-                    Ok(()) => Ok((p.id, p.observed, p.verdict)),
-                    // The partner marked it imported meanwhile: read again and redo the change.
-                    Err(JobsError::Store(StoreError::ConditionFailed)) => self.observe(ctx, &p.job).await,
-                    Err(e) => Err(e),
-                }
-            }));
-        }
-        let outcomes: Vec<Result<(String, Observed, Verdict), JobsError>> =
-            futures::stream::iter(writing).buffer_unordered(PAGE_CONCURRENCY).collect().await;
-        let mut result = PageResult::default();
-        for outcome in outcomes {
-            let (id, observed, verdict) = outcome?;
-            result.counts.postings += 1;
-            match observed {
-                Observed::Created => result.counts.created += 1,
-                Observed::Updated => result.counts.updated += 1,
-                Observed::Refreshed => result.counts.refreshed += 1,
-                Observed::Unchanged => result.counts.unchanged += 1,
-                Observed::Skipped => result.counts.skipped += 1,
-            }
-            match verdict {
-                Verdict::Seen => result.seen.push(id),
-                Verdict::Leaving(reason) => result.leaving.push((id, reason)),
-                Verdict::NotInFeed => {}
-            }
-        }
-        Ok(result)
-    }
-
-    /// What one posting means for the feed, read but not yet written.
-    async fn plan(&self, ctx: &Ctx<'_>, posting: &Posting) -> Result<Planned, JobsError> {
-        let job = match Job::from_posting(&posting_input(posting)) {
-            Ok(job) => job,
-            Err(e) => {
-                // Kept as seen: an unreadable posting is no evidence that a job is gone.
-                tracing::warn!(connection_id = %ctx.connection.id, error = %e, "posting skipped");
-                let id = posting.id.trim().to_ascii_lowercase();
-                return Ok(Planned { id, observed: Observed::Skipped, verdict: Verdict::Seen, write: None, job: None });
-            }
-        };
-        let id = job.posting_id.clone();
-        let stored = self.records.get::<FeedJob>(&keys::job(&ctx.connection.id, &id)).await?;
-        if !ctx.filter.passes(&job) {
-            let open = stored.is_some_and(|s| s.record.status == JobStatus::Open);
-            let verdict = if open { Verdict::Leaving(CloseReason::NoLongerMatches) } else { Verdict::NotInFeed };
-            return Ok(Planned { id, observed: Observed::Unchanged, verdict, write: None, job: None });
-        }
-        let Some(change) = observe_open(&ctx.connection.id, stored.as_ref().map(|s| &s.record), job.clone(), ctx.include, self.now()) else {
-            return Ok(Planned { id, observed: Observed::Unchanged, verdict: Verdict::Seen, write: None, job: None });
-        };
-        let observed = Observed::of(&change);
-        Ok(Planned { id, observed, verdict: Verdict::Seen, write: Some((stored, change)), job: Some(job) })
-    }
-
-    /// The slow path after a lost race: read, change and write one job until it sticks.
-    async fn observe(&self, ctx: &Ctx<'_>, job: &Option<Job>) -> Result<(String, Observed, Verdict), JobsError> {
-        let Some(job) = job else { return Err(JobsError::Internal("no job to write".into())) };
-        let id = job.posting_id.clone();
-        let key = keys::job(&ctx.connection.id, &id);
-        for _ in 0..8 {
-            let stored = self.records.get::<FeedJob>(&key).await?;
-            let Some(change) = observe_open(&ctx.connection.id, stored.as_ref().map(|s| &s.record), job.clone(), ctx.include, self.now())
-            else {
-                return Ok((id, Observed::Unchanged, Verdict::Seen));
-            };
-            let observed = Observed::of(&change);
-            match self.write(ctx, stored.as_ref(), change, None).await {
-                Ok(()) => return Ok((id, observed, Verdict::Seen)),
-                Err(JobsError::Store(StoreError::ConditionFailed)) => continue,
-                Err(e) => return Err(e),
-            }
-        }
-        Err(StoreError::Conflict.into())
-    }
-
-    /// Announces a change, then writes it. In that order: a run that dies in between announces
-    /// the same change again (the same event id, delivered once) and then writes it.
-    /// `sequence`: the event's number if the caller took one (else the publisher takes it).
-    async fn write(&self, ctx: &Ctx<'_>, stored: Option<&Versioned<FeedJob>>, change: Change, sequence: Option<u64>) -> Result<(), JobsError> {
-        if let Some(kind) = change.event
-            && ctx.profile.subscribes(kind)
-        {
-            let event = NewEvent {
-                id: event_id(&change.job),
-                event_type: kind.as_str().to_owned(),
-                partner_id: ctx.connection.partner_id.clone(),
-                connection_id: Some(ctx.connection.id.clone()),
-                sequence,
-                occurred_at_ms: Some(change.job.changed_at_ms),
-                data: serde_json::to_value(JobView::feed(&change.job, ctx.include)).map_err(|e| JobsError::Internal(e.to_string()))?,
-            };
-            self.events.publish(event).await.map_err(|e| JobsError::Publish(e.to_string()))?;
-        }
-        match stored {
-            Some(s) => self.records.replace(&change.job, s.version).await?,
-            None => self.records.create(&change.job).await?,
-        };
-        Ok(())
     }
 
     /// The end of a pass: jobs that are to leave the feed leave it, and the watermarks move.
@@ -656,7 +540,9 @@ impl JobPoller {
         let mut open_now = None;
         if pass.kind == PassKind::Full {
             let mut open = 0u64;
-            let mut query = Query { pk: pk.clone(), sk_prefix: Some(keys::JOBS_PREFIX.into()), limit: 100, ..Default::default() };
+            // Large pages: DynamoDB caps each at 1 MB anyway, and a feed of 10,000 jobs read 100 at a
+            // time was a hundred round trips after the last Lever page.
+            let mut query = Query { pk: pk.clone(), sk_prefix: Some(keys::JOBS_PREFIX.into()), limit: 1_000, ..Default::default() };
             loop {
                 let (jobs, cursor) = self.records.query::<FeedJob>(&query).await?;
                 for j in jobs.into_iter().filter(|j| j.record.status == JobStatus::Open) {
@@ -672,11 +558,10 @@ impl JobPoller {
             }
             open_now = Some(open);
         }
+        let leaving: Vec<(String, CloseReason)> = leaving.into_iter().collect();
         let mut closed = 0u64;
-        for (id, reason) in &leaving {
-            if self.close(ctx, id, *reason).await? {
-                closed += 1;
-            }
+        for batch in leaving.chunks(CLOSE_BATCH) {
+            closed += self.close_all(ctx, batch).await?;
         }
         pass.counts.closed += closed;
         let jobs_open = match open_now {
@@ -687,6 +572,40 @@ impl JobPoller {
         tracing::info!(connection_id, kind = ?pass.kind, pages = pass.pages, created = pass.counts.created,
             updated = pass.counts.updated, closed, jobs_open, "job sync pass complete");
         Ok(pass)
+    }
+
+    /// Jobs leave the feed: read in one batch, written with their events in transactions;
+    /// those whose transaction lost a race are closed one by one. Returns how many closed.
+    async fn close_all(&self, ctx: &Ctx<'_>, leaving: &[(String, CloseReason)]) -> Result<u64, JobsError> {
+        let wanted: Vec<_> = leaving.iter().map(|(id, _)| keys::job(&ctx.connection.id, id)).collect();
+        let stored = self.records.get_many::<FeedJob>(&wanted).await?;
+        let now = self.now();
+        let mut retiring = Vec::new();
+        for ((id, reason), stored) in leaving.iter().zip(stored) {
+            if let Some(change) = retire(stored.as_ref().map(|s| &s.record), *reason, now) {
+                retiring.push((id, *reason, stored.map(|s| s.version), change));
+            }
+        }
+        let changes: Vec<Change> = retiring.iter().map(|(_, _, _, c)| c.clone()).collect();
+        let sequences = self.sequences(ctx, &changes).await?;
+        let mut redo = Vec::with_capacity(retiring.len());
+        let mut pending = Vec::with_capacity(retiring.len());
+        for ((id, reason, version, change), sequence) in retiring.into_iter().zip(sequences) {
+            redo.push((id, reason));
+            pending.push(page::Pending { version, change, sequence });
+        }
+        let written = self.write_all(ctx, pending).await?;
+        let mut closed = written.iter().filter(|w| **w).count() as u64;
+        // Collected first: an iterator adapter's closure held across the awaits below makes the
+        // run's future fail the compiler's higher-ranked `Send` check when it is spawned.
+        let lost: Vec<(String, CloseReason)> =
+            redo.into_iter().zip(written).filter(|(_, w)| !*w).map(|((id, reason), _)| (id.clone(), reason)).collect();
+        for (id, reason) in &lost {
+            if self.close(ctx, id, *reason).await? {
+                closed += 1;
+            }
+        }
+        Ok(closed)
     }
 
     async fn close(&self, ctx: &Ctx<'_>, posting_id: &str, reason: CloseReason) -> Result<bool, JobsError> {
@@ -739,25 +658,6 @@ enum Acquire {
     /// A pass that started after the manual request completed (or is running).
     Served,
     Busy,
-}
-
-/// One posting of a page, read and judged, its write (if any) still to do.
-struct Planned {
-    id: String,
-    observed: Observed,
-    verdict: Verdict,
-    write: Option<(Option<Versioned<FeedJob>>, Change)>,
-    job: Option<Job>,
-}
-
-/// What a page says about a posting's place in the feed.
-enum Verdict {
-    /// In the feed (or kept there: an unreadable posting is no evidence).
-    Seen,
-    /// In the feed, and to leave it when the pass completes.
-    Leaving(CloseReason),
-    /// Neither in the feed nor to be.
-    NotInFeed,
 }
 
 impl PageResult {
