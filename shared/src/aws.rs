@@ -18,8 +18,8 @@ use std::sync::OnceLock;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::SharedCredentialsProvider;
-use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
 use aws_sdk_dynamodb::config::SharedHttpClient;
+use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
 
 /// Amazon Root CA 1–4 and Starfield Services Root CA G2, PEM.
 const AWS_ROOTS: &str = include_str!("../certs/amazon-trust-services.pem");
@@ -64,10 +64,8 @@ pub fn from_environment() -> Result<SdkConfig, String> {
 
 fn from_lookup(var: impl Fn(&str) -> Option<String>) -> Result<SdkConfig, String> {
     let set = |name: &str| var(name).filter(|v| !v.trim().is_empty());
-    let region = REGION_VARS
-        .iter()
-        .find_map(|name| set(name))
-        .ok_or_else(|| format!("the AWS region is not set: set {} (Lambda sets it)", REGION_VARS[0]))?;
+    let region =
+        REGION_VARS.iter().find_map(|name| set(name)).ok_or_else(|| format!("the AWS region is not set: set {} (Lambda sets it)", REGION_VARS[0]))?;
     let mut config = SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
         .http_client(aws_https_client()?)
@@ -114,7 +112,9 @@ mod tests {
         for cert in certs {
             roots.add(cert).expect("a trust anchor");
         }
-        for name in ["Amazon Root CA 1", "Amazon Root CA 2", "Amazon Root CA 3", "Amazon Root CA 4", "Starfield Services Root Certificate Authority - G2"] {
+        for name in
+            ["Amazon Root CA 1", "Amazon Root CA 2", "Amazon Root CA 3", "Amazon Root CA 4", "Starfield Services Root Certificate Authority - G2"]
+        {
             assert!(AWS_ROOTS.contains(&format!("# {name}\n")), "{name}");
         }
         assert!(aws_https_client().is_ok());

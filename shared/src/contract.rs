@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Mutex, OnceLock};
 
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 /// One documented operation: `GET /v1/connections/{id}`.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -165,8 +165,10 @@ impl Contract {
         let responses = &self.operations[&op]["responses"];
         let status = r.status.to_string();
         let Some(declared) = responses.get(&status) else {
-            return Err(format!("{what}: status {status} is not documented for {op} (documented: {:?})",
-                responses.as_object().map(|o| o.keys().cloned().collect::<Vec<_>>()).unwrap_or_default()));
+            return Err(format!(
+                "{what}: status {status} is not documented for {op} (documented: {:?})",
+                responses.as_object().map(|o| o.keys().cloned().collect::<Vec<_>>()).unwrap_or_default()
+            ));
         };
         self.checked.lock().unwrap_or_else(|p| p.into_inner()).insert((op.clone(), r.status < 400));
         let response = self.resolve(declared);

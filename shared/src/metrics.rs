@@ -9,7 +9,7 @@
 
 use std::sync::OnceLock;
 
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 
 pub const NAMESPACE: &str = "LeverHub";
 
@@ -40,9 +40,7 @@ pub fn send_to(sink: impl Fn(&str) + Send + Sync + 'static) -> bool {
 
 fn enabled() -> bool {
     static ON: OnceLock<bool> = OnceLock::new();
-    *ON.get_or_init(|| {
-        std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some() || std::env::var("HUB_METRICS").is_ok_and(|v| v == "emf")
-    })
+    *ON.get_or_init(|| std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some() || std::env::var("HUB_METRICS").is_ok_and(|v| v == "emf"))
 }
 
 /// The EMF document for one measurement of `name` in `flow`, at `at_ms`.

@@ -9,10 +9,7 @@ use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
 
 pub fn filter() -> Targets {
-    std::env::var("RUST_LOG")
-        .ok()
-        .and_then(|v| v.parse::<Targets>().ok())
-        .unwrap_or_else(|| Targets::new().with_default(tracing::Level::INFO))
+    std::env::var("RUST_LOG").ok().and_then(|v| v.parse::<Targets>().ok()).unwrap_or_else(|| Targets::new().with_default(tracing::Level::INFO))
 }
 
 pub fn init() {
@@ -57,12 +54,7 @@ pub fn message_span(message_id: Option<&str>, body: &str) -> tracing::Span {
     }
     let ids: Ids = serde_json::from_str(body).unwrap_or_default();
     let short = |id: Option<String>| id.filter(|i| i.len() <= crate::core::ids::MAX_ID_CHARS);
-    tracing::info_span!(
-        "message",
-        message_id,
-        connection_id = short(ids.connection_id).as_deref(),
-        partner_id = short(ids.partner_id).as_deref(),
-    )
+    tracing::info_span!("message", message_id, connection_id = short(ids.connection_id).as_deref(), partner_id = short(ids.partner_id).as_deref(),)
 }
 
 #[cfg(test)]

@@ -20,27 +20,20 @@ pub fn service_endpoint(var: &str, what: &str) -> Option<String> {
         eprintln!("SKIPPED: {what} is not running ({var} unset; HUB_SKIP_MISSING_SERVICES=1)");
         return None;
     }
-    panic!(
-        "{what} is required but {var} is not set: run the tests with scripts/test, which starts it"
-    );
+    panic!("{what} is required but {var} is not set: run the tests with scripts/test, which starts it");
 }
 
 /// A DynamoDB client for DynamoDB Local, or `None` when skipping is allowed.
 pub async fn dynamodb_client() -> Option<aws_sdk_dynamodb::Client> {
     let endpoint = service_endpoint("HUB_TEST_DYNAMODB_ENDPOINT", "Amazon DynamoDB Local")?;
-    Some(aws_sdk_dynamodb::Client::new(
-        &crate::aws::sdk_config(Some(&endpoint)).await,
-    ))
+    Some(aws_sdk_dynamodb::Client::new(&crate::aws::sdk_config(Some(&endpoint)).await))
 }
 
 /// A fresh, empty table in DynamoDB Local.
 pub async fn dynamo_store() -> Option<Arc<DynamoStore>> {
     let client = dynamodb_client().await?;
     let store = DynamoStore::new(client, format!("hub-test-{}", uuid::Uuid::new_v4()));
-    store
-        .ensure_table()
-        .await
-        .expect("create table in DynamoDB Local");
+    store.ensure_table().await.expect("create table in DynamoDB Local");
     Some(Arc::new(store))
 }
 
@@ -71,14 +64,8 @@ impl Default for ConsentBrowser {
 
 impl ConsentBrowser {
     pub fn new() -> Self {
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("HTTP client");
-        Self {
-            http,
-            cookies: Default::default(),
-        }
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("HTTP client");
+        Self { http, cookies: Default::default() }
     }
 
     /// GET `url`, remembering its cookies; returns the response (redirects are not followed).
@@ -89,38 +76,18 @@ impl ConsentBrowser {
     /// Submits a form as a browser does when a button on `page` is clicked: the fields
     /// URL-encoded to `action` (relative to the page), with the page's origin as `Origin` and the
     /// cookies held for the action's host. Returns the response (redirects are not followed).
-    pub async fn submit_form(
-        &self,
-        page: &url::Url,
-        action: &str,
-        fields: &[(String, String)],
-    ) -> Result<reqwest::Response, String> {
-        let target = page
-            .join(action)
-            .map_err(|e| format!("form action {action}: {e}"))?;
-        let req = self
-            .http
-            .post(target.clone())
-            .header(reqwest::header::ORIGIN, page.origin().ascii_serialization())
-            .form(fields);
-        self.send(&target, req)
-            .await
-            .map_err(|e| format!("POST {target}: {e}"))
+    pub async fn submit_form(&self, page: &url::Url, action: &str, fields: &[(String, String)]) -> Result<reqwest::Response, String> {
+        let target = page.join(action).map_err(|e| format!("form action {action}: {e}"))?;
+        let req = self.http.post(target.clone()).header(reqwest::header::ORIGIN, page.origin().ascii_serialization()).form(fields);
+        self.send(&target, req).await.map_err(|e| format!("POST {target}: {e}"))
     }
 
     /// Sends `req` (to `url`) with the cookies held for its host and keeps the ones it sets.
-    async fn send(
-        &self,
-        url: &url::Url,
-        mut req: reqwest::RequestBuilder,
-    ) -> Result<reqwest::Response, reqwest::Error> {
+    async fn send(&self, url: &url::Url, mut req: reqwest::RequestBuilder) -> Result<reqwest::Response, reqwest::Error> {
         let host = url.host_str().unwrap_or_default().to_owned();
         let header: Vec<String> = {
             let jar = self.cookies.lock().unwrap_or_else(|e| e.into_inner());
-            jar.iter()
-                .filter(|((h, _), _)| *h == host)
-                .map(|((_, n), v)| format!("{n}={v}"))
-                .collect()
+            jar.iter().filter(|((h, _), _)| *h == host).map(|((_, n), v)| format!("{n}={v}")).collect()
         };
         if !header.is_empty() {
             req = req.header(reqwest::header::COOKIE, header.join("; "));
@@ -128,11 +95,7 @@ impl ConsentBrowser {
         let res = req.send().await?;
         let mut jar = self.cookies.lock().unwrap_or_else(|e| e.into_inner());
         for set in res.headers().get_all(reqwest::header::SET_COOKIE) {
-            let Some(c) = set
-                .to_str()
-                .ok()
-                .and_then(|s| cookie::Cookie::parse(s.to_owned()).ok())
-            else {
+            let Some(c) = set.to_str().ok().and_then(|s| cookie::Cookie::parse(s.to_owned()).ok()) else {
                 continue;
             };
             let key = (host.clone(), c.name().to_owned());
@@ -147,44 +110,23 @@ impl ConsentBrowser {
 
     /// Follows redirects from `start` until a page that does not redirect, or `max_hops`.
     /// Returns every hop and the last response.
-    pub async fn walk(
-        &self,
-        start: &str,
-        max_hops: usize,
-    ) -> Result<(Vec<Hop>, reqwest::Response), String> {
+    pub async fn walk(&self, start: &str, max_hops: usize) -> Result<(Vec<Hop>, reqwest::Response), String> {
         let mut url = url::Url::parse(start).map_err(|e| format!("{start}: {e}"))?;
         let mut hops = vec![];
         for _ in 0..max_hops {
-            let res = self
-                .get(&url)
-                .await
-                .map_err(|e| format!("GET {url}: {e}"))?;
-            hops.push(Hop {
-                url: url.clone(),
-                status: res.status().as_u16(),
-            });
-            let Some(next) = res
-                .headers()
-                .get(reqwest::header::LOCATION)
-                .and_then(|l| l.to_str().ok())
-            else {
+            let res = self.get(&url).await.map_err(|e| format!("GET {url}: {e}"))?;
+            hops.push(Hop { url: url.clone(), status: res.status().as_u16() });
+            let Some(next) = res.headers().get(reqwest::header::LOCATION).and_then(|l| l.to_str().ok()) else {
                 return Ok((hops, res));
             };
-            url = url
-                .join(next)
-                .map_err(|e| format!("Location {next}: {e}"))?;
+            url = url.join(next).map_err(|e| format!("Location {next}: {e}"))?;
         }
         Err(format!("more than {max_hops} redirects from {start}"))
     }
 
     /// How many cookies the browser holds for `host`.
     pub fn cookie_count(&self, host: &str) -> usize {
-        self.cookies
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .keys()
-            .filter(|(h, _)| h == host)
-            .count()
+        self.cookies.lock().unwrap_or_else(|e| e.into_inner()).keys().filter(|(h, _)| h == host).count()
     }
 }
 
@@ -205,12 +147,7 @@ pub fn default_options() -> crate::hub::HubOptions {
 /// A customer connected as a partner does it through a running hub at `base`: the connection
 /// created with the partner's `key` (coming back to `return_url`), Lever's consent accepted in a
 /// [`ConsentBrowser`]. The connection's id.
-pub async fn connect_customer(
-    http: &reqwest::Client,
-    base: &str,
-    key: &str,
-    return_url: &str,
-) -> String {
+pub async fn connect_customer(http: &reqwest::Client, base: &str, key: &str, return_url: &str) -> String {
     let created: serde_json::Value = http
         .post(format!("{base}/v1/connections"))
         .bearer_auth(key)
@@ -223,10 +160,7 @@ pub async fn connect_customer(
         .await
         .expect("a connection");
     let authorize_url = created["authorize_url"].as_str().expect("an authorize_url");
-    ConsentBrowser::new()
-        .walk(authorize_url, 6)
-        .await
-        .expect("the consent walk");
+    ConsentBrowser::new().walk(authorize_url, 6).await.expect("the consent walk");
     created["id"].as_str().expect("a connection id").to_owned()
 }
 
@@ -237,14 +171,11 @@ pub fn local_env() -> crate::hub::HubEnv {
     let dir = std::env::temp_dir().join(format!("hub-env-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).expect("temporary directory");
     let secrets = dir.join("secrets.json");
-    let app =
-        serde_json::json!({"client_id": "test-client", "client_secret": "test-secret"}).to_string();
+    let app = serde_json::json!({"client_id": "test-client", "client_secret": "test-secret"}).to_string();
     let values = serde_json::json!({ crate::secrets::names::LEVER_OAUTH: app });
     crate::secrets::local::write_private(&secrets, &values.to_string()).expect("secrets file");
     HubEnv {
-        store: StoreTarget::Embedded {
-            path: dir.join("table.log"),
-        },
+        store: StoreTarget::Embedded { path: dir.join("table.log") },
         secrets: SecretsSource::Local { path: secrets },
         lever: LeverTarget::Local("http://127.0.0.1:9".into()),
         public_url: Some(url::Url::parse("https://hub.example.test").expect("static URL")),
@@ -258,13 +189,7 @@ pub fn local_env() -> crate::hub::HubEnv {
 /// A request as API Gateway's HTTP API hands it to `lambda_http` (payload 2.0), through
 /// lambda_http's own parser: its `requestContext.requestId` is `request_id`.
 #[cfg(feature = "lambda-http")]
-pub fn api_gateway_request(
-    method: &str,
-    path: &str,
-    route_key: &str,
-    request_id: &str,
-    headers: serde_json::Value,
-) -> axum::extract::Request {
+pub fn api_gateway_request(method: &str, path: &str, route_key: &str, request_id: &str, headers: serde_json::Value) -> axum::extract::Request {
     let mut all = serde_json::json!({"host": "abc123.execute-api.us-east-1.amazonaws.com"});
     if let (Some(all), Some(more)) = (all.as_object_mut(), headers.as_object()) {
         all.extend(more.clone());
@@ -280,8 +205,7 @@ pub fn api_gateway_request(
         },
         "isBase64Encoded": false
     });
-    let request =
-        lambda_http::request::from_str(&event.to_string()).expect("an API Gateway v2 event");
+    let request = lambda_http::request::from_str(&event.to_string()).expect("an API Gateway v2 event");
     request.map(|body| axum::body::Body::from(body.to_vec()))
 }
 
@@ -299,11 +223,7 @@ const ANNOUNCEMENT_PREFIX: &str = "Lever integration hub on ";
 
 impl std::fmt::Display for HubAnnouncement {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{ANNOUNCEMENT_PREFIX}{} (Lever at {}); data in {}",
-            self.hub, self.lever, self.data_dir
-        )
+        write!(f, "{ANNOUNCEMENT_PREFIX}{} (Lever at {}); data in {}", self.hub, self.lever, self.data_dir)
     }
 }
 
@@ -313,11 +233,7 @@ impl HubAnnouncement {
         let rest = line.strip_prefix(ANNOUNCEMENT_PREFIX)?;
         let (hub, rest) = rest.split_once(" (Lever at ")?;
         let (lever, data_dir) = rest.split_once("); data in ")?;
-        Some(Self {
-            hub: hub.to_owned(),
-            lever: lever.to_owned(),
-            data_dir: data_dir.to_owned(),
-        })
+        Some(Self { hub: hub.to_owned(), lever: lever.to_owned(), data_dir: data_dir.to_owned() })
     }
 }
 
@@ -327,44 +243,20 @@ mod announcement_tests {
 
     #[test]
     fn the_printed_line_parses_back() {
-        let line = HubAnnouncement {
-            hub: "http://127.0.0.1:8080".into(),
-            lever: "http://127.0.0.1:8089".into(),
-            data_dir: "/tmp/x y".into(),
-        };
-        assert_eq!(
-            line.to_string(),
-            "Lever integration hub on http://127.0.0.1:8080 (Lever at http://127.0.0.1:8089); data in /tmp/x y"
-        );
+        let line = HubAnnouncement { hub: "http://127.0.0.1:8080".into(), lever: "http://127.0.0.1:8089".into(), data_dir: "/tmp/x y".into() };
+        assert_eq!(line.to_string(), "Lever integration hub on http://127.0.0.1:8080 (Lever at http://127.0.0.1:8089); data in /tmp/x y");
         assert_eq!(HubAnnouncement::parse(&line.to_string()), Some(line));
-        assert_eq!(
-            HubAnnouncement::parse("Partner API keys (local only) in x:"),
-            None
-        );
+        assert_eq!(HubAnnouncement::parse("Partner API keys (local only) in x:"), None);
     }
 }
 
 /// Hires the first of the Lever sandbox's seeded opportunities that is still open (its admin
 /// API at `lever`); the opportunity's id.
 pub async fn hire_a_seeded_candidate(http: &reqwest::Client, lever: &str) -> String {
-    let seed: serde_json::Value = http
-        .get(format!("{lever}/_admin/seed"))
-        .send()
-        .await
-        .expect("the sandbox's seed")
-        .json()
-        .await
-        .expect("seed JSON");
-    for o in seed["opportunities"]
-        .as_array()
-        .expect("seeded opportunities")
-    {
+    let seed: serde_json::Value = http.get(format!("{lever}/_admin/seed")).send().await.expect("the sandbox's seed").json().await.expect("seed JSON");
+    for o in seed["opportunities"].as_array().expect("seeded opportunities") {
         let Some(o) = o.as_str() else { continue };
-        let hired = http
-            .post(format!("{lever}/_admin/opportunities/{o}/hire"))
-            .json(&serde_json::json!({}))
-            .send()
-            .await;
+        let hired = http.post(format!("{lever}/_admin/opportunities/{o}/hire")).json(&serde_json::json!({})).send().await;
         if hired.is_ok_and(|r| r.status().is_success()) {
             return o.to_owned();
         }

@@ -6,7 +6,7 @@
 mod common;
 
 use common::{LocalHub, Request};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use shared::contract::contract;
 
 const HUGE: usize = 200 * 1024;
@@ -41,9 +41,7 @@ async fn every_operation_answers_as_documented() {
     assert_eq!(h.send(Request::new("GET", "/v1/profile")).await.status, 401);
 
     let id = h.connect(&key, "outhire").await;
-    let pending = h
-        .send(Request::new("POST", "/v1/connections").key(&key).json(&json!({"return_url": "https://partner.example/outhire/x"})))
-        .await;
+    let pending = h.send(Request::new("POST", "/v1/connections").key(&key).json(&json!({"return_url": "https://partner.example/outhire/x"}))).await;
     assert_eq!(pending.status, 201);
     let pending = pending.json()["id"].as_str().unwrap().to_owned();
     assert_eq!(h.send(Request::new("POST", "/v1/connections").key(&key).json(&json!({"return_url": "https://evil.example/"}))).await.status, 422);
@@ -97,7 +95,9 @@ async fn every_operation_answers_as_documented() {
     assert_eq!((imported.status, imported.json()["imported"]["partner_ref"].as_str()), (200, Some("JD-1")));
     assert_eq!(h.send(import(json!({"partner_ref": ""}))).await.status, 422);
     let hosted = job["hosted_url"].as_str().unwrap().to_owned();
-    let resolved = h.send(get(&format!("/v1/connections/{id}/jobs/resolve?url={}", urlencode(&format!("{}/apply?lever-source=x", hosted.trim_end_matches('/')))))).await;
+    let resolved = h
+        .send(get(&format!("/v1/connections/{id}/jobs/resolve?url={}", urlencode(&format!("{}/apply?lever-source=x", hosted.trim_end_matches('/'))))))
+        .await;
     assert_eq!((resolved.status, resolved.json()["id"].as_str()), (200, Some(job_id.as_str())));
     assert_eq!(h.send(get(&format!("/v1/connections/{id}/jobs/resolve?url={}", urlencode("https://example.com/jobs/1")))).await.status, 422);
     let with_jobs = h.send(get(&format!("/v1/connections/{id}"))).await;
@@ -110,7 +110,8 @@ async fn every_operation_answers_as_documented() {
     assert_eq!(h.send(get(&format!("/v1/connections/{id}/activity?cursor={next}"))).await.status, 200);
     assert_eq!(h.send(get(&format!("/v1/connections/{pending}/activity?cursor={next}"))).await.status, 400, "another list's cursor");
 
-    let reconnect = |cid: &str, url: &str| Request::new("POST", format!("/v1/connections/{cid}/reconnect")).key(&key).json(&json!({"return_url": url}));
+    let reconnect =
+        |cid: &str, url: &str| Request::new("POST", format!("/v1/connections/{cid}/reconnect")).key(&key).json(&json!({"return_url": url}));
     assert_eq!(h.send(reconnect(&id, "https://partner.example/outhire/again")).await.status, 200);
     assert_eq!(h.send(reconnect(&id, "https://evil.example/")).await.status, 422);
 
@@ -183,15 +184,22 @@ async fn every_operation_answers_as_documented() {
     }));
     assert_eq!(h.send(bad_upload).await.status, 422);
     let posting = h.sandbox.admin().create_posting(json!({"text": "Contract", "state": "published"})).unwrap();
-    let application = |posting: &str| json!({
-        "kind": "application", "candidate": {"name": "Ada", "emails": ["ada@contract.example"]}, "postings": [posting],
-        "files": [{"name": "cv.pdf", "content_type": "application/pdf", "role": "resume", "upload_id": upload.json()["id"]}],
-    });
-    let submit = |k: &str, body: Value| Request::new("POST", format!("/v1/connections/{id}/candidates")).key(&key).header("idempotency-key", k).json(&body);
+    let application = |posting: &str| {
+        json!({
+            "kind": "application", "candidate": {"name": "Ada", "emails": ["ada@contract.example"]}, "postings": [posting],
+            "files": [{"name": "cv.pdf", "content_type": "application/pdf", "role": "resume", "upload_id": upload.json()["id"]}],
+        })
+    };
+    let submit =
+        |k: &str, body: Value| Request::new("POST", format!("/v1/connections/{id}/candidates")).key(&key).header("idempotency-key", k).json(&body);
     let created = h.send(submit("contract-1", application(&posting))).await;
     assert_eq!(created.status, 201, "{:?}", created.json());
     let candidate = created.json()["id"].as_str().unwrap().to_owned();
-    assert_eq!(h.send(Request::new("POST", format!("/v1/connections/{id}/candidates")).key(&key).json(&application(&posting))).await.status, 400, "no Idempotency-Key");
+    assert_eq!(
+        h.send(Request::new("POST", format!("/v1/connections/{id}/candidates")).key(&key).json(&application(&posting))).await.status,
+        400,
+        "no Idempotency-Key"
+    );
     let unknown_posting = h.send(submit("contract-2", application("00000000-0000-4000-8000-000000000000"))).await;
     assert_eq!(unknown_posting.status, 422, "Lever refuses an unknown posting: {:?}", unknown_posting.json());
     let failed = h.send(get(&format!("/v1/connections/{id}/candidates?limit=1"))).await;
@@ -242,7 +250,8 @@ async fn unreadable_paths_bodies_and_methods_are_problems() {
     let put = h.send(Request::new("PUT", "/v1/connections").key(&key)).await;
     assert_eq!(put.status, 405);
 
-    let trailing = h.send(Request::new("POST", "/v1/connections").key(&key).raw(r#"{"return_url": "https://partner.example/hireup/x"} trailing"#)).await;
+    let trailing =
+        h.send(Request::new("POST", "/v1/connections").key(&key).raw(r#"{"return_url": "https://partner.example/hireup/x"} trailing"#)).await;
     assert_eq!((trailing.status, problem_type(&trailing)), (400, "/problems/bad-request".into()));
     assert!(trailing.json()["detail"].as_str().unwrap().contains("line 1 column"), "names the position: {:?}", trailing.json());
     for wrong in ["[]", "\"text\"", "42", "null"] {
@@ -320,10 +329,8 @@ async fn settings_over_their_limits_are_refused() {
 async fn health_tells_the_truth() {
     let h = LocalHub::start().await;
     let key = h.partner("outhire").await;
-    let created = h
-        .send(Request::new("POST", "/v1/connections").key(&key).json(&json!({"return_url": "https://partner.example/outhire/x"})))
-        .await
-        .json();
+    let created =
+        h.send(Request::new("POST", "/v1/connections").key(&key).json(&json!({"return_url": "https://partner.example/outhire/x"}))).await.json();
     assert_eq!((created["status"].as_str(), created["health"].as_str()), (Some("pending"), Some("yellow")), "pending is not red");
 
     let id = h.connect(&key, "outhire").await;
@@ -363,7 +370,11 @@ async fn messages_say_what_is_wrong_and_point_at_served_documents() {
     assert_eq!(unknown.status, 422);
     assert_eq!(unknown.json()["errors"][0]["field"], "settings.tagz", "{:?}", unknown.json());
     let unknown_at_create = h
-        .send(Request::new("POST", "/v1/connections").key(&key).json(&json!({"return_url": "https://partner.example/outhire/x", "settings": {"colour": 1}})))
+        .send(
+            Request::new("POST", "/v1/connections")
+                .key(&key)
+                .json(&json!({"return_url": "https://partner.example/outhire/x", "settings": {"colour": 1}})),
+        )
         .await;
     assert_eq!(unknown_at_create.json()["errors"][0]["field"], "settings.colour", "{:?}", unknown_at_create.json());
 
@@ -385,17 +396,18 @@ async fn messages_say_what_is_wrong_and_point_at_served_documents() {
 async fn callback_error_pages_link_back_to_the_partner_when_the_state_was_ours() {
     let h = LocalHub::start().await;
     let key = h.partner("outhire").await;
-    let created = h
-        .send(Request::new("POST", "/v1/connections").key(&key).json(&json!({"return_url": "https://partner.example/outhire/done"})))
-        .await
-        .json();
+    let created =
+        h.send(Request::new("POST", "/v1/connections").key(&key).json(&json!({"return_url": "https://partner.example/outhire/done"}))).await.json();
     let (callback, cookie) = h.to_callback(created["authorize_url"].as_str().unwrap()).await;
     h.clock.advance_ms(11 * 60 * 1000);
     let page = h.send(Request::new("GET", callback).header("cookie", &cookie).header("accept", "text/html,application/xhtml+xml")).await;
     assert_eq!(page.status, 400);
     let html = String::from_utf8_lossy(&page.body).into_owned();
     assert!(html.contains("expired"), "{html}");
-    let link = format!("href=\"https://partner.example/outhire/done?connection_id={}&amp;status=pending&amp;error=state_expired\"", created["id"].as_str().unwrap());
+    let link = format!(
+        "href=\"https://partner.example/outhire/done?connection_id={}&amp;status=pending&amp;error=state_expired\"",
+        created["id"].as_str().unwrap()
+    );
     assert!(html.contains(&link), "{html}");
 
     // A forged state has no trustworthy way back: no link.

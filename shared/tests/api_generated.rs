@@ -18,7 +18,7 @@ use common::{Answer, LocalHub, Request};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use rand::{Rng as _, SeedableRng as _};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 use shared::contract::contract;
 
 /// What the generator can put in a request, known once the hub is set up.
@@ -256,12 +256,13 @@ impl World {
             IdChoice::Text(t) => encode(t),
             IdChoice::Raw(r) => (*r).to_owned(),
         };
-        let name = if template.starts_with("/problems/") {
-            ["not-found", "invalid-cursor", "nope", "%FF"][id.len() % 4].to_owned()
-        } else {
-            id
-        };
-        let mut uri = template.replace("{id}", &name).replace("{name}", &name).replace("{state}", &name).replace("{job_id}", &name).replace("{candidate_id}", &name);
+        let name = if template.starts_with("/problems/") { ["not-found", "invalid-cursor", "nope", "%FF"][id.len() % 4].to_owned() } else { id };
+        let mut uri = template
+            .replace("{id}", &name)
+            .replace("{name}", &name)
+            .replace("{state}", &name)
+            .replace("{job_id}", &name)
+            .replace("{candidate_id}", &name);
         let mut pairs: Vec<String> = g
             .query
             .iter()
@@ -369,10 +370,7 @@ fn generated_requests_get_documented_answers() {
             .unwrap()
             .to_owned();
         let foreign = h.connect(&other_key, "hireup").await;
-        let cursor = h.send(Request::new("GET", "/v1/connections?limit=1").key(&own_key)).await.json()["next_cursor"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let cursor = h.send(Request::new("GET", "/v1/connections?limit=1").key(&own_key)).await.json()["next_cursor"].as_str().unwrap().to_owned();
         let operations = contract().operations().map(|(op, v)| (op.method.to_uppercase(), op.path.clone(), v.clone())).collect();
         let ids = vec![active, pending, foreign, hook.json()["id"].as_str().unwrap().to_owned()];
         (h, World { own_key, other_key, ids, cursor, operations })

@@ -10,15 +10,15 @@
 
 mod common;
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use common::{Answer, LocalHub, Request, Tuning};
 use futures::StreamExt as _;
-use lever_sandbox::faults::{FaultKind, FaultRule};
 use lever_sandbox::SandboxConfig;
+use lever_sandbox::faults::{FaultKind, FaultRule};
 use serde_json::json;
 use shared::core::candidate::SubmissionState;
 use shared::flows::candidates::{CandidatePolicy, SubmissionRecord};

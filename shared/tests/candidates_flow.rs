@@ -20,7 +20,8 @@ async fn a_retry_after_longer_than_a_queue_delay_is_kept() {
     let admin = h.sandbox.admin();
     let posting = admin.create_posting(json!({"text": "Later", "state": "published"})).unwrap();
     admin.inject(FaultRule::status(20, 429, Some(3_600)).on_path("/v1/opportunities"));
-    let body = json!({"kind": "referral", "candidate": {"name": "Ada", "emails": ["ada@later.example"]}, "postings": [posting], "referrer": {"name": "G"}});
+    let body =
+        json!({"kind": "referral", "candidate": {"name": "Ada", "emails": ["ada@later.example"]}, "postings": [posting], "referrer": {"name": "G"}});
     let a = h.send(Request::new("POST", format!("/v1/connections/{id}/candidates")).key(&key).header("idempotency-key", "later").json(&body)).await;
     assert_eq!(a.status, 202, "{:?}", a.json());
     let sub = a.json()["id"].as_str().unwrap().to_owned();

@@ -16,14 +16,14 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use shared::clock::{Clock, SystemClock};
 use shared::flows::delivery::{
-    DeadLetter, Delivery, DeliveryError, DeliveryOutcome, DeliveryPolicy, DeliveryStatus, EventDelivery, NewWebhook, OutboundEvent,
-    PartnerWebhook, SkipReason, StoredEvent,
+    DeadLetter, Delivery, DeliveryError, DeliveryOutcome, DeliveryPolicy, DeliveryStatus, EventDelivery, NewWebhook, OutboundEvent, PartnerWebhook,
+    SkipReason, StoredEvent,
 };
 use shared::queue::{EmbeddedQueue, Queue, SqsQueue};
 use shared::secrets::local::random_key;
 use shared::secrets::{SecretString, TokenCipher};
 use shared::store::embedded::EmbeddedStore;
-use shared::store::{keys, Records, Store};
+use shared::store::{Records, Store, keys};
 
 // ---- the partner's receiver -------------------------------------------------------------------
 
@@ -31,7 +31,9 @@ use shared::store::{keys, Records, Store};
 enum Reply {
     Ok,
     Status(u16),
-    TooManyRequests { retry_after: &'static str },
+    TooManyRequests {
+        retry_after: &'static str,
+    },
     /// 302 to another path of this receiver.
     Redirect(&'static str),
     /// This status with this body (which the hub must not repeat anywhere).
@@ -124,12 +126,7 @@ fn partner_verifies(secret: &str, header: &str, raw_body: &[u8]) -> bool {
     v1s.iter().any(|v1| mac.clone().verify_slice(v1).is_ok())
 }
 
-async fn hook(
-    State(state): State<Arc<ReceiverState>>,
-    Path(endpoint): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+async fn hook(State(state): State<Arc<ReceiverState>>, Path(endpoint): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
     let secret = state.secret.lock().unwrap().clone().unwrap_or_default();
     let signature = header("hub-signature");
@@ -157,9 +154,7 @@ async fn hook(
         Reply::Status(code) => (StatusCode::from_u16(code).unwrap(), "nope").into_response(),
         Reply::StatusWithBody(code, body) => (StatusCode::from_u16(code).unwrap(), body).into_response(),
         Reply::Redirect(to) => (StatusCode::FOUND, [("location", to)], "moved").into_response(),
-        Reply::TooManyRequests { retry_after } => {
-            (StatusCode::TOO_MANY_REQUESTS, [("retry-after", retry_after)], "slow down").into_response()
-        }
+        Reply::TooManyRequests { retry_after } => (StatusCode::TOO_MANY_REQUESTS, [("retry-after", retry_after)], "slow down").into_response(),
         Reply::Hang(d) => {
             tokio::time::sleep(d).await;
             (StatusCode::OK, "too late").into_response()
@@ -274,10 +269,7 @@ async fn hub(backend: Backend, policy: DeliveryPolicy) -> Option<Hub> {
 
 impl Hub {
     async fn register(&self, endpoint: &str, event_types: Option<&[&str]>) -> (String, SecretString) {
-        let new = NewWebhook {
-            url: self.receiver.url(endpoint),
-            event_types: event_types.map(|t| t.iter().map(|s| s.to_string()).collect()),
-        };
+        let new = NewWebhook { url: self.receiver.url(endpoint), event_types: event_types.map(|t| t.iter().map(|s| s.to_string()).collect()) };
         let registered = self.flow.register_webhook(&self.partner, new).await.unwrap();
         self.receiver.knows_secret(&registered.secret);
         (registered.webhook.id, registered.secret)
@@ -469,10 +461,7 @@ mod cases {
         hub.pump_until(&hire.id.to_string(), &everything, DeliveryStatus::Delivered, Duration::from_secs(20)).await;
         let mut routed: Vec<(String, String)> = hub.receiver.seen().into_iter().map(|s| (s.endpoint, s.event_type)).collect();
         routed.sort();
-        assert_eq!(
-            routed,
-            [("all".into(), "hire.created".into()), ("all".into(), "job.created".into()), ("hires".into(), "hire.created".into())]
-        );
+        assert_eq!(routed, [("all".into(), "hire.created".into()), ("all".into(), "job.created".into()), ("hires".into(), "hire.created".into())]);
     }
 
     pub async fn signing_secret_is_stored_sealed_and_rotates(backend: Backend) {
@@ -537,10 +526,7 @@ mod cases {
         }
         // At most MAX_SIGNING_SECRETS at once; a rotation with no overlap ends every earlier one.
         hub.flow.rotate_webhook_secret_keeping_previous(&hub.partner, &webhook_id, hour).await.unwrap();
-        assert!(matches!(
-            hub.flow.rotate_webhook_secret_keeping_previous(&hub.partner, &webhook_id, hour).await,
-            Err(DeliveryError::Conflict(_))
-        ));
+        assert!(matches!(hub.flow.rotate_webhook_secret_keeping_previous(&hub.partner, &webhook_id, hour).await, Err(DeliveryError::Conflict(_))));
         let only = hub.flow.rotate_webhook_secret(&hub.partner, &webhook_id).await.unwrap();
         assert_eq!(hub.flow.list_webhooks(&hub.partner).await.unwrap()[0].previous_secrets_until_ms, None);
         hub.receiver.knows_secret(&only);
@@ -548,10 +534,7 @@ mod cases {
         assert_eq!(s.signature.matches("v1=").count(), 1);
         assert!(partner_verifies(only.expose(), &s.signature, &s.body));
         assert!(!partner_verifies(latest.expose(), &s.signature, &s.body));
-        assert!(matches!(
-            hub.flow.rotate_webhook_secret(&hub.partner, "no-such-webhook").await,
-            Err(DeliveryError::NotFound(_))
-        ));
+        assert!(matches!(hub.flow.rotate_webhook_secret(&hub.partner, "no-such-webhook").await, Err(DeliveryError::NotFound(_))));
     }
 
     pub async fn deleted_endpoint_ends_its_pending_deliveries(backend: Backend) {
@@ -615,7 +598,10 @@ mod cases {
         assert!(refused("https://partner.example/hooks", Some(vec!["Job Created".into()])).await);
         let ok = hub
             .flow
-            .register_webhook(&hub.partner, NewWebhook { url: "https://partner.example/hooks".into(), event_types: Some(vec!["job.created".into(), "job.created".into()]) })
+            .register_webhook(
+                &hub.partner,
+                NewWebhook { url: "https://partner.example/hooks".into(), event_types: Some(vec!["job.created".into(), "job.created".into()]) },
+            )
             .await
             .unwrap();
         assert_eq!(ok.webhook.event_types, Some(vec!["job.created".to_string()]));
@@ -835,19 +821,14 @@ mod cases {
 
     pub async fn local_runs_allow_loopback_names_but_not_private_ones(backend: Backend) {
         let Some(mut hub) = hub(backend, test_policy()).await else { return };
-        let dns = TestDns(
-            [("hooks.localhost", "127.0.0.1".parse().unwrap()), ("evil.partner.example", "192.168.1.1".parse().unwrap())].into(),
-        );
+        let dns = TestDns([("hooks.localhost", "127.0.0.1".parse().unwrap()), ("evil.partner.example", "192.168.1.1".parse().unwrap())].into());
         hub.flow = hub.flow.clone().with_resolver(Arc::new(dns)).unwrap();
         // The receiver by a loopback name, resolved by the test DNS: delivered.
         let url = hub.receiver.url("a").replace("127.0.0.1", "hooks.localhost");
         let ok = hub.flow.register_webhook(&hub.partner, NewWebhook { url, event_types: None }).await.unwrap();
         hub.receiver.knows_secret(&ok.secret);
-        let bad = hub
-            .flow
-            .register_webhook(&hub.partner, NewWebhook { url: "https://evil.partner.example/h".into(), event_types: None })
-            .await
-            .unwrap();
+        let bad =
+            hub.flow.register_webhook(&hub.partner, NewWebhook { url: "https://evil.partner.example/h".into(), event_types: None }).await.unwrap();
         let event = hub.event("job.created");
         hub.flow.publish(&event).await.unwrap();
         let event_id = event.id.to_string();
@@ -880,10 +861,7 @@ mod cases {
             hub.flow.work_once(10, Duration::from_secs(1)).await.unwrap();
         };
         assert_eq!(d.status, DeliveryStatus::Delivered);
-        assert_eq!(
-            errors,
-            ["HTTP 302 Found: redirects are not followed; register the final URL", "HTTP 500 Internal Server Error"]
-        );
+        assert_eq!(errors, ["HTTP 302 Found: redirects are not followed; register the final URL", "HTTP 500 Internal Server Error"]);
         let endpoints: Vec<String> = hub.receiver.seen().into_iter().map(|s| s.endpoint).collect();
         assert_eq!(endpoints, ["a", "a", "a"], "the redirect target was never posted to");
     }

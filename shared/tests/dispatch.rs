@@ -13,7 +13,7 @@ use shared::core::flow_runs::ScheduledFlow;
 use shared::flows::dispatch::{Dispatcher, FlowRun, RunTrigger};
 use shared::queue::{EmbeddedQueue, Queue};
 use shared::store::embedded::EmbeddedStore;
-use shared::store::{keys, Records, Store};
+use shared::store::{Records, Store, keys};
 use shared::testing;
 
 // 2026-03-07T12:00:00Z.

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use common::{LocalHub, Request};
 use lever_sandbox::{ApplicantSpec, FaultRule, OfferSpec, SandboxConfig};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use shared::flows::delivery::DeliveryStatus;
 use shared::flows::hires::HiresMessage;
 use shared::flows::lever_events::{InboundLeverEvent, RouteOutcome};
@@ -108,7 +108,8 @@ impl Hris {
     }
 
     async fn patch(&self, settings: Value) {
-        let patched = self.h.send(Request::new("PATCH", format!("/v1/connections/{}", self.id)).key(&self.key).json(&json!({"settings": settings}))).await;
+        let patched =
+            self.h.send(Request::new("PATCH", format!("/v1/connections/{}", self.id)).key(&self.key).json(&json!({"settings": settings}))).await;
         assert_eq!(patched.status, 200, "{:?}", patched.json());
     }
 }
@@ -117,7 +118,8 @@ impl Hris {
 async fn what_lever_does_not_have_is_missing_never_guessed() {
     let t = hris().await;
     // No department and no hiring manager on the posting; only a draft and a sent offer.
-    let opp = t.applicant("山田 太郎", json!({"text": "Analyst", "state": "published", "categories": {"location": "Tokyo", "commitment": "Part-time"}}));
+    let opp =
+        t.applicant("山田 太郎", json!({"text": "Analyst", "state": "published", "categories": {"location": "Tokyo", "commitment": "Part-time"}}));
     t.offer(&opp, "draft", "2026-04-01T00:00:00Z");
     t.offer(&opp, "sent", "2026-04-15T00:00:00Z");
     t.hire(&opp);
@@ -234,7 +236,10 @@ async fn lever_unavailable_retries_the_run_and_one_unreadable_hire_holds_up_no_o
     assert_eq!(t.hire_of(&ok).await["sends"], 1);
     assert!(t.hires().await.iter().all(|h| h["id"] != refused));
     let activity = t.h.send(Request::new("GET", format!("/v1/connections/{}/activity?limit=100", t.id)).key(&t.key)).await.json();
-    assert!(activity["data"].as_array().unwrap().iter().any(|e| e["kind"] == "hire.failed" && e["message"].as_str().unwrap().contains(&refused)), "{activity}");
+    assert!(
+        activity["data"].as_array().unwrap().iter().any(|e| e["kind"] == "hire.failed" && e["message"].as_str().unwrap().contains(&refused)),
+        "{activity}"
+    );
     // Lever answers again: the next run sends the one left, and only it.
     t.h.sandbox.admin().clear_faults();
     let again = t.import(json!({})).await;

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use lever_sandbox::{FaultRule, Sandbox, SandboxConfig};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use shared::clock::{Clock, ManualClock, SystemClock};
 use shared::core::catalog::ProfileCatalog;
 use shared::core::connection::{Connection, ConnectionStatus};
@@ -24,9 +24,9 @@ use shared::lever::http::LeverConfig;
 use shared::lever::oauth::TokenSet;
 use shared::lever::secret::ClientSecret;
 use shared::secrets::local::random_key;
-use shared::secrets::{names, LocalSecrets};
+use shared::secrets::{LocalSecrets, names};
 use shared::store::embedded::EmbeddedStore;
-use shared::store::{keys, Records, Store};
+use shared::store::{Records, Store, keys};
 use shared::testing;
 
 const POSTINGS: &str = "GET /v1/postings";
@@ -197,7 +197,9 @@ async fn full_then_cheap_deltas_then_changes_per_profile(f: Fx) {
         assert!(!f.feed(&outhire).await.contains_key(never), "unlisted and draft postings are never in Outhire's feed");
     }
     let (job, _) = f.feed(&hireup).await.remove(&new).unwrap();
-    assert!(matches!(job.job.referral_bonus, Some(shared::core::job::ReferralBonus::Amount { amount, ref currency, .. }) if amount == 750.0 && currency.as_deref() == Some("EUR")));
+    assert!(
+        matches!(job.job.referral_bonus, Some(shared::core::job::ReferralBonus::Amount { amount, ref currency, .. }) if amount == 750.0 && currency.as_deref() == Some("EUR"))
+    );
 
     admin.close_posting(&new).unwrap();
     admin.unlist_posting(&internal_only).unwrap();
@@ -280,7 +282,11 @@ async fn a_killed_poller_resumes_and_retires_nothing_wrongly(f: Fx) {
     let (kinds, counts) = completed(f.poll(&id).await.unwrap());
     assert_eq!(kinds, vec![PassKind::Full], "the same full pass, resumed");
     let pages = expected_pages(&f);
-    assert!(admin.requests(POSTINGS) <= pages - (pass.pages as u64) + 1, "resumed from its checkpoint: {} requests of {pages} pages (killed after {killed_after})", admin.requests(POSTINGS));
+    assert!(
+        admin.requests(POSTINGS) <= pages - (pass.pages as u64) + 1,
+        "resumed from its checkpoint: {} requests of {pages} pages (killed after {killed_after})",
+        admin.requests(POSTINGS)
+    );
     assert_eq!(f.open_ids(&id).await, expected, "ends with the same jobs");
     assert_eq!(counts.closed, 0, "none retired");
     assert!(f.feed(&id).await.values().all(|(j, _)| j.status == JobStatus::Open && j.revision == 1), "never closed, never re-announced");

@@ -75,7 +75,13 @@ fn named_paths(file: &SourceFile) -> Vec<Vec<String>> {
     let mut out = Vec::new();
     let ident = |s: &str| -> usize { s.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(s.len()) };
     let mut at = 0;
-    while let Some(found) = code[at..].find("crate::").map(|i| ("crate::", at + i)).into_iter().chain(code[at..].find("super::").map(|i| ("super::", at + i))).min_by_key(|(_, i)| *i) {
+    while let Some(found) = code[at..]
+        .find("crate::")
+        .map(|i| ("crate::", at + i))
+        .into_iter()
+        .chain(code[at..].find("super::").map(|i| ("super::", at + i)))
+        .min_by_key(|(_, i)| *i)
+    {
         let (word, start) = found;
         at = start + word.len();
         // Part of a longer name (`my_crate::`, `$crate::`) is not ours.
@@ -131,7 +137,8 @@ fn named_paths(file: &SourceFile) -> Vec<Vec<String>> {
 fn names_fs(code: &str) -> bool {
     code.contains("std::fs") || code.contains("tokio::fs") || {
         // `use std::{fs, …}`
-        code.match_indices("std::{").any(|(i, _)| code[i..].split('}').next().unwrap_or("").split(|c: char| c == ',' || c == '{').any(|s| s.trim() == "fs"))
+        code.match_indices("std::{")
+            .any(|(i, _)| code[i..].split('}').next().unwrap_or("").split(|c: char| c == ',' || c == '{').any(|s| s.trim() == "fs"))
     }
 }
 
@@ -186,7 +193,8 @@ fn no_two_files_need_each_other() {
         .iter()
         .map(|c| {
             let members: BTreeSet<&str> = c.iter().copied().collect();
-            let arrows: Vec<String> = c.iter().flat_map(|a| edges[a].iter().filter(|b| members.contains(*b)).map(move |b| format!("{a} → {b}"))).collect();
+            let arrows: Vec<String> =
+                c.iter().flat_map(|a| edges[a].iter().filter(|b| members.contains(*b)).map(move |b| format!("{a} → {b}"))).collect();
             arrows.join(", ")
         })
         .collect();
@@ -253,7 +261,9 @@ fn the_reader_finds_what_the_rules_look_for() {
     let f = SourceFile {
         rel: "core/x/y.rs".into(),
         module: module_of("core/x/y.rs"),
-        code: code_of("use crate::{store::keys, api};\nuse super::super::super::flows::z::W;\n// crate::secrets in a comment\nfn f() { std::fs::read(\"a\"); }\n#[cfg(test)]\nmod tests {\n    use crate::queue::Q;\n}\n"),
+        code: code_of(
+            "use crate::{store::keys, api};\nuse super::super::super::flows::z::W;\n// crate::secrets in a comment\nfn f() { std::fs::read(\"a\"); }\n#[cfg(test)]\nmod tests {\n    use crate::queue::Q;\n}\n",
+        ),
     };
     assert_eq!(f.module, ["core", "x", "y"]);
     let paths: Vec<String> = named_paths(&f).iter().map(|p| p.join("::")).collect();

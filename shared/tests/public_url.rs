@@ -3,7 +3,7 @@
 //! to Lever and, at the callback, the Lever webhook URLs.
 
 use axum::body::Body;
-use axum::http::{header, Request, StatusCode};
+use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt as _;
 use tower::ServiceExt as _;
 

@@ -5,7 +5,7 @@ use shared::testing as support;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use shared::queue::{EmbeddedQueue, Queue, QueueError, SqsQueue, MAX_DELAY};
+use shared::queue::{EmbeddedQueue, MAX_DELAY, Queue, QueueError, SqsQueue};
 
 /// Short, so the "comes back when not acked" case runs in seconds. SQS counts in whole seconds.
 const VISIBILITY: Duration = Duration::from_secs(1);

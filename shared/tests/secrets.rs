@@ -5,11 +5,11 @@ use shared::testing as support;
 use std::sync::Arc;
 
 use shared::clock::{Clock, ManualClock};
-use shared::core::connection::{token_context, Connection, ConnectionStatus, SealedTokens, TokenKind};
+use shared::core::connection::{Connection, ConnectionStatus, SealedTokens, TokenKind, token_context};
 use shared::secrets::local::random_key;
-use shared::secrets::{names, LocalSecrets, Secrets, SecretsError, SecretsManagerSecrets, TokenCipher};
+use shared::secrets::{LocalSecrets, Secrets, SecretsError, SecretsManagerSecrets, TokenCipher, names};
 use shared::store::dynamo::schema;
-use shared::store::{keys, Record, Records};
+use shared::store::{Record, Records, keys};
 
 async fn secrets_manager_client() -> Option<aws_sdk_secretsmanager::Client> {
     let endpoint = support::moto_endpoint().await?;

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use common::{LocalHub, Request, Tuning};
 use lever_sandbox::SandboxConfig;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use shared::core::catalog::ProfileCatalog;
 
 async fn hub() -> LocalHub {
@@ -64,10 +64,7 @@ async fn a_questionnaire_partner_from_a_file_alone() {
     // (Lever adds the posting's own tags beside the partner's.)
     assert!(o.tags.starts_with(&["QuizHire".to_owned(), "Heard from: a friend".to_owned()]), "{:?}", o.tags);
     assert_eq!(o.notes.len(), 1, "one note");
-    assert_eq!(
-        o.notes[0].values[0],
-        "QuizHire questionnaire, score 87:\n\nWhy this role?\nI like hard problems.\n\nNotice period?\nTwo weeks"
-    );
+    assert_eq!(o.notes[0].values[0], "QuizHire questionnaire, score 87:\n\nWhy this role?\nI like hard problems.\n\nNotice period?\nTwo weeks");
 
     // Checked against the declaration, every problem named by its field.
     let wrong = json!({"answers": [{"question": "Why?"}], "score": 101, "heard_from": 3, "shoe_size": 44});

@@ -10,7 +10,7 @@ use shared::clock::{Clock, ManualClock};
 use shared::core::connection::{Connection, ConnectionStatus};
 use shared::core::flow_runs::ScheduledFlow;
 use shared::store::embedded::EmbeddedStore;
-use shared::store::{keys, DueQuery, Expect, Key, Leases, Query, Record, Records, Store, StoreError};
+use shared::store::{DueQuery, Expect, Key, Leases, Query, Record, Records, Store, StoreError, keys};
 use tokio::sync::Barrier;
 
 const T0: i64 = 1_764_000_000_000;
@@ -330,7 +330,8 @@ mod cases {
             }
             // Cursors at the edges of the range are fine: they continue (possibly to nothing).
             for sk in ["ACT#".to_owned(), format!("ACT#{}x", char::MAX)] {
-                let edge = Query { pk: "CONN#cur".into(), sk_prefix: Some("ACT#".into()), descending, limit: 2, cursor: Some(cursor("CONN#cur", &sk)) };
+                let edge =
+                    Query { pk: "CONN#cur".into(), sk_prefix: Some("ACT#".into()), descending, limit: 2, cursor: Some(cursor("CONN#cur", &sk)) };
                 let got = f.records.query::<Note>(&edge).await;
                 assert!(got.is_ok(), "descending={descending} {sk:?}: {got:?}");
             }
@@ -392,10 +393,7 @@ mod cases {
         let existing = note("P#tx", "N#existing");
         f.records.create(&existing).await.unwrap();
         let fresh = note("P#tx", "N#fresh");
-        let writes = vec![
-            Records::put_write(&fresh, Expect::Absent).unwrap(),
-            Records::put_write(&existing, Expect::Absent).unwrap(),
-        ];
+        let writes = vec![Records::put_write(&fresh, Expect::Absent).unwrap(), Records::put_write(&existing, Expect::Absent).unwrap()];
         match f.records.transact(writes).await {
             Err(StoreError::TransactionConditionFailed { index }) => assert_eq!(index, 1),
             other => panic!("expected the second write to fail, got {other:?}"),
@@ -410,10 +408,7 @@ mod cases {
         f.records.transact(writes).await.unwrap();
         assert_eq!(f.records.get::<Note>(&fresh.key()).await.unwrap().unwrap().version, 1);
 
-        let twice = vec![
-            Records::put_write(&fresh, Expect::Any).unwrap(),
-            Records::put_write(&fresh, Expect::Any).unwrap(),
-        ];
+        let twice = vec![Records::put_write(&fresh, Expect::Any).unwrap(), Records::put_write(&fresh, Expect::Any).unwrap()];
         assert!(matches!(f.records.transact(twice).await, Err(StoreError::Invalid(_))));
     }
 }
@@ -490,12 +485,7 @@ async fn embedded_store_survives_a_restart() {
         let got = records.get::<Note>(&kept.key()).await.unwrap().unwrap();
         assert_eq!((got.record.count, got.version), (7, 2));
         assert!(records.get::<Note>(&Key::new("P#1", "N#gone")).await.unwrap().is_none());
-        let q = DueQuery {
-            partition: keys::due("c-restart", T0).partition,
-            up_to: keys::due_up_to(T0),
-            limit: 10,
-            cursor: None,
-        };
+        let q = DueQuery { partition: keys::due("c-restart", T0).partition, up_to: keys::due_up_to(T0), limit: 10, cursor: None };
         assert_eq!(records.due::<Connection>(&q).await.unwrap().0.len(), 1, "due index rebuilt");
     }
     std::fs::remove_dir_all(path.parent().unwrap()).unwrap();

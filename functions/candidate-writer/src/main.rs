@@ -6,7 +6,7 @@
 //!   polls due, found on the due index, are queued.
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
-use lambda_runtime::{service_fn, Error, LambdaEvent};
+use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde_json::Value;
 use shared::flows::candidates::Candidates;
 use shared::hub::{HubEnv, HubError};

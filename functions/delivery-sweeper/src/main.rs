@@ -1,7 +1,7 @@
 //! Lambda: every minute, the partner events that were stored but never queued (a process died
 //! between the two) are found on the sweep index (no scan) and their deliveries queued.
 
-use lambda_runtime::{service_fn, Error, LambdaEvent};
+use lambda_runtime::{Error, LambdaEvent, service_fn};
 use shared::flows::delivery::EventDelivery;
 use shared::hub::{HubEnv, HubError};
 use shared::secrets::names;

@@ -20,16 +20,8 @@ async fn main() -> Result<(), Error> {
     let (dispatcher, records) = dispatcher(&HubEnv::from_env()?).await?;
     let (dispatcher, records) = (&dispatcher, &records);
     lambda_runtime::run(service_fn(|event: LambdaEvent<DispatchEvent>| async move {
-        let report = dispatcher
-            .dispatch_once(event.payload.now_ms(records.clock().now_ms()))
-            .await?;
-        tracing::info!(
-            due = report.due,
-            enqueued = report.enqueued,
-            taken = report.taken_by_another,
-            failed = report.failed,
-            "dispatch done"
-        );
+        let report = dispatcher.dispatch_once(event.payload.now_ms(records.clock().now_ms())).await?;
+        tracing::info!(due = report.due, enqueued = report.enqueued, taken = report.taken_by_another, failed = report.failed, "dispatch done");
         Ok::<_, Error>(serde_json::to_value(report)?)
     }))
     .await
@@ -39,8 +31,6 @@ async fn main() -> Result<(), Error> {
 mod tests {
     #[tokio::test]
     async fn starts_without_secrets() {
-        super::dispatcher(&shared::testing::local_env())
-            .await
-            .expect("the dispatcher wires without secrets");
+        super::dispatcher(&shared::testing::local_env()).await.expect("the dispatcher wires without secrets");
     }
 }

@@ -2,7 +2,7 @@
 //! item failures, so SQS redelivers them (and after the redrive limit, dead-letters them).
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
-use lambda_runtime::{service_fn, Error, LambdaEvent};
+use lambda_runtime::{Error, LambdaEvent, service_fn};
 use shared::flows::delivery::EventDelivery;
 use shared::hub::{HubEnv, HubError};
 use shared::secrets::names;

@@ -6,7 +6,7 @@
 use std::time::{Duration, SystemTime};
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
-use lambda_runtime::{service_fn, Error, LambdaEvent};
+use lambda_runtime::{Error, LambdaEvent, service_fn};
 use shared::flows::hires::HiresWorker;
 use shared::hub::{HubEnv, HubError};
 use shared::secrets::names;

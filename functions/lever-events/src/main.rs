@@ -3,7 +3,7 @@
 //! (and after the redrive limit, dead-letters them).
 
 use aws_lambda_events::event::sqs::SqsEvent;
-use lambda_runtime::{service_fn, Error, LambdaEvent};
+use lambda_runtime::{Error, LambdaEvent, service_fn};
 use shared::flows::lever_events::LeverEventRouter;
 use shared::hub::{HubEnv, HubError};
 use shared::secrets::names;

@@ -1,7 +1,7 @@
 //! Lambda: on a schedule, refresh every active connection whose Lever grant has been idle long
 //! enough to be at risk (refresh tokens die after 90 idle days).
 
-use lambda_runtime::{service_fn, Error, LambdaEvent};
+use lambda_runtime::{Error, LambdaEvent, service_fn};
 use shared::flows::connections::Connections;
 use shared::flows::partners::Partners;
 use shared::hub::{HubEnv, HubError};

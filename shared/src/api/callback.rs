@@ -3,15 +3,14 @@
 //! Browsers (which ask for `text/html`) get a small page when the hub refuses the callback;
 //! any other client gets the same answer as a problem document.
 
-
 use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::connect::{clear_cookie, request_cookie};
 use super::consent_page::{failed, refused, wants_html};
 use super::extract::Query;
-use crate::flows::connections::{browser_cookie_name, CallbackOutcome, CallbackParams, Connections};
+use crate::flows::connections::{CallbackOutcome, CallbackParams, Connections, browser_cookie_name};
 
 pub async fn oauth_callback(State(connections): State<Connections>, headers: HeaderMap, Query(params): Query<CallbackParams>) -> Response {
     let html = wants_html(&headers);

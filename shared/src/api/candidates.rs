@@ -3,20 +3,20 @@
 
 use std::sync::Arc;
 
-use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::{json, Value};
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
 
+use super::CandidateApiState;
 use super::auth::Caller;
 use super::cursor::{CursorScope, PageParams};
 use super::extract::{Body, Id, IdPair, Query};
 use super::json::{parse, time};
 use super::problem::{FieldError, Problem, ProblemType};
-use super::CandidateApiState;
-use crate::core::submission::{Submission, MAX_INLINE_BYTES};
-use crate::flows::candidates::{submission_view, CandidateError, NewUpload, RefusalKind, SubmitAnswer};
+use crate::core::submission::{MAX_INLINE_BYTES, Submission};
+use crate::flows::candidates::{CandidateError, NewUpload, RefusalKind, SubmitAnswer, submission_view};
 
 /// The largest `POST …/candidates` body: 4 MiB of files is 5.6 MB in base64, and the rest fits
 /// beside it inside Lambda's 6 MB request limit.
@@ -28,11 +28,10 @@ impl From<CandidateError> for Problem {
     fn from(e: CandidateError) -> Self {
         match e {
             CandidateError::NotFound(what) => Problem::not_found(what),
-            CandidateError::Invalid(fields) => Problem::new(
-                ProblemType::InvalidRequest,
-                fields.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join("; "),
-            )
-            .with_errors(fields),
+            CandidateError::Invalid(fields) => {
+                Problem::new(ProblemType::InvalidRequest, fields.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join("; "))
+                    .with_errors(fields)
+            }
             CandidateError::BadKey(why) => Problem::new(ProblemType::BadRequest, format!("Idempotency-Key: {why}"))
                 .with_errors(vec![FieldError { field: "Idempotency-Key".into(), message: why }]),
             CandidateError::KeyReused => Problem::new(
@@ -87,7 +86,13 @@ fn render(a: SubmitAnswer) -> Response {
 }
 
 /// `POST /v1/connections/{id}/candidates`.
-pub async fn create(State(s): State<Arc<CandidateApiState>>, caller: Caller, Id(id): Id, headers: HeaderMap, body: axum::body::Body) -> Result<Response, Problem> {
+pub async fn create(
+    State(s): State<Arc<CandidateApiState>>,
+    caller: Caller,
+    Id(id): Id,
+    headers: HeaderMap,
+    body: axum::body::Body,
+) -> Result<Response, Problem> {
     let bytes = axum::body::to_bytes(body, MAX_CANDIDATE_BODY_BYTES).await.map_err(|_| {
         Problem::new(
             ProblemType::PayloadTooLarge,

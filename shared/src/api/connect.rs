@@ -2,14 +2,13 @@
 //! browser to the pending consent with a cookie, then sends it to Lever's consent screen; the
 //! callback accepts the code only from that browser.
 
-
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use cookie::{Cookie, SameSite};
 
 use super::consent_page::{failed, refused, wants_html};
-use crate::flows::connections::{ConsentStart, Connections};
+use crate::flows::connections::{Connections, ConsentStart};
 
 pub async fn open(State(connections): State<Connections>, headers: HeaderMap, Path(state): Path<String>) -> Response {
     match connections.open_consent(&state).await {
@@ -50,7 +49,8 @@ pub fn request_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 
 /// Removes the binding cookie once the consent is done, whatever the outcome.
 pub fn clear_cookie(name: String) -> Option<HeaderValue> {
-    let cookie = Cookie::build((name, "")).path("/").secure(true).http_only(true).same_site(SameSite::Lax).max_age(cookie::time::Duration::ZERO).build();
+    let cookie =
+        Cookie::build((name, "")).path("/").secure(true).http_only(true).same_site(SameSite::Lax).max_age(cookie::time::Duration::ZERO).build();
     HeaderValue::from_str(&cookie.to_string()).ok()
 }
 

@@ -2,19 +2,19 @@
 
 use std::sync::Arc;
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
+use super::ApiState;
 use super::auth::Caller;
 use super::cursor::{CursorScope, PageParams};
 use super::extract::{Body, Id, Query};
 use super::json::{opt_time, parse, time};
-use super::problem::{lever_problem, FieldError, Problem, ProblemType};
-use super::ApiState;
+use super::problem::{FieldError, Problem, ProblemType, lever_problem};
 use crate::core::connection::Connection;
 use crate::core::flow_runs::ScheduledFlow;
 use crate::core::settings::ConnectionSettings;
@@ -32,10 +32,9 @@ impl From<ConnectError> for Problem {
                 .with_errors(vec![FieldError { field: "return_url".into(), message: why }]),
             ConnectError::InvalidSettings(issues) => Problem::new(ProblemType::InvalidRequest, "the settings are not valid")
                 .with_errors(issues.into_iter().map(|i| FieldError { field: i.field, message: i.reason }).collect()),
-            ConnectError::NotActive(status) => Problem::new(
-                ProblemType::ConnectionNotActive,
-                format!("the connection is {status}; the customer must connect (again) in Lever"),
-            ),
+            ConnectError::NotActive(status) => {
+                Problem::new(ProblemType::ConnectionNotActive, format!("the connection is {status}; the customer must connect (again) in Lever"))
+            }
             ConnectError::Lever(e) => lever_problem(e),
             ConnectError::Store(e) => e.into(),
             ConnectError::Internal(e) => Problem::internal(&e),
@@ -57,11 +56,14 @@ pub fn view(c: &Connection, missing_settings: Vec<String>) -> Value {
         .flow_health
         .iter()
         .map(|(flow, h)| {
-            (flow.clone(), json!({
-                "last_success_at": opt_time(h.last_success_at_ms),
-                "last_failure_at": opt_time(h.last_failure_at_ms),
-                "last_error": h.last_error,
-            }))
+            (
+                flow.clone(),
+                json!({
+                    "last_success_at": opt_time(h.last_success_at_ms),
+                    "last_failure_at": opt_time(h.last_failure_at_ms),
+                    "last_error": h.last_error,
+                }),
+            )
         })
         .collect();
     let mut flows = flows;
@@ -188,19 +190,12 @@ pub async fn lever_stages(State(s): State<Arc<ApiState>>, caller: Caller, Id(id)
     Ok(Json(json!({ "data": data })))
 }
 
-pub async fn activity(
-    State(s): State<Arc<ApiState>>,
-    caller: Caller,
-    Id(id): Id,
-    Query(p): Query<PageParams>,
-) -> Result<Json<Value>, Problem> {
+pub async fn activity(State(s): State<Arc<ApiState>>, caller: Caller, Id(id): Id, Query(p): Query<PageParams>) -> Result<Json<Value>, Problem> {
     let page = s.pages.page(&p, CursorScope::new("activity", &caller.partner_id).of(&id))?;
     s.connections.get(&caller.partner_id, &id).await?;
     let (entries, next) = s.connections.activity().page(&id, page.limit, page.cursor.clone()).await?;
-    let data: Vec<Value> = entries
-        .iter()
-        .map(|e| json!({ "id": e.id, "at": time(e.at_ms), "kind": e.kind, "ok": e.ok, "message": e.message }))
-        .collect();
+    let data: Vec<Value> =
+        entries.iter().map(|e| json!({ "id": e.id, "at": time(e.at_ms), "kind": e.kind, "ok": e.ok, "message": e.message })).collect();
     Ok(Json(json!({ "data": data, "next_cursor": page.next(next) })))
 }
 

@@ -2,7 +2,7 @@
 //! browsers (which ask for `text/html`) get a small page, any other client the same answer as
 //! a problem document.
 
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::problem::{Problem, ProblemType};
@@ -13,11 +13,7 @@ pub(crate) fn wants_html(headers: &HeaderMap) -> bool {
 }
 
 pub(crate) fn refused(html: bool, why: &str, back: Option<&str>) -> Response {
-    if html {
-        page(StatusCode::BAD_REQUEST, why, back)
-    } else {
-        Problem::new(ProblemType::BadRequest, why).into_response()
-    }
+    if html { page(StatusCode::BAD_REQUEST, why, back) } else { Problem::new(ProblemType::BadRequest, why).into_response() }
 }
 
 /// A minimal page for the customer's browser, with a link back to the partner when the hub

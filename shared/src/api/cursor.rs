@@ -113,10 +113,7 @@ impl CursorSeal {
         let mut out = vec![VERSION];
         out.extend_from_slice(&nonce);
         // AES-GCM fails only for messages of gigabytes; a cursor is a few hundred bytes.
-        let ciphertext = self
-            .cipher
-            .encrypt(Nonce::from_slice(&nonce), Payload { msg: &plaintext, aad: scope.0.as_bytes() })
-            .unwrap_or_default();
+        let ciphertext = self.cipher.encrypt(Nonce::from_slice(&nonce), Payload { msg: &plaintext, aad: scope.0.as_bytes() }).unwrap_or_default();
         out.extend(ciphertext);
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(out)
     }
@@ -147,10 +144,7 @@ impl CursorSeal {
         let limit = match params.limit.as_deref() {
             None => DEFAULT_PAGE_LIMIT,
             Some(text) => text.trim().parse::<usize>().ok().filter(|n| PAGE_LIMITS.contains(n)).ok_or_else(|| {
-                Problem::invalid(
-                    "limit",
-                    format!("{text:?} is not a page size: an integer from {} to {}", PAGE_LIMITS.start(), PAGE_LIMITS.end()),
-                )
+                Problem::invalid("limit", format!("{text:?} is not a page size: an integer from {} to {}", PAGE_LIMITS.start(), PAGE_LIMITS.end()))
             })?,
         };
         let cursor = match params.cursor.as_deref() {
@@ -201,7 +195,10 @@ mod tests {
         let cursor = Cursor { key: Key::new("PARTNER#a", "CONN#1"), due: None };
         let scope = CursorScope::new("connections", "a");
         let text = s.seal(&cursor, &scope);
-        assert!(!text.contains("PARTNER") && !String::from_utf8_lossy(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(&text).unwrap()).contains("CONN#"));
+        assert!(
+            !text.contains("PARTNER")
+                && !String::from_utf8_lossy(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(&text).unwrap()).contains("CONN#")
+        );
         assert_eq!(s.open(&text, &scope), Ok(cursor.clone()));
         assert_eq!(s.open(&text, &CursorScope::new("connections", "b")), Err(CursorError::Unreadable), "other partner");
         assert_eq!(s.open(&text, &CursorScope::new("activity", "a")), Err(CursorError::Unreadable), "other list");

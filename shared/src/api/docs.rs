@@ -2,11 +2,11 @@
 //! `GET /docs` (a self-contained page that renders it; no CDN, no network) and
 //! `GET /problems/{name}`, the page each problem `type` URI resolves to.
 
+use axum::Router;
 use axum::extract::Path;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::Router;
 
 use super::problem::{Problem, ProblemType};
 
@@ -14,10 +14,7 @@ use super::problem::{Problem, ProblemType};
 pub const OPENAPI_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/openapi.json"));
 
 pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
-    Router::new()
-        .route("/openapi.json", get(openapi))
-        .route("/docs", get(page))
-        .route("/problems/{name}", get(problem_page))
+    Router::new().route("/openapi.json", get(openapi)).route("/docs", get(page)).route("/problems/{name}", get(problem_page))
 }
 
 async fn openapi() -> Response {

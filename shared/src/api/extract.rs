@@ -74,10 +74,9 @@ impl<S: Send + Sync> FromRequest<S> for Body {
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         match Bytes::from_request(req, state).await {
             Ok(bytes) => Ok(Body(bytes)),
-            Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => Err(Problem::new(
-                ProblemType::PayloadTooLarge,
-                format!("the body is larger than {} KiB", MAX_BODY_BYTES / 1024),
-            )),
+            Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(Problem::new(ProblemType::PayloadTooLarge, format!("the body is larger than {} KiB", MAX_BODY_BYTES / 1024)))
+            }
             Err(e) => Err(Problem::new(ProblemType::BadRequest, format!("the body cannot be read: {}", e.body_text()))),
         }
     }

@@ -2,28 +2,27 @@
 
 use std::sync::Arc;
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
+use super::ApiState;
 use super::auth::Caller;
 use super::cursor::{CursorScope, PageParams};
 use super::extract::{Body, Id, Query};
 use super::json::{parse, time};
 use super::problem::{Problem, ProblemType};
-use super::ApiState;
 use crate::flows::hires::{HireImportRequest, HiresError};
 
 impl From<HiresError> for Problem {
     fn from(e: HiresError) -> Self {
         match e {
             HiresError::UnknownConnection(_) => Problem::not_found("connection"),
-            HiresError::NotActive(status) => Problem::new(
-                ProblemType::ConnectionNotActive,
-                format!("the connection is {status}; the customer must connect (again) in Lever"),
-            ),
+            HiresError::NotActive(status) => {
+                Problem::new(ProblemType::ConnectionNotActive, format!("the connection is {status}; the customer must connect (again) in Lever"))
+            }
             HiresError::NotEnabled(why) => Problem::new(ProblemType::FlowNotEnabled, why),
             HiresError::Store(e) => e.into(),
             other => Problem::internal(&other),

@@ -3,20 +3,20 @@
 
 use std::sync::Arc;
 
-use axum::extract::{FromRequestParts, State};
-use axum::http::request::Parts;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use axum::Json;
+use axum::extract::{FromRequestParts, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
+use super::ApiState;
 use super::auth::Caller;
 use super::cursor::{CursorScope, PageParams};
-use super::extract::{Body, Id, Query, MAX_ID_CHARS};
+use super::extract::{Body, Id, MAX_ID_CHARS, Query};
 use super::json::{opt_time, parse, time};
-use super::problem::{lever_problem, Problem, ProblemType};
-use super::ApiState;
+use super::problem::{Problem, ProblemType, lever_problem};
 use crate::core::connection::Connection;
 use crate::core::job_feed::JobView;
 use crate::flows::jobs::{FeedError, JobsHealth, ListFilter, Resolved, StatusFilter};
@@ -28,10 +28,9 @@ impl From<FeedError> for Problem {
             FeedError::NoJobsFlow => Problem::new(ProblemType::NotFound, "the partner's profile has no jobs flow, so the connection has no job feed"),
             FeedError::NotAJobUrl(why) => Problem::invalid("url", why.to_string()),
             FeedError::Invalid(why) => Problem::invalid("partner_ref", why),
-            FeedError::NotActive(status) => Problem::new(
-                ProblemType::ConnectionNotActive,
-                format!("the connection is {status}; the customer must connect (again) in Lever"),
-            ),
+            FeedError::NotActive(status) => {
+                Problem::new(ProblemType::ConnectionNotActive, format!("the connection is {status}; the customer must connect (again) in Lever"))
+            }
             FeedError::Lever(e) => lever_problem(e),
             FeedError::Store(e) => e.into(),
             FeedError::Internal(e) => Problem::internal(&e),
@@ -116,14 +115,11 @@ fn parse_time(field: &str, text: &str) -> Result<i64, Problem> {
 /// `GET …/jobs`: the feed, `open` jobs unless `status` says otherwise.
 pub async fn list(State(s): State<Arc<ApiState>>, caller: Caller, Id(id): Id, Query(p): Query<ListParams>) -> Result<Json<Value>, Problem> {
     let status_text = p.status.as_deref().unwrap_or("open");
-    let status = StatusFilter::parse(status_text)
-        .ok_or_else(|| Problem::invalid("status", format!("{status_text:?} is not one of open, closed, all")))?;
+    let status =
+        StatusFilter::parse(status_text).ok_or_else(|| Problem::invalid("status", format!("{status_text:?} is not one of open, closed, all")))?;
     let updated_since_ms = p.updated_since.as_deref().map(|t| parse_time("updated_since", t)).transpose()?;
     // A cursor only continues the list it came from: same connection, same filters.
-    let scope = CursorScope::new("jobs", &caller.partner_id)
-        .of(&id)
-        .of(status_text)
-        .of(&updated_since_ms.map(|m| m.to_string()).unwrap_or_default());
+    let scope = CursorScope::new("jobs", &caller.partner_id).of(&id).of(status_text).of(&updated_since_ms.map(|m| m.to_string()).unwrap_or_default());
     let page = s.pages.page(&PageParams { limit: p.limit, cursor: p.cursor }, scope)?;
     let c = connection(&s, &caller, &id).await?;
     let filter = ListFilter { status, updated_since_ms };
@@ -160,7 +156,10 @@ pub struct ResolveParams {
 
 /// `GET …/jobs/resolve?url=`: the job behind a Lever-hosted job URL.
 pub async fn resolve(State(s): State<Arc<ApiState>>, caller: Caller, Id(id): Id, Query(p): Query<ResolveParams>) -> Result<Json<Value>, Problem> {
-    let url = p.url.filter(|u| !u.trim().is_empty()).ok_or_else(|| Problem::invalid("url", "give the hosted job URL, e.g. https://jobs.lever.co/<site>/<posting id>"))?;
+    let url = p
+        .url
+        .filter(|u| !u.trim().is_empty())
+        .ok_or_else(|| Problem::invalid("url", "give the hosted job URL, e.g. https://jobs.lever.co/<site>/<posting id>"))?;
     let c = connection(&s, &caller, &id).await?;
     let (job, in_feed) = match s.jobs.resolve(&c, &url).await? {
         Resolved::InFeed(job) => (job, true),

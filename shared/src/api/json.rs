@@ -13,16 +13,15 @@ pub fn parse<T: DeserializeOwned>(body: &Bytes) -> Result<T, Problem> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(Problem::new(ProblemType::BadRequest, "the request needs a JSON object body"));
     }
-    let value: serde_json::Value = serde_json::from_slice(body)
-        .map_err(|e| Problem::new(ProblemType::BadRequest, format!("the body is not valid JSON: {e}")))?;
+    let value: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| Problem::new(ProblemType::BadRequest, format!("the body is not valid JSON: {e}")))?;
     if !value.is_object() {
         return Err(Problem::new(ProblemType::BadRequest, format!("the body must be a JSON object, not {}", kind_of(&value))));
     }
     serde_path_to_error::deserialize(value).map_err(|e| {
         let field = e.path().to_string();
         let message = e.inner().to_string();
-        Problem::new(ProblemType::InvalidRequest, format!("{field}: {message}"))
-            .with_errors(vec![FieldError { field, message }])
+        Problem::new(ProblemType::InvalidRequest, format!("{field}: {message}")).with_errors(vec![FieldError { field, message }])
     })
 }
 

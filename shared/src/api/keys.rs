@@ -3,19 +3,19 @@
 
 use std::sync::Arc;
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
+use super::ApiState;
 use super::auth::Caller;
 use super::extract::{Body, Id};
 use super::json::{parse, time};
 use super::problem::{Problem, ProblemType};
 use crate::flows::partners::OwnKeyRevocation;
-use super::ApiState;
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -44,9 +44,8 @@ pub async fn revoke(State(s): State<Arc<ApiState>>, caller: Caller, Id(id): Id) 
     match s.partners.revoke_own_key(&caller.partner_id, &id).await.map_err(|e| Problem::internal(&e))? {
         OwnKeyRevocation::Revoked => Ok(StatusCode::NO_CONTENT),
         OwnKeyRevocation::NotFound => Err(Problem::not_found("API key")),
-        OwnKeyRevocation::LastKey => Err(Problem::new(
-            ProblemType::LastApiKey,
-            format!("{id} is the partner's only API key; issue a new one with POST /v1/api-keys first"),
-        )),
+        OwnKeyRevocation::LastKey => {
+            Err(Problem::new(ProblemType::LastApiKey, format!("{id} is the partner's only API key; issue a new one with POST /v1/api-keys first")))
+        }
     }
 }

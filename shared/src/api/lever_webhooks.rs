@@ -12,7 +12,7 @@ use axum::routing::post;
 use axum::{Json, Router};
 use serde_json::json;
 
-use crate::flows::lever_events::{LeverWebhookReceiver, ReceiveError, Receipt};
+use crate::flows::lever_events::{LeverWebhookReceiver, Receipt, ReceiveError};
 
 /// Lever's deliveries are small envelopes; anything larger is not one.
 const MAX_BODY: usize = 256 * 1024;
@@ -40,9 +40,7 @@ async fn receive(
             (StatusCode::OK, Json(json!({ "received": outcome })))
         }
         Err(ReceiveError::Refused(why)) => (StatusCode::UNAUTHORIZED, Json(json!({ "error": "refused", "detail": why }))),
-        Err(ReceiveError::Malformed(_)) => {
-            (StatusCode::BAD_REQUEST, Json(json!({ "error": "malformed", "detail": "not a Lever webhook envelope" })))
-        }
+        Err(ReceiveError::Malformed(_)) => (StatusCode::BAD_REQUEST, Json(json!({ "error": "malformed", "detail": "not a Lever webhook envelope" }))),
         Err(ReceiveError::Unavailable(e)) => {
             tracing::error!(connection_id, error = %e, "Lever webhook not queued; Lever will retry");
             (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "error": "unavailable" })))

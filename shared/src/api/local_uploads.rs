@@ -3,17 +3,17 @@
 
 use std::sync::Arc;
 
+use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::put;
-use axum::Router;
 
 use super::problem::{Problem, ProblemType};
 use crate::core::profile::LEVER_MAX_FILE_BYTES;
-use crate::files::local::UploadRefused;
 use crate::files::DirFileStore;
+use crate::files::local::UploadRefused;
 
 pub fn local_upload_routes(store: Arc<DirFileStore>) -> Router {
     Router::new()

@@ -23,9 +23,9 @@ pub mod webhooks;
 
 use std::sync::Arc;
 
+use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
-use axum::Router;
 
 use cursor::CursorSeal;
 
@@ -142,9 +142,7 @@ pub fn oauth_routes(connections: Connections) -> Router {
     Router::new()
         .route("/oauth/callback", get(callback::oauth_callback))
         .route("/connect/{state}", get(connect::open))
-        .method_not_allowed_fallback(|| async {
-            problem::Problem::new(problem::ProblemType::MethodNotAllowed, "browsers come here with GET")
-        })
+        .method_not_allowed_fallback(|| async { problem::Problem::new(problem::ProblemType::MethodNotAllowed, "browsers come here with GET") })
         .layer(axum::middleware::map_response(problem::ensure_problem))
         .layer(axum::middleware::from_fn(request_span::request_span))
         .with_state(connections)

@@ -4,7 +4,7 @@
 //! listed in `docs/openapi.yaml`) that partners can branch on; `title` is fixed per type and
 //! `detail` explains this occurrence. Caller mistakes are 4xx; only our own faults are 5xx.
 
-use axum::http::{header, StatusCode};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
@@ -55,19 +55,13 @@ impl ProblemType {
             MethodNotAllowed => ("method-not-allowed", "The route does not take this method", StatusCode::METHOD_NOT_ALLOWED),
             PayloadTooLarge => ("payload-too-large", "The request body is too large", StatusCode::PAYLOAD_TOO_LARGE),
             UnknownProfile => ("unknown-profile", "No such partner profile", StatusCode::UNPROCESSABLE_ENTITY),
-            ReturnUrlNotAllowed => {
-                ("return-url-not-allowed", "The return URL is not registered for the partner", StatusCode::UNPROCESSABLE_ENTITY)
-            }
-            ConnectionNotActive => {
-                ("connection-not-active", "The connection is not active in Lever", StatusCode::CONFLICT)
-            }
+            ReturnUrlNotAllowed => ("return-url-not-allowed", "The return URL is not registered for the partner", StatusCode::UNPROCESSABLE_ENTITY),
+            ConnectionNotActive => ("connection-not-active", "The connection is not active in Lever", StatusCode::CONFLICT),
             FlowNotEnabled => ("flow-not-enabled", "The flow is not switched on for this connection", StatusCode::CONFLICT),
             LeverRejected => ("lever-rejected", "Lever refused the request", StatusCode::UNPROCESSABLE_ENTITY),
             LeverUnavailable => ("lever-unavailable", "Lever did not answer; try again later", StatusCode::SERVICE_UNAVAILABLE),
             RateLimited => ("rate-limited", "Too many requests", StatusCode::TOO_MANY_REQUESTS),
-            IdempotencyKeyReused => {
-                ("idempotency-key-reused", "The Idempotency-Key was used for another request", StatusCode::UNPROCESSABLE_ENTITY)
-            }
+            IdempotencyKeyReused => ("idempotency-key-reused", "The Idempotency-Key was used for another request", StatusCode::UNPROCESSABLE_ENTITY),
             IdempotencyKeyInUse => ("idempotency-key-in-use", "A request with this Idempotency-Key is in progress", StatusCode::CONFLICT),
             Internal => ("internal", "Internal error", StatusCode::INTERNAL_SERVER_ERROR),
         }
@@ -77,9 +71,25 @@ impl ProblemType {
     pub const ALL: [ProblemType; 19] = {
         use ProblemType::*;
         [
-            BadRequest, InvalidCursor, Unauthorized, NotFound, InvalidRequest, Conflict, LastApiKey, MethodNotAllowed,
-            PayloadTooLarge, UnknownProfile, ReturnUrlNotAllowed, ConnectionNotActive, FlowNotEnabled, LeverRejected,
-            LeverUnavailable, RateLimited, IdempotencyKeyReused, IdempotencyKeyInUse, Internal,
+            BadRequest,
+            InvalidCursor,
+            Unauthorized,
+            NotFound,
+            InvalidRequest,
+            Conflict,
+            LastApiKey,
+            MethodNotAllowed,
+            PayloadTooLarge,
+            UnknownProfile,
+            ReturnUrlNotAllowed,
+            ConnectionNotActive,
+            FlowNotEnabled,
+            LeverRejected,
+            LeverUnavailable,
+            RateLimited,
+            IdempotencyKeyReused,
+            IdempotencyKeyInUse,
+            Internal,
         ]
     };
 
@@ -125,24 +135,42 @@ impl ProblemType {
     pub fn explanation(self) -> &'static str {
         use ProblemType::*;
         match self {
-            BadRequest => "The request could not be read: the body is not JSON (the detail names the line and column), is not a JSON object, or the path or query string does not decode. Fix the request; retrying it unchanged fails again.",
-            InvalidCursor => "The `cursor` was not returned by this list for this API key, was changed, or is more than 24 hours old. Start again from the first page (no `cursor`).",
-            Unauthorized => "Send a live API key as `Authorization: Bearer <key>`. Keys are issued by the hub's operators and rotated with `POST /v1/api-keys`.",
-            NotFound => "There is no such resource for this API key (another partner's resources are answered the same way), or no such route: the routes are listed at `/docs` and in `/openapi.json`.",
+            BadRequest => {
+                "The request could not be read: the body is not JSON (the detail names the line and column), is not a JSON object, or the path or query string does not decode. Fix the request; retrying it unchanged fails again."
+            }
+            InvalidCursor => {
+                "The `cursor` was not returned by this list for this API key, was changed, or is more than 24 hours old. Start again from the first page (no `cursor`)."
+            }
+            Unauthorized => {
+                "Send a live API key as `Authorization: Bearer <key>`. Keys are issued by the hub's operators and rotated with `POST /v1/api-keys`."
+            }
+            NotFound => {
+                "There is no such resource for this API key (another partner's resources are answered the same way), or no such route: the routes are listed at `/docs` and in `/openapi.json`."
+            }
             InvalidRequest => "The request is readable but not valid: `errors[]` names each field (`field`) and what is wrong with it (`message`).",
             Conflict => "The resource changed while the request was handled, or already exists. Read it again and retry.",
             LastApiKey => "A partner always keeps at least one API key. Issue a new key with `POST /v1/api-keys` first, then revoke the old one.",
             MethodNotAllowed => "The route exists but does not take this method; `/docs` lists the methods of each route.",
             PayloadTooLarge => "The request body is over the hub's limit (128 KiB). Settings are far smaller than that; send only what changes.",
             UnknownProfile => "No partner profile is loaded for this partner; the hub's operators must register it.",
-            ReturnUrlNotAllowed => "`return_url` must lie under one of the partner's registered return URLs (same scheme, host, port and path prefix).",
-            ConnectionNotActive => "The connection cannot reach Lever: it is pending, needs a reconnect (the customer revoked the app or it was idle too long) or was disconnected. Start a reconnect with `POST /v1/connections/{id}/reconnect`.",
-            FlowNotEnabled => "The partner's profile does not have this flow, or the customer switched the trigger off (for hires: `settings.hire_triggers`). Change the connection's settings with `PATCH /v1/connections/{id}` to switch it on.",
+            ReturnUrlNotAllowed => {
+                "`return_url` must lie under one of the partner's registered return URLs (same scheme, host, port and path prefix)."
+            }
+            ConnectionNotActive => {
+                "The connection cannot reach Lever: it is pending, needs a reconnect (the customer revoked the app or it was idle too long) or was disconnected. Start a reconnect with `POST /v1/connections/{id}/reconnect`."
+            }
+            FlowNotEnabled => {
+                "The partner's profile does not have this flow, or the customer switched the trigger off (for hires: `settings.hire_triggers`). Change the connection's settings with `PATCH /v1/connections/{id}` to switch it on."
+            }
             LeverRejected => "Lever refused the request the hub made for you; the detail carries Lever's message.",
             LeverUnavailable => "Lever did not answer in time or answered with an error. Retry after the `Retry-After` seconds.",
             RateLimited => "Lever is rate limiting this account. Retry after the `Retry-After` seconds.",
-            IdempotencyKeyReused => "This `Idempotency-Key` was first used with another body or for another connection (keys are kept 48 hours). Send a new key for a new submission; resend exactly the same body to get the first answer again.",
-            IdempotencyKeyInUse => "The first request with this `Idempotency-Key` is still being handled. Retry after the `Retry-After` seconds with the same key and body: you get its answer.",
+            IdempotencyKeyReused => {
+                "This `Idempotency-Key` was first used with another body or for another connection (keys are kept 48 hours). Send a new key for a new submission; resend exactly the same body to get the first answer again."
+            }
+            IdempotencyKeyInUse => {
+                "The first request with this `Idempotency-Key` is still being handled. Retry after the `Retry-After` seconds with the same key and body: you get its answer."
+            }
             Internal => "The hub failed. Nothing about the cause is shown; the operators have it in the logs. Retrying may help.",
         }
     }
@@ -209,8 +237,7 @@ impl Problem {
 
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
         let message = message.into();
-        Self::new(ProblemType::InvalidRequest, format!("{field}: {message}"))
-            .with_errors(vec![FieldError { field: field.to_owned(), message }])
+        Self::new(ProblemType::InvalidRequest, format!("{field}: {message}")).with_errors(vec![FieldError { field: field.to_owned(), message }])
     }
 
     /// Our own fault: logged in full, shown to the caller without internals.
@@ -223,12 +250,12 @@ impl Problem {
 /// What a partner is told when Lever refused or failed a call made for its request.
 pub(crate) fn lever_problem(e: LeverError) -> Problem {
     match e {
-        LeverError::RateLimited { retry_after } => Problem::new(ProblemType::RateLimited, "Lever is rate limiting this account")
-            .retry_after(retry_after.map_or(5, |d| d.as_secs().max(1))),
-        LeverError::Unauthorized { .. } | LeverError::Revoked { .. } => Problem::new(
-            ProblemType::ConnectionNotActive,
-            "Lever no longer accepts this connection; the customer must reconnect",
-        ),
+        LeverError::RateLimited { retry_after } => {
+            Problem::new(ProblemType::RateLimited, "Lever is rate limiting this account").retry_after(retry_after.map_or(5, |d| d.as_secs().max(1)))
+        }
+        LeverError::Unauthorized { .. } | LeverError::Revoked { .. } => {
+            Problem::new(ProblemType::ConnectionNotActive, "Lever no longer accepts this connection; the customer must reconnect")
+        }
         LeverError::Invalid { message, .. } | LeverError::Forbidden { message, .. } | LeverError::NotFound { message } => {
             Problem::new(ProblemType::LeverRejected, message)
         }
@@ -263,9 +290,7 @@ impl IntoResponse for Problem {
 impl From<crate::store::StoreError> for Problem {
     fn from(e: crate::store::StoreError) -> Self {
         match e {
-            crate::store::StoreError::ConditionFailed => {
-                Problem::new(ProblemType::Conflict, "the resource was changed concurrently; read it again")
-            }
+            crate::store::StoreError::ConditionFailed => Problem::new(ProblemType::Conflict, "the resource was changed concurrently; read it again"),
             crate::store::StoreError::BadCursor => Problem::new(ProblemType::InvalidCursor, "the cursor does not belong to this list"),
             other => Problem::internal(&other),
         }

@@ -4,13 +4,13 @@
 
 use std::sync::Arc;
 
-use axum::extract::State;
 use axum::Json;
-use serde_json::{json, Value};
+use axum::extract::State;
+use serde_json::{Value, json};
 
+use super::ApiState;
 use super::auth::Caller;
 use super::problem::Problem;
-use super::ApiState;
 
 pub async fn get(State(s): State<Arc<ApiState>>, caller: Caller) -> Result<Json<Value>, Problem> {
     let partner = s.partners.get(&caller.partner_id).await.map_err(|e| Problem::internal(&e))?.ok_or_else(|| Problem::not_found("partner"))?;

@@ -2,20 +2,20 @@
 
 use std::sync::Arc;
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
+use super::ApiState;
 use super::auth::Caller;
 use super::cursor::{CursorScope, PageParams};
 use super::extract::{Body, Id, Query};
 use super::json::{opt_time, parse, time};
 use super::problem::{FieldError, Problem, ProblemType};
-use super::ApiState;
-use crate::flows::delivery::{Delivery, DeliveryError, DeliveryStatus, NewWebhook, WebhookInfo, MAX_SECRET_OVERLAP};
+use crate::flows::delivery::{Delivery, DeliveryError, DeliveryStatus, MAX_SECRET_OVERLAP, NewWebhook, WebhookInfo};
 
 impl From<DeliveryError> for Problem {
     fn from(e: DeliveryError) -> Self {
@@ -90,11 +90,7 @@ pub async fn list(State(s): State<Arc<ApiState>>, caller: Caller) -> Result<Json
 }
 
 pub async fn delete(State(s): State<Arc<ApiState>>, caller: Caller, Id(id): Id) -> Result<StatusCode, Problem> {
-    if s.delivery.delete_webhook(&caller.partner_id, &id).await? {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(Problem::not_found("webhook"))
-    }
+    if s.delivery.delete_webhook(&caller.partner_id, &id).await? { Ok(StatusCode::NO_CONTENT) } else { Err(Problem::not_found("webhook")) }
 }
 
 /// How long the replaced secret goes on signing when the partner does not say: a day to deploy.
@@ -111,15 +107,9 @@ pub async fn rotate_secret(State(s): State<Arc<ApiState>>, caller: Caller, Id(id
     let req: RotateSecret = if body.is_empty() { RotateSecret { previous_secret_expires_in: None } } else { parse(&body)? };
     let overlap = req.previous_secret_expires_in.unwrap_or(DEFAULT_SECRET_OVERLAP_SECS);
     if overlap > MAX_SECRET_OVERLAP.as_secs() {
-        return Err(Problem::invalid(
-            "previous_secret_expires_in",
-            format!("at most {} seconds (7 days)", MAX_SECRET_OVERLAP.as_secs()),
-        ));
+        return Err(Problem::invalid("previous_secret_expires_in", format!("at most {} seconds (7 days)", MAX_SECRET_OVERLAP.as_secs())));
     }
-    let rotated = s
-        .delivery
-        .rotate_webhook_secret_keeping_previous(&caller.partner_id, &id, std::time::Duration::from_secs(overlap))
-        .await?;
+    let rotated = s.delivery.rotate_webhook_secret_keeping_previous(&caller.partner_id, &id, std::time::Duration::from_secs(overlap)).await?;
     Ok(Json(json!({
         "id": id,
         "secret": rotated.secret.expose(),

@@ -113,9 +113,7 @@ pub const CLOCK_SKEW_MS: i64 = 120_000;
 /// that arrived in between) and the submission is added to it.
 pub fn made_by_our_create(created_at_ms: Option<i64>, sources: &[String], first_attempt_at_ms: Option<i64>, our_source: &str) -> bool {
     match (created_at_ms, first_attempt_at_ms) {
-        (Some(created), Some(first)) => {
-            created >= first - CLOCK_SKEW_MS && sources.iter().any(|s| s.eq_ignore_ascii_case(our_source))
-        }
+        (Some(created), Some(first)) => created >= first - CLOCK_SKEW_MS && sources.iter().any(|s| s.eq_ignore_ascii_case(our_source)),
         _ => false,
     }
 }
@@ -174,8 +172,8 @@ pub fn status_changes(known: &CandidateStatus, now: &CandidateStatus) -> Vec<Sta
     {
         out.push(StatusChange::StageChanged { from: known.stage_id.clone(), to: to.clone(), at_ms: now.stage_changed_at_ms });
     }
-    let newly_archived = now.archived_at_ms.is_some()
-        && (known.archived_at_ms != now.archived_at_ms || known.archive_reason_id != now.archive_reason_id);
+    let newly_archived =
+        now.archived_at_ms.is_some() && (known.archived_at_ms != now.archived_at_ms || known.archive_reason_id != now.archive_reason_id);
     if newly_archived {
         out.push(StatusChange::Archived { reason_id: now.archive_reason_id.clone(), at_ms: now.archived_at_ms });
         if now.hired {

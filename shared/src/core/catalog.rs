@@ -42,12 +42,7 @@ pub struct CatalogError {
 
 impl std::fmt::Display for CatalogError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "invalid partner profiles ({} problem{}):",
-            self.errors.len(),
-            if self.errors.len() == 1 { "" } else { "s" }
-        )?;
+        write!(f, "invalid partner profiles ({} problem{}):", self.errors.len(), if self.errors.len() == 1 { "" } else { "s" })?;
         for e in &self.errors {
             write!(f, "\n  {e}")?;
         }
@@ -63,11 +58,7 @@ pub struct ProfileCatalog {
 impl ProfileCatalog {
     /// The profiles compiled into this binary.
     pub fn bundled() -> Result<Self, CatalogError> {
-        Self::from_sources(
-            bundled::BUNDLED
-                .iter()
-                .map(|(n, t)| (n.to_string(), t.to_string())),
-        )
+        Self::from_sources(bundled::BUNDLED.iter().map(|(n, t)| (n.to_string(), t.to_string())))
     }
 
     /// Names of the bundled profile files.
@@ -77,9 +68,7 @@ impl ProfileCatalog {
 
     /// Profiles from (file name, contents) pairs; the name is used in errors and must end in
     /// `<id>.toml`.
-    pub fn from_sources(
-        sources: impl IntoIterator<Item = (String, String)>,
-    ) -> Result<Self, CatalogError> {
+    pub fn from_sources(sources: impl IntoIterator<Item = (String, String)>) -> Result<Self, CatalogError> {
         let mut errors = Vec::new();
         let mut profiles: BTreeMap<String, Arc<Profile>> = BTreeMap::new();
         let mut origin: BTreeMap<String, String> = BTreeMap::new();
@@ -92,10 +81,7 @@ impl ProfileCatalog {
                             file: file.clone(),
                             field: "id".into(),
                             line: None,
-                            reason: format!(
-                                "duplicate profile id {:?}, already defined in {first}",
-                                p.id
-                            ),
+                            reason: format!("duplicate profile id {:?}, already defined in {first}", p.id),
                         });
                         continue;
                     }
@@ -104,11 +90,7 @@ impl ProfileCatalog {
                 }
             }
         }
-        if errors.is_empty() {
-            Ok(ProfileCatalog { profiles })
-        } else {
-            Err(CatalogError { errors })
-        }
+        if errors.is_empty() { Ok(ProfileCatalog { profiles }) } else { Err(CatalogError { errors }) }
     }
 
     pub fn get(&self, id: &str) -> Option<&Arc<Profile>> {
@@ -133,11 +115,7 @@ impl ProfileCatalog {
 }
 
 fn line_of(text: &str, byte: usize) -> usize {
-    text.as_bytes()[..byte.min(text.len())]
-        .iter()
-        .filter(|b| **b == b'\n')
-        .count()
-        + 1
+    text.as_bytes()[..byte.min(text.len())].iter().filter(|b| **b == b'\n').count() + 1
 }
 
 /// Parses and validates one profile file.
@@ -155,38 +133,18 @@ pub fn parse_profile(file: &str, text: &str) -> Result<Profile, Vec<ProfileError
             {
                 let already = field == name || field.ends_with(&format!(".{name}"));
                 if !already {
-                    field = if field == "." || field.is_empty() {
-                        name.to_string()
-                    } else {
-                        format!("{field}.{name}")
-                    };
+                    field = if field == "." || field.is_empty() { name.to_string() } else { format!("{field}.{name}") };
                 }
             }
         }
         if field == "." || field.is_empty() {
             field = "(document)".into();
         }
-        vec![ProfileError {
-            file: file.to_string(),
-            field,
-            line,
-            reason,
-        }]
+        vec![ProfileError { file: file.to_string(), field, line, reason }]
     })?;
-    let mut errors: Vec<ProfileError> = profile
-        .validate()
-        .into_iter()
-        .map(|i| ProfileError {
-            file: file.to_string(),
-            field: i.field,
-            line: None,
-            reason: i.reason,
-        })
-        .collect();
-    let stem = std::path::Path::new(file)
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or("");
+    let mut errors: Vec<ProfileError> =
+        profile.validate().into_iter().map(|i| ProfileError { file: file.to_string(), field: i.field, line: None, reason: i.reason }).collect();
+    let stem = std::path::Path::new(file).file_stem().and_then(|s| s.to_str()).unwrap_or("");
     if stem != profile.id {
         errors.push(ProfileError {
             file: file.to_string(),
@@ -195,11 +153,7 @@ pub fn parse_profile(file: &str, text: &str) -> Result<Profile, Vec<ProfileError
             reason: format!("id {:?} must match the file name ({stem}.toml)", profile.id),
         });
     }
-    if errors.is_empty() {
-        Ok(profile)
-    } else {
-        Err(errors)
-    }
+    if errors.is_empty() { Ok(profile) } else { Err(errors) }
 }
 
 #[cfg(test)]
@@ -219,11 +173,7 @@ states = ["published"]
 "#;
 
     fn errs(text: &str) -> Vec<String> {
-        parse_profile("acme.toml", text)
-            .unwrap_err()
-            .iter()
-            .map(|e| e.to_string())
-            .collect()
+        parse_profile("acme.toml", text).unwrap_err().iter().map(|e| e.to_string()).collect()
     }
 
     #[test]
@@ -237,29 +187,18 @@ states = ["published"]
     fn unknown_top_level_key() {
         let e = errs(&format!("colour = \"red\"\n{GOOD}"));
         assert_eq!(e.len(), 1);
-        assert!(
-            e[0].starts_with("acme.toml:1: colour: unknown field `colour`"),
-            "{e:?}"
-        );
+        assert!(e[0].starts_with("acme.toml:1: colour: unknown field `colour`"), "{e:?}");
     }
 
     #[test]
     fn missing_nested_field() {
         let e = errs(&GOOD.replace("cadence = \"5m\"\n", ""));
-        assert!(
-            e[0].starts_with("acme.toml")
-                && e[0].contains(": flows.jobs.cadence: missing field `cadence`"),
-            "{e:?}"
-        );
+        assert!(e[0].starts_with("acme.toml") && e[0].contains(": flows.jobs.cadence: missing field `cadence`"), "{e:?}");
     }
 
     #[test]
     fn all_semantic_problems_of_a_file_are_reported() {
-        let e = errs(
-            &GOOD
-                .replace("\"offline_access\", ", "")
-                .replace("display_name = \"Acme\"", "display_name = \" \""),
-        );
+        let e = errs(&GOOD.replace("\"offline_access\", ", "").replace("display_name = \"Acme\"", "display_name = \" \""));
         assert_eq!(
             e,
             vec![

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::flow_runs::ScheduledFlow;
-use super::settings::ConnectionSettings;
 use super::sealed::Sealed;
+use super::settings::ConnectionSettings;
 
 /// How one flow of a connection has been doing.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

@@ -309,8 +309,8 @@ mod tests {
         assert_eq!(ok["score"].render(), "7.5");
         assert_eq!(ok["answers"].render(), "Why us?\nThe mission.");
 
-        let errs = validate(&fields(), &sent(json!({"score": 11, "remote": "yes", "skills": [1], "other": 1, "answers": [{"question": "Q"}]})))
-            .unwrap_err();
+        let errs =
+            validate(&fields(), &sent(json!({"score": 11, "remote": "yes", "skills": [1], "other": 1, "answers": [{"question": "Q"}]}))).unwrap_err();
         let fields: Vec<&str> = errs.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["custom.other", "custom.answers[0]", "custom.remote", "custom.score", "custom.skills[0]"]);
         let missing = validate(&super::tests::fields(), &sent(json!({}))).unwrap_err();

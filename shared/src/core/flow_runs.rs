@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::profile::{HireTrigger, Profile};
-use super::schedule::{next_daily_run_ms, next_due_ms, TzName};
+use super::schedule::{TzName, next_daily_run_ms, next_due_ms};
 use super::settings::ConnectionSettings;
 
 /// A flow the dispatcher starts on a schedule (and a partner may start by hand).
@@ -34,22 +34,12 @@ impl ScheduledFlow {
 /// The time zone of the daily hires import: the account's (a setting, when the profile lets
 /// the customer choose), else the profile's, else UTC.
 pub fn daily_timezone(profile: &Profile, settings: &ConnectionSettings) -> TzName {
-    settings
-        .timezone(profile)
-        .cloned()
-        .or_else(|| profile.hires().and_then(|h| h.timezone.clone()))
-        .unwrap_or_else(TzName::utc)
+    settings.timezone(profile).cloned().or_else(|| profile.hires().and_then(|h| h.timezone.clone())).unwrap_or_else(TzName::utc)
 }
 
 /// The first run of `flow` strictly after `after_ms`, or `None` when the flow is not scheduled
 /// for this connection (the profile has no such flow, or the customer switched it off).
-pub fn next_run(
-    flow: ScheduledFlow,
-    profile: &Profile,
-    settings: &ConnectionSettings,
-    connection_id: &str,
-    after_ms: i64,
-) -> Option<i64> {
+pub fn next_run(flow: ScheduledFlow, profile: &Profile, settings: &ConnectionSettings, connection_id: &str, after_ms: i64) -> Option<i64> {
     match flow {
         ScheduledFlow::Jobs => profile.jobs().map(|j| next_due_ms(j.cadence, connection_id, after_ms)),
         ScheduledFlow::Hires => {
@@ -65,12 +55,7 @@ pub fn next_run(
 
 /// The schedule of a newly connected account: jobs at once (the first sync runs right after
 /// consent), daily flows at their next time.
-pub fn first_runs(
-    profile: &Profile,
-    settings: &ConnectionSettings,
-    connection_id: &str,
-    now_ms: i64,
-) -> BTreeMap<ScheduledFlow, i64> {
+pub fn first_runs(profile: &Profile, settings: &ConnectionSettings, connection_id: &str, now_ms: i64) -> BTreeMap<ScheduledFlow, i64> {
     let mut runs = BTreeMap::new();
     if profile.jobs().is_some() {
         runs.insert(ScheduledFlow::Jobs, now_ms);

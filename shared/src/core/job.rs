@@ -198,11 +198,7 @@ pub struct HiringManager {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ReferralBonus {
     /// `referralbonus:3000`, `referralbonus:€3,000`, `referralbonus:EUR 2500.50`.
-    Amount {
-        amount: f64,
-        currency: Option<String>,
-        text: String,
-    },
+    Amount { amount: f64, currency: Option<String>, text: String },
     /// `referralbonus:Win an iPad`.
     Text { text: String },
 }
@@ -223,14 +219,8 @@ pub fn referral_bonus(tags: &[String]) -> Option<ReferralBonus> {
             return None;
         }
         Some(match parse_amount(value) {
-            Some((amount, currency)) => ReferralBonus::Amount {
-                amount,
-                currency,
-                text: value.to_string(),
-            },
-            None => ReferralBonus::Text {
-                text: value.to_string(),
-            },
+            Some((amount, currency)) => ReferralBonus::Amount { amount, currency, text: value.to_string() },
+            None => ReferralBonus::Text { text: value.to_string() },
         })
     })
 }
@@ -272,9 +262,7 @@ fn parse_amount(value: &str) -> Option<(f64, Option<String>)> {
         None => int_part.to_string(),
         Some(sep) => {
             let groups: Vec<&str> = int_part.split(sep).collect();
-            let ok = !groups[0].is_empty()
-                && groups[0].len() <= 3
-                && groups[1..].iter().all(|g| g.len() == 3);
+            let ok = !groups[0].is_empty() && groups[0].len() <= 3 && groups[1..].iter().all(|g| g.len() == 3);
             if !ok {
                 return None;
             }
@@ -309,10 +297,7 @@ pub fn html_to_text(html: &str) -> Option<String> {
 }
 
 fn clean(s: &Option<String>) -> Option<String> {
-    s.as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
+    s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
 }
 
 /// The posting's pay, `None` when Lever has none of it.
@@ -326,11 +311,7 @@ fn salary_of(p: &PostingInput) -> Option<Salary> {
         description: clean(&p.salary_description),
         description_html: clean(&p.salary_description_html),
     };
-    let empty = s.min.is_none()
-        && s.max.is_none()
-        && s.currency.is_none()
-        && s.description.is_none()
-        && s.description_html.is_none();
+    let empty = s.min.is_none() && s.max.is_none() && s.currency.is_none() && s.description.is_none() && s.description_html.is_none();
     (!empty).then_some(s)
 }
 
@@ -348,29 +329,20 @@ fn description_of(p: &PostingInput) -> Option<Description> {
             .flatten()
             .map(|l| {
                 let html = clean(&l.content);
-                DescriptionList {
-                    title: clean(&l.text),
-                    text: html.as_deref().and_then(|h| html_to_text(&format!("<ul>{h}</ul>"))),
-                    html,
-                }
+                DescriptionList { title: clean(&l.text), text: html.as_deref().and_then(|h| html_to_text(&format!("<ul>{h}</ul>"))), html }
             })
             .filter(|l| l.title.is_some() || l.html.is_some())
             .collect(),
         closing: clean(&p.closing).or_else(|| closing_html.as_deref().and_then(html_to_text)),
         closing_html,
     };
-    let empty = d.text.is_none()
-        && d.html.is_none()
-        && d.lists.is_empty()
-        && d.closing.is_none()
-        && d.closing_html.is_none();
+    let empty = d.text.is_none() && d.html.is_none() && d.lists.is_empty() && d.closing.is_none() && d.closing_html.is_none();
     (!empty).then_some(d)
 }
 
 impl Job {
     pub fn from_posting(p: &PostingInput) -> Result<Job, JobError> {
-        let posting_id =
-            normalize_uuid(p.id.trim()).ok_or_else(|| JobError::BadId(p.id.clone()))?;
+        let posting_id = normalize_uuid(p.id.trim()).ok_or_else(|| JobError::BadId(p.id.clone()))?;
         let title = clean(&p.text).ok_or_else(|| JobError::NoTitle(posting_id.clone()))?;
         let mut distribution: Vec<Channel> = p
             .distribution_channels
@@ -390,34 +362,20 @@ impl Job {
         };
         let location = clean(&p.location);
         let mut locations: Vec<String> = Vec::new();
-        for l in location.iter().cloned().chain(
-            p.all_locations
-                .iter()
-                .flatten()
-                .map(|s| s.trim().to_string()),
-        ) {
+        for l in location.iter().cloned().chain(p.all_locations.iter().flatten().map(|s| s.trim().to_string())) {
             if !l.is_empty() && !locations.contains(&l) {
                 locations.push(l);
             }
         }
-        let mut tags: Vec<String> = p
-            .tags
-            .iter()
-            .flatten()
-            .map(|t| t.trim().to_string())
-            .filter(|t| !t.is_empty())
-            .collect();
+        let mut tags: Vec<String> = p.tags.iter().flatten().map(|t| t.trim().to_string()).filter(|t| !t.is_empty()).collect();
         tags.sort();
         tags.dedup();
         // The bonus is read in Lever's tag order, so "first tag wins" means what the recruiter typed first.
         let raw_tags: Vec<String> = p.tags.clone().unwrap_or_default();
         let salary = salary_of(p);
         let description = description_of(p);
-        let hiring_manager = clean(&p.hiring_manager).map(|id| HiringManager {
-            id,
-            name: clean(&p.hiring_manager_name),
-            email: clean(&p.hiring_manager_email),
-        });
+        let hiring_manager =
+            clean(&p.hiring_manager).map(|id| HiringManager { id, name: clean(&p.hiring_manager_name), email: clean(&p.hiring_manager_email) });
         let mut requisition_codes: Vec<String> = Vec::new();
         for code in p.requisition_codes.iter().flatten().chain(p.req_code.iter()) {
             let code = code.trim();
@@ -427,11 +385,9 @@ impl Job {
         }
         // A bare number in the tag is money in the posting's salary currency.
         let referral_bonus = match referral_bonus(&raw_tags) {
-            Some(ReferralBonus::Amount { amount, currency: None, text }) => Some(ReferralBonus::Amount {
-                amount,
-                currency: salary.as_ref().and_then(|s| s.currency.clone()),
-                text,
-            }),
+            Some(ReferralBonus::Amount { amount, currency: None, text }) => {
+                Some(ReferralBonus::Amount { amount, currency: salary.as_ref().and_then(|s| s.currency.clone()), text })
+            }
             other => other,
         };
         Ok(Job {
@@ -576,10 +532,7 @@ impl JobFilter {
 /// closed); `current` is the job as the partner would see it now, or `None` when the posting no
 /// longer passes the profile's filter or is gone. The caller retires jobs only after a complete
 /// pass over Lever's postings, never from a partial one.
-pub fn job_event(
-    previous_hash: Option<&str>,
-    current: Option<&Job>,
-) -> Option<super::events::EventKind> {
+pub fn job_event(previous_hash: Option<&str>, current: Option<&Job>) -> Option<super::events::EventKind> {
     use super::events::EventKind;
     match (previous_hash, current) {
         (None, Some(_)) => Some(EventKind::JobCreated),
@@ -594,13 +547,9 @@ pub fn job_event(
 pub enum PostingRefError {
     #[error("{0:?} is neither a posting id (UUID) nor a Lever job URL")]
     NotAReference(String),
-    #[error(
-        "{url:?} is not a Lever-hosted job URL: host {host:?} is not jobs.lever.co or jobs.eu.lever.co"
-    )]
+    #[error("{url:?} is not a Lever-hosted job URL: host {host:?} is not jobs.lever.co or jobs.eu.lever.co")]
     WrongHost { url: String, host: String },
-    #[error(
-        "{0:?} has no posting id: expected https://jobs.lever.co/<site>/<posting id> (optionally ending in /apply)"
-    )]
+    #[error("{0:?} has no posting id: expected https://jobs.lever.co/<site>/<posting id> (optionally ending in /apply)")]
     NoPostingId(String),
     #[error("{url:?}: {segment:?} where the posting id should be is not a UUID")]
     NotAUuid { url: String, segment: String },
@@ -621,25 +570,16 @@ pub fn posting_id_from_ref(input: &str) -> Result<String, PostingRefError> {
     }
     let host = url.host_str().unwrap_or("").to_ascii_lowercase();
     if !JOB_HOSTS.contains(&host.as_str()) {
-        return Err(PostingRefError::WrongHost {
-            url: input.to_string(),
-            host,
-        });
+        return Err(PostingRefError::WrongHost { url: input.to_string(), host });
     }
     // Empty segments (a trailing slash, `//`) carry nothing.
     let mut segments: Vec<&str> = url.path_segments().map(|s| s.filter(|s| !s.is_empty()).collect()).unwrap_or_default();
-    if segments
-        .last()
-        .is_some_and(|s| s.eq_ignore_ascii_case("apply"))
-    {
+    if segments.last().is_some_and(|s| s.eq_ignore_ascii_case("apply")) {
         segments.pop();
     }
     match segments.as_slice() {
         [site, id] if !site.is_empty() => {
-            normalize_uuid(id).ok_or_else(|| PostingRefError::NotAUuid {
-                url: input.to_string(),
-                segment: id.to_string(),
-            })
+            normalize_uuid(id).ok_or_else(|| PostingRefError::NotAUuid { url: input.to_string(), segment: id.to_string() })
         }
         _ => Err(PostingRefError::NoPostingId(input.to_string())),
     }
@@ -663,17 +603,10 @@ mod tests {
             location: Some("Berlin".into()),
             all_locations: Some(vec!["Berlin".into(), "Remote - EU".into()]),
             commitment: Some("Full-time".into()),
-            tags: Some(vec![
-                "rust".into(),
-                "referralbonus:3000".into(),
-                "backend".into(),
-            ]),
+            tags: Some(vec!["rust".into(), "referralbonus:3000".into(), "backend".into()]),
             description: Some("You will build our integration platform.".into()),
             description_html: Some("<div>You will build our integration platform.</div>".into()),
-            lists: Some(vec![PostingListInput {
-                text: Some("Requirements".into()),
-                content: Some("<li>Rust</li>".into()),
-            }]),
+            lists: Some(vec![PostingListInput { text: Some("Requirements".into()), content: Some("<li>Rust</li>".into()) }]),
             closing: None,
             closing_html: None,
             salary_range: Some(SalaryRangeInput {
@@ -716,7 +649,8 @@ mod tests {
         assert_eq!(j.description.as_ref().unwrap().lists.len(), 1);
         assert!(
             matches!(&j.referral_bonus, Some(ReferralBonus::Amount { amount, currency, .. }) if *amount == 3000.0 && currency.as_deref() == Some("EUR")),
-            "a bare number takes the salary's currency: {:?}", j.referral_bonus
+            "a bare number takes the salary's currency: {:?}",
+            j.referral_bonus
         );
         assert_eq!(j.hiring_manager.as_ref().map(|h| h.id.as_str()), Some("e2befaae-b830-4c21-a002-2d5019486d1a"));
         let list = &j.description.as_ref().unwrap().lists[0];
@@ -733,10 +667,8 @@ mod tests {
         p.description = None;
         p.description_html = Some("<div>Build <b>things</b> &amp; ship.</div>".into());
         p.closing_html = Some("<p>Equal opportunity.</p>".into());
-        p.lists = Some(vec![PostingListInput {
-            text: Some("Requirements".into()),
-            content: Some("<li>Rust &lt;3</li><li>HTTP <i>APIs</i></li>".into()),
-        }]);
+        p.lists =
+            Some(vec![PostingListInput { text: Some("Requirements".into()), content: Some("<li>Rust &lt;3</li><li>HTTP <i>APIs</i></li>".into()) }]);
         let j = Job::from_posting(&p).unwrap();
         assert_eq!(j.requisition_codes, vec!["ENG-42", "ENG-43"]);
         let hm = j.hiring_manager.unwrap();
@@ -772,11 +704,7 @@ mod tests {
 
     #[test]
     fn sparse_posting_has_no_empty_sections() {
-        let p = PostingInput {
-            id: ID.to_uppercase(),
-            text: Some("X".into()),
-            ..Default::default()
-        };
+        let p = PostingInput { id: ID.to_uppercase(), text: Some("X".into()), ..Default::default() };
         let j = Job::from_posting(&p).unwrap();
         assert_eq!(j.posting_id, ID);
         assert_eq!(j.state, None);
@@ -787,66 +715,34 @@ mod tests {
     #[test]
     fn referral_bonus_amounts() {
         let amount = |t: &str| match referral_bonus(&tags(&[t])) {
-            Some(ReferralBonus::Amount {
-                amount, currency, ..
-            }) => Some((amount, currency)),
+            Some(ReferralBonus::Amount { amount, currency, .. }) => Some((amount, currency)),
             _ => None,
         };
         assert_eq!(amount("referralbonus:3000"), Some((3000.0, None)));
         assert_eq!(amount("ReferralBonus: 3000 "), Some((3000.0, None)));
         assert_eq!(amount("REFERRALBONUS:3,000"), Some((3000.0, None)));
-        assert_eq!(
-            amount("referralbonus:€3000"),
-            Some((3000.0, Some("EUR".into())))
-        );
-        assert_eq!(
-            amount("referralbonus:2500.50 USD"),
-            Some((2500.5, Some("USD".into())))
-        );
+        assert_eq!(amount("referralbonus:€3000"), Some((3000.0, Some("EUR".into()))));
+        assert_eq!(amount("referralbonus:2500.50 USD"), Some((2500.5, Some("USD".into()))));
         assert_eq!(amount("referralbonus:1 500"), Some((1500.0, None)));
     }
 
     #[test]
     fn referral_bonus_free_text() {
-        assert_eq!(
-            referral_bonus(&tags(&["rust", "referralbonus:Win an iPad"])),
-            Some(ReferralBonus::Text {
-                text: "Win an iPad".into()
-            })
-        );
+        assert_eq!(referral_bonus(&tags(&["rust", "referralbonus:Win an iPad"])), Some(ReferralBonus::Text { text: "Win an iPad".into() }));
         // Not a clean number: kept as the recruiter wrote it.
-        assert_eq!(
-            referral_bonus(&tags(&["referralbonus:30,00"])),
-            Some(ReferralBonus::Text {
-                text: "30,00".into()
-            })
-        );
-        assert_eq!(
-            referral_bonus(&tags(&["referralbonus:3000 or an iPad"])),
-            Some(ReferralBonus::Text {
-                text: "3000 or an iPad".into()
-            })
-        );
+        assert_eq!(referral_bonus(&tags(&["referralbonus:30,00"])), Some(ReferralBonus::Text { text: "30,00".into() }));
+        assert_eq!(referral_bonus(&tags(&["referralbonus:3000 or an iPad"])), Some(ReferralBonus::Text { text: "3000 or an iPad".into() }));
     }
 
     #[test]
     fn referral_bonus_absent_blank_or_lookalike() {
-        assert_eq!(
-            referral_bonus(&tags(&["rust", "bonus:3000", "referralbonus3000"])),
-            None
-        );
+        assert_eq!(referral_bonus(&tags(&["rust", "bonus:3000", "referralbonus3000"])), None);
         assert_eq!(referral_bonus(&tags(&["referralbonus:   "])), None);
         assert_eq!(referral_bonus(&tags(&[])), None);
         // The first usable tag wins.
         assert_eq!(
-            referral_bonus(&tags(&[
-                "referralbonus:",
-                "referralbonus:Trip",
-                "referralbonus:100"
-            ])),
-            Some(ReferralBonus::Text {
-                text: "Trip".into()
-            })
+            referral_bonus(&tags(&["referralbonus:", "referralbonus:Trip", "referralbonus:100"])),
+            Some(ReferralBonus::Text { text: "Trip".into() })
         );
     }
 
@@ -887,11 +783,7 @@ mod tests {
     }
 
     fn filter(states: &[PostingState], dist: Option<&[Channel]>) -> JobFilter {
-        JobFilter {
-            states: states.to_vec(),
-            distribution: dist.map(|d| d.to_vec()),
-            confidentiality: default_confidentiality(),
-        }
+        JobFilter { states: states.to_vec(), distribution: dist.map(|d| d.to_vec()), confidentiality: default_confidentiality() }
     }
 
     #[test]
@@ -900,24 +792,15 @@ mod tests {
         let mut p = posting();
         assert!(f.passes(&Job::from_posting(&p).unwrap()));
         p.distribution_channels = Some(vec!["internal".into()]);
-        assert_eq!(
-            f.check(&Job::from_posting(&p).unwrap()),
-            Err(FilterMiss::Distribution(vec![Channel::Internal]))
-        );
+        assert_eq!(f.check(&Job::from_posting(&p).unwrap()), Err(FilterMiss::Distribution(vec![Channel::Internal])));
         p.distribution_channels = Some(vec!["public".into()]);
         p.state = Some("closed".into());
-        assert_eq!(
-            f.check(&Job::from_posting(&p).unwrap()),
-            Err(FilterMiss::State(Some(PostingState::Closed)))
-        );
+        assert_eq!(f.check(&Job::from_posting(&p).unwrap()), Err(FilterMiss::State(Some(PostingState::Closed))));
     }
 
     #[test]
     fn internal_or_external_but_never_unlisted() {
-        let f = filter(
-            &[PostingState::Published],
-            Some(&[Channel::Public, Channel::Internal]),
-        );
+        let f = filter(&[PostingState::Published], Some(&[Channel::Public, Channel::Internal]));
         let mut p = posting();
         p.distribution_channels = Some(vec!["internal".into()]);
         assert!(f.passes(&Job::from_posting(&p).unwrap()));
@@ -936,18 +819,12 @@ mod tests {
         p.confidentiality = Some("confidential".into());
         let j = Job::from_posting(&p).unwrap();
         let mut f = filter(&[PostingState::Published], None);
-        assert_eq!(
-            f.check(&j),
-            Err(FilterMiss::Confidentiality(Confidentiality::Confidential))
-        );
+        assert_eq!(f.check(&j), Err(FilterMiss::Confidentiality(Confidentiality::Confidential)));
         f.confidentiality.push(Confidentiality::Confidential);
         assert!(f.passes(&j));
         // Unknown state never passes.
         p.state = Some("archived-someday".into());
-        assert_eq!(
-            f.check(&Job::from_posting(&p).unwrap()),
-            Err(FilterMiss::State(None))
-        );
+        assert_eq!(f.check(&Job::from_posting(&p).unwrap()), Err(FilterMiss::State(None)));
     }
 
     #[test]
@@ -958,11 +835,7 @@ mod tests {
         // Same content, different updatedAt and tag order: same hash.
         let mut p = posting();
         p.updated_at = Some(1);
-        p.tags = Some(vec![
-            "backend".into(),
-            "referralbonus:3000".into(),
-            "rust".into(),
-        ]);
+        p.tags = Some(vec!["backend".into(), "referralbonus:3000".into(), "rust".into()]);
         assert_eq!(Job::from_posting(&p).unwrap().content_hash(), h);
         // A visible change: a different hash.
         let mut p = posting();
@@ -981,10 +854,7 @@ mod tests {
         let h = j.content_hash();
         assert_eq!(job_event(None, Some(&j)), Some(EventKind::JobCreated));
         assert_eq!(job_event(Some(&h), Some(&j)), None);
-        assert_eq!(
-            job_event(Some("old"), Some(&j)),
-            Some(EventKind::JobUpdated)
-        );
+        assert_eq!(job_event(Some("old"), Some(&j)), Some(EventKind::JobUpdated));
         assert_eq!(job_event(Some(&h), None), Some(EventKind::JobClosed));
         assert_eq!(job_event(None, None), None);
     }
@@ -994,11 +864,7 @@ mod tests {
         let j = Job::from_posting(&posting()).unwrap();
         let slim = j.for_partner(&JobInclude::default());
         assert!(slim.description.is_none() && slim.salary.is_none() && slim.apply_url.is_none());
-        assert!(
-            slim.referral_bonus.is_none()
-                && slim.workplace_type.is_none()
-                && slim.hiring_manager.is_none()
-        );
+        assert!(slim.referral_bonus.is_none() && slim.workplace_type.is_none() && slim.hiring_manager.is_none());
         assert_eq!(slim.title, j.title);
         assert_ne!(slim.content_hash(), j.content_hash());
         let full = j.for_partner(&JobInclude::everything());

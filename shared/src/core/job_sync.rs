@@ -272,11 +272,7 @@ mod tests {
     use super::*;
 
     fn filter(states: &[PostingState], distribution: Option<&[Channel]>) -> JobFilter {
-        JobFilter {
-            states: states.to_vec(),
-            distribution: distribution.map(|d| d.to_vec()),
-            confidentiality: vec![Confidentiality::NonConfidential],
-        }
+        JobFilter { states: states.to_vec(), distribution: distribution.map(|d| d.to_vec()), confidentiality: vec![Confidentiality::NonConfidential] }
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! the values, so a name cannot be accepted at load and then have nothing to render (which
 //! would silently drop the whole note).
 
-use super::custom::{format_number, CustomFields, CustomValue};
+use super::custom::{CustomFields, CustomValue, format_number};
 use super::submission::input::ValidSubmission;
 use super::template::Template;
 
@@ -80,7 +80,6 @@ fn referrer(v: &TemplateValues) -> Option<String> {
         (None, None) => None,
     }
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -46,11 +46,7 @@ pub fn check_allowed(candidate: &str, registered: &[String]) -> Result<Url, Retu
             && base.port_or_known_default() == url.port_or_known_default()
             && (path == base_path || path.starts_with(&format!("{base_path}/")) || base_path.is_empty())
     };
-    if registered.iter().filter_map(|r| Url::parse(r).ok()).any(|base| under(&base)) {
-        Ok(url)
-    } else {
-        Err(ReturnUrlError::NotRegistered)
-    }
+    if registered.iter().filter_map(|r| Url::parse(r).ok()).any(|base| under(&base)) { Ok(url) } else { Err(ReturnUrlError::NotRegistered) }
 }
 
 #[cfg(test)]

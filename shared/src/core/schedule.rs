@@ -29,9 +29,7 @@ impl Cadence {
         if num.is_empty() {
             return Err(format!("invalid cadence {s:?}: {expected}"));
         }
-        let n: u64 = num
-            .parse()
-            .map_err(|_| format!("invalid cadence {s:?}: number too large"))?;
+        let n: u64 = num.parse().map_err(|_| format!("invalid cadence {s:?}: number too large"))?;
         let mult = match unit.trim() {
             "s" => 1,
             "m" => MINUTE,
@@ -39,9 +37,7 @@ impl Cadence {
             "d" => DAY,
             _ => return Err(format!("invalid cadence {s:?}: {expected}")),
         };
-        let seconds = n
-            .checked_mul(mult)
-            .ok_or_else(|| format!("invalid cadence {s:?}: number too large"))?;
+        let seconds = n.checked_mul(mult).ok_or_else(|| format!("invalid cadence {s:?}: number too large"))?;
         if !(Self::MIN_SECONDS..=Self::MAX_SECONDS).contains(&seconds) {
             return Err(format!("invalid cadence {s:?}: must be between 1m and 1d"));
         }
@@ -114,9 +110,7 @@ pub struct TimeOfDay {
 
 impl TimeOfDay {
     pub fn parse(s: &str) -> Result<Self, String> {
-        let err = || {
-            format!("invalid time of day {s:?}: expected HH:MM on a 24-hour clock, like \"00:00\"")
-        };
+        let err = || format!("invalid time of day {s:?}: expected HH:MM on a 24-hour clock, like \"00:00\"");
         let (h, m) = s.trim().split_once(':').ok_or_else(err)?;
         if h.len() != 2 || m.len() != 2 {
             return Err(err());
@@ -152,9 +146,7 @@ impl TzName {
     pub fn parse(s: &str) -> Result<Self, String> {
         let t = s.trim();
         if t.is_empty() || jiff::tz::TimeZone::get(t).is_err() {
-            return Err(format!(
-                "unknown time zone {s:?}: expected an IANA name like \"America/Los_Angeles\" or \"UTC\""
-            ));
+            return Err(format!("unknown time zone {s:?}: expected an IANA name like \"America/Los_Angeles\" or \"UTC\""));
         }
         Ok(TzName(t.to_string()))
     }
@@ -195,11 +187,7 @@ pub fn next_daily_run_ms(at: TimeOfDay, tz: &TzName, after_ms: i64) -> i64 {
     let after = jiff::Timestamp::from_millisecond(after_ms).expect("timestamp in range");
     let mut date = after.to_zoned_datetime(zone.clone()).date();
     loop {
-        let candidate = date
-            .at(at.hour, at.minute, 0, 0)
-            .to_zoned_datetime(zone.clone())
-            .expect("date in range")
-            .timestamp();
+        let candidate = date.at(at.hour, at.minute, 0, 0).to_zoned_datetime(zone.clone()).expect("date in range").timestamp();
         if candidate > after {
             return candidate.as_millisecond();
         }
@@ -235,24 +223,10 @@ mod tests {
         assert_eq!(Cadence::parse("1d").unwrap().seconds(), 86400);
         assert_eq!(Cadence::parse("90s").unwrap().to_string(), "90s");
         assert_eq!(Cadence::parse("120m").unwrap().to_string(), "2h");
-        for bad in [
-            "",
-            "5",
-            "m",
-            "5x",
-            "5 minutes",
-            "-5m",
-            "30s",
-            "2d",
-            "99999999999999999999m",
-        ] {
+        for bad in ["", "5", "m", "5x", "5 minutes", "-5m", "30s", "2d", "99999999999999999999m"] {
             assert!(Cadence::parse(bad).is_err(), "{bad:?} should be refused");
         }
-        assert!(
-            Cadence::parse("30s")
-                .unwrap_err()
-                .contains("between 1m and 1d")
-        );
+        assert!(Cadence::parse("30s").unwrap_err().contains("between 1m and 1d"));
     }
 
     #[test]
@@ -265,10 +239,7 @@ mod tests {
         assert_eq!(next_due_ms(c, "conn-a", a1), a1 + 300_000);
         assert_eq!(next_due_ms(c, "conn-a", a1 - 1), a1);
         // Same offset in every period.
-        assert_eq!(
-            (a1 - t0) % 300_000,
-            (next_due_ms(c, "conn-a", t0 + 7 * 300_000) - t0) % 300_000
-        );
+        assert_eq!((a1 - t0) % 300_000, (next_due_ms(c, "conn-a", t0 + 7 * 300_000) - t0) % 300_000);
     }
 
     #[test]
@@ -288,23 +259,9 @@ mod tests {
     #[test]
     fn daily_midnight_los_angeles_standard_and_daylight_time() {
         // Winter (PST, UTC-8): midnight is 08:00Z.
-        assert_eq!(
-            next_daily_run_ms(
-                TimeOfDay::parse("00:00").unwrap(),
-                &la(),
-                ms("2026-01-15T12:00:00Z")
-            ),
-            ms("2026-01-16T08:00:00Z")
-        );
+        assert_eq!(next_daily_run_ms(TimeOfDay::parse("00:00").unwrap(), &la(), ms("2026-01-15T12:00:00Z")), ms("2026-01-16T08:00:00Z"));
         // Summer (PDT, UTC-7): midnight is 07:00Z.
-        assert_eq!(
-            next_daily_run_ms(
-                TimeOfDay::parse("00:00").unwrap(),
-                &la(),
-                ms("2026-07-15T12:00:00Z")
-            ),
-            ms("2026-07-16T07:00:00Z")
-        );
+        assert_eq!(next_daily_run_ms(TimeOfDay::parse("00:00").unwrap(), &la(), ms("2026-07-15T12:00:00Z")), ms("2026-07-16T07:00:00Z"));
     }
 
     #[test]
@@ -315,11 +272,7 @@ mod tests {
         assert_eq!(first, ms("2026-03-08T08:00:00Z"));
         let second = next_daily_run_ms(midnight, &la(), first);
         assert_eq!(second, ms("2026-03-09T07:00:00Z"));
-        assert_eq!(
-            second - first,
-            23 * 3600 * 1000,
-            "that day is 23 hours long"
-        );
+        assert_eq!(second - first, 23 * 3600 * 1000, "that day is 23 hours long");
     }
 
     #[test]
@@ -337,29 +290,20 @@ mod tests {
     fn time_in_gap_and_fold() {
         // 02:30 does not exist on 2026-03-08 in Los Angeles: run at 03:30 PDT (10:30Z).
         let t = TimeOfDay::parse("02:30").unwrap();
-        assert_eq!(
-            next_daily_run_ms(t, &la(), ms("2026-03-08T08:00:00Z")),
-            ms("2026-03-08T10:30:00Z")
-        );
+        assert_eq!(next_daily_run_ms(t, &la(), ms("2026-03-08T08:00:00Z")), ms("2026-03-08T10:30:00Z"));
         // 01:30 happens twice on 2026-11-01: run once, at the first (PDT, 08:30Z)…
         let t = TimeOfDay::parse("01:30").unwrap();
         let first = next_daily_run_ms(t, &la(), ms("2026-11-01T07:00:00Z"));
         assert_eq!(first, ms("2026-11-01T08:30:00Z"));
         // …and not again at the second 01:30 (PST, 09:30Z): the next run is the following day.
-        assert_eq!(
-            next_daily_run_ms(t, &la(), first),
-            ms("2026-11-02T09:30:00Z")
-        );
+        assert_eq!(next_daily_run_ms(t, &la(), first), ms("2026-11-02T09:30:00Z"));
     }
 
     #[test]
     fn exactly_at_run_time_moves_to_the_next_day() {
         let midnight = TimeOfDay::parse("00:00").unwrap();
         let at = ms("2026-01-16T08:00:00Z");
-        assert_eq!(
-            next_daily_run_ms(midnight, &la(), at),
-            ms("2026-01-17T08:00:00Z")
-        );
+        assert_eq!(next_daily_run_ms(midnight, &la(), at), ms("2026-01-17T08:00:00Z"));
         assert_eq!(next_daily_run_ms(midnight, &la(), at - 1), at);
     }
 
@@ -371,11 +315,7 @@ mod tests {
         assert_eq!(String::from(TimeOfDay::parse("07:05").unwrap()), "07:05");
         assert!(TzName::parse("America/Los_Angeles").is_ok());
         assert!(TzName::parse("UTC").is_ok());
-        assert!(
-            TzName::parse("Pacific/Nowhere")
-                .unwrap_err()
-                .contains("unknown time zone")
-        );
+        assert!(TzName::parse("Pacific/Nowhere").unwrap_err().contains("unknown time zone"));
         assert!(TzName::parse("PST8PDTX").is_err());
     }
 

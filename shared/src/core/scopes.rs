@@ -82,13 +82,7 @@ mod tests {
 
     #[test]
     fn invented_scopes_are_not_lever_scopes() {
-        for s in [
-            "candidates:read:admin",
-            "tags:write:admin",
-            "offers:write:admin",
-            "stages:write:admin",
-            "",
-        ] {
+        for s in ["candidates:read:admin", "tags:write:admin", "offers:write:admin", "stages:write:admin", ""] {
             assert!(!is_lever_scope(s), "{s}");
         }
     }

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::ids::{StageId, normalize_uuid};
 use super::custom::CustomFields;
+use super::ids::{StageId, normalize_uuid};
 use super::placeholders::{self, TemplateUse};
 use super::profile::{FieldIssue, HireTrigger, Profile, Route, SettingKey};
 use super::schedule::TzName;
@@ -87,32 +87,11 @@ impl ConnectionSettings {
         let custom = profile.candidates().map_or(&no_fields, |c| &c.custom);
         use SettingKey::*;
         let mut out = Vec::new();
-        let mut issue = |f: String, r: String| {
-            out.push(FieldIssue {
-                field: f,
-                reason: r,
-            })
-        };
-        for k in [
-            PerformAs,
-            DefaultStage,
-            StageLabels,
-            Source,
-            Tags,
-            ResultRoutes,
-            PostingOverrides,
-            HireTriggers,
-            Timezone,
-        ] {
+        let mut issue = |f: String, r: String| out.push(FieldIssue { field: f, reason: r });
+        for k in [PerformAs, DefaultStage, StageLabels, Source, Tags, ResultRoutes, PostingOverrides, HireTriggers, Timezone] {
             let f = format!("settings.{}", k.as_str());
             if self.is_set(k) && !profile.may_change(k) {
-                issue(
-                    f.clone(),
-                    format!(
-                        "{} does not let customers change this",
-                        profile.display_name
-                    ),
-                );
+                issue(f.clone(), format!("{} does not let customers change this", profile.display_name));
             }
             if !self.is_set(k) && profile.settings.required.contains(&k) {
                 issue(f, format!("required by {}", profile.display_name));
@@ -124,18 +103,12 @@ impl ConnectionSettings {
         if let Some(u) = &self.perform_as
             && normalize_uuid(u).is_none()
         {
-            issue(
-                "settings.perform_as".into(),
-                format!("{u:?} is not a Lever user id (UUID)"),
-            );
+            issue("settings.perform_as".into(), format!("{u:?} is not a Lever user id (UUID)"));
         }
         if let Some(s) = &self.source
             && (s.trim().is_empty() || s.len() > 100)
         {
-            issue(
-                "settings.source".into(),
-                "must be 1 to 100 characters".into(),
-            );
+            issue("settings.source".into(), "must be 1 to 100 characters".into());
         }
         for (i, t) in self.tags.iter().flatten().enumerate() {
             if let Err(e) = placeholders::parse(t, TemplateUse::Tag, custom) {
@@ -147,52 +120,38 @@ impl ConnectionSettings {
                 issue(format!("settings.stage_labels.{stage}"), e);
             }
             if label.trim().is_empty() {
-                issue(
-                    format!("settings.stage_labels.{stage}"),
-                    "label must not be empty".into(),
-                );
+                issue(format!("settings.stage_labels.{stage}"), "label must not be empty".into());
             }
         }
-        let routes =
-            |out: &mut dyn FnMut(String, String), prefix: &str, r: &BTreeMap<String, Route>| {
-                for (status, route) in r {
-                    if let Err(e) = normalize_status(status) {
-                        out(format!("{prefix}.{status}"), e);
-                    }
-                    if let Some(p) = &route.posting
-                        && let Err(e) = super::job::posting_id_from_ref(p)
-                    {
-                        out(format!("{prefix}.{status}.posting"), e.to_string());
-                    }
+        let routes = |out: &mut dyn FnMut(String, String), prefix: &str, r: &BTreeMap<String, Route>| {
+            for (status, route) in r {
+                if let Err(e) = normalize_status(status) {
+                    out(format!("{prefix}.{status}"), e);
                 }
-            };
+                if let Some(p) = &route.posting
+                    && let Err(e) = super::job::posting_id_from_ref(p)
+                {
+                    out(format!("{prefix}.{status}.posting"), e.to_string());
+                }
+            }
+        };
         routes(&mut issue, "settings.result_routes", &self.result_routes);
         for (posting, o) in &self.posting_overrides {
             let prefix = format!("settings.posting_overrides.{posting}");
             if normalize_uuid(posting).is_none() {
-                issue(
-                    prefix.clone(),
-                    format!("{posting:?} is not a posting id (UUID)"),
-                );
+                issue(prefix.clone(), format!("{posting:?} is not a posting id (UUID)"));
             }
             for (i, t) in o.tags.iter().enumerate() {
                 if let Err(e) = placeholders::parse(t, TemplateUse::Tag, custom) {
                     issue(format!("{prefix}.tags[{i}]"), e);
                 }
             }
-            routes(
-                &mut issue,
-                &format!("{prefix}.result_routes"),
-                &o.result_routes,
-            );
+            routes(&mut issue, &format!("{prefix}.result_routes"), &o.result_routes);
         }
         if let (Some(chosen), Some(h)) = (&self.hire_triggers, profile.hires()) {
             for (i, t) in chosen.iter().enumerate() {
                 if !h.triggers.contains(t) {
-                    issue(
-                        format!("settings.hire_triggers[{i}]"),
-                        format!("{t:?} is not offered by {}", profile.display_name),
-                    );
+                    issue(format!("settings.hire_triggers[{i}]"), format!("{t:?} is not offered by {}", profile.display_name));
                 }
             }
         }
@@ -247,21 +206,14 @@ impl ConnectionSettings {
     /// The account's time zone for dates (the offer start date), when the profile lets the
     /// customer set one; `None` means the profile's `flows.hires.start_date_timezone` (UTC by default).
     pub fn timezone(&self, profile: &Profile) -> Option<&TzName> {
-        self.timezone
-            .as_ref()
-            .filter(|_| profile.may_change(SettingKey::Timezone))
+        self.timezone.as_ref().filter(|_| profile.may_change(SettingKey::Timezone))
     }
 
     /// The hire triggers in force for this connection.
     pub fn hire_triggers(&self, profile: &Profile) -> Vec<HireTrigger> {
-        let offered = profile
-            .hires()
-            .map(|h| h.triggers.clone())
-            .unwrap_or_default();
+        let offered = profile.hires().map(|h| h.triggers.clone()).unwrap_or_default();
         match &self.hire_triggers {
-            Some(chosen) if profile.may_change(SettingKey::HireTriggers) => {
-                offered.into_iter().filter(|t| chosen.contains(t)).collect()
-            }
+            Some(chosen) if profile.may_change(SettingKey::HireTriggers) => offered.into_iter().filter(|t| chosen.contains(t)).collect(),
             _ => offered,
         }
     }
@@ -293,74 +245,35 @@ mod tests {
     }
 
     fn fields(s: &ConnectionSettings) -> Vec<String> {
-        s.validate(&profile())
-            .into_iter()
-            .map(|i| format!("{}: {}", i.field, i.reason))
-            .collect()
+        s.validate(&profile()).into_iter().map(|i| format!("{}: {}", i.field, i.reason)).collect()
     }
 
     #[test]
     fn required_and_forbidden_settings() {
-        let s = ConnectionSettings {
-            source: Some("X".into()),
-            ..Default::default()
-        };
-        assert_eq!(
-            fields(&s),
-            vec![
-                "settings.perform_as: required by Acme",
-                "settings.source: Acme does not let customers change this"
-            ]
-        );
+        let s = ConnectionSettings { source: Some("X".into()), ..Default::default() };
+        assert_eq!(fields(&s), vec!["settings.perform_as: required by Acme", "settings.source: Acme does not let customers change this"]);
     }
 
     #[test]
     fn values_are_checked() {
-        let mut s = ConnectionSettings {
-            perform_as: Some("bob".into()),
-            tags: Some(vec!["UW {rezult}".into()]),
-            ..Default::default()
-        };
-        s.result_routes.insert(
-            "PASSED!".into(),
-            Route {
-                stage: None,
-                posting: Some("https://example.com/x".into()),
-            },
-        );
-        s.posting_overrides
-            .insert("not-a-posting".into(), PostingOverride::default());
+        let mut s = ConnectionSettings { perform_as: Some("bob".into()), tags: Some(vec!["UW {rezult}".into()]), ..Default::default() };
+        s.result_routes.insert("PASSED!".into(), Route { stage: None, posting: Some("https://example.com/x".into()) });
+        s.posting_overrides.insert("not-a-posting".into(), PostingOverride::default());
         let got = fields(&s).join("\n");
-        assert!(
-            got.contains("settings.perform_as: \"bob\" is not a Lever user id"),
-            "{got}"
-        );
-        assert!(
-            got.contains("settings.tags[0]: unknown placeholder {rezult}"),
-            "{got}"
-        );
+        assert!(got.contains("settings.perform_as: \"bob\" is not a Lever user id"), "{got}");
+        assert!(got.contains("settings.tags[0]: unknown placeholder {rezult}"), "{got}");
         assert!(got.contains("settings.result_routes.PASSED!: "), "{got}");
-        assert!(
-            got.contains("settings.result_routes.PASSED!.posting: "),
-            "{got}"
-        );
-        assert!(
-            got.contains("settings.posting_overrides.not-a-posting: "),
-            "{got}"
-        );
+        assert!(got.contains("settings.result_routes.PASSED!.posting: "), "{got}");
+        assert!(got.contains("settings.posting_overrides.not-a-posting: "), "{got}");
     }
 
     #[test]
     fn json_round_trip_refuses_unknown_keys() {
         let e = serde_json::from_str::<ConnectionSettings>(r#"{"perfom_as":"x"}"#).unwrap_err();
         assert!(e.to_string().contains("unknown field `perfom_as`"));
-        let s: ConnectionSettings =
-            serde_json::from_str(r#"{"default_stage":"lead-new","timezone":"Europe/Berlin"}"#)
-                .unwrap();
+        let s: ConnectionSettings = serde_json::from_str(r#"{"default_stage":"lead-new","timezone":"Europe/Berlin"}"#).unwrap();
         assert_eq!(s.default_stage.unwrap().as_str(), "lead-new");
         assert!(serde_json::from_str::<ConnectionSettings>(r#"{"timezone":"Mars/Base"}"#).is_err());
-        assert!(
-            serde_json::from_str::<ConnectionSettings>(r#"{"default_stage":"New lead"}"#).is_err()
-        );
+        assert!(serde_json::from_str::<ConnectionSettings>(r#"{"default_stage":"New lead"}"#).is_err());
     }
 }

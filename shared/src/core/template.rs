@@ -56,26 +56,16 @@ impl Template {
                     if !allowed.contains(&name.as_str()) {
                         return Err(format!(
                             "unknown placeholder {{{name}}} in template {source:?}; allowed here: {}",
-                            allowed
-                                .iter()
-                                .map(|a| format!("{{{a}}}"))
-                                .collect::<Vec<_>>()
-                                .join(", ")
+                            allowed.iter().map(|a| format!("{{{a}}}")).collect::<Vec<_>>().join(", ")
                         ));
                     }
                     if !text.is_empty() {
                         parts.push(Part::Text(std::mem::take(&mut text)));
                     }
-                    parts.push(if optional {
-                        Part::Optional(name)
-                    } else {
-                        Part::Var(name)
-                    });
+                    parts.push(if optional { Part::Optional(name) } else { Part::Var(name) });
                 }
                 '}' => {
-                    return Err(format!(
-                        "stray '}}' at byte {i} in template {source:?} (write '}}}}' for a brace)"
-                    ));
+                    return Err(format!("stray '}}' at byte {i} in template {source:?} (write '}}}}' for a brace)"));
                 }
                 c => text.push(c),
             }
@@ -83,10 +73,7 @@ impl Template {
         if !text.is_empty() {
             parts.push(Part::Text(text));
         }
-        Ok(Template {
-            source: source.to_string(),
-            parts,
-        })
+        Ok(Template { source: source.to_string(), parts })
     }
 
     pub fn source(&self) -> &str {
@@ -141,19 +128,9 @@ mod tests {
 
     #[test]
     fn renders_placeholders_and_escapes() {
-        let t = Template::parse(
-            "UW Screened: {result} ({score}) {{x}}",
-            &["result", "score"],
-        )
-        .unwrap();
-        assert_eq!(
-            t.render(&vars).as_deref(),
-            Some("UW Screened: PASSED (87) {x}")
-        );
-        assert_eq!(
-            t.placeholders().collect::<Vec<_>>(),
-            vec!["result", "score"]
-        );
+        let t = Template::parse("UW Screened: {result} ({score}) {{x}}", &["result", "score"]).unwrap();
+        assert_eq!(t.render(&vars).as_deref(), Some("UW Screened: PASSED (87) {x}"));
+        assert_eq!(t.placeholders().collect::<Vec<_>>(), vec!["result", "score"]);
     }
 
     #[test]
@@ -176,11 +153,7 @@ mod tests {
         assert_eq!(t.render(&vars).as_deref(), Some("Screened: PASSED."));
         let t = Template::parse("{missing?}", &["missing"]).unwrap();
         assert_eq!(t.render(&vars), None, "blank result is no text");
-        assert!(
-            Template::parse("{nope?}", &["missing"])
-                .unwrap_err()
-                .contains("unknown placeholder {nope}")
-        );
+        assert!(Template::parse("{nope?}", &["missing"]).unwrap_err().contains("unknown placeholder {nope}"));
     }
 
     #[test]
@@ -192,11 +165,7 @@ mod tests {
 
     #[test]
     fn syntax_errors() {
-        assert!(
-            Template::parse("a {result", &["result"])
-                .unwrap_err()
-                .contains("unclosed")
-        );
+        assert!(Template::parse("a {result", &["result"]).unwrap_err().contains("unclosed"));
         assert!(Template::parse("a } b", &[]).unwrap_err().contains("stray"));
     }
 }

@@ -15,7 +15,7 @@ use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
-use super::{check_key, FileError, FileStore, PresignedPut, StoredObject};
+use super::{FileError, FileStore, PresignedPut, StoredObject, check_key};
 use crate::clock::Clock;
 
 /// Domain separation: the state key also signs OAuth states and derives the cursor key.
@@ -203,10 +203,8 @@ impl FileStore for DirFileStore {
             size,
             expires_at_ms: self.clock.now_ms().saturating_add(valid_ms),
         };
-        let mut url = self
-            .public_url
-            .clone()
-            .ok_or_else(|| FileError::Invalid("a local file store serves upload URLs under HUB_PUBLIC_URL: set it".into()))?;
+        let mut url =
+            self.public_url.clone().ok_or_else(|| FileError::Invalid("a local file store serves upload URLs under HUB_PUBLIC_URL: set it".into()))?;
         url.path_segments_mut()
             .map_err(|_| FileError::Invalid("the public URL cannot take a path".into()))?
             .pop_if_empty()
@@ -254,7 +252,10 @@ mod tests {
         s.receive_upload(&token, Some("application/pdf"), Bytes::from_static(b"abc")).await.unwrap();
         assert_eq!(s.head("uploads/c/u1").await.unwrap().unwrap().size, 3);
         clock.advance_ms(61_000);
-        assert!(matches!(refused(s.receive_upload(&token, Some("application/pdf"), Bytes::from_static(b"abc")).await), UploadRefused::InvalidUrl), "expired");
+        assert!(
+            matches!(refused(s.receive_upload(&token, Some("application/pdf"), Bytes::from_static(b"abc")).await), UploadRefused::InvalidUrl),
+            "expired"
+        );
         let foreign = DirFileStore::new(dir.path(), Some(url::Url::parse("http://x").unwrap()), b"other key", clock).unwrap();
         assert!(foreign.open(&token).is_none(), "another hub's key");
     }

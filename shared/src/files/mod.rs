@@ -112,9 +112,9 @@ impl FileStore for Unconfigured {
 pub(crate) fn check_key(key: &str) -> Result<(), FileError> {
     let ok = !key.is_empty()
         && key.len() <= 512
-        && key.split('/').all(|seg| {
-            !seg.is_empty() && seg != "." && seg != ".." && seg.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
-        });
+        && key
+            .split('/')
+            .all(|seg| !seg.is_empty() && seg != "." && seg != ".." && seg.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)));
     if ok { Ok(()) } else { Err(FileError::Invalid(format!("{key:?} is not a file key"))) }
 }
 

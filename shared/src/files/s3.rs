@@ -5,13 +5,13 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
+use aws_sdk_s3::Client;
 use aws_sdk_s3::error::ProvideErrorMetadata as _;
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::Client;
 use bytes::Bytes;
 
-use super::{check_key, FileError, FileStore, PresignedPut, StoredObject};
+use super::{FileError, FileStore, PresignedPut, StoredObject, check_key};
 
 #[derive(Clone)]
 pub struct S3FileStore {
@@ -117,8 +117,7 @@ impl FileStore for S3FileStore {
             .presigned(config)
             .await
             .map_err(unavailable)?;
-        let mut headers: Vec<(String, String)> =
-            request.headers().map(|(k, v)| (canonical_header(k), v.to_owned())).collect();
+        let mut headers: Vec<(String, String)> = request.headers().map(|(k, v)| (canonical_header(k), v.to_owned())).collect();
         for (name, value) in [("Content-Type", content_type.to_owned()), ("Content-Length", size.to_string())] {
             if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case(name)) {
                 headers.push((name.to_owned(), value));

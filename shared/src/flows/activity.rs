@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::store::{keys, Cursor, Key, Query, Record, Records, StoreError};
+use crate::store::{Cursor, Key, Query, Record, Records, StoreError, keys};
 
 const RETENTION_MS: i64 = 90 * 24 * 3600 * 1000;
 
@@ -57,12 +57,7 @@ impl ActivityLog {
         }
     }
 
-    pub async fn page(
-        &self,
-        connection_id: &str,
-        limit: usize,
-        cursor: Option<Cursor>,
-    ) -> Result<(Vec<ActivityEntry>, Option<Cursor>), StoreError> {
+    pub async fn page(&self, connection_id: &str, limit: usize, cursor: Option<Cursor>) -> Result<(Vec<ActivityEntry>, Option<Cursor>), StoreError> {
         let q = Query {
             pk: keys::connection(connection_id).pk,
             sk_prefix: Some(keys::ACTIVITY_PREFIX.into()),

@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use super::activity::ActivityLog;
 use super::partners::{Partner, Partners};
-use super::records::{lever_webhook_context, LeverWebhook};
 pub use super::public_urls::PublicUrls;
+use super::records::{LeverWebhook, lever_webhook_context};
 use super::status::StatusChanges;
 use super::tokens::{TokenError, Tokens};
 use crate::core::catalog::ProfileCatalog;
@@ -24,10 +24,10 @@ use crate::core::return_url::check_allowed;
 use crate::core::settings::ConnectionSettings;
 use crate::lever::error::LeverError;
 use crate::lever::model::{NewWebhook, Stage, User, UsersQuery};
-use crate::lever::page::{collect_all, Page, PageRequest};
+use crate::lever::page::{Page, PageRequest, collect_all};
 use crate::lever::port::{LeverApi, LeverAuth, LeverOAuth};
 use crate::secrets::TokenCipher;
-use crate::store::{keys, Expect, Key, Query, Record, Records, StoreError};
+use crate::store::{Expect, Key, Query, Record, Records, StoreError, keys};
 
 const STATE_LIFETIME: Duration = Duration::from_secs(600);
 
@@ -210,7 +210,12 @@ impl Connections {
         }
     }
 
-    pub async fn list(&self, partner_id: &str, limit: usize, cursor: Option<crate::store::Cursor>) -> Result<(Vec<Connection>, Option<crate::store::Cursor>), ConnectError> {
+    pub async fn list(
+        &self,
+        partner_id: &str,
+        limit: usize,
+        cursor: Option<crate::store::Cursor>,
+    ) -> Result<(Vec<Connection>, Option<crate::store::Cursor>), ConnectError> {
         let q = Query {
             pk: keys::partner(partner_id).pk,
             sk_prefix: Some(keys::PARTNER_CONNECTIONS_PREFIX.into()),
@@ -241,9 +246,7 @@ impl Connections {
         let mut connection = Connection::new(uuid::Uuid::new_v4().to_string(), partner_id, now);
         connection.settings = settings;
         let pointer = PartnerConnection { partner_id: partner_id.into(), connection_id: connection.id.clone() };
-        self.records
-            .transact(vec![Records::put_write(&connection, Expect::Absent)?, Records::put_write(&pointer, Expect::Absent)?])
-            .await?;
+        self.records.transact(vec![Records::put_write(&connection, Expect::Absent)?, Records::put_write(&pointer, Expect::Absent)?]).await?;
         let authorize_url = self.consent_url(&connection, return_url).await?;
         self.activity.note(&connection.id, "connect.started", true, "waiting for the customer's consent in Lever").await;
         Ok(ConnectStart { connection, authorize_url })
@@ -292,9 +295,7 @@ impl Connections {
             })
             .await?;
         let Some(bound) = bound else {
-            return Ok(ConsentStart::Refused(
-                "This connect link was already used or has expired. Start connecting again from the partner's app.",
-            ));
+            return Ok(ConsentStart::Refused("This connect link was already used or has expired. Start connecting again from the partner's app."));
         };
         let partner = self.partner(&bound.record.partner_id).await?;
         let profile = self.profile(&partner)?;
@@ -328,9 +329,10 @@ impl Connections {
         crate::telemetry::record_partner(&state.partner_id);
         crate::telemetry::record_connection(&state.connection_id);
         // The browser binding comes first: a foreign browser learns nothing, not even where to go back.
-        let bound = state.browser_hash.as_deref().is_some_and(|hash| {
-            crate::core::oauth_state::browser_binding_matches(hash, browser_cookie(&browser_cookie_name(nonce)).as_deref())
-        });
+        let bound = state
+            .browser_hash
+            .as_deref()
+            .is_some_and(|hash| crate::core::oauth_state::browser_binding_matches(hash, browser_cookie(&browser_cookie_name(nonce)).as_deref()));
         if !bound {
             tracing::warn!(connection_id = %state.connection_id, "OAuth callback from a browser that did not open the connect link refused");
             self.activity
@@ -391,10 +393,8 @@ impl Connections {
             .exchange_code(code, &self.consent.urls.oauth_callback().map_err(url_unknown)?, verifier.as_deref())
             .await
             .map_err(ConnectError::Lever)?;
-        let refresh = set
-            .refresh_token
-            .clone()
-            .ok_or_else(|| ConnectError::Internal("Lever granted no refresh token (offline_access missing)".into()))?;
+        let refresh =
+            set.refresh_token.clone().ok_or_else(|| ConnectError::Internal("Lever granted no refresh token (offline_access missing)".into()))?;
         let now = self.records.clock().now_ms();
         let connection_id = state.connection_id.clone();
         let sealed = self.tokens.seal(&connection_id, &set, &refresh, now);
@@ -473,11 +473,13 @@ impl Connections {
         let mut registered = vec![];
         for event in profile.lever_webhooks() {
             let event = event.as_str();
-            let body = NewWebhook { url: self.consent.urls.lever_webhook(connection_id).map_err(url_unknown)?, event: event.to_owned(), configuration: None };
+            let body = NewWebhook {
+                url: self.consent.urls.lever_webhook(connection_id).map_err(url_unknown)?,
+                event: event.to_owned(),
+                configuration: None,
+            };
             let created = self.lever.create_webhook(auth, &body).await.map_err(ConnectError::Lever)?;
-            let token = created
-                .signature_token()
-                .ok_or_else(|| ConnectError::Internal(format!("Lever returned no signature token for {event}")))?;
+            let token = created.signature_token().ok_or_else(|| ConnectError::Internal(format!("Lever returned no signature token for {event}")))?;
             let record = LeverWebhook {
                 connection_id: connection_id.to_owned(),
                 event: event.to_owned(),
@@ -534,9 +536,7 @@ impl Connections {
         let c = self.get(partner_id, connection_id).await?;
         let partner = self.partner(partner_id).await?;
         let profile = self.profile(&partner)?;
-        let serde_json::Value::Object(mut merged) =
-            serde_json::to_value(&c.settings).map_err(|e| ConnectError::Internal(e.to_string()))?
-        else {
+        let serde_json::Value::Object(mut merged) = serde_json::to_value(&c.settings).map_err(|e| ConnectError::Internal(e.to_string()))? else {
             return Err(ConnectError::Internal("stored settings are not an object".into()));
         };
         let serde_json::Value::Object(patch) = patch else {
@@ -609,10 +609,7 @@ impl Connections {
 
     /// Active Lever users, for the partner's "attribute candidates to" picker.
     pub async fn lever_users(&self, connection_id: &str) -> Result<Vec<User>, ConnectError> {
-        self.lever_list(connection_id, |lever, auth, page| async move {
-            lever.list_users(&auth, &UsersQuery::default(), page).await
-        })
-        .await
+        self.lever_list(connection_id, |lever, auth, page| async move { lever.list_users(&auth, &UsersQuery::default(), page).await }).await
     }
 
     async fn lever_users_including_deactivated(&self, connection_id: &str) -> Result<Vec<User>, ConnectError> {
@@ -662,10 +659,7 @@ const SETTINGS_FLOW: &str = "settings";
 
 /// Whether any setting names something in the customer's Lever (a user, a stage).
 fn needs_lever_check(s: &ConnectionSettings) -> bool {
-    s.perform_as.is_some()
-        || s.default_stage.is_some()
-        || !s.stage_labels.is_empty()
-        || s.result_routes.values().any(|r| r.stage.is_some())
+    s.perform_as.is_some() || s.default_stage.is_some() || !s.stage_labels.is_empty() || s.result_routes.values().any(|r| r.stage.is_some())
 }
 
 fn describe(issues: &[FieldIssue]) -> String {

@@ -27,22 +27,21 @@ use std::sync::Arc;
 
 use crate::core::egress::EgressPolicy;
 use crate::queue::{Queue, QueueError};
-use crate::secrets::token_cipher::CipherError;
 use crate::secrets::TokenCipher;
+use crate::secrets::token_cipher::CipherError;
 use crate::store::{Records, StoreError};
 
 pub use deliver::{DeliveryOutcome, SkipReason};
-pub use policy::{parse_retry_after, DeliveryPolicy};
+pub use policy::{DeliveryPolicy, parse_retry_after};
 pub use publish::{OutboundEvent, Published};
 pub use records::{
-    webhook_secret_context, DeadLetter, Delivery, DeliveryClaim, DeliveryMessage, DeliveryStatus, EnqueueCheck,
-    PartnerWebhook, RetiredSecret, StoredEvent,
+    DeadLetter, Delivery, DeliveryClaim, DeliveryMessage, DeliveryStatus, EnqueueCheck, PartnerWebhook, RetiredSecret, StoredEvent,
+    webhook_secret_context,
 };
 pub use replay::DeliveryPage;
 pub use sweep::SweepReport;
 pub use webhooks::{
-    check_webhook_url, NewWebhook, RegisteredWebhook, RotatedSecret, WebhookInfo, MAX_SECRET_OVERLAP, MAX_SIGNING_SECRETS,
-    MAX_WEBHOOKS_PER_PARTNER,
+    MAX_SECRET_OVERLAP, MAX_SIGNING_SECRETS, MAX_WEBHOOKS_PER_PARTNER, NewWebhook, RegisteredWebhook, RotatedSecret, WebhookInfo, check_webhook_url,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -93,12 +92,7 @@ fn webhook_client(policy: &DeliveryPolicy, resolver: Arc<dyn reqwest::dns::Resol
 }
 
 impl EventDelivery {
-    pub fn new(
-        records: Records,
-        queue: Arc<dyn Queue>,
-        cipher: Arc<TokenCipher>,
-        policy: DeliveryPolicy,
-    ) -> Result<Self, DeliveryError> {
+    pub fn new(records: Records, queue: Arc<dyn Queue>, cipher: Arc<TokenCipher>, policy: DeliveryPolicy) -> Result<Self, DeliveryError> {
         let http = webhook_client(&policy, Arc::new(egress::SystemResolver))?;
         Ok(Self { records, queue, dead_letters: None, cipher, http, policy })
     }

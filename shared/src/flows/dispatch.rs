@@ -36,10 +36,7 @@ impl DispatchEvent {
     /// The scheduled time in epoch milliseconds; `fallback` when the event has none (an
     /// operator's manual invoke) or one that is not an RFC 3339 time.
     pub fn now_ms(&self, fallback: i64) -> i64 {
-        self.scheduled_time
-            .as_deref()
-            .and_then(|t| t.parse::<jiff::Timestamp>().ok())
-            .map_or(fallback, |t| t.as_millisecond())
+        self.scheduled_time.as_deref().and_then(|t| t.parse::<jiff::Timestamp>().ok()).map_or(fallback, |t| t.as_millisecond())
     }
 }
 
@@ -108,40 +105,24 @@ pub struct Dispatcher {
 }
 
 impl Dispatcher {
-    pub fn new(
-        records: Records,
-        catalog: Arc<ProfileCatalog>,
-        queues: BTreeMap<ScheduledFlow, Arc<dyn Queue>>,
-    ) -> Self {
-        Self {
-            records,
-            catalog,
-            queues,
-        }
+    pub fn new(records: Records, catalog: Arc<ProfileCatalog>, queues: BTreeMap<ScheduledFlow, Arc<dyn Queue>>) -> Self {
+        Self { records, catalog, queues }
     }
 
     fn queue(&self, flow: ScheduledFlow) -> Result<&Arc<dyn Queue>, DispatchError> {
-        self.queues
-            .get(&flow)
-            .ok_or(DispatchError::NoQueue(flow.as_str()))
+        self.queues.get(&flow).ok_or(DispatchError::NoQueue(flow.as_str()))
     }
 
     /// One pass over the due index at `now_ms`.
     pub async fn dispatch_once(&self, now_ms: i64) -> Result<DispatchReport, DispatchError> {
         let mut report = DispatchReport::default();
         for shard in 0..DUE_SHARDS {
-            let mut query = DueQuery {
-                partition: keys::due_partition(shard),
-                up_to: keys::due_up_to(now_ms),
-                limit: PAGE,
-                cursor: None,
-            };
+            let mut query = DueQuery { partition: keys::due_partition(shard), up_to: keys::due_up_to(now_ms), limit: PAGE, cursor: None };
             for _ in 0..MAX_PAGES_PER_SHARD {
                 let (page, cursor) = self.records.due::<Connection>(&query).await?;
                 for due in page {
                     report.due += 1;
-                    self.dispatch_connection(&due.record.id, now_ms, &mut report)
-                        .await?;
+                    self.dispatch_connection(&due.record.id, now_ms, &mut report).await?;
                 }
                 match cursor {
                     Some(c) => query.cursor = Some(c),
@@ -153,12 +134,7 @@ impl Dispatcher {
     }
 
     /// Moves the due flows of one connection forward; the writer that wins enqueues them.
-    async fn dispatch_connection(
-        &self,
-        connection_id: &str,
-        now_ms: i64,
-        report: &mut DispatchReport,
-    ) -> Result<(), DispatchError> {
+    async fn dispatch_connection(&self, connection_id: &str, now_ms: i64, report: &mut DispatchReport) -> Result<(), DispatchError> {
         let key = keys::connection(connection_id);
         let mut taken: Vec<(ScheduledFlow, i64)> = vec![];
         let catalog = self.catalog.clone();
@@ -174,10 +150,7 @@ impl Dispatcher {
                 for flow in due {
                     let due_at = c.schedules.get(&flow).copied().unwrap_or(now_ms);
                     taken.push((flow, due_at));
-                    match profile
-                        .as_deref()
-                        .and_then(|p| next_run(flow, p, &c.settings, &c.id, now_ms))
-                    {
+                    match profile.as_deref().and_then(|p| next_run(flow, p, &c.settings, &c.id, now_ms)) {
                         Some(next) => c.schedules.insert(flow, next),
                         None => c.schedules.remove(&flow),
                     };
@@ -190,19 +163,13 @@ impl Dispatcher {
             return Ok(());
         }
         for (flow, due_at_ms) in taken {
-            let run = FlowRun {
-                connection_id: connection_id.to_owned(),
-                flow,
-                trigger: RunTrigger::Schedule,
-                due_at_ms,
-                options: serde_json::Value::Null,
-            };
+            let run =
+                FlowRun { connection_id: connection_id.to_owned(), flow, trigger: RunTrigger::Schedule, due_at_ms, options: serde_json::Value::Null };
             match self.enqueue(&run).await {
                 Ok(()) => {
                     report.enqueued += 1;
                     // How late the run starts after its due time (dispatcher cadence + backlog).
-                    let late =
-                        Duration::from_millis(now_ms.saturating_sub(due_at_ms).max(0) as u64);
+                    let late = Duration::from_millis(now_ms.saturating_sub(due_at_ms).max(0) as u64);
                     crate::metrics::duration(flow.as_str(), None, "ScheduleLag", late);
                 }
                 Err(e) => {
@@ -216,21 +183,14 @@ impl Dispatcher {
     }
 
     /// After a failed enqueue the flow is due again at its old time, unless it moved meanwhile.
-    async fn put_back(
-        &self,
-        connection_id: &str,
-        flow: ScheduledFlow,
-        due_at_ms: i64,
-    ) -> Result<(), DispatchError> {
+    async fn put_back(&self, connection_id: &str, flow: ScheduledFlow, due_at_ms: i64) -> Result<(), DispatchError> {
         self.records
-            .update::<Connection>(&keys::connection(connection_id), |c| {
-                match c.schedules.get(&flow) {
-                    Some(at) if *at > due_at_ms => {
-                        c.schedules.insert(flow, due_at_ms);
-                        true
-                    }
-                    _ => false,
+            .update::<Connection>(&keys::connection(connection_id), |c| match c.schedules.get(&flow) {
+                Some(at) if *at > due_at_ms => {
+                    c.schedules.insert(flow, due_at_ms);
+                    true
                 }
+                _ => false,
             })
             .await?;
         Ok(())
@@ -244,19 +204,9 @@ impl Dispatcher {
 
     /// Starts `flow` for the connection now (the caller has checked the connection is the
     /// partner's and active). The schedule is unchanged.
-    pub async fn request_now(
-        &self,
-        connection_id: &str,
-        flow: ScheduledFlow,
-        options: serde_json::Value,
-    ) -> Result<FlowRun, DispatchError> {
-        let run = FlowRun {
-            connection_id: connection_id.to_owned(),
-            flow,
-            trigger: RunTrigger::Manual,
-            due_at_ms: self.records.clock().now_ms(),
-            options,
-        };
+    pub async fn request_now(&self, connection_id: &str, flow: ScheduledFlow, options: serde_json::Value) -> Result<FlowRun, DispatchError> {
+        let run =
+            FlowRun { connection_id: connection_id.to_owned(), flow, trigger: RunTrigger::Manual, due_at_ms: self.records.clock().now_ms(), options };
         self.enqueue(&run).await?;
         Ok(run)
     }
@@ -268,8 +218,7 @@ mod tests {
 
     #[test]
     fn the_scheduled_time_is_the_dispatchers_now() {
-        let event: DispatchEvent =
-            serde_json::from_str(r#"{"scheduled_time": "2026-12-07T23:55:00Z"}"#).unwrap();
+        let event: DispatchEvent = serde_json::from_str(r#"{"scheduled_time": "2026-12-07T23:55:00Z"}"#).unwrap();
         assert_eq!(event.now_ms(7), 1_796_687_700_000);
         let manual: DispatchEvent = serde_json::from_str("{}").unwrap();
         assert_eq!(manual.now_ms(7), 7, "no scheduled time: the clock");

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::core::connection::Connection;
-use crate::store::{keys, Records, StoreError, Write};
+use crate::store::{Records, StoreError, Write, keys};
 
 /// An event for one partner, before it is stored and delivered.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -16,7 +16,7 @@
 mod receive;
 mod route;
 
-pub use receive::{InboxPolicy, LeverWebhookReceiver, ReceiveError, Receipt};
+pub use receive::{InboxPolicy, LeverWebhookReceiver, Receipt, ReceiveError};
 pub use route::{HandlerError, LeverEventHandler, LeverEventRouter, RouteOutcome};
 
 use serde::{Deserialize, Serialize};

@@ -10,9 +10,9 @@ use rand::RngCore as _;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::core::return_url::{check_registrable, ReturnUrlError};
+use crate::core::return_url::{ReturnUrlError, check_registrable};
 use crate::secrets::SecretString;
-use crate::store::{keys, Expect, Key, Record, Records, StoreError, Write};
+use crate::store::{Expect, Key, Record, Records, StoreError, Write, keys};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Partner {
@@ -137,17 +137,9 @@ impl Partners {
         {
             return Ok(updated.record);
         }
-        let partner = Partner {
-            id: profile_id.to_owned(),
-            profile_id: profile_id.to_owned(),
-            return_urls,
-            created_at_ms: now,
-            updated_at_ms: now,
-        };
+        let partner = Partner { id: profile_id.to_owned(), profile_id: profile_id.to_owned(), return_urls, created_at_ms: now, updated_at_ms: now };
         let list = PartnerListEntry { partner_id: partner.id.clone() };
-        self.records
-            .transact(vec![Records::put_write(&partner, Expect::Absent)?, Records::put_write(&list, Expect::Any)?])
-            .await?;
+        self.records.transact(vec![Records::put_write(&partner, Expect::Absent)?, Records::put_write(&list, Expect::Any)?]).await?;
         Ok(partner)
     }
 
@@ -170,17 +162,12 @@ impl Partners {
         rand::rng().fill_bytes(&mut id_bytes);
         rand::rng().fill_bytes(&mut secret_bytes);
         let key_id = hex::encode(id_bytes);
-        let secret = SecretString::new(format!(
-            "{KEY_PREFIX}{key_id}_{}",
-            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret_bytes)
-        ));
+        let secret = SecretString::new(format!("{KEY_PREFIX}{key_id}_{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret_bytes)));
         let hash = hash_key(secret.expose());
         let now = self.records.clock().now_ms();
         let key = ApiKey { hash: hash.clone(), key_id: key_id.clone(), partner_id: partner_id.into(), label: label.clone(), created_at_ms: now };
         let listed = PartnerApiKey { partner_id: partner_id.into(), key_id: key_id.clone(), hash, label, created_at_ms: now };
-        self.records
-            .transact(vec![Records::put_write(&key, Expect::Absent)?, Records::put_write(&listed, Expect::Absent)?])
-            .await?;
+        self.records.transact(vec![Records::put_write(&key, Expect::Absent)?, Records::put_write(&listed, Expect::Absent)?]).await?;
         Ok(IssuedKey { key_id, secret })
     }
 

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::core::connection::Connection;
 use crate::core::sealed::Sealed;
-use crate::store::{keys, IndexKey, Key, Record};
+use crate::store::{IndexKey, Key, Record, keys};
 
 /// Stored by id; while the connection may be worked on, its earliest flow run is its entry in the
 /// due index, so the write that changes its status or schedule moves it there or out.

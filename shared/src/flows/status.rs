@@ -10,7 +10,7 @@ use super::activity::ActivityLog;
 use super::events::{EventPublisher, NewEvent};
 use crate::core::catalog::ProfileCatalog;
 use crate::core::connection::{Connection, ConnectionStatus};
-use crate::store::{keys, Records, StoreError, Versioned};
+use crate::store::{Records, StoreError, Versioned, keys};
 
 #[derive(Clone)]
 pub struct StatusChanges {

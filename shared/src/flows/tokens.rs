@@ -14,13 +14,13 @@ use std::time::Duration;
 
 use super::activity::ActivityLog;
 use super::status::StatusChanges;
-use crate::core::connection::{token_context, Connection, ConnectionStatus, SealedTokens, TokenKind};
+use crate::core::connection::{Connection, ConnectionStatus, SealedTokens, TokenKind, token_context};
 use crate::lever::error::LeverError;
 use crate::lever::oauth::TokenSet;
 use crate::lever::port::{LeverAuth, LeverOAuth};
 use crate::lever::secret::{AccessToken, RefreshToken};
 use crate::secrets::TokenCipher;
-use crate::store::{keys, Leases, Records, StoreError, Versioned};
+use crate::store::{Leases, Records, StoreError, Versioned, keys};
 
 #[derive(Clone, Debug)]
 pub struct TokenPolicy {
@@ -100,10 +100,7 @@ impl Tokens {
             TokenKind::Access => &tokens.access_token,
             TokenKind::Refresh => &tokens.refresh_token,
         };
-        self.cipher
-            .open(sealed, &token_context(&c.id, kind))
-            .map(|s| s.expose().to_owned())
-            .map_err(|e| TokenError::Unreadable(e.to_string()))
+        self.cipher.open(sealed, &token_context(&c.id, kind)).map(|s| s.expose().to_owned()).map_err(|e| TokenError::Unreadable(e.to_string()))
     }
 
     async fn load(&self, connection_id: &str) -> Result<Versioned<Connection>, TokenError> {

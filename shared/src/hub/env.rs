@@ -43,21 +43,12 @@ impl StoreTarget {
     pub fn from_env() -> Result<Self, HubError> {
         let config = |m: String| HubError::Config(m);
         Ok(match var("HUB_STORE") {
-            Some(s) if s.starts_with("embedded:") => StoreTarget::Embedded {
-                path: s["embedded:".len()..].into(),
-            },
-            Some(s) if s.starts_with("dynamodb:") => StoreTarget::DynamoDb {
-                table: s["dynamodb:".len()..].into(),
-            },
+            Some(s) if s.starts_with("embedded:") => StoreTarget::Embedded { path: s["embedded:".len()..].into() },
+            Some(s) if s.starts_with("dynamodb:") => StoreTarget::DynamoDb { table: s["dynamodb:".len()..].into() },
             Some(s) => {
-                return Err(config(format!(
-                    "HUB_STORE={s}: expected dynamodb:<table> or embedded:<file>"
-                )));
+                return Err(config(format!("HUB_STORE={s}: expected dynamodb:<table> or embedded:<file>")));
             }
-            None => StoreTarget::DynamoDb {
-                table: var("HUB_TABLE")
-                    .ok_or_else(|| config("HUB_TABLE or HUB_STORE is required".into()))?,
-            },
+            None => StoreTarget::DynamoDb { table: var("HUB_TABLE").ok_or_else(|| config("HUB_TABLE or HUB_STORE is required".into()))? },
         })
     }
 
@@ -65,20 +56,13 @@ impl StoreTarget {
     pub fn open(&self, aws: Option<&aws_config::SdkConfig>) -> Result<Arc<dyn Store>, HubError> {
         Ok(match self {
             StoreTarget::DynamoDb { table } => {
-                let aws = aws.ok_or_else(|| {
-                    HubError::Config("DynamoDB needs the AWS configuration".into())
-                })?;
-                Arc::new(DynamoStore::new(
-                    aws_sdk_dynamodb::Client::new(aws),
-                    table.clone(),
-                ))
+                let aws = aws.ok_or_else(|| HubError::Config("DynamoDB needs the AWS configuration".into()))?;
+                Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(aws), table.clone()))
             }
-            StoreTarget::Embedded { path } => {
-                Arc::new(EmbeddedStore::open(path).map_err(|e| match e {
-                    StoreError::InUse(why) => HubError::Config(why),
-                    e => HubError::Config(format!("embedded store: {e}")),
-                })?)
-            }
+            StoreTarget::Embedded { path } => Arc::new(EmbeddedStore::open(path).map_err(|e| match e {
+                StoreError::InUse(why) => HubError::Config(why),
+                e => HubError::Config(format!("embedded store: {e}")),
+            })?),
         })
     }
 }
@@ -140,12 +124,7 @@ pub struct HubEnv {
 
 /// Variables for local runs and tests only: a deployed function never needs them (the
 /// template sets none of them, and `hub-stack`'s template check knows it).
-pub const LOCAL_ONLY_VARS: &[&str] = &[
-    "HUB_STORE",
-    "HUB_FILES_DIR",
-    "HUB_PROFILES_DIR",
-    "HUB_ALLOW_HTTP_LOOPBACK",
-];
+pub const LOCAL_ONLY_VARS: &[&str] = &["HUB_STORE", "HUB_FILES_DIR", "HUB_PROFILES_DIR", "HUB_ALLOW_HTTP_LOOPBACK"];
 
 /// Set by `hub-stack` (the deployed shape run locally): the name of every variable read here is
 /// appended to that file, one a line, so the stack can hold what each function really reads
@@ -156,11 +135,7 @@ fn var(name: &str) -> Option<String> {
     if let Some(report) = std::env::var_os(READS_REPORT_VAR) {
         use std::io::Write as _;
         // Best effort: the report is a check's input, never a reason for the function to fail.
-        if let Ok(mut file) = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(report)
-        {
+        if let Ok(mut file) = std::fs::OpenOptions::new().create(true).append(true).open(report) {
             let _ = writeln!(file, "{name}");
         }
     }
@@ -172,43 +147,28 @@ impl HubEnv {
         let config = |m: String| HubError::Config(m);
         let store = StoreTarget::from_env()?;
         let secrets = match var("HUB_SECRETS") {
-            Some(s) if s.starts_with("local:") => SecretsSource::Local {
-                path: s["local:".len()..].into(),
-            },
-            Some(s) if s.starts_with("secretsmanager:") => SecretsSource::SecretsManager {
-                prefix: s["secretsmanager:".len()..].into(),
-            },
+            Some(s) if s.starts_with("local:") => SecretsSource::Local { path: s["local:".len()..].into() },
+            Some(s) if s.starts_with("secretsmanager:") => SecretsSource::SecretsManager { prefix: s["secretsmanager:".len()..].into() },
             Some(s) => {
-                return Err(config(format!(
-                    "HUB_SECRETS={s}: expected secretsmanager:<prefix> or local:<file>"
-                )));
+                return Err(config(format!("HUB_SECRETS={s}: expected secretsmanager:<prefix> or local:<file>")));
             }
-            None => SecretsSource::SecretsManager {
-                prefix: String::new(),
-            },
+            None => SecretsSource::SecretsManager { prefix: String::new() },
         };
         let lever = match var("HUB_LEVER").as_deref() {
             None | Some("production") => LeverTarget::Production,
             Some("lever-sandbox") => LeverTarget::LeverSandbox,
             Some(url) if url.starts_with("http") => LeverTarget::Local(url.to_owned()),
             Some(other) => {
-                return Err(config(format!(
-                    "HUB_LEVER={other}: expected production, lever-sandbox or a URL"
-                )));
+                return Err(config(format!("HUB_LEVER={other}: expected production, lever-sandbox or a URL")));
             }
         };
-        let public_url = var("HUB_PUBLIC_URL")
-            .map(|u| url::Url::parse(&u).map_err(|e| config(format!("HUB_PUBLIC_URL: {e}"))))
-            .transpose()?;
+        let public_url = var("HUB_PUBLIC_URL").map(|u| url::Url::parse(&u).map_err(|e| config(format!("HUB_PUBLIC_URL: {e}")))).transpose()?;
         Ok(Self {
             store,
             secrets,
             lever,
             public_url,
-            queue_urls: QueueName::ALL
-                .iter()
-                .filter_map(|q| var(q.env_var()).map(|url| (*q, url)))
-                .collect(),
+            queue_urls: QueueName::ALL.iter().filter_map(|q| var(q.env_var()).map(|url| (*q, url))).collect(),
             profiles_dir: var("HUB_PROFILES_DIR").map(Into::into),
             allow_http_loopback: var("HUB_ALLOW_HTTP_LOOPBACK").is_some_and(|v| v == "1"),
             files: FilesTarget::from_env(),
@@ -226,43 +186,25 @@ impl HubEnv {
     pub async fn wiring(&self, secrets: &[&str]) -> Result<Wiring, HubError> {
         let needs_aws = matches!(self.store, StoreTarget::DynamoDb { .. })
             || matches!(self.secrets, SecretsSource::SecretsManager { .. })
-            || QueueName::ALL
-                .iter()
-                .any(|q| self.queue_urls.contains_key(q))
+            || QueueName::ALL.iter().any(|q| self.queue_urls.contains_key(q))
             || matches!(self.files, FilesTarget::S3 { .. });
-        let aws = if needs_aws {
-            Some(crate::aws::from_environment().map_err(HubError::Config)?)
-        } else {
-            None
-        };
+        let aws = if needs_aws { Some(crate::aws::from_environment().map_err(HubError::Config)?) } else { None };
         let store = self.store.open(aws.as_ref())?;
         let values = match &self.secrets {
             SecretsSource::SecretsManager { prefix } => {
-                let aws = aws.as_ref().ok_or_else(|| {
-                    HubError::Config("Secrets Manager needs the AWS configuration".into())
-                })?;
-                SecretsManagerSecrets::new(aws_sdk_secretsmanager::Client::new(aws), prefix.clone())
-                    .get_many(secrets)
-                    .await?
+                let aws = aws.as_ref().ok_or_else(|| HubError::Config("Secrets Manager needs the AWS configuration".into()))?;
+                SecretsManagerSecrets::new(aws_sdk_secretsmanager::Client::new(aws), prefix.clone()).get_many(secrets).await?
             }
-            SecretsSource::Local { path } => {
-                LocalSecrets::open_or_create(path)?
-                    .get_many(secrets)
-                    .await?
-            }
+            SecretsSource::Local { path } => LocalSecrets::open_or_create(path)?.get_many(secrets).await?,
         };
         // With an embedded store, every local queue is kept in it: a restart finds the messages
         // it had not finished (in AWS every queue is SQS).
         let mut given: HashMap<QueueName, Arc<dyn Queue>> = HashMap::new();
         if let StoreTarget::Embedded { .. } = self.store {
-            for name in QueueName::ALL
-                .into_iter()
-                .filter(|q| !self.queue_urls.contains_key(q))
-            {
+            for name in QueueName::ALL.into_iter().filter(|q| !self.queue_urls.contains_key(q)) {
                 let records = Records::new(store.clone(), Arc::new(SystemClock));
-                let queue = EmbeddedQueue::durable(records, name.as_str(), Duration::from_secs(30))
-                    .await
-                    .map_err(|e| HubError::Config(e.to_string()))?;
+                let queue =
+                    EmbeddedQueue::durable(records, name.as_str(), Duration::from_secs(30)).await.map_err(|e| HubError::Config(e.to_string()))?;
                 given.insert(name, Arc::new(queue));
             }
         }
@@ -276,31 +218,19 @@ impl HubEnv {
             },
             lever: LeverSource::Configured(self.lever.clone()),
             files: match (&self.files, &self.store) {
-                (FilesTarget::S3 { bucket }, _) => FilesSource::S3 {
-                    bucket: bucket.clone(),
-                    aws: aws.clone().map(Box::new),
-                },
+                (FilesTarget::S3 { bucket }, _) => FilesSource::S3 { bucket: bucket.clone(), aws: aws.clone().map(Box::new) },
                 (FilesTarget::Dir { path }, _) => FilesSource::Dir(path.clone()),
-                (FilesTarget::BesideStore, StoreTarget::Embedded { path }) => FilesSource::Dir(
-                    path.parent()
-                        .map(|p| p.join("files"))
-                        .unwrap_or_else(|| "files".into()),
-                ),
+                (FilesTarget::BesideStore, StoreTarget::Embedded { path }) => {
+                    FilesSource::Dir(path.parent().map(|p| p.join("files")).unwrap_or_else(|| "files".into()))
+                }
                 (FilesTarget::BesideStore, StoreTarget::DynamoDb { .. }) => FilesSource::Missing,
             },
-            queues: QueueSource {
-                sqs_urls: self.queue_urls.clone(),
-                aws,
-                given,
-            },
+            queues: QueueSource { sqs_urls: self.queue_urls.clone(), aws, given },
         };
         let options = WiringOptions {
             public_url: self.public_url.clone(),
             tokens: TokenPolicy::default(),
-            delivery: DeliveryPolicy {
-                allow_http_loopback: self.allow_http_loopback,
-                ..DeliveryPolicy::default()
-            },
+            delivery: DeliveryPolicy { allow_http_loopback: self.allow_http_loopback, ..DeliveryPolicy::default() },
             lever_inbox: Default::default(),
             jobs: Default::default(),
             rate_budget: Default::default(),

@@ -12,8 +12,7 @@ use std::sync::Arc;
 pub use env::{FilesTarget, LOCAL_ONLY_VARS, READS_REPORT_VAR};
 pub use env::{HubEnv, LeverTarget, SecretsSource, StoreTarget};
 pub use wiring::{
-    CatalogSource, FilesPort, FilesSource, LeverPorts, LeverSource, PortSources, QueueName,
-    QueueSource, Secrets, Wiring, WiringOptions,
+    CatalogSource, FilesPort, FilesSource, LeverPorts, LeverSource, PortSources, QueueName, QueueSource, Secrets, Wiring, WiringOptions,
 };
 
 use crate::api::{ApiState, CandidateApiState};
@@ -88,26 +87,15 @@ pub struct Hub {
 
 impl Hub {
     /// The whole hub on ready-made adapters; every known secret is read at once.
-    pub async fn build(
-        ports: HubPorts,
-        catalog: Arc<ProfileCatalog>,
-        options: HubOptions,
-    ) -> Result<Self, HubError> {
+    pub async fn build(ports: HubPorts, catalog: Arc<ProfileCatalog>, options: HubOptions) -> Result<Self, HubError> {
         let secrets = Secrets::new(ports.secrets.get_many(names::ALL).await?);
         let sources = PortSources {
             store: ports.store,
             clock: ports.clock,
             secrets,
             catalog: wiring::CatalogSource::Ready(catalog),
-            lever: wiring::LeverSource::Config {
-                config: Box::new(ports.lever),
-                pkce: options.lever_pkce,
-            },
-            queues: wiring::QueueSource {
-                sqs_urls: HashMap::new(),
-                aws: None,
-                given: ports.queues,
-            },
+            lever: wiring::LeverSource::Config { config: Box::new(ports.lever), pkce: options.lever_pkce },
+            queues: wiring::QueueSource { sqs_urls: HashMap::new(), aws: None, given: ports.queues },
             files: ports.files,
         };
         let options = WiringOptions {
@@ -155,9 +143,8 @@ impl Hub {
     /// Lever's webhooks, `/healthz`, and a local file store's upload URLs (local runs and
     /// end-to-end tests; in AWS each is its own Lambda, and S3 takes the uploads).
     pub fn router(&self) -> axum::Router {
-        let router = crate::api::router(self.api(), self.candidate_api()).merge(
-            crate::api::lever_webhooks::lever_webhook_routes(self.lever_webhooks.clone()),
-        );
+        let router =
+            crate::api::router(self.api(), self.candidate_api()).merge(crate::api::lever_webhooks::lever_webhook_routes(self.lever_webhooks.clone()));
         match self.wiring.local_upload_routes() {
             Some(uploads) => router.merge(uploads),
             None => router,

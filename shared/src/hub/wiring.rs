@@ -32,13 +32,13 @@ use crate::flows::lever_events::{InboxPolicy, LeverEventHandler, LeverEventRoute
 use crate::flows::partners::Partners;
 use crate::flows::status::StatusChanges;
 use crate::flows::tokens::{TokenPolicy, Tokens};
-use crate::lever::port::{LeverApi, LeverOAuth};
 use crate::lever::http::{LeverConfig, LeverHttpClient};
+use crate::lever::port::{LeverApi, LeverOAuth};
 use crate::lever::rate::RateGate;
 use crate::lever::rate_budget::{RateBudgetPolicy, StoreRateBudget};
 use crate::lever::secret::ClientSecret;
 use crate::queue::{EmbeddedQueue, Queue, SqsQueue};
-use crate::secrets::{names, SecretString, TokenCipher};
+use crate::secrets::{SecretString, TokenCipher, names};
 use crate::store::{Records, Store};
 
 /// The queues flows hand work over on. Each is an SQS queue in AWS (URL from
@@ -60,14 +60,8 @@ pub enum QueueName {
 }
 
 impl QueueName {
-    pub const ALL: [QueueName; 6] = [
-        QueueName::Deliveries,
-        QueueName::DeliveriesDeadLetter,
-        QueueName::Jobs,
-        QueueName::Hires,
-        QueueName::LeverEvents,
-        QueueName::Candidates,
-    ];
+    pub const ALL: [QueueName; 6] =
+        [QueueName::Deliveries, QueueName::DeliveriesDeadLetter, QueueName::Jobs, QueueName::Hires, QueueName::LeverEvents, QueueName::Candidates];
 
     /// The queue that runs of a scheduled flow go to.
     pub fn of_flow(flow: ScheduledFlow) -> Self {
@@ -136,9 +130,7 @@ impl Secrets {
     /// A secret the function named at start; a missing one is a wiring mistake, caught by the
     /// function's own start-up test.
     pub fn get(&self, name: &str) -> Result<&SecretString, HubError> {
-        self.values
-            .get(name)
-            .ok_or_else(|| HubError::Config(format!("secret {name} was not read at start: add it to the function's SECRETS")))
+        self.values.get(name).ok_or_else(|| HubError::Config(format!("secret {name} was not read at start: add it to the function's SECRETS")))
     }
 }
 
@@ -188,7 +180,10 @@ pub struct QueueSource {
 /// Where submission files and uploads live (built on first use).
 pub enum FilesSource {
     /// An S3 bucket: uploads are PUT to it directly (pre-signed URLs).
-    S3 { bucket: String, aws: Option<Box<aws_config::SdkConfig>> },
+    S3 {
+        bucket: String,
+        aws: Option<Box<aws_config::SdkConfig>>,
+    },
     /// A local directory: the hub serves its upload URLs itself (`PUT /uploads/{token}`).
     Dir(PathBuf),
     Ready(Arc<dyn FileStore>),
@@ -236,9 +231,8 @@ struct LeverApp {
 }
 
 fn lever_ports(target: &LeverTarget, secrets: &Secrets, gate: Arc<dyn RateGate>) -> Result<LeverPorts, HubError> {
-    let app: LeverApp = serde_json::from_str(secrets.get(names::LEVER_OAUTH)?.expose()).map_err(|e| {
-        HubError::Config(format!("secret {}: expected {{\"client_id\", \"client_secret\"}}: {e}", names::LEVER_OAUTH))
-    })?;
+    let app: LeverApp = serde_json::from_str(secrets.get(names::LEVER_OAUTH)?.expose())
+        .map_err(|e| HubError::Config(format!("secret {}: expected {{\"client_id\", \"client_secret\"}}: {e}", names::LEVER_OAUTH)))?;
     let client_secret = ClientSecret::new(app.client_secret);
     let config = match target {
         LeverTarget::Production => LeverConfig::production(app.client_id, client_secret),
@@ -351,9 +345,7 @@ impl Wiring {
     /// Lever's rate limit per connection, shared through the store by every process that
     /// calls Lever (job poller, candidate writer, partner API pickers).
     pub fn rate_gate(&self) -> Arc<dyn RateGate> {
-        self.rate_gate
-            .get_or_init(|| Arc::new(StoreRateBudget::new(self.records(), self.options.rate_budget.clone())))
-            .clone()
+        self.rate_gate.get_or_init(|| Arc::new(StoreRateBudget::new(self.records(), self.options.rate_budget.clone()))).clone()
     }
 
     pub fn queue(&self, name: QueueName) -> Result<Arc<dyn Queue>, HubError> {
@@ -401,13 +393,8 @@ impl Wiring {
 
     pub fn delivery(&self) -> Result<EventDelivery, HubError> {
         self.delivery.get_or(|| {
-            let delivery = EventDelivery::new(
-                self.records(),
-                self.queue(QueueName::Deliveries)?,
-                self.cipher()?,
-                self.options.delivery.clone(),
-            )
-            .map_err(|e| HubError::Config(e.to_string()))?;
+            let delivery = EventDelivery::new(self.records(), self.queue(QueueName::Deliveries)?, self.cipher()?, self.options.delivery.clone())
+                .map_err(|e| HubError::Config(e.to_string()))?;
             Ok(delivery.with_dead_letter_queue(self.queue(QueueName::DeliveriesDeadLetter)?))
         })
     }
@@ -418,14 +405,7 @@ impl Wiring {
 
     pub fn tokens(&self) -> Result<Tokens, HubError> {
         self.tokens.get_or(|| {
-            Ok(Tokens::new(
-                self.records(),
-                self.lever()?.oauth,
-                self.cipher()?,
-                self.status()?,
-                self.activity(),
-                self.options.tokens.clone(),
-            ))
+            Ok(Tokens::new(self.records(), self.lever()?.oauth, self.cipher()?, self.status()?, self.activity(), self.options.tokens.clone()))
         })
     }
 
@@ -449,19 +429,13 @@ impl Wiring {
 
     /// The dispatcher, with the queue of every scheduled flow.
     pub fn dispatcher(&self) -> Result<Dispatcher, HubError> {
-        let queues =
-            ScheduledFlow::ALL.iter().map(|f| Ok((*f, self.queue(QueueName::of_flow(*f))?))).collect::<Result<_, HubError>>()?;
+        let queues = ScheduledFlow::ALL.iter().map(|f| Ok((*f, self.queue(QueueName::of_flow(*f))?))).collect::<Result<_, HubError>>()?;
         Ok(Dispatcher::new(self.records(), self.catalog()?, queues))
     }
 
     /// The receiving end of Lever's webhooks (`POST /lever/webhooks/{connection}`).
     pub fn lever_webhook_receiver(&self) -> Result<LeverWebhookReceiver, HubError> {
-        Ok(LeverWebhookReceiver::new(
-            self.records(),
-            self.cipher()?,
-            self.queue(QueueName::LeverEvents)?,
-            self.options.lever_inbox.clone(),
-        ))
+        Ok(LeverWebhookReceiver::new(self.records(), self.cipher()?, self.queue(QueueName::LeverEvents)?, self.options.lever_inbox.clone()))
     }
 
     /// Where submission files and uploads live.
@@ -548,13 +522,8 @@ impl Wiring {
     /// The consumer of verified Lever events, with every flow's handlers registered.
     pub fn lever_event_router(&self) -> Result<LeverEventRouter, HubError> {
         let status: Arc<dyn LeverEventHandler> = Arc::new(self.candidate_status()?);
-        let referrals = PendingReferralRelease::new(
-            self.records(),
-            self.catalog()?,
-            self.lever()?.api,
-            self.tokens()?,
-            self.queue(QueueName::Candidates)?,
-        );
+        let referrals =
+            PendingReferralRelease::new(self.records(), self.catalog()?, self.lever()?.api, self.tokens()?, self.queue(QueueName::Candidates)?);
         Ok(LeverEventRouter::new()
             .on(LeverEvent::CandidateStageChange, status.clone())
             .on(LeverEvent::CandidateArchiveChange, status.clone())

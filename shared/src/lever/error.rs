@@ -29,11 +29,7 @@ pub enum LeverError {
 
     /// 400 or 422: the request was understood and refused; retrying the same request won't help.
     #[error("invalid request ({status}, {code}): {message}")]
-    Invalid {
-        status: u16,
-        code: String,
-        message: String,
-    },
+    Invalid { status: u16, code: String, message: String },
 
     /// 403 on the Data API: the account settings, scopes or the perform_as user don't permit it.
     #[error("forbidden by Lever (403, {code}): {message}")]
@@ -65,10 +61,7 @@ pub enum LeverError {
 impl LeverError {
     /// The connection can no longer be used without a new consent (or at least a refresh, for 401).
     pub fn needs_reauth(&self) -> bool {
-        matches!(
-            self,
-            LeverError::Unauthorized { .. } | LeverError::Revoked { .. }
-        )
+        matches!(self, LeverError::Unauthorized { .. } | LeverError::Revoked { .. })
     }
 
     /// The connection must be reconnected by a Super Admin.
@@ -78,12 +71,7 @@ impl LeverError {
 
     /// Worth retrying later (queue it): rate limits, server errors, transport failures.
     pub fn is_transient(&self) -> bool {
-        matches!(
-            self,
-            LeverError::RateLimited { .. }
-                | LeverError::Server { .. }
-                | LeverError::Transport { .. }
-        )
+        matches!(self, LeverError::RateLimited { .. } | LeverError::Server { .. } | LeverError::Transport { .. })
     }
 
     /// The Retry-After hint, if Lever gave one.

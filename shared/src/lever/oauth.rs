@@ -21,19 +21,9 @@ pub const OFFLINE_ACCESS: &str = "offline_access";
 
 /// `GET {auth_base}/authorize?...` for a Super Admin's consent. `offline_access` is added to
 /// `scopes` if missing; `prompt=consent` is sent as Lever partners do.
-pub fn authorize_url(
-    auth_base: &Url,
-    client_id: &str,
-    audience: &str,
-    redirect_uri: &str,
-    state: &str,
-    scopes: &[String],
-) -> Url {
+pub fn authorize_url(auth_base: &Url, client_id: &str, audience: &str, redirect_uri: &str, state: &str, scopes: &[String]) -> Url {
     let mut url = auth_base.clone();
-    url.path_segments_mut()
-        .expect("http(s) base url")
-        .pop_if_empty()
-        .push("authorize");
+    url.path_segments_mut().expect("http(s) base url").pop_if_empty().push("authorize");
     let mut all: Vec<&str> = scopes.iter().map(String::as_str).collect();
     if !all.contains(&OFFLINE_ACCESS) {
         all.insert(0, OFFLINE_ACCESS);
@@ -94,24 +84,15 @@ pub(crate) struct TokenErrorBody {
 /// Map a non-2xx token-endpoint answer to a typed error (never echoing the request).
 pub(crate) fn token_error(status: u16, body: &[u8], retry_after: Option<Duration>) -> LeverError {
     let parsed: Option<TokenErrorBody> = serde_json::from_slice(body).ok();
-    let code = parsed
-        .as_ref()
-        .and_then(|b| b.error.clone())
-        .unwrap_or_default();
+    let code = parsed.as_ref().and_then(|b| b.error.clone()).unwrap_or_default();
     let description = parsed.and_then(|b| b.error_description).unwrap_or_default();
     match (status, code.as_str()) {
         (_, "invalid_grant") => LeverError::Revoked { description },
-        (_, "invalid_client" | "unauthorized_client") => {
-            LeverError::InvalidClient { code, description }
-        }
+        (_, "invalid_client" | "unauthorized_client") => LeverError::InvalidClient { code, description },
         (429, _) => LeverError::RateLimited { retry_after },
         (s, _) if s >= 500 => LeverError::Server { status: s },
         (401, _) => LeverError::InvalidClient { code, description },
-        (s, _) => LeverError::Invalid {
-            status: s,
-            code,
-            message: description,
-        },
+        (s, _) => LeverError::Invalid { status: s, code, message: description },
     }
 }
 
@@ -128,10 +109,7 @@ mod tests {
             "https://api.lever.co/v1/",
             "https://hub.example/callback?x=1",
             "st&ate",
-            &[
-                "opportunities:write:admin".into(),
-                "postings:read:admin".into(),
-            ],
+            &["opportunities:write:admin".into(), "postings:read:admin".into()],
         );
         assert_eq!(url.path(), "/authorize");
         let q: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
@@ -140,28 +118,18 @@ mod tests {
         assert_eq!(q["response_type"], "code");
         assert_eq!(q["state"], "st&ate");
         assert_eq!(q["audience"], "https://api.lever.co/v1/");
-        assert_eq!(
-            q["scope"],
-            "offline_access opportunities:write:admin postings:read:admin"
-        );
+        assert_eq!(q["scope"], "offline_access opportunities:write:admin postings:read:admin");
         assert_eq!(q["prompt"], "consent");
     }
 
     #[test]
     fn token_errors_are_typed() {
-        let revoked = token_error(
-            403,
-            br#"{"error":"invalid_grant","error_description":"Unknown or invalid refresh token."}"#,
-            None,
-        );
+        let revoked = token_error(403, br#"{"error":"invalid_grant","error_description":"Unknown or invalid refresh token."}"#, None);
         assert!(matches!(revoked, LeverError::Revoked { .. }) && revoked.is_revoked());
         let client = token_error(401, br#"{"error":"invalid_client"}"#, None);
         assert!(matches!(client, LeverError::InvalidClient { .. }));
         assert!(token_error(503, b"", None).is_transient());
-        assert!(matches!(
-            token_error(429, b"", Some(Duration::from_secs(1))),
-            LeverError::RateLimited { .. }
-        ));
+        assert!(matches!(token_error(429, b"", Some(Duration::from_secs(1))), LeverError::RateLimited { .. }));
     }
 
     #[test]
@@ -171,10 +139,7 @@ mod tests {
         )
         .unwrap();
         let dbg = format!("{t:?}");
-        assert!(
-            !dbg.contains("secret-access") && !dbg.contains("secret-refresh"),
-            "{dbg}"
-        );
+        assert!(!dbg.contains("secret-access") && !dbg.contains("secret-refresh"), "{dbg}");
         assert_eq!(t.expires_at_ms(1_000), 3_601_000);
         assert_eq!(t.scopes().collect::<Vec<_>>(), ["offline_access", "a:b"]);
     }

@@ -56,17 +56,11 @@ pub struct PageRequest {
 
 impl PageRequest {
     pub fn first(limit: u32) -> Self {
-        Self {
-            limit: limit.clamp(1, MAX_LIMIT),
-            offset: None,
-        }
+        Self { limit: limit.clamp(1, MAX_LIMIT), offset: None }
     }
 
     pub fn after(limit: u32, offset: impl Into<String>) -> Self {
-        Self {
-            limit: limit.clamp(1, MAX_LIMIT),
-            offset: Some(offset.into()),
-        }
+        Self { limit: limit.clamp(1, MAX_LIMIT), offset: Some(offset.into()) }
     }
 
     /// The effective limit, clamped to Lever's 1..=100.
@@ -106,13 +100,7 @@ pub struct Pager {
 
 impl Pager {
     pub fn new(limit: u32) -> Self {
-        Self {
-            limit: limit.clamp(1, MAX_LIMIT),
-            next: None,
-            seen: HashSet::new(),
-            done: false,
-            pages: 0,
-        }
+        Self { limit: limit.clamp(1, MAX_LIMIT), next: None, seen: HashSet::new(), done: false, pages: 0 }
     }
 
     /// Continue a listing from a checkpointed cursor (`None` = from the start).
@@ -127,10 +115,7 @@ impl Pager {
 
     /// The request for the next page, or `None` once the last page was seen.
     pub fn next_request(&self) -> Option<PageRequest> {
-        (!self.done).then(|| PageRequest {
-            limit: self.limit,
-            offset: self.next.clone(),
-        })
+        (!self.done).then(|| PageRequest { limit: self.limit, offset: self.next.clone() })
     }
 
     /// Record a fetched page. Fails if its `next` token was already used in this walk.
@@ -139,10 +124,7 @@ impl Pager {
         match page.next_offset() {
             None => {
                 if page.has_next {
-                    tracing::warn!(
-                        pages = self.pages,
-                        "Lever said hasNext without a next token; treating as the last page"
-                    );
+                    tracing::warn!(pages = self.pages, "Lever said hasNext without a next token; treating as the last page");
                 }
                 self.done = true;
                 self.next = None;
@@ -183,9 +165,7 @@ where
     let mut all = Vec::new();
     while let Some(req) = pager.next_request() {
         if pager.pages() >= max_pages {
-            return Err(LeverError::PaginationLoop {
-                pages: pager.pages(),
-            });
+            return Err(LeverError::PaginationLoop { pages: pager.pages() });
         }
         let page = fetch(req).await?;
         pager.advance(&page)?;
@@ -199,11 +179,7 @@ mod tests {
     use super::*;
 
     fn page(next: Option<&str>) -> Page<u32> {
-        Page {
-            data: vec![1],
-            next: next.map(str::to_owned),
-            has_next: next.is_some(),
-        }
+        Page { data: vec![1], next: next.map(str::to_owned), has_next: next.is_some() }
     }
 
     #[test]
@@ -221,10 +197,7 @@ mod tests {
         p.advance(&page(Some("a"))).unwrap();
         p.advance(&page(Some("b"))).unwrap();
         let err = p.advance(&page(Some("a"))).unwrap_err();
-        assert!(
-            matches!(err, LeverError::PaginationLoop { pages: 3 }),
-            "{err:?}"
-        );
+        assert!(matches!(err, LeverError::PaginationLoop { pages: 3 }), "{err:?}");
         assert!(p.next_request().is_none(), "a looping walk is over");
     }
 
@@ -241,8 +214,7 @@ mod tests {
         assert!(p.is_last() && !p.has_next);
         let p: Page<u32> = serde_json::from_str(r#"{"data":null,"hasNext":false}"#).unwrap();
         assert!(p.data.is_empty() && p.is_last());
-        let p: Page<u32> =
-            serde_json::from_str(r#"{"data":[],"hasNext":true,"next":"%5B1%5D"}"#).unwrap();
+        let p: Page<u32> = serde_json::from_str(r#"{"data":[],"hasNext":true,"next":"%5B1%5D"}"#).unwrap();
         assert_eq!(p.next_offset(), Some("%5B1%5D"));
     }
 

@@ -28,17 +28,11 @@ pub enum Credential {
 
 impl LeverAuth {
     pub fn bearer(connection: impl Into<String>, token: AccessToken) -> Self {
-        Self {
-            connection: connection.into(),
-            credential: Credential::Bearer(token),
-        }
+        Self { connection: connection.into(), credential: Credential::Bearer(token) }
     }
 
     pub fn api_key(connection: impl Into<String>, key: Secret) -> Self {
-        Self {
-            connection: connection.into(),
-            credential: Credential::ApiKey(key),
-        }
+        Self { connection: connection.into(), credential: Credential::ApiKey(key) }
     }
 }
 
@@ -47,29 +41,14 @@ impl LeverAuth {
 #[async_trait]
 pub trait LeverApi: Send + Sync {
     // --- postings ---
-    async fn list_postings(
-        &self,
-        auth: &LeverAuth,
-        query: &PostingsQuery,
-        page: PageRequest,
-    ) -> LeverResult<Page<Posting>>;
+    async fn list_postings(&self, auth: &LeverAuth, query: &PostingsQuery, page: PageRequest) -> LeverResult<Page<Posting>>;
     async fn get_posting(&self, auth: &LeverAuth, posting_id: &str) -> LeverResult<Posting>;
     /// Postings deleted at or after `deleted_since` (ms; `None` = all of them).
-    async fn list_deleted_postings(
-        &self,
-        auth: &LeverAuth,
-        deleted_since: Option<i64>,
-        page: PageRequest,
-    ) -> LeverResult<Page<DeletedPosting>>;
+    async fn list_deleted_postings(&self, auth: &LeverAuth, deleted_since: Option<i64>, page: PageRequest) -> LeverResult<Page<DeletedPosting>>;
 
     // --- opportunities ---
     /// JSON create. Not retried after it may have reached Lever (see `retry`).
-    async fn create_opportunity(
-        &self,
-        auth: &LeverAuth,
-        perform_as: &str,
-        body: &NewOpportunity,
-    ) -> LeverResult<Created<Opportunity>>;
+    async fn create_opportunity(&self, auth: &LeverAuth, perform_as: &str, body: &NewOpportunity) -> LeverResult<Created<Opportunity>>;
     /// Multipart create with an optional resume (`resumeFile`) and extra files (`files[]`).
     async fn create_opportunity_with_files(
         &self,
@@ -79,25 +58,9 @@ pub trait LeverApi: Send + Sync {
         resume: Option<FileUpload>,
         files: Vec<FileUpload>,
     ) -> LeverResult<Created<Opportunity>>;
-    async fn get_opportunity(
-        &self,
-        auth: &LeverAuth,
-        opportunity_id: &str,
-        expand: &[OpportunityExpand],
-    ) -> LeverResult<Opportunity>;
-    async fn list_opportunities(
-        &self,
-        auth: &LeverAuth,
-        query: &OpportunitiesQuery,
-        page: PageRequest,
-    ) -> LeverResult<Page<Opportunity>>;
-    async fn change_stage(
-        &self,
-        auth: &LeverAuth,
-        opportunity_id: &str,
-        stage_id: &str,
-        perform_as: Option<&str>,
-    ) -> LeverResult<Opportunity>;
+    async fn get_opportunity(&self, auth: &LeverAuth, opportunity_id: &str, expand: &[OpportunityExpand]) -> LeverResult<Opportunity>;
+    async fn list_opportunities(&self, auth: &LeverAuth, query: &OpportunitiesQuery, page: PageRequest) -> LeverResult<Page<Opportunity>>;
+    async fn change_stage(&self, auth: &LeverAuth, opportunity_id: &str, stage_id: &str, perform_as: Option<&str>) -> LeverResult<Opportunity>;
     async fn archive_opportunity(
         &self,
         auth: &LeverAuth,
@@ -105,98 +68,34 @@ pub trait LeverApi: Send + Sync {
         body: &ArchiveRequest,
         perform_as: Option<&str>,
     ) -> LeverResult<Opportunity>;
-    async fn add_tags(
-        &self,
-        auth: &LeverAuth,
-        opportunity_id: &str,
-        tags: &[String],
-        perform_as: Option<&str>,
-    ) -> LeverResult<Opportunity>;
-    async fn add_sources(
-        &self,
-        auth: &LeverAuth,
-        opportunity_id: &str,
-        sources: &[String],
-        perform_as: Option<&str>,
-    ) -> LeverResult<Opportunity>;
-    async fn add_links(
-        &self,
-        auth: &LeverAuth,
-        opportunity_id: &str,
-        links: &[String],
-        perform_as: Option<&str>,
-    ) -> LeverResult<Opportunity>;
-    async fn create_note(
-        &self,
-        auth: &LeverAuth,
-        opportunity_id: &str,
-        note: &NewNote,
-        perform_as: Option<&str>,
-    ) -> LeverResult<Note>;
-    async fn upload_file(
-        &self,
-        auth: &LeverAuth,
-        opportunity_id: &str,
-        perform_as: &str,
-        file: FileUpload,
-    ) -> LeverResult<LeverFile>;
+    async fn add_tags(&self, auth: &LeverAuth, opportunity_id: &str, tags: &[String], perform_as: Option<&str>) -> LeverResult<Opportunity>;
+    async fn add_sources(&self, auth: &LeverAuth, opportunity_id: &str, sources: &[String], perform_as: Option<&str>) -> LeverResult<Opportunity>;
+    async fn add_links(&self, auth: &LeverAuth, opportunity_id: &str, links: &[String], perform_as: Option<&str>) -> LeverResult<Opportunity>;
+    async fn create_note(&self, auth: &LeverAuth, opportunity_id: &str, note: &NewNote, perform_as: Option<&str>) -> LeverResult<Note>;
+    async fn upload_file(&self, auth: &LeverAuth, opportunity_id: &str, perform_as: &str, file: FileUpload) -> LeverResult<LeverFile>;
     /// The opportunity's notes (to find out whether a note whose create went unanswered exists).
-    async fn list_notes(
-        &self,
-        auth: &LeverAuth,
-        opportunity_id: &str,
-        page: PageRequest,
-    ) -> LeverResult<Page<Note>>;
+    async fn list_notes(&self, auth: &LeverAuth, opportunity_id: &str, page: PageRequest) -> LeverResult<Page<Note>>;
     /// The opportunity's files (same purpose, for uploads).
-    async fn list_files(
-        &self,
-        auth: &LeverAuth,
-        opportunity_id: &str,
-        page: PageRequest,
-    ) -> LeverResult<Page<LeverFile>>;
-    async fn list_offers(
-        &self,
-        auth: &LeverAuth,
-        opportunity_id: &str,
-        page: PageRequest,
-    ) -> LeverResult<Page<Offer>>;
+    async fn list_files(&self, auth: &LeverAuth, opportunity_id: &str, page: PageRequest) -> LeverResult<Page<LeverFile>>;
+    async fn list_offers(&self, auth: &LeverAuth, opportunity_id: &str, page: PageRequest) -> LeverResult<Page<Offer>>;
 
     // --- people and vocabularies ---
-    async fn list_users(
-        &self,
-        auth: &LeverAuth,
-        query: &UsersQuery,
-        page: PageRequest,
-    ) -> LeverResult<Page<User>>;
+    async fn list_users(&self, auth: &LeverAuth, query: &UsersQuery, page: PageRequest) -> LeverResult<Page<User>>;
     /// The active user with exactly this (canonicalised) email, if any.
     async fn find_user_by_email(&self, auth: &LeverAuth, email: &str) -> LeverResult<Option<User>>;
     /// One user, deactivated ones included (`deactivated_at` set).
     async fn get_user(&self, auth: &LeverAuth, user_id: &str) -> LeverResult<User>;
     async fn get_contact(&self, auth: &LeverAuth, contact_id: &str) -> LeverResult<Contact>;
     async fn list_stages(&self, auth: &LeverAuth, page: PageRequest) -> LeverResult<Page<Stage>>;
-    async fn list_archive_reasons(
-        &self,
-        auth: &LeverAuth,
-        kind: Option<ArchiveReasonType>,
-        page: PageRequest,
-    ) -> LeverResult<Page<ArchiveReason>>;
+    async fn list_archive_reasons(&self, auth: &LeverAuth, kind: Option<ArchiveReasonType>, page: PageRequest) -> LeverResult<Page<ArchiveReason>>;
     /// `GET /postings/:id` with user references expanded (the hires import reads the hiring
     /// manager's name this way, in the same request).
-    async fn get_posting_expanded(
-        &self,
-        auth: &LeverAuth,
-        posting_id: &str,
-        expand: &[PostingExpand],
-    ) -> LeverResult<Posting>;
+    async fn get_posting_expanded(&self, auth: &LeverAuth, posting_id: &str, expand: &[PostingExpand]) -> LeverResult<Posting>;
 
     // --- webhooks ---
     /// The answer carries `configuration.signatureToken`: store it, Lever never shows it again.
     async fn create_webhook(&self, auth: &LeverAuth, body: &NewWebhook) -> LeverResult<Webhook>;
-    async fn list_webhooks(
-        &self,
-        auth: &LeverAuth,
-        page: PageRequest,
-    ) -> LeverResult<Page<Webhook>>;
+    async fn list_webhooks(&self, auth: &LeverAuth, page: PageRequest) -> LeverResult<Page<Webhook>>;
     async fn delete_webhook(&self, auth: &LeverAuth, webhook_id: &str) -> LeverResult<()>;
 }
 

@@ -41,10 +41,7 @@ pub struct RateLimit {
 
 impl RateLimit {
     /// Lever's documented limit.
-    pub const LEVER: RateLimit = RateLimit {
-        per_second: 10,
-        burst: 20,
-    };
+    pub const LEVER: RateLimit = RateLimit { per_second: 10, burst: 20 };
 }
 
 impl Default for RateLimit {
@@ -63,10 +60,7 @@ impl ConnectionLimiter {
     pub fn new(limit: RateLimit) -> Self {
         let per_second = NonZeroU32::new(limit.per_second.max(1)).unwrap_or(NonZeroU32::MIN);
         let burst = NonZeroU32::new(limit.burst.max(1)).unwrap_or(NonZeroU32::MIN);
-        Self {
-            inner: RateLimiter::keyed(Quota::per_second(per_second).allow_burst(burst)),
-            paused: Mutex::new(HashMap::new()),
-        }
+        Self { inner: RateLimiter::keyed(Quota::per_second(per_second).allow_burst(burst)), paused: Mutex::new(HashMap::new()) }
     }
 
     /// Wait until `connection` may send one more request.
@@ -105,9 +99,7 @@ impl RateGate for ConnectionLimiter {
 
 impl std::fmt::Debug for ConnectionLimiter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ConnectionLimiter")
-            .field("connections", &self.inner.len())
-            .finish()
+        f.debug_struct("ConnectionLimiter").field("connections", &self.inner.len()).finish()
     }
 }
 
@@ -127,10 +119,7 @@ mod tests {
             limiter.acquire("conn-a").await;
         }
         let burst_time = start.elapsed();
-        assert!(
-            burst_time < Duration::from_millis(200),
-            "burst of 20 took {burst_time:?}"
-        );
+        assert!(burst_time < Duration::from_millis(200), "burst of 20 took {burst_time:?}");
 
         // Shared across concurrent tasks of the same connection.
         let tasks: Vec<_> = (0..20)
@@ -141,19 +130,13 @@ mod tests {
             .collect();
         let other = Instant::now();
         limiter.acquire("conn-b").await;
-        assert!(
-            other.elapsed() < Duration::from_millis(100),
-            "conn-b must not wait for conn-a"
-        );
+        assert!(other.elapsed() < Duration::from_millis(100), "conn-b must not wait for conn-a");
         for t in tasks {
             t.await.unwrap();
         }
         let total = start.elapsed();
         println!("40 requests on one connection: burst {burst_time:?}, total {total:?}");
-        assert!(
-            total >= Duration::from_millis(1_800),
-            "20 beyond the burst at 10/s need ~2 s, took {total:?}"
-        );
+        assert!(total >= Duration::from_millis(1_800), "20 beyond the burst at 10/s need ~2 s, took {total:?}");
         assert!(total < Duration::from_millis(3_500), "took {total:?}");
     }
 

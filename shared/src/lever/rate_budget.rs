@@ -31,7 +31,7 @@ use serde::{Deserialize, Serialize};
 
 use super::rate::{ConnectionLimiter, DEFAULT_BACK_OFF, RateGate, RateLimit};
 use crate::clock::{Clock, SystemClock};
-use crate::store::{keys, Key, Record, Records, StoreError};
+use crate::store::{Key, Record, Records, StoreError, keys};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RateBudgetPolicy {
@@ -124,10 +124,10 @@ impl StoreRateBudget {
         for attempt in 0..16u64 {
             let now = self.now_us();
             let current = self.records.get::<RateBudget>(&key).await?;
-            let mut budget = current.as_ref().map(|c| c.record.clone()).unwrap_or_else(|| RateBudget {
-                connection_id: connection.to_owned(),
-                ..RateBudget::default()
-            });
+            let mut budget = current
+                .as_ref()
+                .map(|c| c.record.clone())
+                .unwrap_or_else(|| RateBudget { connection_id: connection.to_owned(), ..RateBudget::default() });
             let mut slots = Vec::new();
             let mut tat = budget.tat_us;
             for j in 0..n.max(1) {
@@ -161,10 +161,10 @@ impl StoreRateBudget {
         let key = keys::rate_budget(connection);
         for _ in 0..16 {
             let current = self.records.get::<RateBudget>(&key).await?;
-            let mut budget = current.as_ref().map(|c| c.record.clone()).unwrap_or_else(|| RateBudget {
-                connection_id: connection.to_owned(),
-                ..RateBudget::default()
-            });
+            let mut budget = current
+                .as_ref()
+                .map(|c| c.record.clone())
+                .unwrap_or_else(|| RateBudget { connection_id: connection.to_owned(), ..RateBudget::default() });
             if budget.paused_until_us >= until_us {
                 return Ok(());
             }

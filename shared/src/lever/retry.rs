@@ -57,21 +57,13 @@ pub struct RetryPolicy {
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        Self {
-            max_retries: 4,
-            min_delay: Duration::from_millis(250),
-            max_delay: Duration::from_secs(8),
-            max_retry_after: Duration::from_secs(20),
-        }
+        Self { max_retries: 4, min_delay: Duration::from_millis(250), max_delay: Duration::from_secs(8), max_retry_after: Duration::from_secs(20) }
     }
 }
 
 impl RetryPolicy {
     pub fn none() -> Self {
-        Self {
-            max_retries: 0,
-            ..Self::default()
-        }
+        Self { max_retries: 0, ..Self::default() }
     }
 
     pub(crate) fn backoff(&self) -> backon::ExponentialBackoff {
@@ -85,11 +77,7 @@ impl RetryPolicy {
 
     /// The wait before the next attempt: Lever's hint if any (None = give up when it is longer
     /// than we are willing to wait), else the backoff's; `None` from the backoff = attempts spent.
-    pub(crate) fn next_wait(
-        &self,
-        err: &LeverError,
-        backoff_next: Option<Duration>,
-    ) -> Option<Duration> {
+    pub(crate) fn next_wait(&self, err: &LeverError, backoff_next: Option<Duration>) -> Option<Duration> {
         let backoff_next = backoff_next?;
         match err.retry_after() {
             Some(hint) if hint > self.max_retry_after => None,
@@ -122,15 +110,8 @@ mod tests {
         let now = httpdate::parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT").unwrap();
         assert_eq!(parse_retry_after("3", now), Some(Duration::from_secs(3)));
         assert_eq!(parse_retry_after(" 0 ", now), Some(Duration::ZERO));
-        assert_eq!(
-            parse_retry_after("Sun, 06 Nov 1994 08:49:42 GMT", now),
-            Some(Duration::from_secs(5))
-        );
-        assert_eq!(
-            parse_retry_after("Sun, 06 Nov 1994 08:49:30 GMT", now),
-            Some(Duration::ZERO),
-            "past date"
-        );
+        assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:49:42 GMT", now), Some(Duration::from_secs(5)));
+        assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:49:30 GMT", now), Some(Duration::ZERO), "past date");
         assert_eq!(parse_retry_after("soon", now), None);
     }
 
@@ -139,19 +120,9 @@ mod tests {
         let rl = LeverError::RateLimited { retry_after: None };
         let s500 = LeverError::Server { status: 500 };
         let s503 = LeverError::Server { status: 503 };
-        let timeout = LeverError::Transport {
-            message: "timeout".into(),
-            sent: true,
-        };
-        let refused = LeverError::Transport {
-            message: "refused".into(),
-            sent: false,
-        };
-        let bad = LeverError::Invalid {
-            status: 400,
-            code: "x".into(),
-            message: "y".into(),
-        };
+        let timeout = LeverError::Transport { message: "timeout".into(), sent: true };
+        let refused = LeverError::Transport { message: "refused".into(), sent: false };
+        let bad = LeverError::Invalid { status: 400, code: "x".into(), message: "y".into() };
         for e in [&rl, &refused] {
             assert!(RetryClass::Create.may_retry(e), "{e:?}");
         }
@@ -163,24 +134,16 @@ mod tests {
             assert!(RetryClass::IdempotentWrite.may_retry(e), "{e:?}");
         }
         assert!(!RetryClass::Read.may_retry(&bad));
-        assert!(!RetryClass::Read.may_retry(&LeverError::Unauthorized {
-            message: String::new()
-        }));
+        assert!(!RetryClass::Read.may_retry(&LeverError::Unauthorized { message: String::new() }));
     }
 
     #[test]
     fn retry_after_wins_but_is_capped() {
         let p = RetryPolicy::default();
-        let hint = |s| LeverError::RateLimited {
-            retry_after: Some(Duration::from_secs(s)),
-        };
+        let hint = |s| LeverError::RateLimited { retry_after: Some(Duration::from_secs(s)) };
         let b = Some(Duration::from_millis(300));
         assert_eq!(p.next_wait(&hint(2), b), Some(Duration::from_secs(2)));
-        assert_eq!(
-            p.next_wait(&hint(600), b),
-            None,
-            "too long: give up, caller queues"
-        );
+        assert_eq!(p.next_wait(&hint(600), b), None, "too long: give up, caller queues");
         assert_eq!(p.next_wait(&LeverError::Server { status: 503 }, b), b);
         assert_eq!(p.next_wait(&hint(1), None), None, "attempts spent");
     }

@@ -15,12 +15,7 @@ type HmacSha256 = Hmac<Sha256>;
 
 /// True when `signature` (hex) is the HMAC of `token + triggered_at` under `signature_token`.
 /// The comparison is constant-time; malformed hex is simply "not valid".
-pub fn verify_webhook_signature(
-    signature_token: &Secret,
-    token: &str,
-    triggered_at: i64,
-    signature: &str,
-) -> bool {
+pub fn verify_webhook_signature(signature_token: &Secret, token: &str, triggered_at: i64, signature: &str) -> bool {
     let Ok(expected) = hex::decode(signature.trim()) else {
         return false;
     };
@@ -34,8 +29,7 @@ pub fn verify_webhook_signature(
 
 /// The lowercase hex signature for `token + triggered_at` (for the sandbox and tests).
 pub fn sign_webhook(signature_token: &Secret, token: &str, triggered_at: i64) -> String {
-    let mut mac = HmacSha256::new_from_slice(signature_token.expose().as_bytes())
-        .expect("HMAC accepts keys of any length");
+    let mut mac = HmacSha256::new_from_slice(signature_token.expose().as_bytes()).expect("HMAC accepts keys of any length");
     mac.update(token.as_bytes());
     mac.update(triggered_at.to_string().as_bytes());
     hex::encode(mac.finalize().into_bytes())
@@ -57,9 +51,7 @@ pub struct WebhookDelivery {
 impl WebhookDelivery {
     /// Verify this delivery; an unsigned delivery is never valid.
     pub fn verify(&self, signature_token: &Secret) -> bool {
-        self.signature.as_deref().is_some_and(|sig| {
-            verify_webhook_signature(signature_token, &self.token, self.triggered_at, sig)
-        })
+        self.signature.as_deref().is_some_and(|sig| verify_webhook_signature(signature_token, &self.token, self.triggered_at, sig))
     }
 }
 
@@ -82,32 +74,14 @@ mod tests {
     #[test]
     fn tampered_inputs_fail() {
         let key = Secret::new(KEY);
-        assert!(
-            !verify_webhook_signature(&key, TOKEN, AT + 1, SIG),
-            "other triggeredAt"
-        );
-        assert!(
-            !verify_webhook_signature(&key, &TOKEN.replace('9', "8"), AT, SIG),
-            "other token"
-        );
+        assert!(!verify_webhook_signature(&key, TOKEN, AT + 1, SIG), "other triggeredAt");
+        assert!(!verify_webhook_signature(&key, &TOKEN.replace('9', "8"), AT, SIG), "other token");
         let mut bad = SIG.to_owned();
         bad.replace_range(0..1, "e");
-        assert!(
-            !verify_webhook_signature(&key, TOKEN, AT, &bad),
-            "flipped digit"
-        );
-        assert!(
-            !verify_webhook_signature(&Secret::new("other-key"), TOKEN, AT, SIG),
-            "other key"
-        );
-        assert!(
-            !verify_webhook_signature(&key, TOKEN, AT, "not-hex"),
-            "garbage"
-        );
-        assert!(
-            !verify_webhook_signature(&key, TOKEN, AT, &SIG[..32]),
-            "truncated"
-        );
+        assert!(!verify_webhook_signature(&key, TOKEN, AT, &bad), "flipped digit");
+        assert!(!verify_webhook_signature(&Secret::new("other-key"), TOKEN, AT, SIG), "other key");
+        assert!(!verify_webhook_signature(&key, TOKEN, AT, "not-hex"), "garbage");
+        assert!(!verify_webhook_signature(&key, TOKEN, AT, &SIG[..32]), "truncated");
     }
 
     #[test]
@@ -117,10 +91,7 @@ mod tests {
         );
         let d: WebhookDelivery = serde_json::from_str(&body).unwrap();
         assert!(d.verify(&Secret::new(KEY)));
-        let unsigned = WebhookDelivery {
-            signature: None,
-            ..d
-        };
+        let unsigned = WebhookDelivery { signature: None, ..d };
         assert!(!unsigned.verify(&Secret::new(KEY)));
     }
 }

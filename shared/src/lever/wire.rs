@@ -33,16 +33,10 @@ impl<'de> Deserialize<'de> for Millis {
                 Ok(Millis(v))
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Millis, E> {
-                i64::try_from(v)
-                    .map(Millis)
-                    .map_err(|_| E::custom("timestamp out of range"))
+                i64::try_from(v).map(Millis).map_err(|_| E::custom("timestamp out of range"))
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Millis, E> {
-                if v.is_finite() {
-                    Ok(Millis(v as i64))
-                } else {
-                    Err(E::custom("timestamp not finite"))
-                }
+                if v.is_finite() { Ok(Millis(v as i64)) } else { Err(E::custom("timestamp not finite")) }
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Millis, E> {
                 parse_millis_str(v).ok_or_else(|| E::custom("unparseable timestamp string"))
@@ -125,10 +119,7 @@ mod tests {
 
     #[test]
     fn millis_reads_numbers_and_strings() {
-        let v: Vec<Millis> = serde_json::from_str(
-            r#"[1407460071043, "1407460071043", 1407460071043.0, "2014-08-08T01:07:51.043Z"]"#,
-        )
-        .unwrap();
+        let v: Vec<Millis> = serde_json::from_str(r#"[1407460071043, "1407460071043", 1407460071043.0, "2014-08-08T01:07:51.043Z"]"#).unwrap();
         assert!(v.iter().all(|m| m.0 == 1_407_460_071_043), "{v:?}");
         assert!(serde_json::from_str::<Millis>(r#""yesterday""#).is_err());
     }

@@ -13,8 +13,8 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-use super::{check_receive, check_send, Queue, QueueError, Received};
-use crate::store::{keys, Expect, Key, Record, Records};
+use super::{Queue, QueueError, Received, check_receive, check_send};
+use crate::store::{Expect, Key, Record, Records, keys};
 
 struct Message {
     /// Key of the stored copy (durable queues).

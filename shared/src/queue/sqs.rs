@@ -3,10 +3,10 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
 use aws_sdk_sqs::Client;
+use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
 
-use super::{check_receive, check_send, Queue, QueueError, Received};
+use super::{Queue, QueueError, Received, check_receive, check_send};
 
 #[derive(Clone)]
 pub struct SqsQueue {
@@ -74,11 +74,8 @@ impl Queue for SqsQueue {
         let mut received = Vec::new();
         for m in out.messages.unwrap_or_default() {
             let (Some(body), Some(receipt)) = (m.body(), m.receipt_handle()) else { continue };
-            let receive_count = m
-                .attributes()
-                .and_then(|a| a.get(&MessageSystemAttributeName::ApproximateReceiveCount))
-                .and_then(|n| n.parse().ok())
-                .unwrap_or(1);
+            let receive_count =
+                m.attributes().and_then(|a| a.get(&MessageSystemAttributeName::ApproximateReceiveCount)).and_then(|n| n.parse().ok()).unwrap_or(1);
             received.push(Received { body: body.to_owned(), receipt: receipt.to_owned(), receive_count });
         }
         Ok(received)

@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use base64::Engine as _;
 use rand::RngCore as _;
 
-use super::{names, SecretString, Secrets, SecretsError};
+use super::{SecretString, Secrets, SecretsError, names};
 
 pub struct LocalSecrets {
     values: BTreeMap<String, SecretString>,
@@ -33,10 +33,7 @@ impl LocalSecrets {
         let path = path.as_ref();
         let unavailable = |e: std::io::Error| SecretsError::Unavailable(format!("{}: {e}", path.display()));
         let mut stored: BTreeMap<String, String> = match std::fs::read_to_string(path) {
-            Ok(text) => serde_json::from_str(&text).map_err(|e| SecretsError::Invalid {
-                name: path.display().to_string(),
-                why: e.to_string(),
-            })?,
+            Ok(text) => serde_json::from_str(&text).map_err(|e| SecretsError::Invalid { name: path.display().to_string(), why: e.to_string() })?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => BTreeMap::new(),
             Err(e) => return Err(unavailable(e)),
         };

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use aws_sdk_secretsmanager::error::ProvideErrorMetadata;
 use aws_sdk_secretsmanager::Client;
+use aws_sdk_secretsmanager::error::ProvideErrorMetadata;
 use tokio::sync::Mutex;
 
 use super::{SecretString, Secrets, SecretsError};
@@ -37,18 +37,17 @@ impl Secrets for SecretsManagerSecrets {
         let id = format!("{}{name}", self.prefix);
         let mut cache = self.cache.lock().await;
         if let Some((value, at)) = cache.get(&id)
-            && at.elapsed() < self.ttl {
-                return Ok(value.clone());
-            }
+            && at.elapsed() < self.ttl
+        {
+            return Ok(value.clone());
+        }
         let out = self.client.get_secret_value().secret_id(&id).send().await.map_err(|e| match e.code() {
             Some("ResourceNotFoundException") => SecretsError::NotFound(id.clone()),
             Some(code) => SecretsError::Unavailable(format!("{id}: {code}")),
             None => SecretsError::Unavailable(format!("{id}: {e}")),
         })?;
-        let value = out
-            .secret_string()
-            .map(SecretString::new)
-            .ok_or_else(|| SecretsError::Invalid { name: id.clone(), why: "no string value".into() })?;
+        let value =
+            out.secret_string().map(SecretString::new).ok_or_else(|| SecretsError::Invalid { name: id.clone(), why: "no string value".into() })?;
         cache.insert(id, (value.clone(), Instant::now()));
         Ok(value)
     }
@@ -88,9 +87,7 @@ impl Secrets for SecretsManagerSecrets {
         names
             .iter()
             .zip(&ids)
-            .map(|(name, id)| {
-                found.remove(id).map(|v| ((*name).to_owned(), v)).ok_or_else(|| SecretsError::NotFound(id.clone()))
-            })
+            .map(|(name, id)| found.remove(id).map(|v| ((*name).to_owned(), v)).ok_or_else(|| SecretsError::NotFound(id.clone())))
             .collect()
     }
 }

@@ -10,7 +10,7 @@ use base64::Engine as _;
 use rand::RngCore as _;
 use sha2::{Digest, Sha256};
 
-use super::{names, SecretString, Secrets, SecretsError};
+use super::{SecretString, Secrets, SecretsError, names};
 
 pub use crate::core::sealed::Sealed;
 
@@ -79,9 +79,8 @@ impl TokenCipher {
             return Err(CipherError::Malformed);
         }
         let (nonce, ciphertext) = packed.split_at(12);
-        let plain = cipher
-            .decrypt(Nonce::from_slice(nonce), Payload { msg: ciphertext, aad: context.as_bytes() })
-            .map_err(|_| CipherError::Tampered)?;
+        let plain =
+            cipher.decrypt(Nonce::from_slice(nonce), Payload { msg: ciphertext, aad: context.as_bytes() }).map_err(|_| CipherError::Tampered)?;
         String::from_utf8(plain).map(SecretString::new).map_err(|_| CipherError::Malformed)
     }
 }

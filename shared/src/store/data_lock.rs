@@ -18,9 +18,7 @@ pub struct DataLock {
 
 #[derive(Debug, thiserror::Error)]
 pub enum DataLockError {
-    #[error(
-        "the data directory {dir} is in use by another hub ({holder}); stop that one, or give this one another data directory"
-    )]
+    #[error("the data directory {dir} is in use by another hub ({holder}); stop that one, or give this one another data directory")]
     Held { dir: PathBuf, holder: String },
     #[error("{path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
@@ -30,9 +28,7 @@ impl DataLock {
     /// Takes the lock in `lock_path`, creating the file (mode 0600) if needed, or says who holds it.
     pub fn acquire(lock_path: &Path) -> Result<Self, DataLockError> {
         let io = |source| DataLockError::Io { path: lock_path.to_owned(), source };
-        let mut file = private_file(OpenOptions::new().read(true).write(true).create(true).truncate(false))
-            .open(lock_path)
-            .map_err(io)?;
+        let mut file = private_file(OpenOptions::new().read(true).write(true).create(true).truncate(false)).open(lock_path).map_err(io)?;
         match file.try_lock() {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {

@@ -9,16 +9,15 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, ConditionCheck, ConsumedCapacity, Delete, GlobalSecondaryIndex,
-    KeySchemaElement, KeysAndAttributes, KeyType, Projection, ProjectionType, ReturnConsumedCapacity, ReturnValue,
-    ScalarAttributeType,
-    TimeToLiveSpecification, TransactWriteItem, Update,
+    AttributeDefinition, AttributeValue, BillingMode, ConditionCheck, ConsumedCapacity, Delete, GlobalSecondaryIndex, KeySchemaElement, KeyType,
+    KeysAndAttributes, Projection, ProjectionType, ReturnConsumedCapacity, ReturnValue, ScalarAttributeType, TimeToLiveSpecification,
+    TransactWriteItem, Update,
 };
-use aws_sdk_dynamodb::Client;
 
-use super::{check_transaction, Cursor, DueQuery, Expect, IndexKey, Item, Key, Page, Query, Store, StoreError, Write};
+use super::{Cursor, DueQuery, Expect, IndexKey, Item, Key, Page, Query, Store, StoreError, Write, check_transaction};
 
 /// Attribute and index names; `infra/template.yaml` declares the same table.
 pub mod schema {
@@ -87,9 +86,7 @@ impl DynamoStore {
 
     /// Creates the table as `infra/template.yaml` does, if it does not exist (tests, local runs).
     pub async fn ensure_table(&self) -> Result<(), StoreError> {
-        let attr = |name: &str| {
-            AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build().expect("complete")
-        };
+        let attr = |name: &str| AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build().expect("complete");
         let key = |name: &str, kind: KeyType| KeySchemaElement::builder().attribute_name(name).key_type(kind).build().expect("complete");
         let created = self
             .client
@@ -121,9 +118,7 @@ impl DynamoStore {
         self.client
             .update_time_to_live()
             .table_name(&self.table)
-            .time_to_live_specification(
-                TimeToLiveSpecification::builder().enabled(true).attribute_name(TTL).build().expect("complete"),
-            )
+            .time_to_live_specification(TimeToLiveSpecification::builder().enabled(true).attribute_name(TTL).build().expect("complete"))
             .send()
             .await
             .map_err(unavailable)?;
@@ -190,8 +185,7 @@ impl Expression {
                 None => remove.push(placeholder),
             }
         };
-        let body = serde_dynamo::to_attribute_value(&item.body)
-            .map_err(|err| StoreError::Invalid(format!("record body: {err}")))?;
+        let body = serde_dynamo::to_attribute_value(&item.body).map_err(|err| StoreError::Invalid(format!("record body: {err}")))?;
         put(KIND, Some(s(&item.kind)));
         put(BODY, Some(body));
         put(EXPIRES_MS, item.expires_at_ms.map(n));
@@ -445,10 +439,7 @@ impl Store for DynamoStore {
             .map_err(query_error)?;
         self.consumed(false, out.consumed_capacity.as_ref());
         let unread = out.last_evaluated_key.is_some() && out.items.as_ref().is_some_and(|i| i.len() <= q.limit.max(1));
-        page_from(out.items.unwrap_or_default(), q.limit.max(1), unread, |i| Cursor {
-            key: i.key.clone(),
-            due: i.due.clone(),
-        })
+        page_from(out.items.unwrap_or_default(), q.limit.max(1), unread, |i| Cursor { key: i.key.clone(), due: i.due.clone() })
     }
 
     async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
@@ -489,9 +480,7 @@ impl Store for DynamoStore {
                         .condition_expression(c.text)
                         .set_expression_attribute_names((!c.names.is_empty()).then_some(c.names))
                         .set_expression_attribute_values((!c.values.is_empty()).then_some(c.values));
-                    TransactWriteItem::builder()
-                        .condition_check(b.build().map_err(|e| StoreError::Invalid(e.to_string()))?)
-                        .build()
+                    TransactWriteItem::builder().condition_check(b.build().map_err(|e| StoreError::Invalid(e.to_string()))?).build()
                 }
             };
             req = req.transact_items(built);

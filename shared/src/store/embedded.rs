@@ -16,8 +16,8 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use super::data_lock::{create_private_dir, private_file, DataLock, DataLockError};
-use super::{check_transaction, Cursor, DueQuery, Expect, IndexKey, Item, Key, Page, Query, Store, StoreError, Write};
+use super::data_lock::{DataLock, DataLockError, create_private_dir, private_file};
+use super::{Cursor, DueQuery, Expect, IndexKey, Item, Key, Page, Query, Store, StoreError, Write, check_transaction};
 
 pub struct EmbeddedStore {
     inner: Mutex<Table>,
@@ -101,9 +101,7 @@ fn compact(path: &Path, items: &BTreeMap<Key, Item>) -> Result<BufWriter<File>, 
     {
         // A leftover from a crash keeps the mode it was created with; start from a new file.
         let _ = std::fs::remove_file(&tmp);
-        let file = private_file(OpenOptions::new().write(true).create(true).truncate(true))
-            .open(&tmp)
-            .map_err(|e| io_error(&tmp, e))?;
+        let file = private_file(OpenOptions::new().write(true).create(true).truncate(true)).open(&tmp).map_err(|e| io_error(&tmp, e))?;
         let mut out = BufWriter::new(file);
         for item in items.values() {
             let line = serde_json::to_string(&[Entry::Put(item.clone())]).expect("item serializes");
@@ -149,9 +147,10 @@ impl Table {
             }
             Entry::Delete(key) => {
                 if let Some(old) = self.items.remove(&key)
-                    && let Some(due) = old.due {
-                        self.due.remove(&(due, key));
-                    }
+                    && let Some(due) = old.due
+                {
+                    self.due.remove(&(due, key));
+                }
             }
         }
     }
@@ -160,9 +159,7 @@ impl Table {
     fn commit(&mut self, entries: Vec<Entry>) -> Result<(), StoreError> {
         if let Some(log) = self.log.as_mut() {
             let line = serde_json::to_string(&entries).expect("entries serialize");
-            writeln!(log, "{line}")
-                .and_then(|_| log.flush())
-                .map_err(|e| StoreError::Unavailable(format!("store log: {e}")))?;
+            writeln!(log, "{line}").and_then(|_| log.flush()).map_err(|e| StoreError::Unavailable(format!("store log: {e}")))?;
         }
         for e in entries {
             self.apply(e);

@@ -204,10 +204,7 @@ pub const ACTIVITY_PREFIX: &str = "ACT#";
 
 /// Connections due for work: partition by shard, sorted by due time.
 pub fn due(connection_id: &str, due_at_ms: i64) -> IndexKey {
-    IndexKey {
-        partition: format!("DUE#{}", due_shard(connection_id)),
-        sort: format!("{}#{connection_id}", sortable_ms(due_at_ms)),
-    }
+    IndexKey { partition: format!("DUE#{}", due_shard(connection_id)), sort: format!("{}#{connection_id}", sortable_ms(due_at_ms)) }
 }
 
 /// Upper bound for "due at or before `now_ms`" in [`due`] sort keys.
@@ -260,10 +257,7 @@ pub const SWEEP_SHARDS: u32 = 4;
 
 /// An [`enqueue_check`] in GSI1: found by the sweeper once `check_at_ms` has passed.
 pub fn sweep_due(partner_id: &str, event_id: &str, check_at_ms: i64) -> IndexKey {
-    IndexKey {
-        partition: sweep_partition(shard_of(event_id, SWEEP_SHARDS)),
-        sort: format!("{}#{partner_id}#{event_id}", sortable_ms(check_at_ms)),
-    }
+    IndexKey { partition: sweep_partition(shard_of(event_id, SWEEP_SHARDS)), sort: format!("{}#{partner_id}#{event_id}", sortable_ms(check_at_ms)) }
 }
 
 pub fn sweep_partition(shard: u32) -> String {
@@ -280,10 +274,7 @@ pub const DELIVERIES_PREFIX: &str = "DELIVERY#";
 /// A partner's deliveries by status, in the GSI1 index: the index sorts ascending, so the time
 /// is stored inverted to read newest first. The status write itself moves the entry.
 pub fn delivery_by_status(partner_id: &str, status: &str, since_ms: i64, event_id: &str, webhook_id: &str) -> IndexKey {
-    IndexKey {
-        partition: deliveries_by_status_partition(partner_id, status),
-        sort: format!("{}#{event_id}#{webhook_id}", newest_first_ms(since_ms)),
-    }
+    IndexKey { partition: deliveries_by_status_partition(partner_id, status), sort: format!("{}#{event_id}#{webhook_id}", newest_first_ms(since_ms)) }
 }
 
 pub fn deliveries_by_status_partition(partner_id: &str, status: &str) -> String {

@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::records::{Record, Records};
-use super::{keys, Expect, Key, StoreError};
+use super::{Expect, Key, StoreError, keys};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Lease {

@@ -79,10 +79,19 @@ pub enum Expect {
 /// One write of a transaction.
 #[derive(Clone, Debug)]
 pub enum Write {
-    Put { item: Item, expect: Expect },
-    Delete { key: Key, expect: Expect },
+    Put {
+        item: Item,
+        expect: Expect,
+    },
+    Delete {
+        key: Key,
+        expect: Expect,
+    },
     /// Only checks the condition; writes nothing.
-    Check { key: Key, expect: Expect },
+    Check {
+        key: Key,
+        expect: Expect,
+    },
 }
 
 /// Items of one partition in sort-key order.
@@ -125,9 +134,7 @@ impl Query {
     /// Whether `cursor` can continue this query: a key of the same partition under the prefix.
     /// Adapters refuse any other cursor ([`StoreError::BadCursor`]) before reading.
     pub fn admits(&self, cursor: &Cursor) -> bool {
-        cursor.due.is_none()
-            && cursor.key.pk == self.pk
-            && cursor.key.sk.starts_with(self.sk_prefix.as_deref().unwrap_or(""))
+        cursor.due.is_none() && cursor.key.pk == self.pk && cursor.key.sk.starts_with(self.sk_prefix.as_deref().unwrap_or(""))
     }
 
     pub(crate) fn check_cursor(&self) -> Result<(), StoreError> {

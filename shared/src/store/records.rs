@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
-use serde::de::DeserializeOwned;
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 use super::{Cursor, DueQuery, Expect, IndexKey, Item, Key, Query, Store, StoreError, Write};
 use crate::clock::Clock;
@@ -58,14 +58,7 @@ impl Records {
         if !body.is_object() {
             return Err(StoreError::Invalid(format!("{} must serialize to an object", T::KIND)));
         }
-        Ok(Item {
-            key: record.key(),
-            kind: T::KIND.to_owned(),
-            version: 0,
-            expires_at_ms: record.expires_at_ms(),
-            due: record.due(),
-            body,
-        })
+        Ok(Item { key: record.key(), kind: T::KIND.to_owned(), version: 0, expires_at_ms: record.expires_at_ms(), due: record.due(), body })
     }
 
     fn read<T: Record>(&self, item: Item) -> Result<Option<Versioned<T>>, StoreError> {
@@ -111,11 +104,7 @@ impl Records {
 
     /// Read-modify-write with compare-and-set, retried on lost races. `change` returns `false`
     /// to leave the record as it is. Returns the record as stored, or `None` if there is none.
-    pub async fn update<T: Record>(
-        &self,
-        key: &Key,
-        mut change: impl FnMut(&mut T) -> bool + Send,
-    ) -> Result<Option<Versioned<T>>, StoreError> {
+    pub async fn update<T: Record>(&self, key: &Key, mut change: impl FnMut(&mut T) -> bool + Send) -> Result<Option<Versioned<T>>, StoreError> {
         for _ in 0..16 {
             let Some(mut current) = self.get::<T>(key).await? else { return Ok(None) };
             if !change(&mut current.record) {

@@ -8,9 +8,9 @@ use std::sync::Arc;
 use axum::body::Body;
 use http_body_util::BodyExt as _;
 use lever_sandbox::{Sandbox, SandboxConfig};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use shared::clock::{Clock, ManualClock};
-use shared::contract::{contract, Observed};
+use shared::contract::{Observed, contract};
 use shared::core::catalog::ProfileCatalog;
 use shared::flows::delivery::DeliveryPolicy;
 use shared::flows::tokens::TokenPolicy;
@@ -20,7 +20,7 @@ use shared::lever::rate::RateLimit;
 use shared::lever::rate_budget::RateBudgetPolicy;
 use shared::lever::secret::ClientSecret;
 use shared::secrets::local::random_key;
-use shared::secrets::{names, LocalSecrets};
+use shared::secrets::{LocalSecrets, names};
 use shared::store::embedded::EmbeddedStore;
 use tower::ServiceExt as _;
 
@@ -238,14 +238,6 @@ impl LocalHub {
 
 /// The response against the document.
 pub fn check(method: &str, uri: &str, a: &Answer) -> Result<(), String> {
-    let headers: Vec<(&str, Option<&str>)> =
-        ["www-authenticate", "retry-after"].iter().map(|h| (*h, a.header(h))).collect();
-    contract().check(&Observed {
-        method,
-        path: uri,
-        status: a.status,
-        content_type: a.header("content-type"),
-        headers: &headers,
-        body: &a.body,
-    })
+    let headers: Vec<(&str, Option<&str>)> = ["www-authenticate", "retry-after"].iter().map(|h| (*h, a.header(h))).collect();
+    contract().check(&Observed { method, path: uri, status: a.status, content_type: a.header("content-type"), headers: &headers, body: &a.body })
 }

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use reqwest::StatusCode;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 use crate::{TestHub, TestPartner};
 
@@ -35,10 +35,7 @@ pub struct Answer {
 impl TestHub {
     /// A published posting on the public job site.
     pub fn posting(&self, title: &str) -> String {
-        self.sandbox
-            .admin()
-            .create_posting(json!({"text": title, "state": "published", "distributionChannels": ["public", "internal"]}))
-            .unwrap()
+        self.sandbox.admin().create_posting(json!({"text": title, "state": "published", "distributionChannels": ["public", "internal"]})).unwrap()
     }
 
     /// `POST /v1/connections/{id}/candidates` with an `Idempotency-Key`.

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use lever_sandbox::{Sandbox, SandboxConfig};
 use reqwest::StatusCode;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use shared::clock::{Clock, ManualClock};
 use shared::core::catalog::ProfileCatalog;
 use shared::files::S3FileStore;
@@ -25,7 +25,7 @@ use shared::lever::http::LeverConfig;
 use shared::lever::secret::ClientSecret;
 use shared::queue::sqs::SqsQueue;
 use shared::secrets::local::random_key;
-use shared::secrets::{names, LocalSecrets, TokenCipher};
+use shared::secrets::{LocalSecrets, TokenCipher, names};
 use shared::store::dynamo::DynamoStore;
 use shared::testing;
 
@@ -107,9 +107,7 @@ impl TestHub {
         let mut queues: HashMap<QueueName, Arc<dyn shared::queue::Queue>> = HashMap::new();
         let run = uuid::Uuid::new_v4().simple().to_string();
         for name in QueueName::ALL {
-            let queue = SqsQueue::create(sqs.clone(), &format!("{}-{run}", name.as_str()), Duration::from_secs(5))
-                .await
-                .expect("SQS queue on moto");
+            let queue = SqsQueue::create(sqs.clone(), &format!("{}-{run}", name.as_str()), Duration::from_secs(5)).await.expect("SQS queue on moto");
             queues.insert(name, Arc::new(queue));
         }
         let files = Arc::new(S3FileStore::new(&aws, format!("hub-files-{run}")));
@@ -230,9 +228,7 @@ impl TestHub {
         let key = self.hub.partners.issue_key(profile, Some("e2e".into())).await.unwrap();
         logs::forbid(key.secret.expose());
         let partner = TestPartner { id: profile.into(), key: key.secret.expose().to_owned(), return_url };
-        let (status, hook) = self
-            .call(&partner, reqwest::Method::POST, "/v1/webhooks", Some(json!({"url": self.receiver.hook_url(profile)})))
-            .await;
+        let (status, hook) = self.call(&partner, reqwest::Method::POST, "/v1/webhooks", Some(json!({"url": self.receiver.hook_url(profile)}))).await;
         assert_eq!(status, StatusCode::CREATED, "{hook}");
         let secret = hook["secret"].as_str().unwrap().to_owned();
         logs::forbid(&secret);
@@ -275,8 +271,7 @@ impl TestHub {
 
     /// Connects a new connection end to end; returns its id.
     pub async fn connect(&self, p: &TestPartner) -> String {
-        let (status, created) =
-            self.call(p, reqwest::Method::POST, "/v1/connections", Some(json!({"return_url": p.return_url}))).await;
+        let (status, created) = self.call(p, reqwest::Method::POST, "/v1/connections", Some(json!({"return_url": p.return_url}))).await;
         assert_eq!(status, StatusCode::CREATED, "{created}");
         let id = created["id"].as_str().unwrap().to_owned();
         let back = self.consent(created["authorize_url"].as_str().unwrap()).await;
@@ -289,7 +284,7 @@ impl TestHub {
 
     /// Adds the connection's current Lever tokens to the strings no log may contain.
     pub async fn forbid_tokens_of(&self, connection_id: &str) {
-        use shared::core::connection::{token_context, Connection, TokenKind};
+        use shared::core::connection::{Connection, TokenKind, token_context};
         use shared::store::Records;
         let records = Records::new(self.store.clone(), self.clock.clone());
         let c = records.get::<Connection>(&shared::store::keys::connection(connection_id)).await.unwrap().unwrap().record;

@@ -32,8 +32,7 @@ pub fn capture() {
         });
         use tracing_subscriber::layer::SubscriberExt as _;
         use tracing_subscriber::util::SubscriberInitExt as _;
-        let filter: tracing_subscriber::filter::Targets =
-            "debug,shared=trace,e2e=trace,lever_sandbox=off".parse().expect("a valid filter");
+        let filter: tracing_subscriber::filter::Targets = "debug,shared=trace,e2e=trace,lever_sandbox=off".parse().expect("a valid filter");
         let json = tracing_subscriber::fmt::layer().json().with_writer(|| Capture);
         tracing_subscriber::registry().with(json).with(filter).init();
     });

@@ -15,7 +15,7 @@ use axum::routing::get;
 use e2e::TestHub;
 use fantoccini::{Client, ClientBuilder, Locator};
 use lever_sandbox::{ConsentMode, SandboxConfig};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 /// The partner's own little web app: a settings page with a Connect button, the server side
 /// that asks the hub for a connect link, and the page the customer comes back to.
@@ -28,9 +28,11 @@ struct PartnerApp {
 }
 
 async fn settings_page() -> Html<&'static str> {
-    Html(r#"<!doctype html><html><head><meta charset="utf-8"><title>Outhire settings</title></head>
+    Html(
+        r#"<!doctype html><html><head><meta charset="utf-8"><title>Outhire settings</title></head>
 <body><h1>Outhire - Integrations</h1><p>Lever: not connected</p>
-<a id="connect" href="/start">Connect Lever</a></body></html>"#)
+<a id="connect" href="/start">Connect Lever</a></body></html>"#,
+    )
 }
 
 async fn start(State(app): State<Arc<PartnerApp>>) -> Response {
@@ -67,11 +69,7 @@ async fn partner_app(t: &TestHub) -> Arc<PartnerApp> {
     t.hub.partners.register("outhire", vec![format!("{base}/")]).await.unwrap();
     let key = t.hub.partners.issue_key("outhire", Some("browser".into())).await.unwrap().secret.expose().to_owned();
     let app = Arc::new(PartnerApp { hub: t.base.clone(), key, base, http: reqwest::Client::new() });
-    let router = axum::Router::new()
-        .route("/app", get(settings_page))
-        .route("/start", get(start))
-        .route("/done", get(done))
-        .with_state(app.clone());
+    let router = axum::Router::new().route("/app", get(settings_page)).route("/start", get(start)).route("/done", get(done)).with_state(app.clone());
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
     app
 }

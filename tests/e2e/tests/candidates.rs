@@ -5,11 +5,11 @@
 
 use std::time::Duration;
 
-use e2e::candidates::{b64, pdf};
 use e2e::TestHub;
+use e2e::candidates::{b64, pdf};
 use lever_sandbox::{ApplicantSpec, SandboxConfig};
 use reqwest::{Method, StatusCode};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 fn sandbox() -> SandboxConfig {
     SandboxConfig { webhooks_enabled_by_default: true, webhook_retry_base: Duration::from_millis(20), ..SandboxConfig::default() }
@@ -85,11 +85,7 @@ async fn hireup_referrals_land_as_the_seed_says_in_three_calls_and_existing_cand
     println!("Lever calls for a new referral with resume, cover letter and endorsement: {calls:?}");
     assert_eq!(
         calls,
-        vec![
-            ("GET /v1/opportunities".to_owned(), 1),
-            ("POST /v1/opportunities".to_owned(), 1),
-            ("POST /v1/opportunities/{id}/notes".to_owned(), 1),
-        ]
+        vec![("GET /v1/opportunities".to_owned(), 1), ("POST /v1/opportunities".to_owned(), 1), ("POST /v1/opportunities/{id}/notes".to_owned(), 1),]
     );
 
     // The same person referred again for the same posting: added to, not duplicated (lookup +
@@ -202,9 +198,8 @@ async fn erc_referrals_update_careers_page_applicants_and_wait_for_the_rest_to_a
     let admin = t.sandbox.admin();
 
     // A careers-page applicant referred by someone who is not a Lever user: updated, not duplicated.
-    let (applicant, _) = admin
-        .create_applicant(&posting, ApplicantSpec { name: "Ken".into(), email: "ken@candidates.example".into(), ..Default::default() })
-        .unwrap();
+    let (applicant, _) =
+        admin.create_applicant(&posting, ApplicantSpec { name: "Ken".into(), email: "ken@candidates.example".into(), ..Default::default() }).unwrap();
     let body = json!({"kind": "referral", "candidate": {"name": "Ken Thompson", "emails": ["Ken@Candidates.example"]}, "postings": [posting],
                       "referrer": {"name": "Sam Employee", "email": "sam@customer.example"}});
     let updated = t.submit(&p, &id, "e-1", &body).await;
@@ -216,7 +211,9 @@ async fn erc_referrals_update_careers_page_applicants_and_wait_for_the_rest_to_a
     assert_eq!(o.sources, vec!["Job site", "ERC"], "the source update process for careers-page applicants");
     assert_eq!(
         o.notes.iter().map(|n| n.values[0].clone()).collect::<Vec<_>>(),
-        vec!["Referred by Sam Employee <sam@customer.example> through EmployeeReferrals.com.\n\nThe referrer is not a Lever user; their name and email are above."]
+        vec![
+            "Referred by Sam Employee <sam@customer.example> through EmployeeReferrals.com.\n\nThe referrer is not a Lever user; their name and email are above."
+        ]
     );
 
     // A referrer who is a Lever user is named as Lever knows them.
@@ -261,9 +258,7 @@ async fn held_referrals_are_found_by_the_poll_without_webhooks_and_expire_with_a
     let id = t.connect(&p).await;
     let posting = t.posting("Ops");
     let admin = t.sandbox.admin();
-    let refer = |email: &str| {
-        json!({"kind": "referral", "candidate": {"name": "Someone", "emails": [email]}, "postings": [posting], "referrer": {"name": "Sam"}})
-    };
+    let refer = |email: &str| json!({"kind": "referral", "candidate": {"name": "Someone", "emails": [email]}, "postings": [posting], "referrer": {"name": "Sam"}});
     let polled = t.submit(&p, &id, "p-1", &refer("edsger@candidates.example")).await;
     let expiring = t.submit(&p, &id, "p-2", &refer("barbara@candidates.example")).await;
     assert_eq!((polled.body["state"].as_str(), expiring.body["state"].as_str()), (Some("pending"), Some("pending")));
@@ -404,9 +399,8 @@ async fn stage_changes_archives_and_hires_reach_the_partner_with_stage_names() {
     let sub = created.body["id"].as_str().unwrap().to_owned();
 
     // A careers-page applicant the hub never touched moves too: not the partner's business.
-    let (other, _) = admin
-        .create_applicant(&posting, ApplicantSpec { name: "X".into(), email: "x@candidates.example".into(), ..Default::default() })
-        .unwrap();
+    let (other, _) =
+        admin.create_applicant(&posting, ApplicantSpec { name: "X".into(), email: "x@candidates.example".into(), ..Default::default() }).unwrap();
     admin.move_stage(&other, "offer").unwrap();
     admin.move_stage(&opp, &custom).unwrap();
     let moved = t.receiver.wait_for("candidate.stage_changed", &id, 1).await;

@@ -6,11 +6,11 @@
 use std::time::Duration;
 
 use e2e::candidates::{b64, pdf};
-use e2e::{logs, TestHub, TestOptions};
-use lever_sandbox::faults::{FaultKind, FaultRule};
+use e2e::{TestHub, TestOptions, logs};
 use lever_sandbox::SandboxConfig;
+use lever_sandbox::faults::{FaultKind, FaultRule};
 use reqwest::{Method, StatusCode};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use shared::flows::candidates::CandidatePolicy;
 
 fn sandbox() -> SandboxConfig {
@@ -66,7 +66,12 @@ async fn lever_down_is_a_202_and_the_queue_writes_it_once_lever_is_back() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn retry_after_is_honoured_and_a_submission_out_of_attempts_fails_with_an_event_and_can_be_retried() {
-    let policy = CandidatePolicy { max_attempts: 3, retry_min: Duration::from_millis(100), retry_max: Duration::from_millis(300), ..CandidatePolicy::default() };
+    let policy = CandidatePolicy {
+        max_attempts: 3,
+        retry_min: Duration::from_millis(100),
+        retry_max: Duration::from_millis(300),
+        ..CandidatePolicy::default()
+    };
     let t = TestHub::start_with(sandbox(), TestOptions { candidates: policy, ..TestOptions::default() }).await;
     let p = t.partner("hireup").await;
     let id = t.connect(&p).await;
@@ -115,7 +120,12 @@ async fn retry_after_is_honoured_and_a_submission_out_of_attempts_fails_with_an_
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn ambiguous_creates_and_cut_short_runs_end_in_one_opportunity() {
     // An inline budget too short for a slow Lever: the run is cut off mid-request.
-    let policy = CandidatePolicy { inline_budget: Duration::from_millis(300), retry_min: Duration::from_millis(100), retry_max: Duration::from_millis(500), ..CandidatePolicy::default() };
+    let policy = CandidatePolicy {
+        inline_budget: Duration::from_millis(300),
+        retry_min: Duration::from_millis(100),
+        retry_max: Duration::from_millis(500),
+        ..CandidatePolicy::default()
+    };
     let t = TestHub::start_with(sandbox(), TestOptions { candidates: policy, lever_timeout: Duration::from_secs(2), ..TestOptions::default() }).await;
     let p = t.partner("hireup").await;
     let id = t.connect(&p).await;
@@ -202,7 +212,12 @@ async fn files_up_to_thirty_megabytes_go_through_a_presigned_upload_to_s3() {
     let big = pdf("a large resume", 12 * 1024 * 1024);
 
     let (status, upload) = t
-        .call(&p, Method::POST, &format!("/v1/connections/{id}/uploads"), Some(json!({"name": "big-cv.pdf", "content_type": "application/pdf", "size_bytes": big.len()})))
+        .call(
+            &p,
+            Method::POST,
+            &format!("/v1/connections/{id}/uploads"),
+            Some(json!({"name": "big-cv.pdf", "content_type": "application/pdf", "size_bytes": big.len()})),
+        )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{upload}");
     assert_eq!(upload["method"], "PUT");
@@ -226,7 +241,12 @@ async fn files_up_to_thirty_megabytes_go_through_a_presigned_upload_to_s3() {
 
     // An upload nothing was PUT to, and one whose object is not what was announced, are refused.
     let (_, empty) = t
-        .call(&p, Method::POST, &format!("/v1/connections/{id}/uploads"), Some(json!({"name": "x.pdf", "content_type": "application/pdf", "size_bytes": 100})))
+        .call(
+            &p,
+            Method::POST,
+            &format!("/v1/connections/{id}/uploads"),
+            Some(json!({"name": "x.pdf", "content_type": "application/pdf", "size_bytes": 100})),
+        )
         .await;
     let mut body = body.clone();
     body["candidate"]["emails"] = json!(["never@candidates.example"]);
@@ -245,7 +265,8 @@ async fn files_up_to_thirty_megabytes_go_through_a_presigned_upload_to_s3() {
 
     // Inline files are limited to 4 MiB in all: larger ones are refused, naming the way round.
     let mut inline = body.clone();
-    inline["files"] = json!([{"name": "a.pdf", "content_type": "application/pdf", "role": "resume", "content_base64": b64(&pdf("a", 4 * 1024 * 1024 + 1))}]);
+    inline["files"] =
+        json!([{"name": "a.pdf", "content_type": "application/pdf", "role": "resume", "content_base64": b64(&pdf("a", 4 * 1024 * 1024 + 1))}]);
     let too_much = t.submit(&p, &id, "up-3", &inline).await;
     assert_eq!(too_much.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", too_much.body);
     assert!(too_much.body["detail"].as_str().unwrap().contains("upload_id"), "{}", too_much.body);

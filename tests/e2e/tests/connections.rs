@@ -3,11 +3,11 @@
 
 use std::time::Duration;
 
-use e2e::{logs, TestHub};
-use shared::testing::ConsentBrowser;
+use e2e::{TestHub, logs};
 use lever_sandbox::{ConsentMode, SandboxConfig};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
+use shared::testing::ConsentBrowser;
 
 fn strict() -> SandboxConfig {
     SandboxConfig { strict_refresh: true, ..SandboxConfig::default() }
@@ -263,8 +263,7 @@ async fn revoke_in_lever_means_needs_reconnect_one_event_no_more_refreshes_and_r
     assert_eq!(after.data_requests, before.data_requests);
 
     // Reconnect: same connection id, new consent.
-    let (status, again) =
-        t.call(&p, Method::POST, &format!("/v1/connections/{id}/reconnect"), Some(json!({"return_url": p.return_url}))).await;
+    let (status, again) = t.call(&p, Method::POST, &format!("/v1/connections/{id}/reconnect"), Some(json!({"return_url": p.return_url}))).await;
     assert_eq!(status, StatusCode::OK, "{again}");
     let back = t.consent(again["authorize_url"].as_str().unwrap()).await;
     assert_eq!((query(&back, "connection_id").as_deref(), query(&back, "status").as_deref()), (Some(id.as_str()), Some("active")));
@@ -335,8 +334,7 @@ async fn settings_are_checked_against_the_profile_and_lever() {
     assert_eq!(c["missing_settings"], json!([]));
 
     let stranger = "00000000-0000-4000-8000-000000000000";
-    let (status, problem) =
-        t.call(&p, Method::PATCH, &format!("/v1/connections/{id}"), Some(json!({"settings": {"perform_as": stranger}}))).await;
+    let (status, problem) = t.call(&p, Method::PATCH, &format!("/v1/connections/{id}"), Some(json!({"settings": {"perform_as": stranger}}))).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(problem["errors"][0]["field"], "settings.perform_as", "{problem}");
 
@@ -436,8 +434,7 @@ async fn partner_api_errors_are_problem_details() {
     let problem: serde_json::Value = bad_json.json().await.unwrap();
     assert_eq!((problem["type"].as_str(), problem["errors"][0]["field"].as_str()), (Some("/problems/invalid-request"), Some("return_url")));
 
-    let (status, problem) =
-        t.call(&p, Method::POST, "/v1/connections", Some(json!({"return_url": "https://evil.example/steal"}))).await;
+    let (status, problem) = t.call(&p, Method::POST, "/v1/connections", Some(json!({"return_url": "https://evil.example/steal"}))).await;
     assert_eq!((status, problem["type"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("/problems/return-url-not-allowed")));
     let (status, problem) = t.call(&p, Method::GET, "/v1/nothing-here", None).await;
     assert_eq!((status, problem["type"].as_str()), (StatusCode::NOT_FOUND, Some("/problems/not-found")));

@@ -8,7 +8,7 @@ use base64::Engine as _;
 use e2e::{TestHub, TestPartner};
 use lever_sandbox::SandboxConfig;
 use reqwest::{Method, StatusCode};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 /// What a cursor was before sealing: base64 of a store key, here another partner's partition.
 fn forged(pk: &str, sk: &str) -> String {
@@ -63,11 +63,7 @@ async fn connection_list_cursors_are_sealed_and_bound() {
     let others = next_cursor(&t, &other, "/v1/connections?limit=1").await;
 
     // The attack of issue 8: the other partner's partition under an unsigned cursor.
-    let bad = [
-        ("forged", forged("PARTNER#employeereferrals", "CONN#")),
-        ("foreign (another partner's)", others),
-        ("truncated", truncated(&own)),
-    ];
+    let bad = [("forged", forged("PARTNER#employeereferrals", "CONN#")), ("foreign (another partner's)", others), ("truncated", truncated(&own))];
     refuses_bad_cursors(&t, &owner, "/v1/connections?limit=1", &own, &bad).await;
     // And the owner's own cursor is no key to another partner's list either.
     let (status, _) = t.call(&other, Method::GET, &with_cursor("/v1/connections?limit=1", &own), None).await;
@@ -111,11 +107,8 @@ async fn delivery_cursors_are_sealed_and_bound_to_their_status() {
     let path = "/v1/deliveries?status=delivered&limit=1";
     let own = wait_for_cursor(&t, &p, path).await;
     let others = wait_for_cursor(&t, &other, path).await;
-    let bad = [
-        ("forged", forged("EVENT#employeereferrals#x", "DELIVERY#y")),
-        ("foreign (another partner's)", others),
-        ("truncated", truncated(&own)),
-    ];
+    let bad =
+        [("forged", forged("EVENT#employeereferrals#x", "DELIVERY#y")), ("foreign (another partner's)", others), ("truncated", truncated(&own))];
     refuses_bad_cursors(&t, &p, path, &own, &bad).await;
     // The same partner's cursor of the delivered list does not page the dead list.
     let (status, problem) = t.call(&p, Method::GET, &with_cursor("/v1/deliveries?status=dead&limit=1", &own), None).await;

@@ -5,10 +5,10 @@
 
 use std::time::Duration;
 
-use e2e::{logs, TestHub};
+use e2e::{TestHub, logs};
 use lever_sandbox::SandboxConfig;
 use reqwest::{Method, StatusCode};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use shared::flows::delivery::signature;
 
 fn strict() -> SandboxConfig {
@@ -52,7 +52,8 @@ async fn a_rotated_secret_signs_beside_the_new_one_until_its_overlap_ends() {
     assert_eq!(status, StatusCode::OK, "{rotated}");
     let second = rotated["secret"].as_str().unwrap().to_owned();
     logs::forbid(&second);
-    let until = time::OffsetDateTime::parse(rotated["previous_secrets_expire_at"].as_str().unwrap(), &time::format_description::well_known::Rfc3339).unwrap();
+    let until =
+        time::OffsetDateTime::parse(rotated["previous_secrets_expire_at"].as_str().unwrap(), &time::format_description::well_known::Rfc3339).unwrap();
     let in_a_day = time::OffsetDateTime::from_unix_timestamp(t.now_ms() / 1000).unwrap() + time::Duration::hours(24);
     assert!((until - in_a_day).whole_seconds().abs() <= 2, "{until} vs {in_a_day}");
     let (_, hooks) = t.call(&p, Method::GET, "/v1/webhooks", None).await;
@@ -67,9 +68,8 @@ async fn a_rotated_secret_signs_beside_the_new_one_until_its_overlap_ends() {
     assert!(verifies(&first, &signed) && verifies(&second, &signed));
 
     // After a leak: no overlap, every earlier secret stops at once.
-    let (status, leaked) = t
-        .call(&p, Method::POST, &format!("/v1/webhooks/{hook}/rotate-secret"), Some(json!({"previous_secret_expires_in": 0})))
-        .await;
+    let (status, leaked) =
+        t.call(&p, Method::POST, &format!("/v1/webhooks/{hook}/rotate-secret"), Some(json!({"previous_secret_expires_in": 0}))).await;
     assert_eq!(status, StatusCode::OK, "{leaked}");
     assert_eq!(leaked["previous_secrets_expire_at"], Value::Null);
     let third = leaked["secret"].as_str().unwrap().to_owned();
@@ -114,8 +114,7 @@ async fn replay_after_the_endpoint_was_removed_is_refused_or_goes_to_the_current
     assert!(problem["detail"].as_str().unwrap().contains("register one"), "{problem}");
 
     // The partner registers its new endpoint; the replay goes there.
-    let (status, created) =
-        t.call(&p, Method::POST, "/v1/webhooks", Some(json!({"url": t.receiver.hook_url("outhire-v2")}))).await;
+    let (status, created) = t.call(&p, Method::POST, "/v1/webhooks", Some(json!({"url": t.receiver.hook_url("outhire-v2")}))).await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     let secret = created["secret"].as_str().unwrap().to_owned();
     logs::forbid(&secret);

@@ -5,11 +5,11 @@
 
 use std::time::Duration;
 
-use e2e::{logs, TestHub, TestPartner};
+use e2e::{TestHub, TestPartner, logs};
 use lever_sandbox::{ApplicantSpec, OfferSpec, SandboxConfig};
 use reqwest::{Method, StatusCode};
-use serde_json::{json, Value};
-use shared::core::schedule::{next_daily_run_ms, TimeOfDay, TzName};
+use serde_json::{Value, json};
+use shared::core::schedule::{TimeOfDay, TzName, next_daily_run_ms};
 
 const DAY: i64 = 86_400_000;
 

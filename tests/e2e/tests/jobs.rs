@@ -5,10 +5,10 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use e2e::{logs, TestHub, TestPartner};
+use e2e::{TestHub, TestPartner, logs};
 use lever_sandbox::SandboxConfig;
 use reqwest::{Method, StatusCode};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 /// A connection of a partner, with the filter its profile applies (judged on Lever's JSON).
 type Connected = (TestPartner, String, fn(&Value) -> bool);
@@ -149,10 +149,16 @@ async fn each_profile_gets_its_feed_changes_and_signed_events_once_per_change() 
     }
 
     // Nothing changed: a poll announces nothing more.
-    let before: usize = connections.iter().map(|(_, id, _)| ["job.created", "job.updated", "job.closed"].iter().map(|k| t.receiver.events(k, id).len()).sum::<usize>()).sum();
+    let before: usize = connections
+        .iter()
+        .map(|(_, id, _)| ["job.created", "job.updated", "job.closed"].iter().map(|k| t.receiver.events(k, id).len()).sum::<usize>())
+        .sum();
     sync_all(&t, &connections).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let after: usize = connections.iter().map(|(_, id, _)| ["job.created", "job.updated", "job.closed"].iter().map(|k| t.receiver.events(k, id).len()).sum::<usize>()).sum();
+    let after: usize = connections
+        .iter()
+        .map(|(_, id, _)| ["job.created", "job.updated", "job.closed"].iter().map(|k| t.receiver.events(k, id).len()).sum::<usize>())
+        .sum();
     assert_eq!(after, before, "an unchanged poll sends no event");
     for (_, id, _) in &connections {
         let mut seen = BTreeSet::new();
@@ -213,7 +219,13 @@ async fn resolve_takes_every_hosted_url_form_and_refuses_the_rest() {
         assert_eq!((body["id"].as_str(), body["in_feed"].as_bool()), (Some(posting.as_str()), Some(true)), "{form}");
         assert!(body["details"]["requisition_codes"].is_array());
     }
-    for bad in ["https://example.com/acme/x", "not a url", &posting, &format!("https://jobs.lever.co/{site}"), &format!("https://jobs.lever.co/{site}/not-a-uuid")] {
+    for bad in [
+        "https://example.com/acme/x",
+        "not a url",
+        &posting,
+        &format!("https://jobs.lever.co/{site}"),
+        &format!("https://jobs.lever.co/{site}/not-a-uuid"),
+    ] {
         let (status, body) = t.call(&outhire, Method::GET, &format!("/v1/connections/{id}/jobs/resolve?url={}", enc(bad)), None).await;
         assert_eq!((status, body["type"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("/problems/invalid-request")), "{bad}: {body}");
         assert_eq!(body["errors"][0]["field"], "url");
@@ -224,7 +236,14 @@ async fn resolve_takes_every_hosted_url_form_and_refuses_the_rest() {
 
     // A posting newer than the last sync, and a screener without a jobs flow: read from Lever.
     let fresh = admin.create_posting(json!({"text": "Brand New", "state": "published", "distributionChannels": ["public"]})).unwrap();
-    let (status, body) = t.call(&outhire, Method::GET, &format!("/v1/connections/{id}/jobs/resolve?url={}", enc(&format!("https://jobs.lever.co/{site}/{fresh}/apply"))), None).await;
+    let (status, body) = t
+        .call(
+            &outhire,
+            Method::GET,
+            &format!("/v1/connections/{id}/jobs/resolve?url={}", enc(&format!("https://jobs.lever.co/{site}/{fresh}/apply"))),
+            None,
+        )
+        .await;
     assert_eq!((status, body["in_feed"].as_bool(), body["status"].as_str()), (StatusCode::OK, Some(false), Some("open")), "{body}");
     let upwage = t.partner("upwage").await;
     let screener = t.connect(&upwage).await;

@@ -9,7 +9,7 @@ use std::time::Duration;
 use e2e::TestHub;
 use lever_sandbox::SandboxConfig;
 use reqwest::{Method, StatusCode};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 async fn post(t: &TestHub, connection_id: &str, body: &Value) -> (StatusCode, Value) {
     let res = t.http.post(format!("{}/lever/webhooks/{connection_id}", t.base)).json(body).send().await.unwrap();

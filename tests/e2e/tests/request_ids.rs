@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use e2e::{logs, TestHub};
+use e2e::{TestHub, logs};
 use lever_sandbox::SandboxConfig;
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -30,14 +30,8 @@ async fn a_requests_log_lines_carry_its_request_partner_and_connection_ids() {
 
     // The caller's own request id is kept and echoed; every line of the request carries it.
     let chosen = format!("e2e-{}", uuid::Uuid::new_v4().simple());
-    let res = t
-        .http
-        .post(format!("{}/v1/connections/{id}/jobs/sync", t.base))
-        .bearer_auth(&p.key)
-        .header("x-request-id", &chosen)
-        .send()
-        .await
-        .unwrap();
+    let res =
+        t.http.post(format!("{}/v1/connections/{id}/jobs/sync", t.base)).bearer_auth(&p.key).header("x-request-id", &chosen).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::ACCEPTED);
     assert_eq!(res.headers()["x-request-id"], chosen.as_str(), "echoed to the caller");
     let lines = lines_in("request", "request_id", &chosen);
@@ -61,7 +55,14 @@ async fn a_requests_log_lines_carry_its_request_partner_and_connection_ids() {
     }
 
     // Not authenticated: the request's lines carry its id, and no partner.
-    let res = t.http.get(format!("{}/v1/connections/{id}", t.base)).bearer_auth("not-a-key").header("x-request-id", "e2e-anonymous-1").send().await.unwrap();
+    let res = t
+        .http
+        .get(format!("{}/v1/connections/{id}", t.base))
+        .bearer_auth("not-a-key")
+        .header("x-request-id", "e2e-anonymous-1")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     let lines = lines_in("request", "request_id", "e2e-anonymous-1");
     assert!(!lines.is_empty() && lines.iter().all(|l| request_span(l).get("partner_id").is_none()), "{lines:?}");

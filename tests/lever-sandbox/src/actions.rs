@@ -36,9 +36,7 @@ fn event_ids(st: &State, opp_id: &str) -> (String, Option<String>) {
 }
 
 pub fn move_stage(shared: &Shared, st: &mut State, opp_id: &str, stage_id: &str, user: Option<String>) -> ApiResult<()> {
-    let idx = st
-        .stage_index(stage_id)
-        .ok_or_else(|| ApiError::bad_request(format!("Invalid stage: {stage_id}")))?;
+    let idx = st.stage_index(stage_id).ok_or_else(|| ApiError::bad_request(format!("Invalid stage: {stage_id}")))?;
     let now = st.now_ms();
     let o = opp_mut(st, opp_id)?;
     let from = o.stage.clone();
@@ -87,13 +85,7 @@ pub fn set_archived(shared: &Shared, st: &mut State, opp_id: &str, reason: Optio
         json!({"opportunityId": opp_id, "candidateId": opp_id, "contactId": contact, "fromArchived": arch(&from), "toArchived": arch(&to)}),
     );
     if hired {
-        fire(
-            shared,
-            st,
-            "candidateHired",
-            origin.as_deref(),
-            json!({"opportunityId": opp_id, "candidateId": opp_id, "contactId": contact}),
-        );
+        fire(shared, st, "candidateHired", origin.as_deref(), json!({"opportunityId": opp_id, "candidateId": opp_id, "contactId": contact}));
     }
     Ok(())
 }
@@ -199,9 +191,10 @@ pub fn create_opportunity(shared: &Shared, st: &mut State, n: NewOpportunity) ->
         }
     }
     if let Some((reason, _)) = &n.archived
-        && st.archive_reason(reason).is_none() {
-            return Err(ApiError::bad_request(format!("Invalid archive reason: {reason}")));
-        }
+        && st.archive_reason(reason).is_none()
+    {
+        return Err(ApiError::bad_request(format!("Invalid archive reason: {reason}")));
+    }
     let now = st.now_ms();
     if n.created_at.is_some_and(|c| c > now) {
         return Err(ApiError::bad_request("createdAt must be in the past"));
@@ -307,7 +300,12 @@ pub fn create_opportunity(shared: &Shared, st: &mut State, n: NewOpportunity) ->
         archived,
         tags,
         sources,
-        stage_changes: vec![StageChange { to_stage_id: stage, to_stage_index: stage_index, user_id: Some(n.perform_as.clone()), updated_at: created_at }],
+        stage_changes: vec![StageChange {
+            to_stage_id: stage,
+            to_stage_index: stage_index,
+            user_id: Some(n.perform_as.clone()),
+            updated_at: created_at,
+        }],
         origin: origin.clone(),
         sourced_by: Some(n.perform_as.clone()),
         owner: Some(owner),

@@ -112,7 +112,14 @@ pub struct OfferSpec {
 
 impl Default for OfferSpec {
     fn default() -> Self {
-        OfferSpec { status: "signed".into(), anticipated_start_date: None, salary_amount: None, currency: "USD".into(), fields: vec![], created_at: None }
+        OfferSpec {
+            status: "signed".into(),
+            anticipated_start_date: None,
+            salary_amount: None,
+            currency: "USD".into(),
+            fields: vec![],
+            created_at: None,
+        }
     }
 }
 
@@ -138,7 +145,14 @@ impl Default for InterviewSpec {
 pub const OFFER_STATUSES: &[&str] = &["draft", "approval-sent", "approved", "sent", "sent-manually", "opened", "denied", "signed"];
 
 fn file(f: &StoredFile) -> FileSnapshot {
-    FileSnapshot { id: f.id.clone(), name: f.name.clone(), ext: f.ext.clone(), size: f.size, content_type: f.content_type.clone(), bytes: f.bytes.clone() }
+    FileSnapshot {
+        id: f.id.clone(),
+        name: f.name.clone(),
+        ext: f.ext.clone(),
+        size: f.size,
+        content_type: f.content_type.clone(),
+        bytes: f.bytes.clone(),
+    }
 }
 
 fn snapshot(st: &State, o: &Opportunity, base: &str) -> OpportunitySnapshot {

@@ -10,9 +10,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::admin::{ApplicantSpec, InterviewSpec, OfferSpec};
-use crate::{Admin, Shared};
 use crate::faults::FaultRule;
 use crate::state::ConsentMode;
+use crate::{Admin, Shared};
 
 pub fn routes(shared: Shared) -> Router {
     Router::new()
@@ -201,9 +201,7 @@ async fn posting_state(State(s): State<Shared>, Path(id): Path<String>, b: axum:
     let Some(state) = v.get("state").and_then(Value::as_str) else {
         return result(Err(anyhow::anyhow!("state is required")));
     };
-    let channels = v.get("distributionChannels").map(|c| {
-        c.as_array().map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
-    });
+    let channels = v.get("distributionChannels").map(|c| c.as_array().map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect()));
     result(admin(&s).set_posting_state(&id, state, channels).map(|_| json!({"ok": true})))
 }
 

@@ -25,13 +25,7 @@ impl ClientResponse {
 
 /// Sends one request on a fresh connection (no pooling: simpler, and each
 /// webhook attempt should be independent anyway).
-pub async fn send(
-    method: &str,
-    url: &str,
-    headers: &[(&str, &str)],
-    body: Vec<u8>,
-    timeout: Duration,
-) -> anyhow::Result<ClientResponse> {
+pub async fn send(method: &str, url: &str, headers: &[(&str, &str)], body: Vec<u8>, timeout: Duration) -> anyhow::Result<ClientResponse> {
     let u = url::Url::parse(url)?;
     if u.scheme() != "http" {
         anyhow::bail!("only http:// URLs are supported by the sandbox client, got {url}");
@@ -49,10 +43,7 @@ pub async fn send(
         tokio::spawn(async move {
             let _ = conn.await;
         });
-        let mut req = http::Request::builder()
-            .method(method)
-            .uri(target)
-            .header("host", format!("{host}:{port}"));
+        let mut req = http::Request::builder().method(method).uri(target).header("host", format!("{host}:{port}"));
         for (k, v) in headers {
             req = req.header(*k, *v);
         }

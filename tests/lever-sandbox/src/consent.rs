@@ -112,11 +112,8 @@ pub(crate) fn page(shared: &Shared, req: AuthorizeRequest) -> Response {
     );
     drop(st);
     let cfg = &shared.config;
-    let scopes: String = req
-        .scope
-        .split_whitespace()
-        .map(|s| format!("      <li data-scope=\"{}\">{}</li>\n", escape(s), escape(&describe(s))))
-        .collect();
+    let scopes: String =
+        req.scope.split_whitespace().map(|s| format!("      <li data-scope=\"{}\">{}</li>\n", escape(s), escape(&describe(s)))).collect();
     let html = format!(
         r#"<!doctype html>
 <html lang="en">
@@ -172,7 +169,10 @@ pub(crate) fn page(shared: &Shared, req: AuthorizeRequest) -> Response {
 }
 
 fn html_error(status: StatusCode, message: &str) -> Response {
-    let body = format!("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Authorization error</title></head><body><h1>Authorization error</h1><p id=\"error\">{}</p></body></html>", escape(message));
+    let body = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Authorization error</title></head><body><h1>Authorization error</h1><p id=\"error\">{}</p></body></html>",
+        escape(message)
+    );
     let mut r = (status, body).into_response();
     r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
     r
@@ -202,7 +202,14 @@ pub async fn decide(State(shared): State<Shared>, headers: HeaderMap, body: Byte
     match form.get("decision") {
         Some("accept") => approve(
             &shared,
-            AuthorizeRequest { client_id: p.client_id, redirect_uri: p.redirect_uri, state: p.state, scope: p.scope, code_challenge: p.code_challenge, account_id: p.account_id },
+            AuthorizeRequest {
+                client_id: p.client_id,
+                redirect_uri: p.redirect_uri,
+                state: p.state,
+                scope: p.scope,
+                code_challenge: p.code_challenge,
+                account_id: p.account_id,
+            },
         ),
         Some("deny") => refuse(&p.redirect_uri, &p.state, "access_denied", "user_did_not_authorize_the_request"),
         _ => {

@@ -94,9 +94,10 @@ pub fn decide(rules: &mut Vec<FaultRule>, path: &str) -> Decision {
             continue;
         }
         if let Some(p) = &r.path_prefix
-            && !path.starts_with(p.as_str()) {
-                continue;
-            }
+            && !path.starts_with(p.as_str())
+        {
+            continue;
+        }
         let fired = match &r.kind {
             FaultKind::Latency { millis } => {
                 d.delay = Some(d.delay.unwrap_or_default() + Duration::from_millis(*millis));
@@ -132,10 +133,9 @@ pub fn decide(rules: &mut Vec<FaultRule>, path: &str) -> Decision {
                 true
             }
         };
-        if fired
-            && let Some(n) = r.remaining.as_mut() {
-                *n -= 1;
-            }
+        if fired && let Some(n) = r.remaining.as_mut() {
+            *n -= 1;
+        }
     }
     rules.retain(|r| r.remaining != Some(0));
     d

@@ -25,12 +25,13 @@ pub async fn faults_layer(State(shared): State<Shared>, req: Request, next: Next
         tokio::time::sleep(d).await;
     }
     if decision.drop
-        && let Some(k) = req.extensions().get::<ConnKill>() {
-            shared.lock().counters.faults_served += 1;
-            k.0.notify_one();
-            // The connection task drops this future along with the connection.
-            std::future::pending::<()>().await;
-        }
+        && let Some(k) = req.extensions().get::<ConnKill>()
+    {
+        shared.lock().counters.faults_served += 1;
+        k.0.notify_one();
+        // The connection task drops this future along with the connection.
+        std::future::pending::<()>().await;
+    }
     if let Some((status, retry_after)) = decision.respond {
         let mut st = shared.lock();
         st.counters.faults_served += 1;
@@ -41,9 +42,10 @@ pub async fn faults_layer(State(shared): State<Shared>, req: Request, next: Next
         let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut r = ApiError::new(code, faults::code_for(status), format!("Scripted fault: {status}")).into_response();
         if let Some(s) = retry_after
-            && let Ok(v) = HeaderValue::from_str(&s.to_string()) {
-                r.headers_mut().insert(http::header::RETRY_AFTER, v);
-            }
+            && let Ok(v) = HeaderValue::from_str(&s.to_string())
+        {
+            r.headers_mut().insert(http::header::RETRY_AFTER, v);
+        }
         return r;
     }
     let kill = req.extensions().get::<ConnKill>().cloned();
@@ -52,11 +54,12 @@ pub async fn faults_layer(State(shared): State<Shared>, req: Request, next: Next
         tokio::time::sleep(d).await;
     }
     if decision.lose_response
-        && let Some(k) = kill {
-            shared.lock().counters.faults_served += 1;
-            k.0.notify_one();
-            std::future::pending::<()>().await;
-        }
+        && let Some(k) = kill
+    {
+        shared.lock().counters.faults_served += 1;
+        k.0.notify_one();
+        std::future::pending::<()>().await;
+    }
     if let Some(status) = decision.error_after_commit {
         shared.lock().counters.faults_served += 1;
         let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -68,11 +71,7 @@ pub async fn faults_layer(State(shared): State<Shared>, req: Request, next: Next
 /// Counts every Data API request that arrives (faulted and rejected ones too,
 /// so a client's retries are visible), keyed by method and route template.
 pub async fn count_layer(State(shared): State<Shared>, req: Request, next: Next) -> Response {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|m| m.as_str().to_string())
-        .unwrap_or_else(|| req.uri().path().to_string());
+    let route = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_string()).unwrap_or_else(|| req.uri().path().to_string());
     let key = format!("{} {}", req.method(), route);
     *shared.lock().counters.data_requests.entry(key).or_default() += 1;
     next.run(req).await
@@ -129,9 +128,10 @@ pub async fn data_layer(State(shared): State<Shared>, req: Request, next: Next) 
                     return ApiError::unauthorized("The application's access has been revoked").into_response();
                 }
                 if let Some(scope) = needed.filter(|_| shared.config.enforce_scopes)
-                    && !crate::scopes::satisfied(&grant.scope, scope) {
-                        return ApiError::forbidden(format!("This token is not authorized for this operation: missing scope {scope}")).into_response();
-                    }
+                    && !crate::scopes::satisfied(&grant.scope, scope)
+                {
+                    return ApiError::forbidden(format!("This token is not authorized for this operation: missing scope {scope}")).into_response();
+                }
                 token.clone()
             }
             // A customer key reaches the whole account: no scopes to check.

@@ -75,10 +75,7 @@ pub fn posting(site: &str, p: &Posting, with_content: bool) -> Value {
     o.insert("updatedAt".into(), json!(p.updated_at));
     o.insert("workplaceType".into(), json!(p.workplace_type));
     if let Some(s) = &p.salary_range {
-        o.insert(
-            "salaryRange".into(),
-            json!({"min": s.min, "max": s.max, "currency": s.currency, "interval": s.interval}),
-        );
+        o.insert("salaryRange".into(), json!({"min": s.min, "max": s.max, "currency": s.currency, "interval": s.interval}));
     }
     if let Some(d) = &p.salary_description {
         o.insert("salaryDescription".into(), json!(d));
@@ -126,10 +123,12 @@ pub fn opportunity(st: &State, o: &Opportunity, view: OppView) -> Value {
         "isAnonymized": false,
         "dataProtection": Value::Null,
     });
-    if view == OppView::Read && !o.applications.is_empty()
-        && let Some(loc) = &o.opportunity_location {
-            v["opportunityLocation"] = json!(loc);
-        }
+    if view == OppView::Read
+        && !o.applications.is_empty()
+        && let Some(loc) = &o.opportunity_location
+    {
+        v["opportunityLocation"] = json!(loc);
+    }
     v
 }
 
@@ -149,10 +148,8 @@ pub fn contact(c: &Contact, read: bool) -> Value {
 
 pub fn application(st: &State, a: &Application) -> Value {
     let p = a.posting.as_deref().and_then(|id| st.posting(id));
-    let archived = st
-        .opportunity(&a.opportunity_id)
-        .and_then(|o| o.archived.as_ref())
-        .map(|a| json!({"reason": a.reason, "archivedAt": a.archived_at}));
+    let archived =
+        st.opportunity(&a.opportunity_id).and_then(|o| o.archived.as_ref()).map(|a| json!({"reason": a.reason, "archivedAt": a.archived_at}));
     json!({
         "id": a.id, "type": a.kind, "candidateId": a.opportunity_id, "opportunityId": a.opportunity_id,
         "posting": a.posting,
@@ -261,14 +258,19 @@ pub fn panel(st: &State, opp: &str, p: &Panel) -> Value {
     let interviews: Vec<Value> = st
         .interviews
         .get(opp)
-        .map(|l| l.iter().filter(|i| i.panel == p.id).map(|i| {
-            json!({
-                "id": i.id, "interviewers": i.interviewers.iter().map(|u| user_ref(st, u)).collect::<Vec<_>>(),
-                "subject": i.subject, "note": Value::Null, "location": i.location, "date": i.date,
-                "duration": i.duration_minutes, "feedbackTemplate": Value::Null, "feedbackForms": [],
-                "feedbackReminder": "frequently",
-            })
-        }).collect())
+        .map(|l| {
+            l.iter()
+                .filter(|i| i.panel == p.id)
+                .map(|i| {
+                    json!({
+                        "id": i.id, "interviewers": i.interviewers.iter().map(|u| user_ref(st, u)).collect::<Vec<_>>(),
+                        "subject": i.subject, "note": Value::Null, "location": i.location, "date": i.date,
+                        "duration": i.duration_minutes, "feedbackTemplate": Value::Null, "feedbackForms": [],
+                        "feedbackReminder": "frequently",
+                    })
+                })
+                .collect()
+        })
         .unwrap_or_default();
     json!({
         "id": p.id, "applications": p.applications, "canceledAt": p.canceled_at, "createdAt": p.created_at,

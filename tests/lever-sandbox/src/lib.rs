@@ -202,7 +202,11 @@ impl Sandbox {
         let mut st = st;
         // Keys given on the command line work whether or not the state file knew them.
         for k in &config.api_keys {
-            st.api_keys.entry(k.clone()).or_insert_with(|| state::ApiKey { key: k.clone(), label: Some("--api-key".into()), created_at: state::now_ms() });
+            st.api_keys.entry(k.clone()).or_insert_with(|| state::ApiKey {
+                key: k.clone(),
+                label: Some("--api-key".into()),
+                created_at: state::now_ms(),
+            });
         }
         let shared = Arc::new(Inner {
             config,

@@ -22,19 +22,58 @@ use crate::webhooks::random_hex;
 
 /// Every scope Lever's docs list; anything else is rejected at `/authorize`.
 pub const SCOPES: &[&str] = &[
-    "offline_access", "applications:read:admin", "archive_reasons:read:admin", "audit_events:read:admin",
-    "confidential:access:admin", "contact:read:admin", "contact:write:admin", "diversity_surveys:read:admin",
-    "eeo_responses:read:admin", "eeo_responses_pii:read:admin", "feedback:read:admin", "feedback:write:admin",
-    "feedback_templates:read:admin", "feedback_templates:write:admin", "files:read:admin", "files:write:admin",
-    "forms:read:admin", "forms:write:admin", "form_templates:read:admin", "form_templates:write:admin",
-    "groups:read:admin", "groups:write:admin", "interviews:read:admin", "interviews:write:admin",
-    "notes:read:admin", "notes:write:admin", "offers:read:admin", "opportunities:read:admin",
-    "opportunities:write:admin", "panels:read:admin", "panels:write:admin", "permissions:read:admin",
-    "permissions:write:admin", "postings:read:admin", "postings:write:admin", "referrals:read:admin",
-    "requisitions:read:admin", "requisitions:write:admin", "requisition_fields:read:admin",
-    "requisition_fields:write:admin", "resumes:read:admin", "roles:read:admin", "roles:write:admin",
-    "sources:read:admin", "stages:read:admin", "tags:read:admin", "tasks:read:admin", "uploads:write:admin",
-    "users:read:admin", "users:write:admin", "webhooks:read:admin", "webhooks:write:admin",
+    "offline_access",
+    "applications:read:admin",
+    "archive_reasons:read:admin",
+    "audit_events:read:admin",
+    "confidential:access:admin",
+    "contact:read:admin",
+    "contact:write:admin",
+    "diversity_surveys:read:admin",
+    "eeo_responses:read:admin",
+    "eeo_responses_pii:read:admin",
+    "feedback:read:admin",
+    "feedback:write:admin",
+    "feedback_templates:read:admin",
+    "feedback_templates:write:admin",
+    "files:read:admin",
+    "files:write:admin",
+    "forms:read:admin",
+    "forms:write:admin",
+    "form_templates:read:admin",
+    "form_templates:write:admin",
+    "groups:read:admin",
+    "groups:write:admin",
+    "interviews:read:admin",
+    "interviews:write:admin",
+    "notes:read:admin",
+    "notes:write:admin",
+    "offers:read:admin",
+    "opportunities:read:admin",
+    "opportunities:write:admin",
+    "panels:read:admin",
+    "panels:write:admin",
+    "permissions:read:admin",
+    "permissions:write:admin",
+    "postings:read:admin",
+    "postings:write:admin",
+    "referrals:read:admin",
+    "requisitions:read:admin",
+    "requisitions:write:admin",
+    "requisition_fields:read:admin",
+    "requisition_fields:write:admin",
+    "resumes:read:admin",
+    "roles:read:admin",
+    "roles:write:admin",
+    "sources:read:admin",
+    "stages:read:admin",
+    "tags:read:admin",
+    "tasks:read:admin",
+    "uploads:write:admin",
+    "users:read:admin",
+    "users:write:admin",
+    "webhooks:read:admin",
+    "webhooks:write:admin",
 ];
 
 pub fn routes(shared: Shared) -> Router {
@@ -105,12 +144,14 @@ fn pkce_challenge(q: &Query, required: bool) -> Result<Option<String>, (&'static
         (None, None) if required => Err(("invalid_request", "Missing required parameter: code_challenge (this application requires PKCE)".into())),
         (None, None) => Ok(None),
         (None, Some(_)) => Err(("invalid_request", "Missing required parameter: code_challenge".into())),
-        (Some(_), None) | (Some(_), Some("plain")) => {
-            Err(("invalid_request", "Unsupported code_challenge_method: plain. Use S256".into()))
-        }
+        (Some(_), None) | (Some(_), Some("plain")) => Err(("invalid_request", "Unsupported code_challenge_method: plain. Use S256".into())),
         (Some(c), Some("S256")) => {
             let ok = c.len() == 43 && c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-            if ok { Ok(Some(c.to_string())) } else { Err(("invalid_request", "code_challenge must be the base64url SHA-256 of the code_verifier (43 characters)".into())) }
+            if ok {
+                Ok(Some(c.to_string()))
+            } else {
+                Err(("invalid_request", "code_challenge must be the base64url SHA-256 of the code_verifier (43 characters)".into()))
+            }
         }
         (Some(_), Some(other)) => Err(("invalid_request", format!("Unsupported code_challenge_method: {other}"))),
     }
@@ -158,7 +199,14 @@ async fn authorize(State(shared): State<Shared>, RawQuery(raw): RawQuery) -> Res
         let st = shared.lock();
         (st.consent.unwrap_or(shared.config.consent), st.consent_account.clone().unwrap_or_else(|| shared.config.account_id.clone()))
     };
-    let req = AuthorizeRequest { client_id: client_id.to_string(), redirect_uri: redirect_uri.to_string(), state: state.clone(), scope, code_challenge, account_id };
+    let req = AuthorizeRequest {
+        client_id: client_id.to_string(),
+        redirect_uri: redirect_uri.to_string(),
+        state: state.clone(),
+        scope,
+        code_challenge,
+        account_id,
+    };
     match mode {
         ConsentMode::Deny => fail("access_denied", "user_did_not_authorize_the_request"),
         ConsentMode::Approve => approve(&shared, req),
@@ -197,8 +245,8 @@ pub(crate) fn approve(shared: &Shared, req: AuthorizeRequest) -> Response {
 fn verifier_matches(verifier: &str, challenge: &str) -> bool {
     use sha2::Digest;
     use subtle::ConstantTimeEq;
-    let well_formed = (43..=128).contains(&verifier.len())
-        && verifier.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'));
+    let well_formed =
+        (43..=128).contains(&verifier.len()) && verifier.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'));
     let computed = URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier.as_bytes()));
     well_formed && computed.as_bytes().ct_eq(challenge.as_bytes()).into()
 }
@@ -208,10 +256,7 @@ fn parse_token_body(headers: &HeaderMap, body: &[u8]) -> Query {
     let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     if ct.starts_with("application/json") {
         let v: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
-        let pairs = v
-            .as_object()
-            .map(|o| o.iter().filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string()))).collect())
-            .unwrap_or_default();
+        let pairs = v.as_object().map(|o| o.iter().filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string()))).collect()).unwrap_or_default();
         Query(pairs)
     } else {
         Query::parse(std::str::from_utf8(body).ok())
@@ -225,10 +270,11 @@ fn client_credentials(headers: &HeaderMap, form: &Query) -> (String, String) {
     }
     if let Some(h) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok())
         && let Some(b64) = h.strip_prefix("Basic ")
-            && let Ok(raw) = base64::engine::general_purpose::STANDARD.decode(b64.trim())
-                && let Some((id, secret)) = String::from_utf8_lossy(&raw).split_once(':') {
-                    return (id.to_string(), secret.to_string());
-                }
+        && let Ok(raw) = base64::engine::general_purpose::STANDARD.decode(b64.trim())
+        && let Some((id, secret)) = String::from_utf8_lossy(&raw).split_once(':')
+    {
+        return (id.to_string(), secret.to_string());
+    }
     (form.get("client_id").unwrap_or("").to_string(), String::new())
 }
 
@@ -258,10 +304,11 @@ async fn token(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) ->
                 return oauth_error(StatusCode::FORBIDDEN, "invalid_grant", "Invalid authorization code");
             }
             if let Some(r) = form.get("redirect_uri")
-                && r != c.redirect_uri {
-                    let msg = format!("Redirect URI is wrong. You sent {r}, and we expected {}", c.redirect_uri);
-                    return oauth_error(StatusCode::FORBIDDEN, "invalid_grant", &msg);
-                }
+                && r != c.redirect_uri
+            {
+                let msg = format!("Redirect URI is wrong. You sent {r}, and we expected {}", c.redirect_uri);
+                return oauth_error(StatusCode::FORBIDDEN, "invalid_grant", &msg);
+            }
             // PKCE: a code issued for a challenge needs its verifier; a verifier for a code
             // issued without one means the client lost track of its flow.
             match (&c.code_challenge, form.get("code_verifier")) {
@@ -276,7 +323,11 @@ async fn token(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) ->
                 }
                 (None, Some(_)) => {
                     c.used = true;
-                    return oauth_error(StatusCode::FORBIDDEN, "invalid_grant", "code_verifier was sent but the authorization request had no code_challenge");
+                    return oauth_error(
+                        StatusCode::FORBIDDEN,
+                        "invalid_grant",
+                        "code_verifier was sent but the authorization request had no code_challenge",
+                    );
                 }
                 (None, None) => {}
             }
@@ -284,10 +335,7 @@ async fn token(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) ->
             let c = c.clone();
             st.counters.code_exchanges += 1;
             let grant_id = uuid::Uuid::new_v4().to_string();
-            st.grants.insert(
-                grant_id.clone(),
-                Grant { created: now, account_id: c.account_id, user_id: c.user_id, scope: c.scope, revoked: false },
-            );
+            st.grants.insert(grant_id.clone(), Grant { created: now, account_id: c.account_id, user_id: c.user_id, scope: c.scope, revoked: false });
             issue(&shared, &mut st, &grant_id)
         }
         "refresh_token" => {
@@ -315,11 +363,7 @@ async fn token(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) ->
             st.counters.refresh_successes += 1;
             issue(&shared, &mut st, &grant_id)
         }
-        other => oauth_error(
-            StatusCode::FORBIDDEN,
-            "unsupported_grant_type",
-            &format!("Unsupported grant type: {other}"),
-        ),
+        other => oauth_error(StatusCode::FORBIDDEN, "unsupported_grant_type", &format!("Unsupported grant type: {other}")),
     }
 }
 
@@ -329,7 +373,13 @@ pub(crate) fn grant_and_mint(shared: &Shared, st: &mut crate::state::State, acco
     let grant_id = uuid::Uuid::new_v4().to_string();
     st.grants.insert(
         grant_id.clone(),
-        Grant { created: st.token_now(), account_id: account_id.into(), user_id: shared.seed_ids.super_admin.clone(), scope: scope.into(), revoked: false },
+        Grant {
+            created: st.token_now(),
+            account_id: account_id.into(),
+            user_id: shared.seed_ids.super_admin.clone(),
+            scope: scope.into(),
+            revoked: false,
+        },
     );
     mint(shared, st, &grant_id).unwrap_or_default()
 }
@@ -382,11 +432,7 @@ fn jwt(shared: &Shared, g: &Grant, ttl_secs: u64) -> String {
         "scope": g.scope,
         "jti": uuid::Uuid::new_v4().to_string(),
     });
-    let signing_input = format!(
-        "{}.{}",
-        URL_SAFE_NO_PAD.encode(header.to_string()),
-        URL_SAFE_NO_PAD.encode(claims.to_string())
-    );
+    let signing_input = format!("{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(claims.to_string()));
     let mut mac = Hmac::<Sha512>::new_from_slice(&shared.jwt_key).expect("any key length");
     mac.update(signing_input.as_bytes());
     format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))

@@ -32,13 +32,7 @@ impl Key {
 }
 
 pub fn sort<T>(items: &mut [(Key, T)]) {
-    items.sort_by(|(a, _), (b, _)| {
-        a.rank
-            .partial_cmp(&b.rank)
-            .unwrap_or(std::cmp::Ordering::Equal)
-            .then(b.ts.cmp(&a.ts))
-            .then(a.id.cmp(&b.id))
-    });
+    items.sort_by(|(a, _), (b, _)| a.rank.partial_cmp(&b.rank).unwrap_or(std::cmp::Ordering::Equal).then(b.ts.cmp(&a.ts)).then(a.id.cmp(&b.id)));
 }
 
 const INVALID_OFFSET: &str = "Invalid offset token: Offset token is invalid for sort";
@@ -55,10 +49,7 @@ pub fn decode(token: &str) -> Result<Key, ApiError> {
     let mut s = token.to_string();
     for _ in 0..2 {
         if s.starts_with('%') {
-            s = url::form_urlencoded::parse(format!("x={s}").as_bytes())
-                .next()
-                .map(|(_, v)| v.into_owned())
-                .unwrap_or_default();
+            s = url::form_urlencoded::parse(format!("x={s}").as_bytes()).next().map(|(_, v)| v.into_owned()).unwrap_or_default();
         }
     }
     let v: Value = serde_json::from_str(&s).map_err(|_| ApiError::bad_request(INVALID_OFFSET))?;
@@ -113,11 +104,7 @@ pub fn page_by<T>(mut items: Vec<(Key, T)>, q: &Query, render: impl Fn(&T) -> Va
 
 /// For fixed-order lists (stages, archive reasons): rank is the position.
 pub fn positional(values: Vec<(String, Value)>) -> Vec<(Key, Value)> {
-    values
-        .into_iter()
-        .enumerate()
-        .map(|(i, (id, v))| (Key { rank: i as f64, ts: 0, id }, v))
-        .collect()
+    values.into_iter().enumerate().map(|(i, (id, v))| (Key { rank: i as f64, ts: 0, id }, v)).collect()
 }
 
 #[cfg(test)]

@@ -41,12 +41,7 @@ pub fn save(inner: &Inner, path: &Path) -> anyhow::Result<()> {
     let _order = inner.persist_lock.lock().unwrap_or_else(|p| p.into_inner());
     let bytes = {
         let st = inner.lock();
-        serde_json::to_vec(&SavedRef {
-            format: FORMAT,
-            seed_ids: &inner.seed_ids,
-            jwt_key: hex::encode(&inner.jwt_key),
-            state: &st,
-        })?
+        serde_json::to_vec(&SavedRef { format: FORMAT, seed_ids: &inner.seed_ids, jwt_key: hex::encode(&inner.jwt_key), state: &st })?
     };
     write_atomically(path, &bytes)
 }
@@ -57,8 +52,8 @@ pub fn load(path: &Path) -> anyhow::Result<Option<Saved>> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => anyhow::bail!("cannot read state file {}: {e}", path.display()),
     };
-    let saved: SavedOwned = serde_json::from_slice(&bytes)
-        .map_err(|e| anyhow::anyhow!("state file {} is not a sandbox state file: {e}", path.display()))?;
+    let saved: SavedOwned =
+        serde_json::from_slice(&bytes).map_err(|e| anyhow::anyhow!("state file {} is not a sandbox state file: {e}", path.display()))?;
     if saved.format != FORMAT {
         anyhow::bail!("state file {} has format {}, this sandbox reads {FORMAT}; delete it to start afresh", path.display(), saved.format);
     }

@@ -45,10 +45,7 @@ pub struct Query(pub Vec<(String, String)>);
 
 impl Query {
     pub fn parse(raw: Option<&str>) -> Query {
-        Query(
-            raw.map(|q| url::form_urlencoded::parse(q.as_bytes()).into_owned().collect())
-                .unwrap_or_default(),
-        )
+        Query(raw.map(|q| url::form_urlencoded::parse(q.as_bytes()).into_owned().collect()).unwrap_or_default())
     }
     pub fn get(&self, name: &str) -> Option<&str> {
         self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
@@ -56,11 +53,7 @@ impl Query {
     /// All values of `name` and `name[]`, with comma-free semantics (Lever repeats params).
     pub fn all(&self, name: &str) -> Vec<String> {
         let bracket = format!("{name}[]");
-        self.0
-            .iter()
-            .filter(|(k, _)| k == name || *k == bracket)
-            .map(|(_, v)| v.clone())
-            .collect()
+        self.0.iter().filter(|(k, _)| k == name || *k == bracket).map(|(_, v)| v.clone()).collect()
     }
     pub fn ms(&self, name: &str) -> Result<Option<i64>, ApiError> {
         match self.get(name) {
@@ -87,8 +80,8 @@ pub fn json_body(bytes: &[u8]) -> Result<Value, ApiError> {
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Ok(Value::Object(Default::default()));
     }
-    let v: Value = serde_json::from_slice(bytes)
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "InvalidContent", format!("Invalid JSON body: {e}")))?;
+    let v: Value =
+        serde_json::from_slice(bytes).map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "InvalidContent", format!("Invalid JSON body: {e}")))?;
     if !v.is_object() {
         return Err(ApiError::new(StatusCode::BAD_REQUEST, "InvalidContent", "Request body must be a JSON object"));
     }

@@ -43,12 +43,48 @@ fn uuid(rng: &mut StdRng) -> String {
 }
 
 const FIRST: &[&str] = &[
-    "Ada", "Grace", "Linus", "Margaret", "Alan", "Barbara", "Ken", "Radia", "Dennis", "Frances", "Edsger",
-    "Hedy", "Tim", "Katherine", "John", "Sophie", "Niklaus", "Annie", "Guido", "Karen",
+    "Ada",
+    "Grace",
+    "Linus",
+    "Margaret",
+    "Alan",
+    "Barbara",
+    "Ken",
+    "Radia",
+    "Dennis",
+    "Frances",
+    "Edsger",
+    "Hedy",
+    "Tim",
+    "Katherine",
+    "John",
+    "Sophie",
+    "Niklaus",
+    "Annie",
+    "Guido",
+    "Karen",
 ];
 const LAST: &[&str] = &[
-    "Lovelace", "Hopper", "Torvalds", "Hamilton", "Turing", "Liskov", "Thompson", "Perlman", "Ritchie",
-    "Allen", "Dijkstra", "Lamarr", "Berners-Lee", "Johnson", "Backus", "Wilson", "Wirth", "Easley", "Rossum", "Jones",
+    "Lovelace",
+    "Hopper",
+    "Torvalds",
+    "Hamilton",
+    "Turing",
+    "Liskov",
+    "Thompson",
+    "Perlman",
+    "Ritchie",
+    "Allen",
+    "Dijkstra",
+    "Lamarr",
+    "Berners-Lee",
+    "Johnson",
+    "Backus",
+    "Wilson",
+    "Wirth",
+    "Easley",
+    "Rossum",
+    "Jones",
 ];
 const MIDDLE: &[&str] = &["Marie", "Jean", "Lee", "Rose", "James"];
 const COMPANIES: &[&str] = &["Initech", "Globex", "Umbrella", "Hooli", "Stark Industries", "Wayne Enterprises", "Acme"];
@@ -69,9 +105,8 @@ const DEPTS: &[Dept] = &[
     Dept { department: "Marketing", team: "Brand", titles: &["Brand Designer", "Content Marketer"] },
     Dept { department: "People", team: "Human Resources", titles: &["HR Business Partner", "Recruiter"] },
 ];
-const LOCATIONS: &[(&str, &str)] = &[
-    ("San Francisco, CA", "US"), ("New York, NY", "US"), ("Berlin", "DE"), ("London", "GB"), ("Remote", "US"), ("Athens", "GR"),
-];
+const LOCATIONS: &[(&str, &str)] =
+    &[("San Francisco, CA", "US"), ("New York, NY", "US"), ("Berlin", "DE"), ("London", "GB"), ("Remote", "US"), ("Athens", "GR")];
 const COMMITMENTS: &[&str] = &["Full-time", "Part-time", "Contract", "Intern"];
 const WORKPLACES: &[&str] = &["onsite", "remote", "hybrid", "unspecified"];
 
@@ -199,12 +234,14 @@ pub fn build(cfg: &SandboxConfig) -> (State, SeedIds) {
         }
         let mut followers = vec![owner.clone()];
         if let Some(h) = &hm
-            && !followers.contains(h) {
-                followers.push(h.clone());
-            }
+            && !followers.contains(h)
+        {
+            followers.push(h.clone());
+        }
         let created = now0 - (10 + (i as i64 * 7) % 290) * DAY_MS - (i as i64 % 1440) * 60_000;
         // Every fifth posting was edited in the last week; the rest soon after creation.
-        let updated = if i % 5 == 0 { past(now0 - (i as i64 % 7) * DAY_MS - (i as i64 % 23) * HOUR_MS) } else { past(created + (i as i64 % 3) * DAY_MS) };
+        let updated =
+            if i % 5 == 0 { past(now0 - (i as i64 % 7) * DAY_MS - (i as i64 % 23) * HOUR_MS) } else { past(created + (i as i64 % 3) * DAY_MS) };
         let salary = (i % 2 == 0).then(|| SalaryRange {
             min: 60_000 + (i as i64 % 5) * 10_000,
             max: 90_000 + (i as i64 % 5) * 15_000,
@@ -289,21 +326,12 @@ pub fn build(cfg: &SandboxConfig) -> (State, SeedIds) {
 
     // Candidates: each a contact with one opportunity; most applied to a posting.
     let open_postings: Vec<usize> = (0..st.postings.len()).filter(|&i| st.postings[i].state != "draft").collect();
-    let non_hired: Vec<String> = st
-        .archive_reasons
-        .iter()
-        .filter(|r| r.kind == "non-hired" && r.status == "active")
-        .map(|r| r.id.clone())
-        .collect();
+    let non_hired: Vec<String> = st.archive_reasons.iter().filter(|r| r.kind == "non-hired" && r.status == "active").map(|r| r.id.clone()).collect();
     for i in 0..cfg.opportunities {
         let first = FIRST[i % FIRST.len()];
         let last = LAST[(i / FIRST.len() + i * 3) % LAST.len()];
         // Some candidates have a middle name (HRIS mappings split first/middle/last).
-        let name = if i % 20 == 4 || i % 7 == 3 {
-            format!("{first} {} {last}", MIDDLE[i % MIDDLE.len()])
-        } else {
-            format!("{first} {last}")
-        };
+        let name = if i % 20 == 4 || i % 7 == 3 { format!("{first} {} {last}", MIDDLE[i % MIDDLE.len()]) } else { format!("{first} {last}") };
         let contact_id = uuid(&mut rng);
         let opp_id = uuid(&mut rng);
         let email = format!("{}.{}.{}@candidates.example", first.to_lowercase(), last.to_lowercase(), i);
@@ -324,14 +352,14 @@ pub fn build(cfg: &SandboxConfig) -> (State, SeedIds) {
         let origin = ORIGINS[i % ORIGINS.len()].to_string();
         let owner = recruiters[i % recruiters.len()].clone();
         let stage_i = if posting_idx.is_some() { rng.random_range(0..st.stages.len()) } else { rng.random_range(0..3) };
-        let mut stage_changes = vec![StageChange {
-            to_stage_id: st.stages[0].id.clone(),
-            to_stage_index: 0,
-            user_id: Some(owner.clone()),
-            updated_at: created,
-        }];
+        let mut stage_changes =
+            vec![StageChange { to_stage_id: st.stages[0].id.clone(), to_stage_index: 0, user_id: Some(owner.clone()), updated_at: created }];
         // Every third candidate moved stage in the last three days, the rest a day or two after applying.
-        let advanced = if i % 3 == 0 { past((now0 - (i as i64 % 3) * DAY_MS - (i as i64 % 20) * HOUR_MS).max(created + HOUR_MS)) } else { past(created + DAY_MS + (i as i64 % 2) * DAY_MS) };
+        let advanced = if i % 3 == 0 {
+            past((now0 - (i as i64 % 3) * DAY_MS - (i as i64 % 20) * HOUR_MS).max(created + HOUR_MS))
+        } else {
+            past(created + DAY_MS + (i as i64 % 2) * DAY_MS)
+        };
         if stage_i > 0 {
             stage_changes.push(StageChange {
                 to_stage_id: st.stages[stage_i].id.clone(),

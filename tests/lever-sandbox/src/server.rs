@@ -50,9 +50,7 @@ pub async fn serve(listener: TcpListener, shared: Shared) {
                 let app = app.clone();
                 async move { app.oneshot(req.map(axum::body::Body::new)).await }
             });
-            let conn = hyper::server::conn::http1::Builder::new()
-                .keep_alive(true)
-                .serve_connection(TokioIo::new(stream), svc);
+            let conn = hyper::server::conn::http1::Builder::new().keep_alive(true).serve_connection(TokioIo::new(stream), svc);
             tokio::select! {
                 _ = conn => {}
                 _ = kill.notified() => {}

@@ -522,11 +522,7 @@ impl State {
     /// Contact whose canonicalised email matches one of `emails`.
     pub fn contact_by_email(&self, emails: &[String]) -> Option<String> {
         let wanted: Vec<String> = emails.iter().map(|e| canonical_email(e)).collect();
-        let mut ids: Vec<&Contact> = self
-            .contacts
-            .values()
-            .filter(|c| c.emails.iter().any(|e| wanted.contains(&canonical_email(e))))
-            .collect();
+        let mut ids: Vec<&Contact> = self.contacts.values().filter(|c| c.emails.iter().any(|e| wanted.contains(&canonical_email(e)))).collect();
         // Deterministic choice when several contacts share an email.
         ids.sort_by(|a, b| a.id.cmp(&b.id));
         ids.first().map(|c| c.id.clone())
@@ -550,10 +546,7 @@ pub fn canonical_email(e: &str) -> String {
 }
 
 pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
 /// File bytes in the state file: base64 text.

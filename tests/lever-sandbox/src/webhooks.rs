@@ -77,13 +77,8 @@ pub fn fire(shared: &Shared, st: &mut crate::state::State, event: &str, origin: 
         return;
     }
     let origin = origin.filter(|_| ORIGIN_FILTERED.contains(&event));
-    let hooks: Vec<_> = st
-        .webhooks
-        .iter()
-        .filter(|w| w.event == event)
-        .filter(|w| origin.is_none_or(|o| w.origins.iter().any(|x| x == o)))
-        .cloned()
-        .collect();
+    let hooks: Vec<_> =
+        st.webhooks.iter().filter(|w| w.event == event).filter(|w| origin.is_none_or(|o| w.origins.iter().any(|x| x == o))).cloned().collect();
     for w in hooks {
         send(shared, st, &w, event, data.clone());
     }
@@ -151,11 +146,7 @@ mod tests {
     #[test]
     fn doc_example_signature() {
         assert_eq!(
-            super::sign(
-                "5f2b9c0e7a41d3386c0b1e9f24a7d58c6e13b0f9a2d4c7e1",
-                "9e1c4b7a2f5d8036c1e4a7b90d2f5c8e1a4b7d0c3f6e9a2b",
-                1718035200123
-            ),
+            super::sign("5f2b9c0e7a41d3386c0b1e9f24a7d58c6e13b0f9a2d4c7e1", "9e1c4b7a2f5d8036c1e4a7b90d2f5c8e1a4b7d0c3f6e9a2b", 1718035200123),
             "d480e0888e816d8b47a8c07789c4bf956817333659b10d68061d90b4e39e3331"
         );
     }

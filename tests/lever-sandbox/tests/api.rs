@@ -94,7 +94,8 @@ async fn scripted_faults_status_retry_after_rate_latency_and_drops() {
 
     admin.inject(FaultRule::drop_connections(1));
     let auth = format!("Bearer {}", api.token);
-    let dropped = lever_sandbox::client::send("GET", &format!("{}/v1/stages", api.base), &[("authorization", &auth)], vec![], Duration::from_secs(5)).await;
+    let dropped =
+        lever_sandbox::client::send("GET", &format!("{}/v1/stages", api.base), &[("authorization", &auth)], vec![], Duration::from_secs(5)).await;
     assert!(dropped.is_err(), "connection closed without a response");
     assert_eq!(api.get("/v1/stages").await.status, 200);
 
@@ -128,7 +129,14 @@ async fn create_dedupes_by_email_and_adds_posting_tags() {
     assert_eq!(v["data"]["stageChanges"][0]["toStageIndex"], 0);
     let tags: Vec<&str> = v["data"]["tags"].as_array().unwrap().iter().map(|t| t.as_str().unwrap()).collect();
     let c = &posting["categories"];
-    let expected = ["HireUp", posting["text"].as_str().unwrap(), c["department"].as_str().unwrap(), c["team"].as_str().unwrap(), c["location"].as_str().unwrap(), c["commitment"].as_str().unwrap()];
+    let expected = [
+        "HireUp",
+        posting["text"].as_str().unwrap(),
+        c["department"].as_str().unwrap(),
+        c["team"].as_str().unwrap(),
+        c["location"].as_str().unwrap(),
+        c["commitment"].as_str().unwrap(),
+    ];
     assert_eq!(tags, expected);
     assert!(v["data"].get("opportunityLocation").is_none(), "write responses omit it (recordings)");
     let id = v["data"]["id"].as_str().unwrap();
@@ -138,7 +146,9 @@ async fn create_dedupes_by_email_and_adds_posting_tags() {
     assert_eq!(snap.sources, vec!["HireUp"]);
     assert_eq!(snap.owner.as_deref(), Some(sa.as_str()));
 
-    let fresh = api.call("POST", &format!("/v1/opportunities?perform_as={sa}"), Some(&json!({"name": "New Person", "emails": ["new.person@example.com"]}))).await;
+    let fresh = api
+        .call("POST", &format!("/v1/opportunities?perform_as={sa}"), Some(&json!({"name": "New Person", "emails": ["new.person@example.com"]})))
+        .await;
     assert_eq!(fresh.json()["deduped"], false);
     let found = api.get("/v1/opportunities?email=NEW.person@example.com").await.json();
     assert_eq!(found["data"].as_array().unwrap().len(), 1);
@@ -267,7 +277,8 @@ async fn posting_filters_and_seed_facts() {
     assert_eq!(with["data"].as_array().unwrap().len(), users.len() + 1);
     let hired = api.get("/v1/archive_reasons?type=hired").await.json();
     assert_eq!(hired["data"].as_array().unwrap().len(), 1);
-    let stages: Vec<String> = api.get("/v1/stages").await.json()["data"].as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap().to_string()).collect();
+    let stages: Vec<String> =
+        api.get("/v1/stages").await.json()["data"].as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap().to_string()).collect();
     assert_eq!(&stages[..4], &["lead-new", "lead-reached-out", "lead-responded", "applicant-new"]);
     assert!(stages.contains(&"offer".to_string()));
 }

@@ -44,7 +44,13 @@ async fn malformed_requests_get_4xx_json_errors() {
     for (method, path) in &routes {
         for (ct, body) in &bodies {
             let r = api.raw(method, path, ct, body.clone()).await;
-            assert!((400..500).contains(&r.status), "{method} {path} with {ct} {:?}: got {} {}", String::from_utf8_lossy(body), r.status, String::from_utf8_lossy(&r.body));
+            assert!(
+                (400..500).contains(&r.status),
+                "{method} {path} with {ct} {:?}: got {} {}",
+                String::from_utf8_lossy(body),
+                r.status,
+                String::from_utf8_lossy(&r.body)
+            );
             let v: Value = serde_json::from_slice(&r.body).unwrap_or(Value::Null);
             assert!(v["code"].is_string() && v["message"].is_string(), "{method} {path}: Lever error body, got {}", String::from_utf8_lossy(&r.body));
         }

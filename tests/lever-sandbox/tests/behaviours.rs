@@ -55,7 +55,10 @@ async fn create_semantics() {
     // Multipart: resumeFile and files[]; a file over 30 MB is refused with Lever's error.
     let count = admin.opportunity_ids().len();
     let big = vec![b'x'; 30 * 1024 * 1024 + 1];
-    let (ct, body) = multipart(&[Part::Text("name", "Big File"), Part::File { name: "files[]", filename: "huge.pdf", content_type: "application/pdf", bytes: &big }]);
+    let (ct, body) = multipart(&[
+        Part::Text("name", "Big File"),
+        Part::File { name: "files[]", filename: "huge.pdf", content_type: "application/pdf", bytes: &big },
+    ]);
     let r = api.raw("POST", &format!("/v1/opportunities?perform_as={sa}"), &ct, body).await;
     assert_eq!(r.status, 413);
     assert_eq!(r.json()["code"], "RequestTooLarge");
@@ -72,7 +75,8 @@ async fn mutations_answer_in_lever_shapes_and_files_finish_processing() {
     assert_eq!(note.status, 201);
     assert!(note.json()["data"]["noteId"].is_string());
 
-    let (ct, body) = multipart(&[Part::File { name: "file", filename: "scorecard.pdf", content_type: "application/pdf", bytes: b"%PDF-1.7 scorecard" }]);
+    let (ct, body) =
+        multipart(&[Part::File { name: "file", filename: "scorecard.pdf", content_type: "application/pdf", bytes: b"%PDF-1.7 scorecard" }]);
     let up = api.raw("POST", &format!("/v1/opportunities/{opp}/files?perform_as={sa}"), &ct, body).await;
     assert_eq!(up.status, 201);
     assert_eq!(up.json()["data"]["status"], "processing");
@@ -88,7 +92,10 @@ async fn mutations_answer_in_lever_shapes_and_files_finish_processing() {
         assert!(r.json()["data"]["id"] == opp.as_str(), "full opportunity back");
     }
     let stage = admin.seed_ids().stages[5].clone();
-    assert_eq!(api.call("PUT", &format!("/v1/opportunities/{opp}/stage?perform_as={sa}"), Some(&json!({"stage": stage}))).await.json()["data"]["stage"], stage.as_str());
+    assert_eq!(
+        api.call("PUT", &format!("/v1/opportunities/{opp}/stage?perform_as={sa}"), Some(&json!({"stage": stage}))).await.json()["data"]["stage"],
+        stage.as_str()
+    );
     let hired = admin.hired_reason_id();
     let a = api.call("PUT", &format!("/v1/opportunities/{opp}/archived?perform_as={sa}"), Some(&json!({"reason": hired}))).await.json();
     assert_eq!(a["data"]["archived"]["reason"], hired.as_str());
@@ -106,7 +113,12 @@ async fn mutations_answer_in_lever_shapes_and_files_finish_processing() {
     // Every write is recorded with the user it was performed as.
     let w = admin.writes();
     let routes: Vec<&str> = w.iter().map(|w| w.route.as_str()).collect();
-    for r in ["POST /v1/opportunities/{id}/notes", "POST /v1/opportunities/{id}/files", "POST /v1/opportunities/{id}/addTags", "PUT /v1/opportunities/{id}/archived"] {
+    for r in [
+        "POST /v1/opportunities/{id}/notes",
+        "POST /v1/opportunities/{id}/files",
+        "POST /v1/opportunities/{id}/addTags",
+        "PUT /v1/opportunities/{id}/archived",
+    ] {
         assert!(routes.contains(&r), "{r} in {routes:?}");
     }
     assert!(w.iter().all(|w| w.perform_as.as_deref() == Some(sa.as_str())));
@@ -129,7 +141,8 @@ async fn what_moves_updated_at_and_what_does_not() {
     api.call("POST", &format!("/v1/opportunities/{opp}/notes?perform_as={sa}"), Some(&json!({"value": "n"}))).await;
     let (ct, body) = multipart(&[Part::File { name: "file", filename: "f.txt", content_type: "text/plain", bytes: b"f" }]);
     api.raw("POST", &format!("/v1/opportunities/{opp}/files?perform_as={sa}"), &ct, body).await;
-    let offer = admin.add_offer(&opp, OfferSpec { status: "sent".into(), anticipated_start_date: Some(1_900_000_000_000), ..Default::default() }).unwrap();
+    let offer =
+        admin.add_offer(&opp, OfferSpec { status: "sent".into(), anticipated_start_date: Some(1_900_000_000_000), ..Default::default() }).unwrap();
     admin.set_offer_status(&opp, &offer, "signed").unwrap();
     assert_eq!(updated(&admin), before, "notes, files and offers leave updatedAt alone");
 
@@ -193,7 +206,10 @@ async fn postings_listing_rules() {
         }))
         .unwrap();
     let p = api.get(&format!("/v1/postings/{id}")).await.json()["data"].clone();
-    assert_eq!((p["state"].as_str(), p["workplaceType"].as_str(), p["salaryRange"]["max"].as_i64()), (Some("published"), Some("remote"), Some(130000)));
+    assert_eq!(
+        (p["state"].as_str(), p["workplaceType"].as_str(), p["salaryRange"]["max"].as_i64()),
+        (Some("published"), Some("remote"), Some(130000))
+    );
     assert_eq!(p["hiringManager"], admin.seed_ids().admin.as_str());
     assert!(ids(&api.get("/v1/postings?state=published").await.json()).contains(&id));
     let t = lever_sandbox::state::now_ms();
@@ -230,11 +246,21 @@ async fn offers_carry_fields_statuses_and_several_per_opportunity() {
 
     let opp = admin.seed_ids().opportunities[0].clone();
     let before = api.get(&format!("/v1/opportunities/{opp}/offers")).await.json()["data"].as_array().unwrap().len();
-    let a = admin.add_offer(&opp, OfferSpec { status: "draft".into(), anticipated_start_date: Some(1_893_456_000_000), salary_amount: Some(120_000), ..Default::default() }).unwrap();
+    let a = admin
+        .add_offer(
+            &opp,
+            OfferSpec { status: "draft".into(), anticipated_start_date: Some(1_893_456_000_000), salary_amount: Some(120_000), ..Default::default() },
+        )
+        .unwrap();
     let b = admin
         .add_offer(
             &opp,
-            OfferSpec { status: "signed".into(), anticipated_start_date: Some(1_894_000_000_000), fields: vec![("Equity".into(), "custom_equity".into(), json!("0.1%"))], ..Default::default() },
+            OfferSpec {
+                status: "signed".into(),
+                anticipated_start_date: Some(1_894_000_000_000),
+                fields: vec![("Equity".into(), "custom_equity".into(), json!("0.1%"))],
+                ..Default::default()
+            },
         )
         .unwrap();
     let list = api.get(&format!("/v1/opportunities/{opp}/offers?expand=creator")).await.json();
@@ -258,14 +284,17 @@ async fn an_applicant_through_the_careers_page() {
     let admin = sb.admin();
     let posting = admin.seed_ids().postings[0].clone();
     let (opp, app) = admin
-        .create_applicant(&posting, ApplicantSpec {
-            name: "Casey Careers".into(),
-            email: "casey@example.com".into(),
-            phone: Some("+1 555 3000".into()),
-            links: vec!["https://linkedin.example/casey".into()],
-            resume: Some(("casey.pdf".into(), b"%PDF casey".to_vec())),
-            ..Default::default()
-        })
+        .create_applicant(
+            &posting,
+            ApplicantSpec {
+                name: "Casey Careers".into(),
+                email: "casey@example.com".into(),
+                phone: Some("+1 555 3000".into()),
+                links: vec!["https://linkedin.example/casey".into()],
+                resume: Some(("casey.pdf".into(), b"%PDF casey".to_vec())),
+                ..Default::default()
+            },
+        )
         .unwrap();
     let o = api.get(&format!("/v1/opportunities/{opp}?expand=applications")).await.json()["data"].clone();
     assert_eq!((o["origin"].as_str(), o["stage"].as_str()), (Some("applied"), Some("applicant-new")));
@@ -285,12 +314,14 @@ async fn ambiguous_creates_are_applied_but_answered_with_an_error() {
     let admin = sb.admin();
     let sa = admin.super_admin_id();
     admin.inject(FaultRule::error_after_commit(1, 502).on_path("/v1/opportunities"));
-    let r = api.call("POST", &format!("/v1/opportunities?perform_as={sa}"), Some(&json!({"name": "Amb Iguous", "emails": ["amb@example.com"]}))).await;
+    let r =
+        api.call("POST", &format!("/v1/opportunities?perform_as={sa}"), Some(&json!({"name": "Amb Iguous", "emails": ["amb@example.com"]}))).await;
     assert_eq!(r.status, 502);
     assert_eq!(r.json()["code"], "BadGateway");
     assert_eq!(admin.opportunities_by_email("amb@example.com").len(), 1, "the create happened");
     // A retry without a look-up makes a duplicate candidacy: what the hub must avoid.
-    let again = api.call("POST", &format!("/v1/opportunities?perform_as={sa}"), Some(&json!({"name": "Amb Iguous", "emails": ["amb@example.com"]}))).await;
+    let again =
+        api.call("POST", &format!("/v1/opportunities?perform_as={sa}"), Some(&json!({"name": "Amb Iguous", "emails": ["amb@example.com"]}))).await;
     assert_eq!((again.status, again.json()["deduped"].as_bool()), (201, Some(true)));
     assert_eq!(admin.opportunities_by_email("amb@example.com").len(), 2);
     assert_eq!(admin.requests("POST /v1/opportunities"), 2);

@@ -87,7 +87,11 @@ async fn booleans_are_accepted_in_any_case() {
     let owner = admin.posting(&posting).unwrap()["owner"].as_str().unwrap().to_string();
     let sa = admin.super_admin_id();
     let r = api
-        .call("POST", &format!("/v1/opportunities?perform_as={sa}&perform_as_posting_owner=TRUE"), Some(&json!({"name": "Case Test", "postings": [posting]})))
+        .call(
+            "POST",
+            &format!("/v1/opportunities?perform_as={sa}&perform_as_posting_owner=TRUE"),
+            Some(&json!({"name": "Case Test", "postings": [posting]})),
+        )
         .await;
     assert_eq!(r.status, 201, "{:?}", r.json());
     assert_eq!(r.json()["data"]["owner"], owner.as_str());
@@ -120,7 +124,10 @@ async fn routes_published_clients_read() {
     assert_eq!(panels["hasNext"], false);
     let fb = api.get(&format!("/v1/opportunities/{opp}/feedback")).await;
     assert_eq!(fb.status, 200);
-    let quiet = inv["opportunities"].as_array().unwrap().iter().find(|o| o["interviews"] == 0 && o["feedback"] == 0).unwrap()["id"].as_str().unwrap().to_string();
+    let quiet = inv["opportunities"].as_array().unwrap().iter().find(|o| o["interviews"] == 0 && o["feedback"] == 0).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     for sub in ["interviews", "panels", "feedback", "referrals", "file_actions"] {
         let r = api.get(&format!("/v1/opportunities/{quiet}/{sub}")).await;
         assert_eq!((r.status, r.json()), (200, json!({"data": [], "hasNext": false})), "{sub}: empty, never 404");

@@ -61,7 +61,13 @@ fn param<'a>(p: &'a [(String, String)], k: &str) -> Option<&'a str> {
 }
 
 async fn exchange(base: &str, code: &str, verifier: Option<&str>) -> ClientResponse {
-    let mut form = vec![("grant_type", "authorization_code"), ("client_id", "sandbox-client"), ("client_secret", "sandbox-secret"), ("code", code), ("redirect_uri", REDIRECT)];
+    let mut form = vec![
+        ("grant_type", "authorization_code"),
+        ("client_id", "sandbox-client"),
+        ("client_secret", "sandbox-secret"),
+        ("code", code),
+        ("redirect_uri", REDIRECT),
+    ];
     if let Some(v) = verifier {
         form.push(("code_verifier", v));
     }
@@ -89,7 +95,11 @@ async fn the_page_shows_app_account_and_one_line_per_scope() {
         assert!(page.contains(&format!(r#"<li data-scope="{scope}">{words}"#)), "{scope} in plain words");
     }
     assert_eq!(page.matches("<li data-scope=").count(), 3);
-    for hook in [r#"<form id="consent-form" method="post" action="/authorize/consent">"#, r#"id="accept" name="decision" value="accept""#, r#"id="deny" name="decision" value="deny""#] {
+    for hook in [
+        r#"<form id="consent-form" method="post" action="/authorize/consent">"#,
+        r#"id="accept" name="decision" value="accept""#,
+        r#"id="deny" name="decision" value="deny""#,
+    ] {
         assert!(page.contains(hook), "{hook}");
     }
     // Nothing issued until the user decides.

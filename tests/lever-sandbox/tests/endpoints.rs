@@ -73,7 +73,9 @@ async fn users_contacts_and_expand() {
     let uid = r.json()["data"]["id"].as_str().unwrap().to_string();
     assert_eq!(api.call("POST", "/v1/users", Some(&json!({"name": "Dup", "email": "NEW.HIRE@sandbox.example"}))).await.status, 400);
     assert_eq!(api.call("PUT", &format!("/v1/users/{uid}"), Some(&json!({"name": "N"}))).await.status, 400, "PUT needs name, email, accessRole");
-    let put = api.call("PUT", &format!("/v1/users/{uid}"), Some(&json!({"name": "N H", "email": "new.hire@sandbox.example", "accessRole": "team member"}))).await;
+    let put = api
+        .call("PUT", &format!("/v1/users/{uid}"), Some(&json!({"name": "N H", "email": "new.hire@sandbox.example", "accessRole": "team member"})))
+        .await;
     assert_eq!(put.json()["data"]["accessRole"], "team member");
     let by_email = api.get("/v1/users?email=new.hire@sandbox.example").await.json();
     assert_eq!(by_email["data"][0]["id"], uid.as_str());
@@ -99,13 +101,21 @@ async fn users_contacts_and_expand() {
 #[tokio::test]
 async fn webhooks_update_and_delete() {
     let (_sb, api) = common::start(unlimited()).await;
-    assert_eq!(api.call("POST", "/v1/webhooks", Some(&json!({"event": "candidateHired", "url": "http://evil.example/h"}))).await.status, 400, "https only (loopback excepted)");
+    assert_eq!(
+        api.call("POST", "/v1/webhooks", Some(&json!({"event": "candidateHired", "url": "http://evil.example/h"}))).await.status,
+        400,
+        "https only (loopback excepted)"
+    );
     assert_eq!(api.call("POST", "/v1/webhooks", Some(&json!({"event": "nope", "url": "https://ok.example/h"}))).await.status, 400);
     let w = api.call("POST", "/v1/webhooks", Some(&json!({"event": "candidateHired", "url": "https://ok.example/h"}))).await.json();
     assert_eq!(w["data"]["configuration"]["conditions"]["origins"].as_array().unwrap().len(), 6);
     let id = w["data"]["id"].as_str().unwrap().to_string();
     let u = api
-        .call("PUT", "/v1/webhooks", Some(&json!({"data": [{"id": id, "url": "https://ok.example/h2", "configuration": {"conditions": {"origins": ["applied"]}}}]})))
+        .call(
+            "PUT",
+            "/v1/webhooks",
+            Some(&json!({"data": [{"id": id, "url": "https://ok.example/h2", "configuration": {"conditions": {"origins": ["applied"]}}}]})),
+        )
         .await;
     assert_eq!(u.status, 200);
     assert_eq!(u.json()["data"][0]["url"], "https://ok.example/h2");

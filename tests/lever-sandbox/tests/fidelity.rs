@@ -140,9 +140,11 @@ fn shape_errors_in(schema: &Schema, recorded: &Value, actual: &Value, loose_null
     }
     // A recorded non-empty list must not come back empty: that would test nothing.
     if let (Some(r), Some(a)) = (recorded.get("data").and_then(Value::as_array), actual.get("data").and_then(Value::as_array))
-        && !r.is_empty() && a.is_empty() {
-            errs.push("$.data: recorded a non-empty list, sandbox returned none".into());
-        }
+        && !r.is_empty()
+        && a.is_empty()
+    {
+        errs.push("$.data: recorded a non-empty list, sandbox returned none".into());
+    }
     errs
 }
 
@@ -431,16 +433,19 @@ impl Replay {
             self.next.insert(path.to_string(), n.to_string());
         }
         // Map list items by position so later per-item requests hit sandbox items.
-        if method == "GET" && path == "/v1/opportunities"
-            && let (Some(rec), Some(act)) = (e["response_body"]["data"].as_array(), got["data"].as_array()) {
-                for (r, a) in rec.iter().zip(act) {
-                    if let (Some(r), Some(a)) = (r["id"].as_str(), a["id"].as_str())
-                        && !self.ids.contains_key(r) {
-                            self.ids.insert(r.to_string(), a.to_string());
-                            self.note("list position");
-                        }
+        if method == "GET"
+            && path == "/v1/opportunities"
+            && let (Some(rec), Some(act)) = (e["response_body"]["data"].as_array(), got["data"].as_array())
+        {
+            for (r, a) in rec.iter().zip(act) {
+                if let (Some(r), Some(a)) = (r["id"].as_str(), a["id"].as_str())
+                    && !self.ids.contains_key(r)
+                {
+                    self.ids.insert(r.to_string(), a.to_string());
+                    self.note("list position");
                 }
             }
+        }
         (r, url)
     }
 }
@@ -458,11 +463,8 @@ fn listed_opportunities(exchanges: &[Value]) -> usize {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_recorded_exchange_replays_with_the_same_status_and_shape() {
     let dir = recordings_dir();
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
+    let mut files: Vec<PathBuf> =
+        std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|x| x == "json")).collect();
     files.sort();
     assert!(!files.is_empty(), "no recordings in {}", dir.display());
 
@@ -474,11 +476,7 @@ async fn every_recorded_exchange_replays_with_the_same_status_and_shape() {
         let rec: Value = serde_json::from_slice(&std::fs::read(f).unwrap()).unwrap();
         let exchanges = rec["exchanges"].as_array().expect("exchanges[]");
         assert!(!exchanges.is_empty(), "{} has no exchanges", f.display());
-        let config = SandboxConfig {
-            opportunities: listed_opportunities(exchanges).max(40),
-            rate_limit: None,
-            ..SandboxConfig::default()
-        };
+        let config = SandboxConfig { opportunities: listed_opportunities(exchanges).max(40), rate_limit: None, ..SandboxConfig::default() };
         let sb = Sandbox::start(config).await.unwrap();
         let admin = sb.admin();
         let api = Api { base: sb.base_url(), token: admin.access_token() };

@@ -47,7 +47,13 @@ async fn code(base: &str) -> String {
 async fn exchange(base: &str, code: &str) -> ClientResponse {
     post_form(
         &format!("{base}/oauth/token"),
-        &[("grant_type", "authorization_code"), ("client_id", "sandbox-client"), ("client_secret", "sandbox-secret"), ("code", code), ("redirect_uri", REDIRECT)],
+        &[
+            ("grant_type", "authorization_code"),
+            ("client_id", "sandbox-client"),
+            ("client_secret", "sandbox-secret"),
+            ("code", code),
+            ("redirect_uri", REDIRECT),
+        ],
     )
     .await
 }
@@ -237,7 +243,8 @@ async fn tokens_only_reach_what_their_scopes_allow() {
 
     let lax = Sandbox::start(SandboxConfig { enforce_scopes: false, ..SandboxConfig::default() }).await.unwrap();
     let at = lax.admin().issue_tokens("opportunities:read:admin")["access_token"].as_str().unwrap().to_string();
-    let r = client::send("GET", &format!("{}/v1/stages", lax.base_url()), &[("authorization", &format!("Bearer {at}"))], vec![], TIMEOUT).await.unwrap();
+    let r =
+        client::send("GET", &format!("{}/v1/stages", lax.base_url()), &[("authorization", &format!("Bearer {at}"))], vec![], TIMEOUT).await.unwrap();
     assert_eq!(r.status, 200);
 }
 

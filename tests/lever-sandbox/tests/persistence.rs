@@ -59,10 +59,14 @@ async fn a_restart_on_the_same_port_and_file_carries_on() {
     let opp = admin.seed_ids().opportunities[1].clone();
     let note = api.call("POST", &format!("/v1/opportunities/{opp}/notes?perform_as={sa}"), Some(&json!({"value": "survives"}))).await;
     assert_eq!(note.status, 201);
-    let created = api.call("POST", &format!("/v1/opportunities?perform_as={sa}"), Some(&json!({"name": "Pat Persist", "emails": ["pat@persist.example"]}))).await;
+    let created = api
+        .call("POST", &format!("/v1/opportunities?perform_as={sa}"), Some(&json!({"name": "Pat Persist", "emails": ["pat@persist.example"]})))
+        .await;
     let new_opp = created.json()["data"]["id"].as_str().unwrap().to_string();
     let posting = admin.create_posting(json!({"text": "Kept Posting", "state": "published", "tags": ["kept"]})).unwrap();
-    admin.add_offer(&opp, lever_sandbox::OfferSpec { status: "sent".into(), anticipated_start_date: Some(1_900_000_000_000), ..Default::default() }).unwrap();
+    admin
+        .add_offer(&opp, lever_sandbox::OfferSpec { status: "sent".into(), anticipated_start_date: Some(1_900_000_000_000), ..Default::default() })
+        .unwrap();
 
     // The file is private and written atomically (no temporary file left behind).
     #[cfg(unix)]
@@ -117,7 +121,12 @@ async fn the_token_clock_offset_survives_too() {
     let sb = Sandbox::start(config("127.0.0.1:0", &file)).await.unwrap();
     let r = post_form(
         &format!("{}/oauth/token", sb.base_url()),
-        &[("grant_type", "refresh_token"), ("client_id", "sandbox-client"), ("client_secret", "sandbox-secret"), ("refresh_token", t["refresh_token"].as_str().unwrap())],
+        &[
+            ("grant_type", "refresh_token"),
+            ("client_id", "sandbox-client"),
+            ("client_secret", "sandbox-secret"),
+            ("refresh_token", t["refresh_token"].as_str().unwrap()),
+        ],
     )
     .await;
     assert_eq!(r.status, 403, "still 91 days idle after the restart");
@@ -155,7 +164,14 @@ async fn the_binary_keeps_every_answered_write_even_when_killed() {
     let auth = basic("bin-key");
     let seed = api.call_as(Some(&auth), "GET", "/v1/users", None).await.json();
     let sa = seed["data"].as_array().unwrap().iter().find(|u| u["accessRole"] == "super admin").unwrap()["id"].as_str().unwrap().to_string();
-    let r = api.call_as(Some(&auth), "POST", &format!("/v1/opportunities?perform_as={sa}"), Some(&json!({"name": "Kim Killed", "emails": ["kim@kill.example"]}))).await;
+    let r = api
+        .call_as(
+            Some(&auth),
+            "POST",
+            &format!("/v1/opportunities?perform_as={sa}"),
+            Some(&json!({"name": "Kim Killed", "emails": ["kim@kill.example"]})),
+        )
+        .await;
     assert_eq!(r.status, 201);
     let id = r.json()["data"]["id"].as_str().unwrap().to_string();
     let t = token(&base, &[("grant_type", "authorization_code"), ("code", &code(&base).await), ("redirect_uri", REDIRECT)]).await;

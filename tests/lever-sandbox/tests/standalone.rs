@@ -49,7 +49,11 @@ async fn binary_prints_url_and_is_scriptable_over_http() {
     let r = client::send("GET", &format!("{base}/authorize?{q}"), &[], vec![], common::TIMEOUT).await.unwrap();
     let loc = url::Url::parse(r.header("location").unwrap()).unwrap();
     let code = loc.query_pairs().find(|(k, _)| k == "code").unwrap().1.to_string();
-    let t = common::post_form(&format!("{base}/oauth/token"), &[("grant_type", "authorization_code"), ("client_id", "sandbox-client"), ("client_secret", "sandbox-secret"), ("code", &code)]).await;
+    let t = common::post_form(
+        &format!("{base}/oauth/token"),
+        &[("grant_type", "authorization_code"), ("client_id", "sandbox-client"), ("client_secret", "sandbox-secret"), ("code", &code)],
+    )
+    .await;
     assert_eq!(t.status, 200);
     let api = common::Api { base: base.clone(), token: t.json()["access_token"].as_str().unwrap().to_string() };
 

@@ -16,14 +16,13 @@ use serde_json::{Value, json};
 
 #[test]
 fn documented_signature_example_verifies() {
-    let sig = sign_webhook(
-        "5f2b9c0e7a41d3386c0b1e9f24a7d58c6e13b0f9a2d4c7e1",
-        "9e1c4b7a2f5d8036c1e4a7b90d2f5c8e1a4b7d0c3f6e9a2b",
-        1718035200123,
-    );
+    let sig = sign_webhook("5f2b9c0e7a41d3386c0b1e9f24a7d58c6e13b0f9a2d4c7e1", "9e1c4b7a2f5d8036c1e4a7b90d2f5c8e1a4b7d0c3f6e9a2b", 1718035200123);
     assert_eq!(sig, "d480e0888e816d8b47a8c07789c4bf956817333659b10d68061d90b4e39e3331");
     // A different triggeredAt must not verify.
-    assert_ne!(sig, sign_webhook("5f2b9c0e7a41d3386c0b1e9f24a7d58c6e13b0f9a2d4c7e1", "9e1c4b7a2f5d8036c1e4a7b90d2f5c8e1a4b7d0c3f6e9a2b", 1718035200124));
+    assert_ne!(
+        sig,
+        sign_webhook("5f2b9c0e7a41d3386c0b1e9f24a7d58c6e13b0f9a2d4c7e1", "9e1c4b7a2f5d8036c1e4a7b90d2f5c8e1a4b7d0c3f6e9a2b", 1718035200124)
+    );
 }
 
 /// What the receiver saw, and how many of the first requests it should fail (with which status).
@@ -158,7 +157,11 @@ async fn origin_conditions_filter_deliveries() {
     let admin = sb.admin();
     let (url, _rx) = receiver(0, 200).await;
     let r = api
-        .call("POST", "/v1/webhooks", Some(&json!({"event": "candidateStageChange", "url": url, "configuration": {"conditions": {"origins": ["agency"]}}})))
+        .call(
+            "POST",
+            "/v1/webhooks",
+            Some(&json!({"event": "candidateStageChange", "url": url, "configuration": {"conditions": {"origins": ["agency"]}}})),
+        )
         .await;
     assert_eq!(r.status, 201);
     // Seed origins cycle applied, sourced, referred, agency, ...: index 0 is applied, 3 is agency.
@@ -220,7 +223,14 @@ async fn nothing_is_sent_until_the_group_is_switched_on() {
     assert_eq!(rx.lock().unwrap().seen.len(), 1);
 
     // Switched on over the HTTP admin API, one group at a time.
-    let on = lever_sandbox::client::post_json(&format!("{}/_admin/webhook-groups", api.base), br#"{"event":"candidateStageChange","enabled":true}"#, &[], common::TIMEOUT).await.unwrap();
+    let on = lever_sandbox::client::post_json(
+        &format!("{}/_admin/webhook-groups", api.base),
+        br#"{"event":"candidateStageChange","enabled":true}"#,
+        &[],
+        common::TIMEOUT,
+    )
+    .await
+    .unwrap();
     assert_eq!(on.status, 200);
     assert_eq!(on.json()["candidateStageChange"], true);
     assert_eq!(on.json()["candidateHired"], false);
@@ -236,7 +246,8 @@ async fn nothing_is_sent_until_the_group_is_switched_on() {
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert_eq!(rx.lock().unwrap().seen.len(), 2);
     assert!(admin.set_webhooks_enabled("candidateMoved", true).is_err(), "unknown event");
-    let bad = lever_sandbox::client::post_json(&format!("{}/_admin/webhook-groups", api.base), br#"{"event":"all"}"#, &[], common::TIMEOUT).await.unwrap();
+    let bad =
+        lever_sandbox::client::post_json(&format!("{}/_admin/webhook-groups", api.base), br#"{"event":"all"}"#, &[], common::TIMEOUT).await.unwrap();
     assert_eq!(bad.status, 400);
 }
 
@@ -272,15 +283,27 @@ async fn every_event_carries_its_data() {
     assert_eq!(
         events,
         vec![
-            "contactCreated", "applicationCreated", "candidateStageChange", "candidateArchiveChange", "candidateHired",
-            "interviewCreated", "interviewUpdated", "interviewDeleted", "contactUpdated", "candidateDeleted",
+            "contactCreated",
+            "applicationCreated",
+            "candidateStageChange",
+            "candidateArchiveChange",
+            "candidateHired",
+            "interviewCreated",
+            "interviewUpdated",
+            "interviewDeleted",
+            "contactUpdated",
+            "candidateDeleted",
         ],
         "in order: the archive change before the hire"
     );
     let data = |e: &str| seen.iter().find(|b| b["event"] == e).unwrap()["data"].clone();
     for e in ["applicationCreated", "candidateStageChange", "candidateArchiveChange", "candidateHired", "candidateDeleted"] {
         let d = data(e);
-        assert_eq!((d["opportunityId"].as_str(), d["candidateId"].as_str(), d["contactId"].as_str()), (Some(opp.as_str()), Some(opp.as_str()), Some(contact.as_str())), "{e}");
+        assert_eq!(
+            (d["opportunityId"].as_str(), d["candidateId"].as_str(), d["contactId"].as_str()),
+            (Some(opp.as_str()), Some(opp.as_str()), Some(contact.as_str())),
+            "{e}"
+        );
     }
     assert_eq!(data("applicationCreated")["applicationId"], app.as_str());
     assert_eq!(data("applicationCreated")["postingId"], posting.as_str());
@@ -292,7 +315,11 @@ async fn every_event_carries_its_data() {
     assert_eq!(data("candidateDeleted")["deletedBy"], admin.super_admin_id().as_str());
     for e in ["interviewCreated", "interviewUpdated", "interviewDeleted"] {
         let d = data(e);
-        assert_eq!((d["interviewId"].as_str(), d["panelId"].as_str(), d["opportunityId"].as_str()), (Some(interview.as_str()), Some(panel.as_str()), Some(opp.as_str())), "{e}");
+        assert_eq!(
+            (d["interviewId"].as_str(), d["panelId"].as_str(), d["opportunityId"].as_str()),
+            (Some(interview.as_str()), Some(panel.as_str()), Some(opp.as_str())),
+            "{e}"
+        );
     }
     assert_eq!(data("contactCreated")["contactId"], contact.as_str());
     assert_eq!(data("contactUpdated")["contactId"], contact.as_str());

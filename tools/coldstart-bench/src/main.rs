@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context as _};
+use anyhow::{Context as _, bail};
 use clap::Parser;
 use tokio::io::AsyncReadExt as _;
 
@@ -56,9 +56,10 @@ async fn main() -> anyhow::Result<()> {
     let secrets_file = std::env::temp_dir().join(format!("coldstart-secrets-{}.json", std::process::id()));
     let values = secret_values();
     put_secrets(&args.moto, &prefix, &values).await?;
-    shared::secrets::local::write_private(&secrets_file, &serde_json::to_string(&serde_json::Map::from_iter(
-        values.iter().map(|(k, v)| (k.to_string(), serde_json::Value::String(v.clone()))),
-    ))?)?;
+    shared::secrets::local::write_private(
+        &secrets_file,
+        &serde_json::to_string(&serde_json::Map::from_iter(values.iter().map(|(k, v)| (k.to_string(), serde_json::Value::String(v.clone())))))?,
+    )?;
 
     let functions = function_names(&args)?;
     let mut modes = vec![("Secrets Manager (moto)", format!("secretsmanager:{prefix}"))];

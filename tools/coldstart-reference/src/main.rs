@@ -3,7 +3,7 @@
 //! configuration, a DynamoDB client, and its secrets in one `BatchGetSecretValue` call — and
 //! nothing else. Not deployed.
 
-use lambda_runtime::{service_fn, Error, LambdaEvent};
+use lambda_runtime::{Error, LambdaEvent, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {

@@ -35,12 +35,12 @@ use shared::lever::oauth::TokenSet;
 use shared::lever::secret::ClientSecret;
 use shared::queue::{EmbeddedQueue, Queue, QueueError, Received};
 use shared::secrets::local::random_key;
-use shared::secrets::{names, LocalSecrets};
+use shared::secrets::{LocalSecrets, names};
 use shared::store::dynamo::{Capacity, DynamoStore};
 use shared::store::embedded::EmbeddedStore;
 use shared::store::{DueQuery, Expect, Item, Key, Page, Query, Store, StoreError, Write};
 
-use crate::cost::{memory_mb, Usage};
+use crate::cost::{Usage, memory_mb};
 
 /// The profiles, in the order connections are dealt to them.
 pub const PROFILES: [&str; 5] = ["employeereferrals", "hireup", "outhire", "upwage", "hrcloud"];
@@ -199,11 +199,12 @@ pub async fn run(config: FleetConfig) -> FleetReport {
         "dynamodb" => {
             let client = shared::testing::dynamodb_client().await.expect("DynamoDB Local (HUB_TEST_DYNAMODB_ENDPOINT)");
             let m = meter.clone();
-            let store = DynamoStore::new(client, format!("hub-fleet-{}", uuid::Uuid::new_v4()))
-                .reporting_capacity(Arc::new(move |c: Capacity| m.with(|u| {
+            let store = DynamoStore::new(client, format!("hub-fleet-{}", uuid::Uuid::new_v4())).reporting_capacity(Arc::new(move |c: Capacity| {
+                m.with(|u| {
                     u.read_units += c.read_units;
                     u.write_units += c.write_units;
-                })));
+                })
+            }));
             store.ensure_table().await.expect("a table in DynamoDB Local");
             Arc::new(store)
         }
@@ -256,14 +257,12 @@ pub async fn run(config: FleetConfig) -> FleetReport {
             lever_changes(&sandbox, &mut open_postings, minute);
         }
         let mut found = 0u64;
-        invoke(&meter, function::DISPATCHER, true, || async {
-            dispatcher.dispatch_once(now).await.map(|r| found = r.enqueued as u64).is_ok()
-        })
-        .await;
+        invoke(&meter, function::DISPATCHER, true, || async { dispatcher.dispatch_once(now).await.map(|r| found = r.enqueued as u64).is_ok() }).await;
         dispatched += found;
         invoke(&meter, function::SWEEPER, true, || async { hub.delivery.sweep_once(now).await.is_ok() }).await;
         if minute % 360 == 0 {
-            invoke(&meter, function::KEEPALIVE, true, || async { shared::flows::keepalive::run(&hub.partners, &hub.connections).await.is_ok() }).await;
+            invoke(&meter, function::KEEPALIVE, true, || async { shared::flows::keepalive::run(&hub.partners, &hub.connections).await.is_ok() })
+                .await;
         }
         drain(&meter, &queues[&QueueName::Jobs], function::JOB_POLLER, &partner_of, &per_connection, |body| {
             let worker = hub.jobs.clone();
@@ -360,7 +359,9 @@ async fn drain<F, Fut>(
 /// A simulated hour of Lever: one new published posting, and the oldest one opened here closed.
 fn lever_changes(sandbox: &lever_sandbox::Sandbox, open: &mut Vec<String>, minute: u32) {
     let admin = sandbox.admin();
-    if let Ok(id) = admin.create_posting(json!({"text": format!("Fleet role {minute}"), "state": "published", "distributionChannels": ["public", "internal"]})) {
+    if let Ok(id) =
+        admin.create_posting(json!({"text": format!("Fleet role {minute}"), "state": "published", "distributionChannels": ["public", "internal"]}))
+    {
         open.push(id);
     }
     if open.len() > 3 {
@@ -401,7 +402,7 @@ async fn connect_all(hub: &Hub, sandbox: &lever_sandbox::Sandbox, clock: &Manual
 /// The report as Markdown: usage per function, cost per connection-month per profile and
 /// overall.
 pub fn markdown(r: &FleetReport) -> String {
-    use crate::cost::{month, price, DAYS_PER_MONTH, PRICES_READ};
+    use crate::cost::{DAYS_PER_MONTH, PRICES_READ, month, price};
     let days = f64::from(r.hours) / 24.0;
     let mut out = String::new();
     let _ = writeln!(
@@ -435,15 +436,26 @@ pub fn markdown(r: &FleetReport) -> String {
         let _ = writeln!(
             out,
             "| {f} | {:.4} | {:.4} | {:.4} | {:.4} | {:.4} | {:.4} | {:.4} |",
-            c.lambda, c.dynamodb, c.sqs, c.secrets_calls, c.logs, c.scheduler, c.total()
+            c.lambda,
+            c.dynamodb,
+            c.sqs,
+            c.secrets_calls,
+            c.logs,
+            c.scheduler,
+            c.total()
         );
     }
     let per_connection = total / r.connections.max(1) as f64;
-    let _ = writeln!(out, "| **all, with {} secrets' monthly fee** | | | | | | | **{total:.2}** = **{per_connection:.4} per connection-month** |", crate::cost::SECRETS_KEPT);
+    let _ = writeln!(
+        out,
+        "| **all, with {} secrets' monthly fee** | | | | | | | **{total:.2}** = **{per_connection:.4} per connection-month** |",
+        crate::cost::SECRETS_KEPT
+    );
     // Shared work (dispatcher, sweeper, keep-alive, secrets) spread evenly over connections.
     let own: f64 = r.per_profile.values().map(|u| price(u).total()).sum::<f64>() * DAYS_PER_MONTH / days;
     let shared_each = (total - own) / r.connections.max(1) as f64;
-    let _ = writeln!(out, "\n| profile | connections | own USD per connection-month (job syncs, hires imports) | with shared work | \n|---|---|---|---|");
+    let _ =
+        writeln!(out, "\n| profile | connections | own USD per connection-month (job syncs, hires imports) | with shared work | \n|---|---|---|---|");
     for (profile, n) in &r.connections_per_profile {
         let own_each = r.per_profile.get(profile).map_or(0.0, |u| price(u).total() * DAYS_PER_MONTH / days) / (*n).max(1) as f64;
         let _ = writeln!(out, "| {profile} | {n} | {own_each:.5} | {:.5} |", own_each + shared_each);

@@ -12,13 +12,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use shared::clock::{Clock, ManualClock, SystemClock};
 use shared::core::flow_runs::ScheduledFlow;
 use shared::flows::dispatch::{FlowRun, RunTrigger};
 use shared::store::Store;
 
-use crate::{ms, Local};
+use crate::{Local, ms};
 
 const LEVELS: [usize; 4] = [1, 16, 64, 256];
 
@@ -90,7 +90,13 @@ pub async fn run(store: Arc<dyn Store>, kind: &str, requests: usize) {
     // HireUp: a jobs feed and referrals, the API's busiest partner kind.
     let local = Local::start_for(store, kind, clock.clone(), "hireup").await;
     let id = shared::testing::connect_customer(&local.http, &local.base, &local.key, &format!("{}/done", local.base)).await;
-    let sync = FlowRun { connection_id: id.clone(), flow: ScheduledFlow::Jobs, trigger: RunTrigger::Schedule, due_at_ms: clock.now_ms(), options: Value::Null };
+    let sync = FlowRun {
+        connection_id: id.clone(),
+        flow: ScheduledFlow::Jobs,
+        trigger: RunTrigger::Schedule,
+        due_at_ms: clock.now_ms(),
+        options: Value::Null,
+    };
     local.hub.jobs.poller().run(&sync, None).await.expect("the feed synced");
     let jobs: Value = local
         .http

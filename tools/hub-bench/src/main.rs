@@ -21,7 +21,7 @@ use shared::hub::{Hub, HubOptions, HubPorts};
 use shared::lever::http::LeverConfig;
 use shared::lever::secret::ClientSecret;
 use shared::secrets::local::random_key;
-use shared::secrets::{names, LocalSecrets};
+use shared::secrets::{LocalSecrets, names};
 use shared::store::embedded::EmbeddedStore;
 use shared::store::{Key, Leases, Record, Records, Store};
 

@@ -4,7 +4,7 @@
 //! (`hub-bench fleet`, README). 50, not more: the debug build runs a day of 200 connections'
 //! 16,000 job syncs in about 8 minutes on a 2-core machine, too much of CI's time.
 
-use hub_bench::fleet::{run, FleetConfig, PROFILES};
+use hub_bench::fleet::{FleetConfig, PROFILES, run};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_day_of_50_connections_runs_every_schedule_and_nothing_fails() {
@@ -23,7 +23,11 @@ async fn a_day_of_50_connections_runs_every_schedule_and_nothing_fails() {
     let syncs = f["job-poller"].invocations;
     let expected = 10 * (24 * 60 / 5) + 10 * (24 * 60 / 15) + 10 * 24;
     assert!(syncs >= expected * 9 / 10 && syncs <= expected * 11 / 10 + 30, "{syncs} job syncs, about {expected} expected");
-    assert!(f.get("hires-import").is_some_and(|h| (10..=20).contains(&h.invocations)), "one daily import per HR Cloud connection: {:?}", f.get("hires-import"));
+    assert!(
+        f.get("hires-import").is_some_and(|h| (10..=20).contains(&h.invocations)),
+        "one daily import per HR Cloud connection: {:?}",
+        f.get("hires-import")
+    );
     // The dispatcher's work follows the due connections: one due flow per job sync or import.
     let runs = syncs + f["hires-import"].invocations;
     assert!(report.dispatched <= runs && report.dispatched * 10 >= runs * 9, "{} dispatched for {runs} runs", report.dispatched);

@@ -20,56 +20,34 @@ const MAX_HOPS: usize = 8;
 
 pub async fn connect(authorize_url: &str) -> anyhow::Result<Walk> {
     let browser = ConsentBrowser::new();
-    let mut url =
-        url::Url::parse(authorize_url).with_context(|| format!("authorize_url {authorize_url}"))?;
+    let mut url = url::Url::parse(authorize_url).with_context(|| format!("authorize_url {authorize_url}"))?;
     let mut consent_page = None;
     let mut hops = vec![];
     for _ in 0..MAX_HOPS {
-        let mut res = browser
-            .get(&url)
-            .await
-            .with_context(|| format!("GET {url}"))?;
+        let mut res = browser.get(&url).await.with_context(|| format!("GET {url}"))?;
         hops.push(format!("{} {}", res.status().as_u16(), url.path()));
         if location(&res).is_none() && res.status().is_success() {
             let page = res.text().await.context("reading the page")?;
             // A page with an Accept form is Lever's consent screen (once); any other is the end.
             let Some(form) = ConsentForm::parse(&page).filter(|_| consent_page.is_none()) else {
-                return Ok(Walk {
-                    consent_page,
-                    back_at: url,
-                });
+                return Ok(Walk { consent_page, back_at: url });
             };
             consent_page = Some((form.app.clone(), form.account.clone()));
-            res = browser
-                .submit_form(&url, &form.action, &form.fields)
-                .await
-                .map_err(anyhow::Error::msg)?;
+            res = browser.submit_form(&url, &form.action, &form.fields).await.map_err(anyhow::Error::msg)?;
             hops.push(format!("{} POST {}", res.status().as_u16(), form.action));
         }
         let Some(next) = location(&res) else {
             let status = res.status();
             let text = res.text().await.unwrap_or_default();
-            anyhow::bail!(
-                "the walk stopped at {url} with {status}: {}; hops: {}",
-                text.chars().take(300).collect::<String>(),
-                hops.join(" → ")
-            );
+            anyhow::bail!("the walk stopped at {url} with {status}: {}; hops: {}", text.chars().take(300).collect::<String>(), hops.join(" → "));
         };
-        url = url
-            .join(&next)
-            .with_context(|| format!("Location {next}"))?;
+        url = url.join(&next).with_context(|| format!("Location {next}"))?;
     }
-    anyhow::bail!(
-        "more than {MAX_HOPS} hops from the connect link: {}",
-        hops.join(" → ")
-    )
+    anyhow::bail!("more than {MAX_HOPS} hops from the connect link: {}", hops.join(" → "))
 }
 
 fn location(res: &reqwest::Response) -> Option<String> {
-    res.headers()
-        .get(reqwest::header::LOCATION)
-        .and_then(|l| l.to_str().ok())
-        .map(str::to_owned)
+    res.headers().get(reqwest::header::LOCATION).and_then(|l| l.to_str().ok()).map(str::to_owned)
 }
 
 /// The consent form as a browser would submit it when Accept is clicked.
@@ -98,21 +76,14 @@ impl ConsentForm {
             }
         }
         fields.push(accept?);
-        Some(ConsentForm {
-            action,
-            fields,
-            app: text_of(html, "app-name"),
-            account: text_of(html, "account-name"),
-        })
+        Some(ConsentForm { action, fields, app: text_of(html, "app-name"), account: text_of(html, "account-name") })
     }
 }
 
 /// Each `<name …>` start tag in `html`.
 fn tags<'a>(html: &'a str, name: &str) -> Vec<&'a str> {
     let open = format!("<{name}");
-    html.match_indices(open.as_str())
-        .filter_map(|(i, _)| html[i..].find('>').map(|end| &html[i..i + end]))
-        .collect()
+    html.match_indices(open.as_str()).filter_map(|(i, _)| html[i..].find('>').map(|end| &html[i..i + end])).collect()
 }
 
 /// An attribute's value in a start tag (double-quoted, as the page writes them), unescaped.
@@ -135,11 +106,7 @@ fn text_of(html: &str, id: &str) -> String {
 }
 
 fn unescape(s: &str) -> String {
-    s.replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
+    s.replace("&quot;", "\"").replace("&#39;", "'").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 }
 
 #[cfg(test)]
@@ -156,17 +123,8 @@ mod tests {
             </form>"#;
         let form = ConsentForm::parse(html).unwrap();
         assert_eq!(form.action, "/authorize/consent");
-        assert_eq!(
-            form.fields,
-            vec![
-                ("consent_request".into(), "abc123".into()),
-                ("decision".into(), "accept".into())
-            ]
-        );
+        assert_eq!(form.fields, vec![("consent_request".into(), "abc123".into()), ("decision".into(), "accept".into())]);
         assert_eq!((form.app.as_str(), form.account.as_str()), ("A & B", "Co"));
-        assert!(
-            ConsentForm::parse("<form action=\"/x\"></form>").is_none(),
-            "no Accept button, no submission"
-        );
+        assert!(ConsentForm::parse("<form action=\"/x\"></form>").is_none(), "no Accept button, no submission");
     }
 }

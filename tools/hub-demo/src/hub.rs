@@ -82,53 +82,28 @@ impl OwnHub {
 
 /// Whether a hub answers at `base` (its OpenAPI document is public).
 pub async fn reachable(http: &reqwest::Client, base: &str) -> bool {
-    let probe = http
-        .get(format!("{base}/openapi.json"))
-        .timeout(Duration::from_secs(2))
-        .send()
-        .await;
+    let probe = http.get(format!("{base}/openapi.json")).timeout(Duration::from_secs(2)).send().await;
     match probe {
-        Ok(res) if res.status().is_success() => res
-            .json::<serde_json::Value>()
-            .await
-            .is_ok_and(|d| d.get("openapi").is_some()),
+        Ok(res) if res.status().is_success() => res.json::<serde_json::Value>().await.is_ok_and(|d| d.get("openapi").is_some()),
         _ => false,
     }
 }
 
 /// The running hub at `hub`, with its sandbox at `lever` and its keys in `keys_file`.
-pub async fn attach(
-    http: &reqwest::Client,
-    hub: &str,
-    lever: &str,
-    keys_file: &Path,
-) -> anyhow::Result<Target> {
+pub async fn attach(http: &reqwest::Client, hub: &str, lever: &str, keys_file: &Path) -> anyhow::Result<Target> {
     let keys = read_keys(keys_file).with_context(|| {
         format!("a hub answers at {hub}, but its partner API keys are not in {}: pass --keys <data dir>/local-api-keys.json", keys_file.display())
     })?;
-    let seed = http
-        .get(format!("{lever}/_admin/seed"))
-        .timeout(Duration::from_secs(2))
-        .send()
-        .await;
+    let seed = http.get(format!("{lever}/_admin/seed")).timeout(Duration::from_secs(2)).send().await;
     if !seed.is_ok_and(|r| r.status().is_success()) {
-        anyhow::bail!(
-            "the Lever sandbox's admin API does not answer at {lever}: pass --lever (hub-local prints it: \"Lever at …\")"
-        );
+        anyhow::bail!("the Lever sandbox's admin API does not answer at {lever}: pass --lever (hub-local prints it: \"Lever at …\")");
     }
-    Ok(Target {
-        hub: hub.to_owned(),
-        lever: lever.to_owned(),
-        keys,
-        own: None,
-    })
+    Ok(Target { hub: hub.to_owned(), lever: lever.to_owned(), keys, own: None })
 }
 
 fn read_keys(path: &Path) -> anyhow::Result<BTreeMap<String, String>> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    serde_json::from_str(&text)
-        .with_context(|| format!("{} is not a JSON object of partner keys", path.display()))
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("{} is not a JSON object of partner keys", path.display()))
 }
 
 /// The hub binary: the one given, else the one built beside this binary.
@@ -142,38 +117,19 @@ pub fn binary(kind: Kind, given: Option<&Path>) -> anyhow::Result<PathBuf> {
     if beside.exists() {
         return Ok(beside);
     }
-    anyhow::bail!(
-        "no {name} beside {}: build it with `cargo build -p {name}` (scripts/demo does)",
-        me.display()
-    )
+    anyhow::bail!("no {name} beside {}: build it with `cargo build -p {name}` (scripts/demo does)", me.display())
 }
 
 /// Starts the hub in a fresh temporary directory on free ports with the consent page on, and
 /// waits for it to print where it listens.
 pub fn start(kind: Kind, binary: &Path) -> anyhow::Result<Target> {
     let name = kind.name();
-    let dir = tempfile::Builder::new()
-        .prefix("hub-demo-")
-        .tempdir()
-        .context("temporary directory")?;
+    let dir = tempfile::Builder::new().prefix("hub-demo-").tempdir().context("temporary directory")?;
     // Its stderr (JSON logs) and its stdout both go to one log, each appending.
-    let append = |path: &Path| {
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-    };
+    let append = |path: &Path| std::fs::OpenOptions::new().create(true).append(true).open(path);
     let log = append(&dir.path().join("hub.log")).context("the hub's log file")?;
     let mut child = Command::new(binary)
-        .args([
-            "--addr",
-            "127.0.0.1:0",
-            "--lever-addr",
-            "127.0.0.1:0",
-            "--consent",
-            "page",
-            "--data-dir",
-        ])
+        .args(["--addr", "127.0.0.1:0", "--lever-addr", "127.0.0.1:0", "--consent", "page", "--data-dir"])
         .arg(dir.path().join("data"))
         .stdout(Stdio::piped())
         .stderr(log)
@@ -196,17 +152,8 @@ pub fn start(kind: Kind, binary: &Path) -> anyhow::Result<Target> {
     });
     let limit = kind.start_limit();
     let Ok((hub, lever)) = rx.recv_timeout(limit) else {
-        anyhow::bail!(
-            "{name} did not say where it listens within {} s; its log:\n{}",
-            limit.as_secs(),
-            own.log_tail(30)
-        );
+        anyhow::bail!("{name} did not say where it listens within {} s; its log:\n{}", limit.as_secs(), own.log_tail(30));
     };
     let keys = read_keys(&own.keys_file())?;
-    Ok(Target {
-        hub,
-        lever,
-        keys,
-        own: Some(own),
-    })
+    Ok(Target { hub, lever, keys, own: Some(own) })
 }

@@ -87,13 +87,7 @@ impl StoryName {
     }
 }
 
-const ALL: [StoryName; 5] = [
-    StoryName::Hireup,
-    StoryName::Erc,
-    StoryName::Upwage,
-    StoryName::Outhire,
-    StoryName::Hrcloud,
-];
+const ALL: [StoryName; 5] = [StoryName::Hireup, StoryName::Erc, StoryName::Upwage, StoryName::Outhire, StoryName::Hrcloud];
 
 fn main() -> std::process::ExitCode {
     let args = Args::parse();
@@ -117,32 +111,15 @@ fn main() -> std::process::ExitCode {
 }
 
 async fn run(args: Args) -> std::process::ExitCode {
-    let http = match reqwest::Client::builder()
-        .timeout(Duration::from_secs(20))
-        .build()
-    {
+    let http = match reqwest::Client::builder().timeout(Duration::from_secs(20)).build() {
         Ok(c) => c,
         Err(e) => return cannot_start(&format!("HTTP client: {e}")),
     };
     let hub_url = args.hub.trim_end_matches('/').to_owned();
-    let kind = if args.stack {
-        hub::Kind::Stack
-    } else {
-        hub::Kind::Local
-    };
+    let kind = if args.stack { hub::Kind::Stack } else { hub::Kind::Local };
     let target = if !args.start && !args.stack && hub::reachable(&http, &hub_url).await {
-        println!(
-            "Using the hub at {hub_url} (Lever sandbox at {}, partner keys from {}).",
-            args.lever,
-            args.keys.display()
-        );
-        hub::attach(
-            &http,
-            &hub_url,
-            args.lever.trim_end_matches('/'),
-            &args.keys,
-        )
-        .await
+        println!("Using the hub at {hub_url} (Lever sandbox at {}, partner keys from {}).", args.lever, args.keys.display());
+        hub::attach(&http, &hub_url, args.lever.trim_end_matches('/'), &args.keys).await
     } else {
         let why = if args.stack {
             "--stack given"
@@ -151,10 +128,7 @@ async fn run(args: Args) -> std::process::ExitCode {
         } else {
             "no hub answers there"
         };
-        println!(
-            "No hub used at {hub_url} ({why}): starting a {} of its own (temporary data, free ports, consent page on).",
-            kind.name()
-        );
+        println!("No hub used at {hub_url} ({why}): starting a {} of its own (temporary data, free ports, consent page on).", kind.name());
         match hub::binary(kind, args.hub_local.as_deref().filter(|_| !args.stack)) {
             Ok(binary) => hub::start(kind, &binary),
             Err(e) => Err(e),
@@ -177,40 +151,18 @@ async fn run(args: Args) -> std::process::ExitCode {
         Ok(r) => r,
         Err(e) => return cannot_start(&format!("the partners' webhook receiver: {e:#}")),
     };
-    let chosen: Vec<StoryName> = if args.only.is_empty() {
-        ALL.to_vec()
-    } else {
-        ALL.into_iter().filter(|s| args.only.contains(s)).collect()
-    };
+    let chosen: Vec<StoryName> = if args.only.is_empty() { ALL.to_vec() } else { ALL.into_iter().filter(|s| args.only.contains(s)).collect() };
     let partners: BTreeMap<String, Partner> = chosen
         .iter()
-        .filter_map(|s| {
-            target.keys.get(s.partner()).map(|k| {
-                (
-                    s.partner().to_owned(),
-                    Partner::new(s.partner(), &target.hub, k, http.clone()),
-                )
-            })
-        })
+        .filter_map(|s| target.keys.get(s.partner()).map(|k| (s.partner().to_owned(), Partner::new(s.partner(), &target.hub, k, http.clone()))))
         .collect();
     let run_id = uuid::Uuid::new_v4().simple().to_string()[..6].to_owned();
-    let demo = Demo::new(
-        &target.hub,
-        Lever::new(&target.lever, http.clone()),
-        receiver.clone(),
-        run_id.clone(),
-        partners.clone(),
-    );
+    let demo = Demo::new(&target.hub, Lever::new(&target.lever, http.clone()), receiver.clone(), run_id.clone(), partners.clone());
     println!("Run {run_id}: names and emails of this run carry it.");
 
     let mut failures: Vec<Failure> = vec![];
-    let setup = Story::begin(
-        "Partners",
-        "each partner registers a webhook endpoint the demo serves",
-    );
-    let hooks = setup
-        .step("webhook endpoints", register_webhooks(&partners, &receiver))
-        .await;
+    let setup = Story::begin("Partners", "each partner registers a webhook endpoint the demo serves");
+    let hooks = setup.step("webhook endpoints", register_webhooks(&partners, &receiver)).await;
     let hooks = match hooks {
         Ok(h) => h,
         Err(f) => {
@@ -244,11 +196,7 @@ async fn run(args: Args) -> std::process::ExitCode {
         clean_up(&hooks, &demo.made()).await;
     }
     if failures.is_empty() {
-        let stories = if chosen.len() == 1 {
-            "story"
-        } else {
-            "stories"
-        };
+        let stories = if chosen.len() == 1 { "story" } else { "stories" };
         println!("\nDemo passed: every step of {} {stories}.", chosen.len());
         return std::process::ExitCode::SUCCESS;
     }
@@ -257,11 +205,7 @@ async fn run(args: Args) -> std::process::ExitCode {
         eprintln!("  ✗ [{}] {}: {}", f.story, f.step, f.seen);
     }
     if let Some(own) = &target.own {
-        eprintln!(
-            "\nThe last lines {} wrote:\n{}",
-            kind.name(),
-            own.log_tail(20)
-        );
+        eprintln!("\nThe last lines {} wrote:\n{}", kind.name(), own.log_tail(20));
     }
     std::process::ExitCode::FAILURE
 }
@@ -272,19 +216,10 @@ fn cannot_start(why: &str) -> std::process::ExitCode {
 }
 
 /// Registers one endpoint per partner (`POST /v1/webhooks`) and gives the receiver its secret.
-async fn register_webhooks(
-    partners: &BTreeMap<String, Partner>,
-    receiver: &receiver::Receiver,
-) -> anyhow::Result<(Vec<(Partner, String)>, String)> {
+async fn register_webhooks(partners: &BTreeMap<String, Partner>, receiver: &receiver::Receiver) -> anyhow::Result<(Vec<(Partner, String)>, String)> {
     let mut made = vec![];
     for p in partners.values() {
-        let hook = p
-            .ok(
-                Method::POST,
-                "/v1/webhooks",
-                Some(&json!({"url": receiver.hook_url(&p.id)})),
-            )
-            .await?;
+        let hook = p.ok(Method::POST, "/v1/webhooks", Some(&json!({"url": receiver.hook_url(&p.id)}))).await?;
         let (Some(id), Some(secret)) = (hook["id"].as_str(), hook["secret"].as_str()) else {
             anyhow::bail!("expected an id and a secret, saw {hook}");
         };
@@ -292,15 +227,7 @@ async fn register_webhooks(
         made.push((p.clone(), id.to_owned()));
     }
     let names: Vec<&str> = partners.keys().map(String::as_str).collect();
-    Ok((
-        made,
-        format!(
-            "{} endpoints on {} ({}), each with its own signing secret",
-            names.len(),
-            receiver.url,
-            names.join(", ")
-        ),
-    ))
+    Ok((made, format!("{} endpoints on {} ({}), each with its own signing secret", names.len(), receiver.url, names.join(", "))))
 }
 
 /// Removes the demo's endpoints first (so nothing more is sent to a receiver that is going
@@ -308,27 +235,17 @@ async fn register_webhooks(
 async fn clean_up(hooks: &[(Partner, String)], connections: &[(Partner, String)]) {
     let mut problems = vec![];
     for (p, id) in hooks {
-        if let Err(e) = p
-            .ok(Method::DELETE, &format!("/v1/webhooks/{id}"), None)
-            .await
-        {
+        if let Err(e) = p.ok(Method::DELETE, &format!("/v1/webhooks/{id}"), None).await {
             problems.push(format!("{e:#}"));
         }
     }
     for (p, id) in connections {
-        if let Err(e) = p
-            .ok(Method::DELETE, &format!("/v1/connections/{id}"), None)
-            .await
-        {
+        if let Err(e) = p.ok(Method::DELETE, &format!("/v1/connections/{id}"), None).await {
             problems.push(format!("{e:#}"));
         }
     }
     if problems.is_empty() {
-        println!(
-            "\nCleaned up: webhook endpoints removed ({}), connections disconnected ({}); --keep keeps them.",
-            hooks.len(),
-            connections.len()
-        );
+        println!("\nCleaned up: webhook endpoints removed ({}), connections disconnected ({}); --keep keeps them.", hooks.len(), connections.len());
     } else {
         println!("\nClean-up left something behind: {}", problems.join("; "));
     }

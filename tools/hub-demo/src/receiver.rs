@@ -53,54 +53,32 @@ fn verify(secret: &str, header: &str, body: &[u8], now: i64) -> Result<(), &'sta
         return Err("t is more than 5 minutes away");
     }
     let expected = || {
-        let mut mac =
-            Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
+        let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
         mac.update(format!("{t}.").as_bytes());
         mac.update(body);
         mac
     };
     // `verify_slice` compares in constant time.
-    if macs.iter().any(|m| expected().verify_slice(m).is_ok()) {
-        Ok(())
-    } else {
-        Err("no v1 matches")
-    }
+    if macs.iter().any(|m| expected().verify_slice(m).is_ok()) { Ok(()) } else { Err("no v1 matches") }
 }
 
-async fn hook(
-    State(inbox): State<Arc<Mutex<Inbox>>>,
-    Path(partner): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> StatusCode {
-    let header = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned()
-    };
+async fn hook(State(inbox): State<Arc<Mutex<Inbox>>>, Path(partner): Path<String>, headers: HeaderMap, body: Bytes) -> StatusCode {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let mut inbox = inbox.lock().unwrap_or_else(|e| e.into_inner());
     let Some(secret) = inbox.secrets.get(&partner).cloned() else {
-        inbox
-            .rejected
-            .push(format!("{partner}: no endpoint registered here"));
+        inbox.rejected.push(format!("{partner}: no endpoint registered here"));
         return StatusCode::NOT_FOUND;
     };
     if let Err(why) = verify(&secret, &header("hub-signature"), &body, now) {
-        inbox
-            .rejected
-            .push(format!("{partner} {}: {why}", header("hub-event-type")));
+        inbox.rejected.push(format!("{partner} {}: {why}", header("hub-event-type")));
         return StatusCode::UNAUTHORIZED;
     }
     inbox.verified += 1;
     let id = header("hub-event-id");
     if inbox.seen_ids.insert(id) {
         let event = serde_json::from_slice(&body).unwrap_or(Value::Null);
-        inbox
-            .events
-            .push((partner, event, std::time::Instant::now()));
+        inbox.events.push((partner, event, std::time::Instant::now()));
     }
     StatusCode::NO_CONTENT
 }
@@ -108,9 +86,7 @@ async fn hook(
 impl Receiver {
     pub async fn start() -> anyhow::Result<Receiver> {
         let inbox = Arc::new(Mutex::new(Inbox::default()));
-        let app = axum::Router::new()
-            .route("/hooks/{partner}", post(hook))
-            .with_state(inbox.clone());
+        let app = axum::Router::new().route("/hooks/{partner}", post(hook)).with_state(inbox.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let url = format!("http://{}", listener.local_addr()?);
         tokio::spawn(async move { axum::serve(listener, app).await });
@@ -126,23 +102,12 @@ impl Receiver {
     }
 
     pub fn set_secret(&self, partner: &str, secret: &str) {
-        self.lock()
-            .secrets
-            .insert(partner.to_owned(), secret.to_owned());
+        self.lock().secrets.insert(partner.to_owned(), secret.to_owned());
     }
 
     /// The first verified event for `partner` of `event_type` that `matches`, and when it arrived.
-    pub fn find(
-        &self,
-        partner: &str,
-        event_type: &str,
-        matches: impl Fn(&Value) -> bool,
-    ) -> Option<(Value, std::time::Instant)> {
-        self.lock()
-            .events
-            .iter()
-            .find(|(p, e, _)| p == partner && e["type"] == event_type && matches(e))
-            .map(|(_, e, at)| (e.clone(), *at))
+    pub fn find(&self, partner: &str, event_type: &str, matches: impl Fn(&Value) -> bool) -> Option<(Value, std::time::Instant)> {
+        self.lock().events.iter().find(|(p, e, _)| p == partner && e["type"] == event_type && matches(e)).map(|(_, e, at)| (e.clone(), *at))
     }
 
     /// Verified deliveries (retries included) and every refused one with why.
@@ -167,38 +132,11 @@ mod tests {
     fn the_docs_signature_is_checked_with_every_v1_and_the_time() {
         let body = br#"{"id":"e1"}"#;
         let good = sign("s3cret", 1_000, body);
-        assert_eq!(
-            verify("s3cret", &format!("t=1000,v1={good}"), body, 1_100),
-            Ok(())
-        );
-        assert_eq!(
-            verify(
-                "s3cret",
-                &format!("t=1000,v1={},v1={good}", sign("old", 1_000, body)),
-                body,
-                1_000
-            ),
-            Ok(()),
-            "any v1 may match"
-        );
-        assert_eq!(
-            verify(
-                "s3cret",
-                &format!("t=1000,v1={good}"),
-                b"{\"id\":\"e2\"}",
-                1_000
-            ),
-            Err("no v1 matches")
-        );
-        assert_eq!(
-            verify("s3cret", &format!("t=1001,v1={good}"), body, 1_000),
-            Err("no v1 matches"),
-            "t is inside the MAC"
-        );
-        assert_eq!(
-            verify("s3cret", &format!("t=1000,v1={good}"), body, 1_301),
-            Err("t is more than 5 minutes away")
-        );
+        assert_eq!(verify("s3cret", &format!("t=1000,v1={good}"), body, 1_100), Ok(()));
+        assert_eq!(verify("s3cret", &format!("t=1000,v1={},v1={good}", sign("old", 1_000, body)), body, 1_000), Ok(()), "any v1 may match");
+        assert_eq!(verify("s3cret", &format!("t=1000,v1={good}"), b"{\"id\":\"e2\"}", 1_000), Err("no v1 matches"));
+        assert_eq!(verify("s3cret", &format!("t=1001,v1={good}"), body, 1_000), Err("no v1 matches"), "t is inside the MAC");
+        assert_eq!(verify("s3cret", &format!("t=1000,v1={good}"), body, 1_301), Err("t is more than 5 minutes away"));
         assert_eq!(verify("s3cret", "v1=00", body, 1_000), Err("no t="));
         assert_eq!(verify("s3cret", "t=1000", body, 1_000), Err("no v1="));
     }

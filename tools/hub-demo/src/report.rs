@@ -27,18 +27,11 @@ impl Story {
     }
 
     /// Runs one step. Its future answers the value later steps need and the fact it checked.
-    pub async fn step<T>(
-        &self,
-        step: &'static str,
-        run: impl Future<Output = anyhow::Result<(T, String)>>,
-    ) -> Result<T, Failure> {
+    pub async fn step<T>(&self, step: &'static str, run: impl Future<Output = anyhow::Result<(T, String)>>) -> Result<T, Failure> {
         let started = Instant::now();
         let outcome = match tokio::time::timeout(STEP_LIMIT, run).await {
             Ok(outcome) => outcome,
-            Err(_) => Err(anyhow::anyhow!(
-                "no outcome within {} s",
-                STEP_LIMIT.as_secs()
-            )),
+            Err(_) => Err(anyhow::anyhow!("no outcome within {} s", STEP_LIMIT.as_secs())),
         };
         match outcome {
             Ok((value, fact)) => {
@@ -48,11 +41,7 @@ impl Story {
             Err(e) => {
                 let seen = format!("{e:#}");
                 println!("  ✗ [{}] {step}: {seen}", self.name);
-                Err(Failure {
-                    story: self.name,
-                    step,
-                    seen,
-                })
+                Err(Failure { story: self.name, step, seen })
             }
         }
     }
@@ -60,11 +49,7 @@ impl Story {
 
 fn took(since: Instant) -> String {
     let ms = since.elapsed().as_millis();
-    if ms < 1000 {
-        format!("{ms} ms")
-    } else {
-        format!("{:.1} s", ms as f64 / 1000.0)
-    }
+    if ms < 1000 { format!("{ms} ms") } else { format!("{:.1} s", ms as f64 / 1000.0) }
 }
 
 /// Polls `probe` every 50 ms until it answers `Some`, or fails after `within` with the last
@@ -83,24 +68,13 @@ where
             Err(seen) => last = seen,
         }
         if Instant::now() >= deadline {
-            anyhow::bail!(
-                "{what} not seen within {} s; last seen: {last}",
-                within.as_secs()
-            );
+            anyhow::bail!("{what} not seen within {} s; last seen: {last}", within.as_secs());
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
 /// Fails with `expected …, saw …` unless `ok`.
-pub fn check(
-    ok: bool,
-    expected: impl std::fmt::Display,
-    seen: impl std::fmt::Debug,
-) -> anyhow::Result<()> {
-    if ok {
-        Ok(())
-    } else {
-        anyhow::bail!("expected {expected}, saw {seen:?}")
-    }
+pub fn check(ok: bool, expected: impl std::fmt::Display, seen: impl std::fmt::Debug) -> anyhow::Result<()> {
+    if ok { Ok(()) } else { anyhow::bail!("expected {expected}, saw {seen:?}") }
 }

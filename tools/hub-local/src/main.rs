@@ -22,9 +22,7 @@ use hub_local::{bind, partners, sandbox};
 use shared::hub::{HubEnv, LeverTarget, SecretsSource, StoreTarget};
 
 #[derive(Parser)]
-#[command(
-    about = "Run the Lever integration hub locally: no AWS account, Lever sandbox in-process"
-)]
+#[command(about = "Run the Lever integration hub locally: no AWS account, Lever sandbox in-process")]
 struct Args {
     /// Where the hub listens.
     #[arg(long, default_value = "127.0.0.1:8080")]
@@ -86,9 +84,7 @@ fn data_dir(args: &Args) -> Result<(PathBuf, Option<tempfile::TempDir>), AnyErro
         (Some(dir), _) => (dir.clone(), None),
         (None, false) => (PathBuf::from(".hub-data"), None),
         (None, true) => {
-            let temp = tempfile::Builder::new()
-                .prefix("hub-local-smoke-")
-                .tempdir()?;
+            let temp = tempfile::Builder::new().prefix("hub-local-smoke-").tempdir()?;
             (temp.path().to_owned(), Some(temp))
         }
     };
@@ -120,9 +116,7 @@ async fn run(args: Args) -> Result<(), AnyError> {
     let secrets_file = data_dir.join("secrets.json");
     sandbox::ensure_lever_app(&secrets_file)?;
     let env = HubEnv {
-        store: StoreTarget::Embedded {
-            path: data_dir.join("table.log"),
-        },
+        store: StoreTarget::Embedded { path: data_dir.join("table.log") },
         secrets: SecretsSource::Local { path: secrets_file },
         lever: LeverTarget::Local(lever_url.clone()),
         public_url: Some(url::Url::parse(&base)?),
@@ -136,37 +130,20 @@ async fn run(args: Args) -> Result<(), AnyError> {
 
     let router = hub.router().route(
         "/demo/done",
-        axum::routing::get(
-            |q: axum::extract::Query<BTreeMap<String, String>>| async move {
-                format!("Back at the partner's app: {:?}\n", q.0)
-            },
-        ),
+        axum::routing::get(|q: axum::extract::Query<BTreeMap<String, String>>| async move { format!("Back at the partner's app: {:?}\n", q.0) }),
     );
     tokio::spawn(async move { axum::serve(listener, router).await });
-    workers::spawn_all(
-        &hub,
-        args.clock_offset.map_or(0, |d| {
-            d.as_millis()
-                .clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
-        }),
-    )?;
+    workers::spawn_all(&hub, args.clock_offset.map_or(0, |d| d.as_millis().clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64))?;
 
     if args.smoke {
         return smoke::run(&base, &keys).await;
     }
-    let announcement = shared::testing::HubAnnouncement {
-        hub: base.clone(),
-        lever: lever_url.clone(),
-        data_dir: data_dir.display().to_string(),
-    };
+    let announcement = shared::testing::HubAnnouncement { hub: base.clone(), lever: lever_url.clone(), data_dir: data_dir.display().to_string() };
     println!("{announcement}");
     if let Some(offset) = args.clock_offset {
         println!("Schedules run {offset:#} ahead of the real time (--clock-offset)");
     }
-    println!(
-        "Partner API keys (local only) in {}:",
-        data_dir.join("local-api-keys.json").display()
-    );
+    println!("Partner API keys (local only) in {}:", data_dir.join("local-api-keys.json").display());
     for (partner, key) in &keys {
         println!("  {partner:<20} {key}");
     }

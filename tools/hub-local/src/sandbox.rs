@@ -20,54 +20,31 @@ pub struct SandboxOptions {
 
 /// Its account, grants, tokens and webhooks are kept in the data directory and it listens on a
 /// fixed address, so the hub's connections keep working across a restart of `hub-local`.
-pub async fn start(
-    options: &SandboxOptions,
-    data_dir: &Path,
-) -> Result<lever_sandbox::Sandbox, AnyError> {
+pub async fn start(options: &SandboxOptions, data_dir: &Path) -> Result<lever_sandbox::Sandbox, AnyError> {
     let config = lever_sandbox::SandboxConfig {
         addr: Some(options.addr.clone()),
         state_file: Some(data_dir.join("lever-sandbox.json")),
-        consent: if options.consent_page {
-            lever_sandbox::ConsentMode::Page
-        } else {
-            lever_sandbox::ConsentMode::Approve
-        },
+        consent: if options.consent_page { lever_sandbox::ConsentMode::Page } else { lever_sandbox::ConsentMode::Approve },
         webhooks_enabled_by_default: options.webhooks_on,
         ..lever_sandbox::SandboxConfig::default()
     };
-    lever_sandbox::Sandbox::start(config)
-        .await
-        .map_err(|e| -> AnyError {
-            let text = e.to_string();
-            if text.to_ascii_lowercase().contains("address")
-                && text.to_ascii_lowercase().contains("in use")
-            {
-                format!(
-                    "address in use: {} (the Lever sandbox), pass --lever-addr",
-                    options.addr
-                )
-                .into()
-            } else {
-                format!("the Lever sandbox did not start: {text}").into()
-            }
-        })
+    lever_sandbox::Sandbox::start(config).await.map_err(|e| -> AnyError {
+        let text = e.to_string();
+        if text.to_ascii_lowercase().contains("address") && text.to_ascii_lowercase().contains("in use") {
+            format!("address in use: {} (the Lever sandbox), pass --lever-addr", options.addr).into()
+        } else {
+            format!("the Lever sandbox did not start: {text}").into()
+        }
+    })
 }
 
 /// The in-process sandbox's OAuth app, unless the secrets file names another.
 pub fn ensure_lever_app(path: &Path) -> std::io::Result<()> {
-    let mut stored: BTreeMap<String, Value> = std::fs::read_to_string(path)
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok())
-        .unwrap_or_default();
+    let mut stored: BTreeMap<String, Value> = std::fs::read_to_string(path).ok().and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default();
     if stored.contains_key(names::LEVER_OAUTH) {
         return Ok(());
     }
     let defaults = lever_sandbox::SandboxConfig::default();
-    stored.insert(
-        names::LEVER_OAUTH.into(),
-        json!({"client_id": defaults.client_id, "client_secret": defaults.client_secret})
-            .to_string()
-            .into(),
-    );
+    stored.insert(names::LEVER_OAUTH.into(), json!({"client_id": defaults.client_id, "client_secret": defaults.client_secret}).to_string().into());
     write_private(path, &serde_json::to_string_pretty(&stored)?)
 }

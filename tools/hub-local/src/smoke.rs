@@ -10,37 +10,16 @@ use crate::AnyError;
 /// Connects one customer of the first partner as a partner would, following every redirect.
 pub async fn run(base: &str, keys: &BTreeMap<String, String>) -> Result<(), AnyError> {
     let key = keys.values().next().ok_or("no partner profile bundled")?;
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()?;
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
     // Connections from an earlier run on this data directory still reach Lever (the sandbox
     // kept their grants), so a restart does not turn them into `needs_reconnect`.
-    let earlier: Value = http
-        .get(format!("{base}/v1/connections?limit=100"))
-        .bearer_auth(key)
-        .send()
-        .await?
-        .json()
-        .await?;
+    let earlier: Value = http.get(format!("{base}/v1/connections?limit=100")).bearer_auth(key).send().await?.json().await?;
     let mut still_working = 0;
-    for c in earlier["data"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|c| c["status"] == "active")
-    {
+    for c in earlier["data"].as_array().into_iter().flatten().filter(|c| c["status"] == "active") {
         let id = c["id"].as_str().unwrap_or_default();
-        let users = http
-            .get(format!("{base}/v1/connections/{id}/lever/users"))
-            .bearer_auth(key)
-            .send()
-            .await?;
+        let users = http.get(format!("{base}/v1/connections/{id}/lever/users")).bearer_auth(key).send().await?;
         if !users.status().is_success() {
-            return Err(format!(
-                "connection {id} from an earlier run no longer reaches Lever: {}",
-                users.status()
-            )
-            .into());
+            return Err(format!("connection {id} from an earlier run no longer reaches Lever: {}", users.status()).into());
         }
         still_working += 1;
     }
@@ -54,37 +33,18 @@ pub async fn run(base: &str, keys: &BTreeMap<String, String>) -> Result<(), AnyE
         .error_for_status()?
         .json()
         .await?;
-    let connect = created["authorize_url"]
-        .as_str()
-        .ok_or("no authorize_url")?;
+    let connect = created["authorize_url"].as_str().ok_or("no authorize_url")?;
     // A browser with cookies: the hub's connect link binds it, the callback checks it.
-    shared::testing::ConsentBrowser::new()
-        .walk(connect, 6)
-        .await?;
+    shared::testing::ConsentBrowser::new().walk(connect, 6).await?;
     let id = created["id"].as_str().unwrap_or_default();
-    let status: Value = http
-        .get(format!("{base}/v1/connections/{id}"))
-        .bearer_auth(key)
-        .send()
-        .await?
-        .json()
-        .await?;
-    println!(
-        "smoke: connection {id} is {} ({})",
-        status["status"], status["health"]
-    );
+    let status: Value = http.get(format!("{base}/v1/connections/{id}")).bearer_auth(key).send().await?.json().await?;
+    println!("smoke: connection {id} is {} ({})", status["status"], status["health"]);
     if status["status"] != "active" {
         return Err(format!("connection not active: {status}").into());
     }
     // No sync is asked for: the dispatcher and the job poller bring the jobs on their own.
     for _ in 0..60 {
-        let jobs: Value = http
-            .get(format!("{base}/v1/connections/{id}/jobs"))
-            .bearer_auth(key)
-            .send()
-            .await?
-            .json()
-            .await?;
+        let jobs: Value = http.get(format!("{base}/v1/connections/{id}/jobs")).bearer_auth(key).send().await?.json().await?;
         let n = jobs["data"].as_array().map_or(0, Vec::len);
         if n > 0 {
             println!("smoke: {n} jobs in the feed of connection {id}");

@@ -18,31 +18,17 @@ pub fn spawn_all(hub: &Hub, schedule_offset_ms: i64) -> Result<(), HubError> {
     let delivery = hub.delivery.clone();
     consume(move || {
         let delivery = delivery.clone();
-        async move {
-            delivery
-                .work_once(10, Duration::from_millis(500))
-                .await
-                .map(drop)
-                .map_err(|e| e.to_string())
-        }
+        async move { delivery.work_once(10, Duration::from_millis(500)).await.map(drop).map_err(|e| e.to_string()) }
     });
     // Lever's webhooks, once verified and queued, go to the flows' handlers.
-    let (lever_events, router) = (
-        hub.wiring.queue(QueueName::LeverEvents)?,
-        hub.lever_events.clone(),
-    );
+    let (lever_events, router) = (hub.wiring.queue(QueueName::LeverEvents)?, hub.lever_events.clone());
     consume(move || {
         let (lever_events, router) = (lever_events.clone(), router.clone());
         async move {
-            shared::queue::work_once(
-                lever_events.as_ref(),
-                10,
-                Duration::from_millis(500),
-                |body| {
-                    let router = router.clone();
-                    async move { router.handle(&body).await.ack() }
-                },
-            )
+            shared::queue::work_once(lever_events.as_ref(), 10, Duration::from_millis(500), |body| {
+                let router = router.clone();
+                async move { router.handle(&body).await.ack() }
+            })
             .await
             .map(drop)
             .map_err(|e| e.to_string())
@@ -53,34 +39,17 @@ pub fn spawn_all(hub: &Hub, schedule_offset_ms: i64) -> Result<(), HubError> {
     let hires = std::sync::Arc::new(hub.wiring.hires_worker()?);
     consume(move || {
         let hires = hires.clone();
-        async move {
-            hires
-                .work_once(10, Duration::from_millis(500))
-                .await
-                .map(drop)
-                .map_err(|e| e.to_string())
-        }
+        async move { hires.work_once(10, Duration::from_millis(500)).await.map(drop).map_err(|e| e.to_string()) }
     });
     let jobs = hub.jobs.clone();
     consume(move || {
         let jobs = jobs.clone();
-        async move {
-            jobs.work_once(1, Duration::from_millis(500))
-                .await
-                .map(drop)
-                .map_err(|e| e.to_string())
-        }
+        async move { jobs.work_once(1, Duration::from_millis(500)).await.map(drop).map_err(|e| e.to_string()) }
     });
     let writer = hub.candidates.clone();
     consume(move || {
         let writer = writer.clone();
-        async move {
-            writer
-                .work_once(10, Duration::from_millis(500))
-                .await
-                .map(drop)
-                .map_err(|e| e.to_string())
-        }
+        async move { writer.work_once(10, Duration::from_millis(500)).await.map(drop).map_err(|e| e.to_string()) }
     });
 
     let clock = hub.records.clock().clone();
@@ -88,17 +57,8 @@ pub fn spawn_all(hub: &Hub, schedule_offset_ms: i64) -> Result<(), HubError> {
     every(DISPATCH_EVERY, "dispatch", {
         let clock = clock.clone();
         move || {
-            let (dispatcher, now) = (
-                dispatcher.clone(),
-                clock.now_ms().saturating_add(schedule_offset_ms),
-            );
-            async move {
-                dispatcher
-                    .dispatch_once(now)
-                    .await
-                    .map(drop)
-                    .map_err(|e| e.to_string())
-            }
+            let (dispatcher, now) = (dispatcher.clone(), clock.now_ms().saturating_add(schedule_offset_ms));
+            async move { dispatcher.dispatch_once(now).await.map(drop).map_err(|e| e.to_string()) }
         }
     });
     let candidates = hub.candidates.clone();
@@ -106,26 +66,14 @@ pub fn spawn_all(hub: &Hub, schedule_offset_ms: i64) -> Result<(), HubError> {
         let clock = clock.clone();
         move || {
             let (candidates, now) = (candidates.clone(), clock.now_ms());
-            async move {
-                candidates
-                    .sweep_once(now)
-                    .await
-                    .map(drop)
-                    .map_err(|e| e.to_string())
-            }
+            async move { candidates.sweep_once(now).await.map(drop).map_err(|e| e.to_string()) }
         }
     });
     // Events stored but never queued get queued.
     let sweeper = hub.delivery.clone();
     every(SWEEP_EVERY, "delivery sweep", move || {
         let (sweeper, now) = (sweeper.clone(), clock.now_ms());
-        async move {
-            sweeper
-                .sweep_once(now)
-                .await
-                .map(drop)
-                .map_err(|e| e.to_string())
-        }
+        async move { sweeper.sweep_once(now).await.map(drop).map_err(|e| e.to_string()) }
     });
     Ok(())
 }

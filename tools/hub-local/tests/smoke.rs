@@ -11,35 +11,14 @@ fn local_hub_connects_a_customer_and_survives_a_restart() {
             .output()
             .expect("hub-local runs");
         let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success(),
-            "run {run}: {stdout}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(
-            stdout.contains("is \"active\" (\"green\")"),
-            "run {run}: {stdout}"
-        );
-        assert!(
-            stdout.contains("jobs in the feed of connection"),
-            "jobs arrive without a manual sync, run {run}: {stdout}"
-        );
+        assert!(out.status.success(), "run {run}: {stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+        assert!(stdout.contains("is \"active\" (\"green\")"), "run {run}: {stdout}");
+        assert!(stdout.contains("jobs in the feed of connection"), "jobs arrive without a manual sync, run {run}: {stdout}");
         // The first run's connection still reaches Lever after the restart.
-        assert!(
-            stdout.contains(&format!(
-                "smoke: {run} connection(s) from earlier runs still reach Lever"
-            )),
-            "run {run}: {stdout}"
-        );
+        assert!(stdout.contains(&format!("smoke: {run} connection(s) from earlier runs still reach Lever")), "run {run}: {stdout}");
     }
-    let keys: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("local-api-keys.json")).unwrap())
-            .unwrap();
-    assert_eq!(
-        keys.as_object().unwrap().len(),
-        5,
-        "one key per bundled profile, kept across runs"
-    );
+    let keys: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("local-api-keys.json")).unwrap()).unwrap();
+    assert_eq!(keys.as_object().unwrap().len(), 5, "one key per bundled profile, kept across runs");
     std::fs::remove_dir_all(dir).unwrap();
 }
 
@@ -64,18 +43,13 @@ impl RunningHub {
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
-            for line in std::io::BufReader::new(stdout)
-                .lines()
-                .map_while(Result::ok)
-            {
+            for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
                 if let Some(said) = shared::testing::HubAnnouncement::parse(&line) {
                     let _ = tx.send((said.hub, said.lever));
                 }
             }
         });
-        let (base, lever) = rx
-            .recv_timeout(std::time::Duration::from_secs(60))
-            .expect("hub-local announces its address");
+        let (base, lever) = rx.recv_timeout(std::time::Duration::from_secs(60)).expect("hub-local announces its address");
         RunningHub { child, base, lever }
     }
 }
@@ -92,112 +66,53 @@ fn get(base: &str, path: &str) -> String {
     use std::io::{Read as _, Write as _};
     let host = base.trim_start_matches("http://");
     let mut stream = std::net::TcpStream::connect(host).unwrap();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
     response
 }
 
 fn run_hub_local(cwd: &std::path::Path, args: &[&str]) -> (bool, String, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hub-local"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("hub-local runs");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hub-local")).args(args).current_dir(cwd).output().expect("hub-local runs");
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
 #[test]
 fn a_second_hub_on_the_same_data_directory_is_refused_and_smoke_uses_its_own() {
     let work = tempfile::tempdir().unwrap();
-    let first = RunningHub::start(
-        work.path(),
-        &["--addr", "127.0.0.1:0", "--lever-addr", "127.0.0.1:0"],
-    );
+    let first = RunningHub::start(work.path(), &["--addr", "127.0.0.1:0", "--lever-addr", "127.0.0.1:0"]);
     let data = work.path().join(".hub-data");
     let log_before = std::fs::read_to_string(data.join("table.log")).unwrap();
 
     // A second hub on the same directory stops at once, naming the directory and the holder.
-    let (ok, _, stderr) = run_hub_local(
-        work.path(),
-        &[
-            "--smoke",
-            "--addr",
-            "127.0.0.1:0",
-            "--data-dir",
-            ".hub-data",
-        ],
-    );
+    let (ok, _, stderr) = run_hub_local(work.path(), &["--smoke", "--addr", "127.0.0.1:0", "--data-dir", ".hub-data"]);
     assert!(!ok, "the second hub must not run: {stderr}");
-    assert!(
-        stderr.contains(".hub-data"),
-        "names the directory: {stderr}"
-    );
-    assert!(
-        stderr.contains(&format!("PID {}", first.child.id())),
-        "names the holder's PID: {stderr}"
-    );
-    assert!(
-        !stderr.contains("Os {") && !stderr.contains("Custom {"),
-        "a sentence, not a debug struct: {stderr}"
-    );
-    assert_eq!(
-        std::fs::read_to_string(data.join("table.log")).unwrap(),
-        log_before,
-        "the log was not touched"
-    );
+    assert!(stderr.contains(".hub-data"), "names the directory: {stderr}");
+    assert!(stderr.contains(&format!("PID {}", first.child.id())), "names the holder's PID: {stderr}");
+    assert!(!stderr.contains("Os {") && !stderr.contains("Custom {"), "a sentence, not a debug struct: {stderr}");
+    assert_eq!(std::fs::read_to_string(data.join("table.log")).unwrap(), log_before, "the log was not touched");
 
     // `--smoke` without `--data-dir` runs beside it in a temporary directory of its own.
     let (ok, stdout, stderr) = run_hub_local(work.path(), &["--smoke", "--addr", "127.0.0.1:0"]);
     assert!(ok, "{stdout}\n{stderr}");
     assert!(stdout.contains("is \"active\" (\"green\")"), "{stdout}");
-    assert_eq!(
-        std::fs::read_to_string(data.join("table.log")).unwrap(),
-        log_before,
-        "the running hub's data is untouched"
-    );
+    assert_eq!(std::fs::read_to_string(data.join("table.log")).unwrap(), log_before, "the running hub's data is untouched");
 
     // The first hub still serves, on its own data.
-    assert!(
-        get(&first.base, "/healthz").ends_with("\r\n\r\nok"),
-        "the first hub answers"
-    );
+    assert!(get(&first.base, "/healthz").ends_with("\r\n\r\nok"), "the first hub answers");
 
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
-        let mode =
-            |p: std::path::PathBuf| std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+        let mode = |p: std::path::PathBuf| std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode(data.clone()), 0o700, "data directory");
-        for file in [
-            "table.log",
-            "table.log.lock",
-            "secrets.json",
-            "local-api-keys.json",
-        ] {
+        for file in ["table.log", "table.log.lock", "secrets.json", "local-api-keys.json"] {
             assert_eq!(mode(data.join(file)), 0o600, "{file}");
         }
     }
     drop(first);
     // Once the first hub is gone, the directory is free again.
-    let (ok, stdout, stderr) = run_hub_local(
-        work.path(),
-        &[
-            "--smoke",
-            "--addr",
-            "127.0.0.1:0",
-            "--data-dir",
-            ".hub-data",
-        ],
-    );
+    let (ok, stdout, stderr) = run_hub_local(work.path(), &["--smoke", "--addr", "127.0.0.1:0", "--data-dir", ".hub-data"]);
     assert!(ok, "{stdout}\n{stderr}");
 }
 
@@ -208,10 +123,7 @@ fn an_address_in_use_is_reported_as_a_sentence() {
     let work = tempfile::tempdir().unwrap();
     let (ok, _, stderr) = run_hub_local(work.path(), &["--smoke", "--addr", &addr]);
     assert!(!ok);
-    assert!(
-        stderr.contains(&format!("address in use: {addr}, pass --addr")),
-        "{stderr}"
-    );
+    assert!(stderr.contains(&format!("address in use: {addr}, pass --addr")), "{stderr}");
     assert!(!stderr.contains("Os {"), "{stderr}");
 }
 
@@ -230,22 +142,9 @@ fn local_hub_serves_uploads_and_writes_candidates() {
     use base64::Engine as _;
     use serde_json::json;
     let work = tempfile::tempdir().unwrap();
-    let hub = RunningHub::start(
-        work.path(),
-        &[
-            "--addr",
-            "127.0.0.1:0",
-            "--lever-addr",
-            "127.0.0.1:0",
-            "--consent",
-            "auto",
-        ],
-    );
+    let hub = RunningHub::start(work.path(), &["--addr", "127.0.0.1:0", "--lever-addr", "127.0.0.1:0", "--consent", "auto"]);
     let (base, lever) = (hub.base.clone(), hub.lever.clone());
-    let keys: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(work.path().join(".hub-data/local-api-keys.json")).unwrap(),
-    )
-    .unwrap();
+    let keys: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(work.path().join(".hub-data/local-api-keys.json")).unwrap()).unwrap();
     let key = keys["hireup"].as_str().unwrap().to_owned();
     tokio::runtime::Runtime::new().unwrap().block_on(async move {
         let http = reqwest::Client::new();
@@ -264,16 +163,17 @@ fn local_hub_serves_uploads_and_writes_candidates() {
         assert!(url.starts_with(&format!("{base}/uploads/")), "hub-local serves its upload URLs: {url}");
         json_call(http.put(url).header("content-type", "application/pdf").body(resume.clone())).await;
         let letter = b"%PDF-1.4 a letter".to_vec();
-        let submitted = json_call(hub(reqwest::Method::POST, &format!("/v1/connections/{id}/candidates")).header("idempotency-key", "local-1").json(&json!({
-            "kind": "referral", "candidate": {"name": "Local Candidate", "emails": ["local@candidates.example"]},
-            "postings": [posting["id"]], "referrer": {"name": "Grace"}, "endorsement": "Great.",
-            "files": [
-                {"name": "cv.pdf", "content_type": "application/pdf", "role": "resume", "upload_id": upload["id"]},
-                {"name": "letter.pdf", "content_type": "application/pdf", "role": "cover_letter",
-                 "content_base64": base64::engine::general_purpose::STANDARD.encode(&letter)},
-            ],
-        })))
-        .await;
+        let submitted =
+            json_call(hub(reqwest::Method::POST, &format!("/v1/connections/{id}/candidates")).header("idempotency-key", "local-1").json(&json!({
+                "kind": "referral", "candidate": {"name": "Local Candidate", "emails": ["local@candidates.example"]},
+                "postings": [posting["id"]], "referrer": {"name": "Grace"}, "endorsement": "Great.",
+                "files": [
+                    {"name": "cv.pdf", "content_type": "application/pdf", "role": "resume", "upload_id": upload["id"]},
+                    {"name": "letter.pdf", "content_type": "application/pdf", "role": "cover_letter",
+                     "content_base64": base64::engine::general_purpose::STANDARD.encode(&letter)},
+                ],
+            })))
+            .await;
         // Written at once, or by the local candidate writer from its queue.
         let path = format!("/v1/connections/{id}/candidates/{}", submitted["id"].as_str().unwrap());
         let mut state = submitted["state"].clone();
@@ -299,17 +199,7 @@ fn local_hub_serves_uploads_and_writes_candidates() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hires_import_asked_for_runs_in_hub_local() {
     let work = tempfile::tempdir().unwrap();
-    let hub = RunningHub::start(
-        work.path(),
-        &[
-            "--addr",
-            "127.0.0.1:0",
-            "--lever-addr",
-            "127.0.0.1:0",
-            "--consent",
-            "auto",
-        ],
-    );
+    let hub = RunningHub::start(work.path(), &["--addr", "127.0.0.1:0", "--lever-addr", "127.0.0.1:0", "--consent", "auto"]);
     let (key, id) = connect(&hub, work.path(), "hrcloud").await;
     let (http, id) = (reqwest::Client::new(), id.as_str());
     let import = http
@@ -321,15 +211,8 @@ async fn a_hires_import_asked_for_runs_in_hub_local() {
         .unwrap();
     assert_eq!(import.status(), 202);
     for _ in 0..200 {
-        let page: serde_json::Value = http
-            .get(format!("{}/v1/connections/{id}/hires", hub.base))
-            .bearer_auth(&key)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let page: serde_json::Value =
+            http.get(format!("{}/v1/connections/{id}/hires", hub.base)).bearer_auth(&key).send().await.unwrap().json().await.unwrap();
         if page["data"].as_array().is_some_and(|d| !d.is_empty()) {
             assert_eq!(page["data"][0]["sends"], 1, "{page}");
             return;
@@ -347,35 +230,15 @@ async fn a_clock_offset_brings_the_daily_hires_import_forward() {
     let work = tempfile::tempdir().unwrap();
     let hub = RunningHub::start(
         work.path(),
-        &[
-            "--addr",
-            "127.0.0.1:0",
-            "--lever-addr",
-            "127.0.0.1:0",
-            "--consent",
-            "auto",
-            "--lever-webhooks-off",
-            "--clock-offset",
-            "25h",
-        ],
+        &["--addr", "127.0.0.1:0", "--lever-addr", "127.0.0.1:0", "--consent", "auto", "--lever-webhooks-off", "--clock-offset", "25h"],
     );
     let (key, id) = connect(&hub, work.path(), "hrcloud").await;
     let (http, id) = (reqwest::Client::new(), id.as_str());
     let hired = shared::testing::hire_a_seeded_candidate(&http, &hub.lever).await;
     for _ in 0..300 {
-        let page: serde_json::Value = http
-            .get(format!("{}/v1/connections/{id}/hires", hub.base))
-            .bearer_auth(&key)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if let Some(h) = page["data"].as_array().and_then(|d| {
-            d.iter()
-                .find(|h| h["lever"]["opportunity_id"] == hired.as_str())
-        }) {
+        let page: serde_json::Value =
+            http.get(format!("{}/v1/connections/{id}/hires", hub.base)).bearer_auth(&key).send().await.unwrap().json().await.unwrap();
+        if let Some(h) = page["data"].as_array().and_then(|d| d.iter().find(|h| h["lever"]["opportunity_id"] == hired.as_str())) {
             assert_eq!(h["found_by"], "daily", "{h}");
             return;
         }
@@ -387,20 +250,8 @@ async fn a_clock_offset_brings_the_daily_hires_import_forward() {
 /// The partner's key from hub-local's key file, and a customer of it connected through the
 /// sandbox's consent (`--consent auto`): (key, connection id).
 async fn connect(hub: &RunningHub, work: &std::path::Path, partner: &str) -> (String, String) {
-    let keys: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(work.join(".hub-data/local-api-keys.json")).unwrap(),
-    )
-    .unwrap();
-    let key = keys[partner]
-        .as_str()
-        .expect("hub-local issued the partner a key")
-        .to_owned();
-    let id = shared::testing::connect_customer(
-        &reqwest::Client::new(),
-        &hub.base,
-        &key,
-        &format!("{}/demo/done", hub.base),
-    )
-    .await;
+    let keys: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(work.join(".hub-data/local-api-keys.json")).unwrap()).unwrap();
+    let key = keys[partner].as_str().expect("hub-local issued the partner a key").to_owned();
+    let id = shared::testing::connect_customer(&reqwest::Client::new(), &hub.base, &key, &format!("{}/demo/done", hub.base)).await;
     (key, id)
 }

@@ -20,7 +20,7 @@ use shared::flows::status::{health, status_name};
 use shared::hub::{HubEnv, StoreTarget, Wiring};
 use shared::queue::{Queue as _, SqsQueue};
 use shared::secrets::names;
-use shared::store::{keys, Records};
+use shared::store::{Records, keys};
 
 #[derive(Parser)]
 #[command(about = "Operate the Lever integration hub")]

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use shared::clock::SystemClock;
 use shared::flows::partners::Partners;
-use shared::store::dynamo::DynamoStore;
 use shared::store::Records;
+use shared::store::dynamo::DynamoStore;
 
 fn ops(table: &str, endpoint: &str, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_hub-ops"))
@@ -99,9 +99,15 @@ async fn operator_inspects_connections_and_starts_a_sync_or_an_import() {
         let mut active = Connection::new("conn-active", "hrcloud", 1_700_000_000_000);
         active.status = ConnectionStatus::Active;
         records.create(&active).await.unwrap();
-        records.create(&shared::flows::connections::PartnerConnection { partner_id: "hrcloud".into(), connection_id: "conn-active".into() }).await.unwrap();
+        records
+            .create(&shared::flows::connections::PartnerConnection { partner_id: "hrcloud".into(), connection_id: "conn-active".into() })
+            .await
+            .unwrap();
         records.create(&Connection::new("conn-pending", "hrcloud", 1_700_000_000_000)).await.unwrap();
-        records.create(&shared::flows::connections::PartnerConnection { partner_id: "hrcloud".into(), connection_id: "conn-pending".into() }).await.unwrap();
+        records
+            .create(&shared::flows::connections::PartnerConnection { partner_id: "hrcloud".into(), connection_id: "conn-pending".into() })
+            .await
+            .unwrap();
     } // the store is closed (unlocked) before hub-ops opens it
     let ok = |o: Output| {
         assert!(o.status.success(), "{}", text(&o));

@@ -25,11 +25,8 @@ pub struct Admin {
 
 async fn report(State(admin): State<Arc<Admin>>) -> Response {
     let stack = &admin.stack;
-    let functions: serde_json::Map<String, serde_json::Value> = stack
-        .functions
-        .iter()
-        .map(|(name, host)| (name.clone(), serde_json::json!(host.stats())))
-        .collect();
+    let functions: serde_json::Map<String, serde_json::Value> =
+        stack.functions.iter().map(|(name, host)| (name.clone(), serde_json::json!(host.stats()))).collect();
     let mappings: Vec<_> = stack.mappings.iter().map(|m| m.stats()).collect();
     Json(serde_json::json!({
         "functions": functions,
@@ -47,25 +44,15 @@ async fn report(State(admin): State<Arc<Admin>>) -> Response {
 
 async fn checks(State(admin): State<Arc<Admin>>) -> Response {
     match crate::checks::run(&admin.stack, &admin.openapi).await {
-        Ok(checks) => {
-            Json(serde_json::json!({"passed": checks.passed(), "checks": checks})).into_response()
-        }
-        Err(e) => (
-            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-            format!("the checks did not run: {e:#}"),
-        )
-            .into_response(),
+        Ok(checks) => Json(serde_json::json!({"passed": checks.passed(), "checks": checks})).into_response(),
+        Err(e) => (axum::http::StatusCode::INTERNAL_SERVER_ERROR, format!("the checks did not run: {e:#}")).into_response(),
     }
 }
 
 async fn kill(State(admin): State<Arc<Admin>>, Path(name): Path<String>) -> Response {
     match admin.stack.functions.get(&name) {
         Some(host) => Json(serde_json::json!({"killed": host.kill_busy()})).into_response(),
-        None => (
-            axum::http::StatusCode::NOT_FOUND,
-            format!("no function {name}"),
-        )
-            .into_response(),
+        None => (axum::http::StatusCode::NOT_FOUND, format!("no function {name}")).into_response(),
     }
 }
 

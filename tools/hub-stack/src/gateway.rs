@@ -28,11 +28,7 @@ pub struct Route {
 
 impl Route {
     pub fn key(&self) -> String {
-        if self.path == "$default" {
-            "$default".into()
-        } else {
-            format!("{} {}", self.method, self.path)
-        }
+        if self.path == "$default" { "$default".into() } else { format!("{} {}", self.method, self.path) }
     }
 }
 
@@ -49,10 +45,7 @@ fn matches(route: &Route, method: &str, path: &str) -> Option<Match> {
         _ => return None,
     };
     if route.path == "$default" {
-        return Some(Match {
-            rank: (0, 0, 0, method_rank),
-            parameters: BTreeMap::new(),
-        });
+        return Some(Match { rank: (0, 0, 0, method_rank), parameters: BTreeMap::new() });
     }
     let want: Vec<&str> = route.path.trim_start_matches('/').split('/').collect();
     let got: Vec<&str> = path.trim_start_matches('/').split('/').collect();
@@ -62,10 +55,7 @@ fn matches(route: &Route, method: &str, path: &str) -> Option<Match> {
         if let Some(name) = segment.strip_prefix('{').and_then(|s| s.strip_suffix("+}")) {
             let rest = got.get(i..).filter(|r| !r.is_empty() && !r[0].is_empty())?;
             parameters.insert(name.to_owned(), rest.join("/"));
-            return Some(Match {
-                rank: (1, literal, i, method_rank),
-                parameters,
-            });
+            return Some(Match { rank: (1, literal, i, method_rank), parameters });
         }
         let value = got.get(i)?;
         if let Some(name) = segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
@@ -79,23 +69,12 @@ fn matches(route: &Route, method: &str, path: &str) -> Option<Match> {
             literal += 1;
         }
     }
-    (want.len() == got.len()).then_some(Match {
-        rank: (2, literal, want.len(), method_rank),
-        parameters,
-    })
+    (want.len() == got.len()).then_some(Match { rank: (2, literal, want.len(), method_rank), parameters })
 }
 
 /// The route API Gateway picks for a request, and its path parameters.
-pub fn route<'r>(
-    routes: &'r [Route],
-    method: &str,
-    path: &str,
-) -> Option<(&'r Route, BTreeMap<String, String>)> {
-    routes
-        .iter()
-        .filter_map(|r| matches(r, method, path).map(|m| (r, m)))
-        .max_by_key(|(_, m)| m.rank)
-        .map(|(r, m)| (r, m.parameters))
+pub fn route<'r>(routes: &'r [Route], method: &str, path: &str) -> Option<(&'r Route, BTreeMap<String, String>)> {
+    routes.iter().filter_map(|r| matches(r, method, path).map(|m| (r, m))).max_by_key(|(_, m)| m.rank).map(|(r, m)| (r, m.parameters))
 }
 
 pub struct Gateway {
@@ -105,24 +84,12 @@ pub struct Gateway {
 }
 
 fn is_text(headers: &HeaderMap) -> bool {
-    let kind = headers
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    kind.starts_with("text/")
-        || kind.contains("json")
-        || kind.contains("x-www-form-urlencoded")
-        || kind.contains("xml")
-        || kind.contains("yaml")
+    let kind = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
+    kind.starts_with("text/") || kind.contains("json") || kind.contains("x-www-form-urlencoded") || kind.contains("xml") || kind.contains("yaml")
 }
 
 fn gateway_answer(status: StatusCode, message: &str) -> Response {
-    (
-        status,
-        axum::Json(serde_json::json!({ "message": message })),
-    )
-        .into_response()
+    (status, axum::Json(serde_json::json!({ "message": message }))).into_response()
 }
 
 /// One HTTP request as API Gateway receives it.
@@ -137,57 +104,31 @@ pub struct Incoming {
 
 impl Gateway {
     /// The payload format 2.0 event for `request` on `route`.
-    pub fn event(
-        &self,
-        route: &Route,
-        parameters: BTreeMap<String, String>,
-        request: &Incoming,
-    ) -> serde_json::Value {
-        let Incoming {
-            method,
-            uri,
-            headers,
-            body,
-            peer,
-        } = request;
+    pub fn event(&self, route: &Route, parameters: BTreeMap<String, String>, request: &Incoming) -> serde_json::Value {
+        let Incoming { method, uri, headers, body, peer } = request;
         let mut joined: BTreeMap<String, String> = BTreeMap::new();
         let mut cookies = vec![];
         for (name, value) in headers {
             let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
             if name == "cookie" {
-                cookies.extend(
-                    value
-                        .split(';')
-                        .map(|c| c.trim().to_owned())
-                        .filter(|c| !c.is_empty()),
-                );
+                cookies.extend(value.split(';').map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()));
                 continue;
             }
-            joined
-                .entry(name.as_str().to_owned())
-                .and_modify(|v| *v = format!("{v},{value}"))
-                .or_insert(value);
+            joined.entry(name.as_str().to_owned()).and_modify(|v| *v = format!("{v},{value}")).or_insert(value);
         }
         let raw_query = uri.query().unwrap_or("").to_owned();
         let mut query: BTreeMap<String, String> = BTreeMap::new();
         for (k, v) in url::form_urlencoded::parse(raw_query.as_bytes()) {
-            query
-                .entry(k.into_owned())
-                .and_modify(|old| *old = format!("{old},{v}"))
-                .or_insert_with(|| v.into_owned());
+            query.entry(k.into_owned()).and_modify(|old| *old = format!("{old},{v}")).or_insert_with(|| v.into_owned());
         }
         let now = jiff::Timestamp::now();
-        let request_id = base64::engine::general_purpose::STANDARD
-            .encode(&uuid::Uuid::new_v4().as_bytes()[..11]);
+        let request_id = base64::engine::general_purpose::STANDARD.encode(&uuid::Uuid::new_v4().as_bytes()[..11]);
         let (body_text, base64) = if body.is_empty() {
             (None, false)
         } else if is_text(headers) && std::str::from_utf8(body).is_ok() {
             (Some(String::from_utf8_lossy(body).into_owned()), false)
         } else {
-            (
-                Some(base64::engine::general_purpose::STANDARD.encode(body)),
-                true,
-            )
+            (Some(base64::engine::general_purpose::STANDARD.encode(body)), true)
         };
         let mut event = serde_json::json!({
             "version": "2.0",
@@ -235,9 +176,7 @@ impl Gateway {
         if request.body.len() > MAX_REQUEST_BYTES {
             return gateway_answer(StatusCode::PAYLOAD_TOO_LARGE, "Request Entity Too Large");
         }
-        let Some((route, parameters)) =
-            route(&self.routes, request.method.as_str(), request.uri.path())
-        else {
+        let Some((route, parameters)) = route(&self.routes, request.method.as_str(), request.uri.path()) else {
             return gateway_answer(StatusCode::NOT_FOUND, "Not Found");
         };
         let Some(function) = self.functions.get(&route.function) else {
@@ -250,9 +189,7 @@ impl Gateway {
         }
         match function.invoke(payload).await {
             Outcome::Response(bytes) => http_response(&bytes),
-            Outcome::TimedOut => {
-                gateway_answer(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable")
-            }
+            Outcome::TimedOut => gateway_answer(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable"),
             _ => gateway_answer(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error"),
         }
     }
@@ -265,79 +202,35 @@ fn http_response(bytes: &[u8]) -> Response {
         return gateway_answer(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error");
     };
     let Some(status) = answer.get("statusCode").and_then(serde_json::Value::as_u64) else {
-        return (
-            StatusCode::OK,
-            [("content-type", "application/json")],
-            bytes.to_vec(),
-        )
-            .into_response();
+        return (StatusCode::OK, [("content-type", "application/json")], bytes.to_vec()).into_response();
     };
-    let mut response = Response::builder()
-        .status(StatusCode::from_u16(status as u16).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
+    let mut response = Response::builder().status(StatusCode::from_u16(status as u16).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
     if let Some(headers) = response.headers_mut() {
-        for (name, value) in answer
-            .get("headers")
-            .and_then(|h| h.as_object())
-            .into_iter()
-            .flatten()
-        {
-            if let (Ok(n), Some(Ok(v))) = (
-                HeaderName::try_from(name.as_str()),
-                value.as_str().map(HeaderValue::from_str),
-            ) {
+        for (name, value) in answer.get("headers").and_then(|h| h.as_object()).into_iter().flatten() {
+            if let (Ok(n), Some(Ok(v))) = (HeaderName::try_from(name.as_str()), value.as_str().map(HeaderValue::from_str)) {
                 headers.append(n, v);
             }
         }
-        for (name, values) in answer
-            .get("multiValueHeaders")
-            .and_then(|h| h.as_object())
-            .into_iter()
-            .flatten()
-        {
-            for value in values
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|v| v.as_str())
-            {
-                if let (Ok(n), Ok(v)) = (
-                    HeaderName::try_from(name.as_str()),
-                    HeaderValue::from_str(value),
-                ) {
+        for (name, values) in answer.get("multiValueHeaders").and_then(|h| h.as_object()).into_iter().flatten() {
+            for value in values.as_array().into_iter().flatten().filter_map(|v| v.as_str()) {
+                if let (Ok(n), Ok(v)) = (HeaderName::try_from(name.as_str()), HeaderValue::from_str(value)) {
                     headers.append(n, v);
                 }
             }
         }
-        for cookie in answer
-            .get("cookies")
-            .and_then(|c| c.as_array())
-            .into_iter()
-            .flatten()
-            .filter_map(|c| c.as_str())
-        {
+        for cookie in answer.get("cookies").and_then(|c| c.as_array()).into_iter().flatten().filter_map(|c| c.as_str()) {
             if let Ok(v) = HeaderValue::from_str(cookie) {
                 headers.append("set-cookie", v);
             }
         }
     }
-    let text = answer
-        .get("body")
-        .and_then(|b| b.as_str())
-        .unwrap_or_default();
-    let body = if answer
-        .get("isBase64Encoded")
-        .and_then(serde_json::Value::as_bool)
-        == Some(true)
-    {
-        base64::engine::general_purpose::STANDARD
-            .decode(text)
-            .unwrap_or_default()
+    let text = answer.get("body").and_then(|b| b.as_str()).unwrap_or_default();
+    let body = if answer.get("isBase64Encoded").and_then(serde_json::Value::as_bool) == Some(true) {
+        base64::engine::general_purpose::STANDARD.decode(text).unwrap_or_default()
     } else {
         text.as_bytes().to_vec()
     };
-    response.body(Body::from(body)).unwrap_or_else(|_| {
-        gateway_answer(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
-    })
+    response.body(Body::from(body)).unwrap_or_else(|_| gateway_answer(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error"))
 }
 
 #[cfg(test)]
@@ -345,11 +238,7 @@ mod tests {
     use super::*;
 
     fn r(method: &str, path: &str, function: &str) -> Route {
-        Route {
-            method: method.into(),
-            path: path.into(),
-            function: function.into(),
-        }
+        Route { method: method.into(), path: path.into(), function: function.into() }
     }
 
     #[test]
@@ -358,41 +247,23 @@ mod tests {
             r("ANY", "/v1/{proxy+}", "api"),
             r("ANY", "$default", "api"),
             r("ANY", "/v1/connections/{id}/candidates", "candidates"),
-            r(
-                "ANY",
-                "/v1/connections/{id}/candidates/{candidate_id}",
-                "candidates",
-            ),
+            r("ANY", "/v1/connections/{id}/candidates/{candidate_id}", "candidates"),
             r("GET", "/connect/{state}", "oauth"),
             r("POST", "/lever/webhooks/{connection_id}", "hooks"),
         ];
-        let pick =
-            |m: &str, p: &str| route(&routes, m, p).map(|(r, params)| (r.function.clone(), params));
+        let pick = |m: &str, p: &str| route(&routes, m, p).map(|(r, params)| (r.function.clone(), params));
         let (f, params) = pick("POST", "/v1/connections/c1/candidates").unwrap();
         assert_eq!((f.as_str(), params["id"].as_str()), ("candidates", "c1"));
-        assert_eq!(
-            pick("GET", "/v1/connections/c1/candidates/s1").unwrap().1["candidate_id"],
-            "s1"
-        );
+        assert_eq!(pick("GET", "/v1/connections/c1/candidates/s1").unwrap().1["candidate_id"], "s1");
         let (f, params) = pick("GET", "/v1/connections/c1/jobs").unwrap();
-        assert_eq!(
-            (f.as_str(), params["proxy"].as_str()),
-            ("api", "connections/c1/jobs")
-        );
+        assert_eq!((f.as_str(), params["proxy"].as_str()), ("api", "connections/c1/jobs"));
         assert_eq!(pick("GET", "/connect/abc").unwrap().0, "oauth");
         // A method the route does not take falls through to $default, as API Gateway does.
         assert_eq!(pick("POST", "/connect/abc").unwrap().0, "api");
         assert_eq!(pick("GET", "/docs").unwrap().0, "api");
-        let without_default: Vec<Route> = routes
-            .iter()
-            .filter(|r| r.path != "$default")
-            .cloned()
-            .collect();
+        let without_default: Vec<Route> = routes.iter().filter(|r| r.path != "$default").cloned().collect();
         assert!(route(&without_default, "GET", "/docs").is_none());
-        assert!(
-            route(&without_default, "GET", "/v1").is_none(),
-            "a greedy variable needs a segment"
-        );
+        assert!(route(&without_default, "GET", "/v1").is_none(), "a greedy variable needs a segment");
     }
 
     #[test]

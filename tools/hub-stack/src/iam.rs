@@ -22,10 +22,7 @@ pub struct Statement {
 fn strings(value: &serde_json::Value) -> Vec<String> {
     match value {
         serde_json::Value::String(s) => vec![s.clone()],
-        serde_json::Value::Array(items) => items
-            .iter()
-            .filter_map(|v| v.as_str().map(str::to_owned))
-            .collect(),
+        serde_json::Value::Array(items) => items.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect(),
         _ => vec![],
     }
 }
@@ -64,10 +61,7 @@ pub fn glob(pattern: &str, text: &str) -> bool {
 }
 
 fn applies(statement: &Statement, action: &str, resource: &str) -> bool {
-    statement
-        .actions
-        .iter()
-        .any(|a| glob(&a.to_ascii_lowercase(), &action.to_ascii_lowercase()))
+    statement.actions.iter().any(|a| glob(&a.to_ascii_lowercase(), &action.to_ascii_lowercase()))
         && statement.resources.iter().any(|r| glob(r, resource))
 }
 
@@ -92,16 +86,10 @@ pub enum Decision {
 impl Role {
     pub fn decide(&self, action: &str, resource: &str) -> Decision {
         let all = self.identity.iter().chain(self.boundary.iter().flatten());
-        if let Some(deny) = all
-            .clone()
-            .find(|s| !s.allow && applies(s, action, resource))
-        {
+        if let Some(deny) = all.clone().find(|s| !s.allow && applies(s, action, resource)) {
             return Decision::ExplicitDeny(deny.source.clone());
         }
-        let allowed = |list: &[Statement]| {
-            list.iter()
-                .any(|s| s.allow && !s.conditional && applies(s, action, resource))
-        };
+        let allowed = |list: &[Statement]| list.iter().any(|s| s.allow && !s.conditional && applies(s, action, resource));
         if !allowed(&self.identity) {
             return Decision::NotAllowed;
         }
@@ -125,15 +113,9 @@ pub struct Call {
 impl Call {
     /// The sentence a developer reads: which function, which call, and the statement to add.
     pub fn explain(&self) -> String {
-        let statement = format!(
-            "{{Effect: Allow, Action: {}, Resource: {}}}",
-            self.action, self.resource
-        );
+        let statement = format!("{{Effect: Allow, Action: {}, Resource: {}}}", self.action, self.resource);
         match &self.decision {
-            Decision::Allowed => format!(
-                "{} may call {} on {}",
-                self.function, self.action, self.resource
-            ),
+            Decision::Allowed => format!("{} may call {} on {}", self.function, self.action, self.resource),
             Decision::NotAllowed => format!(
                 "{} called {} on {}, which its deployed role would deny: no statement of its Policies allows it; add {statement}",
                 self.function, self.action, self.resource
@@ -143,10 +125,7 @@ impl Call {
                 self.function, self.action, self.resource
             ),
             Decision::ExplicitDeny(source) => {
-                format!(
-                    "{} called {} on {}, which an explicit Deny in {source} refuses",
-                    self.function, self.action, self.resource
-                )
+                format!("{} called {} on {}, which an explicit Deny in {source} refuses", self.function, self.action, self.resource)
             }
         }
     }
@@ -162,19 +141,13 @@ impl CallLog {
     pub fn record(&self, role: &Role, action: &str, resource: &str) -> Decision {
         let decision = role.decide(action, resource);
         let mut calls = self.calls.lock().unwrap_or_else(|e| e.into_inner());
-        let entry = calls
-            .entry((
-                role.function.clone(),
-                action.to_owned(),
-                resource.to_owned(),
-            ))
-            .or_insert_with(|| Call {
-                function: role.function.clone(),
-                action: action.to_owned(),
-                resource: resource.to_owned(),
-                decision: decision.clone(),
-                count: 0,
-            });
+        let entry = calls.entry((role.function.clone(), action.to_owned(), resource.to_owned())).or_insert_with(|| Call {
+            function: role.function.clone(),
+            action: action.to_owned(),
+            resource: resource.to_owned(),
+            decision: decision.clone(),
+            count: 0,
+        });
         entry.count += 1;
         if decision != Decision::Allowed && entry.count == 1 {
             eprintln!("hub-stack: IAM: {}", entry.explain());
@@ -183,12 +156,7 @@ impl CallLog {
     }
 
     pub fn calls(&self) -> Vec<Call> {
-        self.calls
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .values()
-            .cloned()
-            .collect()
+        self.calls.lock().unwrap_or_else(|e| e.into_inner()).values().cloned().collect()
     }
 }
 
@@ -197,11 +165,7 @@ mod tests {
     use super::*;
 
     fn role(identity: serde_json::Value, boundary: Option<serde_json::Value>) -> Role {
-        Role {
-            function: "f".into(),
-            identity: statements(&identity, "Statement"),
-            boundary: boundary.map(|b| statements(&b, "Boundary")),
-        }
+        Role { function: "f".into(), identity: statements(&identity, "Statement"), boundary: boundary.map(|b| statements(&b, "Boundary")) }
     }
 
     #[test]
@@ -209,35 +173,18 @@ mod tests {
         let table = "arn:aws:dynamodb:us-east-1:123456789012:table/t";
         let r = role(
             serde_json::json!([{"Effect": "Allow", "Action": ["dynamodb:GetItem", "sqs:SendMessage*"], "Resource": [table, "arn:aws:sqs:*:*:q"]}]),
-            Some(
-                serde_json::json!([{"Effect": "Allow", "Action": "dynamodb:*", "Resource": table}]),
-            ),
+            Some(serde_json::json!([{"Effect": "Allow", "Action": "dynamodb:*", "Resource": table}])),
         );
         assert_eq!(r.decide("dynamodb:GetItem", table), Decision::Allowed);
         assert_eq!(r.decide("dynamodb:PutItem", table), Decision::NotAllowed);
-        assert_eq!(
-            r.decide("sqs:SendMessage", "arn:aws:sqs:us-east-1:123456789012:q"),
-            Decision::OutsideBoundary
-        );
-        assert_eq!(
-            r.decide("dynamodb:GetItem", &format!("{table}/index/gsi1")),
-            Decision::NotAllowed
-        );
+        assert_eq!(r.decide("sqs:SendMessage", "arn:aws:sqs:us-east-1:123456789012:q"), Decision::OutsideBoundary);
+        assert_eq!(r.decide("dynamodb:GetItem", &format!("{table}/index/gsi1")), Decision::NotAllowed);
         let denied = role(
             serde_json::json!([{"Effect": "Allow", "Action": "*", "Resource": "*"}, {"Effect": "Deny", "Action": "s3:*", "Resource": "*"}]),
             None,
         );
-        assert!(matches!(
-            denied.decide("s3:GetObject", "arn:aws:s3:::b/k"),
-            Decision::ExplicitDeny(_)
-        ));
-        assert!(glob(
-            "arn:aws:s3:::b/uploads/*",
-            "arn:aws:s3:::b/uploads/c/1"
-        ));
-        assert!(!glob(
-            "arn:aws:s3:::b/uploads/*",
-            "arn:aws:s3:::b/submissions/1"
-        ));
+        assert!(matches!(denied.decide("s3:GetObject", "arn:aws:s3:::b/k"), Decision::ExplicitDeny(_)));
+        assert!(glob("arn:aws:s3:::b/uploads/*", "arn:aws:s3:::b/uploads/c/1"));
+        assert!(!glob("arn:aws:s3:::b/uploads/*", "arn:aws:s3:::b/submissions/1"));
     }
 }

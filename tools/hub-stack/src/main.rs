@@ -14,10 +14,8 @@ use hub_stack::stack::{Stack, StackOptions};
 use shared::hub::{FilesTarget, HubEnv, LeverTarget, QueueName, SecretsSource, StoreTarget};
 
 #[derive(Parser)]
-#[command(
-    about = "Run the hub as the SAM template deploys it: every function its own process behind a Lambda Runtime API, \
-API Gateway, SQS event source mappings and schedules as the template wires them, on DynamoDB Local and moto"
-)]
+#[command(about = "Run the hub as the SAM template deploys it: every function its own process behind a Lambda Runtime API, \
+API Gateway, SQS event source mappings and schedules as the template wires them, on DynamoDB Local and moto")]
 struct Args {
     /// Where the HTTP API listens.
     #[arg(long, default_value = "127.0.0.1:8080")]
@@ -73,9 +71,7 @@ fn main() -> std::process::ExitCode {
     // The stack's own AWS calls (registering partners, as an operator would) go through an
     // endpoint of its own, bound now so the process's variables can name it before any thread
     // starts.
-    let operator = match std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr().map(|a| (l, a)))
-    {
+    let operator = match std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr().map(|a| (l, a))) {
         Ok(pair) => pair,
         Err(e) => {
             eprintln!("hub-stack: {e}");
@@ -127,19 +123,13 @@ async fn run(args: Args, operator_listener: std::net::TcpListener) -> Result<(),
     let app = lever_sandbox::SandboxConfig::default();
     let options = StackOptions {
         repo: repo(),
-        template: args
-            .template
-            .clone()
-            .unwrap_or_else(|| repo().join("infra/template.yaml")),
+        template: args.template.clone().unwrap_or_else(|| repo().join("infra/template.yaml")),
         data_dir: data_dir.clone(),
         public_url: base.clone(),
         lever_url: lever_url.clone(),
         lever_app: (app.client_id, app.client_secret),
         functions_dir: args.functions_dir.clone(),
-        clock_offset_ms: args.clock_offset.map_or(0, |d| {
-            d.as_millis()
-                .clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
-        }),
+        clock_offset_ms: args.clock_offset.map_or(0, |d| d.as_millis().clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64),
         max_visibility_s: args.max_visibility_timeout,
         max_instances: args.max_processes.max(1),
         operator_listener,
@@ -147,30 +137,16 @@ async fn run(args: Args, operator_listener: std::net::TcpListener) -> Result<(),
     let stack = Arc::new(Stack::up(&options).await.map_err(|e| format!("{e:#}"))?);
 
     // Every bundled profile a partner with an API key, written where hub-local writes them.
-    let any_env = stack
-        .template_env
-        .values()
-        .next()
-        .cloned()
-        .unwrap_or_default();
+    let any_env = stack.template_env.values().next().cloned().unwrap_or_default();
     let operator = HubEnv {
-        store: StoreTarget::DynamoDb {
-            table: stack.table.clone(),
-        },
-        secrets: SecretsSource::SecretsManager {
-            prefix: stack.secrets_prefix.clone(),
-        },
+        store: StoreTarget::DynamoDb { table: stack.table.clone() },
+        secrets: SecretsSource::SecretsManager { prefix: stack.secrets_prefix.clone() },
         lever: LeverTarget::Local(lever_url.clone()),
         public_url: Some(url::Url::parse(&base)?),
-        queue_urls: QueueName::ALL
-            .iter()
-            .filter_map(|q| any_env.get(q.env_var()).map(|u| (*q, u.clone())))
-            .collect(),
+        queue_urls: QueueName::ALL.iter().filter_map(|q| any_env.get(q.env_var()).map(|u| (*q, u.clone()))).collect(),
         profiles_dir: None,
         allow_http_loopback: true,
-        files: FilesTarget::S3 {
-            bucket: stack.bucket.clone(),
-        },
+        files: FilesTarget::S3 { bucket: stack.bucket.clone() },
     };
     let hub = operator.build().await?;
     let keys = partners::register(&hub, &base, &data_dir.join("local-api-keys.json")).await?;
@@ -181,57 +157,29 @@ async fn run(args: Args, operator_listener: std::net::TcpListener) -> Result<(),
         // not a route of the template.
         .route(
             "/demo/done",
-            axum::routing::get(
-                |q: axum::extract::Query<BTreeMap<String, String>>| async move {
-                    format!("Back at the partner's app: {:?}\n", q.0)
-                },
-            ),
+            axum::routing::get(|q: axum::extract::Query<BTreeMap<String, String>>| async move { format!("Back at the partner's app: {:?}\n", q.0) }),
         )
-        .fallback(
-            move |connect: axum::extract::ConnectInfo<std::net::SocketAddr>,
-                  request: axum::extract::Request| {
-                let gateway = gateway.clone();
-                async move {
-                    let (parts, body) = request.into_parts();
-                    let Ok(bytes) = axum::body::to_bytes(body, 11 * 1024 * 1024).await else {
-                        return (
-                            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
-                            axum::Json(serde_json::json!({"message": "Request Entity Too Large"})),
-                        )
-                            .into_response();
-                    };
-                    let request = Incoming {
-                        method: parts.method,
-                        uri: parts.uri,
-                        headers: parts.headers,
-                        body: bytes,
-                        peer: connect.0.ip().to_string(),
-                    };
-                    gateway.handle(request).await
-                }
-            },
-        );
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            api.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .await
-    });
+        .fallback(move |connect: axum::extract::ConnectInfo<std::net::SocketAddr>, request: axum::extract::Request| {
+            let gateway = gateway.clone();
+            async move {
+                let (parts, body) = request.into_parts();
+                let Ok(bytes) = axum::body::to_bytes(body, 11 * 1024 * 1024).await else {
+                    return (axum::http::StatusCode::PAYLOAD_TOO_LARGE, axum::Json(serde_json::json!({"message": "Request Entity Too Large"})))
+                        .into_response();
+                };
+                let request =
+                    Incoming { method: parts.method, uri: parts.uri, headers: parts.headers, body: bytes, peer: connect.0.ip().to_string() };
+                gateway.handle(request).await
+            }
+        });
+    tokio::spawn(async move { axum::serve(listener, api.into_make_service_with_connect_info::<std::net::SocketAddr>()).await });
     let admin_listener = tokio::net::TcpListener::bind(&args.admin_addr).await?;
     let admin_url = format!("http://{}", admin_listener.local_addr()?);
     let openapi = repo().join("docs/openapi.yaml");
-    let admin = hub_stack::admin::router(Arc::new(hub_stack::admin::Admin {
-        stack: stack.clone(),
-        openapi: openapi.clone(),
-    }));
+    let admin = hub_stack::admin::router(Arc::new(hub_stack::admin::Admin { stack: stack.clone(), openapi: openapi.clone() }));
     tokio::spawn(async move { axum::serve(admin_listener, admin).await });
 
-    let announcement = shared::testing::HubAnnouncement {
-        hub: base.clone(),
-        lever: lever_url.clone(),
-        data_dir: data_dir.display().to_string(),
-    };
+    let announcement = shared::testing::HubAnnouncement { hub: base.clone(), lever: lever_url.clone(), data_dir: data_dir.display().to_string() };
     println!("{announcement}");
     println!(
         "Deployed shape: {} functions as processes, {} routes, {} queue mappings, from {}; up in {:.1} s",
@@ -244,14 +192,8 @@ async fn run(args: Args, operator_listener: std::net::TcpListener) -> Result<(),
     if let Some(offset) = args.clock_offset {
         println!("Schedules run {offset:#} ahead of the real time (--clock-offset)");
     }
-    println!(
-        "Stack admin on {admin_url} (GET /_stack/report, GET /_stack/checks); logs in {}",
-        stack.logs.display()
-    );
-    println!(
-        "Partner API keys (local only) in {}:",
-        data_dir.join("local-api-keys.json").display()
-    );
+    println!("Stack admin on {admin_url} (GET /_stack/report, GET /_stack/checks); logs in {}", stack.logs.display());
+    println!("Partner API keys (local only) in {}:", data_dir.join("local-api-keys.json").display());
     for (partner, key) in &keys {
         println!("  {partner:<20} {key}");
     }

@@ -29,26 +29,20 @@ impl Clients {
                 .region(aws_config::Region::new(REGION))
                 .endpoint_url(endpoint)
                 // DynamoDB Local takes access keys of letters and digits only.
-                .credentials_provider(aws_sdk_dynamodb::config::SharedCredentialsProvider::new(
-                    aws_sdk_dynamodb::config::Credentials::new(
-                        "ASIAHUBSTACKPROVISION",
-                        "local",
-                        None,
-                        None,
-                        "hub-stack",
-                    ),
-                ))
+                .credentials_provider(aws_sdk_dynamodb::config::SharedCredentialsProvider::new(aws_sdk_dynamodb::config::Credentials::new(
+                    "ASIAHUBSTACKPROVISION",
+                    "local",
+                    None,
+                    None,
+                    "hub-stack",
+                )))
                 .build()
         };
         let moto_config = config(moto);
         Self {
             dynamodb: aws_sdk_dynamodb::Client::new(&config(dynamodb)),
             sqs: aws_sdk_sqs::Client::new(&moto_config),
-            s3: aws_sdk_s3::Client::from_conf(
-                aws_sdk_s3::config::Builder::from(&moto_config)
-                    .force_path_style(true)
-                    .build(),
-            ),
+            s3: aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&moto_config).force_path_style(true).build()),
             secrets: aws_sdk_secretsmanager::Client::new(&moto_config),
         }
     }
@@ -73,34 +67,21 @@ fn arn(service: &str, resource: &str) -> String {
 }
 
 /// Every resource of the template, made or named, in `resolver.physical`.
-pub async fn provision(
-    resolver: &mut Resolver<'_>,
-    options: &Provisioning<'_>,
-) -> anyhow::Result<()> {
+pub async fn provision(resolver: &mut Resolver<'_>, options: &Provisioning<'_>) -> anyhow::Result<()> {
     let template = resolver.template;
     let stack = resolver.stack_name.clone();
     // Secrets first: their ARNs (a suffix moto picks) are what `!Ref` answers.
     for (id, resource) in template.of_kind("AWS::SecretsManager::Secret") {
-        let physical = secret(resolver, id, &resource.properties, options)
-            .await
-            .with_context(|| format!("secret {id}"))?;
+        let physical = secret(resolver, id, &resource.properties, options).await.with_context(|| format!("secret {id}"))?;
         resolver.physical.insert(id.clone(), physical);
     }
     for (id, resource) in &template.resources {
-        let attrs = |pairs: &[(&str, String)]| {
-            pairs
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), v.clone()))
-                .collect::<BTreeMap<_, _>>()
-        };
+        let attrs = |pairs: &[(&str, String)]| pairs.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect::<BTreeMap<_, _>>();
         let physical = match resource.kind.as_str() {
             "AWS::SecretsManager::Secret" => continue,
             "AWS::DynamoDB::Table" => {
                 let name = format!("{stack}-{id}");
-                Physical {
-                    attributes: attrs(&[("Arn", arn("dynamodb", &format!("table/{name}")))]),
-                    reference: name,
-                }
+                Physical { attributes: attrs(&[("Arn", arn("dynamodb", &format!("table/{name}")))]), reference: name }
             }
             "AWS::SQS::Queue" => {
                 let name = format!("{stack}-{id}");
@@ -115,172 +96,78 @@ pub async fn provision(
             }
             "AWS::S3::Bucket" => {
                 let name = format!("{stack}-{id}").to_ascii_lowercase();
-                Physical {
-                    attributes: attrs(&[("Arn", format!("arn:aws:s3:::{name}"))]),
-                    reference: name,
-                }
+                Physical { attributes: attrs(&[("Arn", format!("arn:aws:s3:::{name}"))]), reference: name }
             }
             "AWS::Logs::LogGroup" => {
-                let name = resource
-                    .properties
-                    .get("LogGroupName")
-                    .map(|v| resolver.text(v))
-                    .transpose()?
-                    .unwrap_or_else(|| format!("/{stack}/{id}"));
-                Physical {
-                    attributes: attrs(&[("Arn", arn("logs", &format!("log-group:{name}:*")))]),
-                    reference: name,
-                }
+                let name = resource.properties.get("LogGroupName").map(|v| resolver.text(v)).transpose()?.unwrap_or_else(|| format!("/{stack}/{id}"));
+                Physical { attributes: attrs(&[("Arn", arn("logs", &format!("log-group:{name}:*")))]), reference: name }
             }
-            "AWS::IAM::ManagedPolicy" => Physical {
-                reference: format!("arn:aws:iam::{ACCOUNT}:policy/{stack}-{id}"),
-                attributes: BTreeMap::new(),
-            },
+            "AWS::IAM::ManagedPolicy" => Physical { reference: format!("arn:aws:iam::{ACCOUNT}:policy/{stack}-{id}"), attributes: BTreeMap::new() },
             "AWS::Serverless::Function" => {
                 let name = format!("{stack}-{id}");
-                Physical {
-                    attributes: attrs(&[("Arn", arn("lambda", &format!("function:{name}")))]),
-                    reference: name,
-                }
+                Physical { attributes: attrs(&[("Arn", arn("lambda", &format!("function:{name}")))]), reference: name }
             }
-            "AWS::SNS::Topic" => Physical {
-                reference: arn("sns", &format!("{stack}-{id}")),
-                attributes: BTreeMap::new(),
-            },
-            _ => Physical {
-                reference: id.clone(),
-                attributes: BTreeMap::new(),
-            },
+            "AWS::SNS::Topic" => Physical { reference: arn("sns", &format!("{stack}-{id}")), attributes: BTreeMap::new() },
+            _ => Physical { reference: id.clone(), attributes: BTreeMap::new() },
         };
         resolver.physical.insert(id.clone(), physical);
     }
     for (id, resource) in template.of_kind("AWS::DynamoDB::Table") {
-        table(resolver, id, &resource.properties, options.clients)
-            .await
-            .with_context(|| format!("table {id}"))?;
+        table(resolver, id, &resource.properties, options.clients).await.with_context(|| format!("table {id}"))?;
     }
     // Dead-letter queues before the queues that name them.
     let mut queues: Vec<_> = template.of_kind("AWS::SQS::Queue").collect();
     queues.sort_by_key(|(_, r)| r.properties.get("RedrivePolicy").is_some());
     for (id, resource) in queues {
-        queue(resolver, id, &resource.properties, options)
-            .await
-            .with_context(|| format!("queue {id}"))?;
+        queue(resolver, id, &resource.properties, options).await.with_context(|| format!("queue {id}"))?;
     }
     for (id, _) in template.of_kind("AWS::S3::Bucket") {
         let name = resolver.physical[id].reference.clone();
-        let made = options
-            .clients
-            .s3
-            .create_bucket()
-            .bucket(&name)
-            .send()
-            .await;
+        let made = options.clients.s3.create_bucket().bucket(&name).send().await;
         if let Err(e) = made {
-            let exists = e.as_service_error().is_some_and(|s| {
-                s.is_bucket_already_owned_by_you() || s.is_bucket_already_exists()
-            });
+            let exists = e.as_service_error().is_some_and(|s| s.is_bucket_already_owned_by_you() || s.is_bucket_already_exists());
             if !exists {
-                bail!(
-                    "bucket {id}: {}",
-                    aws_sdk_s3::error::DisplayErrorContext(&e)
-                );
+                bail!("bucket {id}: {}", aws_sdk_s3::error::DisplayErrorContext(&e));
             }
         }
     }
     Ok(())
 }
 
-async fn secret(
-    resolver: &Resolver<'_>,
-    id: &str,
-    props: &Value,
-    options: &Provisioning<'_>,
-) -> anyhow::Result<Physical> {
-    let name = resolver.text(props.get("Name").ok_or_else(|| {
-        anyhow!("no Name (the local stack names secrets as the template does)")
-    })?)?;
-    let mut kept: BTreeMap<String, String> = std::fs::read_to_string(options.secrets_file)
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok())
-        .unwrap_or_default();
-    let put = options
-        .secret_values
-        .iter()
-        .find(|(suffix, _)| name.ends_with(&format!("/{suffix}")));
+async fn secret(resolver: &Resolver<'_>, id: &str, props: &Value, options: &Provisioning<'_>) -> anyhow::Result<Physical> {
+    let name = resolver.text(props.get("Name").ok_or_else(|| anyhow!("no Name (the local stack names secrets as the template does)"))?)?;
+    let mut kept: BTreeMap<String, String> =
+        std::fs::read_to_string(options.secrets_file).ok().and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default();
+    let put = options.secret_values.iter().find(|(suffix, _)| name.ends_with(&format!("/{suffix}")));
     let value = if let Some((_, v)) = put {
         v.clone()
     } else if let Some(v) = kept.get(&name) {
         v.clone()
     } else if let Some(generate) = props.get("GenerateSecretString") {
-        let length: usize = generate
-            .get("PasswordLength")
-            .map(scalar_text)
-            .unwrap_or_else(|| "32".into())
-            .parse()?;
-        let exclude = generate
-            .get("ExcludeCharacters")
-            .map(scalar_text)
-            .unwrap_or_default();
-        let alphabet: Vec<char> = (33u8..127)
-            .map(char::from)
-            .filter(|c| !exclude.contains(*c))
-            .collect();
+        let length: usize = generate.get("PasswordLength").map(scalar_text).unwrap_or_else(|| "32".into()).parse()?;
+        let exclude = generate.get("ExcludeCharacters").map(scalar_text).unwrap_or_default();
+        let alphabet: Vec<char> = (33u8..127).map(char::from).filter(|c| !exclude.contains(*c)).collect();
         let mut rng = rand::rng();
-        let v: String = (0..length)
-            .map(|_| alphabet[rng.random_range(0..alphabet.len())])
-            .collect();
+        let v: String = (0..length).map(|_| alphabet[rng.random_range(0..alphabet.len())]).collect();
         kept.insert(name.clone(), v.clone());
-        shared::secrets::local::write_private(
-            options.secrets_file,
-            &serde_json::to_string_pretty(&kept)?,
-        )?;
+        shared::secrets::local::write_private(options.secrets_file, &serde_json::to_string_pretty(&kept)?)?;
         v
     } else {
-        resolver.text(
-            props
-                .get("SecretString")
-                .ok_or_else(|| anyhow!("neither GenerateSecretString nor SecretString"))?,
-        )?
+        resolver.text(props.get("SecretString").ok_or_else(|| anyhow!("neither GenerateSecretString nor SecretString"))?)?
     };
     let client = &options.clients.secrets;
-    let arn = match client
-        .create_secret()
-        .name(&name)
-        .secret_string(&value)
-        .send()
-        .await
-    {
+    let arn = match client.create_secret().name(&name).secret_string(&value).send().await {
         Ok(made) => made.arn().unwrap_or_default().to_owned(),
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_resource_exists_exception()) =>
-        {
-            client
-                .put_secret_value()
-                .secret_id(&name)
-                .secret_string(&value)
-                .send()
-                .await?
-                .arn()
-                .unwrap_or_default()
-                .to_owned()
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_exists_exception()) => {
+            client.put_secret_value().secret_id(&name).secret_string(&value).send().await?.arn().unwrap_or_default().to_owned()
         }
         Err(e) => bail!("{}", aws_sdk_secretsmanager::error::DisplayErrorContext(&e)),
     };
     let _ = id;
-    Ok(Physical {
-        reference: arn.clone(),
-        attributes: BTreeMap::from([("Id".to_owned(), arn)]),
-    })
+    Ok(Physical { reference: arn.clone(), attributes: BTreeMap::from([("Id".to_owned(), arn)]) })
 }
 
-async fn table(
-    resolver: &Resolver<'_>,
-    id: &str,
-    props: &Value,
-    clients: &Clients,
-) -> anyhow::Result<()> {
+async fn table(resolver: &Resolver<'_>, id: &str, props: &Value, clients: &Clients) -> anyhow::Result<()> {
     let name = resolver.physical[id].reference.clone();
     let props = resolver.resolve(props)?;
     let key_schema = |v: &Value| -> anyhow::Result<Vec<ddb::KeySchemaElement>> {
@@ -290,105 +177,52 @@ async fn table(
             .map(|k| {
                 Ok(ddb::KeySchemaElement::builder()
                     .attribute_name(scalar_text(k.get("AttributeName").unwrap_or(&Value::Null)))
-                    .key_type(ddb::KeyType::from(
-                        scalar_text(k.get("KeyType").unwrap_or(&Value::Null)).as_str(),
-                    ))
+                    .key_type(ddb::KeyType::from(scalar_text(k.get("KeyType").unwrap_or(&Value::Null)).as_str()))
                     .build()?)
             })
             .collect()
     };
-    let mut create = clients
-        .dynamodb
-        .create_table()
-        .table_name(&name)
-        .billing_mode(ddb::BillingMode::PayPerRequest);
-    for a in props
-        .get("AttributeDefinitions")
-        .and_then(Value::as_sequence)
-        .into_iter()
-        .flatten()
-    {
+    let mut create = clients.dynamodb.create_table().table_name(&name).billing_mode(ddb::BillingMode::PayPerRequest);
+    for a in props.get("AttributeDefinitions").and_then(Value::as_sequence).into_iter().flatten() {
         create = create.attribute_definitions(
             ddb::AttributeDefinition::builder()
                 .attribute_name(scalar_text(a.get("AttributeName").unwrap_or(&Value::Null)))
-                .attribute_type(ddb::ScalarAttributeType::from(
-                    scalar_text(a.get("AttributeType").unwrap_or(&Value::Null)).as_str(),
-                ))
+                .attribute_type(ddb::ScalarAttributeType::from(scalar_text(a.get("AttributeType").unwrap_or(&Value::Null)).as_str()))
                 .build()?,
         );
     }
-    create = create.set_key_schema(Some(key_schema(
-        props.get("KeySchema").unwrap_or(&Value::Null),
-    )?));
-    for index in props
-        .get("GlobalSecondaryIndexes")
-        .and_then(Value::as_sequence)
-        .into_iter()
-        .flatten()
-    {
-        let projection = index
-            .get("Projection")
-            .and_then(|p| p.get("ProjectionType"))
-            .map(scalar_text)
-            .unwrap_or_else(|| "ALL".into());
+    create = create.set_key_schema(Some(key_schema(props.get("KeySchema").unwrap_or(&Value::Null))?));
+    for index in props.get("GlobalSecondaryIndexes").and_then(Value::as_sequence).into_iter().flatten() {
+        let projection = index.get("Projection").and_then(|p| p.get("ProjectionType")).map(scalar_text).unwrap_or_else(|| "ALL".into());
         create = create.global_secondary_indexes(
             ddb::GlobalSecondaryIndex::builder()
                 .index_name(scalar_text(index.get("IndexName").unwrap_or(&Value::Null)))
-                .set_key_schema(Some(key_schema(
-                    index.get("KeySchema").unwrap_or(&Value::Null),
-                )?))
-                .projection(
-                    ddb::Projection::builder()
-                        .projection_type(ddb::ProjectionType::from(projection.as_str()))
-                        .build(),
-                )
+                .set_key_schema(Some(key_schema(index.get("KeySchema").unwrap_or(&Value::Null))?))
+                .projection(ddb::Projection::builder().projection_type(ddb::ProjectionType::from(projection.as_str())).build())
                 .build()?,
         );
     }
     match create.send().await {
         Ok(_) => {}
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_resource_in_use_exception()) => {} // kept from an earlier run
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_in_use_exception()) => {} // kept from an earlier run
         Err(e) => bail!("{}", aws_sdk_dynamodb::error::DisplayErrorContext(&e)),
     }
     if let Some(ttl) = props.get("TimeToLiveSpecification") {
         let enabled = ttl.get("Enabled").and_then(Value::as_bool).unwrap_or(false);
         let spec = ddb::TimeToLiveSpecification::builder()
-            .attribute_name(scalar_text(
-                ttl.get("AttributeName").unwrap_or(&Value::Null),
-            ))
+            .attribute_name(scalar_text(ttl.get("AttributeName").unwrap_or(&Value::Null)))
             .enabled(enabled)
             .build()?;
-        let current = clients
-            .dynamodb
-            .describe_time_to_live()
-            .table_name(&name)
-            .send()
-            .await?;
-        let on = current
-            .time_to_live_description()
-            .and_then(|d| d.time_to_live_status())
-            .is_some_and(|s| *s == ddb::TimeToLiveStatus::Enabled);
+        let current = clients.dynamodb.describe_time_to_live().table_name(&name).send().await?;
+        let on = current.time_to_live_description().and_then(|d| d.time_to_live_status()).is_some_and(|s| *s == ddb::TimeToLiveStatus::Enabled);
         if on != enabled {
-            clients
-                .dynamodb
-                .update_time_to_live()
-                .table_name(&name)
-                .time_to_live_specification(spec)
-                .send()
-                .await?;
+            clients.dynamodb.update_time_to_live().table_name(&name).time_to_live_specification(spec).send().await?;
         }
     }
     Ok(())
 }
 
-async fn queue(
-    resolver: &Resolver<'_>,
-    id: &str,
-    props: &Value,
-    options: &Provisioning<'_>,
-) -> anyhow::Result<()> {
+async fn queue(resolver: &Resolver<'_>, id: &str, props: &Value, options: &Provisioning<'_>) -> anyhow::Result<()> {
     use aws_sdk_sqs::types::QueueAttributeName as A;
     let name = resolver.physical[id].attributes["QueueName"].clone();
     let props = resolver.resolve(props)?;
@@ -397,9 +231,7 @@ async fn queue(
         let attribute = match key.as_str() {
             "VisibilityTimeout" => {
                 let seconds: u64 = scalar_text(&value).parse()?;
-                let capped = options
-                    .max_visibility_s
-                    .map_or(seconds, |cap| seconds.min(cap));
+                let capped = options.max_visibility_s.map_or(seconds, |cap| seconds.min(cap));
                 create = create.attributes(A::VisibilityTimeout, capped.to_string());
                 continue;
             }
@@ -408,10 +240,7 @@ async fn queue(
             "ReceiveMessageWaitTimeSeconds" => A::ReceiveMessageWaitTimeSeconds,
             "MaximumMessageSize" => A::MaximumMessageSize,
             "RedrivePolicy" => {
-                create = create.attributes(
-                    A::RedrivePolicy,
-                    serde_json::to_string(&crate::template::json_of(&value)?)?,
-                );
+                create = create.attributes(A::RedrivePolicy, serde_json::to_string(&crate::template::json_of(&value)?)?);
                 continue;
             }
             // Encryption at rest has no local meaning.

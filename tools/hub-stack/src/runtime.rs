@@ -66,9 +66,7 @@ impl Outcome {
             Outcome::InitError(why) => format!("init error: {why}"),
             Outcome::Crashed(why) => format!("runtime exited: {why}"),
             Outcome::TimedOut => "task timed out".into(),
-            Outcome::OutOfMemory => {
-                "runtime exited: out of memory (the template's MemorySize)".into()
-            }
+            Outcome::OutOfMemory => "runtime exited: out of memory (the template's MemorySize)".into(),
         }
     }
 }
@@ -143,19 +141,9 @@ impl FunctionHost {
     }
 
     pub fn stats(&self) -> Stats {
-        let mut stats = self
-            .counters
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
+        let mut stats = self.counters.lock().unwrap_or_else(|e| e.into_inner()).clone();
         stats.in_flight = self.in_flight.load(Ordering::SeqCst);
-        let mut pids: Vec<u32> = self
-            .idle
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-            .map(|i| i.pid)
-            .collect();
+        let mut pids: Vec<u32> = self.idle.lock().unwrap_or_else(|e| e.into_inner()).iter().map(|i| i.pid).collect();
         pids.extend(self.busy.lock().unwrap_or_else(|e| e.into_inner()).keys());
         pids.sort_unstable();
         stats.pids = pids;
@@ -179,12 +167,7 @@ impl FunctionHost {
     /// Kills every process, idle or busy (the stack stopping).
     pub fn kill_all(&self) {
         self.kill_busy();
-        for instance in self
-            .idle
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .drain(..)
-        {
+        for instance in self.idle.lock().unwrap_or_else(|e| e.into_inner()).drain(..) {
             instance.kill.notify_one();
         }
     }
@@ -219,12 +202,7 @@ impl FunctionHost {
                 continue;
             }
             let live = self.live.load(Ordering::SeqCst);
-            if live < self.spec.max_instances
-                && self
-                    .live
-                    .compare_exchange(live, live + 1, Ordering::SeqCst, Ordering::SeqCst)
-                    .is_ok()
-            {
+            if live < self.spec.max_instances && self.live.compare_exchange(live, live + 1, Ordering::SeqCst, Ordering::SeqCst).is_ok() {
                 return match self.spawn().await {
                     Ok(i) => Ok(i),
                     Err(e) => {
@@ -247,19 +225,8 @@ impl FunctionHost {
         let request_id = uuid::Uuid::new_v4().to_string();
         let deadline_ms = epoch_ms() + self.spec.timeout.as_millis();
         let (reply, answer) = oneshot::channel();
-        self.busy
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(instance.pid, instance.clone());
-        let sent = instance
-            .next
-            .send(Pending {
-                request_id: request_id.clone(),
-                payload,
-                deadline_ms,
-                reply,
-            })
-            .await;
+        self.busy.lock().unwrap_or_else(|e| e.into_inner()).insert(instance.pid, instance.clone());
+        let sent = instance.next.send(Pending { request_id: request_id.clone(), payload, deadline_ms, reply }).await;
         let mut exited = instance.exited.clone();
         let outcome = if sent.is_err() {
             Outcome::Crashed("the process's Runtime API is gone".into())
@@ -282,10 +249,7 @@ impl FunctionHost {
                 _ = watch_memory => Outcome::OutOfMemory,
             }
         };
-        self.busy
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&instance.pid);
+        self.busy.lock().unwrap_or_else(|e| e.into_inner()).remove(&instance.pid);
         let max_memory_mb = peak_rss_bytes(instance.pid).unwrap_or(0) / (1024 * 1024);
         self.count(|s| s.max_memory_mb = s.max_memory_mb.max(max_memory_mb));
         let keep = match &outcome {
@@ -293,10 +257,7 @@ impl FunctionHost {
             _ => false,
         };
         if keep {
-            self.idle
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push(instance);
+            self.idle.lock().unwrap_or_else(|e| e.into_inner()).push(instance);
         } else {
             instance.kill.notify_one();
             self.live.fetch_sub(1, Ordering::SeqCst);
@@ -326,10 +287,7 @@ impl FunctionHost {
         };
         match outcome {
             Ok(()) => {
-                self.idle
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .push(instance);
+                self.idle.lock().unwrap_or_else(|e| e.into_inner()).push(instance);
                 self.freed.notify_one();
                 Ok(())
             }
@@ -343,25 +301,10 @@ impl FunctionHost {
     }
 
     /// Lambda's REPORT line, in the function's log.
-    fn report(
-        &self,
-        request_id: &str,
-        _seq: u64,
-        took: Duration,
-        memory_mb: u64,
-        outcome: &Outcome,
-    ) {
+    fn report(&self, request_id: &str, _seq: u64, took: Duration, memory_mb: u64, outcome: &Outcome) {
         use std::io::Write as _;
-        if let Ok(mut log) = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.spec.log)
-        {
-            let status = if outcome.is_success() {
-                String::new()
-            } else {
-                format!("\tStatus: {}", outcome.describe())
-            };
+        if let Ok(mut log) = std::fs::OpenOptions::new().create(true).append(true).open(&self.spec.log) {
+            let status = if outcome.is_success() { String::new() } else { format!("\tStatus: {}", outcome.describe()) };
             let _ = writeln!(
                 log,
                 "REPORT RequestId: {request_id}\tDuration: {:.2} ms\tMemory Size: {} MB\tMax Memory Used: {memory_mb} MB{status}",
@@ -387,28 +330,21 @@ impl FunctionHost {
             .route(&format!("{API}/invocation/{{id}}/error"), post(error))
             .route(&format!("{API}/init/error"), post(init_error))
             .with_state(state.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .map_err(|e| format!("Runtime API listener: {e}"))?;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| format!("Runtime API listener: {e}"))?;
         let port = listener.local_addr().map_err(|e| e.to_string())?.port();
         let server = tokio::spawn(async move { axum::serve(listener, api).await });
 
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.spec.log)
-            .map_err(|e| format!("log: {e}"))?;
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.spec.log).map_err(|e| format!("log: {e}"))?;
         let log_err = log.try_clone().map_err(|e| e.to_string())?;
-        let mut child =
-            crate::services::die_with_parent(&mut tokio::process::Command::new(&self.spec.binary))
-                .env_clear()
-                .envs(&self.spec.environment)
-                .env("AWS_LAMBDA_RUNTIME_API", format!("127.0.0.1:{port}"))
-                .stdin(std::process::Stdio::null())
-                .stdout(log)
-                .stderr(log_err)
-                .spawn()
-                .map_err(|e| format!("starting {}: {e}", self.spec.binary.display()))?;
+        let mut child = crate::services::die_with_parent(&mut tokio::process::Command::new(&self.spec.binary))
+            .env_clear()
+            .envs(&self.spec.environment)
+            .env("AWS_LAMBDA_RUNTIME_API", format!("127.0.0.1:{port}"))
+            .stdin(std::process::Stdio::null())
+            .stdout(log)
+            .stderr(log_err)
+            .spawn()
+            .map_err(|e| format!("starting {}: {e}", self.spec.binary.display()))?;
         let pid = child.id().unwrap_or_default();
         self.count(|s| s.processes_started += 1);
         let kill = Arc::new(Notify::new());
@@ -423,42 +359,22 @@ impl FunctionHost {
                     child.wait().await
                 }
             };
-            let why = match (
-                status,
-                waiter_state
-                    .init_error
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .clone(),
-            ) {
+            let why = match (status, waiter_state.init_error.lock().unwrap_or_else(|e| e.into_inner()).clone()) {
                 (_, Some(init)) => format!("init error: {init}"),
                 (Ok(s), None) => format!("{s}"),
                 (Err(e), None) => e.to_string(),
             };
             // Whatever was waiting on this process learns it is gone.
-            waiter_state
-                .replies
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .clear();
+            waiter_state.replies.lock().unwrap_or_else(|e| e.into_inner()).clear();
             let _ = exited_tx.send(Some(why));
             server.abort();
         });
-        Ok(Arc::new(Instance {
-            pid,
-            next: tx,
-            kill,
-            exited,
-            ready,
-        }))
+        Ok(Arc::new(Instance { pid, next: tx, kill, exited, ready }))
     }
 }
 
 fn epoch_ms() -> u128 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis())
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0)
 }
 
 /// Resident memory of a process (Linux `/proc`).
@@ -472,10 +388,7 @@ fn peak_rss_bytes(pid: u32) -> Option<u64> {
 
 fn proc_status_kb(pid: u32, field: &str) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(field))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+    status.lines().find_map(|l| l.strip_prefix(field)).and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
 async fn next(State(state): State<Arc<ApiState>>) -> Response {
@@ -484,11 +397,7 @@ async fn next(State(state): State<Arc<ApiState>>) -> Response {
     let Some(pending) = pending else {
         return (StatusCode::GONE, "the stack is stopping").into_response();
     };
-    state
-        .replies
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .insert(pending.request_id.clone(), pending.reply);
+    state.replies.lock().unwrap_or_else(|e| e.into_inner()).insert(pending.request_id.clone(), pending.reply);
     let trace = format!(
         "Root=1-{:08x}-{};Parent={};Sampled=0",
         (epoch_ms() / 1000) as u32,
@@ -502,14 +411,8 @@ async fn next(State(state): State<Arc<ApiState>>) -> Response {
         }
     };
     set("lambda-runtime-aws-request-id", pending.request_id);
-    set(
-        "lambda-runtime-deadline-ms",
-        pending.deadline_ms.to_string(),
-    );
-    set(
-        "lambda-runtime-invoked-function-arn",
-        state.function_arn.clone(),
-    );
+    set("lambda-runtime-deadline-ms", pending.deadline_ms.to_string());
+    set("lambda-runtime-invoked-function-arn", state.function_arn.clone());
     set("lambda-runtime-trace-id", trace);
     set("content-type", "application/json".into());
     (StatusCode::OK, headers, pending.payload).into_response()
@@ -526,44 +429,18 @@ fn answer(state: &ApiState, id: &str, outcome: Outcome) -> Response {
     }
 }
 
-async fn response(
-    State(state): State<Arc<ApiState>>,
-    UrlPath(id): UrlPath<String>,
-    body: Bytes,
-) -> Response {
+async fn response(State(state): State<Arc<ApiState>>, UrlPath(id): UrlPath<String>, body: Bytes) -> Response {
     answer(&state, &id, Outcome::Response(body))
 }
 
 /// The handler's error: `{"errorType", "errorMessage"}` as the runtime reports it.
-async fn error(
-    State(state): State<Arc<ApiState>>,
-    UrlPath(id): UrlPath<String>,
-    body: Bytes,
-) -> Response {
+async fn error(State(state): State<Arc<ApiState>>, UrlPath(id): UrlPath<String>, body: Bytes) -> Response {
     let reported: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
-    let text = |k: &str| {
-        reported
-            .get(k)
-            .and_then(|v| v.as_str())
-            .unwrap_or_default()
-            .to_owned()
-    };
-    answer(
-        &state,
-        &id,
-        Outcome::Error {
-            kind: text("errorType"),
-            message: text("errorMessage"),
-        },
-    )
+    let text = |k: &str| reported.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+    answer(&state, &id, Outcome::Error { kind: text("errorType"), message: text("errorMessage") })
 }
 
 async fn init_error(State(state): State<Arc<ApiState>>, body: Bytes) -> Response {
-    *state.init_error.lock().unwrap_or_else(|e| e.into_inner()) =
-        Some(String::from_utf8_lossy(&body).into_owned());
-    (
-        StatusCode::ACCEPTED,
-        axum::Json(serde_json::json!({"status": "OK"})),
-    )
-        .into_response()
+    *state.init_error.lock().unwrap_or_else(|e| e.into_inner()) = Some(String::from_utf8_lossy(&body).into_owned());
+    (StatusCode::ACCEPTED, axum::Json(serde_json::json!({"status": "OK"}))).into_response()
 }

@@ -23,13 +23,8 @@ pub enum Expression {
 impl Expression {
     pub fn parse(text: &str) -> anyhow::Result<Self> {
         if let Some(inner) = text.strip_prefix("rate(").and_then(|t| t.strip_suffix(')')) {
-            let (n, unit) = inner
-                .trim()
-                .split_once(' ')
-                .ok_or_else(|| anyhow!("{text}: expected rate(N unit)"))?;
-            let n: u64 = n
-                .parse()
-                .map_err(|_| anyhow!("{text}: {n} is not a whole number"))?;
+            let (n, unit) = inner.trim().split_once(' ').ok_or_else(|| anyhow!("{text}: expected rate(N unit)"))?;
+            let n: u64 = n.parse().map_err(|_| anyhow!("{text}: {n} is not a whole number"))?;
             let seconds = match (unit, n) {
                 ("minute", 1) | ("minutes", 2..) => 60,
                 ("hour", 1) | ("hours", 2..) => 3600,
@@ -56,9 +51,7 @@ pub struct Cron {
 }
 
 const RANGES: [(u32, u32); 6] = [(0, 59), (0, 23), (1, 31), (1, 12), (1, 7), (1970, 2199)];
-const MONTHS: [&str; 12] = [
-    "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
-];
+const MONTHS: [&str; 12] = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"];
 const DAYS: [&str; 7] = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
 
 impl Cron {
@@ -76,18 +69,8 @@ impl Cron {
 
     fn matches(&self, at: &jiff::civil::DateTime) -> bool {
         let day_of_week = at.weekday().to_sunday_one_offset() as u32;
-        let values = [
-            at.minute() as u32,
-            at.hour() as u32,
-            at.day() as u32,
-            at.month() as u32,
-            day_of_week,
-            at.year() as u32,
-        ];
-        values
-            .iter()
-            .zip(&self.fields)
-            .all(|(v, allowed)| allowed.is_empty() || allowed.contains(v))
+        let values = [at.minute() as u32, at.hour() as u32, at.day() as u32, at.month() as u32, day_of_week, at.year() as u32];
+        values.iter().zip(&self.fields).all(|(v, allowed)| allowed.is_empty() || allowed.contains(v))
     }
 }
 
@@ -96,29 +79,20 @@ fn field(text: &str, index: usize) -> anyhow::Result<Vec<u32>> {
     if text == "*" || text == "?" {
         return Ok(vec![]);
     }
-    if text.contains(['L', 'W', '#'])
-        && !text
-            .chars()
-            .all(|c| c.is_ascii_alphabetic() || c == ',' || c == '-')
-    {
+    if text.contains(['L', 'W', '#']) && !text.chars().all(|c| c.is_ascii_alphabetic() || c == ',' || c == '-') {
         bail!("{text}: L, W and # are not run by the local stack");
     }
     let (low, high) = RANGES[index];
     let number = |s: &str| -> anyhow::Result<u32> {
         let upper = s.to_ascii_uppercase();
         let named = match index {
-            3 => MONTHS
-                .iter()
-                .position(|m| *m == upper)
-                .map(|p| p as u32 + 1),
+            3 => MONTHS.iter().position(|m| *m == upper).map(|p| p as u32 + 1),
             4 => DAYS.iter().position(|d| *d == upper).map(|p| p as u32 + 1),
             _ => None,
         };
         let n = match named {
             Some(n) => n,
-            None => s
-                .parse()
-                .map_err(|_| anyhow!("{s} is not a value of this field"))?,
+            None => s.parse().map_err(|_| anyhow!("{s} is not a value of this field"))?,
         };
         if n < low || n > high {
             bail!("{n} is outside {low}-{high}");
@@ -128,12 +102,7 @@ fn field(text: &str, index: usize) -> anyhow::Result<Vec<u32>> {
     let mut values = vec![];
     for item in text.split(',') {
         let (range, step) = match item.split_once('/') {
-            Some((r, s)) => (
-                r,
-                s.parse::<u32>()
-                    .map_err(|_| anyhow!("{item}: bad step"))?
-                    .max(1),
-            ),
+            Some((r, s)) => (r, s.parse::<u32>().map_err(|_| anyhow!("{item}: bad step"))?.max(1)),
             None => (item, 1),
         };
         let (from, to) = match range {
@@ -165,9 +134,7 @@ pub struct Schedule {
 
 impl Schedule {
     fn now(&self) -> jiff::Timestamp {
-        jiff::Timestamp::now()
-            .checked_add(jiff::SignedDuration::from_millis(self.offset_ms))
-            .unwrap_or_else(|_| jiff::Timestamp::now())
+        jiff::Timestamp::now().checked_add(jiff::SignedDuration::from_millis(self.offset_ms)).unwrap_or_else(|_| jiff::Timestamp::now())
     }
 
     /// The event for a run due at `at`.
@@ -185,10 +152,7 @@ impl Schedule {
         };
         let filled = input
             .replace("<aws.scheduler.scheduled-time>", &time)
-            .replace(
-                "<aws.scheduler.execution-id>",
-                &uuid::Uuid::new_v4().to_string(),
-            )
+            .replace("<aws.scheduler.execution-id>", &uuid::Uuid::new_v4().to_string())
             .replace("<aws.scheduler.attempt-number>", &attempt.to_string())
             .replace("<aws.scheduler.schedule-arn>", &self.schedule_arn);
         serde_json::from_str(&filled).unwrap_or(serde_json::Value::String(filled))
@@ -198,23 +162,12 @@ impl Schedule {
     /// the stack's start).
     fn next_cron(&self, cron: &Cron, after: jiff::Timestamp) -> Option<jiff::Timestamp> {
         let zoned = jiff::ZonedDateTime::new(after, self.timezone.clone());
-        let mut minute = zoned
-            .datetime()
-            .with()
-            .second(0)
-            .subsec_nanosecond(0)
-            .build()
-            .ok()?;
+        let mut minute = zoned.datetime().with().second(0).subsec_nanosecond(0).build().ok()?;
         // A year of minutes is the most a six-field expression can need to find its next run.
         for _ in 0..(366 * 24 * 60) {
-            minute = minute
-                .checked_add(jiff::SignedDuration::from_secs(60))
-                .ok()?;
+            minute = minute.checked_add(jiff::SignedDuration::from_secs(60)).ok()?;
             if cron.matches(&minute) {
-                return minute
-                    .to_zoned_datetime(self.timezone.clone())
-                    .ok()
-                    .map(|z| z.timestamp());
+                return minute.to_zoned_datetime(self.timezone.clone()).ok().map(|z| z.timestamp());
             }
         }
         None
@@ -232,9 +185,7 @@ pub fn start(schedule: Arc<Schedule>) {
                 Expression::Cron(cron) => match schedule.next_cron(cron, due) {
                     Some(next) => {
                         due = next;
-                        Duration::from_millis(
-                            next.duration_since(schedule.now()).as_millis().max(0) as u64,
-                        )
+                        Duration::from_millis(next.duration_since(schedule.now()).as_millis().max(0) as u64)
                     }
                     None => return,
                 },
@@ -254,8 +205,7 @@ fn fire(schedule: Arc<Schedule>, due: jiff::Timestamp) {
     tokio::spawn(async move {
         for attempt in 1..=schedule.retries + 1 {
             tokio::time::sleep(Duration::from_secs(60 * u64::from(attempt - 1))).await;
-            let payload =
-                Bytes::from(serde_json::to_vec(&schedule.event(due, attempt)).unwrap_or_default());
+            let payload = Bytes::from(serde_json::to_vec(&schedule.event(due, attempt)).unwrap_or_default());
             let outcome = schedule.function.invoke(payload).await;
             if outcome.is_success() {
                 return;
@@ -271,34 +221,21 @@ mod tests {
 
     #[test]
     fn rates_and_crons_parse_as_eventbridge_reads_them() {
-        assert_eq!(
-            Expression::parse("rate(1 minute)").unwrap(),
-            Expression::Rate(Duration::from_secs(60))
-        );
-        assert_eq!(
-            Expression::parse("rate(6 hours)").unwrap(),
-            Expression::Rate(Duration::from_secs(6 * 3600))
-        );
+        assert_eq!(Expression::parse("rate(1 minute)").unwrap(), Expression::Rate(Duration::from_secs(60)));
+        assert_eq!(Expression::parse("rate(6 hours)").unwrap(), Expression::Rate(Duration::from_secs(6 * 3600)));
         assert!(Expression::parse("rate(1 minutes)").is_err());
         assert!(Expression::parse("rate(5 seconds)").is_err());
-        let Expression::Cron(cron) = Expression::parse("cron(30 2 ? * MON-FRI *)").unwrap() else {
-            panic!("a cron")
-        };
+        let Expression::Cron(cron) = Expression::parse("cron(30 2 ? * MON-FRI *)").unwrap() else { panic!("a cron") };
         let monday = jiff::civil::date(2026, 12, 7).at(2, 30, 0, 0);
         assert!(cron.matches(&monday));
-        assert!(
-            !cron.matches(&jiff::civil::date(2026, 12, 6).at(2, 30, 0, 0)),
-            "Sunday"
-        );
+        assert!(!cron.matches(&jiff::civil::date(2026, 12, 6).at(2, 30, 0, 0)), "Sunday");
         assert!(Expression::parse("cron(0 12 L * ? *)").is_err());
         assert!(Expression::parse("cron(0 12 * *)").is_err());
     }
 
     #[test]
     fn a_cron_fires_at_its_time_zones_minute() {
-        let Expression::Cron(cron) = Expression::parse("cron(0 9 * * ? *)").unwrap() else {
-            panic!("a cron")
-        };
+        let Expression::Cron(cron) = Expression::parse("cron(0 9 * * ? *)").unwrap() else { panic!("a cron") };
         let schedule = Schedule {
             name: "s".into(),
             function: FunctionHost::new(crate::runtime::FunctionSpec {
@@ -322,14 +259,7 @@ mod tests {
         };
         let after: jiff::Timestamp = "2026-12-07T12:00:00Z".parse().unwrap();
         let next = schedule.next_cron(&cron, after).unwrap();
-        assert_eq!(
-            next.to_string(),
-            "2026-12-07T14:00:00Z",
-            "09:00 in New York is 14:00 UTC in December"
-        );
-        assert_eq!(
-            schedule.event(next, 1)["scheduled_time"],
-            "2026-12-07T14:00:00Z"
-        );
+        assert_eq!(next.to_string(), "2026-12-07T14:00:00Z", "09:00 in New York is 14:00 UTC in December");
+        assert_eq!(schedule.event(next, 1)["scheduled_time"], "2026-12-07T14:00:00Z");
     }
 }

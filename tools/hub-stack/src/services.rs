@@ -31,9 +31,7 @@ pub fn die_with_parent(command: &mut Command) -> &mut Command {
 
 /// A free loopback port (bound and released: the usual race is acceptable for local runs).
 pub fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
 impl Services {
@@ -63,23 +61,12 @@ impl Services {
         let (ddb_port, moto_port) = (free_port()?, free_port()?);
         // The stack's own AWS settings point at its operator proxy; DynamoDB Local's SDK would
         // follow AWS_ENDPOINT_URL there and wait for a proxy that waits for it.
-        let aws_vars: Vec<String> = std::env::vars()
-            .map(|(k, _)| k)
-            .filter(|k| k.starts_with("AWS_"))
-            .collect();
-        let log = |name: &str| {
-            std::fs::File::create(logs.join(name)).with_context(|| format!("log {name}"))
-        };
+        let aws_vars: Vec<String> = std::env::vars().map(|(k, _)| k).filter(|k| k.starts_with("AWS_")).collect();
+        let log = |name: &str| std::fs::File::create(logs.join(name)).with_context(|| format!("log {name}"));
         let dynamodb = die_with_parent(&mut Command::new("java"))
             .env_remove_all(&aws_vars)
             .current_dir(&ddb_dir)
-            .args([
-                "-Djava.library.path=./DynamoDBLocal_lib",
-                "-jar",
-                "DynamoDBLocal.jar",
-                "-sharedDb",
-                "-dbPath",
-            ])
+            .args(["-Djava.library.path=./DynamoDBLocal_lib", "-jar", "DynamoDBLocal.jar", "-sharedDb", "-dbPath"])
             .arg(&db_path)
             .args(["-port", &ddb_port.to_string()])
             .stdout(log("dynamodb-local.log")?)
@@ -95,11 +82,8 @@ impl Services {
             .kill_on_drop(true)
             .spawn()
             .context("starting moto_server")?;
-        let services = Self {
-            dynamodb: format!("http://127.0.0.1:{ddb_port}"),
-            moto: format!("http://127.0.0.1:{moto_port}"),
-            _children: vec![dynamodb, moto],
-        };
+        let services =
+            Self { dynamodb: format!("http://127.0.0.1:{ddb_port}"), moto: format!("http://127.0.0.1:{moto_port}"), _children: vec![dynamodb, moto] };
         wait_http("DynamoDB Local", &services.dynamodb).await?;
         wait_http("moto", &format!("{}/moto-api/", services.moto)).await?;
         Ok(services)
@@ -112,9 +96,7 @@ trait EnvRemoveAll {
 
 impl EnvRemoveAll for Command {
     fn env_remove_all(&mut self, names: &[String]) -> &mut Self {
-        names
-            .iter()
-            .fold(self, |command, name| command.env_remove(name))
+        names.iter().fold(self, |command, name| command.env_remove(name))
     }
 }
 
@@ -129,7 +111,5 @@ async fn wait_http(what: &str, url: &str) -> anyhow::Result<()> {
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
-    bail!(
-        "{what} did not answer at {url} within 60 s ({last}; its log is in the stack's logs directory)"
-    )
+    bail!("{what} did not answer at {url} within 60 s ({last}; its log is in the stack's logs directory)")
 }

@@ -94,10 +94,7 @@ async fn poll_once(mapping: &Mapping, sqs: &aws_sdk_sqs::Client) -> anyhow::Resu
         let got = received.messages.unwrap_or_default();
         let none = got.is_empty();
         messages.extend(got);
-        if messages.len() >= mapping.batch_size
-            || started.elapsed() >= mapping.window
-            || (none && messages.is_empty())
-        {
+        if messages.len() >= mapping.batch_size || started.elapsed() >= mapping.window || (none && messages.is_empty()) {
             break;
         }
         if none {
@@ -107,21 +104,12 @@ async fn poll_once(mapping: &Mapping, sqs: &aws_sdk_sqs::Client) -> anyhow::Resu
     if messages.is_empty() {
         return Ok(());
     }
-    mapping
-        .counters
-        .received
-        .fetch_add(messages.len() as u64, Ordering::SeqCst);
+    mapping.counters.received.fetch_add(messages.len() as u64, Ordering::SeqCst);
     let records: Vec<serde_json::Value> = messages
         .iter()
         .map(|m| {
-            let attributes: serde_json::Map<String, serde_json::Value> = m
-                .attributes()
-                .map(|a| {
-                    a.iter()
-                        .map(|(k, v)| (k.as_str().to_owned(), serde_json::json!(v)))
-                        .collect()
-                })
-                .unwrap_or_default();
+            let attributes: serde_json::Map<String, serde_json::Value> =
+                m.attributes().map(|a| a.iter().map(|(k, v)| (k.as_str().to_owned(), serde_json::json!(v))).collect()).unwrap_or_default();
             serde_json::json!({
                 "messageId": m.message_id(),
                 "receiptHandle": m.receipt_handle(),
@@ -135,9 +123,7 @@ async fn poll_once(mapping: &Mapping, sqs: &aws_sdk_sqs::Client) -> anyhow::Resu
             })
         })
         .collect();
-    let payload = Bytes::from(serde_json::to_vec(
-        &serde_json::json!({ "Records": records }),
-    )?);
+    let payload = Bytes::from(serde_json::to_vec(&serde_json::json!({ "Records": records }))?);
     let outcome = mapping.function.invoke(payload).await;
     let ids: HashSet<&str> = messages.iter().filter_map(|m| m.message_id()).collect();
     let keep: Option<HashSet<String>> = match &outcome {
@@ -146,36 +132,18 @@ async fn poll_once(mapping: &Mapping, sqs: &aws_sdk_sqs::Client) -> anyhow::Resu
         _ => None,
     };
     let Some(keep) = keep else {
-        mapping
-            .counters
-            .failed_batches
-            .fetch_add(1, Ordering::SeqCst);
-        mapping
-            .counters
-            .kept
-            .fetch_add(messages.len() as u64, Ordering::SeqCst);
+        mapping.counters.failed_batches.fetch_add(1, Ordering::SeqCst);
+        mapping.counters.kept.fetch_add(messages.len() as u64, Ordering::SeqCst);
         tracing::info!(mapping = %mapping.name, messages = messages.len(), outcome = %outcome.describe(), "batch failed: every message comes back after the visibility timeout");
         return Ok(());
     };
-    let done: Vec<_> = messages
-        .iter()
-        .filter(|m| !keep.contains(m.message_id().unwrap_or_default()))
-        .collect();
-    mapping
-        .counters
-        .kept
-        .fetch_add(keep.len() as u64, Ordering::SeqCst);
+    let done: Vec<_> = messages.iter().filter(|m| !keep.contains(m.message_id().unwrap_or_default())).collect();
+    mapping.counters.kept.fetch_add(keep.len() as u64, Ordering::SeqCst);
     for chunk in done.chunks(10) {
         let entries = chunk
             .iter()
             .enumerate()
-            .filter_map(|(i, m)| {
-                DeleteMessageBatchRequestEntry::builder()
-                    .id(i.to_string())
-                    .receipt_handle(m.receipt_handle()?)
-                    .build()
-                    .ok()
-            })
+            .filter_map(|(i, m)| DeleteMessageBatchRequestEntry::builder().id(i.to_string()).receipt_handle(m.receipt_handle()?).build().ok())
             .collect::<Vec<_>>();
         let deleted = sqs
             .delete_message_batch()
@@ -184,10 +152,7 @@ async fn poll_once(mapping: &Mapping, sqs: &aws_sdk_sqs::Client) -> anyhow::Resu
             .send()
             .await
             .map_err(|e| anyhow::anyhow!("{}", aws_sdk_sqs::error::DisplayErrorContext(&e)))?;
-        mapping
-            .counters
-            .deleted
-            .fetch_add(deleted.successful.len() as u64, Ordering::SeqCst);
+        mapping.counters.deleted.fetch_add(deleted.successful.len() as u64, Ordering::SeqCst);
     }
     Ok(())
 }
@@ -195,24 +160,16 @@ async fn poll_once(mapping: &Mapping, sqs: &aws_sdk_sqs::Client) -> anyhow::Resu
 /// The ids to keep from a `ReportBatchItemFailures` answer; `None` when the answer fails the
 /// whole batch (an empty or unknown `itemIdentifier`).
 pub fn batch_item_failures(answer: &[u8], batch: &HashSet<&str>) -> Option<HashSet<String>> {
-    let value: serde_json::Value =
-        serde_json::from_slice(answer).unwrap_or(serde_json::Value::Null);
+    let value: serde_json::Value = serde_json::from_slice(answer).unwrap_or(serde_json::Value::Null);
     let Some(failures) = value.get("batchItemFailures") else {
         return Some(HashSet::new());
     };
     let Some(list) = failures.as_array() else {
-        return if failures.is_null() {
-            Some(HashSet::new())
-        } else {
-            None
-        };
+        return if failures.is_null() { Some(HashSet::new()) } else { None };
     };
     let mut keep = HashSet::new();
     for failure in list {
-        let id = failure
-            .get("itemIdentifier")
-            .and_then(|v| v.as_str())
-            .filter(|id| !id.is_empty())?;
+        let id = failure.get("itemIdentifier").and_then(|v| v.as_str()).filter(|id| !id.is_empty())?;
         if !batch.contains(id) {
             return None;
         }
@@ -228,31 +185,10 @@ mod tests {
     #[test]
     fn reported_failures_keep_their_messages_and_a_bad_report_keeps_all() {
         let batch: HashSet<&str> = ["a", "b", "c"].into_iter().collect();
-        assert_eq!(
-            batch_item_failures(
-                br#"{"batchItemFailures": [{"itemIdentifier": "b"}]}"#,
-                &batch
-            ),
-            Some(HashSet::from(["b".to_owned()]))
-        );
-        assert_eq!(
-            batch_item_failures(br#"{"batchItemFailures": []}"#, &batch),
-            Some(HashSet::new())
-        );
+        assert_eq!(batch_item_failures(br#"{"batchItemFailures": [{"itemIdentifier": "b"}]}"#, &batch), Some(HashSet::from(["b".to_owned()])));
+        assert_eq!(batch_item_failures(br#"{"batchItemFailures": []}"#, &batch), Some(HashSet::new()));
         assert_eq!(batch_item_failures(b"null", &batch), Some(HashSet::new()));
-        assert_eq!(
-            batch_item_failures(
-                br#"{"batchItemFailures": [{"itemIdentifier": ""}]}"#,
-                &batch
-            ),
-            None
-        );
-        assert_eq!(
-            batch_item_failures(
-                br#"{"batchItemFailures": [{"itemIdentifier": "z"}]}"#,
-                &batch
-            ),
-            None
-        );
+        assert_eq!(batch_item_failures(br#"{"batchItemFailures": [{"itemIdentifier": ""}]}"#, &batch), None);
+        assert_eq!(batch_item_failures(br#"{"batchItemFailures": [{"itemIdentifier": "z"}]}"#, &batch), None);
     }
 }

@@ -58,41 +58,21 @@ pub struct Stack {
 }
 
 /// Variables Lambda itself sets in every function's environment.
-fn lambda_environment(
-    function: &Function,
-    function_name: &str,
-    log_group: &str,
-    endpoint: &str,
-) -> BTreeMap<String, String> {
+fn lambda_environment(function: &Function, function_name: &str, log_group: &str, endpoint: &str) -> BTreeMap<String, String> {
     [
         ("AWS_REGION", REGION.to_owned()),
         ("AWS_DEFAULT_REGION", REGION.to_owned()),
         (
             "AWS_ACCESS_KEY_ID",
-            format!(
-                "ASIA{}",
-                function
-                    .logical_id
-                    .to_ascii_uppercase()
-                    .chars()
-                    .filter(char::is_ascii_alphanumeric)
-                    .take(16)
-                    .collect::<String>()
-            ),
+            format!("ASIA{}", function.logical_id.to_ascii_uppercase().chars().filter(char::is_ascii_alphanumeric).take(16).collect::<String>()),
         ),
         ("AWS_SECRET_ACCESS_KEY", "local".to_owned()),
         ("AWS_SESSION_TOKEN", "local".to_owned()),
         ("AWS_LAMBDA_FUNCTION_NAME", function_name.to_owned()),
-        (
-            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
-            function.memory_mb.to_string(),
-        ),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", function.memory_mb.to_string()),
         ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".to_owned()),
         ("AWS_LAMBDA_LOG_GROUP_NAME", log_group.to_owned()),
-        (
-            "AWS_LAMBDA_LOG_STREAM_NAME",
-            format!("local/[$LATEST]{}", uuid::Uuid::new_v4().simple()),
-        ),
+        ("AWS_LAMBDA_LOG_STREAM_NAME", format!("local/[$LATEST]{}", uuid::Uuid::new_v4().simple())),
         ("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand".to_owned()),
         ("_HANDLER", "bootstrap".to_owned()),
         ("LAMBDA_TASK_ROOT", "/var/task".to_owned()),
@@ -113,56 +93,28 @@ fn lambda_environment(
 fn role(resolver: &Resolver<'_>, function: &Function) -> anyhow::Result<Role> {
     let mut identity = vec![];
     for policy in &function.policies {
-        let source = policy
-            .get("Source")
-            .and_then(|s| s.as_str())
-            .unwrap_or("ManagedPolicy");
-        identity.extend(statements(
-            policy.get("Statement").unwrap_or(&serde_json::Value::Null),
-            source,
-        ));
+        let source = policy.get("Source").and_then(|s| s.as_str()).unwrap_or("ManagedPolicy");
+        identity.extend(statements(policy.get("Statement").unwrap_or(&serde_json::Value::Null), source));
     }
-    if function
-        .events
-        .iter()
-        .any(|(_, e)| matches!(e, Event::Sqs { .. }))
-    {
+    if function.events.iter().any(|(_, e)| matches!(e, Event::Sqs { .. })) {
         let sqs = serde_json::json!([{"Effect": "Allow", "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"], "Resource": "*"}]);
-        identity.extend(statements(
-            &sqs,
-            "AWSLambdaSQSQueueExecutionRole (SAM, for the SQS event)",
-        ));
+        identity.extend(statements(&sqs, "AWSLambdaSQSQueueExecutionRole (SAM, for the SQS event)"));
     }
     let boundary = match &function.boundary {
-        Some(id) => Some(statements(
-            &resolver.managed_policy(id)?,
-            &format!("PermissionsBoundary {id}"),
-        )),
+        Some(id) => Some(statements(&resolver.managed_policy(id)?, &format!("PermissionsBoundary {id}"))),
         None => None,
     };
-    Ok(Role {
-        function: function.binary.clone(),
-        identity,
-        boundary,
-    })
+    Ok(Role { function: function.binary.clone(), identity, boundary })
 }
 
 /// Builds the function binaries the template names, as `cargo run -p hub-stack` builds itself
 /// (same profile, same target directory).
 fn build_functions(repo: &Path, functions: &[Function]) -> anyhow::Result<PathBuf> {
     let me = std::env::current_exe().context("locating hub-stack")?;
-    let dir = me
-        .parent()
-        .ok_or_else(|| anyhow!("hub-stack has no directory"))?
-        .to_owned();
+    let dir = me.parent().ok_or_else(|| anyhow!("hub-stack has no directory"))?.to_owned();
     // A test binary lives in target/<profile>/deps; the functions go one up.
-    let dir = if dir.ends_with("deps") {
-        dir.parent().map(Path::to_owned).unwrap_or(dir)
-    } else {
-        dir
-    };
-    let mut cargo =
-        std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    let dir = if dir.ends_with("deps") { dir.parent().map(Path::to_owned).unwrap_or(dir) } else { dir };
+    let mut cargo = std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     cargo.current_dir(repo).args(["build", "--quiet"]);
     if !cfg!(debug_assertions) {
         cargo.arg("--release");
@@ -170,15 +122,88 @@ fn build_functions(repo: &Path, functions: &[Function]) -> anyhow::Result<PathBu
     for f in functions {
         cargo.args(["-p", &f.binary]);
     }
-    eprintln!(
-        "hub-stack: building the {} functions of the template (cargo build)",
-        functions.len()
-    );
+    eprintln!("hub-stack: building the {} functions of the template (cargo build)", functions.len());
     let status = cargo.status().context("running cargo build")?;
     if !status.success() {
         bail!("cargo build of the template's functions failed");
     }
     Ok(dir)
+}
+
+/// What triggers the functions, from their `Events`: API Gateway's routes, SQS mappings and
+/// schedules.
+#[derive(Default)]
+struct Triggers {
+    routes: Vec<Route>,
+    mappings: Vec<Arc<Mapping>>,
+    schedules: Vec<Arc<Schedule>>,
+}
+
+impl Triggers {
+    fn add(&mut self, function: &Function, host: &Arc<FunctionHost>, function_name: &str, moto: &str, options: &StackOptions) -> anyhow::Result<()> {
+        for (name, event) in &function.events {
+            match event {
+                Event::HttpApi { method, path } => {
+                    self.routes.push(Route { method: method.clone(), path: path.clone(), function: function.binary.clone() })
+                }
+                Event::Sqs { queue_arn, batch_size, window_s, report_failures, max_concurrency } => {
+                    let queue_name = queue_arn.rsplit(':').next().unwrap_or_default();
+                    self.mappings.push(Arc::new(Mapping {
+                        name: format!("{}.{name}", function.binary),
+                        function: host.clone(),
+                        queue_url: format!("{}/{ACCOUNT}/{queue_name}", moto),
+                        queue_arn: queue_arn.clone(),
+                        batch_size: *batch_size,
+                        window: Duration::from_secs(*window_s),
+                        report_failures: *report_failures,
+                        pollers: max_concurrency.unwrap_or(2).min(options.max_instances).min(2),
+                        counters: MappingCounters::default(),
+                    }));
+                }
+                Event::Schedule { expression, timezone, input, v2 } => {
+                    let timezone = match timezone {
+                        Some(tz) => jiff::tz::TimeZone::get(tz).with_context(|| format!("time zone {tz}"))?,
+                        None => jiff::tz::TimeZone::UTC,
+                    };
+                    self.schedules.push(Arc::new(Schedule {
+                        name: format!("{}.{name}", function.binary),
+                        function: host.clone(),
+                        expression: Expression::parse(expression)?,
+                        timezone,
+                        input: input.clone(),
+                        v2: *v2,
+                        schedule_arn: format!("arn:aws:scheduler:{REGION}:{ACCOUNT}:schedule/default/{}-{name}", function_name),
+                        offset_ms: options.clock_offset_ms,
+                        retries: function.async_retries,
+                    }));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The operator's own endpoint (registering partners, as `hub-ops` would): every call
+/// allowed, none recorded against a function.
+fn operator_endpoint(options: &StackOptions, services: &Services, secret_arns: Vec<(String, String)>) -> anyhow::Result<String> {
+    let operator = Role {
+        function: "operator".into(),
+        identity: statements(&serde_json::json!([{"Effect": "Allow", "Action": "*", "Resource": "*"}]), "operator"),
+        boundary: None,
+    };
+    let listener = options.operator_listener.try_clone()?;
+    listener.set_nonblocking(true)?;
+    crate::proxy::start_on(
+        tokio::net::TcpListener::from_std(listener)?,
+        crate::proxy::Proxy {
+            role: operator,
+            log: Arc::new(CallLog::default()),
+            dynamodb: services.dynamodb.clone(),
+            moto: services.moto.clone(),
+            http: reqwest::Client::new(),
+            secret_arns,
+        },
+    )
 }
 
 impl Stack {
@@ -198,10 +223,7 @@ impl Stack {
                 moto: &services.moto,
                 max_visibility_s: options.max_visibility_s,
                 secrets_file: &options.data_dir.join("stack-secrets.json"),
-                secret_values: BTreeMap::from([(
-                    shared::secrets::names::LEVER_OAUTH.to_owned(),
-                    lever_app,
-                )]),
+                secret_values: BTreeMap::from([(shared::secrets::names::LEVER_OAUTH.to_owned(), lever_app)]),
             },
         )
         .await?;
@@ -212,22 +234,14 @@ impl Stack {
         };
         let secret_arns: Vec<(String, String)> = template
             .of_kind("AWS::SecretsManager::Secret")
-            .filter_map(|(id, r)| {
-                Some((
-                    resolver.text(r.properties.get("Name")?).ok()?,
-                    resolver.physical.get(id)?.reference.clone(),
-                ))
-            })
+            .filter_map(|(id, r)| Some((resolver.text(r.properties.get("Name")?).ok()?, resolver.physical.get(id)?.reference.clone())))
             .collect();
         let calls = Arc::new(CallLog::default());
         let mut functions = BTreeMap::new();
         let mut template_env = BTreeMap::new();
-        let mut routes = vec![];
-        let mut mappings = vec![];
-        let mut schedules = vec![];
+        let mut triggers = Triggers::default();
         for function in &functions_spec {
-            let role = role(&resolver, function)
-                .with_context(|| format!("the role of {}", function.logical_id))?;
+            let role = role(&resolver, function).with_context(|| format!("the role of {}", function.logical_id))?;
             let endpoint = crate::proxy::start(crate::proxy::Proxy {
                 role,
                 log: calls.clone(),
@@ -247,18 +261,14 @@ impl Stack {
                 .map(|v| resolver.text(v))
                 .transpose()?
                 .unwrap_or_else(|| format!("/aws/lambda/{}", physical.reference));
-            let mut environment =
-                lambda_environment(function, &physical.reference, &log_group, &endpoint);
+            let mut environment = lambda_environment(function, &physical.reference, &log_group, &endpoint);
             environment.extend(function.environment.clone());
             // Local stand-ins the template cannot say (README: what the stack departs from).
             environment.insert("HUB_LEVER".into(), options.lever_url.clone());
             environment.insert("HUB_ALLOW_HTTP_LOOPBACK".into(), "1".into());
             let report = logs.join(format!("{}.env-reads", function.binary));
             let _ = std::fs::remove_file(&report);
-            environment.insert(
-                shared::hub::READS_REPORT_VAR.into(),
-                report.display().to_string(),
-            );
+            environment.insert(shared::hub::READS_REPORT_VAR.into(), report.display().to_string());
             template_env.insert(function.binary.clone(), function.environment.clone());
             let host = FunctionHost::new(FunctionSpec {
                 name: function.binary.clone(),
@@ -271,141 +281,34 @@ impl Stack {
                 log: logs.join(format!("{}.log", function.binary)),
                 max_instances: options.max_instances,
             });
-            for (name, event) in &function.events {
-                match event {
-                    Event::HttpApi { method, path } => routes.push(Route {
-                        method: method.clone(),
-                        path: path.clone(),
-                        function: function.binary.clone(),
-                    }),
-                    Event::Sqs {
-                        queue_arn,
-                        batch_size,
-                        window_s,
-                        report_failures,
-                        max_concurrency,
-                    } => {
-                        let queue_name = queue_arn.rsplit(':').next().unwrap_or_default();
-                        mappings.push(Arc::new(Mapping {
-                            name: format!("{}.{name}", function.binary),
-                            function: host.clone(),
-                            queue_url: format!("{}/{ACCOUNT}/{queue_name}", services.moto),
-                            queue_arn: queue_arn.clone(),
-                            batch_size: *batch_size,
-                            window: Duration::from_secs(*window_s),
-                            report_failures: *report_failures,
-                            pollers: max_concurrency
-                                .unwrap_or(2)
-                                .min(options.max_instances)
-                                .min(2),
-                            counters: MappingCounters::default(),
-                        }));
-                    }
-                    Event::Schedule {
-                        expression,
-                        timezone,
-                        input,
-                        v2,
-                    } => {
-                        let timezone = match timezone {
-                            Some(tz) => jiff::tz::TimeZone::get(tz)
-                                .with_context(|| format!("time zone {tz}"))?,
-                            None => jiff::tz::TimeZone::UTC,
-                        };
-                        schedules.push(Arc::new(Schedule {
-                            name: format!("{}.{name}", function.binary),
-                            function: host.clone(),
-                            expression: Expression::parse(expression)?,
-                            timezone,
-                            input: input.clone(),
-                            v2: *v2,
-                            schedule_arn: format!(
-                                "arn:aws:scheduler:{REGION}:{ACCOUNT}:schedule/default/{}-{name}",
-                                physical.reference
-                            ),
-                            offset_ms: options.clock_offset_ms,
-                            retries: function.async_retries,
-                        }));
-                    }
-                }
-            }
+            triggers.add(function, &host, &physical.reference, &services.moto, options)?;
             functions.insert(function.binary.clone(), host);
         }
         let domain = url::Url::parse(&options.public_url)
             .ok()
-            .and_then(|u| {
-                u.host_str()
-                    .map(|h| format!("{h}:{}", u.port_or_known_default().unwrap_or(80)))
-            })
+            .and_then(|u| u.host_str().map(|h| format!("{h}:{}", u.port_or_known_default().unwrap_or(80))))
             .unwrap_or_default();
-        let gateway = Arc::new(Gateway {
-            routes,
-            functions: functions.clone(),
-            domain,
-        });
-        let warmed = futures::future::join_all(
-            functions
-                .iter()
-                .map(|(name, host)| async move { (name.clone(), host.warm().await) }),
-        )
-        .await;
-        let init_failures = warmed
-            .into_iter()
-            .filter_map(|(name, r)| r.err().map(|why| format!("{name} did not start: {why}")))
-            .collect();
+        let Triggers { routes, mappings, schedules } = triggers;
+        let gateway = Arc::new(Gateway { routes, functions: functions.clone(), domain });
+        let warmed = futures::future::join_all(functions.iter().map(|(name, host)| async move { (name.clone(), host.warm().await) })).await;
+        let init_failures = warmed.into_iter().filter_map(|(name, r)| r.err().map(|why| format!("{name} did not start: {why}"))).collect();
         for mapping in &mappings {
             crate::sqs::start(mapping.clone(), clients.sqs.clone());
         }
         for schedule in schedules {
             crate::schedule::start(schedule);
         }
-        let of = |kind: &str| {
-            template
-                .of_kind(kind)
-                .map(|(id, _)| resolver.physical[id].clone())
-                .collect::<Vec<_>>()
-        };
-        let table = of("AWS::DynamoDB::Table")
-            .first()
-            .map(|p| p.reference.clone())
-            .unwrap_or_default();
-        let bucket = of("AWS::S3::Bucket")
-            .first()
-            .map(|p| p.reference.clone())
-            .unwrap_or_default();
-        let queue_urls = template
-            .of_kind("AWS::SQS::Queue")
-            .map(|(id, _)| (id.clone(), resolver.physical[id].reference.clone()))
-            .collect();
+        let of = |kind: &str| template.of_kind(kind).map(|(id, _)| resolver.physical[id].clone()).collect::<Vec<_>>();
+        let table = of("AWS::DynamoDB::Table").first().map(|p| p.reference.clone()).unwrap_or_default();
+        let bucket = of("AWS::S3::Bucket").first().map(|p| p.reference.clone()).unwrap_or_default();
+        let queue_urls = template.of_kind("AWS::SQS::Queue").map(|(id, _)| (id.clone(), resolver.physical[id].reference.clone())).collect();
         let secrets_prefix = functions_spec
             .first()
             .and_then(|f| f.environment.get("HUB_SECRETS"))
             .and_then(|s| s.strip_prefix("secretsmanager:"))
             .unwrap_or_default()
             .to_owned();
-        // The operator's own endpoint (registering partners, as `hub-ops` would): every call
-        // allowed, none recorded against a function.
-        let operator = Role {
-            function: "operator".into(),
-            identity: statements(
-                &serde_json::json!([{"Effect": "Allow", "Action": "*", "Resource": "*"}]),
-                "operator",
-            ),
-            boundary: None,
-        };
-        let listener = options.operator_listener.try_clone()?;
-        listener.set_nonblocking(true)?;
-        let operator_endpoint = crate::proxy::start_on(
-            tokio::net::TcpListener::from_std(listener)?,
-            crate::proxy::Proxy {
-                role: operator,
-                log: Arc::new(CallLog::default()),
-                dynamodb: services.dynamodb.clone(),
-                moto: services.moto.clone(),
-                http: reqwest::Client::new(),
-                secret_arns,
-            },
-        )?;
+        let operator_endpoint = operator_endpoint(options, &services, secret_arns)?;
         Ok(Self {
             services,
             clients,

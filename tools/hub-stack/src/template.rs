@@ -33,8 +33,7 @@ pub struct Resource {
 
 impl Template {
     pub fn read(path: &Path) -> anyhow::Result<Self> {
-        let text =
-            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         Self::parse(&text).with_context(|| format!("{}", path.display()))
     }
 
@@ -43,10 +42,7 @@ impl Template {
         let section = |name: &str| doc.get(name).cloned().unwrap_or(Value::Null);
         let mut resources = BTreeMap::new();
         for (id, body) in mapping(&section("Resources")) {
-            let kind = body
-                .get("Type")
-                .and_then(Value::as_str)
-                .ok_or_else(|| anyhow!("resource {id} has no Type"))?;
+            let kind = body.get("Type").and_then(Value::as_str).ok_or_else(|| anyhow!("resource {id} has no Type"))?;
             resources.insert(
                 id.clone(),
                 Resource {
@@ -65,10 +61,7 @@ impl Template {
     }
 
     /// Resources of one CloudFormation type, by logical id.
-    pub fn of_kind<'a>(
-        &'a self,
-        kind: &'a str,
-    ) -> impl Iterator<Item = (&'a String, &'a Resource)> + 'a {
+    pub fn of_kind<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = (&'a String, &'a Resource)> + 'a {
         self.resources.iter().filter(move |(_, r)| r.kind == kind)
     }
 }
@@ -76,10 +69,7 @@ impl Template {
 /// A mapping's entries with string keys (anything else is not a template mapping).
 pub fn mapping(value: &Value) -> Vec<(String, Value)> {
     match value {
-        Value::Mapping(m) => m
-            .iter()
-            .filter_map(|(k, v)| Some((k.as_str()?.to_owned(), v.clone())))
-            .collect(),
+        Value::Mapping(m) => m.iter().filter_map(|(k, v)| Some((k.as_str()?.to_owned(), v.clone()))).collect(),
         _ => vec![],
     }
 }
@@ -101,11 +91,7 @@ pub struct Resolver<'t> {
 
 impl<'t> Resolver<'t> {
     /// Parameters take `overrides`, else their defaults; one without either is an error.
-    pub fn new(
-        template: &'t Template,
-        stack_name: &str,
-        overrides: &BTreeMap<String, String>,
-    ) -> anyhow::Result<Self> {
+    pub fn new(template: &'t Template, stack_name: &str, overrides: &BTreeMap<String, String>) -> anyhow::Result<Self> {
         let mut parameters = BTreeMap::new();
         for (name, spec) in &template.parameters {
             let value = match overrides.get(name) {
@@ -130,12 +116,7 @@ impl<'t> Resolver<'t> {
                 bail!("the template has no parameter {name}");
             }
         }
-        Ok(Self {
-            template,
-            stack_name: stack_name.to_owned(),
-            parameters,
-            physical: BTreeMap::new(),
-        })
+        Ok(Self { template, stack_name: stack_name.to_owned(), parameters, physical: BTreeMap::new() })
     }
 
     fn pseudo(&self, name: &str) -> Option<String> {
@@ -166,20 +147,16 @@ impl<'t> Resolver<'t> {
     }
 
     fn attribute(&self, resource: &str, attribute: &str) -> anyhow::Result<String> {
-        let physical = self.physical.get(resource).ok_or_else(|| {
-            anyhow!("!GetAtt {resource}.{attribute}: no such resource made locally")
-        })?;
-        physical.attributes.get(attribute).cloned().ok_or_else(|| {
-            anyhow!("!GetAtt {resource}.{attribute}: the local stack does not know that attribute")
-        })
+        let physical = self.physical.get(resource).ok_or_else(|| anyhow!("!GetAtt {resource}.{attribute}: no such resource made locally"))?;
+        physical
+            .attributes
+            .get(attribute)
+            .cloned()
+            .ok_or_else(|| anyhow!("!GetAtt {resource}.{attribute}: the local stack does not know that attribute"))
     }
 
     pub fn condition(&self, name: &str) -> anyhow::Result<bool> {
-        let body = self
-            .template
-            .conditions
-            .get(name)
-            .ok_or_else(|| anyhow!("no condition {name}"))?;
+        let body = self.template.conditions.get(name).ok_or_else(|| anyhow!("no condition {name}"))?;
         match self.resolve(body)? {
             Value::Bool(b) => Ok(b),
             other => bail!("condition {name} is not a boolean: {other:?}"),
@@ -206,12 +183,7 @@ impl<'t> Resolver<'t> {
                 }
                 Value::Mapping(out)
             }
-            Value::Sequence(items) => Value::Sequence(
-                items
-                    .iter()
-                    .map(|v| self.resolve(v))
-                    .collect::<anyhow::Result<_>>()?,
-            ),
+            Value::Sequence(items) => Value::Sequence(items.iter().map(|v| self.resolve(v)).collect::<anyhow::Result<_>>()?),
             other => other.clone(),
         })
     }
@@ -230,23 +202,17 @@ impl<'t> Resolver<'t> {
             "GetAtt" => {
                 let (resource, attribute) = match self.resolve(arg)? {
                     Value::String(s) => {
-                        let (r, a) = s
-                            .split_once('.')
-                            .ok_or_else(|| anyhow!("!GetAtt {s}: expected Resource.Attribute"))?;
+                        let (r, a) = s.split_once('.').ok_or_else(|| anyhow!("!GetAtt {s}: expected Resource.Attribute"))?;
                         (r.to_owned(), a.to_owned())
                     }
-                    Value::Sequence(parts) if parts.len() == 2 => {
-                        (scalar_text(&parts[0]), scalar_text(&parts[1]))
-                    }
+                    Value::Sequence(parts) if parts.len() == 2 => (scalar_text(&parts[0]), scalar_text(&parts[1])),
                     other => bail!("!GetAtt {other:?}: expected Resource.Attribute"),
                 };
                 Value::String(self.attribute(&resource, &attribute)?)
             }
             "Sub" => {
                 let (text, vars) = match arg {
-                    Value::Sequence(parts) if parts.len() == 2 => {
-                        (scalar_text(&parts[0]), mapping(&parts[1]))
-                    }
+                    Value::Sequence(parts) if parts.len() == 2 => (scalar_text(&parts[0]), mapping(&parts[1])),
                     other => (scalar_text(other), vec![]),
                 };
                 let mut given = BTreeMap::new();
@@ -256,36 +222,23 @@ impl<'t> Resolver<'t> {
                 Value::String(self.substitute(&text, &given)?)
             }
             "Not" => match self.resolve(arg)? {
-                Value::Sequence(v) if v.len() == 1 => Value::Bool(
-                    !v[0]
-                        .as_bool()
-                        .ok_or_else(|| anyhow!("!Not of a non-boolean"))?,
-                ),
+                Value::Sequence(v) if v.len() == 1 => Value::Bool(!v[0].as_bool().ok_or_else(|| anyhow!("!Not of a non-boolean"))?),
                 other => bail!("!Not {other:?}"),
             },
             "Equals" => match self.resolve(arg)? {
-                Value::Sequence(v) if v.len() == 2 => {
-                    Value::Bool(scalar_text(&v[0]) == scalar_text(&v[1]))
-                }
+                Value::Sequence(v) if v.len() == 2 => Value::Bool(scalar_text(&v[0]) == scalar_text(&v[1])),
                 other => bail!("!Equals {other:?}"),
             },
             "If" => match arg {
                 Value::Sequence(v) if v.len() == 3 => {
-                    let which = if self.condition(&scalar_text(&v[0]))? {
-                        &v[1]
-                    } else {
-                        &v[2]
-                    };
+                    let which = if self.condition(&scalar_text(&v[0]))? { &v[1] } else { &v[2] };
                     self.resolve(which)?
                 }
                 other => bail!("!If {other:?}"),
             },
             "Join" => match self.resolve(arg)? {
                 Value::Sequence(v) if v.len() == 2 => {
-                    let parts: Vec<String> = v[1]
-                        .as_sequence()
-                        .map(|s| s.iter().map(scalar_text).collect())
-                        .unwrap_or_default();
+                    let parts: Vec<String> = v[1].as_sequence().map(|s| s.iter().map(scalar_text).collect()).unwrap_or_default();
                     Value::String(parts.join(&scalar_text(&v[0])))
                 }
                 other => bail!("!Join {other:?}"),
@@ -301,17 +254,13 @@ impl<'t> Resolver<'t> {
         while let Some(start) = rest.find("${") {
             out.push_str(&rest[..start]);
             let after = &rest[start + 2..];
-            let end = after
-                .find('}')
-                .ok_or_else(|| anyhow!("!Sub {text}: an unclosed ${{"))?;
+            let end = after.find('}').ok_or_else(|| anyhow!("!Sub {text}: an unclosed ${{"))?;
             let name = &after[..end];
             if let Some(literal) = name.strip_prefix('!') {
                 out.push_str(&format!("${{{literal}}}"));
             } else if let Some(v) = given.get(name) {
                 out.push_str(v);
-            } else if let Some((resource, attribute)) =
-                name.split_once('.').filter(|_| !name.starts_with("AWS::"))
-            {
+            } else if let Some((resource, attribute)) = name.split_once('.').filter(|_| !name.starts_with("AWS::")) {
                 out.push_str(&self.attribute(resource, attribute)?);
             } else {
                 out.push_str(&self.reference(name)?);
@@ -356,43 +305,20 @@ pub struct Function {
 
 #[derive(Clone, Debug)]
 pub enum Event {
-    HttpApi {
-        method: String,
-        path: String,
-    },
-    Sqs {
-        queue_arn: String,
-        batch_size: usize,
-        window_s: u64,
-        report_failures: bool,
-        max_concurrency: Option<usize>,
-    },
-    Schedule {
-        expression: String,
-        timezone: Option<String>,
-        input: Option<String>,
-        v2: bool,
-    },
+    HttpApi { method: String, path: String },
+    Sqs { queue_arn: String, batch_size: usize, window_s: u64, report_failures: bool, max_concurrency: Option<usize> },
+    Schedule { expression: String, timezone: Option<String>, input: Option<String>, v2: bool },
 }
 
 impl Resolver<'_> {
     fn function_property(&self, resource: &Resource, name: &str) -> Option<Value> {
-        resource.properties.get(name).cloned().or_else(|| {
-            self.template
-                .globals
-                .get("Function")
-                .and_then(|g| g.get(name))
-                .cloned()
-        })
+        resource.properties.get(name).cloned().or_else(|| self.template.globals.get("Function").and_then(|g| g.get(name)).cloned())
     }
 
     pub fn functions(&self) -> anyhow::Result<Vec<Function>> {
         let mut out = vec![];
         for (id, resource) in self.template.of_kind("AWS::Serverless::Function") {
-            out.push(
-                self.function(id, resource)
-                    .with_context(|| format!("function {id}"))?,
-            );
+            out.push(self.function(id, resource).with_context(|| format!("function {id}"))?);
         }
         Ok(out)
     }
@@ -412,22 +338,11 @@ impl Resolver<'_> {
             }
         };
         let mut environment = BTreeMap::new();
-        let global_vars = self
-            .template
-            .globals
-            .get("Function")
-            .and_then(|f| f.get("Environment"))
-            .and_then(|e| e.get("Variables"));
-        let own_vars = resource
-            .properties
-            .get("Environment")
-            .and_then(|e| e.get("Variables"));
+        let global_vars = self.template.globals.get("Function").and_then(|f| f.get("Environment")).and_then(|e| e.get("Variables"));
+        let own_vars = resource.properties.get("Environment").and_then(|e| e.get("Variables"));
         for vars in [global_vars, own_vars].into_iter().flatten() {
             for (k, v) in mapping(vars) {
-                environment.insert(
-                    k.clone(),
-                    self.text(&v).with_context(|| format!("Environment {k}"))?,
-                );
+                environment.insert(k.clone(), self.text(&v).with_context(|| format!("Environment {k}"))?);
             }
         }
         let mut policies = vec![];
@@ -437,21 +352,13 @@ impl Resolver<'_> {
             }
         }
         let boundary = match self.function_property(resource, "PermissionsBoundary") {
-            Some(Value::Tagged(t)) if t.tag.to_string().trim_start_matches('!') == "Ref" => {
-                Some(scalar_text(&t.value))
-            }
-            Some(other) => bail!(
-                "PermissionsBoundary {other:?}: the local stack reads a !Ref to a managed policy of the template"
-            ),
+            Some(Value::Tagged(t)) if t.tag.to_string().trim_start_matches('!') == "Ref" => Some(scalar_text(&t.value)),
+            Some(other) => bail!("PermissionsBoundary {other:?}: the local stack reads a !Ref to a managed policy of the template"),
             None => None,
         };
         let mut events = vec![];
         for (name, event) in mapping(resource.properties.get("Events").unwrap_or(&Value::Null)) {
-            events.push((
-                name.clone(),
-                self.event(&event)
-                    .with_context(|| format!("event {name}"))?,
-            ));
+            events.push((name.clone(), self.event(&event).with_context(|| format!("event {name}"))?));
         }
         Ok(Function {
             logical_id: id.to_owned(),
@@ -461,14 +368,8 @@ impl Resolver<'_> {
             environment,
             policies,
             boundary,
-            async_retries: match self
-                .function_property(resource, "EventInvokeConfig")
-                .and_then(|c| c.get("MaximumRetryAttempts").cloned())
-            {
-                Some(v) => self
-                    .text(&v)?
-                    .parse()
-                    .context("EventInvokeConfig.MaximumRetryAttempts")?,
+            async_retries: match self.function_property(resource, "EventInvokeConfig").and_then(|c| c.get("MaximumRetryAttempts").cloned()) {
+                Some(v) => self.text(&v)?.parse().context("EventInvokeConfig.MaximumRetryAttempts")?,
                 None => 2,
             },
             events,
@@ -476,38 +377,22 @@ impl Resolver<'_> {
     }
 
     fn event(&self, event: &Value) -> anyhow::Result<Event> {
-        let kind = event
-            .get("Type")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
+        let kind = event.get("Type").and_then(Value::as_str).unwrap_or_default();
         let props = event.get("Properties").cloned().unwrap_or(Value::Null);
-        let text = |name: &str| -> anyhow::Result<Option<String>> {
-            props.get(name).map(|v| self.text(v)).transpose()
-        };
+        let text = |name: &str| -> anyhow::Result<Option<String>> { props.get(name).map(|v| self.text(v)).transpose() };
         Ok(match kind {
             "HttpApi" => Event::HttpApi {
-                method: text("Method")?
-                    .unwrap_or_else(|| "ANY".into())
-                    .to_ascii_uppercase(),
+                method: text("Method")?.unwrap_or_else(|| "ANY".into()).to_ascii_uppercase(),
                 path: text("Path")?.unwrap_or_else(|| "$default".into()),
             },
             "SQS" => Event::Sqs {
                 queue_arn: text("Queue")?.ok_or_else(|| anyhow!("SQS event without Queue"))?,
-                batch_size: text("BatchSize")?
-                    .map(|s| s.parse())
-                    .transpose()?
-                    .unwrap_or(10),
-                window_s: text("MaximumBatchingWindowInSeconds")?
-                    .map(|s| s.parse())
-                    .transpose()?
-                    .unwrap_or(0),
+                batch_size: text("BatchSize")?.map(|s| s.parse()).transpose()?.unwrap_or(10),
+                window_s: text("MaximumBatchingWindowInSeconds")?.map(|s| s.parse()).transpose()?.unwrap_or(0),
                 report_failures: props
                     .get("FunctionResponseTypes")
                     .and_then(Value::as_sequence)
-                    .is_some_and(|t| {
-                        t.iter()
-                            .any(|v| v.as_str() == Some("ReportBatchItemFailures"))
-                    }),
+                    .is_some_and(|t| t.iter().any(|v| v.as_str() == Some("ReportBatchItemFailures"))),
                 max_concurrency: props
                     .get("ScalingConfig")
                     .and_then(|s| s.get("MaximumConcurrency"))
@@ -517,8 +402,7 @@ impl Resolver<'_> {
                     .transpose()?,
             },
             "Schedule" | "ScheduleV2" => Event::Schedule {
-                expression: text("ScheduleExpression")?
-                    .ok_or_else(|| anyhow!("schedule without ScheduleExpression"))?,
+                expression: text("ScheduleExpression")?.ok_or_else(|| anyhow!("schedule without ScheduleExpression"))?,
                 timezone: text("ScheduleExpressionTimezone")?,
                 input: text("Input")?,
                 v2: kind == "ScheduleV2",
@@ -530,36 +414,24 @@ impl Resolver<'_> {
     /// A policy as IAM statements: inline `Statement` lists, SAM's policy templates, or a
     /// managed policy's name.
     fn policy(&self, policy: &Value) -> anyhow::Result<serde_json::Value> {
-        let arn = |service: &str, resource: &str| {
-            format!("arn:aws:{service}:{REGION}:{ACCOUNT}:{resource}")
-        };
+        let arn = |service: &str, resource: &str| format!("arn:aws:{service}:{REGION}:{ACCOUNT}:{resource}");
         if let Some(name) = policy.as_str() {
             return Ok(serde_json::json!({"ManagedPolicy": name}));
         }
         let entries = mapping(policy);
-        let [(name, body)] = entries.as_slice() else {
-            bail!("a policy with more than one key: {policy:?}")
-        };
+        let [(name, body)] = entries.as_slice() else { bail!("a policy with more than one key: {policy:?}") };
         let statements = match name.as_str() {
             "Statement" => json_of(&self.resolve(body)?)?,
             "SQSSendMessagePolicy" => {
-                let queue = self.text(
-                    body.get("QueueName")
-                        .ok_or_else(|| anyhow!("SQSSendMessagePolicy without QueueName"))?,
-                )?;
+                let queue = self.text(body.get("QueueName").ok_or_else(|| anyhow!("SQSSendMessagePolicy without QueueName"))?)?;
                 serde_json::json!([{"Effect": "Allow", "Action": ["sqs:SendMessage*"], "Resource": arn("sqs", &queue)}])
             }
             "SQSPollerPolicy" => {
-                let queue = self.text(
-                    body.get("QueueName")
-                        .ok_or_else(|| anyhow!("SQSPollerPolicy without QueueName"))?,
-                )?;
+                let queue = self.text(body.get("QueueName").ok_or_else(|| anyhow!("SQSPollerPolicy without QueueName"))?)?;
                 serde_json::json!([{"Effect": "Allow", "Action": ["sqs:ChangeMessageVisibility", "sqs:ChangeMessageVisibilityBatch", "sqs:DeleteMessage", "sqs:DeleteMessageBatch", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"], "Resource": arn("sqs", &queue)}])
             }
             "AWSSecretsManagerGetSecretValuePolicy" => {
-                let secret = self.text(body.get("SecretArn").ok_or_else(|| {
-                    anyhow!("AWSSecretsManagerGetSecretValuePolicy without SecretArn")
-                })?)?;
+                let secret = self.text(body.get("SecretArn").ok_or_else(|| anyhow!("AWSSecretsManagerGetSecretValuePolicy without SecretArn"))?)?;
                 serde_json::json!([{"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": secret}])
             }
             other => bail!("the policy template {other} is not known to the local stack"),
@@ -569,15 +441,8 @@ impl Resolver<'_> {
 
     /// A managed policy of the template (a permissions boundary), as its statements.
     pub fn managed_policy(&self, logical_id: &str) -> anyhow::Result<serde_json::Value> {
-        let resource = self
-            .template
-            .resources
-            .get(logical_id)
-            .ok_or_else(|| anyhow!("no resource {logical_id}"))?;
-        let document = resource
-            .properties
-            .get("PolicyDocument")
-            .ok_or_else(|| anyhow!("{logical_id} has no PolicyDocument"))?;
+        let resource = self.template.resources.get(logical_id).ok_or_else(|| anyhow!("no resource {logical_id}"))?;
+        let document = resource.properties.get("PolicyDocument").ok_or_else(|| anyhow!("{logical_id} has no PolicyDocument"))?;
         let resolved = json_of(&self.resolve(document)?)?;
         Ok(resolved.get("Statement").cloned().unwrap_or_default())
     }
@@ -622,26 +487,11 @@ Resources:
 
     fn resolver(template: &Template) -> Resolver<'_> {
         let mut r = Resolver::new(template, "s", &BTreeMap::new()).unwrap();
-        r.physical.insert(
-            "Table".into(),
-            Physical {
-                reference: "s-Table".into(),
-                attributes: BTreeMap::new(),
-            },
-        );
-        let attrs = [
-            ("Arn", "arn:aws:sqs:us-east-1:123456789012:s-Queue"),
-            ("QueueName", "s-Queue"),
-        ];
+        r.physical.insert("Table".into(), Physical { reference: "s-Table".into(), attributes: BTreeMap::new() });
+        let attrs = [("Arn", "arn:aws:sqs:us-east-1:123456789012:s-Queue"), ("QueueName", "s-Queue")];
         r.physical.insert(
             "Queue".into(),
-            Physical {
-                reference: "http://q/s-Queue".into(),
-                attributes: attrs
-                    .iter()
-                    .map(|(k, v)| ((*k).into(), (*v).into()))
-                    .collect(),
-            },
+            Physical { reference: "http://q/s-Queue".into(), attributes: attrs.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect() },
         );
         r
     }
@@ -651,47 +501,21 @@ Resources:
         let template = Template::parse(SMALL).unwrap();
         let functions = resolver(&template).functions().unwrap();
         let f = &functions[0];
-        assert_eq!(
-            (f.binary.as_str(), f.memory_mb, f.timeout_s),
-            ("my-fn", 256, 9)
-        );
+        assert_eq!((f.binary.as_str(), f.memory_mb, f.timeout_s), ("my-fn", 256, 9));
         assert_eq!(f.environment["TABLE"], "s-Table");
         assert_eq!(f.environment["SECRETS"], "secretsmanager:prod/");
         assert_eq!(f.environment["OWN"], "no");
-        assert_eq!(
-            f.environment["ARN"],
-            "arn:aws:sqs:us-east-1:123456789012:s-Queue"
-        );
+        assert_eq!(f.environment["ARN"], "arn:aws:sqs:us-east-1:123456789012:s-Queue");
         assert_eq!(f.environment["LIT"], "${Keep}-us-east-1");
-        assert_eq!(
-            f.policies[0]["Statement"][0]["Resource"],
-            "arn:aws:sqs:us-east-1:123456789012:s-Queue"
-        );
-        assert!(
-            matches!(&f.events[0].1, Event::HttpApi { method, path } if method == "GET" && path == "/x/{id}")
-        );
-        assert!(matches!(
-            &f.events[1].1,
-            Event::Sqs {
-                batch_size: 5,
-                report_failures: true,
-                ..
-            }
-        ));
+        assert_eq!(f.policies[0]["Statement"][0]["Resource"], "arn:aws:sqs:us-east-1:123456789012:s-Queue");
+        assert!(matches!(&f.events[0].1, Event::HttpApi { method, path } if method == "GET" && path == "/x/{id}"));
+        assert!(matches!(&f.events[1].1, Event::Sqs { batch_size: 5, report_failures: true, .. }));
     }
 
     #[test]
     fn unknown_intrinsics_parameters_and_event_types_are_errors() {
-        let template =
-            Template::parse(&SMALL.replace("!GetAtt Queue.Arn, LIT", "!FindInMap [a, b, c], LIT"))
-                .unwrap();
-        assert!(
-            resolver(&template)
-                .functions()
-                .unwrap_err()
-                .chain()
-                .any(|e| e.to_string().contains("FindInMap"))
-        );
+        let template = Template::parse(&SMALL.replace("!GetAtt Queue.Arn, LIT", "!FindInMap [a, b, c], LIT")).unwrap();
+        assert!(resolver(&template).functions().unwrap_err().chain().any(|e| e.to_string().contains("FindInMap")));
         let template = Template::parse(SMALL).unwrap();
         let overrides = BTreeMap::from([("Nope".to_owned(), "x".to_owned())]);
         assert!(Resolver::new(&template, "s", &overrides).is_err());

@@ -9,14 +9,14 @@
 //!   against the rate-limit bound, and the 429s served.
 //! - The dispatcher over 10,000 connections of which 100 (then 1,000) are due: store calls.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use async_trait::async_trait;
 use clap::Parser;
 use lever_sandbox::{Sandbox, SandboxConfig};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use shared::clock::{Clock, ManualClock, SystemClock};
 use shared::core::catalog::ProfileCatalog;
 use shared::core::connection::{Connection, ConnectionStatus};
@@ -29,7 +29,7 @@ use shared::lever::oauth::TokenSet;
 use shared::lever::secret::ClientSecret;
 use shared::queue::{EmbeddedQueue, Queue};
 use shared::secrets::local::random_key;
-use shared::secrets::{names, LocalSecrets};
+use shared::secrets::{LocalSecrets, names};
 use shared::store::embedded::EmbeddedStore;
 use shared::store::{DueQuery, Expect, Item, Key, Page, Query, Records, Store, StoreError, Write};
 
@@ -199,7 +199,13 @@ impl Bench {
     }
 
     async fn poll(&self, id: &str) -> RunOutcome {
-        let run = FlowRun { connection_id: id.into(), flow: ScheduledFlow::Jobs, trigger: RunTrigger::Schedule, due_at_ms: self.clock.now_ms(), options: Value::Null };
+        let run = FlowRun {
+            connection_id: id.into(),
+            flow: ScheduledFlow::Jobs,
+            trigger: RunTrigger::Schedule,
+            due_at_ms: self.clock.now_ms(),
+            options: Value::Null,
+        };
         self.hub.jobs.poller().run(&run, None).await.unwrap()
     }
 
@@ -215,7 +221,9 @@ fn seeded_for(listed: usize) -> usize {
 }
 
 async fn request_counts(kind: &str) {
-    println!("\n| full sync of N postings ({kind} store) | Lever requests | ceil(N/100) | unchanged re-poll: Lever requests | job writes | all store writes |");
+    println!(
+        "\n| full sync of N postings ({kind} store) | Lever requests | ceil(N/100) | unchanged re-poll: Lever requests | job writes | all store writes |"
+    );
     println!("|---|---|---|---|---|---|");
     for listed in [0usize, 100, 250, 1_000] {
         let b = bench(kind, SandboxConfig { postings: seeded_for(listed), rate_limit: None, ..SandboxConfig::default() }).await;
@@ -228,13 +236,7 @@ async fn request_counts(kind: &str) {
         let before = b.store.snapshot();
         b.poll(&id).await;
         let calls = b.store.since(before);
-        println!(
-            "| N = {listed} | {full} | {} | {} | {} | {} |",
-            (listed as u64).div_ceil(100),
-            b.lever_requests(),
-            calls.job_writes,
-            calls.writes
-        );
+        println!("| N = {listed} | {full} | {} | {} | {} | {} |", (listed as u64).div_ceil(100), b.lever_requests(), calls.job_writes, calls.writes);
     }
 }
 

@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-pub use name::{split_name, NameParts};
+pub use name::{NameParts, split_name};
 pub use source::HireSource;
 
 use super::profile::HiresFlow;
@@ -76,10 +76,7 @@ impl HireMapping {
 }
 
 fn clean(s: &Option<String>) -> Option<String> {
-    s.as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
+    s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
 }
 
 /// Maps a hire with the profile's field mapping. The start date is the offer's timestamp read as a
@@ -90,20 +87,12 @@ pub fn map_hire(flow: &HiresFlow, connection_tz: Option<&TzName>, facts: &HireFa
     let tz = connection_tz.unwrap_or(&flow.start_date_timezone);
     let known_parts = facts.first_name.is_some() || facts.last_name.is_some();
     let parts = if known_parts {
-        NameParts {
-            first: clean(&facts.first_name),
-            middle: clean(&facts.middle_name),
-            last: clean(&facts.last_name),
-        }
+        NameParts { first: clean(&facts.first_name), middle: clean(&facts.middle_name), last: clean(&facts.last_name) }
     } else {
         split_name(facts.name.as_deref().unwrap_or(""))
     };
     let full = clean(&facts.name).or_else(|| {
-        let joined = [&parts.first, &parts.middle, &parts.last]
-            .iter()
-            .filter_map(|p| p.as_deref())
-            .collect::<Vec<_>>()
-            .join(" ");
+        let joined = [&parts.first, &parts.middle, &parts.last].iter().filter_map(|p| p.as_deref()).collect::<Vec<_>>().join(" ");
         (!joined.is_empty()).then_some(joined)
     });
     let value = |src: HireSource| -> Option<String> {
@@ -112,18 +101,8 @@ pub fn map_hire(flow: &HiresFlow, connection_tz: Option<&TzName>, facts: &HireFa
             HireSource::MiddleName => parts.middle.clone(),
             HireSource::LastName => parts.last.clone(),
             HireSource::FullName => full.clone(),
-            HireSource::Email => facts
-                .emails
-                .iter()
-                .map(|e| e.trim())
-                .find(|e| !e.is_empty())
-                .map(str::to_string),
-            HireSource::Phone => facts
-                .phones
-                .iter()
-                .map(|e| e.trim())
-                .find(|e| !e.is_empty())
-                .map(str::to_string),
+            HireSource::Email => facts.emails.iter().map(|e| e.trim()).find(|e| !e.is_empty()).map(str::to_string),
+            HireSource::Phone => facts.phones.iter().map(|e| e.trim()).find(|e| !e.is_empty()).map(str::to_string),
             HireSource::PostingId => clean(&facts.posting_id),
             HireSource::PostingTitle => clean(&facts.posting_title),
             HireSource::Department => clean(&facts.department),
@@ -132,21 +111,15 @@ pub fn map_hire(flow: &HiresFlow, connection_tz: Option<&TzName>, facts: &HireFa
             HireSource::Commitment => clean(&facts.commitment),
             HireSource::HiringManagerName => clean(&facts.hiring_manager_name),
             HireSource::HiringManagerEmail => clean(&facts.hiring_manager_email),
-            HireSource::StartDate => facts
-                .anticipated_start_date_ms
-                .and_then(|ms| local_date(ms, tz)),
+            HireSource::StartDate => facts.anticipated_start_date_ms.and_then(|ms| local_date(ms, tz)),
             HireSource::OpportunityId => clean(&Some(facts.opportunity_id.clone())),
             HireSource::ContactId => clean(&facts.contact_id),
-            HireSource::HiredAt => facts
-                .hired_at_ms
-                .and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok())
-                .map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()),
+            HireSource::HiredAt => {
+                facts.hired_at_ms.and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok()).map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
+            }
         }
     };
-    flow.fields
-        .iter()
-        .map(|(target, src)| (target.clone(), value(*src)))
-        .collect()
+    flow.fields.iter().map(|(target, src)| (target.clone(), value(*src))).collect()
 }
 
 #[cfg(test)]
@@ -208,10 +181,7 @@ mod tests {
         assert_eq!(get("Employment Type").as_deref(), Some("Full-time"));
         assert_eq!(get("Manager").as_deref(), Some("Grace Hopper"));
         assert_eq!(get("Start Date").as_deref(), Some("2026-03-02"));
-        assert_eq!(
-            get("Employee Number").as_deref(),
-            Some("5a1f7c2e-8b3d-4f6a-9c0e-1d2b3c4d5e6f")
-        );
+        assert_eq!(get("Employee Number").as_deref(), Some("5a1f7c2e-8b3d-4f6a-9c0e-1d2b3c4d5e6f"));
     }
 
     #[test]
@@ -225,11 +195,7 @@ mod tests {
 
     #[test]
     fn missing_optional_fields_stay_null() {
-        let f = HireFacts {
-            opportunity_id: "opp".into(),
-            name: Some("Cher".into()),
-            ..Default::default()
-        };
+        let f = HireFacts { opportunity_id: "opp".into(), name: Some("Cher".into()), ..Default::default() };
         let m = HireMapping::of(&flow("UTC"), None, &f);
         assert_eq!(
             m.missing,
@@ -237,11 +203,7 @@ mod tests {
             "listed, in field order"
         );
         let r = m.fields;
-        assert_eq!(
-            r.len(),
-            11,
-            "every mapped field is present, null when unknown"
-        );
+        assert_eq!(r.len(), 11, "every mapped field is present, null when unknown");
         assert_eq!(r["First Name"].as_deref(), Some("Cher"));
         assert_eq!(r["Last Name"], None);
         assert_eq!(r["Middle Name"], None);
@@ -268,9 +230,6 @@ mod tests {
         fl.fields.insert("Hired".into(), HireSource::HiredAt);
         let mut f = facts();
         f.hired_at_ms = Some(1_772_420_400_123);
-        assert_eq!(
-            map_hire(&fl, None, &f)["Hired"].as_deref(),
-            Some("2026-03-02T03:00:00Z")
-        );
+        assert_eq!(map_hire(&fl, None, &f)["Hired"].as_deref(), Some("2026-03-02T03:00:00Z"));
     }
 }

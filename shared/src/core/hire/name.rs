@@ -36,8 +36,8 @@ pub struct NameParts {
 const HONORIFICS: &[&str] = &["mr", "mrs", "ms", "mx", "miss", "dr", "prof"];
 const SUFFIXES: &[&str] = &["jr", "sr", "ii", "iii", "iv", "phd", "md", "esq"];
 const PARTICLES: &[&str] = &[
-    "van", "von", "der", "den", "ter", "ten", "de", "del", "della", "dos", "das", "do", "da", "di", "du", "la", "le", "bin",
-    "binti", "ibn", "al", "el", "st", "saint",
+    "van", "von", "der", "den", "ter", "ten", "de", "del", "della", "dos", "das", "do", "da", "di", "du", "la", "le", "bin", "binti", "ibn", "al",
+    "el", "st", "saint",
 ];
 
 /// A word without dots and in lower case, for comparing with the lists above.
@@ -141,9 +141,7 @@ pub fn split_name(full: &str) -> NameParts {
         [] => NameParts::default(),
         [one] => NameParts { first: Some(one.clone()), middle: None, last: (!suffixes.is_empty()).then(|| suffixes.join(" ")) },
         // Rule 6: family name first.
-        [family, rest @ ..] if is_cjk_name => {
-            NameParts { first: joined(rest), middle: None, last: with_suffixes(vec![family.clone()]) }
-        }
+        [family, rest @ ..] if is_cjk_name => NameParts { first: joined(rest), middle: None, last: with_suffixes(vec![family.clone()]) },
         [first, rest @ ..] => {
             // Rule 8: the last name starts at the first particle that has a word after it.
             let start = rest.iter().position(|w| is_in(PARTICLES, w)).filter(|&i| i + 1 < rest.len()).unwrap_or(rest.len() - 1);

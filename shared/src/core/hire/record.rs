@@ -10,8 +10,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::core::profile::HireTrigger;
 use super::{HireFacts, HireMapping, HrisRecord};
+use crate::core::profile::HireTrigger;
 
 /// The Lever objects a hire was read from.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

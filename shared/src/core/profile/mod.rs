@@ -8,15 +8,15 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-pub use super::events::{EventKind, LeverEvent};
 use super::custom::CustomFields;
+pub use super::events::{EventKind, LeverEvent};
 use super::hire::source::HireSource;
 use super::ids::StageId;
-use super::placeholders::{self, TemplateUse};
 use super::job::{Confidentiality, JobFilter, JobInclude};
+use super::placeholders::{self, TemplateUse};
 use super::schedule::{Cadence, TimeOfDay, TzName};
 use super::scopes::{MAX_SCOPES, OFFLINE_ACCESS, is_lever_scope};
-use super::submission::input::{normalize_status, FileRole, Origin, SubmissionKind};
+use super::submission::input::{FileRole, Origin, SubmissionKind, normalize_status};
 
 mod validate;
 
@@ -221,10 +221,7 @@ fn max_file_bytes() -> u64 {
 
 impl Default for FilePolicy {
     fn default() -> Self {
-        FilePolicy {
-            accept: Vec::new(),
-            max_bytes: LEVER_MAX_FILE_BYTES,
-        }
+        FilePolicy { accept: Vec::new(), max_bytes: LEVER_MAX_FILE_BYTES }
     }
 }
 
@@ -347,10 +344,7 @@ pub struct FieldIssue {
 
 impl FieldIssue {
     pub fn new(field: impl Into<String>, reason: impl Into<String>) -> Self {
-        FieldIssue {
-            field: field.into(),
-            reason: reason.into(),
-        }
+        FieldIssue { field: field.into(), reason: reason.into() }
     }
 }
 
@@ -375,16 +369,8 @@ impl Profile {
 
     /// The Lever webhooks a connection of this partner registers at connect time.
     pub fn lever_webhooks(&self) -> BTreeSet<LeverEvent> {
-        let mut w: BTreeSet<LeverEvent> = self
-            .events
-            .subscribe
-            .iter()
-            .filter_map(|e| e.lever_webhook())
-            .collect();
-        if self
-            .hires()
-            .is_some_and(|h| h.triggers.contains(&HireTrigger::Webhook))
-        {
+        let mut w: BTreeSet<LeverEvent> = self.events.subscribe.iter().filter_map(|e| e.lever_webhook()).collect();
+        if self.hires().is_some_and(|h| h.triggers.contains(&HireTrigger::Webhook)) {
             w.insert(LeverEvent::CandidateHired);
         }
         if self.candidates().is_some_and(|c| c.pending.hold_referrals) {
@@ -401,25 +387,13 @@ impl Profile {
         s.insert(OFFLINE_ACCESS, "refresh tokens (access tokens last 1 hour)");
         if let Some(j) = self.jobs() {
             s.insert("postings:read:admin", "flows.jobs reads postings");
-            if j.filter
-                .confidentiality
-                .contains(&Confidentiality::Confidential)
-            {
-                s.insert(
-                    "confidential:access:admin",
-                    "flows.jobs.filter includes confidential postings",
-                );
+            if j.filter.confidentiality.contains(&Confidentiality::Confidential) {
+                s.insert("confidential:access:admin", "flows.jobs.filter includes confidential postings");
             }
         }
         if let Some(c) = self.candidates() {
-            s.insert(
-                "opportunities:write:admin",
-                "flows.candidates creates and updates opportunities",
-            );
-            s.insert(
-                "opportunities:read:admin",
-                "flows.candidates looks up existing candidates by email",
-            );
+            s.insert("opportunities:write:admin", "flows.candidates creates and updates opportunities");
+            s.insert("opportunities:read:admin", "flows.candidates looks up existing candidates by email");
             s.insert("postings:read:admin", "flows.candidates checks the posting");
             if c.notes.named().iter().any(|(_, t)| t.is_some()) {
                 s.insert("notes:write:admin", "flows.candidates.notes");
@@ -430,48 +404,25 @@ impl Profile {
             // Every write is made as a Lever user the writer first checks is active.
             s.insert("users:read:admin", "flows.candidates checks the user it writes as");
             if c.referrer.add_as_follower || c.notes.referrer_not_in_lever.is_some() {
-                s.insert(
-                    "users:read:admin",
-                    "looking the referrer up among Lever users",
-                );
+                s.insert("users:read:admin", "looking the referrer up among Lever users");
             }
         }
-        let stage_settings = [
-            SettingKey::DefaultStage,
-            SettingKey::StageLabels,
-            SettingKey::ResultRoutes,
-            SettingKey::PostingOverrides,
-        ];
+        let stage_settings = [SettingKey::DefaultStage, SettingKey::StageLabels, SettingKey::ResultRoutes, SettingKey::PostingOverrides];
         if stage_settings.iter().any(|k| self.may_change(*k)) {
             s.insert("stages:read:admin", "stage pickers for customer settings");
         }
         if self.subscribes(EventKind::CandidateStageChanged) {
-            s.insert(
-                "stages:read:admin",
-                "stage names in candidate.stage_changed",
-            );
+            s.insert("stages:read:admin", "stage names in candidate.stage_changed");
         }
         if self.subscribes(EventKind::CandidateArchived) {
-            s.insert(
-                "archive_reasons:read:admin",
-                "archive reasons in candidate.archived",
-            );
+            s.insert("archive_reasons:read:admin", "archive reasons in candidate.archived");
         }
         if let Some(h) = self.hires() {
-            s.insert(
-                "opportunities:read:admin",
-                "flows.hires reads hired opportunities",
-            );
-            s.insert(
-                "offers:read:admin",
-                "flows.hires reads the offer start date",
-            );
+            s.insert("opportunities:read:admin", "flows.hires reads hired opportunities");
+            s.insert("offers:read:admin", "flows.hires reads the offer start date");
             s.insert("postings:read:admin", "flows.hires reads the job");
             s.insert("users:read:admin", "flows.hires reads the hiring manager");
-            s.insert(
-                "archive_reasons:read:admin",
-                "flows.hires finds hired archive reasons",
-            );
+            s.insert("archive_reasons:read:admin", "flows.hires finds hired archive reasons");
             let _ = h;
         }
         if !self.lever_webhooks().is_empty() {
@@ -506,10 +457,7 @@ mod tests {
     }
 
     fn issues(p: &Profile) -> Vec<String> {
-        p.validate()
-            .into_iter()
-            .map(|i| format!("{}: {}", i.field, i.reason))
-            .collect()
+        p.validate().into_iter().map(|i| format!("{}: {}", i.field, i.reason)).collect()
     }
 
     #[test]
@@ -525,61 +473,31 @@ mod tests {
         p.oauth.scopes.push("candidates:read:admin".into());
         p.oauth.scopes.push("offline_access".into());
         let got = issues(&p).join("\n");
-        assert!(
-            got.contains("oauth.scopes: missing scope \"offers:read:admin\""),
-            "{got}"
-        );
+        assert!(got.contains("oauth.scopes: missing scope \"offers:read:admin\""), "{got}");
         assert!(got.contains("\"notes:write:admin\" is not needed"), "{got}");
-        assert!(
-            got.contains("unknown scope \"candidates:read:admin\""),
-            "{got}"
-        );
+        assert!(got.contains("unknown scope \"candidates:read:admin\""), "{got}");
         assert!(got.contains("\"offline_access\" is listed twice"), "{got}");
     }
 
     #[test]
     fn webhook_trigger_needs_webhook_scope() {
         let mut p = minimal_hris();
-        p.flows
-            .hires
-            .as_mut()
-            .unwrap()
-            .triggers
-            .push(HireTrigger::Webhook);
-        assert!(
-            issues(&p)
-                .join("\n")
-                .contains("missing scope \"webhooks:write:admin\"")
-        );
-        assert_eq!(
-            p.lever_webhooks().into_iter().collect::<Vec<_>>(),
-            vec![LeverEvent::CandidateHired]
-        );
+        p.flows.hires.as_mut().unwrap().triggers.push(HireTrigger::Webhook);
+        assert!(issues(&p).join("\n").contains("missing scope \"webhooks:write:admin\""));
+        assert_eq!(p.lever_webhooks().into_iter().collect::<Vec<_>>(), vec![LeverEvent::CandidateHired]);
     }
 
     #[test]
     fn too_many_scopes() {
         let mut p = minimal_hris();
-        p.oauth.scopes = super::super::scopes::LEVER_SCOPES[..21]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        assert!(
-            issues(&p).iter().any(
-                |i| i.starts_with("oauth.scopes: 21 scopes requested; Lever allows at most 20")
-            )
-        );
+        p.oauth.scopes = super::super::scopes::LEVER_SCOPES[..21].iter().map(|s| s.to_string()).collect();
+        assert!(issues(&p).iter().any(|i| i.starts_with("oauth.scopes: 21 scopes requested; Lever allows at most 20")));
     }
 
     #[test]
     fn daily_trigger_needs_time_and_zone() {
         let mut p = minimal_hris();
-        p.flows
-            .hires
-            .as_mut()
-            .unwrap()
-            .triggers
-            .push(HireTrigger::Daily);
+        p.flows.hires.as_mut().unwrap().triggers.push(HireTrigger::Daily);
         let got = issues(&p).join("\n");
         assert!(got.contains("flows.hires.daily_at: required"), "{got}");
         assert!(got.contains("flows.hires.timezone: required"), "{got}");
@@ -591,10 +509,7 @@ mod tests {
         p.events.subscribe.push(EventKind::JobCreated);
         p.events.url = Some("http://partner.example.com/hook".into());
         let got = issues(&p).join("\n");
-        assert!(
-            got.contains("events.subscribe[1]: job.created needs flows.jobs"),
-            "{got}"
-        );
+        assert!(got.contains("events.subscribe[1]: job.created needs flows.jobs"), "{got}");
         assert!(got.contains("events.url"), "{got}");
         p.events.subscribe.clear();
         assert!(issues(&p).join("\n").contains("subscribe to it"));
@@ -635,23 +550,10 @@ mod tests {
         let mut p = minimal_hris();
         p.id = "Acme_HRIS".into();
         p.settings.required.push(SettingKey::Timezone);
-        p.settings
-            .customer_may_change
-            .push(SettingKey::ResultRoutes);
+        p.settings.customer_may_change.push(SettingKey::ResultRoutes);
         let got = issues(&p).join("\n");
-        assert!(
-            got.contains("id: \"Acme_HRIS\" is not a profile id"),
-            "{got}"
-        );
-        assert!(
-            got.contains(
-                "settings.required[0]: \"timezone\" must also be in settings.customer_may_change"
-            ),
-            "{got}"
-        );
-        assert!(
-            got.contains("settings.customer_may_change[0]: \"result_routes\" has no effect"),
-            "{got}"
-        );
+        assert!(got.contains("id: \"Acme_HRIS\" is not a profile id"), "{got}");
+        assert!(got.contains("settings.required[0]: \"timezone\" must also be in settings.customer_may_change"), "{got}");
+        assert!(got.contains("settings.customer_may_change[0]: \"result_routes\" has no effect"), "{got}");
     }
 }

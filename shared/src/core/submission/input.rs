@@ -233,15 +233,8 @@ pub struct ValidSubmission {
 /// A screening status in canonical form: trimmed, upper case, letters/digits/space/`_`/`-`.
 pub fn normalize_status(s: &str) -> Result<String, String> {
     let t = s.trim().to_ascii_uppercase();
-    if t.is_empty()
-        || t.len() > 40
-        || !t
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, ' ' | '_' | '-'))
-    {
-        return Err(format!(
-            "{s:?} is not a result status: use 1-40 letters, digits, spaces, '_' or '-' (like PASSED)"
-        ));
+    if t.is_empty() || t.len() > 40 || !t.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, ' ' | '_' | '-')) {
+        return Err(format!("{s:?} is not a result status: use 1-40 letters, digits, spaces, '_' or '-' (like PASSED)"));
     }
     Ok(t)
 }
@@ -253,22 +246,12 @@ pub fn normalize_email(s: &str) -> Option<String> {
         return None;
     }
     let (local, domain) = t.split_once('@')?;
-    if local.is_empty()
-        || local.len() > 64
-        || domain.contains('@')
-        || local.starts_with('.')
-        || local.ends_with('.')
-    {
+    if local.is_empty() || local.len() > 64 || domain.contains('@') || local.starts_with('.') || local.ends_with('.') {
         return None;
     }
     let labels: Vec<&str> = domain.split('.').collect();
-    let label_ok = |l: &&str| {
-        !l.is_empty()
-            && l.len() <= 63
-            && !l.starts_with('-')
-            && !l.ends_with('-')
-            && l.chars().all(|c| c.is_alphanumeric() || c == '-')
-    };
+    let label_ok =
+        |l: &&str| !l.is_empty() && l.len() <= 63 && !l.starts_with('-') && !l.ends_with('-') && l.chars().all(|c| c.is_alphanumeric() || c == '-');
     if labels.len() < 2 || !labels.iter().all(label_ok) {
         return None;
     }
@@ -276,8 +259,5 @@ pub fn normalize_email(s: &str) -> Option<String> {
 }
 
 pub(super) fn clean(s: &Option<String>) -> Option<String> {
-    s.as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
+    s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
 }

@@ -7,12 +7,12 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::input::*;
-use crate::core::ids::{normalize_uuid, StageId};
+use crate::core::custom::CustomFields;
+use crate::core::ids::{StageId, normalize_uuid};
 use crate::core::job::posting_id_from_ref;
 use crate::core::placeholders::{self, TemplateUse, TemplateValues};
 use crate::core::profile::{CandidatesFlow, OnExisting, PerformAs, Profile, Route, SettingKey};
 use crate::core::settings::{ConnectionSettings, PostingOverride};
-use crate::core::custom::CustomFields;
 
 /// What the hub learned from Lever before planning (looked up by the caller).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -124,17 +124,9 @@ pub fn plan_candidate_write(
 /// The Lever users the hub may write as, in order of preference: the customer's choice (when
 /// the profile lets them choose), then the user who consented — unless the profile insists on
 /// a chosen user and none is chosen. The first one not deactivated is used.
-pub fn perform_as_choices(
-    profile: &Profile,
-    settings: &ConnectionSettings,
-    authorizing_user_id: Option<&str>,
-) -> Vec<String> {
+pub fn perform_as_choices(profile: &Profile, settings: &ConnectionSettings, authorizing_user_id: Option<&str>) -> Vec<String> {
     let Some(flow) = profile.candidates() else { return vec![] };
-    let chosen = settings
-        .perform_as
-        .as_deref()
-        .filter(|_| profile.may_change(SettingKey::PerformAs))
-        .and_then(normalize_uuid);
+    let chosen = settings.perform_as.as_deref().filter(|_| profile.may_change(SettingKey::PerformAs)).and_then(normalize_uuid);
     let authorizing = authorizing_user_id.and_then(normalize_uuid);
     let mut out: Vec<String> = match (flow.perform_as, chosen) {
         (PerformAs::ChosenAtSetup, None) => vec![],
@@ -149,13 +141,7 @@ pub fn perform_as_choices(
 /// else the profile's.
 pub fn source_label(profile: &Profile, settings: &ConnectionSettings) -> String {
     let profile_source = profile.candidates().map(|c| c.source.trim()).unwrap_or_default();
-    settings
-        .source
-        .as_deref()
-        .filter(|_| profile.may_change(SettingKey::Source))
-        .map(str::trim)
-        .unwrap_or(profile_source)
-        .to_string()
+    settings.source.as_deref().filter(|_| profile.may_change(SettingKey::Source)).map(str::trim).unwrap_or(profile_source).to_string()
 }
 
 /// [`plan_candidate_write`] for a submission validated before (a queued one, planned again).
@@ -169,26 +155,15 @@ pub fn plan_validated(
     let allowed = |k: SettingKey| profile.may_change(k);
 
     let perform_as = active_perform_as(profile, settings, facts)?;
-    let posting_override = settings
-        .posting_overrides
-        .get(&sub.posting_id)
-        .filter(|_| allowed(SettingKey::PostingOverrides));
+    let posting_override = settings.posting_overrides.get(&sub.posting_id).filter(|_| allowed(SettingKey::PostingOverrides));
     let route = result_route(profile, settings, flow, posting_override, sub);
     let default_stage = posting_override
         .and_then(|o| o.stage.clone())
-        .or_else(|| {
-            settings
-                .default_stage
-                .clone()
-                .filter(|_| allowed(SettingKey::DefaultStage))
-        })
+        .or_else(|| settings.default_stage.clone().filter(|_| allowed(SettingKey::DefaultStage)))
         .unwrap_or_else(|| flow.stage.clone());
     let route_stage = route.as_ref().and_then(|r| r.stage.clone());
-    let also_apply_to_posting = route
-        .as_ref()
-        .and_then(|r| r.posting.as_deref())
-        .and_then(|p| posting_id_from_ref(p).ok())
-        .filter(|p| *p != sub.posting_id);
+    let also_apply_to_posting =
+        route.as_ref().and_then(|r| r.posting.as_deref()).and_then(|p| posting_id_from_ref(p).ok()).filter(|p| *p != sub.posting_id);
 
     let source = source_label(profile, settings);
     let values = TemplateValues {
@@ -214,23 +189,13 @@ pub fn plan_validated(
         headline: sub.headline.clone(),
     };
 
-    let update_existing = facts
-        .existing
-        .as_ref()
-        .filter(|_| flow.on_existing == OnExisting::Update);
+    let update_existing = facts.existing.as_ref().filter(|_| flow.on_existing == OnExisting::Update);
     if let Some(ex) = update_existing {
-        let sources = if flow.update_source_of_existing
-            && !ex.sources.iter().any(|s| s.eq_ignore_ascii_case(&source))
-        {
-            vec![source]
-        } else {
-            vec![]
-        };
+        let sources =
+            if flow.update_source_of_existing && !ex.sources.iter().any(|s| s.eq_ignore_ascii_case(&source)) { vec![source] } else { vec![] };
         let stage = route_stage.filter(|s| ex.stage.as_deref() != Some(s.as_str()));
         return Ok(CandidatePlan {
-            write: Write::Update {
-                opportunity_id: ex.opportunity_id.clone(),
-            },
+            write: Write::Update { opportunity_id: ex.opportunity_id.clone() },
             perform_as,
             posting_id: sub.posting_id.clone(),
             candidate,
@@ -245,17 +210,12 @@ pub fn plan_validated(
             also_apply_to_posting,
         });
     }
-    let hold = facts.existing.is_none()
-        && sub.kind == SubmissionKind::Referral
-        && flow.pending.hold_referrals;
+    let hold = facts.existing.is_none() && sub.kind == SubmissionKind::Referral && flow.pending.hold_referrals;
     if facts.existing.is_none() && !flow.create_if_missing && !hold {
         return Err(PlanError::NotInLever);
     }
     let mut files = sub.files.clone();
-    let resume_file = files
-        .iter()
-        .position(|f| f.role == FileRole::Resume)
-        .map(|i| files.remove(i));
+    let resume_file = files.iter().position(|f| f.role == FileRole::Resume).map(|i| files.remove(i));
     Ok(CandidatePlan {
         write: if hold { Write::Hold } else { Write::Create },
         perform_as,
@@ -279,11 +239,7 @@ fn active_perform_as(profile: &Profile, settings: &ConnectionSettings, facts: &C
     if choices.is_empty() {
         return Err(PlanError::NoPerformAs);
     }
-    choices
-        .iter()
-        .find(|u| !facts.inactive_users.contains(u))
-        .cloned()
-        .ok_or(PlanError::PerformAsDeactivated)
+    choices.iter().find(|u| !facts.inactive_users.contains(u)).cloned().ok_or(PlanError::PerformAsDeactivated)
 }
 
 /// Where a screening result sends the candidate: the posting's override, then the customer's
@@ -296,28 +252,17 @@ fn result_route(
     sub: &ValidSubmission,
 ) -> Option<Route> {
     let st = &sub.screening.as_ref()?.status;
-    let find = |m: &BTreeMap<String, Route>| {
-        m.iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(st))
-            .map(|(_, r)| r.clone())
-    };
+    let find = |m: &BTreeMap<String, Route>| m.iter().find(|(k, _)| k.eq_ignore_ascii_case(st)).map(|(_, r)| r.clone());
     posting_override
         .and_then(|o| find(&o.result_routes))
-        .or_else(|| {
-            profile
-                .may_change(SettingKey::ResultRoutes)
-                .then(|| find(&settings.result_routes))
-                .flatten()
-        })
+        .or_else(|| profile.may_change(SettingKey::ResultRoutes).then(|| find(&settings.result_routes)).flatten())
         .or_else(|| find(&flow.result_routes))
 }
 
 /// A template rendered from the submission; `None` when it does not parse or a placeholder
 /// it needs has no value (the tag or note is left out).
 fn render(src: &str, usage: TemplateUse, custom: &CustomFields, values: &TemplateValues) -> Option<String> {
-    placeholders::parse(src, usage, custom)
-        .ok()
-        .and_then(|t| t.render(&|name| placeholders::value(name, values)))
+    placeholders::parse(src, usage, custom).ok().and_then(|t| t.render(&|name| placeholders::value(name, values)))
 }
 
 /// The customer's tags (when the profile lets them choose) or the profile's, then the

@@ -34,11 +34,7 @@ fn profile(extra: &str) -> Profile {
 fn sub() -> Submission {
     Submission {
         kind: SubmissionKind::Application,
-        candidate: CandidateInput {
-            name: " Ada ".into(),
-            emails: vec!["ada@example.com".into()],
-            ..Default::default()
-        },
+        candidate: CandidateInput { name: " Ada ".into(), emails: vec!["ada@example.com".into()], ..Default::default() },
         postings: vec![POSTING.into()],
         referrer: None,
         endorsement: None,
@@ -72,56 +68,26 @@ fn upload(name: &str, content_type: &str, role: FileRole) -> FileInput {
 fn errors(s: &Submission, p: &Profile) -> Vec<String> {
     match s.validate(p.candidates().unwrap()) {
         Ok(_) => vec![],
-        Err(SubmissionError(e)) => e
-            .into_iter()
-            .map(|e| format!("{}: {}", e.field, e.message))
-            .collect(),
+        Err(SubmissionError(e)) => e.into_iter().map(|e| format!("{}: {}", e.field, e.message)).collect(),
     }
 }
 
 fn facts() -> CandidateFacts {
-    CandidateFacts {
-        authorizing_user_id: Some(USER.into()),
-        ..Default::default()
-    }
+    CandidateFacts { authorizing_user_id: Some(USER.into()), ..Default::default() }
 }
 
 #[test]
 fn emails_are_checked_and_normalised() {
-    assert_eq!(
-        normalize_email(" Ada@Example.COM ").as_deref(),
-        Some("Ada@example.com")
-    );
-    for bad in [
-        "",
-        "ada",
-        "ada@",
-        "@example.com",
-        "ada@example",
-        "a b@example.com",
-        "ada@@example.com",
-        "ada@-x.com",
-        "ada@example..com",
-    ] {
+    assert_eq!(normalize_email(" Ada@Example.COM ").as_deref(), Some("Ada@example.com"));
+    for bad in ["", "ada", "ada@", "@example.com", "ada@example", "a b@example.com", "ada@@example.com", "ada@-x.com", "ada@example..com"] {
         assert_eq!(normalize_email(bad), None, "{bad:?}");
     }
     let p = profile("");
     let mut s = sub();
-    s.candidate.emails = vec![
-        "ada@example.com".into(),
-        "not-an-email".into(),
-        "ADA@EXAMPLE.COM".into(),
-    ];
-    assert_eq!(
-        errors(&s, &p),
-        vec!["candidate.emails[1]: \"not-an-email\" is not an email address"]
-    );
+    s.candidate.emails = vec!["ada@example.com".into(), "not-an-email".into(), "ADA@EXAMPLE.COM".into()];
+    assert_eq!(errors(&s, &p), vec!["candidate.emails[1]: \"not-an-email\" is not an email address"]);
     s.candidate.emails.remove(1);
-    assert_eq!(
-        s.validate(p.candidates().unwrap()).unwrap().submission.emails,
-        vec!["ada@example.com"],
-        "duplicates dropped"
-    );
+    assert_eq!(s.validate(p.candidates().unwrap()).unwrap().submission.emails, vec!["ada@example.com"], "duplicates dropped");
 }
 
 #[test]
@@ -129,24 +95,13 @@ fn postings_exactly_one() {
     let p = profile("");
     let mut s = sub();
     s.postings = vec![];
-    assert_eq!(
-        errors(&s, &p),
-        vec!["postings: a posting is required (its id or its Lever job URL)"]
-    );
+    assert_eq!(errors(&s, &p), vec!["postings: a posting is required (its id or its Lever job URL)"]);
     s.postings = vec![POSTING.into(), POSTING.into()];
-    assert!(errors(&s, &p)[0].starts_with(
-        "postings: 2 postings given; Lever takes exactly one posting per opportunity"
-    ));
+    assert!(errors(&s, &p)[0].starts_with("postings: 2 postings given; Lever takes exactly one posting per opportunity"));
     s.postings = vec!["https://example.com/jobs/1".into()];
     assert!(errors(&s, &p)[0].starts_with("postings[0]: "));
-    s.postings = vec![format!(
-        "https://jobs.eu.lever.co/acme/{}/apply",
-        POSTING.to_uppercase()
-    )];
-    assert_eq!(
-        s.validate(p.candidates().unwrap()).unwrap().submission.posting_id,
-        POSTING
-    );
+    s.postings = vec![format!("https://jobs.eu.lever.co/acme/{}/apply", POSTING.to_uppercase())];
+    assert_eq!(s.validate(p.candidates().unwrap()).unwrap().submission.posting_id, POSTING);
 }
 
 #[test]
@@ -157,24 +112,14 @@ fn every_problem_is_reported_with_its_field() {
         candidate: CandidateInput {
             name: "  ".into(),
             emails: vec![],
-            phones: vec![Phone {
-                kind: None,
-                value: "12".into(),
-            }],
+            phones: vec![Phone { kind: None, value: "12".into() }],
             links: vec!["javascript:alert(1)".into()],
             ..Default::default()
         },
         postings: vec![POSTING.into()],
-        referrer: Some(ReferrerInput {
-            name: None,
-            email: Some("nope".into()),
-        }),
+        referrer: Some(ReferrerInput { name: None, email: Some("nope".into()) }),
         endorsement: None,
-        screening: Some(ScreeningInput {
-            status: "PASSED!".into(),
-            score: Some(f64::NAN),
-            summary: None,
-        }),
+        screening: Some(ScreeningInput { status: "PASSED!".into(), score: Some(f64::NAN), summary: None }),
         files: vec![
             inline("a/b.pdf", "application/zip", FileRole::Transcript, 5000),
             upload("cv.pdf", "application/pdf", FileRole::Resume),
@@ -202,8 +147,7 @@ fn every_problem_is_reported_with_its_field() {
         ],
         "{got:#?}"
     );
-    let msg = SubmissionError(vec![FieldError::new("a", "b")])
-    .to_string();
+    let msg = SubmissionError(vec![FieldError::new("a", "b")]).to_string();
     assert_eq!(msg, "invalid submission: a: b");
 }
 
@@ -212,32 +156,17 @@ fn kind_specific_parts() {
     let p = profile("");
     let mut s = sub();
     s.kind = SubmissionKind::Screening;
-    assert_eq!(
-        errors(&s, &p),
-        vec!["screening: a screening submission needs its result"]
-    );
+    assert_eq!(errors(&s, &p), vec!["screening: a screening submission needs its result"]);
     let p2 = profile("referrer = { required = true }");
     let mut s = sub();
     s.kind = SubmissionKind::Referral;
-    assert_eq!(
-        errors(&s, &p2),
-        vec!["referrer: a referral needs its referrer (name and/or email)"]
-    );
-    s.referrer = Some(ReferrerInput {
-        name: Some("Grace".into()),
-        email: None,
-    });
+    assert_eq!(errors(&s, &p2), vec!["referrer: a referral needs its referrer (name and/or email)"]);
+    s.referrer = Some(ReferrerInput { name: Some("Grace".into()), email: None });
     assert!(errors(&s, &p2).is_empty());
     let mut s = sub();
     s.candidate.emails.clear();
-    assert_eq!(
-        errors(&s, &p),
-        vec!["candidate.emails: give at least one email address or phone number"]
-    );
-    s.candidate.phones = vec![Phone {
-        kind: Some("mobile".into()),
-        value: "+1 (415) 555-0100".into(),
-    }];
+    assert_eq!(errors(&s, &p), vec!["candidate.emails: give at least one email address or phone number"]);
+    s.candidate.phones = vec![Phone { kind: Some("mobile".into()), value: "+1 (415) 555-0100".into() }];
     assert!(errors(&s, &p).is_empty());
 }
 
@@ -251,10 +180,7 @@ fn statuses() {
 
 #[test]
 fn unknown_json_fields_are_refused() {
-    let e = serde_json::from_str::<Submission>(
-        r#"{"kind":"application","candidate":{"name":"A"},"posting":"x"}"#,
-    )
-    .unwrap_err();
+    let e = serde_json::from_str::<Submission>(r#"{"kind":"application","candidate":{"name":"A"},"posting":"x"}"#).unwrap_err();
     assert!(e.to_string().contains("unknown field `posting`"), "{e}");
     let ok: Submission = serde_json::from_str(
         r#"{"kind":"screening","candidate":{"name":"A","phones":[{"type":"mobile","value":"+15550100"}]},
@@ -269,10 +195,7 @@ fn plan_tags_and_notes_render_only_what_applies() {
     let p = profile("");
     let mut s = sub();
     s.kind = SubmissionKind::Referral;
-    s.referrer = Some(ReferrerInput {
-        name: Some("Grace".into()),
-        email: None,
-    });
+    s.referrer = Some(ReferrerInput { name: Some("Grace".into()), email: None });
     s.endorsement = Some("Hire her.".into());
     let plan = plan_candidate_write(&p, &ConnectionSettings::default(), &s, &facts()).unwrap();
     assert_eq!(plan.tags, vec!["Acme"], "the screening tag needs a result");
@@ -281,11 +204,7 @@ fn plan_tags_and_notes_render_only_what_applies() {
 
     let mut s = sub();
     s.kind = SubmissionKind::Screening;
-    s.screening = Some(ScreeningInput {
-        status: "passed".into(),
-        score: None,
-        summary: None,
-    });
+    s.screening = Some(ScreeningInput { status: "passed".into(), score: None, summary: None });
     let plan = plan_candidate_write(&p, &ConnectionSettings::default(), &s, &facts()).unwrap();
     assert_eq!(plan.tags, vec!["Acme", "Screened: PASSED"]);
     assert_eq!(plan.notes, vec!["Result PASSED, score"]);
@@ -294,11 +213,8 @@ fn plan_tags_and_notes_render_only_what_applies() {
 #[test]
 fn settings_the_profile_does_not_allow_are_ignored() {
     let p = profile("");
-    let settings = ConnectionSettings {
-        source: Some("Other".into()),
-        perform_as: Some("e2befaae-b830-4c21-a002-2d5019486d1a".into()),
-        ..Default::default()
-    };
+    let settings =
+        ConnectionSettings { source: Some("Other".into()), perform_as: Some("e2befaae-b830-4c21-a002-2d5019486d1a".into()), ..Default::default() };
     assert_eq!(settings.validate(&p).len(), 2);
     let plan = plan_candidate_write(&p, &settings, &sub(), &facts()).unwrap();
     assert_eq!(plan.sources, vec!["Acme"]);
@@ -308,37 +224,14 @@ fn settings_the_profile_does_not_allow_are_ignored() {
 #[test]
 fn perform_as_and_missing_candidates() {
     let p = profile("");
-    assert_eq!(
-        plan_candidate_write(
-            &p,
-            &ConnectionSettings::default(),
-            &sub(),
-            &CandidateFacts::default()
-        ),
-        Err(PlanError::NoPerformAs)
-    );
+    assert_eq!(plan_candidate_write(&p, &ConnectionSettings::default(), &sub(), &CandidateFacts::default()), Err(PlanError::NoPerformAs));
     let p = profile("create_if_missing = false");
-    assert_eq!(
-        plan_candidate_write(&p, &ConnectionSettings::default(), &sub(), &facts()),
-        Err(PlanError::NotInLever)
-    );
+    assert_eq!(plan_candidate_write(&p, &ConnectionSettings::default(), &sub(), &facts()), Err(PlanError::NotInLever));
     let mut f = facts();
-    f.existing = Some(ExistingOpportunity {
-        opportunity_id: "opp".into(),
-        tags: vec!["Acme".into()],
-        ..Default::default()
-    });
+    f.existing = Some(ExistingOpportunity { opportunity_id: "opp".into(), tags: vec!["Acme".into()], ..Default::default() });
     let plan = plan_candidate_write(&p, &ConnectionSettings::default(), &sub(), &f).unwrap();
-    assert_eq!(
-        plan.write,
-        Write::Update {
-            opportunity_id: "opp".into()
-        }
-    );
-    assert!(
-        plan.tags.is_empty(),
-        "tags already on the opportunity are not added again"
-    );
+    assert_eq!(plan.write, Write::Update { opportunity_id: "opp".into() });
+    assert!(plan.tags.is_empty(), "tags already on the opportunity are not added again");
     assert!(plan.sources.is_empty(), "update_source_of_existing is off");
 }
 
@@ -346,10 +239,7 @@ fn perform_as_and_missing_candidates() {
 fn new_opportunity_on_existing_and_files_on_update() {
     let p = profile("on_existing = \"new_opportunity\"");
     let mut f = facts();
-    f.existing = Some(ExistingOpportunity {
-        opportunity_id: "opp".into(),
-        ..Default::default()
-    });
+    f.existing = Some(ExistingOpportunity { opportunity_id: "opp".into(), ..Default::default() });
     let mut s = sub();
     s.files = vec![upload("cv.pdf", "application/pdf", FileRole::Resume)];
     let plan = plan_candidate_write(&p, &ConnectionSettings::default(), &s, &f).unwrap();

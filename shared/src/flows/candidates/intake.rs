@@ -8,15 +8,15 @@ use bytes::Bytes;
 use super::records::{IdempotencyRecord, RefusalKind, StoredAnswer, StoredFile, StoredProblem, SubmissionRecord, UploadRecord};
 use super::view::submission_view;
 use super::writer::RunResult;
-use super::{ms, CandidateError, Candidates};
-use crate::core::field_error::FieldError;
-use crate::flows::ready::active_profile;
-use crate::core::candidate::{check_idempotency_key, error_codes, request_fingerprint, SubmissionState};
+use super::{CandidateError, Candidates, ms};
+use crate::core::candidate::{SubmissionState, check_idempotency_key, error_codes, request_fingerprint};
 use crate::core::connection::Connection;
+use crate::core::field_error::FieldError;
 use crate::core::profile::CandidatesFlow;
 use crate::core::submission::{FileContent, Submission, Validated};
 use crate::files::submission_file_key;
-use crate::store::{keys, Expect, StoreError};
+use crate::flows::ready::active_profile;
+use crate::store::{Expect, StoreError, keys};
 
 /// What `POST …/candidates` answers, and whether it is the replay of an earlier answer.
 #[derive(Clone, Debug, PartialEq)]
@@ -27,7 +27,10 @@ pub struct SubmitAnswer {
 
 enum Begin {
     /// This request holds the key (first, or taking over from one that died); the record's version.
-    Hold { submission_id: String, version: u64 },
+    Hold {
+        submission_id: String,
+        version: u64,
+    },
     Replay(StoredAnswer),
 }
 
@@ -52,7 +55,9 @@ impl Candidates {
         submission: &Submission,
         raw_body: &[u8],
     ) -> Result<SubmitAnswer, CandidateError> {
-        let key = idempotency_key.map(str::trim).ok_or_else(|| CandidateError::BadKey("required: one key per submission, reused on every retry of it".into()))?;
+        let key = idempotency_key
+            .map(str::trim)
+            .ok_or_else(|| CandidateError::BadKey("required: one key per submission, reused on every retry of it".into()))?;
         check_idempotency_key(key).map_err(CandidateError::BadKey)?;
         let connection = self.owned_connection(partner_id, connection_id).await?;
         let profile = active_profile(&self.catalog, &connection)?;
@@ -166,7 +171,13 @@ impl Candidates {
 
     /// Keeps the files and stores the submission (queued, on the due index: if this process
     /// stops now, the sweeper writes it).
-    async fn accept(&self, connection: &Connection, flow: &CandidatesFlow, submission_id: &str, validated: Validated) -> Result<SubmissionRecord, CandidateError> {
+    async fn accept(
+        &self,
+        connection: &Connection,
+        flow: &CandidatesFlow,
+        submission_id: &str,
+        validated: Validated,
+    ) -> Result<SubmissionRecord, CandidateError> {
         let Validated { mut submission, contents } = validated;
         let mut files = Vec::with_capacity(contents.len());
         let mut problems = Vec::new();
@@ -252,7 +263,10 @@ impl Candidates {
             return Ok(Err(("upload_id", format!("the uploaded file has {} bytes; the upload was made for {}", object.size, upload.size_bytes))));
         }
         if object.content_type.as_deref().is_some_and(|t| !t.eq_ignore_ascii_case(&upload.content_type)) {
-            return Ok(Err(("upload_id", format!("the uploaded file is {:?}; the upload was made for {}", object.content_type, upload.content_type))));
+            return Ok(Err((
+                "upload_id",
+                format!("the uploaded file is {:?}; the upload was made for {}", object.content_type, upload.content_type),
+            )));
         }
         if !self.files.copy(&upload.object_key, to).await? {
             return Ok(Err(("upload_id", "nothing was uploaded yet".to_owned())));
@@ -285,7 +299,10 @@ impl Candidates {
                     body: view.clone(),
                     problem: Some(StoredProblem {
                         kind,
-                        detail: format!("{message} (candidate {} is kept as failed, error {code}; fix the cause, then POST …/candidates/{}/retry)", r.id, r.id),
+                        detail: format!(
+                            "{message} (candidate {} is kept as failed, error {code}; fix the cause, then POST …/candidates/{}/retry)",
+                            r.id, r.id
+                        ),
                         errors,
                     }),
                     location,

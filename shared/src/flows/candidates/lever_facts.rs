@@ -9,12 +9,12 @@ use std::sync::Arc;
 use super::records::{ArchiveReasonName, LeverNames, LeverReferrerFact, LeverUserFact};
 use super::stop::Stop;
 use crate::core::candidate::email_key;
+use crate::flows::tokens::Tokens;
 use crate::lever::error::LeverError;
 use crate::lever::model::{ArchiveReasonType, Opportunity, OpportunityExpand};
 use crate::lever::page::collect_all;
 use crate::lever::port::LeverApi;
-use crate::flows::tokens::Tokens;
-use crate::store::{keys, Records};
+use crate::store::{Records, keys};
 
 /// The opportunity as Lever has it now, or `None` when it was deleted.
 pub(super) async fn opportunity_if_any(

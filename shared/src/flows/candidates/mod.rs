@@ -20,6 +20,7 @@
 //!    `candidate.stage_changed`, `candidate.archived`, `candidate.hired` for opportunities the
 //!    hub wrote to; `applicationCreated` releases held referrals.
 
+mod claim;
 mod intake;
 mod lever_facts;
 mod read;
@@ -123,7 +124,6 @@ impl Default for CandidatePolicy {
 pub(crate) fn ms(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 4)
 }
-
 
 #[derive(Debug, thiserror::Error)]
 pub enum CandidateError {

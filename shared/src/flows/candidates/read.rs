@@ -3,10 +3,10 @@
 use std::time::Duration;
 
 use super::records::SubmissionRecord;
-use super::{ms, CandidateError, CandidateWork, Candidates};
+use super::{CandidateError, CandidateWork, Candidates, ms};
 use crate::core::candidate::SubmissionState;
 use crate::core::connection::Connection;
-use crate::store::{keys, Cursor, Query};
+use crate::store::{Cursor, Query, keys};
 
 impl Candidates {
     /// One submission of the partner's connection, with the connection (for stage labels).
@@ -30,13 +30,8 @@ impl Candidates {
         cursor: Option<Cursor>,
     ) -> Result<(Vec<SubmissionRecord>, Option<Cursor>, Connection), CandidateError> {
         let connection = self.owned_connection(partner_id, connection_id).await?;
-        let query = Query {
-            pk: keys::connection(connection_id).pk,
-            sk_prefix: Some(keys::SUBMISSIONS_PREFIX.to_owned()),
-            descending: true,
-            limit,
-            cursor,
-        };
+        let query =
+            Query { pk: keys::connection(connection_id).pk, sk_prefix: Some(keys::SUBMISSIONS_PREFIX.to_owned()), descending: true, limit, cursor };
         let (page, next) = self.records.query::<SubmissionRecord>(&query).await?;
         Ok((page.into_iter().map(|v| v.record).collect(), next, connection))
     }
@@ -74,7 +69,12 @@ impl Candidates {
         if stored.state.is_written() {
             return Err(CandidateError::Conflict(format!("the candidate is already in Lever ({})", stored.state.as_str())));
         }
-        let work = CandidateWork::Submission { connection_id: connection_id.to_owned(), submission_id: submission_id.to_owned(), attempt: None, not_before_ms: None };
+        let work = CandidateWork::Submission {
+            connection_id: connection_id.to_owned(),
+            submission_id: submission_id.to_owned(),
+            attempt: None,
+            not_before_ms: None,
+        };
         self.enqueue(&work, Duration::ZERO).await?;
         Ok((stored, connection))
     }

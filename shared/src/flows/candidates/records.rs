@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::core::candidate::{CandidateStatus, SubmissionState};
 use crate::core::submission::ValidSubmission;
-use crate::store::{keys, IndexKey, Key, Record};
+use crate::store::{IndexKey, Key, Record, keys};
 
 /// One accepted submission: what the partner sent (validated; file bytes in the file store),
 /// where it is, and what is already written to Lever.

@@ -15,14 +15,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
-use super::lever_facts::{opportunity_if_any, LeverFacts};
+use super::lever_facts::{LeverFacts, opportunity_if_any};
 use super::records::{LeverNames, PendingReferral, StageRef, StatusPoll, SubmissionRecord, SubmittedOpportunity};
-use super::view::{rfc3339, stage_view};
 use super::stop::Stop;
-use super::{ms, CandidateError, CandidatePolicy, CandidateWork};
-use crate::core::candidate::{email_key, status_changes, CandidateStatus, StatusChange};
+use super::view::{rfc3339, stage_view};
+use super::{CandidateError, CandidatePolicy, CandidateWork, ms};
+use crate::core::candidate::{CandidateStatus, StatusChange, email_key, status_changes};
 use crate::core::catalog::ProfileCatalog;
 use crate::core::connection::{Connection, ConnectionStatus};
 use crate::core::profile::EventKind;
@@ -33,7 +33,7 @@ use crate::lever::model::{OpportunitiesQuery, Opportunity, OpportunityExpand};
 use crate::lever::page::collect_all;
 use crate::lever::port::LeverApi;
 use crate::queue::Queue;
-use crate::store::{keys, Records};
+use crate::store::{Records, keys};
 
 /// How much of the last poll's window the next one reads again (Lever's clock and ours differ).
 const POLL_OVERLAP_MS: i64 = 60_000;
@@ -72,12 +72,7 @@ impl StatusReporter {
     }
 
     async fn active_connection(&self, connection_id: &str) -> Result<Option<Connection>, Stop> {
-        Ok(self
-            .records
-            .get::<Connection>(&keys::connection(connection_id))
-            .await?
-            .map(|v| v.record)
-            .filter(|c| c.status == ConnectionStatus::Active))
+        Ok(self.records.get::<Connection>(&keys::connection(connection_id)).await?.map(|v| v.record).filter(|c| c.status == ConnectionStatus::Active))
     }
 
     /// Compares a submitted candidate in Lever with what the partner was told, and tells the
@@ -316,7 +311,12 @@ impl PendingReferralRelease {
                 let pk = keys::connection(connection_id).pk;
                 let prefix = keys::pending_referrals_prefix(&email_key(&normal), posting);
                 for held in self.records.query_all::<PendingReferral>(&pk, &prefix).await? {
-                    let work = CandidateWork::Submission { connection_id: connection_id.to_owned(), submission_id: held.submission_id.clone(), attempt: None, not_before_ms: None };
+                    let work = CandidateWork::Submission {
+                        connection_id: connection_id.to_owned(),
+                        submission_id: held.submission_id.clone(),
+                        attempt: None,
+                        not_before_ms: None,
+                    };
                     let body = serde_json::to_string(&work).map_err(|e| Stop::Transient { retry_after: None, message: e.to_string() })?;
                     self.queue.send(&body, Duration::ZERO).await.map_err(|e| Stop::Transient { retry_after: None, message: e.to_string() })?;
                     released += 1;

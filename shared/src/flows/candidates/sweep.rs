@@ -6,8 +6,8 @@
 use std::time::Duration;
 
 use super::records::{StatusPoll, SubmissionRecord};
-use super::{ms, CandidateError, CandidateWork, Candidates};
-use crate::store::{keys, DueQuery, StoreError};
+use super::{CandidateError, CandidateWork, Candidates, ms};
+use crate::store::{DueQuery, StoreError, keys};
 
 /// What one sweep queued.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -35,7 +35,12 @@ impl Candidates {
                         Err(StoreError::ConditionFailed) => continue,
                         Err(e) => return Err(e.into()),
                     }
-                    let work = CandidateWork::Submission { connection_id: r.connection_id.clone(), submission_id: r.id.clone(), attempt: None, not_before_ms: None };
+                    let work = CandidateWork::Submission {
+                        connection_id: r.connection_id.clone(),
+                        submission_id: r.id.clone(),
+                        attempt: None,
+                        not_before_ms: None,
+                    };
                     self.enqueue(&work, Duration::ZERO).await?;
                     report.submissions += 1;
                 }

@@ -7,11 +7,11 @@
 use serde::Deserialize;
 
 use super::records::UploadRecord;
-use super::{ms, CandidateError, Candidates};
-use crate::core::field_error::FieldError;
+use super::{CandidateError, Candidates, ms};
 use crate::core::connection::ConnectionStatus;
+use crate::core::field_error::FieldError;
 use crate::core::submission::ALLOWED_CONTENT_TYPES;
-use crate::files::{upload_key, PresignedPut, UPLOAD_RETENTION_DAYS};
+use crate::files::{PresignedPut, UPLOAD_RETENTION_DAYS, upload_key};
 
 /// What the partner asks for.
 #[derive(Clone, Debug, Deserialize)]
@@ -48,10 +48,8 @@ impl Candidates {
         let content_type = req.content_type.trim().to_ascii_lowercase();
         let content_type = content_type.split(';').next().unwrap_or("").trim().to_owned();
         if !ALLOWED_CONTENT_TYPES.contains(&content_type.as_str()) {
-            problems.push(FieldError::new(
-                "content_type",
-                format!("{:?} is not a type Lever takes (pdf, doc, docx, txt, jpg, png)", req.content_type),
-            ));
+            problems
+                .push(FieldError::new("content_type", format!("{:?} is not a type Lever takes (pdf, doc, docx, txt, jpg, png)", req.content_type)));
         }
         if req.size_bytes == 0 || req.size_bytes > flow.files.max_bytes {
             problems.push(FieldError::new("size_bytes", format!("{} bytes; must be between 1 and {}", req.size_bytes, flow.files.max_bytes)));

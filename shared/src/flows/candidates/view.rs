@@ -2,7 +2,7 @@
 //! `candidate.created`, `candidate.updated` and `submission.failed` (schema `Candidate` in
 //! `docs/openapi.yaml`).
 
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 use super::records::SubmissionRecord;
 use crate::core::settings::ConnectionSettings;

@@ -12,23 +12,22 @@ use std::future::Future;
 use std::time::Duration;
 
 use super::lever_facts::LeverFacts;
-use super::stop::Stop;
 use super::records::{Claim, PendingReferral, Progress, StageRef, StatusPoll, SubmissionFailure, SubmissionRecord, SubmittedOpportunity, WriteStep};
-use super::{ms, CandidateError, CandidateWork, Candidates};
-use crate::core::candidate::{email_key, error_codes, made_by_our_create, retry_delay_ms, CandidateStatus, SubmissionState, CLOCK_SKEW_MS};
+use super::stop::Stop;
+use super::{CandidateError, CandidateWork, Candidates, ms};
+use crate::core::candidate::{CLOCK_SKEW_MS, CandidateStatus, SubmissionState, email_key, error_codes, made_by_our_create, retry_delay_ms};
 use crate::core::connection::Connection;
 use crate::core::profile::{CandidatesFlow, EventKind, Profile};
 use crate::core::submission::{
-    perform_as_choices, plan_validated, source_label, CandidateFacts, CandidatePlan, ExistingOpportunity, FileRole, PlanError, Write,
+    CandidateFacts, CandidatePlan, ExistingOpportunity, FileRole, PlanError, Write, perform_as_choices, plan_validated, source_label,
 };
 use crate::flows::events::NewEvent;
-use crate::flows::ready::{active_profile, NotReady};
+use crate::flows::ready::{NotReady, active_profile};
 use crate::lever::error::{LeverError, LeverResult};
 use crate::lever::model::{FileUpload, NewNote, NewOpportunity, OpportunitiesQuery, Opportunity, Origin as LeverOrigin, Phone};
 use crate::lever::page::PageRequest;
 use crate::lever::port::{LeverApi, LeverAuth};
-use crate::store::{keys, StoreError};
-
+use crate::store::{StoreError, keys};
 
 /// What a run ended with.
 pub(super) enum Outcome {
@@ -116,7 +115,12 @@ impl Candidates {
                 // Someone else is writing it: look again when their claim would have lapsed.
                 let now = self.records.clock().now_ms();
                 let wait = r.claim.as_ref().map_or(0, |c| c.until_ms - now).max(1_000);
-                let work = CandidateWork::Submission { connection_id: connection_id.to_owned(), submission_id: submission_id.to_owned(), attempt, not_before_ms: None };
+                let work = CandidateWork::Submission {
+                    connection_id: connection_id.to_owned(),
+                    submission_id: submission_id.to_owned(),
+                    attempt,
+                    not_before_ms: None,
+                };
                 self.enqueue(&work, Duration::from_millis(wait as u64)).await?;
                 Ok(())
             }
@@ -126,7 +130,13 @@ impl Candidates {
 
     /// Claims the submission and runs it within `budget`. `attempt` is the attempt count a
     /// scheduled retry was queued at: when another run came first, the message is stale.
-    pub(super) async fn run(&self, connection_id: &str, submission_id: &str, budget: Duration, attempt: Option<u32>) -> Result<RunResult, CandidateError> {
+    pub(super) async fn run(
+        &self,
+        connection_id: &str,
+        submission_id: &str,
+        budget: Duration,
+        attempt: Option<u32>,
+    ) -> Result<RunResult, CandidateError> {
         let key = keys::submission(connection_id, submission_id);
         let now = self.records.clock().now_ms();
         let holder = uuid::Uuid::new_v4().to_string();
@@ -179,7 +189,7 @@ impl Candidates {
         };
         let finished = {
             let attempt = std::pin::pin!(tokio::time::timeout(budget, self.attempt(&rec, retry_run, &mut working)));
-            let renewals = std::pin::pin!(self.keep_claim(&key, &holder));
+            let renewals = std::pin::pin!(super::claim::keep(&self.records, &self.policy, &key, &holder));
             match futures::future::select(attempt, renewals).await {
                 futures::future::Either::Left((finished, _)) => finished.ok(),
                 futures::future::Either::Right(_) => None,
@@ -188,44 +198,14 @@ impl Candidates {
         let outcome = match finished {
             Some(Ok(outcome)) => outcome,
             Some(Err(stop)) => Outcome::Stopped(stop),
-            None => Outcome::Stopped(Stop::Transient {
-                retry_after: None,
-                message: format!("writing to Lever took longer than {} s", budget.as_secs()),
-            }),
+            None => {
+                Outcome::Stopped(Stop::Transient { retry_after: None, message: format!("writing to Lever took longer than {} s", budget.as_secs()) })
+            }
         };
         if let Outcome::Stopped(stop) = &outcome {
             tracing::info!(connection_id, submission_id, ?stop, retry_run, "submission not written in this run");
         }
         Ok(RunResult::Settled(self.settle(&rec, &holder, working, outcome).await?))
-    }
-
-    /// Renews the run's claim (and the sweeper's due time behind it) until the run ends, so a
-    /// claim can be short: only a dead runner stops renewing. Never completes; once the claim is
-    /// no longer ours it stops renewing and waits for the run to end.
-    async fn keep_claim(&self, key: &crate::store::Key, holder: &str) {
-        let (claim_ms, grace_ms) = (ms(self.policy.claim_ttl), ms(self.policy.lapse_grace));
-        loop {
-            tokio::time::sleep(self.policy.claim_renew_every).await;
-            let now = self.records.clock().now_ms();
-            let mut ours = false;
-            let renewed = self
-                .records
-                .update::<SubmissionRecord>(key, |r| {
-                    ours = r.claim.as_ref().is_some_and(|c| c.holder == holder);
-                    if let (true, Some(claim)) = (ours, r.claim.as_mut()) {
-                        claim.until_ms = now + claim_ms;
-                        r.due_at_ms = Some(now + claim_ms + grace_ms);
-                    }
-                    ours
-                })
-                .await;
-            if let Err(e) = &renewed {
-                tracing::warn!(error = %e, "the submission's claim was not renewed; it lapses unless the next renewal lands");
-            }
-            if renewed.is_ok() && !ours {
-                return std::future::pending().await;
-            }
-        }
     }
 
     /// Records the outcome (and releases the claim) in one compare-and-set, then does what
@@ -237,11 +217,8 @@ impl Candidates {
         let grace_ms = ms(p.sweep_grace);
         let names = self.facts_cache().known_names(&rec.connection_id).await;
         let stage_name = |id: &str| names.as_ref().and_then(|n| n.stages.get(id).cloned());
-        let pending_days = self
-            .catalog
-            .get(&rec.partner_id)
-            .and_then(|pr| pr.candidates().map(|c| i64::from(c.pending.expire_after_days)))
-            .unwrap_or(30);
+        let pending_days =
+            self.catalog.get(&rec.partner_id).and_then(|pr| pr.candidates().map(|c| i64::from(c.pending.expire_after_days))).unwrap_or(30);
         let mut retry_in: Option<u64> = None;
         let mut wrote = false;
         let fail = |r: &mut SubmissionRecord, code: &str, message: String| {
@@ -296,7 +273,8 @@ impl Candidates {
                             fail(r, error_codes::LEVER_UNAVAILABLE, format!("not written after {} attempts; the last: {message}", r.attempts));
                         } else {
                             let hint = retry_after.map(|d| d.as_millis() as u64);
-                            let delay = retry_delay_ms(r.attempts, hint, p.retry_min.as_millis() as u64, p.retry_max.as_millis() as u64, rand::random());
+                            let delay =
+                                retry_delay_ms(r.attempts, hint, p.retry_min.as_millis() as u64, p.retry_max.as_millis() as u64, rand::random());
                             r.state = SubmissionState::Queued;
                             r.error = Some(SubmissionFailure { code: error_codes::LEVER_UNAVAILABLE.into(), message: message.clone() });
                             r.next_attempt_at_ms = Some(now + delay as i64);
@@ -493,9 +471,8 @@ impl Candidates {
             }
             NotReady::NoProfile(_) => Stop::Transient { retry_after: None, message: "no profile is loaded for this partner".into() },
         })?;
-        let flow = profile
-            .candidates()
-            .ok_or_else(|| Stop::failed(error_codes::LEVER_REJECTED, "the partner's profile no longer pushes candidates"))?;
+        let flow =
+            profile.candidates().ok_or_else(|| Stop::failed(error_codes::LEVER_REJECTED, "the partner's profile no longer pushes candidates"))?;
         let facts = self.facts(&connection, profile.as_ref(), flow, rec, retry_run, working).await?;
         let plan = plan_validated(profile.as_ref(), &connection.settings, &rec.submission, &facts).map_err(|e| match e {
             PlanError::NoPerformAs | PlanError::PerformAsDeactivated => Stop::failed(error_codes::NO_PERFORM_AS, e.to_string()),
@@ -617,9 +594,8 @@ impl Candidates {
         } else {
             vec![]
         };
-        let ours = retry_run
-            .then(|| listed.iter().find(|o| made_by_our_create(o.created_at.map(|m| m.0), &o.sources, first_attempt, source)))
-            .flatten();
+        let ours =
+            retry_run.then(|| listed.iter().find(|o| made_by_our_create(o.created_at.map(|m| m.0), &o.sources, first_attempt, source))).flatten();
         let chosen = ours.or_else(|| {
             let mut open: Vec<&Opportunity> = listed.iter().filter(|o| !o.is_archived()).collect();
             open.sort_by_key(|o| o.created_at.map(|m| m.0));

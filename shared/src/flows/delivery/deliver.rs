@@ -2,16 +2,13 @@
 
 use std::time::{Duration, SystemTime};
 
-use reqwest::header::{HeaderValue, CONTENT_TYPE, RETRY_AFTER};
 use reqwest::StatusCode;
+use reqwest::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 
-use super::policy::parse_retry_after;
-use super::records::{
-    webhook_secret_context, DeadLetter, Delivery, DeliveryClaim, DeliveryMessage, DeliveryStatus, PartnerWebhook,
-    StoredEvent,
-};
 use super::egress::{check_literal_host, refusal_in};
-use super::{signature, DeliveryError, EventDelivery};
+use super::policy::parse_retry_after;
+use super::records::{DeadLetter, Delivery, DeliveryClaim, DeliveryMessage, DeliveryStatus, PartnerWebhook, StoredEvent, webhook_secret_context};
+use super::{DeliveryError, EventDelivery, signature};
 use crate::core::egress::Refused;
 use crate::queue::MAX_DELAY;
 use crate::store::keys;
@@ -55,10 +52,18 @@ pub enum SkipReason {
 
 /// What one attempt came to.
 enum Attempt {
-    Delivered { status: u16 },
-    Failed { status: Option<u16>, error: String, retry_after: Option<Duration> },
+    Delivered {
+        status: u16,
+    },
+    Failed {
+        status: Option<u16>,
+        error: String,
+        retry_after: Option<Duration>,
+    },
     /// No attempt can ever succeed (endpoint deleted, event gone): dead at once.
-    Impossible { error: String },
+    Impossible {
+        error: String,
+    },
 }
 
 fn is_for(d: &Delivery, m: &DeliveryMessage) -> bool {
@@ -143,14 +148,9 @@ impl EventDelivery {
             return Ok(Attempt::Impossible { error: refusal_message(&refused) });
         }
         let context = webhook_secret_context(&webhook.partner_id, &webhook.id);
-        let open = |sealed| {
-            self.cipher.open(sealed, &context).map_err(|source| DeliveryError::Secret { webhook_id: webhook.id.clone(), source })
-        };
+        let open = |sealed| self.cipher.open(sealed, &context).map_err(|source| DeliveryError::Secret { webhook_id: webhook.id.clone(), source });
         let now = self.records.clock().now();
-        let secrets = webhook
-            .signing_secrets_at(self.records.clock().now_ms())
-            .map(open)
-            .collect::<Result<Vec<_>, _>>()?;
+        let secrets = webhook.signing_secrets_at(self.records.clock().now_ms()).map(open).collect::<Result<Vec<_>, _>>()?;
         let secrets: Vec<&str> = secrets.iter().map(|s| s.expose()).collect();
         let signature = signature::sign_with_each(&secrets, now.unix_timestamp(), event.body.as_bytes());
         let response = self
@@ -186,11 +186,9 @@ impl EventDelivery {
                     Attempt::Impossible { error: refusal_message(&refusal.refused) }
                 }
                 // Without the URL: partners sometimes put a token in it.
-                None if e.is_timeout() => Attempt::Failed {
-                    status: None,
-                    error: format!("no answer within {:?}", self.policy.request_timeout),
-                    retry_after: None,
-                },
+                None if e.is_timeout() => {
+                    Attempt::Failed { status: None, error: format!("no answer within {:?}", self.policy.request_timeout), retry_after: None }
+                }
                 None => Attempt::Failed { status: None, error: crate::telemetry::error_chain(&e.without_url()), retry_after: None },
             },
         })
@@ -202,9 +200,7 @@ impl EventDelivery {
         let now_ms = self.records.clock().now_ms();
         let last = msg.attempt >= self.policy.max_attempts;
         let delay = match &attempt {
-            Attempt::Failed { retry_after, .. } if !last => {
-                Some(self.policy.retry_delay(msg.attempt, *retry_after, rand::random::<f64>()))
-            }
+            Attempt::Failed { retry_after, .. } if !last => Some(self.policy.retry_delay(msg.attempt, *retry_after, rand::random::<f64>())),
             _ => None,
         };
         let mut applied = false;
@@ -266,8 +262,13 @@ impl EventDelivery {
             DeliveryStatus::Pending => {
                 let delay = delay.unwrap_or_default();
                 tracing::warn!(
-                    partner_id, event_id, webhook_id, attempt = msg.attempt, status = stored.last_status_code,
-                    error = stored.last_error.as_deref(), retry_in_ms = delay.as_millis() as u64,
+                    partner_id,
+                    event_id,
+                    webhook_id,
+                    attempt = msg.attempt,
+                    status = stored.last_status_code,
+                    error = stored.last_error.as_deref(),
+                    retry_in_ms = delay.as_millis() as u64,
                     "webhook attempt failed; retrying"
                 );
                 self.enqueue(&stored, delay).await?;
@@ -276,8 +277,13 @@ impl EventDelivery {
             }
             DeliveryStatus::Dead => {
                 tracing::error!(
-                    partner_id, event_id, webhook_id, attempts = stored.attempts, status = stored.last_status_code,
-                    error = stored.last_error.as_deref(), "webhook delivery dead; replay to try again"
+                    partner_id,
+                    event_id,
+                    webhook_id,
+                    attempts = stored.attempts,
+                    status = stored.last_status_code,
+                    error = stored.last_error.as_deref(),
+                    "webhook delivery dead; replay to try again"
                 );
                 self.send_dead_letter(&stored).await;
                 crate::metrics::count("delivery", Some(partner_id), "DeliveriesDead", 1);
@@ -340,4 +346,3 @@ fn status_message(status: StatusCode) -> String {
 fn refusal_message(refused: &Refused) -> String {
     format!("refused: the webhook host is {refused}")
 }
-

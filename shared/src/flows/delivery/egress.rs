@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
-use crate::core::egress::{classify_host, EgressPolicy, Refused};
+use crate::core::egress::{EgressPolicy, Refused, classify_host};
 
 /// Why the hub would not connect to a webhook host. Travels inside reqwest's error chain.
 #[derive(Debug, thiserror::Error)]

@@ -11,8 +11,8 @@ use std::collections::HashMap;
 use super::records::{Delivery, DeliveryMessage, DeliveryStatus, EnqueueCheck, PartnerWebhook, StoredEvent};
 use super::webhooks::check_event_type;
 use super::{DeliveryError, EventDelivery};
-use crate::flows::events::{next_sequence, EventPublisher, NewEvent, PublishError, StagedEvent};
-use crate::store::{keys, Expect, Records, StoreError, Write};
+use crate::flows::events::{EventPublisher, NewEvent, PublishError, StagedEvent, next_sequence};
+use crate::store::{Expect, Records, StoreError, Write, keys};
 
 /// Largest event body: DynamoDB items hold 400 KB, and the body is stored with the event.
 pub const MAX_EVENT_BODY_BYTES: usize = 200 * 1024;
@@ -132,11 +132,8 @@ impl EventDelivery {
             body,
             expires_at_ms,
         };
-        let deliveries: Vec<Delivery> = webhooks
-            .iter()
-            .filter(|w| w.wants(&event.event_type))
-            .map(|w| Delivery::first_run(&stored, &w.id, now_ms))
-            .collect();
+        let deliveries: Vec<Delivery> =
+            webhooks.iter().filter(|w| w.wants(&event.event_type)).map(|w| Delivery::first_run(&stored, &w.id, now_ms)).collect();
         let mut writes = vec![Records::put_write(&stored, Expect::AbsentOrExpired { now_ms })?];
         for d in &deliveries {
             writes.push(Records::put_write(d, Expect::AbsentOrExpired { now_ms })?);
@@ -167,8 +164,7 @@ impl EventDelivery {
         let now = self.records.clock().now();
         let mut outbound = OutboundEvent::new(&event.partner_id, &event.event_type, now, event.data);
         // Flows name events by what happened (stable across retries); the outbox keys by UUID.
-        outbound.id = uuid::Uuid::parse_str(&event.id)
-            .unwrap_or_else(|_| uuid::Uuid::new_v5(&EVENT_ID_NAMESPACE, event.id.as_bytes()));
+        outbound.id = uuid::Uuid::parse_str(&event.id).unwrap_or_else(|_| uuid::Uuid::new_v5(&EVENT_ID_NAMESPACE, event.id.as_bytes()));
         if let Some(at_ms) = event.occurred_at_ms {
             outbound.occurred_at = OffsetDateTime::from_unix_timestamp_nanos(i128::from(at_ms) * 1_000_000).unwrap_or(now);
         }

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::secrets::Sealed;
-use crate::store::{keys, IndexKey, Key, Record};
+use crate::store::{IndexKey, Key, Record, keys};
 
 /// A partner's endpoint for the hub's webhooks.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

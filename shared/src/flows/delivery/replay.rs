@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use super::records::{Delivery, DeliveryStatus, PartnerWebhook, StoredEvent};
 use super::{DeliveryError, EventDelivery};
-use crate::store::{keys, Cursor, DueQuery, Key, StoreError};
+use crate::store::{Cursor, DueQuery, Key, StoreError, keys};
 
 /// One page of a partner's deliveries in one status, newest first.
 #[derive(Clone, Debug, PartialEq)]
@@ -68,10 +68,7 @@ impl EventDelivery {
         let event = event.record;
         let endpoints: Vec<_> = self.webhooks(partner_id).await?.into_iter().filter(|w| w.wants(&event.event_type)).collect();
         if endpoints.is_empty() {
-            return Err(DeliveryError::Conflict(format!(
-                "no webhook endpoint receives {} events now; register one, then replay",
-                event.event_type
-            )));
+            return Err(DeliveryError::Conflict(format!("no webhook endpoint receives {} events now; register one, then replay", event.event_type)));
         }
         let now_ms = self.records.clock().now_ms();
         let check = self.enqueue_check(partner_id, event_id, now_ms, event.expires_at_ms);

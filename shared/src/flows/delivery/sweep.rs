@@ -12,7 +12,7 @@ use std::time::Duration;
 use super::records::{Delivery, DeliveryStatus, EnqueueCheck};
 use super::{DeliveryError, EventDelivery};
 use crate::queue::MAX_DELAY;
-use crate::store::{keys, DueQuery, Expect};
+use crate::store::{DueQuery, Expect, keys};
 
 /// Most checks one sweep handles; the rest wait for the next run (a schedule calls again).
 const MAX_CHECKS_PER_SWEEP: usize = 1_000;
@@ -46,9 +46,7 @@ impl EventDelivery {
     pub(crate) async fn clear_enqueue_check(&self, check: &EnqueueCheck) {
         let key = keys::enqueue_check(&check.partner_id, &check.event_id);
         let result = match self.records.get::<EnqueueCheck>(&key).await {
-            Ok(Some(current)) if current.record.token == check.token => {
-                self.records.remove(&key, Expect::Version(current.version)).await.map(|_| ())
-            }
+            Ok(Some(current)) if current.record.token == check.token => self.records.remove(&key, Expect::Version(current.version)).await.map(|_| ()),
             Ok(_) => Ok(()),
             Err(e) => Err(e),
         };
@@ -63,12 +61,7 @@ impl EventDelivery {
     pub async fn sweep_once(&self, now_ms: i64) -> Result<SweepReport, DeliveryError> {
         let mut report = SweepReport::default();
         for shard in 0..keys::SWEEP_SHARDS {
-            let mut query = DueQuery {
-                partition: keys::sweep_partition(shard),
-                up_to: keys::due_up_to(now_ms),
-                limit: 100,
-                cursor: None,
-            };
+            let mut query = DueQuery { partition: keys::sweep_partition(shard), up_to: keys::due_up_to(now_ms), limit: 100, cursor: None };
             loop {
                 if report.checks >= MAX_CHECKS_PER_SWEEP {
                     report.more = true;
@@ -77,7 +70,9 @@ impl EventDelivery {
                 let (checks, cursor) = self.records.due::<EnqueueCheck>(&query).await?;
                 for check in checks {
                     report.queued += self.resolve_check(&check.record, now_ms).await?;
-                    self.records.remove(&keys::enqueue_check(&check.record.partner_id, &check.record.event_id), Expect::Version(check.version)).await?;
+                    self.records
+                        .remove(&keys::enqueue_check(&check.record.partner_id, &check.record.event_id), Expect::Version(check.version))
+                        .await?;
                     report.checks += 1;
                 }
                 match cursor {

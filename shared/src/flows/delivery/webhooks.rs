@@ -4,11 +4,11 @@ use base64::Engine as _;
 use rand::RngCore as _;
 use serde::Serialize;
 
-use super::records::{webhook_secret_context, PartnerWebhook, RetiredSecret};
-use crate::core::egress::{classify_host, AddressClass};
+use super::records::{PartnerWebhook, RetiredSecret, webhook_secret_context};
 use super::{DeliveryError, EventDelivery};
+use crate::core::egress::{AddressClass, classify_host};
 use crate::secrets::SecretString;
-use crate::store::{keys, Expect};
+use crate::store::{Expect, keys};
 
 /// An endpoint's event lists and the publish transaction stay small; a partner fans out itself.
 pub const MAX_WEBHOOKS_PER_PARTNER: usize = 10;
@@ -112,9 +112,7 @@ impl EventDelivery {
         let url = check_webhook_url(&new.url, self.policy.allow_http_loopback).map_err(DeliveryError::Invalid)?;
         let event_types = match new.event_types {
             None => None,
-            Some(types) if types.is_empty() => {
-                return Err(DeliveryError::Invalid("event_types is empty; omit it to receive every type".into()))
-            }
+            Some(types) if types.is_empty() => return Err(DeliveryError::Invalid("event_types is empty; omit it to receive every type".into())),
             Some(mut types) => {
                 for t in &types {
                     check_event_type(t).map_err(DeliveryError::Invalid)?;
@@ -175,10 +173,7 @@ impl EventDelivery {
         keep_previous_for: std::time::Duration,
     ) -> Result<RotatedSecret, DeliveryError> {
         if keep_previous_for > MAX_SECRET_OVERLAP {
-            return Err(DeliveryError::Invalid(format!(
-                "the previous secret may sign for at most {} seconds",
-                MAX_SECRET_OVERLAP.as_secs()
-            )));
+            return Err(DeliveryError::Invalid(format!("the previous secret may sign for at most {} seconds", MAX_SECRET_OVERLAP.as_secs())));
         }
         let secret = new_secret();
         let sealed = self.cipher.seal(secret.expose(), &webhook_secret_context(partner_id, webhook_id));
@@ -240,7 +235,15 @@ mod tests {
             assert!(check_webhook_url(ok, true).is_ok(), "{ok}");
         }
         assert!(check_webhook_url("https://user:pw@partner.example/", false).is_err());
-        for internal in ["https://10.0.0.5/h", "https://169.254.169.254/latest", "https://192.168.1.1/", "https://[fd00::1]/", "https://[::ffff:10.1.2.3]/", "https://0.0.0.0/", "https://127.0.0.1/h"] {
+        for internal in [
+            "https://10.0.0.5/h",
+            "https://169.254.169.254/latest",
+            "https://192.168.1.1/",
+            "https://[fd00::1]/",
+            "https://[::ffff:10.1.2.3]/",
+            "https://0.0.0.0/",
+            "https://127.0.0.1/h",
+        ] {
             assert!(check_webhook_url(internal, false).is_err(), "{internal}");
         }
         assert!(check_webhook_url("https://127.0.0.1:8443/h", true).is_ok());

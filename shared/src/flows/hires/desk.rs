@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
-use super::import::run_options;
 use super::HiresError;
+use super::import::run_options;
 use crate::core::catalog::ProfileCatalog;
 use crate::core::connection::Connection;
 use crate::core::flow_runs::ScheduledFlow;
@@ -12,7 +12,7 @@ use crate::core::hire::record::HireRecord;
 use crate::core::profile::HireTrigger;
 use crate::flows::dispatch::{DispatchError, Dispatcher, FlowRun};
 use crate::flows::ready::active_profile;
-use crate::store::{keys, Cursor, DueQuery, Records};
+use crate::store::{Cursor, DueQuery, Records, keys};
 
 /// What a partner asks of a manual import.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
@@ -40,12 +40,8 @@ impl Hires {
 
     /// One page of the connection's hires, the latest hire first. Kept after a disconnect.
     pub async fn page(&self, connection_id: &str, limit: usize, cursor: Option<Cursor>) -> Result<(Vec<HireRecord>, Option<Cursor>), HiresError> {
-        let query = DueQuery {
-            partition: keys::hires_partition(connection_id),
-            up_to: keys::HIRES_UP_TO.to_owned(),
-            limit: limit.clamp(1, 100),
-            cursor,
-        };
+        let query =
+            DueQuery { partition: keys::hires_partition(connection_id), up_to: keys::HIRES_UP_TO.to_owned(), limit: limit.clamp(1, 100), cursor };
         let (page, next) = self.records.due::<HireRecord>(&query).await?;
         Ok((page.into_iter().map(|v| v.record).collect(), next))
     }
@@ -57,17 +53,12 @@ impl Hires {
             return Err(HiresError::NotEnabled("the partner's profile has no hires flow".into()));
         }
         if !connection.settings.hire_triggers(&profile).contains(&HireTrigger::OnDemand) {
-            return Err(HiresError::NotEnabled(
-                "imports on demand are switched off for this connection (settings.hire_triggers)".into(),
-            ));
+            return Err(HiresError::NotEnabled("imports on demand are switched off for this connection (settings.hire_triggers)".into()));
         }
-        self.dispatcher
-            .request_now(&connection.id, ScheduledFlow::Hires, run_options(request.all, request.resend))
-            .await
-            .map_err(|e| match e {
-                DispatchError::Store(s) => HiresError::Store(s),
-                DispatchError::Queue(q) => HiresError::Queue(q),
-                other => HiresError::Internal(other.to_string()),
-            })
+        self.dispatcher.request_now(&connection.id, ScheduledFlow::Hires, run_options(request.all, request.resend)).await.map_err(|e| match e {
+            DispatchError::Store(s) => HiresError::Store(s),
+            DispatchError::Queue(q) => HiresError::Queue(q),
+            other => HiresError::Internal(other.to_string()),
+        })
     }
 }

@@ -7,18 +7,18 @@ use serde_json::json;
 
 use super::lever_read::HireReader;
 use super::send::{HireOutcome, HireSender, Ready};
-use super::{HiresError, HiresPolicy, FLOW};
+use super::{FLOW, HiresError, HiresPolicy};
 use crate::core::catalog::ProfileCatalog;
 use crate::core::connection::Connection;
-use crate::core::hire::record::{next_step, HireRecord, HireStep};
-use crate::core::hire::window::{advanced, list_from, HiresCheckpoint};
+use crate::core::hire::record::{HireRecord, HireStep, next_step};
+use crate::core::hire::window::{HiresCheckpoint, advanced, list_from};
 use crate::core::profile::HireTrigger;
 use crate::flows::activity::ActivityLog;
 use crate::flows::dispatch::{FlowRun, RunTrigger};
 use crate::flows::events::EventPublisher;
 use crate::flows::ready::active_profile;
 use crate::lever::page::Pager;
-use crate::store::{keys, Records, StoreError};
+use crate::store::{Records, StoreError, keys};
 
 /// What one listing run did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -7,13 +7,13 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use super::HiresError;
-use crate::core::hire::offer::{latest_signed, OfferFacts};
 use crate::core::hire::HireFacts;
+use crate::core::hire::offer::{OfferFacts, latest_signed};
 use crate::flows::lever_calls::LeverCalls;
 use crate::flows::tokens::{TokenError, Tokens};
 use crate::lever::error::LeverError;
 use crate::lever::model::{ArchiveReasonType, OpportunitiesQuery, Opportunity, OpportunityExpand, Posting, PostingExpand};
-use crate::lever::page::{collect_all, Page, PageRequest};
+use crate::lever::page::{Page, PageRequest, collect_all};
 use crate::lever::port::LeverApi;
 
 /// Small listings (archive reasons, one hire's offers) are read whole, up to this many pages.
@@ -80,11 +80,12 @@ impl HireReader {
     pub async fn opportunity(&self, connection_id: &str, opportunity_id: &str) -> Result<Option<Opportunity>, HiresError> {
         let id = opportunity_id.to_owned();
         unless_gone(
-            self.calls.call(connection_id, move |lever, auth| {
-                let id = id.clone();
-                async move { lever.get_opportunity(&auth, &id, &[OpportunityExpand::Applications]).await }
-            })
-            .await,
+            self.calls
+                .call(connection_id, move |lever, auth| {
+                    let id = id.clone();
+                    async move { lever.get_opportunity(&auth, &id, &[OpportunityExpand::Applications]).await }
+                })
+                .await,
         )
     }
 
@@ -151,11 +152,12 @@ impl HireReader {
     async fn posting(&self, connection_id: &str, posting_id: &str) -> Result<Option<Posting>, HiresError> {
         let id = posting_id.to_owned();
         unless_gone(
-            self.calls.call(connection_id, move |lever, auth| {
-                let id = id.clone();
-                async move { lever.get_posting_expanded(&auth, &id, &[PostingExpand::HiringManager]).await }
-            })
-            .await,
+            self.calls
+                .call(connection_id, move |lever, auth| {
+                    let id = id.clone();
+                    async move { lever.get_posting_expanded(&auth, &id, &[PostingExpand::HiringManager]).await }
+                })
+                .await,
         )
     }
 

@@ -25,8 +25,8 @@ pub mod worker;
 
 pub use desk::{HireImportRequest, Hires};
 pub use import::{HireImport, RunReport};
-pub use send::HireOutcome;
 pub use lever_read::HireReader;
+pub use send::HireOutcome;
 pub use webhook::HireOnWebhook;
 pub use worker::{HiresMessage, HiresWorker};
 
@@ -109,10 +109,7 @@ impl HiresError {
                 matches!(e, LeverError::RateLimited { .. } | LeverError::Server { .. } | LeverError::Transport { .. })
             }
             HiresError::Store(_) | HiresError::Publish(_) | HiresError::Queue(_) => true,
-            HiresError::UnknownConnection(_)
-            | HiresError::NotActive(_)
-            | HiresError::NotEnabled(_)
-            | HiresError::Internal(_) => false,
+            HiresError::UnknownConnection(_) | HiresError::NotActive(_) | HiresError::NotEnabled(_) | HiresError::Internal(_) => false,
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use crate::core::hire::record::HireRecord;
 use crate::core::hire::window::HiresCheckpoint;
-use crate::store::{keys, IndexKey, Key, Record};
+use crate::store::{IndexKey, Key, Record, keys};
 
 impl Record for HireRecord {
     const KIND: &'static str = "hire";

@@ -5,17 +5,17 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use super::lever_read::{is_hired, HireReader};
-use super::{HiresError, FLOW};
+use super::lever_read::{HireReader, is_hired};
+use super::{FLOW, HiresError};
 use crate::core::connection::Connection;
-use crate::core::hire::record::{next_step, HireRecord, HireStep};
 use crate::core::hire::HireMapping;
+use crate::core::hire::record::{HireRecord, HireStep, next_step};
 use crate::core::profile::{HireTrigger, HiresFlow, Profile};
 use crate::core::schedule::TzName;
 use crate::flows::activity::ActivityLog;
 use crate::flows::events::{EventPublisher, NewEvent};
 use crate::lever::model::Opportunity;
-use crate::store::{keys, Records, StoreError, Versioned};
+use crate::store::{Records, StoreError, Versioned, keys};
 
 /// A connection ready for importing: active, with its profile's hires flow.
 pub(super) struct Ready {

@@ -4,9 +4,9 @@
 
 use async_trait::async_trait;
 
+use super::HiresError;
 use super::import::HireImport;
 use super::send::HireOutcome;
-use super::HiresError;
 use crate::flows::lever_events::{HandlerError, InboundLeverEvent, LeverEventHandler};
 
 pub struct HireOnWebhook {

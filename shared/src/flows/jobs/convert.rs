@@ -21,13 +21,7 @@ pub fn posting_input(p: &Posting) -> PostingInput {
         tags: Some(p.tags.clone()),
         description: p.content.description.clone(),
         description_html: p.content.description_html.clone(),
-        lists: Some(
-            p.content
-                .lists
-                .iter()
-                .map(|l| PostingListInput { text: Some(l.text.clone()), content: Some(l.content.clone()) })
-                .collect(),
-        ),
+        lists: Some(p.content.lists.iter().map(|l| PostingListInput { text: Some(l.text.clone()), content: Some(l.content.clone()) }).collect()),
         closing: p.content.closing.clone(),
         closing_html: p.content.closing_html.clone(),
         salary_range: p.salary_range.as_ref().map(|r| SalaryRangeInput {

@@ -12,15 +12,15 @@ use crate::core::catalog::ProfileCatalog;
 use crate::core::connection::{Connection, ConnectionStatus};
 use crate::core::flow_runs::ScheduledFlow;
 use crate::core::ids::normalize_uuid;
-use crate::core::job::{posting_id_from_ref, Job, PostingRefError};
-use crate::core::job_feed::{feed_include, lookup_filter, FeedJob, Imported, JobStatus, JobView};
+use crate::core::job::{Job, PostingRefError, posting_id_from_ref};
+use crate::core::job_feed::{FeedJob, Imported, JobStatus, JobView, feed_include, lookup_filter};
 use crate::core::job_sync::JobSync;
 use crate::core::profile::Profile;
 use crate::flows::dispatch::{DispatchError, Dispatcher, FlowRun};
 use crate::flows::tokens::{TokenError, Tokens};
 use crate::lever::error::LeverError;
 use crate::lever::port::LeverApi;
-use crate::store::{keys, Cursor, Key, Query, Records, StoreError};
+use crate::store::{Cursor, Key, Query, Records, StoreError, keys};
 
 /// Store pages one list call reads at most before it answers (with a cursor) even if it found
 /// fewer than `limit` jobs: a feed of mostly closed jobs still answers quickly.
@@ -158,16 +158,16 @@ impl JobFeed {
     }
 
     /// One page of the feed, in posting-id order.
-    pub async fn list(&self, c: &Connection, filter: &ListFilter, limit: usize, cursor: Option<Cursor>) -> Result<(Vec<FeedJob>, Option<Cursor>), FeedError> {
+    pub async fn list(
+        &self,
+        c: &Connection,
+        filter: &ListFilter,
+        limit: usize,
+        cursor: Option<Cursor>,
+    ) -> Result<(Vec<FeedJob>, Option<Cursor>), FeedError> {
         self.jobs_profile(c)?;
         let limit = limit.clamp(1, 100);
-        let mut query = Query {
-            pk: keys::connection(&c.id).pk,
-            sk_prefix: Some(keys::JOBS_PREFIX.into()),
-            limit: 100,
-            cursor,
-            ..Default::default()
-        };
+        let mut query = Query { pk: keys::connection(&c.id).pk, sk_prefix: Some(keys::JOBS_PREFIX.into()), limit: 100, cursor, ..Default::default() };
         let mut out = Vec::with_capacity(limit);
         for _ in 0..MAX_SCAN_PAGES {
             let (jobs, next) = self.records.query::<FeedJob>(&query).await?;
@@ -242,7 +242,8 @@ impl JobFeed {
                 async move { lever.get_posting(&auth, &posting_id).await }
             })
             .await?;
-        let job = Job::from_posting(&posting_input(&posting)).map_err(|e| FeedError::Lever(LeverError::Decode { path: "posting".into(), message: e.to_string() }))?;
+        let job = Job::from_posting(&posting_input(&posting))
+            .map_err(|e| FeedError::Lever(LeverError::Decode { path: "posting".into(), message: e.to_string() }))?;
         if job.posting_id != id {
             return Err(FeedError::NotFound);
         }

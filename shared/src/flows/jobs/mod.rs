@@ -50,10 +50,7 @@ impl JobsError {
     /// Whether running the same message again later may succeed.
     pub fn is_transient(&self) -> bool {
         match self {
-            JobsError::Lever(e) => matches!(
-                e,
-                LeverError::RateLimited { .. } | LeverError::Server { .. } | LeverError::Transport { .. }
-            ),
+            JobsError::Lever(e) => matches!(e, LeverError::RateLimited { .. } | LeverError::Server { .. } | LeverError::Transport { .. }),
             JobsError::Store(_) | JobsError::Publish(_) | JobsError::Queue(_) => true,
             JobsError::NotActive(_) | JobsError::LeaseLost | JobsError::Internal(_) => false,
         }

@@ -15,13 +15,13 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use super::records::{PassPage, PASS_PAGE_LIFETIME_MS};
 use super::JobsError;
+use super::records::{PASS_PAGE_LIFETIME_MS, PassPage};
 use crate::core::catalog::ProfileCatalog;
 use crate::core::connection::{Connection, ConnectionStatus};
 use crate::core::flow_runs::ScheduledFlow;
 use crate::core::job::{Channel, JobFilter, JobInclude, PostingState};
-use crate::core::job_feed::{retire, Change, CloseReason, FeedJob, JobStatus};
+use crate::core::job_feed::{Change, CloseReason, FeedJob, JobStatus, retire};
 use crate::core::job_sync::{JobSync, ListingPlan, PassCounts, PassKind, PassProgress, PassStage, SyncLease, SyncPolicy};
 use crate::core::profile::Profile;
 use crate::flows::activity::ActivityLog;
@@ -30,10 +30,10 @@ use crate::flows::events::EventPublisher;
 use crate::flows::tokens::{TokenError, Tokens};
 use crate::lever::error::LeverError;
 use crate::lever::model::{DistributionChannel, Posting, PostingsQuery};
-use crate::lever::page::{Page, PageRequest, MAX_LIMIT};
+use crate::lever::page::{MAX_LIMIT, Page, PageRequest};
 use crate::lever::port::LeverApi;
 use crate::queue::Queue;
-use crate::store::{keys, Query, Records, StoreError, Versioned};
+use crate::store::{Query, Records, StoreError, Versioned, keys};
 
 mod page;
 
@@ -201,10 +201,8 @@ impl JobPoller {
         }
         self.release(&mut ctx, End::Completed).await?;
         if total.created + total.updated + total.closed > 0 {
-            let note = format!(
-                "jobs synced: {} new, {} updated, {} closed ({} postings read)",
-                total.created, total.updated, total.closed, total.postings
-            );
+            let note =
+                format!("jobs synced: {} new, {} updated, {} closed ({} postings read)", total.created, total.updated, total.closed, total.postings);
             self.activity.note(&connection.id, "jobs.synced", true, note).await;
         }
         Ok(RunOutcome::Completed { kinds, counts: total })
@@ -263,7 +261,8 @@ impl JobPoller {
     fn start_pass(&self, ctx: &mut Ctx<'_>) {
         let now = self.now();
         let kind = ctx.sync.record.next_kind(&self.policy, now);
-        ctx.sync.record.pass = Some(ctx.sync.record.start_pass(uuid::Uuid::new_v4().simple().to_string(), kind, ctx.filter, &self.policy, now, wall_now()));
+        ctx.sync.record.pass =
+            Some(ctx.sync.record.start_pass(uuid::Uuid::new_v4().simple().to_string(), kind, ctx.filter, &self.policy, now, wall_now()));
     }
 
     /// Writes the sync state, renewing the lease; fails if the lease was lost meanwhile.
@@ -385,12 +384,7 @@ impl JobPoller {
     }
 
     /// Reads the postings listing from the checkpointed cursor to its end. `Ok(false)`: paused.
-    async fn postings_stage(
-        &self,
-        ctx: &mut Ctx<'_>,
-        pending: &mut PageResult,
-        deadline: Option<tokio::time::Instant>,
-    ) -> Result<bool, JobsError> {
+    async fn postings_stage(&self, ctx: &mut Ctx<'_>, pending: &mut PageResult, deadline: Option<tokio::time::Instant>) -> Result<bool, JobsError> {
         let pass = ctx.sync.record.pass.clone().ok_or_else(|| JobsError::Internal("no pass".into()))?;
         let connection_id = ctx.connection.id.clone();
         let mut seen_cursors: BTreeSet<String> = pass.cursor.iter().cloned().collect();
@@ -450,12 +444,7 @@ impl JobPoller {
     }
 
     /// Reads deleted postings (delta passes) from the checkpointed cursor. `Ok(false)`: paused.
-    async fn deleted_stage(
-        &self,
-        ctx: &mut Ctx<'_>,
-        pending: &mut PageResult,
-        deadline: Option<tokio::time::Instant>,
-    ) -> Result<bool, JobsError> {
+    async fn deleted_stage(&self, ctx: &mut Ctx<'_>, pending: &mut PageResult, deadline: Option<tokio::time::Instant>) -> Result<bool, JobsError> {
         let connection_id = ctx.connection.id.clone();
         let mut seen_cursors: BTreeSet<String> = BTreeSet::new();
         loop {

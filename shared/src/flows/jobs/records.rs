@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::core::job_feed::{CloseReason, FeedJob};
 use crate::core::job_sync::JobSync;
-use crate::store::{keys, Key, Record};
+use crate::store::{Key, Record, keys};
 
 impl Record for FeedJob {
     const KIND: &'static str = "job";

@@ -7,12 +7,12 @@ use serde::{Deserialize, Serialize};
 
 use super::InboundLeverEvent;
 use crate::core::connection::Connection;
-use crate::flows::records::{lever_webhook_context, LeverWebhook};
+use crate::flows::records::{LeverWebhook, lever_webhook_context};
 use crate::lever::secret::Secret;
 use crate::lever::signature::WebhookDelivery;
 use crate::queue::{Queue, QueueError};
 use crate::secrets::TokenCipher;
-use crate::store::{keys, Expect, Key, Record, Records, StoreError};
+use crate::store::{Expect, Key, Record, Records, StoreError, keys};
 
 /// How old a delivery may be, and how long its token is remembered.
 #[derive(Clone, Debug)]
@@ -110,13 +110,11 @@ impl LeverWebhookReceiver {
     }
 
     pub async fn receive(&self, connection_id: &str, body: &[u8]) -> Result<Receipt, ReceiveError> {
-        let delivery: WebhookDelivery =
-            serde_json::from_slice(body).map_err(|e| ReceiveError::Malformed(e.to_string()))?;
+        let delivery: WebhookDelivery = serde_json::from_slice(body).map_err(|e| ReceiveError::Malformed(e.to_string()))?;
         // The connection, and the webhook the hub registered for this event (it holds the signing
         // token): two reads at once, as Lever waits for the answer.
         let (connection_key, hook_key) = (keys::connection(connection_id), keys::lever_webhook(connection_id, &delivery.event));
-        let (connection, hook) =
-            tokio::join!(self.records.get::<Connection>(&connection_key), self.records.get::<LeverWebhook>(&hook_key));
+        let (connection, hook) = tokio::join!(self.records.get::<Connection>(&connection_key), self.records.get::<LeverWebhook>(&hook_key));
         let Some(connection) = connection? else {
             return Err(ReceiveError::Refused("unknown connection"));
         };

@@ -139,8 +139,10 @@ mod tests {
     #[tokio::test]
     async fn every_handler_of_an_event_runs_whatever_the_others_answer() {
         let (hires, status, other) = (handler(|| Ok(())), handler(|| Ok(())), handler(|| Ok(())));
-        let router =
-            LeverEventRouter::new().on(LeverEvent::CandidateHired, hires.clone()).on(LeverEvent::CandidateHired, status.clone()).on(LeverEvent::CandidateStageChange, other.clone());
+        let router = LeverEventRouter::new()
+            .on(LeverEvent::CandidateHired, hires.clone())
+            .on(LeverEvent::CandidateHired, status.clone())
+            .on(LeverEvent::CandidateStageChange, other.clone());
         assert_eq!(router.handle(&message("candidateHired")).await, RouteOutcome::Done { handlers: 2 });
         assert_eq!((hires.calls.load(Ordering::SeqCst), status.calls.load(Ordering::SeqCst), other.calls.load(Ordering::SeqCst)), (1, 1, 0));
 

@@ -49,16 +49,8 @@ pub struct LeverConfig {
 }
 
 impl LeverConfig {
-    fn with_bases(
-        api: &str,
-        auth: &str,
-        audience: &str,
-        client_id: String,
-        client_secret: ClientSecret,
-    ) -> LeverResult<Self> {
-        let parse = |s: &str| {
-            Url::parse(s).map_err(|e| LeverError::Config(format!("bad base url {s}: {e}")))
-        };
+    fn with_bases(api: &str, auth: &str, audience: &str, client_id: String, client_secret: ClientSecret) -> LeverResult<Self> {
+        let parse = |s: &str| Url::parse(s).map_err(|e| LeverError::Config(format!("bad base url {s}: {e}")));
         Ok(Self {
             api_base: parse(api)?,
             auth_base: parse(auth)?,
@@ -74,14 +66,8 @@ impl LeverConfig {
 
     /// Lever production (US/global).
     pub fn production(client_id: impl Into<String>, client_secret: ClientSecret) -> Self {
-        Self::with_bases(
-            "https://api.lever.co/v1",
-            "https://auth.lever.co",
-            "https://api.lever.co/v1/",
-            client_id.into(),
-            client_secret,
-        )
-        .expect("static urls")
+        Self::with_bases("https://api.lever.co/v1", "https://auth.lever.co", "https://api.lever.co/v1/", client_id.into(), client_secret)
+            .expect("static urls")
     }
 
     /// Lever's own sandbox environment (partner development accounts).
@@ -99,19 +85,9 @@ impl LeverConfig {
     /// A Lever stand-in serving OAuth at `{base}/authorize`, `{base}/oauth/token` and the Data API
     /// under `{base}/v1` (the project's Lever sandbox). The audience stays Lever's production one,
     /// which the stand-in accepts like Lever does.
-    pub fn local(
-        base: &str,
-        client_id: impl Into<String>,
-        client_secret: ClientSecret,
-    ) -> LeverResult<Self> {
+    pub fn local(base: &str, client_id: impl Into<String>, client_secret: ClientSecret) -> LeverResult<Self> {
         let base = base.trim_end_matches('/');
-        Self::with_bases(
-            &format!("{base}/v1"),
-            base,
-            "https://api.lever.co/v1/",
-            client_id.into(),
-            client_secret,
-        )
+        Self::with_bases(&format!("{base}/v1"), base, "https://api.lever.co/v1/", client_id.into(), client_secret)
     }
 }
 
@@ -141,10 +117,7 @@ enum Payload {
     Empty,
     Json(Bytes),
     Form(Vec<(&'static str, String)>),
-    Multipart {
-        fields: Vec<(String, String)>,
-        files: Vec<(String, FileUpload)>,
-    },
+    Multipart { fields: Vec<(String, String)>, files: Vec<(String, FileUpload)> },
 }
 
 struct Call {
@@ -158,12 +131,7 @@ struct Call {
 
 /// Characters that go into an `offset` value unchanged: unreserved ones and `%`, because Lever's
 /// tokens arrive already percent-encoded and must go back verbatim (never `%25`-escaped again).
-const OFFSET_KEEP: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~')
-    .remove(b'%');
+const OFFSET_KEEP: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~').remove(b'%');
 
 /// The `offset` query value for a `next` token as Lever sent it.
 pub fn offset_param(token: &str) -> String {
@@ -178,10 +146,7 @@ struct ApiErrorBody {
 
 fn api_error(status: u16, body: &[u8], retry_after: Option<Duration>) -> LeverError {
     let parsed: Option<ApiErrorBody> = serde_json::from_slice(body).ok();
-    let code = parsed
-        .as_ref()
-        .and_then(|b| b.code.clone())
-        .unwrap_or_default();
+    let code = parsed.as_ref().and_then(|b| b.code.clone()).unwrap_or_default();
     let message = parsed.and_then(|b| b.message).unwrap_or_default();
     match status {
         401 => LeverError::Unauthorized { message },
@@ -189,11 +154,7 @@ fn api_error(status: u16, body: &[u8], retry_after: Option<Duration>) -> LeverEr
         404 => LeverError::NotFound { message },
         429 => LeverError::RateLimited { retry_after },
         s if s >= 500 => LeverError::Server { status: s },
-        s => LeverError::Invalid {
-            status: s,
-            code,
-            message,
-        },
+        s => LeverError::Invalid { status: s, code, message },
     }
 }
 
@@ -213,16 +174,10 @@ fn transport_error(e: reqwest::Error) -> LeverError {
 
 fn decode<T: DeserializeOwned>(path: &str, body: &[u8]) -> LeverResult<T> {
     let de = &mut serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(de).map_err(|e| LeverError::Decode {
-        path: format!("{path} {}", e.path()),
-        message: e.inner().to_string(),
-    })
+    serde_path_to_error::deserialize(de).map_err(|e| LeverError::Decode { path: format!("{path} {}", e.path()), message: e.inner().to_string() })
 }
 
-fn multipart_form(
-    fields: &[(String, String)],
-    files: &[(String, FileUpload)],
-) -> LeverResult<reqwest::multipart::Form> {
+fn multipart_form(fields: &[(String, String)], files: &[(String, FileUpload)]) -> LeverResult<reqwest::multipart::Form> {
     let mut form = reqwest::multipart::Form::new();
     for (k, v) in fields {
         form = form.text(k.clone(), v.clone());
@@ -249,9 +204,7 @@ impl LeverHttpClient {
     pub fn with_rate_gate(cfg: LeverConfig, gate: Arc<dyn RateGate>) -> LeverResult<Self> {
         for base in [&cfg.api_base, &cfg.auth_base] {
             if base.cannot_be_a_base() || !matches!(base.scheme(), "http" | "https") {
-                return Err(LeverError::Config(format!(
-                    "not an http(s) base url: {base}"
-                )));
+                return Err(LeverError::Config(format!("not an http(s) base url: {base}")));
             }
         }
         let http = crate::http::client_builder()
@@ -260,9 +213,7 @@ impl LeverHttpClient {
             .user_agent(concat!("lever-integration-hub/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| LeverError::Config(format!("http client: {e}")))?;
-        Ok(Self {
-            inner: Arc::new(Inner { cfg, http, gate }),
-        })
+        Ok(Self { inner: Arc::new(Inner { cfg, http, gate }) })
     }
 
     pub fn config(&self) -> &LeverConfig {
@@ -271,10 +222,7 @@ impl LeverHttpClient {
 
     fn url(&self, segments: &[&str], query: &[(&str, String)], page: Option<&PageRequest>) -> Url {
         let mut url = self.inner.cfg.api_base.clone();
-        url.path_segments_mut()
-            .expect("checked in new")
-            .pop_if_empty()
-            .extend(segments);
+        url.path_segments_mut().expect("checked in new").pop_if_empty().extend(segments);
         if !query.is_empty() || page.is_some() {
             let mut qp = url.query_pairs_mut();
             for (k, v) in query {
@@ -292,27 +240,12 @@ impl LeverHttpClient {
         url
     }
 
-    fn call(
-        op: &'static str,
-        method: Method,
-        url: Url,
-        payload: Payload,
-        class: RetryClass,
-    ) -> Call {
-        Call {
-            op,
-            method,
-            url,
-            payload,
-            class,
-            token_endpoint: false,
-        }
+    fn call(op: &'static str, method: Method, url: Url, payload: Payload, class: RetryClass) -> Call {
+        Call { op, method, url, payload, class, token_endpoint: false }
     }
 
     fn json_body<B: serde::Serialize + ?Sized>(body: &B) -> LeverResult<Payload> {
-        serde_json::to_vec(body)
-            .map(|v| Payload::Json(v.into()))
-            .map_err(|e| LeverError::Config(format!("cannot encode request body: {e}")))
+        serde_json::to_vec(body).map(|v| Payload::Json(v.into())).map_err(|e| LeverError::Config(format!("cannot encode request body: {e}")))
     }
 
     /// Run a call with rate limiting and retries; returns the 2xx body.
@@ -334,10 +267,7 @@ impl LeverHttpClient {
         if let Some(a) = auth {
             self.inner.gate.acquire(&a.connection).await;
         }
-        let mut rb = self
-            .inner
-            .http
-            .request(call.method.clone(), call.url.clone());
+        let mut rb = self.inner.http.request(call.method.clone(), call.url.clone());
         rb = match auth.map(|a| &a.credential) {
             Some(Credential::Bearer(t)) => rb.bearer_auth(t.expose()),
             Some(Credential::ApiKey(k)) => rb.basic_auth(k.expose(), Some("")),
@@ -351,18 +281,9 @@ impl LeverHttpClient {
         };
         let resp = rb.send().await.map_err(transport_error)?;
         let status = resp.status().as_u16();
-        let retry_after = resp
-            .headers()
-            .get(RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| parse_retry_after(v, SystemTime::now()));
+        let retry_after = resp.headers().get(RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(|v| parse_retry_after(v, SystemTime::now()));
         let body = resp.bytes().await.map_err(transport_error)?;
-        tracing::debug!(
-            op = call.op,
-            path = call.url.path(),
-            status,
-            "Lever response"
-        );
+        tracing::debug!(op = call.op, path = call.url.path(), status, "Lever response");
         if (200..300).contains(&status) {
             return Ok(body);
         }
@@ -372,11 +293,7 @@ impl LeverHttpClient {
             // Every process calling Lever for this connection pauses, not only this request.
             self.inner.gate.back_off(&a.connection, retry_after).await;
         }
-        Err(if call.token_endpoint {
-            token_error(status, &body, retry_after)
-        } else {
-            api_error(status, &body, retry_after)
-        })
+        Err(if call.token_endpoint { token_error(status, &body, retry_after) } else { api_error(status, &body, retry_after) })
     }
 
     async fn fetch<T: DeserializeOwned>(&self, auth: &LeverAuth, call: Call) -> LeverResult<T> {
@@ -393,27 +310,12 @@ impl LeverHttpClient {
         page: &PageRequest,
     ) -> LeverResult<Page<T>> {
         let url = self.url(segments, query, Some(page));
-        self.fetch(
-            auth,
-            Self::call(op, Method::GET, url, Payload::Empty, RetryClass::Read),
-        )
-        .await
+        self.fetch(auth, Self::call(op, Method::GET, url, Payload::Empty, RetryClass::Read)).await
     }
 
-    async fn get_one<T: DeserializeOwned>(
-        &self,
-        auth: &LeverAuth,
-        op: &'static str,
-        segments: &[&str],
-        query: &[(&str, String)],
-    ) -> LeverResult<T> {
+    async fn get_one<T: DeserializeOwned>(&self, auth: &LeverAuth, op: &'static str, segments: &[&str], query: &[(&str, String)]) -> LeverResult<T> {
         let url = self.url(segments, query, None);
-        let d: Data<T> = self
-            .fetch(
-                auth,
-                Self::call(op, Method::GET, url, Payload::Empty, RetryClass::Read),
-            )
-            .await?;
+        let d: Data<T> = self.fetch(auth, Self::call(op, Method::GET, url, Payload::Empty, RetryClass::Read)).await?;
         Ok(d.data)
     }
 
@@ -428,44 +330,16 @@ impl LeverHttpClient {
         body: &B,
         perform_as: Option<&str>,
     ) -> LeverResult<Opportunity> {
-        let query: Vec<(&str, String)> = perform_as
-            .map(|p| ("perform_as", p.to_owned()))
-            .into_iter()
-            .collect();
+        let query: Vec<(&str, String)> = perform_as.map(|p| ("perform_as", p.to_owned())).into_iter().collect();
         let url = self.url(&["opportunities", opportunity_id, action], &query, None);
-        let d: Data<Opportunity> = self
-            .fetch(
-                auth,
-                Self::call(
-                    op,
-                    method,
-                    url,
-                    Self::json_body(body)?,
-                    RetryClass::IdempotentWrite,
-                ),
-            )
-            .await?;
+        let d: Data<Opportunity> = self.fetch(auth, Self::call(op, method, url, Self::json_body(body)?, RetryClass::IdempotentWrite)).await?;
         Ok(d.data)
     }
 
-    async fn token_request(
-        &self,
-        op: &'static str,
-        form: Vec<(&'static str, String)>,
-    ) -> LeverResult<TokenSet> {
+    async fn token_request(&self, op: &'static str, form: Vec<(&'static str, String)>) -> LeverResult<TokenSet> {
         let mut url = self.inner.cfg.auth_base.clone();
-        url.path_segments_mut()
-            .expect("checked in new")
-            .pop_if_empty()
-            .extend(["oauth", "token"]);
-        let call = Call {
-            op,
-            method: Method::POST,
-            url,
-            payload: Payload::Form(form),
-            class: RetryClass::Create,
-            token_endpoint: true,
-        };
+        url.path_segments_mut().expect("checked in new").pop_if_empty().extend(["oauth", "token"]);
+        let call = Call { op, method: Method::POST, url, payload: Payload::Form(form), class: RetryClass::Create, token_endpoint: true };
         let body = self.execute(None, &call).await?;
         decode(call.url.path(), &body)
     }
@@ -522,26 +396,10 @@ mod tests {
     fn offset_tokens_go_back_verbatim() {
         let token = "%5B3%2C1491435120000%2C%225599cc20-349f-4b60-b531-6fe31e329717%22%5D";
         assert_eq!(offset_param(token), token, "already encoded: unchanged");
-        assert_eq!(
-            offset_param("0.1414895548650.a6070140-33db-407c-91f5-2760e15c8e94"),
-            "0.1414895548650.a6070140-33db-407c-91f5-2760e15c8e94"
-        );
-        assert_eq!(
-            offset_param("[3,1,\"a b\"]"),
-            "%5B3%2C1%2C%22a%20b%22%5D",
-            "raw JSON gets encoded once"
-        );
-        let url = client().url(
-            &["opportunities"],
-            &[("email", "a+b@x.io".into())],
-            Some(&PageRequest::after(100, token)),
-        );
-        assert_eq!(
-            url.as_str(),
-            format!(
-                "https://api.lever.co/v1/opportunities?email=a%2Bb%40x.io&limit=100&offset={token}"
-            )
-        );
+        assert_eq!(offset_param("0.1414895548650.a6070140-33db-407c-91f5-2760e15c8e94"), "0.1414895548650.a6070140-33db-407c-91f5-2760e15c8e94");
+        assert_eq!(offset_param("[3,1,\"a b\"]"), "%5B3%2C1%2C%22a%20b%22%5D", "raw JSON gets encoded once");
+        let url = client().url(&["opportunities"], &[("email", "a+b@x.io".into())], Some(&PageRequest::after(100, token)));
+        assert_eq!(url.as_str(), format!("https://api.lever.co/v1/opportunities?email=a%2Bb%40x.io&limit=100&offset={token}"));
     }
 
     #[test]
@@ -553,44 +411,20 @@ mod tests {
 
     #[test]
     fn api_errors_are_typed() {
-        assert!(matches!(
-            api_error(401, b"{}", None),
-            LeverError::Unauthorized { .. }
-        ));
-        assert!(matches!(
-            api_error(403, br#"{"code":"Forbidden","message":"no"}"#, None),
-            LeverError::Forbidden { .. }
-        ));
-        assert!(matches!(
-            api_error(404, br#"{"code":"ResourceNotFound","message":"m"}"#, None),
-            LeverError::NotFound { .. }
-        ));
-        match api_error(
-            400,
-            br#"{"code":"BadRequestError","message":"Invalid offset token"}"#,
-            None,
-        ) {
-            LeverError::Invalid {
-                status: 400,
-                code,
-                message,
-            } => assert_eq!(
-                (code.as_str(), message.as_str()),
-                ("BadRequestError", "Invalid offset token")
-            ),
+        assert!(matches!(api_error(401, b"{}", None), LeverError::Unauthorized { .. }));
+        assert!(matches!(api_error(403, br#"{"code":"Forbidden","message":"no"}"#, None), LeverError::Forbidden { .. }));
+        assert!(matches!(api_error(404, br#"{"code":"ResourceNotFound","message":"m"}"#, None), LeverError::NotFound { .. }));
+        match api_error(400, br#"{"code":"BadRequestError","message":"Invalid offset token"}"#, None) {
+            LeverError::Invalid { status: 400, code, message } => {
+                assert_eq!((code.as_str(), message.as_str()), ("BadRequestError", "Invalid offset token"))
+            }
             e => panic!("{e:?}"),
         }
-        assert!(matches!(
-            api_error(422, b"not json", None),
-            LeverError::Invalid { status: 422, .. }
-        ));
+        assert!(matches!(api_error(422, b"not json", None), LeverError::Invalid { status: 422, .. }));
         assert!(
             matches!(api_error(429, b"", Some(Duration::from_secs(2))), LeverError::RateLimited { retry_after: Some(d) } if d == Duration::from_secs(2))
         );
-        assert!(matches!(
-            api_error(503, b"", None),
-            LeverError::Server { status: 503 }
-        ));
+        assert!(matches!(api_error(503, b"", None), LeverError::Server { status: 503 }));
     }
 
     #[test]

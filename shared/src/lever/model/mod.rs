@@ -104,33 +104,15 @@ mod tests {
             }"#,
         )
         .unwrap();
-        assert_eq!(
-            o.archived,
-            Some(Archived {
-                archived_at: Some(Millis(1_407_460_071_043)),
-                reason: Some("r-hired".into())
-            })
-        );
+        assert_eq!(o.archived, Some(Archived { archived_at: Some(Millis(1_407_460_071_043)), reason: Some("r-hired".into()) }));
         assert_eq!(o.stage_id(), Some("offer"));
         assert_eq!(o.contact_id(), Some("c1"));
-        assert_eq!(
-            o.contact
-                .as_ref()
-                .unwrap()
-                .expanded()
-                .unwrap()
-                .location
-                .as_deref(),
-            Some("Berlin")
-        );
+        assert_eq!(o.contact.as_ref().unwrap().expanded().unwrap().location.as_deref(), Some("Berlin"));
         assert!(o.emails.is_empty() && o.phones.is_empty() && o.tags.is_empty());
         assert_eq!(o.created_at, Some(Millis(1_407_460_071_043)));
         assert_eq!(o.updated_at, None);
         assert_eq!(o.origin, Some(Origin::Other("brand-new-origin".into())));
-        assert_eq!(
-            o.followers.iter().map(|f| f.id()).collect::<Vec<_>>(),
-            ["u1", "u2"]
-        );
+        assert_eq!(o.followers.iter().map(|f| f.id()).collect::<Vec<_>>(), ["u1", "u2"]);
 
         // Written back in the wire shape (`archived` object), and read again the same.
         let json = serde_json::to_value(&o).unwrap();
@@ -152,27 +134,17 @@ mod tests {
                 "createdAt": 1717000000000.0}"#,
         )
         .unwrap();
-        assert_eq!(
-            p.state,
-            Some(PostingState::Other("archived-someday".into()))
-        );
+        assert_eq!(p.state, Some(PostingState::Other("archived-someday".into())));
         assert_eq!(p.workplace_type, Some(WorkplaceType::Onsite));
         assert!(p.distribution_channels.is_empty() && p.categories.all_locations.is_empty());
         assert_eq!(p.created_at, Some(Millis(1_717_000_000_000)));
 
-        let f: Data<LeverFile> = serde_json::from_str(
-            r#"{"data": {"id": "f1", "name": "cv.pdf", "uploadedAt": "1407460071043", "size": "20480", "status": null}}"#,
-        )
-        .unwrap();
-        assert_eq!(
-            (f.data.size, f.data.uploaded_at),
-            (Some(20_480), Some(Millis(1_407_460_071_043)))
-        );
+        let f: Data<LeverFile> =
+            serde_json::from_str(r#"{"data": {"id": "f1", "name": "cv.pdf", "uploadedAt": "1407460071043", "size": "20480", "status": null}}"#)
+                .unwrap();
+        assert_eq!((f.data.size, f.data.uploaded_at), (Some(20_480), Some(Millis(1_407_460_071_043))));
 
-        let w: Webhook = serde_json::from_str(
-            r#"{"id": "w1", "event": "candidateHired", "url": "https://x", "configuration": null}"#,
-        )
-        .unwrap();
+        let w: Webhook = serde_json::from_str(r#"{"id": "w1", "event": "candidateHired", "url": "https://x", "configuration": null}"#).unwrap();
         assert!(w.signature_token().is_none());
     }
 
@@ -193,16 +165,10 @@ mod tests {
         let n = NewOpportunity {
             name: Some("Ada".into()),
             emails: vec!["a@x.io".into(), "b@x.io".into()],
-            phones: vec![Phone {
-                kind: Some("mobile".into()),
-                value: "1".into(),
-            }],
+            phones: vec![Phone { kind: Some("mobile".into()), value: "1".into() }],
             postings: vec!["p1".into()],
             origin: Some(Origin::Referred),
-            archived: Some(Archived {
-                archived_at: Some(Millis(5)),
-                reason: Some("r".into()),
-            }),
+            archived: Some(Archived { archived_at: Some(Millis(5)), reason: Some("r".into()) }),
             ..Default::default()
         };
         let f = n.to_form_fields();
@@ -212,11 +178,7 @@ mod tests {
         assert!(has("postings[]", "p1") && has("origin", "referred"));
         assert!(has("archived[reason]", "r") && has("archived[archivedAt]", "5"));
         // JSON create: unset fields are not sent at all.
-        let json = serde_json::to_value(NewOpportunity {
-            name: Some("Ada".into()),
-            ..Default::default()
-        })
-        .unwrap();
+        let json = serde_json::to_value(NewOpportunity { name: Some("Ada".into()), ..Default::default() }).unwrap();
         assert_eq!(json, serde_json::json!({"name": "Ada"}));
     }
 }

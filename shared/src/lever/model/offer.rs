@@ -38,15 +38,11 @@ pub struct OfferDocument {
 
 impl Offer {
     pub fn field(&self, identifier: &str) -> Option<&serde_json::Value> {
-        self.fields
-            .iter()
-            .find(|f| f.identifier.as_deref() == Some(identifier))
-            .and_then(|f| f.value.as_ref())
+        self.fields.iter().find(|f| f.identifier.as_deref() == Some(identifier)).and_then(|f| f.value.as_ref())
     }
 
     /// `anticipated_start_date` (ms, number or numeric string).
     pub fn anticipated_start_date(&self) -> Option<Millis> {
-        self.field("anticipated_start_date")
-            .and_then(|v| serde_json::from_value::<Millis>(v.clone()).ok())
+        self.field("anticipated_start_date").and_then(|v| serde_json::from_value::<Millis>(v.clone()).ok())
     }
 }

@@ -71,11 +71,7 @@ pub struct Opportunity {
     pub confidentiality: Option<String>,
     /// Read from `archived: {archivedAt, reason}` (the wire) or from top-level
     /// `archivedAt` / `archiveReason` (Lever's docs examples); written as `archived`.
-    #[serde(
-        flatten,
-        deserialize_with = "archived_any_shape",
-        serialize_with = "archived_as_object"
-    )]
+    #[serde(flatten, deserialize_with = "archived_any_shape", serialize_with = "archived_as_object")]
     pub archived: Option<Archived>,
     #[serde(default, deserialize_with = "null_default")]
     pub tags: Vec<String>,
@@ -138,10 +134,7 @@ fn archived_any_shape<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Archived
     let s = ArchivedShapes::deserialize(d)?;
     Ok(match s.archived {
         Some(a) => Some(a),
-        None if s.archived_at.is_some() || s.archive_reason.is_some() => Some(Archived {
-            archived_at: s.archived_at,
-            reason: s.archive_reason,
-        }),
+        None if s.archived_at.is_some() || s.archive_reason.is_some() => Some(Archived { archived_at: s.archived_at, reason: s.archive_reason }),
         None => None,
     })
 }
@@ -445,11 +438,7 @@ impl OpportunitiesQuery {
         if let Some(a) = self.archived {
             q.push(("archived", a.to_string()));
         }
-        q.extend(
-            self.expand
-                .iter()
-                .map(|e| ("expand", e.as_str().to_owned())),
-        );
+        q.extend(self.expand.iter().map(|e| ("expand", e.as_str().to_owned())));
         q
     }
 }

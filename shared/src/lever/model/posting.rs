@@ -167,11 +167,7 @@ impl PostingsQuery {
     pub(crate) fn to_pairs(&self) -> Vec<(&'static str, String)> {
         let mut q = Vec::new();
         q.extend(self.states.iter().map(|s| ("state", s.to_string())));
-        q.extend(
-            self.distribution_channels
-                .iter()
-                .map(|s| ("distributionChannel", s.to_string())),
-        );
+        q.extend(self.distribution_channels.iter().map(|s| ("distributionChannel", s.to_string())));
         if let Some(c) = &self.confidentiality {
             q.push(("confidentiality", c.clone()));
         }

@@ -24,9 +24,10 @@ fn list_of(items: Vec<(Key, Value)>, raw: Option<String>) -> ApiResult<Response>
 pub async fn interviews(State(shared): State<Shared>, Path(id): Path<String>, RawQuery(raw): RawQuery) -> ApiResult<Response> {
     let st = shared.lock();
     opp(&st, &id)?;
-    let items = st.interviews.get(&id).map(|l| {
-        l.iter().map(|i| (Key { rank: 0.0, ts: i.created_at, id: i.id.clone() }, json::interview(&st, &id, i))).collect()
-    });
+    let items = st
+        .interviews
+        .get(&id)
+        .map(|l| l.iter().map(|i| (Key { rank: 0.0, ts: i.created_at, id: i.id.clone() }, json::interview(&st, &id, i))).collect());
     list_of(items.unwrap_or_default(), raw)
 }
 
@@ -40,9 +41,8 @@ pub async fn interview(State(shared): State<Shared>, Path((id, item)): Path<(Str
 pub async fn panels(State(shared): State<Shared>, Path(id): Path<String>, RawQuery(raw): RawQuery) -> ApiResult<Response> {
     let st = shared.lock();
     opp(&st, &id)?;
-    let items = st.panels.get(&id).map(|l| {
-        l.iter().map(|p| (Key { rank: 0.0, ts: p.created_at, id: p.id.clone() }, json::panel(&st, &id, p))).collect()
-    });
+    let items =
+        st.panels.get(&id).map(|l| l.iter().map(|p| (Key { rank: 0.0, ts: p.created_at, id: p.id.clone() }, json::panel(&st, &id, p))).collect());
     list_of(items.unwrap_or_default(), raw)
 }
 
@@ -56,9 +56,7 @@ pub async fn panel(State(shared): State<Shared>, Path((id, item)): Path<(String,
 pub async fn feedback_list(State(shared): State<Shared>, Path(id): Path<String>, RawQuery(raw): RawQuery) -> ApiResult<Response> {
     let st = shared.lock();
     opp(&st, &id)?;
-    let items = st.feedback.get(&id).map(|l| {
-        l.iter().map(|f| (Key { rank: 0.0, ts: f.created_at, id: f.id.clone() }, json::feedback(f))).collect()
-    });
+    let items = st.feedback.get(&id).map(|l| l.iter().map(|f| (Key { rank: 0.0, ts: f.created_at, id: f.id.clone() }, json::feedback(f))).collect());
     list_of(items.unwrap_or_default(), raw)
 }
 

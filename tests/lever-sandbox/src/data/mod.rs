@@ -11,8 +11,8 @@ use crate::state::State;
 
 mod candidates;
 mod contacts;
-mod multipart;
 mod interviews;
+mod multipart;
 mod notes_files;
 mod opportunities;
 mod postings;
@@ -65,10 +65,7 @@ pub fn routes(shared: Shared) -> Router {
         .route("/v1/requisition_fields", get(requisitions::fields_list))
         .route("/v1/requisition_fields/{id}", get(requisitions::field))
         .route("/v1/opportunities/{id}/notes", get(notes_files::list_notes).post(notes_files::create_note))
-        .route(
-            "/v1/opportunities/{id}/notes/{note}",
-            get(notes_files::get_note).put(notes_files::update_note).delete(notes_files::delete_note),
-        )
+        .route("/v1/opportunities/{id}/notes/{note}", get(notes_files::get_note).put(notes_files::update_note).delete(notes_files::delete_note))
         .route("/v1/opportunities/{id}/files", get(notes_files::list_files).post(notes_files::upload_file))
         .route("/v1/opportunities/{id}/files/{file}", get(notes_files::get_file).delete(notes_files::delete_file))
         .route("/v1/opportunities/{id}/files/{file}/download", get(notes_files::download_file))
@@ -101,8 +98,7 @@ pub async fn not_found(uri: http::Uri) -> Response {
 }
 
 pub async fn method_not_allowed(method: http::Method, uri: http::Uri) -> Response {
-    ApiError::new(http::StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowed", format!("{method} is not allowed on {}", uri.path()))
-        .into_response()
+    ApiError::new(http::StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowed", format!("{method} is not allowed on {}", uri.path())).into_response()
 }
 
 /// Resolves `perform_as`: 400 when required and missing, or when it names no user.

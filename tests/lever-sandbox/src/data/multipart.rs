@@ -16,23 +16,14 @@ pub struct Form {
 }
 
 pub fn is_multipart(req: &Request) -> bool {
-    req.headers()
-        .get(http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("multipart/form-data"))
+    req.headers().get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("multipart/form-data"))
 }
 
 pub async fn read(req: Request, now_ms: i64) -> ApiResult<Form> {
-    let mut mp = Multipart::from_request(req, &())
-        .await
-        .map_err(|e| ApiError::bad_request(format!("Invalid multipart body: {e}")))?;
+    let mut mp = Multipart::from_request(req, &()).await.map_err(|e| ApiError::bad_request(format!("Invalid multipart body: {e}")))?;
     let mut fields = Map::new();
     let mut files = vec![];
-    while let Some(part) = mp
-        .next_field()
-        .await
-        .map_err(|e| ApiError::bad_request(format!("Invalid multipart body: {e}")))?
-    {
+    while let Some(part) = mp.next_field().await.map_err(|e| ApiError::bad_request(format!("Invalid multipart body: {e}")))? {
         let name = part.name().unwrap_or("").to_string();
         if let Some(filename) = part.file_name().map(str::to_string) {
             let content_type = part.content_type().map(str::to_string);

@@ -83,7 +83,12 @@ pub async fn create_note(State(shared): State<Shared>, Path(id): Path<String>, R
     Ok(respond::created(v))
 }
 
-pub async fn update_note(State(shared): State<Shared>, Path((id, note)): Path<(String, String)>, RawQuery(raw): RawQuery, body: Bytes) -> ApiResult<Response> {
+pub async fn update_note(
+    State(shared): State<Shared>,
+    Path((id, note)): Path<(String, String)>,
+    RawQuery(raw): RawQuery,
+    body: Bytes,
+) -> ApiResult<Response> {
     let q = Query::parse(raw.as_deref());
     let body = json_body(&body)?;
     let mut st = shared.lock();
@@ -162,12 +167,7 @@ pub async fn upload_file(State(shared): State<Shared>, Path(id): Path<String>, r
     }
     let now = shared.lock().now_ms();
     let form = multipart::read(req, now).await?;
-    let f = form
-        .files
-        .into_iter()
-        .find(|(n, _)| n == "file")
-        .map(|(_, f)| f)
-        .ok_or_else(|| ApiError::missing("file"))?;
+    let f = form.files.into_iter().find(|(n, _)| n == "file").map(|(_, f)| f).ok_or_else(|| ApiError::missing("file"))?;
     let mut f = f;
     f.processed_at = f.uploaded_at + shared.config.file_processing.as_millis() as i64;
     let mut st = shared.lock();
@@ -194,11 +194,7 @@ pub async fn list_resumes(State(shared): State<Shared>, Path(id): Path<String>, 
     let q = Query::parse(raw.as_deref());
     let st = shared.lock();
     let o = st.opportunity(&id).ok_or_else(|| ApiError::not_found("opportunities", &id))?;
-    let items = o
-        .resumes
-        .iter()
-        .map(|f| (Key { rank: 0.0, ts: f.uploaded_at, id: f.id.clone() }, json::resume(&shared.base_url, &id, f)))
-        .collect();
+    let items = o.resumes.iter().map(|f| (Key { rank: 0.0, ts: f.uploaded_at, id: f.id.clone() }, json::resume(&shared.base_url, &id, f))).collect();
     Ok(respond::json(http::StatusCode::OK, &pagination::page(items, &q)?))
 }
 

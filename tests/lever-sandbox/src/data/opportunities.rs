@@ -25,7 +25,8 @@ pub(crate) fn render(st: &Account, id: &str, view: OppView, expand: &[String]) -
     for e in expand {
         match e.as_str() {
             "applications" => {
-                v["applications"] = json!(o.applications.iter().filter_map(|a| st.applications.get(a)).map(|a| json::application(st, a)).collect::<Vec<_>>())
+                v["applications"] =
+                    json!(o.applications.iter().filter_map(|a| st.applications.get(a)).map(|a| json::application(st, a)).collect::<Vec<_>>())
             }
             "stage" => v["stage"] = st.stages.iter().find(|s| s.id == o.stage).map(json::stage).unwrap_or(Value::Null),
             "owner" => v["owner"] = o.owner.as_deref().and_then(|u| st.user(u)).map(json::user).unwrap_or(Value::Null),
@@ -62,7 +63,11 @@ pub(crate) fn select<'a>(st: &'a Account, q: &Query) -> ApiResult<Vec<(Key, &'a 
     let archived = q.bool("archived")?;
     let snoozed = q.bool("snoozed")?;
     let confidentiality = q.get("confidentiality").unwrap_or("non-confidential");
-    let windows = [("updated_at", q.ms("updated_at_start")?, q.ms("updated_at_end")?), ("created_at", q.ms("created_at_start")?, q.ms("created_at_end")?), ("advanced_at", q.ms("advanced_at_start")?, q.ms("advanced_at_end")?)];
+    let windows = [
+        ("updated_at", q.ms("updated_at_start")?, q.ms("updated_at_end")?),
+        ("created_at", q.ms("created_at_start")?, q.ms("created_at_end")?),
+        ("advanced_at", q.ms("advanced_at_start")?, q.ms("advanced_at_end")?),
+    ];
     let archived_window = (q.ms("archived_at_start")?, q.ms("archived_at_end")?);
     let inside = |(s, e): (Option<i64>, Option<i64>), ts: i64| s.is_none_or(|s| ts >= s) && e.is_none_or(|e| ts <= e);
     let mut items = vec![];
@@ -95,9 +100,10 @@ pub(crate) fn select<'a>(st: &'a Account, q: &Query) -> ApiResult<Vec<(Key, &'a 
             }
         }
         if let Some(a) = archived
-            && a != o.archived.is_some() {
-                continue;
-            }
+            && a != o.archived.is_some()
+        {
+            continue;
+        }
         // The sandbox never snoozes anyone.
         if snoozed == Some(true) {
             continue;
@@ -182,9 +188,8 @@ pub async fn create(State(shared): State<Shared>, req: Request) -> ApiResult<Res
         let f = multipart::read(req, now).await?;
         (f.fields, f.files)
     } else {
-        let bytes = axum::body::to_bytes(req.into_body(), 64 * 1024 * 1024)
-            .await
-            .map_err(|e| ApiError::bad_request(format!("Could not read body: {e}")))?;
+        let bytes =
+            axum::body::to_bytes(req.into_body(), 64 * 1024 * 1024).await.map_err(|e| ApiError::bad_request(format!("Could not read body: {e}")))?;
         (json_body(&bytes)?, vec![])
     };
     let mut st = shared.lock();

@@ -204,13 +204,11 @@ pub(crate) fn apply_fields(st: &crate::state::State, p: &mut Posting, body: &Val
         let html = get("descriptionHtml").unwrap_or_else(|| p.content.description_html.clone());
         let closing = get("closingHtml").or_else(|| get("closingPostingHtml")).unwrap_or_else(|| p.content.closing_html.clone());
         let lists = match c.get("lists").and_then(|l| l.as_array()) {
-            Some(a) => a
-                .iter()
-                .map(|x| (x["text"].as_str().unwrap_or("").to_string(), x["content"].as_str().unwrap_or("").to_string()))
-                .collect(),
+            Some(a) => a.iter().map(|x| (x["text"].as_str().unwrap_or("").to_string(), x["content"].as_str().unwrap_or("").to_string())).collect(),
             None => p.content.lists.clone(),
         };
-        p.content = PostingContent { description: strip_tags(&html), description_html: html, lists, closing: strip_tags(&closing), closing_html: closing };
+        p.content =
+            PostingContent { description: strip_tags(&html), description_html: html, lists, closing: strip_tags(&closing), closing_html: closing };
     }
     if let Some(w) = opt_str(body, "workplaceType")? {
         if !["onsite", "remote", "hybrid", "unspecified"].contains(&w.as_str()) {
@@ -228,9 +226,7 @@ pub(crate) fn apply_fields(st: &crate::state::State, p: &mut Posting, body: &Val
         let (min, max) = (s.get("min").and_then(Value::as_i64), s.get("max").and_then(Value::as_i64));
         let (cur, int) = (s.get("currency").and_then(Value::as_str), s.get("interval").and_then(Value::as_str));
         match (min, max, cur, int) {
-            (Some(min), Some(max), Some(c), Some(i)) => {
-                p.salary_range = Some(SalaryRange { min, max, currency: c.into(), interval: i.into() })
-            }
+            (Some(min), Some(max), Some(c), Some(i)) => p.salary_range = Some(SalaryRange { min, max, currency: c.into(), interval: i.into() }),
             _ => return Err(ApiError::bad_request("salaryRange needs min, max, currency and interval")),
         }
     }
@@ -341,23 +337,34 @@ fn eeo(text: &str, options: &[&str]) -> Value {
 /// The race question: each category carries a `description` (recordings).
 fn race() -> Value {
     let options: &[(&str, Option<&str>)] = &[
-        ("Hispanic or Latino", Some("Of Cuban, Mexican, Puerto Rican, South or Central American, or other Spanish culture or origin, whatever the race.")),
+        (
+            "Hispanic or Latino",
+            Some("Of Cuban, Mexican, Puerto Rican, South or Central American, or other Spanish culture or origin, whatever the race."),
+        ),
         ("White (Not Hispanic or Latino)", Some("With origins in the first peoples of Europe, the Middle East or North Africa.")),
         ("Black or African American (Not Hispanic or Latino)", Some("With origins in any of the Black racial groups of Africa.")),
-        ("Native Hawaiian or Other Pacific Islander (Not Hispanic or Latino)", Some("With origins in the first peoples of Hawaii, Guam, Samoa or other Pacific Islands.")),
+        (
+            "Native Hawaiian or Other Pacific Islander (Not Hispanic or Latino)",
+            Some("With origins in the first peoples of Hawaii, Guam, Samoa or other Pacific Islands."),
+        ),
         ("Asian (Not Hispanic or Latino)", Some("With origins in the first peoples of the Far East, Southeast Asia or the Indian subcontinent.")),
-        ("American Indian or Alaska Native (Not Hispanic or Latino)", Some("With origins in the first peoples of North, Central or South America, keeping tribal ties or community attachment.")),
+        (
+            "American Indian or Alaska Native (Not Hispanic or Latino)",
+            Some("With origins in the first peoples of North, Central or South America, keeping tribal ties or community attachment."),
+        ),
         ("Two or More Races (Not Hispanic or Latino)", Some("Identifying with more than one of the races above.")),
         ("Decline to self-identify", None),
     ];
     let mut q = eeo("Race", &[]);
-    q["options"] = json!(options
-        .iter()
-        .map(|(t, d)| match d {
-            Some(d) => json!({"text": t, "optionId": t, "description": d}),
-            None => json!({"text": t, "optionId": t}),
-        })
-        .collect::<Vec<_>>());
+    q["options"] = json!(
+        options
+            .iter()
+            .map(|(t, d)| match d {
+                Some(d) => json!({"text": t, "optionId": t, "description": d}),
+                None => json!({"text": t, "optionId": t}),
+            })
+            .collect::<Vec<_>>()
+    );
     q
 }
 

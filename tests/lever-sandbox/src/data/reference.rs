@@ -29,16 +29,14 @@ pub async fn archive_reasons(State(shared): State<Shared>, RawQuery(raw): RawQue
     let q = Query::parse(raw.as_deref());
     let kind = q.get("type");
     if let Some(k) = kind
-        && k != "hired" && k != "non-hired" {
-            return Err(ApiError::bad_request(format!("Invalid type: {k}")));
-        }
+        && k != "hired"
+        && k != "non-hired"
+    {
+        return Err(ApiError::bad_request(format!("Invalid type: {k}")));
+    }
     let st = shared.lock();
     let items = pagination::positional(
-        st.archive_reasons
-            .iter()
-            .filter(|r| kind.is_none_or(|k| r.kind == k))
-            .map(|r| (r.id.clone(), json::archive_reason(r)))
-            .collect(),
+        st.archive_reasons.iter().filter(|r| kind.is_none_or(|k| r.kind == k)).map(|r| (r.id.clone(), json::archive_reason(r))).collect(),
     );
     Ok(respond::json(http::StatusCode::OK, &pagination::page(items, &q)?))
 }

@@ -17,11 +17,7 @@ fn check_url(u: &str) -> ApiResult<()> {
     let parsed = url::Url::parse(u).map_err(|_| ApiError::bad_request(format!("Invalid url: {u}")))?;
     let local = matches!(parsed.host_str(), Some("127.0.0.1") | Some("localhost"));
     // Lever only delivers over HTTPS; plain HTTP is allowed for local receivers so tests can listen.
-    if parsed.scheme() == "https" || (parsed.scheme() == "http" && local) {
-        Ok(())
-    } else {
-        Err(ApiError::bad_request("Webhook url must use https"))
-    }
+    if parsed.scheme() == "https" || (parsed.scheme() == "http" && local) { Ok(()) } else { Err(ApiError::bad_request("Webhook url must use https")) }
 }
 
 fn origins(conf: Option<&Value>) -> ApiResult<Option<Vec<String>>> {

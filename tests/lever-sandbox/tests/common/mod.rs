@@ -55,9 +55,7 @@ impl Api {
 
 pub async fn post_form(url: &str, pairs: &[(&str, &str)]) -> ClientResponse {
     let body: String = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
-    client::send("POST", url, &[("content-type", "application/x-www-form-urlencoded")], body.into_bytes(), TIMEOUT)
-        .await
-        .expect("request sent")
+    client::send("POST", url, &[("content-type", "application/x-www-form-urlencoded")], body.into_bytes(), TIMEOUT).await.expect("request sent")
 }
 
 pub enum Part<'a> {
@@ -77,7 +75,8 @@ pub fn multipart(parts: &[Part]) -> (String, Vec<u8>) {
             }
             Part::File { name, filename, content_type, bytes } => {
                 out.extend_from_slice(
-                    format!("Content-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\nContent-Type: {content_type}\r\n\r\n").as_bytes(),
+                    format!("Content-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\nContent-Type: {content_type}\r\n\r\n")
+                        .as_bytes(),
                 );
                 out.extend_from_slice(bytes);
                 out.extend_from_slice(b"\r\n");

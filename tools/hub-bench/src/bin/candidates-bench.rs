@@ -64,8 +64,7 @@ impl InstantLever {
 }
 
 fn opportunity(id: &str) -> Opportunity {
-    serde_json::from_value(json!({"id": id, "contact": "c-1", "stage": "applicant-new", "sources": ["Job site"], "createdAt": 1}))
-        .unwrap()
+    serde_json::from_value(json!({"id": id, "contact": "c-1", "stage": "applicant-new", "sources": ["Job site"], "createdAt": 1})).unwrap()
 }
 
 fn not_faked<T>() -> LeverResult<T> {

@@ -30,7 +30,11 @@ pub async fn run(d: &Demo) -> Result<(), Failure> {
             "referrer": {"name": "Sam Employee", "email": "sam@customer.example"},
         });
         let c = d.submit(&p, &connection, "erc-referral", &body).await?;
-        check(c["state"] == "updated" && c["lever"]["opportunity_id"] == applicant.as_str(), format!("state updated on {applicant}"), (&c["state"], &c["lever"]))?;
+        check(
+            c["state"] == "updated" && c["lever"]["opportunity_id"] == applicant.as_str(),
+            format!("state updated on {applicant}"),
+            (&c["state"], &c["lever"]),
+        )?;
         let o = d.lever.opportunity(&applicant).await?;
         let sources = strings(&o["sources"]);
         check(sources.iter().any(|s| s == "ERC"), "the ERC source added", &sources)?;

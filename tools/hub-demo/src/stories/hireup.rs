@@ -28,16 +28,8 @@ pub async fn run(d: &Demo) -> Result<(), Failure> {
     s.step("jobs", async {
         let job = d.job_in_feed(&p, &connection, &posting).await?;
         let bonus = &job["referral_bonus"];
-        check(
-            bonus["amount"].as_f64() == Some(3000.0) && bonus["currency"] == "USD",
-            "referral_bonus 3000 USD",
-            bonus,
-        )?;
-        check(
-            job["distribution"] == json!(["public"]),
-            "an external job",
-            &job["distribution"],
-        )?;
+        check(bonus["amount"].as_f64() == Some(3000.0) && bonus["currency"] == "USD", "referral_bonus 3000 USD", bonus)?;
+        check(job["distribution"] == json!(["public"]), "an external job", &job["distribution"])?;
         Ok((
             (),
             format!(
@@ -52,8 +44,7 @@ pub async fn run(d: &Demo) -> Result<(), Failure> {
 
     let email = d.email("ada");
     let resume = pdf(&format!("resume of Ada {}", d.run), 24_000);
-    let endorsement =
-        "Ada ran our analytics guild for two years; the best analyst I have worked with.";
+    let endorsement = "Ada ran our analytics guild for two years; the best analyst I have worked with.";
     let opportunity = s
         .step("referral", async {
             let body = json!({

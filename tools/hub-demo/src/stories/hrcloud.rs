@@ -45,21 +45,10 @@ pub async fn run(d: &Demo) -> Result<(), Failure> {
     s.step("hire", async {
         let now_ms = time::OffsetDateTime::now_utc().unix_timestamp() * 1000;
         let start_ms = (now_ms / DAY_MS + 30) * DAY_MS;
-        let start = time::OffsetDateTime::from_unix_timestamp(start_ms / 1000)?
-            .date()
-            .to_string();
+        let start = time::OffsetDateTime::from_unix_timestamp(start_ms / 1000)?.date().to_string();
         let hired_at = Instant::now();
-        d.lever
-            .post(
-                &format!("/opportunities/{opportunity}/hire"),
-                &json!({"start_date_ms": start_ms}),
-            )
-            .await?;
-        let (event, arrived) = d
-            .event(&p, &connection, "hire.created", |e| {
-                e["data"]["id"] == opportunity.as_str()
-            })
-            .await?;
+        d.lever.post(&format!("/opportunities/{opportunity}/hire"), &json!({"start_date_ms": start_ms})).await?;
+        let (event, arrived) = d.event(&p, &connection, "hire.created", |e| e["data"]["id"] == opportunity.as_str()).await?;
         // The article's mapping, in its order.
         let expected: [(&str, &str); 11] = [
             ("First Name", "Katherine"),
@@ -74,19 +63,11 @@ pub async fn run(d: &Demo) -> Result<(), Failure> {
             ("Start Date", &start),
             ("Employee Number", &opportunity),
         ];
-        let fields = event["data"]["fields"]
-            .as_object()
-            .cloned()
-            .unwrap_or_default();
+        let fields = event["data"]["fields"].as_object().cloned().unwrap_or_default();
         let differing: Map<String, Value> = expected
             .iter()
             .filter(|(k, v)| fields.get(*k).and_then(Value::as_str) != Some(*v))
-            .map(|(k, _)| {
-                (
-                    (*k).to_owned(),
-                    fields.get(*k).cloned().unwrap_or(Value::Null),
-                )
-            })
+            .map(|(k, _)| ((*k).to_owned(), fields.get(*k).cloned().unwrap_or(Value::Null)))
             .collect();
         check(
             differing.is_empty() && fields.len() == expected.len(),
@@ -94,14 +75,7 @@ pub async fn run(d: &Demo) -> Result<(), Failure> {
             json!({"differing": differing, "field_count": fields.len()}),
         )?;
         let shown: Vec<String> = expected.iter().map(|(k, v)| format!("{k}: {v}")).collect();
-        Ok((
-            (),
-            format!(
-                "hire.created reached HR Cloud {} after the hire in Lever, 11 fields: {}",
-                later(hired_at, arrived),
-                shown.join("; ")
-            ),
-        ))
+        Ok(((), format!("hire.created reached HR Cloud {} after the hire in Lever, 11 fields: {}", later(hired_at, arrived), shown.join("; "))))
     })
     .await
 }

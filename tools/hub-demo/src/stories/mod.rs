@@ -38,21 +38,8 @@ pub struct Demo {
 }
 
 impl Demo {
-    pub fn new(
-        hub: &str,
-        lever: Lever,
-        receiver: Receiver,
-        run: String,
-        partners: BTreeMap<String, Partner>,
-    ) -> Demo {
-        Demo {
-            hub: hub.to_owned(),
-            lever,
-            receiver,
-            run,
-            partners,
-            connections: Mutex::default(),
-        }
+    pub fn new(hub: &str, lever: Lever, receiver: Receiver, run: String, partners: BTreeMap<String, Partner>) -> Demo {
+        Demo { hub: hub.to_owned(), lever, receiver, run, partners, connections: Mutex::default() }
     }
 
     pub fn partner(&self, story: &Story, id: &str) -> Result<Partner, Failure> {
@@ -65,10 +52,7 @@ impl Demo {
 
     /// The connections the demo made, to disconnect at the end.
     pub fn made(&self) -> Vec<(Partner, String)> {
-        self.connections
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.connections.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// A unique email for a candidate of this run.
@@ -91,7 +75,11 @@ impl Demo {
                 let walk = browser::connect(authorize).await?;
                 let back: BTreeMap<_, _> = walk.back_at.query_pairs().into_owned().collect();
                 check(walk.back_at.as_str().starts_with(&return_url), format!("back at {return_url}"), walk.back_at.as_str())?;
-                check(back.get("status").map(String::as_str) == Some("active") && back.get("connection_id") == Some(&id), "status=active for this connection", &back)?;
+                check(
+                    back.get("status").map(String::as_str) == Some("active") && back.get("connection_id") == Some(&id),
+                    "status=active for this connection",
+                    &back,
+                )?;
                 let c = p.get(&format!("/v1/connections/{id}")).await?;
                 check(c["status"] == "active", "status active", &c["status"])?;
                 let consent = match walk.consent_page {
@@ -106,12 +94,7 @@ impl Demo {
     /// Step "settings": when the connection needs a user to attribute writes to
     /// (`missing_settings` has `perform_as`), the customer picks one from the Lever users the
     /// hub lists. Answers the user chosen, if any.
-    pub async fn settings(
-        &self,
-        story: &Story,
-        p: &Partner,
-        connection: &str,
-    ) -> Result<Option<(String, String)>, Failure> {
+    pub async fn settings(&self, story: &Story, p: &Partner, connection: &str) -> Result<Option<(String, String)>, Failure> {
         story
             .step("settings", async {
                 let path = format!("/v1/connections/{connection}");
@@ -138,97 +121,43 @@ impl Demo {
 
     /// `POST …/candidates` with an `Idempotency-Key`, then follows the submission until it is
     /// written (`created` or `updated`).
-    pub async fn submit(
-        &self,
-        p: &Partner,
-        connection: &str,
-        key: &str,
-        body: &Value,
-    ) -> anyhow::Result<Value> {
+    pub async fn submit(&self, p: &Partner, connection: &str, key: &str, body: &Value) -> anyhow::Result<Value> {
         let path = format!("/v1/connections/{connection}/candidates");
-        let (status, first) = p
-            .call(
-                Method::POST,
-                &path,
-                Some(body),
-                Some(&format!("{}-{key}", self.run)),
-            )
-            .await?;
+        let (status, first) = p.call(Method::POST, &path, Some(body), Some(&format!("{}-{key}", self.run))).await?;
         // 200 updated, 201 created, 202 queued (written by the candidate writer shortly).
         if !matches!(status.as_u16(), 200..=202) {
             anyhow::bail!("POST {path} answered {status}: {first}");
         }
         let id = first["id"].as_str().context("no submission id")?.to_owned();
         wait_for("the submission written to Lever", EVENT_WAIT, || async {
-            let c = p
-                .get(&format!("{path}/{id}"))
-                .await
-                .map_err(|e| e.to_string())?;
+            let c = p.get(&format!("{path}/{id}")).await.map_err(|e| e.to_string())?;
             match c["state"].as_str() {
                 Some("created" | "updated" | "failed") => Ok(Some(c)),
                 _ => Err(format!("state {} ({})", c["state"], c["error"])),
             }
         })
         .await
-        .and_then(|c| {
-            if c["state"] == "failed" {
-                Err(anyhow::anyhow!("the submission failed: {}", c["error"]))
-            } else {
-                Ok(c)
-            }
-        })
+        .and_then(|c| if c["state"] == "failed" { Err(anyhow::anyhow!("the submission failed: {}", c["error"])) } else { Ok(c) })
     }
 
     /// Lever's pipeline stages as the hub lists them: id → name.
-    pub async fn stages(
-        &self,
-        p: &Partner,
-        connection: &str,
-    ) -> anyhow::Result<Vec<(String, String)>> {
-        let stages = p
-            .get(&format!("/v1/connections/{connection}/lever/stages"))
-            .await?;
+    pub async fn stages(&self, p: &Partner, connection: &str) -> anyhow::Result<Vec<(String, String)>> {
+        let stages = p.get(&format!("/v1/connections/{connection}/lever/stages")).await?;
         Ok(stages["data"]
             .as_array()
             .into_iter()
             .flatten()
-            .map(|s| {
-                (
-                    s["id"].as_str().unwrap_or_default().to_owned(),
-                    s["text"].as_str().unwrap_or_default().to_owned(),
-                )
-            })
+            .map(|s| (s["id"].as_str().unwrap_or_default().to_owned(), s["text"].as_str().unwrap_or_default().to_owned()))
             .collect())
     }
 
     /// Asks for a job sync now and waits until the job is in the feed; answers the job.
-    pub async fn job_in_feed(
-        &self,
-        p: &Partner,
-        connection: &str,
-        job: &str,
-    ) -> anyhow::Result<Value> {
-        p.ok(
-            Method::POST,
-            &format!("/v1/connections/{connection}/jobs/sync"),
-            Some(&json!({})),
-        )
-        .await?;
+    pub async fn job_in_feed(&self, p: &Partner, connection: &str, job: &str) -> anyhow::Result<Value> {
+        p.ok(Method::POST, &format!("/v1/connections/{connection}/jobs/sync"), Some(&json!({}))).await?;
         wait_for(&format!("job {job} in the feed"), EVENT_WAIT, || async {
-            let (status, j) = p
-                .call(
-                    Method::GET,
-                    &format!("/v1/connections/{connection}/jobs/{job}"),
-                    None,
-                    None,
-                )
-                .await
-                .map_err(|e| e.to_string())?;
-            if status.is_success() && j["status"] == "open" {
-                Ok(Some(j))
-            } else {
-                Err(format!("{status}: {j}"))
-            }
+            let (status, j) =
+                p.call(Method::GET, &format!("/v1/connections/{connection}/jobs/{job}"), None, None).await.map_err(|e| e.to_string())?;
+            if status.is_success() && j["status"] == "open" { Ok(Some(j)) } else { Err(format!("{status}: {j}")) }
         })
         .await
     }
@@ -243,27 +172,15 @@ impl Demo {
         event_type: &str,
         matches: impl Fn(&Value) -> bool,
     ) -> anyhow::Result<(Value, std::time::Instant)> {
-        let waited = wait_for(
-            &format!("{event_type} at the partner's webhook"),
-            EVENT_WAIT,
-            || async {
-                Ok::<_, String>(self.receiver.find(&p.id, event_type, |e| {
-                    e["connection_id"] == connection && matches(e)
-                }))
-            },
-        )
+        let waited = wait_for(&format!("{event_type} at the partner's webhook"), EVENT_WAIT, || async {
+            Ok::<_, String>(self.receiver.find(&p.id, event_type, |e| e["connection_id"] == connection && matches(e)))
+        })
         .await;
         match waited {
             Ok(found) => Ok(found),
             Err(e) => {
-                let c = p
-                    .get(&format!("/v1/connections/{connection}"))
-                    .await
-                    .unwrap_or_default();
-                Err(e.context(format!(
-                    "Lever's webhooks to the hub for this connection: {}",
-                    c["flows"]["webhooks"]
-                )))
+                let c = p.get(&format!("/v1/connections/{connection}")).await.unwrap_or_default();
+                Err(e.context(format!("Lever's webhooks to the hub for this connection: {}", c["flows"]["webhooks"])))
             }
         }
     }
@@ -271,10 +188,7 @@ impl Demo {
     /// The posting's Lever-hosted job URL (`urls.show`).
     pub async fn hosted_url(&self, posting: &str) -> anyhow::Result<String> {
         let p = self.lever.get(&format!("/postings/{posting}")).await?;
-        p["urls"]["show"]
-            .as_str()
-            .map(str::to_owned)
-            .with_context(|| format!("posting {posting} has no hosted URL: {p}"))
+        p["urls"]["show"].as_str().map(str::to_owned).with_context(|| format!("posting {posting} has no hosted URL: {p}"))
     }
 }
 
@@ -295,20 +209,11 @@ pub fn b64(bytes: &[u8]) -> String {
 
 /// Names in a list of JSON strings.
 pub fn strings(v: &Value) -> Vec<String> {
-    v.as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .map(str::to_owned)
-        .collect()
+    v.as_array().into_iter().flatten().filter_map(Value::as_str).map(str::to_owned).collect()
 }
 
 /// How long after `at` something happened at `then`: "85 ms", "1.2 s".
 pub fn later(at: std::time::Instant, then: std::time::Instant) -> String {
     let ms = then.saturating_duration_since(at).as_millis();
-    if ms < 1000 {
-        format!("{ms} ms")
-    } else {
-        format!("{:.1} s", ms as f64 / 1000.0)
-    }
+    if ms < 1000 { format!("{ms} ms") } else { format!("{:.1} s", ms as f64 / 1000.0) }
 }

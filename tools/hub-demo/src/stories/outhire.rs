@@ -13,16 +13,8 @@ pub async fn run(d: &Demo) -> Result<(), Failure> {
     let s = Story::begin("Outhire", "job descriptions and ads");
     let p = d.partner(&s, "outhire")?;
     let kinds = [
-        (
-            "external",
-            json!({"state": "published", "distributionChannels": ["public"]}),
-            true,
-        ),
-        (
-            "internal",
-            json!({"state": "published", "distributionChannels": ["internal"]}),
-            true,
-        ),
+        ("external", json!({"state": "published", "distributionChannels": ["public"]}), true),
+        ("internal", json!({"state": "published", "distributionChannels": ["internal"]}), true),
         ("unlisted", json!({"state": "internal"}), false),
         ("closed", json!({"state": "closed"}), false),
     ];
@@ -44,37 +36,16 @@ pub async fn run(d: &Demo) -> Result<(), Failure> {
         let mut imported = vec![];
         for (kind, id, _) in postings.iter().filter(|(_, _, open)| *open) {
             let job = d.job_in_feed(&p, &connection, id).await?;
-            imported.push(format!(
-                "{kind} ({})",
-                strings(&job["distribution"]).join("+")
-            ));
+            imported.push(format!("{kind} ({})", strings(&job["distribution"]).join("+")));
         }
         // The open ones are in, so the pass that listed them also saw the other two.
         let mut left_out = vec![];
         for (kind, id, _) in postings.iter().filter(|(_, _, open)| !*open) {
-            let (status, job) = p
-                .call(
-                    Method::GET,
-                    &format!("/v1/connections/{connection}/jobs/{id}"),
-                    None,
-                    None,
-                )
-                .await?;
-            check(
-                !status.is_success() || job["status"] != "open",
-                format!("the {kind} posting not imported"),
-                &job,
-            )?;
+            let (status, job) = p.call(Method::GET, &format!("/v1/connections/{connection}/jobs/{id}"), None, None).await?;
+            check(!status.is_success() || job["status"] != "open", format!("the {kind} posting not imported"), &job)?;
             left_out.push(*kind);
         }
-        Ok((
-            (),
-            format!(
-                "imports {}; leaves out {}",
-                imported.join(" and "),
-                left_out.join(" and ")
-            ),
-        ))
+        Ok(((), format!("imports {}; leaves out {}", imported.join(" and "), left_out.join(" and "))))
     })
     .await?;
 

@@ -22,24 +22,10 @@ pub async fn run(d: &Demo) -> Result<(), Failure> {
     let connection = d.connect(&s, &p).await?;
     d.settings(&s, &p, &connection).await?;
     s.step("resolve", async {
-        let q = url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("url", &hosted)
-            .finish();
-        let job = p
-            .get(&format!("/v1/connections/{connection}/jobs/resolve?{q}"))
-            .await?;
-        check(
-            job["id"] == posting.as_str(),
-            format!("posting {posting}"),
-            &job["id"],
-        )?;
-        Ok((
-            (),
-            format!(
-                "the hosted job URL resolves to posting {posting} (\"{}\")",
-                job["title"].as_str().unwrap_or_default()
-            ),
-        ))
+        let q = url::form_urlencoded::Serializer::new(String::new()).append_pair("url", &hosted).finish();
+        let job = p.get(&format!("/v1/connections/{connection}/jobs/resolve?{q}")).await?;
+        check(job["id"] == posting.as_str(), format!("posting {posting}"), &job["id"])?;
+        Ok(((), format!("the hosted job URL resolves to posting {posting} (\"{}\")", job["title"].as_str().unwrap_or_default())))
     })
     .await?;
     s.step("screening", async {
@@ -65,7 +51,13 @@ pub async fn run(d: &Demo) -> Result<(), Failure> {
             "the transcript SuperScreener.pdf, byte for byte",
             files.iter().map(|f| f["name"].clone()).collect::<Vec<_>>(),
         )?;
-        Ok(((), format!("candidate {opp} created in Lever with tag \"UW Screened: PASSED\" and the transcript SuperScreener.pdf ({} bytes, identical)", transcript.len())))
+        Ok((
+            (),
+            format!(
+                "candidate {opp} created in Lever with tag \"UW Screened: PASSED\" and the transcript SuperScreener.pdf ({} bytes, identical)",
+                transcript.len()
+            ),
+        ))
     })
     .await
 }

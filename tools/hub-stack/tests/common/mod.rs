@@ -27,25 +27,15 @@ impl RunningStack {
     /// Starts the stack with `args` after the address flags; panics with its output when it
     /// does not come up.
     pub fn start(args: &[&str]) -> RunningStack {
-        Self::try_start(args)
-            .unwrap_or_else(|log| panic!("hub-stack did not come up; its output:\n{log}"))
+        Self::try_start(args).unwrap_or_else(|log| panic!("hub-stack did not come up; its output:\n{log}"))
     }
 
     pub fn try_start(args: &[&str]) -> Result<RunningStack, String> {
-        let dir = tempfile::Builder::new()
-            .prefix("hub-stack-test-")
-            .tempdir()
-            .expect("temporary directory");
+        let dir = tempfile::Builder::new().prefix("hub-stack-test-").tempdir().expect("temporary directory");
         let log_path = dir.path().join("hub-stack.log");
         let log = std::fs::File::create(&log_path).expect("log file");
         let mut child = Command::new(env!("CARGO_BIN_EXE_hub-stack"))
-            .args([
-                "--addr",
-                "127.0.0.1:0",
-                "--lever-addr",
-                "127.0.0.1:0",
-                "--data-dir",
-            ])
+            .args(["--addr", "127.0.0.1:0", "--lever-addr", "127.0.0.1:0", "--data-dir"])
             .arg(dir.path().join("data"))
             .args(args)
             .stdout(Stdio::piped())
@@ -58,10 +48,7 @@ impl RunningStack {
         std::thread::spawn(move || {
             let mut lines = vec![];
             let (mut hub, mut admin) = (None, None);
-            for line in std::io::BufReader::new(stdout)
-                .lines()
-                .map_while(Result::ok)
-            {
+            for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
                 if let Some(said) = shared::testing::HubAnnouncement::parse(&line) {
                     hub = Some((said.hub, said.lever));
                 }
@@ -79,22 +66,14 @@ impl RunningStack {
         loop {
             match rx.recv_timeout(Duration::from_millis(500)) {
                 Ok((hub, lever, admin)) => {
-                    return Ok(RunningStack {
-                        child,
-                        dir,
-                        hub,
-                        lever,
-                        admin,
-                        http: reqwest::Client::new(),
-                    });
+                    return Ok(RunningStack { child, dir, hub, lever, admin, http: reqwest::Client::new() });
                 }
                 Err(_) => {
                     let exited = child.try_wait().ok().flatten().is_some();
                     if exited || started.elapsed() > START_LIMIT {
                         let _ = child.kill();
                         let _ = child.wait();
-                        let out = std::fs::read_to_string(dir.path().join("hub-stack.out"))
-                            .unwrap_or_default();
+                        let out = std::fs::read_to_string(dir.path().join("hub-stack.out")).unwrap_or_default();
                         let err = std::fs::read_to_string(&log_path).unwrap_or_default();
                         return Err(format!("{out}\n{err}"));
                     }
@@ -104,38 +83,19 @@ impl RunningStack {
     }
 
     pub fn key(&self, partner: &str) -> String {
-        let keys: Value = serde_json::from_str(
-            &std::fs::read_to_string(self.dir.path().join("data/local-api-keys.json")).unwrap(),
-        )
-        .unwrap();
-        keys[partner]
-            .as_str()
-            .unwrap_or_else(|| panic!("no key for {partner}: {keys}"))
-            .to_owned()
+        let keys: Value = serde_json::from_str(&std::fs::read_to_string(self.dir.path().join("data/local-api-keys.json")).unwrap()).unwrap();
+        keys[partner].as_str().unwrap_or_else(|| panic!("no key for {partner}: {keys}")).to_owned()
     }
 
     /// A customer of `partner` connected through the sandbox's consent (`--consent auto`).
     pub async fn connect(&self, partner: &str) -> (String, String) {
         let key = self.key(partner);
-        let id = shared::testing::connect_customer(
-            &self.http,
-            &self.hub,
-            &key,
-            &format!("{}/demo/done", self.hub),
-        )
-        .await;
+        let id = shared::testing::connect_customer(&self.http, &self.hub, &key, &format!("{}/demo/done", self.hub)).await;
         (key, id)
     }
 
     pub async fn admin_get(&self, path: &str) -> Value {
-        self.http
-            .get(format!("{}{path}", self.admin))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
+        self.http.get(format!("{}{path}", self.admin)).send().await.unwrap().json().await.unwrap()
     }
 
     pub async fn report(&self) -> Value {
@@ -148,15 +108,7 @@ impl RunningStack {
 
     /// Kills the function's processes that are in the middle of an invocation; how many.
     pub async fn kill(&self, function: &str) -> u64 {
-        let answer: Value = self
-            .http
-            .post(format!("{}/_stack/functions/{function}/kill", self.admin))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let answer: Value = self.http.post(format!("{}/_stack/functions/{function}/kill", self.admin)).send().await.unwrap().json().await.unwrap();
         answer["killed"].as_u64().unwrap()
     }
 
@@ -167,27 +119,17 @@ impl RunningStack {
             .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
             .region(aws_sdk_sqs::config::Region::new("us-east-1"))
             .endpoint_url(report["moto"].as_str().unwrap())
-            .credentials_provider(aws_sdk_sqs::config::Credentials::new(
-                "ASIATESTS",
-                "local",
-                None,
-                None,
-                "tests",
-            ))
+            .credentials_provider(aws_sdk_sqs::config::Credentials::new("ASIATESTS", "local", None, None, "tests"))
             .build();
         aws_sdk_sqs::Client::from_conf(config)
     }
 
     pub async fn queue_url(&self, logical_id: &str) -> String {
-        self.report().await["queues"][logical_id]
-            .as_str()
-            .unwrap_or_else(|| panic!("no queue {logical_id}"))
-            .to_owned()
+        self.report().await["queues"][logical_id].as_str().unwrap_or_else(|| panic!("no queue {logical_id}")).to_owned()
     }
 
     pub fn function_log(&self, function: &str) -> String {
-        std::fs::read_to_string(self.dir.path().join(format!("data/logs/{function}.log")))
-            .unwrap_or_default()
+        std::fs::read_to_string(self.dir.path().join(format!("data/logs/{function}.log"))).unwrap_or_default()
     }
 
     pub fn output(&self) -> String {
@@ -224,11 +166,7 @@ where
         if let Some(v) = probe().await {
             return v;
         }
-        assert!(
-            started.elapsed() < limit,
-            "{what}: not within {} s",
-            limit.as_secs()
-        );
+        assert!(started.elapsed() < limit, "{what}: not within {} s", limit.as_secs());
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
 }

@@ -8,15 +8,15 @@
 
 use futures::StreamExt as _;
 
-use super::{add, Ctx, JobPoller, PageResult};
+use super::{Ctx, JobPoller, PageResult, add};
 use crate::core::job::Job;
-use crate::core::job_feed::{event_id, observe_open, Change, CloseReason, FeedJob, JobView};
+use crate::core::job_feed::{Change, CloseReason, FeedJob, JobView, event_id, observe_open};
 use crate::core::profile::EventKind;
 use crate::flows::events::NewEvent;
-use crate::flows::jobs::convert::posting_input;
 use crate::flows::jobs::JobsError;
+use crate::flows::jobs::convert::posting_input;
 use crate::lever::model::Posting;
-use crate::store::{keys, Expect, Records, StoreError, Versioned, Write};
+use crate::store::{Expect, Records, StoreError, Versioned, Write, keys};
 
 /// How many single writes (the slow path) run at once.
 const SLOW_CONCURRENCY: usize = 8;
@@ -262,8 +262,7 @@ impl JobPoller {
         let key = keys::job(&ctx.connection.id, &id);
         for _ in 0..8 {
             let stored = self.records.get::<FeedJob>(&key).await?;
-            let Some(change) = observe_open(&ctx.connection.id, stored.as_ref().map(|s| &s.record), job.clone(), ctx.include, self.now())
-            else {
+            let Some(change) = observe_open(&ctx.connection.id, stored.as_ref().map(|s| &s.record), job.clone(), ctx.include, self.now()) else {
                 return Ok((id, Observed::Unchanged, Verdict::Seen));
             };
             let observed = Observed::of(&change);
@@ -280,7 +279,13 @@ impl JobPoller {
     /// between announces the same change again (the same event id, delivered once) and then
     /// writes it. `sequence`: the event's number if the caller took one (else the publisher
     /// takes it).
-    pub(super) async fn write(&self, ctx: &Ctx<'_>, stored: Option<&Versioned<FeedJob>>, change: Change, sequence: Option<u64>) -> Result<(), JobsError> {
+    pub(super) async fn write(
+        &self,
+        ctx: &Ctx<'_>,
+        stored: Option<&Versioned<FeedJob>>,
+        change: Change,
+        sequence: Option<u64>,
+    ) -> Result<(), JobsError> {
         if let Some(event) = self.event_of(ctx, &change, sequence)? {
             self.events.publish(event).await.map_err(|e| JobsError::Publish(e.to_string()))?;
         }
