@@ -35,7 +35,7 @@ pub(crate) fn page(status: StatusCode, message: &str, back: Option<&str>) -> Res
          <body><main><h1>Lever connection</h1><p id=\"message\">{}</p>{link}</main></body></html>",
         escape(message)
     );
-    (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response()
+    super::html::page(status, body)
 }
 
 /// An error on our side, after it has been logged by the caller.

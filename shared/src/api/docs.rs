@@ -22,7 +22,7 @@ async fn openapi() -> Response {
 }
 
 fn html(body: String) -> Response {
-    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response()
+    super::html::page(axum::http::StatusCode::OK, body)
 }
 
 fn escape(text: &str) -> String {

@@ -43,3 +43,13 @@ pub use crate::core::timestamp::rfc3339 as time;
 pub fn opt_time(ms: Option<i64>) -> Option<String> {
     ms.map(time)
 }
+
+/// An answer that carries a secret shown once (a new API key, a webhook's signing secret): no
+/// cache or proxy may keep it.
+pub(crate) fn shown_once(status: axum::http::StatusCode, body: serde_json::Value) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    let mut response = (status, axum::Json(body)).into_response();
+    response.headers_mut().insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
+    response.headers_mut().insert(axum::http::header::PRAGMA, axum::http::HeaderValue::from_static("no-cache"));
+    response
+}

@@ -6,16 +6,16 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::ApiState;
 use super::auth::Caller;
 use super::extract::{Body, Id};
-use super::json::{parse, time};
+use super::json::{parse, shown_once, time};
 use super::problem::{Problem, ProblemType};
-use crate::flows::partners::OwnKeyRevocation;
+use crate::flows::partners::{OwnKeyRevocation, PartnerError};
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -35,9 +35,13 @@ pub async fn create(State(s): State<Arc<ApiState>>, caller: Caller, Body(body): 
     if req.label.as_ref().is_some_and(|l| l.len() > 100) {
         return Err(Problem::invalid("label", "at most 100 characters"));
     }
-    let issued = s.partners.issue_key(&caller.partner_id, req.label.clone()).await.map_err(|e| Problem::internal(&e))?;
+    let issued = match s.partners.issue_key(&caller.partner_id, req.label.clone()).await {
+        Ok(issued) => issued,
+        Err(e @ PartnerError::TooManyKeys) => return Err(Problem::new(ProblemType::InvalidRequest, e.to_string())),
+        Err(e) => return Err(Problem::internal(&e)),
+    };
     let body = json!({ "id": issued.key_id, "label": req.label, "key": issued.secret.expose() });
-    Ok((StatusCode::CREATED, Json(body)).into_response())
+    Ok(shown_once(StatusCode::CREATED, body))
 }
 
 pub async fn revoke(State(s): State<Arc<ApiState>>, caller: Caller, Id(id): Id) -> Result<StatusCode, Problem> {

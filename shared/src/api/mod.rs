@@ -11,6 +11,7 @@ pub mod cursor;
 pub mod docs;
 pub mod extract;
 pub mod hires;
+mod html;
 pub mod jobs;
 pub mod json;
 pub mod keys;

@@ -38,6 +38,11 @@ pub enum ProblemType {
     IdempotencyKeyReused,
     /// The first request with this `Idempotency-Key` is still being handled.
     IdempotencyKeyInUse,
+    /// A delivery to the Lever webhook route that the hub cannot verify, whatever the reason
+    /// (one answer for all, so the route does not tell which connections exist).
+    WebhookNotVerified,
+    /// The hub could not take the request now (its store or queue did not answer).
+    Unavailable,
     Internal,
 }
 
@@ -63,12 +68,14 @@ impl ProblemType {
             RateLimited => ("rate-limited", "Too many requests", StatusCode::TOO_MANY_REQUESTS),
             IdempotencyKeyReused => ("idempotency-key-reused", "The Idempotency-Key was used for another request", StatusCode::UNPROCESSABLE_ENTITY),
             IdempotencyKeyInUse => ("idempotency-key-in-use", "A request with this Idempotency-Key is in progress", StatusCode::CONFLICT),
+            WebhookNotVerified => ("webhook-not-verified", "The webhook delivery cannot be verified", StatusCode::UNAUTHORIZED),
+            Unavailable => ("unavailable", "The hub cannot take the request now; retry", StatusCode::SERVICE_UNAVAILABLE),
             Internal => ("internal", "Internal error", StatusCode::INTERNAL_SERVER_ERROR),
         }
     }
 
     /// Every type, for the problem pages the hub serves at [`ProblemType::uri`].
-    pub const ALL: [ProblemType; 19] = {
+    pub const ALL: [ProblemType; 21] = {
         use ProblemType::*;
         [
             BadRequest,
@@ -89,6 +96,8 @@ impl ProblemType {
             RateLimited,
             IdempotencyKeyReused,
             IdempotencyKeyInUse,
+            WebhookNotVerified,
+            Unavailable,
             Internal,
         ]
     };
@@ -171,6 +180,10 @@ impl ProblemType {
             IdempotencyKeyInUse => {
                 "The first request with this `Idempotency-Key` is still being handled. Retry after the `Retry-After` seconds with the same key and body: you get its answer."
             }
+            WebhookNotVerified => {
+                "`POST /lever/webhooks/{connection_id}` takes Lever's deliveries for the webhooks the hub registered. A delivery it cannot verify (no such connection or webhook, no or a bad signature, `triggeredAt` outside the accepted window) gets this one answer, whatever the reason, and is not processed."
+            }
+            Unavailable => "The hub could not store or queue the request. Nothing was processed; retry (Lever retries its deliveries by itself).",
             Internal => "The hub failed. Nothing about the cause is shown; the operators have it in the logs. Retrying may help.",
         }
     }
@@ -278,7 +291,7 @@ impl IntoResponse for Problem {
         if let Some(secs) = self.retry_after_secs {
             response.headers_mut().insert(header::RETRY_AFTER, secs.into());
         }
-        if status == StatusCode::UNAUTHORIZED {
+        if self.kind == Some(ProblemType::Unauthorized) {
             // RFC 6750: the scheme, and why a presented key was refused.
             let challenge = if self.invalid_token { r#"Bearer realm="partner-api", error="invalid_token""# } else { r#"Bearer realm="partner-api""# };
             response.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static(challenge));

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -13,7 +13,7 @@ use super::ApiState;
 use super::auth::Caller;
 use super::cursor::{CursorScope, PageParams};
 use super::extract::{Body, Id, Query};
-use super::json::{opt_time, parse, time};
+use super::json::{opt_time, parse, shown_once, time};
 use super::problem::{FieldError, Problem, ProblemType};
 use crate::flows::delivery::{Delivery, DeliveryError, DeliveryStatus, MAX_SECRET_OVERLAP, NewWebhook, WebhookInfo};
 
@@ -81,7 +81,7 @@ pub async fn create(State(s): State<Arc<ApiState>>, caller: Caller, Body(body): 
     let mut body = webhook_view(&registered.webhook);
     // Shown once: the partner verifies `Hub-Signature` with it.
     body["secret"] = Value::String(registered.secret.expose().to_owned());
-    Ok((StatusCode::CREATED, Json(body)).into_response())
+    Ok(shown_once(StatusCode::CREATED, body))
 }
 
 pub async fn list(State(s): State<Arc<ApiState>>, caller: Caller) -> Result<Json<Value>, Problem> {
@@ -103,18 +103,19 @@ pub struct RotateSecret {
     previous_secret_expires_in: Option<u64>,
 }
 
-pub async fn rotate_secret(State(s): State<Arc<ApiState>>, caller: Caller, Id(id): Id, Body(body): Body) -> Result<Json<Value>, Problem> {
+pub async fn rotate_secret(State(s): State<Arc<ApiState>>, caller: Caller, Id(id): Id, Body(body): Body) -> Result<Response, Problem> {
     let req: RotateSecret = if body.is_empty() { RotateSecret { previous_secret_expires_in: None } } else { parse(&body)? };
     let overlap = req.previous_secret_expires_in.unwrap_or(DEFAULT_SECRET_OVERLAP_SECS);
     if overlap > MAX_SECRET_OVERLAP.as_secs() {
         return Err(Problem::invalid("previous_secret_expires_in", format!("at most {} seconds (7 days)", MAX_SECRET_OVERLAP.as_secs())));
     }
     let rotated = s.delivery.rotate_webhook_secret_keeping_previous(&caller.partner_id, &id, std::time::Duration::from_secs(overlap)).await?;
-    Ok(Json(json!({
+    let body = json!({
         "id": id,
         "secret": rotated.secret.expose(),
         "previous_secrets_expire_at": opt_time(rotated.previous_secrets_until_ms),
-    })))
+    });
+    Ok(shown_once(StatusCode::OK, body))
 }
 
 #[derive(Deserialize)]

@@ -79,6 +79,10 @@ impl Record for PartnerApiKey {
 }
 
 /// A freshly issued key: the only time the secret is visible.
+/// Live API keys a partner may hold at once: enough to rotate and to give each service its own,
+/// few enough that a leaked key cannot mint keys without end.
+pub const MAX_API_KEYS_PER_PARTNER: usize = 10;
+
 #[derive(Debug)]
 pub struct IssuedKey {
     pub key_id: String,
@@ -89,6 +93,8 @@ pub struct IssuedKey {
 pub enum PartnerError {
     #[error("no partner {0}")]
     UnknownPartner(String),
+    #[error("a partner has at most {MAX_API_KEYS_PER_PARTNER} API keys; revoke one first")]
+    TooManyKeys,
     #[error("return URL {url}: {why}")]
     BadReturnUrl { url: String, why: ReturnUrlError },
     #[error(transparent)]
@@ -156,6 +162,9 @@ impl Partners {
     pub async fn issue_key(&self, partner_id: &str, label: Option<String>) -> Result<IssuedKey, PartnerError> {
         if self.get(partner_id).await?.is_none() {
             return Err(PartnerError::UnknownPartner(partner_id.to_owned()));
+        }
+        if self.list_keys(partner_id).await?.len() >= MAX_API_KEYS_PER_PARTNER {
+            return Err(PartnerError::TooManyKeys);
         }
         let mut id_bytes = [0u8; 6];
         let mut secret_bytes = [0u8; 32];
