@@ -98,11 +98,17 @@ impl LeverConfig {
 
     /// A Lever stand-in serving OAuth at `{base}/authorize`, `{base}/oauth/token` and the Data API
     /// under `{base}/v1` (the project's Lever sandbox). The audience stays Lever's production one,
-    /// which the stand-in accepts like Lever does.
+    /// which the stand-in accepts like Lever does. `base` may name, after a comma each, the
+    /// stand-in's other origins that its redirects lead to (the sandbox's EU data centre), as
+    /// `HUB_LEVER` does in local runs.
     pub fn local(base: &str, client_id: impl Into<String>, client_secret: ClientSecret) -> LeverResult<Self> {
-        let base = base.trim_end_matches('/');
+        let mut origins = base.split(',').map(str::trim).filter(|o| !o.is_empty());
+        let base = origins.next().unwrap_or_default().trim_end_matches('/');
         let mut cfg = Self::with_bases(&format!("{base}/v1"), base, "https://api.lever.co/v1/", client_id.into(), client_secret)?;
         cfg.trust(base)?;
+        for origin in origins {
+            cfg.trust(origin)?;
+        }
         Ok(cfg)
     }
 }
@@ -488,6 +494,16 @@ mod tests {
             matches!(api_error(429, b"", Some(Duration::from_secs(2))), LeverError::RateLimited { retry_after: Some(d) } if d == Duration::from_secs(2))
         );
         assert!(matches!(api_error(503, b"", None), LeverError::Server { status: 503 }));
+    }
+
+    #[test]
+    fn a_local_stand_in_names_the_origins_its_redirects_lead_to() {
+        let cfg = LeverConfig::local("http://127.0.0.1:8089/, http://127.0.0.1:8090", "c", Secret::new("s")).unwrap();
+        assert_eq!(cfg.api_base.as_str(), "http://127.0.0.1:8089/v1");
+        let trusted: Vec<String> = cfg.trusted_origins.iter().map(|o| o.ascii_serialization()).collect();
+        assert_eq!(trusted, ["http://127.0.0.1:8089", "http://127.0.0.1:8090"]);
+        assert!(LeverConfig::local("http://127.0.0.1:8089,not a url", "c", Secret::new("s")).is_err());
+        assert!(LeverConfig::production("c", Secret::new("s")).trusted_origins.is_empty(), "production trusts Lever's hosts only");
     }
 
     #[test]
