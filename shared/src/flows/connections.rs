@@ -404,7 +404,9 @@ impl Connections {
         let partner = self.partner(&state.partner_id).await?;
         let profile = self.profile(&partner)?;
         let hooks = self.replace_lever_webhooks(&auth, &connection_id, &profile).await?;
-        // Lever may have redirected those calls to the account's data centre: remember where.
+        // Lever may have redirected those calls to the account's data centre: remember where. (A
+        // consent starts from the configured root, not a remembered one: the account consenting
+        // now need not be the one connected before.)
         let account = LeverAccount { api_base: auth.learned_base().map(String::from), ..account };
 
         self.status
