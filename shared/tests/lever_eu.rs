@@ -276,3 +276,30 @@ async fn a_redirect_off_lever_is_a_clear_problem_and_health_reason_never_a_500()
     assert!(reason.contains("not one of Lever's hosts") && reason.contains(&foreign.url), "{view}");
     assert_eq!(foreign.accepted(), 0, "the token never went to the foreign host");
 }
+
+/// A local run's hub from its configuration: `HUB_LEVER` names the sandbox's start address and,
+/// after a comma, the EU origin its redirects may lead to.
+async fn hub_from_env(lever: String) -> shared::hub::Hub {
+    let mut env = shared::testing::local_env();
+    env.lever = shared::hub::LeverTarget::Local(lever);
+    let shared::hub::SecretsSource::Local { path } = &env.secrets else { panic!("local secrets") };
+    let app = json!({"client_id": "sandbox-client", "client_secret": "sandbox-secret"}).to_string();
+    shared::secrets::local::write_private(path, &json!({ shared::secrets::names::LEVER_OAUTH: app }).to_string()).unwrap();
+    env.build().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_local_run_follows_the_sandboxs_eu_redirects_only_to_the_origins_hub_lever_names() {
+    let sb = Sandbox::start(eu_sandbox()).await.unwrap();
+    let eu = sb.eu_base_url().unwrap();
+    let auth = || LeverAuth::bearer("local", AccessToken::new(sb.admin().access_token()));
+
+    let named = hub_from_env(format!("{},{eu}", sb.base_url())).await;
+    let api = named.wiring.lever().unwrap().api;
+    let page = api.list_postings(&auth(), &PostingsQuery::default(), PageRequest::default()).await.expect("followed to the named EU origin");
+    assert!(!page.data.is_empty());
+
+    let unnamed = hub_from_env(sb.base_url()).await;
+    let refused = unnamed.wiring.lever().unwrap().api.list_postings(&auth(), &PostingsQuery::default(), PageRequest::default()).await;
+    assert!(matches!(refused, Err(LeverError::RedirectRefused { ref target }) if *target == eu), "{refused:?}");
+}
