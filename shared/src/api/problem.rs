@@ -276,6 +276,12 @@ pub(crate) fn lever_problem(e: LeverError) -> Problem {
             tracing::warn!(error = %other, "Lever unavailable");
             Problem::new(ProblemType::LeverUnavailable, "Lever did not answer").retry_after(5)
         }
+        // The account's data centre could not be reached through Lever's own hosts: the detail
+        // says why (the refused target is an origin only, never a path or query).
+        other @ (LeverError::RedirectRefused { .. } | LeverError::TooManyRedirects { .. }) => {
+            tracing::warn!(error = %other, "Lever redirect not followed");
+            Problem::new(ProblemType::LeverUnavailable, other.to_string()).retry_after(60)
+        }
         other => Problem::internal(&other),
     }
 }

@@ -103,6 +103,11 @@ pub struct LeverAccount {
     /// The user who clicked Accept (a Super Admin).
     pub authorized_by_user_id: Option<String>,
     pub scopes: Vec<String>,
+    /// The account's own Data API root when Lever redirected its calls elsewhere (an account in
+    /// Lever's EU data centre), learned from the redirect: later calls go straight there.
+    /// `None` = the deployment's configured root.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_base: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

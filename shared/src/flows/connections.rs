@@ -404,6 +404,10 @@ impl Connections {
         let partner = self.partner(&state.partner_id).await?;
         let profile = self.profile(&partner)?;
         let hooks = self.replace_lever_webhooks(&auth, &connection_id, &profile).await?;
+        // Lever may have redirected those calls to the account's data centre: remember where. (A
+        // consent starts from the configured root, not a remembered one: the account consenting
+        // now need not be the one connected before.)
+        let account = LeverAccount { api_base: auth.learned_base().map(String::from), ..account };
 
         self.status
             .apply(&connection_id, None, |c| {
@@ -694,7 +698,7 @@ fn account_from_token(token: &str, scopes: Vec<String>) -> LeverAccount {
         .and_then(|b| serde_json::from_slice(&b).ok())
         .unwrap_or_default();
     let claim = |name: &str| claims.get(format!("https://oauth.lever.co/{name}")).and_then(|v| v.as_str()).map(str::to_owned);
-    LeverAccount { account_id: claim("accountId"), authorized_by_user_id: claim("userId"), scopes }
+    LeverAccount { account_id: claim("accountId"), authorized_by_user_id: claim("userId"), scopes, api_base: None }
 }
 
 #[cfg(test)]

@@ -63,7 +63,9 @@ impl LeverCalls {
                 a
             }
         };
-        match op(lever.clone(), auth).await {
+        let outcome = op(lever.clone(), auth.clone()).await;
+        self.tokens.remember_base(&auth).await;
+        match outcome {
             Err(LeverError::Unauthorized { .. }) => {
                 kept.lock().unwrap_or_else(|e| e.into_inner()).remove(connection_id);
                 self.tokens.call(connection_id, |auth| op(lever.clone(), auth)).await

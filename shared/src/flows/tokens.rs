@@ -131,7 +131,35 @@ impl Tokens {
     }
 
     fn bearer(&self, c: &Connection) -> Result<LeverAuth, TokenError> {
-        Ok(LeverAuth::bearer(c.id.clone(), AccessToken::new(self.open(c, TokenKind::Access)?)))
+        // The account's own API root, when an earlier redirect taught it (the client checks it
+        // is one of Lever's hosts before sending the token there).
+        let base = c.lever.as_ref().and_then(|l| l.api_base.as_deref()).and_then(|b| url::Url::parse(b).ok());
+        Ok(LeverAuth::bearer(c.id.clone(), AccessToken::new(self.open(c, TokenKind::Access)?)).at(base))
+    }
+
+    /// Keeps on the connection the Data API root Lever redirected `auth`'s calls to (an account
+    /// in Lever's EU data centre), so later calls go straight there. Best effort: a lost write
+    /// only costs the next call a redirect.
+    pub async fn remember_base(&self, auth: &LeverAuth) {
+        let Some(base) = auth.learned_base().map(String::from) else { return };
+        if auth.api_base.as_ref().map(url::Url::as_str) == Some(base.as_str()) {
+            return;
+        }
+        let connection_id = auth.connection.as_str();
+        let kept = self
+            .records
+            .update::<Connection>(&keys::connection(connection_id), |c| match c.lever.as_mut() {
+                Some(lever) if lever.api_base.as_deref() != Some(base.as_str()) => {
+                    lever.api_base = Some(base.clone());
+                    true
+                }
+                _ => false,
+            })
+            .await;
+        match kept {
+            Ok(_) => tracing::info!(connection_id, "the account's Lever API root remembered"),
+            Err(e) => tracing::warn!(connection_id, error = %e, "the account's Lever API root not remembered"),
+        }
     }
 
     /// Refreshes unless someone else already did since `seen_refreshed_at_ms`; returns the
@@ -229,12 +257,17 @@ impl Tokens {
         let c = self.load(connection_id).await?;
         let seen = c.record.tokens.as_ref().map(|t| t.refreshed_at_ms);
         let auth = self.auth(connection_id).await?;
-        match op(auth).await {
+        let first = op(auth.clone()).await;
+        self.remember_base(&auth).await;
+        match first {
             Err(LeverError::Unauthorized { .. }) => {}
             other => return other.map_err(Into::into),
         }
         let refreshed = self.refresh(connection_id, seen).await?;
-        match op(self.bearer(&refreshed)?).await {
+        let auth = self.bearer(&refreshed)?;
+        let second = op(auth.clone()).await;
+        self.remember_base(&auth).await;
+        match second {
             Err(LeverError::Unauthorized { message }) => {
                 self.status.needs_reconnect(connection_id, "Lever refused a fresh access token (401)").await?;
                 Err(LeverError::Unauthorized { message }.into())

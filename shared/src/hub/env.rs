@@ -4,7 +4,7 @@
 //! |---|---|---|
 //! | `HUB_STORE` | `dynamodb:<table>` or `embedded:<file>` | `dynamodb:$HUB_TABLE` |
 //! | `HUB_SECRETS` | `secretsmanager:<prefix>` or `local:<file>` | `secretsmanager:` |
-//! | `HUB_LEVER` | `production`, `lever-sandbox` or a base URL of the Lever sandbox | `production` |
+//! | `HUB_LEVER` | `production`, `lever-sandbox` or a base URL of the Lever sandbox (then, after commas, its other origins that Lever's redirects may lead to: `--eu`'s EU port) | `production` |
 //! | `HUB_PUBLIC_URL` | the hub's public base URL (OAuth callback, Lever webhooks) | the request's own host |
 //! | `HUB_DELIVERY_QUEUE_URL` | SQS queue of partner deliveries | embedded queue (kept in the embedded store when the store is embedded) |
 //! | `HUB_DEAD_LETTER_QUEUE_URL` | SQS queue for deliveries that gave up | embedded queue |

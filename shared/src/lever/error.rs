@@ -53,6 +53,16 @@ pub enum LeverError {
     #[error("pagination loop: offset token repeated after {pages} page(s)")]
     PaginationLoop { pages: u32 },
 
+    /// Lever answered with a redirect to a place that is not one of Lever's hosts (or to no
+    /// readable place): not followed, so neither the token nor the body went there. `target` is
+    /// the origin only (paths and queries may hold personal data).
+    #[error("Lever redirected the request to {target}, which is not one of Lever's hosts; the hub did not follow it")]
+    RedirectRefused { target: String },
+
+    /// Lever kept redirecting past the hub's bound.
+    #[error("Lever redirected the request more than {hops} times; the hub stopped following")]
+    TooManyRedirects { hops: u32 },
+
     /// A request we could not even build (bad base URL, bad id).
     #[error("invalid client configuration or argument: {0}")]
     Config(String),

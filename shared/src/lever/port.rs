@@ -1,6 +1,8 @@
 //! The Lever ports: [`LeverApi`] (Data API) and [`LeverOAuth`] (consent, code exchange, refresh).
 //! Object-safe, so the hub holds `Arc<dyn LeverApi>`; `LeverHttpClient` implements both.
 
+use std::sync::{Arc, Mutex};
+
 use async_trait::async_trait;
 use url::Url;
 
@@ -16,6 +18,12 @@ use super::secret::{AccessToken, RefreshToken, Secret};
 pub struct LeverAuth {
     pub connection: String,
     pub credential: Credential,
+    /// The account's own Data API root, when Lever moved it elsewhere (an EU account) and the
+    /// connection remembers it: calls go straight there instead of through a redirect each time.
+    pub api_base: Option<Url>,
+    /// The root the client learned from a Lever redirect while calling with this auth (shared by
+    /// its clones), for the caller to remember on the connection.
+    learned_base: Arc<Mutex<Option<Url>>>,
 }
 
 #[derive(Debug, Clone)]
@@ -28,11 +36,35 @@ pub enum Credential {
 
 impl LeverAuth {
     pub fn bearer(connection: impl Into<String>, token: AccessToken) -> Self {
-        Self { connection: connection.into(), credential: Credential::Bearer(token) }
+        Self::new(connection.into(), Credential::Bearer(token))
     }
 
     pub fn api_key(connection: impl Into<String>, key: Secret) -> Self {
-        Self { connection: connection.into(), credential: Credential::ApiKey(key) }
+        Self::new(connection.into(), Credential::ApiKey(key))
+    }
+
+    fn new(connection: String, credential: Credential) -> Self {
+        Self { connection, credential, api_base: None, learned_base: Arc::default() }
+    }
+
+    /// Calls go to `api_base` (a remembered root; `None` = the configured one).
+    pub fn at(mut self, api_base: Option<Url>) -> Self {
+        self.api_base = api_base;
+        self
+    }
+
+    /// The Data API root Lever redirected calls of this auth to, if it did.
+    pub fn learned_base(&self) -> Option<Url> {
+        self.learned_base.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub(crate) fn learn_base(&self, base: Url) {
+        *self.learned_base.lock().unwrap_or_else(|e| e.into_inner()) = Some(base);
+    }
+
+    /// Where this auth's calls go: the root learned by an earlier call, else the remembered one.
+    pub(crate) fn base(&self) -> Option<Url> {
+        self.learned_base().or_else(|| self.api_base.clone())
     }
 }
 

@@ -118,6 +118,10 @@ impl LocalHub {
             (names::LEVER_OAUTH.to_owned(), json!({"client_id": client_id, "client_secret": client_secret}).to_string()),
         ]);
         let mut lever = LeverConfig::local(&sandbox.base_url(), client_id, ClientSecret::new(client_secret)).unwrap();
+        // An account in the sandbox's EU data centre: Lever's redirects lead there.
+        if let Some(eu) = sandbox.eu_base_url() {
+            lever.trust(&eu).unwrap();
+        }
         if let Some(timeout) = tuning.lever_timeout {
             lever.timeout = timeout;
         }

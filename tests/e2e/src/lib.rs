@@ -127,6 +127,10 @@ impl TestHub {
         ]);
         let cipher = TokenCipher::from_secret(&shared::secrets::SecretString::new(token_key)).unwrap();
         let mut lever = LeverConfig::local(&sandbox.base_url(), client_id, ClientSecret::new(client_secret)).unwrap();
+        // An account in the sandbox's EU data centre: Lever's redirects lead there.
+        if let Some(eu) = sandbox.eu_base_url() {
+            lever.trust(&eu).unwrap();
+        }
         lever.timeout = test.lever_timeout;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());

@@ -26,6 +26,9 @@ pub enum FaultKind {
     /// Run the request to completion (writes happen), then answer `status`
     /// (a 5xx) instead of the real response: the "ambiguous create".
     ErrorAfterCommit { status: u16 },
+    /// Answer `status` (301, 302, 307, 308) with this `Location`, as Lever does for an account
+    /// in another data centre; any target, so a client's refusal of foreign hosts can be tested.
+    Redirect { status: u16, location: String },
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -64,6 +67,10 @@ impl FaultRule {
     pub fn response_latency(d: Duration) -> Self {
         FaultRule { kind: FaultKind::ResponseLatency { millis: d.as_millis() as u64 }, path_prefix: None, remaining: None }
     }
+    /// The next `times` matching requests answer `status` with `Location: location`.
+    pub fn redirect(times: u32, status: u16, location: impl Into<String>) -> Self {
+        FaultRule { kind: FaultKind::Redirect { status, location: location.into() }, path_prefix: None, remaining: Some(times) }
+    }
     /// Restrict the rule to paths starting with `prefix`.
     pub fn on_path(mut self, prefix: impl Into<String>) -> Self {
         self.path_prefix = Some(prefix.into());
@@ -82,6 +89,8 @@ pub struct Decision {
     pub lose_response: bool,
     /// Applied after the handler ran: replace its answer with this status.
     pub error_after_commit: Option<u16>,
+    /// Answer this redirect (status, `Location`) instead of running the handler.
+    pub redirect: Option<(u16, String)>,
 }
 
 /// Consumes matching rules for one request. Latencies stack with the other
@@ -107,7 +116,11 @@ pub fn decide(rules: &mut Vec<FaultRule>, path: &str) -> Decision {
                 d.response_delay = Some(d.response_delay.unwrap_or_default() + Duration::from_millis(*millis));
                 true
             }
-            _ if d.respond.is_some() || d.drop || d.lose_response || d.error_after_commit.is_some() => false,
+            _ if d.respond.is_some() || d.drop || d.lose_response || d.error_after_commit.is_some() || d.redirect.is_some() => false,
+            FaultKind::Redirect { status, location } => {
+                d.redirect = Some((*status, location.clone()));
+                true
+            }
             FaultKind::LoseResponse => {
                 d.lose_response = true;
                 true

@@ -32,6 +32,14 @@ pub async fn faults_layer(State(shared): State<Shared>, req: Request, next: Next
         // The connection task drops this future along with the connection.
         std::future::pending::<()>().await;
     }
+    if let Some((status, location)) = decision.redirect {
+        shared.lock().counters.faults_served += 1;
+        let code = StatusCode::from_u16(status).unwrap_or(StatusCode::MOVED_PERMANENTLY);
+        return match HeaderValue::from_str(&location) {
+            Ok(v) => (code, [(http::header::LOCATION, v)]).into_response(),
+            Err(_) => (code, "scripted redirect without a usable Location").into_response(),
+        };
+    }
     if let Some((status, retry_after)) = decision.respond {
         let mut st = shared.lock();
         st.counters.faults_served += 1;

@@ -15,6 +15,7 @@ pub mod client;
 mod consent;
 mod data;
 mod error;
+mod eu;
 pub mod faults;
 mod gate;
 pub mod json;
@@ -92,6 +93,10 @@ pub struct SandboxConfig {
     /// Keep the whole account (grants, tokens, codes, webhooks, API keys, every
     /// write) in this file, so a restart carries on where the last run stopped.
     pub state_file: Option<PathBuf>,
+    /// The account lives in Lever's EU data centre: it is served on a second port
+    /// ([`Sandbox::eu_base_url`]), and the start address answers its Data API and
+    /// token calls with a 301 there, as Lever's global hosts do.
+    pub eu: bool,
 }
 
 impl Default for SandboxConfig {
@@ -126,6 +131,7 @@ impl Default for SandboxConfig {
             file_processing: Duration::from_secs(1),
             addr: None,
             state_file: None,
+            eu: false,
         }
     }
 }
@@ -135,6 +141,8 @@ pub struct Inner {
     pub(crate) config: SandboxConfig,
     pub(crate) state: Mutex<state::State>,
     pub(crate) base_url: String,
+    /// The EU data centre's origin, when the account lives there.
+    pub(crate) eu_base_url: Option<String>,
     /// Key for the access-token "JWT" signatures (kept in the state file).
     pub(crate) jwt_key: Vec<u8>,
     pub(crate) seed_ids: seed::SeedIds,
@@ -168,6 +176,8 @@ impl Inner {
 pub struct Sandbox {
     shared: Shared,
     server: tokio::task::JoinHandle<()>,
+    /// The EU data centre's listener, when the account lives there.
+    eu_server: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Sandbox {
@@ -183,6 +193,15 @@ impl Sandbox {
         let listener = bind(addr).await?;
         let local = listener.local_addr()?;
         let base_url = format!("http://{local}");
+        // The EU data centre listens on the same interface, on a port of its own.
+        let eu_listener = match config.eu {
+            true => Some(bind(&format!("{}:0", local.ip())).await?),
+            false => None,
+        };
+        let eu_base_url = match &eu_listener {
+            Some(l) => Some(format!("http://{}", l.local_addr()?)),
+            None => None,
+        };
         let loaded = match &config.state_file {
             Some(path) => persist::load(path)?,
             None => None,
@@ -212,19 +231,27 @@ impl Sandbox {
             config,
             state: Mutex::new(st),
             base_url,
+            eu_base_url,
             jwt_key,
             seed_ids,
             runtime: tokio::runtime::Handle::current(),
             persist_lock: Mutex::new(()),
         });
         shared.persist();
-        let server = tokio::spawn(server::serve(listener, shared.clone()));
-        Ok(Sandbox { shared, server })
+        let server = tokio::spawn(server::serve(listener, server::global_router(shared.clone())));
+        let eu_server = eu_listener.map(|l| tokio::spawn(server::serve(l, server::router(shared.clone()))));
+        Ok(Sandbox { shared, server, eu_server })
     }
 
     /// `http://127.0.0.1:PORT`, no trailing slash.
     pub fn base_url(&self) -> String {
         self.shared.base_url.clone()
+    }
+
+    /// `http://127.0.0.1:PORT` of the EU data centre, when the account lives there
+    /// (`SandboxConfig::eu`): where the start address redirects the account's calls.
+    pub fn eu_base_url(&self) -> Option<String> {
+        self.shared.eu_base_url.clone()
     }
 
     /// The configuration the sandbox runs with.
@@ -249,12 +276,19 @@ impl Sandbox {
         let handle = std::mem::replace(&mut self.server, tokio::spawn(async {}));
         handle.abort();
         let _ = handle.await;
+        if let Some(eu) = self.eu_server.take() {
+            eu.abort();
+            let _ = eu.await;
+        }
     }
 }
 
 impl Drop for Sandbox {
     fn drop(&mut self) {
         self.server.abort();
+        if let Some(eu) = &self.eu_server {
+            eu.abort();
+        }
         self.shared.persist();
     }
 }

@@ -83,6 +83,10 @@ struct Args {
     /// Keep the account in this file: a restart with the same file carries on.
     #[arg(long)]
     state_file: Option<PathBuf>,
+    /// The account lives in Lever's EU data centre: served on a second port, to which the
+    /// --addr origin answers the Data API and token calls with a 301.
+    #[arg(long)]
+    eu: bool,
 }
 
 #[tokio::main]
@@ -116,10 +120,14 @@ async fn main() -> anyhow::Result<()> {
         file_processing: Duration::from_millis(a.file_processing_ms),
         addr: Some(a.addr.clone()),
         state_file: a.state_file,
+        eu: a.eu,
         ..SandboxConfig::default()
     };
     let sandbox = Sandbox::start(config).await?;
     println!("lever sandbox listening on {}", sandbox.base_url());
+    if let Some(eu) = sandbox.eu_base_url() {
+        println!("lever sandbox EU data centre on {eu}");
+    }
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}

@@ -28,8 +28,13 @@ pub fn router(shared: Shared) -> Router {
         .layer(axum::extract::DefaultBodyLimit::max(40 * 1024 * 1024))
 }
 
-pub async fn serve(listener: TcpListener, shared: Shared) {
-    let app = router(shared);
+/// The routes the start address serves: those of the account, or, when the account lives in
+/// the EU data centre, Lever's global hosts in front of them (see `eu`).
+pub fn global_router(shared: Shared) -> Router {
+    router(shared.clone()).layer(axum::middleware::from_fn_with_state(shared, crate::eu::global_layer))
+}
+
+pub async fn serve(listener: TcpListener, app: Router) {
     // Dropping the JoinSet (when this task is aborted) aborts every connection task.
     let mut conns = JoinSet::new();
     loop {

@@ -330,6 +330,9 @@ pub struct Counters {
     pub faults_served: u64,
     /// Events not sent because their webhook group is switched off, by event.
     pub webhooks_suppressed: BTreeMap<String, u64>,
+    /// Requests the global origin answered with a 301 to the EU origin (`SandboxConfig::eu`).
+    #[serde(default)]
+    pub eu_redirects: u64,
 }
 
 /// What `/authorize` does once the request is valid.

@@ -47,7 +47,9 @@ pub(crate) fn lever_stop(e: LeverError) -> Stop {
         LeverError::Invalid { message, .. } | LeverError::Forbidden { message, .. } | LeverError::NotFound { message } => {
             Stop::failed(error_codes::LEVER_REJECTED, if message.is_empty() { "Lever refused the request".to_owned() } else { message })
         }
-        e @ (LeverError::InvalidClient { .. } | LeverError::Config(_)) => {
+        // Kept for a later retry, never failed: the write did not reach Lever (the redirect was
+        // refused before the body went anywhere), and the fix is the hub's, not the partner's.
+        e @ (LeverError::InvalidClient { .. } | LeverError::Config(_) | LeverError::RedirectRefused { .. } | LeverError::TooManyRedirects { .. }) => {
             Stop::Transient { retry_after: None, message: format!("the hub's Lever client: {e}") }
         }
     }

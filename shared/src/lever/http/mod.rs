@@ -2,6 +2,7 @@
 //!
 //! Every Data API call: per-connection rate limit (`rate`) → request → typed error mapping →
 //! retry per the request's [`RetryClass`] (`retry` documents the rule) → tolerant decoding.
+//! Redirects are followed by hand, only to Lever's own hosts ([`redirect`] documents the rule).
 //! Tokens travel only in the `Authorization` header (reqwest marks it sensitive) or the token
 //! request body; errors and logs carry the endpoint path, status and Lever's error code — never
 //! tokens, secrets, query strings (emails) or bodies.
@@ -29,6 +30,7 @@ use super::retry::{RetryClass, RetryPolicy, parse_retry_after};
 use super::secret::{ClientSecret, RefreshToken};
 
 mod data_api;
+pub mod redirect;
 
 /// Where Lever lives and how to behave towards it.
 #[derive(Debug, Clone)]
@@ -46,6 +48,9 @@ pub struct LeverConfig {
     /// Whole-request timeout.
     pub timeout: Duration,
     pub connect_timeout: Duration,
+    /// Origins besides Lever's own hosts ([`redirect::LEVER_HOSTS`]) that a redirect may lead to
+    /// and a remembered API root may point at: the project's sandbox in local runs.
+    pub trusted_origins: Vec<url::Origin>,
 }
 
 impl LeverConfig {
@@ -61,7 +66,16 @@ impl LeverConfig {
             retry: RetryPolicy::default(),
             timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(5),
+            trusted_origins: Vec::new(),
         })
+    }
+
+    /// Lets the client follow Lever's redirects to `url`'s origin (a local stand-in's second
+    /// listener, such as the sandbox's EU data centre).
+    pub fn trust(&mut self, url: &str) -> LeverResult<()> {
+        let url = Url::parse(url).map_err(|e| LeverError::Config(format!("bad origin {url}: {e}")))?;
+        self.trusted_origins.push(url.origin());
+        Ok(())
     }
 
     /// Lever production (US/global).
@@ -84,10 +98,18 @@ impl LeverConfig {
 
     /// A Lever stand-in serving OAuth at `{base}/authorize`, `{base}/oauth/token` and the Data API
     /// under `{base}/v1` (the project's Lever sandbox). The audience stays Lever's production one,
-    /// which the stand-in accepts like Lever does.
+    /// which the stand-in accepts like Lever does. `base` may name, after a comma each, the
+    /// stand-in's other origins that its redirects lead to (the sandbox's EU data centre), as
+    /// `HUB_LEVER` does in local runs.
     pub fn local(base: &str, client_id: impl Into<String>, client_secret: ClientSecret) -> LeverResult<Self> {
-        let base = base.trim_end_matches('/');
-        Self::with_bases(&format!("{base}/v1"), base, "https://api.lever.co/v1/", client_id.into(), client_secret)
+        let mut origins = base.split(',').map(str::trim).filter(|o| !o.is_empty());
+        let base = origins.next().unwrap_or_default().trim_end_matches('/');
+        let mut cfg = Self::with_bases(&format!("{base}/v1"), base, "https://api.lever.co/v1/", client_id.into(), client_secret)?;
+        cfg.trust(base)?;
+        for origin in origins {
+            cfg.trust(origin)?;
+        }
+        Ok(cfg)
     }
 }
 
@@ -211,6 +233,7 @@ impl LeverHttpClient {
             .timeout(cfg.timeout)
             .connect_timeout(cfg.connect_timeout)
             .user_agent(concat!("lever-integration-hub/", env!("CARGO_PKG_VERSION")))
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| LeverError::Config(format!("http client: {e}")))?;
         Ok(Self { inner: Arc::new(Inner { cfg, http, gate }) })
@@ -263,11 +286,53 @@ impl LeverHttpClient {
             .inspect_err(|e| tracing::info!(op = call.op, connection, path = call.url.path(), error = %e, "Lever request failed"))
     }
 
+    /// One call, following Lever's redirects (see [`redirect`]).
     async fn attempt(&self, auth: Option<&LeverAuth>, call: &Call) -> LeverResult<Bytes> {
+        let cfg = &self.inner.cfg;
+        let (mut url, mut root) = self.start(auth, call);
+        for _ in 0..=redirect::MAX_REDIRECTS {
+            let resp = self.send(auth, call, &url).await?;
+            let status = resp.status().as_u16();
+            if !redirect::is_redirect(status) {
+                return self.answer(auth, call, resp).await;
+            }
+            let next = redirect::target(&url, resp.headers(), &cfg.trusted_origins)?;
+            root = root.and_then(|r| redirect::moved_root(&r, &url, &next));
+            if let (Some(r), Some(a)) = (&root, auth)
+                && *r != cfg.api_base
+            {
+                a.learn_base(r.clone());
+            }
+            tracing::info!(op = call.op, status, to = %next.origin().ascii_serialization(), "following Lever's redirect");
+            url = next;
+        }
+        Err(LeverError::TooManyRedirects { hops: redirect::MAX_REDIRECTS })
+    }
+
+    /// Where a call starts, and the Data API root it is under (`None` for the token endpoint):
+    /// the account's own root when the auth knows one that Lever's hosts include.
+    fn start(&self, auth: Option<&LeverAuth>, call: &Call) -> (Url, Option<Url>) {
+        let cfg = &self.inner.cfg;
+        if call.token_endpoint {
+            return (call.url.clone(), None);
+        }
+        let Some(base) = auth.and_then(LeverAuth::base) else {
+            return (call.url.clone(), Some(cfg.api_base.clone()));
+        };
+        match redirect::rebase(&call.url, &cfg.api_base, &base).filter(|u| redirect::is_lever(u, &cfg.trusted_origins)) {
+            Some(url) => (url, Some(base)),
+            None => {
+                tracing::warn!(op = call.op, "the remembered Lever API root is not one of Lever's hosts; using the configured one");
+                (call.url.clone(), Some(cfg.api_base.clone()))
+            }
+        }
+    }
+
+    async fn send(&self, auth: Option<&LeverAuth>, call: &Call, url: &Url) -> LeverResult<reqwest::Response> {
         if let Some(a) = auth {
             self.inner.gate.acquire(&a.connection).await;
         }
-        let mut rb = self.inner.http.request(call.method.clone(), call.url.clone());
+        let mut rb = self.inner.http.request(call.method.clone(), url.clone());
         rb = match auth.map(|a| &a.credential) {
             Some(Credential::Bearer(t)) => rb.bearer_auth(t.expose()),
             Some(Credential::ApiKey(k)) => rb.basic_auth(k.expose(), Some("")),
@@ -279,7 +344,11 @@ impl LeverHttpClient {
             Payload::Form(pairs) => rb.form(pairs),
             Payload::Multipart { fields, files } => rb.multipart(multipart_form(fields, files)?),
         };
-        let resp = rb.send().await.map_err(transport_error)?;
+        rb.send().await.map_err(transport_error)
+    }
+
+    /// A final (non-redirect) answer: the 2xx body or the typed error.
+    async fn answer(&self, auth: Option<&LeverAuth>, call: &Call, resp: reqwest::Response) -> LeverResult<Bytes> {
         let status = resp.status().as_u16();
         let retry_after = resp.headers().get(RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(|v| parse_retry_after(v, SystemTime::now()));
         let body = resp.bytes().await.map_err(transport_error)?;
@@ -425,6 +494,16 @@ mod tests {
             matches!(api_error(429, b"", Some(Duration::from_secs(2))), LeverError::RateLimited { retry_after: Some(d) } if d == Duration::from_secs(2))
         );
         assert!(matches!(api_error(503, b"", None), LeverError::Server { status: 503 }));
+    }
+
+    #[test]
+    fn a_local_stand_in_names_the_origins_its_redirects_lead_to() {
+        let cfg = LeverConfig::local("http://127.0.0.1:8089/, http://127.0.0.1:8090", "c", Secret::new("s")).unwrap();
+        assert_eq!(cfg.api_base.as_str(), "http://127.0.0.1:8089/v1");
+        let trusted: Vec<String> = cfg.trusted_origins.iter().map(|o| o.ascii_serialization()).collect();
+        assert_eq!(trusted, ["http://127.0.0.1:8089", "http://127.0.0.1:8090"]);
+        assert!(LeverConfig::local("http://127.0.0.1:8089,not a url", "c", Secret::new("s")).is_err());
+        assert!(LeverConfig::production("c", Secret::new("s")).trusted_origins.is_empty(), "production trusts Lever's hosts only");
     }
 
     #[test]

@@ -309,7 +309,7 @@ async fn main() {
     let now = clock.now_ms();
     let mut connection = Connection::new("conn-bench", "hireup", now);
     connection.status = ConnectionStatus::Active;
-    connection.lever = Some(LeverAccount { account_id: None, authorized_by_user_id: Some(USER.into()), scopes: vec![] });
+    connection.lever = Some(LeverAccount { account_id: None, authorized_by_user_id: Some(USER.into()), scopes: vec![], api_base: None });
     let set = TokenSet {
         access_token: AccessToken::new("access"),
         refresh_token: Some(RefreshToken::new("refresh")),
