@@ -11,9 +11,15 @@ use sha2::{Digest, Sha256};
 /// The page with its security headers.
 pub(crate) fn page(status: StatusCode, body: String) -> Response {
     let policy = content_security_policy(&body);
+    page_with_policy(status, body, &policy)
+}
+
+/// The page with its security headers and a policy of its own: for a page whose allowed code
+/// cannot be hashed from its body (the API reference's styles are written at run time).
+pub(crate) fn page_with_policy(status: StatusCode, body: String, policy: &str) -> Response {
     let mut response = (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response();
     let headers = response.headers_mut();
-    if let Ok(value) = HeaderValue::from_str(&policy) {
+    if let Ok(value) = HeaderValue::from_str(policy) {
         headers.insert(header::CONTENT_SECURITY_POLICY, value);
     }
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));

@@ -2,6 +2,7 @@
 //! the Lever sandbox, Amazon DynamoDB Local and SQS on moto, with a partner's webhook receiver
 //! and a capture of every log line the hub writes (to prove no secret is ever logged).
 
+pub mod browser;
 pub mod candidates;
 pub mod logs;
 pub mod receiver;
