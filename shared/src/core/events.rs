@@ -25,6 +25,12 @@ pub enum EventKind {
     CandidateArchived,
     #[serde(rename = "candidate.hired")]
     CandidateHired,
+    /// The hub erased its copies of a person on the partner's request (`POST /v1/erasures`).
+    #[serde(rename = "candidate.erased")]
+    CandidateErased,
+    /// The customer deleted the candidate in Lever; the hub erased its copies.
+    #[serde(rename = "candidate.deleted")]
+    CandidateDeleted,
     #[serde(rename = "submission.failed")]
     SubmissionFailed,
     #[serde(rename = "hire.created")]
@@ -44,6 +50,8 @@ impl EventKind {
             Self::CandidateStageChanged => "candidate.stage_changed",
             Self::CandidateArchived => "candidate.archived",
             Self::CandidateHired => "candidate.hired",
+            Self::CandidateErased => "candidate.erased",
+            Self::CandidateDeleted => "candidate.deleted",
             Self::SubmissionFailed => "submission.failed",
             Self::HireCreated => "hire.created",
             Self::ConnectionStatusChanged => "connection.status_changed",

@@ -164,6 +164,10 @@ impl Profile {
                 | EventKind::CandidateHired
                 | EventKind::SubmissionFailed => ("flows.candidates", self.flows.candidates.is_some()),
                 EventKind::HireCreated => ("flows.hires", self.flows.hires.is_some()),
+                // Erasures and Lever's deletions reach submissions and hires alike.
+                EventKind::CandidateErased | EventKind::CandidateDeleted => {
+                    ("flows.candidates or flows.hires", self.flows.candidates.is_some() || self.flows.hires.is_some())
+                }
                 EventKind::ConnectionStatusChanged => ("", true),
             };
             if !ok {

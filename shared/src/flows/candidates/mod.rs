@@ -21,6 +21,7 @@
 //!    hub wrote to; `applicationCreated` releases held referrals.
 
 mod claim;
+mod erase;
 mod intake;
 mod lever_facts;
 mod read;
@@ -37,6 +38,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+pub use erase::{ERASURE_KINDS, ErasureRecord, ErasureStatus, ErasureTarget};
 pub use intake::SubmitAnswer;
 pub use records::{IdempotencyRecord, RefusalKind, StoredAnswer, SubmissionRecord, SubmittedOpportunity, UploadRecord};
 pub use status::{PendingReferralRelease, StatusReporter};

@@ -48,6 +48,9 @@ pub struct SubmissionRecord {
     /// The partner was told of the final state (`candidate.created`/`updated`, `submission.failed`).
     #[serde(default)]
     pub announced: bool,
+    /// The `Idempotency-Key` it was accepted under, so an erasure finds the stored answer.
+    #[serde(default)]
+    pub idempotency_key: Option<String>,
     pub created_at_ms: i64,
     pub updated_at_ms: i64,
 }
