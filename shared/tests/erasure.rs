@@ -12,6 +12,7 @@ use common::{LocalHub, Request, Tuning};
 use lever_sandbox::SandboxConfig;
 use lever_sandbox::faults::FaultRule;
 use serde_json::{Value, json};
+use shared::clock::Clock;
 
 /// A person the test submits, and what must (not) be found of them afterwards.
 struct Person {
@@ -166,4 +167,54 @@ async fn an_erased_person_leaves_every_file_of_the_data_dir_and_a_queued_write_i
     assert_gone(data.path(), &ERASED_BY_EMAIL, "after a restart");
     assert_gone(data.path(), &ERASED_BY_OPPORTUNITY, "after a restart");
     assert_kept(data.path(), "after a restart");
+}
+
+const DELETED_IN_LEVER: Person = Person { name: "Desmond Harrowgate", email: "desmond.harrowgate@erase.example" };
+
+/// The customer's Super Admin has not switched Lever's `candidateDeleted` on: the daily pass
+/// (with the connection's status poll, on the candidate sweeper's schedule) finds the deletion.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daily_pass_finds_a_deletion_whose_webhook_never_came() {
+    let data = tempfile::tempdir().unwrap();
+    let config = SandboxConfig { rate_limit: None, ..SandboxConfig::default() };
+    let h = LocalHub::start_tuned(config, Tuning { data_dir: Some(data.path().to_owned()), ..Tuning::default() }).await;
+    let key = h.partner("hireup").await;
+    let id = h.connect(&key, "hireup").await;
+    let hook = h.send(Request::new("POST", "/v1/webhooks").key(&key).json(&json!({"url": "http://127.0.0.1:9/hook"}))).await;
+    assert_eq!(hook.status, 201);
+    let admin = h.sandbox.admin();
+    let posting = admin.create_posting(json!({"text": "Analyst", "state": "published"})).unwrap();
+    let kept = submit(&h, &key, &id, &KEPT, &posting).await;
+    let written = submit(&h, &key, &id, &DELETED_IN_LEVER, &posting).await;
+    let opportunity = written["lever"]["opportunity_id"].as_str().expect("written to Lever").to_owned();
+    admin.set_webhooks_enabled("candidateDeleted", false).unwrap();
+    admin.delete_opportunity(&opportunity).unwrap();
+    let queue = h.hub.wiring.queue(shared::hub::QueueName::Candidates).unwrap();
+    let drain = || async {
+        for _ in 0..5 {
+            h.hub.candidates.work_once(10, Duration::from_millis(50)).await.unwrap();
+        }
+    };
+
+    // Within the day: polls run, the deletion is not read yet.
+    h.clock.advance_ms(20 * 60 * 1000);
+    h.hub.candidates.sweep_once(h.clock.now_ms()).await.unwrap();
+    drain().await;
+    let view = format!("/v1/connections/{id}/candidates/{}", written["id"].as_str().unwrap());
+    assert_eq!(h.send(Request::new("GET", &view).key(&key)).await.status, 200, "no webhook came; the day is not over");
+
+    // A day on: the pass reads Lever's deleted opportunities and erases the hub's copies.
+    h.clock.advance_ms(24 * 3600 * 1000);
+    let swept = h.hub.candidates.sweep_once(h.clock.now_ms()).await.unwrap();
+    assert_eq!(swept.status_polls, 1, "{swept:?}");
+    drain().await;
+    assert!(queue.receive(10, Duration::ZERO).await.unwrap().is_empty(), "all handled");
+    assert_eq!(h.send(Request::new("GET", &view).key(&key)).await.status, 404);
+    let kept_view = format!("/v1/connections/{id}/candidates/{}", kept["id"].as_str().unwrap());
+    assert_eq!(h.send(Request::new("GET", &kept_view).key(&key)).await.status, 200);
+    let pending = h.send(Request::new("GET", "/v1/deliveries?status=pending&limit=100").key(&key)).await.json();
+    let deleted: Vec<&Value> = pending["data"].as_array().unwrap().iter().filter(|d| d["event_type"] == "candidate.deleted").collect();
+    assert_eq!(deleted.len(), 1, "{pending}");
+    assert_gone(data.path(), &DELETED_IN_LEVER, "after the daily pass");
+    assert_kept(data.path(), "after the daily pass");
 }

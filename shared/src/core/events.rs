@@ -78,6 +78,9 @@ pub enum LeverEvent {
     ApplicationCreated,
     #[serde(rename = "candidateArchiveChange")]
     CandidateArchiveChange,
+    /// The customer deleted a candidate in Lever: the hub erases its copies of it.
+    #[serde(rename = "candidateDeleted")]
+    CandidateDeleted,
     #[serde(rename = "candidateHired")]
     CandidateHired,
     #[serde(rename = "candidateStageChange")]
@@ -85,14 +88,20 @@ pub enum LeverEvent {
 }
 
 impl LeverEvent {
-    pub const ALL: [LeverEvent; 4] =
-        [LeverEvent::ApplicationCreated, LeverEvent::CandidateArchiveChange, LeverEvent::CandidateHired, LeverEvent::CandidateStageChange];
+    pub const ALL: [LeverEvent; 5] = [
+        LeverEvent::ApplicationCreated,
+        LeverEvent::CandidateArchiveChange,
+        LeverEvent::CandidateDeleted,
+        LeverEvent::CandidateHired,
+        LeverEvent::CandidateStageChange,
+    ];
 
     /// Lever's name of the event, as registered and as it arrives.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::ApplicationCreated => "applicationCreated",
             Self::CandidateArchiveChange => "candidateArchiveChange",
+            Self::CandidateDeleted => "candidateDeleted",
             Self::CandidateHired => "candidateHired",
             Self::CandidateStageChange => "candidateStageChange",
         }

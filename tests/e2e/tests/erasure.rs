@@ -132,3 +132,37 @@ async fn an_erased_person_is_in_no_item_object_message_or_log_line() {
     let scanned = logs::assert_no_secrets();
     assert!(scanned > 10_000, "the run logged ({scanned} bytes scanned)");
 }
+
+const DELETED_IN_LEVER: Person = Person { name: "Desmond Harrowgate", email: "desmond.harrowgate@erase.example", phone: "+1 415 555 0104" };
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deletion_in_lever_erases_the_hubs_copies_and_tells_the_partner() {
+    let t = TestHub::start(SandboxConfig::default()).await;
+    for secret in [DELETED_IN_LEVER.name, DELETED_IN_LEVER.email, DELETED_IN_LEVER.phone] {
+        logs::forbid(secret);
+    }
+    let partner = t.partner("hireup").await;
+    let id = t.connect(&partner).await;
+    let posting = t.posting("Analyst");
+    let written = t.submit(&partner, &id, "deleted-1", &referral(&DELETED_IN_LEVER, &posting)).await;
+    assert_eq!(written.status, StatusCode::CREATED, "{}", written.body);
+    let opportunity = written.body["lever"]["opportunity_id"].as_str().unwrap().to_owned();
+    t.receiver.wait_for("candidate.created", &id, 1).await;
+    assert!(!holding(&everything_kept(&t).await, DELETED_IN_LEVER.email).is_empty(), "kept before the deletion");
+
+    // The customer's Super Admin has the group on; deleting the candidate in Lever sends
+    // candidateDeleted to the hub.
+    t.sandbox.admin().set_webhooks_enabled("candidateDeleted", true).unwrap();
+    t.sandbox.admin().delete_opportunity(&opportunity).unwrap();
+    t.wait_routed(&id, "candidateDeleted", 1).await;
+    let deleted = t.receiver.wait_for("candidate.deleted", &id, 1).await;
+    assert_eq!(deleted[0]["data"]["submission_ids"], json!([written.body["id"]]), "{deleted:?}");
+    assert_eq!(deleted[0]["data"]["lever"]["opportunity_ids"], json!([opportunity]), "{deleted:?}");
+    let (status, _) = t.call(&partner, Method::GET, &format!("/v1/connections/{id}/candidates/{}", written.body["id"].as_str().unwrap()), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let after = everything_kept(&t).await;
+    for needle in [DELETED_IN_LEVER.email, DELETED_IN_LEVER.name] {
+        assert_eq!(holding(&after, needle), Vec::<&str>::new(), "{needle} is still kept");
+    }
+    logs::assert_no_secrets();
+}

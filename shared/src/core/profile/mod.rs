@@ -377,6 +377,10 @@ impl Profile {
             // Held referrals are applied when Lever reports the application.
             w.insert(LeverEvent::ApplicationCreated);
         }
+        if self.candidates().is_some() || self.hires().is_some() {
+            // A candidate the customer deletes in Lever leaves the hub's copies too.
+            w.insert(LeverEvent::CandidateDeleted);
+        }
         w
     }
 
@@ -444,7 +448,7 @@ mod tests {
             kind = "hris"
             [oauth]
             scopes = ["offline_access", "opportunities:read:admin", "offers:read:admin", "postings:read:admin",
-                      "users:read:admin", "archive_reasons:read:admin"]
+                      "users:read:admin", "archive_reasons:read:admin", "webhooks:write:admin"]
             [flows.hires]
             triggers = ["on_demand"]
             [flows.hires.fields]
@@ -483,8 +487,9 @@ mod tests {
     fn webhook_trigger_needs_webhook_scope() {
         let mut p = minimal_hris();
         p.flows.hires.as_mut().unwrap().triggers.push(HireTrigger::Webhook);
+        p.oauth.scopes.retain(|s| s != "webhooks:write:admin");
         assert!(issues(&p).join("\n").contains("missing scope \"webhooks:write:admin\""));
-        assert_eq!(p.lever_webhooks().into_iter().collect::<Vec<_>>(), vec![LeverEvent::CandidateHired]);
+        assert_eq!(p.lever_webhooks().into_iter().collect::<Vec<_>>(), vec![LeverEvent::CandidateDeleted, LeverEvent::CandidateHired]);
     }
 
     #[test]
@@ -539,10 +544,9 @@ mod tests {
         let got = issues(&p).join("\n");
         assert!(got.contains("flows.candidates.pending.hold_referrals: holds referrals: needs \"referral\""), "{got}");
         assert!(got.contains("flows.candidates.pending.expire_after_days: must be between 1 and 90"), "{got}");
-        assert_eq!(p.lever_webhooks().into_iter().collect::<Vec<_>>(), vec![LeverEvent::ApplicationCreated]);
+        assert_eq!(p.lever_webhooks().into_iter().collect::<Vec<_>>(), vec![LeverEvent::ApplicationCreated, LeverEvent::CandidateDeleted]);
         p.flows.candidates.as_mut().unwrap().pending = PendingPolicy::default();
-        assert!(p.lever_webhooks().is_empty());
-        assert!(issues(&p).join("\n").contains("\"webhooks:write:admin\" is not needed"));
+        assert_eq!(p.lever_webhooks().into_iter().collect::<Vec<_>>(), vec![LeverEvent::CandidateDeleted], "deletions reach every candidate flow");
     }
 
     #[test]

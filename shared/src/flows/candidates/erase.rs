@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 use super::records::{IdempotencyRecord, PendingReferral, SubmissionRecord};
 use super::{CandidateError, Candidates};
 use crate::core::candidate::email_key;
+use crate::core::connection::Connection;
 use crate::core::events::EventKind;
 use crate::core::hire::record::HireRecord;
 use crate::flows::activity::ActivityEntry;
@@ -136,6 +137,26 @@ impl Candidates {
     /// every connection of the partner), then rewrites what keeps history on disk. An unknown
     /// person completes with zero counts, like any other.
     pub async fn erase(&self, partner_id: &str, target: ErasureTarget, connection_id: Option<&str>) -> Result<ErasureRecord, CandidateError> {
+        self.erase_announcing(partner_id, target, connection_id, EventKind::CandidateErased).await
+    }
+
+    /// Lever's deletion of an opportunity (its `candidateDeleted`, or the daily pass): the hub's
+    /// copies go as for an erasure, and the partner hears `candidate.deleted`.
+    pub async fn erase_deleted_opportunity(&self, connection_id: &str, opportunity_id: &str) -> Result<(), CandidateError> {
+        let Some(connection) = self.records.get::<Connection>(&keys::connection(connection_id)).await?.map(|v| v.record) else { return Ok(()) };
+        let target = ErasureTarget::Opportunity(opportunity_id.to_owned());
+        let record = self.erase_announcing(&connection.partner_id, target, Some(connection_id), EventKind::CandidateDeleted).await?;
+        tracing::info!(connection_id, opportunity_id, erasure_id = %record.id, "Lever deleted an opportunity; the hub's copies are erased");
+        Ok(())
+    }
+
+    async fn erase_announcing(
+        &self,
+        partner_id: &str,
+        target: ErasureTarget,
+        connection_id: Option<&str>,
+        announce: EventKind,
+    ) -> Result<ErasureRecord, CandidateError> {
         let connections = match connection_id {
             Some(id) => vec![self.owned_connection(partner_id, id).await?.id],
             None => self
@@ -171,7 +192,7 @@ impl Candidates {
         let events = self.redact_events(partner_id, &connections, &traces).await?;
         bump(&mut record.counts, "events", events);
         for (c, found) in &erased {
-            self.announce_erasure(partner_id, c, &record.id, found).await?;
+            self.announce_erasure(announce, partner_id, c, &record.id, found).await?;
         }
         self.records.store().compact().await?;
         record.status = ErasureStatus::Completed;
@@ -203,19 +224,23 @@ impl Candidates {
             found.submission_ids.insert(s.id.clone());
             found.opportunity_ids.extend(s.opportunity_id.clone());
         }
+        // Where to look; named to the partner only where the hub held something.
+        let mut opportunities = found.opportunity_ids.clone();
         if let ErasureTarget::Opportunity(o) = target {
-            found.opportunity_ids.insert(o.clone());
+            opportunities.insert(o.clone());
             traces.ids.insert(o.clone());
         }
-        let hires = self.erase_hires(connection_id, target, &found.opportunity_ids, traces).await?;
+        let hires = self.erase_hires(connection_id, target, &opportunities, traces).await?;
         bump(counts, "hires", hires.len() as u64);
+        opportunities.extend(hires.iter().cloned());
         found.opportunity_ids.extend(hires);
         for s in &submissions {
             self.erase_submission(s, traces, counts).await?;
         }
-        for o in &found.opportunity_ids {
+        for o in &opportunities {
             if self.records.remove(&keys::submitted_opportunity(connection_id, o), Expect::Exists).await? {
                 bump(counts, "submitted_opportunities", 1);
+                found.opportunity_ids.insert(o.clone());
             }
         }
         let activity = self.records.query_all::<ActivityEntry>(&pk, keys::ACTIVITY_PREFIX).await?;
@@ -338,18 +363,25 @@ impl Candidates {
         Ok(changed)
     }
 
-    /// `candidate.erased` to the partner, when the connection gave something up and the
-    /// partner's profile subscribes.
-    async fn announce_erasure(&self, partner_id: &str, connection_id: &str, erasure_id: &str, found: &Erased) -> Result<(), CandidateError> {
+    /// `candidate.erased` (or `candidate.deleted`) to the partner, when the connection gave
+    /// something up and the partner's profile subscribes.
+    async fn announce_erasure(
+        &self,
+        kind: EventKind,
+        partner_id: &str,
+        connection_id: &str,
+        erasure_id: &str,
+        found: &Erased,
+    ) -> Result<(), CandidateError> {
         if found.submission_ids.is_empty() && found.opportunity_ids.is_empty() {
             return Ok(());
         }
-        if !self.catalog.get(partner_id).is_some_and(|p| p.subscribes(EventKind::CandidateErased)) {
+        if !self.catalog.get(partner_id).is_some_and(|p| p.subscribes(kind)) {
             return Ok(());
         }
         let event = NewEvent {
             id: format!("erasure/{erasure_id}/{connection_id}"),
-            event_type: EventKind::CandidateErased.as_str().to_owned(),
+            event_type: kind.as_str().to_owned(),
             partner_id: partner_id.to_owned(),
             connection_id: Some(connection_id.to_owned()),
             sequence: None,

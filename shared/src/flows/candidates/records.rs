@@ -373,6 +373,9 @@ pub struct StatusPoll {
     pub next_at_ms: i64,
     /// Changes up to here were seen (Lever's `updated_at_start` of the next poll, less an overlap).
     pub polled_up_to_ms: i64,
+    /// When Lever's deleted opportunities were last read (daily, with the poll); `None`: never.
+    #[serde(default)]
+    pub deletions_checked_at_ms: Option<i64>,
 }
 
 impl Record for StatusPoll {

@@ -453,7 +453,13 @@ impl Candidates {
             return Ok(());
         }
         // A first opportunity of this connection's starts its status poll (the webhooks' fallback).
-        let poll = StatusPoll { connection_id: r.connection_id.clone(), next_at_ms: now + ms(self.policy.status_poll_every), polled_up_to_ms: now };
+        let poll = StatusPoll {
+            connection_id: r.connection_id.clone(),
+            next_at_ms: now + ms(self.policy.status_poll_every),
+            polled_up_to_ms: now,
+            // Nothing of this connection's was in Lever before now to be deleted.
+            deletions_checked_at_ms: Some(now),
+        };
         match self.records.create(&poll).await {
             Ok(_) | Err(StoreError::ConditionFailed) => Ok(()),
             Err(e) => Err(e.into()),
