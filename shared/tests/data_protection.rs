@@ -48,3 +48,29 @@ fn the_inventory_covers_every_place_outside_the_table() {
     }
     assert!(doc.contains("does not touch Lever"), "the docs say an erasure leaves Lever to the customer");
 }
+
+/// The lines of one top-level resource of `infra/template.yaml`.
+fn resource<'a>(template: &'a str, name: &str) -> Vec<&'a str> {
+    let head = format!("  {name}:");
+    template.lines().skip_while(|l| *l != head).skip(1).take_while(|l| l.is_empty() || l.starts_with("    ")).collect()
+}
+
+/// The retention the code relies on is what the template declares: DynamoDB's TTL on the
+/// attribute the store writes, and the bucket's lifecycle rules on the prefixes the file store
+/// uses, after the days the code promises.
+#[test]
+fn the_template_declares_the_ttl_and_lifecycle_rules_the_retention_relies_on() {
+    let template = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../infra/template.yaml")).unwrap();
+    let table = resource(&template, "HubTable").join("\n");
+    let ttl = table.split("TimeToLiveSpecification:").nth(1).expect("the table declares TTL");
+    assert!(ttl.contains(&format!("AttributeName: {}", shared::store::dynamo::schema::TTL)), "TTL on the store's attribute: {ttl}");
+    assert!(ttl.contains("Enabled: true"), "TTL enabled");
+    let bucket = resource(&template, "FilesBucket");
+    let rule_days = |prefix: &str| -> Option<i64> {
+        let at = bucket.iter().position(|l| l.trim() == format!("Prefix: {prefix}"))?;
+        bucket[at..].iter().take(3).find_map(|l| l.trim().strip_prefix("ExpirationInDays: ")).and_then(|d| d.parse().ok())
+    };
+    use shared::files::{SUBMISSION_FILE_RETENTION_DAYS, SUBMISSIONS_PREFIX, UPLOAD_RETENTION_DAYS, UPLOADS_PREFIX};
+    assert_eq!(rule_days(UPLOADS_PREFIX), Some(UPLOAD_RETENTION_DAYS), "uploads expire as the code says");
+    assert_eq!(rule_days(SUBMISSIONS_PREFIX), Some(SUBMISSION_FILE_RETENTION_DAYS), "submission files expire as the code says");
+}

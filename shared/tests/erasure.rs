@@ -218,3 +218,53 @@ async fn the_daily_pass_finds_a_deletion_whose_webhook_never_came() {
     assert_gone(data.path(), &DELETED_IN_LEVER, "after the daily pass");
     assert_kept(data.path(), "after the daily pass");
 }
+
+const RETAINED: Person = Person { name: "Evangeline Thistlewood", email: "evangeline.thistlewood@retain.example" };
+
+/// The bundled profiles, with hireup's retention grace shortened to a day.
+fn catalog_with_a_day_of_grace() -> shared::core::catalog::ProfileCatalog {
+    let sources = shared::core::catalog::ProfileCatalog::bundled_files().into_iter().map(|name| {
+        let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../profiles").join(name)).unwrap();
+        let text = if name == "hireup.toml" { format!("{text}\n[retention]\ngrace_days = 1\n") } else { text };
+        (name.to_owned(), text)
+    });
+    shared::core::catalog::ProfileCatalog::from_sources(sources).unwrap()
+}
+
+/// Retention: once Lever has a submission and the partner was told, its personal data lasts the
+/// profile's grace; then the sweep leaves none of it on disk (the embedded store has no TTL
+/// deleter: the candidate sweeper purges and rewrites the log).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_the_grace_the_sweep_leaves_no_personal_data_on_disk() {
+    let data = tempfile::tempdir().unwrap();
+    let tuning = Tuning {
+        data_dir: Some(data.path().to_owned()),
+        catalog: Some(catalog_with_a_day_of_grace()),
+        // The outbox keeps events (and their bodies) two days here.
+        event_retention: Some(Duration::from_secs(2 * 24 * 3600)),
+        ..Tuning::default()
+    };
+    let h = LocalHub::start_tuned(SandboxConfig { rate_limit: None, ..SandboxConfig::default() }, tuning).await;
+    let key = h.partner("hireup").await;
+    let id = h.connect(&key, "hireup").await;
+    let hook = h.send(Request::new("POST", "/v1/webhooks").key(&key).json(&json!({"url": "http://127.0.0.1:9/hook"}))).await;
+    assert_eq!(hook.status, 201);
+    let posting = h.sandbox.admin().create_posting(json!({"text": "Analyst", "state": "published"})).unwrap();
+    let written = submit(&h, &key, &id, &RETAINED, &posting).await;
+    assert_eq!(written["state"], "created", "{written}");
+    let view = format!("/v1/connections/{id}/candidates/{}", written["id"].as_str().unwrap());
+
+    // Within the grace: the partner reads it back; the sweep keeps it.
+    h.clock.advance_ms(20 * 3600 * 1000);
+    // (Short-lived items expire meanwhile: OAuth states, Lever look-ups.)
+    h.hub.candidates.sweep_once(h.clock.now_ms()).await.unwrap();
+    assert_eq!(h.send(Request::new("GET", &view).key(&key)).await.status, 200);
+    assert!(!holding(data.path(), RETAINED.email).is_empty(), "kept within the grace");
+
+    // The grace is over (and the idempotency answer's 48 h, and the outbox's two days).
+    h.clock.advance_ms(30 * 3600 * 1000);
+    let swept = h.hub.candidates.sweep_once(h.clock.now_ms()).await.unwrap();
+    assert!(swept.expired >= 3, "the submission, its idempotency answer and its event at least: {swept:?}");
+    assert_eq!(h.send(Request::new("GET", &view).key(&key)).await.status, 404);
+    assert_gone(data.path(), &RETAINED, "after the grace and the sweep");
+}

@@ -272,6 +272,17 @@ impl Store for EmbeddedStore {
         table.commit(entries)
     }
 
+    async fn purge_expired(&self, now_ms: i64) -> Result<usize, StoreError> {
+        let expired: Vec<Key> = self.lock().items.values().filter(|i| !i.is_live(now_ms)).map(|i| i.key.clone()).collect();
+        if expired.is_empty() {
+            return Ok(0);
+        }
+        let n = expired.len();
+        self.lock().commit(expired.into_iter().map(Entry::Delete).collect())?;
+        self.compact().await?;
+        Ok(n)
+    }
+
     async fn compact(&self) -> Result<(), StoreError> {
         let Some(path) = &self.path else { return Ok(()) };
         let mut table = self.lock();

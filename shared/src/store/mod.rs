@@ -218,6 +218,14 @@ pub trait Store: Send + Sync {
     async fn compact(&self) -> Result<(), StoreError> {
         Ok(())
     }
+
+    /// Deletes what expired by `now_ms` from the adapter's own files, for adapters that have
+    /// no deleter of their own; returns how many items went. DynamoDB's TTL does this (lazily;
+    /// readers already skip expired items), so its adapter does nothing.
+    async fn purge_expired(&self, now_ms: i64) -> Result<usize, StoreError> {
+        let _ = now_ms;
+        Ok(0)
+    }
 }
 
 pub(crate) fn check_transaction(writes: &[Write]) -> Result<(), StoreError> {

@@ -100,6 +100,8 @@ pub struct Tuning {
     /// Keep the store and files on disk here, as `hub-local` does under its `--data-dir`
     /// (`table.log`, `files/`); in memory and a temporary directory when `None`.
     pub data_dir: Option<std::path::PathBuf>,
+    /// How long the outbox keeps events; the default policy's when `None`.
+    pub event_retention: Option<std::time::Duration>,
 }
 
 impl LocalHub {
@@ -145,7 +147,11 @@ impl LocalHub {
             public_url: url::Url::parse(PUBLIC_URL).unwrap(),
             lever_pkce: false,
             tokens: TokenPolicy::default(),
-            delivery: DeliveryPolicy { allow_http_loopback: true, ..DeliveryPolicy::default() },
+            delivery: DeliveryPolicy {
+                allow_http_loopback: true,
+                retention: tuning.event_retention.unwrap_or(DeliveryPolicy::default().retention),
+                ..DeliveryPolicy::default()
+            },
             jobs: Default::default(),
             rate_budget: RateBudgetPolicy { limit: tuning.lever_rate_limit.unwrap_or(unlimited), ..RateBudgetPolicy::default() },
             candidates: tuning.candidates,

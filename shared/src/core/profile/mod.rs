@@ -36,6 +36,36 @@ pub struct Profile {
     pub events: Events,
     #[serde(default)]
     pub settings: SettingsPolicy,
+    #[serde(default)]
+    pub retention: Retention,
+}
+
+/// How long the hub keeps a person's data once its purpose is served (`docs/data-protection.md`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Retention {
+    /// Days a submission's personal fields stay after Lever has it and the partner was told
+    /// (the partner may still read it back until then).
+    #[serde(default = "Retention::default_grace_days")]
+    pub grace_days: u32,
+}
+
+impl Retention {
+    pub const MAX_GRACE_DAYS: u32 = 365;
+
+    fn default_grace_days() -> u32 {
+        30
+    }
+
+    pub fn grace_ms(&self) -> i64 {
+        i64::from(self.grace_days) * 24 * 3600 * 1000
+    }
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Self { grace_days: Self::default_grace_days() }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

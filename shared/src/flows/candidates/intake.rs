@@ -230,6 +230,7 @@ impl Candidates {
             due_at_ms: Some(now + ms(self.policy.inline_budget) + ms(self.policy.lapse_grace)),
             announced: false,
             idempotency_key: Some(idempotency_key.to_owned()),
+            expires_at_ms: None,
             created_at_ms: now,
             updated_at_ms: now,
         };

@@ -51,6 +51,10 @@ pub struct SubmissionRecord {
     /// The `Idempotency-Key` it was accepted under, so an erasure finds the stored answer.
     #[serde(default)]
     pub idempotency_key: Option<String>,
+    /// Once announced, the record (personal fields and all) lasts the profile's retention grace
+    /// (`retention.grace_days`) and then expires: DynamoDB's TTL, or the embedded store's purge.
+    #[serde(default)]
+    pub expires_at_ms: Option<i64>,
     pub created_at_ms: i64,
     pub updated_at_ms: i64,
 }
@@ -64,6 +68,10 @@ impl Record for SubmissionRecord {
 
     fn due(&self) -> Option<IndexKey> {
         self.due_at_ms.map(|at| keys::submission_due(&self.connection_id, &self.id, at))
+    }
+
+    fn expires_at_ms(&self) -> Option<i64> {
+        self.expires_at_ms
     }
 }
 

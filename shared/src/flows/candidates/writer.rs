@@ -392,6 +392,7 @@ impl Candidates {
             }
         }
         let state = r.state;
+        let grace_ms = profile.as_ref().map_or_else(|| crate::core::profile::Retention::default().grace_ms(), |p| p.retention.grace_ms());
         let key = keys::submission(&r.connection_id, &r.id);
         let stored = self
             .records
@@ -401,6 +402,7 @@ impl Candidates {
                 }
                 s.announced = true;
                 s.due_at_ms = None;
+                s.expires_at_ms = Some(now + grace_ms);
                 s.updated_at_ms = s.updated_at_ms.max(now);
                 true
             })
