@@ -23,13 +23,17 @@ const BY_EMAIL: Person = Person { name: "Augusta Kingsworth", email: "augusta.ki
 const BY_OPPORTUNITY: Person = Person { name: "Bartholomew Quillfeather", email: "bart.quillfeather@erase.example", phone: "+1 415 555 0102" };
 const KEPT: Person = Person { name: "Cordelia Vantongeren", email: "cordelia.vantongeren@keep.example", phone: "+1 415 555 0103" };
 
+fn file_name(p: &Person) -> String {
+    format!("{}-cv.pdf", p.name.replace(' ', "-"))
+}
+
 fn referral(p: &Person, posting: &str) -> Value {
     json!({
         "kind": "referral",
         "candidate": {"name": p.name, "emails": [p.email], "phones": [{"type": "mobile", "value": p.phone}]},
         "postings": [posting],
         "referrer": {"name": "Grace Hopper", "email": "grace.hopper@partner.example"},
-        "files": [{"name": format!("{}-cv.pdf", p.name.replace(' ', "-")), "content_type": "application/pdf", "role": "resume",
+        "files": [{"name": file_name(p), "content_type": "application/pdf", "role": "resume",
                    "content_base64": b64(&pdf(&format!("{} <{}>", p.name, p.email), 2_000))}],
     })
 }
@@ -83,7 +87,7 @@ async fn erase(t: &TestHub, p: &TestPartner, body: Value) -> Value {
 async fn an_erased_person_is_in_no_item_object_message_or_log_line() {
     let t = TestHub::start(SandboxConfig::default()).await;
     for p in [&BY_EMAIL, &BY_OPPORTUNITY, &KEPT] {
-        for secret in [p.name, p.email, p.phone] {
+        for secret in [p.name, p.email, p.phone, &file_name(p)] {
             logs::forbid(secret);
         }
     }
@@ -138,7 +142,7 @@ const DELETED_IN_LEVER: Person = Person { name: "Desmond Harrowgate", email: "de
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_deletion_in_lever_erases_the_hubs_copies_and_tells_the_partner() {
     let t = TestHub::start(SandboxConfig::default()).await;
-    for secret in [DELETED_IN_LEVER.name, DELETED_IN_LEVER.email, DELETED_IN_LEVER.phone] {
+    for secret in [DELETED_IN_LEVER.name, DELETED_IN_LEVER.email, DELETED_IN_LEVER.phone, &file_name(&DELETED_IN_LEVER)] {
         logs::forbid(secret);
     }
     let partner = t.partner("hireup").await;
