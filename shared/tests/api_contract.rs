@@ -213,6 +213,12 @@ async fn every_operation_answers_as_documented() {
     let retry = |c: &str| Request::new("POST", format!("/v1/connections/{id}/candidates/{c}/retry")).key(&key);
     assert_eq!(h.send(retry(&failed)).await.status, 202);
     assert_eq!(h.send(retry(&candidate)).await.status, 409, "already in Lever");
+    let erase = |body: Value| Request::new("POST", "/v1/erasures").key(&key).json(&body);
+    let erased = h.send(erase(json!({"email": "ada@contract.example"}))).await;
+    assert_eq!(erased.status, 202, "{:?}", erased.json());
+    assert_eq!(h.send(erase(json!({}))).await.status, 422);
+    assert_eq!(h.send(get(&format!("/v1/erasures/{}", erased.json()["id"].as_str().unwrap()))).await.status, 200);
+    assert_eq!(h.send(get("/v1/erasures/nope")).await.status, 404);
 
     let uncovered = contract().uncovered(|_| true);
     assert!(uncovered.is_empty(), "documented but never checked: {uncovered:#?}");

@@ -28,6 +28,8 @@ async fn a_slow_run_keeps_its_short_claim_and_releases_it_when_done() {
             ..CandidatePolicy::default()
         },
         catalog: None,
+        data_dir: None,
+        event_retention: None,
     };
     let h = LocalHub::start_tuned(SandboxConfig { rate_limit: None, ..SandboxConfig::default() }, tuning).await;
     let key = h.partner("hireup").await;

@@ -294,3 +294,29 @@ async fn a_webhook_for_a_candidate_lever_does_not_have_as_hired_sends_nothing() 
     let outcome = t.h.hub.lever_events.handle(&serde_json::to_string(&unknown).unwrap()).await;
     assert!(matches!(outcome, RouteOutcome::Dropped(_)), "{outcome:?}");
 }
+
+/// Retention: a hire sent longer ago than the profile's grace (30 days for HR Cloud) keeps its
+/// ids and sends after the next import, and loses the person's HRIS fields.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hire_past_the_grace_keeps_its_ids_and_loses_the_persons_fields() {
+    let t = hris().await;
+    let opp = t.applicant("Imogen Sallowfield", json!({"text": "Analyst", "state": "published"}));
+    t.hire(&opp);
+    assert_eq!(t.webhook(&opp).await, RouteOutcome::Done { handlers: HIRED_HANDLERS });
+    assert_eq!(t.hire_of(&opp).await["fields"]["Last Name"], "Sallowfield");
+
+    // Within the grace, an import leaves it as it is.
+    t.h.clock.advance_ms(29 * DAY);
+    let body = t.import(json!({})).await;
+    assert!(matches!(t.run(&body).await, HiresMessage::Ran(_)));
+    assert_eq!(t.hire_of(&opp).await["fields"]["Last Name"], "Sallowfield");
+
+    // Past it: the next import's sweep clears the fields; the hire and its send stay.
+    t.h.clock.advance_ms(2 * DAY);
+    let body = t.import(json!({})).await;
+    assert!(matches!(t.run(&body).await, HiresMessage::Ran(_)));
+    let hire = t.hire_of(&opp).await;
+    assert!(hire["fields"].as_object().unwrap().values().all(Value::is_null), "{hire}");
+    assert_eq!((hire["id"].as_str(), hire["lever"]["opportunity_id"].as_str()), (Some(opp.as_str()), Some(opp.as_str())), "{hire}");
+    assert!(!hire.to_string().contains("Sallowfield"), "{hire}");
+}

@@ -209,7 +209,7 @@ fn hireup_profile() {
     assert!(p.may_change(SettingKey::StageLabels));
     assert_eq!(
         p.lever_webhooks().into_iter().collect::<Vec<_>>(),
-        vec![LeverEvent::CandidateArchiveChange, LeverEvent::CandidateHired, LeverEvent::CandidateStageChange]
+        vec![LeverEvent::CandidateArchiveChange, LeverEvent::CandidateDeleted, LeverEvent::CandidateHired, LeverEvent::CandidateStageChange]
     );
 }
 
@@ -526,7 +526,7 @@ fn hrcloud_profile_and_mapping() {
     let h = p.hires().unwrap();
     assert_eq!(h.triggers, vec![HireTrigger::OnDemand, HireTrigger::Daily, HireTrigger::Webhook]);
     assert_eq!(h.timezone.as_ref().unwrap().as_str(), "America/Los_Angeles");
-    assert_eq!(p.lever_webhooks().into_iter().collect::<Vec<_>>(), vec![LeverEvent::CandidateHired]);
+    assert_eq!(p.lever_webhooks().into_iter().collect::<Vec<_>>(), vec![LeverEvent::CandidateDeleted, LeverEvent::CandidateHired]);
     let fields: Vec<&str> = h.fields.keys().map(String::as_str).collect();
     let mut expected = vec![
         "First Name",

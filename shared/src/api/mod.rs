@@ -9,6 +9,7 @@ pub mod connections;
 mod consent_page;
 pub mod cursor;
 pub mod docs;
+pub mod erasures;
 pub mod extract;
 pub mod hires;
 mod html;
@@ -76,7 +77,7 @@ pub fn partner_routes(state: Arc<ApiState>) -> Router {
     as_partner_api(partner_table().with_state(state))
 }
 
-/// The candidate routes: submissions and uploads.
+/// The candidate routes: submissions, uploads and erasures.
 pub fn candidate_routes(state: Arc<CandidateApiState>) -> Router {
     as_partner_api(candidate_table().with_state(state))
 }
@@ -109,20 +110,25 @@ fn partner_table() -> Router<Arc<ApiState>> {
 }
 
 /// The paths of [`candidate_routes`] (API Gateway sends exactly these to their function).
-pub const CANDIDATE_PATHS: [&str; 4] = [
+pub const CANDIDATE_PATHS: [&str; 6] = [
     "/v1/connections/{id}/candidates",
     "/v1/connections/{id}/candidates/{candidate_id}",
     "/v1/connections/{id}/candidates/{candidate_id}/retry",
     "/v1/connections/{id}/uploads",
+    "/v1/erasures",
+    "/v1/erasures/{id}",
 ];
 
 fn candidate_table() -> Router<Arc<CandidateApiState>> {
-    let [submissions, submission, retry, uploads] = CANDIDATE_PATHS;
+    let [submissions, submission, retry, uploads, erasures_path, erasure] = CANDIDATE_PATHS;
     Router::new()
         .route(submissions, post(candidates::create).get(candidates::list))
         .route(submission, get(candidates::get))
         .route(retry, post(candidates::retry))
         .route(uploads, post(candidates::create_upload))
+        // Erasures reach the file store and the writer's records: they live where those do.
+        .route(erasures_path, post(erasures::create))
+        .route(erasure, get(erasures::get))
 }
 
 /// What every set of partner routes shares: problem documents for unknown routes and methods

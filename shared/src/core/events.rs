@@ -25,6 +25,12 @@ pub enum EventKind {
     CandidateArchived,
     #[serde(rename = "candidate.hired")]
     CandidateHired,
+    /// The hub erased its copies of a person on the partner's request (`POST /v1/erasures`).
+    #[serde(rename = "candidate.erased")]
+    CandidateErased,
+    /// The customer deleted the candidate in Lever; the hub erased its copies.
+    #[serde(rename = "candidate.deleted")]
+    CandidateDeleted,
     #[serde(rename = "submission.failed")]
     SubmissionFailed,
     #[serde(rename = "hire.created")]
@@ -44,6 +50,8 @@ impl EventKind {
             Self::CandidateStageChanged => "candidate.stage_changed",
             Self::CandidateArchived => "candidate.archived",
             Self::CandidateHired => "candidate.hired",
+            Self::CandidateErased => "candidate.erased",
+            Self::CandidateDeleted => "candidate.deleted",
             Self::SubmissionFailed => "submission.failed",
             Self::HireCreated => "hire.created",
             Self::ConnectionStatusChanged => "connection.status_changed",
@@ -70,6 +78,9 @@ pub enum LeverEvent {
     ApplicationCreated,
     #[serde(rename = "candidateArchiveChange")]
     CandidateArchiveChange,
+    /// The customer deleted a candidate in Lever: the hub erases its copies of it.
+    #[serde(rename = "candidateDeleted")]
+    CandidateDeleted,
     #[serde(rename = "candidateHired")]
     CandidateHired,
     #[serde(rename = "candidateStageChange")]
@@ -77,14 +88,20 @@ pub enum LeverEvent {
 }
 
 impl LeverEvent {
-    pub const ALL: [LeverEvent; 4] =
-        [LeverEvent::ApplicationCreated, LeverEvent::CandidateArchiveChange, LeverEvent::CandidateHired, LeverEvent::CandidateStageChange];
+    pub const ALL: [LeverEvent; 5] = [
+        LeverEvent::ApplicationCreated,
+        LeverEvent::CandidateArchiveChange,
+        LeverEvent::CandidateDeleted,
+        LeverEvent::CandidateHired,
+        LeverEvent::CandidateStageChange,
+    ];
 
     /// Lever's name of the event, as registered and as it arrives.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::ApplicationCreated => "applicationCreated",
             Self::CandidateArchiveChange => "candidateArchiveChange",
+            Self::CandidateDeleted => "candidateDeleted",
             Self::CandidateHired => "candidateHired",
             Self::CandidateStageChange => "candidateStageChange",
         }

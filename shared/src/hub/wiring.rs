@@ -22,7 +22,7 @@ use crate::core::job_sync::SyncPolicy;
 use crate::core::oauth_state::StateSigner;
 use crate::files::{DirFileStore, FileStore, S3FileStore};
 use crate::flows::activity::ActivityLog;
-use crate::flows::candidates::{CandidatePolicy, Candidates, PendingReferralRelease, StatusReporter};
+use crate::flows::candidates::{CandidatePolicy, Candidates, LeverDeletions, PendingReferralRelease, StatusReporter};
 use crate::flows::connections::{Connections, ConsentConfig, PublicUrls};
 use crate::flows::delivery::{DeliveryPolicy, EventDelivery};
 use crate::flows::dispatch::Dispatcher;
@@ -529,7 +529,8 @@ impl Wiring {
             .on(LeverEvent::CandidateArchiveChange, status.clone())
             .on(LeverEvent::CandidateHired, status)
             .on(LeverEvent::CandidateHired, Arc::new(HireOnWebhook::new(self.hire_import()?)))
-            .on(LeverEvent::ApplicationCreated, Arc::new(referrals)))
+            .on(LeverEvent::ApplicationCreated, Arc::new(referrals))
+            .on(LeverEvent::CandidateDeleted, Arc::new(LeverDeletions::new(self.queue(QueueName::Candidates)?))))
     }
 
     /// Syncs one connection's postings (the job poller Lambda's flow).

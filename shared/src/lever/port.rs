@@ -91,6 +91,13 @@ pub trait LeverApi: Send + Sync {
         files: Vec<FileUpload>,
     ) -> LeverResult<Created<Opportunity>>;
     async fn get_opportunity(&self, auth: &LeverAuth, opportunity_id: &str, expand: &[OpportunityExpand]) -> LeverResult<Opportunity>;
+    /// Opportunities deleted at or after `deleted_since` (ms; `None` = all of them).
+    async fn list_deleted_opportunities(
+        &self,
+        auth: &LeverAuth,
+        deleted_since: Option<i64>,
+        page: PageRequest,
+    ) -> LeverResult<Page<DeletedOpportunity>>;
     async fn list_opportunities(&self, auth: &LeverAuth, query: &OpportunitiesQuery, page: PageRequest) -> LeverResult<Page<Opportunity>>;
     async fn change_stage(&self, auth: &LeverAuth, opportunity_id: &str, stage_id: &str, perform_as: Option<&str>) -> LeverResult<Opportunity>;
     async fn archive_opportunity(

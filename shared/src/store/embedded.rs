@@ -23,6 +23,8 @@ pub struct EmbeddedStore {
     inner: Mutex<Table>,
     /// Held until the store is dropped; `None` in memory.
     _lock: Option<DataLock>,
+    /// The log's path; `None` in memory.
+    path: Option<PathBuf>,
 }
 
 #[derive(Default)]
@@ -42,7 +44,7 @@ enum Entry {
 impl EmbeddedStore {
     /// A store that forgets everything when dropped.
     pub fn in_memory() -> Self {
-        Self { inner: Mutex::new(Table::default()), _lock: None }
+        Self { inner: Mutex::new(Table::default()), _lock: None, path: None }
     }
 
     /// Opens (or creates) the store kept in `path`. Refused while another store (in this
@@ -75,7 +77,7 @@ impl EmbeddedStore {
             }
         }
         table.log = Some(compact(path, &table.items)?);
-        Ok(Self { inner: Mutex::new(table), _lock: Some(lock) })
+        Ok(Self { inner: Mutex::new(table), _lock: Some(lock), path: Some(path.to_owned()) })
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Table> {
@@ -268,5 +270,28 @@ impl Store for EmbeddedStore {
             }
         }
         table.commit(entries)
+    }
+
+    async fn purge_expired(&self, now_ms: i64) -> Result<usize, StoreError> {
+        let expired: Vec<Key> = self.lock().items.values().filter(|i| !i.is_live(now_ms)).map(|i| i.key.clone()).collect();
+        if expired.is_empty() {
+            return Ok(0);
+        }
+        let n = expired.len();
+        self.lock().commit(expired.into_iter().map(Entry::Delete).collect())?;
+        self.compact().await?;
+        Ok(n)
+    }
+
+    async fn compact(&self) -> Result<(), StoreError> {
+        let Some(path) = &self.path else { return Ok(()) };
+        let mut table = self.lock();
+        if let Some(log) = table.log.as_mut() {
+            log.flush().map_err(|e| io_error(path, e))?;
+        }
+        // The old log (every value ever written) is replaced whole by one line per live item.
+        let rewritten = compact(path, &table.items)?;
+        table.log = Some(rewritten);
+        Ok(())
     }
 }

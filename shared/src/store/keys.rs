@@ -39,6 +39,11 @@ pub fn partner_item(partner_id: &str, sk: &str) -> Key {
     Key::new(format!("PARTNER#{partner_id}"), sk.to_owned())
 }
 
+/// An erasure a partner asked for (`POST /v1/erasures`), in the partner's partition.
+pub fn erasure(partner_id: &str, erasure_id: &str) -> Key {
+    Key::new(format!("PARTNER#{partner_id}"), format!("ERASURE#{erasure_id}"))
+}
+
 pub fn connection(connection_id: &str) -> Key {
     Key::new(format!("CONN#{connection_id}"), "CONN")
 }

@@ -211,6 +211,21 @@ pub trait Store: Send + Sync {
 
     /// All writes or none. At most 100 writes, each on a distinct key.
     async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError>;
+
+    /// Makes deletes and overwrites final in the adapter's own files: after it, no earlier
+    /// value of any item is left there (an erasure must leave the disk, not only the table).
+    /// The embedded store rewrites its append-only log; DynamoDB keeps no history to drop.
+    async fn compact(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    /// Deletes what expired by `now_ms` from the adapter's own files, for adapters that have
+    /// no deleter of their own; returns how many items went. DynamoDB's TTL does this (lazily;
+    /// readers already skip expired items), so its adapter does nothing.
+    async fn purge_expired(&self, now_ms: i64) -> Result<usize, StoreError> {
+        let _ = now_ms;
+        Ok(0)
+    }
 }
 
 pub(crate) fn check_transaction(writes: &[Write]) -> Result<(), StoreError> {

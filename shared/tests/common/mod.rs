@@ -97,6 +97,11 @@ pub struct Tuning {
     pub candidates: shared::flows::candidates::CandidatePolicy,
     /// The partner profiles; the bundled ones when `None`.
     pub catalog: Option<ProfileCatalog>,
+    /// Keep the store and files on disk here, as `hub-local` does under its `--data-dir`
+    /// (`table.log`, `files/`); in memory and a temporary directory when `None`.
+    pub data_dir: Option<std::path::PathBuf>,
+    /// How long the outbox keeps events; the default policy's when `None`.
+    pub event_retention: Option<std::time::Duration>,
 }
 
 impl LocalHub {
@@ -128,13 +133,17 @@ impl LocalHub {
         let files_dir = tempfile::tempdir().expect("a temporary directory for files");
         let now = time::OffsetDateTime::now_utc().unix_timestamp() * 1000;
         let clock = Arc::new(ManualClock::at_ms(now));
+        let (store, files) = match &tuning.data_dir {
+            Some(dir) => (EmbeddedStore::open(dir.join("table.log")).expect("the store opens"), dir.join("files")),
+            None => (EmbeddedStore::in_memory(), files_dir.path().to_owned()),
+        };
         let ports = HubPorts {
-            store: Arc::new(EmbeddedStore::in_memory()),
+            store: Arc::new(store),
             clock: clock.clone(),
             secrets: Arc::new(secrets),
             lever,
             queues: Default::default(),
-            files: shared::hub::FilesSource::Dir(files_dir.path().to_owned()),
+            files: shared::hub::FilesSource::Dir(files),
         };
         // These tests are about the API, not Lever's rate limit (the sandbox's is off too).
         let unlimited = RateLimit { per_second: 100_000, burst: 100_000 };
@@ -142,7 +151,11 @@ impl LocalHub {
             public_url: url::Url::parse(PUBLIC_URL).unwrap(),
             lever_pkce: false,
             tokens: TokenPolicy::default(),
-            delivery: DeliveryPolicy { allow_http_loopback: true, ..DeliveryPolicy::default() },
+            delivery: DeliveryPolicy {
+                allow_http_loopback: true,
+                retention: tuning.event_retention.unwrap_or(DeliveryPolicy::default().retention),
+                ..DeliveryPolicy::default()
+            },
             jobs: Default::default(),
             rate_budget: RateBudgetPolicy { limit: tuning.lever_rate_limit.unwrap_or(unlimited), ..RateBudgetPolicy::default() },
             candidates: tuning.candidates,

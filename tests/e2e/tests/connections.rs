@@ -518,7 +518,7 @@ async fn every_documented_route_is_served() {
             _ => {}
         }
     }
-    assert_eq!(checked, 30, "documented /v1 operations");
+    assert_eq!(checked, 32, "documented /v1 operations");
     let res = t.http.get(format!("{}/oauth/callback", t.base)).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     let p = t.partner("outhire").await;

@@ -36,6 +36,36 @@ pub struct Profile {
     pub events: Events,
     #[serde(default)]
     pub settings: SettingsPolicy,
+    #[serde(default)]
+    pub retention: Retention,
+}
+
+/// How long the hub keeps a person's data once its purpose is served (`docs/data-protection.md`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Retention {
+    /// Days a submission's personal fields stay after Lever has it and the partner was told
+    /// (the partner may still read it back until then).
+    #[serde(default = "Retention::default_grace_days")]
+    pub grace_days: u32,
+}
+
+impl Retention {
+    pub const MAX_GRACE_DAYS: u32 = 365;
+
+    fn default_grace_days() -> u32 {
+        30
+    }
+
+    pub fn grace_ms(&self) -> i64 {
+        i64::from(self.grace_days) * 24 * 3600 * 1000
+    }
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Self { grace_days: Self::default_grace_days() }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -377,6 +407,10 @@ impl Profile {
             // Held referrals are applied when Lever reports the application.
             w.insert(LeverEvent::ApplicationCreated);
         }
+        if self.candidates().is_some() || self.hires().is_some() {
+            // A candidate the customer deletes in Lever leaves the hub's copies too.
+            w.insert(LeverEvent::CandidateDeleted);
+        }
         w
     }
 
@@ -444,7 +478,7 @@ mod tests {
             kind = "hris"
             [oauth]
             scopes = ["offline_access", "opportunities:read:admin", "offers:read:admin", "postings:read:admin",
-                      "users:read:admin", "archive_reasons:read:admin"]
+                      "users:read:admin", "archive_reasons:read:admin", "webhooks:write:admin"]
             [flows.hires]
             triggers = ["on_demand"]
             [flows.hires.fields]
@@ -483,8 +517,9 @@ mod tests {
     fn webhook_trigger_needs_webhook_scope() {
         let mut p = minimal_hris();
         p.flows.hires.as_mut().unwrap().triggers.push(HireTrigger::Webhook);
+        p.oauth.scopes.retain(|s| s != "webhooks:write:admin");
         assert!(issues(&p).join("\n").contains("missing scope \"webhooks:write:admin\""));
-        assert_eq!(p.lever_webhooks().into_iter().collect::<Vec<_>>(), vec![LeverEvent::CandidateHired]);
+        assert_eq!(p.lever_webhooks().into_iter().collect::<Vec<_>>(), vec![LeverEvent::CandidateDeleted, LeverEvent::CandidateHired]);
     }
 
     #[test]
@@ -539,10 +574,9 @@ mod tests {
         let got = issues(&p).join("\n");
         assert!(got.contains("flows.candidates.pending.hold_referrals: holds referrals: needs \"referral\""), "{got}");
         assert!(got.contains("flows.candidates.pending.expire_after_days: must be between 1 and 90"), "{got}");
-        assert_eq!(p.lever_webhooks().into_iter().collect::<Vec<_>>(), vec![LeverEvent::ApplicationCreated]);
+        assert_eq!(p.lever_webhooks().into_iter().collect::<Vec<_>>(), vec![LeverEvent::ApplicationCreated, LeverEvent::CandidateDeleted]);
         p.flows.candidates.as_mut().unwrap().pending = PendingPolicy::default();
-        assert!(p.lever_webhooks().is_empty());
-        assert!(issues(&p).join("\n").contains("\"webhooks:write:admin\" is not needed"));
+        assert_eq!(p.lever_webhooks().into_iter().collect::<Vec<_>>(), vec![LeverEvent::CandidateDeleted], "deletions reach every candidate flow");
     }
 
     #[test]

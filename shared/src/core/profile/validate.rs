@@ -17,6 +17,9 @@ impl Profile {
             out.push(FieldIssue::new("display_name", "must not be empty"));
         }
         self.validate_scopes(&mut out);
+        if !(1..=super::Retention::MAX_GRACE_DAYS).contains(&self.retention.grace_days) {
+            out.push(FieldIssue::new("retention.grace_days", format!("must be between 1 and {}", super::Retention::MAX_GRACE_DAYS)));
+        }
         if self.flows.jobs.is_none() && self.flows.candidates.is_none() && self.flows.hires.is_none() {
             out.push(FieldIssue::new("flows", "enable at least one of flows.jobs, flows.candidates, flows.hires"));
         }
@@ -164,6 +167,10 @@ impl Profile {
                 | EventKind::CandidateHired
                 | EventKind::SubmissionFailed => ("flows.candidates", self.flows.candidates.is_some()),
                 EventKind::HireCreated => ("flows.hires", self.flows.hires.is_some()),
+                // Erasures and Lever's deletions reach submissions and hires alike.
+                EventKind::CandidateErased | EventKind::CandidateDeleted => {
+                    ("flows.candidates or flows.hires", self.flows.candidates.is_some() || self.flows.hires.is_some())
+                }
                 EventKind::ConnectionStatusChanged => ("", true),
             };
             if !ok {

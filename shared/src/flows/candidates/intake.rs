@@ -71,7 +71,7 @@ impl Candidates {
         let (stored, accepted_now) = match self.records.get::<SubmissionRecord>(&keys::submission(connection_id, &submission_id)).await? {
             // A retry after an answer that was not stored: accepted (and counted) before.
             Some(existing) => (existing.record, false),
-            None => match self.accept(&connection, flow, &submission_id, validated).await {
+            None => match self.accept(&connection, flow, &submission_id, key, validated).await {
                 Ok(r) => (r, true),
                 Err(e) => {
                     // Nothing was accepted: the key is free again for a corrected request.
@@ -176,6 +176,7 @@ impl Candidates {
         connection: &Connection,
         flow: &CandidatesFlow,
         submission_id: &str,
+        idempotency_key: &str,
         validated: Validated,
     ) -> Result<SubmissionRecord, CandidateError> {
         let Validated { mut submission, contents } = validated;
@@ -228,6 +229,8 @@ impl Candidates {
             // Should the request die before the work is queued, the sweeper finds it soon after.
             due_at_ms: Some(now + ms(self.policy.inline_budget) + ms(self.policy.lapse_grace)),
             announced: false,
+            idempotency_key: Some(idempotency_key.to_owned()),
+            expires_at_ms: None,
             created_at_ms: now,
             updated_at_ms: now,
         };

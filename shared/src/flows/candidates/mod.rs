@@ -21,6 +21,8 @@
 //!    hub wrote to; `applicationCreated` releases held referrals.
 
 mod claim;
+mod deleted;
+mod erase;
 mod intake;
 mod lever_facts;
 mod read;
@@ -37,6 +39,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+pub use deleted::LeverDeletions;
+pub use erase::{ERASURE_KINDS, ErasureRecord, ErasureStatus, ErasureTarget};
 pub use intake::SubmitAnswer;
 pub use records::{IdempotencyRecord, RefusalKind, StoredAnswer, SubmissionRecord, SubmittedOpportunity, UploadRecord};
 pub use status::{PendingReferralRelease, StatusReporter};
@@ -182,6 +186,8 @@ pub enum CandidateWork {
     },
     /// Poll the status of a connection's submitted candidates.
     StatusPoll { connection_id: String },
+    /// Lever deleted this opportunity: erase the hub's copies (here, where the file store is).
+    LeverDeleted { connection_id: String, opportunity_id: String },
 }
 
 /// Candidate ingest and everything it needs. Cheap to clone; one per process.
@@ -262,7 +268,11 @@ impl Candidates {
                     _ => self.run_queued(connection_id, submission_id, *attempt).await,
                 }
             }
-            CandidateWork::StatusPoll { connection_id } => self.status.poll(connection_id).await,
+            CandidateWork::StatusPoll { connection_id } => match self.status.poll(connection_id).await {
+                Ok(()) => self.deletions_pass(connection_id).await,
+                Err(e) => Err(e),
+            },
+            CandidateWork::LeverDeleted { connection_id, opportunity_id } => self.erase_deleted_opportunity(connection_id, opportunity_id).await,
         };
         match outcome {
             Ok(()) => true,

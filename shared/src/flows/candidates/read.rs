@@ -58,6 +58,8 @@ impl Candidates {
                     r.pending_until_ms = None;
                     r.announced = false;
                 }
+                // Open again: kept until it is announced anew.
+                r.expires_at_ms = None;
                 r.next_attempt_at_ms = Some(now);
                 r.due_at_ms = Some(now + grace);
                 r.updated_at_ms = now;

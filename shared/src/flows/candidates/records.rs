@@ -48,6 +48,13 @@ pub struct SubmissionRecord {
     /// The partner was told of the final state (`candidate.created`/`updated`, `submission.failed`).
     #[serde(default)]
     pub announced: bool,
+    /// The `Idempotency-Key` it was accepted under, so an erasure finds the stored answer.
+    #[serde(default)]
+    pub idempotency_key: Option<String>,
+    /// Once announced, the record (personal fields and all) lasts the profile's retention grace
+    /// (`retention.grace_days`) and then expires: DynamoDB's TTL, or the embedded store's purge.
+    #[serde(default)]
+    pub expires_at_ms: Option<i64>,
     pub created_at_ms: i64,
     pub updated_at_ms: i64,
 }
@@ -61,6 +68,10 @@ impl Record for SubmissionRecord {
 
     fn due(&self) -> Option<IndexKey> {
         self.due_at_ms.map(|at| keys::submission_due(&self.connection_id, &self.id, at))
+    }
+
+    fn expires_at_ms(&self) -> Option<i64> {
+        self.expires_at_ms
     }
 }
 
@@ -370,6 +381,9 @@ pub struct StatusPoll {
     pub next_at_ms: i64,
     /// Changes up to here were seen (Lever's `updated_at_start` of the next poll, less an overlap).
     pub polled_up_to_ms: i64,
+    /// When Lever's deleted opportunities were last read (daily, with the poll); `None`: never.
+    #[serde(default)]
+    pub deletions_checked_at_ms: Option<i64>,
 }
 
 impl Record for StatusPoll {

@@ -14,6 +14,8 @@ use crate::store::{DueQuery, StoreError, keys};
 pub struct SweepReport {
     pub submissions: usize,
     pub status_polls: usize,
+    /// Expired items purged from a store with no deleter of its own.
+    pub expired: usize,
 }
 
 /// At most this many pages of each partition per sweep; the rest waits a minute.
@@ -71,8 +73,15 @@ impl Candidates {
                 }
             }
         }
+        // Where nothing deletes expired items (the embedded store), they leave the disk here.
+        report.expired = self.records.store().purge_expired(now_ms).await?;
         if report != SweepReport::default() {
-            tracing::info!(submissions = report.submissions, status_polls = report.status_polls, "candidate sweep queued work");
+            tracing::info!(
+                submissions = report.submissions,
+                status_polls = report.status_polls,
+                expired = report.expired,
+                "candidate sweep queued work"
+            );
         }
         Ok(report)
     }

@@ -392,6 +392,7 @@ impl Candidates {
             }
         }
         let state = r.state;
+        let grace_ms = profile.as_ref().map_or_else(|| crate::core::profile::Retention::default().grace_ms(), |p| p.retention.grace_ms());
         let key = keys::submission(&r.connection_id, &r.id);
         let stored = self
             .records
@@ -401,6 +402,7 @@ impl Candidates {
                 }
                 s.announced = true;
                 s.due_at_ms = None;
+                s.expires_at_ms = Some(now + grace_ms);
                 s.updated_at_ms = s.updated_at_ms.max(now);
                 true
             })
@@ -453,7 +455,13 @@ impl Candidates {
             return Ok(());
         }
         // A first opportunity of this connection's starts its status poll (the webhooks' fallback).
-        let poll = StatusPoll { connection_id: r.connection_id.clone(), next_at_ms: now + ms(self.policy.status_poll_every), polled_up_to_ms: now };
+        let poll = StatusPoll {
+            connection_id: r.connection_id.clone(),
+            next_at_ms: now + ms(self.policy.status_poll_every),
+            polled_up_to_ms: now,
+            // Nothing of this connection's was in Lever before now to be deleted.
+            deletions_checked_at_ms: Some(now),
+        };
         match self.records.create(&poll).await {
             Ok(_) | Err(StoreError::ConditionFailed) => Ok(()),
             Err(e) => Err(e.into()),

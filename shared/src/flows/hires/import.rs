@@ -18,7 +18,7 @@ use crate::flows::dispatch::{FlowRun, RunTrigger};
 use crate::flows::events::EventPublisher;
 use crate::flows::ready::active_profile;
 use crate::lever::page::Pager;
-use crate::store::{Records, StoreError, keys};
+use crate::store::{DueQuery, Records, StoreError, keys};
 
 /// What one listing run did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -168,6 +168,9 @@ impl HireImport {
                     r.failed
                 );
                 self.activity.note(connection_id, "hires.imported", r.failed == 0, message).await;
+                if let Err(e) = self.expire_fields(connection_id, ready.profile.retention.grace_ms()).await {
+                    tracing::warn!(connection_id, error = %e, "hires' fields past the retention grace not cleared; the next run tries again");
+                }
             }
             Ok(_) => {}
             Err(e) => {
@@ -231,6 +234,32 @@ impl HireImport {
     }
 
     /// Moves the watermark after a complete listing (forward only: runs may overlap).
+    /// Retention, where no TTL can do it: a hire sent longer ago than the profile's grace keeps
+    /// its ids and sends, and loses the person's HRIS fields (`docs/data-protection.md`).
+    async fn expire_fields(&self, connection_id: &str, grace_ms: i64) -> Result<(), StoreError> {
+        let now = self.records.clock().now_ms();
+        let mut query = DueQuery { partition: keys::hires_partition(connection_id), up_to: keys::HIRES_UP_TO.to_owned(), limit: 100, cursor: None };
+        loop {
+            let (page, cursor) = self.records.due::<HireRecord>(&query).await?;
+            for v in page {
+                let past = v.record.last_sent_at_ms.is_some_and(|at| at + grace_ms <= now);
+                if past && v.record.mapping.fields.values().any(Option::is_some) {
+                    let mut hire = v.record;
+                    hire.mapping.fields.values_mut().for_each(|f| *f = None);
+                    // A hire changed meanwhile (a resend) is left for the next run.
+                    match self.records.replace(&hire, v.version).await {
+                        Ok(_) | Err(StoreError::ConditionFailed) => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+            }
+            match cursor {
+                Some(c) => query.cursor = Some(c),
+                None => return Ok(()),
+            }
+        }
+    }
+
     async fn advance_watermark(&self, connection_id: &str, seen_ms: Option<i64>) -> Result<(), StoreError> {
         let key = keys::checkpoint(connection_id, FLOW);
         let now = self.records.clock().now_ms();

@@ -18,6 +18,16 @@ impl LeverApi for LeverHttpClient {
         self.get_page(auth, "list_deleted_postings", &["postings", "deleted"], &query, &page).await
     }
 
+    async fn list_deleted_opportunities(
+        &self,
+        auth: &LeverAuth,
+        deleted_since: Option<i64>,
+        page: PageRequest,
+    ) -> LeverResult<Page<DeletedOpportunity>> {
+        let query: Vec<(&str, String)> = deleted_since.map(|ms| ("deleted_at_start", ms.to_string())).into_iter().collect();
+        self.get_page(auth, "list_deleted_opportunities", &["opportunities", "deleted"], &query, &page).await
+    }
+
     async fn create_opportunity(&self, auth: &LeverAuth, perform_as: &str, body: &NewOpportunity) -> LeverResult<Created<Opportunity>> {
         let url = self.url(&["opportunities"], &[("perform_as", perform_as.to_owned())], None);
         self.fetch(auth, Self::call("create_opportunity", Method::POST, url, Self::json_body(body)?, RetryClass::Create)).await

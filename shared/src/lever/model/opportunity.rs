@@ -442,3 +442,13 @@ impl OpportunitiesQuery {
         q
     }
 }
+
+/// An entry of `GET /opportunities/deleted`: the id and when (Lever adds `deletedBy` and the
+/// opportunity as it was; the hub needs only the id).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeletedOpportunity {
+    pub id: String,
+    #[serde(default)]
+    pub deleted_at: Option<Millis>,
+}

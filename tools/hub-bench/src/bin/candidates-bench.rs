@@ -85,6 +85,9 @@ impl LeverApi for InstantLever {
     async fn list_deleted_postings(&self, _: &LeverAuth, _: Option<i64>, _: PageRequest) -> LeverResult<Page<DeletedPosting>> {
         not_faked()
     }
+    async fn list_deleted_opportunities(&self, _: &LeverAuth, _: Option<i64>, _: PageRequest) -> LeverResult<Page<DeletedOpportunity>> {
+        not_faked()
+    }
     async fn create_opportunity(&self, _: &LeverAuth, _: &str, _: &NewOpportunity) -> LeverResult<Created<Opportunity>> {
         self.count("POST /opportunities (JSON)");
         Ok(Created { deduped: false, data: opportunity(&uuid::Uuid::new_v4().to_string()) })

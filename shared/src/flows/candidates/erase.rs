@@ -1,0 +1,422 @@
+//! Erasure on request: one person out of everything the hub holds for one partner (the places
+//! `docs/data-protection.md` lists), never out of Lever — that copy is the customer's.
+//!
+//! The person is found by email or by Lever opportunity in the partner's submissions and hires;
+//! what they are known by there (names, emails, phones, file names, ids) is then looked for in
+//! the places that hold copies: idempotency answers, event bodies, activity entries. Nothing of
+//! the request is stored: the erasure record holds ids and counts only.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::records::{IdempotencyRecord, PendingReferral, SubmissionRecord};
+use super::{CandidateError, Candidates};
+use crate::core::candidate::email_key;
+use crate::core::connection::Connection;
+use crate::core::events::EventKind;
+use crate::core::hire::record::HireRecord;
+use crate::flows::activity::ActivityEntry;
+use crate::flows::connections::PartnerConnection;
+use crate::flows::delivery::{Delivery, DeliveryStatus, StoredEvent};
+use crate::flows::events::NewEvent;
+use crate::store::{DueQuery, Expect, Key, Record, StoreError, keys};
+
+/// Erasure records answer `GET /v1/erasures/{id}` this long.
+const ERASURE_RECORD_DAYS: i64 = 400;
+
+/// Who is to be erased.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ErasureTarget {
+    /// Every submission with this email (compared without case), and hires that hold it.
+    Email(String),
+    /// Every submission written to this Lever opportunity, and its hire.
+    Opportunity(String),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErasureStatus {
+    Pending,
+    Completed,
+}
+
+/// What the partner reads back: ids and counts, never whom it was for.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ErasureRecord {
+    pub partner_id: String,
+    pub id: String,
+    #[serde(default)]
+    pub connection_id: Option<String>,
+    pub status: ErasureStatus,
+    /// Items erased, per kind of place (every kind listed, zero included).
+    pub counts: BTreeMap<String, u64>,
+    pub created_at_ms: i64,
+    #[serde(default)]
+    pub completed_at_ms: Option<i64>,
+    pub expires_at_ms: i64,
+}
+
+impl Record for ErasureRecord {
+    const KIND: &'static str = "erasure";
+
+    fn key(&self) -> Key {
+        keys::erasure(&self.partner_id, &self.id)
+    }
+
+    fn expires_at_ms(&self) -> Option<i64> {
+        Some(self.expires_at_ms)
+    }
+}
+
+/// The kinds counted, in the order the answer lists them.
+pub const ERASURE_KINDS: [&str; 8] =
+    ["submissions", "files", "idempotency_answers", "pending_referrals", "submitted_opportunities", "hires", "events", "activity"];
+
+/// What the person is known by: values (compared without case) and ids.
+#[derive(Default)]
+struct Traces {
+    values: BTreeSet<String>,
+    ids: BTreeSet<String>,
+}
+
+impl Traces {
+    fn add_value(&mut self, v: &str) {
+        let v = v.trim().to_lowercase();
+        if !v.is_empty() {
+            self.values.insert(v);
+        }
+    }
+
+    fn add_submission(&mut self, s: &SubmissionRecord) {
+        let sub = &s.submission;
+        self.add_value(&sub.name);
+        sub.emails.iter().for_each(|e| self.add_value(e));
+        sub.phones.iter().for_each(|p| self.add_value(&p.value));
+        sub.files.iter().for_each(|f| self.add_value(&f.name));
+        self.ids.insert(s.id.clone());
+        self.ids.extend(s.opportunity_id.iter().chain(s.contact_id.iter()).cloned());
+    }
+
+    /// Whether free text (an activity message) names the person or one of their ids.
+    fn named_in(&self, text: &str) -> bool {
+        let text = text.to_lowercase();
+        self.values.iter().chain(self.ids.iter()).any(|t| text.contains(&t.to_lowercase()))
+    }
+
+    /// Nulls every string of `value` that is one of the person's values; `true` if any was.
+    fn redact(&self, value: &mut Value) -> bool {
+        match value {
+            Value::String(s) if self.values.contains(&s.trim().to_lowercase()) => {
+                *value = Value::Null;
+                true
+            }
+            Value::Array(items) => items.iter_mut().fold(false, |changed, v| self.redact(v) | changed),
+            Value::Object(fields) => fields.values_mut().fold(false, |changed, v| self.redact(v) | changed),
+            _ => false,
+        }
+    }
+}
+
+/// What one connection gave up: counted, and named to the partner in `candidate.erased`.
+#[derive(Default)]
+struct Erased {
+    submission_ids: BTreeSet<String>,
+    opportunity_ids: BTreeSet<String>,
+}
+
+type Counts = BTreeMap<String, u64>;
+
+fn bump(counts: &mut Counts, kind: &str, n: u64) {
+    *counts.entry(kind.to_owned()).or_default() += n;
+}
+
+impl Candidates {
+    /// Erases the person from what the hub holds for `partner_id` (on `connection_id`, or on
+    /// every connection of the partner), then rewrites what keeps history on disk. An unknown
+    /// person completes with zero counts, like any other.
+    pub async fn erase(&self, partner_id: &str, target: ErasureTarget, connection_id: Option<&str>) -> Result<ErasureRecord, CandidateError> {
+        self.erase_announcing(partner_id, target, connection_id, EventKind::CandidateErased).await
+    }
+
+    /// Lever's deletion of an opportunity (its `candidateDeleted`, or the daily pass): the hub's
+    /// copies go as for an erasure, and the partner hears `candidate.deleted`.
+    pub async fn erase_deleted_opportunity(&self, connection_id: &str, opportunity_id: &str) -> Result<(), CandidateError> {
+        let Some(connection) = self.records.get::<Connection>(&keys::connection(connection_id)).await?.map(|v| v.record) else { return Ok(()) };
+        let target = ErasureTarget::Opportunity(opportunity_id.to_owned());
+        let record = self.erase_announcing(&connection.partner_id, target, Some(connection_id), EventKind::CandidateDeleted).await?;
+        tracing::info!(connection_id, opportunity_id, erasure_id = %record.id, "Lever deleted an opportunity; the hub's copies are erased");
+        Ok(())
+    }
+
+    async fn erase_announcing(
+        &self,
+        partner_id: &str,
+        target: ErasureTarget,
+        connection_id: Option<&str>,
+        announce: EventKind,
+    ) -> Result<ErasureRecord, CandidateError> {
+        let connections = match connection_id {
+            Some(id) => vec![self.owned_connection(partner_id, id).await?.id],
+            None => self
+                .records
+                .query_all::<PartnerConnection>(&keys::partner(partner_id).pk, keys::PARTNER_CONNECTIONS_PREFIX)
+                .await?
+                .into_iter()
+                .map(|p| p.connection_id)
+                .collect(),
+        };
+        let now = self.records.clock().now_ms();
+        let mut record = ErasureRecord {
+            partner_id: partner_id.to_owned(),
+            id: uuid::Uuid::now_v7().simple().to_string(),
+            connection_id: connection_id.map(str::to_owned),
+            status: ErasureStatus::Pending,
+            counts: ERASURE_KINDS.iter().map(|k| ((*k).to_owned(), 0)).collect(),
+            created_at_ms: now,
+            completed_at_ms: None,
+            expires_at_ms: now + ERASURE_RECORD_DAYS * 24 * 3600 * 1000,
+        };
+        self.records.create(&record).await?;
+        let mut traces = Traces::default();
+        if let ErasureTarget::Email(email) = &target {
+            traces.add_value(email);
+        }
+        let mut erased = BTreeMap::new();
+        for c in &connections {
+            let found = self.erase_in(c, &target, &mut traces, &mut record.counts).await?;
+            erased.insert(c.clone(), found);
+        }
+        // Copies that are not the connection's own: event bodies, known by their deliveries.
+        let events = self.redact_events(partner_id, &connections, &traces).await?;
+        bump(&mut record.counts, "events", events);
+        for (c, found) in &erased {
+            self.announce_erasure(announce, partner_id, c, &record.id, found).await?;
+        }
+        self.records.store().compact().await?;
+        record.status = ErasureStatus::Completed;
+        record.completed_at_ms = Some(self.records.clock().now_ms());
+        self.records.put(&record).await?;
+        tracing::info!(partner_id, erasure_id = %record.id, counts = ?record.counts, "erasure completed");
+        Ok(record)
+    }
+
+    /// The partner's erasure, if it is the partner's.
+    pub async fn erasure(&self, partner_id: &str, erasure_id: &str) -> Result<ErasureRecord, CandidateError> {
+        self.records.get::<ErasureRecord>(&keys::erasure(partner_id, erasure_id)).await?.map(|v| v.record).ok_or(CandidateError::NotFound("erasure"))
+    }
+
+    /// One connection: its submissions and hires of the person, and activity naming them.
+    async fn erase_in(
+        &self,
+        connection_id: &str,
+        target: &ErasureTarget,
+        traces: &mut Traces,
+        counts: &mut Counts,
+    ) -> Result<Erased, CandidateError> {
+        let pk = keys::connection(connection_id).pk;
+        let submissions: Vec<SubmissionRecord> =
+            self.records.query_all::<SubmissionRecord>(&pk, keys::SUBMISSIONS_PREFIX).await?.into_iter().filter(|s| is_of(s, target)).collect();
+        let mut found = Erased::default();
+        for s in &submissions {
+            traces.add_submission(s);
+            found.submission_ids.insert(s.id.clone());
+            found.opportunity_ids.extend(s.opportunity_id.clone());
+        }
+        // Where to look; named to the partner only where the hub held something.
+        let mut opportunities = found.opportunity_ids.clone();
+        if let ErasureTarget::Opportunity(o) = target {
+            opportunities.insert(o.clone());
+            traces.ids.insert(o.clone());
+        }
+        let hires = self.erase_hires(connection_id, target, &opportunities, traces).await?;
+        bump(counts, "hires", hires.len() as u64);
+        opportunities.extend(hires.iter().cloned());
+        found.opportunity_ids.extend(hires);
+        for s in &submissions {
+            self.erase_submission(s, traces, counts).await?;
+        }
+        for o in &opportunities {
+            if self.records.remove(&keys::submitted_opportunity(connection_id, o), Expect::Exists).await? {
+                bump(counts, "submitted_opportunities", 1);
+                found.opportunity_ids.insert(o.clone());
+            }
+        }
+        let activity = self.records.query_all::<ActivityEntry>(&pk, keys::ACTIVITY_PREFIX).await?;
+        for entry in activity.iter().filter(|e| traces.named_in(&e.message)) {
+            if self.records.remove(&entry.key(), Expect::Any).await? {
+                bump(counts, "activity", 1);
+            }
+        }
+        Ok(found)
+    }
+
+    /// One submission: its files, held-referral entries, idempotency answer and the record.
+    async fn erase_submission(&self, s: &SubmissionRecord, traces: &Traces, counts: &mut Counts) -> Result<(), CandidateError> {
+        for f in &s.files {
+            // Counted when there (the writer deletes a written submission's files itself).
+            if self.files.head(&f.object_key).await?.is_some() {
+                bump(counts, "files", 1);
+            }
+            self.files.delete(&f.object_key).await?;
+        }
+        let pk = keys::connection(&s.connection_id).pk;
+        for email in &s.submission.emails {
+            let prefix = keys::pending_referrals_prefix(&email_key(email), &s.submission.posting_id);
+            for held in self.records.query_all::<PendingReferral>(&pk, &prefix).await?.iter().filter(|p| p.submission_id == s.id) {
+                if self.records.remove(&held.key(), Expect::Any).await? {
+                    bump(counts, "pending_referrals", 1);
+                }
+            }
+        }
+        if let Some(key) = &s.idempotency_key {
+            // The fingerprint (a SHA-256) and ids stay: a retried request is still recognised.
+            let mut changed = false;
+            self.records
+                .update::<IdempotencyRecord>(&keys::idempotency(&s.partner_id, key), |r| {
+                    changed = r.submission_id == s.id && r.answer.as_mut().is_some_and(|a| traces.redact(&mut a.body));
+                    changed
+                })
+                .await?;
+            bump(counts, "idempotency_answers", u64::from(changed));
+        }
+        if self.records.remove(&keys::submission(&s.connection_id, &s.id), Expect::Any).await? {
+            bump(counts, "submissions", 1);
+        }
+        Ok(())
+    }
+
+    /// Nulls the HRIS fields of the person's hires (ids and sends stay); returns their
+    /// opportunities.
+    async fn erase_hires(
+        &self,
+        connection_id: &str,
+        target: &ErasureTarget,
+        opportunities: &BTreeSet<String>,
+        traces: &mut Traces,
+    ) -> Result<Vec<String>, CandidateError> {
+        let mut query = DueQuery { partition: keys::hires_partition(connection_id), up_to: keys::HIRES_UP_TO.to_owned(), limit: 100, cursor: None };
+        let mut erased = vec![];
+        loop {
+            let (page, cursor) = self.records.due::<HireRecord>(&query).await?;
+            for hire in page.into_iter().map(|v| v.record) {
+                let holds_email = match target {
+                    ErasureTarget::Email(e) => hire.mapping.fields.values().flatten().any(|v| v.trim().eq_ignore_ascii_case(e)),
+                    ErasureTarget::Opportunity(_) => false,
+                };
+                if !holds_email && !opportunities.contains(&hire.opportunity_id) {
+                    continue;
+                }
+                hire.mapping.fields.values().flatten().for_each(|v| traces.add_value(v));
+                let key = hire.key();
+                self.records
+                    .update::<HireRecord>(&key, |h| {
+                        h.mapping.fields.values_mut().for_each(|v| *v = None);
+                        true
+                    })
+                    .await?;
+                erased.push(hire.opportunity_id);
+            }
+            match cursor {
+                Some(c) => query.cursor = Some(c),
+                None => return Ok(erased),
+            }
+        }
+    }
+
+    /// Nulls the person's values in every stored event of `connections` that a delivery of the
+    /// partner leads to (pending ones are then sent without them). Returns how many changed.
+    async fn redact_events(&self, partner_id: &str, connections: &[String], traces: &Traces) -> Result<u64, StoreError> {
+        if traces.values.is_empty() {
+            return Ok(0);
+        }
+        let mut events = BTreeSet::new();
+        for status in [DeliveryStatus::Pending, DeliveryStatus::Delivered, DeliveryStatus::Dead] {
+            let partition = keys::deliveries_by_status_partition(partner_id, status.as_str());
+            let mut query = DueQuery { partition, up_to: keys::DELIVERIES_BY_STATUS_UP_TO.to_owned(), limit: 100, cursor: None };
+            loop {
+                let (page, cursor) = self.records.due::<Delivery>(&query).await?;
+                events.extend(page.into_iter().map(|d| d.record.event_id));
+                match cursor {
+                    Some(c) => query.cursor = Some(c),
+                    None => break,
+                }
+            }
+        }
+        let mut changed = 0;
+        for event_id in events {
+            let mut hit = false;
+            self.records
+                .update::<StoredEvent>(&keys::outbound_event(partner_id, &event_id), |e| {
+                    let ours = e.connection_id.as_ref().is_some_and(|c| connections.contains(c));
+                    let Some(mut body) = ours.then(|| serde_json::from_str::<Value>(&e.body).ok()).flatten() else { return false };
+                    hit = traces.redact(&mut body);
+                    if hit {
+                        e.body = body.to_string();
+                    }
+                    hit
+                })
+                .await?;
+            changed += u64::from(hit);
+        }
+        Ok(changed)
+    }
+
+    /// `candidate.erased` (or `candidate.deleted`) to the partner, when the connection gave
+    /// something up and the partner's profile subscribes.
+    async fn announce_erasure(
+        &self,
+        kind: EventKind,
+        partner_id: &str,
+        connection_id: &str,
+        erasure_id: &str,
+        found: &Erased,
+    ) -> Result<(), CandidateError> {
+        if found.submission_ids.is_empty() && found.opportunity_ids.is_empty() {
+            return Ok(());
+        }
+        if !self.catalog.get(partner_id).is_some_and(|p| p.subscribes(kind)) {
+            return Ok(());
+        }
+        let event = NewEvent {
+            id: format!("erasure/{erasure_id}/{connection_id}"),
+            event_type: kind.as_str().to_owned(),
+            partner_id: partner_id.to_owned(),
+            connection_id: Some(connection_id.to_owned()),
+            sequence: None,
+            occurred_at_ms: None,
+            data: json!({
+                "erasure_id": erasure_id,
+                "submission_ids": found.submission_ids,
+                "lever": {"opportunity_ids": found.opportunity_ids},
+            }),
+        };
+        self.events.publish(event).await.map_err(|e| CandidateError::Store(StoreError::Unavailable(e.to_string())))
+    }
+}
+
+fn is_of(s: &SubmissionRecord, target: &ErasureTarget) -> bool {
+    match target {
+        ErasureTarget::Email(email) => s.submission.emails.iter().any(|e| e.trim().eq_ignore_ascii_case(email.trim())),
+        ErasureTarget::Opportunity(o) => s.opportunity_id.as_deref() == Some(o.as_str()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redaction_nulls_the_persons_values_and_nothing_else() {
+        let mut traces = Traces::default();
+        traces.add_value("Ada@Example.com");
+        traces.add_value("Ada Lovelace");
+        let mut body = json!({"data": {"candidate": {"name": "ada lovelace", "emails": ["ada@example.com"]}, "stage": {"name": "Ada Lovelace "}, "state": "created"}});
+        assert!(traces.redact(&mut body));
+        assert_eq!(body, json!({"data": {"candidate": {"name": null, "emails": [null]}, "stage": {"name": null}, "state": "created"}}));
+        assert!(!traces.redact(&mut body), "nothing left to redact");
+        traces.ids.insert("sub-1".into());
+        assert!(traces.named_in("submission SUB-1 failed") && traces.named_in("mail ada@example.com bounced") && !traces.named_in("hire sent"));
+    }
+}

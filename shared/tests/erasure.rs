@@ -1,0 +1,270 @@
+//! Erasure on request over the embedded store kept on disk, laid out as `hub-local` keeps its
+//! `--data-dir` (`table.log`, `files/`): after `POST /v1/erasures` no file under the directory
+//! holds the person's email or name, before or after a restart, while another candidate stays.
+
+mod common;
+
+use std::path::Path;
+use std::time::Duration;
+
+use base64::Engine as _;
+use common::{LocalHub, Request, Tuning};
+use lever_sandbox::SandboxConfig;
+use lever_sandbox::faults::FaultRule;
+use serde_json::{Value, json};
+use shared::clock::Clock;
+
+/// A person the test submits, and what must (not) be found of them afterwards.
+struct Person {
+    name: &'static str,
+    email: &'static str,
+}
+
+const ERASED_BY_EMAIL: Person = Person { name: "Augusta Kingsworth", email: "augusta.kingsworth@erase.example" };
+const ERASED_BY_OPPORTUNITY: Person = Person { name: "Bartholomew Quillfeather", email: "bart.quillfeather@erase.example" };
+const KEPT: Person = Person { name: "Cordelia Vantongeren", email: "cordelia.vantongeren@keep.example" };
+
+fn referral(p: &Person, posting: &str) -> Value {
+    let resume = format!("%PDF-1.4 curriculum vitae of {} <{}> ", p.name, p.email).repeat(10);
+    json!({
+        "kind": "referral",
+        "candidate": {"name": p.name, "emails": [p.email], "phones": [{"type": "mobile", "value": "+1 415 555 0199"}]},
+        "postings": [posting],
+        "referrer": {"name": "Grace Hopper", "email": "grace@partner.example"},
+        "files": [{"name": format!("{}-cv.pdf", p.name.replace(' ', "-")), "content_type": "application/pdf", "role": "resume",
+                   "content_base64": base64::engine::general_purpose::STANDARD.encode(resume)}],
+    })
+}
+
+/// Every file under `dir`, with the bytes it holds.
+fn files_under(dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files_under(&path, out);
+        } else {
+            out.push((path.display().to_string(), std::fs::read(&path).unwrap()));
+        }
+    }
+}
+
+/// The files under `dir` that hold `needle` (without case).
+fn holding(dir: &Path, needle: &str) -> Vec<String> {
+    let mut files = vec![];
+    files_under(dir, &mut files);
+    let needle = needle.to_lowercase();
+    files.into_iter().filter(|(_, bytes)| String::from_utf8_lossy(bytes).to_lowercase().contains(&needle)).map(|(p, _)| p).collect()
+}
+
+fn assert_gone(dir: &Path, p: &Person, when: &str) {
+    for needle in [p.email, p.name] {
+        let found = holding(dir, needle);
+        // The lines that hold it name the record kind (the embedded store's log is JSON lines).
+        let lines: Vec<String> = found
+            .iter()
+            .flat_map(|f| std::fs::read_to_string(f).unwrap_or_default().lines().map(str::to_owned).collect::<Vec<_>>())
+            .filter(|l| l.to_lowercase().contains(&needle.to_lowercase()))
+            .map(|l| l.chars().take(400).collect())
+            .collect();
+        assert_eq!(found, Vec::<String>::new(), "{needle} is still on disk {when}: {lines:#?}");
+    }
+}
+
+fn assert_kept(dir: &Path, when: &str) {
+    assert!(!holding(dir, KEPT.email).is_empty(), "the search finds what was not erased {when}");
+}
+
+async fn submit(h: &LocalHub, key: &str, connection: &str, p: &Person, posting: &str) -> Value {
+    let req = Request::new("POST", format!("/v1/connections/{connection}/candidates"))
+        .key(key)
+        .header("idempotency-key", &p.name.to_lowercase().replace(' ', "-").chars().rev().collect::<String>());
+    let answer = h.send(req.json(&referral(p, posting))).await;
+    assert!([201, 202].contains(&answer.status), "{:?}", answer.json());
+    answer.json()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_erased_person_leaves_every_file_of_the_data_dir_and_a_queued_write_is_dropped() {
+    let data = tempfile::tempdir().unwrap();
+    let config = || SandboxConfig { rate_limit: None, ..SandboxConfig::default() };
+    let h = LocalHub::start_tuned(config(), Tuning { data_dir: Some(data.path().to_owned()), ..Tuning::default() }).await;
+    let key = h.partner("hireup").await;
+    let id = h.connect(&key, "hireup").await;
+    // Events stay in the outbox with a delivery waiting (no delivery worker runs here).
+    let hook = h.send(Request::new("POST", "/v1/webhooks").key(&key).json(&json!({"url": "http://127.0.0.1:9/hook"}))).await;
+    assert_eq!(hook.status, 201, "{:?}", hook.json());
+    let posting = h.sandbox.admin().create_posting(json!({"text": "Analyst", "state": "published"})).unwrap();
+
+    let kept = submit(&h, &key, &id, &KEPT, &posting).await;
+    let by_opportunity = submit(&h, &key, &id, &ERASED_BY_OPPORTUNITY, &posting).await;
+    let opportunity = by_opportunity["lever"]["opportunity_id"].as_str().expect("written to Lever").to_owned();
+    // Lever refuses for now: this one waits in the queue with its resume in the file store.
+    h.sandbox.admin().inject(FaultRule::status(50, 503, None).on_path("/v1/opportunities"));
+    let queued = submit(&h, &key, &id, &ERASED_BY_EMAIL, &posting).await;
+    assert_eq!(queued["state"], "queued", "{queued}");
+    let queued_id = queued["id"].as_str().unwrap().to_owned();
+    assert!(!holding(data.path(), ERASED_BY_EMAIL.email).is_empty(), "the search finds the person before the erasure");
+
+    // Refused: no person, two people, not an email; another partner's connection is not found.
+    let erase = |body: Value| Request::new("POST", "/v1/erasures").key(&key).json(&body);
+    for bad in [json!({}), json!({"email": "a@b.example", "lever_opportunity_id": "x"}), json!({"email": "not mail"}), json!({"phone": "1"})] {
+        let answer = h.send(erase(bad.clone())).await;
+        assert_eq!((answer.status, answer.header("content-type")), (422, Some("application/problem+json")), "{bad}: {:?}", answer.json());
+    }
+    let other = h.partner("upwage").await;
+    let foreign = Request::new("POST", "/v1/erasures").key(&other).json(&json!({"email": ERASED_BY_EMAIL.email, "connection_id": id}));
+    assert_eq!(h.send(foreign).await.status, 404);
+
+    let answer = h.send(erase(json!({"email": ERASED_BY_EMAIL.email.to_uppercase()}))).await;
+    assert_eq!(answer.status, 202, "{:?}", answer.json());
+    let erasure = answer.json();
+    assert_eq!((erasure["status"].as_str(), erasure["counts"]["submissions"].as_u64()), (Some("completed"), Some(1)), "{erasure}");
+    assert_eq!(erasure["counts"]["files"], 1, "{erasure}");
+    assert_eq!(erasure["counts"]["idempotency_answers"], 1, "{erasure}");
+    let answer = h.send(erase(json!({"lever_opportunity_id": opportunity, "connection_id": id}))).await;
+    assert_eq!(answer.status, 202);
+    let by_opp = answer.json();
+    assert_eq!(by_opp["counts"]["submissions"], 1, "{by_opp}");
+    assert!(by_opp["counts"]["events"].as_u64().unwrap() >= 1, "its candidate.created body was redacted: {by_opp}");
+
+    // Nobody the hub never saw: completed, zero counts, the same shape.
+    let unknown = h.send(erase(json!({"email": "nobody@erase.example"}))).await.json();
+    assert_eq!(unknown["status"], "completed");
+    assert!(unknown["counts"].as_object().unwrap().values().all(|n| n == 0), "{unknown}");
+    // Read back by its partner only.
+    let erasure_id = erasure["id"].as_str().unwrap();
+    let read = h.send(Request::new("GET", format!("/v1/erasures/{erasure_id}")).key(&key)).await;
+    assert_eq!((read.status, read.json()["counts"].clone()), (200, erasure["counts"].clone()));
+    assert_eq!(h.send(Request::new("GET", format!("/v1/erasures/{erasure_id}")).key(&other)).await.status, 404);
+
+    // Gone from the API; the other candidate stays.
+    assert_eq!(h.send(Request::new("GET", format!("/v1/connections/{id}/candidates/{queued_id}")).key(&key)).await.status, 404);
+    let list = h.send(Request::new("GET", format!("/v1/connections/{id}/candidates")).key(&key)).await.json();
+    let listed: Vec<&str> = list["data"].as_array().unwrap().iter().filter_map(|c| c["id"].as_str()).collect();
+    assert_eq!(listed, vec![kept["id"].as_str().unwrap()], "{list}");
+    // The partner is told, with ids only.
+    let pending = h.send(Request::new("GET", "/v1/deliveries?status=pending&limit=100").key(&key)).await.json();
+    let erased_events = pending["data"].as_array().unwrap().iter().filter(|d| d["event_type"] == "candidate.erased").count();
+    assert_eq!(erased_events, 2, "one candidate.erased per erasure that found someone: {pending}");
+
+    // The queued write finds nothing to write: dropped, nothing reaches Lever.
+    h.sandbox.admin().clear_faults();
+    h.sandbox.admin().reset_counters();
+    let message = json!({"type": "submission", "connection_id": id, "submission_id": queued_id});
+    assert!(h.hub.candidates.work(&message.to_string()).await, "an erased submission's message is done with");
+    assert!(h.sandbox.admin().writes().is_empty(), "nothing written to Lever for an erased submission");
+
+    assert_gone(data.path(), &ERASED_BY_EMAIL, "after the erasure");
+    assert_gone(data.path(), &ERASED_BY_OPPORTUNITY, "after the erasure");
+    assert_kept(data.path(), "after the erasure");
+
+    // A restart replays the log: nothing comes back, on disk or through the API.
+    drop(h);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let again = LocalHub::start_tuned(config(), Tuning { data_dir: Some(data.path().to_owned()), ..Tuning::default() }).await;
+    assert_eq!(again.send(Request::new("GET", format!("/v1/connections/{id}/candidates/{queued_id}")).key(&key)).await.status, 404);
+    assert_eq!(again.send(Request::new("GET", format!("/v1/erasures/{erasure_id}")).key(&key)).await.status, 200);
+    assert_gone(data.path(), &ERASED_BY_EMAIL, "after a restart");
+    assert_gone(data.path(), &ERASED_BY_OPPORTUNITY, "after a restart");
+    assert_kept(data.path(), "after a restart");
+}
+
+const DELETED_IN_LEVER: Person = Person { name: "Desmond Harrowgate", email: "desmond.harrowgate@erase.example" };
+
+/// The customer's Super Admin has not switched Lever's `candidateDeleted` on: the daily pass
+/// (with the connection's status poll, on the candidate sweeper's schedule) finds the deletion.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daily_pass_finds_a_deletion_whose_webhook_never_came() {
+    let data = tempfile::tempdir().unwrap();
+    let config = SandboxConfig { rate_limit: None, ..SandboxConfig::default() };
+    let h = LocalHub::start_tuned(config, Tuning { data_dir: Some(data.path().to_owned()), ..Tuning::default() }).await;
+    let key = h.partner("hireup").await;
+    let id = h.connect(&key, "hireup").await;
+    let hook = h.send(Request::new("POST", "/v1/webhooks").key(&key).json(&json!({"url": "http://127.0.0.1:9/hook"}))).await;
+    assert_eq!(hook.status, 201);
+    let admin = h.sandbox.admin();
+    let posting = admin.create_posting(json!({"text": "Analyst", "state": "published"})).unwrap();
+    let kept = submit(&h, &key, &id, &KEPT, &posting).await;
+    let written = submit(&h, &key, &id, &DELETED_IN_LEVER, &posting).await;
+    let opportunity = written["lever"]["opportunity_id"].as_str().expect("written to Lever").to_owned();
+    admin.set_webhooks_enabled("candidateDeleted", false).unwrap();
+    admin.delete_opportunity(&opportunity).unwrap();
+    let queue = h.hub.wiring.queue(shared::hub::QueueName::Candidates).unwrap();
+    let drain = || async {
+        for _ in 0..5 {
+            h.hub.candidates.work_once(10, Duration::from_millis(50)).await.unwrap();
+        }
+    };
+
+    // Within the day: polls run, the deletion is not read yet.
+    h.clock.advance_ms(20 * 60 * 1000);
+    h.hub.candidates.sweep_once(h.clock.now_ms()).await.unwrap();
+    drain().await;
+    let view = format!("/v1/connections/{id}/candidates/{}", written["id"].as_str().unwrap());
+    assert_eq!(h.send(Request::new("GET", &view).key(&key)).await.status, 200, "no webhook came; the day is not over");
+
+    // A day on: the pass reads Lever's deleted opportunities and erases the hub's copies.
+    h.clock.advance_ms(24 * 3600 * 1000);
+    let swept = h.hub.candidates.sweep_once(h.clock.now_ms()).await.unwrap();
+    assert_eq!(swept.status_polls, 1, "{swept:?}");
+    drain().await;
+    assert!(queue.receive(10, Duration::ZERO).await.unwrap().is_empty(), "all handled");
+    assert_eq!(h.send(Request::new("GET", &view).key(&key)).await.status, 404);
+    let kept_view = format!("/v1/connections/{id}/candidates/{}", kept["id"].as_str().unwrap());
+    assert_eq!(h.send(Request::new("GET", &kept_view).key(&key)).await.status, 200);
+    let pending = h.send(Request::new("GET", "/v1/deliveries?status=pending&limit=100").key(&key)).await.json();
+    let deleted: Vec<&Value> = pending["data"].as_array().unwrap().iter().filter(|d| d["event_type"] == "candidate.deleted").collect();
+    assert_eq!(deleted.len(), 1, "{pending}");
+    assert_gone(data.path(), &DELETED_IN_LEVER, "after the daily pass");
+    assert_kept(data.path(), "after the daily pass");
+}
+
+const RETAINED: Person = Person { name: "Evangeline Thistlewood", email: "evangeline.thistlewood@retain.example" };
+
+/// The bundled profiles, with hireup's retention grace shortened to a day.
+fn catalog_with_a_day_of_grace() -> shared::core::catalog::ProfileCatalog {
+    let sources = shared::core::catalog::ProfileCatalog::bundled_files().into_iter().map(|name| {
+        let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../profiles").join(name)).unwrap();
+        let text = if name == "hireup.toml" { format!("{text}\n[retention]\ngrace_days = 1\n") } else { text };
+        (name.to_owned(), text)
+    });
+    shared::core::catalog::ProfileCatalog::from_sources(sources).unwrap()
+}
+
+/// Retention: once Lever has a submission and the partner was told, its personal data lasts the
+/// profile's grace; then the sweep leaves none of it on disk (the embedded store has no TTL
+/// deleter: the candidate sweeper purges and rewrites the log).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_the_grace_the_sweep_leaves_no_personal_data_on_disk() {
+    let data = tempfile::tempdir().unwrap();
+    let tuning = Tuning {
+        data_dir: Some(data.path().to_owned()),
+        catalog: Some(catalog_with_a_day_of_grace()),
+        // The outbox keeps events (and their bodies) two days here.
+        event_retention: Some(Duration::from_secs(2 * 24 * 3600)),
+        ..Tuning::default()
+    };
+    let h = LocalHub::start_tuned(SandboxConfig { rate_limit: None, ..SandboxConfig::default() }, tuning).await;
+    let key = h.partner("hireup").await;
+    let id = h.connect(&key, "hireup").await;
+    let hook = h.send(Request::new("POST", "/v1/webhooks").key(&key).json(&json!({"url": "http://127.0.0.1:9/hook"}))).await;
+    assert_eq!(hook.status, 201);
+    let posting = h.sandbox.admin().create_posting(json!({"text": "Analyst", "state": "published"})).unwrap();
+    let written = submit(&h, &key, &id, &RETAINED, &posting).await;
+    assert_eq!(written["state"], "created", "{written}");
+    let view = format!("/v1/connections/{id}/candidates/{}", written["id"].as_str().unwrap());
+
+    // Within the grace: the partner reads it back; the sweep keeps it.
+    h.clock.advance_ms(20 * 3600 * 1000);
+    // (Short-lived items expire meanwhile: OAuth states, Lever look-ups.)
+    h.hub.candidates.sweep_once(h.clock.now_ms()).await.unwrap();
+    assert_eq!(h.send(Request::new("GET", &view).key(&key)).await.status, 200);
+    assert!(!holding(data.path(), RETAINED.email).is_empty(), "kept within the grace");
+
+    // The grace is over (and the idempotency answer's 48 h, and the outbox's two days).
+    h.clock.advance_ms(30 * 3600 * 1000);
+    let swept = h.hub.candidates.sweep_once(h.clock.now_ms()).await.unwrap();
+    assert!(swept.expired >= 3, "the submission, its idempotency answer and its event at least: {swept:?}");
+    assert_eq!(h.send(Request::new("GET", &view).key(&key)).await.status, 404);
+    assert_gone(data.path(), &RETAINED, "after the grace and the sweep");
+}
