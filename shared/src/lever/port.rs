@@ -9,6 +9,7 @@ use super::model::*;
 use super::oauth::TokenSet;
 use super::page::{Page, PageRequest};
 use super::secret::{AccessToken, RefreshToken, Secret};
+use crate::core::environment::LeverEnvironment;
 
 /// Per-connection credentials for one call. `connection` keys the rate limiter and appears in
 /// logs; the token never does.
@@ -16,6 +17,8 @@ use super::secret::{AccessToken, RefreshToken, Secret};
 pub struct LeverAuth {
     pub connection: String,
     pub credential: Credential,
+    /// The Lever environment the connection lives in: its calls go to that environment's hosts.
+    pub environment: LeverEnvironment,
 }
 
 #[derive(Debug, Clone)]
@@ -28,11 +31,17 @@ pub enum Credential {
 
 impl LeverAuth {
     pub fn bearer(connection: impl Into<String>, token: AccessToken) -> Self {
-        Self { connection: connection.into(), credential: Credential::Bearer(token) }
+        Self { connection: connection.into(), credential: Credential::Bearer(token), environment: LeverEnvironment::Production }
+    }
+
+    /// The same credentials, for a connection in `environment`.
+    pub fn in_environment(mut self, environment: LeverEnvironment) -> Self {
+        self.environment = environment;
+        self
     }
 
     pub fn api_key(connection: impl Into<String>, key: Secret) -> Self {
-        Self { connection: connection.into(), credential: Credential::ApiKey(key) }
+        Self { connection: connection.into(), credential: Credential::ApiKey(key), environment: LeverEnvironment::Production }
     }
 }
 

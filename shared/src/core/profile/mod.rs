@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use super::custom::CustomFields;
+use super::environment::LeverEnvironment;
 pub use super::events::{EventKind, LeverEvent};
 use super::hire::source::HireSource;
 use super::ids::StageId;
@@ -53,6 +54,14 @@ pub enum PartnerKind {
 pub struct OAuth {
     /// Lever scopes requested at consent: exactly what the enabled flows need (checked).
     pub scopes: Vec<String>,
+    /// The Lever environments a customer may connect; a choice on the connect page when more
+    /// than one.
+    #[serde(default = "production_only")]
+    pub environments: Vec<LeverEnvironment>,
+}
+
+fn production_only() -> Vec<LeverEnvironment> {
+    vec![LeverEnvironment::Production]
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
