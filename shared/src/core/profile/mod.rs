@@ -489,6 +489,16 @@ mod tests {
     }
 
     #[test]
+    fn environments_default_to_production_and_must_be_named_once() {
+        let mut p = minimal_hris();
+        assert_eq!(p.oauth.environments, vec![LeverEnvironment::Production]);
+        p.oauth.environments = vec![];
+        assert!(issues(&p).join("\n").contains("oauth.environments: name at least one"));
+        p.oauth.environments = vec![LeverEnvironment::Sandbox, LeverEnvironment::Sandbox];
+        assert!(issues(&p).join("\n").contains("oauth.environments: an environment is listed twice"));
+    }
+
+    #[test]
     fn webhook_trigger_needs_webhook_scope() {
         let mut p = minimal_hris();
         p.flows.hires.as_mut().unwrap().triggers.push(HireTrigger::Webhook);
