@@ -57,7 +57,7 @@ fn answer_with(connections: &Connections, answer: LinkAnswer, html: bool, token:
         LinkAnswer::Page(page) => connect_page::form(&page, &connections.form_targets(&page.environments)),
         LinkAnswer::Elsewhere { partner_name, until_ms } => connect_page::elsewhere(&partner_name, until_ms, token),
         LinkAnswer::Connected { partner_name } => connect_page::connected(&partner_name),
-        LinkAnswer::Expired { partner_name } => connect_page::expired(html, &partner_name),
+        LinkAnswer::Expired { partner_name } => connect_page::expired(&partner_name),
         LinkAnswer::Refused(why) => refused(html, why, None),
     };
     res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -96,7 +96,7 @@ pub(crate) fn connected(partner_name: &str) -> Response {
 }
 
 /// Past the link's `expires_at`.
-pub(crate) fn expired(_html: bool, partner_name: &str) -> Response {
+pub(crate) fn expired(partner_name: &str) -> Response {
     let main =
         format!("<h1>This link has expired</h1><p id=\"message\">Ask {} for a new link to connect your Lever account.</p>", escape(partner_name));
     super::html::page(StatusCode::GONE, shell("Link expired", &main))

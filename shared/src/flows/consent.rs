@@ -162,6 +162,8 @@ pub enum CallbackOutcome {
 struct OpenLink {
     link: Versioned<ConnectLink>,
     profile: std::sync::Arc<Profile>,
+    /// The connection's status (`pending` or `needs_reconnect`), as Cancel reports it.
+    status: &'static str,
 }
 
 const NOT_A_LINK: &str = "This connect link is not valid. Ask for a new link in the partner's app.";
@@ -224,7 +226,7 @@ impl Connections {
         if link.record.expires_at_ms <= self.records.clock().now_ms() {
             return Ok(Err(LinkAnswer::Expired { partner_name }));
         }
-        Ok(Ok(OpenLink { link, profile }))
+        Ok(Ok(OpenLink { link, profile, status: super::status::status_name(connection.record.status) }))
     }
 
     fn choices(link: &ConnectLink, profile: &Profile) -> Vec<LeverEnvironment> {
@@ -241,7 +243,8 @@ impl Connections {
             Err(answer) => return Ok(answer),
         };
         let (link, profile) = (&open.link.record, &open.profile);
-        let cancel_url = back_to(&link.return_url, &link.connection_id, "pending", Some("access_denied")).unwrap_or_else(|| link.return_url.clone());
+        let cancel_url =
+            back_to(&link.return_url, &link.connection_id, open.status, Some("access_denied")).unwrap_or_else(|| link.return_url.clone());
         let mut permissions: Vec<String> = profile.oauth.scopes.iter().map(|s| scope_line(s)).collect();
         permissions.dedup();
         Ok(LinkAnswer::Page(LinkPage {
