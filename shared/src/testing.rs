@@ -124,6 +124,21 @@ impl ConsentBrowser {
         Err(format!("more than {max_hops} redirects from {start}"))
     }
 
+    /// Presses Continue on the hub's connect page at `link` (choosing `environment`), then
+    /// follows redirects as [`Self::walk`] does. The first hop is the `POST`.
+    pub async fn continue_link(&self, link: &str, environment: &str, max_hops: usize) -> Result<(Vec<Hop>, reqwest::Response), String> {
+        let page = url::Url::parse(link).map_err(|e| format!("{link}: {e}"))?;
+        let res = self.submit_form(&page, "", &[("lever_environment".to_owned(), environment.to_owned())]).await?;
+        let first = Hop { url: page.clone(), status: res.status().as_u16() };
+        let Some(next) = res.headers().get(reqwest::header::LOCATION).and_then(|l| l.to_str().ok()) else {
+            return Ok((vec![first], res));
+        };
+        let next = page.join(next).map_err(|e| format!("Location {next}: {e}"))?;
+        let (mut hops, last) = self.walk(next.as_str(), max_hops).await?;
+        hops.insert(0, first);
+        Ok((hops, last))
+    }
+
     /// How many cookies the browser holds for `host`.
     pub fn cookie_count(&self, host: &str) -> usize {
         self.cookies.lock().unwrap_or_else(|e| e.into_inner()).keys().filter(|(h, _)| h == host).count()
@@ -135,7 +150,6 @@ impl ConsentBrowser {
 pub fn default_options() -> crate::hub::HubOptions {
     crate::hub::HubOptions {
         public_url: url::Url::parse("http://127.0.0.1:9").expect("a URL"),
-        lever_pkce: false,
         tokens: Default::default(),
         delivery: Default::default(),
         jobs: Default::default(),
@@ -159,8 +173,8 @@ pub async fn connect_customer(http: &reqwest::Client, base: &str, key: &str, ret
         .json()
         .await
         .expect("a connection");
-    let authorize_url = created["authorize_url"].as_str().expect("an authorize_url");
-    ConsentBrowser::new().walk(authorize_url, 6).await.expect("the consent walk");
+    let connect_url = created["connect_url"].as_str().expect("a connect_url");
+    ConsentBrowser::new().continue_link(connect_url, "production", 6).await.expect("the consent walk");
     created["id"].as_str().expect("a connection id").to_owned()
 }
 

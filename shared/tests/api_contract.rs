@@ -112,8 +112,9 @@ async fn every_operation_answers_as_documented() {
 
     let reconnect =
         |cid: &str, url: &str| Request::new("POST", format!("/v1/connections/{cid}/reconnect")).key(&key).json(&json!({"return_url": url}));
-    assert_eq!(h.send(reconnect(&id, "https://partner.example/outhire/again")).await.status, 200);
-    assert_eq!(h.send(reconnect(&id, "https://evil.example/")).await.status, 422);
+    assert_eq!(h.send(reconnect(&pending, "https://partner.example/outhire/again")).await.status, 200);
+    assert_eq!(h.send(reconnect(&id, "https://partner.example/outhire/again")).await.status, 409, "an active connection needs no new link");
+    assert_eq!(h.send(reconnect(&pending, "https://evil.example/")).await.status, 422);
 
     let deliveries = h.send(get("/v1/deliveries?status=pending")).await;
     assert_eq!(deliveries.status, 200);
@@ -163,6 +164,7 @@ async fn every_operation_answers_as_documented() {
 
     assert_eq!(h.send(Request::new("GET", "/oauth/callback")).await.status, 400);
     assert_eq!(h.send(Request::new("GET", "/connect/not-a-link")).await.status, 400);
+    assert_eq!(h.send(Request::new("POST", "/connect/not-a-link")).await.status, 400);
     assert_eq!(h.send(Request::new("GET", "/openapi.json")).await.status, 200);
     assert_eq!(h.send(Request::new("GET", "/docs")).await.status, 200);
     assert_eq!(h.send(Request::new("GET", "/docs/assets/docs.js")).await.status, 200);

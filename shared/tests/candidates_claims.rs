@@ -27,9 +27,7 @@ async fn a_slow_run_keeps_its_short_claim_and_releases_it_when_done() {
             retry_min: Duration::from_millis(100),
             ..CandidatePolicy::default()
         },
-        catalog: None,
-        data_dir: None,
-        event_retention: None,
+        ..Tuning::default()
     };
     let h = LocalHub::start_tuned(SandboxConfig { rate_limit: None, ..SandboxConfig::default() }, tuning).await;
     let key = h.partner("hireup").await;

@@ -53,6 +53,7 @@ async fn fx(store: Arc<dyn Store>, cfg: SandboxConfig) -> Fx {
         clock: clock.clone(),
         secrets: Arc::new(secrets),
         lever: LeverConfig::local(&sb.base_url(), client_id, ClientSecret::new(client_secret)).unwrap(),
+        lever_sandbox: None,
         queues: Default::default(),
         files: shared::hub::FilesSource::Missing,
     };

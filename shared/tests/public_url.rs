@@ -39,9 +39,15 @@ async fn links_follow_the_requests_host_when_no_public_url_is_configured() {
     assert!(link.starts_with(&format!("https://{HOST}/connect/")), "{link}");
 
     let path = link.trim_start_matches(&format!("https://{HOST}"));
-    let open = Request::get(path).header(header::HOST, HOST).body(Body::empty()).unwrap();
+    let page = Request::get(path).header(header::HOST, HOST).body(Body::empty()).unwrap();
+    assert_eq!(router.clone().oneshot(page).await.unwrap().status(), StatusCode::OK, "the connect page");
+    let open = Request::post(path)
+        .header(header::HOST, HOST)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from("lever_environment=production"))
+        .unwrap();
     let res = router.oneshot(open).await.unwrap();
-    assert_eq!(res.status(), StatusCode::FOUND);
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let lever = url::Url::parse(res.headers()[header::LOCATION].to_str().unwrap()).unwrap();
     let redirect = lever.query_pairs().find(|(k, _)| k == "redirect_uri").map(|(_, v)| v.into_owned());
     assert_eq!(redirect.as_deref(), Some(format!("https://{HOST}/oauth/callback").as_str()));

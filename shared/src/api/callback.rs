@@ -10,7 +10,8 @@ use axum::response::{IntoResponse, Response};
 use super::connect::{clear_cookie, request_cookie};
 use super::consent_page::{failed, refused, wants_html};
 use super::extract::Query;
-use crate::flows::connections::{CallbackOutcome, CallbackParams, Connections, browser_cookie_name};
+use crate::flows::connections::Connections;
+use crate::flows::consent::{CallbackOutcome, CallbackParams, browser_cookie_name};
 
 pub async fn oauth_callback(State(connections): State<Connections>, headers: HeaderMap, Query(params): Query<CallbackParams>) -> Response {
     let html = wants_html(&headers);

@@ -1,6 +1,7 @@
 //! `/v1/connections…`: connect, status and health, settings, disconnect, Lever pickers, activity.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Json;
 use axum::extract::State;
@@ -16,9 +17,11 @@ use super::extract::{Body, Id, Query};
 use super::json::{opt_time, parse, time};
 use super::problem::{FieldError, Problem, ProblemType, lever_problem};
 use crate::core::connection::Connection;
+use crate::core::connection::LeverEnvironment;
 use crate::core::flow_runs::ScheduledFlow;
 use crate::core::settings::ConnectionSettings;
-use crate::flows::connections::ConnectError;
+use crate::flows::connections::{ConnectError, ConnectStart, LinkOptions};
+use crate::flows::consent::LINK_LIFETIME_SECS;
 use crate::flows::status::{health, status_name};
 
 impl From<ConnectError> for Problem {
@@ -35,6 +38,13 @@ impl From<ConnectError> for Problem {
             ConnectError::NotActive(status) => {
                 Problem::new(ProblemType::ConnectionNotActive, format!("the connection is {status}; the customer must connect (again) in Lever"))
             }
+            ConnectError::NotReconnectable(status) => Problem::new(
+                ProblemType::Conflict,
+                format!("the connection is {status}; only a pending or needs_reconnect connection gets a new connect link"),
+            ),
+            ConnectError::InvalidField(i) => Problem::new(ProblemType::InvalidRequest, format!("{}: {}", i.field, i.reason))
+                .with_errors(vec![FieldError { field: i.field, message: i.reason }]),
+            ConnectError::InsufficientScope(missing) => Problem::internal(&format!("Lever did not grant {}", missing.join(", "))),
             ConnectError::Lever(e) => lever_problem(e),
             ConnectError::Store(e) => e.into(),
             ConnectError::Internal(e) => Problem::internal(&e),
@@ -82,10 +92,11 @@ pub fn view(c: &Connection, missing_settings: Vec<String>) -> Value {
         "status": status_name(c.status),
         "health": health(c.status, !missing_settings.is_empty()),
         "status_reason": c.status_reason,
-        "lever": c.lever.as_ref().map(|l| json!({
-            "account_id": l.account_id,
-            "authorized_by_user_id": l.authorized_by_user_id,
-        })),
+        "lever": json!({
+            "environment": c.environment.as_str(),
+            "account_id": c.lever.as_ref().and_then(|l| l.account_id.clone()),
+            "authorized_by_user_id": c.lever.as_ref().and_then(|l| l.authorized_by_user_id.clone()),
+        }),
         "scopes": c.lever.as_ref().map(|l| l.scopes.clone()).unwrap_or_default(),
         "settings": c.settings,
         "missing_settings": missing_settings,
@@ -118,13 +129,36 @@ pub struct CreateConnection {
     return_url: String,
     #[serde(default)]
     settings: ConnectionSettings,
+    #[serde(default)]
+    expires_in: Option<u64>,
+    #[serde(default)]
+    lever_environment: Option<LeverEnvironment>,
+}
+
+/// The link's lifetime and environment as asked; `expires_in` outside its bounds is refused.
+fn link_options(expires_in: Option<u64>, environment: Option<LeverEnvironment>) -> Result<LinkOptions, Problem> {
+    if let Some(secs) = expires_in.filter(|s| !LINK_LIFETIME_SECS.contains(s)) {
+        let message = format!("{secs} is not between {} and {} seconds", LINK_LIFETIME_SECS.start(), LINK_LIFETIME_SECS.end());
+        return Err(Problem::new(ProblemType::InvalidRequest, format!("expires_in: {message}"))
+            .with_errors(vec![FieldError { field: "expires_in".into(), message }]));
+    }
+    Ok(LinkOptions { lifetime: expires_in.map(Duration::from_secs), environment })
+}
+
+/// The link fields of an answer: `connect_url`, the same URL as `authorize_url` (its older
+/// name, kept for partners that use it), and `expires_at`.
+fn link_fields(body: &mut Value, started: &ConnectStart) {
+    body["authorize_url"] = Value::String(started.connect_url.clone());
+    body["connect_url"] = Value::String(started.connect_url.clone());
+    body["expires_at"] = json!(time(started.expires_at_ms));
 }
 
 pub async fn create(State(s): State<Arc<ApiState>>, caller: Caller, Body(body): Body) -> Result<Response, Problem> {
     let req: CreateConnection = parse(&body)?;
-    let started = s.connections.start(&caller.partner_id, &req.return_url, req.settings).await?;
+    let link = link_options(req.expires_in, req.lever_environment)?;
+    let started = s.connections.start(&caller.partner_id, &req.return_url, req.settings, link).await?;
     let mut body = full_view(&s, &started.connection).await?;
-    body["authorize_url"] = Value::String(started.authorize_url);
+    link_fields(&mut body, &started);
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
@@ -164,12 +198,19 @@ pub async fn delete(State(s): State<Arc<ApiState>>, caller: Caller, Id(id): Id) 
 #[serde(deny_unknown_fields)]
 pub struct Reconnect {
     return_url: String,
+    #[serde(default)]
+    expires_in: Option<u64>,
+    #[serde(default)]
+    lever_environment: Option<LeverEnvironment>,
 }
 
 pub async fn reconnect(State(s): State<Arc<ApiState>>, caller: Caller, Id(id): Id, Body(body): Body) -> Result<Json<Value>, Problem> {
     let req: Reconnect = parse(&body)?;
-    let url = s.connections.reconnect(&caller.partner_id, &id, &req.return_url).await?;
-    Ok(Json(json!({ "id": id, "authorize_url": url })))
+    let link = link_options(req.expires_in, req.lever_environment)?;
+    let started = s.connections.reconnect(&caller.partner_id, &id, &req.return_url, link).await?;
+    let mut body = json!({ "id": id });
+    link_fields(&mut body, &started);
+    Ok(Json(body))
 }
 
 pub async fn lever_users(State(s): State<Arc<ApiState>>, caller: Caller, Id(id): Id) -> Result<Json<Value>, Problem> {

@@ -16,10 +16,14 @@ pub(crate) fn refused(html: bool, why: &str, back: Option<&str>) -> Response {
     if html { page(StatusCode::BAD_REQUEST, why, back) } else { Problem::new(ProblemType::BadRequest, why).into_response() }
 }
 
+/// Text for HTML content and double-quoted attributes.
+pub(crate) fn escape(t: &str) -> String {
+    t.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
 /// A minimal page for the customer's browser, with a link back to the partner when the hub
 /// knows a trustworthy one (the return URL stored with a state it signed).
 pub(crate) fn page(status: StatusCode, message: &str, back: Option<&str>) -> Response {
-    let escape = |t: &str| t.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
     let link = back
         .map(|url| {
             let host = url::Url::parse(url).ok().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_default();

@@ -10,7 +10,16 @@ use sha2::{Digest, Sha256};
 
 /// The page with its security headers.
 pub(crate) fn page(status: StatusCode, body: String) -> Response {
-    let policy = content_security_policy(&body);
+    page_with_form_targets(status, body, &[])
+}
+
+/// [`page`] for a form whose submission is answered by a redirect to one of `targets` (origins):
+/// browsers hold that redirect to `form-action` too.
+pub(crate) fn page_with_form_targets(status: StatusCode, body: String, targets: &[String]) -> Response {
+    let mut policy = content_security_policy(&body);
+    if !targets.is_empty() {
+        policy = policy.replace("form-action 'self'", &format!("form-action 'self' {}", targets.join(" ")));
+    }
     page_with_policy(status, body, &policy)
 }
 

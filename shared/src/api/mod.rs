@@ -5,6 +5,7 @@ pub mod auth;
 pub mod callback;
 pub mod candidates;
 pub mod connect;
+mod connect_page;
 pub mod connections;
 mod consent_page;
 pub mod cursor;
@@ -148,7 +149,7 @@ fn as_partner_api(routes: Router) -> Router {
 pub fn oauth_routes(connections: Connections) -> Router {
     Router::new()
         .route("/oauth/callback", get(callback::oauth_callback))
-        .route("/connect/{state}", get(connect::open))
+        .route("/connect/{token}", get(connect::show).post(connect::proceed))
         .method_not_allowed_fallback(|| async { problem::Problem::new(problem::ProblemType::MethodNotAllowed, "browsers come here with GET") })
         .layer(axum::middleware::map_response(problem::ensure_problem))
         .layer(axum::middleware::from_fn(request_span::request_span))

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+pub use super::environment::LeverEnvironment;
 use super::flow_runs::ScheduledFlow;
 use super::sealed::Sealed;
 use super::settings::ConnectionSettings;
@@ -117,6 +118,10 @@ pub struct Connection {
     pub status: ConnectionStatus,
     #[serde(default)]
     pub status_reason: Option<String>,
+    /// The Lever environment the connection uses (chosen on the connect page or fixed by the
+    /// partner); every Lever call of the connection goes there.
+    #[serde(default)]
+    pub environment: LeverEnvironment,
     #[serde(default)]
     pub lever: Option<LeverAccount>,
     #[serde(default)]
@@ -154,6 +159,7 @@ impl Connection {
             partner_id: partner_id.into(),
             status: ConnectionStatus::Pending,
             status_reason: None,
+            environment: LeverEnvironment::Production,
             lever: None,
             tokens: None,
             schedules: BTreeMap::new(),

@@ -19,6 +19,18 @@ pub enum PostingState {
 }
 
 impl PostingState {
+    /// Lever's name of the state.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Published => "published",
+            Self::Internal => "internal",
+            Self::Closed => "closed",
+            Self::Draft => "draft",
+            Self::Pending => "pending",
+            Self::Rejected => "rejected",
+        }
+    }
+
     pub fn parse(s: &str) -> Option<Self> {
         Some(match s.trim().to_ascii_lowercase().as_str() {
             "published" => Self::Published,

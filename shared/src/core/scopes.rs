@@ -66,9 +66,28 @@ pub fn is_lever_scope(s: &str) -> bool {
     LEVER_SCOPES.contains(&s)
 }
 
+/// The scopes a profile needs (`needed`, plus `offline_access`) that Lever did not grant.
+/// Lever can grant less than was asked (another consent's code, an app changed in Lever), and a
+/// connection missing one would fail later, flow by flow; the callback refuses it instead.
+pub fn missing_scopes<'a>(needed: &'a [String], granted: &[&str]) -> Vec<&'a str> {
+    let mut missing: Vec<&str> = needed.iter().map(String::as_str).filter(|s| !granted.contains(s)).collect();
+    if !granted.contains(&OFFLINE_ACCESS) && !missing.contains(&OFFLINE_ACCESS) {
+        missing.insert(0, OFFLINE_ACCESS);
+    }
+    missing
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn missing_scopes_names_what_was_not_granted() {
+        let needed = vec!["offline_access".to_owned(), "notes:write:admin".into(), "stages:read:admin".into()];
+        assert!(missing_scopes(&needed, &["offline_access", "stages:read:admin", "notes:write:admin", "extra:read:admin"]).is_empty());
+        assert_eq!(missing_scopes(&needed, &["offline_access", "postings:read:admin"]), ["notes:write:admin", "stages:read:admin"]);
+        assert_eq!(missing_scopes(&["tags:read:admin".to_owned()], &["tags:read:admin"]), ["offline_access"]);
+    }
 
     #[test]
     fn list_has_no_duplicates_and_knows_offline_access() {

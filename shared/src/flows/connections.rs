@@ -16,12 +16,14 @@ use super::records::{LeverWebhook, lever_webhook_context};
 use super::status::StatusChanges;
 use super::tokens::{TokenError, Tokens};
 use crate::core::catalog::ProfileCatalog;
-use crate::core::connection::{Connection, ConnectionStatus, LeverAccount};
+use crate::core::connection::{Connection, ConnectionStatus, LeverAccount, LeverEnvironment};
 use crate::core::flow_runs::{first_runs, rescheduled};
 use crate::core::oauth_state::StateSigner;
 use crate::core::profile::{FieldIssue, Profile};
 use crate::core::return_url::check_allowed;
+use crate::core::scopes::missing_scopes;
 use crate::core::settings::ConnectionSettings;
+use crate::lever::environments::LeverEnvironments;
 use crate::lever::error::LeverError;
 use crate::lever::model::{NewWebhook, Stage, User, UsersQuery};
 use crate::lever::page::{Page, PageRequest, collect_all};
@@ -29,43 +31,10 @@ use crate::lever::port::{LeverApi, LeverAuth, LeverOAuth};
 use crate::secrets::TokenCipher;
 use crate::store::{Expect, Key, Query, Record, Records, StoreError, keys};
 
-const STATE_LIFETIME: Duration = Duration::from_secs(600);
-
 /// How the hub asks for consent.
 #[derive(Clone, Debug)]
 pub struct ConsentConfig {
     pub urls: PublicUrls,
-    /// Send PKCE (S256) to Lever: on when the hub's Lever app is configured for it.
-    pub pkce: bool,
-}
-
-/// A pending consent: which connection the `state` nonce belongs to. Single-use, 10 minutes.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct OAuthState {
-    pub nonce: String,
-    pub connection_id: String,
-    pub partner_id: String,
-    pub return_url: String,
-    pub expires_at_ms: i64,
-    /// SHA-256 of the cookie given to the browser that opened the connect link (the latest one).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub browser_hash: Option<String>,
-}
-
-/// The cookie that binds a consent to a browser, one per pending state so a customer may have
-/// several consents open at once. `__Host-`: Secure, no Domain, Path=/.
-pub fn browser_cookie_name(nonce: &str) -> String {
-    format!("__Host-lever-connect-{nonce}")
-}
-
-impl Record for OAuthState {
-    const KIND: &'static str = "oauth_state";
-    fn key(&self) -> Key {
-        keys::oauth_state(&self.nonce)
-    }
-    fn expires_at_ms(&self) -> Option<i64> {
-        Some(self.expires_at_ms)
-    }
 }
 
 /// Pointer from a partner to one of its connections.
@@ -96,6 +65,12 @@ pub enum ConnectError {
     InvalidSettings(Vec<FieldIssue>),
     #[error("connection is {0}")]
     NotActive(&'static str),
+    #[error("connection is {0}; only a pending or needs_reconnect connection gets a new link")]
+    NotReconnectable(&'static str),
+    #[error("invalid request")]
+    InvalidField(FieldIssue),
+    #[error("Lever did not grant {0:?}")]
+    InsufficientScope(Vec<String>),
     #[error("Lever: {0}")]
     Lever(LeverError),
     #[error(transparent)]
@@ -120,52 +95,42 @@ impl From<TokenError> for ConnectError {
 #[derive(Debug)]
 pub struct ConnectStart {
     pub connection: Connection,
-    pub authorize_url: String,
+    /// The magic link (the hub's connect page); partners may also know it as `authorize_url`.
+    pub connect_url: String,
+    pub expires_at_ms: i64,
 }
 
-/// Query parameters Lever sends to the callback.
-#[derive(Clone, Debug, Default, Deserialize)]
-pub struct CallbackParams {
-    pub code: Option<String>,
-    pub state: Option<String>,
-    pub error: Option<String>,
-    pub error_description: Option<String>,
+/// The consent the callback finishes: its state's nonce (the PKCE verifier's seed), connection,
+/// partner and Lever environment.
+pub struct ConsentToFinish<'a> {
+    pub nonce: &'a str,
+    pub connection_id: &'a str,
+    pub partner_id: &'a str,
+    pub environment: LeverEnvironment,
 }
 
-/// What the connect link does for the customer's browser.
-#[derive(Debug, PartialEq)]
-pub enum ConsentStart {
-    /// Set the cookie `name=value` (10 minutes), then go to Lever's consent screen.
-    ToLever { lever_url: String, cookie_name: String, cookie_value: String, max_age_secs: u64 },
-    /// The link is forged, used or expired: an error page, nothing changed.
-    Refused(&'static str),
-}
-
-/// How the callback ends for the customer's browser.
-#[derive(Debug, PartialEq)]
-pub enum CallbackOutcome {
-    /// Back to the partner, with `connection_id`, `status` and (on failure) `error`.
-    Redirect(String),
-    /// No trustworthy place to send the browser: an error page, nothing stored.
-    Refused(&'static str),
-    /// Refused, but the state was ours: the error page links back to the partner (this URL
-    /// carries `connection_id`, `status` and `error`).
-    RefusedWithReturn(&'static str, String),
+/// How a partner starts (or restarts) a connection.
+#[derive(Clone, Debug, Default)]
+pub struct LinkOptions {
+    /// How long the link lives; seven days when `None`.
+    pub lifetime: Option<Duration>,
+    /// The Lever environment, fixed by the partner; the customer chooses when `None`.
+    pub environment: Option<LeverEnvironment>,
 }
 
 #[derive(Clone)]
 pub struct Connections {
-    records: Records,
+    pub(super) records: Records,
     catalog: Arc<ProfileCatalog>,
     partners: Partners,
-    oauth: Arc<dyn LeverOAuth>,
+    environments: LeverEnvironments,
     lever: Arc<dyn LeverApi>,
     cipher: Arc<TokenCipher>,
-    signer: Arc<StateSigner>,
+    pub(super) signer: Arc<StateSigner>,
     tokens: Tokens,
     status: StatusChanges,
-    activity: ActivityLog,
-    consent: ConsentConfig,
+    pub(super) activity: ActivityLog,
+    pub(super) consent: ConsentConfig,
 }
 
 impl Connections {
@@ -173,8 +138,7 @@ impl Connections {
     pub fn new(
         records: Records,
         catalog: Arc<ProfileCatalog>,
-        oauth: Arc<dyn LeverOAuth>,
-        lever: Arc<dyn LeverApi>,
+        environments: LeverEnvironments,
         cipher: Arc<TokenCipher>,
         signer: Arc<StateSigner>,
         tokens: Tokens,
@@ -183,18 +147,19 @@ impl Connections {
         consent: ConsentConfig,
     ) -> Self {
         let partners = Partners::new(records.clone());
-        Self { records, catalog, partners, oauth, lever, cipher, signer, tokens, status, activity, consent }
+        let lever = environments.api();
+        Self { records, catalog, partners, environments, lever, cipher, signer, tokens, status, activity, consent }
     }
 
     pub fn tokens(&self) -> &Tokens {
         &self.tokens
     }
 
-    fn profile(&self, partner: &Partner) -> Result<Arc<Profile>, ConnectError> {
+    pub(super) fn profile(&self, partner: &Partner) -> Result<Arc<Profile>, ConnectError> {
         self.catalog.get(&partner.profile_id).cloned().ok_or_else(|| ConnectError::UnknownProfile(partner.profile_id.clone()))
     }
 
-    async fn partner(&self, partner_id: &str) -> Result<Partner, ConnectError> {
+    pub(super) async fn partner(&self, partner_id: &str) -> Result<Partner, ConnectError> {
         self.partners
             .get(partner_id)
             .await
@@ -233,8 +198,14 @@ impl Connections {
         Ok((out, next))
     }
 
-    /// Starts a connection: stores it as pending and returns Lever's consent URL.
-    pub async fn start(&self, partner_id: &str, return_url: &str, settings: ConnectionSettings) -> Result<ConnectStart, ConnectError> {
+    /// Starts a connection: stores it as pending with a magic link for the customer.
+    pub async fn start(
+        &self,
+        partner_id: &str,
+        return_url: &str,
+        settings: ConnectionSettings,
+        link: LinkOptions,
+    ) -> Result<ConnectStart, ConnectError> {
         let partner = self.partner(partner_id).await?;
         let profile = self.profile(&partner)?;
         check_allowed(return_url, &partner.return_urls).map_err(|e| ConnectError::ReturnUrl(e.to_string()))?;
@@ -242,167 +213,68 @@ impl Connections {
         if !issues.is_empty() {
             return Err(ConnectError::InvalidSettings(issues));
         }
+        check_environment(&profile, link.environment)?;
         let now = self.records.clock().now_ms();
         let mut connection = Connection::new(uuid::Uuid::new_v4().to_string(), partner_id, now);
         connection.settings = settings;
+        if let Some(environment) = link.environment {
+            connection.environment = environment;
+        }
         let pointer = PartnerConnection { partner_id: partner_id.into(), connection_id: connection.id.clone() };
         self.records.transact(vec![Records::put_write(&connection, Expect::Absent)?, Records::put_write(&pointer, Expect::Absent)?]).await?;
-        let authorize_url = self.consent_url(&connection, return_url).await?;
+        let (token, expires_at_ms) = self.new_link(&connection, return_url, link.lifetime, link.environment).await?;
+        let connect_url = self.consent.urls.connect(&token).map_err(url_unknown)?;
         self.activity.note(&connection.id, "connect.started", true, "waiting for the customer's consent in Lever").await;
-        Ok(ConnectStart { connection, authorize_url })
+        Ok(ConnectStart { connection, connect_url, expires_at_ms })
     }
 
-    /// A new consent for an existing connection (same id), e.g. after a revoke in Lever.
-    pub async fn reconnect(&self, partner_id: &str, connection_id: &str, return_url: &str) -> Result<String, ConnectError> {
+    /// A new magic link for a pending or needs-reconnect connection (same id), e.g. after a
+    /// revoke in Lever or an expired link.
+    pub async fn reconnect(&self, partner_id: &str, connection_id: &str, return_url: &str, link: LinkOptions) -> Result<ConnectStart, ConnectError> {
         let connection = self.get(partner_id, connection_id).await?;
+        if !matches!(connection.status, ConnectionStatus::Pending | ConnectionStatus::NeedsReconnect) {
+            return Err(ConnectError::NotReconnectable(super::status::status_name(connection.status)));
+        }
         let partner = self.partner(partner_id).await?;
-        self.profile(&partner)?;
-        check_allowed(return_url, &partner.return_urls).map_err(|e| ConnectError::ReturnUrl(e.to_string()))?;
-        let url = self.consent_url(&connection, return_url).await?;
-        self.activity.note(connection_id, "connect.restarted", true, "waiting for the customer's consent in Lever").await;
-        Ok(url)
-    }
-
-    /// Stores a pending state and returns the hub's connect link for it (not Lever's URL: the
-    /// browser must pass through the hub first to be bound to the state).
-    async fn consent_url(&self, c: &Connection, return_url: &str) -> Result<String, ConnectError> {
-        let (state, nonce) = self.signer.issue();
-        let record = OAuthState {
-            nonce,
-            connection_id: c.id.clone(),
-            partner_id: c.partner_id.clone(),
-            return_url: return_url.to_owned(),
-            expires_at_ms: self.records.clock().now_ms() + STATE_LIFETIME.as_millis() as i64,
-            browser_hash: None,
-        };
-        self.records.create(&record).await?;
-        self.consent.urls.connect(&state).map_err(url_unknown)
-    }
-
-    /// The connect link opened in the customer's browser: binds this browser to the state (the
-    /// latest browser to open it wins) and answers where Lever's consent screen is.
-    pub async fn open_consent(&self, state: &str) -> Result<ConsentStart, ConnectError> {
-        let Some(nonce) = self.signer.verify(state) else {
-            return Ok(ConsentStart::Refused("This connect link is not valid. Start connecting again from the partner's app."));
-        };
-        let (cookie_value, hash) = crate::core::oauth_state::new_browser_binding();
-        let now = self.records.clock().now_ms();
-        let bound = self
-            .records
-            .update::<OAuthState>(&keys::oauth_state(nonce), |s| {
-                s.browser_hash = Some(hash.clone());
-                true
-            })
-            .await?;
-        let Some(bound) = bound else {
-            return Ok(ConsentStart::Refused("This connect link was already used or has expired. Start connecting again from the partner's app."));
-        };
-        let partner = self.partner(&bound.record.partner_id).await?;
         let profile = self.profile(&partner)?;
-        let challenge = self.consent.pkce.then(|| crate::core::oauth_state::pkce_challenge(&self.signer.pkce_verifier(nonce)));
-        let lever_url =
-            self.oauth.authorize_url(&self.consent.urls.oauth_callback().map_err(url_unknown)?, state, &profile.oauth.scopes, challenge.as_deref());
-        Ok(ConsentStart::ToLever {
-            lever_url: lever_url.to_string(),
-            cookie_name: browser_cookie_name(nonce),
-            cookie_value,
-            max_age_secs: u64::try_from((bound.record.expires_at_ms - now).max(0) / 1000).unwrap_or(0),
-        })
+        check_allowed(return_url, &partner.return_urls).map_err(|e| ConnectError::ReturnUrl(e.to_string()))?;
+        check_environment(&profile, link.environment)?;
+        let (token, expires_at_ms) = self.new_link(&connection, return_url, link.lifetime, link.environment).await?;
+        let connect_url = self.consent.urls.connect(&token).map_err(url_unknown)?;
+        self.activity.note(connection_id, "connect.restarted", true, "waiting for the customer's consent in Lever").await;
+        Ok(ConnectStart { connection, connect_url, expires_at_ms })
     }
 
-    /// The OAuth callback. Forged, reused or expired states, and callbacks from a browser other
-    /// than the one that opened the connect link, are refused before anything is exchanged or
-    /// stored. `browser_cookie` reads the request's cookie of the given name.
-    pub async fn complete(
-        &self,
-        params: CallbackParams,
-        browser_cookie: impl Fn(&str) -> Option<String> + Send,
-    ) -> Result<CallbackOutcome, ConnectError> {
-        let Some(nonce) = params.state.as_deref().and_then(|s| self.signer.verify(s)) else {
-            tracing::warn!("OAuth callback with a forged or malformed state refused");
-            return Ok(CallbackOutcome::Refused("This sign-in link is not valid. Start connecting again from the partner's app."));
-        };
-        let Some((state, live)) = self.records.take_with_liveness::<OAuthState>(&keys::oauth_state(nonce)).await? else {
-            tracing::warn!("OAuth callback with a used or expired state refused");
-            return Ok(CallbackOutcome::Refused("This sign-in link was already used or has expired. Start connecting again from the partner's app."));
-        };
-        crate::telemetry::record_partner(&state.partner_id);
-        crate::telemetry::record_connection(&state.connection_id);
-        // The browser binding comes first: a foreign browser learns nothing, not even where to go back.
-        let bound = state
-            .browser_hash
-            .as_deref()
-            .is_some_and(|hash| crate::core::oauth_state::browser_binding_matches(hash, browser_cookie(&browser_cookie_name(nonce)).as_deref()));
-        if !bound {
-            tracing::warn!(connection_id = %state.connection_id, "OAuth callback from a browser that did not open the connect link refused");
-            self.activity
-                .note(&state.connection_id, "connect.refused", false, "the consent came back to a different browser than the one that started it")
-                .await;
-            return Ok(CallbackOutcome::Refused(
-                "This sign-in was finished in a different browser from the one that started it. Start connecting again from the partner's app.",
-            ));
-        }
-        let return_to = |status: &str, error: Option<&str>| {
-            // Checked against the partner's registered URLs when the state was stored.
-            let mut url = url::Url::parse(&state.return_url).ok()?;
-            url.query_pairs_mut().append_pair("connection_id", &state.connection_id).append_pair("status", status);
-            if let Some(e) = error {
-                url.query_pairs_mut().append_pair("error", e);
-            }
-            Some(url.to_string())
-        };
-        let back = |status: &str, error: Option<&str>| match return_to(status, error) {
-            Some(url) => CallbackOutcome::Redirect(url),
-            None => CallbackOutcome::Refused("The partner's return address is not usable. Start connecting again from the partner's app."),
-        };
-        let refused_back = |message: &'static str, status: &str, error: &str| match return_to(status, Some(error)) {
-            Some(url) => CallbackOutcome::RefusedWithReturn(message, url),
-            None => CallbackOutcome::Refused(message),
-        };
-        if !live {
-            tracing::warn!("OAuth callback with an expired state refused");
-            return Ok(refused_back("This sign-in link has expired. Start connecting again from the partner's app.", "pending", "state_expired"));
-        }
-        let current = self.records.get::<Connection>(&keys::connection(&state.connection_id)).await?;
-        let Some(current) = current.filter(|c| c.record.partner_id == state.partner_id) else {
-            return Ok(refused_back("The connection no longer exists.", "disconnected", "connection_gone"));
-        };
-        let current_status = super::status::status_name(current.record.status);
-        if let Some(error) = params.error.as_deref() {
-            let error = if error == "access_denied" { "access_denied" } else { "lever_error" };
-            self.activity.note(&state.connection_id, "connect.denied", false, "the customer did not accept in Lever").await;
-            return Ok(back(current_status, Some(error)));
-        }
-        let Some(code) = params.code.as_deref().filter(|c| !c.is_empty()) else {
-            return Ok(back(current_status, Some("missing_code")));
-        };
-        match self.activate(&state, code).await {
-            Ok(()) => Ok(back("active", None)),
-            Err(e) => {
-                tracing::warn!(connection_id = %state.connection_id, error = %e, "connect failed after consent");
-                self.activity.note(&state.connection_id, "connect.failed", false, e.to_string()).await;
-                Ok(back(current_status, Some("connect_failed")))
-            }
-        }
+    /// The OAuth client of a Lever environment.
+    pub(super) fn oauth_for(&self, environment: LeverEnvironment) -> &Arc<dyn LeverOAuth> {
+        &self.environments.get(environment).oauth
     }
 
-    async fn activate(&self, state: &OAuthState, code: &str) -> Result<(), ConnectError> {
-        let verifier = self.consent.pkce.then(|| self.signer.pkce_verifier(&state.nonce));
+    /// Exchanges the code (with the state's PKCE verifier) and activates the connection when
+    /// Lever granted every scope the profile needs.
+    pub(super) async fn activate(&self, state: &ConsentToFinish<'_>, code: &str) -> Result<(), ConnectError> {
+        let verifier = self.signer.pkce_verifier(state.nonce);
         let set = self
-            .oauth
-            .exchange_code(code, &self.consent.urls.oauth_callback().map_err(url_unknown)?, verifier.as_deref())
+            .oauth_for(state.environment)
+            .exchange_code(code, &self.consent.urls.oauth_callback().map_err(url_unknown)?, Some(&verifier))
             .await
             .map_err(ConnectError::Lever)?;
+        let partner = self.partner(state.partner_id).await?;
+        let profile = self.profile(&partner)?;
+        // A token response without `scope` granted what was asked (RFC 6749 §5.1).
+        let granted: Vec<&str> = if set.scope.is_some() { set.scopes().collect() } else { profile.oauth.scopes.iter().map(String::as_str).collect() };
+        let missing = missing_scopes(&profile.oauth.scopes, &granted);
+        if !missing.is_empty() {
+            return Err(ConnectError::InsufficientScope(missing.into_iter().map(str::to_owned).collect()));
+        }
         let refresh =
             set.refresh_token.clone().ok_or_else(|| ConnectError::Internal("Lever granted no refresh token (offline_access missing)".into()))?;
         let now = self.records.clock().now_ms();
-        let connection_id = state.connection_id.clone();
+        let connection_id = state.connection_id.to_owned();
         let sealed = self.tokens.seal(&connection_id, &set, &refresh, now);
         let account = account_from_token(set.access_token.expose(), set.scopes().map(str::to_owned).collect());
-        let auth = LeverAuth::bearer(connection_id.clone(), set.access_token.clone());
-
-        let partner = self.partner(&state.partner_id).await?;
-        let profile = self.profile(&partner)?;
+        let environment = state.environment;
+        let auth = LeverAuth::bearer(connection_id.clone(), set.access_token.clone()).in_environment(environment);
         let hooks = self.replace_lever_webhooks(&auth, &connection_id, &profile).await?;
         // Lever may have redirected those calls to the account's data centre: remember where. (A
         // consent starts from the configured root, not a remembered one: the account consenting
@@ -412,6 +284,7 @@ impl Connections {
         self.status
             .apply(&connection_id, None, |c| {
                 c.status = ConnectionStatus::Active;
+                c.environment = environment;
                 c.tokens = Some(sealed.clone());
                 c.lever = Some(account.clone());
                 // Jobs due at once (the first sync runs right after consent), daily runs at their time.
@@ -421,7 +294,7 @@ impl Connections {
                 c.flow_health.entry("tokens".into()).or_default().succeeded(now);
             })
             .await?;
-        self.activity.note(&connection_id, "connect.completed", true, "connected to Lever").await;
+        self.activity.note(&connection_id, "connect.completed", true, format!("connected to Lever ({})", environment.as_str())).await;
         self.check_settings_after_consent(&connection_id).await;
         Ok(())
     }
@@ -679,8 +552,23 @@ pub fn read_settings(value: serde_json::Value) -> Result<ConnectionSettings, Fie
     })
 }
 
-fn url_unknown(e: super::public_urls::NoPublicUrl) -> ConnectError {
+pub(super) fn url_unknown(e: super::public_urls::NoPublicUrl) -> ConnectError {
     ConnectError::Internal(e.to_string())
+}
+
+/// A partner's `lever_environment` must be one its profile allows.
+fn check_environment(profile: &Profile, environment: Option<LeverEnvironment>) -> Result<(), ConnectError> {
+    match environment {
+        Some(e) if !profile.oauth.environments.contains(&e) => Err(ConnectError::InvalidField(FieldIssue::new(
+            "lever_environment",
+            format!(
+                "{} is not one of the Lever environments this profile allows ({})",
+                e.as_str(),
+                profile.oauth.environments.iter().map(|e| e.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+        ))),
+        _ => Ok(()),
+    }
 }
 
 fn is_missing_required(issue: &FieldIssue) -> bool {

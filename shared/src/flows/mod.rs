@@ -4,6 +4,7 @@
 pub mod activity;
 pub mod candidates;
 pub mod connections;
+pub mod consent;
 pub mod delivery;
 pub mod dispatch;
 pub mod events;

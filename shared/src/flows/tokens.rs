@@ -15,9 +15,10 @@ use std::time::Duration;
 use super::activity::ActivityLog;
 use super::status::StatusChanges;
 use crate::core::connection::{Connection, ConnectionStatus, SealedTokens, TokenKind, token_context};
+use crate::lever::environments::LeverEnvironments;
 use crate::lever::error::LeverError;
 use crate::lever::oauth::TokenSet;
-use crate::lever::port::{LeverAuth, LeverOAuth};
+use crate::lever::port::LeverAuth;
 use crate::lever::secret::{AccessToken, RefreshToken};
 use crate::secrets::TokenCipher;
 use crate::store::{Leases, Records, StoreError, Versioned, keys};
@@ -63,7 +64,7 @@ pub enum TokenError {
 #[derive(Clone)]
 pub struct Tokens {
     records: Records,
-    oauth: Arc<dyn LeverOAuth>,
+    lever: LeverEnvironments,
     cipher: Arc<TokenCipher>,
     leases: Leases,
     status: StatusChanges,
@@ -74,14 +75,14 @@ pub struct Tokens {
 impl Tokens {
     pub fn new(
         records: Records,
-        oauth: Arc<dyn LeverOAuth>,
+        lever: LeverEnvironments,
         cipher: Arc<TokenCipher>,
         status: StatusChanges,
         activity: ActivityLog,
         policy: TokenPolicy,
     ) -> Self {
         let leases = Leases::new(records.clone());
-        Self { records, oauth, cipher, leases, status, activity, policy }
+        Self { records, lever, cipher, leases, status, activity, policy }
     }
 
     /// Seals a token set for `connection_id`.
@@ -134,7 +135,7 @@ impl Tokens {
         // The account's own API root, when an earlier redirect taught it (the client checks it
         // is one of Lever's hosts before sending the token there).
         let base = c.lever.as_ref().and_then(|l| l.api_base.as_deref()).and_then(|b| url::Url::parse(b).ok());
-        Ok(LeverAuth::bearer(c.id.clone(), AccessToken::new(self.open(c, TokenKind::Access)?)).at(base))
+        Ok(LeverAuth::bearer(c.id.clone(), AccessToken::new(self.open(c, TokenKind::Access)?)).in_environment(c.environment).at(base))
     }
 
     /// Keeps on the connection the Data API root Lever redirected `auth`'s calls to (an account
@@ -200,7 +201,8 @@ impl Tokens {
             return Ok(c.record);
         }
         let refresh_token = RefreshToken::new(self.open(&c.record, TokenKind::Refresh)?);
-        let set = match self.oauth.refresh(&refresh_token).await {
+        // Each environment has its own OAuth app: the refresh goes to the connection's.
+        let set = match self.lever.get(c.record.environment).oauth.refresh(&refresh_token).await {
             Ok(set) => set,
             Err(LeverError::Revoked { .. }) => {
                 self.status.needs_reconnect(connection_id, "Lever refused the refresh token (app revoked or idle too long)").await?;

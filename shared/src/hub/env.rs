@@ -98,11 +98,17 @@ pub enum SecretsSource {
     Local { path: std::path::PathBuf },
 }
 
+/// Where Lever is (`HUB_LEVER`). Each connection still chooses production or sandbox; this says
+/// which hosts those two environments mean.
 #[derive(Clone, Debug)]
 pub enum LeverTarget {
+    /// Lever itself: production connections on Lever's production hosts, sandbox connections on
+    /// Lever's sandbox hosts (each with its own OAuth app from `hub/lever-oauth`).
     Production,
+    /// Lever's sandbox hosts for both environments.
     LeverSandbox,
-    /// The project's Lever sandbox (or any stand-in) at this base URL.
+    /// The project's Lever sandbox (or any stand-in) at this base URL, for both environments:
+    /// its OAuth app serves both.
     Local(String),
 }
 

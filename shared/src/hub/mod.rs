@@ -40,6 +40,8 @@ pub struct HubPorts {
     pub secrets: Arc<dyn SecretsPort>,
     /// Where Lever is; the client is built with the hub's shared rate budget.
     pub lever: LeverConfig,
+    /// Lever's sandbox environment when it is not `lever` too (one local sandbox serves both).
+    pub lever_sandbox: Option<LeverConfig>,
     /// Queues by name; a name not given gets an embedded queue of its own.
     pub queues: HashMap<QueueName, Arc<dyn Queue>>,
     /// The file store: a ready one (S3 on moto in tests) or a local directory.
@@ -48,8 +50,6 @@ pub struct HubPorts {
 
 pub struct HubOptions {
     pub public_url: url::Url,
-    /// Send PKCE to Lever (the `pkce` flag of the `hub/lever-oauth` secret).
-    pub lever_pkce: bool,
     pub tokens: TokenPolicy,
     pub delivery: DeliveryPolicy,
     pub jobs: SyncPolicy,
@@ -94,7 +94,7 @@ impl Hub {
             clock: ports.clock,
             secrets,
             catalog: wiring::CatalogSource::Ready(catalog),
-            lever: wiring::LeverSource::Config { config: Box::new(ports.lever), pkce: options.lever_pkce },
+            lever: wiring::LeverSource::Config { config: Box::new(ports.lever), sandbox: ports.lever_sandbox.map(Box::new) },
             queues: wiring::QueueSource { sqs_urls: HashMap::new(), aws: None, given: ports.queues },
             files: ports.files,
         };

@@ -32,8 +32,9 @@ use crate::flows::lever_events::{InboxPolicy, LeverEventHandler, LeverEventRoute
 use crate::flows::partners::Partners;
 use crate::flows::status::StatusChanges;
 use crate::flows::tokens::{TokenPolicy, Tokens};
+use crate::lever::environments::{LeverEnvironments, LeverPair};
 use crate::lever::http::{LeverConfig, LeverHttpClient};
-use crate::lever::port::{LeverApi, LeverOAuth};
+use crate::lever::port::LeverApi;
 use crate::lever::rate::RateGate;
 use crate::lever::rate_budget::{RateBudgetPolicy, StoreRateBudget};
 use crate::lever::secret::ClientSecret;
@@ -96,12 +97,18 @@ impl QueueName {
     }
 }
 
-/// Lever's two ports, and whether the hub's Lever app uses PKCE.
+/// Lever's ports: a Data API client that sends each call to its connection's environment, and
+/// both environments' clients (OAuth per environment).
 #[derive(Clone)]
 pub struct LeverPorts {
     pub api: Arc<dyn LeverApi>,
-    pub oauth: Arc<dyn LeverOAuth>,
-    pub pkce: bool,
+    pub environments: LeverEnvironments,
+}
+
+impl LeverPorts {
+    pub fn new(environments: LeverEnvironments) -> Self {
+        Self { api: environments.api(), environments }
+    }
 }
 
 /// Options every deployment sets.
@@ -158,7 +165,7 @@ impl<T: Clone> Memo<T> {
 /// own (and then share nothing with other processes).
 pub enum LeverSource {
     Configured(LeverTarget),
-    Config { config: Box<LeverConfig>, pkce: bool },
+    Config { config: Box<LeverConfig>, sandbox: Option<Box<LeverConfig>> },
     Ready(LeverPorts),
 }
 
@@ -220,33 +227,51 @@ pub struct PortSources {
     pub files: FilesSource,
 }
 
-/// The hub's Lever OAuth app, as kept in the `hub/lever-oauth` secret.
+/// The hub's Lever OAuth apps, as kept in the `hub/lever-oauth` secret: the production app,
+/// and under `sandbox` the app registered with Lever's sandbox (Lever keeps the two apart).
 #[derive(serde::Deserialize)]
 struct LeverApp {
     client_id: String,
     client_secret: String,
-    /// The app is registered for PKCE: send `code_challenge` (S256) and `code_verifier`.
     #[serde(default)]
-    pkce: bool,
+    sandbox: Option<LeverAppCredentials>,
+}
+
+#[derive(serde::Deserialize)]
+struct LeverAppCredentials {
+    client_id: String,
+    client_secret: String,
 }
 
 fn lever_ports(target: &LeverTarget, secrets: &Secrets, gate: Arc<dyn RateGate>) -> Result<LeverPorts, HubError> {
-    let app: LeverApp = serde_json::from_str(secrets.get(names::LEVER_OAUTH)?.expose())
-        .map_err(|e| HubError::Config(format!("secret {}: expected {{\"client_id\", \"client_secret\"}}: {e}", names::LEVER_OAUTH)))?;
-    let client_secret = ClientSecret::new(app.client_secret);
-    let config = match target {
-        LeverTarget::Production => LeverConfig::production(app.client_id, client_secret),
-        LeverTarget::LeverSandbox => LeverConfig::lever_sandbox(app.client_id, client_secret),
-        LeverTarget::Local(base) => LeverConfig::local(base, app.client_id, client_secret).map_err(|e| HubError::Config(e.to_string()))?,
+    let app: LeverApp = serde_json::from_str(secrets.get(names::LEVER_OAUTH)?.expose()).map_err(|e| {
+        HubError::Config(format!("secret {}: expected {{\"client_id\", \"client_secret\", \"sandbox\"?: {{…}}}}: {e}", names::LEVER_OAUTH))
+    })?;
+    // Without its own entry, the sandbox environment uses the main app's credentials (which
+    // Lever's sandbox refuses unless that app is registered there too).
+    let (sandbox_id, sandbox_secret) = match app.sandbox {
+        Some(s) => (s.client_id, s.client_secret),
+        None => (app.client_id.clone(), app.client_secret.clone()),
     };
-    let mut ports = gated_ports(config, gate)?;
-    ports.pkce = app.pkce;
-    Ok(ports)
+    let production = || LeverConfig::production(app.client_id.clone(), ClientSecret::new(app.client_secret.clone()));
+    let sandbox = || LeverConfig::lever_sandbox(sandbox_id.clone(), ClientSecret::new(sandbox_secret.clone()));
+    let environments = match target {
+        LeverTarget::Production => LeverEnvironments { production: gated_pair(production(), gate.clone())?, sandbox: gated_pair(sandbox(), gate)? },
+        // A deployment on Lever's sandbox alone: both environments there.
+        LeverTarget::LeverSandbox => LeverEnvironments::same(gated_pair(sandbox(), gate)?),
+        // One local sandbox whose OAuth app serves both environments.
+        LeverTarget::Local(base) => {
+            let config =
+                LeverConfig::local(base, app.client_id, ClientSecret::new(app.client_secret)).map_err(|e| HubError::Config(e.to_string()))?;
+            LeverEnvironments::same(gated_pair(config, gate)?)
+        }
+    };
+    Ok(LeverPorts::new(environments))
 }
 
-fn gated_ports(config: LeverConfig, gate: Arc<dyn RateGate>) -> Result<LeverPorts, HubError> {
+fn gated_pair(config: LeverConfig, gate: Arc<dyn RateGate>) -> Result<LeverPair, HubError> {
     let client = Arc::new(LeverHttpClient::with_rate_gate(config, gate).map_err(|e| HubError::Config(e.to_string()))?);
-    Ok(LeverPorts { api: client.clone(), oauth: client, pkce: false })
+    Ok(LeverPair { api: client.clone(), oauth: client })
 }
 
 pub struct Wiring {
@@ -337,7 +362,13 @@ impl Wiring {
         let ports = match &self.lever_source {
             LeverSource::Ready(ports) => ports.clone(),
             LeverSource::Configured(target) => lever_ports(target, &self.secrets, self.rate_gate())?,
-            LeverSource::Config { config, pkce } => LeverPorts { pkce: *pkce, ..gated_ports(config.as_ref().clone(), self.rate_gate())? },
+            LeverSource::Config { config, sandbox } => {
+                let production = gated_pair(config.as_ref().clone(), self.rate_gate())?;
+                LeverPorts::new(match sandbox {
+                    Some(s) => LeverEnvironments { production, sandbox: gated_pair(s.as_ref().clone(), self.rate_gate())? },
+                    None => LeverEnvironments::same(production),
+                })
+            }
         };
         Ok(self.lever.get_or_init(|| ports).clone())
     }
@@ -405,7 +436,7 @@ impl Wiring {
 
     pub fn tokens(&self) -> Result<Tokens, HubError> {
         self.tokens.get_or(|| {
-            Ok(Tokens::new(self.records(), self.lever()?.oauth, self.cipher()?, self.status()?, self.activity(), self.options.tokens.clone()))
+            Ok(Tokens::new(self.records(), self.lever()?.environments, self.cipher()?, self.status()?, self.activity(), self.options.tokens.clone()))
         })
     }
 
@@ -415,14 +446,13 @@ impl Wiring {
             Ok(Connections::new(
                 self.records(),
                 self.catalog()?,
-                lever.oauth,
-                lever.api,
+                lever.environments,
                 self.cipher()?,
                 self.state_signer()?,
                 self.tokens()?,
                 self.status()?,
                 self.activity(),
-                ConsentConfig { urls: PublicUrls { base: self.options.public_url.clone() }, pkce: lever.pkce },
+                ConsentConfig { urls: PublicUrls { base: self.options.public_url.clone() } },
             ))
         })
     }

@@ -9,6 +9,7 @@
 //! - [`oauth`]: authorize URL, token set, token errors; [`signature`]: webhook signature check.
 //! - [`secret`]: redacted secret strings; [`error`]: [`LeverError`].
 
+pub mod environments;
 pub mod error;
 pub mod http;
 pub mod model;

@@ -11,6 +11,7 @@ use super::model::*;
 use super::oauth::TokenSet;
 use super::page::{Page, PageRequest};
 use super::secret::{AccessToken, RefreshToken, Secret};
+use crate::core::environment::LeverEnvironment;
 
 /// Per-connection credentials for one call. `connection` keys the rate limiter and appears in
 /// logs; the token never does.
@@ -24,6 +25,8 @@ pub struct LeverAuth {
     /// The root the client learned from a Lever redirect while calling with this auth (shared by
     /// its clones), for the caller to remember on the connection.
     learned_base: Arc<Mutex<Option<Url>>>,
+    /// The Lever environment the connection lives in: its calls go to that environment's hosts.
+    pub environment: LeverEnvironment,
 }
 
 #[derive(Debug, Clone)]
@@ -44,7 +47,13 @@ impl LeverAuth {
     }
 
     fn new(connection: String, credential: Credential) -> Self {
-        Self { connection, credential, api_base: None, learned_base: Arc::default() }
+        Self { connection, credential, environment: LeverEnvironment::Production, api_base: None, learned_base: Arc::default() }
+    }
+
+    /// The same credentials, for a connection in `environment`.
+    pub fn in_environment(mut self, environment: LeverEnvironment) -> Self {
+        self.environment = environment;
+        self
     }
 
     /// Calls go to `api_base` (a remembered root; `None` = the configured one).

@@ -59,6 +59,11 @@ pub fn oauth_state(nonce: &str) -> Key {
     Key::new(format!("OAUTHSTATE#{nonce}"), "STATE")
 }
 
+/// A connection's magic link (the hub's connect page), by its nonce.
+pub fn connect_link(nonce: &str) -> Key {
+    Key::new(format!("CONNECTLINK#{nonce}"), "LINK")
+}
+
 pub fn idempotency(partner_id: &str, idempotency_key: &str) -> Key {
     Key::new(format!("IDEM#{partner_id}#{idempotency_key}"), "IDEM")
 }

@@ -80,6 +80,15 @@ impl Records {
         }
     }
 
+    /// Like [`Records::get`], but an expired record is handed back too, marked `false`.
+    pub async fn get_with_liveness<T: Record>(&self, key: &Key) -> Result<Option<(Versioned<T>, bool)>, StoreError> {
+        let Some(mut item) = self.store.get(key).await? else { return Ok(None) };
+        let live = item.is_live(self.clock.now_ms());
+        // Read as live so the kind and body are checked the same way.
+        item.expires_at_ms = None;
+        Ok(self.read::<T>(item)?.map(|v| (v, live)))
+    }
+
     /// [`Records::get`] of many keys in few store calls; the answer is in the order of `keys`.
     pub async fn get_many<T: Record>(&self, keys: &[Key]) -> Result<Vec<Option<Versioned<T>>>, StoreError> {
         let items = self.store.get_many(keys).await?;

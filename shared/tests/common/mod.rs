@@ -102,6 +102,10 @@ pub struct Tuning {
     pub data_dir: Option<std::path::PathBuf>,
     /// How long the outbox keeps events; the default policy's when `None`.
     pub event_retention: Option<std::time::Duration>,
+    /// Lever's sandbox environment, when not the same sandbox as production.
+    pub lever_sandbox: Option<LeverConfig>,
+    /// The store; an in-memory embedded one when `None`.
+    pub store: Option<Arc<dyn shared::store::Store>>,
 }
 
 impl LocalHub {
@@ -133,15 +137,18 @@ impl LocalHub {
         let files_dir = tempfile::tempdir().expect("a temporary directory for files");
         let now = time::OffsetDateTime::now_utc().unix_timestamp() * 1000;
         let clock = Arc::new(ManualClock::at_ms(now));
-        let (store, files) = match &tuning.data_dir {
-            Some(dir) => (EmbeddedStore::open(dir.join("table.log")).expect("the store opens"), dir.join("files")),
-            None => (EmbeddedStore::in_memory(), files_dir.path().to_owned()),
+        let files = tuning.data_dir.as_ref().map_or_else(|| files_dir.path().to_owned(), |dir| dir.join("files"));
+        let store: Arc<dyn shared::store::Store> = match (&tuning.store, &tuning.data_dir) {
+            (Some(store), _) => store.clone(),
+            (None, Some(dir)) => Arc::new(EmbeddedStore::open(dir.join("table.log")).expect("the store opens")),
+            (None, None) => Arc::new(EmbeddedStore::in_memory()),
         };
         let ports = HubPorts {
-            store: Arc::new(store),
+            store,
             clock: clock.clone(),
             secrets: Arc::new(secrets),
             lever,
+            lever_sandbox: tuning.lever_sandbox.clone(),
             queues: Default::default(),
             files: shared::hub::FilesSource::Dir(files),
         };
@@ -149,7 +156,6 @@ impl LocalHub {
         let unlimited = RateLimit { per_second: 100_000, burst: 100_000 };
         let options = HubOptions {
             public_url: url::Url::parse(PUBLIC_URL).unwrap(),
-            lever_pkce: false,
             tokens: TokenPolicy::default(),
             delivery: DeliveryPolicy {
                 allow_http_loopback: true,
@@ -238,8 +244,12 @@ impl LocalHub {
     /// Up to Lever's redirect back: the callback path and the browser's binding cookie.
     pub async fn to_callback(&self, authorize_url: &str) -> (String, String) {
         let link = authorize_url.strip_prefix(PUBLIC_URL).expect("partners get the hub's connect link").to_owned();
-        let opened = self.send(Request::new("GET", link)).await;
-        assert_eq!(opened.status, 302, "the connect link redirects to Lever: {:?}", opened.body);
+        let page = self.send(Request::new("GET", link.clone()).header("accept", "text/html")).await;
+        assert_eq!(page.status, 200, "the connect link shows the connect page: {:?}", page.body);
+        let opened = self
+            .send(Request::new("POST", link).header("content-type", "application/x-www-form-urlencoded").raw("lever_environment=production"))
+            .await;
+        assert_eq!(opened.status, 303, "Continue redirects to Lever: {:?}", opened.body);
         let cookie = opened.header("set-cookie").expect("the binding cookie").split(';').next().unwrap().to_owned();
         let lever = opened.header("location").unwrap().to_owned();
         let to_callback = self.http.get(lever).send().await.unwrap();

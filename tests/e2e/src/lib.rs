@@ -117,8 +117,6 @@ impl TestHub {
         let client_secret = sandbox.client_secret.clone();
         logs::forbid(&client_secret);
         let client_id = sandbox.client_id.clone();
-        // A Lever app registered for PKCE: the hub is configured to send it.
-        let lever_pkce = sandbox.require_pkce;
         let sandbox = Sandbox::start(sandbox).await.expect("Lever sandbox starts");
         let token_key = random_key();
         let secrets = LocalSecrets::from_values([
@@ -141,12 +139,12 @@ impl TestHub {
             clock: clock.clone(),
             secrets: Arc::new(secrets),
             lever,
+            lever_sandbox: None,
             queues,
             files: FilesSource::Ready(files.clone()),
         };
         let options = HubOptions {
             public_url: url::Url::parse(&base).unwrap(),
-            lever_pkce,
             tokens: TokenPolicy::default(),
             delivery: DeliveryPolicy {
                 first_retry_delay: Duration::from_millis(200),
@@ -271,7 +269,7 @@ impl TestHub {
 
     /// Every hop of the walk from the connect link (connect → Lever → callback → partner).
     pub async fn consent_hops(&self, browser: &testing::ConsentBrowser, authorize_url: &str) -> Vec<testing::Hop> {
-        browser.walk(authorize_url, 6).await.unwrap().0
+        browser.continue_link(authorize_url, "production", 6).await.unwrap().0
     }
 
     /// Connects a new connection end to end; returns its id.

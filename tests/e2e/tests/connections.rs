@@ -13,11 +13,12 @@ fn strict() -> SandboxConfig {
     SandboxConfig { strict_refresh: true, ..SandboxConfig::default() }
 }
 
-/// Opens the connect link and consents in Lever in `browser`; returns the callback URL Lever
-/// sends the browser to (not yet visited) and the Lever URL the connect link redirected to.
+/// Presses Continue on the connect page and consents in Lever in `browser`; returns the callback
+/// URL Lever sends the browser to (not yet visited) and the Lever URL Continue redirected to.
 async fn callback_url(t: &TestHub, browser: &ConsentBrowser, connect: &str) -> (url::Url, url::Url) {
-    let to_lever = browser.get(&url::Url::parse(connect).unwrap()).await.unwrap();
-    assert_eq!(to_lever.status(), StatusCode::FOUND, "the connect link redirects to Lever");
+    let page = url::Url::parse(connect).unwrap();
+    let to_lever = browser.submit_form(&page, "", &[("lever_environment".into(), "production".into())]).await.unwrap();
+    assert_eq!(to_lever.status(), StatusCode::SEE_OTHER, "Continue redirects to Lever");
     assert!(to_lever.headers().get(reqwest::header::SET_COOKIE).is_some(), "and binds the browser with a cookie");
     let lever = e2e::location(&to_lever);
     let to_callback = browser.get(&lever).await.unwrap();
@@ -114,7 +115,7 @@ async fn forged_reused_and_expired_states_are_refused_with_nothing_exchanged() {
     assert_eq!(forged.status(), StatusCode::BAD_REQUEST);
     assert!(forged.headers().get(reqwest::header::SET_COOKIE).is_none(), "no binding for a forged link");
     let stale = browser.get(&url::Url::parse(late["authorize_url"].as_str().unwrap()).unwrap()).await.unwrap();
-    assert_eq!(stale.status(), StatusCode::BAD_REQUEST, "the link expires with its state");
+    assert_eq!(stale.status(), StatusCode::OK, "the link outlives its expired state: the page is shown again");
 
     assert_eq!(t.sandbox.admin().counters().code_exchanges, exchanges, "no code exchanged for refused states");
     let (_, c) = t.call(&p, Method::GET, &format!("/v1/connections/{late_id}"), None).await;
@@ -122,50 +123,50 @@ async fn forged_reused_and_expired_states_are_refused_with_nothing_exchanged() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_consent_finishes_only_in_the_browser_that_opened_the_connect_link() {
+async fn a_consent_finishes_only_in_the_browser_that_pressed_continue() {
     let t = TestHub::start(strict()).await;
     let p = t.partner("outhire").await;
     let (_, created) = t.call(&p, Method::POST, "/v1/connections", Some(json!({"return_url": p.return_url}))).await;
     let id = created["id"].as_str().unwrap().to_owned();
     let connect = created["authorize_url"].as_str().unwrap().to_owned();
 
-    // The customer's browser opens the link and consents; the callback URL (with a live code)
+    // A link scanner fetches the link first: a page, no cookie, nothing bound.
+    let scanner = t.http.get(&connect).send().await.unwrap();
+    assert_eq!(scanner.status(), StatusCode::OK);
+    assert!(scanner.headers().get(reqwest::header::SET_COOKIE).is_none(), "a GET binds nothing");
+
+    // The customer's browser presses Continue and consents; the callback URL (with a live code)
     // then reaches another browser, which has no binding cookie.
     let customer = ConsentBrowser::new();
-    let (callback, lever) = callback_url(&t, &customer, &connect).await;
-    let set_cookie_attrs = {
-        let res = ConsentBrowser::new().get(&url::Url::parse(&connect).unwrap()).await.unwrap();
-        res.headers()[reqwest::header::SET_COOKIE].to_str().unwrap().to_owned()
-    };
+    let page = url::Url::parse(&connect).unwrap();
+    let pressed = customer.submit_form(&page, "", &[("lever_environment".into(), "production".into())]).await.unwrap();
+    let set_cookie_attrs = pressed.headers()[reqwest::header::SET_COOKIE].to_str().unwrap().to_owned();
     for attr in ["__Host-", "Secure", "HttpOnly", "SameSite=Lax", "Path=/"] {
         assert!(set_cookie_attrs.contains(attr), "{attr} in {set_cookie_attrs}");
     }
-    let state = lever.query_pairs().find(|(k, _)| k == "state").map(|(_, v)| v.into_owned()).unwrap();
-    assert!(!state.is_empty());
+    let to_callback = customer.get(&e2e::location(&pressed)).await.unwrap();
+    let callback = e2e::location(&to_callback);
 
     let stranger = ConsentBrowser::new();
     let refused = stranger.get(&callback).await.unwrap();
     assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
     assert!(refused.text().await.unwrap().contains("different browser"));
+    // Another browser pressing Continue meanwhile is told the flow is under way elsewhere.
+    let elsewhere = stranger.submit_form(&page, "", &[("lever_environment".into(), "production".into())]).await.unwrap();
+    assert_eq!(elsewhere.status(), StatusCode::CONFLICT);
+    assert!(elsewhere.headers().get(reqwest::header::SET_COOKIE).is_none());
+    assert!(elsewhere.text().await.unwrap().contains("being set up in another browser"));
     assert_eq!(t.sandbox.admin().counters().code_exchanges, 0, "no code exchanged for an unbound browser");
     let (_, c) = t.call(&p, Method::GET, &format!("/v1/connections/{id}"), None).await;
     assert_eq!(c["status"], "pending");
 
-    // A second opening of the link (another browser) takes the binding over: the first
-    // browser's callback is then refused too, and the second browser finishes the flow.
-    let (_, again) = t.call(&p, Method::POST, &format!("/v1/connections/{id}/reconnect"), Some(json!({"return_url": p.return_url}))).await;
-    let link = again["authorize_url"].as_str().unwrap().to_owned();
-    let first = ConsentBrowser::new();
-    let (first_callback, _) = callback_url(&t, &first, &link).await;
-    let second = ConsentBrowser::new();
-    second.get(&url::Url::parse(&link).unwrap()).await.unwrap();
-    assert_eq!(first.get(&first_callback).await.unwrap().status(), StatusCode::BAD_REQUEST, "binding moved to the second browser");
-    let (_, third) = t.call(&p, Method::POST, &format!("/v1/connections/{id}/reconnect"), Some(json!({"return_url": p.return_url}))).await;
+    // The refusals used nothing up: the customer's own browser finishes the flow.
     let host = url::Url::parse(&t.base).unwrap().host_str().unwrap().to_owned();
-    let cookies_before = second.cookie_count(&host);
-    let back = t.consent_in(&second, third["authorize_url"].as_str().unwrap()).await;
+    let cookies_before = customer.cookie_count(&host);
+    let back = customer.get(&callback).await.unwrap();
+    let back = e2e::location(&back);
     assert_eq!(query(&back, "status").as_deref(), Some("active"), "{back}");
-    assert_eq!(second.cookie_count(&host), cookies_before, "the callback clears the cookie its connect link set");
+    assert_eq!(customer.cookie_count(&host), cookies_before - 1, "the callback clears the cookie Continue set");
 }
 
 /// With PKCE, a code is bound to the consent that asked for it: a code from another consent,
@@ -201,7 +202,7 @@ async fn with_pkce_a_code_from_another_consent_cannot_finish_this_one() {
     let id_a = a["id"].as_str().unwrap();
     let (_, c) = t.call(&p, Method::GET, &format!("/v1/connections/{id_a}"), None).await;
     assert_eq!(c["status"], "pending", "A was not connected with B's code: {c}");
-    assert!(c["lever"].is_null(), "no Lever account stored for A");
+    assert!(c["lever"]["account_id"].is_null(), "no Lever account stored for A: {c}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

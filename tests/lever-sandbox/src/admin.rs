@@ -239,6 +239,12 @@ impl Admin {
         self.mutate(|st| st.consent_account = account_id);
     }
 
+    /// Later consents grant only those requested scopes that are in `scopes` (`None`: all that
+    /// were requested), as when a Lever app's scopes were narrowed after the hub asked.
+    pub fn set_granted_scopes(&self, scopes: Option<Vec<String>>) {
+        self.mutate(|st| st.granted_scopes = scopes);
+    }
+
     /// Revokes every grant: refresh → 403 `invalid_grant`, Data API → 401.
     pub fn revoke_all(&self) -> usize {
         self.revoke(None)

@@ -223,13 +223,17 @@ pub(crate) fn refuse(redirect_uri: &str, state: &str, error: &str, desc: &str) -
 pub(crate) fn approve(shared: &Shared, req: AuthorizeRequest) -> Response {
     let mut st = shared.lock();
     let code = random_hex(32);
+    let scope = match &st.granted_scopes {
+        Some(allowed) => req.scope.split_whitespace().filter(|s| allowed.iter().any(|a| a == s)).collect::<Vec<_>>().join(" "),
+        None => req.scope,
+    };
     let code_expires = st.token_now() + shared.config.code_ttl.as_millis() as i64;
     st.codes.insert(
         code.clone(),
         AuthCode {
             client_id: req.client_id,
             redirect_uri: req.redirect_uri.clone(),
-            scope: req.scope,
+            scope,
             account_id: req.account_id,
             user_id: shared.seed_ids.super_admin.clone(),
             expires: code_expires,

@@ -464,6 +464,9 @@ pub struct State {
     pub pending_consents: HashMap<String, PendingConsent>,
     pub consent: Option<ConsentMode>,
     pub consent_account: Option<String>,
+    /// When set, consents grant only the requested scopes listed here.
+    #[serde(default)]
+    pub granted_scopes: Option<Vec<String>>,
     /// Monotonic clock helper so that write timestamps strictly increase.
     pub last_ts: i64,
     /// Added to the real clock for token lifetimes (`Admin::advance_time`), so

@@ -234,6 +234,7 @@ pub async fn run(config: FleetConfig) -> FleetReport {
         clock: clock.clone(),
         secrets: Arc::new(secrets),
         lever: LeverConfig::local(&sandbox.base_url(), defaults.client_id, ClientSecret::new(defaults.client_secret)).expect("Lever config"),
+        lever_sandbox: None,
         queues: queues.clone(),
         files: shared::hub::FilesSource::Missing,
     };

@@ -128,12 +128,12 @@ impl Local {
             clock,
             secrets: Arc::new(secrets),
             lever,
+            lever_sandbox: None,
             queues,
             files: shared::hub::FilesSource::Dir(std::env::temp_dir().join(format!("hub-bench-files-{}", std::process::id()))),
         };
         let options = HubOptions {
             public_url: url::Url::parse(&base).unwrap(),
-            lever_pkce: false,
             tokens: TokenPolicy::default(),
             delivery: DeliveryPolicy { allow_http_loopback: true, ..DeliveryPolicy::default() },
             jobs: Default::default(),

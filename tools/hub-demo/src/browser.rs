@@ -1,5 +1,5 @@
-//! The customer's browser on the connect link: the hub's `/connect/{token}` (which binds the
-//! browser with a cookie), Lever's consent page, Accept, the hub's callback, and back on the
+//! The customer's browser on the connect link: the hub's connect page `/connect/{token}` (whose
+//! Continue binds the browser with a cookie), Lever's consent page, Accept, the hub's callback, and back on the
 //! partner's page. The consent form is read from the page and posted as a browser posts it:
 //! its action, its hidden fields and the Accept button's name and value, with the page's
 //! `Origin` and the browser's cookies.
@@ -23,11 +23,22 @@ pub async fn connect(authorize_url: &str) -> anyhow::Result<Walk> {
     let mut url = url::Url::parse(authorize_url).with_context(|| format!("authorize_url {authorize_url}"))?;
     let mut consent_page = None;
     let mut hops = vec![];
+    let mut pressed_continue = false;
     for _ in 0..MAX_HOPS {
         let mut res = browser.get(&url).await.with_context(|| format!("GET {url}"))?;
         hops.push(format!("{} {}", res.status().as_u16(), url.path()));
         if location(&res).is_none() && res.status().is_success() {
             let page = res.text().await.context("reading the page")?;
+            // The hub's connect page first: Continue (a form POST to the link itself) with the
+            // production account, as a customer of the seed stories chooses.
+            if page.contains("id=\"connect-form\"") && !pressed_continue {
+                pressed_continue = true;
+                res = browser.submit_form(&url, "", &[("lever_environment".into(), "production".into())]).await.map_err(anyhow::Error::msg)?;
+                hops.push(format!("{} POST {}", res.status().as_u16(), url.path()));
+                let Some(next) = location(&res) else { anyhow::bail!("Continue on the connect page did not lead to Lever: {}", res.status()) };
+                url = url.join(&next).with_context(|| format!("Location {next}"))?;
+                continue;
+            }
             // A page with an Accept form is Lever's consent screen (once); any other is the end.
             let Some(form) = ConsentForm::parse(&page).filter(|_| consent_page.is_none()) else {
                 return Ok(Walk { consent_page, back_at: url });

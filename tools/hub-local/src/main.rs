@@ -150,7 +150,7 @@ async fn run(args: Args) -> Result<(), AnyError> {
     let example = keys.values().next().cloned().unwrap_or_default();
     println!(
         "\nConnect a customer:\n  curl -s -X POST {base}/v1/connections -H 'Authorization: Bearer {example}' \\\n    -H 'content-type: application/json' -d '{{\"return_url\": \"{base}/demo/done\"}}'\n\
-         then open the authorize_url it returns in a browser and accept on the sandbox's consent page\n  (or run scripts/demo: five partner stories end to end).\nCtrl-C stops."
+         then open the connect_url it returns in a browser, press Continue and accept on the sandbox's consent page\n  (or run scripts/demo: five partner stories end to end).\nCtrl-C stops."
     );
     tokio::signal::ctrl_c().await?;
     Ok(())

@@ -35,7 +35,7 @@ pub async fn run(base: &str, keys: &BTreeMap<String, String>) -> Result<(), AnyE
         .await?;
     let connect = created["authorize_url"].as_str().ok_or("no authorize_url")?;
     // A browser with cookies: the hub's connect link binds it, the callback checks it.
-    shared::testing::ConsentBrowser::new().walk(connect, 6).await?;
+    shared::testing::ConsentBrowser::new().continue_link(connect, "production", 6).await?;
     let id = created["id"].as_str().unwrap_or_default();
     let status: Value = http.get(format!("{base}/v1/connections/{id}")).bearer_auth(key).send().await?.json().await?;
     println!("smoke: connection {id} is {} ({})", status["status"], status["health"]);

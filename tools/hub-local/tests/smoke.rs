@@ -150,7 +150,7 @@ fn local_hub_serves_uploads_and_writes_candidates() {
         let http = reqwest::Client::new();
         let hub = |method: reqwest::Method, path: &str| http.request(method, format!("{base}{path}")).bearer_auth(&key);
         let connection = json_call(hub(reqwest::Method::POST, "/v1/connections").json(&json!({"return_url": format!("{base}/demo/done")}))).await;
-        shared::testing::ConsentBrowser::new().walk(connection["authorize_url"].as_str().unwrap(), 6).await.unwrap();
+        shared::testing::ConsentBrowser::new().continue_link(connection["authorize_url"].as_str().unwrap(), "production", 6).await.unwrap();
         let id = connection["id"].as_str().unwrap();
         let posting = json_call(http.post(format!("{lever}/_admin/postings")).json(&json!({"text": "Local engineer", "state": "published"}))).await;
         let resume = b"%PDF-1.4 a resume uploaded to hub-local".repeat(1000);

@@ -177,6 +177,7 @@ async fn bench(kind: &str, cfg: SandboxConfig) -> Bench {
         clock: clock.clone(),
         secrets: Arc::new(secrets),
         lever: LeverConfig::local(&sb.base_url(), client_id, ClientSecret::new(client_secret)).unwrap(),
+        lever_sandbox: None,
         queues: Default::default(),
         files: shared::hub::FilesSource::Missing,
     };

@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use super::custom::CustomFields;
+use super::environment::LeverEnvironment;
 pub use super::events::{EventKind, LeverEvent};
 use super::hire::source::HireSource;
 use super::ids::StageId;
@@ -83,6 +84,14 @@ pub enum PartnerKind {
 pub struct OAuth {
     /// Lever scopes requested at consent: exactly what the enabled flows need (checked).
     pub scopes: Vec<String>,
+    /// The Lever environments a customer may connect; a choice on the connect page when more
+    /// than one.
+    #[serde(default = "production_only")]
+    pub environments: Vec<LeverEnvironment>,
+}
+
+fn production_only() -> Vec<LeverEnvironment> {
+    vec![LeverEnvironment::Production]
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -511,6 +520,16 @@ mod tests {
         assert!(got.contains("\"notes:write:admin\" is not needed"), "{got}");
         assert!(got.contains("unknown scope \"candidates:read:admin\""), "{got}");
         assert!(got.contains("\"offline_access\" is listed twice"), "{got}");
+    }
+
+    #[test]
+    fn environments_default_to_production_and_must_be_named_once() {
+        let mut p = minimal_hris();
+        assert_eq!(p.oauth.environments, vec![LeverEnvironment::Production]);
+        p.oauth.environments = vec![];
+        assert!(issues(&p).join("\n").contains("oauth.environments: name at least one"));
+        p.oauth.environments = vec![LeverEnvironment::Sandbox, LeverEnvironment::Sandbox];
+        assert!(issues(&p).join("\n").contains("oauth.environments: an environment is listed twice"));
     }
 
     #[test]

@@ -46,6 +46,13 @@ impl Profile {
     }
 
     fn validate_scopes(&self, out: &mut Vec<FieldIssue>) {
+        let envs = &self.oauth.environments;
+        if envs.is_empty() {
+            out.push(FieldIssue::new("oauth.environments", "name at least one Lever environment (production, sandbox)"));
+        }
+        if envs.iter().collect::<BTreeSet<_>>().len() != envs.len() {
+            out.push(FieldIssue::new("oauth.environments", "an environment is listed twice"));
+        }
         let scopes = &self.oauth.scopes;
         let mut seen = BTreeSet::new();
         for (i, s) in scopes.iter().enumerate() {

@@ -20,7 +20,7 @@ use super::records::{PASS_PAGE_LIFETIME_MS, PassPage};
 use crate::core::catalog::ProfileCatalog;
 use crate::core::connection::{Connection, ConnectionStatus};
 use crate::core::flow_runs::ScheduledFlow;
-use crate::core::job::{Channel, JobFilter, JobInclude, PostingState};
+use crate::core::job::{Channel, JobFilter, JobInclude};
 use crate::core::job_feed::{Change, CloseReason, FeedJob, JobStatus, retire};
 use crate::core::job_sync::{JobSync, ListingPlan, PassCounts, PassKind, PassProgress, PassStage, SyncLease, SyncPolicy};
 use crate::core::profile::Profile;
@@ -671,21 +671,7 @@ fn add(total: &mut PassCounts, c: &PassCounts) {
 /// The Lever query of a listing plan.
 pub fn postings_query(plan: &ListingPlan) -> PostingsQuery {
     PostingsQuery {
-        states: plan
-            .states
-            .iter()
-            .map(|s| {
-                let name = match s {
-                    PostingState::Published => "published",
-                    PostingState::Internal => "internal",
-                    PostingState::Closed => "closed",
-                    PostingState::Draft => "draft",
-                    PostingState::Pending => "pending",
-                    PostingState::Rejected => "rejected",
-                };
-                crate::lever::model::PostingState::from(name)
-            })
-            .collect(),
+        states: plan.states.iter().map(|s| crate::lever::model::PostingState::from(s.as_str())).collect(),
         distribution_channels: plan
             .channels
             .iter()

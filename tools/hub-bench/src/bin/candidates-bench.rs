@@ -294,7 +294,9 @@ async fn main() {
     let delivery = EventDelivery::new(records.clone(), Arc::new(EmbeddedQueue::new()), cipher.clone(), DeliveryPolicy::default()).unwrap();
     let activity = ActivityLog::new(records.clone());
     let status = StatusChanges::new(records.clone(), Arc::new(delivery.clone()), activity.clone(), catalog.clone());
-    let tokens = Tokens::new(records.clone(), lever.clone(), cipher, status, activity.clone(), TokenPolicy::default());
+    let instant = shared::lever::environments::LeverPair { api: lever.clone(), oauth: lever.clone() };
+    let environments = shared::lever::environments::LeverEnvironments::same(instant);
+    let tokens = Tokens::new(records.clone(), environments, cipher, status, activity.clone(), TokenPolicy::default());
     let files = Arc::new(MemoryFiles::default());
     let candidates = Candidates::new(
         records.clone(),
