@@ -7,6 +7,7 @@ pub mod candidates;
 pub mod connect;
 pub mod connections;
 mod consent_page;
+pub mod console;
 pub mod cursor;
 pub mod docs;
 pub mod extract;
@@ -106,6 +107,7 @@ fn partner_table() -> Router<Arc<ApiState>> {
         .route("/v1/deliveries", get(webhooks::deliveries))
         .route("/v1/events/{id}/replay", post(webhooks::replay_event))
         .merge(docs::routes())
+        .merge(console::routes())
 }
 
 /// The paths of [`candidate_routes`] (API Gateway sends exactly these to their function).
