@@ -86,7 +86,7 @@ function App() {
         aria-current=${hash.startsWith(href) ? 'page' : undefined}>${label}</a></li>`)}</ul></nav>
       <button type="button" onClick=${signOut}>Sign out</button>
     </header>
-    <main id="main" ref=${main}><${Page} hash=${hash} /></main>
+    <main id="main" ref=${main}><${Page} key=${hash.split('?')[0]} hash=${hash} /></main>
   </div>`;
 }
 

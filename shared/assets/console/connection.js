@@ -118,7 +118,7 @@ function Connect({ connection, onChanged }) {
 
 export function ConnectionPage({ id }) {
   const conn = useLoad(() => call('GET', base(id)), [id]);
-  return html`<p><a href="#/connections">Connections</a> › <span class="mono">${id}</span></p>
+  return html`<div class="page"><p><a href="#/connections">Connections</a> › <span class="mono">${id}</span></p>
     <h1 tabindex="-1">Connection <span class="mono">${id}</span></h1>
     <${Loading} state=${conn}>${() => {
       const c = conn.data;
@@ -136,5 +136,5 @@ export function ConnectionPage({ id }) {
         <${Hires} id=${id} />
         <${SettingsEditor} connection=${c} onSaved=${conn.reload} />
         <${Connect} connection=${c} onChanged=${conn.reload} />`;
-    }}<//>`;
+    }}<//></div>`;
 }

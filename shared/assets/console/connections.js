@@ -82,7 +82,7 @@ export function Connections() {
   const [filter, setFilter] = useState({ text: '', status: '', health: '' });
   const cursor = cursors[cursors.length - 1];
   const page = useLoad(() => call('GET', withQuery('/v1/connections', { limit: 25, cursor })), [cursor]);
-  return html`<h1 tabindex="-1">Connections</h1>
+  return html`<div class="page"><h1 tabindex="-1">Connections</h1>
     <${Filters} filter=${filter} setFilter=${setFilter} />
     <${Loading} state=${page}>${() => {
       const shown = page.data.data.filter((c) => matches(c, filter));
@@ -93,5 +93,5 @@ export function Connections() {
         </table>
         <${Pager} cursors=${cursors} next=${page.data.next_cursor} onMove=${setCursors} what="connections" />`;
     }}<//>
-    <${NewConnection} onCreated=${page.reload} />`;
+    <${NewConnection} onCreated=${page.reload} /></div>`;
 }

@@ -40,7 +40,7 @@ export function Deliveries() {
     setStatus(e.target.value);
     setCursors([]);
   };
-  return html`<h1 tabindex="-1">Deliveries</h1>
+  return html`<div class="page"><h1 tabindex="-1">Deliveries</h1>
     <${Rate} />
     <section aria-labelledby="list"><h2 id="list">${status[0].toUpperCase() + status.slice(1)} deliveries</h2>
     <form class="filters" onSubmit=${(e) => e.preventDefault()}>
@@ -55,5 +55,5 @@ export function Deliveries() {
       <tbody>${page.data.data.map((d) => html`<${Row} key=${`${d.event_id}-${d.webhook_id}`} d=${d}
         onReplayed=${(id, n) => { setReplayed({ id, n }); page.reload(); }} />`)}</tbody></table>
       <${Pager} cursors=${cursors} next=${page.data.next_cursor} onMove=${setCursors} what="deliveries" />`}<//>
-    </section>`;
+    </section></div>`;
 }

@@ -10,7 +10,7 @@ function WebhookRow({ w, onChanged, onSecret }) {
   return html`<tr>
     <td class="mono">${w.url}</td><td>${w.event_types ? w.event_types.join(', ') : 'every event'}</td>
     <td><${When} at=${w.secret_rotated_at} />${w.previous_secrets_expire_at ? html`<br />previous secret signs until <${When} at=${w.previous_secrets_expire_at} />` : ''}</td>
-    <td><button type="button" disabled=${rotate.busy} aria-label=${`Rotate the secret of ${w.url}`}
+    <td><button type="button" disabled=${rotate.busy} aria-label=${`Rotate secret of ${w.url}`}
         onClick=${async () => { const r = await rotate.run(); if (r) onSecret(w.url, r.secret); }}>Rotate secret</button>
       <${Confirm} label="Remove" confirmLabel="Yes, remove" busy=${remove.busy} question=${`Stop sending events to ${w.url}?`}
         onConfirm=${async () => { if ((await remove.run()) !== undefined) onChanged(); }} />
@@ -93,7 +93,7 @@ function Keys() {
 }
 
 export function WebhooksAndKeys() {
-  return html`<h1 tabindex="-1">Webhooks and keys</h1>
+  return html`<div class="page"><h1 tabindex="-1">Webhooks and keys</h1>
     <p>There is no test event in the API yet: replay an event from <a href="#/deliveries">Deliveries</a> to send one again.</p>
-    <${Webhooks} /><${Keys} />`;
+    <${Webhooks} /><${Keys} /></div>`;
 }

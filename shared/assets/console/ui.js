@@ -41,10 +41,12 @@ export function Problem({ error }) {
   return html`<p class="problem" role="alert">${error.message}${type ? html` <a href=${type}>(${type})</a>` : ''}</p>`;
 }
 
+/** What a loaded section shows: its problem, a word while loading, or its content. One root
+ * element whatever the state, so the page around it keeps its order. */
 export function Loading({ state, children }) {
-  if (state.error) return html`<${Problem} error=${state.error} />`;
-  if (state.loading && !state.data) return html`<p aria-live="polite">Loading…</p>`;
-  return children();
+  if (state.error) return html`<div><${Problem} error=${state.error} /></div>`;
+  if (state.loading && !state.data) return html`<div><p aria-live="polite">Loading…</p></div>`;
+  return html`<div>${children()}</div>`;
 }
 
 export function When({ at }) {
