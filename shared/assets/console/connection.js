@@ -64,8 +64,8 @@ function CandidateRow({ connection, s, onRetried }) {
     <td><span class="mono">${s.id}</span><br />${who}</td>
     <td>${s.kind}</td>
     <td><span class=${`state state-${s.state}`}>${s.state}</span> ${s.attempts ? html`<span class="muted">(${s.attempts} attempts)</span>` : ''}</td>
-    <td>${opp ? html`<a href=${leverOpportunityUrl(connection, opp)} rel="noreferrer" target="_blank">Opportunity ${opp} in Lever</a>` : ''}
-      ${s.error ? html`<br />${s.error.code}: ${s.error.message}` : ''}${s.stage ? html`<br />Stage: ${s.stage.label || s.stage.name || s.stage.id}` : ''}</td>
+    <td>${opp ? html`<div><a href=${leverOpportunityUrl(connection, opp)} rel="noreferrer" target="_blank">Opportunity ${opp} in Lever</a></div>` : ''}
+      ${s.error ? html`<div>${s.error.code}: ${s.error.message}</div>` : ''}${s.stage ? html`<div>Stage: ${s.stage.label || s.stage.name || s.stage.id}</div>` : ''}</td>
     <td><${When} at=${s.updated_at} /></td>
     <td>${s.state === 'failed'
       ? html`<button type="button" disabled=${retry.busy} aria-label=${`Retry submission ${s.id}`}

@@ -116,9 +116,14 @@ async fn a_support_person_answers_where_is_my_referral_with_the_console() {
     let label = b.element("label[for='api-key']").await.text().await.unwrap();
     assert_eq!(label, "API key");
     clean(&b, "sign in").await;
-    b.element("#api-key").await.send_keys(&p.key).await.unwrap();
+    // By keyboard: Tab reaches the key's field, Enter signs in.
+    by_text(&b, "button", "Sign in", 5).await;
+    b.client.active_element().await.unwrap().send_keys("\u{e004}").await.unwrap();
+    let focused = b.client.execute("return document.activeElement.id", vec![]).await.unwrap();
+    assert_eq!(focused, "api-key", "Tab goes to the API key");
+    b.client.active_element().await.unwrap().send_keys(&p.key).await.unwrap();
     b.shot("1-sign-in").await;
-    by_text(&b, "button", "Sign in", 5).await.click().await.unwrap();
+    b.client.active_element().await.unwrap().send_keys("\u{e007}").await.unwrap();
 
     // 2. The connections, with health and why.
     let (_, api) = t.call(&p, Method::GET, &format!("/v1/connections/{id}"), None).await;
@@ -160,6 +165,17 @@ async fn a_support_person_answers_where_is_my_referral_with_the_console() {
     assert!(b.client.find(Locator::Css(&format!("button[aria-label='Retry submission {sub}']"))).await.is_err(), "no retry once queued");
     b.shot("4-retried").await;
     clean(&b, "after a retry").await;
+
+    // The settings editor: the default stage from Lever's stages, saved through the API.
+    b.element_within("#set-default-stage option:nth-child(2)", 15).await;
+    let options = b.client.find_all(Locator::Css("#set-default-stage option")).await.unwrap();
+    let stage = options.last().unwrap().attr("value").await.unwrap().unwrap_or_default();
+    assert!(!stage.is_empty(), "Lever's stages fill the picker");
+    b.element("#set-default-stage").await.select_by_value(&stage).await.unwrap();
+    by_text(&b, "button", "Save settings", 5).await.click().await.unwrap();
+    text_with(&b, "Saved.", 10).await;
+    let (_, saved) = t.call(&p, Method::GET, &format!("/v1/connections/{id}"), None).await;
+    assert_eq!(saved["settings"]["default_stage"], stage.as_str(), "{saved}");
 
     // 6. Back (the back button works: the routes are the URL's hash) and a new connect link.
     b.client.back().await.unwrap();
@@ -205,6 +221,22 @@ async fn a_support_person_answers_where_is_my_referral_with_the_console() {
     assert_eq!(t.receiver.bad_signatures(), bad_before);
     b.shot("7-rotated").await;
     clean(&b, "webhooks and keys").await;
+
+    // API keys: the only key cannot be revoked; a new one is shown once, works, and is revoked.
+    text_with(&b, "the last key cannot be revoked", 5).await;
+    b.element("#new-key-label").await.send_keys("console").await.unwrap();
+    by_text(&b, "button", "Create API key", 5).await.click().await.unwrap();
+    let new_key = b.element_within("#once-new-api-key-console", 15).await.prop("value").await.unwrap().unwrap_or_default();
+    let holder = TestPartner { id: p.id.clone(), key: new_key.clone(), return_url: p.return_url.clone() };
+    let (status, keys) = t.call(&holder, Method::GET, "/v1/api-keys", None).await;
+    assert_eq!(status, StatusCode::OK, "the key the console showed works: {keys}");
+    let new_id = keys["data"].as_array().unwrap().iter().find(|k| k["label"] == "console").unwrap()["id"].as_str().unwrap().to_owned();
+    let revoke = format!("//tr[td[normalize-space()='{new_id}']]//button[normalize-space()='Revoke']");
+    b.client.wait().at_most(Duration::from_secs(10)).for_element(Locator::XPath(&revoke)).await.unwrap().click().await.unwrap();
+    by_text(&b, "button", "Yes, revoke", 5).await.click().await.unwrap();
+    text_with(&b, "the last key cannot be revoked", 10).await;
+    assert_eq!(t.call(&holder, Method::GET, "/v1/api-keys", None).await.0, StatusCode::UNAUTHORIZED, "revoked");
+    clean(&b, "keys").await;
 
     // 8. Sign out: the key is gone from the tab.
     by_text(&b, "button", "Sign out", 5).await.click().await.unwrap();
