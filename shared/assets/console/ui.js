@@ -1,6 +1,6 @@
 // Pieces every page of the console uses: loading state, problems shown in words, times, health,
 // a value shown once with a copy button, and the two small pictures.
-import { html, useState, useEffect, useCallback } from './htm-preact-3.1.1.standalone.module.js';
+import { html, useState, useEffect, useCallback, useRef } from './htm-preact-3.1.1.standalone.module.js';
 
 export { html };
 
@@ -87,11 +87,16 @@ export function ShownOnce({ label, value, note }) {
 /** A button that asks again before it acts. */
 export function Confirm({ label, question, confirmLabel, onConfirm, busy }) {
   const [asking, setAsking] = useState(false);
+  // The question takes the focus, so a keyboard user answers it next (Enter or Tab, Enter).
+  const answer = useRef(null);
+  useEffect(() => {
+    if (asking && answer.current) answer.current.focus();
+  }, [asking]);
   if (!asking) return html`<button type="button" class="danger" onClick=${() => setAsking(true)}>${label}</button>`;
   return html`<div class="confirm" role="alertdialog" aria-label=${label}>
     <p>${question}</p>
     <button type="button" class="danger" disabled=${busy} onClick=${() => onConfirm().then(() => setAsking(false))}>${confirmLabel}</button>
-    <button type="button" onClick=${() => setAsking(false)}>Cancel</button>
+    <button type="button" ref=${answer} onClick=${() => setAsking(false)}>Cancel</button>
   </div>`;
 }
 

@@ -94,12 +94,8 @@ async fn dead_delivery(t: &TestHub, p: &TestPartner) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_support_person_answers_where_is_my_referral_with_the_console() {
-    let policy = CandidatePolicy {
-        max_attempts: 2,
-        retry_min: Duration::from_millis(100),
-        retry_max: Duration::from_millis(300),
-        ..CandidatePolicy::default()
-    };
+    // Two attempts, quickly retried: a submission fails within seconds.
+    let policy = CandidatePolicy { max_attempts: 2, ..TestOptions::default().candidates };
     let t = TestHub::start_with(sandbox(), TestOptions { candidates: policy, ..TestOptions::default() }).await;
     let p = t.partner("hireup").await;
     let id = t.connect(&p).await;
@@ -176,6 +172,26 @@ async fn a_support_person_answers_where_is_my_referral_with_the_console() {
     text_with(&b, "Saved.", 10).await;
     let (_, saved) = t.call(&p, Method::GET, &format!("/v1/connections/{id}"), None).await;
     assert_eq!(saved["settings"]["default_stage"], stage.as_str(), "{saved}");
+
+    // Disconnect asks first; the question has the focus (Cancel, the safe answer), and one
+    // Shift+Tab and Enter confirm it.
+    by_text(&b, "button", "Disconnect", 5).await.click().await.unwrap();
+    text_with(&b, "forgets its Lever tokens", 5).await;
+    let focused = b.client.execute("return document.activeElement.textContent", vec![]).await.unwrap();
+    assert_eq!(focused, "Cancel", "the question takes the focus");
+    b.client.active_element().await.unwrap().send_keys("\u{e008}\u{e004}").await.unwrap();
+    let focused = b.client.execute("return document.activeElement.textContent", vec![]).await.unwrap();
+    assert_eq!(focused, "Yes, disconnect");
+    b.client.active_element().await.unwrap().send_keys("\u{e007}").await.unwrap();
+    let mut status = Value::Null;
+    for _ in 0..100 {
+        status = t.call(&p, Method::GET, &format!("/v1/connections/{id}"), None).await.1["status"].clone();
+        if status == "disconnected" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(status, "disconnected");
 
     // 6. Back (the back button works: the routes are the URL's hash) and a new connect link.
     b.client.back().await.unwrap();
