@@ -131,6 +131,9 @@ async fn a_support_person_answers_where_is_my_referral_with_the_console() {
     let row = b.element_within(&format!("a[href='#/connections/{id}']"), 15).await;
     let text = text_with(&b, words, 10).await;
     assert!(text.contains("Lever account") && text.contains("Environment") && text.contains("Health"), "{text}");
+    // Searching narrows the page to the matching connection.
+    b.element("#f-text").await.send_keys(&id[..13]).await.unwrap();
+    text_with(&b, "1 of 2 connections on this page", 5).await;
     b.shot("2-connections").await;
     clean(&b, "connections").await;
 
