@@ -169,6 +169,12 @@ async fn every_operation_answers_as_documented() {
     assert_eq!(h.send(Request::new("GET", "/docs")).await.status, 200);
     assert_eq!(h.send(Request::new("GET", "/docs/assets/docs.js")).await.status, 200);
     assert_eq!(h.send(Request::new("GET", "/docs/assets/redoc.js")).await.status, 404);
+    let console = h.send(Request::new("GET", "/console")).await;
+    assert_eq!(console.status, 200);
+    let html = String::from_utf8_lossy(&console.body).into_owned();
+    let app = html.split("src=\"").nth(1).and_then(|r| r.split('"').next()).expect("the console page loads its entry module");
+    assert_eq!(h.send(Request::new("GET", format!("/{app}"))).await.status, 200);
+    assert_eq!(h.send(Request::new("GET", "/console/assets/0000000000000000/app.js")).await.status, 404);
     assert_eq!(h.send(Request::new("GET", "/problems/invalid-cursor")).await.status, 200);
     assert_eq!(h.send(Request::new("GET", "/problems/no-such-type")).await.status, 404);
 

@@ -8,6 +8,7 @@ pub mod connect;
 mod connect_page;
 pub mod connections;
 mod consent_page;
+pub mod console;
 pub mod cursor;
 pub mod docs;
 pub mod erasures;
@@ -108,6 +109,7 @@ fn partner_table() -> Router<Arc<ApiState>> {
         .route("/v1/deliveries", get(webhooks::deliveries))
         .route("/v1/events/{id}/replay", post(webhooks::replay_event))
         .merge(docs::routes())
+        .merge(console::routes())
 }
 
 /// The paths of [`candidate_routes`] (API Gateway sends exactly these to their function).

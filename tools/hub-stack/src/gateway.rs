@@ -261,6 +261,9 @@ mod tests {
         // A method the route does not take falls through to $default, as API Gateway does.
         assert_eq!(pick("POST", "/connect/abc").unwrap().0, "api");
         assert_eq!(pick("GET", "/docs").unwrap().0, "api");
+        // The partner console and its files: no route of their own, the partner API serves them.
+        assert_eq!(pick("GET", "/console").unwrap().0, "api");
+        assert_eq!(pick("GET", "/console/assets/0123456789abcdef/app.js").unwrap().0, "api");
         let without_default: Vec<Route> = routes.iter().filter(|r| r.path != "$default").cloned().collect();
         assert!(route(&without_default, "GET", "/docs").is_none());
         assert!(route(&without_default, "GET", "/v1").is_none(), "a greedy variable needs a segment");
