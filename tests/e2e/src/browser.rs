@@ -6,6 +6,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+use fantoccini::key::Key;
 use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
@@ -78,6 +80,50 @@ impl Browser {
 
     pub async fn element(&self, css: &str) -> fantoccini::elements::Element {
         self.element_within(css, 10).await
+    }
+
+    /// The element's text once the page holding it has settled (a navigation can replace it
+    /// between finding and reading it).
+    pub async fn text(&self, css: &str) -> String {
+        for _ in 0..20 {
+            if let Ok(text) = self.element(css).await.text().await {
+                return text;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{css} never settled");
+    }
+
+    pub async fn click(&self, css: &str) {
+        self.element(css).await.click().await.expect("chromedriver answers");
+    }
+
+    /// Clicks `css` and waits for the page it is on to be replaced (a form post that ends on a
+    /// page the hub or Lever renders, which has nothing to wait for by name).
+    pub async fn click_and_leave(&self, css: &str) {
+        let element = self.element(css).await;
+        element.clone().click().await.expect("chromedriver answers");
+        for _ in 0..100 {
+            // A stale element (or no element at all) means the browser is on the next page.
+            if element.is_displayed().await.is_err() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let url = self.client.current_url().await.map(|u| u.to_string()).unwrap_or_default();
+        panic!("still on {url} 10 s after clicking {css}");
+    }
+
+    /// Presses and releases `key` wherever the focus is, as a keyboard does.
+    pub async fn press(&self, key: Key) {
+        let value: char = key.into();
+        let keys = KeyActions::new("keyboard".into()).then(KeyAction::Down { value }).then(KeyAction::Up { value });
+        self.client.perform_actions(keys).await.expect("chromedriver answers");
+    }
+
+    /// The `id` of the focused element.
+    pub async fn focused(&self) -> String {
+        self.client.active_element().await.expect("chromedriver answers").attr("id").await.expect("chromedriver answers").unwrap_or_default()
     }
 
     /// What the page's console received since the last call, at level SEVERE or WARNING: script

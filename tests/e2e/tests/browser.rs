@@ -9,15 +9,14 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::extract::{Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use e2e::TestHub;
-use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+use e2e::browser::Browser;
+use fantoccini::Locator;
 use fantoccini::key::Key;
-use fantoccini::{Client, ClientBuilder, Locator};
 use lever_sandbox::{ConsentMode, SandboxConfig};
 use serde_json::{Value, json};
 
@@ -79,121 +78,8 @@ async fn partner_app(t: &TestHub) -> Arc<PartnerApp> {
     app
 }
 
-/// chromedriver on a free port and a headless Chromium session with a fresh profile.
-struct Browser {
-    client: Client,
-    driver: std::process::Child,
-    shots: PathBuf,
-    _profile: tempfile::TempDir,
-}
-
-impl Browser {
-    async fn start(name: &str) -> Browser {
-        let driver_bin = shared::testing::service_endpoint("HUB_TEST_CHROMEDRIVER", "chromedriver (Debian chromium-driver)")
-            .expect("chromedriver (scripts/test installs chromium and chromium-driver)");
-        let chromium = std::env::var("HUB_TEST_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let driver = std::process::Command::new(&driver_bin)
-            .arg(format!("--port={port}"))
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("chromedriver starts");
-        let profile = tempfile::tempdir().unwrap();
-        let caps: serde_json::Map<String, Value> = serde_json::from_value(json!({
-            "goog:chromeOptions": {
-                "binary": chromium,
-                "args": [
-                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                    "--disable-quic", "--no-first-run", "--disable-background-networking",
-                    "--disable-component-update", "--disable-sync", "--window-size=1000,800",
-                    format!("--user-data-dir={}", profile.path().display()),
-                ]
-            }
-        }))
-        .unwrap();
-        let mut client = None;
-        for _ in 0..100 {
-            match ClientBuilder::rustls().expect("TLS roots").capabilities(caps.clone()).connect(&format!("http://127.0.0.1:{port}")).await {
-                Ok(c) => {
-                    client = Some(c);
-                    break;
-                }
-                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
-            }
-        }
-        let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("browser").join(name);
-        std::fs::create_dir_all(&shots).unwrap();
-        Browser { client: client.expect("a Chromium session through chromedriver"), driver, shots, _profile: profile }
-    }
-
-    async fn shot(&self, step: &str) {
-        let png = self.client.screenshot().await.unwrap();
-        std::fs::write(self.shots.join(format!("{step}.png")), png).unwrap();
-    }
-
-    /// Waits for `css`; on timeout the failure names the page the browser is on, and what it shows.
-    async fn element(&self, css: &str) -> fantoccini::elements::Element {
-        match self.client.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css(css)).await {
-            Ok(e) => e,
-            Err(e) => {
-                let url = self.client.current_url().await.map(|u| u.to_string()).unwrap_or_default();
-                let source = self.client.source().await.unwrap_or_default();
-                panic!("no {css} on {url} ({e}): {}", source.chars().take(2000).collect::<String>());
-            }
-        }
-    }
-
-    /// The element's text once the page holding it has settled (a navigation can replace it
-    /// between finding and reading it).
-    async fn text(&self, css: &str) -> String {
-        for _ in 0..20 {
-            if let Ok(text) = self.element(css).await.text().await {
-                return text;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("{css} never settled");
-    }
-
-    async fn click(&self, css: &str) {
-        self.element(css).await.click().await.unwrap();
-    }
-
-    /// Clicks `css` and waits for the page it is on to be replaced (a form post that ends on a
-    /// page the hub or Lever renders, which has nothing to wait for by name).
-    async fn click_and_leave(&self, css: &str) {
-        let element = self.element(css).await;
-        element.clone().click().await.unwrap();
-        for _ in 0..100 {
-            // A stale element (or no element at all) means the browser is on the next page.
-            if element.is_displayed().await.is_err() {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        let url = self.client.current_url().await.map(|u| u.to_string()).unwrap_or_default();
-        panic!("still on {url} 10 s after clicking {css}");
-    }
-
-    /// Presses and releases `key` wherever the focus is, as a keyboard does.
-    async fn press(&self, key: Key) {
-        let value: char = key.into();
-        let keys = KeyActions::new("keyboard".into()).then(KeyAction::Down { value }).then(KeyAction::Up { value });
-        self.client.perform_actions(keys).await.unwrap();
-    }
-
-    /// The `id` of the focused element.
-    async fn focused(&self) -> String {
-        self.client.active_element().await.unwrap().attr("id").await.unwrap().unwrap_or_default()
-    }
-
-    async fn close(mut self) -> PathBuf {
-        let _ = self.client.clone().close().await;
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
-        self.shots.clone()
-    }
+fn shots_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("browser")
 }
 
 fn page_sandbox() -> SandboxConfig {
@@ -204,7 +90,7 @@ fn page_sandbox() -> SandboxConfig {
 async fn a_customer_connects_in_a_real_browser_through_lever_consent() {
     let t = TestHub::start(page_sandbox()).await;
     let app = partner_app(&t).await;
-    let b = Browser::start("accept").await;
+    let b = Browser::start(&shots_root(), "accept").await;
 
     b.client.goto(&format!("{}/app", app.base)).await.unwrap();
     assert!(b.text("h1").await.contains("Outhire"));
@@ -239,7 +125,7 @@ async fn a_customer_connects_in_a_real_browser_through_lever_consent() {
 async fn deny_and_an_expired_consent_end_back_at_the_partner_not_connected() {
     let t = TestHub::start(page_sandbox()).await;
     let app = partner_app(&t).await;
-    let b = Browser::start("deny-expired").await;
+    let b = Browser::start(&shots_root(), "deny-expired").await;
 
     // Deny.
     b.client.goto(&format!("{}/start", app.base)).await.unwrap();
@@ -280,7 +166,7 @@ async fn a_magic_link_connects_a_lever_sandbox_account_with_the_keyboard_alone()
     assert!(scanned.headers().get(reqwest::header::SET_COOKIE).is_none());
 
     // 2. The page: who, what it does, which permissions, which Lever account.
-    let b = Browser::start("magic-link").await;
+    let b = Browser::start(&shots_root(), "magic-link").await;
     b.client.goto(&link).await.unwrap();
     assert_eq!(b.text("#partner").await, "Outhire");
     assert!(!b.client.find_all(Locator::Css("#does li")).await.unwrap().is_empty());
@@ -326,7 +212,7 @@ async fn a_magic_link_connects_a_lever_sandbox_account_with_the_keyboard_alone()
 async fn a_magic_link_cancelled_expired_and_opened_in_a_second_browser() {
     let t = TestHub::start(page_sandbox()).await;
     let app = partner_app(&t).await;
-    let first = Browser::start("magic-link-first").await;
+    let first = Browser::start(&shots_root(), "magic-link-first").await;
 
     // Cancel.
     let link = magic_link(&app, json!({})).await;
@@ -340,7 +226,7 @@ async fn a_magic_link_cancelled_expired_and_opened_in_a_second_browser() {
     first.client.goto(&link).await.unwrap();
     first.click("#continue").await;
     first.element("#consent-form").await;
-    let second = Browser::start("magic-link-second").await;
+    let second = Browser::start(&shots_root(), "magic-link-second").await;
     second.client.goto(&link).await.unwrap();
     second.click("#continue").await;
     assert!(second.text("#message").await.contains("being set up in another browser"));
