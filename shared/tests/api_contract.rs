@@ -342,6 +342,27 @@ async fn settings_over_their_limits_are_refused() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_keeps_the_partners_reference_and_refuses_a_bad_one() {
+    let h = LocalHub::start().await;
+    let key = h.partner("hireup").await;
+    let create = |reference: Value| {
+        Request::new("POST", "/v1/connections").key(&key).json(&json!({"return_url": "https://partner.example/hireup/x", "reference": reference}))
+    };
+    let created = h.send(create(json!("acme-42"))).await;
+    assert_eq!(created.status, 201, "{:?}", created.json());
+    let id = created.json()["id"].as_str().unwrap().to_owned();
+    let read = h.send(Request::new("GET", format!("/v1/connections/{id}")).key(&key)).await;
+    assert_eq!(read.json()["reference"], "acme-42");
+    let unnamed = h.send(Request::new("POST", "/v1/connections").key(&key).json(&json!({"return_url": "https://partner.example/hireup/x"}))).await;
+    assert_eq!(unnamed.json()["reference"], Value::Null);
+    for bad in [json!(""), json!("x".repeat(201)), json!("line\nbreak"), json!(42)] {
+        let a = h.send(create(bad.clone())).await;
+        assert_eq!(a.status, 422, "{bad}: {:?}", a.json());
+        assert_eq!(a.json()["type"], "/problems/invalid-request", "{bad}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_tells_the_truth() {
     let h = LocalHub::start().await;
     let key = h.partner("outhire").await;

@@ -4,8 +4,8 @@ import { useState } from './htm-preact-3.1.1.standalone.module.js';
 import { call, withQuery } from './api.js';
 import { html, useLoad, useAction, Loading, HealthBadge, healthReason, Pager, Problem, ShownOnce, When } from './ui.js';
 
-/** The partner's own reference for a connection, once the API carries one. */
-export const reference = (c) => c.reference || c.partner_reference || c.external_id || null;
+/** The partner's own name for a connection, given when it was created. */
+export const reference = (c) => c.reference || null;
 export const environment = (c) => (c.lever && c.lever.environment) || c.environment || null;
 
 function matches(c, { text, status, health }) {
@@ -62,7 +62,8 @@ export function ReturnUrlField({ value, onInput, id }) {
 
 function NewConnection({ onCreated }) {
   const [returnUrl, setReturnUrl] = useState(sessionStorage.getItem('hub-console-return-url') || '');
-  const create = useAction(() => call('POST', '/v1/connections', { return_url: returnUrl }));
+  const [ref, setRef] = useState('');
+  const create = useAction(() => call('POST', '/v1/connections', ref.trim() ? { return_url: returnUrl, reference: ref.trim() } : { return_url: returnUrl }));
   const submit = async (e) => {
     e.preventDefault();
     if (await create.run()) onCreated();
@@ -70,6 +71,8 @@ function NewConnection({ onCreated }) {
   return html`<section aria-labelledby="new-connection"><h2 id="new-connection">New connection</h2>
     <form class="row" onSubmit=${submit}>
       <${ReturnUrlField} id="new-return-url" value=${returnUrl} onInput=${setReturnUrl} />
+      <label for="new-reference">Your reference (optional: your customer's id)</label>
+      <input id="new-reference" type="text" maxlength="200" value=${ref} onInput=${(e) => setRef(e.target.value)} />
       <button type="submit" disabled=${create.busy}>Create connect link</button>
     </form>
     <${Problem} error=${create.error} />

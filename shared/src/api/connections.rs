@@ -92,6 +92,7 @@ pub fn view(c: &Connection, missing_settings: Vec<String>) -> Value {
         "status": status_name(c.status),
         "health": health(c.status, !missing_settings.is_empty()),
         "status_reason": c.status_reason,
+        "reference": c.reference,
         "lever": json!({
             "environment": c.environment.as_str(),
             "account_id": c.lever.as_ref().and_then(|l| l.account_id.clone()),
@@ -133,6 +134,26 @@ pub struct CreateConnection {
     expires_in: Option<u64>,
     #[serde(default)]
     lever_environment: Option<LeverEnvironment>,
+    #[serde(default)]
+    reference: Option<String>,
+}
+
+/// Longest `reference` a partner may give a connection, in characters.
+const REFERENCE_MAX_CHARS: usize = 200;
+
+/// The partner's reference as given: 1 to 200 characters, no control characters.
+fn checked_reference(reference: Option<String>) -> Result<Option<String>, Problem> {
+    let Some(reference) = reference else { return Ok(None) };
+    let length = reference.chars().count();
+    let message = if length == 0 || length > REFERENCE_MAX_CHARS {
+        format!("must be 1 to {REFERENCE_MAX_CHARS} characters, not {length}")
+    } else if reference.chars().any(char::is_control) {
+        "must not hold control characters".to_owned()
+    } else {
+        return Ok(Some(reference));
+    };
+    Err(Problem::new(ProblemType::InvalidRequest, format!("reference: {message}"))
+        .with_errors(vec![FieldError { field: "reference".into(), message }]))
 }
 
 /// The link's lifetime and environment as asked; `expires_in` outside its bounds is refused.
@@ -156,7 +177,8 @@ fn link_fields(body: &mut Value, started: &ConnectStart) {
 pub async fn create(State(s): State<Arc<ApiState>>, caller: Caller, Body(body): Body) -> Result<Response, Problem> {
     let req: CreateConnection = parse(&body)?;
     let link = link_options(req.expires_in, req.lever_environment)?;
-    let started = s.connections.start(&caller.partner_id, &req.return_url, req.settings, link).await?;
+    let reference = checked_reference(req.reference)?;
+    let started = s.connections.start(&caller.partner_id, &req.return_url, req.settings, reference, link).await?;
     let mut body = full_view(&s, &started.connection).await?;
     link_fields(&mut body, &started);
     Ok((StatusCode::CREATED, Json(body)).into_response())

@@ -9,7 +9,9 @@
 
 use axum::Router;
 use axum::extract::Path;
-use axum::http::{HeaderValue, StatusCode, header};
+use std::borrow::Cow;
+
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
@@ -18,8 +20,9 @@ use super::problem::{Problem, ProblemType};
 /// The OpenAPI document as JSON.
 pub const OPENAPI_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/openapi.json"));
 
-/// Redoc's standalone bundle; the version is in the name, so the file can be cached for good.
-const REDOC_BUNDLE: (&str, &str) = ("redoc-2.5.4.standalone.js", include_str!("../../assets/redoc/redoc-2.5.4.standalone.js"));
+/// Redoc's standalone bundle, gzipped by build.rs; the version is in the name, so the file can
+/// be cached for good.
+const REDOC_BUNDLE: (&str, &[u8]) = ("redoc-2.5.4.standalone.js", include_bytes!(concat!(env!("OUT_DIR"), "/redoc-2.5.4.standalone.js.gz")));
 /// The two stylesheets the bundle writes as it loads, before Redoc reads its options and its
 /// nonce: an empty one and perfect-scrollbar's rules. Their hashes belong to this bundle; the
 /// browser test of `/docs` fails on a refused style, so an upgrade that changes them shows.
@@ -69,16 +72,47 @@ async fn page() -> Response {
 
 /// The page's scripts. Redoc's bundle carries its version in its name and never changes under
 /// it; the start-up script may change with a deploy, so browsers check it again.
-async fn asset(Path(name): Path<String>) -> Response {
-    let (content, cache) = match name.as_str() {
-        n if n == REDOC_BUNDLE.0 => (REDOC_BUNDLE.1, "public, max-age=31536000, immutable"),
-        n if n == DOCS_SCRIPT.0 => (DOCS_SCRIPT.1, "public, max-age=300"),
+async fn asset(Path(name): Path<String>, headers: HeaderMap) -> Response {
+    let (content, cache, gzipped) = match name.as_str() {
+        n if n == REDOC_BUNDLE.0 => (Cow::Borrowed(REDOC_BUNDLE.1), "public, max-age=31536000, immutable", true),
+        n if n == DOCS_SCRIPT.0 => (Cow::Borrowed(DOCS_SCRIPT.1.as_bytes()), "public, max-age=300", false),
         _ => return Problem::new(ProblemType::NotFound, "no such asset; /docs loads its own").into_response(),
     };
-    let mut response = ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], content).into_response();
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
-    response.headers_mut().insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    let takes_gzip = headers.get_all(header::ACCEPT_ENCODING).iter().filter_map(|v| v.to_str().ok()).any(accepts_gzip);
+    let (content, encoded) = match (gzipped, takes_gzip) {
+        (true, false) => (Cow::Owned(gunzip(&content)), false),
+        (gzipped, _) => (content, gzipped),
+    };
+    let mut response = ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], content.into_owned()).into_response();
+    let out = response.headers_mut();
+    out.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    out.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    if gzipped {
+        out.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    }
+    if encoded {
+        out.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    }
     response
+}
+
+/// Whether one `Accept-Encoding` value takes gzip (`gzip`, `x-gzip` or `*`, unless `q=0`).
+fn accepts_gzip(value: &str) -> bool {
+    value.split(',').any(|coding| {
+        let mut parts = coding.split(';').map(str::trim);
+        let name = parts.next().unwrap_or_default().to_ascii_lowercase();
+        let weight = parts.find_map(|p| p.strip_prefix("q=").or_else(|| p.strip_prefix("Q="))).and_then(|q| q.trim().parse::<f32>().ok());
+        matches!(name.as_str(), "gzip" | "x-gzip" | "*") && weight.is_none_or(|q| q > 0.0)
+    })
+}
+
+/// The bundle for a client that takes no gzip (rare: every browser does). Built from our own
+/// bytes, so it cannot fail; an empty answer would show as a broken page, not a panic.
+fn gunzip(gz: &[u8]) -> Vec<u8> {
+    use std::io::Read as _;
+    let mut out = Vec::with_capacity(gz.len() * 4);
+    let _ = flate2::read::GzDecoder::new(gz).read_to_end(&mut out);
+    out
 }
 
 async fn problem_page(Path(name): Path<String>) -> Response {
@@ -97,4 +131,19 @@ async fn problem_page(Path(name): Path<String>) -> Response {
             explanation = escape(kind.explanation()),
         ),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::accepts_gzip;
+
+    #[test]
+    fn gzip_is_taken_unless_refused() {
+        for yes in ["gzip", "gzip, deflate, br", "br;q=1.0, GZIP;q=0.5", "*", "x-gzip"] {
+            assert!(accepts_gzip(yes), "{yes}");
+        }
+        for no in ["", "identity", "br", "gzip;q=0", "gzip; q=0.000", "deflate, *;q=0"] {
+            assert!(!accepts_gzip(no), "{no}");
+        }
+    }
 }

@@ -124,6 +124,10 @@ pub struct Connection {
     pub environment: LeverEnvironment,
     #[serde(default)]
     pub lever: Option<LeverAccount>,
+    /// The partner's own name for the connection (its customer's id in the partner's system),
+    /// given at create and shown back, so support staff find the connection by it.
+    #[serde(default)]
+    pub reference: Option<String>,
     #[serde(default)]
     pub tokens: Option<SealedTokens>,
     /// The next run of each scheduled flow (epoch ms); the earliest is when the dispatcher
@@ -161,6 +165,7 @@ impl Connection {
             status_reason: None,
             environment: LeverEnvironment::Production,
             lever: None,
+            reference: None,
             tokens: None,
             schedules: BTreeMap::new(),
             settings: Default::default(),

@@ -204,6 +204,7 @@ impl Connections {
         partner_id: &str,
         return_url: &str,
         settings: ConnectionSettings,
+        reference: Option<String>,
         link: LinkOptions,
     ) -> Result<ConnectStart, ConnectError> {
         let partner = self.partner(partner_id).await?;
@@ -217,6 +218,7 @@ impl Connections {
         let now = self.records.clock().now_ms();
         let mut connection = Connection::new(uuid::Uuid::new_v4().to_string(), partner_id, now);
         connection.settings = settings;
+        connection.reference = reference;
         if let Some(environment) = link.environment {
             connection.environment = environment;
         }

@@ -74,11 +74,19 @@ async fn the_reference_allows_styles_by_a_fresh_nonce_and_caches_redoc_for_good(
 
     let script = |src: &str| page.split(&format!("src=\"{src}")).nth(1).and_then(|r| r.split('"').next()).map(|rest| format!("{src}{rest}"));
     let redoc = script("docs/assets/redoc-").expect("the page loads Redoc's versioned bundle");
-    let bundle = t.http.get(format!("{}/{redoc}", t.base)).send().await.unwrap();
+    let bundle = t.http.get(format!("{}/{redoc}", t.base)).header("accept-encoding", "gzip, deflate, br").send().await.unwrap();
     assert_eq!(bundle.status(), 200);
     assert_eq!(bundle.headers()["cache-control"], "public, max-age=31536000, immutable");
     assert_eq!(bundle.headers()["content-type"], "text/javascript; charset=utf-8");
-    assert!(bundle.text().await.unwrap().len() > 500_000, "the whole bundle");
+    assert_eq!(bundle.headers()["content-encoding"], "gzip");
+    assert_eq!(bundle.headers()["vary"], "accept-encoding");
+    let gzipped = bundle.bytes().await.unwrap();
+    assert!(gzipped.starts_with(&[0x1f, 0x8b]) && gzipped.len() < 500_000, "gzip on the wire: {} bytes", gzipped.len());
+    // A client that takes no gzip gets the same script, unpacked.
+    let plain = t.http.get(format!("{}/{redoc}", t.base)).send().await.unwrap();
+    assert!(plain.headers().get("content-encoding").is_none());
+    let plain = plain.bytes().await.unwrap();
+    assert!(plain.len() > 1_000_000 && plain.starts_with(b"/*! For license information"), "the whole bundle: {} bytes", plain.len());
     let start = script("docs/assets/docs").expect("the page loads its start-up script");
     let start = t.http.get(format!("{}/{start}", t.base)).send().await.unwrap();
     assert_eq!(start.status(), 200);

@@ -200,11 +200,16 @@ async fn a_support_person_answers_where_is_my_referral_with_the_console() {
     b.client.back().await.unwrap();
     let return_url = b.element_within("#new-return-url", 10).await;
     return_url.send_keys(&p.return_url).await.unwrap();
+    b.element("#new-reference").await.send_keys("acme-corp-42").await.unwrap();
     by_text(&b, "button", "Create connect link", 5).await.click().await.unwrap();
     let link = b.element_within("#once-connect-link", 15).await.prop("value").await.unwrap().unwrap_or_default();
     assert!(link.starts_with("http"), "{link}");
     let (_, page) = t.call(&p, Method::GET, "/v1/connections?limit=100", None).await;
-    assert!(page["data"].as_array().unwrap().iter().any(|c| c["status"] == "pending"), "the link's connection is pending: {page}");
+    assert!(
+        page["data"].as_array().unwrap().iter().any(|c| c["status"] == "pending" && c["reference"] == "acme-corp-42"),
+        "the link's connection is pending, under the partner's reference: {page}"
+    );
+    text_with(&b, "acme-corp-42", 10).await;
     b.shot("6-connect-link").await;
     clean(&b, "a connect link").await;
 
