@@ -1,5 +1,6 @@
-//! Lambda: the customer's browser during connect: `GET /connect/{state}` (binds the browser,
-//! then sends it to Lever) and `GET /oauth/callback`, where Lever sends it back after consent.
+//! Lambda: what people open in a browser: the connect page (`/connect/{token}`), the OAuth
+//! callback where Lever sends the customer back, and the pages to read — the API reference
+//! (`/docs`, `/openapi.json`, `/problems/{name}`) and the partner console (`/console`).
 
 use shared::hub::{HubEnv, HubError};
 use shared::secrets::names;
@@ -8,7 +9,9 @@ use shared::secrets::names;
 const SECRETS: &[&str] = &[names::TOKEN_KEY, names::STATE_KEY, names::LEVER_OAUTH];
 
 async fn router(env: &HubEnv) -> Result<axum::Router, HubError> {
-    Ok(shared::api::with_public_base_from_host(shared::api::oauth_routes(env.wiring(SECRETS).await?.connections()?)))
+    Ok(shared::api::with_public_base_from_host(
+        shared::api::oauth_routes(env.wiring(SECRETS).await?.connections()?).merge(shared::api::page_routes()),
+    ))
 }
 
 #[tokio::main]

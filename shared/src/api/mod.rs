@@ -108,8 +108,16 @@ fn partner_table() -> Router<Arc<ApiState>> {
         .route("/v1/webhooks/{id}/rotate-secret", post(webhooks::rotate_secret))
         .route("/v1/deliveries", get(webhooks::deliveries))
         .route("/v1/events/{id}/replay", post(webhooks::replay_event))
-        .merge(docs::routes())
+}
+
+/// The pages people read: the API reference and its document, the problem pages, the partner
+/// console, with their files. In AWS the browser's function serves them beside the connect
+/// pages, so the partner API's binary carries none of their assets.
+pub fn page_routes() -> Router {
+    docs::routes()
         .merge(console::routes())
+        .layer(axum::middleware::map_response(problem::ensure_problem))
+        .layer(axum::middleware::from_fn(request_span::request_span))
 }
 
 /// The paths of [`candidate_routes`] (API Gateway sends exactly these to their function).
@@ -147,7 +155,8 @@ fn as_partner_api(routes: Router) -> Router {
         .layer(axum::middleware::from_fn(request_span::request_span))
 }
 
-/// The OAuth callback (its own Lambda in AWS).
+/// The customer's browser during connect: the connect page and the OAuth callback (their own
+/// Lambda in AWS, which serves [`page_routes`] too).
 pub fn oauth_routes(connections: Connections) -> Router {
     Router::new()
         .route("/oauth/callback", get(callback::oauth_callback))
@@ -161,7 +170,7 @@ pub fn oauth_routes(connections: Connections) -> Router {
 /// Everything the hub serves over HTTP, for local runs and end-to-end tests.
 pub fn router(state: Arc<ApiState>, candidates: Arc<CandidateApiState>) -> Router {
     let partner_api = as_partner_api(partner_table().with_state(state.clone()).merge(candidate_table().with_state(candidates)));
-    oauth_routes(state.connections.clone()).merge(partner_api).route("/healthz", get(|| async { "ok" }))
+    oauth_routes(state.connections.clone()).merge(page_routes()).merge(partner_api).route("/healthz", get(|| async { "ok" }))
 }
 
 /// For functions behind API Gateway without `HUB_PUBLIC_URL`: each request's public base URL is

@@ -261,7 +261,7 @@ mod tests {
         // A method the route does not take falls through to $default, as API Gateway does.
         assert_eq!(pick("POST", "/connect/abc").unwrap().0, "api");
         assert_eq!(pick("GET", "/docs").unwrap().0, "api");
-        // The partner console and its files: no route of their own, the partner API serves them.
+        // A path no route names goes to $default.
         assert_eq!(pick("GET", "/console").unwrap().0, "api");
         assert_eq!(pick("GET", "/console/assets/0123456789abcdef/app.js").unwrap().0, "api");
         let without_default: Vec<Route> = routes.iter().filter(|r| r.path != "$default").cloned().collect();
