@@ -21,7 +21,7 @@ a{color:#2f6fdb}button:focus-visible,a:focus-visible,input:focus-visible{outline
 fn shell(title: &str, main: &str) -> String {
     format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{}</title>\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><link rel=\"icon\" href=\"data:,\"><title>{}</title>\
          <style>{STYLE}</style></head><body><main>{main}</main></body></html>",
         escape(title)
     )

@@ -32,7 +32,7 @@ pub(crate) fn page(status: StatusCode, message: &str, back: Option<&str>) -> Res
         .unwrap_or_default();
     let body = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>Lever connection</title>\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><link rel=\"icon\" href=\"data:,\"><title>Lever connection</title>\
          <style>body{{font-family:system-ui,sans-serif;background:#f4f5f7;margin:0}}\
          main{{max-width:30rem;margin:4rem auto;background:#fff;padding:2rem;border-radius:8px;box-shadow:0 1px 4px rgba(0,0,0,.15)}}\
          h1{{font-size:1.3rem;margin-top:0}}a{{color:#2f6fdb}}</style></head>\

@@ -122,7 +122,7 @@ async fn problem_page(Path(name): Path<String>) -> Response {
     super::html::page(
         StatusCode::OK,
         format!(
-            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title><style>{STYLE}</style></head><body>\
+            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><link rel=\"icon\" href=\"data:,\"><title>{title}</title><style>{STYLE}</style></head><body>\
          <p><a href=\"../docs\">Partner API</a> › problem types</p><h1>{title}</h1>\
          <p><code>type: {uri}</code> · HTTP {status}</p><p>{explanation}</p></body></html>",
             title = escape(kind.title()),

@@ -174,6 +174,10 @@ async fn a_magic_link_connects_a_lever_sandbox_account_with_the_keyboard_alone()
     assert!(permissions.contains("Create and change opportunities"), "{permissions}");
     assert_eq!(b.text("#accounts legend").await, "Which Lever account should Outhire connect to?");
     b.shot("01-connect-page").await;
+    let findings = b.serious_accessibility_violations().await;
+    assert!(findings.is_empty(), "axe-core on the connect page, serious or critical: {findings:#?}");
+    let refused = b.console_problems().await;
+    assert!(refused.is_empty(), "the connect page's console: {refused:#?}");
 
     // 3. Keyboard only: Tab to the account choice, ArrowDown to Sandbox, Tab to Continue, Enter.
     b.press(Key::Tab).await;
@@ -202,6 +206,8 @@ async fn a_magic_link_connects_a_lever_sandbox_account_with_the_keyboard_alone()
     assert!(b.text("#message").await.contains("is connected"));
     assert!(b.client.find_all(Locator::Css("form")).await.unwrap().is_empty());
     b.shot("05-link-after-connect").await;
+    let findings = b.serious_accessibility_violations().await;
+    assert!(findings.is_empty(), "axe-core on the connected page, serious or critical: {findings:#?}");
     let shots = b.close().await;
     println!("screenshots: {}", shots.display());
 }
