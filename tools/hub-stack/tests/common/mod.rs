@@ -7,6 +7,7 @@
 use std::io::BufRead as _;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -18,6 +19,9 @@ pub struct RunningStack {
     pub lever: String,
     pub admin: String,
     pub http: reqwest::Client,
+    /// Every line the stack has printed so far. Kept in memory, not in a file the reader
+    /// rewrites: a rewrite truncates first, and a read at that moment saw nothing.
+    printed: Arc<Mutex<Vec<String>>>,
 }
 
 /// The first start of a checkout installs DynamoDB Local and moto and builds the functions.
@@ -44,9 +48,9 @@ impl RunningStack {
             .expect("hub-stack starts");
         let stdout = child.stdout.take().expect("stdout");
         let (tx, rx) = std::sync::mpsc::channel();
-        let copy = dir.path().join("hub-stack.out");
+        let printed = Arc::new(Mutex::new(Vec::<String>::new()));
+        let lines = printed.clone();
         std::thread::spawn(move || {
-            let mut lines = vec![];
             let (mut hub, mut admin) = (None, None);
             for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
                 if let Some(said) = shared::testing::HubAnnouncement::parse(&line) {
@@ -55,8 +59,9 @@ impl RunningStack {
                 if let Some(rest) = line.strip_prefix("Stack admin on ") {
                     admin = rest.split_whitespace().next().map(str::to_owned);
                 }
-                lines.push(line);
-                let _ = std::fs::write(&copy, lines.join("\n"));
+                if let Ok(mut lines) = lines.lock() {
+                    lines.push(line);
+                }
                 if let (Some((base, lever)), Some(admin)) = (&hub, &admin) {
                     let _ = tx.send((base.clone(), lever.clone(), admin.clone()));
                 }
@@ -66,14 +71,14 @@ impl RunningStack {
         loop {
             match rx.recv_timeout(Duration::from_millis(500)) {
                 Ok((hub, lever, admin)) => {
-                    return Ok(RunningStack { child, dir, hub, lever, admin, http: reqwest::Client::new() });
+                    return Ok(RunningStack { child, dir, hub, lever, admin, http: reqwest::Client::new(), printed });
                 }
                 Err(_) => {
                     let exited = child.try_wait().ok().flatten().is_some();
                     if exited || started.elapsed() > START_LIMIT {
                         let _ = child.kill();
                         let _ = child.wait();
-                        let out = std::fs::read_to_string(dir.path().join("hub-stack.out")).unwrap_or_default();
+                        let out = printed.lock().map(|lines| lines.join("\n")).unwrap_or_default();
                         let err = std::fs::read_to_string(&log_path).unwrap_or_default();
                         return Err(format!("{out}\n{err}"));
                     }
@@ -133,7 +138,7 @@ impl RunningStack {
     }
 
     pub fn output(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("hub-stack.out")).unwrap_or_default()
+        self.printed.lock().map(|lines| lines.join("\n")).unwrap_or_default()
     }
 }
 
