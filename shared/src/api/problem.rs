@@ -175,7 +175,7 @@ impl ProblemType {
             LeverUnavailable => "Lever did not answer in time or answered with an error. Retry after the `Retry-After` seconds.",
             RateLimited => "Lever is rate limiting this account. Retry after the `Retry-After` seconds.",
             IdempotencyKeyReused => {
-                "This `Idempotency-Key` was first used with another body or for another connection (keys are kept 48 hours). Send a new key for a new submission; resend exactly the same body to get the first answer again."
+                "This `Idempotency-Key` was first used with another body or for another connection (keys are kept 48 hours). Send a new key for a new submission; resend the same body (the same JSON: key order and whitespace do not matter) to get the first answer again."
             }
             IdempotencyKeyInUse => {
                 "The first request with this `Idempotency-Key` is still being handled. Retry after the `Retry-After` seconds with the same key and body: you get its answer."

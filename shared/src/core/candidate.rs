@@ -85,9 +85,24 @@ pub fn check_idempotency_key(key: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// What identifies "the same request" for an idempotency key: the route, the connection and the
-/// exact body bytes (SHA-256, hex).
+/// What identifies "the same request" for an idempotency key: the route, the connection and
+/// what the body means (SHA-256, hex). A JSON body counts by its canonical form — keys sorted
+/// at every level, no insignificant whitespace, strings unescaped — so a client that re-encodes
+/// its retry (another JSON library, pretty-printed, keys in another order) is still recognised.
+/// A body that is not JSON counts by its bytes.
 pub fn request_fingerprint(route: &str, connection_id: &str, body: &[u8]) -> String {
+    let canonical = serde_json::from_slice::<serde_json::Value>(body).ok().map(|v| {
+        let mut out = Vec::with_capacity(body.len());
+        write_canonical(&v, &mut out);
+        out
+    });
+    byte_fingerprint(route, connection_id, canonical.as_deref().unwrap_or(body))
+}
+
+/// The fingerprint of the exact bytes: the rule before canonical JSON. Keys stored under it are
+/// still honoured until they expire (48 hours after this change is deployed), so a retry in
+/// flight across the deploy is not refused.
+pub fn byte_fingerprint(route: &str, connection_id: &str, body: &[u8]) -> String {
     let mut h = Sha256::new();
     for part in [route.as_bytes(), connection_id.as_bytes()] {
         h.update((part.len() as u64).to_be_bytes());
@@ -95,6 +110,44 @@ pub fn request_fingerprint(route: &str, connection_id: &str, body: &[u8]) -> Str
     }
     h.update(body);
     hex::encode(h.finalize())
+}
+
+/// Writes `v` with object keys sorted by their UTF-8 bytes, whatever map order serde_json was
+/// built with (another crate in the build may turn on `preserve_order`).
+fn write_canonical(v: &serde_json::Value, out: &mut Vec<u8>) {
+    use serde_json::Value;
+    match v {
+        Value::Object(map) => {
+            let mut entries: Vec<_> = map.iter().collect();
+            entries.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+            out.push(b'{');
+            for (i, (k, v)) in entries.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_scalar(&Value::String(k.clone()), out);
+                out.push(b':');
+                write_canonical(v, out);
+            }
+            out.push(b'}');
+        }
+        Value::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_canonical(item, out);
+            }
+            out.push(b']');
+        }
+        scalar => write_scalar(scalar, out),
+    }
+}
+
+fn write_scalar(v: &serde_json::Value, out: &mut Vec<u8>) {
+    // Serialising a string, number, boolean or null into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, v);
 }
 
 /// A short, stable, non-reversible name for an email in keys and logs.
@@ -208,7 +261,13 @@ mod tests {
         let a = request_fingerprint("candidates", "c1", b"{}");
         assert_eq!(a, request_fingerprint("candidates", "c1", b"{}"));
         assert_ne!(a, request_fingerprint("candidates", "c2", b"{}"), "another connection");
-        assert_ne!(a, request_fingerprint("candidates", "c1", b"{ }"), "other bytes");
+        assert_eq!(a, request_fingerprint("candidates", "c1", b"{ }"), "whitespace means nothing");
+        let one = request_fingerprint("candidates", "c1", br#"{"a":1,"b":{"y":[1,"\u00e9"],"x":null}}"#);
+        let same = request_fingerprint("candidates", "c1", "{\n  \"b\": {\"x\": null, \"y\": [1, \"\u{e9}\"]},\n  \"a\": 1\n}".as_bytes());
+        assert_eq!(one, same, "key order, whitespace and escapes mean nothing");
+        assert_ne!(one, request_fingerprint("candidates", "c1", br#"{"a":1,"b":{"y":["\u00e9",1],"x":null}}"#), "array order means something");
+        assert_ne!(one, request_fingerprint("candidates", "c1", br#"{"a":2,"b":{"y":[1,"\u00e9"],"x":null}}"#), "another value");
+        assert_ne!(request_fingerprint("x", "c", b"not json"), request_fingerprint("x", "c", b"not  json"), "not JSON: the bytes count");
         assert_ne!(request_fingerprint("a", "bc", b""), request_fingerprint("ab", "c", b""), "parts cannot shift");
         assert_eq!(email_key(" Ada@Example.com "), email_key("ada@example.com"));
         assert_eq!(email_key("a@b.co").len(), 32);

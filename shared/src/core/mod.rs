@@ -25,4 +25,5 @@ pub mod sealed;
 pub mod settings;
 pub mod submission;
 pub mod template;
+pub mod text;
 pub mod timestamp;

@@ -339,6 +339,53 @@ async fn upwage_screenings_tag_move_and_attach_the_transcript_and_create_missing
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn lookalike_emails_are_one_person_and_hidden_characters_are_refused() {
+    let t = TestHub::start(sandbox()).await;
+    let p = t.partner("hireup").await;
+    let id = t.connect(&p).await;
+    let posting = t.posting("Analyst");
+    let person = |email: &str, name: &str| {
+        let mut body = referral(email, &posting, &pdf("cv", 100), &pdf("letter", 100));
+        body["candidate"]["name"] = json!(name);
+        body["files"] = json!([]);
+        body
+    };
+    let first = t.submit(&p, &id, "look-1", &person("dupe@candidates.example", "Ada Lovelace")).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
+
+    // Full-width letters and an upper-case domain are the same address (NFKC, case-folded
+    // domain): the same opportunity, added to.
+    let wide = t.submit(&p, &id, "look-2", &person("ｄｕｐｅ@CANDIDATES.example", "Ada Lovelace")).await;
+    assert_eq!(wide.status, StatusCode::OK, "{}", wide.body);
+    assert_eq!(wide.body["lever"]["opportunity_id"], first.body["lever"]["opportunity_id"]);
+
+    // A zero-width space cannot be in an address: refused, naming the field, nothing written.
+    let hidden = t.submit(&p, &id, "look-3", &person("dupe\u{200b}@candidates.example", "Ada Lovelace")).await;
+    assert_eq!(hidden.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", hidden.body);
+    assert_eq!(hidden.body["type"], "/problems/invalid-request");
+    assert_eq!(hidden.body["errors"][0]["field"], "candidate.emails[0]", "{}", hidden.body);
+    assert_eq!(t.sandbox.admin().opportunities_by_email("dupe@candidates.example").len(), 1, "one person, one opportunity");
+
+    // Names with a NUL or a right-to-left override are refused the same way, referrer's too.
+    for (name, what) in [("Ada\0Lovelace", "U+0000"), ("Ada \u{202e}ecalevoL", "U+202E")] {
+        let refused = t.submit(&p, &id, &format!("look-{what}"), &person("ada2@candidates.example", name)).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+        assert_eq!(refused.body["errors"][0]["field"], "candidate.name", "{}", refused.body);
+        assert!(refused.body["errors"][0]["message"].as_str().unwrap().contains(what), "{}", refused.body);
+    }
+    let mut referrer = person("ada3@candidates.example", "Ada Lovelace");
+    referrer["referrer"]["name"] = json!("Grace\u{2066}Hopper");
+    let refused = t.submit(&p, &id, "look-referrer", &referrer).await;
+    assert_eq!(refused.body["errors"][0]["field"], "referrer.name", "{}", refused.body);
+    for email in ["ada2@candidates.example", "ada3@candidates.example"] {
+        assert!(t.sandbox.admin().opportunities_by_email(email).is_empty(), "nothing reached Lever for {email}");
+    }
+    // A name written with a zero-width joiner (Persian, Indic scripts) is a name.
+    let joined = t.submit(&p, &id, "look-zwj", &person("ada4@candidates.example", "Mehr\u{200c}dad")).await;
+    assert_eq!(joined.status, StatusCode::CREATED, "{}", joined.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn one_key_runs_once_however_many_times_it_is_sent_and_another_body_is_refused() {
     let t = TestHub::start(sandbox()).await;
     let p = t.partner("hireup").await;
@@ -370,6 +417,19 @@ async fn one_key_runs_once_however_many_times_it_is_sent_and_another_body_is_ref
     let opportunities = t.sandbox.admin().opportunities_by_email("grace@candidates.example");
     assert_eq!(opportunities.len(), 1, "100 identical requests, 1 opportunity");
     assert_eq!(opportunities[0].notes.len(), 1);
+
+    // The same request re-encoded — keys in another order, other whitespace — is the same
+    // request: the first answer again, nothing written.
+    let Value::Object(fields) = &body else { panic!("a referral is an object") };
+    let reordered = format!(
+        "{{\n  {}\n}}",
+        fields.iter().rev().map(|(k, v)| format!("{}: {}", json!(k), serde_json::to_string_pretty(v).unwrap())).collect::<Vec<_>>().join(",\n  ")
+    );
+    assert_ne!(reordered.as_bytes(), body.to_string().as_bytes());
+    let again = t.submit_raw(&p, &id, Some("same-key"), reordered.into_bytes()).await.unwrap();
+    assert_eq!((again.status, again.replayed), (StatusCode::CREATED, true), "{}", again.body);
+    assert_eq!(again.body, firsts[0].body);
+    assert_eq!(t.sandbox.admin().opportunities_by_email("grace@candidates.example")[0].notes.len(), 1);
 
     // The same key with another body is another request: refused, and nothing is written.
     let mut other = body.clone();

@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::core::text::{is_hidden_or_control, nfkc};
+
 pub use crate::core::custom::CustomValue;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -239,10 +241,13 @@ pub fn normalize_status(s: &str) -> Result<String, String> {
     Ok(t)
 }
 
-/// Trimmed, with a lower-case domain; `None` when not a plausible address.
+/// In NFKC form, trimmed, with a lower-case domain; `None` when not a plausible address — which
+/// includes any space, control or invisible character inside it (a zero-width space would make
+/// a second candidate of the same person).
 pub fn normalize_email(s: &str) -> Option<String> {
-    let t = s.trim();
-    if t.len() > 254 || t.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    let normal = nfkc(s);
+    let t = normal.trim();
+    if t.len() > 254 || t.chars().any(|c| c.is_whitespace() || is_hidden_or_control(c)) {
         return None;
     }
     let (local, domain) = t.split_once('@')?;

@@ -4,6 +4,7 @@
 use super::input::*;
 use crate::core::job::posting_id_from_ref;
 use crate::core::profile::CandidatesFlow;
+use crate::core::text::first_hidden_or_control;
 
 /// Every problem found so far, in the order of the submission's fields.
 #[derive(Default)]
@@ -77,6 +78,9 @@ impl Submission {
             errs.add("referrer", format!("only referrals have a referrer, this is {:?}", self.kind.as_str()));
         }
         let name = clean(&r.name);
+        if let Some(n) = &name {
+            refuse_hidden("referrer.name", n, errs);
+        }
         let email = clean(&r.email).and_then(|e| {
             let n = normalize_email(&e);
             if n.is_none() {
@@ -172,6 +176,14 @@ impl Submission {
     }
 }
 
+/// A name shows in Lever and in the partner's own pages: a control character or a hidden one
+/// (a NUL, a right-to-left override, a zero-width space) is refused, not passed on.
+fn refuse_hidden(field: &str, text: &str, errs: &mut Problems) {
+    if let Some(c) = first_hidden_or_control(text) {
+        errs.add(field, format!("contains {c}, a control or invisible character; send the name as it is written"));
+    }
+}
+
 /// Name, emails (normalised, each once), phones and links; at least one email or phone.
 fn contact(c: &CandidateInput, errs: &mut Problems) -> Contact {
     let name = c.name.trim().to_string();
@@ -179,6 +191,8 @@ fn contact(c: &CandidateInput, errs: &mut Problems) -> Contact {
         errs.add("candidate.name", "required");
     } else if name.chars().count() > 255 {
         errs.add("candidate.name", "longer than 255 characters");
+    } else {
+        refuse_hidden("candidate.name", &name, errs);
     }
     let mut emails: Vec<String> = Vec::new();
     for (i, e) in c.emails.iter().enumerate() {

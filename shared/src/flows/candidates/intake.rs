@@ -9,7 +9,7 @@ use super::records::{IdempotencyRecord, RefusalKind, StoredAnswer, StoredFile, S
 use super::view::submission_view;
 use super::writer::RunResult;
 use super::{CandidateError, Candidates, ms};
-use crate::core::candidate::{SubmissionState, check_idempotency_key, error_codes, request_fingerprint};
+use crate::core::candidate::{SubmissionState, byte_fingerprint, check_idempotency_key, error_codes, request_fingerprint};
 use crate::core::connection::Connection;
 use crate::core::field_error::FieldError;
 use crate::core::profile::CandidatesFlow;
@@ -23,6 +23,13 @@ use crate::store::{Expect, StoreError, keys};
 pub struct SubmitAnswer {
     pub answer: StoredAnswer,
     pub replayed: bool,
+}
+
+/// What a request with an idempotency key is recognised by: its meaning, and (for keys stored
+/// before meaning counted) its bytes.
+struct Fingerprint {
+    current: String,
+    by_bytes: String,
 }
 
 enum Begin {
@@ -45,8 +52,8 @@ impl Candidates {
             .ok_or(CandidateError::NotFound("connection"))
     }
 
-    /// Accepts one submission. `raw_body` is the request body as received: the same key with
-    /// other bytes is another request (422).
+    /// Accepts one submission. `raw_body` is the request body as received: the same key with a
+    /// body that means something else is another request (422); re-encoded JSON is the same.
     pub async fn submit(
         &self,
         partner_id: &str,
@@ -63,7 +70,10 @@ impl Candidates {
         let profile = active_profile(&self.catalog, &connection)?;
         let flow = profile.candidates().ok_or(CandidateError::NoCandidatesFlow)?;
         let validated = submission.validate(flow).map_err(|e| CandidateError::Invalid(e.0))?;
-        let fingerprint = request_fingerprint("candidates", connection_id, raw_body);
+        let fingerprint = Fingerprint {
+            current: request_fingerprint("candidates", connection_id, raw_body),
+            by_bytes: byte_fingerprint("candidates", connection_id, raw_body),
+        };
         let (submission_id, idem_version) = match self.begin(partner_id, connection_id, key, &fingerprint).await? {
             Begin::Replay(answer) => return Ok(SubmitAnswer { answer, replayed: true }),
             Begin::Hold { submission_id, version } => (submission_id, version),
@@ -113,7 +123,7 @@ impl Candidates {
 
     /// Takes the idempotency key: a first request holds it; the same request again gets the
     /// stored answer (or waits for the first to finish); another request with it is refused.
-    async fn begin(&self, partner_id: &str, connection_id: &str, key: &str, fingerprint: &str) -> Result<Begin, CandidateError> {
+    async fn begin(&self, partner_id: &str, connection_id: &str, key: &str, fingerprint: &Fingerprint) -> Result<Begin, CandidateError> {
         let record_key = keys::idempotency(partner_id, key);
         let deadline = tokio::time::Instant::now() + self.policy.wait_for_first;
         // Waiting readers back off (with jitter): a hundred of them must not crowd the store
@@ -126,7 +136,7 @@ impl Candidates {
                 let fresh = IdempotencyRecord {
                     partner_id: partner_id.to_owned(),
                     key: key.to_owned(),
-                    fingerprint: fingerprint.to_owned(),
+                    fingerprint: fingerprint.current.clone(),
                     connection_id: connection_id.to_owned(),
                     submission_id: uuid::Uuid::now_v7().to_string(),
                     answer: None,
@@ -145,7 +155,7 @@ impl Candidates {
                 continue;
             };
             let (first, version) = (existing.record, existing.version);
-            if first.fingerprint != fingerprint {
+            if first.fingerprint != fingerprint.current && first.fingerprint != fingerprint.by_bytes {
                 return Err(CandidateError::KeyReused);
             }
             if let Some(answer) = first.answer {
