@@ -19,6 +19,7 @@ pub mod jobs;
 pub mod json;
 pub mod keys;
 pub mod lever_webhooks;
+pub mod listener;
 pub mod local_uploads;
 pub mod problem;
 pub mod profile;

@@ -145,7 +145,7 @@ impl ProblemType {
         use ProblemType::*;
         match self {
             BadRequest => {
-                "The request could not be read: the body is not JSON (the detail names the line and column), is not a JSON object, or the path or query string does not decode. Fix the request; retrying it unchanged fails again."
+                "The request could not be read: the body is not JSON (the detail names the line and column), is not a JSON object, or the path or query string does not decode. The same type, with the status 414 or 431, answers a path or headers too long to read, and with 400 a request line or header that is not HTTP/1.1. Fix the request; retrying it unchanged fails again."
             }
             InvalidCursor => {
                 "The `cursor` was not returned by this list for this API key, was changed, or is more than 24 hours old. Start again from the first page (no `cursor`)."

@@ -161,7 +161,7 @@ impl TestHub {
         let mut tasks = vec![];
         let router = hub.router();
         tasks.push(tokio::spawn(async move {
-            axum::serve(listener, router).await.unwrap();
+            axum::serve(shared::api::listener::ProblemListener(listener), router).await.unwrap();
         }));
         // The delivery worker: what the SQS-triggered Lambda does in AWS.
         let delivery = hub.delivery.clone();

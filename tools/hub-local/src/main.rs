@@ -132,7 +132,7 @@ async fn run(args: Args) -> Result<(), AnyError> {
         "/demo/done",
         axum::routing::get(|q: axum::extract::Query<BTreeMap<String, String>>| async move { format!("Back at the partner's app: {:?}\n", q.0) }),
     );
-    tokio::spawn(async move { axum::serve(listener, router).await });
+    tokio::spawn(async move { axum::serve(shared::api::listener::ProblemListener(listener), router).await });
     workers::spawn_all(&hub, args.clock_offset.map_or(0, |d| d.as_millis().clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64))?;
 
     if args.smoke {

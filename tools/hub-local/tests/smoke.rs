@@ -255,3 +255,40 @@ async fn connect(hub: &RunningHub, work: &std::path::Path, partner: &str) -> (St
     let id = shared::testing::connect_customer(&reqwest::Client::new(), &hub.base, &key, &format!("{}/demo/done", hub.base)).await;
     (key, id)
 }
+
+/// Sends `request` as raw bytes and reads the whole answer (the hub closes the connection after
+/// a request it could not parse).
+fn raw_exchange(base: &str, request: &[u8]) -> (u16, String, serde_json::Value) {
+    use std::io::{Read as _, Write as _};
+    let addr = base.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(addr).expect("the hub listens");
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(30))).unwrap();
+    stream.write_all(request).unwrap();
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    let text = String::from_utf8_lossy(&answer).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or_else(|| panic!("an HTTP answer: {text:?}"));
+    let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or_else(|| panic!("a status line: {head}"));
+    let body = serde_json::from_str(body).unwrap_or_else(|e| panic!("a JSON body ({e}): {text:?}"));
+    (status, head.to_ascii_lowercase(), body)
+}
+
+#[test]
+fn requests_the_server_cannot_parse_get_problem_documents_too() {
+    let work = tempfile::tempdir().unwrap();
+    let hub = RunningHub::start(work.path(), &["--addr", "127.0.0.1:0", "--lever-addr", "127.0.0.1:0"]);
+    let long_path = format!("GET /v1/{} HTTP/1.1\r\nHost: hub\r\n\r\n", "a".repeat(100 * 1024));
+    let mut not_utf8 = b"GET /v1/conn\xff\xfeections HTTP/1.1\r\nHost: hub\r\n\r\n".to_vec();
+    let huge_header = format!("GET /v1/connections HTTP/1.1\r\nHost: hub\r\nX-Big: {}\r\n\r\n", "b".repeat(600 * 1024));
+    for (request, status) in [(long_path.into_bytes(), 414), (std::mem::take(&mut not_utf8), 400), (huge_header.into_bytes(), 431)] {
+        let (got, head, body) = raw_exchange(&hub.base, &request);
+        assert_eq!(got, status, "{head}\n{body}");
+        assert!(head.contains("content-type: application/problem+json"), "{head}");
+        assert_eq!(body["type"], "/problems/bad-request", "{body}");
+        assert_eq!(body["status"], status, "{body}");
+        assert!(body["detail"].as_str().is_some_and(|d| !d.is_empty()), "{body}");
+    }
+    // The server still answers as before afterwards.
+    let (status, _, body) = raw_exchange(&hub.base, b"GET /v1/connections HTTP/1.1\r\nHost: hub\r\nConnection: close\r\n\r\n");
+    assert_eq!((status, body["type"].as_str()), (401, Some("/problems/unauthorized")), "{body}");
+}

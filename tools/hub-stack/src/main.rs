@@ -11,6 +11,7 @@ use clap::Parser;
 use hub_local::{AnyError, bind, partners, sandbox};
 use hub_stack::gateway::Incoming;
 use hub_stack::stack::{Stack, StackOptions};
+use shared::api::listener::{PeerAddr, ProblemListener};
 use shared::hub::{FilesTarget, HubEnv, LeverTarget, QueueName, SecretsSource, StoreTarget};
 
 #[derive(Parser)]
@@ -159,7 +160,7 @@ async fn run(args: Args, operator_listener: std::net::TcpListener) -> Result<(),
             "/demo/done",
             axum::routing::get(|q: axum::extract::Query<BTreeMap<String, String>>| async move { format!("Back at the partner's app: {:?}\n", q.0) }),
         )
-        .fallback(move |connect: axum::extract::ConnectInfo<std::net::SocketAddr>, request: axum::extract::Request| {
+        .fallback(move |connect: axum::extract::ConnectInfo<PeerAddr>, request: axum::extract::Request| {
             let gateway = gateway.clone();
             async move {
                 let (parts, body) = request.into_parts();
@@ -168,11 +169,11 @@ async fn run(args: Args, operator_listener: std::net::TcpListener) -> Result<(),
                         .into_response();
                 };
                 let request =
-                    Incoming { method: parts.method, uri: parts.uri, headers: parts.headers, body: bytes, peer: connect.0.ip().to_string() };
+                    Incoming { method: parts.method, uri: parts.uri, headers: parts.headers, body: bytes, peer: connect.0.0.ip().to_string() };
                 gateway.handle(request).await
             }
         });
-    tokio::spawn(async move { axum::serve(listener, api.into_make_service_with_connect_info::<std::net::SocketAddr>()).await });
+    tokio::spawn(async move { axum::serve(ProblemListener(listener), api.into_make_service_with_connect_info::<PeerAddr>()).await });
     let admin_listener = tokio::net::TcpListener::bind(&args.admin_addr).await?;
     let admin_url = format!("http://{}", admin_listener.local_addr()?);
     let openapi = repo().join("docs/openapi.yaml");
