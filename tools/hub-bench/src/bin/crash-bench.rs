@@ -107,11 +107,8 @@ async fn main() -> AnyResult<()> {
     std::fs::create_dir_all(&work)?;
     let http = reqwest::Client::builder().timeout(Duration::from_secs(60)).build()?;
 
-    let sandbox_args: Vec<String> = ["--addr", "127.0.0.1:0", "--consent", "auto", "--no-rate-limit", "--state-file"]
-        .iter()
-        .map(|s| s.to_string())
-        .chain([work.join("lever.json").display().to_string()])
-        .collect();
+    // Lever is not killed, so it keeps its account in memory.
+    let sandbox_args: Vec<String> = ["--addr", "127.0.0.1:0", "--consent", "auto", "--no-rate-limit"].iter().map(|s| s.to_string()).collect();
     let (mut lever_process, lever) =
         spawn_until(&args.bin_dir.join("lever-sandbox"), &sandbox_args, |l| l.strip_prefix("lever sandbox listening on ").map(str::to_owned))?;
 
@@ -138,20 +135,29 @@ async fn main() -> AnyResult<()> {
     // The burst, and the kill in the middle of it.
     let started = Instant::now();
     let mut answered: BTreeMap<usize, Value> = BTreeMap::new();
+    let (mut killed_at, mut in_flight_at_kill) = (None::<Instant>, Vec::new());
     {
         let mut burst = futures::stream::iter(0..args.submissions)
             .map(|i| {
                 let (http, base, key, connection, posting) = (&http, &base, &key, &connection, &posting);
-                async move { (i, submit(http, base, key, connection, posting, i, false).await) }
+                async move {
+                    let began = Instant::now();
+                    (i, began, submit(http, base, key, connection, posting, i, false).await)
+                }
             })
             .buffer_unordered(args.in_flight);
-        while let Some((i, answer)) = burst.next().await {
-            if let Ok(a) = answer {
-                answered.insert(i, a);
+        while let Some((i, began, answer)) = burst.next().await {
+            match answer {
+                Ok(a) => {
+                    answered.insert(i, a);
+                }
+                Err(()) if killed_at.is_some_and(|k| began < k) => in_flight_at_kill.push(i),
+                Err(()) => {}
             }
-            if answered.len() == args.kill_after {
+            if answered.len() == args.kill_after && killed_at.is_none() {
                 hub_process.kill()?; // SIGKILL
                 hub_process.wait()?;
+                killed_at = Some(Instant::now());
             }
         }
     }
@@ -169,19 +175,28 @@ async fn main() -> AnyResult<()> {
     let restarted = Instant::now();
     let (mut hub_process, _) = spawn_until(&hub_local, &hub_args, HubAnnouncement::parse)?;
     let up = restarted.elapsed();
-    let missing: Vec<usize> = (0..args.submissions).filter(|i| !answered.contains_key(i)).collect();
-    let retried: Vec<(usize, Result<Value, ()>)> = futures::stream::iter(missing.iter().copied())
+    let missing: Vec<usize> = in_flight_at_kill
+        .iter()
+        .copied()
+        .chain((0..args.submissions).filter(|i| !answered.contains_key(i) && !in_flight_at_kill.contains(i)))
+        .collect();
+    let retried: Vec<(usize, Result<(Value, Duration), ()>)> = futures::stream::iter(missing.iter().copied())
         .map(|i| {
             let (http, base, key, connection, posting) = (&http, &base, &key, &connection, &posting);
-            async move { (i, submit(http, base, key, connection, posting, i, true).await) }
+            async move { (i, submit(http, base, key, connection, posting, i, true).await.map(|a| (a, restarted.elapsed()))) }
         })
         .buffer_unordered(args.in_flight)
         .collect()
         .await;
-    for (i, a) in retried {
-        answered.insert(i, a.map_err(|_| "a retried submission got no answer")?);
-    }
     let all_answered = restarted.elapsed();
+    let mut in_flight_answered = Duration::ZERO;
+    for (i, a) in retried {
+        let (a, at) = a.map_err(|_| "a retried submission got no answer")?;
+        if in_flight_at_kill.contains(&i) {
+            in_flight_answered = in_flight_answered.max(at);
+        }
+        answered.insert(i, a);
+    }
 
     // Every submission written to Lever (answered 202 `queued` ones are finished by the workers).
     let limit = Instant::now() + Duration::from_secs(args.limit_secs);
@@ -221,6 +236,11 @@ async fn main() -> AnyResult<()> {
     }
     println!("restart → hub answering: {:.2} s", up.as_secs_f64());
     println!("restart → every submission answered (partner retries with the same keys): {:.1} s", all_answered.as_secs_f64());
+    println!(
+        "restart → the {} submissions in flight at the kill answered: {:.1} s (they are resent first)",
+        in_flight_at_kill.len(),
+        in_flight_answered.as_secs_f64()
+    );
     println!("restart → every submission written to Lever: {:.1} s; states {states:?}", all_written.as_secs_f64());
     println!("Lever: {lost} candidates lost, {duplicates} with more than one opportunity, {notes_missing} opportunities without exactly one note");
 
