@@ -239,9 +239,8 @@ async fn after_the_grace_the_sweep_leaves_no_personal_data_on_disk() {
     let data = tempfile::tempdir().unwrap();
     let tuning = Tuning {
         data_dir: Some(data.path().to_owned()),
+        // The outbox keeps its default 30 days: hireup's events go with its one day of grace.
         catalog: Some(catalog_with_a_day_of_grace()),
-        // The outbox keeps events (and their bodies) two days here.
-        event_retention: Some(Duration::from_secs(2 * 24 * 3600)),
         ..Tuning::default()
     };
     let h = LocalHub::start_tuned(SandboxConfig { rate_limit: None, ..SandboxConfig::default() }, tuning).await;
@@ -261,7 +260,7 @@ async fn after_the_grace_the_sweep_leaves_no_personal_data_on_disk() {
     assert_eq!(h.send(Request::new("GET", &view).key(&key)).await.status, 200);
     assert!(!holding(data.path(), RETAINED.email).is_empty(), "kept within the grace");
 
-    // The grace is over (and the idempotency answer's 48 h, and the outbox's two days).
+    // The grace is over (and the idempotency answer's 48 h); the event's too.
     h.clock.advance_ms(30 * 3600 * 1000);
     let swept = h.hub.candidates.sweep_once(h.clock.now_ms()).await.unwrap();
     assert!(swept.expired >= 3, "the submission, its idempotency answer and its event at least: {swept:?}");

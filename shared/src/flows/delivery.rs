@@ -25,6 +25,7 @@ mod webhooks;
 
 use std::sync::Arc;
 
+use crate::core::catalog::ProfileCatalog;
 use crate::core::egress::EgressPolicy;
 use crate::queue::{Queue, QueueError};
 use crate::secrets::TokenCipher;
@@ -73,6 +74,8 @@ pub struct EventDelivery {
     cipher: Arc<TokenCipher>,
     http: reqwest::Client,
     policy: DeliveryPolicy,
+    /// The partners' profiles, for how long each keeps its events (`retention.grace_days`).
+    profiles: Option<Arc<ProfileCatalog>>,
 }
 
 /// The client for partner endpoints: every resolved address checked, no redirects, no proxy
@@ -94,7 +97,7 @@ fn webhook_client(policy: &DeliveryPolicy, resolver: Arc<dyn reqwest::dns::Resol
 impl EventDelivery {
     pub fn new(records: Records, queue: Arc<dyn Queue>, cipher: Arc<TokenCipher>, policy: DeliveryPolicy) -> Result<Self, DeliveryError> {
         let http = webhook_client(&policy, Arc::new(egress::SystemResolver))?;
-        Ok(Self { records, queue, dead_letters: None, cipher, http, policy })
+        Ok(Self { records, queue, dead_letters: None, cipher, http, policy, profiles: None })
     }
 
     /// Resolves webhook hosts with `resolver` (still behind the egress guard) instead of the
@@ -106,6 +109,20 @@ impl EventDelivery {
 
     pub(crate) fn egress_policy(&self) -> EgressPolicy {
         EgressPolicy { allow_loopback: self.policy.allow_http_loopback }
+    }
+
+    /// Keep each partner's events (and their deliveries) for its profile's retention grace
+    /// when that is shorter than the outbox's `retention`: events carry people's data.
+    pub fn with_profiles(mut self, profiles: Arc<ProfileCatalog>) -> Self {
+        self.profiles = Some(profiles);
+        self
+    }
+
+    /// How long `partner_id`'s events are kept, in milliseconds.
+    pub(crate) fn retention_ms(&self, partner_id: &str) -> i64 {
+        let outbox = i64::try_from(self.policy.retention.as_millis()).unwrap_or(i64::MAX);
+        let grace = self.profiles.as_ref().and_then(|c| c.get(partner_id)).map(|p| p.retention.grace_ms());
+        grace.map_or(outbox, |g| g.min(outbox))
     }
 
     /// Also send a [`DeadLetter`] to this queue when a delivery gives up (alarms, operators).

@@ -426,7 +426,7 @@ impl Wiring {
         self.delivery.get_or(|| {
             let delivery = EventDelivery::new(self.records(), self.queue(QueueName::Deliveries)?, self.cipher()?, self.options.delivery.clone())
                 .map_err(|e| HubError::Config(e.to_string()))?;
-            Ok(delivery.with_dead_letter_queue(self.queue(QueueName::DeliveriesDeadLetter)?))
+            Ok(delivery.with_dead_letter_queue(self.queue(QueueName::DeliveriesDeadLetter)?).with_profiles(self.catalog()?))
         })
     }
 

@@ -122,7 +122,7 @@ impl EventDelivery {
         let event_id = event.id.to_string();
         let partner_id = event.partner_id.as_str();
         let now_ms = self.records.clock().now_ms();
-        let expires_at_ms = Some(now_ms.saturating_add(i64::try_from(self.policy.retention.as_millis()).unwrap_or(i64::MAX)));
+        let expires_at_ms = Some(now_ms.saturating_add(self.retention_ms(partner_id)));
         let stored = StoredEvent {
             partner_id: partner_id.to_owned(),
             id: event_id.clone(),
