@@ -509,7 +509,7 @@ fn the_contract_refuses_what_the_document_does_not_allow() {
     }
     // A hire item: the documented keys only, values of the documented types.
     let hire = r#"{"id": "o", "connection_id": "c", "fields": {"Email": null}, "missing": ["Email"],
-        "lever": {"opportunity_id": "o", "contact_id": null, "posting_id": null, "offer_id": null, "hiring_manager_id": null, "archive_reason_id": null},
+        "lever": {"opportunity_id": "o", "contact_id": null, "posting_id": null, "offer_id": null, "offer_status": null, "hiring_manager_id": null, "archive_reason_id": null},
         "hired_at": null, "found_by": "daily", "found_at": "2026-01-01T00:00:00Z", "sends": 1, "last_sent_at": null}"#;
     let hires = |item: &str| format!(r#"{{"data": [{item}], "next_cursor": null}}"#);
     assert!(check("GET", "/v1/connections/c/hires", 200, "application/json", &hires(hire)).is_ok());
@@ -517,6 +517,11 @@ fn the_contract_refuses_what_the_document_does_not_allow() {
     assert!(check("GET", "/v1/connections/c/hires", 200, "application/json", &hires(&with_extra)).is_err(), "an event-only key in a list item");
     let bad_trigger = hire.replacen("\"daily\"", "\"cron\"", 1);
     assert!(check("GET", "/v1/connections/c/hires", 200, "application/json", &hires(&bad_trigger)).is_err(), "an undocumented trigger");
+    let drafted = hire.replacen("\"offer_id\": null, \"offer_status\": null", "\"offer_id\": \"of\", \"offer_status\": \"draft\"", 1);
+    assert!(drafted.contains("draft"));
+    assert!(check("GET", "/v1/connections/c/hires", 200, "application/json", &hires(&drafted)).is_err(), "a draft never gives the start date");
+    let sent = drafted.replacen("\"draft\"", "\"sent-manually\"", 1);
+    assert!(check("GET", "/v1/connections/c/hires", 200, "application/json", &hires(&sent)).is_ok(), "an offer sent without e-signature");
     let unauthorized = r#"{"type": "/problems/unauthorized", "title": "t", "status": 401}"#;
     assert!(check("GET", "/v1/connections", 401, "application/problem+json", unauthorized).is_err(), "WWW-Authenticate missing");
     assert!(check("PUT", "/v1/connections", 405, "text/plain", "").is_err(), "a 405 must be a problem");

@@ -117,21 +117,61 @@ impl Hris {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn what_lever_does_not_have_is_missing_never_guessed() {
     let t = hris().await;
-    // No department and no hiring manager on the posting; only a draft and a sent offer.
+    // No department and no hiring manager on the posting; only a denied and a draft offer.
     let opp =
         t.applicant("山田 太郎", json!({"text": "Analyst", "state": "published", "categories": {"location": "Tokyo", "commitment": "Part-time"}}));
-    t.offer(&opp, "draft", "2026-04-01T00:00:00Z");
-    t.offer(&opp, "sent", "2026-04-15T00:00:00Z");
+    t.offer(&opp, "denied", "2026-04-01T00:00:00Z");
+    t.offer(&opp, "draft", "2026-04-15T00:00:00Z");
     t.hire(&opp);
     assert_eq!(t.webhook(&opp).await, RouteOutcome::Done { handlers: HIRED_HANDLERS });
     let hire = t.hire_of(&opp).await;
     let f = &hire["fields"];
     assert_eq!((f["First Name"].as_str(), f["Last Name"].as_str()), (Some("太郎"), Some("山田")), "family name first: {hire}");
     assert_eq!((f["Position"].as_str(), f["Location"].as_str(), f["Employment Type"].as_str()), (Some("Analyst"), Some("Tokyo"), Some("Part-time")));
-    assert_eq!(hire["missing"], json!(["Department", "Manager", "Middle Name", "Start Date"]), "no signed offer: no start date: {hire}");
+    assert_eq!(hire["missing"], json!(["Department", "Manager", "Middle Name", "Start Date"]), "no offer anyone agreed to: no start date: {hire}");
     assert!(f["Start Date"].is_null() && f["Manager"].is_null());
-    assert_eq!(hire["lever"]["offer_id"], Value::Null);
+    assert_eq!((&hire["lever"]["offer_id"], &hire["lever"]["offer_status"]), (&Value::Null, &Value::Null));
     assert_eq!(t.hire_events().await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_offer_sent_without_e_signature_gives_the_start_date_and_a_draft_does_not() {
+    let t = hris().await;
+    let posting = json!({"text": "Nurse", "state": "published"});
+    let admin = t.h.sandbox.admin();
+    // A customer without Lever's e-signature: the offer was sent and stays `sent`.
+    let sent = t.applicant("Florence Nightingale", posting.clone());
+    t.offer(&sent, "sent", "2026-05-04T00:00:00Z");
+    let sent_offer = admin.opportunity(&sent).unwrap().offers[0]["id"].clone();
+    // Only a draft: nobody agreed to it.
+    let draft = t.applicant("Mary Seacole", posting.clone());
+    t.offer(&draft, "draft", "2026-05-11T00:00:00Z");
+    // A signed offer beats a later one sent without e-signature.
+    let both = t.applicant("Clara Barton", posting);
+    t.offer(&both, "signed", "2026-06-01T00:00:00Z");
+    let signed_offer = admin.opportunity(&both).unwrap().offers[0]["id"].clone();
+    t.offer(&both, "sent", "2026-07-01T00:00:00Z");
+    for opp in [&sent, &draft, &both] {
+        t.hire(opp);
+    }
+    // Found by an import over the partner API as well as by the webhook: the same rule.
+    t.webhook(&sent).await;
+    let ran = t.run(&t.import(json!({"all": true})).await).await;
+    assert!(matches!(&ran, HiresMessage::Ran(r) if r.complete && r.failed == 0), "{ran:?}");
+
+    let hire = t.hire_of(&sent).await;
+    assert_eq!(hire["fields"]["Start Date"], "2026-05-04", "the sent offer's date: {hire}");
+    assert_eq!((&hire["lever"]["offer_id"], hire["lever"]["offer_status"].as_str()), (&sent_offer, Some("sent")));
+    assert!(!hire["missing"].as_array().unwrap().iter().any(|m| m == "Start Date"));
+
+    let hire = t.hire_of(&draft).await;
+    assert!(hire["fields"]["Start Date"].is_null(), "a draft gives no start date: {hire}");
+    assert!(hire["missing"].as_array().unwrap().iter().any(|m| m == "Start Date"));
+    assert_eq!((&hire["lever"]["offer_id"], &hire["lever"]["offer_status"]), (&Value::Null, &Value::Null));
+
+    let hire = t.hire_of(&both).await;
+    assert_eq!(hire["fields"]["Start Date"], "2026-06-01", "the signed offer, not the later sent one: {hire}");
+    assert_eq!((&hire["lever"]["offer_id"], hire["lever"]["offer_status"].as_str()), (&signed_offer, Some("signed")));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

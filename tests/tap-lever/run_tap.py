@@ -9,7 +9,10 @@ before the tap is imported; the package's files are never touched. It then:
 2. runs a full sync from a start date some weeks back, with an API key (HTTP Basic,
    as the tap sends it);
 3. checks every stream's records against what the sandbox holds (asked over its
-   admin HTTP API: `/_admin/inventory`);
+   admin HTTP API: `/_admin/inventory`), and that the streams of things a real account
+   has on some candidates (referral forms) are not empty; notes, which tap-lever 1.1.0
+   has no stream for, are read over the Data API for the same opportunities and counted
+   the same way (a row marked "direct");
 4. changes the account (a stage move on an old candidate, a new applicant), runs
    again from the state the first run emitted, and checks that the incremental run
    fetched exactly what changed since the bookmarks, and fewer than the full run.
@@ -19,6 +22,7 @@ Exit status 0 when every check passes; the counts and times are printed either w
 """
 
 import argparse
+import base64
 import datetime as dt
 import json
 import os
@@ -149,6 +153,22 @@ def expected_counts(inv, since, emitted):
     return counts, {t: updated_since(since[t]) for t in ("opportunities", "candidates")}
 
 
+def notes_read(base, key, opportunity_ids):
+    """Notes of these opportunities as a Data API client reads them (every page)."""
+    auth = "Basic " + base64.b64encode(f"{key}:".encode()).decode()
+    ids = set()
+    for opp in sorted(opportunity_ids):
+        url = f"{base}/v1/opportunities/{opp}/notes?limit=100"
+        while url:
+            req = urllib.request.Request(url, headers={"authorization": auth})
+            with urllib.request.urlopen(req, timeout=20) as r:
+                page = json.loads(r.read())
+            ids.update(n["id"] for n in page["data"])
+            nxt = page.get("next") if page.get("hasNext") else None
+            url = f"{base}/v1/opportunities/{opp}/notes?limit=100&offset={nxt}" if nxt else None
+    return len(ids)
+
+
 def check_run(checks, run, recs, inv, since):
     emitted = {t: distinct(recs.get(t, [])) for t in ("opportunities", "candidates")}
     expected, wanted = expected_counts(inv, since, emitted)
@@ -202,9 +222,17 @@ def main():
     recs = records(first)
     inv = admin(base, "GET", "/_admin/inventory")
     checks.true(f"the tap offers {len(streams)} streams, emitted {sorted(recs)}", set(streams) <= set(recs) | {
-        # streams that legitimately have no records in the sandbox
-        "opportunity_referrals", "candidate_referrals", "opportunity_resumes", "candidate_resumes"})
+        # streams that legitimately have no records in the sandbox (the seed has no resumes)
+        "opportunity_resumes", "candidate_resumes"})
     first_opps = check_run(checks, "full", recs, inv, {t: start_ms for t in ("opportunities", "candidates", "requisitions")})
+    # A real account has referral forms and notes on some candidates: so must the sandbox.
+    for stream in ("opportunity_referrals", "candidate_referrals"):
+        got = len(distinct(recs.get(stream, [])))
+        checks.true(f"full {stream}: no records (the sandbox should have referral forms on some candidates)", got > 0)
+    by_id = {o["id"]: o for o in inv["opportunities"]}
+    want_notes = sum(by_id[i]["notes"] for i in first_opps if i in by_id)
+    checks.equal("full", "notes (direct)", notes_read(base, a.api_key, first_opps), want_notes)
+    checks.true("full notes: none (the sandbox should have notes on some candidates)", want_notes > 0)
     state = last_state(first)
     state_path = os.path.join(workdir, "state.json")
     with open(state_path, "w") as f:

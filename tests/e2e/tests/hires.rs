@@ -118,6 +118,7 @@ async fn a_hire_reaches_the_hris_once_and_again_only_when_asked() {
     assert_eq!(lever["archive_reason_id"], t.sandbox.admin().hired_reason_id());
     let signed_later = t.sandbox.admin().opportunity(&opp).unwrap().offers[1]["id"].clone();
     assert_eq!(lever["offer_id"], signed_later, "the start date's offer is the later signed one, not the newer draft");
+    assert_eq!(lever["offer_status"], "signed", "the partner sees which kind of offer gave the date");
     assert_eq!(event["occurred_at"], event["data"]["hired_at"], "the event happened when Lever archived the hire");
 
     // The partner imports: every hire since the connection was made, and every hire at all.

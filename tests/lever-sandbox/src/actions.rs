@@ -320,6 +320,7 @@ pub fn create_opportunity(shared: &Shared, st: &mut State, n: NewOpportunity) ->
         files: n.files.clone(),
         resumes,
         offers: vec![],
+        referrals: vec![],
     });
     if new_contact {
         contact_event(shared, st, "contactCreated", &contact_id);

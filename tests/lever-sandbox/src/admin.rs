@@ -751,7 +751,8 @@ impl Admin {
             .map(|o| {
                 json!({
                     "id": o.id, "createdAt": o.created_at, "updatedAt": o.updated_at,
-                    "applications": o.applications.len(), "offers": o.offers.len(), "referrals": 0,
+                    "applications": o.applications.len(), "offers": o.offers.len(), "referrals": o.referrals.len(),
+                    "notes": o.notes.len(),
                     "resumes": o.resumes.len(),
                     "interviews": st.interviews.get(&o.id).map_or(0, Vec::len),
                     "panels": st.panels.get(&o.id).map_or(0, Vec::len),

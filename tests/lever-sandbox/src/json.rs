@@ -87,7 +87,7 @@ pub fn posting(site: &str, p: &Posting, with_content: bool) -> Value {
 }
 
 /// How an opportunity is being rendered: reads include `opportunityLocation`
-/// (when the candidacy has an application), write responses never do (recordings).
+/// when the opportunity has one, write responses never do (recordings).
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum OppView {
     Read,
@@ -123,8 +123,8 @@ pub fn opportunity(st: &State, o: &Opportunity, view: OppView) -> Value {
         "isAnonymized": false,
         "dataProtection": Value::Null,
     });
+    // One made without a posting through the API has none (recordings); seeded ones mostly do.
     if view == OppView::Read
-        && !o.applications.is_empty()
         && let Some(loc) = &o.opportunity_location
     {
         v["opportunityLocation"] = json!(loc);
@@ -160,6 +160,29 @@ pub fn application(st: &State, a: &Application) -> Value {
         "customQuestions": [], "createdAt": a.created_at, "archived": archived,
         "requisitionForHire": Value::Null, "ipAddress": Value::Null, "referer": Value::Null,
         "userAgent": Value::Null, "acceptLanguage": Value::Null, "timezone": Value::Null,
+    })
+}
+
+/// A referral form as `GET …/referrals` renders it (Lever's documented referral object).
+pub fn referral(r: &Referral) -> Value {
+    let fields: Vec<Value> = r
+        .fields
+        .iter()
+        .map(|f| {
+            let mut v = json!({"type": f.kind, "text": f.text, "description": f.description, "required": f.required, "value": f.value});
+            if let Some(prompt) = &f.prompt {
+                v["prompt"] = json!(prompt);
+            }
+            if let Some(options) = &f.options {
+                v["options"] = options.iter().map(|o| json!({"text": o})).collect();
+            }
+            v
+        })
+        .collect();
+    json!({
+        "id": r.id, "type": "referral", "text": r.text, "instructions": r.instructions, "fields": fields,
+        "baseTemplateId": r.base_template_id, "user": r.user, "referrer": r.referrer, "stage": r.stage,
+        "createdAt": r.created_at, "completedAt": r.completed_at,
     })
 }
 

@@ -26,6 +26,7 @@ pub mod ratelimit;
 mod respond;
 mod scopes;
 pub mod seed;
+mod seed_extras;
 mod server;
 pub mod state;
 pub mod webhooks;

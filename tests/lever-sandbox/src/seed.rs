@@ -516,9 +516,11 @@ pub fn build(cfg: &SandboxConfig) -> (State, SeedIds) {
             files: vec![],
             resumes: vec![],
             offers,
+            referrals: vec![],
         });
         ids.opportunities.push(opp_id);
     }
+    crate::seed_extras::add(cfg.seed, &mut st, &active_users);
     st.last_ts = crate::state::now_ms().max(now0);
     (st, ids)
 }

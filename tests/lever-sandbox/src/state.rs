@@ -218,6 +218,41 @@ pub struct Opportunity {
     pub files: Vec<StoredFile>,
     pub resumes: Vec<StoredFile>,
     pub offers: Vec<Offer>,
+    /// Completed referral forms (`GET …/referrals`); read-only in Lever, so only seeded.
+    /// Absent from state saved before referrals were kept.
+    #[serde(default)]
+    pub referrals: Vec<Referral>,
+}
+
+/// A referral form a Lever user filled in for the candidate (Lever's `type: "referral"`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Referral {
+    pub id: String,
+    pub text: String,
+    pub instructions: String,
+    pub base_template_id: String,
+    pub fields: Vec<ReferralField>,
+    /// The user who filled in the form, and the referrer it names (a user id).
+    pub user: String,
+    pub referrer: Option<String>,
+    /// The candidate's stage when the form was filled in.
+    pub stage: String,
+    pub created_at: i64,
+    pub completed_at: i64,
+}
+
+/// One question of a referral form with its answer. Lever's answers are strings.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ReferralField {
+    /// `text`, `textarea`, `dropdown`, …
+    pub kind: String,
+    pub text: String,
+    pub description: String,
+    pub required: bool,
+    pub value: Option<String>,
+    /// Only on choice questions.
+    pub prompt: Option<String>,
+    pub options: Option<Vec<String>>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -4,7 +4,7 @@
 //!   ([`HireFacts`]); a field Lever does not have stays null and is listed in
 //!   [`HireMapping::missing`], never guessed.
 //! - [`name`]: Lever's one name field split into first, middle and last name.
-//! - [`offer`]: which offer gives the start date (the latest signed one).
+//! - [`offer`]: which offer gives the start date (the latest signed one, else the latest sent).
 //! - [`record`]: the hub's record of one hire, and when it is (re)sent to the partner.
 //! - [`source`]: the names a profile maps HRIS fields from (a leaf, so profiles can use it).
 //! - [`window`]: from when an import lists hires (the watermark, with an overlap).
@@ -47,8 +47,10 @@ pub struct HireFacts {
     pub hiring_manager_name: Option<String>,
     pub hiring_manager_email: Option<String>,
     pub hiring_manager_id: Option<String>,
-    /// The offer the start date comes from (the latest signed one).
+    /// The offer the start date comes from ([`offer::start_offer`]).
     pub offer_id: Option<String>,
+    /// That offer's status: `signed`, or without a signed offer the status that let it count.
+    pub offer_status: Option<offer::StartOfferStatus>,
     /// Offer `anticipated_start_date` (ms since the epoch).
     pub anticipated_start_date_ms: Option<i64>,
     /// The `hired`-type archive reason the opportunity was archived with.

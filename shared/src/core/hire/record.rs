@@ -10,6 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::offer::StartOfferStatus;
 use super::{HireFacts, HireMapping, HrisRecord};
 use crate::core::profile::HireTrigger;
 
@@ -20,6 +21,9 @@ pub struct LeverIds {
     pub contact_id: Option<String>,
     pub posting_id: Option<String>,
     pub offer_id: Option<String>,
+    /// The status `offer_id` had when read. Records kept before it was recorded have none.
+    #[serde(default)]
+    pub offer_status: Option<StartOfferStatus>,
     pub hiring_manager_id: Option<String>,
     pub archive_reason_id: Option<String>,
 }
@@ -31,6 +35,7 @@ impl LeverIds {
             contact_id: facts.contact_id.clone(),
             posting_id: facts.posting_id.clone(),
             offer_id: facts.offer_id.clone(),
+            offer_status: facts.offer_status,
             hiring_manager_id: facts.hiring_manager_id.clone(),
             archive_reason_id: facts.archive_reason_id.clone(),
         }
@@ -252,5 +257,20 @@ mod tests {
         assert_eq!(json["lever"]["contact_id"], "c1");
         assert_eq!(json["hired_at"], "1970-01-01T00:00:01Z");
         assert_eq!(json["found_by"], "webhook");
+    }
+
+    #[test]
+    fn the_start_dates_offer_and_its_status_are_shown() {
+        let facts = HireFacts { offer_id: Some("of1".into()), offer_status: Some(StartOfferStatus::SentManually), ..facts() };
+        let r = HireRecord::new("conn", &facts, mapping(), HireTrigger::Daily, 5_000);
+        let json = serde_json::to_value(r.view()).unwrap();
+        assert_eq!((json["lever"]["offer_id"].as_str(), json["lever"]["offer_status"].as_str()), (Some("of1"), Some("sent-manually")));
+        let none = serde_json::to_value(record().view()).unwrap();
+        assert!(none["lever"]["offer_status"].is_null(), "no offer used: null, still present");
+        // A record stored before the status was kept reads as having none.
+        let mut old = serde_json::to_value(&r).unwrap();
+        old["lever"].as_object_mut().unwrap().remove("offer_status");
+        let read: HireRecord = serde_json::from_value(old).unwrap();
+        assert_eq!((read.lever.offer_id.as_deref(), read.lever.offer_status), (Some("of1"), None));
     }
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use super::HiresError;
 use crate::core::hire::HireFacts;
-use crate::core::hire::offer::{OfferFacts, latest_signed};
+use crate::core::hire::offer::{OfferFacts, start_offer};
 use crate::flows::lever_calls::LeverCalls;
 use crate::flows::tokens::{TokenError, Tokens};
 use crate::lever::error::LeverError;
@@ -120,9 +120,10 @@ impl HireReader {
             }
         }
         let offers = self.offers(connection_id, &opp.id).await?;
-        if let Some(offer) = latest_signed(&offers) {
-            facts.offer_id = Some(offer.id.clone());
-            facts.anticipated_start_date_ms = offer.anticipated_start_date_ms;
+        if let Some(chosen) = start_offer(&offers) {
+            facts.offer_id = Some(chosen.offer.id.clone());
+            facts.offer_status = Some(chosen.status);
+            facts.anticipated_start_date_ms = chosen.offer.anticipated_start_date_ms;
         }
         Ok(facts)
     }

@@ -376,10 +376,13 @@ pub async fn offers(State(shared): State<Shared>, Path(id): Path<String>, RawQue
     Ok(respond::json(http::StatusCode::OK, &pagination::page(items, &q)?))
 }
 
-/// Referral forms cannot be created through the API, and the recordings only
-/// ever show empty lists, so the sandbox has none.
+/// Referral forms cannot be created through the API: only seeded opportunities have any.
 pub async fn referrals(State(shared): State<Shared>, Path(id): Path<String>, RawQuery(raw): RawQuery) -> ApiResult<Response> {
-    empty_sub_list(shared, id, raw)
+    let q = Query::parse(raw.as_deref());
+    let st = shared.lock();
+    let o = st.opportunity(&id).ok_or_else(|| ApiError::not_found("opportunities", &id))?;
+    let items = o.referrals.iter().map(|r| (Key { rank: 0.0, ts: r.created_at, id: r.id.clone() }, json::referral(r))).collect();
+    Ok(respond::json(http::StatusCode::OK, &pagination::page(items, &q)?))
 }
 
 pub async fn file_actions(State(shared): State<Shared>, Path(id): Path<String>, RawQuery(raw): RawQuery) -> ApiResult<Response> {
