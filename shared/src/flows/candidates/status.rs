@@ -130,6 +130,14 @@ impl StatusReporter {
             "contact_id": known.contact_id.clone().or_else(|| opportunity.contact_id().map(str::to_owned)),
             "posting_id": known.posting_id,
         });
+        // The stage `GET` shows is recorded before the events go out: a partner that reads the
+        // candidate on `candidate.stage_changed` sees the new stage. (Recording it twice is
+        // harmless; the events are repeated, not lost, if publishing fails below.)
+        let stamp = self.records.clock().now_ms();
+        if let Some(stage) = &now.stage_id {
+            let stage = StageRef { id: stage.clone(), name: stage_name(stage) };
+            self.record_stage(connection_id, &known.submission_ids, &stage, stamp).await;
+        }
         for change in &changes {
             let kind = match change {
                 StatusChange::StageChanged { .. } => EventKind::CandidateStageChanged,
@@ -176,7 +184,6 @@ impl StatusReporter {
             // Published before it is recorded as told: a failure here repeats it (same id) rather than loses it.
             self.events.publish(event).await.map_err(|e| Stop::Transient { retry_after: None, message: e.to_string() })?;
         }
-        let stamp = self.records.clock().now_ms();
         self.records
             .update::<SubmittedOpportunity>(&key, |o| {
                 o.status = now.clone();
@@ -184,10 +191,6 @@ impl StatusReporter {
                 true
             })
             .await?;
-        if let Some(stage) = &now.stage_id {
-            let stage = StageRef { id: stage.clone(), name: stage_name(stage) };
-            self.record_stage(connection_id, &known.submission_ids, &stage, stamp).await;
-        }
         Ok(changes.len())
     }
 
