@@ -196,6 +196,13 @@ async fn the_daily_pass_finds_a_deletion_whose_webhook_never_came() {
         }
     };
 
+    // The partner's health says deletions rely on the nightly pass until the webhook is seen.
+    let health =
+        || async { h.send(Request::new("GET", format!("/v1/connections/{id}")).key(&key)).await.json()["flows"]["webhooks"]["deletions"].clone() };
+    let before = health().await;
+    assert_eq!((before["webhook"].as_str(), before["missed_by_webhook"].as_u64()), (Some("waiting_for_first_delivery"), Some(0)), "{before}");
+    assert!(before["message"].as_str().is_some_and(|m| m.contains("nightly pass")), "{before}");
+
     // Within the day: polls run, the deletion is not read yet.
     h.clock.advance_ms(20 * 60 * 1000);
     h.hub.candidates.sweep_once(h.clock.now_ms()).await.unwrap();
@@ -217,6 +224,9 @@ async fn the_daily_pass_finds_a_deletion_whose_webhook_never_came() {
     assert_eq!(deleted.len(), 1, "{pending}");
     assert_gone(data.path(), &DELETED_IN_LEVER, "after the daily pass");
     assert_kept(data.path(), "after the daily pass");
+    let after = health().await;
+    assert_eq!(after["missed_by_webhook"], 1, "the pass found what the webhook did not bring: {after}");
+    assert!(after["last_missed_at"].is_string() && after["message"].as_str().is_some_and(|m| m.contains("found 1 deletion")), "{after}");
 }
 
 const RETAINED: Person = Person { name: "Evangeline Thistlewood", email: "evangeline.thistlewood@retain.example" };

@@ -31,7 +31,10 @@ function Flows({ flows }) {
       <${Fact} term="State">${webhooks.state}<//>
       ${webhooks.message ? html`<${Fact} term="What to do">${webhooks.message}<//>` : ''}
       <${Fact} term="Registered"><${When} at=${webhooks.registered_at} /><//>
-      <${Fact} term="Last received"><${When} at=${webhooks.last_received_at} /><//></dl></article>` : ''}
+      <${Fact} term="Last received"><${When} at=${webhooks.last_received_at} /><//>
+      ${webhooks.deletions ? html`<${Fact} term="Deletions">${webhooks.deletions.webhook}${webhooks.deletions.missed_by_webhook
+        ? `; ${webhooks.deletions.missed_by_webhook} found only by the nightly pass` : ''}<//>
+      ${webhooks.deletions.message ? html`<${Fact} term="About deletions">${webhooks.deletions.message}<//>` : ''}` : ''}</dl></article>` : ''}
     ${hires ? html`<article class="card" aria-labelledby="flow-hires"><h3 id="flow-hires">Hires</h3><dl>
       <${Fact} term="Last success"><${When} at=${hires.last_success_at} /><//>
       <${Fact} term="Next run"><${When} at=${hires.next_run_at} /><//>

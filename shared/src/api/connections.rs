@@ -18,6 +18,7 @@ use super::json::{opt_time, parse, time};
 use super::problem::{FieldError, Problem, ProblemType, lever_problem};
 use crate::core::connection::Connection;
 use crate::core::connection::LeverEnvironment;
+use crate::core::events::LeverEvent;
 use crate::core::flow_runs::ScheduledFlow;
 use crate::core::settings::ConnectionSettings;
 use crate::flows::connections::{ConnectError, ConnectStart, LinkOptions};
@@ -121,6 +122,38 @@ fn webhooks_view(w: &crate::core::connection::WebhookHealth) -> Value {
              (Settings > Integrations and API > Webhooks).",
             w.events.join(", ")
         )),
+        "deletions": deletions_view(w),
+    })
+}
+
+/// How Lever's deletions reach the hub: `candidateDeleted` within seconds once its group is
+/// on, else only the nightly pass. Deletions are rare, so a group can look quiet for weeks:
+/// "waiting" is said plainly, and a deletion the nightly pass had to find is counted.
+fn deletions_view(w: &crate::core::connection::WebhookHealth) -> Value {
+    let event = LeverEvent::CandidateDeleted.as_str();
+    if !w.events.iter().any(|e| e == event) {
+        return Value::Null;
+    }
+    let waiting = w.waiting_for(event);
+    let message = if w.deletions_missed > 0 {
+        Some(format!(
+            "The nightly pass found {} deletion(s) in Lever that the candidateDeleted webhook did not bring: a Super Admin has \
+             probably not switched that webhook on (Settings > Integrations and API > Webhooks). Until then deletions reach \
+             the hub only through the nightly pass, up to a day late.",
+            w.deletions_missed
+        ))
+    } else {
+        waiting.then(|| {
+            "No candidateDeleted webhook has arrived yet. Unless a Super Admin has switched it on in Lever (Settings > \
+             Integrations and API > Webhooks), deletions reach the hub only through the nightly pass, up to a day late."
+                .to_owned()
+        })
+    };
+    json!({
+        "webhook": if waiting { "waiting_for_first_delivery" } else { "receiving" },
+        "missed_by_webhook": w.deletions_missed,
+        "last_missed_at": opt_time(w.last_deletion_missed_at_ms),
+        "message": message,
     })
 }
 

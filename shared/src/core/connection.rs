@@ -83,9 +83,23 @@ pub struct WebhookHealth {
     /// The last verified delivery (updated at most once a minute).
     #[serde(default)]
     pub last_received_at_ms: Option<i64>,
+    /// The first verified delivery of each Lever event: a group a Super Admin switched on
+    /// shows here (Lever switches groups on and off one by one).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub first_received_ms: BTreeMap<String, i64>,
+    /// Deletions in Lever the daily pass found that no `candidateDeleted` webhook had brought.
+    #[serde(default)]
+    pub deletions_missed: u32,
+    #[serde(default)]
+    pub last_deletion_missed_at_ms: Option<i64>,
 }
 
 impl WebhookHealth {
+    /// Whether `event` is registered and Lever has not delivered it once.
+    pub fn waiting_for(&self, event: &str) -> bool {
+        self.events.iter().any(|e| e == event) && !self.first_received_ms.contains_key(event)
+    }
+
     /// Registered, but not one delivery has arrived since.
     pub fn waiting_for_first_delivery(&self) -> bool {
         !self.events.is_empty()

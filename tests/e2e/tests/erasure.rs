@@ -159,6 +159,9 @@ async fn a_deletion_in_lever_erases_the_hubs_copies_and_tells_the_partner() {
     t.sandbox.admin().set_webhooks_enabled("candidateDeleted", true).unwrap();
     t.sandbox.admin().delete_opportunity(&opportunity).unwrap();
     t.wait_routed(&id, "candidateDeleted", 1).await;
+    let (_, connection) = t.call(&partner, Method::GET, &format!("/v1/connections/{id}"), None).await;
+    let deletions = &connection["flows"]["webhooks"]["deletions"];
+    assert_eq!((deletions["webhook"].as_str(), &deletions["message"]), (Some("receiving"), &Value::Null), "the group is on: {deletions}");
     let deleted = t.receiver.wait_for("candidate.deleted", &id, 1).await;
     assert_eq!(deleted[0]["data"]["submission_ids"], json!([written.body["id"]]), "{deleted:?}");
     assert_eq!(deleted[0]["data"]["lever"]["opportunity_ids"], json!([opportunity]), "{deleted:?}");

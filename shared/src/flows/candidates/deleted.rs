@@ -12,6 +12,7 @@ use async_trait::async_trait;
 
 use super::records::{StatusPoll, SubmittedOpportunity};
 use super::{CandidateError, CandidateWork, Candidates};
+use crate::core::connection::Connection;
 use crate::core::hire::record::HireRecord;
 use crate::flows::lever_events::{HandlerError, InboundLeverEvent, LeverEventHandler};
 use crate::lever::model::OpportunitiesQuery;
@@ -83,10 +84,23 @@ impl Candidates {
             }
         };
         let gone = deleted.into_iter().map(|d| d.id).chain(changed.into_iter().filter(|o| o.is_anonymized).map(|o| o.id));
+        let mut missed = 0;
         for opportunity_id in gone {
             if self.holds_opportunity(connection_id, &opportunity_id).await? {
                 self.erase_deleted_opportunity(connection_id, &opportunity_id).await?;
+                missed += 1;
             }
+        }
+        if missed > 0 {
+            // Still held a day on: the webhook did not bring it (its group is off, most likely).
+            // The partner's health says so.
+            self.records
+                .update::<Connection>(&keys::connection(connection_id), |c| {
+                    c.webhooks.deletions_missed = c.webhooks.deletions_missed.saturating_add(missed);
+                    c.webhooks.last_deletion_missed_at_ms = Some(now);
+                    true
+                })
+                .await?;
         }
         self.records
             .update::<StatusPoll>(&key, |p| {

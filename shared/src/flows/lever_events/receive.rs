@@ -148,7 +148,7 @@ impl LeverWebhookReceiver {
             Err(StoreError::ConditionFailed) => return Ok(Receipt::Duplicate),
             Err(e) => return Err(e.into()),
         }
-        self.note_received(&connection.record, now).await;
+        self.note_received(&connection.record, &delivery.event, now).await;
         if delivery.data.as_object().is_some_and(|d| d.is_empty()) {
             return Ok(Receipt::Test);
         }
@@ -170,19 +170,24 @@ impl LeverWebhookReceiver {
         Ok(Receipt::Accepted)
     }
 
-    /// Marks on the connection that Lever's webhooks are arriving (at most every `health_every`).
-    async fn note_received(&self, connection: &Connection, now: i64) {
+    /// Marks on the connection that Lever's webhooks are arriving (at most every `health_every`),
+    /// and the first delivery of each event.
+    async fn note_received(&self, connection: &Connection, event: &str, now: i64) {
         let every = self.policy.health_every.as_millis() as i64;
-        if connection.webhooks.last_received_at_ms.is_some_and(|at| now - at < every) {
+        let fresh = |w: &crate::core::connection::WebhookHealth| {
+            w.last_received_at_ms.is_some_and(|at| now - at < every) && w.first_received_ms.contains_key(event)
+        };
+        if fresh(&connection.webhooks) {
             return;
         }
         let result = self
             .records
             .update::<Connection>(&keys::connection(&connection.id), |c| {
-                if c.webhooks.last_received_at_ms.is_some_and(|at| now - at < every) {
+                if fresh(&c.webhooks) {
                     return false;
                 }
                 c.webhooks.last_received_at_ms = Some(now);
+                c.webhooks.first_received_ms.entry(event.to_owned()).or_insert(now);
                 true
             })
             .await;
