@@ -9,10 +9,11 @@
 /// more than a handful is a mistake or an attack, and each one is a Lever call on an update.
 pub const MAX_FILES_PER_SUBMISSION: usize = 20;
 
-/// Bytes of all files of one submission (inline and uploads) at most: every file is read into
-/// the writer's memory for Lever's one multipart request, so this bounds that request and the
-/// writer's memory. Lever's own limit is 30 MB per file; two of those fit.
-pub const MAX_SUBMISSION_BYTES: u64 = 64 * 1024 * 1024;
+/// Bytes of all files of one submission (inline and uploads) at most. A new candidate's files go
+/// to Lever in one multipart request, for which Lever documents no limit beyond 30 MB per file:
+/// the total stays near that (one file of Lever's largest and a cover letter), which also bounds
+/// what the writer holds in memory.
+pub const MAX_SUBMISSION_BYTES: u64 = 32 * 1024 * 1024;
 
 /// How many leading bytes a check of a binary kind reads (the rest is not looked at).
 pub const SNIFF_BYTES: usize = 8 * 1024;
