@@ -239,6 +239,41 @@ async fn files_up_to_thirty_megabytes_go_through_a_presigned_upload_to_s3() {
     let o = t.sandbox.admin().opportunities_by_email("big@candidates.example").remove(0);
     assert!(o.resume.as_ref().unwrap().bytes == big, "12 MB, byte for byte");
 
+    // One PUT per URL (S3 refuses the second by the signed If-None-Match), one submission per
+    // upload (the same request again is still answered), and S3 content is checked too.
+    let mut again = t.http.put(url).body(pdf("other bytes", big.len()));
+    for (k, v) in upload["headers"].as_object().unwrap() {
+        again = again.header(k.as_str(), v.as_str().unwrap());
+    }
+    let again = again.send().await.unwrap();
+    assert_eq!(again.status(), StatusCode::PRECONDITION_FAILED, "{:?}", again.text().await);
+    assert_eq!(t.submit(&p, &id, "up-1", &body).await.status, StatusCode::CREATED, "a replay");
+    let mut second = body.clone();
+    second["candidate"]["emails"] = json!(["second@candidates.example"]);
+    let used = t.submit(&p, &id, "up-1b", &second).await;
+    assert_eq!(used.status, StatusCode::CONFLICT, "{}", used.body);
+    assert_eq!(used.body["type"], "/problems/upload-used");
+    assert_eq!(used.body["errors"][0]["field"], "files[0].upload_id");
+    let exe = b"MZ\x90\x00\x03\x00\x00\x00%PDF-1.4".to_vec();
+    let (_, disguised) = t
+        .call(
+            &p,
+            Method::POST,
+            &format!("/v1/connections/{id}/uploads"),
+            Some(json!({"name": "cv.pdf", "content_type": "application/pdf", "size_bytes": exe.len()})),
+        )
+        .await;
+    let mut put = t.http.put(disguised["upload_url"].as_str().unwrap()).body(exe);
+    for (k, v) in disguised["headers"].as_object().unwrap() {
+        put = put.header(k.as_str(), v.as_str().unwrap());
+    }
+    assert!(put.send().await.unwrap().status().is_success());
+    second["files"][0]["upload_id"] = disguised["id"].clone();
+    let refused = t.submit(&p, &id, "up-1c", &second).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    assert!(refused.body["errors"][0]["message"].as_str().unwrap().contains("portable-executable"), "{}", refused.body);
+    assert!(t.sandbox.admin().opportunities_by_email("second@candidates.example").is_empty());
+
     // An upload nothing was PUT to, and one whose object is not what was announced, are refused.
     let (_, empty) = t
         .call(
