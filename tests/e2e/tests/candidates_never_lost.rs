@@ -203,6 +203,15 @@ async fn a_submission_whose_message_is_lost_is_found_by_the_sweeper() {
     assert_eq!(admin.opportunities_by_email("ada@lost.example").len(), 1);
 }
 
+/// A PUT of `bytes` to an upload's URL with the headers it was handed (they are signed).
+async fn put_upload(t: &TestHub, upload: &Value, bytes: Vec<u8>) -> reqwest::Response {
+    let mut put = t.http.put(upload["upload_url"].as_str().unwrap()).body(bytes);
+    for (k, v) in upload["headers"].as_object().unwrap() {
+        put = put.header(k.as_str(), v.as_str().unwrap());
+    }
+    put.send().await.unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn files_up_to_thirty_megabytes_go_through_a_presigned_upload_to_s3() {
     let t = TestHub::start(sandbox()).await;
@@ -223,11 +232,7 @@ async fn files_up_to_thirty_megabytes_go_through_a_presigned_upload_to_s3() {
     assert_eq!(upload["method"], "PUT");
     let url = upload["upload_url"].as_str().unwrap();
     assert!(url.contains("X-Amz-Signature"), "an S3 pre-signed URL: {url}");
-    let mut put = t.http.put(url).body(big.clone());
-    for (k, v) in upload["headers"].as_object().unwrap() {
-        put = put.header(k.as_str(), v.as_str().unwrap());
-    }
-    let put = put.send().await.unwrap();
+    let put = put_upload(&t, &upload, big.clone()).await;
     assert!(put.status().is_success(), "{:?}", put.text().await);
 
     let body = json!({"kind": "referral", "candidate": {"name": "Big", "emails": ["big@candidates.example"]}, "postings": [posting],
@@ -241,11 +246,7 @@ async fn files_up_to_thirty_megabytes_go_through_a_presigned_upload_to_s3() {
 
     // One PUT per URL (S3 refuses the second by the signed If-None-Match), one submission per
     // upload (the same request again is still answered), and S3 content is checked too.
-    let mut again = t.http.put(url).body(pdf("other bytes", big.len()));
-    for (k, v) in upload["headers"].as_object().unwrap() {
-        again = again.header(k.as_str(), v.as_str().unwrap());
-    }
-    let again = again.send().await.unwrap();
+    let again = put_upload(&t, &upload, pdf("other bytes", big.len())).await;
     assert_eq!(again.status(), StatusCode::PRECONDITION_FAILED, "{:?}", again.text().await);
     assert_eq!(t.submit(&p, &id, "up-1", &body).await.status, StatusCode::CREATED, "a replay");
     let mut second = body.clone();
@@ -263,11 +264,7 @@ async fn files_up_to_thirty_megabytes_go_through_a_presigned_upload_to_s3() {
             Some(json!({"name": "cv.pdf", "content_type": "application/pdf", "size_bytes": exe.len()})),
         )
         .await;
-    let mut put = t.http.put(disguised["upload_url"].as_str().unwrap()).body(exe);
-    for (k, v) in disguised["headers"].as_object().unwrap() {
-        put = put.header(k.as_str(), v.as_str().unwrap());
-    }
-    assert!(put.send().await.unwrap().status().is_success());
+    assert!(put_upload(&t, &disguised, exe).await.status().is_success());
     second["files"][0]["upload_id"] = disguised["id"].clone();
     let refused = t.submit(&p, &id, "up-1c", &second).await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);

@@ -164,6 +164,8 @@ impl Submission {
                     let id = id.trim();
                     if id.is_empty() || id.len() > 64 || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
                         errs.add(format!("{p}.upload_id"), format!("{id:?} is not an upload id"));
+                    } else if contents.contains(&FileContent::Upload(id.to_string())) {
+                        errs.add(format!("{p}.upload_id"), format!("upload {id} is named twice; an upload is one file"));
                     }
                     contents.push(FileContent::Upload(id.to_string()));
                 }
