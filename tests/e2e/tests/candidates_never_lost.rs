@@ -203,6 +203,12 @@ async fn a_submission_whose_message_is_lost_is_found_by_the_sweeper() {
     assert_eq!(admin.opportunities_by_email("ada@lost.example").len(), 1);
 }
 
+/// `POST …/uploads` for a PDF of `size` bytes.
+async fn create_upload(t: &TestHub, p: &e2e::TestPartner, id: &str, name: &str, size: usize) -> (StatusCode, Value) {
+    let body = json!({"name": name, "content_type": "application/pdf", "size_bytes": size});
+    t.call(p, Method::POST, &format!("/v1/connections/{id}/uploads"), Some(body)).await
+}
+
 /// A PUT of `bytes` to an upload's URL with the headers it was handed (they are signed).
 async fn put_upload(t: &TestHub, upload: &Value, bytes: Vec<u8>) -> reqwest::Response {
     let mut put = t.http.put(upload["upload_url"].as_str().unwrap()).body(bytes);
@@ -220,14 +226,7 @@ async fn files_up_to_thirty_megabytes_go_through_a_presigned_upload_to_s3() {
     let posting = t.posting("Analyst");
     let big = pdf("a large resume", 12 * 1024 * 1024);
 
-    let (status, upload) = t
-        .call(
-            &p,
-            Method::POST,
-            &format!("/v1/connections/{id}/uploads"),
-            Some(json!({"name": "big-cv.pdf", "content_type": "application/pdf", "size_bytes": big.len()})),
-        )
-        .await;
+    let (status, upload) = create_upload(&t, &p, &id, "big-cv.pdf", big.len()).await;
     assert_eq!(status, StatusCode::CREATED, "{upload}");
     assert_eq!(upload["method"], "PUT");
     let url = upload["upload_url"].as_str().unwrap();
@@ -256,14 +255,7 @@ async fn files_up_to_thirty_megabytes_go_through_a_presigned_upload_to_s3() {
     assert_eq!(used.body["type"], "/problems/upload-used");
     assert_eq!(used.body["errors"][0]["field"], "files[0].upload_id");
     let exe = b"MZ\x90\x00\x03\x00\x00\x00%PDF-1.4".to_vec();
-    let (_, disguised) = t
-        .call(
-            &p,
-            Method::POST,
-            &format!("/v1/connections/{id}/uploads"),
-            Some(json!({"name": "cv.pdf", "content_type": "application/pdf", "size_bytes": exe.len()})),
-        )
-        .await;
+    let (_, disguised) = create_upload(&t, &p, &id, "cv.pdf", exe.len()).await;
     assert!(put_upload(&t, &disguised, exe).await.status().is_success());
     second["files"][0]["upload_id"] = disguised["id"].clone();
     let refused = t.submit(&p, &id, "up-1c", &second).await;
@@ -272,14 +264,7 @@ async fn files_up_to_thirty_megabytes_go_through_a_presigned_upload_to_s3() {
     assert!(t.sandbox.admin().opportunities_by_email("second@candidates.example").is_empty());
 
     // An upload nothing was PUT to, and one whose object is not what was announced, are refused.
-    let (_, empty) = t
-        .call(
-            &p,
-            Method::POST,
-            &format!("/v1/connections/{id}/uploads"),
-            Some(json!({"name": "x.pdf", "content_type": "application/pdf", "size_bytes": 100})),
-        )
-        .await;
+    let (_, empty) = create_upload(&t, &p, &id, "x.pdf", 100).await;
     let mut body = body.clone();
     body["candidate"]["emails"] = json!(["never@candidates.example"]);
     body["files"][0]["upload_id"] = empty["id"].clone();
