@@ -194,10 +194,16 @@ async fn every_operation_answers_as_documented() {
     }));
     assert_eq!(h.send(bad_upload).await.status, 422);
     let posting = h.sandbox.admin().create_posting(json!({"text": "Contract", "state": "published"})).unwrap();
+    // The first submission takes the upload (an upload serves one submission); others send the file inline.
     let application = |posting: &str| {
+        let file = if posting.starts_with("00000000") {
+            json!({"name": "cv.pdf", "content_type": "application/pdf", "role": "resume", "content_base64": "JVBERi0xLjQK"})
+        } else {
+            json!({"name": "cv.pdf", "content_type": "application/pdf", "role": "resume", "upload_id": upload.json()["id"]})
+        };
         json!({
             "kind": "application", "candidate": {"name": "Ada", "emails": ["ada@contract.example"]}, "postings": [posting],
-            "files": [{"name": "cv.pdf", "content_type": "application/pdf", "role": "resume", "upload_id": upload.json()["id"]}],
+            "files": [file],
         })
     };
     let submit =

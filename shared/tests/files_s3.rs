@@ -37,13 +37,22 @@ async fn contract(store: Arc<dyn FileStore>, http: &reqwest::Client) {
     let header = |name: &str| put.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.clone());
     assert_eq!(header("content-type").as_deref(), Some("application/pdf"));
     assert_eq!(header("content-length").as_deref(), Some("5"));
-    let mut req = http.put(&put.url).body(b"%PDF-".to_vec());
-    for (k, v) in &put.headers {
-        req = req.header(k.as_str(), v.as_str());
-    }
-    let res = req.send().await.unwrap();
+    let send = |body: &'static [u8]| {
+        let mut req = http.put(&put.url).body(body);
+        for (k, v) in &put.headers {
+            req = req.header(k.as_str(), v.as_str());
+        }
+        req.send()
+    };
+    let res = send(b"%PDF-").await.unwrap();
     assert!(res.status().is_success(), "{} {:?}", res.status(), res.text().await);
     assert_eq!(store.head("uploads/conn-1/u-1").await.unwrap().map(|o| o.size), Some(5));
+    // The URL takes one PUT: a second one, with other bytes of the same size, changes nothing.
+    let again = send(b"MZ\x90\0\x03").await.unwrap();
+    assert!(matches!(again.status().as_u16(), 409 | 412), "{} {:?}", again.status(), again.text().await);
+    assert_eq!(store.get("uploads/conn-1/u-1").await.unwrap().unwrap(), Bytes::from_static(b"%PDF-"));
+    assert_eq!(store.read_prefix("uploads/conn-1/u-1", 2).await.unwrap().unwrap(), Bytes::from_static(b"%P"));
+    assert_eq!(store.read_prefix("uploads/conn-1/missing", 2).await.unwrap(), None);
 }
 
 #[tokio::test]

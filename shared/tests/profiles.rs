@@ -254,7 +254,7 @@ fn file(name: &str, role: FileRole) -> FileInput {
         name: name.into(),
         content_type: "application/pdf".into(),
         role,
-        content_base64: Some(base64::engine::general_purpose::STANDARD.encode([1u8; 1000])),
+        content_base64: Some(base64::engine::general_purpose::STANDARD.encode(b"%PDF-1.4\n".repeat(100))),
         upload_id: None,
     }
 }

@@ -46,6 +46,10 @@ impl From<CandidateError> for Problem {
                 format!("the connection is {status}; the customer must connect (again) in Lever before candidates can be sent"),
             ),
             CandidateError::Conflict(why) => Problem::new(ProblemType::Conflict, why),
+            CandidateError::UploadUsed(fields) => {
+                Problem::new(ProblemType::UploadUsed, fields.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join("; "))
+                    .with_errors(fields)
+            }
             CandidateError::NoCandidatesFlow => Problem::new(ProblemType::InvalidRequest, "this partner's profile pushes no candidates"),
             CandidateError::Store(e) => e.into(),
             other @ (CandidateError::Files(_) | CandidateError::Queue(_)) => Problem::internal(&other),

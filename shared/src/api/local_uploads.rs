@@ -18,8 +18,11 @@ use crate::files::local::UploadRefused;
 pub fn local_upload_routes(store: Arc<DirFileStore>) -> Router {
     Router::new()
         .route("/uploads/{token}", put(receive))
+        .method_not_allowed_fallback(|| async { Problem::new(ProblemType::MethodNotAllowed, "an upload URL takes one PUT of the file's bytes") })
         // Lever's limit, and a little room for a body that is too large to be refused as such.
         .layer(DefaultBodyLimit::max(LEVER_MAX_FILE_BYTES as usize + 1))
+        // A body over the limit is refused by axum as text: told as a problem like every 4xx.
+        .layer(axum::middleware::map_response(super::problem::ensure_problem))
         .with_state(store)
 }
 
@@ -33,7 +36,8 @@ async fn receive(State(store): State<Arc<DirFileStore>>, Path(token): Path<Strin
 
 fn problem(e: UploadRefused) -> Problem {
     match e {
-        UploadRefused::InvalidUrl => Problem::new(ProblemType::Unauthorized, e.to_string()),
+        UploadRefused::InvalidUrl => Problem::new(ProblemType::UploadUrlInvalid, e.to_string()),
+        UploadRefused::AlreadyUploaded => Problem::new(ProblemType::UploadUsed, e.to_string()),
         UploadRefused::ContentType { .. } => Problem::invalid("content-type", e.to_string()),
         UploadRefused::Size { .. } => Problem::invalid("content-length", e.to_string()),
         UploadRefused::Store(e) => Problem::internal(&e),
@@ -49,6 +53,7 @@ mod tests {
         let status = |e: UploadRefused| problem(e).status;
         assert_eq!(status(UploadRefused::ContentType { expected: "application/pdf".into(), sent: "text/plain".into() }), 422);
         assert_eq!(status(UploadRefused::Size { expected: 3, sent: 4 }), 422);
-        assert_eq!(status(UploadRefused::InvalidUrl), 401, "forged or expired");
+        assert_eq!(status(UploadRefused::InvalidUrl), 403, "forged or expired");
+        assert_eq!(status(UploadRefused::AlreadyUploaded), 409);
     }
 }

@@ -44,6 +44,11 @@ pub enum ProblemType {
     /// The hub could not take the request now (its store or queue did not answer).
     Unavailable,
     Internal,
+    /// An upload URL whose signature does not check out or whose time is up (local uploads;
+    /// S3 answers its own error for its pre-signed URLs).
+    UploadUrlInvalid,
+    /// An upload that was used already: its URL took its one PUT, or a submission took it.
+    UploadUsed,
 }
 
 impl ProblemType {
@@ -71,11 +76,13 @@ impl ProblemType {
             WebhookNotVerified => ("webhook-not-verified", "The webhook delivery cannot be verified", StatusCode::UNAUTHORIZED),
             Unavailable => ("unavailable", "The hub cannot take the request now; retry", StatusCode::SERVICE_UNAVAILABLE),
             Internal => ("internal", "Internal error", StatusCode::INTERNAL_SERVER_ERROR),
+            UploadUrlInvalid => ("upload-url-invalid", "The upload URL is not valid or has expired", StatusCode::FORBIDDEN),
+            UploadUsed => ("upload-used", "The upload was used already", StatusCode::CONFLICT),
         }
     }
 
     /// Every type, for the problem pages the hub serves at [`ProblemType::uri`].
-    pub const ALL: [ProblemType; 21] = {
+    pub const ALL: [ProblemType; 23] = {
         use ProblemType::*;
         [
             BadRequest,
@@ -99,6 +106,8 @@ impl ProblemType {
             WebhookNotVerified,
             Unavailable,
             Internal,
+            UploadUrlInvalid,
+            UploadUsed,
         ]
     };
 
@@ -160,7 +169,9 @@ impl ProblemType {
             Conflict => "The resource changed while the request was handled, or already exists. Read it again and retry.",
             LastApiKey => "A partner always keeps at least one API key. Issue a new key with `POST /v1/api-keys` first, then revoke the old one.",
             MethodNotAllowed => "The route exists but does not take this method; `/docs` lists the methods of each route.",
-            PayloadTooLarge => "The request body is over the hub's limit (128 KiB). Settings are far smaller than that; send only what changes.",
+            PayloadTooLarge => {
+                "The request body is over the route's limit: 128 KiB for most of the partner API (settings are far smaller; send only what changes), 5,800,000 bytes for `POST …/candidates` (larger files go as uploads), and Lever's 30 MB for a PUT to an upload URL."
+            }
             UnknownProfile => "No partner profile is loaded for this partner; the hub's operators must register it.",
             ReturnUrlNotAllowed => {
                 "`return_url` must lie under one of the partner's registered return URLs (same scheme, host, port and path prefix)."
@@ -185,6 +196,12 @@ impl ProblemType {
             }
             Unavailable => "The hub could not store or queue the request. Nothing was processed; retry (Lever retries its deliveries by itself).",
             Internal => "The hub failed. Nothing about the cause is shown; the operators have it in the logs. Retrying may help.",
+            UploadUrlInvalid => {
+                "The upload URL's signature does not check out, or its 15 minutes are over. Create a new upload with `POST /v1/connections/{id}/uploads` and PUT the bytes to its URL."
+            }
+            UploadUsed => {
+                "An upload takes one PUT of its bytes and serves one submission. A second PUT to its URL, or a second submission naming its `upload_id`, is refused (`errors[]` names the file). Create a new upload for another file or submission; retrying the first submission with its `Idempotency-Key` still gets its answer."
+            }
         }
     }
 }

@@ -93,7 +93,10 @@ impl DirFileStore {
         if body.len() as u64 != grant.size {
             return Err(UploadRefused::Size { expected: grant.size, sent: body.len() });
         }
-        Ok(self.put(&grant.key, &grant.content_type, body).await?)
+        // One PUT per URL: the bytes a submission checked can never be replaced under it.
+        let path = self.path(&grant.key)?;
+        write_atomic(&type_path(&path), grant.content_type.as_bytes()).await?;
+        if write_new(&path, &body).await? { Ok(()) } else { Err(UploadRefused::AlreadyUploaded) }
     }
 }
 
@@ -106,6 +109,8 @@ pub enum UploadRefused {
     ContentType { expected: String, sent: String },
     #[error("the upload was created for {expected} bytes, the request sends {sent}")]
     Size { expected: u64, sent: usize },
+    #[error("the upload URL took its one PUT already; create a new upload for other bytes")]
+    AlreadyUploaded,
     #[error(transparent)]
     Store(#[from] FileError),
 }
@@ -131,7 +136,26 @@ fn type_path(path: &Path) -> PathBuf {
     PathBuf::from(p)
 }
 
+/// Writes the file whole, only if there is none at `path` (a hard link fails where a name
+/// exists, so two racing writers cannot both win); `false` when one was there.
+async fn write_new(path: &Path, bytes: &[u8]) -> Result<bool, FileError> {
+    let temp = write_temp(path, bytes).await?;
+    let linked = tokio::fs::hard_link(&temp, path).await;
+    let _ = tokio::fs::remove_file(&temp).await;
+    match linked {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+        Err(e) => Err(io(path, e)),
+    }
+}
+
 async fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
+    let temp = write_temp(path, bytes).await?;
+    tokio::fs::rename(&temp, path).await.map_err(|e| io(path, e))
+}
+
+/// A new file beside `path` with the bytes, synced, mode 0600.
+async fn write_temp(path: &Path, bytes: &[u8]) -> Result<PathBuf, FileError> {
     let dir = path.parent().ok_or_else(|| FileError::Invalid(format!("{} has no folder", path.display())))?;
     create_private_dir(dir)?;
     let temp = dir.join(format!(".{}.tmp", uuid::Uuid::new_v4().simple()));
@@ -143,8 +167,7 @@ async fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
     use tokio::io::AsyncWriteExt as _;
     file.write_all(bytes).await.map_err(|e| io(&temp, e))?;
     file.sync_all().await.map_err(|e| io(&temp, e))?;
-    drop(file);
-    tokio::fs::rename(&temp, path).await.map_err(|e| io(path, e))
+    Ok(temp)
 }
 
 #[async_trait]
@@ -162,6 +185,19 @@ impl FileStore for DirFileStore {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(io(&path, e)),
         }
+    }
+
+    async fn read_prefix(&self, key: &str, max_bytes: u64) -> Result<Option<Bytes>, FileError> {
+        use tokio::io::AsyncReadExt as _;
+        let path = self.path(key)?;
+        let file = match tokio::fs::File::open(&path).await {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io(&path, e)),
+        };
+        let mut bytes = Vec::new();
+        file.take(max_bytes).read_to_end(&mut bytes).await.map_err(|e| io(&path, e))?;
+        Ok(Some(Bytes::from(bytes)))
     }
 
     async fn head(&self, key: &str) -> Result<Option<StoredObject>, FileError> {
@@ -251,6 +287,12 @@ mod tests {
         assert!(matches!(refused(s.receive_upload(&forged, Some("application/pdf"), Bytes::from_static(b"abc")).await), UploadRefused::InvalidUrl));
         s.receive_upload(&token, Some("application/pdf"), Bytes::from_static(b"abc")).await.unwrap();
         assert_eq!(s.head("uploads/c/u1").await.unwrap().unwrap().size, 3);
+        assert!(
+            matches!(refused(s.receive_upload(&token, Some("application/pdf"), Bytes::from_static(b"xyz")).await), UploadRefused::AlreadyUploaded),
+            "one PUT per URL"
+        );
+        assert_eq!(s.get("uploads/c/u1").await.unwrap().unwrap(), Bytes::from_static(b"abc"), "the first bytes stay");
+        assert_eq!(s.read_prefix("uploads/c/u1", 2).await.unwrap().unwrap(), Bytes::from_static(b"ab"));
         clock.advance_ms(61_000);
         assert!(
             matches!(refused(s.receive_upload(&token, Some("application/pdf"), Bytes::from_static(b"abc")).await), UploadRefused::InvalidUrl),

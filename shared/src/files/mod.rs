@@ -68,6 +68,13 @@ pub trait FileStore: Send + Sync {
 
     async fn head(&self, key: &str) -> Result<Option<StoredObject>, FileError>;
 
+    /// The first `max_bytes` bytes (fewer if the object is smaller), or `None` when there is no
+    /// such object: what a content check reads of an upload of up to 30 MB.
+    async fn read_prefix(&self, key: &str, max_bytes: u64) -> Result<Option<Bytes>, FileError> {
+        let bytes = self.get(key).await?;
+        Ok(bytes.map(|b| b.slice(..b.len().min(usize::try_from(max_bytes).unwrap_or(usize::MAX)))))
+    }
+
     /// Copies inside the store (server-side in S3); `false` when `from` does not exist.
     async fn copy(&self, from: &str, to: &str) -> Result<bool, FileError>;
 

@@ -1,6 +1,8 @@
 //! Amazon S3 adapter (moto's server in tests). Uploads are pre-signed PUTs whose content type and
 //! length are part of the signature, so API Gateway and Lambda never carry the bytes; the hub
-//! checks the object (size and type) again when a submission uses it.
+//! checks the object (size, type and content) again when a submission uses it. A URL takes one
+//! PUT (`If-None-Match: *`, signed); S3 answers a second with its own 412 XML error, which the
+//! hub cannot shape into a problem document.
 
 use std::time::Duration;
 
@@ -73,6 +75,21 @@ impl FileStore for S3FileStore {
         }
     }
 
+    async fn read_prefix(&self, key: &str, max_bytes: u64) -> Result<Option<Bytes>, FileError> {
+        check_key(key)?;
+        if max_bytes == 0 {
+            return Ok(self.head(key).await?.map(|_| Bytes::new()));
+        }
+        let range = format!("bytes=0-{}", max_bytes - 1);
+        match self.client.get_object().bucket(&self.bucket).key(key).range(range).send().await {
+            Ok(out) => Ok(Some(out.body.collect().await.map_err(unavailable)?.into_bytes())),
+            Err(e) if matches!(e.code(), Some("NoSuchKey" | "NotFound")) => Ok(None),
+            // An empty object has no byte 0 to start a range at.
+            Err(e) if e.code() == Some("InvalidRange") => Ok(Some(Bytes::new())),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
     async fn head(&self, key: &str) -> Result<Option<StoredObject>, FileError> {
         check_key(key)?;
         match self.client.head_object().bucket(&self.bucket).key(key).send().await {
@@ -114,6 +131,9 @@ impl FileStore for S3FileStore {
             .key(key)
             .content_type(content_type)
             .content_length(i64::try_from(size).map_err(|_| FileError::Invalid("size out of range".into()))?)
+            // One PUT per URL: S3's conditional write refuses a second one while the object is
+            // there (412). The header is signed, so the partner must send it as handed out.
+            .if_none_match("*")
             .presigned(config)
             .await
             .map_err(unavailable)?;

@@ -203,6 +203,21 @@ async fn a_submission_whose_message_is_lost_is_found_by_the_sweeper() {
     assert_eq!(admin.opportunities_by_email("ada@lost.example").len(), 1);
 }
 
+/// `POST …/uploads` for a PDF of `size` bytes.
+async fn create_upload(t: &TestHub, p: &e2e::TestPartner, id: &str, name: &str, size: usize) -> (StatusCode, Value) {
+    let body = json!({"name": name, "content_type": "application/pdf", "size_bytes": size});
+    t.call(p, Method::POST, &format!("/v1/connections/{id}/uploads"), Some(body)).await
+}
+
+/// A PUT of `bytes` to an upload's URL with the headers it was handed (they are signed).
+async fn put_upload(t: &TestHub, upload: &Value, bytes: Vec<u8>) -> reqwest::Response {
+    let mut put = t.http.put(upload["upload_url"].as_str().unwrap()).body(bytes);
+    for (k, v) in upload["headers"].as_object().unwrap() {
+        put = put.header(k.as_str(), v.as_str().unwrap());
+    }
+    put.send().await.unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn files_up_to_thirty_megabytes_go_through_a_presigned_upload_to_s3() {
     let t = TestHub::start(sandbox()).await;
@@ -211,23 +226,12 @@ async fn files_up_to_thirty_megabytes_go_through_a_presigned_upload_to_s3() {
     let posting = t.posting("Analyst");
     let big = pdf("a large resume", 12 * 1024 * 1024);
 
-    let (status, upload) = t
-        .call(
-            &p,
-            Method::POST,
-            &format!("/v1/connections/{id}/uploads"),
-            Some(json!({"name": "big-cv.pdf", "content_type": "application/pdf", "size_bytes": big.len()})),
-        )
-        .await;
+    let (status, upload) = create_upload(&t, &p, &id, "big-cv.pdf", big.len()).await;
     assert_eq!(status, StatusCode::CREATED, "{upload}");
     assert_eq!(upload["method"], "PUT");
     let url = upload["upload_url"].as_str().unwrap();
     assert!(url.contains("X-Amz-Signature"), "an S3 pre-signed URL: {url}");
-    let mut put = t.http.put(url).body(big.clone());
-    for (k, v) in upload["headers"].as_object().unwrap() {
-        put = put.header(k.as_str(), v.as_str().unwrap());
-    }
-    let put = put.send().await.unwrap();
+    let put = put_upload(&t, &upload, big.clone()).await;
     assert!(put.status().is_success(), "{:?}", put.text().await);
 
     let body = json!({"kind": "referral", "candidate": {"name": "Big", "emails": ["big@candidates.example"]}, "postings": [posting],
@@ -239,15 +243,28 @@ async fn files_up_to_thirty_megabytes_go_through_a_presigned_upload_to_s3() {
     let o = t.sandbox.admin().opportunities_by_email("big@candidates.example").remove(0);
     assert!(o.resume.as_ref().unwrap().bytes == big, "12 MB, byte for byte");
 
+    // One PUT per URL (S3 refuses the second by the signed If-None-Match), one submission per
+    // upload (the same request again is still answered), and S3 content is checked too.
+    let again = put_upload(&t, &upload, pdf("other bytes", big.len())).await;
+    assert_eq!(again.status(), StatusCode::PRECONDITION_FAILED, "{:?}", again.text().await);
+    assert_eq!(t.submit(&p, &id, "up-1", &body).await.status, StatusCode::CREATED, "a replay");
+    let mut second = body.clone();
+    second["candidate"]["emails"] = json!(["second@candidates.example"]);
+    let used = t.submit(&p, &id, "up-1b", &second).await;
+    assert_eq!(used.status, StatusCode::CONFLICT, "{}", used.body);
+    assert_eq!(used.body["type"], "/problems/upload-used");
+    assert_eq!(used.body["errors"][0]["field"], "files[0].upload_id");
+    let exe = b"MZ\x90\x00\x03\x00\x00\x00%PDF-1.4".to_vec();
+    let (_, disguised) = create_upload(&t, &p, &id, "cv.pdf", exe.len()).await;
+    assert!(put_upload(&t, &disguised, exe).await.status().is_success());
+    second["files"][0]["upload_id"] = disguised["id"].clone();
+    let refused = t.submit(&p, &id, "up-1c", &second).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    assert!(refused.body["errors"][0]["message"].as_str().unwrap().contains("portable-executable"), "{}", refused.body);
+    assert!(t.sandbox.admin().opportunities_by_email("second@candidates.example").is_empty());
+
     // An upload nothing was PUT to, and one whose object is not what was announced, are refused.
-    let (_, empty) = t
-        .call(
-            &p,
-            Method::POST,
-            &format!("/v1/connections/{id}/uploads"),
-            Some(json!({"name": "x.pdf", "content_type": "application/pdf", "size_bytes": 100})),
-        )
-        .await;
+    let (_, empty) = create_upload(&t, &p, &id, "x.pdf", 100).await;
     let mut body = body.clone();
     body["candidate"]["emails"] = json!(["never@candidates.example"]);
     body["files"][0]["upload_id"] = empty["id"].clone();

@@ -74,16 +74,6 @@ impl FileRole {
     }
 }
 
-/// Content types Lever accepts for uploads (pdf, doc, docx, txt, jpg, png).
-pub const ALLOWED_CONTENT_TYPES: &[&str] = &[
-    "application/pdf",
-    "application/msword",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    "text/plain",
-    "image/jpeg",
-    "image/png",
-];
-
 /// Inline file contents (`content_base64`) may total this much per request (decoded): the body
 /// stays inside Lambda's 6 MB request limit. Larger files go through an upload (`upload_id`).
 pub const MAX_INLINE_BYTES: u64 = 4 * 1024 * 1024;

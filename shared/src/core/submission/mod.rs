@@ -5,10 +5,12 @@
 //! [`input`] is what arrives, [`validation`] checks it against the profile, [`plan`] decides the
 //! writes. Their items are re-exported here, so callers name `core::submission::X`.
 
+pub mod file_checks;
 pub mod input;
 pub mod plan;
 pub mod validation;
 
+pub use file_checks::{FileKind, MAX_FILES_PER_SUBMISSION, MAX_SUBMISSION_BYTES};
 pub use input::*;
 pub use plan::*;
 

@@ -144,6 +144,7 @@ fn every_problem_is_reported_with_its_field() {
             "files[0].content_type",
             "files[0].content_base64",
             "files[2].role",
+            "files[2].upload_id",
         ],
         "{got:#?}"
     );

@@ -1,6 +1,7 @@
 //! [`Submission::validate`]: a submission checked against the partner's candidates flow, every
 //! problem reported with the dotted path of its field.
 
+use super::file_checks::{FileKind, MAX_FILES_PER_SUBMISSION, check_file_name, lever_file_name};
 use super::input::*;
 use crate::core::job::posting_id_from_ref;
 use crate::core::profile::CandidatesFlow;
@@ -114,8 +115,12 @@ impl Submission {
         Some(ScreeningInput { status, score: s.score, summary: clean(&s.summary) })
     }
 
-    /// The files' descriptions, and where each one's bytes are.
+    /// The files' descriptions, and where each one's bytes are. Inline bytes are checked here;
+    /// an upload's are checked when the submission takes it (`flows::candidates::intake`).
     fn valid_files(&self, flow: &CandidatesFlow, errs: &mut Problems) -> (Vec<FileMeta>, Vec<FileContent>) {
+        if self.files.len() > MAX_FILES_PER_SUBMISSION {
+            errs.add("files", format!("{} files; at most {MAX_FILES_PER_SUBMISSION} per submission", self.files.len()));
+        }
         let mut resumes = 0;
         let mut inline_total: u64 = 0;
         let mut files = Vec::with_capacity(self.files.len());
@@ -132,13 +137,11 @@ impl Submission {
                     errs.add(format!("{p}.role"), "only one resume per submission");
                 }
             }
-            let n = f.name.trim();
-            if n.is_empty() || n.contains('/') || n.contains('\\') || n.len() > 255 || n.chars().any(char::is_control) {
-                errs.add(format!("{p}.name"), format!("{:?} is not a file name", f.name));
+            if let Err(e) = check_file_name(&f.name) {
+                errs.add(format!("{p}.name"), e);
             }
-            let ct = f.content_type.trim().to_ascii_lowercase();
-            let base = ct.split(';').next().unwrap_or("").trim();
-            if !ALLOWED_CONTENT_TYPES.contains(&base) {
+            let kind = FileKind::from_content_type(&f.content_type);
+            if kind.is_none() {
                 errs.add(format!("{p}.content_type"), format!("{:?} is not a type Lever takes (pdf, doc, docx, txt, jpg, png)", f.content_type));
             }
             let mut size_bytes = None;
@@ -152,6 +155,8 @@ impl Submission {
                             inline_total = inline_total.saturating_add(size);
                             if size == 0 || size > flow.files.max_bytes {
                                 errs.add(format!("{p}.content_base64"), format!("{size} bytes; must be between 1 and {}", flow.files.max_bytes));
+                            } else if let Some(Err(e)) = kind.map(|k| k.check_content(&bytes)) {
+                                errs.add(format!("{p}.content_base64"), e);
                             }
                             size_bytes = Some(size);
                             contents.push(FileContent::Inline(bytes));
@@ -163,11 +168,18 @@ impl Submission {
                     let id = id.trim();
                     if id.is_empty() || id.len() > 64 || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
                         errs.add(format!("{p}.upload_id"), format!("{id:?} is not an upload id"));
+                    } else if contents.contains(&FileContent::Upload(id.to_string())) {
+                        errs.add(format!("{p}.upload_id"), format!("upload {id} is named twice; an upload is one file"));
                     }
                     contents.push(FileContent::Upload(id.to_string()));
                 }
             }
-            files.push(FileMeta { name: n.to_string(), content_type: base.to_string(), role: f.role, size_bytes });
+            // Lever names the file's kind by its extension: it is the checked kind's, whatever the name said.
+            let (name, content_type) = match kind {
+                Some(k) => (lever_file_name(&f.name, k), k.content_type().to_owned()),
+                None => (f.name.trim().to_owned(), f.content_type.clone()),
+            };
+            files.push(FileMeta { name, content_type, role: f.role, size_bytes });
         }
         if inline_total > MAX_INLINE_BYTES {
             errs.add("files", format!("{inline_total} bytes inline; at most {MAX_INLINE_BYTES} in all: send larger files as uploads (upload_id)"));

@@ -13,7 +13,7 @@ use crate::core::candidate::{SubmissionState, byte_fingerprint, check_idempotenc
 use crate::core::connection::Connection;
 use crate::core::field_error::FieldError;
 use crate::core::profile::CandidatesFlow;
-use crate::core::submission::{FileContent, Submission, Validated};
+use crate::core::submission::{FileContent, FileMeta, MAX_SUBMISSION_BYTES, Submission, Validated};
 use crate::files::submission_file_key;
 use crate::flows::ready::active_profile;
 use crate::store::{Expect, StoreError, keys};
@@ -180,7 +180,8 @@ impl Candidates {
     }
 
     /// Keeps the files and stores the submission (queued, on the due index: if this process
-    /// stops now, the sweeper writes it).
+    /// stops now, the sweeper writes it). Every upload is checked first, then taken for this
+    /// submission (an upload serves one submission), then copied.
     async fn accept(
         &self,
         connection: &Connection,
@@ -190,35 +191,42 @@ impl Candidates {
         validated: Validated,
     ) -> Result<SubmissionRecord, CandidateError> {
         let Validated { mut submission, contents } = validated;
-        let mut files = Vec::with_capacity(contents.len());
         let mut problems = Vec::new();
-        for (i, content) in contents.into_iter().enumerate() {
-            let object_key = submission_file_key(&connection.id, submission_id, i);
+        let mut uploads = Vec::new();
+        let mut total: u64 = 0;
+        for (i, content) in contents.iter().enumerate() {
             let Some(meta) = submission.files.get_mut(i) else { continue };
             match content {
-                FileContent::Inline(bytes) => {
-                    let size = bytes.len() as u64;
-                    self.files.put(&object_key, &meta.content_type, Bytes::from(bytes)).await?;
-                    files.push(StoredFile { object_key, size_bytes: size });
-                }
-                FileContent::Upload(upload_id) => {
-                    let field = format!("files[{i}]");
-                    match self.use_upload(connection, flow, &upload_id, &meta.content_type, &object_key).await? {
-                        Ok(size) => {
-                            meta.size_bytes = Some(size);
-                            files.push(StoredFile { object_key, size_bytes: size });
-                        }
-                        Err((sub, message)) => problems.push(FieldError::new(format!("{field}.{sub}"), message)),
+                FileContent::Inline(bytes) => total = total.saturating_add(bytes.len() as u64),
+                FileContent::Upload(upload_id) => match self.check_upload(connection, flow, upload_id, &meta.content_type).await? {
+                    Ok(upload) => {
+                        total = total.saturating_add(upload.size_bytes);
+                        meta.size_bytes = Some(upload.size_bytes);
+                        uploads.push((i, upload));
                     }
-                }
+                    Err((sub, message)) => problems.push(FieldError::new(format!("files[{i}].{sub}"), message)),
+                },
             }
+        }
+        if total > MAX_SUBMISSION_BYTES {
+            problems.push(FieldError::new("files", format!("{total} bytes in all; at most {MAX_SUBMISSION_BYTES} per submission")));
         }
         if !problems.is_empty() {
-            for f in &files {
-                let _ = self.files.delete(&f.object_key).await;
-            }
             return Err(CandidateError::Invalid(problems));
         }
+        self.take_uploads(submission_id, &uploads).await?;
+        // Should nothing be accepted, the uploads are free again for the corrected request.
+        let files = match self.keep_files(connection, submission_id, &submission.files, contents, &uploads).await {
+            Ok(Ok(files)) => files,
+            Ok(Err(problems)) => {
+                self.release_uploads(submission_id, &uploads).await;
+                return Err(CandidateError::Invalid(problems));
+            }
+            Err(e) => {
+                self.release_uploads(submission_id, &uploads).await;
+                return Err(e);
+            }
+        };
         let now = self.records.clock().now_ms();
         let record = SubmissionRecord {
             id: submission_id.to_owned(),
@@ -246,47 +254,53 @@ impl Candidates {
         };
         match self.records.create(&record).await {
             Ok(_) | Err(StoreError::ConditionFailed) => Ok(record),
-            Err(e) => Err(e.into()),
+            Err(e) => {
+                self.release_uploads(submission_id, &uploads).await;
+                Err(e.into())
+            }
         }
     }
 
-    /// Copies an upload into the submission's files after checking it is what it claims to be.
-    /// `Ok(Err((field, why)))` for the partner's mistakes.
-    async fn use_upload(
+    /// Puts the inline files and copies the uploads where the submission's files are kept.
+    /// `Ok(Err(_))` when an upload's object vanished meanwhile (the partner's to fix).
+    async fn keep_files(
         &self,
         connection: &Connection,
-        flow: &CandidatesFlow,
-        upload_id: &str,
-        content_type: &str,
-        to: &str,
-    ) -> Result<Result<u64, (&'static str, String)>, CandidateError> {
-        let Some(upload) = self.records.get::<UploadRecord>(&keys::upload(&connection.id, upload_id)).await?.map(|v| v.record) else {
-            return Ok(Err(("upload_id", format!("{upload_id} is not an upload of this connection (uploads are kept 3 days)"))));
-        };
-        if upload.content_type != content_type {
-            return Ok(Err(("content_type", format!("the upload was made for {}", upload.content_type))));
+        submission_id: &str,
+        metas: &[FileMeta],
+        contents: Vec<FileContent>,
+        uploads: &[(usize, UploadRecord)],
+    ) -> Result<Result<Vec<StoredFile>, Vec<FieldError>>, CandidateError> {
+        let mut files = Vec::with_capacity(contents.len());
+        let mut problems = Vec::new();
+        for (i, content) in contents.into_iter().enumerate() {
+            let object_key = submission_file_key(&connection.id, submission_id, i);
+            let stored = match content {
+                FileContent::Inline(bytes) => {
+                    let size = bytes.len() as u64;
+                    let content_type = metas.get(i).map_or("application/octet-stream", |m| m.content_type.as_str());
+                    self.files.put(&object_key, content_type, Bytes::from(bytes)).await?;
+                    StoredFile { object_key, size_bytes: size }
+                }
+                FileContent::Upload(_) => {
+                    let Some((_, upload)) = uploads.iter().find(|(at, _)| *at == i) else { continue };
+                    if !self.files.copy(&upload.object_key, &object_key).await? {
+                        problems.push(FieldError::new(format!("files[{i}].upload_id"), "nothing was uploaded yet"));
+                        continue;
+                    }
+                    StoredFile { object_key, size_bytes: upload.size_bytes }
+                }
+            };
+            files.push(stored);
         }
-        if upload.size_bytes > flow.files.max_bytes {
-            return Ok(Err(("upload_id", format!("{} bytes; this partner sends at most {}", upload.size_bytes, flow.files.max_bytes))));
+        if problems.is_empty() {
+            return Ok(Ok(files));
         }
-        let Some(object) = self.files.head(&upload.object_key).await? else {
-            return Ok(Err(("upload_id", "nothing was uploaded yet: PUT the bytes to the upload's upload_url first".to_owned())));
-        };
-        if object.size != upload.size_bytes {
-            return Ok(Err(("upload_id", format!("the uploaded file has {} bytes; the upload was made for {}", object.size, upload.size_bytes))));
+        for f in &files {
+            let _ = self.files.delete(&f.object_key).await;
         }
-        if object.content_type.as_deref().is_some_and(|t| !t.eq_ignore_ascii_case(&upload.content_type)) {
-            return Ok(Err((
-                "upload_id",
-                format!("the uploaded file is {:?}; the upload was made for {}", object.content_type, upload.content_type),
-            )));
-        }
-        if !self.files.copy(&upload.object_key, to).await? {
-            return Ok(Err(("upload_id", "nothing was uploaded yet".to_owned())));
-        }
-        Ok(Ok(upload.size_bytes))
+        Ok(Err(problems))
     }
-
     /// The HTTP answer for a submission as it stands: `201` created, `200` added to an
     /// existing candidate, `202` still working (queued or held); a failure the partner must act
     /// on is a problem.

@@ -147,6 +147,9 @@ pub enum CandidateError {
     KeyInUse,
     #[error("the connection is {0}")]
     NotActive(&'static str),
+    /// An upload another submission took (409); the fields name the files.
+    #[error("upload already used: {}", .0.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join("; "))]
+    UploadUsed(Vec<FieldError>),
     #[error("{0}")]
     Conflict(String),
     #[error("this partner's profile pushes no candidates")]

@@ -241,6 +241,10 @@ pub struct UploadRecord {
     pub created_at_ms: i64,
     /// With the file store's lifecycle rule.
     pub expires_at_ms: i64,
+    /// The submission that took it: an upload serves one submission (set with a conditional
+    /// write, so two submissions racing for it cannot both have it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub used_by: Option<String>,
 }
 
 impl Record for UploadRecord {

@@ -267,7 +267,8 @@ fn percentile(samples: &mut [Duration], q: f64) -> f64 {
 
 fn referral(email: &str) -> Submission {
     use base64::Engine as _;
-    let b64 = |n: usize| base64::engine::general_purpose::STANDARD.encode(vec![b'%'; n]);
+    // Bytes that are a PDF by their signature (the hub checks it), of the size asked for.
+    let b64 = |n: usize| base64::engine::general_purpose::STANDARD.encode([b"%PDF-1.4\n".as_slice(), &vec![b'%'; n.saturating_sub(9)]].concat());
     serde_json::from_value(json!({
         "kind": "referral",
         "candidate": {"name": "Ada Lovelace", "emails": [email]},
