@@ -115,9 +115,20 @@ async fn an_erased_person_leaves_every_file_of_the_data_dir_and_a_queued_write_i
     let foreign = Request::new("POST", "/v1/erasures").key(&other).json(&json!({"email": ERASED_BY_EMAIL.email, "connection_id": id}));
     assert_eq!(h.send(foreign).await.status, 404);
 
+    // An upload made for the person and not used yet: its name and bytes name them.
+    let upload_req = Request::new("POST", format!("/v1/connections/{id}/uploads")).key(&key);
+    let cv = format!("%PDF-1.4\n% {} {}\n", ERASED_BY_EMAIL.name, ERASED_BY_EMAIL.email).into_bytes();
+    let name = format!("{} CV.pdf", ERASED_BY_EMAIL.name);
+    let upload = h.send(upload_req.json(&json!({"name": name, "content_type": "application/pdf", "size_bytes": cv.len()}))).await;
+    assert_eq!(upload.status, 201, "{:?}", upload.json());
+    let put_path = upload.json()["upload_url"].as_str().unwrap().strip_prefix(common::PUBLIC_URL).unwrap().to_owned();
+    let put = h.send_to_hub(Request::new("PUT", put_path).header("content-type", "application/pdf").raw(cv)).await;
+    assert_eq!(put.status, 200);
+
     let answer = h.send(erase(json!({"email": ERASED_BY_EMAIL.email.to_uppercase()}))).await;
     assert_eq!(answer.status, 202, "{:?}", answer.json());
     let erasure = answer.json();
+    assert_eq!(erasure["counts"]["uploads"], 1, "the unused upload named for the person: {erasure}");
     assert_eq!((erasure["status"].as_str(), erasure["counts"]["submissions"].as_u64()), (Some("completed"), Some(1)), "{erasure}");
     assert_eq!(erasure["counts"]["files"], 1, "{erasure}");
     assert_eq!(erasure["counts"]["idempotency_answers"], 1, "{erasure}");

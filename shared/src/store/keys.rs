@@ -133,8 +133,11 @@ pub fn submission_due_partition(shard: u32) -> String {
 
 /// A partner upload waiting to be used by a submission.
 pub fn upload(connection_id: &str, upload_id: &str) -> Key {
-    Key::new(format!("CONN#{connection_id}"), format!("UPLOAD#{upload_id}"))
+    Key::new(format!("CONN#{connection_id}"), format!("{UPLOADS_PREFIX}{upload_id}"))
 }
+
+/// The sort-key prefix of a connection's uploads.
+pub const UPLOADS_PREFIX: &str = "UPLOAD#";
 
 /// An opportunity the hub wrote a submission to: its status is reported to the partner.
 pub fn submitted_opportunity(connection_id: &str, opportunity_id: &str) -> Key {

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::records::{IdempotencyRecord, PendingReferral, SubmissionRecord};
+use super::records::{IdempotencyRecord, PendingReferral, SubmissionRecord, UploadRecord};
 use super::{CandidateError, Candidates};
 use crate::core::candidate::email_key;
 use crate::core::connection::Connection;
@@ -71,8 +71,8 @@ impl Record for ErasureRecord {
 }
 
 /// The kinds counted, in the order the answer lists them.
-pub const ERASURE_KINDS: [&str; 8] =
-    ["submissions", "files", "idempotency_answers", "pending_referrals", "submitted_opportunities", "hires", "events", "activity"];
+pub const ERASURE_KINDS: [&str; 9] =
+    ["submissions", "files", "uploads", "idempotency_answers", "pending_referrals", "submitted_opportunities", "hires", "events", "activity"];
 
 /// What the person is known by: values (compared without case) and ids.
 #[derive(Default)]
@@ -243,6 +243,7 @@ impl Candidates {
                 found.opportunity_ids.insert(o.clone());
             }
         }
+        bump(counts, "uploads", self.erase_uploads(&pk, &found.submission_ids, traces).await?);
         let activity = self.records.query_all::<ActivityEntry>(&pk, keys::ACTIVITY_PREFIX).await?;
         for entry in activity.iter().filter(|e| traces.named_in(&e.message)) {
             if self.records.remove(&entry.key(), Expect::Any).await? {
@@ -285,6 +286,23 @@ impl Candidates {
             bump(counts, "submissions", 1);
         }
         Ok(())
+    }
+
+    /// The connection's uploads that a submission of the person took, or whose name names the
+    /// person (one not used yet): their bytes and their records. Returns how many.
+    async fn erase_uploads(&self, pk: &str, submission_ids: &BTreeSet<String>, traces: &Traces) -> Result<u64, CandidateError> {
+        let mut erased = 0;
+        for u in self.records.query_all::<UploadRecord>(pk, keys::UPLOADS_PREFIX).await? {
+            let theirs = u.used_by.as_ref().is_some_and(|s| submission_ids.contains(s)) || traces.named_in(&u.name);
+            if !theirs {
+                continue;
+            }
+            self.files.delete(&u.object_key).await?;
+            if self.records.remove(&u.key(), Expect::Any).await? {
+                erased += 1;
+            }
+        }
+        Ok(erased)
     }
 
     /// Nulls the HRIS fields of the person's hires (ids and sends stay); returns their
