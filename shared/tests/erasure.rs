@@ -83,17 +83,24 @@ async fn submit(h: &LocalHub, key: &str, connection: &str, p: &Person, posting: 
     answer.json()
 }
 
+/// A HireUp customer connected, a partner endpoint registered (events are found through their
+/// deliveries, and stay in the outbox with one waiting: no delivery worker runs here) and a
+/// published posting: (key, connection id, posting id).
+async fn hireup_with_an_endpoint(h: &LocalHub) -> (String, String, String) {
+    let key = h.partner("hireup").await;
+    let id = h.connect(&key, "hireup").await;
+    let hook = h.send(Request::new("POST", "/v1/webhooks").key(&key).json(&json!({"url": "http://127.0.0.1:9/hook"}))).await;
+    assert_eq!(hook.status, 201, "{:?}", hook.json());
+    let posting = h.sandbox.admin().create_posting(json!({"text": "Analyst", "state": "published"})).unwrap();
+    (key, id, posting)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_erased_person_leaves_every_file_of_the_data_dir_and_a_queued_write_is_dropped() {
     let data = tempfile::tempdir().unwrap();
     let config = || SandboxConfig { rate_limit: None, ..SandboxConfig::default() };
     let h = LocalHub::start_tuned(config(), Tuning { data_dir: Some(data.path().to_owned()), ..Tuning::default() }).await;
-    let key = h.partner("hireup").await;
-    let id = h.connect(&key, "hireup").await;
-    // Events stay in the outbox with a delivery waiting (no delivery worker runs here).
-    let hook = h.send(Request::new("POST", "/v1/webhooks").key(&key).json(&json!({"url": "http://127.0.0.1:9/hook"}))).await;
-    assert_eq!(hook.status, 201, "{:?}", hook.json());
-    let posting = h.sandbox.admin().create_posting(json!({"text": "Analyst", "state": "published"})).unwrap();
+    let (key, id, posting) = hireup_with_an_endpoint(&h).await;
 
     let kept = submit(&h, &key, &id, &KEPT, &posting).await;
     let by_opportunity = submit(&h, &key, &id, &ERASED_BY_OPPORTUNITY, &posting).await;
@@ -189,12 +196,8 @@ async fn the_daily_pass_finds_a_deletion_whose_webhook_never_came() {
     let data = tempfile::tempdir().unwrap();
     let config = SandboxConfig { rate_limit: None, ..SandboxConfig::default() };
     let h = LocalHub::start_tuned(config, Tuning { data_dir: Some(data.path().to_owned()), ..Tuning::default() }).await;
-    let key = h.partner("hireup").await;
-    let id = h.connect(&key, "hireup").await;
-    let hook = h.send(Request::new("POST", "/v1/webhooks").key(&key).json(&json!({"url": "http://127.0.0.1:9/hook"}))).await;
-    assert_eq!(hook.status, 201);
+    let (key, id, posting) = hireup_with_an_endpoint(&h).await;
     let admin = h.sandbox.admin();
-    let posting = admin.create_posting(json!({"text": "Analyst", "state": "published"})).unwrap();
     let kept = submit(&h, &key, &id, &KEPT, &posting).await;
     let written = submit(&h, &key, &id, &DELETED_IN_LEVER, &posting).await;
     let opportunity = written["lever"]["opportunity_id"].as_str().expect("written to Lever").to_owned();
@@ -265,11 +268,7 @@ async fn after_the_grace_the_sweep_leaves_no_personal_data_on_disk() {
         ..Tuning::default()
     };
     let h = LocalHub::start_tuned(SandboxConfig { rate_limit: None, ..SandboxConfig::default() }, tuning).await;
-    let key = h.partner("hireup").await;
-    let id = h.connect(&key, "hireup").await;
-    let hook = h.send(Request::new("POST", "/v1/webhooks").key(&key).json(&json!({"url": "http://127.0.0.1:9/hook"}))).await;
-    assert_eq!(hook.status, 201);
-    let posting = h.sandbox.admin().create_posting(json!({"text": "Analyst", "state": "published"})).unwrap();
+    let (key, id, posting) = hireup_with_an_endpoint(&h).await;
     let written = submit(&h, &key, &id, &RETAINED, &posting).await;
     assert_eq!(written["state"], "created", "{written}");
     let view = format!("/v1/connections/{id}/candidates/{}", written["id"].as_str().unwrap());
@@ -287,4 +286,87 @@ async fn after_the_grace_the_sweep_leaves_no_personal_data_on_disk() {
     assert!(swept.expired >= 3, "the submission, its idempotency answer and its event at least: {swept:?}");
     assert_eq!(h.send(Request::new("GET", &view).key(&key)).await.status, 404);
     assert_gone(data.path(), &RETAINED, "after the grace and the sweep");
+}
+
+const ERASED_AFTER_A_FAILURE: Person = Person { name: "Philippa Grimsditch", email: "philippa.grimsditch@erase.example" };
+
+/// The embedded store on disk, whose compaction (the last step of an erasure) fails while
+/// `down` is set: an erasure's run that stops before it is done.
+struct CompactionFails {
+    inner: shared::store::embedded::EmbeddedStore,
+    down: std::sync::atomic::AtomicBool,
+}
+
+#[async_trait::async_trait]
+impl shared::store::Store for CompactionFails {
+    async fn get(&self, key: &shared::store::Key) -> Result<Option<shared::store::Item>, shared::store::StoreError> {
+        self.inner.get(key).await
+    }
+    async fn put(&self, item: shared::store::Item, expect: shared::store::Expect) -> Result<u64, shared::store::StoreError> {
+        self.inner.put(item, expect).await
+    }
+    async fn delete(
+        &self,
+        key: &shared::store::Key,
+        expect: shared::store::Expect,
+    ) -> Result<Option<shared::store::Item>, shared::store::StoreError> {
+        self.inner.delete(key, expect).await
+    }
+    async fn query(&self, query: &shared::store::Query) -> Result<shared::store::Page, shared::store::StoreError> {
+        self.inner.query(query).await
+    }
+    async fn query_due(&self, query: &shared::store::DueQuery) -> Result<shared::store::Page, shared::store::StoreError> {
+        self.inner.query_due(query).await
+    }
+    async fn transact(&self, writes: Vec<shared::store::Write>) -> Result<(), shared::store::StoreError> {
+        self.inner.transact(writes).await
+    }
+    async fn compact(&self) -> Result<(), shared::store::StoreError> {
+        if self.down.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(shared::store::StoreError::Unavailable("the disk is full".into()));
+        }
+        self.inner.compact().await
+    }
+    async fn purge_expired(&self, now_ms: i64) -> Result<usize, shared::store::StoreError> {
+        self.inner.purge_expired(now_ms).await
+    }
+}
+
+/// An erasure whose run fails part-way is still accepted (202, `pending`, what it erased so far
+/// counted), and the candidate sweeper completes it within minutes: the person leaves the disk.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_erasure_that_fails_part_way_is_pending_and_the_sweeper_completes_it() {
+    let data = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(data.path()).unwrap();
+    let inner = shared::store::embedded::EmbeddedStore::open(data.path().join("table.log")).unwrap();
+    let store = std::sync::Arc::new(CompactionFails { inner, down: Default::default() });
+    let tuning = Tuning { data_dir: Some(data.path().to_owned()), store: Some(store.clone()), ..Tuning::default() };
+    let h = LocalHub::start_tuned(SandboxConfig { rate_limit: None, ..SandboxConfig::default() }, tuning).await;
+    let (key, id, posting) = hireup_with_an_endpoint(&h).await;
+    submit(&h, &key, &id, &KEPT, &posting).await;
+    let written = submit(&h, &key, &id, &ERASED_AFTER_A_FAILURE, &posting).await;
+
+    store.down.store(true, std::sync::atomic::Ordering::SeqCst);
+    let answer = h.send(Request::new("POST", "/v1/erasures").key(&key).json(&json!({"email": ERASED_AFTER_A_FAILURE.email}))).await;
+    assert_eq!(answer.status, 202, "accepted though its run failed: {:?}", answer.json());
+    let erasure = answer.json();
+    assert_eq!(erasure["status"], "pending", "{erasure}");
+    assert_eq!(erasure["counts"]["submissions"], 1, "what it erased before the failure is counted: {erasure}");
+    let path = format!("/v1/erasures/{}", erasure["id"].as_str().unwrap());
+    assert_eq!(h.send(Request::new("GET", &path).key(&key)).await.json()["status"], "pending");
+    let view = format!("/v1/connections/{id}/candidates/{}", written["id"].as_str().unwrap());
+    assert_eq!(h.send(Request::new("GET", &view).key(&key)).await.status, 404, "gone from the API already");
+    assert!(!holding(data.path(), ERASED_AFTER_A_FAILURE.email).is_empty(), "still in the log: the rewrite failed");
+
+    // Within a couple of minutes the sweeper takes it up again, and this time it completes.
+    store.down.store(false, std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(h.hub.candidates.sweep_once(h.clock.now_ms()).await.unwrap().erasures, 0, "its own run may still be going");
+    h.clock.advance_ms(3 * 60 * 1000);
+    assert_eq!(h.hub.candidates.sweep_once(h.clock.now_ms()).await.unwrap().erasures, 1);
+    let done = h.send(Request::new("GET", &path).key(&key)).await.json();
+    assert_eq!((done["status"].as_str(), done["counts"]["submissions"].as_u64()), (Some("completed"), Some(1)), "{done}");
+    assert!(done["completed_at"].is_string(), "{done}");
+    assert_gone(data.path(), &ERASED_AFTER_A_FAILURE, "after the sweeper completed the erasure");
+    assert_kept(data.path(), "after the sweeper completed the erasure");
+    assert_eq!(h.hub.candidates.sweep_once(h.clock.now_ms() + 10 * 60 * 1000).await.unwrap().erasures, 0, "completed once");
 }

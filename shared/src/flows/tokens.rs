@@ -73,6 +73,11 @@ pub struct Tokens {
 }
 
 impl Tokens {
+    /// The cipher tokens are sealed with, for the flows' other short-lived secrets.
+    pub(crate) fn cipher(&self) -> &TokenCipher {
+        &self.cipher
+    }
+
     pub fn new(
         records: Records,
         lever: LeverEnvironments,

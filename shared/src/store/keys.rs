@@ -44,6 +44,13 @@ pub fn erasure(partner_id: &str, erasure_id: &str) -> Key {
     Key::new(format!("PARTNER#{partner_id}"), format!("ERASURE#{erasure_id}"))
 }
 
+/// Erasures still pending, on one partition of the due index (they are rare and short-lived).
+pub fn erasure_due(partner_id: &str, erasure_id: &str, due_at_ms: i64) -> IndexKey {
+    IndexKey { partition: ERASURE_DUE_PARTITION.to_owned(), sort: format!("{}#{partner_id}#{erasure_id}", sortable_ms(due_at_ms)) }
+}
+
+pub const ERASURE_DUE_PARTITION: &str = "ERASEDUE";
+
 pub fn connection(connection_id: &str) -> Key {
     Key::new(format!("CONN#{connection_id}"), "CONN")
 }

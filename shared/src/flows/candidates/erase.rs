@@ -3,8 +3,9 @@
 //!
 //! The person is found by email or by Lever opportunity in the partner's submissions and hires;
 //! what they are known by there (names, emails, phones, file names, ids) is then looked for in
-//! the places that hold copies: idempotency answers, event bodies, activity entries. Nothing of
-//! the request is stored: the erasure record holds ids and counts only.
+//! the places that hold copies: idempotency answers, event bodies, activity entries. The
+//! erasure record holds ids and counts; while it is pending, also the request, sealed, so the
+//! candidate sweeper can finish a run that failed (dropped at completion).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -17,11 +18,12 @@ use crate::core::candidate::email_key;
 use crate::core::connection::Connection;
 use crate::core::events::EventKind;
 use crate::core::hire::record::HireRecord;
+use crate::core::sealed::Sealed;
 use crate::flows::activity::ActivityEntry;
 use crate::flows::connections::PartnerConnection;
 use crate::flows::delivery::{Delivery, DeliveryStatus, StoredEvent};
 use crate::flows::events::NewEvent;
-use crate::store::{DueQuery, Expect, Key, Record, StoreError, keys};
+use crate::store::{DueQuery, Expect, IndexKey, Key, Record, StoreError, keys};
 
 /// Erasure records answer `GET /v1/erasures/{id}` this long.
 const ERASURE_RECORD_DAYS: i64 = 400;
@@ -56,6 +58,14 @@ pub struct ErasureRecord {
     #[serde(default)]
     pub completed_at_ms: Option<i64>,
     pub expires_at_ms: i64,
+    /// While pending: whom to erase and what to announce, sealed — the only copy of the
+    /// request the hub keeps, dropped when the erasure completes — so that the sweeper can
+    /// finish an erasure whose run failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<Sealed>,
+    /// While pending: when the sweeper takes the erasure up if its run has not completed it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resume_at_ms: Option<i64>,
 }
 
 impl Record for ErasureRecord {
@@ -68,6 +78,45 @@ impl Record for ErasureRecord {
     fn expires_at_ms(&self) -> Option<i64> {
         Some(self.expires_at_ms)
     }
+
+    fn due(&self) -> Option<IndexKey> {
+        self.resume_at_ms.map(|at| keys::erasure_due(&self.partner_id, &self.id, at))
+    }
+}
+
+/// An erasure's request as sealed on its record while it is pending.
+#[derive(Serialize, Deserialize)]
+struct PendingRequest {
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
+    opportunity_id: Option<String>,
+    announce: EventKind,
+}
+
+impl PendingRequest {
+    fn of(target: &ErasureTarget, announce: EventKind) -> Self {
+        match target {
+            ErasureTarget::Email(e) => Self { email: Some(e.clone()), opportunity_id: None, announce },
+            ErasureTarget::Opportunity(o) => Self { email: None, opportunity_id: Some(o.clone()), announce },
+        }
+    }
+
+    fn target(&self) -> Option<ErasureTarget> {
+        match (&self.email, &self.opportunity_id) {
+            (Some(e), None) => Some(ErasureTarget::Email(e.clone())),
+            (None, Some(o)) => Some(ErasureTarget::Opportunity(o.clone())),
+            _ => None,
+        }
+    }
+}
+
+/// A pending erasure not completed by its own run is taken up by the sweeper this long after
+/// it was last started (the run's own time, and then some).
+const RESUME_AFTER_MS: i64 = 2 * 60 * 1000;
+
+fn sealing_context(partner_id: &str, erasure_id: &str) -> String {
+    format!("erasure-request:{partner_id}:{erasure_id}")
 }
 
 /// The kinds counted, in the order the answer lists them.
@@ -157,7 +206,84 @@ impl Candidates {
         connection_id: Option<&str>,
         announce: EventKind,
     ) -> Result<ErasureRecord, CandidateError> {
-        let connections = match connection_id {
+        let connections = self.erasure_connections(partner_id, connection_id).await?;
+        let now = self.records.clock().now_ms();
+        let id = uuid::Uuid::now_v7().simple().to_string();
+        let request = serde_json::to_string(&PendingRequest::of(&target, announce))
+            .map_err(|e| CandidateError::Store(StoreError::Unavailable(format!("erasure request: {e}"))))?;
+        let mut record = ErasureRecord {
+            partner_id: partner_id.to_owned(),
+            connection_id: connection_id.map(str::to_owned),
+            status: ErasureStatus::Pending,
+            counts: ERASURE_KINDS.iter().map(|k| ((*k).to_owned(), 0)).collect(),
+            created_at_ms: now,
+            completed_at_ms: None,
+            expires_at_ms: now + ERASURE_RECORD_DAYS * 24 * 3600 * 1000,
+            request: Some(self.tokens.cipher().seal(&request, &sealing_context(partner_id, &id))),
+            resume_at_ms: Some(now + RESUME_AFTER_MS),
+            id,
+        };
+        self.records.create(&record).await?;
+        if let Err(e) = self.run_erasure(&mut record, &connections, &target, announce).await {
+            // Accepted all the same: the record stays pending (with what was erased so far) and
+            // the sweeper finishes it.
+            tracing::warn!(partner_id, erasure_id = %record.id, error = %e, "erasure not finished; the sweeper resumes it");
+            self.keep_progress(&record).await;
+        }
+        Ok(record)
+    }
+
+    /// What a failed run erased, on the pending record (best effort: a resumed run counts anew).
+    async fn keep_progress(&self, record: &ErasureRecord) {
+        if let Err(e) = self.records.put(record).await {
+            tracing::warn!(erasure_id = %record.id, error = %e, "a pending erasure's counts not kept");
+        }
+    }
+
+    /// The sweeper's part: pending erasures whose run did not complete them are run again
+    /// (everything an erasure does can be done twice). Returns how many completed.
+    pub(super) async fn resume_erasures(&self, now_ms: i64) -> Result<usize, CandidateError> {
+        let query = DueQuery { partition: keys::ERASURE_DUE_PARTITION.to_owned(), up_to: keys::due_up_to(now_ms), limit: 20, cursor: None };
+        let (due, _) = self.records.due::<ErasureRecord>(&query).await?;
+        let mut completed = 0;
+        for v in due {
+            let mut record = v.record;
+            record.resume_at_ms = Some(now_ms + RESUME_AFTER_MS);
+            // Taken by one sweep: overlapping sweeps do not run it twice at once.
+            match self.records.replace(&record, v.version).await {
+                Ok(_) => {}
+                Err(StoreError::ConditionFailed) => continue,
+                Err(e) => return Err(e.into()),
+            }
+            let request = record
+                .request
+                .as_ref()
+                .and_then(|sealed| self.tokens.cipher().open(sealed, &sealing_context(&record.partner_id, &record.id)).ok())
+                .and_then(|plain| serde_json::from_str::<PendingRequest>(plain.expose()).ok());
+            let Some((target, announce)) = request.and_then(|r| r.target().map(|t| (t, r.announce))) else {
+                tracing::error!(erasure_id = %record.id, "a pending erasure's request does not open; it stays pending");
+                continue;
+            };
+            let connections = match self.erasure_connections(&record.partner_id, record.connection_id.as_deref()).await {
+                Ok(c) => c,
+                // The connection is gone: nothing of it is left to erase.
+                Err(CandidateError::NotFound(_)) => vec![],
+                Err(e) => return Err(e),
+            };
+            match self.run_erasure(&mut record, &connections, &target, announce).await {
+                Ok(()) => completed += 1,
+                Err(e) => {
+                    tracing::warn!(erasure_id = %record.id, error = %e, "erasure not finished again; the next sweep retries");
+                    self.keep_progress(&record).await;
+                }
+            }
+        }
+        Ok(completed)
+    }
+
+    /// The connections an erasure covers: the one named (the partner's), or all the partner's.
+    async fn erasure_connections(&self, partner_id: &str, connection_id: Option<&str>) -> Result<Vec<String>, CandidateError> {
+        Ok(match connection_id {
             Some(id) => vec![self.owned_connection(partner_id, id).await?.id],
             None => self
                 .records
@@ -166,30 +292,31 @@ impl Candidates {
                 .into_iter()
                 .map(|p| p.connection_id)
                 .collect(),
-        };
-        let now = self.records.clock().now_ms();
-        let mut record = ErasureRecord {
-            partner_id: partner_id.to_owned(),
-            id: uuid::Uuid::now_v7().simple().to_string(),
-            connection_id: connection_id.map(str::to_owned),
-            status: ErasureStatus::Pending,
-            counts: ERASURE_KINDS.iter().map(|k| ((*k).to_owned(), 0)).collect(),
-            created_at_ms: now,
-            completed_at_ms: None,
-            expires_at_ms: now + ERASURE_RECORD_DAYS * 24 * 3600 * 1000,
-        };
-        self.records.create(&record).await?;
+        })
+    }
+
+    /// Erases `target` on `connections`, announces it, rewrites what keeps history on disk, and
+    /// completes the record (dropping its sealed request).
+    async fn run_erasure(
+        &self,
+        record: &mut ErasureRecord,
+        connections: &[String],
+        target: &ErasureTarget,
+        announce: EventKind,
+    ) -> Result<(), CandidateError> {
+        let partner_id = record.partner_id.clone();
+        let partner_id = partner_id.as_str();
         let mut traces = Traces::default();
-        if let ErasureTarget::Email(email) = &target {
+        if let ErasureTarget::Email(email) = target {
             traces.add_value(email);
         }
         let mut erased = BTreeMap::new();
-        for c in &connections {
-            let found = self.erase_in(c, &target, &mut traces, &mut record.counts).await?;
+        for c in connections {
+            let found = self.erase_in(c, target, &mut traces, &mut record.counts).await?;
             erased.insert(c.clone(), found);
         }
         // Copies that are not the connection's own: event bodies, known by their deliveries.
-        let events = self.redact_events(partner_id, &connections, &traces).await?;
+        let events = self.redact_events(partner_id, connections, &traces).await?;
         bump(&mut record.counts, "events", events);
         for (c, found) in &erased {
             self.announce_erasure(announce, partner_id, c, &record.id, found).await?;
@@ -197,9 +324,11 @@ impl Candidates {
         self.records.store().compact().await?;
         record.status = ErasureStatus::Completed;
         record.completed_at_ms = Some(self.records.clock().now_ms());
-        self.records.put(&record).await?;
+        record.request = None;
+        record.resume_at_ms = None;
+        self.records.put(&*record).await?;
         tracing::info!(partner_id, erasure_id = %record.id, counts = ?record.counts, "erasure completed");
-        Ok(record)
+        Ok(())
     }
 
     /// The partner's erasure, if it is the partner's.

@@ -1,7 +1,8 @@
-//! The candidate sweeper (a schedule, every minute): open submissions whose time has come and
-//! status polls due, found on their own partitions of the due index (`SUBDUE#<shard>`,
-//! `CANDPOLL#<shard>`), never by a scan. Each is pushed forward by a compare-and-set before it
-//! is queued, so overlapping sweeps queue it once; a duplicate is harmless anyway (runs claim).
+//! The candidate sweeper (a schedule, every minute): open submissions whose time has come,
+//! status polls due and erasures a failed run left pending, found on their own partitions of
+//! the due index (`SUBDUE#<shard>`, `CANDPOLL#<shard>`, `ERASEDUE`), never by a scan. Each is
+//! pushed forward by a compare-and-set before it is queued or run, so overlapping sweeps take it
+//! once; a duplicate is harmless anyway (runs claim, erasures can run twice).
 
 use std::time::Duration;
 
@@ -14,6 +15,8 @@ use crate::store::{DueQuery, StoreError, keys};
 pub struct SweepReport {
     pub submissions: usize,
     pub status_polls: usize,
+    /// Pending erasures a failed run left, completed now.
+    pub erasures: usize,
     /// Expired items purged from a store with no deleter of its own.
     pub expired: usize,
 }
@@ -73,12 +76,14 @@ impl Candidates {
                 }
             }
         }
+        report.erasures = self.resume_erasures(now_ms).await?;
         // Where nothing deletes expired items (the embedded store), they leave the disk here.
         report.expired = self.records.store().purge_expired(now_ms).await?;
         if report != SweepReport::default() {
             tracing::info!(
                 submissions = report.submissions,
                 status_polls = report.status_polls,
+                erasures = report.erasures,
                 expired = report.expired,
                 "candidate sweep queued work"
             );
