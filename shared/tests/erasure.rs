@@ -370,3 +370,41 @@ async fn an_erasure_that_fails_part_way_is_pending_and_the_sweeper_completes_it(
     assert_kept(data.path(), "after the sweeper completed the erasure");
     assert_eq!(h.hub.candidates.sweep_once(h.clock.now_ms() + 10 * 60 * 1000).await.unwrap().erasures, 0, "completed once");
 }
+
+const OF_A_DISCONNECTED_CONNECTION: Person = Person { name: "Octavia Fernsby", email: "octavia.fernsby@erase.example" };
+
+/// A disconnected connection's personal data goes once the profile's grace has passed (the
+/// partner can read it back until then); its imported jobs stay, as Outhire's seed promises.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_disconnected_connections_people_go_after_the_grace_and_its_jobs_stay() {
+    let data = tempfile::tempdir().unwrap();
+    let tuning = Tuning { data_dir: Some(data.path().to_owned()), catalog: Some(catalog_with_a_day_of_grace()), ..Tuning::default() };
+    let h = LocalHub::start_tuned(SandboxConfig { rate_limit: None, ..SandboxConfig::default() }, tuning).await;
+    let (key, id, posting) = hireup_with_an_endpoint(&h).await;
+    // Lever refuses: the submission stays queued (no retention of its own runs while it waits),
+    // and would outlive the connection without the purge.
+    h.sandbox.admin().inject(FaultRule::status(50, 503, None).on_path("/v1/opportunities"));
+    let queued = submit(&h, &key, &id, &OF_A_DISCONNECTED_CONNECTION, &posting).await;
+    assert_eq!(queued["state"], "queued", "{queued}");
+    let view = format!("/v1/connections/{id}/candidates/{}", queued["id"].as_str().unwrap());
+    assert_eq!(h.send(Request::new("POST", format!("/v1/connections/{id}/jobs/sync")).key(&key)).await.status, 202);
+    assert_eq!(h.hub.jobs.work_once(10, Duration::ZERO).await.unwrap(), 1);
+    let jobs = || async { h.send(Request::new("GET", format!("/v1/connections/{id}/jobs?limit=100")).key(&key)).await.json()["data"].clone() };
+    let before = jobs().await;
+    assert!(before.as_array().is_some_and(|j| !j.is_empty()), "{before}");
+
+    assert_eq!(h.send(Request::new("DELETE", format!("/v1/connections/{id}")).key(&key)).await.status, 204);
+    // Within the grace the partner still reads it back.
+    h.clock.advance_ms(20 * 3600 * 1000);
+    assert_eq!(h.hub.candidates.sweep_once(h.clock.now_ms()).await.unwrap().purges, 0);
+    assert_eq!(h.send(Request::new("GET", &view).key(&key)).await.status, 200);
+
+    // The grace is over: the sweep erases everyone the connection held, once.
+    h.clock.advance_ms(5 * 3600 * 1000);
+    assert_eq!(h.hub.candidates.sweep_once(h.clock.now_ms()).await.unwrap().purges, 1);
+    assert_eq!(h.send(Request::new("GET", &view).key(&key)).await.status, 404);
+    assert_gone(data.path(), &OF_A_DISCONNECTED_CONNECTION, "after the disconnected connection's purge");
+    assert_eq!(jobs().await, before, "the imported jobs stay");
+    h.clock.advance_ms(3600 * 1000);
+    assert_eq!(h.hub.candidates.sweep_once(h.clock.now_ms()).await.unwrap().purges, 0, "purged once");
+}

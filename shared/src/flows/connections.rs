@@ -12,14 +12,14 @@ use serde::{Deserialize, Serialize};
 use super::activity::ActivityLog;
 use super::partners::{Partner, Partners};
 pub use super::public_urls::PublicUrls;
-use super::records::{LeverWebhook, lever_webhook_context};
+use super::records::{ConnectionPurge, LeverWebhook, lever_webhook_context};
 use super::status::StatusChanges;
 use super::tokens::{TokenError, Tokens};
 use crate::core::catalog::ProfileCatalog;
 use crate::core::connection::{Connection, ConnectionStatus, LeverAccount, LeverEnvironment};
 use crate::core::flow_runs::{first_runs, rescheduled};
 use crate::core::oauth_state::StateSigner;
-use crate::core::profile::{FieldIssue, Profile};
+use crate::core::profile::{FieldIssue, Profile, Retention};
 use crate::core::return_url::check_allowed;
 use crate::core::scopes::missing_scopes;
 use crate::core::settings::ConnectionSettings;
@@ -398,6 +398,20 @@ impl Connections {
             _ => None,
         };
         self.remove_lever_webhooks(auth.as_ref(), connection_id).await?;
+        // Scheduled before the status changes: a disconnect that fails half-way is retried,
+        // and a purge of a connection that is not disconnected is dropped by the sweeper.
+        let grace_ms = self.profile(&self.partner(partner_id).await?).map_or(Retention::default().grace_ms(), |p| p.retention.grace_ms());
+        let now = self.records.clock().now_ms();
+        let purge = ConnectionPurge {
+            connection_id: connection_id.to_owned(),
+            partner_id: partner_id.to_owned(),
+            purge_at_ms: now + grace_ms,
+            created_at_ms: now,
+        };
+        match self.records.create(&purge).await {
+            Ok(_) | Err(StoreError::ConditionFailed) => {}
+            Err(e) => return Err(e.into()),
+        }
         self.status
             .apply(connection_id, Some("disconnected by the partner".into()), |c| {
                 c.status = ConnectionStatus::Disconnected;

@@ -1,6 +1,6 @@
 //! Records more than one flow reads: the connection itself (written by the connect flow, read by
-//! every other) and the Lever webhooks the connect flow registers and the Lever-event receiver
-//! verifies. Their types are the core's or plain data; how they are stored is decided here, so
+//! every other), the Lever webhooks the connect flow registers and the Lever-event receiver
+//! verifies, and the purge a disconnect schedules and the candidate sweeper carries out. Their types are the core's or plain data; how they are stored is decided here, so
 //! that `core` knows nothing of the store.
 
 use serde::{Deserialize, Serialize};
@@ -41,4 +41,27 @@ impl Record for LeverWebhook {
 
 pub fn lever_webhook_context(connection_id: &str, event: &str) -> String {
     format!("connection/{connection_id}/lever-webhook/{event}")
+}
+
+/// A disconnected connection's personal data (submissions, files, uploads, hires' fields,
+/// activity, event bodies) is erased once the profile's retention grace has passed: the partner
+/// can still read it back until then. Its imported jobs stay.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectionPurge {
+    pub connection_id: String,
+    pub partner_id: String,
+    pub purge_at_ms: i64,
+    pub created_at_ms: i64,
+}
+
+impl Record for ConnectionPurge {
+    const KIND: &'static str = "connection_purge";
+
+    fn key(&self) -> Key {
+        keys::connection_purge(&self.connection_id)
+    }
+
+    fn due(&self) -> Option<IndexKey> {
+        Some(keys::connection_purge_due(&self.connection_id, self.purge_at_ms))
+    }
 }

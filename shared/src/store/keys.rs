@@ -51,6 +51,17 @@ pub fn erasure_due(partner_id: &str, erasure_id: &str, due_at_ms: i64) -> IndexK
 
 pub const ERASURE_DUE_PARTITION: &str = "ERASEDUE";
 
+/// A disconnected connection's personal data, to be erased when the grace has passed.
+pub fn connection_purge(connection_id: &str) -> Key {
+    Key::new(format!("CONN#{connection_id}"), "PURGE")
+}
+
+pub fn connection_purge_due(connection_id: &str, due_at_ms: i64) -> IndexKey {
+    IndexKey { partition: PURGE_DUE_PARTITION.to_owned(), sort: format!("{}#{connection_id}", sortable_ms(due_at_ms)) }
+}
+
+pub const PURGE_DUE_PARTITION: &str = "PURGEDUE";
+
 pub fn connection(connection_id: &str) -> Key {
     Key::new(format!("CONN#{connection_id}"), "CONN")
 }

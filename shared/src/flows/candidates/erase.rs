@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use super::records::{IdempotencyRecord, PendingReferral, SubmissionRecord, UploadRecord};
 use super::{CandidateError, Candidates};
 use crate::core::candidate::email_key;
-use crate::core::connection::Connection;
+use crate::core::connection::{Connection, ConnectionStatus};
 use crate::core::events::EventKind;
 use crate::core::hire::record::HireRecord;
 use crate::core::sealed::Sealed;
@@ -23,6 +23,7 @@ use crate::flows::activity::ActivityEntry;
 use crate::flows::connections::PartnerConnection;
 use crate::flows::delivery::{Delivery, DeliveryStatus, StoredEvent};
 use crate::flows::events::NewEvent;
+use crate::flows::records::ConnectionPurge;
 use crate::store::{DueQuery, Expect, IndexKey, Key, Record, StoreError, keys};
 
 /// Erasure records answer `GET /v1/erasures/{id}` this long.
@@ -35,6 +36,8 @@ pub enum ErasureTarget {
     Email(String),
     /// Every submission written to this Lever opportunity, and its hire.
     Opportunity(String),
+    /// Everyone the connection holds: a disconnected connection's purge.
+    Everyone,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -91,21 +94,26 @@ struct PendingRequest {
     email: Option<String>,
     #[serde(default)]
     opportunity_id: Option<String>,
+    #[serde(default)]
+    everyone: bool,
     announce: EventKind,
 }
 
 impl PendingRequest {
     fn of(target: &ErasureTarget, announce: EventKind) -> Self {
-        match target {
-            ErasureTarget::Email(e) => Self { email: Some(e.clone()), opportunity_id: None, announce },
-            ErasureTarget::Opportunity(o) => Self { email: None, opportunity_id: Some(o.clone()), announce },
-        }
+        let (email, opportunity_id, everyone) = match target {
+            ErasureTarget::Email(e) => (Some(e.clone()), None, false),
+            ErasureTarget::Opportunity(o) => (None, Some(o.clone()), false),
+            ErasureTarget::Everyone => (None, None, true),
+        };
+        Self { email, opportunity_id, everyone, announce }
     }
 
     fn target(&self) -> Option<ErasureTarget> {
-        match (&self.email, &self.opportunity_id) {
-            (Some(e), None) => Some(ErasureTarget::Email(e.clone())),
-            (None, Some(o)) => Some(ErasureTarget::Opportunity(o.clone())),
+        match (&self.email, &self.opportunity_id, self.everyone) {
+            (Some(e), None, false) => Some(ErasureTarget::Email(e.clone())),
+            (None, Some(o), false) => Some(ErasureTarget::Opportunity(o.clone())),
+            (None, None, true) => Some(ErasureTarget::Everyone),
             _ => None,
         }
     }
@@ -281,6 +289,37 @@ impl Candidates {
         Ok(completed)
     }
 
+    /// The sweeper's part for disconnected connections: once the grace of a disconnect has
+    /// passed, everyone the connection holds is erased (as an erasure would, announced as
+    /// `candidate.erased`); its jobs stay. Returns how many connections were purged.
+    pub(super) async fn purge_disconnected(&self, now_ms: i64) -> Result<usize, CandidateError> {
+        let query = DueQuery { partition: keys::PURGE_DUE_PARTITION.to_owned(), up_to: keys::due_up_to(now_ms), limit: 20, cursor: None };
+        let (due, _) = self.records.due::<ConnectionPurge>(&query).await?;
+        let mut purged = 0;
+        for v in due {
+            let mut purge = v.record;
+            // Taken by one sweep (pushed on, in case this one stops part-way).
+            purge.purge_at_ms = now_ms + RESUME_AFTER_MS;
+            match self.records.replace(&purge, v.version).await {
+                Ok(_) => {}
+                Err(StoreError::ConditionFailed) => continue,
+                Err(e) => return Err(e.into()),
+            }
+            let connection = self.records.get::<Connection>(&keys::connection(&purge.connection_id)).await?.map(|c| c.record);
+            if connection.is_some_and(|c| c.status == ConnectionStatus::Disconnected) {
+                let erasure =
+                    self.erase_announcing(&purge.partner_id, ErasureTarget::Everyone, Some(&purge.connection_id), EventKind::CandidateErased).await?;
+                // Nothing left to report on: the status poll goes with the data.
+                self.records.remove(&keys::status_poll(&purge.connection_id), Expect::Any).await?;
+                tracing::info!(connection_id = %purge.connection_id, erasure_id = %erasure.id, "a disconnected connection's personal data erased after the grace");
+                purged += 1;
+            }
+            // Done, or not for a connection that is not disconnected (its disconnect failed).
+            self.records.remove(&purge.key(), Expect::Any).await?;
+        }
+        Ok(purged)
+    }
+
     /// The connections an erasure covers: the one named (the partner's), or all the partner's.
     async fn erasure_connections(&self, partner_id: &str, connection_id: Option<&str>) -> Result<Vec<String>, CandidateError> {
         Ok(match connection_id {
@@ -372,7 +411,8 @@ impl Candidates {
                 found.opportunity_ids.insert(o.clone());
             }
         }
-        bump(counts, "uploads", self.erase_uploads(&pk, &found.submission_ids, traces).await?);
+        let every_upload = *target == ErasureTarget::Everyone;
+        bump(counts, "uploads", self.erase_uploads(&pk, &found.submission_ids, traces, every_upload).await?);
         let activity = self.records.query_all::<ActivityEntry>(&pk, keys::ACTIVITY_PREFIX).await?;
         for entry in activity.iter().filter(|e| traces.named_in(&e.message)) {
             if self.records.remove(&entry.key(), Expect::Any).await? {
@@ -419,10 +459,10 @@ impl Candidates {
 
     /// The connection's uploads that a submission of the person took, or whose name names the
     /// person (one not used yet): their bytes and their records. Returns how many.
-    async fn erase_uploads(&self, pk: &str, submission_ids: &BTreeSet<String>, traces: &Traces) -> Result<u64, CandidateError> {
+    async fn erase_uploads(&self, pk: &str, submission_ids: &BTreeSet<String>, traces: &Traces, every: bool) -> Result<u64, CandidateError> {
         let mut erased = 0;
         for u in self.records.query_all::<UploadRecord>(pk, keys::UPLOADS_PREFIX).await? {
-            let theirs = u.used_by.as_ref().is_some_and(|s| submission_ids.contains(s)) || traces.named_in(&u.name);
+            let theirs = every || u.used_by.as_ref().is_some_and(|s| submission_ids.contains(s)) || traces.named_in(&u.name);
             if !theirs {
                 continue;
             }
@@ -451,6 +491,7 @@ impl Candidates {
                 let holds_email = match target {
                     ErasureTarget::Email(e) => hire.mapping.fields.values().flatten().any(|v| v.trim().eq_ignore_ascii_case(e)),
                     ErasureTarget::Opportunity(_) => false,
+                    ErasureTarget::Everyone => true,
                 };
                 if !holds_email && !opportunities.contains(&hire.opportunity_id) {
                     continue;
@@ -547,6 +588,7 @@ fn is_of(s: &SubmissionRecord, target: &ErasureTarget) -> bool {
     match target {
         ErasureTarget::Email(email) => s.submission.emails.iter().any(|e| e.trim().eq_ignore_ascii_case(email.trim())),
         ErasureTarget::Opportunity(o) => s.opportunity_id.as_deref() == Some(o.as_str()),
+        ErasureTarget::Everyone => true,
     }
 }
 

@@ -1,6 +1,7 @@
 //! The candidate sweeper (a schedule, every minute): open submissions whose time has come,
-//! status polls due and erasures a failed run left pending, found on their own partitions of
-//! the due index (`SUBDUE#<shard>`, `CANDPOLL#<shard>`, `ERASEDUE`), never by a scan. Each is
+//! status polls due, erasures a failed run left pending and disconnected connections to purge,
+//! found on their own partitions of the due index (`SUBDUE#<shard>`, `CANDPOLL#<shard>`,
+//! `ERASEDUE`, `PURGEDUE`), never by a scan. Each is
 //! pushed forward by a compare-and-set before it is queued or run, so overlapping sweeps take it
 //! once; a duplicate is harmless anyway (runs claim, erasures can run twice).
 
@@ -17,6 +18,8 @@ pub struct SweepReport {
     pub status_polls: usize,
     /// Pending erasures a failed run left, completed now.
     pub erasures: usize,
+    /// Disconnected connections whose grace passed, their personal data erased now.
+    pub purges: usize,
     /// Expired items purged from a store with no deleter of its own.
     pub expired: usize,
 }
@@ -77,6 +80,7 @@ impl Candidates {
             }
         }
         report.erasures = self.resume_erasures(now_ms).await?;
+        report.purges = self.purge_disconnected(now_ms).await?;
         // Where nothing deletes expired items (the embedded store), they leave the disk here.
         report.expired = self.records.store().purge_expired(now_ms).await?;
         if report != SweepReport::default() {
@@ -84,6 +88,7 @@ impl Candidates {
                 submissions = report.submissions,
                 status_polls = report.status_polls,
                 erasures = report.erasures,
+                purges = report.purges,
                 expired = report.expired,
                 "candidate sweep queued work"
             );
