@@ -360,3 +360,43 @@ async fn a_hire_past_the_grace_keeps_its_ids_and_loses_the_persons_fields() {
     assert_eq!((hire["id"].as_str(), hire["lever"]["opportunity_id"].as_str()), (Some(opp.as_str()), Some(opp.as_str())), "{hire}");
     assert!(!hire.to_string().contains("Sallowfield"), "{hire}");
 }
+
+/// A connection that only imports hires gets Lever's deletions too: its status poll starts at
+/// connect, and with `candidateDeleted` off the daily pass finds the deletion of a hire's
+/// opportunity, erases the hire's fields and tells the partner — without polling Lever for the
+/// status changes of candidates it never submitted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hires_only_connection_hears_of_lever_deletions_from_the_daily_pass() {
+    let t = hris().await;
+    let opp = t.applicant("Ambrose Kettleworth", json!({"text": "Analyst", "state": "published"}));
+    t.hire(&opp);
+    assert_eq!(t.webhook(&opp).await, RouteOutcome::Done { handlers: HIRED_HANDLERS });
+    assert_eq!(t.hire_of(&opp).await["fields"]["Last Name"], "Kettleworth");
+    let admin = t.h.sandbox.admin();
+    admin.set_webhooks_enabled("candidateDeleted", false).unwrap();
+    admin.delete_opportunity(&opp).unwrap();
+    let queue = t.h.hub.wiring.queue(QueueName::Candidates).unwrap();
+    let drain = || async {
+        for _ in 0..5 {
+            t.h.hub.candidates.work_once(10, Duration::ZERO).await.unwrap();
+        }
+    };
+
+    // The polls of the day ask Lever nothing: nothing was submitted.
+    admin.reset_counters();
+    t.h.clock.advance_ms(20 * 60 * 1000);
+    assert_eq!(t.h.hub.candidates.sweep_once(t.h.now_ms()).await.unwrap().status_polls, 1, "the poll started at connect");
+    drain().await;
+    assert_eq!(admin.counters().data_requests.get("GET /v1/opportunities").copied().unwrap_or(0), 0, "{:?}", admin.counters().data_requests);
+    assert_eq!(t.hire_of(&opp).await["fields"]["Last Name"], "Kettleworth", "the day is not over");
+
+    // A day on, the pass reads Lever's deleted opportunities and erases the hire's fields.
+    t.h.clock.advance_ms(DAY);
+    assert_eq!(t.h.hub.candidates.sweep_once(t.h.now_ms()).await.unwrap().status_polls, 1);
+    drain().await;
+    assert!(queue.receive(10, Duration::ZERO).await.unwrap().is_empty(), "all handled");
+    let hire = t.hire_of(&opp).await;
+    assert!(hire["fields"].as_object().unwrap().values().all(Value::is_null), "{hire}");
+    let pending = t.h.hub.delivery.list_deliveries("hrcloud", DeliveryStatus::Pending, 100, None).await.unwrap();
+    assert_eq!(pending.deliveries.iter().filter(|d| d.event_type == "candidate.deleted").count(), 1);
+}

@@ -12,11 +12,12 @@ use serde::{Deserialize, Serialize};
 use super::activity::ActivityLog;
 use super::partners::{Partner, Partners};
 pub use super::public_urls::PublicUrls;
-use super::records::{ConnectionPurge, LeverWebhook, lever_webhook_context};
+use super::records::{ConnectionPurge, LeverWebhook, StatusPoll, lever_webhook_context};
 use super::status::StatusChanges;
 use super::tokens::{TokenError, Tokens};
 use crate::core::catalog::ProfileCatalog;
 use crate::core::connection::{Connection, ConnectionStatus, LeverAccount, LeverEnvironment};
+use crate::core::events::LeverEvent;
 use crate::core::flow_runs::{first_runs, rescheduled};
 use crate::core::oauth_state::StateSigner;
 use crate::core::profile::{FieldIssue, Profile, Retention};
@@ -30,6 +31,9 @@ use crate::lever::page::{Page, PageRequest, collect_all};
 use crate::lever::port::{LeverApi, LeverAuth, LeverOAuth};
 use crate::secrets::TokenCipher;
 use crate::store::{Expect, Key, Query, Record, Records, StoreError, keys};
+
+/// A status poll started at connect first runs this long after (the candidate sweeper's cadence).
+const FIRST_STATUS_POLL_AFTER_MS: i64 = 15 * 60 * 1000;
 
 /// How the hub asks for consent.
 #[derive(Clone, Debug)]
@@ -296,9 +300,28 @@ impl Connections {
                 c.flow_health.entry("tokens".into()).or_default().succeeded(now);
             })
             .await?;
+        if hooks.iter().any(|e| e == LeverEvent::CandidateDeleted.as_str()) {
+            self.start_status_poll(&connection_id, now).await?;
+        }
         self.activity.note(&connection_id, "connect.completed", true, format!("connected to Lever ({})", environment.as_str())).await;
         self.check_settings_after_consent(&connection_id).await;
         Ok(())
+    }
+
+    /// The connection's status poll, so that Lever's deletions are read once a day even where
+    /// the hub only imports hires (the candidate writer starts it with a first submitted
+    /// opportunity otherwise). Nothing of the connection was in the hub before now to be deleted.
+    async fn start_status_poll(&self, connection_id: &str, now: i64) -> Result<(), ConnectError> {
+        let poll = StatusPoll {
+            connection_id: connection_id.to_owned(),
+            next_at_ms: now + FIRST_STATUS_POLL_AFTER_MS,
+            polled_up_to_ms: now,
+            deletions_checked_at_ms: Some(now),
+        };
+        match self.records.create(&poll).await {
+            Ok(_) | Err(StoreError::ConditionFailed) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Settings given at create could not be checked against Lever before consent (no token

@@ -65,3 +65,30 @@ impl Record for ConnectionPurge {
         Some(keys::connection_purge_due(&self.connection_id, self.purge_at_ms))
     }
 }
+
+/// The status poll of a connection (the fallback for webhooks): status changes of submitted
+/// candidates, and once a day Lever's deletions. Started when a connection that registers
+/// `candidateDeleted` is activated (the connect flow), or by its first submitted opportunity
+/// (the candidate writer); carried out by the candidate flow.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusPoll {
+    pub connection_id: String,
+    pub next_at_ms: i64,
+    /// Changes up to here were seen (Lever's `updated_at_start` of the next poll, less an overlap).
+    pub polled_up_to_ms: i64,
+    /// When Lever's deleted opportunities were last read (daily, with the poll); `None`: never.
+    #[serde(default)]
+    pub deletions_checked_at_ms: Option<i64>,
+}
+
+impl Record for StatusPoll {
+    const KIND: &'static str = "candidate_status_poll";
+
+    fn key(&self) -> Key {
+        keys::status_poll(&self.connection_id)
+    }
+
+    fn due(&self) -> Option<IndexKey> {
+        Some(keys::status_poll_due(&self.connection_id, self.next_at_ms))
+    }
+}

@@ -378,29 +378,7 @@ impl Record for LeverNames {
     }
 }
 
-/// The status poll of a connection with submitted candidates (the fallback for webhooks).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StatusPoll {
-    pub connection_id: String,
-    pub next_at_ms: i64,
-    /// Changes up to here were seen (Lever's `updated_at_start` of the next poll, less an overlap).
-    pub polled_up_to_ms: i64,
-    /// When Lever's deleted opportunities were last read (daily, with the poll); `None`: never.
-    #[serde(default)]
-    pub deletions_checked_at_ms: Option<i64>,
-}
-
-impl Record for StatusPoll {
-    const KIND: &'static str = "candidate_status_poll";
-
-    fn key(&self) -> Key {
-        keys::status_poll(&self.connection_id)
-    }
-
-    fn due(&self) -> Option<IndexKey> {
-        Some(keys::status_poll_due(&self.connection_id, self.next_at_ms))
-    }
-}
+pub use crate::flows::records::StatusPoll;
 
 #[cfg(test)]
 mod tests {

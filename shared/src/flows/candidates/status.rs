@@ -33,7 +33,7 @@ use crate::lever::model::{OpportunitiesQuery, Opportunity, OpportunityExpand};
 use crate::lever::page::collect_all;
 use crate::lever::port::LeverApi;
 use crate::queue::Queue;
-use crate::store::{Records, keys};
+use crate::store::{Query, Records, keys};
 
 /// How much of the last poll's window the next one reads again (Lever's clock and ours differ).
 const POLL_OVERLAP_MS: i64 = 60_000;
@@ -222,7 +222,13 @@ impl StatusReporter {
         let Some(poll) = self.records.get::<StatusPoll>(&key).await?.map(|v| v.record) else { return Ok(()) };
         let started = self.records.clock().now_ms();
         let every = ms(self.policy.status_poll_every);
-        let outcome = self.poll_changes(connection_id, poll.polled_up_to_ms - POLL_OVERLAP_MS).await;
+        // A connection that only imports hires (its poll is for Lever's deletions) has no
+        // submitted candidate to report on: Lever is not asked.
+        let outcome = if self.reports_on_any(connection_id).await? {
+            self.poll_changes(connection_id, poll.polled_up_to_ms - POLL_OVERLAP_MS).await
+        } else {
+            Ok(true)
+        };
         let advanced = matches!(outcome, Ok(true));
         if let Err(stop) = &outcome {
             tracing::warn!(connection_id, ?stop, "status poll failed; the next one reads the same window");
@@ -237,6 +243,17 @@ impl StatusReporter {
             })
             .await?;
         Ok(())
+    }
+
+    /// Whether the hub wrote any opportunity of the connection (and reports its status).
+    async fn reports_on_any(&self, connection_id: &str) -> Result<bool, CandidateError> {
+        let query = Query {
+            pk: keys::connection(connection_id).pk,
+            sk_prefix: Some(keys::SUBMITTED_OPPORTUNITY_PREFIX.to_owned()),
+            limit: 1,
+            ..Default::default()
+        };
+        Ok(!self.records.query::<SubmittedOpportunity>(&query).await?.0.is_empty())
     }
 
     /// `Ok(false)` when the connection cannot be polled now (not active).
