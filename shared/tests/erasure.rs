@@ -408,3 +408,55 @@ async fn a_disconnected_connections_people_go_after_the_grace_and_its_jobs_stay(
     h.clock.advance_ms(3600 * 1000);
     assert_eq!(h.hub.candidates.sweep_once(h.clock.now_ms()).await.unwrap().purges, 0, "purged once");
 }
+
+/// Every object file under `dir` (recursively; not the `.type` files beside them).
+fn objects_under(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut found = vec![];
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(objects_under(&path));
+        } else if path.extension().is_none_or(|x| x != "type") {
+            found.push(path);
+        }
+    }
+    found
+}
+
+/// A local run deletes files as the bucket's lifecycle rules do in AWS: uploads after 3 days,
+/// a submission's files (one Lever never took) after 30, on the candidate sweeper's schedule.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_local_run_expires_files_as_the_buckets_lifecycle_rules_do() {
+    let data = tempfile::tempdir().unwrap();
+    let h = LocalHub::start_tuned(
+        SandboxConfig { rate_limit: None, ..SandboxConfig::default() },
+        Tuning { data_dir: Some(data.path().to_owned()), ..Tuning::default() },
+    )
+    .await;
+    let (key, id, posting) = hireup_with_an_endpoint(&h).await;
+    h.sandbox.admin().inject(FaultRule::status(50, 503, None).on_path("/v1/opportunities"));
+    let queued = submit(&h, &key, &id, &KEPT, &posting).await;
+    assert_eq!(queued["state"], "queued", "{queued}");
+    let cv = b"%PDF-1.4\n% an upload never used\n".to_vec();
+    let upload = h
+        .send(
+            Request::new("POST", format!("/v1/connections/{id}/uploads"))
+                .key(&key)
+                .json(&json!({"name": "cv.pdf", "content_type": "application/pdf", "size_bytes": cv.len()})),
+        )
+        .await;
+    let put_path = upload.json()["upload_url"].as_str().unwrap().strip_prefix(common::PUBLIC_URL).unwrap().to_owned();
+    assert_eq!(h.send_to_hub(Request::new("PUT", put_path).header("content-type", "application/pdf").raw(cv)).await.status, 200);
+    let (uploads, submissions) = (data.path().join("files/uploads"), data.path().join("files/submissions"));
+    assert_eq!((objects_under(&uploads).len(), objects_under(&submissions).len()), (1, 1), "the upload, and the queued submission's resume");
+
+    h.clock.advance_ms(2 * 24 * 3600 * 1000);
+    h.hub.candidates.sweep_once(h.clock.now_ms()).await.unwrap();
+    assert_eq!(objects_under(&uploads).len(), 1, "an upload lasts 3 days");
+    h.clock.advance_ms(2 * 24 * 3600 * 1000);
+    h.hub.candidates.sweep_once(h.clock.now_ms()).await.unwrap();
+    assert_eq!((objects_under(&uploads).len(), objects_under(&submissions).len()), (0, 1), "the upload is gone after 3 days");
+    h.clock.advance_ms(27 * 24 * 3600 * 1000);
+    h.hub.candidates.sweep_once(h.clock.now_ms()).await.unwrap();
+    assert_eq!(objects_under(&submissions), Vec::<std::path::PathBuf>::new(), "a submission's files are gone after 30 days");
+}

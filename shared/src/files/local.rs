@@ -15,7 +15,7 @@ use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
-use super::{FileError, FileStore, PresignedPut, StoredObject, check_key};
+use super::{FileError, FileStore, LIFECYCLE, PresignedPut, StoredObject, check_key};
 use crate::clock::Clock;
 
 /// Domain separation: the state key also signs OAuth states and derives the cursor key.
@@ -130,6 +130,30 @@ fn io(path: &Path, e: std::io::Error) -> FileError {
     FileError::Unavailable(format!("{}: {e}", path.display()))
 }
 
+/// Every object file under `dir` (not the `.type` beside it) last written before `cutoff`.
+fn files_written_before(dir: &Path, cutoff: std::time::SystemTime) -> Result<Vec<PathBuf>, FileError> {
+    let mut found = Vec::new();
+    let mut pending = vec![dir.to_owned()];
+    while let Some(d) = pending.pop() {
+        let entries = match std::fs::read_dir(&d) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(io(&d, e)),
+        };
+        for entry in entries {
+            let entry = entry.map_err(|e| io(&d, e))?;
+            let path = entry.path();
+            let meta = entry.metadata().map_err(|e| io(&path, e))?;
+            if meta.is_dir() {
+                pending.push(path);
+            } else if path.extension().is_none_or(|x| x != "type") && meta.modified().is_ok_and(|m| m < cutoff) {
+                found.push(path);
+            }
+        }
+    }
+    Ok(found)
+}
+
 fn type_path(path: &Path) -> PathBuf {
     let mut p = path.as_os_str().to_owned();
     p.push(".type");
@@ -228,6 +252,30 @@ impl FileStore for DirFileStore {
             }
         }
         Ok(())
+    }
+
+    /// The lifecycle rules S3 applies, applied here by the candidate sweeper: a file (and its
+    /// `.type`) written longer ago than its prefix's days is deleted.
+    async fn expire(&self, now_ms: i64) -> Result<usize, FileError> {
+        let mut expired = 0;
+        for (prefix, days) in LIFECYCLE {
+            let cutoff = std::time::UNIX_EPOCH + Duration::from_millis(u64::try_from(now_ms - days * 24 * 3600 * 1000).unwrap_or(0));
+            let root = self.root.join(prefix.trim_end_matches('/'));
+            let old = tokio::task::spawn_blocking(move || files_written_before(&root, cutoff))
+                .await
+                .map_err(|e| FileError::Unavailable(format!("the lifecycle walk stopped: {e}")))??;
+            for path in old {
+                for p in [type_path(&path), path] {
+                    match tokio::fs::remove_file(&p).await {
+                        Ok(()) => {}
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                        Err(e) => return Err(io(&p, e)),
+                    }
+                }
+                expired += 1;
+            }
+        }
+        Ok(expired)
     }
 
     async fn presign_put(&self, key: &str, content_type: &str, size: u64, valid_for: Duration) -> Result<PresignedPut, FileError> {

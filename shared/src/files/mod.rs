@@ -83,7 +83,19 @@ pub trait FileStore: Send + Sync {
 
     /// A URL that accepts one PUT of exactly `size` bytes of `content_type` to `key` for `valid_for`.
     async fn presign_put(&self, key: &str, content_type: &str, size: u64, valid_for: Duration) -> Result<PresignedPut, FileError>;
+
+    /// Deletes what the lifecycle rules ([`LIFECYCLE`]) expire by `now_ms`, for stores with no
+    /// lifecycle of their own; returns how many objects went. The bucket's rules do it in S3 (the
+    /// template declares them), so that adapter keeps this default.
+    async fn expire(&self, now_ms: i64) -> Result<usize, FileError> {
+        let _ = now_ms;
+        Ok(0)
+    }
 }
+
+/// The lifecycle rules: objects under each prefix are deleted this many days after they were
+/// written.
+pub const LIFECYCLE: [(&str, i64); 2] = [(UPLOADS_PREFIX, UPLOAD_RETENTION_DAYS), (SUBMISSIONS_PREFIX, SUBMISSION_FILE_RETENTION_DAYS)];
 
 /// The file store of a process that has none configured (a tool, a test without files): every
 /// use is an error naming the setting, so a flow that needs files fails clearly and the rest work.

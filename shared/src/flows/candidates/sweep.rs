@@ -83,6 +83,8 @@ impl Candidates {
         report.purges = self.purge_disconnected(now_ms).await?;
         // Where nothing deletes expired items (the embedded store), they leave the disk here.
         report.expired = self.records.store().purge_expired(now_ms).await?;
+        // And expired files where no lifecycle rule deletes them (a local directory).
+        report.expired += self.files.expire(now_ms).await?;
         if report != SweepReport::default() {
             tracing::info!(
                 submissions = report.submissions,
