@@ -85,6 +85,12 @@ pub fn check_idempotency_key(key: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// The name an `Idempotency-Key` is stored under: its SHA-256, so that a key a partner built from
+/// something personal (an email) is not kept as such.
+pub fn idempotency_key_digest(key: &str) -> String {
+    format!("sha256-{}", hex::encode(Sha256::digest(key.as_bytes())))
+}
+
 /// What identifies "the same request" for an idempotency key: the route, the connection and
 /// what the body means (SHA-256, hex). A JSON body counts by its canonical form — keys sorted
 /// at every level, no insignificant whitespace, strings unescaped — so a client that re-encodes

@@ -9,7 +9,7 @@ use super::records::{IdempotencyRecord, RefusalKind, StoredAnswer, StoredFile, S
 use super::view::submission_view;
 use super::writer::RunResult;
 use super::{CandidateError, Candidates, ms};
-use crate::core::candidate::{SubmissionState, byte_fingerprint, check_idempotency_key, error_codes, request_fingerprint};
+use crate::core::candidate::{SubmissionState, byte_fingerprint, check_idempotency_key, error_codes, idempotency_key_digest, request_fingerprint};
 use crate::core::connection::Connection;
 use crate::core::field_error::FieldError;
 use crate::core::profile::CandidatesFlow;
@@ -67,6 +67,7 @@ impl Candidates {
             .ok_or_else(|| CandidateError::BadKey("required: one key per submission, reused on every retry of it".into()))?;
         check_idempotency_key(key).map_err(CandidateError::BadKey)?;
         let connection = self.owned_connection(partner_id, connection_id).await?;
+        let key = &self.stored_key(partner_id, key).await?;
         let profile = active_profile(&self.catalog, &connection)?;
         let flow = profile.candidates().ok_or(CandidateError::NoCandidatesFlow)?;
         let validated = submission.validate(flow).map_err(|e| CandidateError::Invalid(e.0))?;
@@ -119,6 +120,16 @@ impl Candidates {
             tracing::warn!(submission_id, error = %e, "idempotency answer not stored");
         }
         Ok(SubmitAnswer { answer, replayed: false })
+    }
+
+    /// The name `key` is stored under: its digest, or the key as sent where a record made before
+    /// keys were hashed holds it (honoured until it expires, 48 hours after the change; then this
+    /// read finds nothing and can go).
+    async fn stored_key(&self, partner_id: &str, key: &str) -> Result<String, CandidateError> {
+        if self.records.get::<IdempotencyRecord>(&keys::idempotency(partner_id, key)).await?.is_some() {
+            return Ok(key.to_owned());
+        }
+        Ok(idempotency_key_digest(key))
     }
 
     /// Takes the idempotency key: a first request holds it; the same request again gets the

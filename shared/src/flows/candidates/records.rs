@@ -48,7 +48,8 @@ pub struct SubmissionRecord {
     /// The partner was told of the final state (`candidate.created`/`updated`, `submission.failed`).
     #[serde(default)]
     pub announced: bool,
-    /// The `Idempotency-Key` it was accepted under, so an erasure finds the stored answer.
+    /// The name of the `Idempotency-Key` it was accepted under (its digest), so an erasure finds
+    /// the stored answer.
     #[serde(default)]
     pub idempotency_key: Option<String>,
     /// Once announced, the record (personal fields and all) lasts the profile's retention grace
@@ -163,6 +164,7 @@ impl WriteStep {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct IdempotencyRecord {
     pub partner_id: String,
+    /// The key's digest (`core::candidate::idempotency_key_digest`), never the key as sent.
     pub key: String,
     /// `core::candidate::request_fingerprint` of the first request.
     pub fingerprint: String,
