@@ -106,7 +106,7 @@ impl ConnectionSettings {
             issue("settings.perform_as".into(), format!("{u:?} is not a Lever user id (UUID)"));
         }
         if let Some(s) = &self.source
-            && (s.trim().is_empty() || s.len() > 100)
+            && (s.trim().is_empty() || s.chars().count() > 100)
         {
             issue("settings.source".into(), "must be 1 to 100 characters".into());
         }

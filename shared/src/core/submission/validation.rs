@@ -133,7 +133,7 @@ impl Submission {
                 }
             }
             let n = f.name.trim();
-            if n.is_empty() || n.contains('/') || n.contains('\\') || n.len() > 255 || n.chars().any(char::is_control) {
+            if n.is_empty() || n.contains('/') || n.contains('\\') || n.chars().count() > 255 || n.chars().any(char::is_control) {
                 errs.add(format!("{p}.name"), format!("{:?} is not a file name", f.name));
             }
             let ct = f.content_type.trim().to_ascii_lowercase();

@@ -42,7 +42,7 @@ impl Candidates {
             problems.push(FieldError::new("name", "this partner's profile sends no files"));
         }
         let name = req.name.trim();
-        if name.is_empty() || name.contains('/') || name.contains('\\') || name.len() > 255 || name.chars().any(char::is_control) {
+        if name.is_empty() || name.contains('/') || name.contains('\\') || name.chars().count() > 255 || name.chars().any(char::is_control) {
             problems.push(FieldError::new("name", format!("{:?} is not a file name", req.name)));
         }
         let content_type = req.content_type.trim().to_ascii_lowercase();
