@@ -4,11 +4,11 @@
     run.py <hub-local binary> [--workdir DIR] [-- extra schemathesis arguments]
 
 Starts hub-local on free loopback ports in a fresh data directory with the sandbox's consent
-given at once, takes one partner's API key from the key file hub-local writes, connects one
-customer as a browser would (the connect page's Continue, Lever's consent, the callback), then
-runs `schemathesis run` against the served document with that key and that connection's id.
-Exits with schemathesis's status: non-zero on any failure of any check. hub-local is stopped
-by its PID whatever happens.
+given at once, and for each partner of PARTNERS takes its API key from the key file hub-local
+writes, connects one customer as a browser would (the connect page's Continue, Lever's consent,
+the callback), then runs `schemathesis run` against the served document with that key and that
+connection's id. Exits non-zero when any run had any failure of any check. hub-local is
+stopped by its PID whatever happens.
 """
 
 import argparse
@@ -26,8 +26,10 @@ from pathlib import Path
 import requests
 
 HERE = Path(__file__).resolve().parent
-# The partner whose profile has the most routes behind it (jobs and candidates flows).
-PARTNER = "hireup"
+# Three partners between them reach every flow and every setting a customer may change: HireUp
+# (jobs, referrals, stage labels), Upwage (screening results, tags, result routes, posting
+# overrides) and HR Cloud (hires, hire triggers, time zone). One run each, on one hub.
+PARTNERS = ["hireup", "upwage", "hrcloud"]
 ANNOUNCEMENT = "Lever integration hub on "
 
 
@@ -112,11 +114,52 @@ def connect_customer(base: str, key: str) -> str:
     return connection["id"]
 
 
+def run_partner(partner: str, key: str, base: str, schema: str, workdir: Path, extra: list[str]) -> int:
+    """One schemathesis run as `partner`, on a customer of its own; the run's exit status."""
+    connection_id = connect_customer(base, key)
+    out = workdir / partner
+    out.mkdir(parents=True, exist_ok=True)
+    print(f"[schemathesis] {partner}: connection {connection_id} on hub-local at {base}", flush=True)
+    command = [
+        str(Path(sys.executable).with_name("schemathesis")),
+        "--config-file", str(HERE / "schemathesis.toml"),
+        "run", schema,
+        "--url", base,
+        "--header", f"Authorization: Bearer {key}",
+        "--checks", "all",
+        "--report", "junit",
+        "--report-dir", str(out / "report"),
+        "--no-color",
+        *extra,
+    ]
+    env = {
+        **os.environ,
+        "HUB_CONNECTION_ID": connection_id,
+        "HUB_RETURN_URL": f"{base}/demo/done",
+        "HUB_SCHEMATHESIS_HOOKS": str(HERE / "hooks.py"),
+        # Keys read `lhk_<id>_<secret>`: hooks.py keeps the run from revoking its own.
+        "HUB_PROTECTED_KEY_ID": key.split("_")[1] if key.count("_") >= 2 else "",
+        "HUB_SCHEMATHESIS_SET_ASIDE": str(out / "set-aside.json"),
+        "SCHEMATHESIS_TELEMETRY": "false",
+    }
+    started = time.monotonic()
+    status = subprocess.run(command, env=env, cwd=out).returncode
+    set_aside = out / "set-aside.json"
+    if set_aside.exists():
+        reasons = json.loads(set_aside.read_text())
+        print(f"[schemathesis] {partner}: set aside (tests/schemathesis/hooks.py says why): {sum(reasons.values())}", flush=True)
+        for reason, n in sorted(reasons.items(), key=lambda kv: -kv[1]):
+            print(f"[schemathesis]   {n:6}  {reason}", flush=True)
+    print(f"[schemathesis] {partner}: exit {status} after {time.monotonic() - started:.0f} s", flush=True)
+    return status
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("hub_local")
     parser.add_argument("--workdir")
     parser.add_argument("--schema", help="a document file to test instead of the one the hub serves (while editing it)")
+    parser.add_argument("--partner", action="append", help=f"run as this partner only (default: {', '.join(PARTNERS)})")
     argv = sys.argv[1:]
     extra = argv[argv.index("--") + 1 :] if "--" in argv else []
     args = parser.parse_args(argv[: len(argv) - len(extra) - (1 if extra or "--" in argv else 0)])
@@ -125,34 +168,10 @@ def main() -> int:
     hub, base = start_hub(args.hub_local, workdir)
     try:
         keys = json.loads((workdir / "data" / "local-api-keys.json").read_text())
-        key = keys[PARTNER]
-        connection_id = connect_customer(base, key)
-        print(f"[schemathesis] hub-local at {base}, partner {PARTNER}, connection {connection_id}", flush=True)
-        schemathesis = str(Path(sys.executable).with_name("schemathesis"))
-        command = [
-            schemathesis,
-            "--config-file", str(HERE / "schemathesis.toml"),
-            "run", args.schema or f"{base}/openapi.json",
-            "--url", base,
-            "--header", f"Authorization: Bearer {key}",
-            "--checks", "all",
-            "--report", "junit",
-            "--report-dir", str(workdir / "report"),
-            "--no-color",
-            *extra,
-        ]
-        env = {
-            **os.environ,
-            "HUB_CONNECTION_ID": connection_id,
-            "HUB_SCHEMATHESIS_HOOKS": str(HERE / "hooks.py"),
-            # Keys read `lhk_<id>_<secret>`: hooks.py keeps the run from revoking its own.
-            "HUB_PROTECTED_KEY_ID": key.split("_")[1] if key.count("_") >= 2 else "",
-            "SCHEMATHESIS_TELEMETRY": "false",
-        }
-        started = time.monotonic()
-        status = subprocess.run(command, env=env, cwd=workdir).returncode
-        print(f"[schemathesis] exit {status} after {time.monotonic() - started:.0f} s; hub log: {workdir / 'hub-local.log'}", flush=True)
-        return status
+        schema = args.schema or f"{base}/openapi.json"
+        failed = [p for p in args.partner or PARTNERS if run_partner(p, keys[p], base, schema, workdir, extra) != 0]
+        print(f"[schemathesis] {'FAILED as ' + ', '.join(failed) if failed else 'no failure'}; hub log: {workdir / 'hub-local.log'}", flush=True)
+        return 1 if failed else 0
     finally:
         hub.terminate()
         try:

@@ -183,6 +183,12 @@ impl ConnectionSettings {
         for (i, t) in self.tags.iter().flatten().enumerate() {
             long(format!("settings.tags[{i}]"), t);
         }
+        // A posting's own tags are tags too: the same 200 characters as the document says.
+        for (posting, o) in &self.posting_overrides {
+            for (i, t) in o.tags.iter().enumerate() {
+                long(format!("settings.posting_overrides.{posting}.tags[{i}]"), t);
+            }
+        }
         for (stage, label) in &self.stage_labels {
             long(format!("settings.stage_labels.{stage}"), label);
             long(format!("settings.stage_labels.{stage}"), stage);

@@ -135,7 +135,7 @@ pub enum LinkAnswer {
     },
     /// Not a link of ours, or its connection is gone: there is no such link (404); nothing changed.
     Unknown(&'static str),
-    /// A link of ours that cannot go on as asked (no Lever account chosen); nothing changed.
+    /// A link of ours that cannot go on as asked (a Lever account it does not offer); nothing changed.
     Refused(&'static str),
 }
 
@@ -277,6 +277,9 @@ impl Connections {
         let environment = match (choices.as_slice(), choice.and_then(LeverEnvironment::parse)) {
             ([only], _) => *only,
             (_, Some(chosen)) if choices.contains(&chosen) => chosen,
+            // No field at all: the account the page shows checked (the first), as a browser
+            // would send it; a value that is not offered is still refused.
+            ([first, ..], None) if choice.is_none() => *first,
             _ => return Ok(LinkAnswer::Refused("Choose the Lever account to connect, then press Continue.")),
         };
         let now = self.records.clock().now_ms();
