@@ -65,6 +65,8 @@ NOT_THIS_PARTNER_OR_ACCOUNT = [
         r"^not a field this partner declares",  # custom fields: the profile declares them
         r"is not an upload of this connection",  # an upload id the connection never made
         r"^nothing was uploaded yet",  # an upload whose bytes never came
+        r"the upload was made for ",  # an upload's own type and size, fixed when it was made
+        r" bytes; this partner sends at most ",  # the profile's file size limit
         r"^this partner's profile pushes no candidates$",
         r"^a referral needs its referrer",  # required or not: the profile says
     )
