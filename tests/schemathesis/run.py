@@ -14,6 +14,7 @@ stopped by its PID whatever happens.
 import argparse
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -163,6 +164,7 @@ def main() -> int:
     argv = sys.argv[1:]
     extra = argv[argv.index("--") + 1 :] if "--" in argv else []
     args = parser.parse_args(argv[: len(argv) - len(extra) - (1 if extra or "--" in argv else 0)])
+    temporary = args.workdir is None
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="schemathesis-"))
     workdir.mkdir(parents=True, exist_ok=True)
     hub, base = start_hub(args.hub_local, workdir)
@@ -170,7 +172,9 @@ def main() -> int:
         keys = json.loads((workdir / "data" / "local-api-keys.json").read_text())
         schema = args.schema or f"{base}/openapi.json"
         failed = [p for p in args.partner or PARTNERS if run_partner(p, keys[p], base, schema, workdir, extra) != 0]
-        print(f"[schemathesis] {'FAILED as ' + ', '.join(failed) if failed else 'no failure'}; hub log: {workdir / 'hub-local.log'}", flush=True)
+        keep = bool(failed) or not temporary  # a failed run keeps its hub log, data and reports
+        kept = f"; hub log, data and reports in {workdir}" if keep else ""
+        print(f"[schemathesis] {'FAILED as ' + ', '.join(failed) if failed else 'no failure'}{kept}", flush=True)
         return 1 if failed else 0
     finally:
         hub.terminate()
@@ -178,6 +182,8 @@ def main() -> int:
             hub.wait(timeout=10)
         except subprocess.TimeoutExpired:
             hub.kill()
+        if temporary and not locals().get("keep", True):
+            shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":
