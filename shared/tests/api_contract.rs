@@ -163,8 +163,9 @@ async fn every_operation_answers_as_documented() {
     assert_eq!(h.send(Request::new("DELETE", "/v1/connections/nope").key(&key)).await.status, 404);
 
     assert_eq!(h.send(Request::new("GET", "/oauth/callback")).await.status, 400);
-    assert_eq!(h.send(Request::new("GET", "/connect/not-a-link")).await.status, 400);
-    assert_eq!(h.send(Request::new("POST", "/connect/not-a-link")).await.status, 400);
+    // A link or state the hub never issued is not there: 404, as any unknown resource.
+    assert_eq!(h.send(Request::new("GET", "/connect/not-a-link")).await.status, 404);
+    assert_eq!(h.send(Request::new("POST", "/connect/not-a-link")).await.status, 404);
     assert_eq!(h.send(Request::new("GET", "/openapi.json")).await.status, 200);
     assert_eq!(h.send(Request::new("GET", "/docs")).await.status, 200);
     assert_eq!(h.send(Request::new("GET", "/docs/assets/docs.js")).await.status, 200);
@@ -455,12 +456,12 @@ async fn callback_error_pages_link_back_to_the_partner_when_the_state_was_ours()
 
     // A forged state has no trustworthy way back: no link.
     let forged = h.send(Request::new("GET", "/oauth/callback?code=x&state=AAAAAAAAAAAAAAAAAAAAAAAA.Zm9v").header("accept", "text/html")).await;
-    assert_eq!(forged.status, 400);
+    assert_eq!(forged.status, 404);
     let forged_html = String::from_utf8_lossy(&forged.body).into_owned();
     assert!(!forged_html.contains("<a ") && !forged_html.contains("http"), "no link anywhere: {forged_html}");
     // Clients that do not ask for HTML get a problem document.
     let api = h.send(Request::new("GET", "/oauth/callback?code=x&state=AAAAAAAAAAAAAAAAAAAAAAAA.Zm9v")).await;
-    assert_eq!((api.status, api.header("content-type")), (400, Some("application/problem+json")));
+    assert_eq!((api.status, api.header("content-type")), (404, Some("application/problem+json")));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

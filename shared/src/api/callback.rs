@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::connect::{clear_cookie, request_cookie};
-use super::consent_page::{failed, refused, wants_html};
+use super::consent_page::{failed, refused, unknown, wants_html};
 use super::extract::Query;
 use crate::flows::connections::Connections;
 use crate::flows::consent::{CallbackOutcome, CallbackParams, browser_cookie_name};
@@ -18,6 +18,7 @@ pub async fn oauth_callback(State(connections): State<Connections>, headers: Hea
     let cookie_to_clear = params.state.as_deref().and_then(|st| st.split_once('.')).map(|(nonce, _)| browser_cookie_name(nonce));
     let mut res = match connections.complete(params, |name| request_cookie(&headers, name)).await {
         Ok(CallbackOutcome::Redirect(to)) => (StatusCode::FOUND, [(header::LOCATION, to)]).into_response(),
+        Ok(CallbackOutcome::Unknown(why)) => unknown(html, why),
         Ok(CallbackOutcome::Refused(why)) => refused(html, why, None),
         Ok(CallbackOutcome::RefusedWithReturn(why, back)) => refused(html, why, Some(&back)),
         Err(e) => {

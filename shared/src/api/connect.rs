@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use cookie::{Cookie, SameSite};
 
 use super::connect_page;
-use super::consent_page::{failed, refused, wants_html};
+use super::consent_page::{failed, refused, unknown, wants_html};
 use crate::flows::connections::Connections;
 use crate::flows::consent::LinkAnswer;
 
@@ -58,6 +58,7 @@ fn answer_with(connections: &Connections, answer: LinkAnswer, html: bool, token:
         LinkAnswer::Elsewhere { partner_name, until_ms } => connect_page::elsewhere(&partner_name, until_ms, token),
         LinkAnswer::Connected { partner_name } => connect_page::connected(&partner_name),
         LinkAnswer::Expired { partner_name } => connect_page::expired(&partner_name),
+        LinkAnswer::Unknown(why) => unknown(html, why),
         LinkAnswer::Refused(why) => refused(html, why, None),
     };
     res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -171,6 +171,31 @@ pub struct CreateConnection {
     reference: Option<String>,
 }
 
+/// Settings, routes and posting overrides are JSON objects. Their Rust types would also read an
+/// array (fields by position: `"settings": [null, null]` as empty settings), which the document
+/// does not allow; refused here, naming the field.
+fn settings_shape(settings: Option<&Value>) -> Result<(), Problem> {
+    fn routes<'a>(prefix: &str, v: &'a Value, out: &mut Vec<(String, &'a Value)>) {
+        if let Some(routes) = v.get("result_routes").and_then(Value::as_object) {
+            out.extend(routes.iter().map(|(status, route)| (format!("{prefix}.result_routes.{status}"), route)));
+        }
+    }
+    let mut objects: Vec<(String, &Value)> = vec![];
+    if let Some(settings) = settings {
+        objects.push(("settings".to_owned(), settings));
+        routes("settings", settings, &mut objects);
+        for (posting, o) in settings.get("posting_overrides").and_then(Value::as_object).into_iter().flatten() {
+            let prefix = format!("settings.posting_overrides.{posting}");
+            routes(&prefix, o, &mut objects);
+            objects.push((prefix, o));
+        }
+    }
+    match objects.into_iter().find(|(_, v)| !v.is_object() && !v.is_null()) {
+        Some((field, v)) => Err(Problem::invalid(&field, format!("must be an object, not {}", super::json::kind_of(v)))),
+        None => Ok(()),
+    }
+}
+
 /// Longest `reference` a partner may give a connection, in characters.
 const REFERENCE_MAX_CHARS: usize = 200;
 
@@ -208,6 +233,7 @@ fn link_fields(body: &mut Value, started: &ConnectStart) {
 }
 
 pub async fn create(State(s): State<Arc<ApiState>>, caller: Caller, Body(body): Body) -> Result<Response, Problem> {
+    settings_shape(parse::<Value>(&body)?.get("settings"))?;
     let req: CreateConnection = parse(&body)?;
     let link = link_options(req.expires_in, req.lever_environment)?;
     let reference = checked_reference(req.reference)?;
@@ -240,6 +266,7 @@ pub struct PatchConnection {
 
 pub async fn patch(State(s): State<Arc<ApiState>>, caller: Caller, Id(id): Id, Body(body): Body) -> Result<Json<Value>, Problem> {
     let req: PatchConnection = parse(&body)?;
+    settings_shape(Some(&req.settings))?;
     let c = s.connections.update_settings(&caller.partner_id, &id, req.settings).await?;
     Ok(Json(full_view(&s, &c).await?))
 }

@@ -16,6 +16,12 @@ pub(crate) fn refused(html: bool, why: &str, back: Option<&str>) -> Response {
     if html { page(StatusCode::BAD_REQUEST, why, back) } else { Problem::new(ProblemType::BadRequest, why).into_response() }
 }
 
+/// A link or state the hub never issued (or whose connection is gone): there is nothing there,
+/// so a 404, as for any other unknown resource.
+pub(crate) fn unknown(html: bool, why: &str) -> Response {
+    if html { page(StatusCode::NOT_FOUND, why, None) } else { Problem::new(ProblemType::NotFound, why).into_response() }
+}
+
 /// Text for HTML content and double-quoted attributes.
 pub(crate) fn escape(t: &str) -> String {
     t.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")

@@ -147,8 +147,10 @@ impl CursorSeal {
                 Problem::invalid("limit", format!("{text:?} is not a page size: an integer from {} to {}", PAGE_LIMITS.start(), PAGE_LIMITS.end()))
             })?,
         };
+        // `cursor=` (empty) is the first page, as no cursor is: a partner's loop that sends
+        // `?cursor=${next_cursor ?? ""}` starts at the beginning instead of failing.
         let cursor = match params.cursor.as_deref() {
-            None => None,
+            None | Some("") => None,
             Some(text) => Some(self.open(text, &scope)?),
         };
         Ok(PageRequest { limit, cursor, scope, seal: self.clone() })

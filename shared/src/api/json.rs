@@ -18,11 +18,28 @@ pub fn parse<T: DeserializeOwned>(body: &Bytes) -> Result<T, Problem> {
     if !value.is_object() {
         return Err(Problem::new(ProblemType::BadRequest, format!("the body must be a JSON object, not {}", kind_of(&value))));
     }
-    serde_path_to_error::deserialize(value).map_err(|e| {
+    serde_path_to_error::deserialize(integral_numbers(value)).map_err(|e| {
         let field = e.path().to_string();
         let message = e.inner().to_string();
         Problem::new(ProblemType::InvalidRequest, format!("{field}: {message}")).with_errors(vec![FieldError { field, message }])
     })
+}
+
+/// JSON Schema's `integer` is any number without a fractional part, so `530.0` is a valid
+/// `expires_in`; serde's integer types refuse it. Such numbers become integers before the body
+/// is read (a float field still takes them).
+fn integral_numbers(value: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::Number(n) if !n.is_i64() && !n.is_u64() => {
+            let integral = n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15);
+            // Within ±9e15 an f64 holds the integer exactly, so the cast loses nothing.
+            integral.map_or(Value::Number(n), |f| Value::from(f as i64))
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(integral_numbers).collect()),
+        Value::Object(fields) => Value::Object(fields.into_iter().map(|(k, v)| (k, integral_numbers(v))).collect()),
+        other => other,
+    }
 }
 
 /// How a JSON value's type is named in messages.

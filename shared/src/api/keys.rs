@@ -37,7 +37,9 @@ pub async fn create(State(s): State<Arc<ApiState>>, caller: Caller, Body(body): 
     }
     let issued = match s.partners.issue_key(&caller.partner_id, req.label.clone()).await {
         Ok(issued) => issued,
-        Err(e @ PartnerError::TooManyKeys) => return Err(Problem::new(ProblemType::InvalidRequest, e.to_string())),
+        // A limit reached is a conflict with what the partner holds now (as the cap on signing
+        // secrets is), not a fault in the request: revoking a key makes the same request succeed.
+        Err(e @ PartnerError::TooManyKeys) => return Err(Problem::new(ProblemType::Conflict, e.to_string())),
         Err(e) => return Err(Problem::internal(&e)),
     };
     let body = json!({ "id": issued.key_id, "label": req.label, "key": issued.secret.expose() });

@@ -106,7 +106,7 @@ impl ConnectionSettings {
             issue("settings.perform_as".into(), format!("{u:?} is not a Lever user id (UUID)"));
         }
         if let Some(s) = &self.source
-            && (s.trim().is_empty() || s.len() > 100)
+            && (s.trim().is_empty() || s.chars().count() > 100)
         {
             issue("settings.source".into(), "must be 1 to 100 characters".into());
         }
@@ -182,6 +182,12 @@ impl ConnectionSettings {
         };
         for (i, t) in self.tags.iter().flatten().enumerate() {
             long(format!("settings.tags[{i}]"), t);
+        }
+        // A posting's own tags are tags too: the same 200 characters as the document says.
+        for (posting, o) in &self.posting_overrides {
+            for (i, t) in o.tags.iter().enumerate() {
+                long(format!("settings.posting_overrides.{posting}.tags[{i}]"), t);
+            }
         }
         for (stage, label) in &self.stage_labels {
             long(format!("settings.stage_labels.{stage}"), label);

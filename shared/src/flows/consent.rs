@@ -133,7 +133,9 @@ pub enum LinkAnswer {
     Expired {
         partner_name: String,
     },
-    /// Not a link of ours, or its connection is gone; nothing changed.
+    /// Not a link of ours, or its connection is gone: there is no such link (404); nothing changed.
+    Unknown(&'static str),
+    /// A link of ours that cannot go on as asked (a Lever account it does not offer); nothing changed.
     Refused(&'static str),
 }
 
@@ -151,6 +153,8 @@ pub struct CallbackParams {
 pub enum CallbackOutcome {
     /// Back to the partner, with `connection_id`, `status` and (on failure) `error`.
     Redirect(String),
+    /// A state the hub never signed: there is no such sign-in (404); nothing stored.
+    Unknown(&'static str),
     /// No trustworthy place to send the browser: an error page, nothing stored.
     Refused(&'static str),
     /// Refused, but the state was ours: the error page links back to the partner (this URL
@@ -205,13 +209,13 @@ impl Connections {
 
     /// The link behind `token`, or what to answer instead (forged, gone, connected, expired).
     async fn open_link(&self, token: &str) -> Result<Result<OpenLink, LinkAnswer>, ConnectError> {
-        let Some(nonce) = self.signer.verify(token) else { return Ok(Err(LinkAnswer::Refused(NOT_A_LINK))) };
+        let Some(nonce) = self.signer.verify(token) else { return Ok(Err(LinkAnswer::Unknown(NOT_A_LINK))) };
         let Some(link) = self.records.get::<ConnectLink>(&keys::connect_link(nonce)).await? else {
-            return Ok(Err(LinkAnswer::Refused(NOT_A_LINK)));
+            return Ok(Err(LinkAnswer::Unknown(NOT_A_LINK)));
         };
         let connection = self.records.get::<Connection>(&keys::connection(&link.record.connection_id)).await?;
         let Some(connection) = connection.filter(|c| c.record.partner_id == link.record.partner_id) else {
-            return Ok(Err(LinkAnswer::Refused("This connection no longer exists. Ask for a new link in the partner's app.")));
+            return Ok(Err(LinkAnswer::Unknown("This connection no longer exists. Ask for a new link in the partner's app.")));
         };
         let partner = self.partner(&link.record.partner_id).await?;
         let profile = self.profile(&partner)?;
@@ -219,7 +223,7 @@ impl Connections {
         match connection.record.status {
             ConnectionStatus::Active => return Ok(Err(LinkAnswer::Connected { partner_name })),
             ConnectionStatus::Disconnected => {
-                return Ok(Err(LinkAnswer::Refused("This connection was removed. Ask for a new link in the partner's app.")));
+                return Ok(Err(LinkAnswer::Unknown("This connection was removed. Ask for a new link in the partner's app.")));
             }
             ConnectionStatus::Pending | ConnectionStatus::NeedsReconnect => {}
         }
@@ -273,6 +277,9 @@ impl Connections {
         let environment = match (choices.as_slice(), choice.and_then(LeverEnvironment::parse)) {
             ([only], _) => *only,
             (_, Some(chosen)) if choices.contains(&chosen) => chosen,
+            // No field at all: the account the page shows checked (the first), as a browser
+            // would send it; a value that is not offered is still refused.
+            ([first, ..], None) if choice.is_none() => *first,
             _ => return Ok(LinkAnswer::Refused("Choose the Lever account to connect, then press Continue.")),
         };
         let now = self.records.clock().now_ms();
@@ -372,9 +379,12 @@ impl Connections {
         params: CallbackParams,
         browser_cookie: impl Fn(&str) -> Option<String> + Send,
     ) -> Result<CallbackOutcome, ConnectError> {
-        let Some(nonce) = params.state.as_deref().and_then(|s| self.signer.verify(s)) else {
+        let Some(given) = params.state.as_deref() else {
+            return Ok(CallbackOutcome::Refused("This sign-in link is incomplete. Start connecting again from the partner's app."));
+        };
+        let Some(nonce) = self.signer.verify(given) else {
             tracing::warn!("OAuth callback with a forged or malformed state refused");
-            return Ok(CallbackOutcome::Refused("This sign-in link is not valid. Start connecting again from the partner's app."));
+            return Ok(CallbackOutcome::Unknown("This sign-in link is not valid. Start connecting again from the partner's app."));
         };
         let used = "This sign-in link was already used or has expired. Start connecting again from the partner's app.";
         let Some((peek, _)) = self.records.get_with_liveness::<OAuthState>(&keys::oauth_state(nonce)).await? else {

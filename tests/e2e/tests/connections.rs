@@ -86,7 +86,7 @@ async fn forged_reused_and_expired_states_are_refused_with_nothing_exchanged() {
 
     // Forged: a state we never signed.
     let forged = t.http.get(format!("{}/oauth/callback?code=abc&state=AAAAAAAAAAAAAAAAAAAAAAAA.Zm9yZ2Vk", t.base)).send().await.unwrap();
-    assert_eq!(forged.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(forged.status(), StatusCode::NOT_FOUND, "no sign-in has this state");
     assert!(forged.text().await.unwrap().contains("not valid"));
 
     // Reused: a real callback URL, replayed after it worked once.
@@ -112,7 +112,7 @@ async fn forged_reused_and_expired_states_are_refused_with_nothing_exchanged() {
 
     // A connect link that is forged, or opened after it expired.
     let forged = browser.get(&url::Url::parse(&format!("{}/connect/AAAAAAAAAAAAAAAAAAAAAAAA.Zm9yZ2Vk", t.base)).unwrap()).await.unwrap();
-    assert_eq!(forged.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(forged.status(), StatusCode::NOT_FOUND, "no such link");
     assert!(forged.headers().get(reqwest::header::SET_COOKIE).is_none(), "no binding for a forged link");
     let stale = browser.get(&url::Url::parse(late["authorize_url"].as_str().unwrap()).unwrap()).await.unwrap();
     assert_eq!(stale.status(), StatusCode::OK, "the link outlives its expired state: the page is shown again");

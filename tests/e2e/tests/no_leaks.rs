@@ -69,8 +69,9 @@ async fn secrets_shown_once_are_not_cached_and_api_keys_are_capped() {
     loop {
         let res = send(Method::POST, "/v1/api-keys".into(), json!({"label": format!("k{issued}")})).await;
         if res.status() != StatusCode::CREATED {
-            assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+            assert_eq!(res.status(), StatusCode::CONFLICT);
             let problem: Value = res.json().await.unwrap();
+            assert_eq!(problem["type"], "/problems/conflict", "{problem}");
             assert!(problem["detail"].as_str().unwrap().contains("at most 10 API keys"), "{problem}");
             break;
         }

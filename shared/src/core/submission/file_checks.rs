@@ -120,11 +120,11 @@ pub fn check_file_name(name: &str) -> Result<(), String> {
     let n = name.trim();
     let reason = if n.is_empty() {
         "is empty"
-    } else if n.len() > 255 {
-        "is longer than 255 bytes"
+    } else if name.chars().count() > 255 {
+        "is longer than 255 characters"
     } else if n.contains('/') || n.contains('\\') {
         "contains a path separator"
-    } else if n.chars().all(|c| c == '.') {
+    } else if n.chars().all(|c| c == '.' || c.is_whitespace()) {
         "is only dots"
     } else if n.chars().any(crate::core::text::is_hidden_or_control) {
         "contains control or format characters (bidirectional overrides, zero-width characters)"

@@ -123,7 +123,9 @@ impl EventDelivery {
             }
         };
         if self.webhooks(partner_id).await?.len() >= MAX_WEBHOOKS_PER_PARTNER {
-            return Err(DeliveryError::Invalid(format!("a partner has at most {MAX_WEBHOOKS_PER_PARTNER} webhook endpoints")));
+            // A conflict with what the partner holds now, as the API-key cap is: removing one makes
+            // the same request succeed.
+            return Err(DeliveryError::Conflict(format!("a partner has at most {MAX_WEBHOOKS_PER_PARTNER} webhook endpoints; remove one first")));
         }
         let id = uuid::Uuid::new_v4().to_string();
         let secret = new_secret();
