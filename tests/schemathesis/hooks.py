@@ -69,6 +69,14 @@ NOT_THIS_PARTNER_OR_ACCOUNT = [
         r" bytes; this partner sends at most ",  # the profile's file size limit
         r"^this partner's profile pushes no candidates$",
         r"^a referral needs its referrer",  # required or not: the profile says
+        # File contents: the bytes must be what the declared type is (their signature); random
+        # base64 is not a PDF, and no schema can say what a PDF's bytes are.
+        r"^the bytes are ",
+        r"^binary content declared as text/plain",
+        # A format character outside the Basic Multilingual Plane (U+E0001, …) in a file name:
+        # the schema's pattern lists the BMP's; ECMA regular expressions without the `u` flag
+        # cannot name the rest.
+        r"is not a file name: it contains control or format characters",
     )
 ]
 
@@ -116,6 +124,9 @@ def filter_failure(context, failure, case, response) -> bool:
     if response.status_code == 422 and kind == "/problems/lever-rejected" and str(problem.get("detail", "")).startswith("Invalid posting"):
         # Lever itself refused: a posting the customer's account does not have.
         return _set_aside("Lever: a posting the account does not have")
+    if response.status_code == 409 and kind == "/problems/upload-used":
+        # A generated upload id came back in a second submission: an upload serves one.
+        return _set_aside("an upload another submission had taken")
     if response.status_code == 422 and kind == "/problems/idempotency-key-reused":
         # The same generated key came back with another body: the key was used, as documented.
         return _set_aside("an Idempotency-Key the run had used for another body")
