@@ -19,6 +19,9 @@ run reports how many it set aside ("dropped by `filter_failure`").
   for. One document serves every partner and account; the profile and the account decide,
   and the 422 names the field and says which rule it broke. Anything else in the same 422 (a
   malformed value next to one of these) still fails the run.
+- What no JSON Schema can say of a request: that a file's bytes are what its type says, that two
+  files do not name the same upload, that an upload is not already another submission's, a
+  format character beyond the Basic Multilingual Plane in a file name.
 """
 
 import atexit
@@ -77,6 +80,9 @@ NOT_THIS_PARTNER_OR_ACCOUNT = [
         # the schema's pattern lists the BMP's; ECMA regular expressions without the `u` flag
         # cannot name the rest.
         r"is not a file name: it contains control or format characters",
+        # One upload named by two files of a submission: JSON Schema cannot say that two items'
+        # `upload_id`s differ (`uniqueItems` compares whole items).
+        r"is named twice; an upload is one file$",
     )
 ]
 
