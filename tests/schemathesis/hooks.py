@@ -76,6 +76,10 @@ NOT_THIS_PARTNER_OR_ACCOUNT = [
         # base64 is not a PDF, and no schema can say what a PDF's bytes are.
         r"^the bytes are ",
         r"^binary content declared as text/plain",
+        r"^not UTF-8 text \(byte \d+\); send text as UTF-8",
+        # A format character beyond the BMP (a tag character, U+E0001…) in a name: as for file
+        # names below, the schema's pattern can list only the BMP's.
+        r"a control or invisible character; send the name as it is written$",
         # A format character outside the Basic Multilingual Plane (U+E0001, …) in a file name:
         # the schema's pattern lists the BMP's; ECMA regular expressions without the `u` flag
         # cannot name the rest.

@@ -32,7 +32,7 @@ pub async fn list(State(s): State<Arc<ApiState>>, caller: Caller) -> Result<Json
 
 pub async fn create(State(s): State<Arc<ApiState>>, caller: Caller, Body(body): Body) -> Result<Response, Problem> {
     let req: NewKey = if body.iter().all(u8::is_ascii_whitespace) { NewKey::default() } else { parse(&body)? };
-    if req.label.as_ref().is_some_and(|l| l.len() > 100) {
+    if req.label.as_ref().is_some_and(|l| l.chars().count() > 100) {
         return Err(Problem::invalid("label", "at most 100 characters"));
     }
     let issued = match s.partners.issue_key(&caller.partner_id, req.label.clone()).await {
