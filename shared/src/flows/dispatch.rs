@@ -21,7 +21,7 @@ use crate::core::connection::Connection;
 use crate::core::flow_runs::{ScheduledFlow, next_run};
 use crate::queue::{Queue, QueueError};
 use crate::store::keys::{self, DUE_SHARDS};
-use crate::store::{DueQuery, Records, StoreError};
+use crate::store::{DueQuery, Records, StoreError, Versioned};
 
 /// The dispatcher's scheduled event: the minute Scheduler ran it for (`Input` in the template,
 /// `<aws.scheduler.scheduled-time>`). The dispatcher works for that minute, not for the clock
@@ -122,7 +122,7 @@ impl Dispatcher {
                 let (page, cursor) = self.records.due::<Connection>(&query).await?;
                 for due in page {
                     report.due += 1;
-                    self.dispatch_connection(&due.record.id, now_ms, &mut report).await?;
+                    self.dispatch_connection(due, now_ms, &mut report).await?;
                 }
                 match cursor {
                     Some(c) => query.cursor = Some(c),
@@ -134,13 +134,15 @@ impl Dispatcher {
     }
 
     /// Moves the due flows of one connection forward; the writer that wins enqueues them.
-    async fn dispatch_connection(&self, connection_id: &str, now_ms: i64, report: &mut DispatchReport) -> Result<(), DispatchError> {
-        let key = keys::connection(connection_id);
+    async fn dispatch_connection(&self, due: Versioned<Connection>, now_ms: i64, report: &mut DispatchReport) -> Result<(), DispatchError> {
+        let connection_id = due.record.id.clone();
+        let connection_id = connection_id.as_str();
         let mut taken: Vec<(ScheduledFlow, i64)> = vec![];
         let catalog = self.catalog.clone();
+        // The index page was read by key, strongly consistently: its record is the first try.
         let updated = self
             .records
-            .update::<Connection>(&key, |c| {
+            .update_from::<Connection>(due, |c| {
                 taken.clear();
                 let due = c.due_flows(now_ms);
                 if due.is_empty() {

@@ -30,7 +30,10 @@ pub mod schema {
     pub const EXPIRES_MS: &str = "exp";
     /// Expiry in epoch seconds: DynamoDB's TTL attribute, for eventual deletion.
     pub const TTL: &str = "ttl";
-    pub const DUE_INDEX: &str = "gsi1";
+    /// The due index holds keys only: a write that leaves an item's due entry where it was
+    /// costs the index nothing, and one that moves it costs the index two small writes instead
+    /// of two copies of the item. Readers fetch the items by key.
+    pub const DUE_INDEX: &str = "due";
     pub const DUE_PK: &str = "gsi1pk";
     pub const DUE_SK: &str = "gsi1sk";
 }
@@ -104,7 +107,7 @@ impl DynamoStore {
                     .index_name(DUE_INDEX)
                     .key_schema(key(DUE_PK, KeyType::Hash))
                     .key_schema(key(DUE_SK, KeyType::Range))
-                    .projection(Projection::builder().projection_type(ProjectionType::All).build())
+                    .projection(Projection::builder().projection_type(ProjectionType::KeysOnly).build())
                     .build()
                     .expect("complete"),
             )
@@ -235,6 +238,13 @@ fn item_from(mut attrs: HashMap<String, AttributeValue>) -> Result<Item, StoreEr
         body,
         key,
     })
+}
+
+/// An entry of the keys-only due index: the item's key and where the index holds it.
+fn index_entry(attrs: &HashMap<String, AttributeValue>) -> Option<Cursor> {
+    let key = Key::new(string_attr(attrs, PK)?, string_attr(attrs, SK)?);
+    let due = IndexKey { partition: string_attr(attrs, DUE_PK)?, sort: string_attr(attrs, DUE_SK)? };
+    Some(Cursor { key, due: Some(due) })
 }
 
 fn cursor_attrs(cursor: &Cursor) -> HashMap<String, AttributeValue> {
@@ -421,6 +431,7 @@ impl Store for DynamoStore {
 
     async fn query_due(&self, q: &DueQuery) -> Result<Page, StoreError> {
         q.check_cursor()?;
+        let limit = q.limit.max(1);
         let out = self
             .client
             .query()
@@ -431,15 +442,23 @@ impl Store for DynamoStore {
             .expression_attribute_names("#s", DUE_SK)
             .expression_attribute_values(":p", s(&q.partition))
             .expression_attribute_values(":up_to", s(&q.up_to))
-            .limit(i32::try_from(q.limit.max(1) + 1).unwrap_or(i32::MAX))
+            .limit(i32::try_from(limit + 1).unwrap_or(i32::MAX))
             .set_exclusive_start_key(q.cursor.as_ref().map(cursor_attrs))
             .set_return_consumed_capacity(self.capacity_asked())
             .send()
             .await
             .map_err(query_error)?;
         self.consumed(false, out.consumed_capacity.as_ref());
-        let unread = out.last_evaluated_key.is_some() && out.items.as_ref().is_some_and(|i| i.len() <= q.limit.max(1));
-        page_from(out.items.unwrap_or_default(), q.limit.max(1), unread, |i| Cursor { key: i.key.clone(), due: i.due.clone() })
+        let unread = out.last_evaluated_key.is_some() && out.items.as_ref().is_some_and(|i| i.len() <= limit);
+        let mut entries: Vec<Cursor> = out.items.unwrap_or_default().iter().filter_map(index_entry).collect();
+        let more = entries.len() > limit || unread;
+        entries.truncate(limit);
+        let keys: Vec<Key> = entries.iter().map(|e| e.key.clone()).collect();
+        // The index is eventually consistent and keys only: read the items themselves, and keep
+        // those still due in this range (one taken or moved since is no longer the caller's).
+        let still_due = |item: &Item| item.due.as_ref().is_some_and(|d| d.partition == q.partition && d.sort <= q.up_to);
+        let items = self.get_many(&keys).await?.into_iter().flatten().filter(still_due).collect();
+        Ok(Page { items, cursor: if more { entries.pop() } else { None } })
     }
 
     async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {

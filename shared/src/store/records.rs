@@ -113,9 +113,33 @@ impl Records {
 
     /// Read-modify-write with compare-and-set, retried on lost races. `change` returns `false`
     /// to leave the record as it is. Returns the record as stored, or `None` if there is none.
-    pub async fn update<T: Record>(&self, key: &Key, mut change: impl FnMut(&mut T) -> bool + Send) -> Result<Option<Versioned<T>>, StoreError> {
+    pub async fn update<T: Record>(&self, key: &Key, change: impl FnMut(&mut T) -> bool + Send) -> Result<Option<Versioned<T>>, StoreError> {
+        self.update_read(key, None, change).await
+    }
+
+    /// [`Records::update`] from a record the caller has just read strongly consistently (a due
+    /// index page): the first attempt costs no read; a lost race reads again.
+    pub async fn update_from<T: Record>(
+        &self,
+        read: Versioned<T>,
+        change: impl FnMut(&mut T) -> bool + Send,
+    ) -> Result<Option<Versioned<T>>, StoreError> {
+        let key = read.record.key();
+        self.update_read(&key, Some(read), change).await
+    }
+
+    async fn update_read<T: Record>(
+        &self,
+        key: &Key,
+        mut read: Option<Versioned<T>>,
+        mut change: impl FnMut(&mut T) -> bool + Send,
+    ) -> Result<Option<Versioned<T>>, StoreError> {
         for _ in 0..16 {
-            let Some(mut current) = self.get::<T>(key).await? else { return Ok(None) };
+            let current = match read.take() {
+                Some(current) => Some(current),
+                None => self.get::<T>(key).await?,
+            };
+            let Some(mut current) = current else { return Ok(None) };
             if !change(&mut current.record) {
                 return Ok(Some(current));
             }

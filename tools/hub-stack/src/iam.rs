@@ -178,7 +178,7 @@ mod tests {
         assert_eq!(r.decide("dynamodb:GetItem", table), Decision::Allowed);
         assert_eq!(r.decide("dynamodb:PutItem", table), Decision::NotAllowed);
         assert_eq!(r.decide("sqs:SendMessage", "arn:aws:sqs:us-east-1:123456789012:q"), Decision::OutsideBoundary);
-        assert_eq!(r.decide("dynamodb:GetItem", &format!("{table}/index/gsi1")), Decision::NotAllowed);
+        assert_eq!(r.decide("dynamodb:GetItem", &format!("{table}/index/due")), Decision::NotAllowed);
         let denied = role(
             serde_json::json!([{"Effect": "Allow", "Action": "*", "Resource": "*"}, {"Effect": "Deny", "Action": "s3:*", "Resource": "*"}]),
             None,
