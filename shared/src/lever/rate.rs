@@ -25,9 +25,39 @@ pub trait RateGate: Send + Sync {
     /// Waits until one more request may be sent for `connection`.
     async fn acquire(&self, connection: &str);
 
+    /// Like [`RateGate::acquire`], but only for a send time before `deadline`; `Err` carries how
+    /// long from now the next one is. Gates that cannot tell wait as `acquire` does.
+    async fn acquire_by(&self, connection: &str, deadline: tokio::time::Instant) -> Result<(), Duration> {
+        let _ = deadline;
+        self.acquire(connection).await;
+        Ok(())
+    }
+
     /// Lever answered 429 for `connection`: no request of it goes out for `wait` (Lever's
     /// `Retry-After`, or the gate's own guess when Lever sent none).
     async fn back_off(&self, connection: &str, wait: Option<Duration>);
+}
+
+tokio::task_local! {
+    /// The latest moment a Lever request of the current task may still be sent: work that must
+    /// finish within a budget (a submission tried inside the partner's request) does not wait
+    /// for a send time it cannot use. See [`send_by`].
+    static SEND_BY: tokio::time::Instant;
+}
+
+/// Runs `work` with every Lever request it makes sent by `deadline` or not at all: a gate that
+/// could only let one go later answers at once with the wait (the client's
+/// [`super::error::LeverError::RateLimited`]) and keeps the send time for a later request, and
+/// the client does not sleep through a retry that would end after it. Without this, a request
+/// waits for its send time however far off, and work cancelled meanwhile wastes the time it
+/// reserved.
+pub async fn send_by<F: std::future::Future>(deadline: tokio::time::Instant, work: F) -> F::Output {
+    SEND_BY.scope(deadline, work).await
+}
+
+/// The current task's send deadline, if [`send_by`] set one.
+pub fn send_deadline() -> Option<tokio::time::Instant> {
+    SEND_BY.try_with(|d| *d).ok()
 }
 
 /// The pause after a 429 without `Retry-After`: ten requests' worth of Lever's steady rate.

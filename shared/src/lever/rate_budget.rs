@@ -184,19 +184,20 @@ impl StoreRateBudget {
     }
 }
 
-#[async_trait]
-impl RateGate for StoreRateBudget {
-    async fn acquire(&self, connection: &str) {
-        let local = self.local(connection);
+impl StoreRateBudget {
+    /// The next send time this process holds for `connection`, reserving more when it holds
+    /// none; `None` when the store cannot be reached (the caller falls back to this process's
+    /// limiter).
+    async fn next_slot(&self, connection: &str, local: &tokio::sync::Mutex<Local>) -> Option<i64> {
         let mut held = local.lock().await;
         let stale_us = i64::try_from(self.policy.stale_after.as_micros()).unwrap_or(i64::MAX);
-        let slot = loop {
+        loop {
             let now = self.now_us();
             while held.slots.front().is_some_and(|s| *s < now - stale_us) {
                 held.slots.pop_front();
             }
             if let Some(slot) = held.slots.pop_front() {
-                break slot;
+                return Some(slot);
             }
             // A connection that keeps sending gets bigger batches; an idle one starts small.
             let batch = if now - held.last_reserved_us < 2_000_000 { held.next_batch.max(2) } else { 2 };
@@ -207,18 +208,46 @@ impl RateGate for StoreRateBudget {
                     held.next_batch = (batch * 2).min(self.policy.max_batch);
                 }
                 Err(e) => {
-                    drop(held);
                     tracing::warn!(connection, error = %e, "shared Lever rate budget unavailable; limiting in this process only");
-                    self.fallback.acquire(connection).await;
-                    return;
+                    return None;
                 }
             }
-        };
-        drop(held);
+        }
+    }
+
+    async fn wait_for(&self, slot: i64) {
         let wait_us = slot - self.now_us();
         if wait_us > 0 {
             tokio::time::sleep(Duration::from_micros(wait_us.unsigned_abs())).await;
         }
+    }
+}
+
+#[async_trait]
+impl RateGate for StoreRateBudget {
+    async fn acquire(&self, connection: &str) {
+        let local = self.local(connection);
+        match self.next_slot(connection, &local).await {
+            Some(slot) => self.wait_for(slot).await,
+            None => self.fallback.acquire(connection).await,
+        }
+    }
+
+    async fn acquire_by(&self, connection: &str, deadline: tokio::time::Instant) -> Result<(), Duration> {
+        let local = self.local(connection);
+        let Some(slot) = self.next_slot(connection, &local).await else {
+            self.fallback.acquire(connection).await;
+            return Ok(());
+        };
+        let wait_us = (slot - self.now_us()).max(0).unsigned_abs();
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        if Duration::from_micros(wait_us) > left {
+            // Not this request's: the next request of this process for the connection uses it.
+            local.lock().await.slots.push_front(slot);
+            return Err(Duration::from_micros(wait_us));
+        }
+        self.wait_for(slot).await;
+        Ok(())
     }
 
     async fn back_off(&self, connection: &str, wait: Option<Duration>) {

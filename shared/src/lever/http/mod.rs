@@ -25,7 +25,7 @@ use super::model::*;
 use super::oauth::{TokenSet, authorize_url, token_error};
 use super::page::{Page, PageRequest};
 use super::port::{Credential, LeverApi, LeverAuth, LeverOAuth};
-use super::rate::{ConnectionLimiter, RateGate, RateLimit};
+use super::rate::{self, ConnectionLimiter, RateGate, RateLimit};
 use super::retry::{RetryClass, RetryPolicy, parse_retry_after};
 use super::secret::{ClientSecret, RefreshToken};
 
@@ -278,7 +278,8 @@ impl LeverHttpClient {
         (|| self.attempt(auth, call))
             .retry(policy.backoff())
             .when(|e| call.class.may_retry(e))
-            .adjust(|e, next| policy.next_wait(e, next))
+            // No retry that would start after the task's send deadline ([`rate::send_by`]).
+            .adjust(|e, next| policy.next_wait(e, next).filter(|wait| rate::send_deadline().is_none_or(|by| tokio::time::Instant::now() + *wait < by)))
             .notify(|e, wait| {
                 tracing::warn!(op = call.op, connection, path = call.url.path(), wait_ms = wait.as_millis() as u64, error = %e, "retrying Lever request")
             })
@@ -330,7 +331,13 @@ impl LeverHttpClient {
 
     async fn send(&self, auth: Option<&LeverAuth>, call: &Call, url: &Url) -> LeverResult<reqwest::Response> {
         if let Some(a) = auth {
-            self.inner.gate.acquire(&a.connection).await;
+            match rate::send_deadline() {
+                Some(by) => {
+                    // No send time before the task's deadline: said at once, nothing sent.
+                    self.inner.gate.acquire_by(&a.connection, by).await.map_err(|wait| LeverError::RateLimited { retry_after: Some(wait) })?
+                }
+                None => self.inner.gate.acquire(&a.connection).await,
+            }
         }
         let mut rb = self.inner.http.request(call.method.clone(), url.clone());
         rb = match auth.map(|a| &a.credential) {
