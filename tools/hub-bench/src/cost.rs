@@ -147,6 +147,17 @@ pub fn memory_mb(function: &str) -> u32 {
 /// The secrets a deployment keeps (token key, state key, Lever app): a fixed monthly cost.
 pub const SECRETS_KEPT: u32 = 3;
 
+/// The secrets each function reads when its environment starts (`const SECRETS` in its
+/// `main.rs`; `tests/secrets_read.rs` holds the two together).
+pub fn secrets_read(function: &str) -> u32 {
+    match function {
+        "dispatcher" => 0,
+        "delivery-sweeper" | "event-delivery" | "lever-webhooks" => 1,
+        "hires-import" | "job-poller" => 2,
+        _ => 3,
+    }
+}
+
 /// A month of `days_measured` days' usage per function: each function's cost, and the total
 /// with the secrets' monthly fee.
 pub fn month(per_function: &BTreeMap<String, Usage>, days_measured: f64) -> (BTreeMap<String, Cost>, f64) {

@@ -16,8 +16,11 @@
 //!
 //! Not simulated (the README says so with the figures): partner API traffic and candidate
 //! submissions (measured by `hub-bench load`), event deliveries to partner endpoints (no
-//! endpoint is registered, so each event is stored with no delivery), cold starts (Secrets
-//! Manager is priced at one call per invocation, an upper bound).
+//! endpoint is registered, so each event is stored with no delivery), and cold starts' time.
+//! Secrets Manager calls are counted per environment start, not per invocation: a function reads
+//! its secrets once, at start (`const SECRETS` in each function's `main.rs`), and keeps them. Each
+//! environment a function runs in at once is assumed to start anew every hour (Lambda keeps busy
+//! environments longer, so this is an upper bound).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -54,10 +57,17 @@ tokio::task_local! {
     static FUNCTION: &'static str;
 }
 
+/// How long an environment is assumed to live: each is counted as started again after it.
+const ENVIRONMENT_MINUTES: u64 = 60;
+
 /// Everything measured, per function, over one run.
 #[derive(Default)]
 pub struct Meter {
     usage: Mutex<BTreeMap<&'static str, Usage>>,
+    /// The simulated minute, set by the clock's tick.
+    minute: std::sync::atomic::AtomicU64,
+    /// Per function and environment lifetime window: the most environments it ran in at once.
+    environments: Mutex<BTreeMap<&'static str, BTreeMap<u64, usize>>>,
 }
 
 impl Meter {
@@ -67,9 +77,25 @@ impl Meter {
         f(usage.entry(name).or_insert_with(|| Usage { memory_mb: memory_mb(name), ..Usage::default() }));
     }
 
+    /// `function` ran in `n` environments at once this minute.
+    fn environments_used(&self, function: &'static str, n: usize) {
+        let window = self.minute.load(std::sync::atomic::Ordering::Relaxed) / ENVIRONMENT_MINUTES;
+        let mut envs = self.environments.lock().unwrap_or_else(|p| p.into_inner());
+        let most = envs.entry(function).or_default().entry(window).or_default();
+        *most = (*most).max(n);
+    }
+
+    /// Usage per function; its Secrets Manager calls are its secrets read once per environment
+    /// start (priced per secret read, though one batch call reads them all).
     pub fn snapshot(&self) -> BTreeMap<String, Usage> {
         let usage = self.usage.lock().unwrap_or_else(|p| p.into_inner());
-        usage.iter().filter(|(n, _)| **n != "setup").map(|(n, u)| ((*n).to_owned(), u.clone())).collect()
+        let envs = self.environments.lock().unwrap_or_else(|p| p.into_inner());
+        let starts = |name: &str| envs.get(name).map_or(0, |w| w.values().sum::<usize>() as u64);
+        usage
+            .iter()
+            .filter(|(n, _)| **n != "setup")
+            .map(|(n, u)| ((*n).to_owned(), Usage { secrets_calls: starts(n) * u64::from(crate::cost::secrets_read(n)), ..u.clone() }))
+            .collect()
     }
 }
 
@@ -253,6 +279,7 @@ pub async fn run(config: FleetConfig) -> FleetReport {
     let mut open_postings: Vec<String> = vec![];
     for minute in 0..(config.hours * 60) {
         clock.advance_ms(60_000);
+        meter.minute.store(u64::from(minute), std::sync::atomic::Ordering::Relaxed);
         let now = clock.now_ms();
         if minute % 60 == 30 {
             lever_changes(&sandbox, &mut open_postings, minute);
@@ -298,6 +325,9 @@ where
     F: FnOnce() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
+    if scheduled {
+        meter.environments_used(function, 1);
+    }
     let started = Instant::now();
     let ok = FUNCTION.scope(function, handler()).await;
     let ms = started.elapsed().as_secs_f64() * 1000.0;
@@ -306,8 +336,7 @@ where
         // Lambda bills each invocation's duration rounded up to the millisecond.
         billed_ms: ms.ceil().max(1.0) as u64,
         memory_mb: memory_mb(function),
-        // One Secrets Manager call per invocation: an upper bound (a warm one makes none).
-        secrets_calls: 1,
+        // Secrets Manager calls are per environment start (`Meter::snapshot`), not per invocation.
         scheduler_invocations: u64::from(scheduled),
         log_bytes: PLATFORM_LOG_BYTES,
         failures: u64::from(!ok),
@@ -341,6 +370,7 @@ async fn drain<F, Fut>(
         if batch.is_empty() {
             return;
         }
+        meter.environments_used(function, batch.len().min(IN_FLIGHT));
         let runs = batch.into_iter().map(|m| {
             let handle = &handle;
             async move {

@@ -37,5 +37,10 @@ async fn a_day_of_50_connections_runs_every_schedule_and_nothing_fails() {
     // 2-3 KB) and moves its index entry (2 small writes); an index of whole items made it 8.2.
     let per_dispatch = f["dispatcher"].write_units / report.dispatched.max(1) as f64;
     assert!(per_dispatch <= 6.0, "{per_dispatch:.2} write units per dispatched flow");
+    // Secrets are read once per environment start (each assumed to live an hour), not per
+    // invocation; the dispatcher reads none.
+    assert_eq!(f["dispatcher"].secrets_calls, 0);
+    let poller_reads = f["job-poller"].secrets_calls;
+    assert!((24 * 2..=24 * 16 * 2).contains(&poller_reads), "{poller_reads} job-poller secret reads");
     assert!(f["job-poller"].log_bytes > 0 && f["job-poller"].store_calls >= syncs * 2);
 }
