@@ -252,17 +252,10 @@ impl Candidates {
     /// (everything an erasure does can be done twice). Returns how many completed.
     pub(super) async fn resume_erasures(&self, now_ms: i64) -> Result<usize, CandidateError> {
         let query = DueQuery { partition: keys::ERASURE_DUE_PARTITION.to_owned(), up_to: keys::due_up_to(now_ms), limit: 20, cursor: None };
-        let (due, _) = self.records.due::<ErasureRecord>(&query).await?;
+        // Taken by one sweep: overlapping sweeps do not run it twice at once.
+        let mut taken = self.records.take_due(query, 1, |r: &mut ErasureRecord| r.resume_at_ms = Some(now_ms + RESUME_AFTER_MS));
         let mut completed = 0;
-        for v in due {
-            let mut record = v.record;
-            record.resume_at_ms = Some(now_ms + RESUME_AFTER_MS);
-            // Taken by one sweep: overlapping sweeps do not run it twice at once.
-            match self.records.replace(&record, v.version).await {
-                Ok(_) => {}
-                Err(StoreError::ConditionFailed) => continue,
-                Err(e) => return Err(e.into()),
-            }
+        while let Some(mut record) = taken.next().await? {
             let request = record
                 .request
                 .as_ref()
@@ -294,17 +287,10 @@ impl Candidates {
     /// `candidate.erased`); its jobs stay. Returns how many connections were purged.
     pub(super) async fn purge_disconnected(&self, now_ms: i64) -> Result<usize, CandidateError> {
         let query = DueQuery { partition: keys::PURGE_DUE_PARTITION.to_owned(), up_to: keys::due_up_to(now_ms), limit: 20, cursor: None };
-        let (due, _) = self.records.due::<ConnectionPurge>(&query).await?;
+        // Taken by one sweep (pushed on, in case this one stops part-way).
+        let mut taken = self.records.take_due(query, 1, |p: &mut ConnectionPurge| p.purge_at_ms = now_ms + RESUME_AFTER_MS);
         let mut purged = 0;
-        for v in due {
-            let mut purge = v.record;
-            // Taken by one sweep (pushed on, in case this one stops part-way).
-            purge.purge_at_ms = now_ms + RESUME_AFTER_MS;
-            match self.records.replace(&purge, v.version).await {
-                Ok(_) => {}
-                Err(StoreError::ConditionFailed) => continue,
-                Err(e) => return Err(e.into()),
-            }
+        while let Some(purge) = taken.next().await? {
             let connection = self.records.get::<Connection>(&keys::connection(&purge.connection_id)).await?.map(|c| c.record);
             if connection.is_some_and(|c| c.status == ConnectionStatus::Disconnected) {
                 let erasure =
