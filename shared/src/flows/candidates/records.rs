@@ -119,46 +119,37 @@ pub struct Progress {
     /// The opportunity was made by this submission (resume and files went with the create).
     #[serde(default)]
     pub created_by_hub: bool,
-    /// The [`WriteStep`]s done, by their stored names.
-    #[serde(default)]
-    pub done: BTreeSet<String>,
+    /// The [`WriteStep`]s done besides the create (that is `created_by_hub`), stored by their
+    /// names as records written before the enum hold them.
+    #[serde(default, deserialize_with = "known_steps")]
+    pub done: BTreeSet<WriteStep>,
+}
+
+/// The stored step names this version knows; one it does not (a newer version's) is redone.
+fn known_steps<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<BTreeSet<WriteStep>, D::Error> {
+    let names = Vec::<String>::deserialize(deserializer)?;
+    Ok(names.iter().filter_map(|n| WriteStep::from_stored_name(n)).collect())
 }
 
 impl Progress {
     pub fn is_done(&self, step: WriteStep) -> bool {
-        self.done.contains(&step.stored_name())
+        match step {
+            WriteStep::Create => self.created_by_hub,
+            step => self.done.contains(&step),
+        }
     }
 
     pub fn mark(&mut self, step: WriteStep) {
-        self.done.insert(step.stored_name());
-    }
-}
-
-/// A write to an opportunity the hub did not create in one call, done once and recorded.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum WriteStep {
-    Sources,
-    Tags,
-    Note,
-    Stage,
-    /// The submission's file at this index.
-    File(usize),
-    AlsoApply,
-}
-
-impl WriteStep {
-    /// The name in `Progress::done`: records written before this enum use the same names.
-    fn stored_name(self) -> String {
-        match self {
-            Self::Sources => "sources".into(),
-            Self::Tags => "tags".into(),
-            Self::Note => "note".into(),
-            Self::Stage => "stage".into(),
-            Self::File(i) => format!("file:{i}"),
-            Self::AlsoApply => "also_apply".into(),
+        match step {
+            WriteStep::Create => self.created_by_hub = true,
+            step => {
+                self.done.insert(step);
+            }
         }
     }
 }
+
+pub use crate::core::submission::WriteStep;
 
 /// What an `Idempotency-Key` was first used for, and what was answered.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -407,6 +398,15 @@ mod tests {
         p.mark(WriteStep::Tags);
         p.mark(WriteStep::Stage);
         p.mark(WriteStep::File(0));
-        assert_eq!(p.done, BTreeSet::from(["tags".to_owned(), "stage".to_owned(), "file:0".to_owned()]));
+        let stored_names: BTreeSet<String> = serde_json::from_value(serde_json::to_value(&p).unwrap()["done"].clone()).unwrap();
+        assert_eq!(stored_names, BTreeSet::from(["tags".to_owned(), "stage".to_owned(), "file:0".to_owned()]));
+    }
+
+    #[test]
+    fn a_step_name_this_version_does_not_know_is_redone_not_refused() {
+        let stored: Progress =
+            serde_json::from_value(serde_json::json!({ "created_by_hub": true, "done": ["note", "file:x", "something_newer"] })).unwrap();
+        assert_eq!(stored.done, BTreeSet::from([WriteStep::Note]));
+        assert!(stored.is_done(WriteStep::Create), "the create is recorded as created_by_hub, as before");
     }
 }

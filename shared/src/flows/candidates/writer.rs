@@ -59,6 +59,21 @@ pub(super) struct Working {
     pub status: CandidateStatus,
 }
 
+/// What every step of one run reads.
+struct StepRun<'a> {
+    connection_id: &'a str,
+    rec: &'a SubmissionRecord,
+    plan: &'a CandidatePlan,
+    /// The Lever source this connection writes (another posting's opportunity carries it).
+    source: &'a str,
+    /// An earlier attempt may have made a note or file already: look before adding it.
+    retry_run: bool,
+}
+
+fn no_opportunity() -> Stop {
+    Stop::Transient { retry_after: None, message: "no opportunity to write to".into() }
+}
+
 enum Verdict {
     Claimed { retry_run: bool },
     Final,
@@ -487,13 +502,17 @@ impl Candidates {
             PlanError::NotInLever => Stop::failed(error_codes::NOT_IN_LEVER, e.to_string()),
             e @ (PlanError::NoCandidatesFlow | PlanError::Invalid(_)) => Stop::failed(error_codes::LEVER_REJECTED, e.to_string()),
         })?;
-        match &plan.write {
-            Write::Hold => return Ok(Outcome::Held),
-            Write::Create => self.create(&connection, rec, &plan, working).await?,
-            Write::Update { .. } => {}
+        if plan.write == Write::Hold {
+            return Ok(Outcome::Held);
         }
         let source = source_label(profile.as_ref(), &connection.settings);
-        self.additions(&connection, rec, &plan, &source, retry_run, working).await?;
+        let run = StepRun { connection_id: &connection.id, rec, plan: &plan, source: &source, retry_run };
+        for step in &plan.steps {
+            self.write_step(&run, *step, working).await?;
+        }
+        if working.opportunity_id.is_none() {
+            return Err(no_opportunity());
+        }
         Ok(Outcome::Written)
     }
 
@@ -637,11 +656,62 @@ impl Candidates {
         Ok(FileUpload { file_name: meta.name.clone(), content_type: meta.content_type.clone(), bytes })
     }
 
-    /// `POST /opportunities`: multipart with the resume and files, else JSON.
-    async fn create(&self, connection: &Connection, rec: &SubmissionRecord, plan: &CandidatePlan, working: &mut Working) -> Result<(), Stop> {
-        if working.progress.created_by_hub {
+    /// One step of the plan, unless a run recorded it done (or this submission's create
+    /// carried it); recorded done once Lever has it.
+    async fn write_step(&self, run: &StepRun<'_>, step: WriteStep, working: &mut Working) -> Result<(), Stop> {
+        if working.progress.is_done(step) || (step.carried_by_create() && working.progress.created_by_hub) {
             return Ok(());
         }
+        if step == WriteStep::Create {
+            self.create(run, working).await?;
+            working.progress.mark(step);
+            return Ok(());
+        }
+        let opp = working.opportunity_id.clone().ok_or_else(no_opportunity)?;
+        let (cid, opp, plan, perform_as) = (run.connection_id, opp.as_str(), run.plan, run.plan.perform_as.as_str());
+        match step {
+            WriteStep::Create => {}
+            WriteStep::Sources => {
+                let sources = &plan.sources;
+                self.call(cid, |auth, lever| async move { lever.add_sources(&auth, opp, sources, Some(perform_as)).await }).await?;
+            }
+            WriteStep::Tags => {
+                let tags = &plan.tags;
+                self.call(cid, |auth, lever| async move { lever.add_tags(&auth, opp, tags, Some(perform_as)).await }).await?;
+            }
+            WriteStep::Note => {
+                let text = plan.note_text().unwrap_or_default();
+                let there = run.retry_run && self.note_exists(cid, opp, &text).await?;
+                if !there {
+                    let note = &NewNote { value: text, ..Default::default() };
+                    self.call(cid, |auth, lever| async move { lever.create_note(&auth, opp, note, Some(perform_as)).await }).await?;
+                }
+            }
+            WriteStep::File(i) => {
+                let upload = self.file_upload(run.rec, i).await?;
+                let there = run.retry_run && self.file_exists(cid, opp, &upload).await?;
+                if !there {
+                    let upload = &upload;
+                    self.call(cid, |auth, lever| async move { lever.upload_file(&auth, opp, perform_as, upload.clone()).await }).await?;
+                }
+            }
+            WriteStep::Stage => {
+                let stage = plan.stage.as_ref().map(|s| s.as_str()).unwrap_or_default();
+                self.call(cid, |auth, lever| async move { lever.change_stage(&auth, opp, stage, Some(perform_as)).await }).await?;
+                working.stage_id = Some(stage.to_owned());
+            }
+            WriteStep::AlsoApply => {
+                let other = plan.also_apply_to_posting.as_deref().unwrap_or_default();
+                self.also_apply(cid, plan, run.source, other).await?;
+            }
+        }
+        working.progress.mark(step);
+        Ok(())
+    }
+
+    /// `POST /opportunities`: multipart with the resume and files, else JSON.
+    async fn create(&self, run: &StepRun<'_>, working: &mut Working) -> Result<(), Stop> {
+        let (rec, plan) = (run.rec, run.plan);
         let resume_index = Self::resume_index(rec).filter(|_| plan.resume_file.is_some());
         let mut resume = None;
         let mut files = Vec::new();
@@ -665,7 +735,7 @@ impl Candidates {
         let perform_as = plan.perform_as.as_str();
         let (body, resume, files) = (&body, &resume, &files);
         let created = self
-            .call(&connection.id, |auth, lever| async move {
+            .call(run.connection_id, |auth, lever| async move {
                 if resume.is_none() && files.is_empty() {
                     lever.create_opportunity(&auth, perform_as, body).await
                 } else {
@@ -679,76 +749,6 @@ impl Candidates {
         working.contact_id = o.contact_id().map(str::to_owned);
         working.stage_id = o.stage_id().map(str::to_owned).or(body.stage.clone());
         working.status = status_of(&o);
-        Ok(())
-    }
-
-    /// What goes on an opportunity after (or instead of) the create: sources, tags, the note,
-    /// files, a stage move, another posting. Each at most once.
-    async fn additions(
-        &self,
-        connection: &Connection,
-        rec: &SubmissionRecord,
-        plan: &CandidatePlan,
-        source: &str,
-        retry_run: bool,
-        working: &mut Working,
-    ) -> Result<(), Stop> {
-        let Some(opp) = working.opportunity_id.clone() else {
-            return Err(Stop::Transient { retry_after: None, message: "no opportunity to write to".into() });
-        };
-        let (cid, opp, perform_as) = (connection.id.as_str(), opp.as_str(), plan.perform_as.as_str());
-        let ours = working.progress.created_by_hub;
-        if !ours && !plan.sources.is_empty() && !working.progress.is_done(WriteStep::Sources) {
-            let sources = &plan.sources;
-            self.call(cid, |auth, lever| async move { lever.add_sources(&auth, opp, sources, Some(perform_as)).await }).await?;
-            working.progress.mark(WriteStep::Sources);
-        }
-        if !ours && !plan.tags.is_empty() && !working.progress.is_done(WriteStep::Tags) {
-            let tags = &plan.tags;
-            self.call(cid, |auth, lever| async move { lever.add_tags(&auth, opp, tags, Some(perform_as)).await }).await?;
-            working.progress.mark(WriteStep::Tags);
-        }
-        if let Some(text) = plan.note_text()
-            && !working.progress.is_done(WriteStep::Note)
-        {
-            let text = text.as_str();
-            let there = retry_run && self.note_exists(cid, opp, text).await?;
-            if !there {
-                let note = NewNote { value: text.to_owned(), ..Default::default() };
-                let note = &note;
-                self.call(cid, |auth, lever| async move { lever.create_note(&auth, opp, note, Some(perform_as)).await }).await?;
-            }
-            working.progress.mark(WriteStep::Note);
-        }
-        if !ours {
-            for i in 0..rec.submission.files.len() {
-                let step = WriteStep::File(i);
-                if working.progress.is_done(step) {
-                    continue;
-                }
-                let upload = self.file_upload(rec, i).await?;
-                let there = retry_run && self.file_exists(cid, opp, &upload).await?;
-                if !there {
-                    let upload = &upload;
-                    self.call(cid, |auth, lever| async move { lever.upload_file(&auth, opp, perform_as, upload.clone()).await }).await?;
-                }
-                working.progress.mark(step);
-            }
-            if let Some(stage) = &plan.stage
-                && !working.progress.is_done(WriteStep::Stage)
-            {
-                let stage = stage.as_str();
-                self.call(cid, |auth, lever| async move { lever.change_stage(&auth, opp, stage, Some(perform_as)).await }).await?;
-                working.stage_id = Some(stage.to_owned());
-                working.progress.mark(WriteStep::Stage);
-            }
-        }
-        if let Some(other) = &plan.also_apply_to_posting
-            && !working.progress.is_done(WriteStep::AlsoApply)
-        {
-            self.also_apply(cid, plan, source, other).await?;
-            working.progress.mark(WriteStep::AlsoApply);
-        }
         Ok(())
     }
 
