@@ -16,7 +16,7 @@ use super::extract::{Body, Id, IdPair, Query};
 use super::json::{parse, time};
 use super::problem::{FieldError, Problem, ProblemType};
 use crate::core::submission::{MAX_INLINE_BYTES, Submission};
-use crate::flows::candidates::{CandidateError, NewUpload, RefusalKind, SubmitAnswer, submission_view};
+use crate::flows::candidates::{CandidateError, NewUpload, RefusalKind, SubmitAnswer, SubmitOutcome, submission_view};
 
 /// The largest `POST …/candidates` body: 4 MiB of files is 5.6 MB in base64, and the rest fits
 /// beside it inside Lambda's 6 MB request limit.
@@ -64,26 +64,28 @@ fn with_location(mut response: Response, location: Option<&str>) -> Response {
     response
 }
 
+/// The HTTP answer for a submission's outcome (the same for a replay: the outcome is stored).
 fn render(a: SubmitAnswer) -> Response {
     let answer = a.answer;
-    let mut response = match &answer.problem {
-        Some(p) => {
+    let status = match &answer.outcome {
+        SubmitOutcome::Created => StatusCode::CREATED,
+        SubmitOutcome::Updated => StatusCode::OK,
+        SubmitOutcome::Accepted => StatusCode::ACCEPTED,
+        SubmitOutcome::Refused(p) => {
             let kind = match p.kind {
                 RefusalKind::ConnectionNotActive => ProblemType::ConnectionNotActive,
                 RefusalKind::InvalidRequest => ProblemType::InvalidRequest,
                 RefusalKind::LeverRejected => ProblemType::LeverRejected,
             };
-            let mut problem = Problem::new(kind, p.detail.clone())
-                .with_errors(p.errors.iter().map(|(field, message)| FieldError { field: field.clone(), message: message.clone() }).collect());
-            problem.status = answer.status;
-            problem.into_response()
-        }
-        None => {
-            let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::ACCEPTED);
-            with_location((status, Json(answer.body.clone())).into_response(), answer.location.as_deref())
+            let errors = p.errors.iter().map(|(field, message)| FieldError { field: field.clone(), message: message.clone() }).collect();
+            return replayed(Problem::new(kind, p.detail.clone()).with_errors(errors).into_response(), a.replayed);
         }
     };
-    if a.replayed {
+    replayed(with_location((status, Json(answer.body)).into_response(), answer.location.as_deref()), a.replayed)
+}
+
+fn replayed(mut response: Response, replayed: bool) -> Response {
+    if replayed {
         response.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
     }
     response

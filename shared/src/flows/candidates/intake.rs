@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use super::records::{IdempotencyRecord, RefusalKind, StoredAnswer, StoredFile, StoredProblem, SubmissionRecord, UploadRecord};
+use super::records::{IdempotencyRecord, RefusalKind, StoredAnswer, StoredFile, StoredProblem, SubmissionRecord, SubmitOutcome, UploadRecord};
 use super::view::submission_view;
 use super::writer::RunResult;
 use super::{CandidateError, Candidates, ms};
@@ -312,40 +312,36 @@ impl Candidates {
         }
         Ok(Err(problems))
     }
-    /// The HTTP answer for a submission as it stands: `201` created, `200` added to an
-    /// existing candidate, `202` still working (queued or held); a failure the partner must act
-    /// on is a problem.
+    /// What the partner is told of a submission as it stands: created, added to a candidate
+    /// Lever had, accepted and still working (queued or held), or refused for a failure the
+    /// partner must act on.
     pub(super) fn answer_for(&self, r: &SubmissionRecord, connection: &Connection) -> StoredAnswer {
-        let location = Some(format!("/v1/connections/{}/candidates/{}", r.connection_id, r.id));
-        let view = submission_view(r, Some(&connection.settings));
-        let candidate = |status: u16| StoredAnswer { status, body: view.clone(), problem: None, location: location.clone() };
-        match r.state {
-            SubmissionState::Created => candidate(201),
-            SubmissionState::Updated => candidate(200),
-            SubmissionState::Queued | SubmissionState::Pending => candidate(202),
+        let outcome = match r.state {
+            SubmissionState::Created => SubmitOutcome::Created,
+            SubmissionState::Updated => SubmitOutcome::Updated,
+            SubmissionState::Queued | SubmissionState::Pending => SubmitOutcome::Accepted,
             SubmissionState::Failed => {
                 let (code, message) = r.error.as_ref().map(|e| (e.code.as_str(), e.message.as_str())).unwrap_or((error_codes::LEVER_REJECTED, ""));
-                // The status is stored with the answer so that a replay is the same answer.
-                let (status, kind, errors) = match code {
-                    error_codes::CONNECTION_NOT_ACTIVE => (409, RefusalKind::ConnectionNotActive, vec![]),
-                    error_codes::NO_PERFORM_AS => (422, RefusalKind::InvalidRequest, vec![("settings.perform_as".to_owned(), message.to_owned())]),
-                    error_codes::NOT_IN_LEVER => (422, RefusalKind::InvalidRequest, vec![("candidate.emails".to_owned(), message.to_owned())]),
-                    _ => (422, RefusalKind::LeverRejected, vec![]),
+                let (kind, errors) = match code {
+                    error_codes::CONNECTION_NOT_ACTIVE => (RefusalKind::ConnectionNotActive, vec![]),
+                    error_codes::NO_PERFORM_AS => (RefusalKind::InvalidRequest, vec![("settings.perform_as".to_owned(), message.to_owned())]),
+                    error_codes::NOT_IN_LEVER => (RefusalKind::InvalidRequest, vec![("candidate.emails".to_owned(), message.to_owned())]),
+                    _ => (RefusalKind::LeverRejected, vec![]),
                 };
-                StoredAnswer {
-                    status,
-                    body: view.clone(),
-                    problem: Some(StoredProblem {
-                        kind,
-                        detail: format!(
-                            "{message} (candidate {} is kept as failed, error {code}; fix the cause, then POST …/candidates/{}/retry)",
-                            r.id, r.id
-                        ),
-                        errors,
-                    }),
-                    location,
-                }
+                SubmitOutcome::Refused(StoredProblem {
+                    kind,
+                    detail: format!(
+                        "{message} (candidate {} is kept as failed, error {code}; fix the cause, then POST …/candidates/{}/retry)",
+                        r.id, r.id
+                    ),
+                    errors,
+                })
             }
+        };
+        StoredAnswer {
+            outcome,
+            body: submission_view(r, Some(&connection.settings)),
+            location: Some(format!("/v1/connections/{}/candidates/{}", r.connection_id, r.id)),
         }
     }
 }

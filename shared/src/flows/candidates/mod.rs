@@ -42,7 +42,7 @@ use serde::{Deserialize, Serialize};
 pub use deleted::LeverDeletions;
 pub use erase::{ERASURE_KINDS, ErasureRecord, ErasureStatus, ErasureTarget};
 pub use intake::SubmitAnswer;
-pub use records::{IdempotencyRecord, RefusalKind, StoredAnswer, SubmissionRecord, SubmittedOpportunity, UploadRecord};
+pub use records::{IdempotencyRecord, RefusalKind, StoredAnswer, StoredProblem, SubmissionRecord, SubmitOutcome, SubmittedOpportunity, UploadRecord};
 pub use status::{PendingReferralRelease, StatusReporter};
 pub use sweep::SweepReport;
 pub use uploads::{NewUpload, UploadTicket};

@@ -182,18 +182,85 @@ impl Record for IdempotencyRecord {
     }
 }
 
-/// An HTTP answer as first given, replayed for the same key and body.
+/// The answer first given for a key, replayed for the same key and body: what became of the
+/// submission, in the flow's terms (the API decides the HTTP status).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(from = "AnswerForm", into = "AnswerForm")]
 pub struct StoredAnswer {
-    pub status: u16,
-    /// The candidate (`Candidate` schema), unless the answer is a problem.
-    #[serde(default)]
+    pub outcome: SubmitOutcome,
+    /// The candidate (`Candidate` schema).
     pub body: serde_json::Value,
-    #[serde(default)]
-    pub problem: Option<StoredProblem>,
-    /// The `Location` of the candidate.
-    #[serde(default)]
+    /// Where the candidate is read.
     pub location: Option<String>,
+}
+
+/// What became of a submission when the partner was answered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SubmitOutcome {
+    /// A new candidate in Lever.
+    Created,
+    /// Added to a candidate Lever had.
+    Updated,
+    /// Accepted, and still being written (queued, or a referral held until the person applies).
+    Accepted,
+    /// Failed in a way the partner must act on.
+    Refused(StoredProblem),
+}
+
+/// [`SubmitOutcome`] as stored: its name, and the refusal beside it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum OutcomeName {
+    Created,
+    Updated,
+    Accepted,
+    Refused,
+}
+
+/// The stored layout. Answers written before outcomes were typed carry the HTTP status they
+/// were given instead of `outcome`; it is read back into the outcome that status stood for.
+#[derive(Serialize, Deserialize)]
+struct AnswerForm {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    outcome: Option<OutcomeName>,
+    #[serde(default, skip_serializing)]
+    status: Option<u16>,
+    #[serde(default)]
+    body: serde_json::Value,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    problem: Option<StoredProblem>,
+    #[serde(default)]
+    location: Option<String>,
+}
+
+impl From<AnswerForm> for StoredAnswer {
+    fn from(f: AnswerForm) -> Self {
+        let name = f.outcome.unwrap_or(match f.status {
+            Some(201) => OutcomeName::Created,
+            Some(200) => OutcomeName::Updated,
+            _ => OutcomeName::Accepted,
+        });
+        let outcome = match (name, f.problem) {
+            // The old form: a problem is a refusal whatever its status said.
+            (_, Some(problem)) => SubmitOutcome::Refused(problem),
+            (OutcomeName::Created, None) => SubmitOutcome::Created,
+            (OutcomeName::Updated, None) => SubmitOutcome::Updated,
+            (OutcomeName::Accepted | OutcomeName::Refused, None) => SubmitOutcome::Accepted,
+        };
+        Self { outcome, body: f.body, location: f.location }
+    }
+}
+
+impl From<StoredAnswer> for AnswerForm {
+    fn from(a: StoredAnswer) -> Self {
+        let (outcome, problem) = match a.outcome {
+            SubmitOutcome::Created => (OutcomeName::Created, None),
+            SubmitOutcome::Updated => (OutcomeName::Updated, None),
+            SubmitOutcome::Accepted => (OutcomeName::Accepted, None),
+            SubmitOutcome::Refused(p) => (OutcomeName::Refused, Some(p)),
+        };
+        Self { outcome: Some(outcome), status: None, body: a.body, problem, location: a.location }
+    }
 }
 
 /// A problem answer: what kind of refusal, detail and field errors.
@@ -386,6 +453,22 @@ mod tests {
         assert_eq!(stored("something-else"), RefusalKind::LeverRejected, "what the API fell back to before");
         let written = serde_json::to_value(StoredProblem { kind: RefusalKind::InvalidRequest, detail: "d".into(), errors: vec![] }).unwrap();
         assert_eq!(written["type_name"], "invalid-request");
+    }
+
+    #[test]
+    fn answers_stored_with_http_statuses_read_back_as_the_outcomes_they_were() {
+        let old = |v: serde_json::Value| serde_json::from_value::<StoredAnswer>(v).unwrap().outcome;
+        let body = serde_json::json!({"id": "s1"});
+        assert_eq!(old(serde_json::json!({"status": 201, "body": body, "problem": null, "location": "/l"})), SubmitOutcome::Created);
+        assert_eq!(old(serde_json::json!({"status": 200, "body": body, "problem": null, "location": "/l"})), SubmitOutcome::Updated);
+        assert_eq!(old(serde_json::json!({"status": 202, "body": body, "problem": null, "location": "/l"})), SubmitOutcome::Accepted);
+        let refused = old(serde_json::json!({"status": 409, "body": body, "problem": {"type_name": "connection-not-active", "detail": "d"}}));
+        assert_eq!(refused, SubmitOutcome::Refused(StoredProblem { kind: RefusalKind::ConnectionNotActive, detail: "d".into(), errors: vec![] }));
+        let answer = StoredAnswer { outcome: SubmitOutcome::Updated, body: body.clone(), location: Some("/l".into()) };
+        let written = serde_json::to_value(&answer).unwrap();
+        assert_eq!(written["outcome"], "updated");
+        assert!(written.get("status").is_none(), "no HTTP status is stored any more");
+        assert_eq!(serde_json::from_value::<StoredAnswer>(written).unwrap(), answer);
     }
 
     #[test]
