@@ -114,27 +114,27 @@ pub async fn create(
     };
     let key = key.to_str().map_err(|_| Problem::from(CandidateError::BadKey("must be visible ASCII".into())))?.to_owned();
     let submission: Submission = parse(&bytes)?;
-    let answer = s.candidates.submit(&caller.partner_id, &id, Some(&key), &submission, &bytes).await?;
+    let answer = s.candidates.intake().submit(&caller.partner_id, &id, Some(&key), &submission, &bytes).await?;
     Ok(render(answer))
 }
 
 /// `GET /v1/connections/{id}/candidates`: newest first.
 pub async fn list(State(s): State<Arc<CandidateApiState>>, caller: Caller, Id(id): Id, Query(p): Query<PageParams>) -> Result<Json<Value>, Problem> {
     let page = s.pages.page(&p, CursorScope::new("candidates", &caller.partner_id).of(&id))?;
-    let (items, next, connection) = s.candidates.list(&caller.partner_id, &id, page.limit, page.cursor.clone()).await?;
+    let (items, next, connection) = s.candidates.submissions().list(&caller.partner_id, &id, page.limit, page.cursor.clone()).await?;
     let data: Vec<Value> = items.iter().map(|r| submission_view(r, Some(&connection.settings))).collect();
     Ok(Json(json!({ "data": data, "next_cursor": page.next(next) })))
 }
 
 /// `GET /v1/connections/{id}/candidates/{candidate_id}`.
 pub async fn get(State(s): State<Arc<CandidateApiState>>, caller: Caller, IdPair(id, candidate): IdPair) -> Result<Json<Value>, Problem> {
-    let (r, connection) = s.candidates.get(&caller.partner_id, &id, &candidate).await?;
+    let (r, connection) = s.candidates.submissions().get(&caller.partner_id, &id, &candidate).await?;
     Ok(Json(submission_view(&r, Some(&connection.settings))))
 }
 
 /// `POST /v1/connections/{id}/candidates/{candidate_id}/retry`.
 pub async fn retry(State(s): State<Arc<CandidateApiState>>, caller: Caller, IdPair(id, candidate): IdPair, _body: Body) -> Result<Response, Problem> {
-    let (r, connection) = s.candidates.retry(&caller.partner_id, &id, &candidate).await?;
+    let (r, connection) = s.candidates.submissions().retry(&caller.partner_id, &id, &candidate).await?;
     let location = format!("/v1/connections/{id}/candidates/{candidate}");
     Ok(with_location((StatusCode::ACCEPTED, Json(submission_view(&r, Some(&connection.settings)))).into_response(), Some(&location)))
 }
@@ -142,7 +142,7 @@ pub async fn retry(State(s): State<Arc<CandidateApiState>>, caller: Caller, IdPa
 /// `POST /v1/connections/{id}/uploads`.
 pub async fn create_upload(State(s): State<Arc<CandidateApiState>>, caller: Caller, Id(id): Id, Body(body): Body) -> Result<Response, Problem> {
     let req: NewUpload = parse(&body)?;
-    let ticket = s.candidates.create_upload(&caller.partner_id, &id, req).await?;
+    let ticket = s.candidates.uploads().create_upload(&caller.partner_id, &id, req).await?;
     let u = &ticket.upload;
     let headers: serde_json::Map<String, Value> = ticket.put.headers.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
     Ok((

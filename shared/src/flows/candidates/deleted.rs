@@ -10,15 +10,18 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+use super::erase::Erasures;
 use super::records::{StatusPoll, SubmittedOpportunity};
-use super::{CandidateError, CandidateWork, Candidates};
+use super::{CandidateError, CandidateWork};
 use crate::core::connection::Connection;
 use crate::core::hire::record::HireRecord;
 use crate::flows::lever_events::{HandlerError, InboundLeverEvent, LeverEventHandler};
+use crate::flows::tokens::Tokens;
 use crate::lever::model::OpportunitiesQuery;
 use crate::lever::page::collect_all;
+use crate::lever::port::LeverApi;
 use crate::queue::Queue;
-use crate::store::keys;
+use crate::store::{Records, keys};
 
 pub struct LeverDeletions {
     queue: Arc<dyn Queue>,
@@ -50,7 +53,16 @@ const DELETIONS_EVERY_MS: i64 = 24 * 3600 * 1000;
 /// Each pass reads back this far before the last one (Lever's clock against ours).
 const DELETIONS_OVERLAP_MS: i64 = 3600 * 1000;
 
-impl Candidates {
+/// The daily pass over Lever's deletions, for a deletion whose webhook never came.
+#[derive(Clone)]
+pub(super) struct DeletionsPass {
+    pub(super) records: Records,
+    pub(super) lever: Arc<dyn LeverApi>,
+    pub(super) tokens: Tokens,
+    pub(super) erasures: Erasures,
+}
+
+impl DeletionsPass {
     /// The daily pass of one connection: every opportunity the hub wrote or recorded a hire of
     /// that Lever deleted or anonymised since the last pass is erased (`candidate.deleted`).
     pub(super) async fn deletions_pass(&self, connection_id: &str) -> Result<(), CandidateError> {
@@ -87,7 +99,7 @@ impl Candidates {
         let mut missed = 0;
         for opportunity_id in gone {
             if self.holds_opportunity(connection_id, &opportunity_id).await? {
-                self.erase_deleted_opportunity(connection_id, &opportunity_id).await?;
+                self.erasures.erase_deleted_opportunity(connection_id, &opportunity_id).await?;
                 missed += 1;
             }
         }

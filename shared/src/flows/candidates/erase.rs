@@ -8,23 +8,27 @@
 //! candidate sweeper can finish a run that failed (dropped at completion).
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::records::{IdempotencyRecord, PendingReferral, SubmissionRecord, UploadRecord};
-use super::{CandidateError, Candidates};
+use super::{CandidateError, owned_connection};
 use crate::core::candidate::email_key;
+use crate::core::catalog::ProfileCatalog;
 use crate::core::connection::{Connection, ConnectionStatus};
 use crate::core::events::EventKind;
 use crate::core::hire::record::HireRecord;
 use crate::core::sealed::Sealed;
+use crate::files::FileStore;
 use crate::flows::activity::ActivityEntry;
 use crate::flows::connections::PartnerConnection;
 use crate::flows::delivery::{Delivery, DeliveryStatus, StoredEvent};
-use crate::flows::events::NewEvent;
+use crate::flows::events::{EventPublisher, NewEvent};
 use crate::flows::records::ConnectionPurge;
-use crate::store::{DueQuery, Expect, IndexKey, Key, Record, StoreError, keys};
+use crate::flows::tokens::Tokens;
+use crate::store::{DueQuery, Expect, IndexKey, Key, Record, Records, StoreError, keys};
 
 /// Erasure records answer `GET /v1/erasures/{id}` this long.
 const ERASURE_RECORD_DAYS: i64 = 400;
@@ -189,7 +193,18 @@ fn bump(counts: &mut Counts, kind: &str, n: u64) {
     *counts.entry(kind.to_owned()).or_default() += n;
 }
 
-impl Candidates {
+/// Erasures: on request, for Lever's deletions, and a disconnected connection's purge.
+#[derive(Clone)]
+pub struct Erasures {
+    pub(super) records: Records,
+    pub(super) catalog: Arc<ProfileCatalog>,
+    /// Its cipher seals a pending erasure's request.
+    pub(super) tokens: Tokens,
+    pub(super) files: Arc<dyn FileStore>,
+    pub(super) events: Arc<dyn EventPublisher>,
+}
+
+impl Erasures {
     /// Erases the person from what the hub holds for `partner_id` (on `connection_id`, or on
     /// every connection of the partner), then rewrites what keeps history on disk. An unknown
     /// person completes with zero counts, like any other.
@@ -309,7 +324,7 @@ impl Candidates {
     /// The connections an erasure covers: the one named (the partner's), or all the partner's.
     async fn erasure_connections(&self, partner_id: &str, connection_id: Option<&str>) -> Result<Vec<String>, CandidateError> {
         Ok(match connection_id {
-            Some(id) => vec![self.owned_connection(partner_id, id).await?.id],
+            Some(id) => vec![owned_connection(&self.records, partner_id, id).await?.id],
             None => self
                 .records
                 .query_all::<PartnerConnection>(&keys::partner(partner_id).pk, keys::PARTNER_CONNECTIONS_PREFIX)

@@ -9,25 +9,29 @@
 //! for on the opportunity before it is added again.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
+use super::announce::Announcer;
 use super::lever_facts::LeverFacts;
-use super::records::{Claim, PendingReferral, Progress, StageRef, StatusPoll, SubmissionFailure, SubmissionRecord, SubmittedOpportunity, WriteStep};
+use super::records::{Claim, Progress, StageRef, SubmissionFailure, SubmissionRecord, WriteStep};
 use super::stop::Stop;
-use super::{CandidateError, CandidateWork, Candidates, ms};
-use crate::core::candidate::{CLOCK_SKEW_MS, CandidateStatus, SubmissionState, email_key, error_codes, made_by_our_create, retry_delay_ms};
+use super::{CandidateError, CandidatePolicy, CandidateWork, WorkQueue, ms};
+use crate::core::candidate::{CLOCK_SKEW_MS, CandidateStatus, SubmissionState, error_codes, made_by_our_create, retry_delay_ms};
+use crate::core::catalog::ProfileCatalog;
 use crate::core::connection::Connection;
-use crate::core::profile::{CandidatesFlow, EventKind, Profile};
+use crate::core::profile::{CandidatesFlow, Profile};
 use crate::core::submission::{
     CandidateFacts, CandidatePlan, ExistingOpportunity, FileRole, PlanError, Write, perform_as_choices, plan_validated, source_label,
 };
-use crate::flows::events::NewEvent;
+use crate::files::FileStore;
+use crate::flows::lever_calls::LeverCalls;
 use crate::flows::ready::{NotReady, active_profile};
 use crate::lever::error::{LeverError, LeverResult};
 use crate::lever::model::{FileUpload, NewNote, NewOpportunity, OpportunitiesQuery, Opportunity, Origin as LeverOrigin, Phone};
 use crate::lever::page::PageRequest;
 use crate::lever::port::{LeverApi, LeverAuth};
-use crate::store::{StoreError, keys};
+use crate::store::{Records, keys};
 
 /// What a run ended with.
 pub(super) enum Outcome {
@@ -107,11 +111,21 @@ fn status_of(o: &Opportunity) -> CandidateStatus {
     }
 }
 
-impl Candidates {
-    pub(super) fn facts_cache(&self) -> LeverFacts {
-        LeverFacts::new(self.records.clone(), self.lever.clone(), self.tokens.clone(), &self.policy)
-    }
+/// Writes submissions to Lever: one run of one submission at a time, under its claim.
+#[derive(Clone)]
+pub(super) struct Writer {
+    pub(super) records: Records,
+    pub(super) catalog: Arc<ProfileCatalog>,
+    pub(super) files: Arc<dyn FileStore>,
+    pub(super) queue: WorkQueue,
+    /// Lever calls with the connection's token, kept for a minute (a run makes several).
+    pub(super) calls: LeverCalls,
+    pub(super) lever_facts: LeverFacts,
+    pub(super) announcer: Announcer,
+    pub(super) policy: CandidatePolicy,
+}
 
+impl Writer {
     /// One Lever call with the connection's token (`LeverCalls`: kept for a minute, refreshed
     /// once on a 401), its failure sorted into a [`Stop`].
     async fn call<T, F, Fut>(&self, connection_id: &str, op: F) -> Result<T, Stop>
@@ -136,7 +150,7 @@ impl Candidates {
                     attempt,
                     not_before_ms: None,
                 };
-                self.enqueue(&work, Duration::from_millis(wait as u64)).await?;
+                self.queue.enqueue(&work, Duration::from_millis(wait as u64)).await?;
                 Ok(())
             }
             RunResult::Settled(_) | RunResult::Stale(_) | RunResult::Gone => Ok(()),
@@ -187,7 +201,7 @@ impl Candidates {
         let retry_run = match verdict {
             Verdict::Final => {
                 if !rec.announced {
-                    return Ok(RunResult::Settled(self.announce(rec).await?));
+                    return Ok(RunResult::Settled(self.announcer.announce(rec).await?));
                 }
                 return Ok(RunResult::Settled(rec));
             }
@@ -230,7 +244,7 @@ impl Candidates {
         let now = self.records.clock().now_ms();
         let p = &self.policy;
         let grace_ms = ms(p.sweep_grace);
-        let names = self.facts_cache().known_names(&rec.connection_id).await;
+        let names = self.lever_facts.known_names(&rec.connection_id).await;
         let stage_name = |id: &str| names.as_ref().and_then(|n| n.stages.get(id).cloned());
         let pending_days =
             self.catalog.get(&rec.partner_id).and_then(|pr| pr.candidates().map(|c| i64::from(c.pending.expire_after_days))).unwrap_or(30);
@@ -321,9 +335,9 @@ impl Candidates {
             SubmissionState::Queued | SubmissionState::Pending => {}
         }
         if r.state == SubmissionState::Pending {
-            self.index_pending(&r).await?;
+            self.announcer.index_pending(&r).await?;
         } else if rec.state == SubmissionState::Pending {
-            self.unindex_pending(&r).await;
+            self.announcer.unindex_pending(&r).await;
         }
         if let Some(delay) = retry_in {
             let not_before_ms = (Duration::from_millis(delay) > crate::queue::MAX_DELAY).then_some(r.next_attempt_at_ms).flatten();
@@ -333,154 +347,15 @@ impl Candidates {
                 attempt: Some(r.attempts),
                 not_before_ms,
             };
-            if let Err(e) = self.enqueue(&work, Duration::from_millis(delay)).await {
+            if let Err(e) = self.queue.enqueue(&work, Duration::from_millis(delay)).await {
                 // The due index has it: the sweeper queues it once its time has passed.
                 tracing::warn!(submission_id = %r.id, error = %e, "retry not queued; the sweeper will");
             }
         }
         if !r.state.is_open() && !r.announced {
-            return self.announce(r).await;
+            return self.announcer.announce(r).await;
         }
         Ok(r)
-    }
-
-    async fn index_pending(&self, r: &SubmissionRecord) -> Result<(), CandidateError> {
-        let until = r.pending_until_ms.unwrap_or(r.created_at_ms);
-        for email in &r.submission.emails {
-            let entry = PendingReferral {
-                connection_id: r.connection_id.clone(),
-                email_key: email_key(email),
-                posting_id: r.submission.posting_id.clone(),
-                submission_id: r.id.clone(),
-                expires_at_ms: until + 24 * 3600 * 1000,
-            };
-            self.records.put(&entry).await?;
-        }
-        Ok(())
-    }
-
-    async fn unindex_pending(&self, r: &SubmissionRecord) {
-        for email in &r.submission.emails {
-            let key = keys::pending_referral(&r.connection_id, &email_key(email), &r.submission.posting_id, &r.id);
-            if let Err(e) = self.records.remove(&key, crate::store::Expect::Any).await {
-                tracing::warn!(submission_id = %r.id, error = %e, "pending referral entry not removed; it expires");
-            }
-        }
-    }
-
-    /// Tells the partner of a final state (once: the event id is the fact's), after recording
-    /// the opportunity as one the hub reports on, and frees the submission's files.
-    pub(super) async fn announce(&self, r: SubmissionRecord) -> Result<SubmissionRecord, CandidateError> {
-        let now = self.records.clock().now_ms();
-        if r.state.is_written() {
-            self.remember_opportunity(&r).await?;
-        }
-        let profile = self.catalog.get(&r.partner_id);
-        let (kind, event_type) = match r.state {
-            SubmissionState::Created => (EventKind::CandidateCreated, "candidate.created"),
-            SubmissionState::Updated => (EventKind::CandidateUpdated, "candidate.updated"),
-            _ => (EventKind::SubmissionFailed, "submission.failed"),
-        };
-        if profile.as_ref().is_some_and(|p| p.subscribes(kind)) {
-            let settings = self.records.get::<Connection>(&keys::connection(&r.connection_id)).await?.map(|c| c.record.settings);
-            let event = NewEvent {
-                id: format!("submission/{}/{}/{}", r.id, r.state.as_str(), r.attempts),
-                event_type: event_type.into(),
-                partner_id: r.partner_id.clone(),
-                connection_id: Some(r.connection_id.clone()),
-                sequence: None,
-                occurred_at_ms: Some(r.updated_at_ms),
-                data: super::view::submission_view(&r, settings.as_ref()),
-            };
-            self.events.publish(event).await.map_err(|e| CandidateError::Store(StoreError::Unavailable(e.to_string())))?;
-        }
-        if r.state == SubmissionState::Failed
-            && let Some(e) = &r.error
-        {
-            self.activity.note(&r.connection_id, "candidate.failed", false, format!("submission {}: {} ({})", r.id, e.message, e.code)).await;
-        }
-        if r.state.is_written() {
-            for f in &r.files {
-                if let Err(e) = self.files.delete(&f.object_key).await {
-                    tracing::warn!(submission_id = %r.id, error = %e, "submission file not deleted; the lifecycle rule will");
-                }
-            }
-        }
-        let state = r.state;
-        let grace_ms = profile.as_ref().map_or_else(|| crate::core::profile::Retention::default().grace_ms(), |p| p.retention.grace_ms());
-        let key = keys::submission(&r.connection_id, &r.id);
-        let stored = self
-            .records
-            .update::<SubmissionRecord>(&key, |s| {
-                if s.state != state || s.announced {
-                    return false;
-                }
-                s.announced = true;
-                s.due_at_ms = None;
-                s.expires_at_ms = Some(now + grace_ms);
-                s.updated_at_ms = s.updated_at_ms.max(now);
-                true
-            })
-            .await?;
-        Ok(stored.map(|s| s.record).unwrap_or(r))
-    }
-
-    /// The opportunity is one the hub reports status changes of; its connection is polled.
-    async fn remember_opportunity(&self, r: &SubmissionRecord) -> Result<(), CandidateError> {
-        let Some(opportunity_id) = r.opportunity_id.clone() else { return Ok(()) };
-        let key = keys::submitted_opportunity(&r.connection_id, &opportunity_id);
-        let now = self.records.clock().now_ms();
-        let mut first = false;
-        for _ in 0..8 {
-            let updated = self
-                .records
-                .update::<SubmittedOpportunity>(&key, |o| {
-                    if o.submission_ids.contains(&r.id) {
-                        return false;
-                    }
-                    o.submission_ids.push(r.id.clone());
-                    o.updated_at_ms = now;
-                    true
-                })
-                .await?;
-            if updated.is_some() {
-                break;
-            }
-            let fresh = SubmittedOpportunity {
-                connection_id: r.connection_id.clone(),
-                opportunity_id: opportunity_id.clone(),
-                partner_id: r.partner_id.clone(),
-                contact_id: r.contact_id.clone(),
-                posting_id: r.submission.posting_id.clone(),
-                submission_ids: vec![r.id.clone()],
-                status: CandidateStatus { stage_id: r.stage.as_ref().map(|s| s.id.clone()), ..Default::default() },
-                created_at_ms: now,
-                updated_at_ms: now,
-            };
-            match self.records.create(&fresh).await {
-                Ok(_) => {
-                    first = true;
-                    break;
-                }
-                Err(StoreError::ConditionFailed) => continue,
-                Err(e) => return Err(e.into()),
-            }
-        }
-        if !first {
-            return Ok(());
-        }
-        // A first opportunity of this connection's starts its status poll (the webhooks' fallback).
-        let poll = StatusPoll {
-            connection_id: r.connection_id.clone(),
-            next_at_ms: now + ms(self.policy.status_poll_every),
-            polled_up_to_ms: now,
-            // Nothing of this connection's was in Lever before now to be deleted.
-            deletions_checked_at_ms: Some(now),
-        };
-        match self.records.create(&poll).await {
-            Ok(_) | Err(StoreError::ConditionFailed) => Ok(()),
-            Err(e) => Err(e.into()),
-        }
     }
 
     /// Everything Lever needs for one submission, in as few calls as the plan allows.
@@ -527,7 +402,7 @@ impl Candidates {
         retry_run: bool,
         working: &mut Working,
     ) -> Result<CandidateFacts, Stop> {
-        let cache = self.facts_cache();
+        let cache = &self.lever_facts;
         let authorizing = connection.lever.as_ref().and_then(|l| l.authorized_by_user_id.clone());
         let mut facts = CandidateFacts { authorizing_user_id: authorizing.clone(), ..Default::default() };
         for user in perform_as_choices(profile, &connection.settings, authorizing.as_deref()) {
