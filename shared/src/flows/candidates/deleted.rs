@@ -15,11 +15,10 @@ use super::records::{StatusPoll, SubmittedOpportunity};
 use super::{CandidateError, CandidateWork};
 use crate::core::connection::Connection;
 use crate::core::hire::record::HireRecord;
+use crate::flows::context::FlowContext;
 use crate::flows::lever_events::{HandlerError, InboundLeverEvent, LeverEventHandler};
-use crate::flows::tokens::Tokens;
 use crate::lever::model::OpportunitiesQuery;
 use crate::lever::page::collect_all;
-use crate::lever::port::LeverApi;
 use crate::queue::Queue;
 use crate::store::{Records, keys};
 
@@ -57,8 +56,7 @@ const DELETIONS_OVERLAP_MS: i64 = 3600 * 1000;
 #[derive(Clone)]
 pub(super) struct DeletionsPass {
     pub(super) records: Records,
-    pub(super) lever: Arc<dyn LeverApi>,
-    pub(super) tokens: Tokens,
+    pub(super) ctx: FlowContext,
     pub(super) erasures: Erasures,
 }
 
@@ -73,11 +71,9 @@ impl DeletionsPass {
             return Ok(());
         }
         let since = poll.deletions_checked_at_ms.map(|at| (at - DELETIONS_OVERLAP_MS).max(0));
-        let lever = self.lever.clone();
         let read = self
-            .tokens
-            .call(connection_id, |auth| {
-                let lever = lever.clone();
+            .ctx
+            .call(connection_id, |lever, auth| {
                 async move {
                     let deleted = collect_all(100, 100, |page| lever.list_deleted_opportunities(&auth, since, page)).await?;
                     // Anonymising updates the opportunity: what changed since the last pass.

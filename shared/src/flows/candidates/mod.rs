@@ -65,6 +65,7 @@ use crate::core::connection::Connection;
 use crate::core::field_error::FieldError;
 use crate::files::{FileError, FileStore};
 use crate::flows::activity::ActivityLog;
+use crate::flows::context::FlowContext;
 use crate::flows::events::EventPublisher;
 use crate::flows::lever_calls::LeverCalls;
 use crate::flows::ready::NotReady;
@@ -274,8 +275,8 @@ impl Candidates {
             catalog: catalog.clone(),
             files: files.clone(),
             queue: work_queue.clone(),
-            calls: LeverCalls::reusing_tokens(lever.clone(), tokens.clone()),
-            lever_facts: LeverFacts::new(records.clone(), lever.clone(), tokens.clone(), &policy),
+            ctx: FlowContext::new(records.clone(), catalog.clone(), LeverCalls::reusing_tokens(lever.clone(), tokens.clone())),
+            lever_facts: LeverFacts::new(FlowContext::new(records.clone(), catalog.clone(), LeverCalls::new(lever.clone(), tokens.clone())), &policy),
             announcer,
             policy: policy.clone(),
         };
@@ -289,7 +290,11 @@ impl Candidates {
             policy: policy.clone(),
         };
         let erasures = Erasures { records: records.clone(), catalog, tokens: tokens.clone(), files: files.clone(), events };
-        let deletions = DeletionsPass { records: records.clone(), lever, tokens, erasures: erasures.clone() };
+        let deletions = DeletionsPass {
+            records: records.clone(),
+            ctx: FlowContext::new(records.clone(), erasures.catalog.clone(), LeverCalls::new(lever, tokens)),
+            erasures: erasures.clone(),
+        };
         let sweeper = Sweeper { records: records.clone(), files, queue: work_queue.clone(), erasures: erasures.clone(), policy: policy.clone() };
         let submissions = Submissions { records: records.clone(), queue: work_queue.clone(), policy: policy.clone() };
         Self { intake, uploads, submissions, writer, erasures, deletions, sweeper, status, queue: work_queue, raw_queue: queue, records, policy }

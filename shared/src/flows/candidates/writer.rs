@@ -8,7 +8,6 @@
 //! earlier attempt (after it began, with our source) is taken as ours; a note or file is looked
 //! for on the opportunity before it is added again.
 
-use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -25,12 +24,9 @@ use crate::core::submission::{
     CandidateFacts, CandidatePlan, ExistingOpportunity, FileRole, PlanError, Write, perform_as_choices, plan_validated, source_label,
 };
 use crate::files::FileStore;
-use crate::flows::lever_calls::LeverCalls;
-use crate::flows::ready::{NotReady, active_profile};
-use crate::lever::error::{LeverError, LeverResult};
+use crate::flows::context::{ContextError, FlowContext, ReadyConnection};
 use crate::lever::model::{FileUpload, NewNote, NewOpportunity, OpportunitiesQuery, Opportunity, Origin as LeverOrigin, Phone};
 use crate::lever::page::PageRequest;
-use crate::lever::port::{LeverApi, LeverAuth};
 use crate::store::{Records, keys};
 
 /// What a run ended with.
@@ -118,25 +114,14 @@ pub(super) struct Writer {
     pub(super) catalog: Arc<ProfileCatalog>,
     pub(super) files: Arc<dyn FileStore>,
     pub(super) queue: WorkQueue,
-    /// Lever calls with the connection's token, kept for a minute (a run makes several).
-    pub(super) calls: LeverCalls,
+    /// Lever with the connection's token, kept for a minute (a run makes several calls).
+    pub(super) ctx: FlowContext,
     pub(super) lever_facts: LeverFacts,
     pub(super) announcer: Announcer,
     pub(super) policy: CandidatePolicy,
 }
 
 impl Writer {
-    /// One Lever call with the connection's token (`LeverCalls`: kept for a minute, refreshed
-    /// once on a 401), its failure sorted into a [`Stop`].
-    async fn call<T, F, Fut>(&self, connection_id: &str, op: F) -> Result<T, Stop>
-    where
-        T: Send,
-        F: Fn(LeverAuth, std::sync::Arc<dyn LeverApi>) -> Fut + Send + Sync,
-        Fut: Future<Output = LeverResult<T>> + Send,
-    {
-        self.calls.call(connection_id, |lever, auth| op(auth, lever)).await.map_err(Stop::from)
-    }
-
     /// A queued run (the worker): settled or busy, the message is done; a store failure brings it back.
     pub(super) async fn run_queued(&self, connection_id: &str, submission_id: &str, attempt: Option<u32>) -> Result<(), CandidateError> {
         match self.run(connection_id, submission_id, self.policy.worker_budget, attempt).await? {
@@ -360,14 +345,12 @@ impl Writer {
 
     /// Everything Lever needs for one submission, in as few calls as the plan allows.
     async fn attempt(&self, rec: &SubmissionRecord, retry_run: bool, working: &mut Working) -> Result<Outcome, Stop> {
-        let Some(connection) = self.records.get::<Connection>(&keys::connection(&rec.connection_id)).await?.map(|v| v.record) else {
-            return Err(Stop::failed(error_codes::CONNECTION_NOT_ACTIVE, "the connection no longer exists"));
-        };
-        let profile = active_profile(&self.catalog, &connection).map_err(|e| match e {
-            NotReady::NotActive(status) => {
+        let ReadyConnection { connection, profile } = self.ctx.ready(&rec.connection_id).await.map_err(|e| match e {
+            // Found so before any call: the customer reconnects, then the partner retries.
+            ContextError::NotActive(status) => {
                 Stop::failed(error_codes::CONNECTION_NOT_ACTIVE, format!("the connection is {status}; reconnect it, then retry"))
             }
-            NotReady::NoProfile(_) => Stop::Transient { retry_after: None, message: "no profile is loaded for this partner".into() },
+            e => Stop::from(e),
         })?;
         let flow =
             profile.candidates().ok_or_else(|| Stop::failed(error_codes::LEVER_REJECTED, "the partner's profile no longer pushes candidates"))?;
@@ -441,18 +424,8 @@ impl Writer {
         };
         if let Some(id) = working.opportunity_id.clone() {
             // An earlier run found or made it: read it as it is now.
-            let found = self
-                .call(connection_id, |auth, lever| {
-                    let id = id.clone();
-                    async move {
-                        match lever.get_opportunity(&auth, &id, &[]).await {
-                            Ok(o) => Ok(Some(o)),
-                            Err(LeverError::NotFound { .. }) => Ok(None),
-                            Err(e) => Err(e),
-                        }
-                    }
-                })
-                .await?;
+            let id = id.as_str();
+            let found = self.ctx.find(connection_id, |lever, auth| async move { lever.get_opportunity(&auth, id, &[]).await }).await?;
             match found {
                 Some(o) => {
                     working.stage_id = o.stage_id().map(str::to_owned);
@@ -471,11 +444,12 @@ impl Writer {
         let first_attempt = working.progress.first_attempt_at_ms;
         let listed: Vec<Opportunity> = if !sub.emails.is_empty() {
             let query = OpportunitiesQuery { emails: sub.emails.clone(), posting_ids: vec![sub.posting_id.clone()], ..Default::default() };
-            self.call(connection_id, |auth, lever| {
-                let query = query.clone();
-                async move { lever.list_opportunities(&auth, &query, PageRequest::first(100)).await.map(|p| p.data) }
-            })
-            .await?
+            self.ctx
+                .call(connection_id, |lever, auth| {
+                    let query = query.clone();
+                    async move { lever.list_opportunities(&auth, &query, PageRequest::first(100)).await.map(|p| p.data) }
+                })
+                .await?
         } else if retry_run {
             // No email to look up by: what Lever made on the posting since our first attempt,
             // with one of the candidate's phone numbers.
@@ -487,7 +461,8 @@ impl Writer {
                 ..Default::default()
             };
             let all = self
-                .call(connection_id, |auth, lever| {
+                .ctx
+                .call(connection_id, |lever, auth| {
                     let query = query.clone();
                     async move { crate::lever::page::collect_all(100, 20, |page| lever.list_opportunities(&auth, &query, page)).await }
                 })
@@ -548,18 +523,18 @@ impl Writer {
             WriteStep::Create => {}
             WriteStep::Sources => {
                 let sources = &plan.sources;
-                self.call(cid, |auth, lever| async move { lever.add_sources(&auth, opp, sources, Some(perform_as)).await }).await?;
+                self.ctx.call(cid, |lever, auth| async move { lever.add_sources(&auth, opp, sources, Some(perform_as)).await }).await?;
             }
             WriteStep::Tags => {
                 let tags = &plan.tags;
-                self.call(cid, |auth, lever| async move { lever.add_tags(&auth, opp, tags, Some(perform_as)).await }).await?;
+                self.ctx.call(cid, |lever, auth| async move { lever.add_tags(&auth, opp, tags, Some(perform_as)).await }).await?;
             }
             WriteStep::Note => {
                 let text = plan.note_text().unwrap_or_default();
                 let there = run.retry_run && self.note_exists(cid, opp, &text).await?;
                 if !there {
                     let note = &NewNote { value: text, ..Default::default() };
-                    self.call(cid, |auth, lever| async move { lever.create_note(&auth, opp, note, Some(perform_as)).await }).await?;
+                    self.ctx.call(cid, |lever, auth| async move { lever.create_note(&auth, opp, note, Some(perform_as)).await }).await?;
                 }
             }
             WriteStep::File(i) => {
@@ -567,12 +542,12 @@ impl Writer {
                 let there = run.retry_run && self.file_exists(cid, opp, &upload).await?;
                 if !there {
                     let upload = &upload;
-                    self.call(cid, |auth, lever| async move { lever.upload_file(&auth, opp, perform_as, upload.clone()).await }).await?;
+                    self.ctx.call(cid, |lever, auth| async move { lever.upload_file(&auth, opp, perform_as, upload.clone()).await }).await?;
                 }
             }
             WriteStep::Stage => {
                 let stage = plan.stage.as_ref().map(|s| s.as_str()).unwrap_or_default();
-                self.call(cid, |auth, lever| async move { lever.change_stage(&auth, opp, stage, Some(perform_as)).await }).await?;
+                self.ctx.call(cid, |lever, auth| async move { lever.change_stage(&auth, opp, stage, Some(perform_as)).await }).await?;
                 working.stage_id = Some(stage.to_owned());
             }
             WriteStep::AlsoApply => {
@@ -610,7 +585,8 @@ impl Writer {
         let perform_as = plan.perform_as.as_str();
         let (body, resume, files) = (&body, &resume, &files);
         let created = self
-            .call(run.connection_id, |auth, lever| async move {
+            .ctx
+            .call(run.connection_id, |lever, auth| async move {
                 if resume.is_none() && files.is_empty() {
                     lever.create_opportunity(&auth, perform_as, body).await
                 } else {
@@ -628,12 +604,12 @@ impl Writer {
     }
 
     async fn note_exists(&self, cid: &str, opp: &str, text: &str) -> Result<bool, Stop> {
-        let notes = self.call(cid, |auth, lever| async move { lever.list_notes(&auth, opp, PageRequest::first(100)).await }).await?;
+        let notes = self.ctx.call(cid, |lever, auth| async move { lever.list_notes(&auth, opp, PageRequest::first(100)).await }).await?;
         Ok(notes.data.iter().any(|n| n.fields.iter().any(|f| f.value.as_ref().and_then(|v| v.as_str()) == Some(text))))
     }
 
     async fn file_exists(&self, cid: &str, opp: &str, upload: &FileUpload) -> Result<bool, Stop> {
-        let files = self.call(cid, |auth, lever| async move { lever.list_files(&auth, opp, PageRequest::first(100)).await }).await?;
+        let files = self.ctx.call(cid, |lever, auth| async move { lever.list_files(&auth, opp, PageRequest::first(100)).await }).await?;
         let size = upload.bytes.len() as u64;
         Ok(files.data.iter().any(|f| f.name.as_deref() == Some(upload.file_name.as_str()) && f.size == Some(size)))
     }
@@ -644,14 +620,14 @@ impl Writer {
         if !c.emails.is_empty() {
             let query = OpportunitiesQuery { emails: c.emails.clone(), posting_ids: vec![posting.to_owned()], ..Default::default() };
             let query = &query;
-            let there = self.call(cid, |auth, lever| async move { lever.list_opportunities(&auth, query, PageRequest::first(10)).await }).await?;
+            let there = self.ctx.call(cid, |lever, auth| async move { lever.list_opportunities(&auth, query, PageRequest::first(10)).await }).await?;
             if !there.data.is_empty() {
                 return Ok(());
             }
         }
         let body = NewOpportunity { sources: vec![source.to_owned()], postings: vec![posting.to_owned()], ..opportunity_form(plan) };
         let (body, perform_as) = (&body, plan.perform_as.as_str());
-        self.call(cid, |auth, lever| async move { lever.create_opportunity(&auth, perform_as, body).await }).await?;
+        self.ctx.call(cid, |lever, auth| async move { lever.create_opportunity(&auth, perform_as, body).await }).await?;
         Ok(())
     }
 }
