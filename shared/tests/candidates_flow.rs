@@ -76,3 +76,52 @@ async fn connections_that_cannot_take_candidates_and_bodies_that_are_not_submiss
     assert_eq!((gone.status, gone.json()["type"].as_str()), (409, Some("/problems/connection-not-active")));
     assert!(h.sandbox.admin().writes().is_empty());
 }
+
+/// Answers stored before outcomes were typed hold the HTTP status they were given; a retry with
+/// their key is answered exactly as the first request was.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_stored_in_the_old_form_replay_as_they_were_given() {
+    let h = LocalHub::start().await;
+    let key = h.partner("hireup").await;
+    let id = h.connect(&key, "hireup").await;
+    let posting = h.sandbox.admin().create_posting(json!({"text": "Replayed", "state": "published"})).unwrap();
+    let body =
+        json!({"kind": "referral", "candidate": {"name": "Ada", "emails": ["ada@replay.example"]}, "postings": [posting], "referrer": {"name": "G"}});
+    let post = || Request::new("POST", format!("/v1/connections/{id}/candidates")).key(&key).header("idempotency-key", "old-form").json(&body);
+    let first = h.send(post()).await;
+    assert_eq!(first.status, 201, "{:?}", first.json());
+    let location = first.header("location").map(str::to_owned);
+    assert!(location.is_some());
+
+    // The record as the old code wrote it: the status beside the answer, no outcome.
+    let store = h.hub.records.store().clone();
+    let record_key = shared::store::keys::idempotency("hireup", &shared::core::candidate::idempotency_key_digest("old-form"));
+    let rewrite = |answer: serde_json::Value| {
+        let (store, record_key) = (store.clone(), record_key.clone());
+        async move {
+            let mut item = store.get(&record_key).await.unwrap().expect("the key's record");
+            item.body["answer"] = answer;
+            store.put(item, shared::store::Expect::Any).await.unwrap();
+        }
+    };
+    rewrite(json!({"status": 201, "body": first.json(), "problem": null, "location": location})).await;
+    let again = h.send(post()).await;
+    assert_eq!((again.status, again.header("idempotent-replayed")), (201, Some("true")));
+    assert_eq!((again.json(), again.header("location").map(str::to_owned)), (first.json(), location.clone()));
+
+    rewrite(json!({"status": 202, "body": first.json(), "problem": null, "location": location})).await;
+    assert_eq!(h.send(post()).await.status, 202);
+
+    let refusal = json!({"type_name": "invalid-request", "detail": "not in Lever (retry)", "errors": [["candidate.emails", "not in Lever"]]});
+    rewrite(json!({"status": 422, "body": first.json(), "problem": refusal, "location": location})).await;
+    let refused = h.send(post()).await;
+    assert_eq!((refused.status, refused.header("idempotent-replayed")), (422, Some("true")));
+    let problem = refused.json();
+    assert_eq!((problem["type"].as_str(), problem["detail"].as_str()), (Some("/problems/invalid-request"), Some("not in Lever (retry)")));
+    assert_eq!(problem["errors"], json!([{"field": "candidate.emails", "message": "not in Lever"}]));
+
+    rewrite(json!({"status": 409, "body": first.json(), "problem": {"type_name": "connection-not-active", "detail": "gone"}, "location": location}))
+        .await;
+    let refused = h.send(post()).await;
+    assert_eq!((refused.status, refused.json()["type"].as_str()), (409, Some("/problems/connection-not-active")));
+}

@@ -16,7 +16,7 @@ use super::extract::{Body, Id, IdPair, Query};
 use super::json::{parse, time};
 use super::problem::{FieldError, Problem, ProblemType};
 use crate::core::submission::{MAX_INLINE_BYTES, Submission};
-use crate::flows::candidates::{CandidateError, NewUpload, RefusalKind, SubmitAnswer, submission_view};
+use crate::flows::candidates::{CandidateError, NewUpload, RefusalKind, SubmitAnswer, SubmitOutcome, submission_view};
 
 /// The largest `POST …/candidates` body: 4 MiB of files is 5.6 MB in base64, and the rest fits
 /// beside it inside Lambda's 6 MB request limit.
@@ -64,26 +64,28 @@ fn with_location(mut response: Response, location: Option<&str>) -> Response {
     response
 }
 
+/// The HTTP answer for a submission's outcome (the same for a replay: the outcome is stored).
 fn render(a: SubmitAnswer) -> Response {
     let answer = a.answer;
-    let mut response = match &answer.problem {
-        Some(p) => {
+    let status = match &answer.outcome {
+        SubmitOutcome::Created => StatusCode::CREATED,
+        SubmitOutcome::Updated => StatusCode::OK,
+        SubmitOutcome::Accepted => StatusCode::ACCEPTED,
+        SubmitOutcome::Refused(p) => {
             let kind = match p.kind {
                 RefusalKind::ConnectionNotActive => ProblemType::ConnectionNotActive,
                 RefusalKind::InvalidRequest => ProblemType::InvalidRequest,
                 RefusalKind::LeverRejected => ProblemType::LeverRejected,
             };
-            let mut problem = Problem::new(kind, p.detail.clone())
-                .with_errors(p.errors.iter().map(|(field, message)| FieldError { field: field.clone(), message: message.clone() }).collect());
-            problem.status = answer.status;
-            problem.into_response()
-        }
-        None => {
-            let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::ACCEPTED);
-            with_location((status, Json(answer.body.clone())).into_response(), answer.location.as_deref())
+            let errors = p.errors.iter().map(|(field, message)| FieldError { field: field.clone(), message: message.clone() }).collect();
+            return replayed(Problem::new(kind, p.detail.clone()).with_errors(errors).into_response(), a.replayed);
         }
     };
-    if a.replayed {
+    replayed(with_location((status, Json(answer.body)).into_response(), answer.location.as_deref()), a.replayed)
+}
+
+fn replayed(mut response: Response, replayed: bool) -> Response {
+    if replayed {
         response.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
     }
     response
@@ -112,27 +114,27 @@ pub async fn create(
     };
     let key = key.to_str().map_err(|_| Problem::from(CandidateError::BadKey("must be visible ASCII".into())))?.to_owned();
     let submission: Submission = parse(&bytes)?;
-    let answer = s.candidates.submit(&caller.partner_id, &id, Some(&key), &submission, &bytes).await?;
+    let answer = s.candidates.intake().submit(&caller.partner_id, &id, Some(&key), &submission, &bytes).await?;
     Ok(render(answer))
 }
 
 /// `GET /v1/connections/{id}/candidates`: newest first.
 pub async fn list(State(s): State<Arc<CandidateApiState>>, caller: Caller, Id(id): Id, Query(p): Query<PageParams>) -> Result<Json<Value>, Problem> {
     let page = s.pages.page(&p, CursorScope::new("candidates", &caller.partner_id).of(&id))?;
-    let (items, next, connection) = s.candidates.list(&caller.partner_id, &id, page.limit, page.cursor.clone()).await?;
+    let (items, next, connection) = s.candidates.submissions().list(&caller.partner_id, &id, page.limit, page.cursor.clone()).await?;
     let data: Vec<Value> = items.iter().map(|r| submission_view(r, Some(&connection.settings))).collect();
     Ok(Json(json!({ "data": data, "next_cursor": page.next(next) })))
 }
 
 /// `GET /v1/connections/{id}/candidates/{candidate_id}`.
 pub async fn get(State(s): State<Arc<CandidateApiState>>, caller: Caller, IdPair(id, candidate): IdPair) -> Result<Json<Value>, Problem> {
-    let (r, connection) = s.candidates.get(&caller.partner_id, &id, &candidate).await?;
+    let (r, connection) = s.candidates.submissions().get(&caller.partner_id, &id, &candidate).await?;
     Ok(Json(submission_view(&r, Some(&connection.settings))))
 }
 
 /// `POST /v1/connections/{id}/candidates/{candidate_id}/retry`.
 pub async fn retry(State(s): State<Arc<CandidateApiState>>, caller: Caller, IdPair(id, candidate): IdPair, _body: Body) -> Result<Response, Problem> {
-    let (r, connection) = s.candidates.retry(&caller.partner_id, &id, &candidate).await?;
+    let (r, connection) = s.candidates.submissions().retry(&caller.partner_id, &id, &candidate).await?;
     let location = format!("/v1/connections/{id}/candidates/{candidate}");
     Ok(with_location((StatusCode::ACCEPTED, Json(submission_view(&r, Some(&connection.settings)))).into_response(), Some(&location)))
 }
@@ -140,7 +142,7 @@ pub async fn retry(State(s): State<Arc<CandidateApiState>>, caller: Caller, IdPa
 /// `POST /v1/connections/{id}/uploads`.
 pub async fn create_upload(State(s): State<Arc<CandidateApiState>>, caller: Caller, Id(id): Id, Body(body): Body) -> Result<Response, Problem> {
     let req: NewUpload = parse(&body)?;
-    let ticket = s.candidates.create_upload(&caller.partner_id, &id, req).await?;
+    let ticket = s.candidates.uploads().create_upload(&caller.partner_id, &id, req).await?;
     let u = &ticket.upload;
     let headers: serde_json::Map<String, Value> = ticket.put.headers.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
     Ok((

@@ -65,7 +65,7 @@ pub async fn create(State(s): State<Arc<CandidateApiState>>, caller: Caller, Bod
     if connection_id.as_deref().is_some_and(|c| c.is_empty() || c.len() > MAX_ID_CHARS) {
         return Err(Problem::not_found("connection"));
     }
-    let record = s.candidates.erase(&caller.partner_id, target, connection_id.as_deref()).await?;
+    let record = s.candidates.erasures().erase(&caller.partner_id, target, connection_id.as_deref()).await?;
     let mut response = (StatusCode::ACCEPTED, Json(erasure_view(&record))).into_response();
     if let Ok(location) = HeaderValue::from_str(&format!("/v1/erasures/{}", record.id)) {
         response.headers_mut().insert(header::LOCATION, location);
@@ -74,7 +74,7 @@ pub async fn create(State(s): State<Arc<CandidateApiState>>, caller: Caller, Bod
 }
 
 pub async fn get(State(s): State<Arc<CandidateApiState>>, caller: Caller, Id(id): Id) -> Result<Json<Value>, Problem> {
-    let record = s.candidates.erasure(&caller.partner_id, &id).await?;
+    let record = s.candidates.erasures().erasure(&caller.partner_id, &id).await?;
     Ok(Json(erasure_view(&record)))
 }
 

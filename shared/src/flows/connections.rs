@@ -10,11 +10,13 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::activity::ActivityLog;
+use super::context::{ContextError, FlowContext};
+use super::lever_calls::LeverCalls;
 use super::partners::{Partner, Partners};
 pub use super::public_urls::PublicUrls;
 use super::records::{ConnectionPurge, LeverWebhook, StatusPoll, lever_webhook_context};
 use super::status::StatusChanges;
-use super::tokens::{TokenError, Tokens};
+use super::tokens::Tokens;
 use crate::core::catalog::ProfileCatalog;
 use crate::core::connection::{Connection, ConnectionStatus, LeverAccount, LeverEnvironment};
 use crate::core::events::LeverEvent;
@@ -83,14 +85,15 @@ pub enum ConnectError {
     Internal(String),
 }
 
-impl From<TokenError> for ConnectError {
-    fn from(e: TokenError) -> Self {
+impl From<ContextError> for ConnectError {
+    fn from(e: ContextError) -> Self {
         match e {
-            TokenError::UnknownConnection(id) => ConnectError::NotFound(id),
-            TokenError::NotActive(s) => ConnectError::NotActive(s),
-            TokenError::Lever(l) => ConnectError::Lever(l),
-            TokenError::Store(s) => ConnectError::Store(s),
-            TokenError::Unreadable(e) => ConnectError::Internal(e),
+            ContextError::UnknownConnection(id) => ConnectError::NotFound(id),
+            ContextError::NotActive(s) => ConnectError::NotActive(s),
+            ContextError::NoProfile(p) => ConnectError::UnknownProfile(p),
+            ContextError::Lever(l) => ConnectError::Lever(l),
+            ContextError::Store(s) => ConnectError::Store(s),
+            ContextError::Unreadable(e) => ConnectError::Internal(e),
         }
     }
 }
@@ -132,6 +135,8 @@ pub struct Connections {
     cipher: Arc<TokenCipher>,
     pub(super) signer: Arc<StateSigner>,
     tokens: Tokens,
+    /// Lever with the connection's token, for the settings screen's look-ups.
+    ctx: FlowContext,
     status: StatusChanges,
     pub(super) activity: ActivityLog,
     pub(super) consent: ConsentConfig,
@@ -152,7 +157,8 @@ impl Connections {
     ) -> Self {
         let partners = Partners::new(records.clone());
         let lever = environments.api();
-        Self { records, catalog, partners, environments, lever, cipher, signer, tokens, status, activity, consent }
+        let ctx = FlowContext::new(records.clone(), catalog.clone(), LeverCalls::new(lever.clone(), tokens.clone()));
+        Self { records, catalog, partners, environments, lever, cipher, signer, tokens, ctx, status, activity, consent }
     }
 
     pub fn tokens(&self) -> &Tokens {
@@ -549,11 +555,10 @@ impl Connections {
         F: Fn(Arc<dyn LeverApi>, LeverAuth, PageRequest) -> Fut + Clone + Send + Sync,
         Fut: Future<Output = Result<Page<T>, LeverError>> + Send,
     {
-        let lever = self.lever.clone();
         Ok(self
-            .tokens
-            .call(connection_id, move |auth| {
-                let (lever, fetch) = (lever.clone(), fetch.clone());
+            .ctx
+            .call(connection_id, move |lever, auth| {
+                let fetch = fetch.clone();
                 async move { collect_all(100, 100, |page| fetch(lever.clone(), auth.clone(), page)).await }
             })
             .await?)

@@ -5,6 +5,7 @@ pub mod activity;
 pub mod candidates;
 pub mod connections;
 pub mod consent;
+pub mod context;
 pub mod delivery;
 pub mod dispatch;
 pub mod events;

@@ -1,6 +1,6 @@
 //! The preamble a flow runs before it works on a connection: the connection is active and its
-//! partner's profile is loaded. Each flow says what a connection that is not ready means to it
-//! (`impl From<NotReady>` beside its error type).
+//! partner's profile is loaded. Flows reach it through the flow context
+//! (`flows/context.rs`, `FlowContext::ready`), which folds it into `ContextError`.
 
 use std::sync::Arc;
 

@@ -24,10 +24,12 @@ use crate::files::{DirFileStore, FileStore, S3FileStore};
 use crate::flows::activity::ActivityLog;
 use crate::flows::candidates::{CandidatePolicy, Candidates, LeverDeletions, PendingReferralRelease, StatusReporter};
 use crate::flows::connections::{Connections, ConsentConfig, PublicUrls};
+use crate::flows::context::FlowContext;
 use crate::flows::delivery::{DeliveryPolicy, EventDelivery};
 use crate::flows::dispatch::Dispatcher;
 use crate::flows::hires::{HireImport, HireOnWebhook, HireReader, Hires, HiresPolicy, HiresWorker};
 use crate::flows::jobs::{JobFeed, JobPoller, JobWorker};
+use crate::flows::lever_calls::LeverCalls;
 use crate::flows::lever_events::{InboxPolicy, LeverEventHandler, LeverEventRouter, LeverWebhookReceiver};
 use crate::flows::partners::Partners;
 use crate::flows::status::StatusChanges;
@@ -516,14 +518,8 @@ impl Wiring {
     /// Imports hires (webhook, daily and manual runs) and hands them to the partner.
     pub fn hire_import(&self) -> Result<HireImport, HubError> {
         self.hire_import.get_or(|| {
-            Ok(HireImport::new(
-                self.records(),
-                self.catalog()?,
-                HireReader::new(self.lever()?.api, self.tokens()?),
-                Arc::new(self.delivery()?),
-                self.activity(),
-                HiresPolicy::default(),
-            ))
+            let ctx = FlowContext::new(self.records(), self.catalog()?, LeverCalls::new(self.lever()?.api, self.tokens()?));
+            Ok(HireImport::new(ctx.clone(), HireReader::new(ctx), Arc::new(self.delivery()?), self.activity(), HiresPolicy::default()))
         })
     }
 

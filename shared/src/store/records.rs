@@ -221,6 +221,14 @@ impl Records {
         Ok((out, page.cursor))
     }
 
+    /// Takes the entries due on one partition, one at a time: each is handed to `push` (which
+    /// moves its due time forward) and written back by compare-and-set, so of overlapping
+    /// sweepers only one takes it; entries another process took meanwhile are skipped. Reads at
+    /// most `max_pages` pages; the rest waits for the next sweep.
+    pub fn take_due<T: Record, F: FnMut(&mut T) + Send>(&self, query: DueQuery, max_pages: usize, push: F) -> DueTake<'_, T, F> {
+        DueTake { records: self, query, pages_left: max_pages, page: Vec::new().into_iter(), exhausted: false, push }
+    }
+
     /// A put for [`Store::transact`].
     pub fn put_write<T: Record>(record: &T, expect: Expect) -> Result<Write, StoreError> {
         Ok(Write::Put { item: Self::item_of(record)?, expect })
@@ -228,5 +236,43 @@ impl Records {
 
     pub async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
         self.store.transact(writes).await
+    }
+}
+
+/// The entries [`Records::take_due`] takes, read lazily: an entry is taken only when asked for,
+/// so a caller that stops part-way (an error) leaves the rest due for the next sweep.
+pub struct DueTake<'a, T, F> {
+    records: &'a Records,
+    query: DueQuery,
+    pages_left: usize,
+    page: std::vec::IntoIter<Versioned<T>>,
+    exhausted: bool,
+    push: F,
+}
+
+impl<T: Record, F: FnMut(&mut T) + Send> DueTake<'_, T, F> {
+    /// The next entry this process took (already pushed forward and stored), or `None`.
+    pub async fn next(&mut self) -> Result<Option<T>, StoreError> {
+        loop {
+            if let Some(v) = self.page.next() {
+                let mut record = v.record;
+                (self.push)(&mut record);
+                match self.records.replace(&record, v.version).await {
+                    Ok(_) => return Ok(Some(record)),
+                    Err(StoreError::ConditionFailed) => continue,
+                    Err(e) => return Err(e),
+                }
+            }
+            if self.exhausted || self.pages_left == 0 {
+                return Ok(None);
+            }
+            let (due, cursor) = self.records.due::<T>(&self.query).await?;
+            self.pages_left -= 1;
+            self.page = due.into_iter();
+            match cursor {
+                Some(c) => self.query.cursor = Some(c),
+                None => self.exhausted = true,
+            }
+        }
     }
 }

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::input::*;
 use crate::core::custom::CustomFields;
@@ -86,6 +86,92 @@ pub struct CandidatePlan {
     pub files: Vec<FileMeta>,
     /// A screening route may also place the person on another posting (a second opportunity).
     pub also_apply_to_posting: Option<String>,
+    /// The writes to Lever, in the order the writer makes them (none for a held referral).
+    pub steps: Vec<WriteStep>,
+}
+
+/// One write to Lever. A run records each step it finished, so a retry makes only what is left.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum WriteStep {
+    /// `POST /opportunities`: the candidate with sources, tags, stage, resume and files.
+    Create,
+    Sources,
+    Tags,
+    /// The plan's notes, as one note.
+    Note,
+    /// The submission's file at this index.
+    File(usize),
+    Stage,
+    /// An opportunity on a screening route's other posting.
+    AlsoApply,
+}
+
+impl WriteStep {
+    /// Whether an opportunity this submission created already carries what the step adds (a
+    /// retry that finds the earlier attempt's create skips it).
+    pub fn carried_by_create(self) -> bool {
+        matches!(self, Self::Sources | Self::Tags | Self::File(_) | Self::Stage)
+    }
+
+    /// The step's name in stored progress; records written before this enum hold the same
+    /// names.
+    pub fn stored_name(self) -> String {
+        match self {
+            Self::Create => "create".into(),
+            Self::Sources => "sources".into(),
+            Self::Tags => "tags".into(),
+            Self::Note => "note".into(),
+            Self::Stage => "stage".into(),
+            Self::File(i) => format!("file:{i}"),
+            Self::AlsoApply => "also_apply".into(),
+        }
+    }
+
+    pub fn from_stored_name(name: &str) -> Option<Self> {
+        Some(match name {
+            "create" => Self::Create,
+            "sources" => Self::Sources,
+            "tags" => Self::Tags,
+            "note" => Self::Note,
+            "stage" => Self::Stage,
+            "also_apply" => Self::AlsoApply,
+            _ => Self::File(name.strip_prefix("file:")?.parse().ok()?),
+        })
+    }
+}
+
+impl Serialize for WriteStep {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.stored_name())
+    }
+}
+
+impl<'de> Deserialize<'de> for WriteStep {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        Self::from_stored_name(&name).ok_or_else(|| serde::de::Error::custom(format!("unknown write step {name:?}")))
+    }
+}
+
+/// The order of the writes: a create carries what it can in one call; an update adds each
+/// part separately; the note and another posting come after either.
+fn ordered_steps(plan: &CandidatePlan) -> Vec<WriteStep> {
+    let mut steps = Vec::new();
+    match plan.write {
+        Write::Hold => return steps,
+        Write::Create => steps.push(WriteStep::Create),
+        Write::Update { .. } => {
+            steps.extend((!plan.sources.is_empty()).then_some(WriteStep::Sources));
+            steps.extend((!plan.tags.is_empty()).then_some(WriteStep::Tags));
+        }
+    }
+    steps.extend((!plan.notes.is_empty()).then_some(WriteStep::Note));
+    if let Write::Update { .. } = plan.write {
+        steps.extend((0..plan.files.len()).map(WriteStep::File));
+        steps.extend(plan.stage.is_some().then_some(WriteStep::Stage));
+    }
+    steps.extend(plan.also_apply_to_posting.is_some().then_some(WriteStep::AlsoApply));
+    steps
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -194,7 +280,7 @@ pub fn plan_validated(
         let sources =
             if flow.update_source_of_existing && !ex.sources.iter().any(|s| s.eq_ignore_ascii_case(&source)) { vec![source] } else { vec![] };
         let stage = route_stage.filter(|s| ex.stage.as_deref() != Some(s.as_str()));
-        return Ok(CandidatePlan {
+        return Ok(with_steps(CandidatePlan {
             write: Write::Update { opportunity_id: ex.opportunity_id.clone() },
             perform_as,
             posting_id: sub.posting_id.clone(),
@@ -208,7 +294,8 @@ pub fn plan_validated(
             resume_file: None,
             files: sub.files.clone(),
             also_apply_to_posting,
-        });
+            steps: vec![],
+        }));
     }
     let hold = facts.existing.is_none() && sub.kind == SubmissionKind::Referral && flow.pending.hold_referrals;
     if facts.existing.is_none() && !flow.create_if_missing && !hold {
@@ -216,7 +303,7 @@ pub fn plan_validated(
     }
     let mut files = sub.files.clone();
     let resume_file = files.iter().position(|f| f.role == FileRole::Resume).map(|i| files.remove(i));
-    Ok(CandidatePlan {
+    Ok(with_steps(CandidatePlan {
         write: if hold { Write::Hold } else { Write::Create },
         perform_as,
         posting_id: sub.posting_id.clone(),
@@ -230,7 +317,13 @@ pub fn plan_validated(
         resume_file,
         files,
         also_apply_to_posting,
-    })
+        steps: vec![],
+    }))
+}
+
+fn with_steps(mut plan: CandidatePlan) -> CandidatePlan {
+    plan.steps = ordered_steps(&plan);
+    plan
 }
 
 /// The first of [`perform_as_choices`] that is not deactivated.

@@ -254,3 +254,23 @@ fn new_opportunity_on_existing_and_files_on_update() {
     let json = serde_json::to_value(&plan).unwrap();
     assert_eq!(json["write"]["action"], "update");
 }
+
+#[test]
+fn the_plan_lists_its_writes_in_order() {
+    let mut f = facts();
+    f.existing = Some(ExistingOpportunity { opportunity_id: "opp".into(), ..Default::default() });
+    let mut s = sub();
+    let mut cover = upload("cover.pdf", "application/pdf", FileRole::CoverLetter);
+    cover.upload_id = Some("0b7c1d3e-aaaa-4bbb-8ccc-123456789abd".into());
+    s.files = vec![upload("cv.pdf", "application/pdf", FileRole::Resume), cover];
+    let create = plan_candidate_write(&profile("on_existing = \"new_opportunity\""), &ConnectionSettings::default(), &s, &f).unwrap();
+    assert_eq!(create.steps.first(), Some(&WriteStep::Create), "a create carries the files itself");
+    assert!(!create.steps.iter().any(|s| s.carried_by_create()));
+    let update = plan_candidate_write(&profile(""), &ConnectionSettings::default(), &s, &f).unwrap();
+    let files: Vec<&WriteStep> = update.steps.iter().filter(|s| matches!(s, WriteStep::File(_))).collect();
+    assert_eq!(files, [&WriteStep::File(0), &WriteStep::File(1)]);
+    assert!(!update.steps.contains(&WriteStep::Create));
+    for step in &update.steps {
+        assert_eq!(WriteStep::from_stored_name(&step.stored_name()), Some(*step));
+    }
+}

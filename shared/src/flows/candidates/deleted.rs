@@ -10,15 +10,17 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+use super::erase::Erasures;
 use super::records::{StatusPoll, SubmittedOpportunity};
-use super::{CandidateError, CandidateWork, Candidates};
+use super::{CandidateError, CandidateWork};
 use crate::core::connection::Connection;
 use crate::core::hire::record::HireRecord;
+use crate::flows::context::FlowContext;
 use crate::flows::lever_events::{HandlerError, InboundLeverEvent, LeverEventHandler};
 use crate::lever::model::OpportunitiesQuery;
 use crate::lever::page::collect_all;
 use crate::queue::Queue;
-use crate::store::keys;
+use crate::store::{Records, keys};
 
 pub struct LeverDeletions {
     queue: Arc<dyn Queue>,
@@ -50,7 +52,15 @@ const DELETIONS_EVERY_MS: i64 = 24 * 3600 * 1000;
 /// Each pass reads back this far before the last one (Lever's clock against ours).
 const DELETIONS_OVERLAP_MS: i64 = 3600 * 1000;
 
-impl Candidates {
+/// The daily pass over Lever's deletions, for a deletion whose webhook never came.
+#[derive(Clone)]
+pub(super) struct DeletionsPass {
+    pub(super) records: Records,
+    pub(super) ctx: FlowContext,
+    pub(super) erasures: Erasures,
+}
+
+impl DeletionsPass {
     /// The daily pass of one connection: every opportunity the hub wrote or recorded a hire of
     /// that Lever deleted or anonymised since the last pass is erased (`candidate.deleted`).
     pub(super) async fn deletions_pass(&self, connection_id: &str) -> Result<(), CandidateError> {
@@ -61,11 +71,9 @@ impl Candidates {
             return Ok(());
         }
         let since = poll.deletions_checked_at_ms.map(|at| (at - DELETIONS_OVERLAP_MS).max(0));
-        let lever = self.lever.clone();
         let read = self
-            .tokens
-            .call(connection_id, |auth| {
-                let lever = lever.clone();
+            .ctx
+            .call(connection_id, |lever, auth| {
                 async move {
                     let deleted = collect_all(100, 100, |page| lever.list_deleted_opportunities(&auth, since, page)).await?;
                     // Anonymising updates the opportunity: what changed since the last pass.
@@ -87,7 +95,7 @@ impl Candidates {
         let mut missed = 0;
         for opportunity_id in gone {
             if self.holds_opportunity(connection_id, &opportunity_id).await? {
-                self.erase_deleted_opportunity(connection_id, &opportunity_id).await?;
+                self.erasures.erase_deleted_opportunity(connection_id, &opportunity_id).await?;
                 missed += 1;
             }
         }

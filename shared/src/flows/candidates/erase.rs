@@ -8,23 +8,27 @@
 //! candidate sweeper can finish a run that failed (dropped at completion).
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::records::{IdempotencyRecord, PendingReferral, SubmissionRecord, UploadRecord};
-use super::{CandidateError, Candidates};
+use super::{CandidateError, owned_connection};
 use crate::core::candidate::email_key;
+use crate::core::catalog::ProfileCatalog;
 use crate::core::connection::{Connection, ConnectionStatus};
 use crate::core::events::EventKind;
 use crate::core::hire::record::HireRecord;
 use crate::core::sealed::Sealed;
+use crate::files::FileStore;
 use crate::flows::activity::ActivityEntry;
 use crate::flows::connections::PartnerConnection;
 use crate::flows::delivery::{Delivery, DeliveryStatus, StoredEvent};
-use crate::flows::events::NewEvent;
+use crate::flows::events::{EventPublisher, NewEvent};
 use crate::flows::records::ConnectionPurge;
-use crate::store::{DueQuery, Expect, IndexKey, Key, Record, StoreError, keys};
+use crate::flows::tokens::Tokens;
+use crate::store::{DueQuery, Expect, IndexKey, Key, Record, Records, StoreError, keys};
 
 /// Erasure records answer `GET /v1/erasures/{id}` this long.
 const ERASURE_RECORD_DAYS: i64 = 400;
@@ -189,7 +193,18 @@ fn bump(counts: &mut Counts, kind: &str, n: u64) {
     *counts.entry(kind.to_owned()).or_default() += n;
 }
 
-impl Candidates {
+/// Erasures: on request, for Lever's deletions, and a disconnected connection's purge.
+#[derive(Clone)]
+pub struct Erasures {
+    pub(super) records: Records,
+    pub(super) catalog: Arc<ProfileCatalog>,
+    /// Its cipher seals a pending erasure's request.
+    pub(super) tokens: Tokens,
+    pub(super) files: Arc<dyn FileStore>,
+    pub(super) events: Arc<dyn EventPublisher>,
+}
+
+impl Erasures {
     /// Erases the person from what the hub holds for `partner_id` (on `connection_id`, or on
     /// every connection of the partner), then rewrites what keeps history on disk. An unknown
     /// person completes with zero counts, like any other.
@@ -252,17 +267,10 @@ impl Candidates {
     /// (everything an erasure does can be done twice). Returns how many completed.
     pub(super) async fn resume_erasures(&self, now_ms: i64) -> Result<usize, CandidateError> {
         let query = DueQuery { partition: keys::ERASURE_DUE_PARTITION.to_owned(), up_to: keys::due_up_to(now_ms), limit: 20, cursor: None };
-        let (due, _) = self.records.due::<ErasureRecord>(&query).await?;
+        // Taken by one sweep: overlapping sweeps do not run it twice at once.
+        let mut taken = self.records.take_due(query, 1, |r: &mut ErasureRecord| r.resume_at_ms = Some(now_ms + RESUME_AFTER_MS));
         let mut completed = 0;
-        for v in due {
-            let mut record = v.record;
-            record.resume_at_ms = Some(now_ms + RESUME_AFTER_MS);
-            // Taken by one sweep: overlapping sweeps do not run it twice at once.
-            match self.records.replace(&record, v.version).await {
-                Ok(_) => {}
-                Err(StoreError::ConditionFailed) => continue,
-                Err(e) => return Err(e.into()),
-            }
+        while let Some(mut record) = taken.next().await? {
             let request = record
                 .request
                 .as_ref()
@@ -294,17 +302,10 @@ impl Candidates {
     /// `candidate.erased`); its jobs stay. Returns how many connections were purged.
     pub(super) async fn purge_disconnected(&self, now_ms: i64) -> Result<usize, CandidateError> {
         let query = DueQuery { partition: keys::PURGE_DUE_PARTITION.to_owned(), up_to: keys::due_up_to(now_ms), limit: 20, cursor: None };
-        let (due, _) = self.records.due::<ConnectionPurge>(&query).await?;
+        // Taken by one sweep (pushed on, in case this one stops part-way).
+        let mut taken = self.records.take_due(query, 1, |p: &mut ConnectionPurge| p.purge_at_ms = now_ms + RESUME_AFTER_MS);
         let mut purged = 0;
-        for v in due {
-            let mut purge = v.record;
-            // Taken by one sweep (pushed on, in case this one stops part-way).
-            purge.purge_at_ms = now_ms + RESUME_AFTER_MS;
-            match self.records.replace(&purge, v.version).await {
-                Ok(_) => {}
-                Err(StoreError::ConditionFailed) => continue,
-                Err(e) => return Err(e.into()),
-            }
+        while let Some(purge) = taken.next().await? {
             let connection = self.records.get::<Connection>(&keys::connection(&purge.connection_id)).await?.map(|c| c.record);
             if connection.is_some_and(|c| c.status == ConnectionStatus::Disconnected) {
                 let erasure =
@@ -323,7 +324,7 @@ impl Candidates {
     /// The connections an erasure covers: the one named (the partner's), or all the partner's.
     async fn erasure_connections(&self, partner_id: &str, connection_id: Option<&str>) -> Result<Vec<String>, CandidateError> {
         Ok(match connection_id {
-            Some(id) => vec![self.owned_connection(partner_id, id).await?.id],
+            Some(id) => vec![owned_connection(&self.records, partner_id, id).await?.id],
             None => self
                 .records
                 .query_all::<PartnerConnection>(&keys::partner(partner_id).pk, keys::PARTNER_CONNECTIONS_PREFIX)

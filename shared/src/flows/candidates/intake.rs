@@ -1,22 +1,25 @@
 //! `POST /v1/connections/{id}/candidates`: from the partner's request to an accepted, stored
 //! submission (and, most of the time, a candidate in Lever before the answer).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 
-use super::records::{IdempotencyRecord, RefusalKind, StoredAnswer, StoredFile, StoredProblem, SubmissionRecord, UploadRecord};
+use super::records::{IdempotencyRecord, RefusalKind, StoredAnswer, StoredFile, StoredProblem, SubmissionRecord, SubmitOutcome, UploadRecord};
+use super::uploads::Uploads;
 use super::view::submission_view;
-use super::writer::RunResult;
-use super::{CandidateError, Candidates, ms};
+use super::writer::{RunResult, Writer};
+use super::{CandidateError, CandidatePolicy, ms, owned_connection};
 use crate::core::candidate::{SubmissionState, byte_fingerprint, check_idempotency_key, error_codes, idempotency_key_digest, request_fingerprint};
+use crate::core::catalog::ProfileCatalog;
 use crate::core::connection::Connection;
 use crate::core::field_error::FieldError;
 use crate::core::profile::CandidatesFlow;
 use crate::core::submission::{FileContent, FileMeta, MAX_SUBMISSION_BYTES, Submission, Validated};
-use crate::files::submission_file_key;
+use crate::files::{FileStore, submission_file_key};
 use crate::flows::ready::active_profile;
-use crate::store::{Expect, StoreError, keys};
+use crate::store::{Expect, Records, StoreError, keys};
 
 /// What `POST …/candidates` answers, and whether it is the replay of an earlier answer.
 #[derive(Clone, Debug, PartialEq)]
@@ -41,17 +44,19 @@ enum Begin {
     Replay(StoredAnswer),
 }
 
-impl Candidates {
-    /// The connection, if it is the partner's.
-    pub(super) async fn owned_connection(&self, partner_id: &str, connection_id: &str) -> Result<Connection, CandidateError> {
-        self.records
-            .get::<Connection>(&keys::connection(connection_id))
-            .await?
-            .map(|v| v.record)
-            .filter(|c| c.partner_id == partner_id)
-            .ok_or(CandidateError::NotFound("connection"))
-    }
+/// Takes a partner's submission in: validated, its key taken, its files kept, stored, and
+/// written at once within the inline budget.
+#[derive(Clone)]
+pub struct Intake {
+    pub(super) records: Records,
+    pub(super) catalog: Arc<ProfileCatalog>,
+    pub(super) files: Arc<dyn FileStore>,
+    pub(super) uploads: Uploads,
+    pub(super) writer: Writer,
+    pub(super) policy: CandidatePolicy,
+}
 
+impl Intake {
     /// Accepts one submission. `raw_body` is the request body as received: the same key with a
     /// body that means something else is another request (422); re-encoded JSON is the same.
     pub async fn submit(
@@ -66,7 +71,7 @@ impl Candidates {
             .map(str::trim)
             .ok_or_else(|| CandidateError::BadKey("required: one key per submission, reused on every retry of it".into()))?;
         check_idempotency_key(key).map_err(CandidateError::BadKey)?;
-        let connection = self.owned_connection(partner_id, connection_id).await?;
+        let connection = owned_connection(&self.records, partner_id, connection_id).await?;
         let key = &self.stored_key(partner_id, key).await?;
         let profile = active_profile(&self.catalog, &connection)?;
         let flow = profile.candidates().ok_or(CandidateError::NoCandidatesFlow)?;
@@ -91,7 +96,7 @@ impl Candidates {
                 }
             },
         };
-        let current = match self.run(connection_id, &submission_id, self.policy.inline_budget, None).await {
+        let current = match self.writer.run(connection_id, &submission_id, self.policy.inline_budget, None).await {
             Ok(RunResult::Settled(r) | RunResult::Busy(r) | RunResult::Stale(r)) => r,
             Ok(RunResult::Gone) => stored,
             Err(e) => {
@@ -209,7 +214,7 @@ impl Candidates {
             let Some(meta) = submission.files.get_mut(i) else { continue };
             match content {
                 FileContent::Inline(bytes) => total = total.saturating_add(bytes.len() as u64),
-                FileContent::Upload(upload_id) => match self.check_upload(connection, flow, upload_id, &meta.content_type).await? {
+                FileContent::Upload(upload_id) => match self.uploads.check_upload(connection, flow, upload_id, &meta.content_type).await? {
                     Ok(upload) => {
                         total = total.saturating_add(upload.size_bytes);
                         meta.size_bytes = Some(upload.size_bytes);
@@ -225,16 +230,16 @@ impl Candidates {
         if !problems.is_empty() {
             return Err(CandidateError::Invalid(problems));
         }
-        self.take_uploads(submission_id, &uploads).await?;
+        self.uploads.take_uploads(submission_id, &uploads).await?;
         // Should nothing be accepted, the uploads are free again for the corrected request.
         let files = match self.keep_files(connection, submission_id, &submission.files, contents, &uploads).await {
             Ok(Ok(files)) => files,
             Ok(Err(problems)) => {
-                self.release_uploads(submission_id, &uploads).await;
+                self.uploads.release_uploads(submission_id, &uploads).await;
                 return Err(CandidateError::Invalid(problems));
             }
             Err(e) => {
-                self.release_uploads(submission_id, &uploads).await;
+                self.uploads.release_uploads(submission_id, &uploads).await;
                 return Err(e);
             }
         };
@@ -266,7 +271,7 @@ impl Candidates {
         match self.records.create(&record).await {
             Ok(_) | Err(StoreError::ConditionFailed) => Ok(record),
             Err(e) => {
-                self.release_uploads(submission_id, &uploads).await;
+                self.uploads.release_uploads(submission_id, &uploads).await;
                 Err(e.into())
             }
         }
@@ -312,40 +317,36 @@ impl Candidates {
         }
         Ok(Err(problems))
     }
-    /// The HTTP answer for a submission as it stands: `201` created, `200` added to an
-    /// existing candidate, `202` still working (queued or held); a failure the partner must act
-    /// on is a problem.
+    /// What the partner is told of a submission as it stands: created, added to a candidate
+    /// Lever had, accepted and still working (queued or held), or refused for a failure the
+    /// partner must act on.
     pub(super) fn answer_for(&self, r: &SubmissionRecord, connection: &Connection) -> StoredAnswer {
-        let location = Some(format!("/v1/connections/{}/candidates/{}", r.connection_id, r.id));
-        let view = submission_view(r, Some(&connection.settings));
-        let candidate = |status: u16| StoredAnswer { status, body: view.clone(), problem: None, location: location.clone() };
-        match r.state {
-            SubmissionState::Created => candidate(201),
-            SubmissionState::Updated => candidate(200),
-            SubmissionState::Queued | SubmissionState::Pending => candidate(202),
+        let outcome = match r.state {
+            SubmissionState::Created => SubmitOutcome::Created,
+            SubmissionState::Updated => SubmitOutcome::Updated,
+            SubmissionState::Queued | SubmissionState::Pending => SubmitOutcome::Accepted,
             SubmissionState::Failed => {
                 let (code, message) = r.error.as_ref().map(|e| (e.code.as_str(), e.message.as_str())).unwrap_or((error_codes::LEVER_REJECTED, ""));
-                // The status is stored with the answer so that a replay is the same answer.
-                let (status, kind, errors) = match code {
-                    error_codes::CONNECTION_NOT_ACTIVE => (409, RefusalKind::ConnectionNotActive, vec![]),
-                    error_codes::NO_PERFORM_AS => (422, RefusalKind::InvalidRequest, vec![("settings.perform_as".to_owned(), message.to_owned())]),
-                    error_codes::NOT_IN_LEVER => (422, RefusalKind::InvalidRequest, vec![("candidate.emails".to_owned(), message.to_owned())]),
-                    _ => (422, RefusalKind::LeverRejected, vec![]),
+                let (kind, errors) = match code {
+                    error_codes::CONNECTION_NOT_ACTIVE => (RefusalKind::ConnectionNotActive, vec![]),
+                    error_codes::NO_PERFORM_AS => (RefusalKind::InvalidRequest, vec![("settings.perform_as".to_owned(), message.to_owned())]),
+                    error_codes::NOT_IN_LEVER => (RefusalKind::InvalidRequest, vec![("candidate.emails".to_owned(), message.to_owned())]),
+                    _ => (RefusalKind::LeverRejected, vec![]),
                 };
-                StoredAnswer {
-                    status,
-                    body: view.clone(),
-                    problem: Some(StoredProblem {
-                        kind,
-                        detail: format!(
-                            "{message} (candidate {} is kept as failed, error {code}; fix the cause, then POST …/candidates/{}/retry)",
-                            r.id, r.id
-                        ),
-                        errors,
-                    }),
-                    location,
-                }
+                SubmitOutcome::Refused(StoredProblem {
+                    kind,
+                    detail: format!(
+                        "{message} (candidate {} is kept as failed, error {code}; fix the cause, then POST …/candidates/{}/retry)",
+                        r.id, r.id
+                    ),
+                    errors,
+                })
             }
+        };
+        StoredAnswer {
+            outcome,
+            body: submission_view(r, Some(&connection.settings)),
+            location: Some(format!("/v1/connections/{}/candidates/{}", r.connection_id, r.id)),
         }
     }
 }

@@ -4,52 +4,36 @@
 //! connection rather than on every write.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use super::records::{ArchiveReasonName, LeverNames, LeverReferrerFact, LeverUserFact};
 use super::stop::Stop;
 use crate::core::candidate::email_key;
-use crate::flows::tokens::Tokens;
-use crate::lever::error::LeverError;
+use crate::flows::context::FlowContext;
 use crate::lever::model::{ArchiveReasonType, Opportunity, OpportunityExpand};
 use crate::lever::page::collect_all;
-use crate::lever::port::LeverApi;
 use crate::store::{Records, keys};
 
 /// The opportunity as Lever has it now, or `None` when it was deleted.
 pub(super) async fn opportunity_if_any(
-    tokens: &Tokens,
-    lever: &Arc<dyn LeverApi>,
+    ctx: &FlowContext,
     connection_id: &str,
     opportunity_id: &str,
     expand: &[OpportunityExpand],
 ) -> Result<Option<Opportunity>, Stop> {
-    tokens
-        .call(connection_id, |auth| {
-            let lever = lever.clone();
-            async move {
-                match lever.get_opportunity(&auth, opportunity_id, expand).await {
-                    Ok(o) => Ok(Some(o)),
-                    Err(LeverError::NotFound { .. }) => Ok(None),
-                    Err(e) => Err(e),
-                }
-            }
-        })
-        .await
-        .map_err(Stop::from)
+    Ok(ctx.find(connection_id, |lever, auth| async move { lever.get_opportunity(&auth, opportunity_id, expand).await }).await?)
 }
 
 #[derive(Clone)]
 pub(super) struct LeverFacts {
     pub records: Records,
-    pub lever: Arc<dyn LeverApi>,
-    pub tokens: Tokens,
+    /// Each call reads the token: these calls are few, and an hour apart.
+    pub ctx: FlowContext,
     pub ttl_ms: i64,
 }
 
 impl LeverFacts {
-    pub fn new(records: Records, lever: Arc<dyn LeverApi>, tokens: Tokens, policy: &super::CandidatePolicy) -> Self {
-        Self { records, lever, tokens, ttl_ms: super::ms(policy.lever_cache_ttl) }
+    pub fn new(ctx: FlowContext, policy: &super::CandidatePolicy) -> Self {
+        Self { records: ctx.records().clone(), ctx, ttl_ms: super::ms(policy.lever_cache_ttl) }
     }
 
     /// Whether `user_id` is an active user of the connection's account. A user Lever does not
@@ -59,20 +43,8 @@ impl LeverFacts {
         if let Some(known) = self.records.get::<LeverUserFact>(&key).await? {
             return Ok(known.record.active);
         }
-        let lever = self.lever.clone();
-        let found = self
-            .tokens
-            .call(connection_id, |auth| {
-                let lever = lever.clone();
-                async move {
-                    match lever.get_user(&auth, user_id).await {
-                        Ok(u) => Ok(u.is_active()),
-                        Err(LeverError::NotFound { .. }) => Ok(false),
-                        Err(e) => Err(e),
-                    }
-                }
-            })
-            .await?;
+        let user = self.ctx.find(connection_id, |lever, auth| async move { lever.get_user(&auth, user_id).await }).await?;
+        let found = user.is_some_and(|u| u.is_active());
         let fact = LeverUserFact {
             connection_id: connection_id.to_owned(),
             user_id: user_id.to_owned(),
@@ -91,14 +63,7 @@ impl LeverFacts {
             let r = known.record;
             return Ok(r.user_id.map(|id| (id, r.user_name.unwrap_or_default())));
         }
-        let lever = self.lever.clone();
-        let user = self
-            .tokens
-            .call(connection_id, |auth| {
-                let lever = lever.clone();
-                async move { lever.find_user_by_email(&auth, email).await }
-            })
-            .await?;
+        let user = self.ctx.call(connection_id, |lever, auth| async move { lever.find_user_by_email(&auth, email).await }).await?;
         let fact = LeverReferrerFact {
             connection_id: connection_id.to_owned(),
             email_key: ek,
@@ -117,16 +82,12 @@ impl LeverFacts {
         if !refresh && let Some(known) = self.records.get::<LeverNames>(&key).await? {
             return Ok(known.record);
         }
-        let lever = self.lever.clone();
         let (stages, reasons) = self
-            .tokens
-            .call(connection_id, |auth| {
-                let lever = lever.clone();
-                async move {
-                    let stages = collect_all(100, 50, |page| lever.list_stages(&auth, page)).await?;
-                    let reasons = collect_all(100, 50, |page| lever.list_archive_reasons(&auth, None, page)).await?;
-                    Ok((stages, reasons))
-                }
+            .ctx
+            .call(connection_id, |lever, auth| async move {
+                let stages = collect_all(100, 50, |page| lever.list_stages(&auth, page)).await?;
+                let reasons = collect_all(100, 50, |page| lever.list_archive_reasons(&auth, None, page)).await?;
+                Ok((stages, reasons))
             })
             .await?;
         let names = LeverNames {

@@ -2,7 +2,7 @@
 //! once and never lost; and the candidate's progress back to the partner.
 //!
 //! How a submission travels:
-//! 1. [`Candidates::submit`] (`POST /v1/connections/{id}/candidates`): validate (pure core), take
+//! 1. [`Intake::submit`] (`POST /v1/connections/{id}/candidates`): validate (pure core), take
 //!    the `Idempotency-Key` (one record per key: in progress, then done with the answer), keep the
 //!    files in the file store, store the submission (state `queued`, on the due index), then
 //!    write it to Lever at once within a time budget. Written → `201`/`200`; Lever down, rate
@@ -20,6 +20,7 @@
 //!    `candidate.stage_changed`, `candidate.archived`, `candidate.hired` for opportunities the
 //!    hub wrote to; `applicationCreated` releases held referrals.
 
+mod announce;
 mod claim;
 mod deleted;
 mod erase;
@@ -42,23 +43,36 @@ use serde::{Deserialize, Serialize};
 pub use deleted::LeverDeletions;
 pub use erase::{ERASURE_KINDS, ErasureRecord, ErasureStatus, ErasureTarget};
 pub use intake::SubmitAnswer;
-pub use records::{IdempotencyRecord, RefusalKind, StoredAnswer, SubmissionRecord, SubmittedOpportunity, UploadRecord};
+pub use records::{IdempotencyRecord, RefusalKind, StoredAnswer, StoredProblem, SubmissionRecord, SubmitOutcome, SubmittedOpportunity, UploadRecord};
 pub use status::{PendingReferralRelease, StatusReporter};
 pub use sweep::SweepReport;
 pub use uploads::{NewUpload, UploadTicket};
 pub use view::submission_view;
 
+pub use erase::Erasures;
+pub use intake::Intake;
+pub use read::Submissions;
+pub use uploads::Uploads;
+
+use announce::Announcer;
+use deleted::DeletionsPass;
+use lever_facts::LeverFacts;
+use sweep::Sweeper;
+use writer::Writer;
+
 use crate::core::catalog::ProfileCatalog;
+use crate::core::connection::Connection;
 use crate::core::field_error::FieldError;
 use crate::files::{FileError, FileStore};
 use crate::flows::activity::ActivityLog;
+use crate::flows::context::FlowContext;
 use crate::flows::events::EventPublisher;
 use crate::flows::lever_calls::LeverCalls;
 use crate::flows::ready::NotReady;
 use crate::flows::tokens::Tokens;
 use crate::lever::port::LeverApi;
 use crate::queue::{Queue, QueueError};
-use crate::store::{Records, StoreError};
+use crate::store::{Records, StoreError, keys};
 
 /// The flow's name in metrics.
 pub(crate) const FLOW: &str = "candidates";
@@ -193,21 +207,44 @@ pub enum CandidateWork {
     LeverDeleted { connection_id: String, opportunity_id: String },
 }
 
-/// Candidate ingest and everything it needs. Cheap to clone; one per process.
+/// The candidates queue, as every part sends to it.
+#[derive(Clone)]
+pub(crate) struct WorkQueue(Arc<dyn Queue>);
+
+impl WorkQueue {
+    async fn enqueue(&self, work: &CandidateWork, delay: Duration) -> Result<(), QueueError> {
+        let body = serde_json::to_string(work).map_err(|e| QueueError::Invalid(e.to_string()))?;
+        self.0.send(&body, delay.min(crate::queue::MAX_DELAY)).await
+    }
+}
+
+/// The connection, if it is the partner's.
+async fn owned_connection(records: &Records, partner_id: &str, connection_id: &str) -> Result<Connection, CandidateError> {
+    records
+        .get::<Connection>(&keys::connection(connection_id))
+        .await?
+        .map(|v| v.record)
+        .filter(|c| c.partner_id == partner_id)
+        .ok_or(CandidateError::NotFound("connection"))
+}
+
+/// Candidate ingest, as the API, the functions and the wiring see it: a façade over its parts
+/// (each in its own file, holding what it needs), and the queue's messages handed to them.
+/// Cheap to clone; one per process.
 #[derive(Clone)]
 pub struct Candidates {
-    records: Records,
-    catalog: Arc<ProfileCatalog>,
-    lever: Arc<dyn LeverApi>,
-    tokens: Tokens,
-    files: Arc<dyn FileStore>,
-    queue: Arc<dyn Queue>,
-    events: Arc<dyn EventPublisher>,
-    activity: ActivityLog,
+    intake: Intake,
+    uploads: Uploads,
+    submissions: Submissions,
+    writer: Writer,
+    erasures: Erasures,
+    deletions: DeletionsPass,
+    sweeper: Sweeper,
     status: StatusReporter,
+    queue: WorkQueue,
+    raw_queue: Arc<dyn Queue>,
+    records: Records,
     policy: CandidatePolicy,
-    /// Lever calls with the connection's token, kept for a minute (see `writer`).
-    calls: LeverCalls,
 }
 
 impl Candidates {
@@ -224,8 +261,43 @@ impl Candidates {
         policy: CandidatePolicy,
     ) -> Self {
         let status = StatusReporter::new(records.clone(), catalog.clone(), lever.clone(), tokens.clone(), events.clone(), policy.clone());
-        let calls = LeverCalls::reusing_tokens(lever.clone(), tokens.clone());
-        Self { records, catalog, lever, tokens, files, queue, events, activity, status, policy, calls }
+        let work_queue = WorkQueue(queue.clone());
+        let announcer = Announcer {
+            records: records.clone(),
+            catalog: catalog.clone(),
+            files: files.clone(),
+            events: events.clone(),
+            activity,
+            policy: policy.clone(),
+        };
+        let writer = Writer {
+            records: records.clone(),
+            catalog: catalog.clone(),
+            files: files.clone(),
+            queue: work_queue.clone(),
+            ctx: FlowContext::new(records.clone(), catalog.clone(), LeverCalls::reusing_tokens(lever.clone(), tokens.clone())),
+            lever_facts: LeverFacts::new(FlowContext::new(records.clone(), catalog.clone(), LeverCalls::new(lever.clone(), tokens.clone())), &policy),
+            announcer,
+            policy: policy.clone(),
+        };
+        let uploads = Uploads { records: records.clone(), catalog: catalog.clone(), files: files.clone(), policy: policy.clone() };
+        let intake = Intake {
+            records: records.clone(),
+            catalog: catalog.clone(),
+            files: files.clone(),
+            uploads: uploads.clone(),
+            writer: writer.clone(),
+            policy: policy.clone(),
+        };
+        let erasures = Erasures { records: records.clone(), catalog, tokens: tokens.clone(), files: files.clone(), events };
+        let deletions = DeletionsPass {
+            records: records.clone(),
+            ctx: FlowContext::new(records.clone(), erasures.catalog.clone(), LeverCalls::new(lever, tokens)),
+            erasures: erasures.clone(),
+        };
+        let sweeper = Sweeper { records: records.clone(), files, queue: work_queue.clone(), erasures: erasures.clone(), policy: policy.clone() };
+        let submissions = Submissions { records: records.clone(), queue: work_queue.clone(), policy: policy.clone() };
+        Self { intake, uploads, submissions, writer, erasures, deletions, sweeper, status, queue: work_queue, raw_queue: queue, records, policy }
     }
 
     pub fn policy(&self) -> &CandidatePolicy {
@@ -233,7 +305,7 @@ impl Candidates {
     }
 
     pub fn queue(&self) -> &Arc<dyn Queue> {
-        &self.queue
+        &self.raw_queue
     }
 
     /// The status side (Lever's webhooks, the poll), with the same ports.
@@ -241,9 +313,29 @@ impl Candidates {
         &self.status
     }
 
-    async fn enqueue(&self, work: &CandidateWork, delay: Duration) -> Result<(), QueueError> {
-        let body = serde_json::to_string(work).map_err(|e| QueueError::Invalid(e.to_string()))?;
-        self.queue.send(&body, delay.min(crate::queue::MAX_DELAY)).await
+    /// `POST …/candidates`: a submission taken in.
+    pub fn intake(&self) -> &Intake {
+        &self.intake
+    }
+
+    /// `POST …/uploads`.
+    pub fn uploads(&self) -> &Uploads {
+        &self.uploads
+    }
+
+    /// The partner's submissions: read, listed, retried.
+    pub fn submissions(&self) -> &Submissions {
+        &self.submissions
+    }
+
+    /// Erasures on request, and their records.
+    pub fn erasures(&self) -> &Erasures {
+        &self.erasures
+    }
+
+    /// One pass of the candidate sweeper; see [`sweep`].
+    pub async fn sweep_once(&self, now_ms: i64) -> Result<SweepReport, CandidateError> {
+        self.sweeper.sweep_once(now_ms).await
     }
 
     /// One message of the candidates queue; `true` when it can be deleted.
@@ -266,16 +358,18 @@ impl Candidates {
                             attempt: *attempt,
                             not_before_ms: Some(*at),
                         };
-                        self.enqueue(&later, Duration::from_millis((*at - now) as u64)).await.map_err(CandidateError::from)
+                        self.queue.enqueue(&later, Duration::from_millis((*at - now) as u64)).await.map_err(CandidateError::from)
                     }
-                    _ => self.run_queued(connection_id, submission_id, *attempt).await,
+                    _ => self.writer.run_queued(connection_id, submission_id, *attempt).await,
                 }
             }
             CandidateWork::StatusPoll { connection_id } => match self.status.poll(connection_id).await {
-                Ok(()) => self.deletions_pass(connection_id).await,
+                Ok(()) => self.deletions.deletions_pass(connection_id).await,
                 Err(e) => Err(e),
             },
-            CandidateWork::LeverDeleted { connection_id, opportunity_id } => self.erase_deleted_opportunity(connection_id, opportunity_id).await,
+            CandidateWork::LeverDeleted { connection_id, opportunity_id } => {
+                self.erasures.erase_deleted_opportunity(connection_id, opportunity_id).await
+            }
         };
         match outcome {
             Ok(()) => true,
@@ -289,6 +383,6 @@ impl Candidates {
     /// The local runners' loop body (a Lambda's SQS trigger in AWS): one receive, each message
     /// handled, done ones deleted. Returns how many were received.
     pub async fn work_once(&self, max: usize, wait: Duration) -> Result<usize, QueueError> {
-        crate::queue::work_once(self.queue.as_ref(), max, wait, |body| async move { self.work(&body).await }).await
+        crate::queue::work_once(self.raw_queue.as_ref(), max, wait, |body| async move { self.work(&body).await }).await
     }
 }

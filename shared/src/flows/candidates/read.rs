@@ -3,15 +3,23 @@
 use std::time::Duration;
 
 use super::records::SubmissionRecord;
-use super::{CandidateError, CandidateWork, Candidates, ms};
+use super::{CandidateError, CandidatePolicy, CandidateWork, WorkQueue, ms, owned_connection};
 use crate::core::candidate::SubmissionState;
 use crate::core::connection::Connection;
-use crate::store::{Cursor, Query, keys};
+use crate::store::{Cursor, Query, Records, keys};
 
-impl Candidates {
+/// A partner's submissions: read, listed, and retried.
+#[derive(Clone)]
+pub struct Submissions {
+    pub(super) records: Records,
+    pub(super) queue: WorkQueue,
+    pub(super) policy: CandidatePolicy,
+}
+
+impl Submissions {
     /// One submission of the partner's connection, with the connection (for stage labels).
     pub async fn get(&self, partner_id: &str, connection_id: &str, submission_id: &str) -> Result<(SubmissionRecord, Connection), CandidateError> {
-        let connection = self.owned_connection(partner_id, connection_id).await?;
+        let connection = owned_connection(&self.records, partner_id, connection_id).await?;
         let record = self
             .records
             .get::<SubmissionRecord>(&keys::submission(connection_id, submission_id))
@@ -29,7 +37,7 @@ impl Candidates {
         limit: usize,
         cursor: Option<Cursor>,
     ) -> Result<(Vec<SubmissionRecord>, Option<Cursor>, Connection), CandidateError> {
-        let connection = self.owned_connection(partner_id, connection_id).await?;
+        let connection = owned_connection(&self.records, partner_id, connection_id).await?;
         let query =
             Query { pk: keys::connection(connection_id).pk, sk_prefix: Some(keys::SUBMISSIONS_PREFIX.to_owned()), descending: true, limit, cursor };
         let (page, next) = self.records.query::<SubmissionRecord>(&query).await?;
@@ -77,7 +85,7 @@ impl Candidates {
             attempt: None,
             not_before_ms: None,
         };
-        self.enqueue(&work, Duration::ZERO).await?;
+        self.queue.enqueue(&work, Duration::ZERO).await?;
         Ok((stored, connection))
     }
 }

@@ -119,46 +119,37 @@ pub struct Progress {
     /// The opportunity was made by this submission (resume and files went with the create).
     #[serde(default)]
     pub created_by_hub: bool,
-    /// The [`WriteStep`]s done, by their stored names.
-    #[serde(default)]
-    pub done: BTreeSet<String>,
+    /// The [`WriteStep`]s done besides the create (that is `created_by_hub`), stored by their
+    /// names as records written before the enum hold them.
+    #[serde(default, deserialize_with = "known_steps")]
+    pub done: BTreeSet<WriteStep>,
+}
+
+/// The stored step names this version knows; one it does not (a newer version's) is redone.
+fn known_steps<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<BTreeSet<WriteStep>, D::Error> {
+    let names = Vec::<String>::deserialize(deserializer)?;
+    Ok(names.iter().filter_map(|n| WriteStep::from_stored_name(n)).collect())
 }
 
 impl Progress {
     pub fn is_done(&self, step: WriteStep) -> bool {
-        self.done.contains(&step.stored_name())
+        match step {
+            WriteStep::Create => self.created_by_hub,
+            step => self.done.contains(&step),
+        }
     }
 
     pub fn mark(&mut self, step: WriteStep) {
-        self.done.insert(step.stored_name());
-    }
-}
-
-/// A write to an opportunity the hub did not create in one call, done once and recorded.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum WriteStep {
-    Sources,
-    Tags,
-    Note,
-    Stage,
-    /// The submission's file at this index.
-    File(usize),
-    AlsoApply,
-}
-
-impl WriteStep {
-    /// The name in `Progress::done`: records written before this enum use the same names.
-    fn stored_name(self) -> String {
-        match self {
-            Self::Sources => "sources".into(),
-            Self::Tags => "tags".into(),
-            Self::Note => "note".into(),
-            Self::Stage => "stage".into(),
-            Self::File(i) => format!("file:{i}"),
-            Self::AlsoApply => "also_apply".into(),
+        match step {
+            WriteStep::Create => self.created_by_hub = true,
+            step => {
+                self.done.insert(step);
+            }
         }
     }
 }
+
+pub use crate::core::submission::WriteStep;
 
 /// What an `Idempotency-Key` was first used for, and what was answered.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -191,18 +182,85 @@ impl Record for IdempotencyRecord {
     }
 }
 
-/// An HTTP answer as first given, replayed for the same key and body.
+/// The answer first given for a key, replayed for the same key and body: what became of the
+/// submission, in the flow's terms (the API decides the HTTP status).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(from = "AnswerForm", into = "AnswerForm")]
 pub struct StoredAnswer {
-    pub status: u16,
-    /// The candidate (`Candidate` schema), unless the answer is a problem.
-    #[serde(default)]
+    pub outcome: SubmitOutcome,
+    /// The candidate (`Candidate` schema).
     pub body: serde_json::Value,
-    #[serde(default)]
-    pub problem: Option<StoredProblem>,
-    /// The `Location` of the candidate.
-    #[serde(default)]
+    /// Where the candidate is read.
     pub location: Option<String>,
+}
+
+/// What became of a submission when the partner was answered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SubmitOutcome {
+    /// A new candidate in Lever.
+    Created,
+    /// Added to a candidate Lever had.
+    Updated,
+    /// Accepted, and still being written (queued, or a referral held until the person applies).
+    Accepted,
+    /// Failed in a way the partner must act on.
+    Refused(StoredProblem),
+}
+
+/// [`SubmitOutcome`] as stored: its name, and the refusal beside it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum OutcomeName {
+    Created,
+    Updated,
+    Accepted,
+    Refused,
+}
+
+/// The stored layout. Answers written before outcomes were typed carry the HTTP status they
+/// were given instead of `outcome`; it is read back into the outcome that status stood for.
+#[derive(Serialize, Deserialize)]
+struct AnswerForm {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    outcome: Option<OutcomeName>,
+    #[serde(default, skip_serializing)]
+    status: Option<u16>,
+    #[serde(default)]
+    body: serde_json::Value,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    problem: Option<StoredProblem>,
+    #[serde(default)]
+    location: Option<String>,
+}
+
+impl From<AnswerForm> for StoredAnswer {
+    fn from(f: AnswerForm) -> Self {
+        let name = f.outcome.unwrap_or(match f.status {
+            Some(201) => OutcomeName::Created,
+            Some(200) => OutcomeName::Updated,
+            _ => OutcomeName::Accepted,
+        });
+        let outcome = match (name, f.problem) {
+            // The old form: a problem is a refusal whatever its status said.
+            (_, Some(problem)) => SubmitOutcome::Refused(problem),
+            (OutcomeName::Created, None) => SubmitOutcome::Created,
+            (OutcomeName::Updated, None) => SubmitOutcome::Updated,
+            (OutcomeName::Accepted | OutcomeName::Refused, None) => SubmitOutcome::Accepted,
+        };
+        Self { outcome, body: f.body, location: f.location }
+    }
+}
+
+impl From<StoredAnswer> for AnswerForm {
+    fn from(a: StoredAnswer) -> Self {
+        let (outcome, problem) = match a.outcome {
+            SubmitOutcome::Created => (OutcomeName::Created, None),
+            SubmitOutcome::Updated => (OutcomeName::Updated, None),
+            SubmitOutcome::Accepted => (OutcomeName::Accepted, None),
+            SubmitOutcome::Refused(p) => (OutcomeName::Refused, Some(p)),
+        };
+        Self { outcome: Some(outcome), status: None, body: a.body, problem, location: a.location }
+    }
 }
 
 /// A problem answer: what kind of refusal, detail and field errors.
@@ -398,6 +456,22 @@ mod tests {
     }
 
     #[test]
+    fn answers_stored_with_http_statuses_read_back_as_the_outcomes_they_were() {
+        let old = |v: serde_json::Value| serde_json::from_value::<StoredAnswer>(v).unwrap().outcome;
+        let body = serde_json::json!({"id": "s1"});
+        assert_eq!(old(serde_json::json!({"status": 201, "body": body, "problem": null, "location": "/l"})), SubmitOutcome::Created);
+        assert_eq!(old(serde_json::json!({"status": 200, "body": body, "problem": null, "location": "/l"})), SubmitOutcome::Updated);
+        assert_eq!(old(serde_json::json!({"status": 202, "body": body, "problem": null, "location": "/l"})), SubmitOutcome::Accepted);
+        let refused = old(serde_json::json!({"status": 409, "body": body, "problem": {"type_name": "connection-not-active", "detail": "d"}}));
+        assert_eq!(refused, SubmitOutcome::Refused(StoredProblem { kind: RefusalKind::ConnectionNotActive, detail: "d".into(), errors: vec![] }));
+        let answer = StoredAnswer { outcome: SubmitOutcome::Updated, body: body.clone(), location: Some("/l".into()) };
+        let written = serde_json::to_value(&answer).unwrap();
+        assert_eq!(written["outcome"], "updated");
+        assert!(written.get("status").is_none(), "no HTTP status is stored any more");
+        assert_eq!(serde_json::from_value::<StoredAnswer>(written).unwrap(), answer);
+    }
+
+    #[test]
     fn steps_keep_the_names_records_already_hold() {
         let stored: Progress = serde_json::from_value(serde_json::json!({ "done": ["sources", "note", "file:1", "also_apply"] })).unwrap();
         assert!(stored.is_done(WriteStep::Sources) && stored.is_done(WriteStep::Note) && stored.is_done(WriteStep::AlsoApply));
@@ -407,6 +481,15 @@ mod tests {
         p.mark(WriteStep::Tags);
         p.mark(WriteStep::Stage);
         p.mark(WriteStep::File(0));
-        assert_eq!(p.done, BTreeSet::from(["tags".to_owned(), "stage".to_owned(), "file:0".to_owned()]));
+        let stored_names: BTreeSet<String> = serde_json::from_value(serde_json::to_value(&p).unwrap()["done"].clone()).unwrap();
+        assert_eq!(stored_names, BTreeSet::from(["tags".to_owned(), "stage".to_owned(), "file:0".to_owned()]));
+    }
+
+    #[test]
+    fn a_step_name_this_version_does_not_know_is_redone_not_refused() {
+        let stored: Progress =
+            serde_json::from_value(serde_json::json!({ "created_by_hub": true, "done": ["note", "file:x", "something_newer"] })).unwrap();
+        assert_eq!(stored.done, BTreeSet::from([WriteStep::Note]));
+        assert!(stored.is_done(WriteStep::Create), "the create is recorded as created_by_hub, as before");
     }
 }

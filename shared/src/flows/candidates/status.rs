@@ -26,7 +26,9 @@ use crate::core::candidate::{CandidateStatus, StatusChange, email_key, status_ch
 use crate::core::catalog::ProfileCatalog;
 use crate::core::connection::{Connection, ConnectionStatus};
 use crate::core::profile::EventKind;
+use crate::flows::context::{ContextError, FlowContext};
 use crate::flows::events::{EventPublisher, NewEvent};
+use crate::flows::lever_calls::LeverCalls;
 use crate::flows::lever_events::{HandlerError, InboundLeverEvent, LeverEventHandler};
 use crate::flows::tokens::Tokens;
 use crate::lever::model::{OpportunitiesQuery, Opportunity, OpportunityExpand};
@@ -42,8 +44,7 @@ const POLL_OVERLAP_MS: i64 = 60_000;
 pub struct StatusReporter {
     records: Records,
     catalog: Arc<ProfileCatalog>,
-    lever: Arc<dyn LeverApi>,
-    tokens: Tokens,
+    ctx: FlowContext,
     events: Arc<dyn EventPublisher>,
     policy: CandidatePolicy,
 }
@@ -64,11 +65,12 @@ impl StatusReporter {
         events: Arc<dyn EventPublisher>,
         policy: CandidatePolicy,
     ) -> Self {
-        Self { records, catalog, lever, tokens, events, policy }
+        let ctx = FlowContext::new(records.clone(), catalog.clone(), LeverCalls::new(lever, tokens));
+        Self { records, catalog, ctx, events, policy }
     }
 
     fn facts(&self) -> LeverFacts {
-        LeverFacts::new(self.records.clone(), self.lever.clone(), self.tokens.clone(), &self.policy)
+        LeverFacts::new(self.ctx.clone(), &self.policy)
     }
 
     async fn active_connection(&self, connection_id: &str) -> Result<Option<Connection>, Stop> {
@@ -83,7 +85,7 @@ impl StatusReporter {
         let Some(connection) = self.active_connection(connection_id).await? else { return Ok(0) };
         let opportunity = match listed {
             Some(o) => o,
-            None => match opportunity_if_any(&self.tokens, &self.lever, connection_id, opportunity_id, &[OpportunityExpand::Stage]).await? {
+            None => match opportunity_if_any(&self.ctx, connection_id, opportunity_id, &[OpportunityExpand::Stage]).await? {
                 Some(o) => o,
                 None => return Ok(0),
             },
@@ -262,15 +264,11 @@ impl StatusReporter {
             return Ok(false);
         }
         let query = OpportunitiesQuery { updated_at_start: Some(since_ms.max(0)), expand: vec![OpportunityExpand::Stage], ..Default::default() };
-        let lever = self.lever.clone();
+        let query = &query;
         let changed = self
-            .tokens
-            .call(connection_id, |auth| {
-                let (lever, query) = (lever.clone(), query.clone());
-                async move { collect_all(100, 50, |page| lever.list_opportunities(&auth, &query, page)).await }
-            })
-            .await
-            .map_err(Stop::from)?;
+            .ctx
+            .call(connection_id, |lever, auth| async move { collect_all(100, 50, |page| lever.list_opportunities(&auth, query, page)).await })
+            .await?;
         for o in changed {
             if self.records.get::<SubmittedOpportunity>(&keys::submitted_opportunity(connection_id, &o.id)).await?.is_some() {
                 let id = o.id.clone();
@@ -296,28 +294,27 @@ impl LeverEventHandler for StatusReporter {
 /// `applicationCreated`: queues the held referrals of that person for that posting.
 #[derive(Clone)]
 pub struct PendingReferralRelease {
-    records: Records,
-    catalog: Arc<ProfileCatalog>,
-    lever: Arc<dyn LeverApi>,
-    tokens: Tokens,
+    ctx: FlowContext,
     queue: Arc<dyn Queue>,
 }
 
 impl PendingReferralRelease {
     pub fn new(records: Records, catalog: Arc<ProfileCatalog>, lever: Arc<dyn LeverApi>, tokens: Tokens, queue: Arc<dyn Queue>) -> Self {
-        Self { records, catalog, lever, tokens, queue }
+        Self { ctx: FlowContext::new(records, catalog, LeverCalls::new(lever, tokens)), queue }
     }
 
     async fn release(&self, connection_id: &str, opportunity_id: &str, posting_hint: Option<&str>) -> Result<usize, Stop> {
-        let Some(connection) = self.records.get::<Connection>(&keys::connection(connection_id)).await?.map(|v| v.record) else {
-            return Ok(0);
+        let connection = match self.ctx.connection(connection_id).await {
+            Ok(c) => c,
+            Err(ContextError::UnknownConnection(_)) => return Ok(0),
+            Err(e) => return Err(e.into()),
         };
-        let holds = self.catalog.get(&connection.partner_id).and_then(|p| p.candidates().map(|c| c.pending.hold_referrals)).unwrap_or(false);
+        let holds = self.ctx.catalog().get(&connection.partner_id).and_then(|p| p.candidates().map(|c| c.pending.hold_referrals)).unwrap_or(false);
         if !holds || connection.status != ConnectionStatus::Active {
             return Ok(0);
         }
         let expand = [OpportunityExpand::Applications];
-        let Some(o) = opportunity_if_any(&self.tokens, &self.lever, connection_id, opportunity_id, &expand).await? else { return Ok(0) };
+        let Some(o) = opportunity_if_any(&self.ctx, connection_id, opportunity_id, &expand).await? else { return Ok(0) };
         let mut postings: Vec<String> = o.applications.iter().filter_map(|a| a.expanded()).filter_map(|a| a.posting.clone()).collect();
         if let Some(p) = posting_hint {
             postings.push(p.to_owned());
@@ -330,7 +327,7 @@ impl PendingReferralRelease {
             for posting in &postings {
                 let pk = keys::connection(connection_id).pk;
                 let prefix = keys::pending_referrals_prefix(&email_key(&normal), posting);
-                for held in self.records.query_all::<PendingReferral>(&pk, &prefix).await? {
+                for held in self.ctx.records().query_all::<PendingReferral>(&pk, &prefix).await? {
                     let work = CandidateWork::Submission {
                         connection_id: connection_id.to_owned(),
                         submission_id: held.submission_id.clone(),

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::core::candidate::error_codes;
-use crate::flows::tokens::TokenError;
+use crate::flows::context::ContextError;
 use crate::lever::error::LeverError;
 use crate::store::StoreError;
 
@@ -55,16 +55,17 @@ pub(crate) fn lever_stop(e: LeverError) -> Stop {
     }
 }
 
-impl From<TokenError> for Stop {
-    fn from(e: TokenError) -> Self {
+impl From<ContextError> for Stop {
+    fn from(e: ContextError) -> Self {
         match e {
-            TokenError::UnknownConnection(_) => Stop::failed(error_codes::CONNECTION_NOT_ACTIVE, "the connection no longer exists"),
-            TokenError::NotActive(status) => {
+            ContextError::UnknownConnection(_) => Stop::failed(error_codes::CONNECTION_NOT_ACTIVE, "the connection no longer exists"),
+            ContextError::NotActive(status) => {
                 Stop::failed(error_codes::CONNECTION_NOT_ACTIVE, format!("the connection is {status}; the customer must reconnect, then retry"))
             }
-            TokenError::Lever(e) => lever_stop(e),
-            TokenError::Store(e) => e.into(),
-            e @ TokenError::Unreadable(_) => Stop::Transient { retry_after: None, message: e.to_string() },
+            ContextError::NoProfile(_) => Stop::Transient { retry_after: None, message: "no profile is loaded for this partner".into() },
+            ContextError::Lever(e) => lever_stop(e),
+            ContextError::Store(e) => e.into(),
+            e @ ContextError::Unreadable(_) => Stop::Transient { retry_after: None, message: e.to_string() },
         }
     }
 }

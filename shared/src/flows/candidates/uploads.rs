@@ -4,10 +4,13 @@
 //! pre-signed PUT in AWS; the hub's own `/uploads/{token}` locally). A submission then names it
 //! by `upload_id`, and the hub checks the stored object's size and type before using it.
 
+use std::sync::Arc;
+
 use serde::Deserialize;
 
 use super::records::UploadRecord;
-use super::{CandidateError, Candidates, ms};
+use super::{CandidateError, CandidatePolicy, ms, owned_connection};
+use crate::core::catalog::ProfileCatalog;
 use crate::core::connection::Connection;
 use crate::core::connection::ConnectionStatus;
 use crate::core::field_error::FieldError;
@@ -15,8 +18,8 @@ use crate::core::profile::CandidatesFlow;
 use crate::core::submission::FileKind;
 use crate::core::submission::file_checks::SNIFF_BYTES;
 use crate::core::submission::file_checks::check_file_name;
-use crate::files::{PresignedPut, UPLOAD_RETENTION_DAYS, upload_key};
-use crate::store::{Record as _, keys};
+use crate::files::{FileStore, PresignedPut, UPLOAD_RETENTION_DAYS, upload_key};
+use crate::store::{Record as _, Records, keys};
 
 /// What the partner asks for.
 #[derive(Clone, Debug, Deserialize)]
@@ -35,9 +38,18 @@ pub struct UploadTicket {
     pub url_expires_at_ms: i64,
 }
 
-impl Candidates {
+/// Uploads: recorded, handed a URL for their bytes, checked and taken by a submission.
+#[derive(Clone)]
+pub struct Uploads {
+    pub(super) records: Records,
+    pub(super) catalog: Arc<ProfileCatalog>,
+    pub(super) files: Arc<dyn FileStore>,
+    pub(super) policy: CandidatePolicy,
+}
+
+impl Uploads {
     pub async fn create_upload(&self, partner_id: &str, connection_id: &str, req: NewUpload) -> Result<UploadTicket, CandidateError> {
-        let connection = self.owned_connection(partner_id, connection_id).await?;
+        let connection = owned_connection(&self.records, partner_id, connection_id).await?;
         if connection.status == ConnectionStatus::Disconnected {
             return Err(CandidateError::NotActive("disconnected"));
         }

@@ -8,26 +8,26 @@
 //! earlier attempt (after it began, with our source) is taken as ours; a note or file is looked
 //! for on the opportunity before it is added again.
 
-use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
+use super::announce::Announcer;
 use super::lever_facts::LeverFacts;
-use super::records::{Claim, PendingReferral, Progress, StageRef, StatusPoll, SubmissionFailure, SubmissionRecord, SubmittedOpportunity, WriteStep};
+use super::records::{Claim, Progress, StageRef, SubmissionFailure, SubmissionRecord, WriteStep};
 use super::stop::Stop;
-use super::{CandidateError, CandidateWork, Candidates, ms};
-use crate::core::candidate::{CLOCK_SKEW_MS, CandidateStatus, SubmissionState, email_key, error_codes, made_by_our_create, retry_delay_ms};
+use super::{CandidateError, CandidatePolicy, CandidateWork, WorkQueue, ms};
+use crate::core::candidate::{CLOCK_SKEW_MS, CandidateStatus, SubmissionState, error_codes, made_by_our_create, retry_delay_ms};
+use crate::core::catalog::ProfileCatalog;
 use crate::core::connection::Connection;
-use crate::core::profile::{CandidatesFlow, EventKind, Profile};
+use crate::core::profile::{CandidatesFlow, Profile};
 use crate::core::submission::{
     CandidateFacts, CandidatePlan, ExistingOpportunity, FileRole, PlanError, Write, perform_as_choices, plan_validated, source_label,
 };
-use crate::flows::events::NewEvent;
-use crate::flows::ready::{NotReady, active_profile};
-use crate::lever::error::{LeverError, LeverResult};
+use crate::files::FileStore;
+use crate::flows::context::{ContextError, FlowContext, ReadyConnection};
 use crate::lever::model::{FileUpload, NewNote, NewOpportunity, OpportunitiesQuery, Opportunity, Origin as LeverOrigin, Phone};
 use crate::lever::page::PageRequest;
-use crate::lever::port::{LeverApi, LeverAuth};
-use crate::store::{StoreError, keys};
+use crate::store::{Records, keys};
 
 /// What a run ended with.
 pub(super) enum Outcome {
@@ -57,6 +57,21 @@ pub(super) struct Working {
     pub stage_id: Option<String>,
     /// The opportunity's status when the hub first wrote to it.
     pub status: CandidateStatus,
+}
+
+/// What every step of one run reads.
+struct StepRun<'a> {
+    connection_id: &'a str,
+    rec: &'a SubmissionRecord,
+    plan: &'a CandidatePlan,
+    /// The Lever source this connection writes (another posting's opportunity carries it).
+    source: &'a str,
+    /// An earlier attempt may have made a note or file already: look before adding it.
+    retry_run: bool,
+}
+
+fn no_opportunity() -> Stop {
+    Stop::Transient { retry_after: None, message: "no opportunity to write to".into() }
 }
 
 enum Verdict {
@@ -92,22 +107,21 @@ fn status_of(o: &Opportunity) -> CandidateStatus {
     }
 }
 
-impl Candidates {
-    pub(super) fn facts_cache(&self) -> LeverFacts {
-        LeverFacts::new(self.records.clone(), self.lever.clone(), self.tokens.clone(), &self.policy)
-    }
+/// Writes submissions to Lever: one run of one submission at a time, under its claim.
+#[derive(Clone)]
+pub(super) struct Writer {
+    pub(super) records: Records,
+    pub(super) catalog: Arc<ProfileCatalog>,
+    pub(super) files: Arc<dyn FileStore>,
+    pub(super) queue: WorkQueue,
+    /// Lever with the connection's token, kept for a minute (a run makes several calls).
+    pub(super) ctx: FlowContext,
+    pub(super) lever_facts: LeverFacts,
+    pub(super) announcer: Announcer,
+    pub(super) policy: CandidatePolicy,
+}
 
-    /// One Lever call with the connection's token (`LeverCalls`: kept for a minute, refreshed
-    /// once on a 401), its failure sorted into a [`Stop`].
-    async fn call<T, F, Fut>(&self, connection_id: &str, op: F) -> Result<T, Stop>
-    where
-        T: Send,
-        F: Fn(LeverAuth, std::sync::Arc<dyn LeverApi>) -> Fut + Send + Sync,
-        Fut: Future<Output = LeverResult<T>> + Send,
-    {
-        self.calls.call(connection_id, |lever, auth| op(auth, lever)).await.map_err(Stop::from)
-    }
-
+impl Writer {
     /// A queued run (the worker): settled or busy, the message is done; a store failure brings it back.
     pub(super) async fn run_queued(&self, connection_id: &str, submission_id: &str, attempt: Option<u32>) -> Result<(), CandidateError> {
         match self.run(connection_id, submission_id, self.policy.worker_budget, attempt).await? {
@@ -121,7 +135,7 @@ impl Candidates {
                     attempt,
                     not_before_ms: None,
                 };
-                self.enqueue(&work, Duration::from_millis(wait as u64)).await?;
+                self.queue.enqueue(&work, Duration::from_millis(wait as u64)).await?;
                 Ok(())
             }
             RunResult::Settled(_) | RunResult::Stale(_) | RunResult::Gone => Ok(()),
@@ -172,7 +186,7 @@ impl Candidates {
         let retry_run = match verdict {
             Verdict::Final => {
                 if !rec.announced {
-                    return Ok(RunResult::Settled(self.announce(rec).await?));
+                    return Ok(RunResult::Settled(self.announcer.announce(rec).await?));
                 }
                 return Ok(RunResult::Settled(rec));
             }
@@ -215,7 +229,7 @@ impl Candidates {
         let now = self.records.clock().now_ms();
         let p = &self.policy;
         let grace_ms = ms(p.sweep_grace);
-        let names = self.facts_cache().known_names(&rec.connection_id).await;
+        let names = self.lever_facts.known_names(&rec.connection_id).await;
         let stage_name = |id: &str| names.as_ref().and_then(|n| n.stages.get(id).cloned());
         let pending_days =
             self.catalog.get(&rec.partner_id).and_then(|pr| pr.candidates().map(|c| i64::from(c.pending.expire_after_days))).unwrap_or(30);
@@ -306,9 +320,9 @@ impl Candidates {
             SubmissionState::Queued | SubmissionState::Pending => {}
         }
         if r.state == SubmissionState::Pending {
-            self.index_pending(&r).await?;
+            self.announcer.index_pending(&r).await?;
         } else if rec.state == SubmissionState::Pending {
-            self.unindex_pending(&r).await;
+            self.announcer.unindex_pending(&r).await;
         }
         if let Some(delay) = retry_in {
             let not_before_ms = (Duration::from_millis(delay) > crate::queue::MAX_DELAY).then_some(r.next_attempt_at_ms).flatten();
@@ -318,166 +332,25 @@ impl Candidates {
                 attempt: Some(r.attempts),
                 not_before_ms,
             };
-            if let Err(e) = self.enqueue(&work, Duration::from_millis(delay)).await {
+            if let Err(e) = self.queue.enqueue(&work, Duration::from_millis(delay)).await {
                 // The due index has it: the sweeper queues it once its time has passed.
                 tracing::warn!(submission_id = %r.id, error = %e, "retry not queued; the sweeper will");
             }
         }
         if !r.state.is_open() && !r.announced {
-            return self.announce(r).await;
+            return self.announcer.announce(r).await;
         }
         Ok(r)
     }
 
-    async fn index_pending(&self, r: &SubmissionRecord) -> Result<(), CandidateError> {
-        let until = r.pending_until_ms.unwrap_or(r.created_at_ms);
-        for email in &r.submission.emails {
-            let entry = PendingReferral {
-                connection_id: r.connection_id.clone(),
-                email_key: email_key(email),
-                posting_id: r.submission.posting_id.clone(),
-                submission_id: r.id.clone(),
-                expires_at_ms: until + 24 * 3600 * 1000,
-            };
-            self.records.put(&entry).await?;
-        }
-        Ok(())
-    }
-
-    async fn unindex_pending(&self, r: &SubmissionRecord) {
-        for email in &r.submission.emails {
-            let key = keys::pending_referral(&r.connection_id, &email_key(email), &r.submission.posting_id, &r.id);
-            if let Err(e) = self.records.remove(&key, crate::store::Expect::Any).await {
-                tracing::warn!(submission_id = %r.id, error = %e, "pending referral entry not removed; it expires");
-            }
-        }
-    }
-
-    /// Tells the partner of a final state (once: the event id is the fact's), after recording
-    /// the opportunity as one the hub reports on, and frees the submission's files.
-    pub(super) async fn announce(&self, r: SubmissionRecord) -> Result<SubmissionRecord, CandidateError> {
-        let now = self.records.clock().now_ms();
-        if r.state.is_written() {
-            self.remember_opportunity(&r).await?;
-        }
-        let profile = self.catalog.get(&r.partner_id);
-        let (kind, event_type) = match r.state {
-            SubmissionState::Created => (EventKind::CandidateCreated, "candidate.created"),
-            SubmissionState::Updated => (EventKind::CandidateUpdated, "candidate.updated"),
-            _ => (EventKind::SubmissionFailed, "submission.failed"),
-        };
-        if profile.as_ref().is_some_and(|p| p.subscribes(kind)) {
-            let settings = self.records.get::<Connection>(&keys::connection(&r.connection_id)).await?.map(|c| c.record.settings);
-            let event = NewEvent {
-                id: format!("submission/{}/{}/{}", r.id, r.state.as_str(), r.attempts),
-                event_type: event_type.into(),
-                partner_id: r.partner_id.clone(),
-                connection_id: Some(r.connection_id.clone()),
-                sequence: None,
-                occurred_at_ms: Some(r.updated_at_ms),
-                data: super::view::submission_view(&r, settings.as_ref()),
-            };
-            self.events.publish(event).await.map_err(|e| CandidateError::Store(StoreError::Unavailable(e.to_string())))?;
-        }
-        if r.state == SubmissionState::Failed
-            && let Some(e) = &r.error
-        {
-            self.activity.note(&r.connection_id, "candidate.failed", false, format!("submission {}: {} ({})", r.id, e.message, e.code)).await;
-        }
-        if r.state.is_written() {
-            for f in &r.files {
-                if let Err(e) = self.files.delete(&f.object_key).await {
-                    tracing::warn!(submission_id = %r.id, error = %e, "submission file not deleted; the lifecycle rule will");
-                }
-            }
-        }
-        let state = r.state;
-        let grace_ms = profile.as_ref().map_or_else(|| crate::core::profile::Retention::default().grace_ms(), |p| p.retention.grace_ms());
-        let key = keys::submission(&r.connection_id, &r.id);
-        let stored = self
-            .records
-            .update::<SubmissionRecord>(&key, |s| {
-                if s.state != state || s.announced {
-                    return false;
-                }
-                s.announced = true;
-                s.due_at_ms = None;
-                s.expires_at_ms = Some(now + grace_ms);
-                s.updated_at_ms = s.updated_at_ms.max(now);
-                true
-            })
-            .await?;
-        Ok(stored.map(|s| s.record).unwrap_or(r))
-    }
-
-    /// The opportunity is one the hub reports status changes of; its connection is polled.
-    async fn remember_opportunity(&self, r: &SubmissionRecord) -> Result<(), CandidateError> {
-        let Some(opportunity_id) = r.opportunity_id.clone() else { return Ok(()) };
-        let key = keys::submitted_opportunity(&r.connection_id, &opportunity_id);
-        let now = self.records.clock().now_ms();
-        let mut first = false;
-        for _ in 0..8 {
-            let updated = self
-                .records
-                .update::<SubmittedOpportunity>(&key, |o| {
-                    if o.submission_ids.contains(&r.id) {
-                        return false;
-                    }
-                    o.submission_ids.push(r.id.clone());
-                    o.updated_at_ms = now;
-                    true
-                })
-                .await?;
-            if updated.is_some() {
-                break;
-            }
-            let fresh = SubmittedOpportunity {
-                connection_id: r.connection_id.clone(),
-                opportunity_id: opportunity_id.clone(),
-                partner_id: r.partner_id.clone(),
-                contact_id: r.contact_id.clone(),
-                posting_id: r.submission.posting_id.clone(),
-                submission_ids: vec![r.id.clone()],
-                status: CandidateStatus { stage_id: r.stage.as_ref().map(|s| s.id.clone()), ..Default::default() },
-                created_at_ms: now,
-                updated_at_ms: now,
-            };
-            match self.records.create(&fresh).await {
-                Ok(_) => {
-                    first = true;
-                    break;
-                }
-                Err(StoreError::ConditionFailed) => continue,
-                Err(e) => return Err(e.into()),
-            }
-        }
-        if !first {
-            return Ok(());
-        }
-        // A first opportunity of this connection's starts its status poll (the webhooks' fallback).
-        let poll = StatusPoll {
-            connection_id: r.connection_id.clone(),
-            next_at_ms: now + ms(self.policy.status_poll_every),
-            polled_up_to_ms: now,
-            // Nothing of this connection's was in Lever before now to be deleted.
-            deletions_checked_at_ms: Some(now),
-        };
-        match self.records.create(&poll).await {
-            Ok(_) | Err(StoreError::ConditionFailed) => Ok(()),
-            Err(e) => Err(e.into()),
-        }
-    }
-
     /// Everything Lever needs for one submission, in as few calls as the plan allows.
     async fn attempt(&self, rec: &SubmissionRecord, retry_run: bool, working: &mut Working) -> Result<Outcome, Stop> {
-        let Some(connection) = self.records.get::<Connection>(&keys::connection(&rec.connection_id)).await?.map(|v| v.record) else {
-            return Err(Stop::failed(error_codes::CONNECTION_NOT_ACTIVE, "the connection no longer exists"));
-        };
-        let profile = active_profile(&self.catalog, &connection).map_err(|e| match e {
-            NotReady::NotActive(status) => {
+        let ReadyConnection { connection, profile } = self.ctx.ready(&rec.connection_id).await.map_err(|e| match e {
+            // Found so before any call: the customer reconnects, then the partner retries.
+            ContextError::NotActive(status) => {
                 Stop::failed(error_codes::CONNECTION_NOT_ACTIVE, format!("the connection is {status}; reconnect it, then retry"))
             }
-            NotReady::NoProfile(_) => Stop::Transient { retry_after: None, message: "no profile is loaded for this partner".into() },
+            e => Stop::from(e),
         })?;
         let flow =
             profile.candidates().ok_or_else(|| Stop::failed(error_codes::LEVER_REJECTED, "the partner's profile no longer pushes candidates"))?;
@@ -487,13 +360,17 @@ impl Candidates {
             PlanError::NotInLever => Stop::failed(error_codes::NOT_IN_LEVER, e.to_string()),
             e @ (PlanError::NoCandidatesFlow | PlanError::Invalid(_)) => Stop::failed(error_codes::LEVER_REJECTED, e.to_string()),
         })?;
-        match &plan.write {
-            Write::Hold => return Ok(Outcome::Held),
-            Write::Create => self.create(&connection, rec, &plan, working).await?,
-            Write::Update { .. } => {}
+        if plan.write == Write::Hold {
+            return Ok(Outcome::Held);
         }
         let source = source_label(profile.as_ref(), &connection.settings);
-        self.additions(&connection, rec, &plan, &source, retry_run, working).await?;
+        let run = StepRun { connection_id: &connection.id, rec, plan: &plan, source: &source, retry_run };
+        for step in &plan.steps {
+            self.write_step(&run, *step, working).await?;
+        }
+        if working.opportunity_id.is_none() {
+            return Err(no_opportunity());
+        }
         Ok(Outcome::Written)
     }
 
@@ -508,7 +385,7 @@ impl Candidates {
         retry_run: bool,
         working: &mut Working,
     ) -> Result<CandidateFacts, Stop> {
-        let cache = self.facts_cache();
+        let cache = &self.lever_facts;
         let authorizing = connection.lever.as_ref().and_then(|l| l.authorized_by_user_id.clone());
         let mut facts = CandidateFacts { authorizing_user_id: authorizing.clone(), ..Default::default() };
         for user in perform_as_choices(profile, &connection.settings, authorizing.as_deref()) {
@@ -547,18 +424,8 @@ impl Candidates {
         };
         if let Some(id) = working.opportunity_id.clone() {
             // An earlier run found or made it: read it as it is now.
-            let found = self
-                .call(connection_id, |auth, lever| {
-                    let id = id.clone();
-                    async move {
-                        match lever.get_opportunity(&auth, &id, &[]).await {
-                            Ok(o) => Ok(Some(o)),
-                            Err(LeverError::NotFound { .. }) => Ok(None),
-                            Err(e) => Err(e),
-                        }
-                    }
-                })
-                .await?;
+            let id = id.as_str();
+            let found = self.ctx.find(connection_id, |lever, auth| async move { lever.get_opportunity(&auth, id, &[]).await }).await?;
             match found {
                 Some(o) => {
                     working.stage_id = o.stage_id().map(str::to_owned);
@@ -577,11 +444,12 @@ impl Candidates {
         let first_attempt = working.progress.first_attempt_at_ms;
         let listed: Vec<Opportunity> = if !sub.emails.is_empty() {
             let query = OpportunitiesQuery { emails: sub.emails.clone(), posting_ids: vec![sub.posting_id.clone()], ..Default::default() };
-            self.call(connection_id, |auth, lever| {
-                let query = query.clone();
-                async move { lever.list_opportunities(&auth, &query, PageRequest::first(100)).await.map(|p| p.data) }
-            })
-            .await?
+            self.ctx
+                .call(connection_id, |lever, auth| {
+                    let query = query.clone();
+                    async move { lever.list_opportunities(&auth, &query, PageRequest::first(100)).await.map(|p| p.data) }
+                })
+                .await?
         } else if retry_run {
             // No email to look up by: what Lever made on the posting since our first attempt,
             // with one of the candidate's phone numbers.
@@ -593,7 +461,8 @@ impl Candidates {
                 ..Default::default()
             };
             let all = self
-                .call(connection_id, |auth, lever| {
+                .ctx
+                .call(connection_id, |lever, auth| {
                     let query = query.clone();
                     async move { crate::lever::page::collect_all(100, 20, |page| lever.list_opportunities(&auth, &query, page)).await }
                 })
@@ -637,11 +506,62 @@ impl Candidates {
         Ok(FileUpload { file_name: meta.name.clone(), content_type: meta.content_type.clone(), bytes })
     }
 
-    /// `POST /opportunities`: multipart with the resume and files, else JSON.
-    async fn create(&self, connection: &Connection, rec: &SubmissionRecord, plan: &CandidatePlan, working: &mut Working) -> Result<(), Stop> {
-        if working.progress.created_by_hub {
+    /// One step of the plan, unless a run recorded it done (or this submission's create
+    /// carried it); recorded done once Lever has it.
+    async fn write_step(&self, run: &StepRun<'_>, step: WriteStep, working: &mut Working) -> Result<(), Stop> {
+        if working.progress.is_done(step) || (step.carried_by_create() && working.progress.created_by_hub) {
             return Ok(());
         }
+        if step == WriteStep::Create {
+            self.create(run, working).await?;
+            working.progress.mark(step);
+            return Ok(());
+        }
+        let opp = working.opportunity_id.clone().ok_or_else(no_opportunity)?;
+        let (cid, opp, plan, perform_as) = (run.connection_id, opp.as_str(), run.plan, run.plan.perform_as.as_str());
+        match step {
+            WriteStep::Create => {}
+            WriteStep::Sources => {
+                let sources = &plan.sources;
+                self.ctx.call(cid, |lever, auth| async move { lever.add_sources(&auth, opp, sources, Some(perform_as)).await }).await?;
+            }
+            WriteStep::Tags => {
+                let tags = &plan.tags;
+                self.ctx.call(cid, |lever, auth| async move { lever.add_tags(&auth, opp, tags, Some(perform_as)).await }).await?;
+            }
+            WriteStep::Note => {
+                let text = plan.note_text().unwrap_or_default();
+                let there = run.retry_run && self.note_exists(cid, opp, &text).await?;
+                if !there {
+                    let note = &NewNote { value: text, ..Default::default() };
+                    self.ctx.call(cid, |lever, auth| async move { lever.create_note(&auth, opp, note, Some(perform_as)).await }).await?;
+                }
+            }
+            WriteStep::File(i) => {
+                let upload = self.file_upload(run.rec, i).await?;
+                let there = run.retry_run && self.file_exists(cid, opp, &upload).await?;
+                if !there {
+                    let upload = &upload;
+                    self.ctx.call(cid, |lever, auth| async move { lever.upload_file(&auth, opp, perform_as, upload.clone()).await }).await?;
+                }
+            }
+            WriteStep::Stage => {
+                let stage = plan.stage.as_ref().map(|s| s.as_str()).unwrap_or_default();
+                self.ctx.call(cid, |lever, auth| async move { lever.change_stage(&auth, opp, stage, Some(perform_as)).await }).await?;
+                working.stage_id = Some(stage.to_owned());
+            }
+            WriteStep::AlsoApply => {
+                let other = plan.also_apply_to_posting.as_deref().unwrap_or_default();
+                self.also_apply(cid, plan, run.source, other).await?;
+            }
+        }
+        working.progress.mark(step);
+        Ok(())
+    }
+
+    /// `POST /opportunities`: multipart with the resume and files, else JSON.
+    async fn create(&self, run: &StepRun<'_>, working: &mut Working) -> Result<(), Stop> {
+        let (rec, plan) = (run.rec, run.plan);
         let resume_index = Self::resume_index(rec).filter(|_| plan.resume_file.is_some());
         let mut resume = None;
         let mut files = Vec::new();
@@ -665,7 +585,8 @@ impl Candidates {
         let perform_as = plan.perform_as.as_str();
         let (body, resume, files) = (&body, &resume, &files);
         let created = self
-            .call(&connection.id, |auth, lever| async move {
+            .ctx
+            .call(run.connection_id, |lever, auth| async move {
                 if resume.is_none() && files.is_empty() {
                     lever.create_opportunity(&auth, perform_as, body).await
                 } else {
@@ -682,83 +603,13 @@ impl Candidates {
         Ok(())
     }
 
-    /// What goes on an opportunity after (or instead of) the create: sources, tags, the note,
-    /// files, a stage move, another posting. Each at most once.
-    async fn additions(
-        &self,
-        connection: &Connection,
-        rec: &SubmissionRecord,
-        plan: &CandidatePlan,
-        source: &str,
-        retry_run: bool,
-        working: &mut Working,
-    ) -> Result<(), Stop> {
-        let Some(opp) = working.opportunity_id.clone() else {
-            return Err(Stop::Transient { retry_after: None, message: "no opportunity to write to".into() });
-        };
-        let (cid, opp, perform_as) = (connection.id.as_str(), opp.as_str(), plan.perform_as.as_str());
-        let ours = working.progress.created_by_hub;
-        if !ours && !plan.sources.is_empty() && !working.progress.is_done(WriteStep::Sources) {
-            let sources = &plan.sources;
-            self.call(cid, |auth, lever| async move { lever.add_sources(&auth, opp, sources, Some(perform_as)).await }).await?;
-            working.progress.mark(WriteStep::Sources);
-        }
-        if !ours && !plan.tags.is_empty() && !working.progress.is_done(WriteStep::Tags) {
-            let tags = &plan.tags;
-            self.call(cid, |auth, lever| async move { lever.add_tags(&auth, opp, tags, Some(perform_as)).await }).await?;
-            working.progress.mark(WriteStep::Tags);
-        }
-        if let Some(text) = plan.note_text()
-            && !working.progress.is_done(WriteStep::Note)
-        {
-            let text = text.as_str();
-            let there = retry_run && self.note_exists(cid, opp, text).await?;
-            if !there {
-                let note = NewNote { value: text.to_owned(), ..Default::default() };
-                let note = &note;
-                self.call(cid, |auth, lever| async move { lever.create_note(&auth, opp, note, Some(perform_as)).await }).await?;
-            }
-            working.progress.mark(WriteStep::Note);
-        }
-        if !ours {
-            for i in 0..rec.submission.files.len() {
-                let step = WriteStep::File(i);
-                if working.progress.is_done(step) {
-                    continue;
-                }
-                let upload = self.file_upload(rec, i).await?;
-                let there = retry_run && self.file_exists(cid, opp, &upload).await?;
-                if !there {
-                    let upload = &upload;
-                    self.call(cid, |auth, lever| async move { lever.upload_file(&auth, opp, perform_as, upload.clone()).await }).await?;
-                }
-                working.progress.mark(step);
-            }
-            if let Some(stage) = &plan.stage
-                && !working.progress.is_done(WriteStep::Stage)
-            {
-                let stage = stage.as_str();
-                self.call(cid, |auth, lever| async move { lever.change_stage(&auth, opp, stage, Some(perform_as)).await }).await?;
-                working.stage_id = Some(stage.to_owned());
-                working.progress.mark(WriteStep::Stage);
-            }
-        }
-        if let Some(other) = &plan.also_apply_to_posting
-            && !working.progress.is_done(WriteStep::AlsoApply)
-        {
-            self.also_apply(cid, plan, source, other).await?;
-            working.progress.mark(WriteStep::AlsoApply);
-        }
-        Ok(())
-    }
-
     async fn note_exists(&self, cid: &str, opp: &str, text: &str) -> Result<bool, Stop> {
-        let notes = self.call(cid, |auth, lever| async move { lever.list_notes(&auth, opp, PageRequest::first(100)).await }).await?;
+        let notes = self.ctx.call(cid, |lever, auth| async move { lever.list_notes(&auth, opp, PageRequest::first(100)).await }).await?;
         Ok(notes.data.iter().any(|n| n.fields.iter().any(|f| f.value.as_ref().and_then(|v| v.as_str()) == Some(text))))
     }
 
     async fn file_exists(&self, cid: &str, opp: &str, upload: &FileUpload) -> Result<bool, Stop> {
-        let files = self.call(cid, |auth, lever| async move { lever.list_files(&auth, opp, PageRequest::first(100)).await }).await?;
+        let files = self.ctx.call(cid, |lever, auth| async move { lever.list_files(&auth, opp, PageRequest::first(100)).await }).await?;
         let size = upload.bytes.len() as u64;
         Ok(files.data.iter().any(|f| f.name.as_deref() == Some(upload.file_name.as_str()) && f.size == Some(size)))
     }
@@ -769,14 +620,14 @@ impl Candidates {
         if !c.emails.is_empty() {
             let query = OpportunitiesQuery { emails: c.emails.clone(), posting_ids: vec![posting.to_owned()], ..Default::default() };
             let query = &query;
-            let there = self.call(cid, |auth, lever| async move { lever.list_opportunities(&auth, query, PageRequest::first(10)).await }).await?;
+            let there = self.ctx.call(cid, |lever, auth| async move { lever.list_opportunities(&auth, query, PageRequest::first(10)).await }).await?;
             if !there.data.is_empty() {
                 return Ok(());
             }
         }
         let body = NewOpportunity { sources: vec![source.to_owned()], postings: vec![posting.to_owned()], ..opportunity_form(plan) };
         let (body, perform_as) = (&body, plan.perform_as.as_str());
-        self.call(cid, |auth, lever| async move { lever.create_opportunity(&auth, perform_as, body).await }).await?;
+        self.ctx.call(cid, |lever, auth| async move { lever.create_opportunity(&auth, perform_as, body).await }).await?;
         Ok(())
     }
 }

@@ -10,6 +10,7 @@ use crate::core::connection::Connection;
 use crate::core::flow_runs::ScheduledFlow;
 use crate::core::hire::record::HireRecord;
 use crate::core::profile::HireTrigger;
+use crate::flows::context::ContextError;
 use crate::flows::dispatch::{DispatchError, Dispatcher, FlowRun};
 use crate::flows::ready::active_profile;
 use crate::store::{Cursor, DueQuery, Records, keys};
@@ -48,7 +49,7 @@ impl Hires {
 
     /// Queues a manual import for the connection (which the caller has checked is the partner's).
     pub async fn request_import(&self, connection: &Connection, request: HireImportRequest) -> Result<FlowRun, HiresError> {
-        let profile = active_profile(&self.catalog, connection)?;
+        let profile = active_profile(&self.catalog, connection).map_err(ContextError::from)?;
         if profile.hires().is_none() {
             return Err(HiresError::NotEnabled("the partner's profile has no hires flow".into()));
         }

@@ -8,15 +8,13 @@ use serde_json::json;
 use super::lever_read::HireReader;
 use super::send::{HireOutcome, HireSender, Ready};
 use super::{FLOW, HiresError, HiresPolicy};
-use crate::core::catalog::ProfileCatalog;
-use crate::core::connection::Connection;
 use crate::core::hire::record::{HireRecord, HireStep, next_step};
 use crate::core::hire::window::{HiresCheckpoint, advanced, list_from};
 use crate::core::profile::HireTrigger;
 use crate::flows::activity::ActivityLog;
+use crate::flows::context::{FlowContext, ReadyConnection};
 use crate::flows::dispatch::{FlowRun, RunTrigger};
 use crate::flows::events::EventPublisher;
-use crate::flows::ready::active_profile;
 use crate::lever::page::Pager;
 use crate::store::{DueQuery, Records, StoreError, keys};
 
@@ -68,7 +66,7 @@ impl RunOptions {
 #[derive(Clone)]
 pub struct HireImport {
     records: Records,
-    catalog: Arc<ProfileCatalog>,
+    ctx: FlowContext,
     reader: HireReader,
     activity: ActivityLog,
     policy: HiresPolicy,
@@ -76,26 +74,14 @@ pub struct HireImport {
 }
 
 impl HireImport {
-    pub fn new(
-        records: Records,
-        catalog: Arc<ProfileCatalog>,
-        reader: HireReader,
-        events: Arc<dyn EventPublisher>,
-        activity: ActivityLog,
-        policy: HiresPolicy,
-    ) -> Self {
+    pub fn new(ctx: FlowContext, reader: HireReader, events: Arc<dyn EventPublisher>, activity: ActivityLog, policy: HiresPolicy) -> Self {
+        let records = ctx.records().clone();
         let sender = HireSender { records: records.clone(), reader: reader.clone(), events, activity: activity.clone() };
-        Self { records, catalog, reader, activity, policy, sender }
+        Self { records, ctx, reader, activity, policy, sender }
     }
 
     async fn ready(&self, connection_id: &str) -> Result<Ready, HiresError> {
-        let connection = self
-            .records
-            .get::<Connection>(&keys::connection(connection_id))
-            .await?
-            .ok_or_else(|| HiresError::UnknownConnection(connection_id.to_owned()))?
-            .record;
-        let profile = active_profile(&self.catalog, &connection)?;
+        let ReadyConnection { connection, profile } = self.ctx.ready(connection_id).await?;
         let triggers = connection.settings.hire_triggers(&profile);
         let ready = Ready { connection, profile, triggers };
         ready.flow()?;

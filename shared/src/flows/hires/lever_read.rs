@@ -4,17 +4,13 @@
 //! Lever's objects become the core's plain [`HireFacts`] here.
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
 
 use super::HiresError;
 use crate::core::hire::HireFacts;
 use crate::core::hire::offer::{OfferFacts, start_offer};
-use crate::flows::lever_calls::LeverCalls;
-use crate::flows::tokens::{TokenError, Tokens};
-use crate::lever::error::LeverError;
+use crate::flows::context::{FlowContext, unless_gone};
 use crate::lever::model::{ArchiveReasonType, OpportunitiesQuery, Opportunity, OpportunityExpand, Posting, PostingExpand};
 use crate::lever::page::{Page, PageRequest, collect_all};
-use crate::lever::port::LeverApi;
 
 /// Small listings (archive reasons, one hire's offers) are read whole, up to this many pages.
 const MAX_SMALL_PAGES: u32 = 20;
@@ -22,19 +18,19 @@ const MAX_SMALL_PAGES: u32 = 20;
 #[derive(Clone)]
 pub struct HireReader {
     /// Each call reads the token: a run's calls are spread over minutes.
-    calls: LeverCalls,
+    ctx: FlowContext,
 }
 
 impl HireReader {
-    pub fn new(lever: Arc<dyn LeverApi>, tokens: Tokens) -> Self {
-        Self { calls: LeverCalls::new(lever, tokens) }
+    pub fn new(ctx: FlowContext) -> Self {
+        Self { ctx }
     }
 
     /// The ids of the account's `hired`-type archive reasons, inactive ones included (a hire
     /// made with a reason since retired is still a hire).
     pub async fn hired_reasons(&self, connection_id: &str) -> Result<BTreeSet<String>, HiresError> {
         let reasons = self
-            .calls
+            .ctx
             .call(connection_id, |lever, auth| async move {
                 collect_all(100, MAX_SMALL_PAGES, |page| {
                     let (lever, auth) = (lever.clone(), auth.clone());
@@ -67,7 +63,7 @@ impl HireReader {
             ..Default::default()
         };
         Ok(self
-            .calls
+            .ctx
             .call(connection_id, move |lever, auth| {
                 let (query, page) = (query.clone(), page.clone());
                 async move { lever.list_opportunities(&auth, &query, page).await }
@@ -79,14 +75,13 @@ impl HireReader {
     /// it no longer exists.
     pub async fn opportunity(&self, connection_id: &str, opportunity_id: &str) -> Result<Option<Opportunity>, HiresError> {
         let id = opportunity_id.to_owned();
-        unless_gone(
-            self.calls
-                .call(connection_id, move |lever, auth| {
-                    let id = id.clone();
-                    async move { lever.get_opportunity(&auth, &id, &[OpportunityExpand::Applications]).await }
-                })
-                .await,
-        )
+        Ok(self
+            .ctx
+            .find(connection_id, move |lever, auth| {
+                let id = id.clone();
+                async move { lever.get_opportunity(&auth, &id, &[OpportunityExpand::Applications]).await }
+            })
+            .await?)
     }
 
     /// Everything the mapping needs about one hired opportunity.
@@ -132,7 +127,7 @@ impl HireReader {
     async fn fill_from_contact(&self, connection_id: &str, facts: &mut HireFacts) -> Result<(), HiresError> {
         let Some(contact_id) = facts.contact_id.clone() else { return Ok(()) };
         let contact = self
-            .calls
+            .ctx
             .call(connection_id, move |lever, auth| {
                 let id = contact_id.clone();
                 async move { lever.get_contact(&auth, &id).await }
@@ -152,20 +147,19 @@ impl HireReader {
     /// The posting with its hiring manager expanded; `None` when it was deleted.
     async fn posting(&self, connection_id: &str, posting_id: &str) -> Result<Option<Posting>, HiresError> {
         let id = posting_id.to_owned();
-        unless_gone(
-            self.calls
-                .call(connection_id, move |lever, auth| {
-                    let id = id.clone();
-                    async move { lever.get_posting_expanded(&auth, &id, &[PostingExpand::HiringManager]).await }
-                })
-                .await,
-        )
+        Ok(self
+            .ctx
+            .find(connection_id, move |lever, auth| {
+                let id = id.clone();
+                async move { lever.get_posting_expanded(&auth, &id, &[PostingExpand::HiringManager]).await }
+            })
+            .await?)
     }
 
     async fn offers(&self, connection_id: &str, opportunity_id: &str) -> Result<Vec<OfferFacts>, HiresError> {
         let id = opportunity_id.to_owned();
         let offers = self
-            .calls
+            .ctx
             .call(connection_id, move |lever, auth| {
                 let id = id.clone();
                 async move {
@@ -186,15 +180,6 @@ impl HireReader {
                 created_at_ms: o.created_at.map(|m| m.0),
             })
             .collect())
-    }
-}
-
-/// A Lever object that may have been deleted since it was named: `None` then.
-fn unless_gone<T>(read: Result<T, TokenError>) -> Result<Option<T>, HiresError> {
-    match read {
-        Ok(found) => Ok(Some(found)),
-        Err(TokenError::Lever(LeverError::NotFound { .. })) => Ok(None),
-        Err(e) => Err(e.into()),
     }
 }
 

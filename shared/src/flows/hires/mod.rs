@@ -32,8 +32,7 @@ pub use worker::{HiresMessage, HiresWorker};
 
 use std::time::Duration;
 
-use crate::flows::ready::NotReady;
-use crate::flows::tokens::TokenError;
+use crate::flows::context::ContextError;
 use crate::lever::error::LeverError;
 use crate::queue::QueueError;
 use crate::store::StoreError;
@@ -80,23 +79,15 @@ pub enum HiresError {
     Internal(String),
 }
 
-impl From<NotReady> for HiresError {
-    fn from(e: NotReady) -> Self {
+impl From<ContextError> for HiresError {
+    fn from(e: ContextError) -> Self {
         match e {
-            NotReady::NotActive(status) => HiresError::NotActive(status),
-            NotReady::NoProfile(partner) => HiresError::NotEnabled(format!("no profile is loaded for partner {partner}")),
-        }
-    }
-}
-
-impl From<TokenError> for HiresError {
-    fn from(e: TokenError) -> Self {
-        match e {
-            TokenError::UnknownConnection(id) => HiresError::UnknownConnection(id),
-            TokenError::NotActive(s) => HiresError::NotActive(s),
-            TokenError::Lever(l) => HiresError::Lever(l),
-            TokenError::Store(s) => HiresError::Store(s),
-            TokenError::Unreadable(e) => HiresError::Internal(e),
+            ContextError::UnknownConnection(id) => HiresError::UnknownConnection(id),
+            ContextError::NotActive(status) => HiresError::NotActive(status),
+            ContextError::NoProfile(partner) => HiresError::NotEnabled(format!("no profile is loaded for partner {partner}")),
+            ContextError::Lever(l) => HiresError::Lever(l),
+            ContextError::Store(s) => HiresError::Store(s),
+            ContextError::Unreadable(e) => HiresError::Internal(e),
         }
     }
 }
