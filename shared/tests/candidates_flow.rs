@@ -125,3 +125,35 @@ async fn answers_stored_in_the_old_form_replay_as_they_were_given() {
     let refused = h.send(post()).await;
     assert_eq!((refused.status, refused.json()["type"].as_str()), (409, Some("/problems/connection-not-active")));
 }
+
+/// With the Lever account's rate budget spent for the next half minute (by other work of the
+/// connection), a submission is not held for the inline budget waiting for a send time it
+/// cannot use: it is answered `202` at once, queued for when the budget frees, and nothing is
+/// sent to Lever meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_submission_whose_lever_budget_is_spent_is_queued_at_once() {
+    use shared::lever::rate_budget::{RateBudgetPolicy, StoreRateBudget};
+    let h = LocalHub::start().await;
+    let key = h.partner("hireup").await;
+    let id = h.connect(&key, "hireup").await;
+    let posting = h.sandbox.admin().create_posting(json!({"text": "Busy", "state": "published"})).unwrap();
+    // Other work of the connection holds the next 30 s of send times.
+    let other_work = StoreRateBudget::new(h.hub.records.clone(), RateBudgetPolicy::default());
+    for _ in 0..60 {
+        other_work.reserve(&id, 5).await.unwrap();
+    }
+    // Send times the hub's process still holds from connecting (webhook registrations) lapse
+    // after 150 ms unused.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let sent = || h.sandbox.admin().counters().data_requests.values().sum::<u64>();
+    let before = sent();
+    let body =
+        json!({"kind": "referral", "candidate": {"name": "Ada", "emails": ["ada@busy.example"]}, "postings": [posting], "referrer": {"name": "G"}});
+    let started = std::time::Instant::now();
+    let a = h.send(Request::new("POST", format!("/v1/connections/{id}/candidates")).key(&key).header("idempotency-key", "busy").json(&body)).await;
+    let waited = started.elapsed();
+    assert_eq!(a.status, 202, "{:?}", a.json());
+    assert_eq!(a.json()["state"], "queued");
+    assert!(waited < Duration::from_secs(4), "answered without waiting out the 8 s inline budget: {waited:?}");
+    assert_eq!(sent(), before, "nothing sent to Lever for it yet: {:?}", h.sandbox.admin().counters().data_requests);
+}

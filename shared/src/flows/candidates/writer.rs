@@ -27,7 +27,11 @@ use crate::files::FileStore;
 use crate::flows::context::{ContextError, FlowContext, ReadyConnection};
 use crate::lever::model::{FileUpload, NewNote, NewOpportunity, OpportunitiesQuery, Opportunity, Origin as LeverOrigin, Phone};
 use crate::lever::page::PageRequest;
+use crate::lever::rate;
 use crate::store::{Records, keys};
+
+/// Kept from a run's budget for the answer to its last Lever request.
+const LEVER_ANSWER_ALLOWANCE: Duration = Duration::from_secs(1);
 
 /// What a run ended with.
 pub(super) enum Outcome {
@@ -202,7 +206,12 @@ impl Writer {
             status: CandidateStatus::default(),
         };
         let finished = {
-            let attempt = std::pin::pin!(tokio::time::timeout(budget, self.attempt(&rec, retry_run, &mut working)));
+            // Lever requests go out within the budget, less a moment for Lever's answer, or not at
+            // all: a send time further off (the account's budget spent by other work) ends the
+            // attempt at once, and the queue's run takes the submission when it comes.
+            let send_by = tokio::time::Instant::now() + budget.saturating_sub(LEVER_ANSWER_ALLOWANCE);
+            let attempt = rate::send_by(send_by, self.attempt(&rec, retry_run, &mut working));
+            let attempt = std::pin::pin!(tokio::time::timeout(budget, attempt));
             let renewals = std::pin::pin!(super::claim::keep(&self.records, &self.policy, &key, &holder));
             match futures::future::select(attempt, renewals).await {
                 futures::future::Either::Left((finished, _)) => finished.ok(),
