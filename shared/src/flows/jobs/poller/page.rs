@@ -316,6 +316,7 @@ fn write_bytes(write: &Write) -> usize {
 }
 
 fn tally(result: &mut PageResult, id: String, observed: Observed, verdict: Verdict) {
+    let skipped = matches!(observed, Observed::Skipped);
     let mut counts = crate::core::job_sync::PassCounts { postings: 1, ..Default::default() };
     match observed {
         Observed::Created => counts.created = 1,
@@ -325,6 +326,9 @@ fn tally(result: &mut PageResult, id: String, observed: Observed, verdict: Verdi
         Observed::Skipped => counts.skipped = 1,
     }
     add(&mut result.counts, &counts);
+    if skipped {
+        result.unreadable.push(id.clone());
+    }
     match verdict {
         Verdict::Seen => result.seen.push(id),
         Verdict::Leaving(reason) => result.leaving.push((id, reason)),
