@@ -27,6 +27,7 @@ use crate::core::profile::Profile;
 use crate::flows::activity::ActivityLog;
 use crate::flows::dispatch::{FlowRun, RunTrigger};
 use crate::flows::events::EventPublisher;
+use crate::flows::lever_calls::LeverCalls;
 use crate::flows::tokens::{TokenError, Tokens};
 use crate::lever::error::LeverError;
 use crate::lever::model::{DistributionChannel, Posting, PostingsQuery};
@@ -64,8 +65,9 @@ pub enum RunOutcome {
 pub struct JobPoller {
     records: Records,
     catalog: Arc<ProfileCatalog>,
-    lever: Arc<dyn LeverApi>,
-    tokens: Tokens,
+    /// Lever with the connection's token, kept for the run's calls: a run reads the
+    /// connection once, not once per page.
+    calls: LeverCalls,
     events: Arc<dyn EventPublisher>,
     activity: ActivityLog,
     /// The jobs queue: continuations and manual syncs that found the connection busy.
@@ -108,7 +110,8 @@ impl JobPoller {
         queue: Arc<dyn Queue>,
         policy: SyncPolicy,
     ) -> Self {
-        Self { records, catalog, lever, tokens, events, activity, queue, policy }
+        let calls = LeverCalls::reusing_tokens(lever, tokens);
+        Self { records, catalog, calls, events, activity, queue, policy }
     }
 
     pub fn policy(&self) -> &SyncPolicy {
@@ -152,6 +155,8 @@ impl JobPoller {
         // A manual sync is served by any pass that started after it was asked for.
         let served_since = (manual && !full).then_some(run.due_at_ms);
         let holder = uuid::Uuid::new_v4().to_string();
+        // The token of the connection just read serves the run's first Lever calls.
+        self.calls.keep(connection);
         let (sync, mut fresh_pass) = match self.acquire(&connection.id, &holder, full, served_since, &flow.filter).await? {
             Acquire::Held(sync, started) => (*sync, started),
             Acquire::Served => return Ok(RunOutcome::AlreadyServed),
@@ -380,11 +385,10 @@ impl JobPoller {
     async fn fetch_postings(&self, connection_id: &str, plan: &ListingPlan, cursor: Option<String>) -> Result<Page<Posting>, JobsError> {
         let query = postings_query(plan);
         let page = PageRequest { limit: MAX_LIMIT, offset: cursor };
-        let lever = self.lever.clone();
         Ok(self
-            .tokens
-            .call(connection_id, move |auth| {
-                let (lever, query, page) = (lever.clone(), query.clone(), page.clone());
+            .calls
+            .call(connection_id, move |lever, auth| {
+                let (query, page) = (query.clone(), page.clone());
                 async move { lever.list_postings(&auth, &query, page).await }
             })
             .await?)
@@ -401,11 +405,10 @@ impl JobPoller {
             let pass = ctx.sync.record.pass.clone().ok_or_else(|| JobsError::Internal("no pass".into()))?;
             let since = pass.deleted_since_ms;
             let request = PageRequest { limit: MAX_LIMIT, offset: pass.cursor.clone() };
-            let lever = self.lever.clone();
             let page = self
-                .tokens
-                .call(&connection_id, move |auth| {
-                    let (lever, request) = (lever.clone(), request.clone());
+                .calls
+                .call(&connection_id, move |lever, auth| {
+                    let request = request.clone();
                     async move { lever.list_deleted_postings(&auth, since, request).await }
                 })
                 .await?;
@@ -452,6 +455,7 @@ impl JobPoller {
                 expires_at_ms: now + PASS_PAGE_LIFETIME_MS,
             };
             self.records.put(&record).await?;
+            pass.page_records = pass.page_records.map(|n| n + 1);
         }
         pass.cursor = next;
         add(&mut pass.counts, &found.counts);
@@ -468,7 +472,12 @@ impl JobPoller {
         let mut leaving: BTreeMap<String, CloseReason> = BTreeMap::new();
         let mut seen: BTreeSet<String> = BTreeSet::new();
         let mut unreadable: BTreeSet<String> = BTreeSet::new();
-        for page in self.records.query_all::<PassPage>(&pk, &keys::job_pass_prefix(&pass.id)).await? {
+        // A pass whose pages found nothing to keep (most deltas) wrote no page records.
+        let records = match pass.page_records {
+            Some(0) => vec![],
+            _ => self.records.query_all::<PassPage>(&pk, &keys::job_pass_prefix(&pass.id)).await?,
+        };
+        for page in records {
             seen.extend(page.seen);
             leaving.extend(page.leaving);
             unreadable.extend(page.unreadable);
