@@ -21,7 +21,7 @@ use crate::store::{Expect, Records, StoreError, Versioned, Write, keys};
 /// How many single writes (the slow path) run at once.
 const SLOW_CONCURRENCY: usize = 8;
 /// How many transactions of a page run at once.
-const TRANSACTIONS_IN_FLIGHT: usize = 4;
+const TRANSACTIONS_IN_FLIGHT: usize = 8;
 /// DynamoDB's limits on one transaction are 100 writes and 4 MB; the size is estimated from
 /// the records' JSON, so this keeps well clear of the limit.
 const TRANSACTION_WRITES: usize = 100;
