@@ -396,3 +396,88 @@ async fn a_manual_sync_is_served_once_and_a_busy_one_comes_back() {
     // The same request again (SQS redelivered it): a pass that started after it completed.
     assert_eq!(f.hub.jobs.poller().run(&manual, None).await.unwrap(), RunOutcome::AlreadyServed);
 }
+
+/// The store port with each call's operation and the kind of key it names (`CONN`, `JOB`, …).
+struct Traced {
+    inner: Arc<dyn Store>,
+    calls: std::sync::Mutex<Vec<(&'static str, String)>>,
+}
+
+impl Traced {
+    fn note(&self, op: &'static str, sk: &str) {
+        self.calls.lock().unwrap().push((op, sk.split('#').next().unwrap_or(sk).to_owned()));
+    }
+
+    fn take(&self) -> Vec<(&'static str, String)> {
+        std::mem::take(&mut *self.calls.lock().unwrap())
+    }
+}
+
+#[async_trait::async_trait]
+impl Store for Traced {
+    async fn get(&self, key: &shared::store::Key) -> Result<Option<shared::store::Item>, shared::store::StoreError> {
+        self.note("get", &key.sk);
+        self.inner.get(key).await
+    }
+    async fn get_many(&self, keys: &[shared::store::Key]) -> Result<Vec<Option<shared::store::Item>>, shared::store::StoreError> {
+        self.note("get_many", keys.first().map_or("", |k| &k.sk));
+        self.inner.get_many(keys).await
+    }
+    async fn put(&self, item: shared::store::Item, expect: shared::store::Expect) -> Result<u64, shared::store::StoreError> {
+        self.note("put", &item.key.sk);
+        self.inner.put(item, expect).await
+    }
+    async fn delete(
+        &self,
+        key: &shared::store::Key,
+        expect: shared::store::Expect,
+    ) -> Result<Option<shared::store::Item>, shared::store::StoreError> {
+        self.note("delete", &key.sk);
+        self.inner.delete(key, expect).await
+    }
+    async fn query(&self, query: &shared::store::Query) -> Result<shared::store::Page, shared::store::StoreError> {
+        self.note("query", query.sk_prefix.as_deref().unwrap_or(""));
+        self.inner.query(query).await
+    }
+    async fn query_due(&self, query: &shared::store::DueQuery) -> Result<shared::store::Page, shared::store::StoreError> {
+        self.note("query_due", "");
+        self.inner.query_due(query).await
+    }
+    async fn transact(&self, writes: Vec<shared::store::Write>) -> Result<(), shared::store::StoreError> {
+        self.note("transact", "");
+        self.inner.transact(writes).await
+    }
+}
+
+/// An unchanged re-poll reads the connection once (its token serves both Lever calls), reads
+/// no page records (its pass wrote none) and writes only its sync state and the rate budget.
+async fn an_unchanged_re_poll_reads_the_connection_once(inner: Arc<dyn Store>) {
+    let traced = Arc::new(Traced { inner, calls: Default::default() });
+    let f = fx(traced.clone(), SandboxConfig::default()).await;
+    let id = f.connect("outhire").await;
+    completed(f.poll(&id).await.unwrap());
+    traced.take();
+    f.sb.admin().reset_counters();
+    let (kinds, _) = completed(f.poll(&id).await.unwrap());
+    assert_eq!(kinds, vec![PassKind::Delta]);
+    assert_eq!(f.sb.admin().requests(POSTINGS) + f.sb.admin().requests(DELETED), 2);
+    let calls = traced.take();
+    let count = |op: &str, kind: &str| calls.iter().filter(|(o, k)| *o == op && k == kind).count();
+    assert_eq!(count("get", "CONN"), 1, "the run's own read of the connection, and no other: {calls:?}");
+    assert!(!calls.iter().any(|(o, k)| *o == "query" && k.starts_with("JOBPASS")), "no page records looked for: {calls:?}");
+    let writes: Vec<&String> = calls.iter().filter(|(o, _)| matches!(*o, "put" | "delete" | "transact")).map(|(_, k)| k).collect();
+    assert!(writes.iter().all(|k| *k == "CHECKPOINT" || *k == "RATE"), "only the sync state and the rate budget: {calls:?}");
+    assert_eq!(count("put", "CHECKPOINT"), 2, "the lease taken, then given back with the outcome: {calls:?}");
+    assert!(calls.len() <= 8, "{} store calls: {calls:?}", calls.len());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_unchanged_re_poll_reads_the_connection_once_embedded() {
+    an_unchanged_re_poll_reads_the_connection_once(Arc::new(EmbeddedStore::in_memory())).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_unchanged_re_poll_reads_the_connection_once_dynamodb() {
+    let Some(store) = testing::dynamo_store().await else { return };
+    an_unchanged_re_poll_reads_the_connection_once(store).await;
+}

@@ -115,6 +115,10 @@ pub struct PassProgress {
     pub cursor: Option<String>,
     /// Pages read so far (both stages).
     pub pages: u32,
+    /// Page records the pass has written (what its pages found); `None`: not counted (a pass
+    /// started before this was), so they are looked for.
+    #[serde(default)]
+    pub page_records: Option<u32>,
     #[serde(default)]
     pub counts: PassCounts,
 }
@@ -246,6 +250,7 @@ impl JobSync {
             deleted_since_ms,
             cursor: None,
             pages: 0,
+            page_records: Some(0),
             counts: PassCounts::default(),
         }
     }

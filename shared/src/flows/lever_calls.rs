@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::tokens::{TokenError, Tokens};
+use crate::core::connection::Connection;
 use crate::lever::error::{LeverError, LeverResult};
 use crate::lever::port::{LeverApi, LeverAuth};
 
@@ -35,6 +36,18 @@ impl LeverCalls {
     /// the store for each would double the store's work.
     pub fn reusing_tokens(lever: Arc<dyn LeverApi>, tokens: Tokens) -> Self {
         Self { lever, tokens, kept: Some(Default::default()) }
+    }
+
+    /// Keeps the token of a connection the caller has just read (when it is usable as it is),
+    /// so that the calls that follow read nothing. Only for [`LeverCalls::reusing_tokens`].
+    pub fn keep(&self, connection: &Connection) {
+        let Some(kept) = &self.kept else { return };
+        let Some(auth) = self.tokens.auth_from(connection) else { return };
+        let mut kept = kept.lock().unwrap_or_else(|e| e.into_inner());
+        if kept.len() > MAX_KEPT {
+            kept.clear();
+        }
+        kept.insert(connection.id.clone(), (auth, Instant::now()));
     }
 
     pub async fn call<T, F, Fut>(&self, connection_id: &str, op: F) -> Result<T, TokenError>

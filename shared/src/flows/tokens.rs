@@ -129,11 +129,23 @@ impl Tokens {
     /// Credentials for one Lever call on behalf of the connection.
     pub async fn auth(&self, connection_id: &str) -> Result<LeverAuth, TokenError> {
         let c = self.load(connection_id).await?;
-        if self.fresh_enough(&c.record, self.records.clock().now_ms()) {
-            return self.bearer(&c.record);
+        self.auth_of(&c.record).await
+    }
+
+    /// Credentials from a connection just read: its access token, or a refreshed one.
+    async fn auth_of(&self, c: &Connection) -> Result<LeverAuth, TokenError> {
+        if self.fresh_enough(c, self.records.clock().now_ms()) {
+            return self.bearer(c);
         }
-        let refreshed = self.refresh(connection_id, c.record.tokens.as_ref().map(|t| t.refreshed_at_ms)).await?;
+        let refreshed = self.refresh(&c.id, c.tokens.as_ref().map(|t| t.refreshed_at_ms)).await?;
         self.bearer(&refreshed)
+    }
+
+    /// Credentials from a connection the caller has just read, without a store read: `None`
+    /// when it is not active or its access token is due for a refresh (then read and refresh).
+    pub fn auth_from(&self, c: &Connection) -> Option<LeverAuth> {
+        let usable = c.status == ConnectionStatus::Active && self.fresh_enough(c, self.records.clock().now_ms());
+        usable.then(|| self.bearer(c).ok()).flatten()
     }
 
     fn bearer(&self, c: &Connection) -> Result<LeverAuth, TokenError> {
@@ -261,9 +273,10 @@ impl Tokens {
         F: Fn(LeverAuth) -> Fut + Send,
         Fut: Future<Output = Result<T, LeverError>> + Send,
     {
+        // One read of the connection: its status, its tokens, and what a refresh compares with.
         let c = self.load(connection_id).await?;
         let seen = c.record.tokens.as_ref().map(|t| t.refreshed_at_ms);
-        let auth = self.auth(connection_id).await?;
+        let auth = self.auth_of(&c.record).await?;
         let first = op(auth.clone()).await;
         self.remember_base(&auth).await;
         match first {

@@ -41,6 +41,8 @@ use schema::*;
 
 /// DynamoDB's limit on the keys of one `BatchGetItem`.
 const BATCH_GET_KEYS: usize = 100;
+/// How many `BatchGetItem` calls of one read go out at once.
+const BATCH_GETS_AT_ONCE: usize = 8;
 /// Tries of a batch read's unprocessed keys before the read fails.
 const BATCH_GET_RETRIES: u32 = 8;
 
@@ -85,6 +87,43 @@ impl DynamoStore {
 
     pub fn table(&self) -> &str {
         &self.table
+    }
+
+    /// One `BatchGetItem` of up to 100 distinct keys, its unprocessed keys asked again.
+    async fn batch_get(&self, chunk: Vec<Key>) -> Result<Vec<Item>, StoreError> {
+        let mut found = Vec::with_capacity(chunk.len());
+        let mut pending: Vec<HashMap<String, AttributeValue>> = chunk.iter().map(key_attrs).collect();
+        let mut attempt = 0u32;
+        while !pending.is_empty() {
+            let request = KeysAndAttributes::builder()
+                .set_keys(Some(std::mem::take(&mut pending)))
+                .consistent_read(true)
+                .build()
+                .map_err(|e| StoreError::Invalid(e.to_string()))?;
+            let out = self
+                .client
+                .batch_get_item()
+                .request_items(&self.table, request)
+                .set_return_consumed_capacity(self.capacity_asked())
+                .send()
+                .await
+                .map_err(unavailable)?;
+            self.consumed(false, out.consumed_capacity.iter().flatten());
+            for attrs in out.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default() {
+                found.push(item_from(attrs)?);
+            }
+            pending = out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).map(|k| k.keys).unwrap_or_default();
+            if pending.is_empty() {
+                break;
+            }
+            // Unprocessed keys mean the table is throttling this call: back off, then ask again.
+            attempt += 1;
+            if attempt > BATCH_GET_RETRIES {
+                return Err(StoreError::Unavailable(format!("{} keys still unprocessed after {attempt} tries", pending.len())));
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25u64 << attempt.min(6))).await;
+        }
+        Ok(found)
     }
 
     /// Creates the table as `infra/template.yaml` does, if it does not exist (tests, local runs).
@@ -313,42 +352,18 @@ impl Store for DynamoStore {
 
     async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, StoreError> {
         // BatchGetItem refuses a key asked twice in one call and answers in any order: ask each
-        // distinct key once and put the answers back in the caller's order.
+        // distinct key once and put the answers back in the caller's order. The calls of 100
+        // keys each go out together: a page of several hundred postings is one round trip.
         let distinct: Vec<&Key> = keys.iter().collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+        use futures::{StreamExt as _, TryStreamExt as _};
+        // Boxed as `Send` futures of owned keys: a closure-mapped stream of borrowing futures
+        // trips the compiler's higher-ranked `Send` check in the async trait.
+        type Read<'f> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Vec<Item>, StoreError>> + Send + 'f>>;
+        let reads: Vec<Read<'_>> =
+            distinct.chunks(BATCH_GET_KEYS).map(|chunk| Box::pin(self.batch_get(chunk.iter().map(|k| (*k).clone()).collect())) as Read<'_>).collect();
         let mut found: HashMap<Key, Item> = HashMap::with_capacity(distinct.len());
-        for chunk in distinct.chunks(BATCH_GET_KEYS) {
-            let mut pending: Vec<HashMap<String, AttributeValue>> = chunk.iter().map(|k| key_attrs(k)).collect();
-            let mut attempt = 0u32;
-            while !pending.is_empty() {
-                let request = KeysAndAttributes::builder()
-                    .set_keys(Some(std::mem::take(&mut pending)))
-                    .consistent_read(true)
-                    .build()
-                    .map_err(|e| StoreError::Invalid(e.to_string()))?;
-                let out = self
-                    .client
-                    .batch_get_item()
-                    .request_items(&self.table, request)
-                    .set_return_consumed_capacity(self.capacity_asked())
-                    .send()
-                    .await
-                    .map_err(unavailable)?;
-                self.consumed(false, out.consumed_capacity.iter().flatten());
-                for attrs in out.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default() {
-                    let item = item_from(attrs)?;
-                    found.insert(item.key.clone(), item);
-                }
-                pending = out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).map(|k| k.keys).unwrap_or_default();
-                if pending.is_empty() {
-                    break;
-                }
-                // Unprocessed keys mean the table is throttling this call: back off, then ask again.
-                attempt += 1;
-                if attempt > BATCH_GET_RETRIES {
-                    return Err(StoreError::Unavailable(format!("{} keys still unprocessed after {attempt} tries", pending.len())));
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(25u64 << attempt.min(6))).await;
-            }
+        for items in futures::stream::iter(reads).buffer_unordered(BATCH_GETS_AT_ONCE).try_collect::<Vec<_>>().await? {
+            found.extend(items.into_iter().map(|item| (item.key.clone(), item)));
         }
         Ok(keys.iter().map(|k| found.get(k).cloned()).collect())
     }

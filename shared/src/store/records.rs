@@ -91,6 +91,10 @@ impl Records {
 
     /// [`Records::get`] of many keys in few store calls; the answer is in the order of `keys`.
     pub async fn get_many<T: Record>(&self, keys: &[Key]) -> Result<Vec<Option<Versioned<T>>>, StoreError> {
+        // Nothing to read is no store call (a page of deleted postings is often empty).
+        if keys.is_empty() {
+            return Ok(vec![]);
+        }
         let items = self.store.get_many(keys).await?;
         items.into_iter().map(|item| item.map_or(Ok(None), |i| self.read(i))).collect()
     }

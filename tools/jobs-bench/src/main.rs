@@ -30,6 +30,7 @@ use shared::lever::secret::ClientSecret;
 use shared::queue::{EmbeddedQueue, Queue};
 use shared::secrets::local::random_key;
 use shared::secrets::{LocalSecrets, names};
+use shared::store::dynamo::{Capacity, DynamoStore};
 use shared::store::embedded::EmbeddedStore;
 use shared::store::{DueQuery, Expect, Item, Key, Page, Query, Records, Store, StoreError, Write};
 
@@ -37,6 +38,9 @@ use shared::store::{DueQuery, Expect, Item, Key, Page, Query, Records, Store, St
 struct Args {
     #[arg(long, default_value = "embedded")]
     store: String,
+    /// One part only: `requests`, `sync` (the 10,000 postings) or `dispatcher`; all by default.
+    #[arg(long)]
+    only: Option<String>,
 }
 
 /// The store port with every call counted (job writes apart).
@@ -49,6 +53,10 @@ struct Counting {
     job_writes: AtomicU64,
     /// Store calls, whatever they do (a batch read or a transaction is one).
     calls: AtomicU64,
+    /// Capacity units DynamoDB Local reported (read, write).
+    units: std::sync::Mutex<(f64, f64)>,
+    /// Each call's operation and key, while tracing.
+    trace: std::sync::Mutex<Option<Vec<String>>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -64,7 +72,17 @@ struct Calls {
 impl Counting {
     fn new(inner: Arc<dyn Store>) -> Self {
         let z = || AtomicU64::new(0);
-        Self { inner, gets: z(), queries: z(), due_queries: z(), writes: z(), job_writes: z(), calls: z() }
+        Self {
+            inner,
+            gets: z(),
+            queries: z(),
+            due_queries: z(),
+            writes: z(),
+            job_writes: z(),
+            calls: z(),
+            units: std::sync::Mutex::new((0.0, 0.0)),
+            trace: std::sync::Mutex::new(None),
+        }
     }
 
     fn snapshot(&self) -> Calls {
@@ -91,8 +109,28 @@ impl Counting {
         }
     }
 
-    fn call(&self) {
+    fn call(&self, op: &str, key: Option<&Key>) {
         self.calls.fetch_add(1, Ordering::SeqCst);
+        if let Some(trace) = self.trace.lock().unwrap().as_mut() {
+            trace.push(match key {
+                Some(k) => format!("{op} {}", kind_of(&k.sk)),
+                None => op.to_owned(),
+            });
+        }
+    }
+
+    fn units(&self) -> (f64, f64) {
+        *self.units.lock().unwrap()
+    }
+
+    /// Starts (or stops and returns) the trace of calls.
+    fn tracing(&self, on: bool) -> Vec<String> {
+        let mut trace = self.trace.lock().unwrap();
+        let done = trace.take().unwrap_or_default();
+        if on {
+            *trace = Some(vec![]);
+        }
+        done
     }
 
     fn wrote(&self, key: &Key) {
@@ -106,37 +144,37 @@ impl Counting {
 #[async_trait]
 impl Store for Counting {
     async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
-        self.call();
+        self.call("get", Some(key));
         self.gets.fetch_add(1, Ordering::SeqCst);
         self.inner.get(key).await
     }
     async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, StoreError> {
-        self.call();
+        self.call("get_many", keys.first());
         self.gets.fetch_add(keys.len() as u64, Ordering::SeqCst);
         self.inner.get_many(keys).await
     }
     async fn put(&self, item: Item, expect: Expect) -> Result<u64, StoreError> {
-        self.call();
+        self.call("put", Some(&item.key));
         self.wrote(&item.key);
         self.inner.put(item, expect).await
     }
     async fn delete(&self, key: &Key, expect: Expect) -> Result<Option<Item>, StoreError> {
-        self.call();
+        self.call("delete", Some(key));
         self.wrote(key);
         self.inner.delete(key, expect).await
     }
     async fn query(&self, query: &Query) -> Result<Page, StoreError> {
-        self.call();
+        self.call(&format!("query {}", kind_of(query.sk_prefix.as_deref().unwrap_or(""))), None);
         self.queries.fetch_add(1, Ordering::SeqCst);
         self.inner.query(query).await
     }
     async fn query_due(&self, query: &DueQuery) -> Result<Page, StoreError> {
-        self.call();
+        self.call("query_due", None);
         self.due_queries.fetch_add(1, Ordering::SeqCst);
         self.inner.query_due(query).await
     }
     async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
-        self.call();
+        self.call("transact", None);
         for w in &writes {
             match w {
                 Write::Put { item, .. } => self.wrote(&item.key),
@@ -148,10 +186,36 @@ impl Store for Counting {
     }
 }
 
-async fn base_store(kind: &str) -> Arc<dyn Store> {
+/// What kind of item a sort key names: its first segment (`JOB#…` → `JOB`).
+fn kind_of(sk: &str) -> &str {
+    sk.split('#').next().unwrap_or(sk)
+}
+
+/// The store to measure, wrapped in the counter; on DynamoDB Local each call's capacity units
+/// are added up too.
+async fn counted_store(kind: &str) -> Arc<Counting> {
     match kind {
-        "dynamodb" => shared::testing::dynamo_store().await.expect("DynamoDB Local (HUB_TEST_DYNAMODB_ENDPOINT)"),
-        _ => Arc::new(EmbeddedStore::in_memory()),
+        "dynamodb" => {
+            let client = shared::testing::dynamodb_client().await.expect("DynamoDB Local (HUB_TEST_DYNAMODB_ENDPOINT)");
+            let sink: Arc<std::sync::OnceLock<std::sync::Weak<Counting>>> = Arc::default();
+            let reported = sink.clone();
+            let store = DynamoStore::new(client, format!("hub-bench-{}", uuid::Uuid::new_v4())).reporting_capacity(Arc::new(move |c: Capacity| {
+                if let Some(counting) = reported.get().and_then(std::sync::Weak::upgrade) {
+                    let mut units = counting.units.lock().unwrap();
+                    units.0 += c.read_units;
+                    units.1 += c.write_units;
+                    // Calls are traced one at a time: the units are the last call's.
+                    if let Some(last) = counting.trace.lock().unwrap().as_mut().and_then(|t| t.last_mut()) {
+                        last.push_str(&format!(" ({})", c.read_units + c.write_units));
+                    }
+                }
+            }));
+            store.ensure_table().await.expect("a table in DynamoDB Local");
+            let counting = Arc::new(Counting::new(Arc::new(store)));
+            let _ = sink.set(Arc::downgrade(&counting));
+            counting
+        }
+        _ => Arc::new(Counting::new(Arc::new(EmbeddedStore::in_memory()))),
     }
 }
 
@@ -165,7 +229,7 @@ struct Bench {
 async fn bench(kind: &str, cfg: SandboxConfig) -> Bench {
     let (client_id, client_secret) = (cfg.client_id.clone(), cfg.client_secret.clone());
     let sb = Sandbox::start(cfg).await.unwrap();
-    let store = Arc::new(Counting::new(base_store(kind).await));
+    let store = counted_store(kind).await;
     let clock = Arc::new(ManualClock::at_ms(SystemClock.now_ms()));
     let secrets = LocalSecrets::from_values([
         (names::TOKEN_KEY.to_owned(), random_key()),
@@ -264,23 +328,30 @@ async fn ten_thousand_at_the_rate_limit(kind: &str) {
     // The unchanged re-poll right after: the delta pass over the same 10,000.
     b.sb.admin().reset_counters();
     let before = b.store.snapshot();
+    let units = b.store.units();
+    b.store.tracing(true);
     let start = Instant::now();
     b.poll(&id).await;
+    let elapsed = start.elapsed().as_secs_f64();
+    let trace = b.store.tracing(false);
     let calls = b.store.since(before);
+    let (read, write) = b.store.units();
     println!(
-        "| unchanged re-poll | 0 | {} | {:.2} | | | {} | {} (job writes {}) | |",
+        "| unchanged re-poll | 0 | {} | {elapsed:.2} | | | {} | {} (job writes {}) | |",
         b.lever_requests(),
-        start.elapsed().as_secs_f64(),
         b.sb.admin().counters().rate_limited,
         calls.calls,
         calls.job_writes
     );
+    if kind == "dynamodb" {
+        println!("\nunchanged re-poll: {:.1} read units, {:.1} write units; calls: {}", read - units.0, write - units.1, trace.join(", "));
+    }
 }
 
 async fn dispatcher_reads(kind: &str) {
     println!("\n| dispatcher over 10,000 connections ({kind} store) | index queries | gets | writes | enqueued |\n|---|---|---|---|---|");
     for due in [100usize, 1_000] {
-        let store = Arc::new(Counting::new(base_store(kind).await));
+        let store = counted_store(kind).await;
         let now = SystemClock.now_ms();
         let records = Records::new(store.clone(), Arc::new(ManualClock::at_ms(now)));
         let connections: Vec<Connection> = (0..10_000)
@@ -319,7 +390,14 @@ async fn dispatcher_reads(kind: &str) {
 async fn main() {
     let args = Args::parse();
     println!("jobs-bench, {} store", args.store);
-    request_counts(&args.store).await;
-    ten_thousand_at_the_rate_limit(&args.store).await;
-    dispatcher_reads(&args.store).await;
+    let runs = |part: &str| args.only.as_deref().is_none_or(|o| o == part);
+    if runs("requests") {
+        request_counts(&args.store).await;
+    }
+    if runs("sync") {
+        ten_thousand_at_the_rate_limit(&args.store).await;
+    }
+    if runs("dispatcher") {
+        dispatcher_reads(&args.store).await;
+    }
 }

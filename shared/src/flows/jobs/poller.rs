@@ -27,20 +27,18 @@ use crate::core::profile::Profile;
 use crate::flows::activity::ActivityLog;
 use crate::flows::dispatch::{FlowRun, RunTrigger};
 use crate::flows::events::EventPublisher;
+use crate::flows::lever_calls::LeverCalls;
 use crate::flows::tokens::{TokenError, Tokens};
 use crate::lever::error::LeverError;
 use crate::lever::model::{DistributionChannel, Posting, PostingsQuery};
 use crate::lever::page::{MAX_LIMIT, Page, PageRequest};
 use crate::lever::port::LeverApi;
 use crate::queue::Queue;
-use crate::store::{Query, Records, StoreError, Versioned, keys};
+use crate::store::{Records, StoreError, Versioned, keys};
 
+mod listing;
 mod page;
 
-/// Pages of postings written together (and read while the previous ones are written). On
-/// DynamoDB a page's transactions take about as long as Lever's rate limit takes to allow the
-/// next page; two pages at once keep twice the transactions in flight.
-const PAGES_AT_ONCE: usize = 2;
 /// How many jobs leaving the feed are read and written together.
 const CLOSE_BATCH: usize = 100;
 /// A run stops this long before its deadline (checkpointed) and queues its continuation.
@@ -67,8 +65,9 @@ pub enum RunOutcome {
 pub struct JobPoller {
     records: Records,
     catalog: Arc<ProfileCatalog>,
-    lever: Arc<dyn LeverApi>,
-    tokens: Tokens,
+    /// Lever with the connection's token, kept for the run's calls: a run reads the
+    /// connection once, not once per page.
+    calls: LeverCalls,
     events: Arc<dyn EventPublisher>,
     activity: ActivityLog,
     /// The jobs queue: continuations and manual syncs that found the connection busy.
@@ -93,6 +92,8 @@ struct Ctx<'a> {
 #[derive(Default)]
 struct PageResult {
     seen: Vec<String>,
+    /// Of `seen`, postings that could not be read (kept in the feed if they are there).
+    unreadable: Vec<String>,
     leaving: Vec<(String, CloseReason)>,
     counts: PassCounts,
 }
@@ -109,7 +110,8 @@ impl JobPoller {
         queue: Arc<dyn Queue>,
         policy: SyncPolicy,
     ) -> Self {
-        Self { records, catalog, lever, tokens, events, activity, queue, policy }
+        let calls = LeverCalls::reusing_tokens(lever, tokens);
+        Self { records, catalog, calls, events, activity, queue, policy }
     }
 
     pub fn policy(&self) -> &SyncPolicy {
@@ -153,6 +155,8 @@ impl JobPoller {
         // A manual sync is served by any pass that started after it was asked for.
         let served_since = (manual && !full).then_some(run.due_at_ms);
         let holder = uuid::Uuid::new_v4().to_string();
+        // The token of the connection just read serves the run's first Lever calls.
+        self.calls.keep(connection);
         let (sync, mut fresh_pass) = match self.acquire(&connection.id, &holder, full, served_since, &flow.filter).await? {
             Acquire::Held(sync, started) => (*sync, started),
             Acquire::Served => return Ok(RunOutcome::AlreadyServed),
@@ -328,12 +332,20 @@ impl JobPoller {
     async fn pass(&self, ctx: &mut Ctx<'_>, deadline: Option<tokio::time::Instant>) -> Result<Option<PassProgress>, JobsError> {
         let mut pending = PageResult::default();
         let mut restarted = false;
+        let mut open = None;
         loop {
             let Some(pass) = ctx.sync.record.pass.clone() else { return Err(JobsError::Internal("no pass in progress".into())) };
             if pass.pages == 0 && pass.cursor.is_none() && pass.stage == PassStage::Postings {
                 tracing::info!(connection_id = %ctx.connection.id, kind = ?pass.kind, "job sync pass starts");
             }
             let result = match pass.stage {
+                // A full pass reads the feed's open jobs while it reads Lever (see `listing`).
+                PassStage::Postings if pass.kind == PassKind::Full && open.is_none() => {
+                    let connection_id = ctx.connection.id.clone();
+                    let (listed, read) = tokio::join!(self.postings_stage(ctx, &mut pending, deadline), self.open_jobs(&connection_id));
+                    open = Some(read?);
+                    listed
+                }
                 PassStage::Postings => self.postings_stage(ctx, &mut pending, deadline).await,
                 PassStage::Deleted => self.deleted_stage(ctx, &mut pending, deadline).await,
             };
@@ -362,7 +374,7 @@ impl JobPoller {
                 }
                 continue;
             }
-            return self.complete(ctx, pending).await.map(Some);
+            return self.complete(ctx, pending, open).await.map(Some);
         }
     }
 
@@ -373,74 +385,13 @@ impl JobPoller {
     async fn fetch_postings(&self, connection_id: &str, plan: &ListingPlan, cursor: Option<String>) -> Result<Page<Posting>, JobsError> {
         let query = postings_query(plan);
         let page = PageRequest { limit: MAX_LIMIT, offset: cursor };
-        let lever = self.lever.clone();
         Ok(self
-            .tokens
-            .call(connection_id, move |auth| {
-                let (lever, query, page) = (lever.clone(), query.clone(), page.clone());
+            .calls
+            .call(connection_id, move |lever, auth| {
+                let (query, page) = (query.clone(), page.clone());
                 async move { lever.list_postings(&auth, &query, page).await }
             })
             .await?)
-    }
-
-    /// Reads the postings listing from the checkpointed cursor to its end. `Ok(false)`: paused.
-    async fn postings_stage(&self, ctx: &mut Ctx<'_>, pending: &mut PageResult, deadline: Option<tokio::time::Instant>) -> Result<bool, JobsError> {
-        let pass = ctx.sync.record.pass.clone().ok_or_else(|| JobsError::Internal("no pass".into()))?;
-        let connection_id = ctx.connection.id.clone();
-        let mut seen_cursors: BTreeSet<String> = pass.cursor.iter().cloned().collect();
-        let mut fetched = self.fetch_pages(&connection_id, &pass.listing, pass.cursor.clone(), &mut seen_cursors, deadline).await;
-        loop {
-            let (postings, next, pages) = fetched?;
-            // The next pages are read while these are written.
-            let prefetch = async {
-                match &next {
-                    Some(n) if !Self::time_is_up(deadline) => {
-                        Some(self.fetch_pages(&connection_id, &pass.listing, Some(n.clone()), &mut seen_cursors, deadline).await)
-                    }
-                    _ => None,
-                }
-            };
-            let (processed, prefetched) = tokio::join!(self.postings_page(ctx, &postings), prefetch);
-            pending.merge(processed?);
-            self.page_done(ctx, pending, next.clone(), pages).await?;
-            match (next, prefetched) {
-                (None, _) => return Ok(true),
-                (Some(_), Some(p)) => fetched = p,
-                (Some(_), None) => return Ok(false),
-            }
-        }
-    }
-
-    /// Up to [`PAGES_AT_ONCE`] pages of postings from `cursor` (fewer at the listing's end or
-    /// when time is up), the cursor after them (`None`: the listing's end), and how many pages.
-    async fn fetch_pages(
-        &self,
-        connection_id: &str,
-        plan: &ListingPlan,
-        mut cursor: Option<String>,
-        seen_cursors: &mut BTreeSet<String>,
-        deadline: Option<tokio::time::Instant>,
-    ) -> Result<(Vec<Posting>, Option<String>, u32), JobsError> {
-        let mut postings = Vec::new();
-        let mut pages = 0;
-        for fetched in 0..PAGES_AT_ONCE {
-            if fetched > 0 && Self::time_is_up(deadline) {
-                break;
-            }
-            let page = self.fetch_postings(connection_id, plan, cursor.clone()).await?;
-            cursor = page.next_offset().map(str::to_owned);
-            if let Some(n) = &cursor
-                && !seen_cursors.insert(n.clone())
-            {
-                return Err(LeverError::PaginationLoop { pages: seen_cursors.len() as u32 }.into());
-            }
-            postings.extend(page.data);
-            pages += 1;
-            if cursor.is_none() {
-                break;
-            }
-        }
-        Ok((postings, cursor, pages))
     }
 
     /// Reads deleted postings (delta passes) from the checkpointed cursor. `Ok(false)`: paused.
@@ -454,11 +405,10 @@ impl JobPoller {
             let pass = ctx.sync.record.pass.clone().ok_or_else(|| JobsError::Internal("no pass".into()))?;
             let since = pass.deleted_since_ms;
             let request = PageRequest { limit: MAX_LIMIT, offset: pass.cursor.clone() };
-            let lever = self.lever.clone();
             let page = self
-                .tokens
-                .call(&connection_id, move |auth| {
-                    let (lever, request) = (lever.clone(), request.clone());
+                .calls
+                .call(&connection_id, move |lever, auth| {
+                    let request = request.clone();
                     async move { lever.list_deleted_postings(&auth, since, request).await }
                 })
                 .await?;
@@ -494,15 +444,18 @@ impl JobPoller {
         }
         let found = std::mem::take(pending);
         if (pass.kind == PassKind::Full && !found.seen.is_empty()) || !found.leaving.is_empty() {
+            let full = pass.kind == PassKind::Full;
             let record = PassPage {
                 connection_id,
                 pass_id: pass.id.clone(),
                 page: pass.pages,
-                seen: if pass.kind == PassKind::Full { found.seen } else { vec![] },
+                seen: if full { found.seen } else { vec![] },
+                unreadable: if full { found.unreadable } else { vec![] },
                 leaving: found.leaving,
                 expires_at_ms: now + PASS_PAGE_LIFETIME_MS,
             };
             self.records.put(&record).await?;
+            pass.page_records = pass.page_records.map(|n| n + 1);
         }
         pass.cursor = next;
         add(&mut pass.counts, &found.counts);
@@ -511,41 +464,42 @@ impl JobPoller {
 
     /// The end of a pass: jobs that are to leave the feed leave it, and the watermarks move.
     /// Written by the caller's next write (the lease's release, or the next pass's start).
-    async fn complete(&self, ctx: &mut Ctx<'_>, pending: PageResult) -> Result<PassProgress, JobsError> {
+    async fn complete(&self, ctx: &mut Ctx<'_>, pending: PageResult, open: Option<BTreeSet<String>>) -> Result<PassProgress, JobsError> {
         let mut pass = ctx.sync.record.pass.clone().ok_or_else(|| JobsError::Internal("no pass".into()))?;
         add(&mut pass.counts, &pending.counts);
         let connection_id = ctx.connection.id.clone();
         let pk = keys::connection(&connection_id).pk;
         let mut leaving: BTreeMap<String, CloseReason> = BTreeMap::new();
         let mut seen: BTreeSet<String> = BTreeSet::new();
-        for page in self.records.query_all::<PassPage>(&pk, &keys::job_pass_prefix(&pass.id)).await? {
+        let mut unreadable: BTreeSet<String> = BTreeSet::new();
+        // A pass whose pages found nothing to keep (most deltas) wrote no page records.
+        let records = match pass.page_records {
+            Some(0) => vec![],
+            _ => self.records.query_all::<PassPage>(&pk, &keys::job_pass_prefix(&pass.id)).await?,
+        };
+        for page in records {
             seen.extend(page.seen);
             leaving.extend(page.leaving);
+            unreadable.extend(page.unreadable);
         }
         seen.extend(pending.seen);
         leaving.extend(pending.leaving);
+        unreadable.extend(pending.unreadable);
         // Seen in a later page (it moved while the pass ran): it stays.
         leaving.retain(|id, _| !seen.contains(id));
         let mut open_now = None;
         if pass.kind == PassKind::Full {
-            let mut open = 0u64;
-            // Large pages: DynamoDB caps each at 1 MB anyway, and a feed of 10,000 jobs read 100 at a
-            // time was a hundred round trips after the last Lever page.
-            let mut query = Query { pk: pk.clone(), sk_prefix: Some(keys::JOBS_PREFIX.into()), limit: 1_000, ..Default::default() };
-            loop {
-                let (jobs, cursor) = self.records.query::<FeedJob>(&query).await?;
-                for j in jobs.into_iter().filter(|j| j.record.status == JobStatus::Open) {
-                    open += 1;
-                    if !seen.contains(&j.record.job.posting_id) {
-                        leaving.entry(j.record.job.posting_id.clone()).or_insert(CloseReason::Missing);
-                    }
-                }
-                match cursor {
-                    Some(c) => query.cursor = Some(c),
-                    None => break,
-                }
+            let open = match open {
+                Some(open) => open,
+                None => self.open_jobs(&connection_id).await?,
+            };
+            for id in open.iter().filter(|id| !seen.contains(*id)) {
+                leaving.entry(id.clone()).or_insert(CloseReason::Missing);
             }
-            open_now = Some(open);
+            // Open now: those open when the feed was read, and those the pass saw (and wrote
+            // open, or found so), but not postings it could not read, which prove nothing.
+            let kept = seen.iter().filter(|id| !unreadable.contains(*id) && !open.contains(*id)).count();
+            open_now = Some((open.len() + kept) as u64);
         }
         let leaving: Vec<(String, CloseReason)> = leaving.into_iter().collect();
         let mut closed = 0u64;
@@ -652,6 +606,7 @@ enum Acquire {
 impl PageResult {
     fn merge(&mut self, other: PageResult) {
         self.seen.extend(other.seen);
+        self.unreadable.extend(other.unreadable);
         self.leaving.extend(other.leaving);
         add(&mut self.counts, &other.counts);
     }

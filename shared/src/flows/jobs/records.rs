@@ -39,6 +39,9 @@ pub struct PassPage {
     pub page: u32,
     #[serde(default)]
     pub seen: Vec<String>,
+    /// Of `seen`, postings that could not be read (full passes).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unreadable: Vec<String>,
     #[serde(default)]
     pub leaving: Vec<(String, CloseReason)>,
     pub expires_at_ms: i64,

@@ -21,7 +21,7 @@ use crate::store::{Expect, Records, StoreError, Versioned, Write, keys};
 /// How many single writes (the slow path) run at once.
 const SLOW_CONCURRENCY: usize = 8;
 /// How many transactions of a page run at once.
-const TRANSACTIONS_IN_FLIGHT: usize = 4;
+const TRANSACTIONS_IN_FLIGHT: usize = 8;
 /// DynamoDB's limits on one transaction are 100 writes and 4 MB; the size is estimated from
 /// the records' JSON, so this keeps well clear of the limit.
 const TRANSACTION_WRITES: usize = 100;
@@ -316,6 +316,7 @@ fn write_bytes(write: &Write) -> usize {
 }
 
 fn tally(result: &mut PageResult, id: String, observed: Observed, verdict: Verdict) {
+    let skipped = matches!(observed, Observed::Skipped);
     let mut counts = crate::core::job_sync::PassCounts { postings: 1, ..Default::default() };
     match observed {
         Observed::Created => counts.created = 1,
@@ -325,6 +326,9 @@ fn tally(result: &mut PageResult, id: String, observed: Observed, verdict: Verdi
         Observed::Skipped => counts.skipped = 1,
     }
     add(&mut result.counts, &counts);
+    if skipped {
+        result.unreadable.push(id.clone());
+    }
     match verdict {
         Verdict::Seen => result.seen.push(id),
         Verdict::Leaving(reason) => result.leaving.push((id, reason)),
