@@ -16,8 +16,9 @@ use crate::core::job::{Job, PostingRefError, posting_id_from_ref};
 use crate::core::job_feed::{FeedJob, Imported, JobStatus, JobView, feed_include, lookup_filter};
 use crate::core::job_sync::JobSync;
 use crate::core::profile::Profile;
+use crate::flows::context::ContextError;
 use crate::flows::dispatch::{DispatchError, Dispatcher, FlowRun};
-use crate::flows::tokens::{TokenError, Tokens};
+use crate::flows::tokens::Tokens;
 use crate::lever::error::LeverError;
 use crate::lever::port::LeverApi;
 use crate::store::{Cursor, Key, Query, Records, StoreError, keys};
@@ -48,15 +49,16 @@ pub enum FeedError {
     Internal(String),
 }
 
-impl From<TokenError> for FeedError {
-    fn from(e: TokenError) -> Self {
+/// What trouble with the connection or its Lever call means to the feed.
+impl From<ContextError> for FeedError {
+    fn from(e: ContextError) -> Self {
         match e {
-            TokenError::Lever(LeverError::NotFound { .. }) => FeedError::NotFound,
-            TokenError::Lever(l) => FeedError::Lever(l),
-            TokenError::Store(s) => FeedError::Store(s),
-            TokenError::NotActive(s) => FeedError::NotActive(s),
-            TokenError::UnknownConnection(_) => FeedError::NotFound,
-            TokenError::Unreadable(e) => FeedError::Internal(e),
+            ContextError::Lever(LeverError::NotFound { .. }) | ContextError::UnknownConnection(_) => FeedError::NotFound,
+            ContextError::Lever(l) => FeedError::Lever(l),
+            ContextError::Store(s) => FeedError::Store(s),
+            ContextError::NotActive(s) => FeedError::NotActive(s),
+            ContextError::NoProfile(p) => FeedError::Internal(format!("no profile {p}")),
+            ContextError::Unreadable(e) => FeedError::Internal(e),
         }
     }
 }
@@ -241,7 +243,8 @@ impl JobFeed {
                 let (lever, posting_id) = (lever.clone(), posting_id.clone());
                 async move { lever.get_posting(&auth, &posting_id).await }
             })
-            .await?;
+            .await
+            .map_err(ContextError::from)?;
         let job = Job::from_posting(&posting_input(&posting))
             .map_err(|e| FeedError::Lever(LeverError::Decode { path: "posting".into(), message: e.to_string() }))?;
         if job.posting_id != id {

@@ -25,10 +25,11 @@ use crate::core::job_feed::{Change, CloseReason, FeedJob, JobStatus, retire};
 use crate::core::job_sync::{JobSync, ListingPlan, PassCounts, PassKind, PassProgress, PassStage, SyncLease, SyncPolicy};
 use crate::core::profile::Profile;
 use crate::flows::activity::ActivityLog;
+use crate::flows::context::ContextError;
 use crate::flows::dispatch::{FlowRun, RunTrigger};
 use crate::flows::events::EventPublisher;
 use crate::flows::lever_calls::LeverCalls;
-use crate::flows::tokens::{TokenError, Tokens};
+use crate::flows::tokens::Tokens;
 use crate::lever::error::LeverError;
 use crate::lever::model::{DistributionChannel, Posting, PostingsQuery};
 use crate::lever::page::{MAX_LIMIT, Page, PageRequest};
@@ -391,7 +392,8 @@ impl JobPoller {
                 let (query, page) = (query.clone(), page.clone());
                 async move { lever.list_postings(&auth, &query, page).await }
             })
-            .await?)
+            .await
+            .map_err(ContextError::from)?)
     }
 
     /// Reads deleted postings (delta passes) from the checkpointed cursor. `Ok(false)`: paused.
@@ -411,7 +413,8 @@ impl JobPoller {
                     let request = request.clone();
                     async move { lever.list_deleted_postings(&auth, since, request).await }
                 })
-                .await?;
+                .await
+                .map_err(ContextError::from)?;
             let next = page.next_offset().map(str::to_owned);
             if let Some(n) = &next
                 && !seen_cursors.insert(n.clone())
@@ -642,14 +645,16 @@ pub fn postings_query(plan: &ListingPlan) -> PostingsQuery {
     }
 }
 
-impl From<TokenError> for JobsError {
-    fn from(e: TokenError) -> Self {
+/// What trouble with the connection or its Lever call means to a sync.
+impl From<ContextError> for JobsError {
+    fn from(e: ContextError) -> Self {
         match e {
-            TokenError::Lever(l) => JobsError::Lever(l),
-            TokenError::Store(s) => JobsError::Store(s),
-            TokenError::NotActive(s) => JobsError::NotActive(s),
-            TokenError::UnknownConnection(_) => JobsError::NotActive("gone"),
-            TokenError::Unreadable(e) => JobsError::Internal(e),
+            ContextError::Lever(l) => JobsError::Lever(l),
+            ContextError::Store(s) => JobsError::Store(s),
+            ContextError::NotActive(s) => JobsError::NotActive(s),
+            ContextError::UnknownConnection(_) => JobsError::NotActive("gone"),
+            ContextError::NoProfile(p) => JobsError::Internal(format!("no profile {p}")),
+            ContextError::Unreadable(e) => JobsError::Internal(e),
         }
     }
 }
