@@ -398,12 +398,19 @@ async fn a_manual_sync_is_served_once_and_a_busy_one_comes_back() {
 }
 
 /// The store port with each call's operation and the kind of key it names (`CONN`, `JOB`, …).
+/// While `cut_before_jobs` is set it refuses to create feed jobs in a batch: a sync cut short
+/// after it stored a group's events and before it wrote their jobs.
 struct Traced {
     inner: Arc<dyn Store>,
     calls: std::sync::Mutex<Vec<(&'static str, String)>>,
+    cut_before_jobs: std::sync::atomic::AtomicBool,
 }
 
 impl Traced {
+    fn new(inner: Arc<dyn Store>) -> Self {
+        Self { inner, calls: Default::default(), cut_before_jobs: Default::default() }
+    }
+
     fn note(&self, op: &'static str, sk: &str) {
         self.calls.lock().unwrap().push((op, sk.split('#').next().unwrap_or(sk).to_owned()));
     }
@@ -447,12 +454,20 @@ impl Store for Traced {
         self.note("transact", "");
         self.inner.transact(writes).await
     }
+    async fn put_new(&self, items: Vec<shared::store::Item>) -> Result<(), shared::store::StoreError> {
+        self.note("put_new", items.first().map_or("", |i| &i.key.sk));
+        let jobs = items.iter().any(|i| i.key.sk.starts_with(keys::JOBS_PREFIX));
+        if jobs && self.cut_before_jobs.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(shared::store::StoreError::Unavailable("cut short before the jobs".into()));
+        }
+        self.inner.put_new(items).await
+    }
 }
 
 /// An unchanged re-poll reads the connection once (its token serves both Lever calls), reads
 /// no page records (its pass wrote none) and writes only its sync state and the rate budget.
 async fn an_unchanged_re_poll_reads_the_connection_once(inner: Arc<dyn Store>) {
-    let traced = Arc::new(Traced { inner, calls: Default::default() });
+    let traced = Arc::new(Traced::new(inner));
     let f = fx(traced.clone(), SandboxConfig::default()).await;
     let id = f.connect("outhire").await;
     completed(f.poll(&id).await.unwrap());
@@ -465,7 +480,7 @@ async fn an_unchanged_re_poll_reads_the_connection_once(inner: Arc<dyn Store>) {
     let count = |op: &str, kind: &str| calls.iter().filter(|(o, k)| *o == op && k == kind).count();
     assert_eq!(count("get", "CONN"), 1, "the run's own read of the connection, and no other: {calls:?}");
     assert!(!calls.iter().any(|(o, k)| *o == "query" && k.starts_with("JOBPASS")), "no page records looked for: {calls:?}");
-    let writes: Vec<&String> = calls.iter().filter(|(o, _)| matches!(*o, "put" | "delete" | "transact")).map(|(_, k)| k).collect();
+    let writes: Vec<&String> = calls.iter().filter(|(o, _)| matches!(*o, "put" | "delete" | "transact" | "put_new")).map(|(_, k)| k).collect();
     assert!(writes.iter().all(|k| *k == "CHECKPOINT" || *k == "RATE"), "only the sync state and the rate budget: {calls:?}");
     assert_eq!(count("put", "CHECKPOINT"), 2, "the lease taken, then given back with the outcome: {calls:?}");
     assert!(calls.len() <= 8, "{} store calls: {calls:?}", calls.len());
@@ -480,4 +495,77 @@ async fn an_unchanged_re_poll_reads_the_connection_once_embedded() {
 async fn an_unchanged_re_poll_reads_the_connection_once_dynamodb() {
     let Some(store) = testing::dynamo_store().await else { return };
     an_unchanged_re_poll_reads_the_connection_once(store).await;
+}
+
+/// A full sync stores each group's events before its new jobs. Cut short in between, it has
+/// stored events whose jobs are absent; the next run leaves those events as they are, writes
+/// the jobs, and queues each event's delivery once.
+async fn a_sync_cut_short_between_events_and_jobs_announces_each_job_once(inner: Arc<dyn Store>) {
+    use shared::flows::delivery::{Delivery, DeliveryMessage, NewWebhook, StoredEvent, outbox_id};
+    let traced = Arc::new(Traced::new(inner));
+    let f = fx(traced.clone(), SandboxConfig { postings: 700, ..SandboxConfig::default() }).await;
+    let id = f.connect("outhire").await;
+    let hook = NewWebhook { url: "https://hooks.partner.example/lever".into(), event_types: None };
+    f.hub.delivery.register_webhook("outhire", hook).await.unwrap();
+    let expected = f.expected(internal_or_external);
+    let event_id = |posting: &str| outbox_id(&format!("{id}/job/{posting}/1")).to_string();
+    let event_key = |posting: &str| keys::outbound_event("outhire", &event_id(posting));
+
+    traced.cut_before_jobs.store(true, std::sync::atomic::Ordering::SeqCst);
+    let cut_at = f.clock.now_ms();
+    let err = f.poll(&id).await.unwrap_err();
+    assert!(err.is_transient(), "the queue tries it again: {err}");
+    assert!(f.feed(&id).await.is_empty(), "no job written");
+    let mut early = BTreeMap::new();
+    for p in &expected {
+        if let Some(e) = f.records().get::<StoredEvent>(&event_key(p)).await.unwrap() {
+            early.insert(p.clone(), e.version);
+        }
+    }
+    assert!(!early.is_empty() && early.len() < expected.len(), "one group's events stored: {} of {}", early.len(), expected.len());
+    let queue = f.hub.delivery.queue().clone();
+    assert!(queue.receive(10, Duration::ZERO).await.unwrap().is_empty(), "nothing queued before its job is written");
+
+    traced.cut_before_jobs.store(false, std::sync::atomic::Ordering::SeqCst);
+    f.clock.advance_ms(1_000);
+    completed(f.poll(&id).await.unwrap());
+    let feed = f.feed(&id).await;
+    assert_eq!(feed.keys().cloned().collect::<Vec<_>>(), expected);
+    assert!(feed.values().all(|(j, _)| j.revision == 1), "each job created once");
+    for p in &expected {
+        let event = f.records().get::<StoredEvent>(&event_key(p)).await.unwrap().unwrap_or_else(|| panic!("{p} announced"));
+        match early.get(p) {
+            Some(version) => {
+                assert_eq!((event.record.created_at_ms, event.version), (cut_at, *version), "{p}: stored before the cut, left as it was")
+            }
+            None => assert_eq!(event.record.created_at_ms, cut_at + 1_000, "{p}"),
+        }
+        let deliveries = f.records().query_all::<Delivery>(&event_key(p).pk, keys::DELIVERIES_PREFIX).await.unwrap();
+        assert_eq!(deliveries.iter().map(|d| d.attempts).collect::<Vec<_>>(), [0], "{p}: one delivery, not yet tried");
+    }
+    let mut queued: BTreeMap<String, usize> = BTreeMap::new();
+    loop {
+        let got = queue.receive(10, Duration::ZERO).await.unwrap();
+        if got.is_empty() {
+            break;
+        }
+        for m in got {
+            let message: DeliveryMessage = serde_json::from_str(&m.body).unwrap();
+            *queued.entry(message.event_id).or_default() += 1;
+            queue.ack(&m.receipt).await.unwrap();
+        }
+    }
+    let announced: BTreeMap<String, usize> = expected.iter().map(|p| (event_id(p), 1)).collect();
+    assert_eq!(queued, announced, "every event's delivery queued exactly once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_sync_cut_short_between_events_and_jobs_announces_each_job_once_embedded() {
+    a_sync_cut_short_between_events_and_jobs_announces_each_job_once(Arc::new(EmbeddedStore::in_memory())).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_sync_cut_short_between_events_and_jobs_announces_each_job_once_dynamodb() {
+    let Some(store) = testing::dynamo_store().await else { return };
+    a_sync_cut_short_between_events_and_jobs_announces_each_job_once(store).await;
 }

@@ -389,6 +389,50 @@ mod cases {
         assert!(f.records.get_many::<Note>(&[]).await.unwrap().is_empty());
     }
 
+    /// More items than one DynamoDB batch takes, a key given twice (the last wins), an expiring
+    /// item and one with a due entry: each is stored whole, as a create would store it.
+    pub async fn new_items_are_created_in_batches(f: Fixture) {
+        let mut writes = vec![];
+        for i in 0..60 {
+            let mut n = note("P#new", &format!("N#{i:02}"));
+            n.count = i;
+            writes.push(Records::put_write(&n, Expect::Absent).unwrap());
+        }
+        let mut twice = note("P#new", "N#07");
+        twice.count = 700;
+        writes.push(Records::put_write(&twice, Expect::Absent).unwrap());
+        let mut expiring = note("P#new", "N#expiring");
+        expiring.expires_at_ms = Some(T0 + 1_000);
+        writes.push(Records::put_write(&expiring, Expect::Absent).unwrap());
+        let mut c = Connection::new("conn-new", "partner-a", T0);
+        c.status = ConnectionStatus::Active;
+        c.schedules = [(ScheduledFlow::Jobs, T0 + 500)].into();
+        writes.push(Records::put_write(&c, Expect::Absent).unwrap());
+        f.records.put_new(writes).await.unwrap();
+
+        let keys: Vec<Key> = (0..60).map(|i| Key::new("P#new", format!("N#{i:02}"))).collect();
+        let read = f.records.get_many::<Note>(&keys).await.unwrap();
+        for (i, got) in read.iter().enumerate() {
+            let got = got.as_ref().unwrap_or_else(|| panic!("N#{i:02} was written"));
+            assert_eq!((got.record.count, got.version), (if i == 7 { 700 } else { i as i64 }, 1), "N#{i:02}");
+            assert_eq!(got.record.text, note("P#new", "x").text, "the record whole");
+        }
+        assert!(f.records.get::<Note>(&expiring.key()).await.unwrap().is_some());
+        let q = DueQuery { partition: keys::due("conn-new", T0).partition, up_to: keys::due_up_to(T0 + 1_000), limit: 10, cursor: None };
+        let (due, _) = f.records.due::<Connection>(&q).await.unwrap();
+        assert_eq!(due.iter().map(|c| c.record.id.as_str()).collect::<Vec<_>>(), ["conn-new"], "in the due index");
+        // Created like any other item: a compare-and-set from version 1 works, a create fails.
+        let stored = f.records.get::<Note>(&keys[3]).await.unwrap().unwrap();
+        assert_eq!(f.records.replace(&stored.record, 1).await.unwrap(), 2);
+        assert!(matches!(f.records.create(&stored.record).await, Err(StoreError::ConditionFailed)));
+        f.clock.advance_ms(2_000);
+        assert!(f.records.get::<Note>(&expiring.key()).await.unwrap().is_none(), "expires as created");
+
+        let delete = vec![shared::store::Write::Delete { key: keys[0].clone(), expect: Expect::Any }];
+        assert!(matches!(f.records.put_new(delete).await, Err(StoreError::Invalid(_))), "only puts");
+        f.records.put_new(vec![]).await.unwrap();
+    }
+
     pub async fn transactions_are_all_or_nothing(f: Fixture) {
         let existing = note("P#tx", "N#existing");
         f.records.create(&existing).await.unwrap();
@@ -458,6 +502,7 @@ contract!(
     query_pages_in_order_within_prefix,
     due_index_finds_active_connections_by_time,
     transactions_are_all_or_nothing,
+    new_items_are_created_in_batches,
     many_keys_read_at_once_in_the_callers_order,
     cursors_outside_the_query_are_refused,
 );

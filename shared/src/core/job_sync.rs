@@ -211,6 +211,14 @@ impl JobSync {
         self.lease.as_ref().is_some_and(|l| l.holder != holder && l.expires_at_ms > now_ms)
     }
 
+    /// `holder` holds the sync at `now_ms` with at least half of a lease's time left: long
+    /// enough that no other run can take it over before a write started now is done (a lease is
+    /// taken over only once it has lapsed). What may be written without conditions is written
+    /// only then.
+    pub fn held_firmly_by(&self, holder: &str, now_ms: i64, policy: &SyncPolicy) -> bool {
+        self.lease.as_ref().is_some_and(|l| l.holder == holder && l.expires_at_ms.saturating_sub(now_ms) >= policy.lease_ms / 2)
+    }
+
     /// Takes what others may write while a sync holds the lease (a partner's request) from
     /// `fresh`, the record as stored now.
     pub fn merge_requests(&mut self, fresh: &JobSync) {
@@ -327,5 +335,17 @@ mod tests {
         s.lease = Some(SyncLease { holder: "a".into(), since_ms: 0, expires_at_ms: 100 });
         assert!(s.held_by_other("b", 99) && !s.held_by_other("a", 99) && !s.held_by_other("b", 100));
         assert!(s.running(99) && !s.running(100));
+    }
+
+    #[test]
+    fn a_lease_is_held_firmly_while_half_its_time_is_left() {
+        let policy = SyncPolicy::default();
+        let mut s = JobSync::new("c1");
+        assert!(!s.held_firmly_by("a", 0, &policy), "no lease");
+        s.lease = Some(SyncLease { holder: "a".into(), since_ms: 0, expires_at_ms: policy.lease_ms });
+        assert!(s.held_firmly_by("a", 0, &policy) && s.held_firmly_by("a", policy.lease_ms / 2, &policy));
+        assert!(!s.held_firmly_by("a", policy.lease_ms / 2 + 1, &policy), "under half left");
+        assert!(!s.held_firmly_by("a", policy.lease_ms, &policy), "lapsed");
+        assert!(!s.held_firmly_by("b", 0, &policy), "another run's");
     }
 }

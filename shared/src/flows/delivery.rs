@@ -34,7 +34,7 @@ use crate::store::{Records, StoreError};
 
 pub use deliver::{DeliveryOutcome, SkipReason};
 pub use policy::{DeliveryPolicy, parse_retry_after};
-pub use publish::{OutboundEvent, Published};
+pub use publish::{OutboundEvent, Published, outbox_id};
 pub use records::{
     DeadLetter, Delivery, DeliveryClaim, DeliveryMessage, DeliveryStatus, EnqueueCheck, PartnerWebhook, RetiredSecret, StoredEvent,
     webhook_secret_context,

@@ -54,6 +54,18 @@ pub trait EventPublisher: Send + Sync {
         Ok(None)
     }
 
+    /// Stores staged events without conditions, in few store calls (see
+    /// [`crate::store::Store::put_new`]), for a caller that alone may announce them and has just
+    /// read the changes they announce as new (a job sync under its lease). An event already
+    /// stored (by an earlier run cut short before it wrote its changes) is left as it is. For
+    /// each event, whether it is stored now; the caller publishes the `false` ones the careful
+    /// way. The caller hands the stored ones to [`EventPublisher::committed`] once the changes
+    /// are written. `None`: this publisher cannot.
+    async fn store_new(&self, staged: &[StagedEvent]) -> Result<Option<Vec<bool>>, PublishError> {
+        let _ = staged;
+        Ok(None)
+    }
+
     /// Staged events whose writes were committed: queues what they are to deliver.
     async fn committed(&self, staged: Vec<StagedEvent>) -> Result<(), PublishError> {
         let _ = staged;

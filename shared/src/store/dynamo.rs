@@ -13,8 +13,8 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, ConditionCheck, ConsumedCapacity, Delete, GlobalSecondaryIndex, KeySchemaElement, KeyType,
-    KeysAndAttributes, Projection, ProjectionType, ReturnConsumedCapacity, ReturnValue, ScalarAttributeType, TimeToLiveSpecification,
-    TransactWriteItem, Update,
+    KeysAndAttributes, Projection, ProjectionType, PutRequest, ReturnConsumedCapacity, ReturnValue, ScalarAttributeType, TimeToLiveSpecification,
+    TransactWriteItem, Update, WriteRequest,
 };
 
 use super::{Cursor, DueQuery, Expect, IndexKey, Item, Key, Page, Query, Store, StoreError, Write, check_transaction};
@@ -43,8 +43,13 @@ use schema::*;
 const BATCH_GET_KEYS: usize = 100;
 /// How many `BatchGetItem` calls of one read go out at once.
 const BATCH_GETS_AT_ONCE: usize = 8;
-/// Tries of a batch read's unprocessed keys before the read fails.
-const BATCH_GET_RETRIES: u32 = 8;
+/// Tries of a batch call's unprocessed keys or items before it fails.
+const BATCH_RETRIES: u32 = 8;
+
+/// DynamoDB's limit on the items of one `BatchWriteItem`.
+const BATCH_WRITE_ITEMS: usize = 25;
+/// How many `BatchWriteItem` calls of one write go out at once.
+const BATCH_WRITES_AT_ONCE: usize = 8;
 
 /// Capacity units one call consumed, as DynamoDB reports them (`ReturnConsumedCapacity`).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -113,17 +118,33 @@ impl DynamoStore {
                 found.push(item_from(attrs)?);
             }
             pending = out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).map(|k| k.keys).unwrap_or_default();
-            if pending.is_empty() {
-                break;
-            }
-            // Unprocessed keys mean the table is throttling this call: back off, then ask again.
-            attempt += 1;
-            if attempt > BATCH_GET_RETRIES {
-                return Err(StoreError::Unavailable(format!("{} keys still unprocessed after {attempt} tries", pending.len())));
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(25u64 << attempt.min(6))).await;
+            back_off(&mut attempt, pending.len(), "keys").await?;
         }
         Ok(found)
+    }
+
+    /// One `BatchWriteItem` of up to 25 puts, its unprocessed items sent again.
+    async fn batch_put(&self, chunk: Vec<Item>) -> Result<(), StoreError> {
+        let mut pending = Vec::with_capacity(chunk.len());
+        for item in &chunk {
+            let put = PutRequest::builder().set_item(Some(created_attrs(item)?)).build().map_err(|e| StoreError::Invalid(e.to_string()))?;
+            pending.push(WriteRequest::builder().put_request(put).build());
+        }
+        let mut attempt = 0u32;
+        while !pending.is_empty() {
+            let out = self
+                .client
+                .batch_write_item()
+                .request_items(&self.table, std::mem::take(&mut pending))
+                .set_return_consumed_capacity(self.capacity_asked())
+                .send()
+                .await
+                .map_err(unavailable)?;
+            self.consumed(true, out.consumed_capacity.iter().flatten());
+            pending = out.unprocessed_items.and_then(|mut u| u.remove(&self.table)).unwrap_or_default();
+            back_off(&mut attempt, pending.len(), "items").await?;
+        }
+        Ok(())
     }
 
     /// Creates the table as `infra/template.yaml` does, if it does not exist (tests, local runs).
@@ -227,14 +248,9 @@ impl Expression {
                 None => remove.push(placeholder),
             }
         };
-        let body = serde_dynamo::to_attribute_value(&item.body).map_err(|err| StoreError::Invalid(format!("record body: {err}")))?;
-        put(KIND, Some(s(&item.kind)));
-        put(BODY, Some(body));
-        put(EXPIRES_MS, item.expires_at_ms.map(n));
-        // DynamoDB TTL works in seconds; round up so the item never disappears early.
-        put(TTL, item.expires_at_ms.map(|ms| n(ms.div_euclid(1000) + i64::from(ms.rem_euclid(1000) > 0))));
-        put(DUE_PK, item.due.as_ref().map(|d| s(&d.partition)));
-        put(DUE_SK, item.due.as_ref().map(|d| s(&d.sort)));
+        for (name, value) in record_attrs(item)? {
+            put(name, value);
+        }
         e.names.insert("#v".into(), VERSION.into());
         e.values.insert(":one".into(), n(1));
         e.text = format!("SET {} ADD #v :one", set.join(", "));
@@ -250,6 +266,42 @@ impl Expression {
         self.values.extend(other.values);
         (text, self)
     }
+}
+
+/// After a batch call that left `left` keys or items unprocessed: DynamoDB was throttling it, so
+/// wait (longer each try) before the next, or give up after [`BATCH_RETRIES`].
+async fn back_off(attempt: &mut u32, left: usize, what: &str) -> Result<(), StoreError> {
+    if left == 0 {
+        return Ok(());
+    }
+    *attempt += 1;
+    if *attempt > BATCH_RETRIES {
+        return Err(StoreError::Unavailable(format!("{left} {what} still unprocessed after {attempt} tries")));
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(25u64 << (*attempt).min(6))).await;
+    Ok(())
+}
+
+/// The attributes that hold an item's record (`None`: the attribute is absent).
+fn record_attrs(item: &Item) -> Result<[(&'static str, Option<AttributeValue>); 6], StoreError> {
+    let body = serde_dynamo::to_attribute_value(&item.body).map_err(|err| StoreError::Invalid(format!("record body: {err}")))?;
+    Ok([
+        (KIND, Some(s(&item.kind))),
+        (BODY, Some(body)),
+        (EXPIRES_MS, item.expires_at_ms.map(n)),
+        // DynamoDB TTL works in seconds; round up so the item never disappears early.
+        (TTL, item.expires_at_ms.map(|ms| n(ms.div_euclid(1000) + i64::from(ms.rem_euclid(1000) > 0)))),
+        (DUE_PK, item.due.as_ref().map(|d| s(&d.partition))),
+        (DUE_SK, item.due.as_ref().map(|d| s(&d.sort))),
+    ])
+}
+
+/// An item whole, as a created one is stored: its key, its record and version 1.
+fn created_attrs(item: &Item) -> Result<HashMap<String, AttributeValue>, StoreError> {
+    let mut attrs = key_attrs(&item.key);
+    attrs.extend(record_attrs(item)?.into_iter().filter_map(|(name, value)| Some((name.to_owned(), value?))));
+    attrs.insert(VERSION.to_owned(), n(1));
+    Ok(attrs)
 }
 
 fn string_attr(attrs: &HashMap<String, AttributeValue>, name: &str) -> Option<String> {
@@ -474,6 +526,21 @@ impl Store for DynamoStore {
         let still_due = |item: &Item| item.due.as_ref().is_some_and(|d| d.partition == q.partition && d.sort <= q.up_to);
         let items = self.get_many(&keys).await?.into_iter().flatten().filter(still_due).collect();
         Ok(Page { items, cursor: if more { entries.pop() } else { None } })
+    }
+
+    async fn put_new(&self, items: Vec<Item>) -> Result<(), StoreError> {
+        // BatchWriteItem refuses a key twice in one call: the last put of a key wins, as it
+        // would one put after another.
+        let mut last: HashMap<Key, Item> = HashMap::with_capacity(items.len());
+        for item in items {
+            last.insert(item.key.clone(), item);
+        }
+        let items: Vec<Item> = last.into_values().collect();
+        use futures::{StreamExt as _, TryStreamExt as _};
+        type Put<'f> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), StoreError>> + Send + 'f>>;
+        let puts: Vec<Put<'_>> = items.chunks(BATCH_WRITE_ITEMS).map(|chunk| Box::pin(self.batch_put(chunk.to_vec())) as Put<'_>).collect();
+        futures::stream::iter(puts).buffer_unordered(BATCH_WRITES_AT_ONCE).try_collect::<Vec<()>>().await?;
+        Ok(())
     }
 
     async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {

@@ -272,6 +272,20 @@ impl Store for EmbeddedStore {
         table.commit(entries)
     }
 
+    /// One log line for all of them, as a transaction is.
+    async fn put_new(&self, items: Vec<Item>) -> Result<(), StoreError> {
+        if items.is_empty() {
+            return Ok(());
+        }
+        let mut table = self.lock();
+        let mut entries = Vec::with_capacity(items.len());
+        for mut item in items {
+            item.version = table.next_version(&item.key);
+            entries.push(Entry::Put(item));
+        }
+        table.commit(entries)
+    }
+
     async fn purge_expired(&self, now_ms: i64) -> Result<usize, StoreError> {
         let expired: Vec<Key> = self.lock().items.values().filter(|i| !i.is_live(now_ms)).map(|i| i.key.clone()).collect();
         if expired.is_empty() {

@@ -212,6 +212,19 @@ pub trait Store: Send + Sync {
     /// All writes or none. At most 100 writes, each on a distinct key.
     async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError>;
 
+    /// Creates items without conditions, in as few calls as the adapter can make (DynamoDB:
+    /// `BatchWriteItem`, 25 items a call, at half a transaction's write units). Only for a
+    /// caller that has just read every key absent and alone may create them (a job sync under
+    /// its lease): an item already there is overwritten. Not atomic: after an error, any of the
+    /// items may be written. Each gets the version a create gives (1 on DynamoDB, where an
+    /// absent item has no version to add to). The default puts them one by one.
+    async fn put_new(&self, items: Vec<Item>) -> Result<(), StoreError> {
+        for item in items {
+            self.put(item, Expect::Any).await?;
+        }
+        Ok(())
+    }
+
     /// Makes deletes and overwrites final in the adapter's own files: after it, no earlier
     /// value of any item is left there (an erasure must leave the disk, not only the table).
     /// The embedded store rewrites its append-only log; DynamoDB keeps no history to drop.

@@ -241,6 +241,24 @@ impl Records {
     pub async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
         self.store.transact(writes).await
     }
+
+    /// [`Store::put_new`] of puts made for a transaction, their conditions set aside (the
+    /// caller has read every key absent and alone may create them).
+    pub async fn put_new(&self, writes: Vec<Write>) -> Result<(), StoreError> {
+        let items = writes
+            .into_iter()
+            .map(|w| match w {
+                Write::Put { item, .. } => Ok(item),
+                Write::Delete { key, .. } | Write::Check { key, .. } => {
+                    Err(StoreError::Invalid(format!("{}/{}: only puts create items", key.pk, key.sk)))
+                }
+            })
+            .collect::<Result<Vec<Item>, StoreError>>()?;
+        if items.is_empty() {
+            return Ok(());
+        }
+        self.store.put_new(items).await
+    }
 }
 
 /// The entries [`Records::take_due`] takes, read lazily: an entry is taken only when asked for,

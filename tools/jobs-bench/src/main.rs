@@ -184,6 +184,13 @@ impl Store for Counting {
         }
         self.inner.transact(writes).await
     }
+    async fn put_new(&self, items: Vec<Item>) -> Result<(), StoreError> {
+        self.call("put_new", None);
+        for item in &items {
+            self.wrote(&item.key);
+        }
+        self.inner.put_new(items).await
+    }
 }
 
 /// What kind of item a sort key names: its first segment (`JOB#…` → `JOB`).
@@ -310,6 +317,7 @@ async fn ten_thousand_at_the_rate_limit(kind: &str) {
     let id = b.connect("outhire").await;
     b.sb.admin().reset_counters();
     let before = b.store.snapshot();
+    let sync_units = b.store.units();
     let start = Instant::now();
     let RunOutcome::Completed { counts, .. } = b.poll(&id).await else { panic!("full sync did not complete") };
     let wall = start.elapsed().as_secs_f64();
@@ -325,6 +333,16 @@ async fn ten_thousand_at_the_rate_limit(kind: &str) {
         calls.calls,
         calls.calls as f64 / counts.created.max(1) as f64
     );
+    if kind == "dynamodb" {
+        let (read, write) = b.store.units();
+        let jobs = counts.created.max(1) as f64;
+        println!(
+            "\nfull sync: {:.0} read units, {:.0} write units ({:.2} per new job with its event)",
+            read - sync_units.0,
+            write - sync_units.1,
+            (write - sync_units.1) / jobs
+        );
+    }
     // The unchanged re-poll right after: the delta pass over the same 10,000.
     b.sb.admin().reset_counters();
     let before = b.store.snapshot();

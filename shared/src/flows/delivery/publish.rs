@@ -12,7 +12,7 @@ use super::records::{Delivery, DeliveryMessage, DeliveryStatus, EnqueueCheck, Pa
 use super::webhooks::check_event_type;
 use super::{DeliveryError, EventDelivery};
 use crate::flows::events::{EventPublisher, NewEvent, PublishError, StagedEvent, next_sequence};
-use crate::store::{Expect, Records, StoreError, Write, keys};
+use crate::store::{Expect, Key, Record as _, Records, StoreError, Write, keys};
 
 /// Largest event body: DynamoDB items hold 400 KB, and the body is stored with the event.
 pub const MAX_EVENT_BODY_BYTES: usize = 200 * 1024;
@@ -144,7 +144,7 @@ impl EventDelivery {
         if let Some(check) = &check {
             writes.push(Records::put_write(check, Expect::Any)?);
         }
-        Ok(Prepared { writes, deliveries, check, event_id })
+        Ok(Prepared { writes, deliveries, check, key: stored.key(), event_id })
     }
 
     /// After a prepared event's writes are committed: its deliveries queued, its check cleared.
@@ -163,8 +163,7 @@ impl EventDelivery {
     async fn outbound_of(&self, event: NewEvent) -> Result<OutboundEvent, PublishError> {
         let now = self.records.clock().now();
         let mut outbound = OutboundEvent::new(&event.partner_id, &event.event_type, now, event.data);
-        // Flows name events by what happened (stable across retries); the outbox keys by UUID.
-        outbound.id = uuid::Uuid::parse_str(&event.id).unwrap_or_else(|_| uuid::Uuid::new_v5(&EVENT_ID_NAMESPACE, event.id.as_bytes()));
+        outbound.id = outbox_id(&event.id);
         if let Some(at_ms) = event.occurred_at_ms {
             outbound.occurred_at = OffsetDateTime::from_unix_timestamp_nanos(i128::from(at_ms) * 1_000_000).unwrap_or(now);
         }
@@ -198,6 +197,12 @@ impl EventDelivery {
     }
 }
 
+/// The outbox's id of a flow's event: flows name events by what happened (stable across
+/// retries, e.g. `event_id` of a feed job); the outbox keys by UUID.
+pub fn outbox_id(flow_event_id: &str) -> uuid::Uuid {
+    uuid::Uuid::parse_str(flow_event_id).unwrap_or_else(|_| uuid::Uuid::new_v5(&EVENT_ID_NAMESPACE, flow_event_id.as_bytes()))
+}
+
 /// Namespace of event ids derived from names (UUIDv5); fixed forever.
 const EVENT_ID_NAMESPACE: uuid::Uuid = uuid::Uuid::from_u128(0x6c65_7665_722d_6875_622d_6576_656e_7473);
 
@@ -206,6 +211,8 @@ struct Prepared {
     writes: Vec<Write>,
     deliveries: Vec<Delivery>,
     check: Option<EnqueueCheck>,
+    /// The event's own item.
+    key: Key,
     event_id: String,
 }
 
@@ -235,6 +242,35 @@ impl EventPublisher for EventDelivery {
             staged.push(StagedEvent { writes, after: Box::new(prepared) });
         }
         Ok(Some(staged))
+    }
+
+    /// One consistent batch read finds the events already stored. The others' deliveries (and
+    /// the check that queues them) are written first, the events after: a stored event always
+    /// has its deliveries. Deliveries whose event is not stored yet (the writer stopped in
+    /// between) have sent nothing, since a delivery finds no body to send without its event,
+    /// and the next try stores them again whole with the event.
+    async fn store_new(&self, staged: &[StagedEvent]) -> Result<Option<Vec<bool>>, PublishError> {
+        let failed = |e: StoreError| PublishError(e.to_string());
+        let mut keys = Vec::with_capacity(staged.len());
+        for s in staged {
+            let Some(prepared) = s.after.downcast_ref::<Prepared>() else {
+                return Err(PublishError("an event staged by another publisher".into()));
+            };
+            keys.push(prepared.key.clone());
+        }
+        let fresh: Vec<bool> = self.records.get_many::<StoredEvent>(&keys).await.map_err(failed)?.iter().map(Option::is_none).collect();
+        let (mut events, mut deliveries) = (vec![], vec![]);
+        for ((s, key), _) in staged.iter().zip(&keys).zip(&fresh).filter(|(_, fresh)| **fresh) {
+            for w in &s.writes {
+                match w {
+                    Write::Put { item, .. } if item.key == *key => events.push(w.clone()),
+                    _ => deliveries.push(w.clone()),
+                }
+            }
+        }
+        self.records.put_new(deliveries).await.map_err(failed)?;
+        self.records.put_new(events).await.map_err(failed)?;
+        Ok(Some(fresh))
     }
 
     async fn committed(&self, staged: Vec<StagedEvent>) -> Result<(), PublishError> {

@@ -37,6 +37,7 @@ use crate::lever::port::LeverApi;
 use crate::queue::Queue;
 use crate::store::{Records, StoreError, Versioned, keys};
 
+mod creates;
 mod listing;
 mod page;
 

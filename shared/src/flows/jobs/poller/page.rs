@@ -1,13 +1,14 @@
 //! A page of postings into the feed, and the writes of changed jobs with their events.
 //!
 //! The store calls of a page do not grow with its postings: one batch read of the page's feed
-//! jobs, one block of event numbers, and the changed jobs written with their events in
-//! transactions of up to 100 writes, a few at once. A transaction that loses a race (the
-//! partner marked a job imported meanwhile) did nothing; its changes are then redone one by one,
-//! each read again.
+//! jobs, one block of event numbers, then the writes, a few at once: new jobs in batches
+//! (`creates`), changed ones with their events in transactions of up to 100 writes. A
+//! transaction that loses a race (the partner marked a job imported meanwhile) did nothing; its
+//! changes are then redone one by one, each read again.
 
 use futures::StreamExt as _;
 
+use super::creates::{CREATES_PER_GROUP, Create};
 use super::{Ctx, JobPoller, PageResult, add};
 use crate::core::job::Job;
 use crate::core::job_feed::{Change, CloseReason, FeedJob, JobView, event_id, observe_open};
@@ -184,12 +185,17 @@ impl JobPoller {
         }))
     }
 
-    /// Writes changed jobs with their events, in transactions. For each change, whether it was
-    /// written: `false` ones were in a transaction that lost a race and wrote nothing; the
-    /// caller redoes them one by one. A change whose job is written twice in `pending` (a
-    /// posting listed twice) is left to the caller too.
+    /// Writes changed jobs with their events. For each change, whether it was written: `false`
+    /// ones lost a race (a transaction that wrote nothing, or an event an earlier run stored)
+    /// and the caller redoes them one by one. A change whose job is written twice in `pending`
+    /// (a posting listed twice) is left to the caller too.
+    ///
+    /// New jobs of a run that holds its lease firmly are created without conditions (see
+    /// [`JobPoller::create_all`]); every other change goes in transactions of up to 100 writes,
+    /// each job with its event.
     pub(super) async fn write_all(&self, ctx: &Ctx<'_>, pending: Vec<Pending>) -> Result<Vec<bool>, JobsError> {
-        if pending.is_empty() {
+        let count = pending.len();
+        if count == 0 {
             return Ok(vec![]);
         }
         let mut events = Vec::new();
@@ -197,16 +203,21 @@ impl JobPoller {
             events.extend(self.event_of(ctx, &p.change, p.sequence)?);
         }
         let Some(staged) = self.events.stage(events).await.map_err(|e| JobsError::Publish(e.to_string()))? else {
-            return Ok(vec![false; pending.len()]);
+            return Ok(vec![false; count]);
         };
         let mut staged = staged.into_iter();
         let now = self.now();
+        let alone = ctx.sync.record.held_firmly_by(&ctx.holder, now, &self.policy);
         let mut seen = std::collections::HashSet::new();
-        let mut written = vec![false; pending.len()];
-        let mut chunks: Vec<Chunk> = vec![Chunk::default()];
+        let mut chunks: Vec<Chunk> = vec![];
+        let mut creates: Vec<Create> = vec![];
         for (index, p) in pending.into_iter().enumerate() {
             let event = if self.announces(ctx, &p.change) { staged.next() } else { None };
             if !seen.insert(keys::job(&ctx.connection.id, &p.change.job.job.posting_id)) {
+                continue;
+            }
+            if alone && p.version.is_none() {
+                creates.push(Create { index, job: Records::put_write(&p.change.job, Expect::Any)?, event });
                 continue;
             }
             let expect = p.version.map_or(Expect::AbsentOrExpired { now_ms: now }, Expect::Version);
@@ -216,43 +227,37 @@ impl JobPoller {
                 writes.extend(e.writes);
                 after = Some(crate::flows::events::StagedEvent { writes: vec![], after: e.after });
             }
-            let bytes: usize = writes.iter().map(write_bytes).sum();
-            let last = chunks.last_mut().filter(|c| c.writes.len() + writes.len() <= TRANSACTION_WRITES && c.bytes + bytes <= TRANSACTION_BYTES);
-            let chunk = match last {
-                Some(c) => c,
-                None => {
-                    chunks.push(Chunk::default());
-                    chunks.last_mut().ok_or_else(|| JobsError::Internal("no chunk".into()))?
-                }
-            };
-            chunk.writes.extend(writes);
-            chunk.bytes += bytes;
-            chunk.indices.push(index);
-            chunk.events.extend(after);
+            Chunk::add(&mut chunks, index, writes, after);
         }
-        let committing: Vec<Boxed<'_, (Vec<usize>, bool)>> =
-            chunks.into_iter().filter(|c| !c.writes.is_empty()).map(|c| Box::pin(self.commit(c)) as Boxed<'_, _>).collect();
-        let committed: Vec<Result<(Vec<usize>, bool), JobsError>> =
-            futures::stream::iter(committing).buffer_unordered(TRANSACTIONS_IN_FLIGHT).collect().await;
-        for outcome in committed {
-            let (indices, ok) = outcome?;
-            for i in indices {
-                written[i] = ok;
+        let mut writing: Vec<Boxed<'_, Vec<(usize, bool)>>> = Vec::new();
+        let mut creates = creates.into_iter().peekable();
+        while creates.peek().is_some() {
+            let group: Vec<Create> = creates.by_ref().take(CREATES_PER_GROUP).collect();
+            writing.push(Box::pin(self.create_all(group)) as Boxed<'_, _>);
+        }
+        writing.extend(chunks.into_iter().map(|c| Box::pin(self.commit(c)) as Boxed<'_, _>));
+        let done: Vec<Result<Vec<(usize, bool)>, JobsError>> =
+            futures::stream::iter(writing).buffer_unordered(TRANSACTIONS_IN_FLIGHT).collect().await;
+        let mut written = vec![false; count];
+        for group in done {
+            for (index, ok) in group? {
+                written[index] = ok;
             }
         }
         Ok(written)
     }
 
     /// One transaction of changes with their events; `false`: it lost a race, nothing written.
-    async fn commit(&self, chunk: Chunk) -> Result<(Vec<usize>, bool), JobsError> {
-        match self.records.transact(chunk.writes).await {
+    async fn commit(&self, chunk: Chunk) -> Result<Vec<(usize, bool)>, JobsError> {
+        let ok = match self.records.transact(chunk.writes).await {
             Ok(()) => {
                 self.events.committed(chunk.events).await.map_err(|e| JobsError::Publish(e.to_string()))?;
-                Ok((chunk.indices, true))
+                true
             }
-            Err(StoreError::TransactionConditionFailed { .. } | StoreError::Conflict) => Ok((chunk.indices, false)),
-            Err(e) => Err(e.into()),
-        }
+            Err(StoreError::TransactionConditionFailed { .. } | StoreError::Conflict) => false,
+            Err(e) => return Err(e.into()),
+        };
+        Ok(chunk.indices.into_iter().map(|i| (i, ok)).collect())
     }
 
     /// The slow path after a lost race: read, change and write one job until it sticks.
@@ -305,6 +310,24 @@ struct Chunk {
     /// Their places in the caller's list.
     indices: Vec<usize>,
     events: Vec<crate::flows::events::StagedEvent>,
+}
+
+impl Chunk {
+    /// Adds one change's writes (its job and its event's) to the last chunk, or to a new one
+    /// when they would take it past a transaction's limits.
+    fn add(chunks: &mut Vec<Chunk>, index: usize, writes: Vec<Write>, event: Option<crate::flows::events::StagedEvent>) {
+        let bytes: usize = writes.iter().map(write_bytes).sum();
+        let fits = |c: &Chunk| c.writes.len() + writes.len() <= TRANSACTION_WRITES && c.bytes + bytes <= TRANSACTION_BYTES;
+        if !chunks.last().is_some_and(fits) {
+            chunks.push(Chunk::default());
+        }
+        if let Some(chunk) = chunks.last_mut() {
+            chunk.writes.extend(writes);
+            chunk.bytes += bytes;
+            chunk.indices.push(index);
+            chunk.events.extend(event);
+        }
+    }
 }
 
 /// A write's size as DynamoDB counts it, roughly: the record's JSON.
