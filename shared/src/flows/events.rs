@@ -60,8 +60,9 @@ pub trait EventPublisher: Send + Sync {
     /// stored (by an earlier run cut short before it wrote its changes) is left as it is. For
     /// each event, whether it is stored now; the caller publishes the `false` ones the careful
     /// way. The caller hands the stored ones to [`EventPublisher::committed`] once the changes
-    /// are written. `None`: this publisher cannot.
-    async fn store_new(&self, staged: &[StagedEvent]) -> Result<Option<Vec<bool>>, PublishError> {
+    /// are written; their `writes` are taken (stored now, or not to be). `None`: this publisher
+    /// cannot.
+    async fn store_new(&self, staged: &mut [StagedEvent]) -> Result<Option<Vec<bool>>, PublishError> {
         let _ = staged;
         Ok(None)
     }

@@ -59,6 +59,15 @@ impl Item {
     pub fn is_live(&self, now_ms: i64) -> bool {
         self.expires_at_ms.is_none_or(|at| at > now_ms)
     }
+
+    /// Its size as DynamoDB counts it, roughly: the record's JSON, its key and kind, its due
+    /// entry and the store's own attributes (version, expiry). For limits and prices, not
+    /// exact.
+    pub fn approx_bytes(&self) -> usize {
+        let body = serde_json::to_vec(&self.body).map_or(0, |b| b.len());
+        let due = self.due.as_ref().map_or(0, |d| d.partition.len() + d.sort.len() + 12);
+        body + self.key.pk.len() + self.key.sk.len() + self.kind.len() + due + 40
+    }
 }
 
 /// What a write expects to find; the write fails with [`StoreError::ConditionFailed`] otherwise.

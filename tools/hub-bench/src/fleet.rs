@@ -62,19 +62,15 @@ tokio::task_local! {
 }
 
 /// What DynamoDB bills a committed transaction: every item written twice (prepare and commit),
-/// each rounded up to whole KB. A put's size is estimated from its record's JSON, its key and
-/// the store's bookkeeping attributes; a delete or a condition check is counted as 1 KB, an
-/// upper bound for what the hub deletes or checks in a transaction (pointers and markers).
+/// each rounded up to whole KB. A put's size is [`Item::approx_bytes`]; a delete or a condition
+/// check is counted as 1 KB, an upper bound for what the hub deletes or checks in a transaction
+/// (pointers and markers).
 pub fn transaction_write_units(writes: &[Write]) -> f64 {
     let kb = |bytes: usize| bytes.div_ceil(1024).max(1) as f64;
     writes
         .iter()
         .map(|w| match w {
-            Write::Put { item, .. } => {
-                let body = serde_json::to_vec(&item.body).map_or(0, |b| b.len());
-                let due = item.due.as_ref().map_or(0, |d| d.partition.len() + d.sort.len() + 12);
-                2.0 * kb(body + item.key.pk.len() + item.key.sk.len() + item.kind.len() + due + 40)
-            }
+            Write::Put { item, .. } => 2.0 * kb(item.approx_bytes()),
             Write::Delete { .. } | Write::Check { .. } => 2.0,
         })
         .sum()

@@ -249,10 +249,10 @@ impl EventPublisher for EventDelivery {
     /// has its deliveries. Deliveries whose event is not stored yet (the writer stopped in
     /// between) have sent nothing, since a delivery finds no body to send without its event,
     /// and the next try stores them again whole with the event.
-    async fn store_new(&self, staged: &[StagedEvent]) -> Result<Option<Vec<bool>>, PublishError> {
+    async fn store_new(&self, staged: &mut [StagedEvent]) -> Result<Option<Vec<bool>>, PublishError> {
         let failed = |e: StoreError| PublishError(e.to_string());
         let mut keys = Vec::with_capacity(staged.len());
-        for s in staged {
+        for s in staged.iter() {
             let Some(prepared) = s.after.downcast_ref::<Prepared>() else {
                 return Err(PublishError("an event staged by another publisher".into()));
             };
@@ -260,11 +260,11 @@ impl EventPublisher for EventDelivery {
         }
         let fresh: Vec<bool> = self.records.get_many::<StoredEvent>(&keys).await.map_err(failed)?.iter().map(Option::is_none).collect();
         let (mut events, mut deliveries) = (vec![], vec![]);
-        for ((s, key), _) in staged.iter().zip(&keys).zip(&fresh).filter(|(_, fresh)| **fresh) {
-            for w in &s.writes {
-                match w {
-                    Write::Put { item, .. } if item.key == *key => events.push(w.clone()),
-                    _ => deliveries.push(w.clone()),
+        for ((s, key), _) in staged.iter_mut().zip(&keys).zip(&fresh).filter(|(_, fresh)| **fresh) {
+            for w in std::mem::take(&mut s.writes) {
+                match &w {
+                    Write::Put { item, .. } if item.key == *key => events.push(w),
+                    _ => deliveries.push(w),
                 }
             }
         }

@@ -47,7 +47,7 @@ impl JobPoller {
                 None => jobs.push((index, job)),
             }
         }
-        let stored = match self.events.store_new(&events).await.map_err(publish)? {
+        let stored = match self.events.store_new(&mut events).await.map_err(publish)? {
             Some(stored) if stored.len() == events.len() => stored,
             _ => vec![false; events.len()],
         };

@@ -330,10 +330,10 @@ impl Chunk {
     }
 }
 
-/// A write's size as DynamoDB counts it, roughly: the record's JSON.
+/// A write's size as DynamoDB counts it, roughly.
 fn write_bytes(write: &Write) -> usize {
     match write {
-        Write::Put { item, .. } => serde_json::to_vec(&item.body).map_or(0, |b| b.len()) + item.key.pk.len() + item.key.sk.len() + 64,
+        Write::Put { item, .. } => item.approx_bytes(),
         Write::Delete { key, .. } | Write::Check { key, .. } => key.pk.len() + key.sk.len() + 64,
     }
 }
